@@ -1,0 +1,251 @@
+/*
+ * schema.c — creates the trace file's tables, the public `trace` view and
+ * the `meta` table.
+ *
+ * Public (documented to users, stable):
+ *   meta(key TEXT PRIMARY KEY, value TEXT)
+ *     format_version, tracefs_version, source, mountpoint, host, start_time
+ *     (ISO-8601 UTC), start_ns (ns since the epoch; the time base of
+ *     events.ts), command_line, cache_mode; events_lost (kept current while
+ *     tracing); on close end_time, end_ns, events_written.
+ *   trace(seq, ts_ns, dur_ns, op, path, path2, kind, pid, comm, uid, gid,
+ *         result, bytes, offset, flags, mode)
+ *     one row per event in seq order. ts_ns is absolute (ns since the
+ *     epoch). op and kind are names; kind is NULL when unknown. path2, bytes
+ *     and offset are NULL where they do not apply; flags and mode are 0
+ *     where they do not apply (as in the event). A row with op 'lost' marks
+ *     that `bytes` events were lost (queue or disk full) just before it;
+ *     its pid, comm, uid and gid are NULL.
+ *
+ * Private (may change): events holds integers only, to keep rows small:
+ * ts is ns since meta.start_ns, strings are ids into paths and procs (a
+ * process is interned as the tuple pid, comm, uid, gid), op and kind are
+ * ids into ops and kinds. paths.path has no UNIQUE index: the writer
+ * interns in memory, and an index would double the size of the table.
+ */
+#include "recorder/schema.h"
+
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FORMAT_VERSION "1"
+#define TRACEFS_VERSION "0.1"
+
+static const char *const tables_sql =
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);\n"
+	"CREATE TABLE ops(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n"
+	"CREATE TABLE kinds(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n"
+	"CREATE TABLE paths(id INTEGER PRIMARY KEY, path TEXT NOT NULL);\n"
+	"CREATE TABLE procs(          -- one row per distinct (pid, comm, uid, gid)\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  pid INTEGER NOT NULL,\n"
+	"  comm TEXT,                 -- NULL if unknown\n"
+	"  uid INTEGER NOT NULL,\n"
+	"  gid INTEGER NOT NULL\n"
+	");\n"
+	"CREATE TABLE events(\n"
+	"  seq INTEGER PRIMARY KEY,   -- 1, 2, 3, ... without gaps\n"
+	"  ts INTEGER NOT NULL,       -- start, ns since meta.start_ns\n"
+	"  dur INTEGER NOT NULL,      -- ns\n"
+	"  op INTEGER NOT NULL,       -- ops.id\n"
+	"  kind INTEGER NOT NULL,     -- kinds.id; 0 (no row) when unknown\n"
+	"  path INTEGER,              -- paths.id\n"
+	"  path2 INTEGER,             -- paths.id; NULL if n/a\n"
+	"  proc INTEGER,              -- procs.id; NULL for 'lost' markers\n"
+	"  result INTEGER NOT NULL,   -- 0, a count, or -errno\n"
+	"  bytes INTEGER,             -- NULL if n/a; events lost for 'lost'\n"
+	"  \"offset\" INTEGER,          -- NULL if n/a\n"
+	"  flags INTEGER NOT NULL,    -- 0 if n/a\n"
+	"  mode INTEGER NOT NULL      -- 0 if n/a\n"
+	");";
+
+/* %lld: meta.start_ns, baked into the view so that ts_ns costs one addition. */
+static const char *const view_sql =
+	"CREATE VIEW trace AS SELECT\n"
+	"  e.seq AS seq, e.ts + %lld AS ts_ns, e.dur AS dur_ns, o.name AS op,\n"
+	"  p.path AS path, p2.path AS path2, k.name AS kind, pr.pid AS pid,\n"
+	"  pr.comm AS comm, pr.uid AS uid, pr.gid AS gid, e.result AS result,\n"
+	"  e.bytes AS bytes, e.\"offset\" AS \"offset\", e.flags AS flags, e.mode AS mode\n"
+	"FROM events AS e\n" /* LEFT JOINs keep events the outer loop */
+	"  LEFT JOIN ops AS o ON o.id = e.op\n"
+	"  LEFT JOIN paths AS p ON p.id = e.path\n"
+	"  LEFT JOIN paths AS p2 ON p2.id = e.path2\n"
+	"  LEFT JOIN kinds AS k ON k.id = e.kind\n"
+	"  LEFT JOIN procs AS pr ON pr.id = e.proc;";
+
+char *rec_schema_insert_events_sql(int rows)
+{
+	sqlite3_str *sql = sqlite3_str_new(NULL);
+
+	sqlite3_str_appendall(sql, "INSERT INTO events(seq, ts, dur, op, kind, path, path2, proc,"
+				   " result, bytes, \"offset\", flags, mode) VALUES");
+	for (int i = 0; i < rows; i++) {
+		sqlite3_str_appendall(sql, i ? ",(" : "(");
+		for (int c = 1; c <= SCHEMA_EVENT_COLUMNS; c++)
+			sqlite3_str_appendf(sql, c > 1 ? ",?%d" : "?%d", i * SCHEMA_EVENT_COLUMNS + c);
+		sqlite3_str_appendchar(sql, 1, ')');
+	}
+	return sqlite3_str_finish(sql); /* NULL if any append ran out of memory */
+}
+
+int rec_schema_exec(sqlite3 *db, const char *sql)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+/* Runs a PRAGMA that answers with one row; checks the answer if `expect`. */
+static int pragma(sqlite3 *db, const char *sql, const char *expect)
+{
+	sqlite3_stmt *stmt;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW && expect) {
+		const unsigned char *answer = sqlite3_column_text(stmt, 0);
+		if (!answer || sqlite3_stricmp((const char *)answer, expect) != 0)
+			rc = SQLITE_ERROR;
+	}
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		rc = SQLITE_OK;
+	int finalize_rc = sqlite3_finalize(stmt);
+	return rc != SQLITE_OK ? rc : finalize_rc;
+}
+
+int rec_schema_configure(sqlite3 *db)
+{
+	int rc = pragma(db, "PRAGMA journal_mode=WAL", "wal");
+	if (rc == SQLITE_OK)
+		rc = pragma(db, "PRAGMA synchronous=NORMAL", NULL);
+	/* After a checkpoint a WAL file larger than this is truncated to it. */
+	if (rc == SQLITE_OK)
+		rc = pragma(db, "PRAGMA journal_size_limit=4194304", NULL);
+	if (rc == SQLITE_OK)
+		rc = pragma(db, "PRAGMA wal_autocheckpoint=256", NULL); /* see reserve.h */
+	if (rc == SQLITE_OK)
+		rc = pragma(db, "PRAGMA cache_size=-4096", NULL); /* 4 MiB: appends touch few pages */
+	return rc;
+}
+
+static int insert_names(sqlite3 *db, const char *sql, int count, const char *(*name_of)(int))
+{
+	sqlite3_stmt *stmt;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	for (int id = 0; id < count && rc == SQLITE_OK; id++) {
+		const char *name = name_of(id);
+		if (!name)
+			continue;
+		sqlite3_bind_int(stmt, 1, id);
+		sqlite3_bind_text(stmt, 2, name, -1, SQLITE_STATIC);
+		rc = sqlite3_step(stmt) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+		sqlite3_reset(stmt);
+	}
+	int finalize_rc = sqlite3_finalize(stmt);
+	return rc != SQLITE_OK ? rc : finalize_rc;
+}
+
+static const char *op_name_of(int id)
+{
+	return rec_op_name((enum rec_op)id);
+}
+
+/* NULL for REC_KIND_NONE: no row, so the view shows NULL. */
+static const char *kind_name_of(int id)
+{
+	return id == REC_KIND_NONE ? NULL : rec_kind_name((enum rec_kind)id);
+}
+
+void rec_schema_iso_time(int64_t ns, char *buf, size_t size)
+{
+	time_t seconds = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	if (size == 0)
+		return;
+	if (!gmtime_r(&seconds, &tm)) {
+		buf[0] = '\0';
+		return;
+	}
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (int)(ns % 1000000000 / 1000000));
+}
+
+static int write_start_meta(sqlite3 *db, const struct recorder_options *options, int64_t start_ns)
+{
+	char host[256] = "";
+	char start_time[64];
+	char start_ns_text[32];
+	sqlite3_stmt *stmt;
+
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		snprintf(host, sizeof(host), "unknown");
+	rec_schema_iso_time(start_ns, start_time, sizeof(start_time));
+	snprintf(start_ns_text, sizeof(start_ns_text), "%lld", (long long)start_ns);
+
+	const char *entries[][2] = {
+		{"format_version", FORMAT_VERSION},
+		{"tracefs_version", TRACEFS_VERSION},
+		{"source", options->source},
+		{"mountpoint", options->mountpoint},
+		{"host", host},
+		{"start_time", start_time},
+		{"start_ns", start_ns_text},
+		{"command_line", options->command_line},
+		{"cache_mode", options->cache_mode},
+		{"events_lost", "0"},
+	};
+	int rc = sqlite3_prepare_v2(db, SCHEMA_SET_META, -1, &stmt, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]) && rc == SQLITE_OK; i++) {
+		sqlite3_bind_text(stmt, 1, entries[i][0], -1, SQLITE_STATIC);
+		if (entries[i][1])
+			sqlite3_bind_text(stmt, 2, entries[i][1], -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(stmt, 2);
+		rc = sqlite3_step(stmt) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+		sqlite3_reset(stmt);
+	}
+	int finalize_rc = sqlite3_finalize(stmt);
+	return rc != SQLITE_OK ? rc : finalize_rc;
+}
+
+static int create_all(sqlite3 *db, const struct recorder_options *options, int64_t start_ns)
+{
+	int rc = rec_schema_exec(db, tables_sql);
+	if (rc == SQLITE_OK)
+		rc = insert_names(db, "INSERT INTO ops(id, name) VALUES(?1, ?2)", REC_OP_COUNT,
+				  op_name_of);
+	if (rc == SQLITE_OK)
+		rc = insert_names(db, "INSERT INTO kinds(id, name) VALUES(?1, ?2)",
+				  REC_KIND_COUNT, kind_name_of);
+	if (rc == SQLITE_OK) {
+		char *sql = sqlite3_mprintf(view_sql, (long long)start_ns);
+		if (!sql)
+			return SQLITE_NOMEM;
+		rc = rec_schema_exec(db, sql);
+		sqlite3_free(sql);
+	}
+	if (rc == SQLITE_OK)
+		rc = write_start_meta(db, options, start_ns);
+	return rc;
+}
+
+int rec_schema_create(sqlite3 *db, const struct recorder_options *options, int64_t start_ns)
+{
+	int rc = rec_schema_exec(db, "BEGIN");
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = create_all(db, options, start_ns);
+	if (rc == SQLITE_OK)
+		rc = rec_schema_exec(db, "COMMIT");
+	if (rc != SQLITE_OK && !sqlite3_get_autocommit(db))
+		rec_schema_exec(db, "ROLLBACK"); /* the caller deletes the file anyway */
+	return rc;
+}

@@ -1,0 +1,104 @@
+/*
+ * writer.h — private to recorder/: the writer thread, the only user of the
+ * SQLite connection while it runs. It drains the queue, numbers the events,
+ * interns their strings, inserts them in batched transactions, records every
+ * loss as a 'lost' marker row and in meta, and survives a full disk.
+ */
+#ifndef TRACEFS_RECORDER_WRITER_H
+#define TRACEFS_RECORDER_WRITER_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "recorder/intern.h"
+#include "recorder/queue.h"
+#include "recorder/reserve.h"
+
+/* Rows are inserted this many at a time (one statement, one cursor). */
+#define WRITER_ROWS_PER_INSERT 32
+
+/* One row of the events table, its strings already interned. */
+struct row {
+	int64_t seq, ts, dur, bytes, offset; /* bytes, offset: < 0 for NULL */
+	int64_t path, path2, proc;	     /* ids; 0 for NULL */
+	int32_t result;
+	uint32_t flags, mode;
+	uint8_t op, kind;
+};
+
+struct writer {
+	bool initialized; /* rec_writer_init ran: rec_writer_destroy has work */
+	sqlite3 *db;	  /* owned */
+	sqlite3_stmt *insert_rows; /* WRITER_ROWS_PER_INSERT rows */
+	sqlite3_stmt *insert_row;  /* one row, for the rest before a commit */
+	sqlite3_stmt *insert_path, *insert_proc, *set_meta;
+	sqlite3_stmt *begin, *commit, *rollback;
+	struct intern_table paths;
+	struct intern_table procs;
+	struct reserve reserve;	      /* released when a write fails */
+	struct reserve final_reserve; /* released at close if the end meta needs it */
+	bool reserve_usable;	      /* the file system let us allocate it at start */
+
+	struct queue *queue;		/* not owned */
+	_Atomic uint64_t *submit_lost;	/* not owned: events the queue refused */
+	int64_t start_ns;		/* time base of events.ts */
+	int64_t commit_interval_ns;
+
+	pthread_t thread;
+	bool thread_running;
+	atomic_bool stop;
+
+	/* What is committed. written and write_lost are read by other threads. */
+	int64_t next_seq;
+	uint64_t marked_lost; /* sum of the committed 'lost' markers */
+	_Atomic uint64_t written;
+	_Atomic uint64_t write_lost; /* events dropped by the writer (disk trouble) */
+
+	/* The open transaction, undone as a whole if it fails. */
+	bool in_txn;
+	struct row pending[WRITER_ROWS_PER_INSERT]; /* numbered, not yet inserted */
+	size_t pending_count;
+	int64_t txn_first_seq;
+	size_t txn_paths_mark;
+	size_t txn_procs_mark;
+	uint64_t txn_events;
+	uint64_t txn_marked; /* lost events recorded by markers in this transaction */
+	int64_t txn_started; /* CLOCK_MONOTONIC ns */
+
+	/* Disk trouble: while degraded, events are counted and dropped. */
+	bool degraded;
+	int64_t last_retry; /* CLOCK_MONOTONIC ns */
+	char last_error[256];
+};
+
+/*
+ * Takes ownership of db (an open trace file with its schema), prepares the
+ * statements and takes the disk reserve. Returns an SQLite result code; on
+ * failure the caller still calls rec_writer_destroy().
+ */
+int rec_writer_init(struct writer *writer, sqlite3 *db, const char *db_path, struct queue *queue,
+		    _Atomic uint64_t *submit_lost, int64_t start_ns, int commit_interval_ms);
+
+/* Starts the thread. 0 or an errno value. */
+int rec_writer_start(struct writer *writer);
+
+/*
+ * Stops the thread once the queue is drained and committed, writes the end
+ * meta entries, checkpoints and closes the database. 0, or -1 with a
+ * message in err.
+ */
+int rec_writer_stop(struct writer *writer, char *err, size_t err_size);
+
+/*
+ * Frees everything (closing the database if rec_writer_stop did not). Safe on
+ * an all-zero struct writer that rec_writer_init never saw.
+ */
+void rec_writer_destroy(struct writer *writer);
+
+uint64_t rec_writer_written(struct writer *writer);
+uint64_t rec_writer_lost(struct writer *writer);
+
+#endif
