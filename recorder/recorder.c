@@ -33,7 +33,6 @@ struct recorder {
 
 static const char *const op_names[REC_OP_COUNT] = {
 	[REC_OP_LOOKUP] = "lookup",
-	[REC_OP_FORGET] = "forget",
 	[REC_OP_GETATTR] = "getattr",
 	[REC_OP_SETATTR] = "setattr",
 	[REC_OP_READLINK] = "readlink",
@@ -61,13 +60,10 @@ static const char *const op_names[REC_OP_COUNT] = {
 	[REC_OP_REMOVEXATTR] = "removexattr",
 	[REC_OP_ACCESS] = "access",
 	[REC_OP_CREATE] = "create",
-	[REC_OP_GETLK] = "getlk",
-	[REC_OP_SETLK] = "setlk",
 	[REC_OP_FLOCK] = "flock",
 	[REC_OP_FALLOCATE] = "fallocate",
 	[REC_OP_COPY_FILE_RANGE] = "copy_file_range",
 	[REC_OP_LSEEK] = "lseek",
-	[REC_OP_IOCTL] = "ioctl",
 	[REC_OP_LOST] = "lost",
 };
 

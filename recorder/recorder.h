@@ -16,7 +16,6 @@
 /* Operation names as they appear in the trace's `op` column. */
 enum rec_op {
 	REC_OP_LOOKUP,
-	REC_OP_FORGET,
 	REC_OP_GETATTR,
 	REC_OP_SETATTR,
 	REC_OP_READLINK,
@@ -44,13 +43,10 @@ enum rec_op {
 	REC_OP_REMOVEXATTR,
 	REC_OP_ACCESS,
 	REC_OP_CREATE,
-	REC_OP_GETLK,
-	REC_OP_SETLK,
 	REC_OP_FLOCK,
 	REC_OP_FALLOCATE,
 	REC_OP_COPY_FILE_RANGE,
 	REC_OP_LSEEK,
-	REC_OP_IOCTL,
 	REC_OP_LOST, /* marker row: `bytes` holds how many events were lost */
 	REC_OP_COUNT
 };
