@@ -1,0 +1,74 @@
+# tracefs — build, test and demo targets. `make help` lists them.
+
+CC      ?= cc
+PKGS    := fuse3 sqlite3
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
+           -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+BUILD   := build
+TRACEFS_SRC  := $(wildcard tracefs/*.c)
+RECORDER_SRC := $(wildcard recorder/*.c)
+HEADERS      := $(wildcard */*.h)
+UNIT_SRC     := $(wildcard tests/unit/*.c)
+TOOL_SRC     := $(wildcard tests/tools/*.c)
+
+UNIT_BIN      := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
+UNIT_ASAN_BIN := $(patsubst tests/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRC))
+TOOL_BIN      := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
+
+.PHONY: all deps check test-deps demo clean help bench
+
+all: $(BUILD)/tracefs
+
+$(BUILD)/tracefs: $(TRACEFS_SRC) $(RECORDER_SRC) $(HEADERS) | $(BUILD)
+	$(CC) $(CFLAGS) -o $@ $(TRACEFS_SRC) $(RECORDER_SRC) $(LDLIBS)
+
+# The sanitizer build of the daemon, used by the integration tests.
+$(BUILD)/tracefs-asan: $(TRACEFS_SRC) $(RECORDER_SRC) $(HEADERS) | $(BUILD)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $(TRACEFS_SRC) $(RECORDER_SRC) $(LDLIBS)
+
+$(BUILD)/unit/%: tests/unit/%.c $(RECORDER_SRC) $(HEADERS) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(RECORDER_SRC) $(LDLIBS)
+
+$(BUILD)/unit-asan/%: tests/unit/%.c $(RECORDER_SRC) $(HEADERS) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $< $(RECORDER_SRC) $(LDLIBS)
+
+$(BUILD)/tools/%: tests/tools/%.c | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
+
+$(BUILD):
+	mkdir -p $@
+
+# Debian packages for building and for the tests. Idempotent: does nothing
+# when everything is installed, so `make check` works offline afterwards.
+DEB_BUILD := build-essential pkg-config libfuse3-dev fuse3 libsqlite3-dev sqlite3
+DEB_TEST  := valgrind sshfs openssh-server openssh-client attr util-linux psmisc
+deps:
+	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:" $$missing; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+check: deps $(BUILD)/tracefs $(BUILD)/tracefs-asan $(UNIT_BIN) $(UNIT_ASAN_BIN) $(TOOL_BIN)
+	tests/run
+
+demo: deps $(BUILD)/tracefs
+	tests/demo/first-workload
+
+clean:
+	rm -rf $(BUILD)
+
+help:
+	@echo "make          build build/tracefs"
+	@echo "make deps     install the Debian packages the build and tests need"
+	@echo "make check    build everything and run the whole test suite"
+	@echo "make demo     mount a scratch directory, run the first workload, show the trace"
+	@echo "make clean    remove build/"

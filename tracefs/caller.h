@@ -1,0 +1,26 @@
+/*
+ * caller.h — who is calling (private to tracefs/): the process name of a
+ * FUSE request's pid, and acting with the caller's credentials.
+ */
+#ifndef TRACEFS_CALLER_H
+#define TRACEFS_CALLER_H
+
+#include <sys/types.h>
+
+#define CALLER_COMM_SIZE 17 /* TASK_COMM_LEN plus a terminator */
+
+/* Puts the current process name of PID into COMM; returns 0 or -1. */
+int caller_comm(pid_t pid, char comm[CALLER_COMM_SIZE]);
+
+/*
+ * Makes the calling thread create files as UID/GID with GROUPS, so that the
+ * backing file system sets ownership and checks permissions as it would for
+ * the caller. Returns 0 or -errno; caller_creds_restore() undoes it.
+ */
+int caller_creds_enter(uid_t uid, gid_t gid, int group_count, const gid_t *groups);
+void caller_creds_restore(void);
+
+/* Records the daemon's own credentials; call once before any thread starts. */
+int caller_creds_init(void);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * fs.h — the traced passthrough file system (private to tracefs/).
+ */
+#ifndef TRACEFS_FS_H
+#define TRACEFS_FS_H
+
+#define FUSE_USE_VERSION FUSE_MAKE_VERSION(3, 12)
+#include <fuse_lowlevel.h>
+#include <stdbool.h>
+
+#include "recorder/recorder.h"
+
+struct fs_options {
+	bool exact;	/* no kernel caching of names, attributes or pages */
+	bool direct_io; /* reads and writes bypass the page cache */
+	double timeout; /* seconds the kernel may cache names and attributes */
+};
+
+struct fs;
+
+/* Takes ownership of source_fd (an O_PATH descriptor of the source
+ * directory). The recorder stays the caller's. Returns NULL with errno set. */
+struct fs *fs_create(int source_fd, struct recorder *recorder,
+		     const struct fs_options *options);
+void fs_destroy(struct fs *fs);
+
+/* The operations to pass to fuse_session_new() with the fs as userdata. */
+const struct fuse_lowlevel_ops *fs_operations(void);
+
+#endif

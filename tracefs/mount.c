@@ -1,0 +1,574 @@
+/*
+ * mount.c — `tracefs mount` and `tracefs umount`: argument parsing, the
+ * daemon's life cycle (start the recorder, mount, serve, unmount, close
+ * the trace) and waiting for a daemon to finish.
+ *
+ * The daemon forks before it does anything else, and the parent waits on a
+ * pipe until the child reports the mount ready or fails; so errors reach
+ * the user's terminal, the exit status is meaningful, and no SQLite
+ * connection or thread ever crosses a fork.
+ */
+#include "tracefs/tracefs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "recorder/recorder.h"
+#include "tracefs/caller.h"
+#include "tracefs/fs.h"
+#include "tracefs/runtime.h"
+
+#define DEFAULT_TIMEOUT 1.0
+
+struct mount_args {
+	const char *source;
+	const char *mountpoint;
+	char *db;	      /* absolute; malloc'd */
+	char *source_abs;     /* malloc'd */
+	char *mountpoint_abs; /* malloc'd */
+	char *fuse_options;   /* comma-separated options for libfuse; malloc'd */
+	char *command_line;   /* malloc'd */
+	bool foreground;
+	bool debug;
+	struct fs_options fs;
+};
+
+static void mount_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: tracefs [mount] [options] SOURCE MOUNTPOINT\n"
+		"\n"
+		"Mount a traced view of the directory SOURCE at MOUNTPOINT. Every file-system\n"
+		"operation through the mount is recorded into an SQLite trace file. SOURCE may\n"
+		"equal MOUNTPOINT to trace a directory in place.\n"
+		"\n"
+		"  --db FILE          trace file to create (default: tracefs-YYYYmmdd-HHMMSS.db\n"
+		"                     in the working directory); never overwritten\n"
+		"  -f, --foreground   stay in the foreground; Ctrl-C unmounts\n"
+		"  -d, --debug        print every FUSE request (implies -f)\n"
+		"  -o OPT[,OPT...]    mount options:\n"
+		"       exact           no kernel caching of names, attributes and file\n"
+		"                       contents between opens: every lookup, stat and open\n"
+		"                       reaches the trace (slower; see README)\n"
+		"       direct_io       also bypass the page cache: every read() and write()\n"
+		"                       reaches the trace (shared writable mmap then fails)\n"
+		"       timeout=SECS    how long the kernel may cache names and attributes\n"
+		"                       (default %g)\n"
+		"       db=FILE         same as --db (for fstab)\n"
+		"       allow_other     let other users use the mount; permissions are enforced\n"
+		"       ro, ...         any other FUSE mount option, see mount.fuse3(8)\n"
+		"  -h, --help         show this help\n"
+		"\n"
+		"Unmount with `tracefs umount MOUNTPOINT`, `fusermount3 -u MOUNTPOINT`, or\n"
+		"Ctrl-C / SIGTERM for a foreground daemon; the trace is complete afterwards.\n",
+		DEFAULT_TIMEOUT);
+}
+
+static void free_args(struct mount_args *a)
+{
+	free(a->db);
+	free(a->source_abs);
+	free(a->mountpoint_abs);
+	free(a->fuse_options);
+	free(a->command_line);
+}
+
+/* Appends OPTION to the comma-separated list *LIST. */
+static int append_option(char **list, const char *option)
+{
+	char *joined;
+	if (asprintf(&joined, "%s%s%s", *list ? *list : "", *list ? "," : "", option) == -1)
+		return -1;
+	free(*list);
+	*list = joined;
+	return 0;
+}
+
+/* Takes our own options out of one -o list and passes the rest on. */
+static int parse_o(struct mount_args *a, const char *list)
+{
+	char *copy = strdup(list);
+	if (!copy)
+		return -1;
+	int rc = 0;
+	char *save = NULL;
+	for (char *opt = strtok_r(copy, ",", &save); opt && rc == 0;
+	     opt = strtok_r(NULL, ",", &save)) {
+		if (strcmp(opt, "exact") == 0) {
+			a->fs.exact = true;
+		} else if (strcmp(opt, "direct_io") == 0) {
+			a->fs.direct_io = true;
+		} else if (strncmp(opt, "timeout=", 8) == 0) {
+			char *end;
+			a->fs.timeout = strtod(opt + 8, &end);
+			if (*end || end == opt + 8 || a->fs.timeout < 0) {
+				fprintf(stderr, "tracefs: -o %s: expected a number of seconds\n", opt);
+				rc = -1;
+			}
+		} else if (strncmp(opt, "db=", 3) == 0) {
+			free(a->db);
+			a->db = strdup(opt + 3);
+			rc = a->db ? 0 : -1;
+		} else {
+			rc = append_option(&a->fuse_options, opt);
+		}
+	}
+	free(copy);
+	return rc;
+}
+
+static char *default_db_name(void)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char name[64];
+	localtime_r(&now, &tm);
+	strftime(name, sizeof(name), "tracefs-%Y%m%d-%H%M%S.db", &tm);
+	return strdup(name);
+}
+
+/* An absolute form of PATH whose directory exists; malloc'd, or NULL. */
+static char *absolute_path(const char *path)
+{
+	if (path[0] == '/')
+		return strdup(path);
+	char cwd[PATH_MAX];
+	char *result;
+	if (!getcwd(cwd, sizeof(cwd)) || asprintf(&result, "%s/%s", cwd, path) == -1)
+		return NULL;
+	return result;
+}
+
+static char *join_command_line(int argc, char **argv)
+{
+	char *line = NULL;
+	for (int i = 0; i < argc; i++) {
+		char *joined;
+		if (asprintf(&joined, "%s%s%s", line ? line : "", line ? " " : "", argv[i]) == -1) {
+			free(line);
+			return NULL;
+		}
+		free(line);
+		line = joined;
+	}
+	return line;
+}
+
+/* Returns 0 to go on, or an exit status + 1 (so 1 means exit 0 for --help). */
+static int parse_args(int argc, char **argv, struct mount_args *a)
+{
+	static const struct option long_options[] = {
+		{"db", required_argument, NULL, 'D'},
+		{"foreground", no_argument, NULL, 'f'},
+		{"debug", no_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	a->fs.timeout = DEFAULT_TIMEOUT;
+	a->command_line = join_command_line(argc, argv);
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+o:fdh", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			if (parse_o(a, optarg) == -1)
+				return 2;
+			break;
+		case 'D':
+			free(a->db);
+			a->db = strdup(optarg);
+			break;
+		case 'f':
+			a->foreground = true;
+			break;
+		case 'd':
+			a->debug = true;
+			a->foreground = true;
+			break;
+		case 'h':
+			mount_usage(stdout);
+			return 1;
+		default:
+			fprintf(stderr, "Try 'tracefs mount --help'.\n");
+			return 3;
+		}
+		/* Options may also follow the operands, as mount.fuse3 passes them. */
+		while (optind < argc && argv[optind][0] != '-') {
+			if (!a->source)
+				a->source = argv[optind];
+			else if (!a->mountpoint)
+				a->mountpoint = argv[optind];
+			else
+				break;
+			optind++;
+		}
+	}
+	for (; optind < argc; optind++) {
+		if (!a->source)
+			a->source = argv[optind];
+		else if (!a->mountpoint)
+			a->mountpoint = argv[optind];
+		else {
+			fprintf(stderr, "tracefs: unexpected argument '%s'\n", argv[optind]);
+			return 3;
+		}
+	}
+	if (!a->source || !a->mountpoint) {
+		mount_usage(stderr);
+		return 3;
+	}
+	return 0;
+}
+
+/* Checks the operands and resolves the paths; prints what is wrong. */
+static int check_paths(struct mount_args *a)
+{
+	struct stat st;
+	if (stat(a->source, &st) == -1) {
+		fprintf(stderr, "tracefs: source %s: %s\n", a->source, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "tracefs: source %s is not a directory\n", a->source);
+		return -1;
+	}
+	if (stat(a->mountpoint, &st) == -1) {
+		fprintf(stderr, "tracefs: mount point %s: %s\n", a->mountpoint, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "tracefs: mount point %s is not a directory\n", a->mountpoint);
+		return -1;
+	}
+	a->source_abs = realpath(a->source, NULL);
+	a->mountpoint_abs = runtime_canonical_mountpoint(a->mountpoint);
+	if (!a->db)
+		a->db = default_db_name();
+	char *db = a->db ? absolute_path(a->db) : NULL;
+	free(a->db);
+	a->db = db;
+	if (!a->source_abs || !a->mountpoint_abs || !a->db) {
+		fprintf(stderr, "tracefs: cannot resolve paths: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* fsname=SOURCE with the characters that libfuse's option parser treats
+ * specially escaped. */
+static int add_fsname(struct mount_args *a)
+{
+	size_t n = strlen(a->source_abs);
+	char *option = malloc(7 + 2 * n + 1);
+	if (!option)
+		return -1;
+	char *p = stpcpy(option, "fsname=");
+	for (size_t i = 0; i < n; i++) {
+		if (a->source_abs[i] == ',' || a->source_abs[i] == '\\')
+			*p++ = '\\';
+		*p++ = a->source_abs[i];
+	}
+	*p = '\0';
+	int rc = append_option(&a->fuse_options, option);
+	free(option);
+	return rc;
+}
+
+static void raise_fd_limit(void)
+{
+	/* Every inode the kernel knows holds a descriptor. */
+	struct rlimit limit;
+	if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+		limit.rlim_cur = limit.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &limit);
+	}
+}
+
+static void detach_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR);
+	if (fd == -1)
+		return;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+static struct fuse_session *new_session(struct mount_args *a, struct fs *fs)
+{
+	char *fuse_argv[5];
+	int fuse_argc = 0;
+	fuse_argv[fuse_argc++] = "tracefs";
+	fuse_argv[fuse_argc++] = "-o";
+	fuse_argv[fuse_argc++] = a->fuse_options;
+	if (a->debug)
+		fuse_argv[fuse_argc++] = "-d";
+	fuse_argv[fuse_argc] = NULL;
+	struct fuse_args args = FUSE_ARGS_INIT(fuse_argc, fuse_argv);
+	struct fuse_session *se =
+		fuse_session_new(&args, fs_operations(), sizeof(struct fuse_lowlevel_ops), fs);
+	fuse_opt_free_args(&args);
+	return se;
+}
+
+/* The daemon proper; READY_FD (or -1) gets one byte once the mount is up. */
+static int run_daemon(struct mount_args *a, int ready_fd)
+{
+	int status = 1;
+	char err[512];
+	struct fuse_session *se = NULL;
+	struct fs *fs = NULL;
+	bool mounted = false;
+
+	umask(0); /* the kernel has applied the caller's umask already */
+	raise_fd_limit();
+	if (caller_creds_init() == -1) {
+		fprintf(stderr, "tracefs: cannot read the daemon's groups: %s\n", strerror(errno));
+		return 1;
+	}
+	/* Before mounting, so that SOURCE == MOUNTPOINT reaches the original. */
+	int source_fd = open(a->source_abs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (source_fd == -1) {
+		fprintf(stderr, "tracefs: cannot open %s: %s\n", a->source_abs, strerror(errno));
+		return 1;
+	}
+	struct recorder_options ro = {
+		.db_path = a->db,
+		.source = a->source_abs,
+		.mountpoint = a->mountpoint_abs,
+		.command_line = a->command_line,
+		.cache_mode = a->fs.exact ? "exact" : "default",
+	};
+	struct recorder *recorder = recorder_open(&ro, err, sizeof(err));
+	if (!recorder) {
+		fprintf(stderr, "tracefs: %s\n", err);
+		close(source_fd);
+		return 1;
+	}
+	if (a->fs.exact)
+		a->fs.timeout = 0;
+	fs = fs_create(source_fd, recorder, &a->fs);
+	if (!fs) {
+		fprintf(stderr, "tracefs: cannot set up the inode table: %s\n", strerror(errno));
+		close(source_fd);
+		goto out;
+	}
+	se = new_session(a, fs);
+	if (!se) {
+		fprintf(stderr, "tracefs: invalid mount options (see above)\n");
+		goto out;
+	}
+	if (fuse_set_signal_handlers(se) != 0) {
+		fprintf(stderr, "tracefs: cannot install signal handlers\n");
+		goto out;
+	}
+	if (fuse_session_mount(se, a->mountpoint_abs) != 0) {
+		fprintf(stderr, "tracefs: cannot mount at %s (see above)\n", a->mountpoint_abs);
+		goto out;
+	}
+	mounted = true;
+	if (runtime_write_pidfile(a->mountpoint_abs) == -1)
+		fprintf(stderr, "tracefs: warning: cannot write pid file: %s; "
+				"`tracefs umount` will not wait for the trace\n", strerror(errno));
+	if (ready_fd != -1) {
+		char ok = 0;
+		if (write(ready_fd, &ok, 1) != 1)
+			goto out;
+		close(ready_fd);
+		ready_fd = -1;
+		detach_stdio();
+	} else {
+		fprintf(stderr, "tracefs: tracing %s at %s into %s\n", a->source_abs,
+			a->mountpoint_abs, a->db);
+	}
+	if (chdir("/") == -1)
+		goto out;
+
+	struct fuse_loop_config *config = fuse_loop_cfg_create();
+	if (!config)
+		goto out;
+	fuse_loop_cfg_set_clone_fd(config, 1);
+	int rc = fuse_session_loop_mt(se, config);
+	fuse_loop_cfg_destroy(config);
+	status = rc < 0 ? 1 : 0;
+	if (rc < 0)
+		fprintf(stderr, "tracefs: session ended with error: %s\n", strerror(-rc));
+out:
+	if (se) {
+		if (mounted)
+			fuse_session_unmount(se);
+		fuse_remove_signal_handlers(se);
+		fuse_session_destroy(se);
+	}
+	if (fs)
+		fs_destroy(fs);
+	if (recorder_close(recorder, err, sizeof(err)) == -1) {
+		fprintf(stderr, "tracefs: %s\n", err);
+		status = 1;
+	}
+	if (!mounted)
+		unlink(a->db); /* nothing was recorded */
+	if (mounted)
+		runtime_remove_pidfile(a->mountpoint_abs);
+	return status;
+}
+
+/* The parent's side: waits until the daemon is ready or has failed. */
+static int wait_for_daemon(pid_t child, int ready_fd, const struct mount_args *a)
+{
+	char status;
+	ssize_t n;
+	do
+		n = read(ready_fd, &status, 1);
+	while (n == -1 && errno == EINTR);
+	close(ready_fd);
+	if (n == 1 && status == 0) {
+		fprintf(stderr, "tracefs: tracing %s at %s into %s\n", a->source_abs,
+			a->mountpoint_abs, a->db);
+		return 0;
+	}
+	int wstatus;
+	waitpid(child, &wstatus, 0);
+	return 1;
+}
+
+int tracefs_mount_command(int argc, char **argv)
+{
+	struct mount_args a = {0};
+	int rc = parse_args(argc, argv, &a);
+	if (rc) {
+		free_args(&a);
+		return rc - 1;
+	}
+	if (!a.command_line || check_paths(&a) == -1 || add_fsname(&a) == -1 ||
+	    append_option(&a.fuse_options, "default_permissions,subtype=tracefs") == -1) {
+		free_args(&a);
+		return 1;
+	}
+	if (a.foreground) {
+		rc = run_daemon(&a, -1);
+		free_args(&a);
+		return rc;
+	}
+	int pipe_fds[2];
+	if (pipe2(pipe_fds, O_CLOEXEC) == -1) {
+		perror("tracefs: pipe");
+		free_args(&a);
+		return 1;
+	}
+	fflush(NULL);
+	pid_t child = fork();
+	if (child == -1) {
+		perror("tracefs: fork");
+		free_args(&a);
+		return 1;
+	}
+	if (child > 0) {
+		close(pipe_fds[1]);
+		rc = wait_for_daemon(child, pipe_fds[0], &a);
+		free_args(&a);
+		return rc;
+	}
+	close(pipe_fds[0]);
+	setsid();
+	rc = run_daemon(&a, pipe_fds[1]);
+	free_args(&a);
+	return rc;
+}
+
+/* Runs fusermount3 -u [-z] MOUNTPOINT; returns its exit status. */
+static int run_fusermount(const char *mountpoint, bool lazy)
+{
+	pid_t pid = fork();
+	if (pid == -1) {
+		perror("tracefs: fork");
+		return 1;
+	}
+	if (pid == 0) {
+		if (lazy)
+			execlp("fusermount3", "fusermount3", "-u", "-z", "--", mountpoint, (char *)NULL);
+		else
+			execlp("fusermount3", "fusermount3", "-u", "--", mountpoint, (char *)NULL);
+		fprintf(stderr, "tracefs: cannot run fusermount3: %s (install fuse3)\n",
+			strerror(errno));
+		_exit(127);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return 1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+/* Waits until process PID has exited, telling the user if it takes long. */
+static void wait_for_exit(pid_t pid)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd == -1)
+		return; /* already gone */
+	struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+	if (poll(&pfd, 1, 2000) == 0) {
+		fprintf(stderr, "tracefs: waiting for the daemon (pid %d) to finish the trace...\n",
+			(int)pid);
+		while (poll(&pfd, 1, -1) == -1 && errno == EINTR)
+			;
+	}
+	close(pidfd);
+}
+
+static void umount_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: tracefs umount [-z] MOUNTPOINT\n"
+		"\n"
+		"Unmount a tracefs mount and wait until its daemon has written the complete\n"
+		"trace. -z (lazy) detaches the mount now and finishes once it is no longer busy.\n");
+}
+
+int tracefs_umount_command(int argc, char **argv)
+{
+	bool lazy = false;
+	const char *mountpoint = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			umount_usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "-z") == 0 || strcmp(argv[i], "--lazy") == 0) {
+			lazy = true;
+		} else if (!mountpoint && argv[i][0] != '-') {
+			mountpoint = argv[i];
+		} else {
+			umount_usage(stderr);
+			return 2;
+		}
+	}
+	if (!mountpoint) {
+		umount_usage(stderr);
+		return 2;
+	}
+	char *canonical = runtime_canonical_mountpoint(mountpoint);
+	if (!canonical) {
+		fprintf(stderr, "tracefs: %s: %s\n", mountpoint, strerror(errno));
+		return 1;
+	}
+	pid_t daemon = runtime_read_pidfile(canonical);
+	int rc = run_fusermount(canonical, lazy);
+	if (rc == 0 && daemon > 0)
+		wait_for_exit(daemon);
+	free(canonical);
+	return rc == 0 ? 0 : 1;
+}
