@@ -1,0 +1,104 @@
+#!/bin/bash
+# Mounting and unmounting every way a user can, and every bad input the
+# issue names: each gives a clear message, a non-zero exit and nothing left
+# mounted; each way of unmounting leaves a complete, consistent trace.
+source "$(dirname "$0")/../lib/common.sh"
+
+mkdir -p "$T/src" "$T/mnt"
+echo data >"$T/src/existing"
+
+expect_failure() { # WHAT PATTERN COMMAND...
+	local what=$1 pattern=$2 out rc
+	shift 2
+	set +e
+	out=$("$@" 2>&1)
+	rc=$?
+	set -e
+	[ $rc -ne 0 ] || fail "$what: exit status 0"
+	grep -q -- "$pattern" <<<"$out" || fail "$what: message '$out' lacks '$pattern'"
+	is_mounted "$T/mnt" && fail "$what: left a mount behind"
+	note "$what: exit $rc: $out"
+}
+
+trace_complete() { # DB — the trace is consistent and was closed properly
+	assert_eq "$(sql "$1" 'PRAGMA integrity_check')" ok "integrity of $1"
+	[ -n "$(sql "$1" "SELECT value FROM meta WHERE key = 'end_ns'")" ] || fail "$1 has no end_ns"
+	[ ! -e "$1-wal" ] || [ ! -s "$1-wal" ] || fail "$1 left a non-empty WAL"
+}
+
+# --- bad input ---
+expect_failure "missing source" "source $T/nope: No such file or directory" \
+	"$TRACEFS" mount --db "$T/a.db" "$T/nope" "$T/mnt"
+touch "$T/file"
+expect_failure "mount point is a file" "is not a directory" \
+	"$TRACEFS" mount --db "$T/a.db" "$T/src" "$T/file"
+expect_failure "source is a file" "is not a directory" \
+	"$TRACEFS" mount --db "$T/a.db" "$T/file" "$T/mnt"
+expect_failure "db in a missing directory" "cannot create trace file" \
+	"$TRACEFS" mount --db "$T/no/such/dir/a.db" "$T/src" "$T/mnt"
+[ ! -e "$T/a.db" ] || fail "a failed mount left a trace file"
+echo keep >"$T/exists.db"
+expect_failure "existing db" "already exists" \
+	"$TRACEFS" mount --db "$T/exists.db" "$T/src" "$T/mnt"
+assert_eq "$(cat "$T/exists.db")" keep "an existing trace file was touched"
+expect_failure "unknown option" "unrecognized option" "$TRACEFS" mount --bogus "$T/src" "$T/mnt"
+expect_failure "unknown -o option" "unknown option" \
+	"$TRACEFS" mount -o no_such_option --db "$T/b.db" "$T/src" "$T/mnt"
+[ ! -e "$T/b.db" ] || fail "a failed mount left a trace file"
+"$TRACEFS" --help | grep -q "usage: tracefs" || fail "--help"
+"$TRACEFS" mount --help | grep -q "SOURCE MOUNTPOINT" || fail "mount --help"
+"$TRACEFS" umount --help | grep -q "MOUNTPOINT" || fail "umount --help"
+
+# --- tracefs umount, default trace name in the working directory ---
+(cd "$T" && "$TRACEFS" "$T/src" "$T/mnt")
+is_mounted "$T/mnt" || fail "not mounted after the mount command returned"
+assert_eq "$(cat "$T/mnt/existing")" data "content through the mount"
+"$TRACEFS" umount "$T/mnt"
+is_mounted "$T/mnt" && fail "still mounted after tracefs umount"
+db=$(ls "$T"/tracefs-*.db)
+trace_complete "$db"
+[ "$(sql "$db" "SELECT count(*) FROM trace WHERE op = 'read' AND path = '/existing' AND bytes = 5")" -ge 1 ] ||
+	fail "no read of /existing recorded"
+assert_eq "$(sql "$db" "SELECT value FROM meta WHERE key = 'source'")" "$T/src" "meta source"
+assert_eq "$(sql "$db" "SELECT value FROM meta WHERE key = 'mountpoint'")" "$T/mnt" "meta mountpoint"
+
+# --- fusermount3 -u: the daemon finishes the trace by itself ---
+"$TRACEFS" mount -f --db "$T/fusermount.db" "$T/src" "$T/mnt" 2>"$T/fg.log" &
+daemon=$!
+wait_for 10 is_mounted "$T/mnt" || fail "foreground mount did not come up: $(cat "$T/fg.log")"
+touch "$T/mnt/by-fusermount"
+fusermount3 -u "$T/mnt"
+wait $daemon || fail "daemon exit status $? after fusermount3 -u"
+trace_complete "$T/fusermount.db"
+assert_eq "$(sql "$T/fusermount.db" "SELECT count(*) FROM trace WHERE op = 'create' AND path = '/by-fusermount'")" 1 "create recorded"
+
+# --- SIGTERM and SIGINT to a foreground daemon ---
+# Job control, so that background jobs do not start with SIGINT ignored
+# (as a daemon started from a terminal does not).
+set -m
+for sig in TERM INT; do
+	"$TRACEFS" mount -f --db "$T/sig$sig.db" "$T/src" "$T/mnt" 2>"$T/fg.log" &
+	daemon=$!
+	wait_for 10 is_mounted "$T/mnt" || fail "foreground mount did not come up: $(cat "$T/fg.log")"
+	mkdir "$T/mnt/by-$sig"
+	kill -$sig $daemon
+	wait $daemon || fail "daemon exit status $? after SIG$sig"
+	is_mounted "$T/mnt" && fail "still mounted after SIG$sig"
+	trace_complete "$T/sig$sig.db"
+	assert_eq "$(sql "$T/sig$sig.db" "SELECT comm FROM trace WHERE op = 'mkdir' AND path = '/by-$sig'")" mkdir "mkdir recorded before SIG$sig"
+	note "SIG$sig: clean unmount, complete trace"
+done
+set +m
+
+# --- tracing a directory in place (SOURCE == MOUNTPOINT) ---
+mkdir -p "$T/inplace"
+echo before >"$T/inplace/old"
+"$TRACEFS" mount --db "$T/inplace.db" "$T/inplace" "$T/inplace"
+is_mounted "$T/inplace" || fail "in-place mount missing"
+assert_eq "$(cat "$T/inplace/old")" before "original content visible in place"
+echo after >"$T/inplace/new"
+"$TRACEFS" umount "$T/inplace"
+assert_eq "$(cat "$T/inplace/new")" after "in-place write kept after unmount"
+trace_complete "$T/inplace.db"
+assert_eq "$(sql "$T/inplace.db" "SELECT count(*) FROM trace WHERE path = '/old' AND op = 'read'")" 1 "in-place read traced"
+echo "mount-lifecycle: ok"
