@@ -1,16 +1,19 @@
 # tracefs — build, test and demo targets. `make help` lists them.
 
 CC      ?= cc
-PKGS    := fuse3 sqlite3
+PKGS    := fuse3 sqlite3 cairo
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
            -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-BUILD   := build
+BUILD   ?= build
 TRACEFS_SRC  := $(wildcard tracefs/*.c)
 RECORDER_SRC := $(wildcard recorder/*.c)
+VIZ_SRC      := $(wildcard viz/*.c)
+WEB_SRC      := $(wildcard web/*.c)
+PROGRAM_SRC  := $(TRACEFS_SRC) $(RECORDER_SRC) $(VIZ_SRC) $(WEB_SRC)
 HEADERS      := $(wildcard */*.h)
 UNIT_SRC     := $(wildcard tests/unit/*.c)
 TOOL_SRC     := $(wildcard tests/tools/*.c)
@@ -23,20 +26,22 @@ TOOL_BIN      := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
 all: $(BUILD)/tracefs
 
-$(BUILD)/tracefs: $(TRACEFS_SRC) $(RECORDER_SRC) $(HEADERS) | $(BUILD)
-	$(CC) $(CFLAGS) -o $@ $(TRACEFS_SRC) $(RECORDER_SRC) $(LDLIBS)
+$(BUILD)/tracefs: $(PROGRAM_SRC) $(HEADERS) | $(BUILD)
+	$(CC) $(CFLAGS) -o $@ $(PROGRAM_SRC) $(LDLIBS)
 
 # The sanitizer build of the daemon, used by the integration tests.
-$(BUILD)/tracefs-asan: $(TRACEFS_SRC) $(RECORDER_SRC) $(HEADERS) | $(BUILD)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $(TRACEFS_SRC) $(RECORDER_SRC) $(LDLIBS)
+$(BUILD)/tracefs-asan: $(PROGRAM_SRC) $(HEADERS) | $(BUILD)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $(PROGRAM_SRC) $(LDLIBS)
 
-$(BUILD)/unit/%: tests/unit/%.c $(RECORDER_SRC) $(HEADERS) | $(BUILD)
+# Unit tests link the modules that have no FUSE in them.
+UNIT_LINK := $(RECORDER_SRC) $(VIZ_SRC)
+$(BUILD)/unit/%: tests/unit/%.c $(UNIT_LINK) $(HEADERS) | $(BUILD)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(RECORDER_SRC) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(UNIT_LINK) $(LDLIBS)
 
-$(BUILD)/unit-asan/%: tests/unit/%.c $(RECORDER_SRC) $(HEADERS) | $(BUILD)
+$(BUILD)/unit-asan/%: tests/unit/%.c $(UNIT_LINK) $(HEADERS) | $(BUILD)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $< $(RECORDER_SRC) $(LDLIBS)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $< $(UNIT_LINK) $(LDLIBS)
 
 $(BUILD)/tools/%: tests/tools/%.c | $(BUILD)
 	@mkdir -p $(dir $@)
@@ -47,7 +52,7 @@ $(BUILD):
 
 # Debian packages for building and for the tests. Idempotent: does nothing
 # when everything is installed, so `make check` works offline afterwards.
-DEB_BUILD := build-essential pkg-config libfuse3-dev fuse3 libsqlite3-dev sqlite3
+DEB_BUILD := build-essential pkg-config libfuse3-dev fuse3 libsqlite3-dev sqlite3 libcairo2-dev
 DEB_TEST  := valgrind sshfs openssh-server openssh-client attr util-linux psmisc
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
@@ -58,7 +63,7 @@ deps:
 	fi
 
 check: deps $(BUILD)/tracefs $(BUILD)/tracefs-asan $(UNIT_BIN) $(UNIT_ASAN_BIN) $(TOOL_BIN)
-	tests/run
+	BUILD=$(BUILD) tests/run
 
 demo: deps $(BUILD)/tracefs
 	tests/demo/first-workload

@@ -10,22 +10,32 @@
 
 #define TRACEFS_VERSION "0.1"
 
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv); /* argv[0] is "tracefs NAME" */
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{"mount", tracefs_mount_command, "mount a traced view of SOURCE at MOUNTPOINT (the default)"},
+	{"umount", tracefs_umount_command, "unmount and wait until the trace is complete"},
+};
+
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: tracefs [mount] [options] SOURCE MOUNTPOINT\n"
-		"       tracefs umount MOUNTPOINT\n"
+		"       tracefs COMMAND [options] ...\n"
 		"       tracefs COMMAND --help\n"
 		"\n"
-		"A FUSE file system that records every operation on a directory into an\n"
-		"SQLite trace.\n"
+		"Records every file-system operation on a directory into an SQLite trace.\n"
 		"\n"
-		"commands:\n"
-		"  mount     mount a traced view of SOURCE at MOUNTPOINT (the default)\n"
-		"  umount    unmount and wait until the trace is complete\n"
-		"\n"
-		"Query a trace with sqlite3, e.g.\n"
-		"  sqlite3 trace.db 'SELECT op, count(*) FROM trace GROUP BY op'\n");
+		"commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n"
+		     "Query a trace with sqlite3, e.g.\n"
+		     "  sqlite3 trace.db 'SELECT op, count(*) FROM trace GROUP BY op'\n");
 }
 
 int main(int argc, char **argv)
@@ -34,24 +44,25 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	const char *command = argv[1];
-	if (strcmp(command, "-h") == 0 || strcmp(command, "--help") == 0 ||
-	    strcmp(command, "help") == 0) {
+	const char *name = argv[1];
+	if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "help") == 0) {
 		usage(stdout);
 		return 0;
 	}
-	if (strcmp(command, "-V") == 0 || strcmp(command, "--version") == 0) {
+	if (strcmp(name, "-V") == 0 || strcmp(name, "--version") == 0) {
 		printf("tracefs %s\n", TRACEFS_VERSION);
 		return 0;
 	}
-	/* argv[0] of a sub-command names it in getopt's messages. */
-	if (strcmp(command, "mount") == 0) {
-		argv[1] = "tracefs mount";
-		return tracefs_mount_command(argc - 1, argv + 1);
-	}
-	if (strcmp(command, "umount") == 0 || strcmp(command, "unmount") == 0) {
-		argv[1] = "tracefs umount";
-		return tracefs_umount_command(argc - 1, argv + 1);
+	if (strcmp(name, "unmount") == 0)
+		name = "umount";
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(name, commands[i].name) == 0) {
+			/* argv[0] of a sub-command names it in getopt's messages. */
+			char label[64];
+			snprintf(label, sizeof(label), "tracefs %s", commands[i].name);
+			argv[1] = label;
+			return commands[i].run(argc - 1, argv + 1);
+		}
 	}
 	argv[0] = "tracefs";
 	return tracefs_mount_command(argc, argv);

@@ -7,8 +7,10 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-TRACEFS=${TRACEFS:-$ROOT/build/tracefs-asan}
-TOOLS=$ROOT/build/tools
+BUILD=${BUILD:-$ROOT/build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+TRACEFS=${TRACEFS:-$BUILD/tracefs-asan}
+TOOLS=$BUILD/tools
 T=$(mktemp -d /tmp/tracefs-test.XXXXXX)
 chmod 755 "$T"
 # The daemon's stderr is /dev/null once it is in the background, so
