@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@
 struct fs {
 	struct node_table nodes;
 	struct recorder *recorder;
+	_Atomic uint64_t op_counts[REC_OP_COUNT];
 	struct fs_options options;
 	uid_t daemon_uid;
 	gid_t daemon_gid;
@@ -145,6 +147,7 @@ static void trace_end(struct trace *t, int result)
 	t->event.path = t->path ? t->path : "?";
 	t->event.path2 = t->path2;
 	recorder_submit(t->fs->recorder, &t->event);
+	atomic_fetch_add_explicit(&t->fs->op_counts[t->event.op], 1, memory_order_relaxed);
 	free(t->path);
 	free(t->path2);
 }
@@ -1079,6 +1082,12 @@ struct fs *fs_create(int source_fd, struct recorder *recorder, const struct fs_o
 	fs->daemon_uid = geteuid();
 	fs->daemon_gid = getegid();
 	return fs;
+}
+
+void fs_op_counts(struct fs *fs, uint64_t counts[REC_OP_COUNT])
+{
+	for (int op = 0; op < REC_OP_COUNT; op++)
+		counts[op] = atomic_load_explicit(&fs->op_counts[op], memory_order_relaxed);
 }
 
 void fs_destroy(struct fs *fs)

@@ -24,6 +24,9 @@ struct fs *fs_create(int source_fd, struct recorder *recorder,
 		     const struct fs_options *options);
 void fs_destroy(struct fs *fs);
 
+/* Events per operation so far (for summaries). */
+void fs_op_counts(struct fs *fs, uint64_t counts[REC_OP_COUNT]);
+
 /* The operations to pass to fuse_session_new() with the fs as userdata. */
 const struct fuse_lowlevel_ops *fs_operations(void);
 

@@ -19,6 +19,7 @@ struct command {
 static const struct command commands[] = {
 	{"mount", tracefs_mount_command, "mount a traced view of SOURCE at MOUNTPOINT (the default)"},
 	{"umount", tracefs_umount_command, "unmount and wait until the trace is complete"},
+	{"run", tracefs_run_command, "run a command with a directory traced, privately"},
 };
 
 static void usage(FILE *out)

@@ -18,16 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "recorder/recorder.h"
-#include "tracefs/caller.h"
-#include "tracefs/fs.h"
+#include "tracefs/daemon.h"
 #include "tracefs/runtime.h"
 
 #define DEFAULT_TIMEOUT 1.0
@@ -286,16 +283,6 @@ static int add_fsname(struct mount_args *a)
 	return rc;
 }
 
-static void raise_fd_limit(void)
-{
-	/* Every inode the kernel knows holds a descriptor. */
-	struct rlimit limit;
-	if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-		limit.rlim_cur = limit.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &limit);
-	}
-}
-
 static void detach_stdio(void)
 {
 	int fd = open("/dev/null", O_RDWR);
@@ -308,120 +295,53 @@ static void detach_stdio(void)
 		close(fd);
 }
 
-static struct fuse_session *new_session(struct mount_args *a, struct fs *fs)
+/* Tells the waiting parent that the mount is up, and lets go of the terminal. */
+static int report_ready(int ready_fd)
 {
-	char *fuse_argv[5];
-	int fuse_argc = 0;
-	fuse_argv[fuse_argc++] = "tracefs";
-	fuse_argv[fuse_argc++] = "-o";
-	fuse_argv[fuse_argc++] = a->fuse_options;
-	if (a->debug)
-		fuse_argv[fuse_argc++] = "-d";
-	fuse_argv[fuse_argc] = NULL;
-	struct fuse_args args = FUSE_ARGS_INIT(fuse_argc, fuse_argv);
-	struct fuse_session *se =
-		fuse_session_new(&args, fs_operations(), sizeof(struct fuse_lowlevel_ops), fs);
-	fuse_opt_free_args(&args);
-	return se;
+	char ok = 0;
+	if (write(ready_fd, &ok, 1) != 1)
+		return -1;
+	close(ready_fd);
+	detach_stdio();
+	return 0;
 }
 
 /* The daemon proper; READY_FD (or -1) gets one byte once the mount is up. */
 static int run_daemon(struct mount_args *a, int ready_fd)
 {
-	int status = 1;
-	char err[512];
-	struct fuse_session *se = NULL;
-	struct fs *fs = NULL;
-	bool mounted = false;
-
-	umask(0); /* the kernel has applied the caller's umask already */
-	raise_fd_limit();
-	if (caller_creds_init() == -1) {
-		fprintf(stderr, "tracefs: cannot read the daemon's groups: %s\n", strerror(errno));
-		return 1;
-	}
-	/* Before mounting, so that SOURCE == MOUNTPOINT reaches the original. */
-	int source_fd = open(a->source_abs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (source_fd == -1) {
-		fprintf(stderr, "tracefs: cannot open %s: %s\n", a->source_abs, strerror(errno));
-		return 1;
-	}
-	struct recorder_options ro = {
-		.db_path = a->db,
+	struct daemon_config config = {
 		.source = a->source_abs,
 		.mountpoint = a->mountpoint_abs,
+		.db = a->db,
 		.command_line = a->command_line,
-		.cache_mode = a->fs.exact ? "exact" : "default",
+		.fuse_options = a->fuse_options,
+		.fs = a->fs,
+		.debug = a->debug,
 	};
-	struct recorder *recorder = recorder_open(&ro, err, sizeof(err));
-	if (!recorder) {
-		fprintf(stderr, "tracefs: %s\n", err);
-		close(source_fd);
+	struct daemon *daemon = daemon_create(&config);
+	if (!daemon)
 		return 1;
-	}
-	if (a->fs.exact)
-		a->fs.timeout = 0;
-	fs = fs_create(source_fd, recorder, &a->fs);
-	if (!fs) {
-		fprintf(stderr, "tracefs: cannot set up the inode table: %s\n", strerror(errno));
-		close(source_fd);
+	int status = 1;
+	bool mounted = false;
+	if (daemon_handle_signals(daemon) == -1 || daemon_mount(daemon, a->mountpoint_abs) == -1)
 		goto out;
-	}
-	se = new_session(a, fs);
-	if (!se) {
-		fprintf(stderr, "tracefs: invalid mount options (see above)\n");
-		goto out;
-	}
-	if (fuse_set_signal_handlers(se) != 0) {
-		fprintf(stderr, "tracefs: cannot install signal handlers\n");
-		goto out;
-	}
-	if (fuse_session_mount(se, a->mountpoint_abs) != 0) {
-		fprintf(stderr, "tracefs: cannot mount at %s (see above)\n", a->mountpoint_abs);
-		goto out;
-	}
 	mounted = true;
 	if (runtime_write_pidfile(a->mountpoint_abs) == -1)
 		fprintf(stderr, "tracefs: warning: cannot write pid file: %s; "
 				"`tracefs umount` will not wait for the trace\n", strerror(errno));
 	if (ready_fd != -1) {
-		char ok = 0;
-		if (write(ready_fd, &ok, 1) != 1)
+		if (report_ready(ready_fd) == -1)
 			goto out;
-		close(ready_fd);
-		ready_fd = -1;
-		detach_stdio();
 	} else {
 		fprintf(stderr, "tracefs: tracing %s at %s into %s\n", a->source_abs,
 			a->mountpoint_abs, a->db);
 	}
 	if (chdir("/") == -1)
 		goto out;
-
-	struct fuse_loop_config *config = fuse_loop_cfg_create();
-	if (!config)
-		goto out;
-	fuse_loop_cfg_set_clone_fd(config, 1);
-	int rc = fuse_session_loop_mt(se, config);
-	fuse_loop_cfg_destroy(config);
-	status = rc < 0 ? 1 : 0;
-	if (rc < 0)
-		fprintf(stderr, "tracefs: session ended with error: %s\n", strerror(-rc));
+	status = daemon_serve(daemon) == 0 ? 0 : 1;
 out:
-	if (se) {
-		if (mounted)
-			fuse_session_unmount(se);
-		fuse_remove_signal_handlers(se);
-		fuse_session_destroy(se);
-	}
-	if (fs)
-		fs_destroy(fs);
-	if (recorder_close(recorder, err, sizeof(err)) == -1) {
-		fprintf(stderr, "tracefs: %s\n", err);
+	if (daemon_finish(daemon) == -1)
 		status = 1;
-	}
-	if (!mounted)
-		unlink(a->db); /* nothing was recorded */
 	if (mounted)
 		runtime_remove_pidfile(a->mountpoint_abs);
 	return status;

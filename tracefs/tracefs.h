@@ -11,4 +11,7 @@ int tracefs_mount_command(int argc, char **argv);
 /* `tracefs umount MOUNTPOINT`. Returns an exit status. */
 int tracefs_umount_command(int argc, char **argv);
 
+/* `tracefs run -- COMMAND`. Returns COMMAND's exit status. */
+int tracefs_run_command(int argc, char **argv);
+
 #endif

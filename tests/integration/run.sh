@@ -1,0 +1,49 @@
+#!/bin/bash
+# tracefs run: COMMAND's exit status comes back (or 128+signal), the mount
+# is private to COMMAND (no other process sees it, nothing stays mounted),
+# the working directory is seen through the mount, and a summary is printed.
+source "$(dirname "$0")/../lib/common.sh"
+
+mkdir -p "$T/dir"
+echo old >"$T/dir/existing"
+cd "$T/dir"
+
+set +e
+"$TRACEFS" run --db "$T/status.db" -- sh -c 'cat existing >/dev/null; exit 7' 2>"$T/summary"
+rc=$?
+set -e
+assert_eq "$rc" 7 "exit status of COMMAND"
+grep -q "sh exited with status 7" "$T/summary" || fail "summary: $(cat "$T/summary")"
+grep -q "events in $T/status.db" "$T/summary" || fail "summary lacks the trace: $(cat "$T/summary")"
+sed 's/^/  /' "$T/summary"
+assert_eq "$(sql "$T/status.db" "SELECT count(*) FROM trace WHERE op = 'read' AND path = '/existing' AND comm = 'cat'")" 1 "read by cat traced"
+assert_eq "$(sql "$T/status.db" 'PRAGMA integrity_check')" ok "trace integrity"
+
+set +e
+"$TRACEFS" run --db "$T/signal.db" -- sh -c 'kill -TERM $$' 2>/dev/null
+rc=$?
+"$TRACEFS" run --db "$T/missing.db" -- no-such-command-xyz 2>"$T/err"
+rc_missing=$?
+set -e
+assert_eq "$rc" 143 "status of a COMMAND killed by SIGTERM"
+assert_eq "$rc_missing" 127 "status of a missing COMMAND"
+grep -q "cannot run no-such-command-xyz" "$T/err" || fail "message: $(cat "$T/err")"
+
+# Private: while COMMAND runs, the directory is a mount point for it but not
+# for anyone else; afterwards nothing is mounted anywhere.
+mkfifo "$T/go" "$T/ready"
+"$TRACEFS" run --db "$T/private.db" --dir "$T/dir" -- \
+	sh -c "mountpoint -q . && echo mounted-inside >'$T/ready'; cat '$T/go' >/dev/null; echo new >created" \
+	2>/dev/null &
+runner=$!
+assert_eq "$(cat "$T/ready")" mounted-inside "COMMAND sees the mount"
+is_mounted "$T/dir" && fail "the mount is visible outside COMMAND's namespace"
+mounted_here() { awk -v d="$T/dir" '$5 == d' /proc/self/mountinfo | grep -q .; }
+mounted_here && fail "a mount on $T/dir is listed outside"
+echo go >"$T/go"
+wait $runner || fail "tracefs run failed"
+assert_eq "$(cat "$T/dir/created")" new "file written by COMMAND"
+mounted_here && fail "a mount stayed behind"
+assert_eq "$(sql "$T/private.db" "SELECT count(*) FROM trace WHERE op = 'create' AND path = '/created'")" 1 "create traced"
+"$TRACEFS" run --help | grep -q "COMMAND" || fail "run --help"
+echo "run: ok"

@@ -1,0 +1,174 @@
+/*
+ * daemon.c — the life of one traced FUSE session: open the source, create
+ * the trace, build the session, mount, serve with several threads, and at
+ * the end unmount and complete the trace.
+ */
+#include "tracefs/daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "recorder/recorder.h"
+#include "tracefs/caller.h"
+
+struct daemon {
+	struct recorder *recorder;
+	struct fs *fs;
+	struct fuse_session *session;
+	char *db;
+	bool mounted;
+	bool signals;
+};
+
+static void raise_fd_limit(void)
+{
+	/* Every inode the kernel knows holds a descriptor. */
+	struct rlimit limit;
+	if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+		limit.rlim_cur = limit.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &limit);
+	}
+}
+
+static struct fuse_session *new_session(const struct daemon_config *config, struct fs *fs)
+{
+	char *fuse_argv[5];
+	int fuse_argc = 0;
+	fuse_argv[fuse_argc++] = "tracefs";
+	fuse_argv[fuse_argc++] = "-o";
+	fuse_argv[fuse_argc++] = (char *)config->fuse_options;
+	if (config->debug)
+		fuse_argv[fuse_argc++] = "-d";
+	fuse_argv[fuse_argc] = NULL;
+	struct fuse_args args = FUSE_ARGS_INIT(fuse_argc, fuse_argv);
+	struct fuse_session *session =
+		fuse_session_new(&args, fs_operations(), sizeof(struct fuse_lowlevel_ops), fs);
+	fuse_opt_free_args(&args);
+	return session;
+}
+
+struct daemon *daemon_create(const struct daemon_config *config)
+{
+	char err[512];
+	umask(0); /* the kernel has applied the caller's umask already */
+	raise_fd_limit();
+	if (caller_creds_init() == -1) {
+		fprintf(stderr, "tracefs: cannot read the daemon's groups: %s\n", strerror(errno));
+		return NULL;
+	}
+	struct daemon *daemon = calloc(1, sizeof(*daemon));
+	if (!daemon || !(daemon->db = strdup(config->db))) {
+		fprintf(stderr, "tracefs: out of memory\n");
+		free(daemon);
+		return NULL;
+	}
+	/* Before mounting, so that SOURCE == MOUNTPOINT reaches the original. */
+	int source_fd = open(config->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (source_fd == -1) {
+		fprintf(stderr, "tracefs: cannot open %s: %s\n", config->source, strerror(errno));
+		goto fail;
+	}
+	struct recorder_options options = {
+		.db_path = config->db,
+		.source = config->source,
+		.mountpoint = config->mountpoint,
+		.command_line = config->command_line,
+		.cache_mode = config->fs.exact ? "exact" : "default",
+	};
+	daemon->recorder = recorder_open(&options, err, sizeof(err));
+	if (!daemon->recorder) {
+		fprintf(stderr, "tracefs: %s\n", err);
+		close(source_fd);
+		goto fail;
+	}
+	struct fs_options fs_options = config->fs;
+	if (fs_options.exact)
+		fs_options.timeout = 0;
+	daemon->fs = fs_create(source_fd, daemon->recorder, &fs_options);
+	if (!daemon->fs) {
+		fprintf(stderr, "tracefs: cannot set up the inode table: %s\n", strerror(errno));
+		close(source_fd);
+		goto fail;
+	}
+	daemon->session = new_session(config, daemon->fs);
+	if (!daemon->session) {
+		fprintf(stderr, "tracefs: invalid mount options (see above)\n");
+		goto fail;
+	}
+	return daemon;
+fail:
+	daemon_finish(daemon);
+	return NULL;
+}
+
+int daemon_mount(struct daemon *daemon, const char *mountpoint)
+{
+	if (fuse_session_mount(daemon->session, mountpoint) != 0) {
+		fprintf(stderr, "tracefs: cannot mount at %s (see above)\n", mountpoint);
+		return -1;
+	}
+	daemon->mounted = true;
+	return 0;
+}
+
+int daemon_handle_signals(struct daemon *daemon)
+{
+	if (fuse_set_signal_handlers(daemon->session) != 0) {
+		fprintf(stderr, "tracefs: cannot install signal handlers\n");
+		return -1;
+	}
+	daemon->signals = true;
+	return 0;
+}
+
+int daemon_serve(struct daemon *daemon)
+{
+	struct fuse_loop_config *config = fuse_loop_cfg_create();
+	if (!config) {
+		fprintf(stderr, "tracefs: out of memory\n");
+		return -1;
+	}
+	fuse_loop_cfg_set_clone_fd(config, 1);
+	int rc = fuse_session_loop_mt(daemon->session, config);
+	fuse_loop_cfg_destroy(config);
+	if (rc < 0) {
+		fprintf(stderr, "tracefs: session ended with error: %s\n", strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+void daemon_op_counts(struct daemon *daemon, uint64_t counts[REC_OP_COUNT])
+{
+	fs_op_counts(daemon->fs, counts);
+}
+
+int daemon_finish(struct daemon *daemon)
+{
+	char err[512];
+	int status = 0;
+	if (daemon->session) {
+		if (daemon->mounted)
+			fuse_session_unmount(daemon->session);
+		if (daemon->signals)
+			fuse_remove_signal_handlers(daemon->session);
+		fuse_session_destroy(daemon->session);
+	}
+	if (daemon->fs)
+		fs_destroy(daemon->fs);
+	if (daemon->recorder && recorder_close(daemon->recorder, err, sizeof(err)) == -1) {
+		fprintf(stderr, "tracefs: %s\n", err);
+		status = -1;
+	}
+	if (daemon->recorder && !daemon->mounted)
+		unlink(daemon->db); /* nothing was recorded */
+	free(daemon->db);
+	free(daemon);
+	return status;
+}
