@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +20,12 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "tracefs/daemon.h"
+#include "tracefs/options.h"
 #include "tracefs/runtime.h"
 
-#define DEFAULT_TIMEOUT 1.0
 
 struct mount_args {
 	const char *source;
@@ -70,7 +68,7 @@ static void mount_usage(FILE *out)
 		"\n"
 		"Unmount with `tracefs umount MOUNTPOINT`, `fusermount3 -u MOUNTPOINT`, or\n"
 		"Ctrl-C / SIGTERM for a foreground daemon; the trace is complete afterwards.\n",
-		DEFAULT_TIMEOUT);
+		DEFAULT_CACHE_TIMEOUT);
 }
 
 static void free_args(struct mount_args *a)
@@ -103,17 +101,9 @@ static int parse_o(struct mount_args *a, const char *list)
 	char *save = NULL;
 	for (char *opt = strtok_r(copy, ",", &save); opt && rc == 0;
 	     opt = strtok_r(NULL, ",", &save)) {
-		if (strcmp(opt, "exact") == 0) {
-			a->fs.exact = true;
-		} else if (strcmp(opt, "direct_io") == 0) {
-			a->fs.direct_io = true;
-		} else if (strncmp(opt, "timeout=", 8) == 0) {
-			char *end;
-			a->fs.timeout = strtod(opt + 8, &end);
-			if (*end || end == opt + 8 || a->fs.timeout < 0) {
-				fprintf(stderr, "tracefs: -o %s: expected a number of seconds\n", opt);
-				rc = -1;
-			}
+		int cache = options_apply_cache(&a->fs, opt);
+		if (cache) {
+			rc = cache < 0 ? -1 : 0;
 		} else if (strncmp(opt, "db=", 3) == 0) {
 			free(a->db);
 			a->db = strdup(opt + 3);
@@ -126,43 +116,6 @@ static int parse_o(struct mount_args *a, const char *list)
 	return rc;
 }
 
-static char *default_db_name(void)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-	char name[64];
-	localtime_r(&now, &tm);
-	strftime(name, sizeof(name), "tracefs-%Y%m%d-%H%M%S.db", &tm);
-	return strdup(name);
-}
-
-/* An absolute form of PATH whose directory exists; malloc'd, or NULL. */
-static char *absolute_path(const char *path)
-{
-	if (path[0] == '/')
-		return strdup(path);
-	char cwd[PATH_MAX];
-	char *result;
-	if (!getcwd(cwd, sizeof(cwd)) || asprintf(&result, "%s/%s", cwd, path) == -1)
-		return NULL;
-	return result;
-}
-
-static char *join_command_line(int argc, char **argv)
-{
-	char *line = NULL;
-	for (int i = 0; i < argc; i++) {
-		char *joined;
-		if (asprintf(&joined, "%s%s%s", line ? line : "", line ? " " : "", argv[i]) == -1) {
-			free(line);
-			return NULL;
-		}
-		free(line);
-		line = joined;
-	}
-	return line;
-}
-
 /* Returns 0 to go on, or an exit status + 1 (so 1 means exit 0 for --help). */
 static int parse_args(int argc, char **argv, struct mount_args *a)
 {
@@ -173,8 +126,8 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	a->fs.timeout = DEFAULT_TIMEOUT;
-	a->command_line = join_command_line(argc, argv);
+	a->fs.timeout = DEFAULT_CACHE_TIMEOUT;
+	a->command_line = options_join_words(argc, argv);
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+o:fdh", long_options, NULL)) != -1) {
@@ -251,9 +204,7 @@ static int check_paths(struct mount_args *a)
 	}
 	a->source_abs = realpath(a->source, NULL);
 	a->mountpoint_abs = runtime_canonical_mountpoint(a->mountpoint);
-	if (!a->db)
-		a->db = default_db_name();
-	char *db = a->db ? absolute_path(a->db) : NULL;
+	char *db = options_trace_path(a->db);
 	free(a->db);
 	a->db = db;
 	if (!a->source_abs || !a->mountpoint_abs || !a->db) {

@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +28,7 @@
 #include <unistd.h>
 
 #include "tracefs/daemon.h"
+#include "tracefs/options.h"
 
 #define SUMMARY_TOP_OPS 6
 
@@ -75,36 +75,14 @@ static int parse_run_o(struct run_args *a, const char *list)
 	char *save = NULL;
 	for (char *opt = strtok_r(copy, ",", &save); opt && rc == 0;
 	     opt = strtok_r(NULL, ",", &save)) {
-		char *end;
-		if (strcmp(opt, "exact") == 0) {
-			a->fs.exact = true;
-		} else if (strcmp(opt, "direct_io") == 0) {
-			a->fs.direct_io = true;
-		} else if (strncmp(opt, "timeout=", 8) == 0 &&
-			   (a->fs.timeout = strtod(opt + 8, &end)) >= 0 && !*end && end != opt + 8) {
-			continue;
-		} else {
-			fprintf(stderr, "tracefs run: unknown or invalid option -o %s\n", opt);
+		int cache = options_apply_cache(&a->fs, opt);
+		if (cache == 0)
+			fprintf(stderr, "tracefs run: unknown option -o %s\n", opt);
+		if (cache <= 0)
 			rc = -1;
-		}
 	}
 	free(copy);
 	return rc;
-}
-
-static char *join_words(char **words)
-{
-	char *line = NULL;
-	for (; *words; words++) {
-		char *joined;
-		if (asprintf(&joined, "%s%s%s", line ? line : "", line ? " " : "", *words) == -1) {
-			free(line);
-			return NULL;
-		}
-		free(line);
-		line = joined;
-	}
-	return line;
 }
 
 /* 0 to go on; otherwise the exit status + 1. */
@@ -118,7 +96,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
 	};
 	const char *dir = ".";
 	const char *db = NULL;
-	a->fs.timeout = 1.0;
+	a->fs.timeout = DEFAULT_CACHE_TIMEOUT;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+o:h", long_options, NULL)) != -1) {
@@ -146,7 +124,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
 		return 3;
 	}
 	a->command = argv + optind;
-	a->command_line = join_words(argv);
+	a->command_line = options_join_words(argc, argv);
 	a->cwd = getcwd(NULL, 0);
 	a->dir = realpath(dir, NULL);
 	if (!a->dir) {
@@ -158,17 +136,8 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
 		fprintf(stderr, "tracefs run: %s is not a directory\n", dir);
 		return 2;
 	}
-	char name[64];
-	if (!db) {
-		time_t now = time(NULL);
-		struct tm tm;
-		localtime_r(&now, &tm);
-		strftime(name, sizeof(name), "tracefs-%Y%m%d-%H%M%S.db", &tm);
-		db = name;
-	}
-	if (!a->cwd || !a->command_line ||
-	    (db[0] == '/' ? !(a->db = strdup(db)) : asprintf(&a->db, "%s/%s", a->cwd, db) == -1)) {
-		a->db = NULL;
+	a->db = options_trace_path(db);
+	if (!a->cwd || !a->command_line || !a->db) {
 		fprintf(stderr, "tracefs run: %s\n", strerror(errno));
 		return 2;
 	}

@@ -1,0 +1,67 @@
+/*
+ * options.c — command-line pieces shared by `tracefs mount` and `tracefs run`:
+ * the caching options, the trace file's name, the recorded command line.
+ */
+#include "tracefs/options.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int options_apply_cache(struct fs_options *fs, const char *option)
+{
+	if (strcmp(option, "exact") == 0) {
+		fs->exact = true;
+		return 1;
+	}
+	if (strcmp(option, "direct_io") == 0) {
+		fs->direct_io = true;
+		return 1;
+	}
+	if (strncmp(option, "timeout=", 8) != 0)
+		return 0;
+	char *end;
+	fs->timeout = strtod(option + 8, &end);
+	if (*end || end == option + 8 || fs->timeout < 0) {
+		fprintf(stderr, "tracefs: -o %s: expected a number of seconds\n", option);
+		return -1;
+	}
+	return 1;
+}
+
+char *options_trace_path(const char *db)
+{
+	char name[64];
+	if (!db) {
+		time_t now = time(NULL);
+		struct tm tm;
+		localtime_r(&now, &tm);
+		strftime(name, sizeof(name), "tracefs-%Y%m%d-%H%M%S.db", &tm);
+		db = name;
+	}
+	if (db[0] == '/')
+		return strdup(db);
+	char *cwd = getcwd(NULL, 0);
+	char *path;
+	if (!cwd || asprintf(&path, "%s/%s", cwd, db) == -1)
+		path = NULL;
+	free(cwd);
+	return path;
+}
+
+char *options_join_words(int argc, char **argv)
+{
+	char *line = NULL;
+	for (int i = 0; i < argc; i++) {
+		char *joined;
+		if (asprintf(&joined, "%s%s%s", line ? line : "", line ? " " : "", argv[i]) == -1) {
+			free(line);
+			return NULL;
+		}
+		free(line);
+		line = joined;
+	}
+	return line;
+}

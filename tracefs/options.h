@@ -1,0 +1,26 @@
+/*
+ * options.h — command-line pieces shared by `tracefs mount` and `tracefs
+ * run` (private to tracefs/).
+ */
+#ifndef TRACEFS_OPTIONS_H
+#define TRACEFS_OPTIONS_H
+
+#include "tracefs/fs.h"
+
+#define DEFAULT_CACHE_TIMEOUT 1.0
+
+/*
+ * Applies one -o option if it is a caching option (exact, direct_io,
+ * timeout=SECS). Returns 1 when it was, 0 when it is someone else's, -1
+ * (printed) when its value is invalid.
+ */
+int options_apply_cache(struct fs_options *fs, const char *option);
+
+/* The trace file to create: DB made absolute, or the default name
+ * tracefs-YYYYmmdd-HHMMSS.db in the working directory. malloc'd. */
+char *options_trace_path(const char *db);
+
+/* The words of ARGV joined by spaces, for the trace's meta. malloc'd. */
+char *options_join_words(int argc, char **argv);
+
+#endif
