@@ -1,0 +1,54 @@
+#!/bin/bash
+# The original second workload (unpack wget, sh configure, make, make
+# distclean, rm -rf) natively and under `tracefs run`: it must behave the
+# same — every mtime kept on extraction (else make reruns autoconf), the
+# same files built and left after distclean, no autotools rerun, an empty
+# directory at the end — and the trace shows configure then make.
+source "$(dirname "$0")/../lib/common.sh"
+
+tarball=$ROOT/../shared/workloads/wget-1.21.3.tar.gz
+[ -f "$tarball" ] || { echo "no $tarball"; exit 77; }
+# The optimised daemon: this workload runs for minutes, and the sanitizer
+# build is covered by every other integration test.
+TRACEFS=$BUILD/tracefs
+WORKLOAD=$ROOT/tests/lib/second-workload
+
+mkdir -p "$T/native" "$T/traced" "$T/logs-native" "$T/logs-traced"
+start=$SECONDS
+"$WORKLOAD" "$tarball" "$T/native" "$T/logs-native"
+native_s=$((SECONDS - start))
+start=$SECONDS
+"$TRACEFS" run --db "$T/trace.db" --dir "$T/traced" -- \
+	"$WORKLOAD" "$tarball" "$T/traced" "$T/logs-traced" 2>"$T/summary" ||
+	fail "the workload failed under tracefs run: $(cat "$T/summary"; tail -n 20 "$T"/logs-traced/*.log)"
+traced_s=$((SECONDS - start))
+note "native ${native_s}s, traced ${traced_s}s"
+sed 's/^/  /' "$T/summary"
+
+for listing in extracted built distcleaned; do
+	diff "$T/logs-native/$listing" "$T/logs-traced/$listing" >"$T/diff" ||
+		fail "$listing differs from native: $(head -n 20 "$T/diff")"
+	note "$listing: $(wc -l <"$T/logs-traced/$listing") entries, same as native"
+done
+for run in native traced; do
+	if grep -E '(aclocal|autoconf|automake|autoheader)( |$)' "$T/logs-$run/make.log" >"$T/rerun"; then
+		fail "make reran autotools ($run): $(head -n 5 "$T/rerun")"
+	fi
+done
+assert_eq "$(ls -A "$T/traced")" "" "traced directory empty after rm -rf"
+
+db=$T/trace.db
+assert_eq "$(sql "$db" 'PRAGMA integrity_check')" ok "trace integrity"
+events=$(sql "$db" 'SELECT count(*) FROM trace')
+lost=$(sql "$db" "SELECT value FROM meta WHERE key = 'events_lost'")
+note "events: $events, lost: $lost"
+[ "$events" -gt 100000 ] || fail "only $events events for a whole build"
+# configure's shells come before make, make before distclean's rm.
+first_configure=$(sql "$db" "SELECT min(seq) FROM trace WHERE comm = 'configure' OR (comm = 'sh' AND path LIKE '%/configure')")
+first_make=$(sql "$db" "SELECT min(seq) FROM trace WHERE comm = 'make'")
+first_cc1=$(sql "$db" "SELECT min(seq) FROM trace WHERE comm = 'cc1'")
+[ -n "$first_configure" ] && [ -n "$first_make" ] && [ -n "$first_cc1" ] ||
+	fail "configure ($first_configure), make ($first_make) or cc1 ($first_cc1) missing from the trace"
+[ "$first_configure" -lt "$first_make" ] || fail "make traced before configure"
+sql "$db" "SELECT comm, count(*) FROM trace GROUP BY comm ORDER BY 2 DESC LIMIT 8" | sed 's/^/  /'
+echo "wget-workload: ok"
