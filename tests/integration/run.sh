@@ -45,5 +45,22 @@ wait $runner || fail "tracefs run failed"
 assert_eq "$(cat "$T/dir/created")" new "file written by COMMAND"
 mounted_here && fail "a mount stayed behind"
 assert_eq "$(sql "$T/private.db" "SELECT count(*) FROM trace WHERE op = 'create' AND path = '/created'")" 1 "create traced"
+# Ctrl-C (SIGINT to the whole foreground process group) stops COMMAND;
+# tracefs outlives it, completes the trace and returns 130. Job control
+# gives the job its own process group, as a terminal would.
+mkfifo "$T/started"
+set -m
+"$TRACEFS" run --db "$T/ctrl-c.db" -- sh -c "echo up >'$T/started'; exec sleep 600" 2>"$T/ctrl-c.log" &
+runner=$!
+set +m
+cat "$T/started" >/dev/null
+kill -INT -- -"$runner"
+set +e
+wait $runner
+rc=$?
+set -e
+assert_eq "$rc" 130 "status after Ctrl-C"
+assert_eq "$(sql "$T/ctrl-c.db" 'PRAGMA integrity_check')" ok "trace integrity after Ctrl-C"
+[ -n "$(sql "$T/ctrl-c.db" "SELECT value FROM meta WHERE key = 'end_ns'")" ] || fail "trace not completed after Ctrl-C"
 "$TRACEFS" run --help | grep -q "COMMAND" || fail "run --help"
 echo "run: ok"
