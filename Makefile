@@ -43,9 +43,10 @@ $(BUILD)/unit-asan/%: tests/unit/%.c $(UNIT_LINK) $(HEADERS) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $< $(UNIT_LINK) $(LDLIBS)
 
-$(BUILD)/tools/%: tests/tools/%.c | $(BUILD)
+# Test programs; they may use the recorder, which has no FUSE in it.
+$(BUILD)/tools/%: tests/tools/%.c $(RECORDER_SRC) $(HEADERS) | $(BUILD)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(RECORDER_SRC) $(LDLIBS)
 
 $(BUILD):
 	mkdir -p $@

@@ -176,6 +176,10 @@ static int open_database(const struct recorder_options *options, int64_t start_n
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 
 	*db_out = db; /* even on failure: the caller reads the message, then closes */
+	/* Someone may query the trace while it is being written; wait out
+	 * their brief read locks rather than failing. */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_busy_timeout(db, 5000);
 	if (rc == SQLITE_OK)
 		rc = rec_schema_configure(db);
 	if (rc == SQLITE_OK)

@@ -132,4 +132,60 @@ int recorder_close(struct recorder *recorder, char *err, size_t err_size);
 const char *rec_op_name(enum rec_op op);
 const char *rec_kind_name(enum rec_kind kind);
 
+/* ------------------------------------------------------------------------
+ * Reading a recorded trace, in seq order, streaming (a trace larger than
+ * memory is fine). Every byte read is validated: a file that is not a
+ * trace, is corrupt, or holds out-of-range values gives an error message,
+ * never a crash.
+ */
+struct rec_reader;
+
+/* Opens FILE read-only. Returns NULL with a message in err on failure. */
+struct rec_reader *rec_reader_open(const char *path, char *err, size_t err_size);
+
+/*
+ * Reads the next event. Its strings stay valid until the next call.
+ * Returns 1 with an event, 0 at the end, -1 on error (message in err).
+ * *seq receives the event's sequence number. After 0, a later call returns
+ * the events a still running recorder has committed since.
+ */
+int rec_reader_next(struct rec_reader *reader, struct rec_event *event, int64_t *seq,
+		    char *err, size_t err_size);
+
+/* Restarts reading at the first event whose ts_ns >= TS_NS. 0 or -1. */
+int rec_reader_seek(struct rec_reader *reader, int64_t ts_ns, char *err, size_t err_size);
+
+/* A meta value (malloc'd; the caller frees it), or NULL if absent. */
+char *rec_reader_meta(struct rec_reader *reader, const char *key);
+
+/*
+ * First and last event start times and the number of events (both times
+ * meta.start_ns when there are none). 0 or -1.
+ */
+int rec_reader_span(struct rec_reader *reader, int64_t *first_ns, int64_t *last_ns,
+		    int64_t *count);
+
+void rec_reader_close(struct rec_reader *reader);
+
+/*
+ * Writes EVENT, whose sequence number is SEQ, as one JSON object with the
+ * `trace` view's field names, in its column order: seq, ts_ns, dur_ns, op,
+ * path, path2, kind, pid, comm, uid, gid, result, bytes, offset, flags,
+ * mode; null where the view shows NULL (path2, kind, comm, a bytes or offset
+ * of -1; pid, comm, uid and gid of a 'lost' row). No spaces, no newline.
+ * Strings are valid JSON whatever bytes a path holds: control characters
+ * are \u00XX escapes and bytes that are not UTF-8 become U+FFFD. This is the
+ * format of `tracefs export --format jsonl` and of the live stream.
+ * Like snprintf: writes at most size bytes including a terminating NUL and
+ * returns the length the whole object needs (not counting the NUL).
+ */
+size_t rec_event_to_json(const struct rec_event *event, int64_t seq, char *buf, size_t size);
+
+/*
+ * The `tracefs report` and `tracefs export` sub-commands (argv[0] names the
+ * command). They return the process's exit status.
+ */
+int rec_report_command(int argc, char **argv);
+int rec_export_command(int argc, char **argv);
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "recorder/recorder.h"
 #include "tracefs/tracefs.h"
 
 #define TRACEFS_VERSION "0.1"
@@ -20,6 +21,8 @@ static const struct command commands[] = {
 	{"mount", tracefs_mount_command, "mount a traced view of SOURCE at MOUNTPOINT (the default)"},
 	{"umount", tracefs_umount_command, "unmount and wait until the trace is complete"},
 	{"run", tracefs_run_command, "run a command with a directory traced, privately"},
+	{"report", rec_report_command, "analyse a trace: phases, errors, hot files, latency, findings"},
+	{"export", rec_export_command, "write a trace for Perfetto, spreadsheets, jq or Gource"},
 };
 
 static void usage(FILE *out)

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "recorder/recorder.h"
 #include "tracefs/daemon.h"
 #include "tracefs/options.h"
 
@@ -39,6 +40,7 @@ struct run_args {
 	char *command_line;
 	char **command;
 	struct fs_options fs;
+	bool report;
 };
 
 static void run_usage(FILE *out)
@@ -55,6 +57,7 @@ static void run_usage(FILE *out)
 		"                   in the working directory); never overwritten\n"
 		"  --dir DIR        directory to trace (default: the working directory)\n"
 		"  -o OPT[,OPT...]  exact, direct_io, timeout=SECS: as for `tracefs mount`\n"
+		"  --report         print `tracefs report` of the trace afterwards\n"
 		"  -h, --help       show this help\n");
 }
 
@@ -91,6 +94,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
 	static const struct option long_options[] = {
 		{"db", required_argument, NULL, 'D'},
 		{"dir", required_argument, NULL, 'C'},
+		{"report", no_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -110,6 +114,9 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
 		case 'o':
 			if (parse_run_o(a, optarg) == -1)
 				return 3;
+			break;
+		case 'R':
+			a->report = true;
 			break;
 		case 'h':
 			run_usage(stdout);
@@ -326,8 +333,15 @@ int tracefs_run_command(int argc, char **argv)
 		return 1;
 	}
 	rc = trace_command(&a, daemon, fuse_fd);
-	if (daemon_finish(daemon) == -1)
+	bool complete = daemon_finish(daemon) == 0;
+	if (!complete)
 		rc = rc ? rc : 1;
+	if (complete && a.report) {
+		char *report_argv[] = {"tracefs report", a.db, NULL};
+		optind = 0; /* glibc: forget the state of our own getopt parse */
+		fflush(stderr);
+		rec_report_command(2, report_argv);
+	}
 	free_run_args(&a);
 	return rc;
 }

@@ -62,5 +62,8 @@ set -e
 assert_eq "$rc" 130 "status after Ctrl-C"
 assert_eq "$(sql "$T/ctrl-c.db" 'PRAGMA integrity_check')" ok "trace integrity after Ctrl-C"
 [ -n "$(sql "$T/ctrl-c.db" "SELECT value FROM meta WHERE key = 'end_ns'")" ] || fail "trace not completed after Ctrl-C"
+# --report prints the analysis of the fresh trace after the summary.
+"$TRACEFS" run --report --db "$T/report.db" -- sh -c 'for i in 1 2 3; do cat existing; done' >"$T/report.out" 2>&1
+grep -q "Phases" "$T/report.out" || fail "no report after --report: $(tail -n 5 "$T/report.out")"
 "$TRACEFS" run --help | grep -q "COMMAND" || fail "run --help"
 echo "run: ok"

@@ -1,0 +1,152 @@
+/*
+ * analysis.h — private to recorder/: the workload analysis behind
+ * `tracefs report`. analysis_run() computes everything the report shows,
+ * with SQL aggregation over the trace (a few scans of the events table,
+ * into TEMP tables), and the report's three renderers (terminal, JSON,
+ * HTML) only format this struct.
+ */
+#ifndef TRACEFS_RECORDER_ANALYSIS_H
+#define TRACEFS_RECORDER_ANALYSIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "recorder/recorder.h"
+
+/* The timeline has this many buckets; phases are found on 5 slots each. */
+#define ANALYSIS_BUCKETS 40
+#define ANALYSIS_SLOTS_PER_BUCKET 5
+#define ANALYSIS_SLOTS (ANALYSIS_BUCKETS * ANALYSIS_SLOTS_PER_BUCKET)
+/* Commands named in a phase or a timeline bucket. */
+#define ANALYSIS_TOP_COMMANDS 3
+
+/* Thresholds of the findings (see the comments in analysis.c). */
+#define FINDING_REOPEN_MIN 10 /* opens of one file */
+#define FINDING_MISSING_MIN 5 /* failed lookups (ENOENT) of one path */
+#define FINDING_TINY_MIN 64   /* reads and writes under FINDING_TINY_BYTES on one file */
+#define FINDING_TINY_BYTES 512
+#define FINDING_RELIST_MIN 10 /* listings (opendir) of one directory */
+
+/* A name (a command, NULL if unknown) and how many events it has. */
+struct an_count {
+	char *name;
+	int64_t count;
+};
+
+struct an_op {
+	enum rec_op op;
+	int64_t count, errors, bytes;
+	int64_t total_ns, max_ns, p50_ns, p90_ns, p99_ns; /* percentiles: nearest rank */
+};
+
+struct an_errno {
+	int32_t result; /* negative */
+	int64_t count;
+	enum rec_op top_op; /* the operation that fails most with it */
+	int64_t top_op_count;
+};
+
+/* A path that fails: the commonest errno there and who saw it fail. */
+struct an_failing {
+	char *path;
+	int32_t result;
+	int64_t count;				      /* failures with that result */
+	struct an_count procs[ANALYSIS_TOP_COMMANDS]; /* commands, most failures first */
+	size_t nprocs;
+};
+
+/* One command name (comm) over all its processes. */
+struct an_process {
+	char *comm; /* NULL: unknown (e.g. requests the kernel makes itself) */
+	int64_t pids, events, bytes_read, bytes_written, fs_ns;
+};
+
+struct an_hot {
+	char *path;
+	int64_t events, bytes_read, bytes_written;
+};
+
+struct an_bucket {
+	int64_t start_ns, events, bytes;
+	int phase; /* index into phases */
+	struct an_count commands[ANALYSIS_TOP_COMMANDS];
+	size_t ncommands;
+};
+
+struct an_phase {
+	char *name; /* its leader: configure, make, tar, rm, ... */
+	int64_t start_ns, end_ns;
+	int64_t events, created, removed, bytes_read, bytes_written;
+	struct an_count commands[ANALYSIS_TOP_COMMANDS];
+	size_t ncommands;
+};
+
+enum an_finding_kind {
+	FINDING_REOPENED, /* one file opened again and again */
+	FINDING_MISSING,  /* one missing path looked up again and again */
+	FINDING_TINY_IO,  /* many small reads or writes on one file */
+	FINDING_RELISTED, /* one directory listed again and again */
+	FINDING_FSYNC,	  /* time spent in fsync */
+	FINDING_KIND_COUNT
+};
+
+/* One path a finding is about; a and b depend on the kind (see analysis.c). */
+struct an_item {
+	char *path;
+	int64_t a, b;
+};
+
+struct an_finding {
+	enum an_finding_kind kind;
+	int64_t paths;	  /* how many paths qualify (items holds the top ones) */
+	int64_t total;	  /* events concerned over all those paths */
+	int64_t total_ns; /* FINDING_FSYNC: time in fsync */
+	struct an_item *items;
+	size_t nitems;
+};
+
+struct analysis {
+	char *file;
+	/* meta; NULL when absent */
+	char *source, *mountpoint, *host, *start_time, *cache_mode, *command_line;
+	int64_t events_lost;
+
+	int64_t events, first_ns, end_ns; /* end: the latest end of an event */
+	int64_t errors, bytes_read, bytes_written, fs_ns;
+	int64_t files_created, dirs_created, files_removed, dirs_removed, renamed;
+
+	struct an_op *ops; /* most events first */
+	size_t nops;
+	struct an_errno *errnos; /* commonest first */
+	size_t nerrnos;
+	struct an_failing *failing;
+	size_t nfailing;
+	struct an_process *processes; /* most events first */
+	size_t nprocesses, nprocesses_total;
+	struct an_hot *hot_files_events, *hot_files_bytes, *hot_dirs_events, *hot_dirs_bytes;
+	size_t nhot_files_events, nhot_files_bytes, nhot_dirs_events, nhot_dirs_bytes;
+
+	int64_t bucket_ns;
+	struct an_bucket buckets[ANALYSIS_BUCKETS];
+	size_t nbuckets; /* 0 for an empty trace */
+	struct an_phase *phases;
+	size_t nphases;
+
+	struct an_finding findings[FINDING_KIND_COUNT];
+	size_t nfindings; /* only the kinds that apply, in enum order */
+};
+
+/*
+ * Analyses the trace FILE, keeping TOP entries in each list. 0, or -1 with
+ * a message in err (a missing, foreign or corrupt trace). On success the
+ * caller frees *out with analysis_free(); on failure there is nothing to
+ * free.
+ */
+int analysis_run(const char *file, int top, struct analysis *out, char *err, size_t err_size);
+
+void analysis_free(struct analysis *analysis);
+
+/* "ENOENT" for -2, or "E123" for an errno without a name. Static or buf. */
+const char *analysis_errno_name(int32_t result, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * outfile.c — output files that appear whole or not at all (outfile.h).
+ */
+#include "recorder/outfile.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* mkstemp makes 0600; a plain output file gets what open(0666) would. */
+static int fix_mode(int fd)
+{
+	mode_t mask = umask(0);
+	umask(mask);
+	return fchmod(fd, 0666 & ~mask);
+}
+
+int outfile_open(struct outfile *out, const char *path, char *err, size_t err_size)
+{
+	memset(out, 0, sizeof(*out));
+	out->path = strdup(path);
+	if (!out->path || asprintf(&out->temp, "%s.tmp-XXXXXX", path) < 0) {
+		out->temp = NULL;
+		snprintf(err, err_size, "out of memory");
+		outfile_abort(out);
+		return -1;
+	}
+	int fd = mkstemp(out->temp);
+	if (fd < 0) {
+		snprintf(err, err_size, "cannot create %s: %s", path, strerror(errno));
+		free(out->temp);
+		out->temp = NULL; /* nothing to remove */
+		outfile_abort(out);
+		return -1;
+	}
+	if (fix_mode(fd) != 0 || !(out->file = fdopen(fd, "w"))) {
+		snprintf(err, err_size, "cannot create %s: %s", path, strerror(errno));
+		if (!out->file)
+			close(fd);
+		outfile_abort(out);
+		return -1;
+	}
+	return 0;
+}
+
+int outfile_commit(struct outfile *out, char *err, size_t err_size)
+{
+	int failed = ferror(out->file) || fflush(out->file) != 0;
+	int saved = errno;
+
+	if (fclose(out->file) != 0 && !failed) {
+		failed = 1;
+		saved = errno;
+	}
+	out->file = NULL;
+	if (!failed && rename(out->temp, out->path) != 0) {
+		failed = 1;
+		saved = errno;
+	}
+	if (failed) {
+		snprintf(err, err_size, "cannot write %s: %s", out->path,
+			 saved ? strerror(saved) : "write error");
+		outfile_abort(out);
+		return -1;
+	}
+	free(out->temp);
+	out->temp = NULL;
+	outfile_abort(out); /* frees the rest */
+	return 0;
+}
+
+void outfile_abort(struct outfile *out)
+{
+	if (out->file)
+		fclose(out->file); /* its data are being thrown away */
+	if (out->temp)
+		unlink(out->temp); /* best effort: nothing better to do on failure */
+	free(out->temp);
+	free(out->path);
+	memset(out, 0, sizeof(*out));
+}

@@ -1,0 +1,401 @@
+/*
+ * test_report.c — unit test of the analysis behind `tracefs report`
+ * (recorder/analysis.h), its three renderers, and `tracefs export`
+ * (rec_export_command), under the sanitizers and valgrind: known numbers on
+ * a small trace, an empty trace, and hostile traces — spoilt values and
+ * garbage over the file — which must give an error (never a crash, a leak,
+ * or a half-written export).
+ *
+ * Plain C, no framework: exits 0 on success, prints "FAIL: ..." and exits 1
+ * otherwise. RECORDER_TEST_SCALE (default 1) scales the work, e.g. 0.05
+ * under valgrind.
+ */
+#include "recorder/analysis.h"
+#include "recorder/recorder.h"
+#include "recorder/report.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define S 1000000000LL
+#define MS 1000000LL
+
+static double scale = 1.0;
+static char scratch[64];
+
+#define FAIL(...) fail_at(__LINE__, __VA_ARGS__)
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			FAIL(__VA_ARGS__);                                                         \
+	} while (0)
+
+static void cleanup(void);
+
+__attribute__((format(printf, 2, 3), noreturn)) static void fail_at(int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "FAIL: test_report.c:%d: ", line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	cleanup();
+	exit(1);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	if (remove(path) != 0)
+		fprintf(stderr, "warning: cannot remove %s: %s\n", path, strerror(errno));
+	return 0;
+}
+
+static void cleanup(void)
+{
+	if (scratch[0]) {
+		nftw(scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		scratch[0] = '\0';
+	}
+}
+
+static const char *scratch_path(char *buf, size_t size, const char *name)
+{
+	snprintf(buf, size, "%s/%s", scratch, name);
+	return buf;
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	FILE *in = fopen(from, "rb");
+	CHECK(in, "open %s: %s", from, strerror(errno));
+	FILE *out = fopen(to, "wb");
+	CHECK(out, "create %s: %s", to, strerror(errno));
+	char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		CHECK(fwrite(buf, 1, n, out) == n, "write %s: %s", to, strerror(errno));
+	CHECK(fclose(in) == 0 && fclose(out) == 0, "close %s: %s", to, strerror(errno));
+}
+
+static void sql_exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK, "open %s",
+	      path);
+	char *msg = NULL;
+	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+	CHECK(rc == SQLITE_OK, "%s: %s", sql, msg ? msg : sqlite3_errstr(rc));
+	CHECK(sqlite3_close(db) == SQLITE_OK, "close %s", path);
+}
+
+/* Overwrites [offset, end of file) with pseudo-random garbage. */
+static void scribble_from(const char *path, off_t offset, unsigned seed)
+{
+	struct stat st;
+	CHECK(stat(path, &st) == 0, "stat %s: %s", path, strerror(errno));
+	int fd = open(path, O_WRONLY);
+	CHECK(fd >= 0, "open %s: %s", path, strerror(errno));
+	for (off_t at = offset; at < st.st_size; at++) {
+		seed = seed * 1103515245 + 12345;
+		unsigned char byte = (unsigned char)(seed >> 16);
+		CHECK(pwrite(fd, &byte, 1, at) == 1, "pwrite: %s", strerror(errno));
+	}
+	CHECK(close(fd) == 0, "close: %s", strerror(errno));
+}
+
+/* ---- a small trace with known numbers ---- */
+
+struct trace {
+	struct recorder *recorder;
+	int64_t t0;
+};
+
+static void ev(struct trace *t, int64_t at, enum rec_op op, const char *path, const char *comm,
+	       int pid, int result, int64_t bytes, enum rec_kind kind)
+{
+	struct rec_event e = {.ts_ns = t->t0 + at,
+			      .dur_ns = 1000 + at % 7000,
+			      .bytes = bytes,
+			      .offset = bytes >= 0 ? 0 : -1,
+			      .path = path,
+			      .comm = comm,
+			      .pid = pid,
+			      .result = result,
+			      .op = (uint8_t)op,
+			      .kind = (uint8_t)kind};
+	recorder_submit(t->recorder, &e);
+}
+
+/*
+ * make (pid 10) for 4 s: cc1 opens /inc/config.h 12 times; "/\xff odd\nname"
+ * is written; /missing is looked up 6 times in vain; an idle gap; then rm
+ * (pid 20) removes 30 files.
+ */
+static void make_trace(const char *path, int rounds)
+{
+	struct recorder_options options = {
+		.db_path = path, .source = "/src", .cache_mode = "exact"};
+	char err[512], name[64];
+	struct trace t = {.t0 = 1700000000LL * S};
+
+	t.recorder = recorder_open(&options, err, sizeof(err));
+	CHECK(t.recorder, "recorder_open: %s", err);
+	for (int i = 0; i < rounds; i++) {
+		int64_t at = i * (4 * S / rounds);
+		ev(&t, at, REC_OP_GETATTR, "/Makefile", "make", 10, 0, -1, REC_KIND_FILE);
+		ev(&t, at + MS, REC_OP_OPEN, "/inc/config.h", "cc1", 100 + i, 0, -1, REC_KIND_FILE);
+		ev(&t, at + 2 * MS, REC_OP_READ, "/inc/config.h", "cc1", 100 + i, 0, 300,
+		   REC_KIND_FILE);
+		ev(&t, at + 3 * MS, REC_OP_WRITE, "/\xff odd\nname", "cc1", 100 + i, 0, 4096,
+		   REC_KIND_FILE);
+		ev(&t, at + 4 * MS, REC_OP_LOOKUP, "/missing", i % 2 ? "gcc" : "cc1", 100 + i, -2,
+		   -1, REC_KIND_NONE);
+	}
+	for (int i = 0; i < 30; i++) {
+		snprintf(name, sizeof(name), "/obj/f%d.o", i);
+		ev(&t, 8 * S + i * 10 * MS, REC_OP_UNLINK, name, "rm", 20, 0, -1, REC_KIND_FILE);
+	}
+	CHECK(recorder_close(t.recorder, err, sizeof(err)) == 0, "recorder_close: %s", err);
+}
+
+/* Renders the analysis three ways into memory; each must say something. */
+static void render_all(const struct analysis *a, const char *must_contain)
+{
+	void (*renderers[])(FILE *, const struct analysis *) = {report_json, report_html};
+	char *text;
+	size_t size;
+
+	FILE *out = open_memstream(&text, &size);
+	CHECK(out, "open_memstream: %s", strerror(errno));
+	report_text(out, a, true);
+	CHECK(fclose(out) == 0, "fclose");
+	CHECK(strstr(text, must_contain), "the text report lacks '%s'", must_contain);
+	free(text);
+	for (size_t i = 0; i < sizeof(renderers) / sizeof(renderers[0]); i++) {
+		out = open_memstream(&text, &size);
+		CHECK(out, "open_memstream: %s", strerror(errno));
+		renderers[i](out, a);
+		CHECK(fclose(out) == 0, "fclose");
+		CHECK(size > 100 && strstr(text, must_contain), "a renderer lacks '%s'",
+		      must_contain);
+		free(text);
+	}
+}
+
+static const struct an_finding *finding(const struct analysis *a, enum an_finding_kind kind)
+{
+	for (size_t i = 0; i < a->nfindings; i++)
+		if (a->findings[i].kind == kind)
+			return &a->findings[i];
+	return NULL;
+}
+
+static void test_known_numbers(const char *path)
+{
+	struct analysis a;
+	char err[1024];
+
+	CHECK(analysis_run(path, 5, &a, err, sizeof(err)) == 0, "analysis: %s", err);
+	CHECK(a.events == 12 * 5 + 30, "%lld events", (long long)a.events);
+	CHECK(a.errors == 12 && a.nerrnos == 1 && a.errnos[0].result == -2, "errors");
+	CHECK(a.bytes_read == 12 * 300 && a.bytes_written == 12 * 4096, "bytes");
+	CHECK(a.files_removed == 30, "files removed: %lld", (long long)a.files_removed);
+	CHECK(a.nphases == 2 && strcmp(a.phases[0].name, "make") == 0 &&
+		      strcmp(a.phases[1].name, "rm") == 0,
+	      "phases: %zu, %s", a.nphases, a.nphases ? a.phases[0].name : "-");
+	const struct an_finding *f = finding(&a, FINDING_REOPENED);
+	CHECK(f && f->nitems == 1 && f->items[0].a == 12 &&
+		      strcmp(f->items[0].path, "/inc/config.h") == 0,
+	      "reopened finding");
+	f = finding(&a, FINDING_MISSING);
+	CHECK(f && f->total == 12 && strcmp(f->items[0].path, "/missing") == 0, "missing finding");
+	CHECK(a.nfailing == 1 && a.failing[0].nprocs == 2 && a.failing[0].procs[0].count == 6,
+	      "who looked for /missing");
+	CHECK(a.nprocesses == 4 && a.nprocesses_total == 4, "processes");
+	render_all(&a, "/inc/config.h");
+	analysis_free(&a);
+	printf("ok - known numbers, two phases, findings, three renderers\n");
+}
+
+static void test_empty(void)
+{
+	char path[256], err[1024];
+	struct recorder_options options = {.db_path = scratch_path(path, sizeof(path), "empty.db")};
+	struct recorder *r = recorder_open(&options, err, sizeof(err));
+	struct analysis a;
+
+	CHECK(r && recorder_close(r, err, sizeof(err)) == 0, "an empty trace: %s", err);
+	CHECK(analysis_run(path, 10, &a, err, sizeof(err)) == 0, "analysis: %s", err);
+	CHECK(a.events == 0 && a.nphases == 0 && a.nbuckets == 0, "an empty trace has events");
+	render_all(&a, path);
+	analysis_free(&a);
+	printf("ok - an empty trace\n");
+}
+
+/* ---- export ---- */
+
+/* Runs `tracefs export PATH --format FORMAT -o OUT`; its exit status. */
+static int export_to(const char *path, const char *format, const char *out)
+{
+	char *argv[] = {"tracefs export", (char *)path, "--format", (char *)format, "-o",
+			(char *)out,	  NULL};
+	optind = 0; /* getopt starts afresh */
+	return rec_export_command(6, argv);
+}
+
+static int count_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int n = 0, c;
+	CHECK(f, "open %s: %s", path, strerror(errno));
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+static void test_export(const char *path)
+{
+	static const char *const formats[] = {"chrome", "csv", "jsonl", "gource"};
+	char out[256];
+
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		scratch_path(out, sizeof(out), formats[i]);
+		CHECK(export_to(path, formats[i], out) == 0, "export --format %s failed",
+		      formats[i]);
+		CHECK(exists(out), "export --format %s wrote nothing", formats[i]);
+	}
+	/* csv: a header, the weird name's newline inside quotes, an event a row */
+	CHECK(count_lines(scratch_path(out, sizeof(out), "csv")) == 1 + 90 + 12, "csv has %d lines",
+	      count_lines(out));
+	CHECK(count_lines(scratch_path(out, sizeof(out), "jsonl")) == 90, "jsonl lines");
+	printf("ok - export in four formats\n");
+}
+
+/* ---- hostile traces ---- */
+
+/* Every way in must end in a result or a clear error; export leaves nothing. */
+static void try_hostile(const char *path, const char *what, bool must_fail)
+{
+	static const char *const formats[] = {"chrome", "csv", "jsonl", "gource"};
+	struct analysis a;
+	char err[1024] = "", out[256];
+
+	if (analysis_run(path, 10, &a, err, sizeof(err)) == 0) {
+		CHECK(!must_fail, "%s: the analysis did not fail", what);
+		render_all(&a, path);
+		analysis_free(&a);
+	} else {
+		CHECK(strstr(err, "corrupt") || strstr(err, "not a tracefs trace") ||
+			      strstr(err, "cannot read"),
+		      "%s: message '%s'", what, err);
+	}
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		scratch_path(out, sizeof(out), "hostile.out");
+		if (export_to(path, formats[i], out) != 0)
+			CHECK(!exists(out), "%s: a failed %s export left a file", what, formats[i]);
+		else
+			CHECK(unlink(out) == 0, "unlink: %s", strerror(errno));
+	}
+}
+
+static void test_bad_values(const char *good)
+{
+	static const struct {
+		const char *sql;
+		bool must_fail;
+	} cases[] = {
+		{"UPDATE events SET dur = -5 WHERE seq = 3", true},
+		{"UPDATE events SET op = 200 WHERE seq = 3", true},
+		{"UPDATE events SET kind = 77 WHERE seq = 3", true},
+		{"UPDATE events SET bytes = 'many' WHERE seq = 3", true},
+		{"UPDATE events SET result = 1.5 WHERE seq = 3", true},
+		{"UPDATE events SET ts = 9223372036854775000 WHERE seq = 3", true},
+		{"UPDATE events SET ts = -9223372036854775000 WHERE seq = 4", false},
+		{"UPDATE events SET dur = 9223372036854775000 WHERE seq < 4", true},
+		{"UPDATE events SET path = 99999 WHERE seq = 3", false},
+		{"UPDATE events SET path = NULL WHERE seq = 5", false},
+		{"UPDATE events SET proc = 99999 WHERE seq = 3", false},
+		{"UPDATE procs SET comm = NULL", false},
+		{"UPDATE procs SET comm = CAST('a' || char(0) || 'b' AS BLOB)", false},
+		{"UPDATE paths SET path = ''", false},
+		{"DELETE FROM paths", false},
+		{"DELETE FROM procs", false},
+		{"UPDATE meta SET value = 'x' WHERE key = 'events_lost'", false},
+	};
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		copy_file(good, scratch_path(path, sizeof(path), "bad.db"));
+		sql_exec(path, cases[i].sql);
+		try_hostile(path, cases[i].sql, cases[i].must_fail);
+		CHECK(unlink(path) == 0, "unlink: %s", strerror(errno));
+	}
+	printf("ok - %zu spoilt values: results or clear errors\n",
+	       sizeof(cases) / sizeof(cases[0]));
+}
+
+static void test_garbage(const char *good)
+{
+	char path[256], what[64];
+	int tries = (int)(24 * scale) + 2;
+
+	for (int i = 0; i < tries; i++) {
+		copy_file(good, scratch_path(path, sizeof(path), "garbage.db"));
+		scribble_from(path, 1024 + (off_t)i * 512, (unsigned)i + 1);
+		snprintf(what, sizeof(what), "garbage from byte %d", 1024 + i * 512);
+		try_hostile(path, what, false);
+		CHECK(unlink(path) == 0, "unlink: %s", strerror(errno));
+	}
+	printf("ok - %d copies with garbage: results or clear errors\n", tries);
+}
+
+int main(void)
+{
+	const char *env = getenv("RECORDER_TEST_SCALE");
+	char good[256];
+
+	if (env) {
+		scale = strtod(env, NULL);
+		if (!(scale > 0 && scale <= 100)) {
+			fprintf(stderr, "FAIL: bad RECORDER_TEST_SCALE '%s'\n", env);
+			return 1;
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	snprintf(scratch, sizeof(scratch), "/tmp/test_report.XXXXXX");
+	if (!mkdtemp(scratch)) {
+		fprintf(stderr, "FAIL: mkdtemp: %s\n", strerror(errno));
+		return 1;
+	}
+	make_trace(scratch_path(good, sizeof(good), "good.db"), 12);
+	test_known_numbers(good);
+	test_empty();
+	test_export(good);
+	test_bad_values(good);
+	test_garbage(good);
+	cleanup();
+	printf("PASS: test_report\n");
+	return 0;
+}
