@@ -1,0 +1,625 @@
+/*
+ * test_viz.c — unit test of the scene model (viz/), fed synthetic events:
+ * the first workload's mkdirs give 88 + 1 green directories that do not
+ * overlap, the newest one red and labelled; `rm -rf` leaves only the root;
+ * missing ancestors appear; a rename moves a node to its new parent; a new
+ * sibling moves no existing node; the same events give the same frames; a
+ * random 100,000-node tree has no overlapping nodes, in the model and in
+ * the frames drawn; prescan, the timeline, running out of memory, and the
+ * maths against libm.
+ *
+ * Plain C, no framework: exits 0 on success, prints "FAIL: ..." and exits 1
+ * otherwise. RECORDER_TEST_SCALE (default 1) scales the big tree, e.g. 0.05
+ * under valgrind.
+ */
+#include "viz/viz.h"
+#include "viz/vmath.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static double scale = 1.0;
+
+#define FAIL(...) fail_at(__LINE__, __VA_ARGS__)
+#define CHECK(cond, ...)                   \
+	do {                               \
+		if (!(cond))               \
+			FAIL(__VA_ARGS__); \
+	} while (0)
+
+__attribute__((format(printf, 2, 3), noreturn)) static void fail_at(int line, const char *fmt,
+								   ...)
+{
+	va_list ap;
+	fprintf(stderr, "FAIL: test_viz.c:%d: ", line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+/* ---- helpers ---- */
+
+static struct viz_scene *new_scene(void)
+{
+	struct viz_options options = {.fade = 2};
+	struct viz_scene *s = viz_scene_new(viz_libc_allocator(), &options);
+	CHECK(s, "viz_scene_new failed");
+	viz_scene_set_viewport(s, 1280, 720);
+	return s;
+}
+
+static void apply(struct viz_scene *s, double t, enum viz_op op, enum viz_kind kind,
+		  int result, const char *path, const char *path2, const char *comm)
+{
+	struct viz_event e = {.t = t, .ts_ns = 1700000000000000000LL + (int64_t)(t * 1e9),
+			      .op = op, .kind = kind, .result = result, .pid = 42, .path = path,
+			      .path2 = path2, .comm = comm};
+	CHECK(viz_scene_apply(s, &e) == 0, "apply %s %s failed", viz_op_name(op), path);
+}
+
+static void advance(struct viz_scene *s, double t)
+{
+	CHECK(viz_scene_advance(s, t, 1700000000000000000LL + (int64_t)(t * 1e9)) == 0,
+	      "advance failed");
+}
+
+static bool find(struct viz_scene *s, const char *path, struct viz_node_info *info)
+{
+	return viz_scene_find(s, path, info) == 1;
+}
+
+/* The first workload's mkdirs, as the kernel sends them: a lookup that
+ * fails, then the mkdir, by one `mkdir` process each. Returns the end time. */
+static double first_workload_mkdirs(struct viz_scene *s, double t, double step)
+{
+	char path[256] = "";
+	for (int level = 0; level < 11; level++) {
+		char name[8];
+		snprintf(name, sizeof(name), "/%d", level);
+		strcat(path, name);
+		apply(s, t, VIZ_OP_LOOKUP, VIZ_KIND_NONE, -2, path, NULL, "mkdir");
+		apply(s, t += step, VIZ_OP_MKDIR, VIZ_KIND_DIR, 0, path, NULL, "mkdir");
+		for (char leaf = 'a'; leaf <= 'g'; leaf++) {
+			char child[300];
+			snprintf(child, sizeof(child), "%s/%c", path, leaf);
+			apply(s, t += step, VIZ_OP_LOOKUP, VIZ_KIND_NONE, -2, child, NULL, "mkdir");
+			apply(s, t += step, VIZ_OP_MKDIR, VIZ_KIND_DIR, 0, child, NULL, "mkdir");
+		}
+	}
+	return t;
+}
+
+/* rm -rf 0: children before parents. */
+static double first_workload_rm(struct viz_scene *s, double t, double step)
+{
+	for (int level = 10; level >= 0; level--) {
+		char path[256] = "";
+		for (int i = 0; i <= level; i++)
+			snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%d", i);
+		for (char leaf = 'a'; leaf <= 'g'; leaf++) {
+			char child[300];
+			snprintf(child, sizeof(child), "%s/%c", path, leaf);
+			apply(s, t += step, VIZ_OP_RMDIR, VIZ_KIND_DIR, 0, child, NULL, "rm");
+		}
+		apply(s, t += step, VIZ_OP_RMDIR, VIZ_KIND_DIR, 0, path, NULL, "rm");
+	}
+	return t;
+}
+
+struct collected {
+	struct viz_node_info *nodes;
+	char **paths;
+	size_t len, cap;
+};
+
+static void collect(void *ctx, const char *path, const struct viz_node_info *info)
+{
+	struct collected *c = ctx;
+	if (c->len == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 256;
+		c->nodes = realloc(c->nodes, c->cap * sizeof(*c->nodes));
+		c->paths = realloc(c->paths, c->cap * sizeof(*c->paths));
+		CHECK(c->nodes && c->paths, "out of memory");
+	}
+	c->nodes[c->len] = *info;
+	c->paths[c->len] = strdup(path);
+	CHECK(c->paths[c->len], "out of memory");
+	c->len++;
+}
+
+static void collect_all(struct viz_scene *s, struct collected *c)
+{
+	memset(c, 0, sizeof(*c));
+	CHECK(viz_scene_visit(s, collect, c) == 0, "visit failed");
+	CHECK(c->len == viz_scene_node_count(s), "visit saw %zu nodes, count says %zu", c->len,
+	      viz_scene_node_count(s));
+}
+
+static void free_collected(struct collected *c)
+{
+	for (size_t i = 0; i < c->len; i++)
+		free(c->paths[i]);
+	free(c->nodes);
+	free(c->paths);
+}
+
+/* ---- overlap: a sweep over circles sorted by their left edge ---- */
+
+struct circle {
+	double x, y, r;
+	size_t index;
+};
+
+static int by_left(const void *a, const void *b)
+{
+	const struct circle *p = a, *q = b;
+	double l = p->x - p->r, m = q->x - q->r;
+	return (l > m) - (l < m);
+}
+
+/* Index pair of two overlapping circles, or false. */
+static bool find_overlap(struct circle *c, size_t n, size_t *first, size_t *second)
+{
+	qsort(c, n, sizeof(*c), by_left);
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = i + 1; j < n && c[j].x - c[j].r <= c[i].x + c[i].r; j++) {
+			double dx = c[i].x - c[j].x, dy = c[i].y - c[j].y, rr = c[i].r + c[j].r;
+			if (dx * dx + dy * dy < rr * rr * (1 - 1e-9)) {
+				*first = c[i].index;
+				*second = c[j].index;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+static void check_no_overlap_in_model(const struct collected *all)
+{
+	struct circle *c = malloc(all->len * sizeof(*c));
+	CHECK(c, "out of memory");
+	for (size_t i = 0; i < all->len; i++)
+		c[i] = (struct circle){all->nodes[i].target_x, all->nodes[i].target_y,
+				       all->nodes[i].target_r, i};
+	size_t a, b;
+	bool overlap = find_overlap(c, all->len, &a, &b);
+	free(c);
+	CHECK(!overlap, "nodes %s and %s overlap", all->paths[a], all->paths[b]);
+}
+
+static void check_no_overlap_in_frame(const struct viz_frame *f)
+{
+	struct circle *c = malloc((f->node_count + 1) * sizeof(*c));
+	CHECK(c, "out of memory");
+	for (size_t i = 0; i < f->node_count; i++)
+		c[i] = (struct circle){f->nodes[i].x, f->nodes[i].y, f->nodes[i].r, i};
+	size_t a, b;
+	bool overlap = find_overlap(c, f->node_count, &a, &b);
+	free(c);
+	CHECK(!overlap, "frame nodes %u (%.1f,%.1f r %.2f) and %u (%.1f,%.1f r %.2f) overlap",
+	      f->nodes[a].id, f->nodes[a].x, f->nodes[a].y, f->nodes[a].r, f->nodes[b].id,
+	      f->nodes[b].x, f->nodes[b].y, f->nodes[b].r);
+}
+
+static bool is_green(struct viz_color c)
+{
+	return c.g > 0.6f && c.r < 0.4f && c.b < 0.45f;
+}
+
+static bool is_red(struct viz_color c)
+{
+	return c.r > 0.9f && c.g < 0.35f && c.b < 0.35f;
+}
+
+/* ---- tests ---- */
+
+static void test_first_workload(void)
+{
+	struct viz_scene *s = new_scene();
+	double t = first_workload_mkdirs(s, 0, 0.05);
+	for (double u = 0; u < t + 0.5; u += 1.0 / 30)
+		advance(s, u); /* frame by frame: the camera follows */
+	advance(s, t + 0.5); /* the newest node has grown, and still flashes */
+	struct collected all;
+	collect_all(s, &all);
+	CHECK(all.len == 89, "after the mkdirs: %zu nodes, expected 88 + the root", all.len);
+	for (size_t i = 0; i < all.len; i++)
+		CHECK(all.nodes[i].kind == VIZ_KIND_DIR, "%s is not a directory", all.paths[i]);
+	check_no_overlap_in_model(&all);
+	free_collected(&all);
+
+	/* The newest node is red and labelled; the frame's nodes do not overlap. */
+	struct viz_node_info g;
+	CHECK(find(s, "/0/1/2/3/4/5/6/7/8/9/10/g", &g), "no node for the last mkdir");
+	CHECK(is_red(g.color), "last node not red: %.2f %.2f %.2f", g.color.r, g.color.g,
+	      g.color.b);
+	struct viz_frame f;
+	CHECK(viz_scene_frame(s, &f) == 0, "frame failed");
+	check_no_overlap_in_frame(&f);
+	bool labelled = false;
+	for (size_t i = 0; i < f.label_count; i++)
+		labelled |= f.labels[i].len == 1 && f.labels[i].text[0] == 'g' &&
+			    f.labels[i].color.a > 0.9f;
+	CHECK(labelled, "the last node has no label in the frame");
+	bool drawn = false;
+	for (size_t i = 0; i < f.node_count; i++)
+		if (f.nodes[i].id == g.id) {
+			drawn = true;
+			CHECK(f.nodes[i].x >= 0 && f.nodes[i].x < 1280 && f.nodes[i].y >= 0 &&
+			      f.nodes[i].y < 720, "the last node is off screen");
+		}
+	CHECK(drawn, "the last node is not drawn: the camera lost it");
+	CHECK(strcmp(f.processes[0].name, "mkdir") == 0, "process shown: %s",
+	      f.process_count ? f.processes[0].name : "none");
+
+	/* Once the flashes have faded, all green. */
+	advance(s, t + 3);
+	collect_all(s, &all);
+	for (size_t i = 0; i < all.len; i++)
+		CHECK(is_green(all.nodes[i].color), "%s is not green after the fade",
+		      all.paths[i]);
+	free_collected(&all);
+
+	/* rm -rf 0: removed nodes fade out, then only the root remains, even
+	 * though rm closes the directory it removed after the rmdir. */
+	t = first_workload_rm(s, t + 3, 0.02);
+	apply(s, t, VIZ_OP_RELEASEDIR, VIZ_KIND_DIR, 0, "/0", NULL, "rm");
+	advance(s, t + 0.1);
+	struct viz_node_info zero;
+	CHECK(find(s, "/0", &zero) && zero.dying && zero.color.a > 0.5f,
+	      "/0 should be fading out");
+	advance(s, t + 2.1);
+	CHECK(viz_scene_node_count(s) == 1, "after rm -rf: %zu nodes, expected the root",
+	      viz_scene_node_count(s));
+	CHECK(!find(s, "/0", &zero), "/0 still there");
+	viz_scene_free(s);
+}
+
+static void test_ancestors_appear(void)
+{
+	struct viz_scene *s = new_scene();
+	apply(s, 1, VIZ_OP_GETATTR, VIZ_KIND_FILE, 0, "/usr/share/doc/README", NULL, "cat");
+	struct viz_node_info info;
+	CHECK(find(s, "/usr", &info) && info.kind == VIZ_KIND_DIR, "/usr missing or not a dir");
+	CHECK(find(s, "/usr/share/doc", &info) && info.kind == VIZ_KIND_DIR, "/usr/share/doc");
+	CHECK(find(s, "/usr/share/doc/README", &info) && info.kind == VIZ_KIND_FILE, "README");
+	CHECK(info.depth == 4, "depth %d", info.depth);
+	/* A failed lookup adds no node, only its directory (which exists). */
+	apply(s, 2, VIZ_OP_LOOKUP, VIZ_KIND_NONE, -2, "/opt/missing/thing", NULL, "sh");
+	CHECK(!find(s, "/opt/missing/thing", &info), "a missing file became a node");
+	CHECK(find(s, "/opt/missing", &info), "the searched directory is missing");
+	CHECK(viz_scene_node_count(s) == 7, "%zu nodes", viz_scene_node_count(s));
+	/* Odd paths: doubled slashes, a trailing slash, very deep. */
+	apply(s, 3, VIZ_OP_GETATTR, VIZ_KIND_DIR, 0, "//usr//lib/", NULL, "ls");
+	CHECK(find(s, "/usr/lib", &info), "/usr/lib");
+	char deep[8192] = "";
+	for (int i = 0; i < 1000; i++)
+		strcat(deep, "/d");
+	apply(s, 4, VIZ_OP_MKDIR, VIZ_KIND_DIR, 0, deep, NULL, "mkdir");
+	CHECK(find(s, deep, &info) && info.depth == 1000, "deep path");
+	advance(s, 5);
+	struct viz_frame f;
+	CHECK(viz_scene_frame(s, &f) == 0, "frame failed");
+	viz_scene_free(s);
+}
+
+static void test_rename(void)
+{
+	struct viz_scene *s = new_scene();
+	apply(s, 0, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, "/a/x", NULL, "touch");
+	apply(s, 0.1, VIZ_OP_MKDIR, VIZ_KIND_DIR, 0, "/b", NULL, "mkdir");
+	apply(s, 0.2, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, "/a/y", NULL, "touch");
+	advance(s, 5);
+	struct viz_node_info x, b, y;
+	CHECK(find(s, "/a/x", &x) && find(s, "/b", &b), "setup");
+	apply(s, 5, VIZ_OP_RENAME, VIZ_KIND_FILE, 0, "/a/x", "/b/y", "mv");
+	advance(s, 5);
+	struct viz_node_info gone;
+	CHECK(!find(s, "/a/x", &gone), "/a/x still there");
+	CHECK(find(s, "/b/y", &y), "/b/y missing");
+	CHECK(y.id == x.id, "the renamed node is a new node, not the same one moved");
+	CHECK(fabs(y.x - x.x) < 1e-12 && fabs(y.y - x.y) < 1e-12,
+	      "the node jumped instead of easing: (%g,%g) -> (%g,%g)", x.x, x.y, y.x, y.y);
+	double d = hypot(y.target_x - b.target_x, y.target_y - b.target_y);
+	CHECK(d + y.target_r <= b.territory, "the renamed node is not inside /b's disc");
+	advance(s, 7);
+	CHECK(find(s, "/b/y", &y) && y.x == y.target_x && y.y == y.target_y,
+	      "the node has not arrived");
+	/* Renaming within a directory keeps the place; over an existing name replaces it. */
+	apply(s, 8, VIZ_OP_RENAME, VIZ_KIND_FILE, 0, "/b/y", "/b/z", "mv");
+	struct viz_node_info z;
+	CHECK(find(s, "/b/z", &z) && z.target_x == y.target_x && z.target_y == y.target_y,
+	      "a rename in place moved the node");
+	apply(s, 9, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, "/b/w", NULL, "touch");
+	apply(s, 10, VIZ_OP_RENAME, VIZ_KIND_FILE, 0, "/b/w", "/b/z", "mv");
+	CHECK(find(s, "/b/z", &z) && !find(s, "/b/w", &y), "rename over an existing name");
+	/* A directory moves with its subtree. */
+	apply(s, 11, VIZ_OP_MKDIR, VIZ_KIND_DIR, 0, "/c/d/e", NULL, "mkdir");
+	apply(s, 12, VIZ_OP_RENAME, VIZ_KIND_DIR, 0, "/c/d", "/b/d", "mv");
+	CHECK(find(s, "/b/d/e", &y) && !find(s, "/c/d", &x), "subtree not moved");
+	viz_scene_free(s);
+}
+
+/* Adding nodes anywhere never changes an existing node's target. */
+static void test_stable(void)
+{
+	struct viz_scene *s = new_scene();
+	double t = first_workload_mkdirs(s, 0, 0.01);
+	apply(s, t, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, "/0/1/file", NULL, "touch");
+	advance(s, t + 10);
+	struct collected before, after;
+	collect_all(s, &before);
+	apply(s, t + 10, VIZ_OP_MKDIR, VIZ_KIND_DIR, 0, "/0/1/h", NULL, "mkdir"); /* a sibling */
+	apply(s, t + 10, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, "/0/1/other", NULL, "touch");
+	for (int i = 0; i < 300; i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/0/many/f%d", i);
+		apply(s, t + 10, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, path, NULL, "touch");
+	}
+	advance(s, t + 20);
+	collect_all(s, &after);
+	size_t j = 0;
+	for (size_t i = 0; i < before.len; i++) {
+		while (j < after.len && strcmp(after.paths[j], before.paths[i]) != 0)
+			j++;
+		CHECK(j < after.len, "%s disappeared", before.paths[i]);
+		const struct viz_node_info *a = &before.nodes[i], *b = &after.nodes[j];
+		CHECK(a->target_x == b->target_x && a->target_y == b->target_y &&
+		      a->target_r == b->target_r && a->x == b->x && a->y == b->y,
+		      "%s moved when siblings appeared", before.paths[i]);
+	}
+	check_no_overlap_in_model(&after);
+	free_collected(&before);
+	free_collected(&after);
+	viz_scene_free(s);
+}
+
+struct frame_copy {
+	size_t nodes, edges, labels;
+	struct viz_frame_node node[64];
+	struct viz_frame_edge edge[64];
+	char text[32][64];
+	char clock[64], elapsed[32], status[64];
+};
+
+static void copy_frame(const struct viz_frame *f, struct frame_copy *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->nodes = f->node_count;
+	c->edges = f->edge_count;
+	c->labels = f->label_count;
+	memcpy(c->node, f->nodes, (f->node_count < 64 ? f->node_count : 64) * sizeof(*f->nodes));
+	memcpy(c->edge, f->edges, (f->edge_count < 64 ? f->edge_count : 64) * sizeof(*f->edges));
+	for (size_t i = 0; i < f->label_count && i < 32; i++)
+		snprintf(c->text[i], sizeof(c->text[i]), "%.*s@%.3f,%.3f", (int)f->labels[i].len,
+			 f->labels[i].text, f->labels[i].x, f->labels[i].y);
+	snprintf(c->clock, sizeof(c->clock), "%s", f->clock);
+	snprintf(c->elapsed, sizeof(c->elapsed), "%s", f->elapsed);
+	snprintf(c->status, sizeof(c->status), "%s", f->status);
+}
+
+static void run_for_determinism(struct frame_copy frames[4])
+{
+	struct viz_scene *s = new_scene();
+	double t = first_workload_mkdirs(s, 0, 0.03);
+	apply(s, t, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, "/0/1/x.c", NULL, "cc");
+	apply(s, t, VIZ_OP_WRITE, VIZ_KIND_FILE, 0, "/0/1/x.c", NULL, "cc");
+	double times[4] = {0.5, t * 0.7, t + 0.3, t + 4};
+	struct viz_frame f;
+	for (int i = 0; i < 4; i++) {
+		for (double u = times[i] - 1; u <= times[i]; u += 1.0 / 30)
+			advance(s, u); /* the camera eases frame by frame */
+		advance(s, times[i]);
+		CHECK(viz_scene_frame(s, &f) == 0, "frame failed");
+		copy_frame(&f, &frames[i]);
+	}
+	viz_scene_free(s);
+}
+
+static void test_deterministic(void)
+{
+	static struct frame_copy a[4], b[4];
+	run_for_determinism(a);
+	run_for_determinism(b);
+	for (int i = 0; i < 4; i++)
+		CHECK(memcmp(&a[i], &b[i], sizeof(a[i])) == 0, "frame %d differs between runs", i);
+	CHECK(a[2].nodes > 0 && a[2].edges > 0 && a[2].labels > 0, "empty frame");
+}
+
+/* ---- a random big tree ---- */
+
+static uint64_t rng = 88172645463325252ULL;
+
+static uint32_t next_random(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)rng;
+}
+
+static void test_big_tree(void)
+{
+	size_t target = (size_t)(100000 * scale);
+	if (target < 2000)
+		target = 2000;
+	struct viz_scene *s = new_scene();
+	/* Directories, each made inside a random earlier one at most nine
+	 * deep, like a source tree; the first few get thousands of files. */
+	size_t dirs_cap = target / 8 + 16, dirs = 1;
+	char **dir = calloc(dirs_cap, sizeof(*dir));
+	int *depth = calloc(dirs_cap, sizeof(*depth));
+	CHECK(dir && depth, "out of memory");
+	dir[0] = strdup("");
+	double t = 0;
+	for (size_t n = 1; n < target; n++) {
+		uint32_t r = next_random();
+		size_t parent = r % 7 == 0 ? r % (dirs < 4 ? dirs : 4) : next_random() % dirs;
+		char path[4096];
+		bool is_dir = dirs < dirs_cap && r % 8 == 0 && depth[parent] < 9;
+		snprintf(path, sizeof(path), "%s/%s%zu", dir[parent], is_dir ? "d" : "f", n);
+		apply(s, t += 0.0001, is_dir ? VIZ_OP_MKDIR : VIZ_OP_CREATE,
+		      is_dir ? VIZ_KIND_DIR : VIZ_KIND_FILE, 0, path, NULL, "gen");
+		if (is_dir) {
+			depth[dirs] = depth[parent] + 1;
+			dir[dirs++] = strdup(path);
+		}
+	}
+	advance(s, t + 5);
+	struct collected all;
+	collect_all(s, &all);
+	CHECK(all.len == target, "%zu nodes, expected %zu", all.len, target);
+	check_no_overlap_in_model(&all);
+	free_collected(&all);
+	/* Frames: the whole tree, then zoomed into the busiest directory. */
+	struct viz_frame f;
+	CHECK(viz_scene_frame(s, &f) == 0, "frame failed");
+	check_no_overlap_in_frame(&f);
+	bool collapsed = false;
+	for (size_t i = 0; i < f.node_count; i++)
+		collapsed |= f.nodes[i].collapsed;
+	CHECK(collapsed, "no subtree was collapsed in the overview of %zu nodes", target);
+	CHECK(f.node_count < target, "every node drawn in the overview");
+	for (int i = 0; i < 50; i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "%s/f%zu", dir[dirs - 1], target + (size_t)i);
+		apply(s, t + 5 + i * 0.01, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, path, NULL, "gen");
+	}
+	for (double u = t + 5; u < t + 6.5; u += 1.0 / 30)
+		advance(s, u);
+	CHECK(viz_scene_frame(s, &f) == 0, "frame failed");
+	check_no_overlap_in_frame(&f);
+	CHECK(f.node_count > 50, "zoomed into a directory with 50 new files, %zu nodes drawn",
+	      f.node_count);
+	printf("big tree: %zu nodes, %zu directories; %zu drawn when zoomed in\n", target, dirs,
+	       f.node_count);
+	for (size_t i = 0; i < dirs; i++)
+		free(dir[i]);
+	free(dir);
+	free(depth);
+	viz_scene_free(s);
+}
+
+static void test_prescan(void)
+{
+	struct viz_scene *s = new_scene();
+	struct viz_event events[] = {
+		{.op = VIZ_OP_GETATTR, .kind = VIZ_KIND_FILE, .path = "/src/old.c"},
+		{.op = VIZ_OP_CREATE, .kind = VIZ_KIND_FILE, .path = "/src/new.o"},
+		{.op = VIZ_OP_MKDIR, .kind = VIZ_KIND_DIR, .path = "/build"},
+		{.op = VIZ_OP_CREATE, .kind = VIZ_KIND_FILE, .path = "/build/out"},
+		{.op = VIZ_OP_LOOKUP, .kind = VIZ_KIND_NONE, .result = -2, .path = "/etc/x/y"},
+	};
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
+		CHECK(viz_scene_prescan(s, &events[i]) == 0, "prescan failed");
+	CHECK(viz_scene_prescan_done(s) == 0, "prescan_done failed");
+	advance(s, 0);
+	struct viz_node_info info;
+	CHECK(find(s, "/src/old.c", &info) && info.color.a == 1, "/src/old.c not there from the start");
+	CHECK(find(s, "/etc/x", &info), "/etc/x (searched) not there from the start");
+	CHECK(!find(s, "/src/new.o", &info) && !find(s, "/build", &info),
+	      "nodes the trace creates are there before it creates them");
+	CHECK(viz_scene_node_count(s) == 5, "%zu nodes", viz_scene_node_count(s));
+	viz_scene_free(s);
+}
+
+static void test_timeline(void)
+{
+	struct viz_timeline tl;
+	int64_t base = 1000000000000LL;
+	viz_timeline_init(&tl, base, 2, 1); /* 2 trace s per video s; gaps cut to 1 s */
+	CHECK(viz_timeline_map(&tl, base) == 0, "origin");
+	CHECK(fabs(viz_timeline_map(&tl, base + 500000000) - 0.25) < 1e-9, "0.5 s at speed 2");
+	double t = viz_timeline_map(&tl, base + 10500000000LL); /* a 10 s gap -> 1 s */
+	CHECK(fabs(t - 0.75) < 1e-9, "idle skip: %g", t);
+	int64_t mid = viz_timeline_trace_ns(&tl, 0.5);
+	CHECK(mid > base + 500000000 && mid < base + 10500000000LL, "clock in a shortened gap");
+	CHECK(viz_timeline_trace_ns(&tl, 1.75) == base + 12500000000LL, "clock after the last event");
+	CHECK(fabs(viz_timeline_peek(&tl, base + 11500000000LL) - 1.25) < 1e-9, "peek");
+	/* Before the origin (--from): negative times, and no skipping there. */
+	viz_timeline_init(&tl, base, 1, 1);
+	CHECK(viz_timeline_map(&tl, base - 5000000000LL) == -5, "before the origin");
+	CHECK(fabs(viz_timeline_map(&tl, base + 3000000000LL) - 1) < 1e-9, "gap after the origin");
+}
+
+/* An allocator that fails after a budget: the model must fail cleanly. */
+struct budget {
+	long left;
+};
+
+static void *budget_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
+{
+	(void)old_size;
+	struct budget *b = ctx;
+	if (new_size == 0) {
+		free(ptr);
+		return NULL;
+	}
+	if (b->left-- <= 0)
+		return NULL;
+	return realloc(ptr, new_size);
+}
+
+static void test_out_of_memory(void)
+{
+	for (long budget = 0; budget < 60; budget++) {
+		struct budget b = {budget};
+		struct viz_allocator allocator = {budget_realloc, &b};
+		struct viz_scene *s = viz_scene_new(&allocator, NULL);
+		if (!s)
+			continue;
+		bool failed = false;
+		for (int i = 0; i < 400 && !failed; i++) {
+			char path[64];
+			snprintf(path, sizeof(path), "/d%d/f%d", i % 7, i);
+			struct viz_event e = {.t = i * 0.01, .op = VIZ_OP_CREATE, .kind = VIZ_KIND_FILE,
+					      .path = path, .comm = i % 2 ? "a" : "b"};
+			failed = viz_scene_apply(s, &e) != 0;
+		}
+		struct viz_frame f;
+		viz_scene_advance(s, 10, 0);
+		viz_scene_frame(s, &f);
+		viz_scene_free(s); /* no leak, no crash: valgrind checks */
+	}
+}
+
+static void test_math(void)
+{
+	for (double x = -50; x <= 50; x += 0.0137) {
+		CHECK(fabs(vm_sin(x) - sin(x)) < 1e-13, "sin(%g)", x);
+		CHECK(fabs(vm_cos(x) - cos(x)) < 1e-13, "cos(%g)", x);
+		CHECK(fabs(vm_exp(x / 5) - exp(x / 5)) < 1e-13 * exp(x / 5), "exp(%g)", x / 5);
+	}
+	for (double x = 1e-12; x < 1e12; x *= 1.37)
+		CHECK(fabs(vm_log(x) - log(x)) < 1e-13 * fmax(1, fabs(log(x))), "log(%g)", x);
+}
+
+int main(void)
+{
+	const char *env = getenv("RECORDER_TEST_SCALE");
+	if (env) {
+		char *end;
+		scale = strtod(env, &end);
+		if (*end || scale <= 0) {
+			fprintf(stderr, "FAIL: bad RECORDER_TEST_SCALE '%s'\n", env);
+			return 1;
+		}
+	}
+	test_math();
+	test_timeline();
+	test_ancestors_appear();
+	test_first_workload();
+	test_rename();
+	test_stable();
+	test_deterministic();
+	test_prescan();
+	test_out_of_memory();
+	test_big_tree();
+	printf("test_viz: ok\n");
+	return 0;
+}

@@ -1,0 +1,424 @@
+/*
+ * frame.c — what to draw now, in screen pixels: the edges, nodes and labels
+ * seen through the camera, and the overlay text (clock, processes, legend).
+ *
+ * Only subtrees whose disc meets the screen are visited, and a subtree
+ * whose disc is a few pixels wide becomes one "collapsed" node, so the
+ * work per frame follows what is visible, not the size of the tree.
+ * Labels are placed greedily, the most recently touched first, and never
+ * overlap one another; their width is estimated (0.6 em a character) so
+ * that the browser and the video place the same labels.
+ */
+#include "viz/scene.h"
+#include "viz/vmath.h"
+
+#define COLLAPSE_PX 7.0	   /* a subtree on a disc narrower than this is one node */
+#define CROWDED_PX 48.0	   /* ...and a crowded one below this: its nodes would be dust */
+#define CROWDED 24	   /* descendants that make a subtree crowded */
+#define MIN_DOT_PX 0.2	   /* smaller dots are not worth drawing */
+#define BIG_DIR_PX 90.0	   /* directories on a disc this wide keep their label */
+#define MAX_LABEL_CHARS 36
+#define CHAR_WIDTH_EM 0.6
+#define PROCESS_WINDOW_MIN 1.0 /* seconds a process stays listed, at least */
+#define CLIP_MARGIN 8.0
+#define MAX_DOT_PX 1e5	   /* larger dots are ancestors far around the view: not drawn */
+
+struct view {
+	double scale, ox, oy; /* screen = o + world * scale */
+	double width, height, ui; /* ui: 1 at 720 pixels high */
+};
+
+static struct view view_of(const struct viz_scene *s)
+{
+	struct view v;
+	v.width = s->width;
+	v.height = s->height;
+	v.scale = v.height / 2 / s->camera.half_height;
+	v.ox = v.width / 2 - s->camera.x * v.scale;
+	v.oy = v.height / 2 - s->camera.y * v.scale;
+	v.ui = v.height / 720;
+	return v;
+}
+
+static bool disc_visible(const struct view *v, double x, double y, double r)
+{
+	return x + r >= 0 && x - r <= v->width && y + r >= 0 && y - r <= v->height;
+}
+
+/*
+ * Clips the segment to the screen (plus a margin), Liang-Barsky: far-away
+ * ends would overflow the drawing library's fixed-point coordinates.
+ * False if nothing of it is on screen.
+ */
+static bool clip_segment(const struct view *v, double *x1, double *y1, double *x2, double *y2)
+{
+	double dx = *x2 - *x1, dy = *y2 - *y1, t0 = 0, t1 = 1;
+	double p[4] = {-dx, dx, -dy, dy};
+	double q[4] = {*x1 + CLIP_MARGIN, v->width + CLIP_MARGIN - *x1, *y1 + CLIP_MARGIN,
+		       v->height + CLIP_MARGIN - *y1};
+	for (int i = 0; i < 4; i++) {
+		if (p[i] == 0) {
+			if (q[i] < 0)
+				return false;
+			continue;
+		}
+		double r = q[i] / p[i];
+		if (p[i] < 0)
+			t0 = vm_max(t0, r);
+		else
+			t1 = vm_min(t1, r);
+	}
+	if (t0 > t1)
+		return false;
+	double ox = *x1, oy = *y1;
+	*x1 = ox + t0 * dx;
+	*y1 = oy + t0 * dy;
+	*x2 = ox + t1 * dx;
+	*y2 = oy + t1 * dy;
+	return true;
+}
+
+static double quantize(double x, double steps)
+{
+	return (double)(int64_t)(x * steps + 0.5) / steps;
+}
+
+/*
+ * The edge from N's parent to N (at X, Y with radius R, flashing FLASH in
+ * COLOR, with opacity ALPHA), from dot edge to dot edge: lines under the
+ * dots would cost drawing time and show nothing.
+ */
+static int push_edge(struct viz_scene *s, const struct view *v, const struct vz_node *n,
+		     double x, double y, double r, struct viz_color color, double flash,
+		     double alpha)
+{
+	const struct vz_node *p = vz_node(s, n->parent);
+	double px, py, pt;
+	vz_current(s, p, &px, &py, &pt);
+	double x1 = v->ox + px * v->scale, y1 = v->oy + py * v->scale;
+	double pr = pt * vz_dot_ratio(p) * v->scale;
+	double dx = x - x1, dy = y - y1, d = vm_sqrt(dx * dx + dy * dy);
+	if (alpha <= 0.01 || d <= pr + r)
+		return 0;
+	double x2 = x - dx / d * r, y2 = y - dy / d * r;
+	x1 += dx / d * pr;
+	y1 += dy / d * pr;
+	if (!clip_segment(v, &x1, &y1, &x2, &y2))
+		return 0;
+	if (vz_reserve(s, (void **)&s->edges, &s->edge_capacity, sizeof(*s->edges),
+		       s->edge_len + 1) != 0)
+		return -1;
+	/* In steps, so that the drawing can batch edges that look alike. */
+	flash = quantize(flash, 8);
+	struct viz_color base = {0.55f, 0.63f, 0.74f, 1};
+	struct viz_color c = vz_mix(base, color, flash * 0.7);
+	c.a = (float)quantize((0.22 + 0.5 * flash) * alpha, 32);
+	double width = quantize(vm_clamp(r * 0.3, 0.5, 1.6), 4) * v->ui;
+	s->edges[s->edge_len++] = (struct viz_frame_edge){
+		(float)x1, (float)y1, (float)x2, (float)y2, (float)width, c};
+	return 0;
+}
+
+static int push_node(struct viz_scene *s, const struct viz_frame_node *node)
+{
+	if (vz_reserve(s, (void **)&s->frame_nodes, &s->frame_node_capacity,
+		       sizeof(*s->frame_nodes), s->frame_node_len + 1) != 0)
+		return -1;
+	s->frame_nodes[s->frame_node_len++] = *node;
+	return 0;
+}
+
+/* ---- label candidates: a min-heap keeps the best VZ_LABEL_CANDIDATES ---- */
+
+static void swap_candidates(struct vz_label_candidate *a, struct vz_label_candidate *b)
+{
+	struct vz_label_candidate t = *a;
+	*a = *b;
+	*b = t;
+}
+
+static void sift_down(struct vz_label_candidate *heap, size_t len, size_t i)
+{
+	for (;;) {
+		size_t least = i, l = 2 * i + 1, r = 2 * i + 2;
+		if (l < len && heap[l].priority < heap[least].priority)
+			least = l;
+		if (r < len && heap[r].priority < heap[least].priority)
+			least = r;
+		if (least == i)
+			return;
+		swap_candidates(&heap[i], &heap[least]);
+		i = least;
+	}
+}
+
+static void offer_label(struct viz_scene *s, const struct vz_label_candidate *c)
+{
+	struct vz_label_candidate *heap = s->candidates;
+	if (s->candidate_len < VZ_LABEL_CANDIDATES) {
+		size_t i = s->candidate_len++;
+		heap[i] = *c;
+		while (i > 0 && heap[(i - 1) / 2].priority > heap[i].priority) {
+			swap_candidates(&heap[i], &heap[(i - 1) / 2]);
+			i = (i - 1) / 2;
+		}
+	} else if (c->priority > heap[0].priority) {
+		heap[0] = *c;
+		sift_down(heap, s->candidate_len, 0);
+	}
+}
+
+/* ---- the tree ---- */
+
+static double collapsed_radius(const struct vz_node *n, double territory_px)
+{
+	double log2 = 0;
+	for (uint32_t d = n->descendants; d > 1; d >>= 1)
+		log2++;
+	return vm_min(0.55 * territory_px, territory_px * vz_dot_ratio(n) * (1.3 + 0.3 * log2));
+}
+
+/* Emits node ID (at SX, SY on a disc TERRITORY_PX wide); *DESCEND: visit its children. */
+static int emit(struct viz_scene *s, const struct view *v, uint32_t id, double sx, double sy,
+		double territory_px, bool *descend)
+{
+	const struct vz_node *n = vz_node(s, id);
+	bool collapse = n->descendants > 0 &&
+			(territory_px < COLLAPSE_PX ||
+			 (territory_px < CROWDED_PX && n->descendants >= CROWDED));
+	*descend = !collapse;
+	struct viz_frame_node out = {.x = (float)sx, .y = (float)sy, .id = id, .kind = n->kind,
+				     .collapsed = collapse};
+	double flash;
+	out.color = vz_node_color(s, n, collapse ? n->subtree_touch_t : n->touch_t, &flash,
+				  &out.glow_color);
+	out.glow = (float)flash;
+	double r = collapse ? collapsed_radius(n, territory_px) : territory_px * vz_dot_ratio(n);
+	out.r = (float)r;
+	if (r < MIN_DOT_PX || r > MAX_DOT_PX || out.color.a <= 0.005f)
+		return 0;
+	if (id != 0 && push_edge(s, v, n, sx, sy, r, out.glow_color, flash, out.color.a) != 0)
+		return -1;
+	if (!disc_visible(v, sx, sy, r))
+		return 0;
+	if (push_node(s, &out) != 0)
+		return -1;
+	double age = s->now - n->touch_t;
+	if (!collapse && age >= 0 && age < s->fade && n->touch_t > VZ_NEVER) {
+		double shown = vm_ease(2 * (1 - age / s->fade)); /* full for half the fade */
+		struct vz_label_candidate c = {s->now + n->touch_t, (float)sx, (float)sy, (float)r,
+					       (float)shown * out.color.a, id, true};
+		offer_label(s, &c);
+	} else if (!collapse && n->kind == VIZ_KIND_DIR && territory_px > BIG_DIR_PX) {
+		struct vz_label_candidate c = {territory_px / 1e9, (float)sx, (float)sy, (float)r,
+					       0.55f * out.color.a, id, false};
+		offer_label(s, &c);
+	}
+	return 0;
+}
+
+/* The node after ID's subtree in depth-first order, or VZ_NONE. */
+static uint32_t following(const struct viz_scene *s, uint32_t id)
+{
+	while (id != 0 && vz_node(s, id)->next_sibling == VZ_NONE)
+		id = vz_node(s, id)->parent;
+	return id == 0 ? VZ_NONE : vz_node(s, id)->next_sibling;
+}
+
+static int emit_tree(struct viz_scene *s, const struct view *v)
+{
+	uint32_t id = 0;
+	while (id != VZ_NONE) {
+		const struct vz_node *n = vz_node(s, id);
+		double x, y, territory;
+		vz_current(s, n, &x, &y, &territory);
+		double sx = v->ox + x * v->scale, sy = v->oy + y * v->scale;
+		double territory_px = territory * v->scale;
+		bool descend = false;
+		if (disc_visible(v, sx, sy, territory_px)) {
+			if (emit(s, v, id, sx, sy, territory_px, &descend) != 0)
+				return -1;
+		} else if (id != 0) {
+			/* off screen, but the edge to it may cross the screen */
+			double flash;
+			struct viz_color glow, c = vz_node_color(s, n, n->touch_t, &flash, &glow);
+			if (push_edge(s, v, n, sx, sy, territory_px * vz_dot_ratio(n), glow, flash,
+				      c.a) != 0)
+				return -1;
+		}
+		id = descend && n->first_child != VZ_NONE ? n->first_child : following(s, id);
+	}
+	return 0;
+}
+
+/* ---- labels ---- */
+
+static size_t utf8_chars(const char *text, size_t len)
+{
+	size_t chars = 0;
+	for (size_t i = 0; i < len; i++)
+		chars += ((unsigned char)text[i] & 0xc0) != 0x80;
+	return chars;
+}
+
+/* The first bytes of TEXT holding at most MAX characters. */
+static size_t utf8_prefix(const char *text, size_t len, size_t max)
+{
+	size_t chars = 0, i = 0;
+	for (; i < len; i++) {
+		if (((unsigned char)text[i] & 0xc0) != 0x80 && chars++ == max)
+			break;
+	}
+	return i;
+}
+
+struct rect {
+	double x0, y0, x1, y1;
+};
+
+static void place_labels(struct viz_scene *s, const struct view *v)
+{
+	/* Heap to descending order of priority. */
+	size_t len = s->candidate_len;
+	for (size_t end = len; end > 1; end--) {
+		swap_candidates(&s->candidates[0], &s->candidates[end - 1]);
+		sift_down(s->candidates, end - 1, 0);
+	}
+	struct rect taken[VZ_MAX_LABELS];
+	size_t count = 0;
+	for (size_t i = 0; i < len && count < VZ_MAX_LABELS; i++) {
+		const struct vz_label_candidate *c = &s->candidates[i];
+		uint32_t text_len;
+		const char *text = vz_name_text(s, vz_node(s, c->id)->name, &text_len);
+		size_t chars = utf8_chars(text, text_len);
+		bool cut = chars > MAX_LABEL_CHARS;
+		size_t shown = cut ? utf8_prefix(text, text_len, MAX_LABEL_CHARS - 1) : text_len;
+		double size = (c->flashing ? 14 : 12.5) * v->ui;
+		double x = c->x + c->r + 0.35 * size;
+		double width = CHAR_WIDTH_EM * size * (double)(cut ? MAX_LABEL_CHARS : chars);
+		struct rect r = {x, c->y - 0.6 * size, x + width, c->y + 0.6 * size};
+		if (r.x1 < 0 || r.x0 > v->width || r.y1 < 0 || r.y0 > v->height)
+			continue;
+		bool clear = true;
+		for (size_t j = 0; j < count && clear; j++)
+			clear = r.x1 < taken[j].x0 || r.x0 > taken[j].x1 || r.y1 < taken[j].y0 ||
+				r.y0 > taken[j].y1;
+		if (!clear)
+			continue;
+		taken[count] = r;
+		struct viz_color color = c->flashing ? (struct viz_color){1, 0.97f, 0.95f, 1}
+						     : (struct viz_color){0.75f, 0.9f, 0.78f, 1};
+		color.a = c->alpha;
+		s->labels[count++] = (struct viz_frame_label){
+			(float)x, c->y, (float)size, color, text, (uint32_t)shown, cut};
+	}
+	s->candidate_len = count; /* labels placed, for the frame */
+}
+
+/* ---- overlay ---- */
+
+static void list_processes(struct viz_scene *s, struct viz_frame *f)
+{
+	double window = vm_max(s->fade, PROCESS_WINDOW_MIN);
+	size_t count = 0;
+	uint32_t chosen[VZ_MAX_PROCESSES_SHOWN];
+	for (uint32_t p = 0; p < s->process_count; p++) {
+		double age = s->now - s->processes[p].last_t;
+		if (age < 0 || age >= window)
+			continue;
+		/* insertion into the few most recent, newest first */
+		size_t at = count < VZ_MAX_PROCESSES_SHOWN ? count++ : VZ_MAX_PROCESSES_SHOWN;
+		while (at > 0 && s->processes[chosen[at - 1]].last_t < s->processes[p].last_t) {
+			if (at < VZ_MAX_PROCESSES_SHOWN)
+				chosen[at] = chosen[at - 1];
+			at--;
+		}
+		if (at < VZ_MAX_PROCESSES_SHOWN)
+			chosen[at] = p;
+	}
+	for (size_t i = 0; i < count; i++) {
+		const struct vz_process *p = &s->processes[chosen[i]];
+		uint32_t len;
+		s->shown[i] = (struct viz_frame_process){
+			vz_name_text(s, p->name, &len), vz_process_color(chosen[i]),
+			(float)(1 - (s->now - p->last_t) / window)};
+	}
+	f->processes = s->shown;
+	f->process_count = count;
+}
+
+static void make_legend(struct viz_scene *s, struct viz_frame *f)
+{
+	size_t n = 0;
+	switch (s->color_by) {
+	case VIZ_COLOR_BY_OP:
+		f->legend_title = "last operation";
+		for (int c = 0; c < VZ_CLASS_COUNT; c++)
+			s->legend[n++] = (struct viz_legend_entry){vz_class_name((enum vz_class)c),
+								    vz_class_color((enum vz_class)c)};
+		break;
+	case VIZ_COLOR_BY_PROCESS:
+		f->legend_title = "process";
+		for (size_t i = 0; i < f->process_count && n < VZ_MAX_LEGEND; i++)
+			s->legend[n++] = (struct viz_legend_entry){f->processes[i].name,
+								    f->processes[i].color};
+		break;
+	default:
+		f->legend_title = NULL;
+		s->legend[n++] = (struct viz_legend_entry){"directory", vz_kind_color(VIZ_KIND_DIR)};
+		s->legend[n++] = (struct viz_legend_entry){"file", vz_kind_color(VIZ_KIND_FILE)};
+		s->legend[n++] = (struct viz_legend_entry){"symlink", vz_kind_color(VIZ_KIND_SYMLINK)};
+		s->legend[n++] = (struct viz_legend_entry){"other", vz_kind_color(VIZ_KIND_OTHER)};
+		s->legend[n++] = (struct viz_legend_entry){"accessed", vz_touch_color(VZ_TOUCH_ACCESS)};
+		s->legend[n++] = (struct viz_legend_entry){"written", vz_touch_color(VZ_TOUCH_WRITE)};
+		s->legend[n++] = (struct viz_legend_entry){"removed", vz_touch_color(VZ_TOUCH_DELETE)};
+		break;
+	}
+	f->legend = s->legend;
+	f->legend_count = n;
+}
+
+static void make_texts(struct viz_scene *s, struct viz_frame *f)
+{
+	vz_format_clock(s->clock, sizeof(s->clock), s->clock_ns);
+	vz_format_elapsed(s->elapsed, sizeof(s->elapsed), s->clock_ns - s->origin_ns);
+	size_t len = vz_append_uint(s->status, sizeof(s->status), 0, s->tree_count, 1, true);
+	len = vz_append(s->status, sizeof(s->status), len,
+			s->tree_count == 1 ? " node \xc2\xb7 " : " nodes \xc2\xb7 ");
+	len = vz_append_uint(s->status, sizeof(s->status), len, s->events, 1, true);
+	vz_append(s->status, sizeof(s->status), len, s->events == 1 ? " event" : " events");
+	f->clock = s->clock;
+	f->elapsed = s->elapsed;
+	f->status = s->status;
+	f->last_event = s->last_event;
+}
+
+int vz_frame_build(struct viz_scene *s, struct viz_frame *f)
+{
+	struct view v = view_of(s);
+	s->edge_len = s->frame_node_len = s->candidate_len = 0;
+	if (emit_tree(s, &v) != 0)
+		return -1;
+	place_labels(s, &v);
+	*f = (struct viz_frame){
+		.width = s->width,
+		.height = s->height,
+		.background = vz_background(),
+		.edges = s->edges,
+		.edge_count = s->edge_len,
+		.nodes = s->frame_nodes,
+		.node_count = s->frame_node_len,
+		.labels = s->labels,
+		.label_count = s->candidate_len,
+		.font_size = (float)(14 * v.ui),
+	};
+	make_texts(s, f);
+	list_processes(s, f);
+	make_legend(s, f);
+	return 0;
+}
+
+int viz_scene_frame(struct viz_scene *s, struct viz_frame *frame)
+{
+	return vz_frame_build(s, frame);
+}

@@ -1,0 +1,180 @@
+/*
+ * names.c — the trace's operation and kind names, the classes operations
+ * fall into, and the colours of the picture (one palette, so that the
+ * video and the browser agree).
+ */
+#include "viz/scene.h"
+
+static const char *const op_names[VIZ_OP_COUNT] = {
+	[VIZ_OP_UNKNOWN] = "?",
+	[VIZ_OP_LOOKUP] = "lookup",
+	[VIZ_OP_GETATTR] = "getattr",
+	[VIZ_OP_SETATTR] = "setattr",
+	[VIZ_OP_READLINK] = "readlink",
+	[VIZ_OP_MKNOD] = "mknod",
+	[VIZ_OP_MKDIR] = "mkdir",
+	[VIZ_OP_UNLINK] = "unlink",
+	[VIZ_OP_RMDIR] = "rmdir",
+	[VIZ_OP_SYMLINK] = "symlink",
+	[VIZ_OP_RENAME] = "rename",
+	[VIZ_OP_LINK] = "link",
+	[VIZ_OP_OPEN] = "open",
+	[VIZ_OP_CREATE] = "create",
+	[VIZ_OP_READ] = "read",
+	[VIZ_OP_WRITE] = "write",
+	[VIZ_OP_FLUSH] = "flush",
+	[VIZ_OP_RELEASE] = "release",
+	[VIZ_OP_FSYNC] = "fsync",
+	[VIZ_OP_OPENDIR] = "opendir",
+	[VIZ_OP_READDIR] = "readdir",
+	[VIZ_OP_RELEASEDIR] = "releasedir",
+	[VIZ_OP_FSYNCDIR] = "fsyncdir",
+	[VIZ_OP_STATFS] = "statfs",
+	[VIZ_OP_SETXATTR] = "setxattr",
+	[VIZ_OP_GETXATTR] = "getxattr",
+	[VIZ_OP_LISTXATTR] = "listxattr",
+	[VIZ_OP_REMOVEXATTR] = "removexattr",
+	[VIZ_OP_ACCESS] = "access",
+	[VIZ_OP_FLOCK] = "flock",
+	[VIZ_OP_FALLOCATE] = "fallocate",
+	[VIZ_OP_COPY_FILE_RANGE] = "copy_file_range",
+	[VIZ_OP_LSEEK] = "lseek",
+	[VIZ_OP_LOST] = "lost",
+};
+
+static bool same_text(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+enum viz_op viz_op_from_name(const char *name)
+{
+	for (int op = VIZ_OP_UNKNOWN + 1; name && op < VIZ_OP_COUNT; op++)
+		if (same_text(name, op_names[op]))
+			return (enum viz_op)op;
+	return VIZ_OP_UNKNOWN;
+}
+
+const char *viz_op_name(enum viz_op op)
+{
+	return (unsigned)op < VIZ_OP_COUNT ? op_names[op] : op_names[VIZ_OP_UNKNOWN];
+}
+
+enum viz_kind viz_kind_from_name(const char *name)
+{
+	static const char *const kinds[] = {"", "file", "dir", "symlink", "other"};
+	for (int kind = VIZ_KIND_FILE; name && kind <= VIZ_KIND_OTHER; kind++)
+		if (same_text(name, kinds[kind]))
+			return (enum viz_kind)kind;
+	return VIZ_KIND_NONE;
+}
+
+enum vz_class vz_class_of(enum viz_op op)
+{
+	switch (op) {
+	case VIZ_OP_OPEN:
+	case VIZ_OP_OPENDIR:
+	case VIZ_OP_RELEASE:
+	case VIZ_OP_RELEASEDIR:
+	case VIZ_OP_FLUSH:
+	case VIZ_OP_FLOCK:
+	case VIZ_OP_LSEEK:
+		return VZ_CLASS_OPEN;
+	case VIZ_OP_READ:
+	case VIZ_OP_READDIR:
+		return VZ_CLASS_READ;
+	case VIZ_OP_WRITE:
+	case VIZ_OP_SETATTR:
+	case VIZ_OP_FALLOCATE:
+	case VIZ_OP_FSYNC:
+	case VIZ_OP_FSYNCDIR:
+	case VIZ_OP_SETXATTR:
+	case VIZ_OP_REMOVEXATTR:
+	case VIZ_OP_COPY_FILE_RANGE:
+		return VZ_CLASS_WRITE;
+	case VIZ_OP_MKDIR:
+	case VIZ_OP_MKNOD:
+	case VIZ_OP_CREATE:
+	case VIZ_OP_SYMLINK:
+	case VIZ_OP_LINK:
+		return VZ_CLASS_CREATE;
+	case VIZ_OP_UNLINK:
+	case VIZ_OP_RMDIR:
+		return VZ_CLASS_DELETE;
+	case VIZ_OP_RENAME:
+		return VZ_CLASS_RENAME;
+	default:
+		return VZ_CLASS_LOOKUP;
+	}
+}
+
+const char *vz_class_name(enum vz_class c)
+{
+	static const char *const names[VZ_CLASS_COUNT] = {
+		"lookup, stat", "open, close", "read", "write", "create", "delete", "rename",
+	};
+	return names[c];
+}
+
+static struct viz_color rgb(unsigned hex)
+{
+	return (struct viz_color){
+		(float)((hex >> 16) & 0xff) / 255, (float)((hex >> 8) & 0xff) / 255,
+		(float)(hex & 0xff) / 255, 1};
+}
+
+struct viz_color vz_background(void) { return rgb(0x0b0f17); }
+
+struct viz_color vz_kind_color(enum viz_kind kind)
+{
+	switch (kind) {
+	case VIZ_KIND_DIR: return rgb(0x3fb950);	/* green */
+	case VIZ_KIND_SYMLINK: return rgb(0xe3b341); /* amber */
+	case VIZ_KIND_OTHER: return rgb(0xb083f0);	/* violet: fifos, sockets, devices */
+	default: return rgb(0x4c8df6);		/* blue */
+	}
+}
+
+struct viz_color vz_touch_color(enum vz_touch touch)
+{
+	switch (touch) {
+	case VZ_TOUCH_WRITE: return rgb(0xff9f1c);	/* orange */
+	case VZ_TOUCH_DELETE: return rgb(0xf34fc6); /* magenta */
+	default: return rgb(0xff3b30);		/* red */
+	}
+}
+
+struct viz_color vz_class_color(enum vz_class c)
+{
+	static const unsigned colors[VZ_CLASS_COUNT] = {
+		0x6cb6ff, /* lookup: light blue */
+		0xb392f0, /* open: lavender */
+		0x57d364, /* read: green */
+		0xff9f1c, /* write: orange */
+		0xf5d547, /* create: yellow */
+		0xff5c57, /* delete: red */
+		0x39d0d8, /* rename: cyan */
+	};
+	return rgb(colors[c]);
+}
+
+/* Distinct on a dark background; processes past the twelfth share colours. */
+struct viz_color vz_process_color(uint32_t index)
+{
+	static const unsigned colors[] = {
+		0x4e9cf5, 0xff9f1c, 0x57d364, 0xff5c8a, 0xb392f0, 0xf5d547,
+		0x39d0d8, 0xff7b4a, 0x9bd35a, 0xe07be0, 0x7fa7ff, 0xd9b38c,
+	};
+	return rgb(colors[index % (sizeof(colors) / sizeof(colors[0]))]);
+}
+
+struct viz_color vz_mix(struct viz_color a, struct viz_color b, double t)
+{
+	float u = (float)t;
+	return (struct viz_color){a.r + (b.r - a.r) * u, a.g + (b.g - a.g) * u,
+				  a.b + (b.b - a.b) * u, a.a + (b.a - a.a) * u};
+}

@@ -1,0 +1,277 @@
+/*
+ * viz.h — the whole interface of viz/: the scene model that turns a stream
+ * of file-system events into a picture (a growing tree of nodes that flash
+ * when accessed and fade out when removed), and the cairo drawing of it.
+ *
+ * The model (every C file in viz/ but draw.c) is plain freestanding C: no libc,
+ * no I/O, its own maths, memory through an allocator the caller passes in,
+ * so the same files compile natively and with `clang --target=wasm32
+ * -ffreestanding` for the browser (which, like any freestanding C, must
+ * supply memcpy and memset). It is deterministic: the same events, times
+ * and viewport give the same frames, bit for bit.
+ *
+ * Use: viz_scene_new(); optionally viz_scene_prescan() every event and
+ * viz_scene_prescan_done(); then, in time order, viz_scene_apply() each
+ * event and viz_scene_advance() to each frame's time, and viz_scene_frame()
+ * gives what to draw in screen coordinates.
+ */
+#ifndef TRACEFS_VIZ_H
+#define TRACEFS_VIZ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Memory for the model. realloc(ctx, NULL, 0, n) allocates, realloc(ctx, p,
+ * old, 0) frees (and returns NULL), otherwise it resizes; NULL on failure.
+ * Sizes are passed so that an arena or a wasm bump allocator needs no
+ * headers.
+ */
+struct viz_allocator {
+	void *(*realloc)(void *ctx, void *ptr, size_t old_size, size_t new_size);
+	void *ctx;
+};
+
+/* Kinds of objects, as in the trace's `kind` column. */
+enum viz_kind { VIZ_KIND_NONE, VIZ_KIND_FILE, VIZ_KIND_DIR, VIZ_KIND_SYMLINK, VIZ_KIND_OTHER };
+
+/* Operations, as in the trace's `op` column. */
+enum viz_op {
+	VIZ_OP_UNKNOWN,
+	VIZ_OP_LOOKUP,
+	VIZ_OP_GETATTR,
+	VIZ_OP_SETATTR,
+	VIZ_OP_READLINK,
+	VIZ_OP_MKNOD,
+	VIZ_OP_MKDIR,
+	VIZ_OP_UNLINK,
+	VIZ_OP_RMDIR,
+	VIZ_OP_SYMLINK,
+	VIZ_OP_RENAME,
+	VIZ_OP_LINK,
+	VIZ_OP_OPEN,
+	VIZ_OP_CREATE,
+	VIZ_OP_READ,
+	VIZ_OP_WRITE,
+	VIZ_OP_FLUSH,
+	VIZ_OP_RELEASE,
+	VIZ_OP_FSYNC,
+	VIZ_OP_OPENDIR,
+	VIZ_OP_READDIR,
+	VIZ_OP_RELEASEDIR,
+	VIZ_OP_FSYNCDIR,
+	VIZ_OP_STATFS,
+	VIZ_OP_SETXATTR,
+	VIZ_OP_GETXATTR,
+	VIZ_OP_LISTXATTR,
+	VIZ_OP_REMOVEXATTR,
+	VIZ_OP_ACCESS,
+	VIZ_OP_FLOCK,
+	VIZ_OP_FALLOCATE,
+	VIZ_OP_COPY_FILE_RANGE,
+	VIZ_OP_LSEEK,
+	VIZ_OP_LOST,
+	VIZ_OP_COUNT
+};
+
+/* The trace's names ("mkdir", "dir"); VIZ_OP_UNKNOWN / VIZ_KIND_NONE otherwise. */
+enum viz_op viz_op_from_name(const char *name);
+enum viz_kind viz_kind_from_name(const char *name);
+const char *viz_op_name(enum viz_op op);
+
+enum viz_color_by {
+	VIZ_COLOR_BY_KIND,    /* directories green, files blue; flashes red */
+	VIZ_COLOR_BY_OP,      /* the class of the last operation on the node */
+	VIZ_COLOR_BY_PROCESS, /* the process that last touched the node */
+};
+
+struct viz_options {
+	double fade;		     /* seconds of video a flash takes to fade; <= 0: 2 */
+	enum viz_color_by color_by;
+	const char *root_label;	     /* name shown for "/" (copied); NULL: "/" */
+	int64_t origin_ns;	     /* trace time shown as +0; 0: the first event's */
+};
+
+/* One operation. Strings are borrowed for the duration of the call. */
+struct viz_event {
+	double t;	   /* video time in seconds; never decreases */
+	int64_t ts_ns;	   /* trace time, ns since the Unix epoch */
+	enum viz_op op;
+	enum viz_kind kind;
+	int32_t result;	   /* 0 or more on success, -errno on failure */
+	int32_t pid;
+	const char *path;  /* "/", "/a/b" */
+	const char *path2; /* new name for rename and link, output of copy_file_range */
+	const char *comm;  /* process name or NULL */
+};
+
+struct viz_scene;
+
+/* NULL when out of memory. The allocator must outlive the scene. */
+struct viz_scene *viz_scene_new(const struct viz_allocator *allocator,
+				const struct viz_options *options);
+void viz_scene_free(struct viz_scene *scene);
+
+/*
+ * --prescan: feed every event of the trace first; the nodes that existed
+ * when the trace started (touched, and not created by the trace) are then
+ * present from the start. Call viz_scene_prescan_done() once after the last.
+ * All functions returning int give 0, or -1 when out of memory.
+ */
+int viz_scene_prescan(struct viz_scene *scene, const struct viz_event *event);
+int viz_scene_prescan_done(struct viz_scene *scene);
+
+/* Applies an event at event->t (>= the scene's time). */
+int viz_scene_apply(struct viz_scene *scene, const struct viz_event *event);
+
+/*
+ * Moves the scene's time to T (never backwards): flashes fade, removed
+ * nodes disappear, the camera eases towards the active part of the tree.
+ * TRACE_NS is the trace time the clock shows (see viz_timeline_trace_ns).
+ */
+int viz_scene_advance(struct viz_scene *scene, double t, int64_t trace_ns);
+
+/* The size of the picture in pixels; the camera frames for it. */
+void viz_scene_set_viewport(struct viz_scene *scene, int width, int height);
+
+/* ---- What to draw: screen coordinates in pixels, y down. ---- */
+
+struct viz_color {
+	float r, g, b, a; /* 0..1, not premultiplied */
+};
+
+struct viz_frame_edge {
+	float x1, y1, x2, y2, width;
+	struct viz_color color;
+};
+
+struct viz_frame_node {
+	float x, y, r;
+	struct viz_color color;
+	float glow;	   /* 0..1: how strongly it flashes (draw a halo) */
+	struct viz_color glow_color;
+	uint32_t id;	   /* stable while the node lives */
+	uint8_t kind;	   /* enum viz_kind */
+	bool collapsed;	   /* stands for a whole subtree too small to draw */
+};
+
+struct viz_frame_label {
+	float x, y;	   /* left end of the baseline's middle: text is centred on y */
+	float size;	   /* font size in pixels */
+	struct viz_color color;
+	const char *text;  /* not NUL-terminated: LEN bytes */
+	uint32_t len;
+	bool ellipsis;	   /* TEXT was cut: draw "…" after it */
+};
+
+struct viz_legend_entry {
+	const char *text;
+	struct viz_color color;
+};
+
+struct viz_frame_process {
+	const char *name;
+	struct viz_color color;
+	float activity; /* 0..1: 1 just now, fading */
+};
+
+/* Valid until the next call that changes the scene. */
+struct viz_frame {
+	int width, height;
+	struct viz_color background;
+	const struct viz_frame_edge *edges;
+	size_t edge_count;
+	const struct viz_frame_node *nodes; /* parents before children */
+	size_t node_count;
+	const struct viz_frame_label *labels;
+	size_t label_count;
+	const char *clock;	/* "2024-05-01 12:00:03.250 UTC" */
+	const char *elapsed;	/* "+1:02.250" */
+	const char *status;	/* "89 nodes, 176 events" */
+	const char *last_event; /* "mkdir /0/1/a" */
+	const struct viz_frame_process *processes; /* most recent first */
+	size_t process_count;
+	const char *legend_title;
+	const struct viz_legend_entry *legend;
+	size_t legend_count;
+	float font_size; /* a size for the overlay text that suits the picture */
+};
+
+int viz_scene_frame(struct viz_scene *scene, struct viz_frame *frame);
+
+/* ---- The model itself, for tests and machine-readable dumps. ---- */
+
+struct viz_node_info {
+	uint32_t id, parent_id; /* parent_id == id for the root */
+	int depth;
+	const char *name; /* not NUL-terminated: NAME_LEN bytes */
+	size_t name_len;
+	enum viz_kind kind;
+	double x, y, r;		     /* world position and radius now */
+	double target_x, target_y;   /* where it is easing to */
+	double target_r;
+	double territory;	     /* radius its subtree stays within (target) */
+	struct viz_color color;	     /* colour now, opacity in a */
+	double flash;		     /* 0..1 */
+	bool dying;		     /* removed, fading out */
+};
+
+/* Nodes in the tree, the root and the fading ones included. */
+size_t viz_scene_node_count(const struct viz_scene *scene);
+
+/* 1 and INFO for the node at PATH, 0 if there is none. */
+int viz_scene_find(const struct viz_scene *scene, const char *path, struct viz_node_info *info);
+
+/*
+ * Calls FN for every node, parents before children; PATH is NUL-terminated
+ * and valid during the call. -1 when out of memory.
+ */
+int viz_scene_visit(struct viz_scene *scene,
+		    void (*fn)(void *ctx, const char *path, const struct viz_node_info *info),
+		    void *ctx);
+
+/* ---- Trace time to video time ---- */
+
+/*
+ * Maps the time of each event (in order) to video seconds: SPEED trace
+ * seconds per video second, and quiet gaps longer than IDLE_SKIP trace
+ * seconds shortened to IDLE_SKIP (0: no skipping). Plain data, no
+ * allocation.
+ */
+struct viz_timeline {
+	int64_t origin_ns;
+	double speed, idle_skip;
+	int64_t skipped_ns;   /* trace time cut out so far */
+	int64_t last_ns;      /* the last mapped event */
+	double last_t;
+	int64_t prev_ns;      /* the one before it */
+	double prev_t;
+	bool started;
+};
+
+void viz_timeline_init(struct viz_timeline *timeline, int64_t origin_ns, double speed,
+		       double idle_skip);
+/* Video time of the next event; TS_NS never decreases. */
+double viz_timeline_map(struct viz_timeline *timeline, int64_t ts_ns);
+/* Video time of a later instant, assuming no event before it. */
+double viz_timeline_peek(const struct viz_timeline *timeline, int64_t ts_ns);
+/* The trace time to show at video time T (>= the one before the last mapped event). */
+int64_t viz_timeline_trace_ns(const struct viz_timeline *timeline, double t);
+
+/* ---- Native only: not part of the WebAssembly build. ---- */
+
+struct _cairo;
+
+/* An allocator over malloc/realloc/free. */
+const struct viz_allocator *viz_libc_allocator(void);
+
+/*
+ * Draws FRAME (background, edges, nodes, labels, clock, process names,
+ * legend and TITLE if not NULL) on CR, whose target is frame->width by
+ * frame->height pixels. Returns 0, or -1 with cairo's message in ERR.
+ */
+int viz_draw_frame(struct _cairo *cr, const struct viz_frame *frame, const char *title,
+		   char *err, size_t err_size);
+
+#endif
