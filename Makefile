@@ -48,6 +48,12 @@ $(BUILD)/tools/%: tests/tools/%.c $(RECORDER_SRC) $(HEADERS) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(RECORDER_SRC) $(LDLIBS)
 
+# Benchmark tools link the recorder (tests/bench/recorder_bench.c: workload f).
+BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(wildcard tests/bench/*.c))
+$(BUILD)/bench/%: tests/bench/%.c $(RECORDER_SRC) $(HEADERS) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(RECORDER_SRC) $(LDLIBS)
+
 $(BUILD):
 	mkdir -p $@
 
@@ -69,6 +75,11 @@ check: deps $(BUILD)/tracefs $(BUILD)/tracefs-asan $(UNIT_BIN) $(UNIT_ASAN_BIN) 
 demo: deps $(BUILD)/tracefs
 	tests/demo/first-workload
 
+# tracefs against native, bindfs and loggedfs; BENCH_WORKLOADS, BENCH_RUNS,
+# BENCH_QUICK: see tests/bench/run --help.
+bench: deps $(BUILD)/tracefs $(BENCH_BIN)
+	BUILD=$(BUILD) tests/bench/run
+
 clean:
 	rm -rf $(BUILD)
 
@@ -77,4 +88,5 @@ help:
 	@echo "make deps     install the Debian packages the build and tests need"
 	@echo "make check    build everything and run the whole test suite"
 	@echo "make demo     mount a scratch directory, run the first workload, show the trace"
+	@echo "make bench    time tracefs against native, bindfs and loggedfs (< 15 min)"
 	@echo "make clean    remove build/"

@@ -17,6 +17,9 @@
 #include "recorder/queue.h"
 #include "recorder/reserve.h"
 
+/* Longest path or process key remembered as the last one interned. */
+#define WRITER_CACHED_KEY_BYTES 256
+
 /* Rows are inserted this many at a time (one statement, one cursor). */
 #define WRITER_ROWS_PER_INSERT 32
 
@@ -38,6 +41,15 @@ struct writer {
 	sqlite3_stmt *begin, *commit, *rollback;
 	struct intern_table paths;
 	struct intern_table procs;
+	/* The last path and process interned: a run of events by one process
+	 * on one file (write, getxattr, write, ...) skips the hash lookups.
+	 * An id of 0 means nothing cached. */
+	int64_t last_path_id;
+	size_t last_path_len;
+	char last_path[WRITER_CACHED_KEY_BYTES];
+	int64_t last_proc_id;
+	size_t last_proc_len;
+	char last_proc[WRITER_CACHED_KEY_BYTES];
 	struct reserve reserve;	      /* released when a write fails */
 	struct reserve final_reserve; /* released at close if the end meta needs it */
 	bool reserve_usable;	      /* the file system let us allocate it at start */

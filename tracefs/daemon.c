@@ -16,6 +16,7 @@
 
 #include "recorder/recorder.h"
 #include "tracefs/caller.h"
+#include "tracefs/loop.h"
 
 struct daemon {
 	struct recorder *recorder;
@@ -129,6 +130,14 @@ int daemon_handle_signals(struct daemon *daemon)
 
 int daemon_serve(struct daemon *daemon)
 {
+	if (fs_backing_is_local(daemon->fs)) {
+		int rc = loop_serve(daemon->session);
+		if (rc < 0) {
+			fprintf(stderr, "tracefs: session ended with error: %s\n", strerror(-rc));
+			return -1;
+		}
+		return 0;
+	}
 	struct fuse_loop_config *config = fuse_loop_cfg_create();
 	if (!config) {
 		fprintf(stderr, "tracefs: out of memory\n");

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
 #include <time.h>
@@ -39,6 +40,9 @@ struct fs {
 	struct fs_options options;
 	uid_t daemon_uid;
 	gid_t daemon_gid;
+	bool source_has_acls; /* the backing file system knows POSIX ACLs */
+	bool kernel_acls;     /* the kernel caches and enforces them (FUSE_CAP_POSIX_ACL) */
+	bool close_cannot_fail; /* the source's file system is local, without a flush method */
 };
 
 struct dir_handle {
@@ -236,9 +240,26 @@ static void reply_create(fuse_req_t req, const struct fuse_entry_param *e,
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
-	(void)userdata;
+	struct fs *fs = userdata;
 	if (conn->capable & FUSE_CAP_FLOCK_LOCKS)
 		conn->want |= FUSE_CAP_FLOCK_LOCKS;
+	/* Lookups and readdirs in one directory need not wait for each
+	 * other: the inode table has its own locks. */
+	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
+		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+	/*
+	 * POSIX ACLs: the kernel enforces them (without this, default
+	 * permissions look at the mode bits only, and a user an ACL lets in
+	 * is refused) and caches them with the attributes, so that `ls -l`
+	 * does not ask for system.posix_acl_access of every file every time.
+	 * The kernel still applies the umask itself (no FUSE_CAP_DONT_MASK).
+	 * Only when the backing file system has ACLs: the kernel takes an
+	 * EOPNOTSUPP from it for an error of every permission check.
+	 */
+	if (fs->source_has_acls && (conn->capable & FUSE_CAP_POSIX_ACL)) {
+		conn->want |= FUSE_CAP_POSIX_ACL;
+		fs->kernel_acls = true;
+	}
 	/* The kernel would otherwise keep mtime itself and merge writes,
 	 * and the trace would show neither faithfully. */
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
@@ -519,6 +540,19 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	reply_result(req, rc);
 }
 
+/*
+ * Whether the kernel may skip FLUSH when a file on device DEV is closed.
+ * A flush only reports the errors close() of the backing file would: none
+ * on the local file systems below, which have no flush method (NFS, CIFS,
+ * FUSE and others can report write errors there, so they keep it). Files
+ * on another file system mounted below the source keep it too. Not in
+ * exact mode, which shows every request the kernel can send.
+ */
+static bool flush_is_noop(const struct fs *fs, dev_t dev)
+{
+	return fs->close_cannot_fail && dev == fs->nodes.root.dev && !fs->options.exact;
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct trace t;
@@ -532,6 +566,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fi->fh = (uint64_t)fd;
 		fi->direct_io = t.fs->options.direct_io;
 		fi->keep_cache = !t.fs->options.exact;
+		fi->noflush = flush_is_noop(t.fs, node->dev);
 	}
 	trace_end(&t, rc);
 	if (rc)
@@ -564,6 +599,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		fi->fh = (uint64_t)fd;
 		fi->direct_io = t.fs->options.direct_io;
 		fi->keep_cache = !t.fs->options.exact;
+		fi->noflush = flush_is_noop(t.fs, e.attr.st_dev);
 	}
 	trace_end(&t, rc);
 	if (rc)
@@ -695,6 +731,11 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		free(handle);
 	} else {
 		fi->fh = (uint64_t)(uintptr_t)handle;
+		/* The kernel may keep the listing across opens; it drops it
+		 * when the directory's mtime changes (checked against
+		 * attributes at most `timeout` old), as for file contents. */
+		fi->cache_readdir = !t.fs->options.exact;
+		fi->keep_cache = !t.fs->options.exact;
 	}
 	trace_end(&t, rc);
 	if (rc)
@@ -899,6 +940,12 @@ static void reply_xattr_value(fuse_req_t req, struct trace *t, int rc, ssize_t n
 		fuse_reply_xattr(req, (size_t)n);
 }
 
+static bool is_acl_name(const char *name)
+{
+	return strcmp(name, "system.posix_acl_access") == 0 ||
+	       strcmp(name, "system.posix_acl_default") == 0;
+}
+
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	struct trace t;
@@ -914,6 +961,11 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 		rc = n == -1 ? -errno : 0;
 		xattr_target_close(&x);
 	}
+	/* A part of the tree without ACLs (another file system mounted
+	 * below the source) has none: the kernel, which asks to check
+	 * permissions, must not get an error. */
+	if (rc == -EOPNOTSUPP && t.fs->kernel_acls && is_acl_name(name))
+		rc = -ENODATA;
 	reply_xattr_value(req, &t, rc, n, value, size);
 	free(value);
 }
@@ -1081,7 +1133,30 @@ struct fs *fs_create(int source_fd, struct recorder *recorder, const struct fs_o
 	fs->options = *options;
 	fs->daemon_uid = geteuid();
 	fs->daemon_gid = getegid();
+	char path[32];
+	proc_path(path, source_fd);
+	fs->source_has_acls = getxattr(path, "system.posix_acl_access", NULL, 0) >= 0 ||
+			      (errno != EOPNOTSUPP && errno != ENOSYS);
+	struct statfs sfs;
+	if (fstatfs(source_fd, &sfs) == 0) {
+		switch ((unsigned long)sfs.f_type) {
+		case 0xEF53:	 /* ext2, ext3, ext4 */
+		case 0x58465342: /* xfs */
+		case 0x9123683E: /* btrfs */
+		case 0x01021994: /* tmpfs */
+		case 0xF2F52010: /* f2fs */
+			fs->close_cannot_fail = true;
+			break;
+		default:
+			break;
+		}
+	}
 	return fs;
+}
+
+bool fs_backing_is_local(const struct fs *fs)
+{
+	return fs->close_cannot_fail;
 }
 
 void fs_op_counts(struct fs *fs, uint64_t counts[REC_OP_COUNT])

@@ -24,6 +24,10 @@ struct fs *fs_create(int source_fd, struct recorder *recorder,
 		     const struct fs_options *options);
 void fs_destroy(struct fs *fs);
 
+/* Whether the source is on a local file system (ext4, xfs, btrfs, tmpfs,
+ * f2fs), whose operations do not wait on a network. */
+bool fs_backing_is_local(const struct fs *fs);
+
 /* Events per operation so far (for summaries). */
 void fs_op_counts(struct fs *fs, uint64_t counts[REC_OP_COUNT]);
 

@@ -1,0 +1,223 @@
+/*
+ * loop.c — the request loop for a local backing file system: one thread
+ * serves requests one after another, and hands the reading of /dev/fuse to
+ * another thread only before a request that may block (see loop.h).
+ *
+ * Leader and followers: at any time one worker, the leader, reads from
+ * /dev/fuse; the others wait on a condition variable, not on the device.
+ * The leader processes what it read itself and reads again, so a process
+ * that makes one request after another is served by one thread, which the
+ * scheduler keeps next to that process. (With libfuse's multi-threaded
+ * loop every idle worker waits in read(), the kernel wakes the one that
+ * waited longest, and each request lands on another thread, usually on the
+ * other CPU: on a 2-CPU virtual machine that cost 40-60% more daemon CPU
+ * time per request and made round trips slower.)
+ *
+ * Before a request that may block for long (fsync, fallocate,
+ * copy_file_range, flock, reads and writes of 128 KiB or more), the leader
+ * makes a follower the leader, starting one if none is idle (at most
+ * LOOP_MAX_WORKERS); after processing it, it becomes a follower itself.
+ *
+ * Exit, as in libfuse's loop: the workers block all signals; the calling
+ * thread keeps the signal handlers and waits until a worker reports the
+ * end (unmount, or fuse_session_exit() by a signal handler), then cancels
+ * the workers where they may wait (in read()) and joins them.
+ */
+#include "tracefs/loop.h"
+
+#include <errno.h>
+#include <linux/fuse.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOOP_MAX_WORKERS 16
+#define LOOP_BIG_IO (128 * 1024)
+
+struct worker {
+	pthread_t thread;
+	struct loop *loop;
+	struct fuse_buf buf;
+	bool started;
+};
+
+struct loop {
+	struct fuse_session *se;
+	pthread_mutex_t lock;
+	pthread_cond_t follow; /* a follower may become the leader */
+	sem_t finished;	       /* a worker saw the end of the session */
+	bool leader;	       /* some worker is the leader */
+	bool exiting;
+	int idle;	       /* followers waiting on `follow` */
+	int count;	       /* workers started */
+	int error;	       /* first error of fuse_session_receive_buf */
+	struct worker workers[LOOP_MAX_WORKERS];
+};
+
+/* Whether processing the request in BUF may take long. */
+static bool may_block(const struct fuse_buf *buf)
+{
+	if ((buf->flags & FUSE_BUF_IS_FD) || buf->size < sizeof(struct fuse_in_header))
+		return true; /* cannot look inside: be safe */
+	const struct fuse_in_header *in = buf->mem;
+	const void *arg = in + 1;
+	size_t arg_size = buf->size - sizeof(*in);
+	switch (in->opcode) {
+	case FUSE_FSYNC:
+	case FUSE_FSYNCDIR:
+	case FUSE_FALLOCATE:
+	case FUSE_COPY_FILE_RANGE:
+	case FUSE_GETLK:
+	case FUSE_SETLK:
+	case FUSE_SETLKW:
+		return true;
+	case FUSE_READ:
+		return arg_size < sizeof(struct fuse_read_in) ||
+		       ((const struct fuse_read_in *)arg)->size >= LOOP_BIG_IO;
+	case FUSE_WRITE:
+		return arg_size < sizeof(struct fuse_write_in) ||
+		       ((const struct fuse_write_in *)arg)->size >= LOOP_BIG_IO;
+	default:
+		return false;
+	}
+}
+
+static void *work(void *arg);
+
+/* Starts a worker; called with the lock held. */
+static int start_worker_locked(struct loop *loop)
+{
+	if (loop->count == LOOP_MAX_WORKERS)
+		return -1;
+	struct worker *w = &loop->workers[loop->count];
+	memset(w, 0, sizeof(*w));
+	w->loop = loop;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int err = pthread_create(&w->thread, NULL, work, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err != 0)
+		return -1;
+	w->started = true;
+	loop->count++;
+	return 0;
+}
+
+/* Gives up leadership: wakes an idle follower, or starts one. */
+static void hand_over(struct loop *loop)
+{
+	pthread_mutex_lock(&loop->lock);
+	loop->leader = false;
+	if (loop->idle > 0)
+		pthread_cond_signal(&loop->follow);
+	else if (start_worker_locked(loop) == -1 && loop->count == 0)
+		fuse_session_exit(loop->se); /* cannot happen: this worker exists */
+	pthread_mutex_unlock(&loop->lock);
+}
+
+static void end_session(struct loop *loop, int error)
+{
+	pthread_mutex_lock(&loop->lock);
+	if (error && !loop->error)
+		loop->error = error;
+	loop->exiting = true;
+	loop->leader = false;
+	pthread_cond_broadcast(&loop->follow);
+	pthread_mutex_unlock(&loop->lock);
+	fuse_session_exit(loop->se);
+	sem_post(&loop->finished);
+}
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	struct loop *loop = w->loop;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	for (;;) {
+		/* Follower: wait to become the leader. */
+		pthread_mutex_lock(&loop->lock);
+		loop->idle++;
+		while (loop->leader && !loop->exiting)
+			pthread_cond_wait(&loop->follow, &loop->lock);
+		loop->idle--;
+		if (loop->exiting) {
+			pthread_mutex_unlock(&loop->lock);
+			return NULL;
+		}
+		loop->leader = true;
+		pthread_mutex_unlock(&loop->lock);
+
+		/* Leader: read and serve until a request may block. */
+		for (;;) {
+			if (fuse_session_exited(loop->se)) {
+				end_session(loop, 0);
+				return NULL;
+			}
+			pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+			int res = fuse_session_receive_buf(loop->se, &w->buf);
+			pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+			if (res == -EINTR)
+				continue;
+			if (res <= 0) {
+				end_session(loop, res < 0 ? res : 0);
+				return NULL;
+			}
+			if (may_block(&w->buf)) {
+				hand_over(loop);
+				fuse_session_process_buf(loop->se, &w->buf);
+				break; /* back to following */
+			}
+			fuse_session_process_buf(loop->se, &w->buf);
+		}
+	}
+}
+
+int loop_serve(struct fuse_session *se)
+{
+	struct loop *loop = calloc(1, sizeof(*loop));
+	if (!loop)
+		return -ENOMEM;
+	loop->se = se;
+	pthread_mutex_init(&loop->lock, NULL);
+	pthread_cond_init(&loop->follow, NULL);
+	sem_init(&loop->finished, 0, 0);
+	pthread_mutex_lock(&loop->lock);
+	int rc = start_worker_locked(loop);
+	pthread_mutex_unlock(&loop->lock);
+	if (rc == 0) {
+		/* A signal handler's fuse_session_exit() interrupts the wait. */
+		while (!fuse_session_exited(se)) {
+			if (sem_wait(&loop->finished) == 0)
+				break;
+		}
+	} else {
+		rc = -EAGAIN;
+	}
+	pthread_mutex_lock(&loop->lock);
+	loop->exiting = true;
+	pthread_cond_broadcast(&loop->follow);
+	int count = loop->count;
+	pthread_mutex_unlock(&loop->lock);
+	/* Workers can only be blocked in read(), where cancelling is enabled,
+	 * or on the condition variable, which the broadcast ended. */
+	for (int i = 0; i < count; i++)
+		pthread_cancel(loop->workers[i].thread);
+	for (int i = 0; i < count; i++) {
+		pthread_join(loop->workers[i].thread, NULL);
+		free(loop->workers[i].buf.mem);
+	}
+	if (rc == 0)
+		rc = loop->error;
+	pthread_cond_destroy(&loop->follow);
+	pthread_mutex_destroy(&loop->lock);
+	sem_destroy(&loop->finished);
+	free(loop);
+	/* As fuse_session_loop_mt does: the session can be used again. */
+	fuse_session_reset(se);
+	return rc;
+}
