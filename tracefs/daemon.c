@@ -31,7 +31,19 @@ static void raise_fd_limit(void)
 {
 	/* Every inode the kernel knows holds a descriptor. */
 	struct rlimit limit;
-	if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+		return;
+	/* Root may go past the hard limit, up to the kernel's maximum. */
+	FILE *nr_open = fopen("/proc/sys/fs/nr_open", "re");
+	unsigned long maximum;
+	if (nr_open) {
+		if (geteuid() == 0 && fscanf(nr_open, "%lu", &maximum) == 1 && maximum > limit.rlim_max)
+			limit.rlim_max = maximum;
+		fclose(nr_open);
+	}
+	limit.rlim_cur = limit.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+		getrlimit(RLIMIT_NOFILE, &limit);
 		limit.rlim_cur = limit.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &limit);
 	}

@@ -180,8 +180,9 @@ static int mount_privately(const struct run_args *a, int fuse_fd)
 {
 	if (unshare(CLONE_NEWNS) == -1)
 		return errno;
-	/* Keep our mount out of the namespaces we were copied from. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
+	/* Slave: our mount stays out of the namespace we were copied from,
+	 * while unmounts of shared mounts there still reach our copies. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) == -1)
 		return errno;
 	char options[128];
 	snprintf(options, sizeof(options),
