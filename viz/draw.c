@@ -102,7 +102,6 @@ static void set_color(cairo_t *cr, struct viz_color c)
  */
 static void draw_edges(cairo_t *cr, const struct viz_frame *f)
 {
-	cairo_set_antialias(cr, getenv("EDGE_AA") ? atoi(getenv("EDGE_AA")) : CAIRO_ANTIALIAS_DEFAULT);
 	for (size_t i = 0; i < f->edge_count;) {
 		const struct viz_frame_edge *first = &f->edges[i];
 		cairo_new_path(cr);
@@ -123,7 +122,6 @@ static void draw_edges(cairo_t *cr, const struct viz_frame *f)
 		set_color(cr, first->color);
 		cairo_fill(cr);
 	}
-	cairo_set_antialias(cr, CAIRO_ANTIALIAS_DEFAULT);
 }
 
 /*
@@ -326,13 +324,13 @@ int viz_draw_frame(struct _cairo *cr, const struct viz_frame *f, const char *tit
 	cairo_set_tolerance(cr, 0.33);
 	cairo_set_source_rgb(cr, f->background.r, f->background.g, f->background.b);
 	cairo_paint(cr);
-	if (!getenv("SKIP_EDGES")) draw_edges(cr, f);
+	draw_edges(cr, f);
 	qsort(order, f->node_count, sizeof(*order), by_glow);
-	if (!getenv("SKIP_GLOWS")) draw_glows(cr, f, order);
+	draw_glows(cr, f, order);
 	qsort(order, f->node_count, sizeof(*order), by_color);
-	if (!getenv("SKIP_NODES")) draw_nodes(cr, f, order);
+	draw_nodes(cr, f, order);
 	free(order);
-	if (!getenv("SKIP_LABELS")) draw_labels(cr, f);
+	draw_labels(cr, f);
 	draw_clock(cr, f, title);
 	draw_processes(cr, f);
 	draw_footer(cr, f);

@@ -15,6 +15,7 @@
 #define COLLAPSE_PX 7.0	   /* a subtree on a disc narrower than this is one node */
 #define CROWDED_PX 48.0	   /* ...and a crowded one below this: its nodes would be dust */
 #define CROWDED 24	   /* descendants that make a subtree crowded */
+#define MANY_LEAVES 24	   /* past this, a directory's leaves get edges only while they flash */
 #define MIN_DOT_PX 0.2	   /* smaller dots are not worth drawing */
 #define BIG_DIR_PX 90.0	   /* directories on a disc this wide keep their label */
 #define MAX_LABEL_CHARS 36
@@ -197,7 +198,12 @@ static int emit(struct viz_scene *s, const struct view *v, uint32_t id, double s
 	out.r = (float)r;
 	if (r < MIN_DOT_PX || r > MAX_DOT_PX || out.color.a <= 0.005f)
 		return 0;
-	if (id != 0 && push_edge(s, v, n, sx, sy, r, out.glow_color, flash, out.color.a) != 0)
+	/* The ring of leaves round a busy directory says whose they are; a
+	 * hundred lines into it would only hide it (and cost the most to draw). */
+	bool quiet_leaf = n->region == VZ_REGION_FILE && flash < 0.05 &&
+			  vz_node(s, n->parent)->used_slots[VZ_REGION_FILE] > MANY_LEAVES;
+	if (id != 0 && !quiet_leaf &&
+	    push_edge(s, v, n, sx, sy, r, out.glow_color, flash, out.color.a) != 0)
 		return -1;
 	if (!disc_visible(v, sx, sy, r))
 		return 0;
