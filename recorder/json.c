@@ -198,3 +198,13 @@ size_t rec_event_to_json(const struct rec_event *e, int64_t seq, char *buf, size
 		b.buf[b.len < b.size ? b.len : b.size - 1] = '\0';
 	return b.len;
 }
+
+size_t rec_json_string(const char *s, char *buf, size_t size)
+{
+	struct bounded b = {.buf = buf, .size = buf ? size : 0};
+
+	put_string(&b, s);
+	if (b.size)
+		b.buf[b.len < b.size ? b.len : b.size - 1] = '\0';
+	return b.len;
+}

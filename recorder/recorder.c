@@ -211,7 +211,7 @@ static int start_recorder(struct recorder *r, const struct recorder_options *opt
 		return -1;
 	}
 	rc = rec_writer_init(&r->writer, db, options->db_path, &r->queue, &r->submit_lost,
-			 start_ns, options->commit_interval_ms);
+			 start_ns, options->commit_interval_ms, options->tap);
 	if (rc != SQLITE_OK) {
 		snprintf(err, err_size, "cannot write trace file %s: %s", options->db_path,
 			 rc == SQLITE_NOMEM ? sqlite3_errstr(rc) : sqlite3_errmsg(db));

@@ -79,6 +79,20 @@ struct rec_event {
 	uint8_t kind;	/* enum rec_kind */
 };
 
+/*
+ * An observer of the events as the writer thread takes them from the queue,
+ * for the live stream. event() sees each one in seq order with its sequence
+ * number (a 'lost' marker row included), drained() follows each run of
+ * events that emptied the queue: a natural end of a batch. Both run on the
+ * writer thread, so they must be quick and never wait for long; the queue
+ * absorbs short pauses.
+ */
+struct recorder_tap {
+	void (*event)(void *ctx, const struct rec_event *event, int64_t seq);
+	void (*drained)(void *ctx);
+	void *ctx;
+};
+
 struct recorder_options {
 	const char *db_path;	  /* created; an existing file is an error */
 	const char *source;	  /* written into meta */
@@ -88,6 +102,7 @@ struct recorder_options {
 	size_t queue_capacity;	  /* events; 0 means the default (65536); rounded
 				     up to a power of two */
 	int commit_interval_ms;	  /* 0 means the default (250) */
+	const struct recorder_tap *tap; /* copied; NULL: none */
 };
 
 struct recorder_stats {
@@ -165,6 +180,14 @@ char *rec_reader_meta(struct rec_reader *reader, const char *key);
 int rec_reader_span(struct rec_reader *reader, int64_t *first_ns, int64_t *last_ns,
 		    int64_t *count);
 
+/*
+ * How many events started in each of BUCKETS equal slices of FIRST_NS ..
+ * LAST_NS (the last slice includes LAST_NS): COUNTS[0 .. BUCKETS-1]. For
+ * a timeline of activity; one pass over the events. 0 or -1.
+ */
+int rec_reader_density(struct rec_reader *reader, int64_t first_ns, int64_t last_ns,
+		       int64_t *counts, size_t buckets);
+
 void rec_reader_close(struct rec_reader *reader);
 
 /*
@@ -180,6 +203,9 @@ void rec_reader_close(struct rec_reader *reader);
  * returns the length the whole object needs (not counting the NUL).
  */
 size_t rec_event_to_json(const struct rec_event *event, int64_t seq, char *buf, size_t size);
+
+/* S as a JSON string, quotes included (null for NULL), escaped as above; snprintf-style. */
+size_t rec_json_string(const char *s, char *buf, size_t size);
 
 /*
  * The `tracefs report` and `tracefs export` sub-commands (argv[0] names the

@@ -342,6 +342,29 @@ static int add_row(struct writer *w, struct row *row)
 	return SQLITE_OK;
 }
 
+static void tap_event(struct writer *w, const struct queued_event *ev, const char *path,
+		      const char *path2, int64_t seq)
+{
+	struct rec_event event = {
+		.ts_ns = ev->ts_ns,
+		.dur_ns = ev->dur_ns,
+		.bytes = ev->bytes,
+		.offset = ev->offset,
+		.path = path,
+		.path2 = path2,
+		.comm = rec_queued_comm(ev),
+		.pid = ev->pid,
+		.uid = ev->uid,
+		.gid = ev->gid,
+		.result = ev->result,
+		.flags = ev->flags,
+		.mode = ev->mode,
+		.op = ev->op,
+		.kind = ev->kind,
+	};
+	w->tap.event(w->tap.ctx, &event, seq);
+}
+
 static int insert_event(struct writer *w, const struct queued_event *ev)
 {
 	struct row row = {
@@ -370,6 +393,8 @@ static int insert_event(struct writer *w, const struct queued_event *ev)
 		rc = add_row(w, &row);
 	if (rc == SQLITE_OK)
 		w->txn_events++;
+	if (rc == SQLITE_OK && w->tap.event)
+		tap_event(w, ev, path, path2, row.seq);
 	return rc;
 }
 
@@ -387,6 +412,11 @@ static int insert_loss_marker(struct writer *w, uint64_t count)
 
 	if (rc == SQLITE_OK)
 		rc = add_row(w, &row);
+	if (rc == SQLITE_OK && w->tap.event) {
+		struct rec_event marker = {.ts_ns = w->start_ns + row.ts, .bytes = row.bytes,
+					   .offset = -1, .path = "/", .op = REC_OP_LOST};
+		w->tap.event(w->tap.ctx, &marker, row.seq);
+	}
 	if (rc == SQLITE_OK)
 		rc = set_meta_int(w, "events_lost",
 				  (int64_t)(w->marked_lost + w->txn_marked + count));
@@ -544,6 +574,8 @@ static void *writer_main(void *arg)
 		bool stopping = atomic_load_explicit(&w->stop, memory_order_acquire);
 		size_t n = w->degraded ? discard_slice(w, SLICE_EVENTS)
 				       : drain_slice(w, SLICE_EVENTS);
+		if (n > 0 && n < SLICE_EVENTS && w->tap.drained)
+			w->tap.drained(w->tap.ctx);
 		int64_t now = clock_ns(CLOCK_MONOTONIC);
 
 		if (w->degraded)
@@ -600,9 +632,12 @@ static int prepare_statements(struct writer *w)
 }
 
 int rec_writer_init(struct writer *w, sqlite3 *db, const char *db_path, struct queue *queue,
-		    _Atomic uint64_t *submit_lost, int64_t start_ns, int commit_interval_ms)
+		    _Atomic uint64_t *submit_lost, int64_t start_ns, int commit_interval_ms,
+		    const struct recorder_tap *tap)
 {
 	memset(w, 0, sizeof(*w));
+	if (tap && tap->event)
+		w->tap = *tap;
 	w->initialized = true;
 	w->db = db;
 	w->queue = queue;

@@ -57,6 +57,7 @@ struct writer {
 	struct queue *queue;		/* not owned */
 	_Atomic uint64_t *submit_lost;	/* not owned: events the queue refused */
 	int64_t start_ns;		/* time base of events.ts */
+	struct recorder_tap tap;	/* event == NULL: none */
 	int64_t commit_interval_ns;
 
 	pthread_t thread;
@@ -92,7 +93,8 @@ struct writer {
  * failure the caller still calls rec_writer_destroy().
  */
 int rec_writer_init(struct writer *writer, sqlite3 *db, const char *db_path, struct queue *queue,
-		    _Atomic uint64_t *submit_lost, int64_t start_ns, int commit_interval_ms);
+		    _Atomic uint64_t *submit_lost, int64_t start_ns, int commit_interval_ms,
+		    const struct recorder_tap *tap);
 
 /* Starts the thread. 0 or an errno value. */
 int rec_writer_start(struct writer *writer);

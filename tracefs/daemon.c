@@ -19,6 +19,7 @@
 #include "tracefs/loop.h"
 
 struct daemon {
+	struct web_server *web;
 	struct recorder *recorder;
 	struct fs *fs;
 	struct fuse_session *session;
@@ -87,12 +88,19 @@ struct daemon *daemon_create(const struct daemon_config *config)
 		fprintf(stderr, "tracefs: cannot open %s: %s\n", config->source, strerror(errno));
 		goto fail;
 	}
+	/* Before the recorder, whose writer thread feeds it. */
+	if (config->web && !(daemon->web = web_start(config->web, err, sizeof(err)))) {
+		fprintf(stderr, "tracefs: %s\n", err);
+		close(source_fd);
+		goto fail;
+	}
 	struct recorder_options options = {
 		.db_path = config->db,
 		.source = config->source,
 		.mountpoint = config->mountpoint,
 		.command_line = config->command_line,
 		.cache_mode = config->fs.exact ? "exact" : "default",
+		.tap = daemon->web ? web_tap(daemon->web) : NULL,
 	};
 	daemon->recorder = recorder_open(&options, err, sizeof(err));
 	if (!daemon->recorder) {
@@ -118,6 +126,11 @@ struct daemon *daemon_create(const struct daemon_config *config)
 fail:
 	daemon_finish(daemon);
 	return NULL;
+}
+
+const char *daemon_web_url(const struct daemon *daemon)
+{
+	return daemon->web ? web_url(daemon->web) : NULL;
 }
 
 int daemon_mount(struct daemon *daemon, const char *mountpoint)
@@ -189,6 +202,7 @@ int daemon_finish(struct daemon *daemon)
 	}
 	if (daemon->recorder && !daemon->mounted)
 		unlink(daemon->db); /* nothing was recorded */
+	web_stop(daemon->web); /* after the recorder: its writer feeds the server */
 	free(daemon->db);
 	free(daemon);
 	return status;

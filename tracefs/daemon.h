@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "tracefs/fs.h"
+#include "web/web.h"
 
 struct daemon_config {
 	const char *source;	  /* absolute path of the directory to trace */
@@ -17,6 +18,7 @@ struct daemon_config {
 	const char *command_line; /* recorded in the trace's meta */
 	const char *fuse_options; /* comma-separated options for libfuse */
 	struct fs_options fs;
+	const struct web_options *web; /* the live view's server; NULL: none */
 	bool debug;
 };
 
@@ -27,6 +29,9 @@ struct daemon;
  * FUSE session. Prints what failed and returns NULL; nothing is left behind.
  */
 struct daemon *daemon_create(const struct daemon_config *config);
+
+/* The live view's address ("http://127.0.0.1:7681/"), or NULL without one. */
+const char *daemon_web_url(const struct daemon *daemon);
 
 /* Mounts at MOUNTPOINT, or adopts an already mounted /dev/fuse descriptor
  * when MOUNTPOINT is "/dev/fd/N". Prints what failed; 0 or -1. */

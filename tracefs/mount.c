@@ -38,6 +38,8 @@ struct mount_args {
 	bool foreground;
 	bool debug;
 	struct fs_options fs;
+	struct web_options web;
+	bool no_ws;
 };
 
 static void mount_usage(FILE *out)
@@ -53,6 +55,9 @@ static void mount_usage(FILE *out)
 		"                     in the working directory); never overwritten\n"
 		"  -f, --foreground   stay in the foreground; Ctrl-C unmounts\n"
 		"  -d, --debug        print every FUSE request (implies -f)\n"
+		"  --ws ADDR:PORT     serve the live view there (default %s:%d, or the next\n"
+		"                     free port); an explicit port that is taken is an error\n"
+		"  --no-ws            no live view\n"
 		"  -o OPT[,OPT...]    mount options:\n"
 		"       exact           no kernel caching of names, attributes and file\n"
 		"                       contents between opens: every lookup, stat and open\n"
@@ -62,13 +67,15 @@ static void mount_usage(FILE *out)
 		"       timeout=SECS    how long the kernel may cache names and attributes\n"
 		"                       (default %g)\n"
 		"       db=FILE         same as --db (for fstab)\n"
+		"       ws=ADDR:PORT    same as --ws; no_ws: same as --no-ws\n"
 		"       allow_other     let other users use the mount; permissions are enforced\n"
 		"       ro, ...         any other FUSE mount option, see mount.fuse3(8)\n"
 		"  -h, --help         show this help\n"
 		"\n"
 		"Unmount with `tracefs umount MOUNTPOINT`, `fusermount3 -u MOUNTPOINT`, or\n"
-		"Ctrl-C / SIGTERM for a foreground daemon; the trace is complete afterwards.\n",
-		DEFAULT_CACHE_TIMEOUT);
+		"Ctrl-C / SIGTERM for a foreground daemon; the trace is complete afterwards.\n"
+		"The live view: open the printed http:// address in a browser.\n",
+		WEB_DEFAULT_ADDRESS, WEB_DEFAULT_PORT, DEFAULT_CACHE_TIMEOUT);
 }
 
 static void free_args(struct mount_args *a)
@@ -104,6 +111,13 @@ static int parse_o(struct mount_args *a, const char *list)
 		int cache = options_apply_cache(&a->fs, opt);
 		if (cache) {
 			rc = cache < 0 ? -1 : 0;
+		} else if (strncmp(opt, "ws=", 3) == 0) {
+			char err[256];
+			rc = web_parse_listen(opt + 3, &a->web, err, sizeof(err));
+			if (rc != 0)
+				fprintf(stderr, "tracefs: %s\n", err);
+		} else if (strcmp(opt, "no_ws") == 0) {
+			a->no_ws = true;
 		} else if (strncmp(opt, "db=", 3) == 0) {
 			free(a->db);
 			a->db = strdup(opt + 3);
@@ -123,10 +137,14 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 		{"db", required_argument, NULL, 'D'},
 		{"foreground", no_argument, NULL, 'f'},
 		{"debug", no_argument, NULL, 'd'},
+		{"ws", required_argument, NULL, 'W'},
+		{"no-ws", no_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	char err[256];
 	a->fs.timeout = DEFAULT_CACHE_TIMEOUT;
+	snprintf(a->web.address, sizeof(a->web.address), "%s", WEB_DEFAULT_ADDRESS);
 	a->command_line = options_join_words(argc, argv);
 	int c;
 	optind = 1;
@@ -142,6 +160,15 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 			break;
 		case 'f':
 			a->foreground = true;
+			break;
+		case 'W':
+			if (web_parse_listen(optarg, &a->web, err, sizeof(err)) != 0) {
+				fprintf(stderr, "tracefs: %s\n", err);
+				return 3;
+			}
+			break;
+		case 'N':
+			a->no_ws = true;
 			break;
 		case 'd':
 			a->debug = true;
@@ -246,11 +273,14 @@ static void detach_stdio(void)
 		close(fd);
 }
 
-/* Tells the waiting parent that the mount is up, and lets go of the terminal. */
-static int report_ready(int ready_fd)
+/* Tells the waiting parent that the mount is up (a zero byte, then the
+ * live view's address if any), and lets go of the terminal. */
+static int report_ready(int ready_fd, const char *url)
 {
 	char ok = 0;
 	if (write(ready_fd, &ok, 1) != 1)
+		return -1;
+	if (url && write(ready_fd, url, strlen(url)) != (ssize_t)strlen(url))
 		return -1;
 	close(ready_fd);
 	detach_stdio();
@@ -267,8 +297,11 @@ static int run_daemon(struct mount_args *a, int ready_fd)
 		.command_line = a->command_line,
 		.fuse_options = a->fuse_options,
 		.fs = a->fs,
+		.web = a->no_ws ? NULL : &a->web,
 		.debug = a->debug,
 	};
+	a->web.source = a->source_abs;
+	a->web.mountpoint = a->mountpoint_abs;
 	struct daemon *daemon = daemon_create(&config);
 	if (!daemon)
 		return 1;
@@ -281,11 +314,13 @@ static int run_daemon(struct mount_args *a, int ready_fd)
 		fprintf(stderr, "tracefs: warning: cannot write pid file: %s; "
 				"`tracefs umount` will not wait for the trace\n", strerror(errno));
 	if (ready_fd != -1) {
-		if (report_ready(ready_fd) == -1)
+		if (report_ready(ready_fd, daemon_web_url(daemon)) == -1)
 			goto out;
 	} else {
 		fprintf(stderr, "tracefs: tracing %s at %s into %s\n", a->source_abs,
 			a->mountpoint_abs, a->db);
+		if (daemon_web_url(daemon))
+			fprintf(stderr, "tracefs: live view at %s\n", daemon_web_url(daemon));
 	}
 	if (chdir("/") == -1)
 		goto out;
@@ -301,15 +336,22 @@ out:
 /* The parent's side: waits until the daemon is ready or has failed. */
 static int wait_for_daemon(pid_t child, int ready_fd, const struct mount_args *a)
 {
-	char status;
+	/* A zero byte, then the live view's address until the daemon closes the pipe. */
+	char reply[256];
+	size_t got = 0;
 	ssize_t n;
-	do
-		n = read(ready_fd, &status, 1);
-	while (n == -1 && errno == EINTR);
+	do {
+		n = read(ready_fd, reply + got, sizeof(reply) - 1 - got);
+		if (n > 0)
+			got += (size_t)n;
+	} while ((n > 0 && got < sizeof(reply) - 1) || (n == -1 && errno == EINTR));
 	close(ready_fd);
-	if (n == 1 && status == 0) {
+	if (got >= 1 && reply[0] == 0) {
+		reply[got] = '\0';
 		fprintf(stderr, "tracefs: tracing %s at %s into %s\n", a->source_abs,
 			a->mountpoint_abs, a->db);
+		if (got > 1)
+			fprintf(stderr, "tracefs: live view at %s\n", reply + 1);
 		return 0;
 	}
 	int wstatus;

@@ -41,6 +41,8 @@ struct run_args {
 	char **command;
 	struct fs_options fs;
 	bool report;
+	bool serve; /* the live view */
+	struct web_options web;
 };
 
 static void run_usage(FILE *out)
@@ -58,7 +60,11 @@ static void run_usage(FILE *out)
 		"  --dir DIR        directory to trace (default: the working directory)\n"
 		"  -o OPT[,OPT...]  exact, direct_io, timeout=SECS: as for `tracefs mount`\n"
 		"  --report         print `tracefs report` of the trace afterwards\n"
-		"  -h, --help       show this help\n");
+		"  --serve          serve the live view while COMMAND runs (the address is\n"
+		"                   printed; default %s:%d or the next free port)\n"
+		"  --ws ADDR:PORT   serve it there (implies --serve)\n"
+		"  -h, --help       show this help\n",
+		WEB_DEFAULT_ADDRESS, WEB_DEFAULT_PORT);
 }
 
 static void free_run_args(struct run_args *a)
@@ -95,11 +101,14 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
 		{"db", required_argument, NULL, 'D'},
 		{"dir", required_argument, NULL, 'C'},
 		{"report", no_argument, NULL, 'R'},
+		{"serve", no_argument, NULL, 'S'},
+		{"ws", required_argument, NULL, 'W'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *dir = ".";
 	const char *db = NULL;
+	snprintf(a->web.address, sizeof(a->web.address), "%s", WEB_DEFAULT_ADDRESS);
 	a->fs.timeout = DEFAULT_CACHE_TIMEOUT;
 	int c;
 	optind = 1;
@@ -118,6 +127,18 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
 		case 'R':
 			a->report = true;
 			break;
+		case 'S':
+			a->serve = true;
+			break;
+		case 'W': {
+			char err[256];
+			if (web_parse_listen(optarg, &a->web, err, sizeof(err)) != 0) {
+				fprintf(stderr, "tracefs run: %s\n", err);
+				return 3;
+			}
+			a->serve = true;
+			break;
+		}
 		case 'h':
 			run_usage(stdout);
 			return 1;
@@ -326,13 +347,18 @@ int tracefs_run_command(int argc, char **argv)
 		.command_line = a.command_line,
 		.fuse_options = "default_permissions,subtype=tracefs",
 		.fs = a.fs,
+		.web = a.serve ? &a.web : NULL,
 	};
+	a.web.source = a.dir;
+	a.web.mountpoint = a.dir;
 	struct daemon *daemon = daemon_create(&config);
 	if (!daemon) {
 		close(fuse_fd);
 		free_run_args(&a);
 		return 1;
 	}
+	if (daemon_web_url(daemon))
+		fprintf(stderr, "tracefs run: live view at %s\n", daemon_web_url(daemon));
 	rc = trace_command(&a, daemon, fuse_fd);
 	bool complete = daemon_finish(daemon) == 0;
 	if (!complete)

@@ -1,0 +1,147 @@
+/*
+ * command.c — the messages a client may send (web/PROTOCOL.md), parsed with
+ * libwebsockets' own streaming JSON parser (lejp) and checked strictly:
+ * one JSON object, a known "cmd" string, fields of the right type and range.
+ */
+#include "web/internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const field_paths[] = {"cmd", "ts_ns", "value"};
+enum { FIELD_CMD = 1, FIELD_TS_NS, FIELD_VALUE }; /* lejp's path_match: index + 1 */
+
+struct parse_state {
+	char cmd[16];
+	bool has_cmd, has_ts_ns, has_value;
+	int64_t ts_ns;
+	double value;
+	const char *error; /* the first problem seen */
+};
+
+static void fail(struct parse_state *s, const char *error)
+{
+	if (!s->error)
+		s->error = error;
+}
+
+static signed char on_token(struct lejp_ctx *ctx, char reason)
+{
+	struct parse_state *s = ctx->user;
+	if (!(reason & LEJP_FLAG_CB_IS_VALUE) || reason == LEJPCB_VAL_STR_CHUNK) {
+		if (reason == LEJPCB_VAL_STR_CHUNK && ctx->path_match == FIELD_CMD)
+			fail(s, "unknown command");
+		return 0;
+	}
+	switch (ctx->path_match) {
+	case FIELD_CMD:
+		if (reason != LEJPCB_VAL_STR_END)
+			fail(s, "\"cmd\" must be a string");
+		else if (strlen(ctx->buf) >= sizeof(s->cmd))
+			fail(s, "unknown command");
+		else {
+			strcpy(s->cmd, ctx->buf);
+			s->has_cmd = true;
+		}
+		break;
+	case FIELD_TS_NS: {
+		char *end;
+		errno = 0;
+		long long v = strtoll(ctx->buf, &end, 10);
+		if (reason != LEJPCB_VAL_NUM_INT || errno || *end)
+			fail(s, "\"ts_ns\" must be an integer (ns since the epoch)");
+		else {
+			s->ts_ns = v;
+			s->has_ts_ns = true;
+		}
+		break;
+	}
+	case FIELD_VALUE: {
+		char *end;
+		double v = strtod(ctx->buf, &end);
+		if ((reason != LEJPCB_VAL_NUM_INT && reason != LEJPCB_VAL_NUM_FLOAT) || *end ||
+		    !isfinite(v))
+			fail(s, "\"value\" must be a number");
+		else {
+			s->value = v;
+			s->has_value = true;
+		}
+		break;
+	}
+	default:
+		break; /* other fields are ignored */
+	}
+	return 0;
+}
+
+static bool only_space(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!s[i] || !strchr(" \t\r\n", s[i]))
+			return false;
+	return true;
+}
+
+static int to_command(const struct parse_state *s, struct web_command *command, char *err,
+		      size_t err_size)
+{
+	static const struct {
+		const char *name;
+		enum web_cmd cmd;
+	} commands[] = {{"ping", CMD_PING}, {"snapshot", CMD_SNAPSHOT}, {"play", CMD_PLAY},
+			{"pause", CMD_PAUSE}, {"seek", CMD_SEEK},	  {"speed", CMD_SPEED}};
+	if (!s->has_cmd) {
+		snprintf(err, err_size, "no \"cmd\" in the message");
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(s->cmd, commands[i].name) != 0)
+			continue;
+		*command = (struct web_command){.cmd = commands[i].cmd, .ts_ns = s->ts_ns,
+						.value = s->value};
+		if (command->cmd == CMD_SEEK && !s->has_ts_ns) {
+			snprintf(err, err_size, "seek needs \"ts_ns\"");
+			return -1;
+		}
+		if (command->cmd == CMD_SPEED &&
+		    (!s->has_value || !(s->value > 0) || s->value > WEB_MAX_SPEED)) {
+			snprintf(err, err_size, "speed needs a \"value\" above 0 and at most %g",
+				 WEB_MAX_SPEED);
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(err, err_size, "unknown command");
+	return -1;
+}
+
+int command_parse(const char *json, size_t len, struct web_command *command, char *err,
+		  size_t err_size)
+{
+	size_t start = 0;
+	while (start < len && json[start] && strchr(" \t\r\n", json[start]))
+		start++;
+	if (len > WEB_MAX_MESSAGE || start == len || json[start] != '{') {
+		snprintf(err, err_size, "a message must be one JSON object");
+		return -1;
+	}
+	struct parse_state state = {0};
+	struct lejp_ctx ctx;
+	lejp_construct(&ctx, on_token, &state, field_paths,
+		       (unsigned char)(sizeof(field_paths) / sizeof(field_paths[0])));
+	int rc = lejp_parse(&ctx, (const unsigned char *)json + start, (int)(len - start));
+	lejp_destruct(&ctx);
+	if (rc < 0 || !only_space(json + len - rc, (size_t)rc)) {
+		snprintf(err, err_size, "malformed JSON: %s",
+			 rc < 0 ? lejp_error_to_string(rc) : "text after the object");
+		return -1;
+	}
+	if (state.error) {
+		snprintf(err, err_size, "%s", state.error);
+		return -1;
+	}
+	return to_command(&state, command, err, err_size);
+}

@@ -1,0 +1,147 @@
+/*
+ * internal.h — what the files of web/ share (private to web/): JSON text
+ * buffers shaped for lws_write(), per-client outboxes, snapshots of a scene,
+ * client commands, static files, the live feed and replay.
+ */
+#ifndef TRACEFS_WEB_INTERNAL_H
+#define TRACEFS_WEB_INTERNAL_H
+
+#include <libwebsockets.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "recorder/recorder.h"
+#include "viz/viz.h"
+#include "web/web.h"
+
+/* ---- text.c: JSON being built, with LWS_PRE bytes of room in front ---- */
+
+struct web_text {
+	unsigned char *data; /* LWS_PRE + cap bytes; the text starts at LWS_PRE */
+	size_t len, cap;
+	bool failed; /* out of memory: the text is incomplete, do not send it */
+};
+
+void text_free(struct web_text *text);
+void text_add(struct web_text *text, const char *bytes, size_t len);
+void text_adds(struct web_text *text, const char *string);
+void text_printf(struct web_text *text, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+void text_json_string(struct web_text *text, const char *string); /* NULL: null */
+void text_event(struct web_text *text, const struct rec_event *event, int64_t seq);
+/* Drops the last byte if it is C (a trailing comma). */
+void text_unput(struct web_text *text, char c);
+
+/* A message waiting to be sent to one client. */
+struct web_msg {
+	struct web_msg *next;
+	size_t len;
+	unsigned char data[]; /* LWS_PRE + len */
+};
+
+struct web_outbox {
+	struct web_msg *head, *tail;
+	size_t count;
+};
+
+/* Moves TEXT's content into a new message at the end of BOX; TEXT is emptied. -1: no memory. */
+int outbox_take(struct web_outbox *box, struct web_text *text);
+/* Queues a copy of the NUL-terminated JSON. -1: no memory. */
+int outbox_push(struct web_outbox *box, const char *json);
+struct web_msg *outbox_pop(struct web_outbox *box);
+void outbox_clear(struct web_outbox *box);
+
+/* ---- snapshot.c ---- */
+
+/* The viz op and kind of a recorded event. */
+enum viz_op web_viz_op(uint8_t rec_op);
+enum viz_kind web_viz_kind(uint8_t rec_kind);
+/* EVENT as the scene model takes it, at video time T. */
+void web_viz_event(struct viz_event *out, const struct rec_event *event, double t);
+
+/*
+ * Queues `snapshot` messages of every live node of SCENE (parts of about
+ * 64 KiB, the last with "last":true). 0, or -1 when out of memory.
+ */
+int snapshot_queue(struct web_outbox *box, struct viz_scene *scene, int64_t seq, int64_t ts_ns);
+
+/* ---- command.c: what a client may send ---- */
+
+enum web_cmd { CMD_PING, CMD_SNAPSHOT, CMD_PLAY, CMD_PAUSE, CMD_SEEK, CMD_SPEED };
+
+#define WEB_MAX_MESSAGE 4096 /* bytes of one client message */
+#define WEB_MAX_SPEED 10000.0
+
+struct web_command {
+	enum web_cmd cmd;
+	int64_t ts_ns; /* seek */
+	double value;  /* speed */
+};
+
+/* Parses one client message. 0, or -1 with the reason in ERR. */
+int command_parse(const char *json, size_t len, struct web_command *command, char *err,
+		  size_t err_size);
+
+/* ---- files.c: the web root ---- */
+
+/* A directory descriptor for ROOT; -1 with a message. */
+int files_open_root(const char *root, char *err, size_t err_size);
+
+/*
+ * Reads the file a URL path names under the root into a malloc'd buffer.
+ * Only plain names ([A-Za-z0-9._-], not starting with a dot) in plain
+ * directories are served, opened so that no symlink and no ".." can lead
+ * out of the root. Returns an HTTP status: 200 (BODY, LEN, MIME set), 403,
+ * 404 or 500.
+ */
+int files_load(int root_fd, const char *url_path, char **body, size_t *len, const char **mime);
+
+/* ---- live.c: the stream of a recording daemon ---- */
+
+struct live;
+
+/* WAKE(CTX) is called from the writer thread when new events are ready. */
+struct live *live_new(void (*wake)(void *ctx), void *ctx);
+void live_free(struct live *live);
+const struct recorder_tap *live_tap(struct live *live);
+
+/* A client's place in the stream. */
+struct live_cursor {
+	uint64_t batch;	   /* the next batch to send */
+	int64_t next_seq;  /* the first event it has not had */
+};
+
+/* Queues a snapshot of the tree now and puts CURSOR just after it. 0 or -1. */
+int live_join(struct live *live, struct web_outbox *box, struct live_cursor *cursor);
+
+enum live_send { LIVE_IDLE, LIVE_SENT, LIVE_MISSED, LIVE_ERROR };
+
+/*
+ * Sends the client's next batch with lws_write(). LIVE_MISSED: it fell
+ * behind, *MISSED events are gone (queue a `missed` and live_join again).
+ * *MORE says whether another batch is waiting.
+ */
+enum live_send live_send_next(struct live *live, struct lws *wsi, struct live_cursor *cursor,
+			      int64_t *missed, bool *more);
+
+/* ---- replay.c: one client's playback of a trace file ---- */
+
+struct replay;
+
+struct replay *replay_open(const char *trace, char *err, size_t err_size);
+void replay_close(struct replay *replay);
+/* Queues `timeline`, the empty `snapshot` and `state`. 0 or -1. */
+int replay_welcome(struct replay *replay, struct web_outbox *box);
+/* Handles play, pause, seek and speed; queues what to answer. 0 or -1. */
+int replay_command(struct replay *replay, const struct web_command *command,
+		   struct web_outbox *box, char *err, size_t err_size);
+/*
+ * While playing: queues the events due by now (at most a bounded batch)
+ * and, now and then, `state`. Returns 1 while playing, 0 when paused or
+ * ended, -1 on a read error (message in ERR).
+ */
+int replay_tick(struct replay *replay, struct web_outbox *box, char *err, size_t err_size);
+/* The trace's meta values for `hello` (malloc'd or NULL). */
+char *replay_meta(struct replay *replay, const char *key);
+
+#endif

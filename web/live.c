@@ -1,0 +1,219 @@
+/*
+ * live.c — the stream of a recording daemon. The recorder's writer thread
+ * hands every event to the tap: it goes into the scene model (so that a
+ * client joining late, or one that fell behind, gets the tree as it is) and
+ * into the open batch of JSON. When the queue is drained, or the batch is
+ * big, the batch is sealed into a ring of recent batches and the service
+ * thread is woken; each client walks the ring at its own pace. The ring is
+ * bounded (slots and bytes): a client that falls off its end has missed
+ * those events and is resynced with a snapshot. Nothing here waits on a
+ * client, so the file system never does either.
+ */
+#include "web/internal.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RING_SLOTS 4096		/* sealed batches kept: about 16 s at 250 a second */
+#define RING_BYTES (32u << 20)	/* and at most this much JSON */
+#define SEAL_BYTES (256u << 10) /* a batch is sealed at this size even mid-burst */
+#define ADVANCE_EVERY 1.0	/* seconds between scene clean-ups (dropping removed nodes) */
+
+struct batch {
+	unsigned char *data; /* LWS_PRE + len */
+	size_t len;
+	int64_t first_seq, last_seq;
+};
+
+struct live {
+	pthread_mutex_t lock; /* everything below */
+	struct viz_scene *scene;
+	bool scene_failed; /* out of memory once: snapshots are refused */
+	bool started;
+	int64_t origin_ns; /* the first event's time: scene time 0 */
+	double t;	   /* scene time of the last event, never decreasing */
+	double advanced_t;
+	int64_t last_ts_ns;
+	int64_t last_seq; /* the last event in the scene and in a batch */
+
+	struct web_text open; /* `{"type":"events","events":[` and events */
+	int64_t open_first_seq;
+	size_t open_events;
+
+	struct batch ring[RING_SLOTS];
+	uint64_t first_id, next_id; /* batches first_id .. next_id - 1 are kept */
+	size_t ring_bytes;
+
+	void (*wake)(void *ctx);
+	void *wake_ctx;
+	struct recorder_tap tap;
+};
+
+static struct batch *slot(struct live *l, uint64_t id)
+{
+	return &l->ring[id % RING_SLOTS];
+}
+
+static void drop_oldest(struct live *l)
+{
+	struct batch *b = slot(l, l->first_id++);
+	l->ring_bytes -= b->len;
+	free(b->data);
+	*b = (struct batch){0};
+}
+
+/* Moves the open batch into the ring. The caller holds the lock. */
+static bool seal(struct live *l)
+{
+	if (l->open_events == 0)
+		return false;
+	text_unput(&l->open, ',');
+	text_adds(&l->open, "]}");
+	if (l->open.failed) {
+		/* The events are lost to the stream; clients see them as missed. */
+		text_free(&l->open);
+		l->open_events = 0;
+		return false;
+	}
+	while (l->next_id - l->first_id >= RING_SLOTS ||
+	       (l->next_id > l->first_id && l->ring_bytes + l->open.len > RING_BYTES))
+		drop_oldest(l);
+	struct batch *b = slot(l, l->next_id++);
+	*b = (struct batch){.data = l->open.data, .len = l->open.len,
+			    .first_seq = l->open_first_seq, .last_seq = l->last_seq};
+	l->ring_bytes += b->len;
+	l->open = (struct web_text){0};
+	l->open_events = 0;
+	return true;
+}
+
+static void apply(struct live *l, const struct rec_event *event)
+{
+	if (!l->started) {
+		l->origin_ns = event->ts_ns;
+		l->started = true;
+	}
+	/* Events leave the queue in about their time order; never go back. */
+	double t = (double)(event->ts_ns - l->origin_ns) / 1e9;
+	if (t > l->t)
+		l->t = t;
+	if (event->ts_ns > l->last_ts_ns)
+		l->last_ts_ns = event->ts_ns;
+	struct viz_event ve;
+	web_viz_event(&ve, event, l->t);
+	if (!l->scene_failed && viz_scene_apply(l->scene, &ve) != 0)
+		l->scene_failed = true;
+}
+
+static void on_event(void *ctx, const struct rec_event *event, int64_t seq)
+{
+	struct live *l = ctx;
+	pthread_mutex_lock(&l->lock);
+	apply(l, event);
+	if (l->open_events == 0) {
+		text_adds(&l->open, "{\"type\":\"events\",\"events\":[");
+		l->open_first_seq = seq;
+	}
+	text_event(&l->open, event, seq);
+	text_adds(&l->open, ",");
+	l->open_events++;
+	l->last_seq = seq;
+	bool sealed = l->open.len >= SEAL_BYTES && seal(l);
+	pthread_mutex_unlock(&l->lock);
+	if (sealed)
+		l->wake(l->wake_ctx);
+}
+
+static void on_drained(void *ctx)
+{
+	struct live *l = ctx;
+	pthread_mutex_lock(&l->lock);
+	bool sealed = seal(l);
+	if (!l->scene_failed && l->t - l->advanced_t >= ADVANCE_EVERY) {
+		if (viz_scene_advance(l->scene, l->t, l->last_ts_ns) != 0)
+			l->scene_failed = true;
+		l->advanced_t = l->t;
+	}
+	pthread_mutex_unlock(&l->lock);
+	if (sealed)
+		l->wake(l->wake_ctx);
+}
+
+struct live *live_new(void (*wake)(void *ctx), void *ctx)
+{
+	struct live *l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	struct viz_options options = {0};
+	l->scene = viz_scene_new(viz_libc_allocator(), &options);
+	if (!l->scene || pthread_mutex_init(&l->lock, NULL) != 0) {
+		viz_scene_free(l->scene);
+		free(l);
+		return NULL;
+	}
+	l->wake = wake;
+	l->wake_ctx = ctx;
+	l->tap = (struct recorder_tap){.event = on_event, .drained = on_drained, .ctx = l};
+	return l;
+}
+
+void live_free(struct live *l)
+{
+	if (!l)
+		return;
+	while (l->first_id < l->next_id)
+		drop_oldest(l);
+	text_free(&l->open);
+	viz_scene_free(l->scene);
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+}
+
+const struct recorder_tap *live_tap(struct live *l)
+{
+	return &l->tap;
+}
+
+int live_join(struct live *l, struct web_outbox *box, struct live_cursor *cursor)
+{
+	pthread_mutex_lock(&l->lock);
+	/* Everything in the scene must be before the cursor: seal the rest. */
+	seal(l);
+	int rc = l->scene_failed ? -1 : snapshot_queue(box, l->scene, l->last_seq, l->last_ts_ns);
+	cursor->batch = l->next_id;
+	cursor->next_seq = l->last_seq + 1;
+	pthread_mutex_unlock(&l->lock);
+	return rc;
+}
+
+enum live_send live_send_next(struct live *l, struct lws *wsi, struct live_cursor *cursor,
+			      int64_t *missed, bool *more)
+{
+	enum live_send result = LIVE_IDLE;
+	*more = false;
+	pthread_mutex_lock(&l->lock);
+	if (cursor->batch < l->first_id) {
+		/* What it missed: up to the oldest batch still kept, or all if none. */
+		int64_t resume = l->first_id < l->next_id ? slot(l, l->first_id)->first_seq
+							  : l->last_seq + 1;
+		*missed = resume - cursor->next_seq;
+		result = LIVE_MISSED;
+	} else if (cursor->batch < l->next_id) {
+		struct batch *b = slot(l, cursor->batch);
+		/* Under the lock, so the writer cannot drop the batch meanwhile;
+		 * lws_write() keeps what the socket does not take at once. */
+		int n = lws_write(wsi, b->data + LWS_PRE, b->len, LWS_WRITE_TEXT);
+		if (n < (int)b->len) {
+			result = LIVE_ERROR;
+		} else {
+			cursor->batch++;
+			cursor->next_seq = b->last_seq + 1;
+			*more = cursor->batch < l->next_id;
+			result = LIVE_SENT;
+		}
+	}
+	pthread_mutex_unlock(&l->lock);
+	return result;
+}

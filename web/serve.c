@@ -1,0 +1,101 @@
+/*
+ * serve.c — `tracefs serve FILE.db`: the browser view of a recorded trace,
+ * with play, pause, seek and speed, until SIGINT or SIGTERM.
+ */
+#include "web/internal.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: tracefs serve FILE.db [--ws ADDR:PORT] [--web-root DIR]\n"
+		"\n"
+		"Serves the browser view of a recorded trace: open the printed address and\n"
+		"play, pause, seek on the timeline (which shows where the activity is) and\n"
+		"change the speed. Each browser tab has its own playback. Events are read\n"
+		"from the trace as they are played, so a trace larger than memory is fine.\n"
+		"Runs until interrupted (Ctrl-C).\n"
+		"\n"
+		"options:\n"
+		"  --ws ADDR:PORT   where to listen (default %s:%d, or the next free port);\n"
+		"                   an explicit port that is taken is an error\n"
+		"  --web-root DIR   the page's files (default: web/ next to the program)\n"
+		"  -h, --help       this text\n",
+		WEB_DEFAULT_ADDRESS, WEB_DEFAULT_PORT);
+}
+
+int web_serve_command(int argc, char **argv)
+{
+	static const struct option long_options[] = {
+		{"ws", required_argument, NULL, 'w'},
+		{"web-root", required_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct web_options options = {.address = WEB_DEFAULT_ADDRESS};
+	char err[512];
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'w':
+			if (web_parse_listen(optarg, &options, err, sizeof(err)) != 0) {
+				fprintf(stderr, "tracefs serve: %s\n", err);
+				return 2;
+			}
+			break;
+		case 'r':
+			options.root = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	options.trace = argv[optind];
+	/* Check the trace now: a bad file is an error here, not in the browser. */
+	struct rec_reader *reader = rec_reader_open(options.trace, err, sizeof(err));
+	if (!reader) {
+		fprintf(stderr, "tracefs serve: %s\n", err);
+		return 1;
+	}
+	rec_reader_close(reader);
+
+	/* Blocked before the service thread starts, so that it inherits the mask. */
+	sigset_t stop_signals;
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &stop_signals, NULL) != 0) {
+		fprintf(stderr, "tracefs serve: cannot block signals\n");
+		return 1;
+	}
+	struct web_server *server = web_start(&options, err, sizeof(err));
+	if (!server) {
+		fprintf(stderr, "tracefs serve: %s\n", err);
+		return 1;
+	}
+	fprintf(stderr, "tracefs: replaying %s at %s (Ctrl-C to stop)\n", options.trace,
+		web_url(server));
+	int signal_number;
+	int rc = sigwait(&stop_signals, &signal_number);
+	web_stop(server);
+	if (rc != 0) {
+		fprintf(stderr, "tracefs serve: sigwait: %s\n", strerror(rc));
+		return 1;
+	}
+	return 0;
+}

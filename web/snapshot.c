@@ -1,0 +1,88 @@
+/*
+ * snapshot.c — recorded events as the scene model takes them, and the
+ * `snapshot` messages that give a client the tree a scene holds.
+ */
+#include "web/internal.h"
+
+enum viz_op web_viz_op(uint8_t rec_op)
+{
+	const char *name = rec_op_name((enum rec_op)rec_op);
+	return name ? viz_op_from_name(name) : VIZ_OP_UNKNOWN;
+}
+
+enum viz_kind web_viz_kind(uint8_t rec_kind)
+{
+	const char *name = rec_kind_name((enum rec_kind)rec_kind);
+	return name ? viz_kind_from_name(name) : VIZ_KIND_NONE;
+}
+
+void web_viz_event(struct viz_event *out, const struct rec_event *e, double t)
+{
+	*out = (struct viz_event){
+		.t = t,
+		.ts_ns = e->ts_ns,
+		.op = web_viz_op(e->op),
+		.kind = web_viz_kind(e->kind),
+		.result = e->result,
+		.pid = e->pid,
+		.path = e->path,
+		.path2 = e->path2,
+		.comm = e->comm,
+	};
+}
+
+/* A part stays under this size, so that no message is huge. */
+#define PART_BYTES 65536
+
+struct snapshot_builder {
+	struct web_outbox *box;
+	struct web_text part;
+	int64_t seq, ts_ns;
+	size_t nodes; /* in the current part */
+	bool failed;
+};
+
+static void open_part(struct snapshot_builder *b)
+{
+	text_printf(&b->part, "{\"type\":\"snapshot\",\"seq\":%lld,\"ts_ns\":%lld,\"nodes\":[",
+		    (long long)b->seq, (long long)b->ts_ns);
+	b->nodes = 0;
+}
+
+static void close_part(struct snapshot_builder *b, bool last)
+{
+	text_unput(&b->part, ',');
+	text_adds(&b->part, last ? "],\"last\":true}" : "],\"last\":false}");
+	if (outbox_take(b->box, &b->part) != 0)
+		b->failed = true;
+}
+
+static void add_node(void *ctx, const char *path, const struct viz_node_info *info)
+{
+	struct snapshot_builder *b = ctx;
+	static const char *const kinds[] = {NULL, "file", "dir", "symlink", "other"};
+	if (info->dying || b->failed)
+		return;
+	if (b->part.len >= PART_BYTES) {
+		close_part(b, false);
+		open_part(b);
+	}
+	text_adds(&b->part, "{\"path\":");
+	text_json_string(&b->part, path);
+	text_adds(&b->part, ",\"kind\":");
+	unsigned kind = (unsigned)info->kind;
+	text_json_string(&b->part, kind < sizeof(kinds) / sizeof(kinds[0]) ? kinds[kind] : NULL);
+	text_adds(&b->part, "},");
+	b->nodes++;
+}
+
+int snapshot_queue(struct web_outbox *box, struct viz_scene *scene, int64_t seq, int64_t ts_ns)
+{
+	struct snapshot_builder b = {.box = box, .seq = seq, .ts_ns = ts_ns};
+	open_part(&b);
+	if (viz_scene_visit(scene, add_node, &b) != 0)
+		b.failed = true;
+	close_part(&b, true);
+	text_free(&b.part);
+	return b.failed ? -1 : 0;
+}
