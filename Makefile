@@ -78,7 +78,7 @@ demo: deps $(BUILD)/tracefs
 
 # tracefs against native, bindfs and loggedfs; BENCH_WORKLOADS, BENCH_RUNS,
 # BENCH_QUICK: see tests/bench/run --help.
-bench: deps $(BUILD)/tracefs $(BENCH_BIN)
+bench: deps $(BUILD)/tracefs $(BENCH_BIN) $(BUILD)/tools/ws_client
 	BUILD=$(BUILD) tests/bench/run
 
 clean:
