@@ -37,6 +37,11 @@ struct live {
 	double advanced_t;
 	int64_t last_ts_ns;
 	int64_t last_seq; /* the last event in the scene and in a batch */
+	/* The last event applied to the scene, to skip repeats. */
+	char last_path[256];
+	size_t last_path_len;
+	uint8_t last_kind;
+	bool last_structural, last_failed;
 
 	struct web_text open; /* `{"type":"events","events":[` and events */
 	int64_t open_first_seq;
@@ -80,13 +85,39 @@ static bool seal(struct live *l)
 	while (l->next_id - l->first_id >= RING_SLOTS ||
 	       (l->next_id > l->first_id && l->ring_bytes + l->open.len > RING_BYTES))
 		drop_oldest(l);
+	/* A copy of just the right size; the open buffer, grown once, stays for
+	 * the next batch (growing a fresh one each time costs page faults). */
+	unsigned char *data = malloc(LWS_PRE + l->open.len);
+	l->open_events = 0;
+	if (!data) {
+		l->open.len = 0;
+		return false;
+	}
+	memcpy(data + LWS_PRE, l->open.data + LWS_PRE, l->open.len);
 	struct batch *b = slot(l, l->next_id++);
-	*b = (struct batch){.data = l->open.data, .len = l->open.len,
+	*b = (struct batch){.data = data, .len = l->open.len,
 			    .first_seq = l->open_first_seq, .last_seq = l->last_seq};
 	l->ring_bytes += b->len;
-	l->open = (struct web_text){0};
-	l->open_events = 0;
+	l->open.len = 0;
 	return true;
+}
+
+static bool changes_tree(uint8_t op)
+{
+	switch (op) {
+	case REC_OP_MKNOD:
+	case REC_OP_MKDIR:
+	case REC_OP_UNLINK:
+	case REC_OP_RMDIR:
+	case REC_OP_SYMLINK:
+	case REC_OP_RENAME:
+	case REC_OP_LINK:
+	case REC_OP_CREATE:
+	case REC_OP_LOST:
+		return true;
+	default:
+		return false;
+	}
 }
 
 static void apply(struct live *l, const struct rec_event *event)
@@ -101,10 +132,24 @@ static void apply(struct live *l, const struct rec_event *event)
 		l->t = t;
 	if (event->ts_ns > l->last_ts_ns)
 		l->last_ts_ns = event->ts_ns;
+	/* The tree here only has to know what exists (for snapshots), so a run
+	 * of reads, writes and stats of one path (most events) is applied once. */
+	bool structural = changes_tree(event->op);
+	size_t len = event->path ? strlen(event->path) : 0;
+	if (!structural && !l->last_structural && event->kind == l->last_kind &&
+	    (event->result < 0) == l->last_failed && len == l->last_path_len &&
+	    len < sizeof(l->last_path) && memcmp(event->path, l->last_path, len) == 0)
+		return;
 	struct viz_event ve;
 	web_viz_event(&ve, event, l->t);
 	if (!l->scene_failed && viz_scene_apply(l->scene, &ve) != 0)
 		l->scene_failed = true;
+	l->last_structural = structural;
+	l->last_kind = event->kind;
+	l->last_failed = event->result < 0;
+	l->last_path_len = len < sizeof(l->last_path) ? len : sizeof(l->last_path);
+	if (len < sizeof(l->last_path))
+		memcpy(l->last_path, event->path, len);
 }
 
 static void on_event(void *ctx, const struct rec_event *event, int64_t seq)
