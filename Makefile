@@ -73,7 +73,7 @@ deps:
 check: deps $(BUILD)/tracefs $(BUILD)/tracefs-asan $(UNIT_BIN) $(UNIT_ASAN_BIN) $(TOOL_BIN)
 	BUILD=$(BUILD) tests/run
 
-demo: deps $(BUILD)/tracefs
+demo: deps all
 	tests/demo/first-workload
 
 # tracefs against native, bindfs and loggedfs; BENCH_WORKLOADS, BENCH_RUNS,

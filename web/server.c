@@ -508,6 +508,34 @@ static char *live_hello(const struct web_options *o)
 	return hello;
 }
 
+/* Why lws could not listen: bind() the address ourselves to get the errno. */
+static const char *bind_error(const char *address, int port)
+{
+	struct sockaddr_storage sa = {0};
+	socklen_t len;
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&sa;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&sa;
+	if (inet_pton(AF_INET, address, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)port);
+		len = sizeof(*v4);
+	} else if (inet_pton(AF_INET6, address, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)port);
+		len = sizeof(*v6);
+	} else {
+		return lws_last_error;
+	}
+	int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return strerror(errno);
+	int on = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	const char *why = bind(fd, (struct sockaddr *)&sa, len) == 0 ? lws_last_error : strerror(errno);
+	close(fd);
+	return why;
+}
+
 static int listen_on(struct web_server *server, const struct web_options *o, char *err,
 		     size_t err_size)
 {
@@ -536,9 +564,8 @@ static int listen_on(struct web_server *server, const struct web_options *o, cha
 	if (!server->vhost) {
 		if (o->port_given)
 			snprintf(err, err_size,
-				 "cannot listen on %s port %d (%s): choose another with --ws ADDR:PORT, "
-				 "or --no-ws",
-				 o->address, o->port, lws_last_error);
+				 "cannot listen on %s port %d (%s): choose another with --ws ADDR:PORT",
+				 o->address, o->port, bind_error(o->address, o->port));
 		else
 			snprintf(err, err_size, "no free port in %d-%d on %s: use --ws ADDR:PORT", first,
 				 first + tries - 1, o->address);
