@@ -65,5 +65,18 @@ assert_eq "$(sql "$T/ctrl-c.db" 'PRAGMA integrity_check')" ok "trace integrity a
 # --report prints the analysis of the fresh trace after the summary.
 "$TRACEFS" run --report --db "$T/report.db" -- sh -c 'for i in 1 2 3; do cat existing; done' >"$T/report.out" 2>&1
 grep -q "Phases" "$T/report.out" || fail "no report after --report: $(tail -n 5 "$T/report.out")"
+# --serve: the live view is up while COMMAND runs, at the address printed
+# before it starts, and what COMMAND does reaches a websocket client.
+"$TRACEFS" run --db "$T/serve.db" --ws 127.0.0.1:0 -- sh -c '
+	i=0
+	until grep -q "live view at" "$0"; do
+		i=$((i + 1)) && [ $i -le 400 ] || exit 3
+		sleep 0.05
+	done
+	url=$(grep -o "http://[^ ]*" "$0")
+	mkdir served-dir
+	timeout 20 "$1" --until "\"path\":\"/served-dir\"" "ws://${url#http://}events"' \
+	"$T/serve.err" "$TOOLS/ws_client" 2>"$T/serve.err" || fail "no live view during run --serve: $(cat "$T/serve.err")"
+grep -q "live view at http://127.0.0.1:" "$T/serve.err" || fail "run --serve printed no address"
 "$TRACEFS" run --help | grep -q "COMMAND" || fail "run --help"
 echo "run: ok"

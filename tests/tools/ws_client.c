@@ -3,9 +3,11 @@
  * ws://HOST:PORT/PATH, completes the handshake, prints "connected" on
  * stdout, then reads and discards the stream as fast as it comes (the
  * "tracefs + 1 ws client" configuration). On SIGTERM or when the server
- * closes, prints the bytes received on stderr.
+ * closes, prints the bytes received on stderr. With --until TEXT it exits
+ * 0 as soon as TEXT has come in the stream (1 if the stream ends first):
+ * tests use it to see that an event reached a client.
  *
- * usage: ws_client ws://127.0.0.1:7681/events
+ * usage: ws_client [--until TEXT] ws://127.0.0.1:7681/events
  */
 #include <errno.h>
 #include <netdb.h>
@@ -33,8 +35,14 @@ static int die(const char *what)
 int main(int argc, char **argv)
 {
 	char host[256], port[16], path[256] = "/";
+	const char *until = NULL;
+	if (argc == 4 && strcmp(argv[1], "--until") == 0) {
+		until = argv[2];
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc != 2 || sscanf(argv[1], "ws://%255[^:/]:%15[0-9]%255s", host, port, path) < 2) {
-		fprintf(stderr, "usage: ws_client ws://HOST:PORT/PATH\n");
+		fprintf(stderr, "usage: ws_client [--until TEXT] ws://HOST:PORT/PATH\n");
 		return 2;
 	}
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *addr;
@@ -72,15 +80,30 @@ int main(int argc, char **argv)
 	printf("connected\n");
 	fflush(stdout);
 	unsigned long long bytes = 0;
-	char buf[65536];
+	/* For --until: the stream so far, but for what cannot start a match. */
+	size_t keep = until ? strlen(until) : 0;
+	char *buf = malloc(65536 + keep);
+	size_t held = 0;
+	if (!buf)
+		return die("malloc");
 	while (!stop) {
-		ssize_t r = read(fd, buf, sizeof(buf));
-		if (r > 0)
-			bytes += (unsigned long long)r;
-		else if (r == 0 || errno != EINTR)
+		ssize_t r = read(fd, buf + held, 65536);
+		if (r == 0 || (r < 0 && errno != EINTR))
 			break;
+		if (r < 0)
+			continue;
+		bytes += (unsigned long long)r;
+		if (until) {
+			held += (size_t)r;
+			if (memmem(buf, held, until, keep))
+				return 0;
+			size_t tail = held < keep ? held : keep;
+			memmove(buf, buf + held - tail, tail);
+			held = tail;
+		}
 	}
 	fprintf(stderr, "ws_client: received %llu bytes\n", bytes);
+	free(buf);
 	close(fd);
-	return 0;
+	return until ? 1 : 0;
 }
