@@ -34,7 +34,7 @@ $(BUILD)/tracefs-asan: $(PROGRAM_SRC) $(HEADERS) | $(BUILD)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $(PROGRAM_SRC) $(LDLIBS)
 
 # Unit tests link the modules that have no FUSE in them.
-UNIT_LINK := $(RECORDER_SRC) $(VIZ_SRC)
+UNIT_LINK := $(RECORDER_SRC) $(VIZ_SRC) $(WEB_SRC)
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_LINK) $(HEADERS) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(UNIT_LINK) $(LDLIBS)
