@@ -12,7 +12,7 @@
 #include <string.h>
 
 static const char *const field_paths[] = {"cmd", "ts_ns", "value"};
-enum { FIELD_CMD = 1, FIELD_TS_NS, FIELD_VALUE }; /* lejp's path_match: index + 1 */
+enum { FIELD_CMD = 1, FIELD_TS_NS, FIELD_VALUE }; /* index + 1 */
 
 struct parse_state {
 	char cmd[16];
@@ -28,15 +28,29 @@ static void fail(struct parse_state *s, const char *error)
 		s->error = error;
 }
 
+/* Which field the parser is at: only a top-level key counts ("cmd", not "cmd[]" or "x.cmd"). */
+static int field_at(const struct lejp_ctx *ctx)
+{
+	for (int i = 0; i < (int)(sizeof(field_paths) / sizeof(field_paths[0])); i++)
+		if (strcmp(ctx->path, field_paths[i]) == 0)
+			return i + 1;
+	return 0;
+}
+
 static signed char on_token(struct lejp_ctx *ctx, char reason)
 {
 	struct parse_state *s = ctx->user;
+	int field = field_at(ctx);
+	if (field && (reason == LEJPCB_ARRAY_START || reason == LEJPCB_OBJECT_START)) {
+		fail(s, field == FIELD_CMD ? "\"cmd\" must be a string" : "a field has the wrong type");
+		return 0;
+	}
 	if (!(reason & LEJP_FLAG_CB_IS_VALUE) || reason == LEJPCB_VAL_STR_CHUNK) {
-		if (reason == LEJPCB_VAL_STR_CHUNK && ctx->path_match == FIELD_CMD)
+		if (reason == LEJPCB_VAL_STR_CHUNK && field == FIELD_CMD)
 			fail(s, "unknown command");
 		return 0;
 	}
-	switch (ctx->path_match) {
+	switch (field) {
 	case FIELD_CMD:
 		if (reason != LEJPCB_VAL_STR_END)
 			fail(s, "\"cmd\" must be a string");

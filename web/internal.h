@@ -111,6 +111,9 @@ struct live_cursor {
 	int64_t next_seq;  /* the first event it has not had */
 };
 
+/* A client comes (+1) or goes (-1): events are turned into JSON only while there are any. */
+void live_attach(struct live *live, int delta);
+
 /* Queues a snapshot of the tree now and puts CURSOR just after it. 0 or -1. */
 int live_join(struct live *live, struct web_outbox *box, struct live_cursor *cursor);
 

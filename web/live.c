@@ -36,7 +36,8 @@ struct live {
 	double t;	   /* scene time of the last event, never decreasing */
 	double advanced_t;
 	int64_t last_ts_ns;
-	int64_t last_seq; /* the last event in the scene and in a batch */
+	int64_t last_seq; /* the last event in the scene (and, with clients, in a batch) */
+	int clients;	  /* connected: without any, no JSON is made */
 	/* The last event applied to the scene, to skip repeats. */
 	char last_path[256];
 	size_t last_path_len;
@@ -157,6 +158,12 @@ static void on_event(void *ctx, const struct rec_event *event, int64_t seq)
 	struct live *l = ctx;
 	pthread_mutex_lock(&l->lock);
 	apply(l, event);
+	if (l->clients == 0) {
+		/* Nobody to send it to: the scene is enough for whoever comes. */
+		l->last_seq = seq;
+		pthread_mutex_unlock(&l->lock);
+		return;
+	}
 	if (l->open_events == 0) {
 		text_adds(&l->open, "{\"type\":\"events\",\"events\":[");
 		l->open_first_seq = seq;
@@ -219,6 +226,13 @@ void live_free(struct live *l)
 const struct recorder_tap *live_tap(struct live *l)
 {
 	return &l->tap;
+}
+
+void live_attach(struct live *l, int delta)
+{
+	pthread_mutex_lock(&l->lock);
+	l->clients += delta;
+	pthread_mutex_unlock(&l->lock);
 }
 
 int live_join(struct live *l, struct web_outbox *box, struct live_cursor *cursor)

@@ -14,7 +14,8 @@
 #include <time.h>
 
 #define TIMELINE_BUCKETS 400
-#define TICK_EVENTS 20000	  /* at most this many events per batch */
+#define TICK_EVENTS 2500	  /* at most this many events per message (~0.5 MB): a page
+				     catching up gets bites it can take between frames */
 #define STATE_EVERY_NS 250000000  /* `state` while playing, for the page's clock */
 #define QUIET_GAP_S 1.5		  /* wall seconds of nothing that get skipped... */
 #define QUIET_LEAD_S 0.25	  /* ...so that the next event comes this soon */

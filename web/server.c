@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #define PORT_TRIES 100		/* default port busy: try this many after it */
-#define TICK_US 30000		/* replay: how often due events are sent */
+#define TICK_US 20000		/* replay: how often due events are sent (up to 125,000/s) */
 #define MAX_OUTBOX 1024		/* a client that sends without reading is cut off */
 #define CHUNK_BYTES 16384	/* of a file per HTTP write */
 
@@ -33,6 +33,7 @@ struct session {
 	struct session *next, *prev; /* the server's clients */
 	struct web_outbox outbox;
 	struct live_cursor cursor;
+	bool attached; /* counted as a client of the live stream */
 	struct replay *replay;
 	bool timer_armed;
 	bool rx_binary;
@@ -216,6 +217,8 @@ static int client_start(struct web_server *server, struct session *s, struct lws
 		server->clients->prev = s;
 	server->clients = s;
 	if (server->live) {
+		live_attach(server->live, +1);
+		s->attached = true;
 		if (outbox_push(&s->outbox, server->hello) != 0 ||
 		    live_join(server->live, &s->outbox, &s->cursor) != 0)
 			return -1;
@@ -247,6 +250,9 @@ static void client_end(struct web_server *server, struct session *s)
 		server->clients = s->next;
 	if (s->next)
 		s->next->prev = s->prev;
+	if (s->attached)
+		live_attach(server->live, -1);
+	s->attached = false;
 	outbox_clear(&s->outbox);
 	replay_close(s->replay);
 	s->replay = NULL;

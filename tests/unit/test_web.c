@@ -42,7 +42,9 @@ static void test_commands(void)
 		"{\"cmd\":\"seek\",\"ts_ns\":99999999999999999999999}", "{\"cmd\":\"speed\"}",
 		"{\"cmd\":\"speed\",\"value\":0}", "{\"cmd\":\"speed\",\"value\":-1}",
 		"{\"cmd\":\"speed\",\"value\":1e9}", "{\"cmd\":\"speed\",\"value\":true}",
-		"{'cmd':'ping'}", "{\"cmd\":\"ping\",}",
+		"{'cmd':'ping'}", "{\"cmd\":\"ping\",}", "{\"cmd\":[\"ping\"]}",
+		"{\"cmd\":{\"x\":\"ping\"}}", "{\"x\":{\"cmd\":\"ping\"}}", "{\"cmd\":[\"seek\"],\"ts_ns\":[1]}",
+		"{\"cmd\":\"speed\",\"value\":[2]}",
 		"{\"cmd\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -157,6 +159,7 @@ static void test_live(void)
 	struct live *live = live_new(count_wake, NULL);
 	CHECK(live, "live_new");
 	const struct recorder_tap *tap = live_tap(live);
+	live_attach(live, +1);
 	feed(tap, 1, REC_OP_MKDIR, "/0", REC_KIND_DIR);
 	feed(tap, 2, REC_OP_MKDIR, "/0/a", REC_KIND_DIR);
 	feed(tap, 3, REC_OP_CREATE, "/0/a/f", REC_KIND_FILE);
@@ -212,6 +215,18 @@ static void test_live(void)
 		nodes++;
 	CHECK(lasts == 1 && nodes == 3000 + 3, "%zu parts, %zu nodes, %zu last", parts, nodes, lasts);
 	free(snapshot);
+	/* Without clients the tree is kept but no JSON is made. */
+	live_attach(live, -1);
+	feed(tap, 9000, REC_OP_MKDIR, "/unwatched", REC_KIND_DIR);
+	tap->drained(tap->ctx);
+	CHECK(live_send_next(live, NULL, &cursor, &missed, &more) == LIVE_IDLE, "no batch without clients");
+	live_attach(live, +1);
+	CHECK(live_join(live, &box, &cursor) == 0, "join again");
+	snapshot = take_all(&box);
+	CHECK(strstr(snapshot, "\"/unwatched\"") && strstr(snapshot, "\"seq\":9000"),
+	      "the unwatched event is in the tree");
+	free(snapshot);
+	CHECK(cursor.next_seq == 9001, "cursor after the unwatched event");
 	live_free(live);
 }
 
