@@ -40,12 +40,15 @@ static int field_at(const struct lejp_ctx *ctx)
 static signed char on_token(struct lejp_ctx *ctx, char reason)
 {
 	struct parse_state *s = ctx->user;
+	bool container = reason == LEJPCB_ARRAY_START || reason == LEJPCB_OBJECT_START;
+	if (!container && !(reason & LEJP_FLAG_CB_IS_VALUE))
+		return 0; /* the path is not yet meaningful at every other point */
 	int field = field_at(ctx);
-	if (field && (reason == LEJPCB_ARRAY_START || reason == LEJPCB_OBJECT_START)) {
+	if (field && container) {
 		fail(s, field == FIELD_CMD ? "\"cmd\" must be a string" : "a field has the wrong type");
 		return 0;
 	}
-	if (!(reason & LEJP_FLAG_CB_IS_VALUE) || reason == LEJPCB_VAL_STR_CHUNK) {
+	if (container || reason == LEJPCB_VAL_STR_CHUNK) {
 		if (reason == LEJPCB_VAL_STR_CHUNK && field == FIELD_CMD)
 			fail(s, "unknown command");
 		return 0;
@@ -144,6 +147,7 @@ int command_parse(const char *json, size_t len, struct web_command *command, cha
 	}
 	struct parse_state state = {0};
 	struct lejp_ctx ctx;
+	memset(&ctx, 0, sizeof(ctx));
 	lejp_construct(&ctx, on_token, &state, field_paths,
 		       (unsigned char)(sizeof(field_paths) / sizeof(field_paths[0])));
 	int rc = lejp_parse(&ctx, (const unsigned char *)json + start, (int)(len - start));
