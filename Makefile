@@ -22,7 +22,7 @@ UNIT_BIN      := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 UNIT_ASAN_BIN := $(patsubst tests/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRC))
 TOOL_BIN      := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
-.PHONY: all deps check test-deps demo clean help bench
+.PHONY: all deps browser-deps check test-deps demo clean help bench
 
 all: $(BUILD)/tracefs
 
@@ -32,6 +32,27 @@ $(BUILD)/tracefs: $(PROGRAM_SRC) $(HEADERS) | $(BUILD)
 # The sanitizer build of the daemon, used by the integration tests.
 $(BUILD)/tracefs-asan: $(PROGRAM_SRC) $(HEADERS) | $(BUILD)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $(PROGRAM_SRC) $(LDLIBS)
+
+# The browser page: web/page/ copied to $(BUILD)/web/, which the server
+# serves from next to the tracefs binary, with the scene model (viz/ but the
+# cairo drawing) compiled to WebAssembly for it.
+WASM_CC    ?= clang
+WASM_SRC   := $(filter-out viz/draw.c,$(VIZ_SRC)) web/page/viz_wasm.c
+WASM_FLAGS := --target=wasm32 -ffreestanding -nostdlib -O2 -std=gnu11 -Wall -Wextra -Werror \
+              -fvisibility=hidden -I. -Wl,--no-entry -Wl,--export-dynamic \
+              -Wl,-z,stack-size=1048576 -Wl,--stack-first -Wl,--max-memory=2147483648
+PAGE_FILES := $(addprefix $(BUILD)/web/,index.html app.js style.css viz.wasm)
+
+all: $(PAGE_FILES)
+$(BUILD)/tracefs-asan: | $(PAGE_FILES)
+
+$(BUILD)/web/viz.wasm: $(WASM_SRC) $(wildcard viz/*.h) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(WASM_FLAGS) -o $@ $(WASM_SRC)
+
+$(BUILD)/web/%: web/page/% | $(BUILD)
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 # Unit tests link the modules that have no FUSE in them.
 UNIT_LINK := $(RECORDER_SRC) $(VIZ_SRC) $(WEB_SRC)
@@ -60,17 +81,36 @@ $(BUILD):
 # Debian packages for building and for the tests. Idempotent: does nothing
 # when everything is installed, so `make check` works offline afterwards.
 DEB_BUILD := build-essential pkg-config libfuse3-dev fuse3 libsqlite3-dev sqlite3 libcairo2-dev \
-             libwebsockets-dev
-DEB_TEST  := valgrind sshfs openssh-server openssh-client attr util-linux psmisc
+             libwebsockets-dev clang lld
+DEB_TEST  := valgrind sshfs openssh-server openssh-client attr util-linux psmisc chromium
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	command -v node >/dev/null || missing="$$missing nodejs"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	    echo "installing:" $$missing; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
+	@$(MAKE) --no-print-directory browser-deps
 
-check: deps $(BUILD)/tracefs $(BUILD)/tracefs-asan $(UNIT_BIN) $(UNIT_ASAN_BIN) $(TOOL_BIN)
+# The browser tests drive Debian's chromium with playwright-core, pinned by
+# tests/browser/package-lock.json. node_modules/.lock-sha256 records the lock
+# it was installed from: npm runs only when that is missing or outdated, so
+# `make check` needs no network once it has been installed. Node and npm come
+# from Debian only when missing (another node's own npm would conflict).
+BROWSER_DIR  := tests/browser
+BROWSER_LOCK := $(BROWSER_DIR)/package-lock.json
+BROWSER_STAMP := $(BROWSER_DIR)/node_modules/.lock-sha256
+browser-deps:
+	@want=$$(sha256sum $(BROWSER_LOCK) | cut -d' ' -f1); \
+	if [ "$$(cat $(BROWSER_STAMP) 2>/dev/null)" != "$$want" ]; then \
+	    echo "installing the browser tests' npm packages ($(BROWSER_LOCK))"; \
+	    (cd $(BROWSER_DIR) && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund) && \
+	    echo "$$want" >$(BROWSER_STAMP); \
+	fi
+
+check: deps $(BUILD)/tracefs $(BUILD)/tracefs-asan $(PAGE_FILES) $(UNIT_BIN) $(UNIT_ASAN_BIN) $(TOOL_BIN)
 	BUILD=$(BUILD) tests/run
 
 demo: deps all

@@ -75,6 +75,9 @@ struct viz_scene *viz_scene_new(const struct viz_allocator *allocator,
 		s->have_origin = true;
 	}
 	s->now = VZ_NEVER;
+	/* Nothing framed yet: else a frame in the first fade time before any
+	 * event (the browser's idle start) frames the zero-sized box at 0,0. */
+	s->camera.held.empty = true;
 	s->width = 1280;
 	s->height = 720;
 	vz_layout_init(s);

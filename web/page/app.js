@@ -1,0 +1,1043 @@
+/*
+ * app.js — the browser view of tracefs. The scene model is viz/ compiled to
+ * WebAssembly (viz.wasm, glue in viz_wasm.c): this file feeds it the
+ * websocket stream (web/PROTOCOL.md), asks it for a frame on every
+ * animation frame, and paints that frame on a canvas the way viz/draw.c
+ * paints it with cairo, so that the page and the rendered video agree.
+ * Around it: pan and zoom, tooltips and pinned labels, live counters,
+ * replay controls and the timeline, reconnection.
+ *
+ * Events are applied to the model as soon as their message arrives (it
+ * takes microseconds each), so nothing queues between the socket and the
+ * picture; when frames get slow, fewer are drawn (see animate()) so that
+ * the stream keeps the main thread it needs.
+ *
+ * Trace times (ns since the epoch, ~1.7e18) do not fit a double exactly.
+ * Event times are used as doubles (~256 ns off: they only drive the clock
+ * and the lag); the one time the page sends, a seek, is computed exactly
+ * with BigInt from the timeline's first_ns and last_ns read from the raw
+ * message text.
+ */
+'use strict';
+
+(() => {
+  const params = new URLSearchParams(location.search);
+  const WS_URL = params.get('ws') ||
+    `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/events`;
+  const FADE = Number(params.get('fade')) > 0 ? Number(params.get('fade')) : 2;
+  const COLOR_BY = ['kind', 'op', 'process']; /* enum viz_color_by */
+  const KINDS = {file: 1, dir: 2, symlink: 3, other: 4}; /* enum viz_kind */
+  const KIND_NAMES = [null, 'file', 'dir', 'symlink', 'other'];
+  const KIND_TEXT = {file: 'file', dir: 'directory', symlink: 'symlink', other: 'other'};
+  const RECONNECT_MIN_MS = 250, RECONNECT_MAX_MS = 5000;
+  const MAX_PATH_STATS = 200000; /* paths whose counts the tooltip shows, oldest forgotten */
+  const MAX_PROCESS_STATS = 4096;
+  const ERRNO = {
+    1: 'EPERM', 2: 'ENOENT', 4: 'EINTR', 5: 'EIO', 6: 'ENXIO', 9: 'EBADF', 11: 'EAGAIN',
+    12: 'ENOMEM', 13: 'EACCES', 14: 'EFAULT', 16: 'EBUSY', 17: 'EEXIST', 18: 'EXDEV',
+    19: 'ENODEV', 20: 'ENOTDIR', 21: 'EISDIR', 22: 'EINVAL', 23: 'ENFILE', 24: 'EMFILE',
+    26: 'ETXTBSY', 27: 'EFBIG', 28: 'ENOSPC', 29: 'ESPIPE', 30: 'EROFS', 31: 'EMLINK',
+    34: 'ERANGE', 36: 'ENAMETOOLONG', 37: 'ENOLCK', 38: 'ENOSYS', 39: 'ENOTEMPTY',
+    40: 'ELOOP', 61: 'ENODATA', 95: 'EOPNOTSUPP', 116: 'ESTALE', 122: 'EDQUOT',
+  };
+
+  const $ = (id) => document.getElementById(id);
+  const view = $('view'), ctx = view.getContext('2d', {alpha: false});
+  const timelineCanvas = $('timeline'), tctx = timelineCanvas.getContext('2d');
+  const statusEl = $('status'), panel = $('panel'), tooltip = $('tooltip');
+
+  /* ---- the model in WebAssembly ---- */
+
+  const decoder = new TextDecoder(), encoder = new TextEncoder();
+  let wasm = null, memBuffer = null, u8 = null, u32 = null, f32 = null;
+  let scratchPtr = 0, scratchSize = 0;
+  const opIndex = new Map(); /* "mkdir" -> enum viz_op */
+  let opNames = [];
+
+  /* Views of the wasm memory: a memory.grow detaches the old ones. */
+  function views() {
+    if (wasm.memory.buffer !== memBuffer) {
+      memBuffer = wasm.memory.buffer;
+      u8 = new Uint8Array(memBuffer);
+      u32 = new Uint32Array(memBuffer);
+      f32 = new Float32Array(memBuffer);
+    }
+  }
+
+  function cString(ptr) {
+    if (!ptr) return null;
+    views();
+    let end = ptr;
+    while (u8[end]) end++;
+    return decoder.decode(u8.subarray(ptr, end));
+  }
+
+  /* Writes S at AT in the wasm memory as UTF-8; its length in bytes. Paths are ASCII mostly:
+   * copying those by hand is faster than calling the encoder for each. */
+  function put(s, at) {
+    const n = s.length;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 127) return encoder.encodeInto(s, u8.subarray(at, at + n * 3)).written;
+      u8[at + i] = c;
+    }
+    return n;
+  }
+
+  function reserveScratch(need) {
+    if (need > scratchSize) {
+      scratchSize = Math.max(need, 2 * scratchSize, 4096);
+      scratchPtr = wasm.tv_scratch(scratchSize);
+      if (!scratchPtr) throw new Error('out of memory');
+    }
+    views();
+  }
+
+  /* Writes S NUL-terminated into the scratch buffer; its pointer, valid until the next write. */
+  function writeString(s) {
+    reserveScratch(s.length * 3 + 1);
+    u8[scratchPtr + put(s, scratchPtr)] = 0;
+    return scratchPtr;
+  }
+
+  /* An event's strings (each a string or null) one after the other in the scratch buffer;
+   * their pointers (0 for null) go to eventPtrs. */
+  const eventPtrs = {path: 0, path2: 0, comm: 0};
+  function writeEventStrings(path, path2, comm) {
+    reserveScratch(3 * ((path ? path.length : 0) + (path2 ? path2.length : 0) + (comm ? comm.length : 0)) + 3);
+    let at = scratchPtr;
+    eventPtrs.path = path ? at : 0;
+    if (path) { at += put(path, at); u8[at++] = 0; }
+    eventPtrs.path2 = path2 ? at : 0;
+    if (path2) { at += put(path2, at); u8[at++] = 0; }
+    eventPtrs.comm = comm ? at : 0;
+    if (comm) { at += put(comm, at); u8[at] = 0; }
+  }
+
+  function newScene() {
+    /* The root is named after the mount point, as in a render. */
+    const dir = session.mountpoint || session.source;
+    rootLabel = dir ? dir.replace(/\/+$/, '').split('/').pop() : '';
+    const label = rootLabel ? writeString(rootLabel) : 0;
+    const scene = wasm.tv_scene_new(COLOR_BY.indexOf(colorBy), FADE, session.startNs || 0, label);
+    if (!scene) throw new Error('out of memory');
+    wasm.tv_set_viewport(scene, viewSize.w, viewSize.h);
+    return scene;
+  }
+
+  /* ---- session state ---- */
+
+  let colorBy = 'kind', rootLabel = '';
+  let ws = null, reconnectMs = RECONNECT_MIN_MS, reconnectTimer = 0;
+  const session = {
+    connected: false, mode: null, source: '', mountpoint: '', startNs: 0,
+    playing: false, speed: 1, ended: false, error: null,
+    timeline: null, /* {firstNs, lastNs (BigInt), first, last (Number), buckets} */
+  };
+  let scene = 0;
+  let pending = null; /* snapshot being received: {scene, seq} */
+  const counters = {events: 0, lastSeq: 0, missed: 0, snapshots: 0, lastEventNs: null};
+
+  /* Page time in seconds: the model's video time; never decreases. */
+  const t0 = performance.now();
+  let lastT = 0;
+  function pageTime() {
+    lastT = Math.max(lastT, (performance.now() - t0) / 1000);
+    return lastT;
+  }
+
+  /* The trace time the clock shows: extrapolated from the last known instant. */
+  const clock = {anchorNs: 0, anchorT: 0, shownNs: 0};
+  function setClock(ns, t) {
+    clock.anchorNs = ns;
+    clock.anchorT = t;
+  }
+  function traceNs(t) {
+    const rate = session.mode === 'replay' ? (session.playing && !session.ended ? session.speed : 0) : 1;
+    const ns = clock.anchorNs + (t - clock.anchorT) * rate * 1e9;
+    /* Within a scene the clock never goes back (batches arrive late). */
+    clock.shownNs = Math.max(clock.shownNs, ns);
+    return clock.shownNs;
+  }
+
+  /* ---- counters for the side panel and tooltips ---- */
+
+  const WINDOW_SLOTS = 10; /* the last second, in tenths */
+  const slots = Array.from({length: WINDOW_SLOTS}, () => ({stamp: -1, ops: null}));
+  const processCounts = new Map(), errorCounts = new Map(), pathStats = new Map();
+
+  function slotNow() {
+    const tenth = Math.floor(performance.now() / 100);
+    const slot = slots[tenth % WINDOW_SLOTS];
+    if (slot.stamp !== tenth) {
+      slot.stamp = tenth;
+      slot.ops = new Uint32Array(opNames.length);
+    }
+    return slot;
+  }
+
+  /* Per path: accesses + errors * ERRORS_UNIT, one number (no object per path). */
+  const ERRORS_UNIT = 2 ** 32;
+  function countPath(path, error) {
+    const n = pathStats.get(path);
+    if (n === undefined && pathStats.size >= MAX_PATH_STATS) pathStats.delete(pathStats.keys().next().value);
+    pathStats.set(path, (n || 0) + 1 + (error ? ERRORS_UNIT : 0));
+  }
+
+  function countEvent(ev, op, slot) {
+    slot.ops[op]++;
+    const comm = ev.comm || `pid ${ev.pid}`;
+    const n = processCounts.get(comm);
+    if (n !== undefined) processCounts.set(comm, n + 1);
+    else if (processCounts.size < MAX_PROCESS_STATS) processCounts.set(comm, 1);
+    const error = ev.result < 0;
+    if (error) {
+      const name = ERRNO[-ev.result] || `errno ${-ev.result}`;
+      errorCounts.set(name, (errorCounts.get(name) || 0) + 1);
+    }
+    if (ev.path) countPath(ev.path, error);
+    if (ev.path2) countPath(ev.path2, error);
+  }
+
+  /* ---- the protocol ---- */
+
+  function send(obj) {
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(typeof obj === 'string' ? obj : JSON.stringify(obj));
+  }
+
+  function resetScene() {
+    if (pending) wasm.tv_scene_free(pending.scene);
+    pending = null;
+    if (scene) wasm.tv_scene_free(scene);
+    scene = newScene();
+    clock.shownNs = 0;
+  }
+
+  function onHello(msg) {
+    reconnectMs = RECONNECT_MIN_MS;
+    session.mode = msg.mode === 'replay' ? 'replay' : 'live';
+    session.source = msg.source || '';
+    session.mountpoint = msg.mountpoint || '';
+    session.startNs = Number(msg.start_ns) || 0;
+    session.playing = false;
+    session.ended = false;
+    session.timeline = null;
+    counters.lastSeq = 0;
+    counters.lastEventNs = null;
+    resetScene();
+    setClock(session.startNs, pageTime());
+    $('replay').hidden = session.mode !== 'replay';
+    $('timeline-bar').hidden = session.mode !== 'replay';
+    updatePlayButtons();
+    showStatus();
+  }
+
+  /* first_ns and last_ns exactly, from the raw text: JSON.parse would round them. */
+  function onTimeline(msg, raw) {
+    const exact = (name) => {
+      const m = raw.match(new RegExp(`"${name}"\\s*:\\s*(-?\\d+)`));
+      return m ? BigInt(m[1]) : BigInt(Math.round(Number(msg[name]) || 0));
+    };
+    const firstNs = exact('first_ns'), lastNs = exact('last_ns');
+    session.timeline = {
+      firstNs, lastNs, first: Number(firstNs), last: Number(lastNs),
+      buckets: Array.isArray(msg.buckets) ? msg.buckets.map(Number) : [],
+    };
+  }
+
+  function onSnapshot(msg) {
+    const seq = Number(msg.seq) || 0;
+    if (!pending || pending.seq !== seq) {
+      if (pending) wasm.tv_scene_free(pending.scene);
+      pending = {scene: newScene(), seq};
+    }
+    for (const node of msg.nodes || []) {
+      if (typeof node.path !== 'string') continue;
+      if (wasm.tv_prescan(pending.scene, KINDS[node.kind] || 0, writeString(node.path)) !== 0)
+        throw new Error('out of memory');
+    }
+    if (!msg.last) return;
+    wasm.tv_prescan_done(pending.scene);
+    if (scene) wasm.tv_scene_free(scene);
+    scene = pending.scene;
+    pending = null;
+    counters.lastSeq = seq;
+    counters.snapshots++;
+    const ns = Number(msg.ts_ns) || 0;
+    clock.shownNs = 0;
+    if (ns) setClock(ns, pageTime());
+    hover.id = -1;
+  }
+
+  function onEvents(msg) {
+    if (!scene) return; /* before any hello: nothing to apply them to */
+    const list = msg.events || [];
+    const slot = slotNow();
+    let t = pageTime(), last = null;
+    for (const ev of list) {
+      const seq = Number(ev.seq) || 0;
+      if (seq && seq <= counters.lastSeq) continue; /* already in the snapshot */
+      let op = opIndex.get(ev.op);
+      if (op === undefined) op = 0;
+      writeEventStrings(typeof ev.path === 'string' ? ev.path : null,
+        typeof ev.path2 === 'string' ? ev.path2 : null, typeof ev.comm === 'string' ? ev.comm : null);
+      const ts = Number(ev.ts_ns) || 0;
+      if (wasm.tv_apply(scene, op, KINDS[ev.kind] || 0, ev.result | 0, ev.pid | 0, ts, t,
+                        eventPtrs.path, eventPtrs.path2, eventPtrs.comm) !== 0)
+        throw new Error('out of memory');
+      if (seq) counters.lastSeq = seq;
+      counters.events++;
+      countEvent(ev, op, slot);
+      last = ev;
+    }
+    if (last) {
+      counters.lastEventNs = Number(last.ts_ns) || null;
+      if (counters.lastEventNs) setClock(counters.lastEventNs, t);
+    }
+  }
+
+  function onState(msg) {
+    session.playing = !!msg.playing;
+    session.ended = !!msg.ended;
+    if (Number(msg.speed) > 0) session.speed = Number(msg.speed);
+    const ns = Number(msg.position_ns);
+    if (ns) {
+      clock.shownNs = 0; /* a seek may move it back */
+      setClock(ns, pageTime());
+    }
+    const select = $('speed');
+    if (![...select.options].some((o) => Number(o.value) === session.speed)) {
+      select.add(new Option(`${session.speed}×`, String(session.speed)));
+    }
+    select.value = [...select.options].find((o) => Number(o.value) === session.speed).value;
+    updatePlayButtons();
+  }
+
+  function onMessage(raw) {
+    let msg;
+    try {
+      msg = JSON.parse(raw);
+    } catch (e) {
+      session.error = `bad message from the server: ${e.message}`;
+      return;
+    }
+    switch (msg.type) {
+    case 'hello': onHello(msg); break;
+    case 'timeline': onTimeline(msg, raw); break;
+    case 'snapshot': onSnapshot(msg); break;
+    case 'events': onEvents(msg); break;
+    case 'missed': /* a snapshot follows */
+      counters.missed += Number(msg.count) || 0;
+      showStatus();
+      break;
+    case 'state': onState(msg); break;
+    case 'error': session.error = String(msg.message); showStatus(); break;
+    default: break; /* pong, and whatever a newer server adds */
+    }
+  }
+
+  function connect() {
+    reconnectTimer = 0;
+    session.error = null;
+    let socket;
+    try {
+      socket = new WebSocket(WS_URL);
+    } catch (e) {
+      session.error = e.message;
+      scheduleReconnect();
+      return;
+    }
+    ws = socket;
+    socket.onopen = () => {
+      session.connected = true;
+      showStatus();
+    };
+    socket.onmessage = (e) => {
+      if (typeof e.data !== 'string') return;
+      const t0 = performance.now();
+      try {
+        onMessage(e.data);
+        busy.messageMs += performance.now() - t0;
+        busy.messages++;
+      } catch (err) {
+        session.error = err.message;
+        showStatus();
+      }
+    };
+    socket.onclose = () => {
+      if (ws !== socket) return;
+      ws = null;
+      session.connected = false;
+      session.playing = false;
+      scheduleReconnect();
+    };
+  }
+
+  function scheduleReconnect() {
+    showStatus();
+    if (reconnectTimer) return;
+    reconnectTimer = setTimeout(connect, reconnectMs);
+    reconnectMs = Math.min(reconnectMs * 2, RECONNECT_MAX_MS);
+  }
+
+  function showStatus() {
+    let text, cls;
+    if (!session.connected && session.mode) {
+      text = 'connection lost — reconnecting…';
+      cls = 'lost';
+    } else if (!session.connected) {
+      text = `connecting to ${WS_URL}…`;
+      cls = 'connecting';
+    } else if (!session.mode) {
+      text = 'connected';
+      cls = 'connecting';
+    } else {
+      const where = session.mode === 'live' && session.mountpoint
+        ? `${session.source} → ${session.mountpoint}` : session.source;
+      text = `${session.mode}${where ? ' · ' + where : ''}`;
+      cls = session.mode;
+    }
+    if (counters.missed) text += ` · ${counters.missed.toLocaleString('en-US')} events missed`;
+    if (session.error && session.connected) text += ` · error: ${session.error}`;
+    statusEl.textContent = text;
+    statusEl.className = cls;
+  }
+
+  /* ---- replay controls ---- */
+
+  function updatePlayButtons() {
+    $('play').disabled = session.playing && !session.ended;
+    $('pause').disabled = !session.playing || session.ended;
+  }
+
+  $('play').onclick = () => send({cmd: 'play'});
+  $('pause').onclick = () => send({cmd: 'pause'});
+  $('speed').onchange = (e) => send({cmd: 'speed', value: Number(e.target.value)});
+  $('color-by').onchange = (e) => {
+    colorBy = COLOR_BY.includes(e.target.value) ? e.target.value : 'kind';
+    /* The scene is rebuilt with the new colouring from a fresh snapshot. */
+    resetScene();
+    send({cmd: 'snapshot'});
+  };
+
+  /* The exact ts_ns of fraction F of the timeline, as JSON digits. */
+  function seekTo(f) {
+    const tl = session.timeline;
+    if (!tl) return;
+    f = Math.min(1, Math.max(0, f));
+    const span = tl.lastNs - tl.firstNs;
+    const ns = tl.firstNs + BigInt(Math.round(f * Number(span)));
+    if (ns === lastSeekNs) return; /* the release of a click: no second snapshot */
+    lastSeekNs = ns;
+    send(`{"cmd":"seek","ts_ns":${ns}}`);
+    clock.shownNs = 0;
+    setClock(Number(ns), pageTime());
+  }
+
+  let seeking = false, lastSeekMs = 0, lastSeekNs = null;
+  function timelineFraction(e) {
+    /* From the first pixel to the last, so that a click on the last one seeks to the very end. */
+    const r = timelineCanvas.getBoundingClientRect();
+    return (e.clientX - r.left) / Math.max(1, r.width - 1);
+  }
+  timelineCanvas.addEventListener('pointerdown', (e) => {
+    seeking = true;
+    timelineCanvas.setPointerCapture(e.pointerId);
+    lastSeekNs = null;
+    seekTo(timelineFraction(e));
+    lastSeekMs = performance.now();
+  });
+  timelineCanvas.addEventListener('pointermove', (e) => {
+    if (!seeking || performance.now() - lastSeekMs < 100) return; /* a seek costs a snapshot */
+    seekTo(timelineFraction(e));
+    lastSeekMs = performance.now();
+  });
+  timelineCanvas.addEventListener('pointerup', (e) => {
+    if (!seeking) return;
+    seeking = false;
+    seekTo(timelineFraction(e));
+  });
+
+  let timelineDrawn = ''; /* what the timeline shows: redrawn only when that changes */
+  function drawTimeline() {
+    const tl = session.timeline;
+    const dpr = window.devicePixelRatio || 1;
+    const w = Math.max(1, Math.round(timelineCanvas.clientWidth * dpr));
+    const h = Math.max(1, Math.round(timelineCanvas.clientHeight * dpr));
+    const span = tl ? tl.last - tl.first : 0;
+    const f = span > 0 ? Math.min(1, Math.max(0, (clock.shownNs - tl.first) / span)) : 0;
+    const x = Math.round(f * (w - 2)) + 1;
+    const key = `${w} ${h} ${x} ${tl && tl.first} ${tl && tl.last} ${tl && tl.buckets.length}`;
+    if (key === timelineDrawn) return;
+    timelineDrawn = key;
+    if (timelineCanvas.width !== w || timelineCanvas.height !== h) {
+      timelineCanvas.width = w;
+      timelineCanvas.height = h;
+    }
+    tctx.fillStyle = '#0b0f17';
+    tctx.fillRect(0, 0, w, h);
+    if (!tl) return;
+    const buckets = tl.buckets, n = buckets.length;
+    const max = buckets.reduce((a, b) => Math.max(a, b), 0);
+    /* Square root: a quiet stretch still shows beside a burst. */
+    tctx.fillStyle = '#3fb950';
+    for (let i = 0; i < n && max > 0; i++) {
+      if (!buckets[i]) continue;
+      const bh = Math.max(1, Math.sqrt(buckets[i] / max) * (h - 4));
+      const x0 = Math.floor(i * w / n), x1 = Math.max(x0 + 1, Math.floor((i + 1) * w / n));
+      tctx.fillRect(x0, h - bh, x1 - x0, bh);
+    }
+    tctx.fillStyle = '#f85149';
+    tctx.fillRect(x - 1, 0, 2 * dpr, h);
+  }
+
+  /* ---- pan, zoom, hover, pins ---- */
+
+  const viewSize = {w: 1280, h: 720, dpr: 1};
+  const pan = {x: 0, y: 0, zoom: 1};
+  const hover = {id: -1, path: null, x: -1e9, y: -1e9}; /* pointer in canvas pixels */
+  const pinned = new Set(); /* paths whose label stays */
+  let drag = null;
+
+  function toFrame(cx, cy) {
+    return {x: (cx - pan.x) / pan.zoom, y: (cy - pan.y) / pan.zoom};
+  }
+
+  view.addEventListener('pointerdown', (e) => {
+    drag = {x: e.offsetX, y: e.offsetY, panX: pan.x, panY: pan.y, moved: false};
+    view.setPointerCapture(e.pointerId);
+  });
+  view.addEventListener('pointermove', (e) => {
+    hover.x = e.offsetX;
+    hover.y = e.offsetY;
+    if (!drag) return;
+    const dx = e.offsetX - drag.x, dy = e.offsetY - drag.y;
+    if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
+    if (drag.moved) {
+      view.classList.add('dragging');
+      pan.x = drag.panX + dx;
+      pan.y = drag.panY + dy;
+    }
+  });
+  view.addEventListener('pointerup', () => {
+    if (drag && !drag.moved && hover.path) {
+      if (pinned.has(hover.path)) pinned.delete(hover.path);
+      else pinned.add(hover.path);
+    }
+    drag = null;
+    view.classList.remove('dragging');
+  });
+  view.addEventListener('pointerleave', () => {
+    hover.x = hover.y = -1e9;
+  });
+  view.addEventListener('wheel', (e) => {
+    e.preventDefault();
+    const zoom = Math.min(64, Math.max(0.25, pan.zoom * Math.exp(-e.deltaY * 0.0015)));
+    /* the point under the cursor stays put */
+    const p = toFrame(e.offsetX, e.offsetY);
+    pan.x = e.offsetX - p.x * zoom;
+    pan.y = e.offsetY - p.y * zoom;
+    pan.zoom = zoom;
+  }, {passive: false});
+  view.addEventListener('dblclick', () => {
+    pan.x = pan.y = 0;
+    pan.zoom = 1;
+  });
+
+  /* ---- drawing a frame (mirrors viz/draw.c) ---- */
+
+  /* The frame buffer's layout: see tv_frame() in viz_wasm.c. */
+  const H = {WIDTH: 0, HEIGHT: 1, BACKGROUND: 2, FONT_SIZE: 3, EDGES: 4, NODES: 5, GLOWS: 6,
+    LABELS: 7, PROCESSES: 8, LEGEND: 9, CLOCK: 10, ELAPSED: 11, STATUS: 12, LAST_EVENT: 13,
+    LEGEND_TITLE: 14, WORDS: 15};
+  const EDGE_WORDS = 6, NODE_WORDS = 6, GLOW_WORDS = 4, LABEL_WORDS = 7, PROCESS_WORDS = 3,
+    LEGEND_WORDS = 2;
+  const GLOW_STEPS = 8, TAU = 2 * Math.PI;
+  const GLOW_REACH = [3.2, 2.3, 1.6], GLOW_ALPHA = [0.07, 0.11, 0.16], GLOW_CAP = [16, 10, 5];
+  const SANS = '"DejaVu Sans", sans-serif', MONO = '"DejaVu Sans Mono", monospace';
+
+  /* Sections of the last frame, as word indices into the wasm memory. */
+  const frame = {ok: false, nodes: 0, nodeCount: 0, background: 0};
+
+  const styles = new Map(); /* 0xRRGGBBAA -> CSS colour */
+  function rgbaStyle(key) {
+    let s = styles.get(key);
+    if (s === undefined) {
+      if (styles.size > 4096) styles.clear();
+      s = `rgba(${key >>> 24},${(key >>> 16) & 255},${(key >>> 8) & 255},${(key & 255) / 255})`;
+      styles.set(key, s);
+    }
+    return s;
+  }
+  function rgbAlpha(key, alpha) {
+    return `rgba(${key >>> 24},${(key >>> 16) & 255},${(key >>> 8) & 255},${alpha})`;
+  }
+
+  const fontMetrics = new Map(); /* font -> (ascent - descent) / 2, cairo's centring */
+  function setFont(font) {
+    ctx.font = font;
+    let m = fontMetrics.get(font);
+    if (m === undefined) {
+      const tm = ctx.measureText('Hg');
+      m = (tm.fontBoundingBoxAscent - tm.fontBoundingBoxDescent) / 2;
+      fontMetrics.set(font, m);
+    }
+    return m;
+  }
+
+  /* Text centred on Y, with the dark halo of draw.c's halo_text(). */
+  const HALO = [[-0.7, -0.7], [0.7, -0.7], [-0.7, 0.7], [0.7, 0.7]];
+  function haloText(x, y, text, style, alpha, size, face, bold) {
+    const baseline = y + setFont(`${bold ? 'bold ' : ''}${size}px ${face}`);
+    const spread = 0.12 * size;
+    ctx.fillStyle = rgbAlpha(frame.background, 0.6 * alpha);
+    for (const [dx, dy] of HALO) ctx.fillText(text, x + dx * spread, baseline + dy * spread);
+    ctx.fillStyle = style;
+    ctx.fillText(text, x, baseline);
+  }
+
+  function textWidth(text, size, face) {
+    setFont(`${size}px ${face}`);
+    return ctx.measureText(text).width;
+  }
+
+  function drawEdges(start, count) {
+    ctx.lineCap = 'butt';
+    for (let i = 0; i < count;) {
+      const first = start + i * EDGE_WORDS, key = u32[first + 5], width = f32[first + 4];
+      ctx.beginPath();
+      for (; i < count; i++) {
+        const w = start + i * EDGE_WORDS;
+        if (u32[w + 5] !== key || f32[w + 4] !== width) break;
+        ctx.moveTo(f32[w], f32[w + 1]);
+        ctx.lineTo(f32[w + 2], f32[w + 3]);
+      }
+      ctx.lineWidth = width / pan.zoom; /* lines stay thin when zoomed in */
+      ctx.strokeStyle = rgbaStyle(key);
+      ctx.stroke();
+    }
+  }
+
+  function drawGlows(start, count, ui) {
+    for (let ring = 0; ring < 3; ring++) {
+      for (let i = 0; i < count;) {
+        const key = u32[start + i * GLOW_WORDS + 3];
+        ctx.beginPath();
+        for (; i < count && u32[start + i * GLOW_WORDS + 3] === key; i++) {
+          const w = start + i * GLOW_WORDS, x = f32[w], y = f32[w + 1], r = f32[w + 2];
+          /* a big node's halo stays a rim, not a blot */
+          const extra = Math.min(r * (GLOW_REACH[ring] - 1), GLOW_CAP[ring] * ui);
+          const radius = r + extra + (3 - ring) * 1.5 * ui;
+          ctx.moveTo(x + radius, y);
+          ctx.arc(x, y, radius, 0, TAU);
+        }
+        ctx.fillStyle = rgbAlpha(key >>> 8 << 8, GLOW_ALPHA[ring] * (key & 255) / GLOW_STEPS);
+        ctx.fill();
+      }
+    }
+  }
+
+  function drawNodes(start, count, ui) {
+    for (let i = 0; i < count;) {
+      const key = u32[start + i * NODE_WORDS + 3];
+      ctx.beginPath();
+      for (; i < count && u32[start + i * NODE_WORDS + 3] === key; i++) {
+        const w = start + i * NODE_WORDS, x = f32[w], y = f32[w + 1], r = f32[w + 2];
+        if (r < 1) { /* a square of the same area: cheaper, and alike at this size */
+          const side = r * 1.7725;
+          ctx.rect(x - side / 2, y - side / 2, side, side);
+        } else {
+          ctx.moveTo(x + r, y);
+          ctx.arc(x, y, r, 0, TAU);
+        }
+      }
+      ctx.fillStyle = rgbaStyle(key);
+      ctx.fill();
+    }
+    /* A collapsed subtree gets a faint ring, the size of what it hides. */
+    ctx.beginPath();
+    let any = false;
+    for (let i = 0; i < count; i++) {
+      const w = start + i * NODE_WORDS, r = f32[w + 2];
+      if ((u32[w + 5] & 0x100) && r >= 1.5) {
+        ctx.moveTo(f32[w] + r + 1, f32[w + 1]);
+        ctx.arc(f32[w], f32[w + 1], r + 1, 0, TAU);
+        any = true;
+      }
+    }
+    if (any) {
+      ctx.strokeStyle = 'rgba(204,219,242,0.35)';
+      ctx.lineWidth = 0.8 * ui / pan.zoom;
+      ctx.stroke();
+    }
+  }
+
+  /*
+   * Labels keep their size when zoomed: each is placed at the zoomed right
+   * edge of its node (x - 0.35 size in the frame) and drawn unscaled.
+   */
+  function labelX(x, size) {
+    return (x - 0.35 * size) * pan.zoom + pan.x + 0.35 * size;
+  }
+
+  function drawLabels(start, count) {
+    for (let i = 0; i < count; i++) {
+      const w = start + i * LABEL_WORDS, size = f32[w + 2], key = u32[w + 3];
+      const text = decoder.decode(u8.subarray(u32[w + 4], u32[w + 4] + u32[w + 5])) +
+        (u32[w + 6] ? '…' : '');
+      haloText(labelX(f32[w], size), f32[w + 1] * pan.zoom + pan.y, text, rgbaStyle(key),
+        (key & 255) / 255, size, SANS, false);
+    }
+  }
+
+  /* Whether the model labelled the node at X, Y with radius R (its labels start at x + r + 0.35 size). */
+  function labelled(x, y, r, labels, count) {
+    for (let i = 0; i < count; i++) {
+      const w = labels + i * LABEL_WORDS;
+      if (Math.abs(f32[w + 1] - y) < 0.5 && Math.abs(f32[w] - 0.35 * f32[w + 2] - x - r) < 0.5) return true;
+    }
+    return false;
+  }
+
+  /* Pinned nodes keep a label (a flashing one's look) while they are in view. */
+  function drawPins(ui, labels, labelCount) {
+    if (!pinned.size) return;
+    const ids = new Map();
+    for (const path of pinned) {
+      const found = findNode(path);
+      if (found && !found.dying) ids.set(found.id, path);
+    }
+    const size = 14 * ui;
+    for (let i = 0; i < frame.nodeCount && ids.size; i++) {
+      const w = frame.nodes + i * NODE_WORDS, path = ids.get(u32[w + 4]);
+      if (path === undefined) continue;
+      ids.delete(u32[w + 4]);
+      const x = f32[w], y = f32[w + 1], r = f32[w + 2];
+      if (labelled(x, y, r, labels, labelCount)) continue;
+      const name = path === '/' ? rootLabel || '/' : path.slice(path.lastIndexOf('/') + 1);
+      haloText(labelX(x + r + 0.35 * size, size), y * pan.zoom + pan.y, name, 'rgb(255,247,242)', 1,
+        size, SANS, false);
+    }
+  }
+
+  const BRIGHT = 'rgb(237,242,250)', DIM = 'rgb(153,168,189)';
+
+  function drawClock(f, size) {
+    const x = size * 1.2;
+    let y = size * 1.6;
+    haloText(x, y, cString(u32[f + H.ELAPSED]), BRIGHT, 1, size * 1.6, MONO, true);
+    y += size * 1.7;
+    haloText(x, y, cString(u32[f + H.CLOCK]), DIM, 1, size * 0.9, MONO, false);
+  }
+
+  function drawProcesses(start, count, width, size) {
+    const right = width - size * 1.2;
+    let y = size * 1.6;
+    for (let i = 0; i < count; i++) {
+      const w = start + i * PROCESS_WORDS, name = cString(u32[w]);
+      const alpha = 0.35 + 0.65 * f32[w + 2];
+      const tw = textWidth(name, size, SANS);
+      haloText(right - tw, y, name, `rgba(237,242,250,${alpha})`, alpha, size, SANS, false);
+      ctx.beginPath();
+      ctx.arc(right - tw - size * 0.7, y, size * 0.32, 0, TAU);
+      ctx.fillStyle = rgbAlpha(u32[w + 1], alpha);
+      ctx.fill();
+      y += size * 1.45;
+    }
+  }
+
+  function drawFooter(f, start, count, width, height, fontSize) {
+    const size = fontSize * 0.9, text = 'rgb(204,214,230)', dim = 'rgb(140,153,173)';
+    let x = size * 1.3, y = height - size * 1.6;
+    const title = cString(u32[f + H.LEGEND_TITLE]);
+    if (title) {
+      haloText(x, y, title, dim, 1, size, SANS, false);
+      x += textWidth(title, size, SANS) + size;
+    }
+    for (let i = 0; i < count; i++) {
+      const w = start + i * LEGEND_WORDS, label = cString(u32[w]);
+      ctx.beginPath();
+      ctx.arc(x + size * 0.4, y, size * 0.4, 0, TAU);
+      ctx.fillStyle = rgbaStyle(u32[w + 1]);
+      ctx.fill();
+      x += size * 1.2;
+      haloText(x, y, label, text, 1, size, SANS, false);
+      x += textWidth(label, size, SANS) + size * 1.1;
+    }
+    const right = width - size * 1.3, status = cString(u32[f + H.STATUS]);
+    haloText(right - textWidth(status, size, SANS), y, status, dim, 1, size, SANS, false);
+    const last = cString(u32[f + H.LAST_EVENT]);
+    y -= size * 1.5;
+    haloText(right - textWidth(last, size, MONO), y, last, text, 1, size, MONO, false);
+  }
+
+  function drawFrame(ptr) {
+    views();
+    const f = ptr >>> 2;
+    const width = u32[f + H.WIDTH], height = u32[f + H.HEIGHT], ui = height / 720;
+    const fontSize = f32[f + H.FONT_SIZE];
+    const edgeCount = u32[f + H.EDGES], nodeCount = u32[f + H.NODES], glowCount = u32[f + H.GLOWS];
+    const labelCount = u32[f + H.LABELS], processCount = u32[f + H.PROCESSES];
+    const legendCount = u32[f + H.LEGEND];
+    const edges = f + H.WORDS, nodes = edges + edgeCount * EDGE_WORDS;
+    const glows = nodes + nodeCount * NODE_WORDS, labels = glows + glowCount * GLOW_WORDS;
+    const processes = labels + labelCount * LABEL_WORDS;
+    const legend = processes + processCount * PROCESS_WORDS;
+    Object.assign(frame, {ok: true, nodes, nodeCount, background: u32[f + H.BACKGROUND]});
+
+    const dpr = viewSize.dpr;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.fillStyle = rgbaStyle((frame.background | 255) >>> 0);
+    ctx.fillRect(0, 0, width, height);
+    ctx.setTransform(dpr * pan.zoom, 0, 0, dpr * pan.zoom, dpr * pan.x, dpr * pan.y);
+    drawEdges(edges, edgeCount);
+    drawGlows(glows, glowCount, ui);
+    drawNodes(nodes, nodeCount, ui);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    drawLabels(labels, labelCount);
+    drawPins(ui, labels, labelCount);
+    drawClock(f, fontSize);
+    drawProcesses(processes, processCount, width, fontSize);
+    drawFooter(f, legend, legendCount, width, height, fontSize);
+  }
+
+  /* The node under the pointer in the last frame: its id, or -1. */
+  function nodeAt(cx, cy) {
+    if (!frame.ok) return -1;
+    views();
+    const p = toFrame(cx, cy), slack = 4 / pan.zoom;
+    let best = -1, bestD = Infinity;
+    for (let i = 0; i < frame.nodeCount; i++) {
+      const w = frame.nodes + i * NODE_WORDS;
+      const dx = f32[w] - p.x, dy = f32[w + 1] - p.y, r = f32[w + 2];
+      const d = Math.sqrt(dx * dx + dy * dy);
+      if (d <= r + slack && d - r < bestD) {
+        bestD = d - r;
+        best = u32[w + 4];
+      }
+    }
+    return best;
+  }
+
+  function findNode(path) {
+    if (!scene) return null;
+    const found = wasm.tv_find(scene, writeString(path));
+    if (!found) return null;
+    views();
+    const w = found >>> 2;
+    return {id: u32[w], kind: KIND_NAMES[u32[w + 1]] || null, dying: !!u32[w + 2]};
+  }
+
+  function escapeHtml(s) {
+    return String(s).replace(/[&<>"]/g, (c) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;'})[c]);
+  }
+
+  function updateHover() {
+    const id = (drag && drag.moved) || hover.x < -1e8 ? -1 : nodeAt(hover.x, hover.y);
+    if (id !== hover.id) {
+      hover.id = id;
+      hover.path = id >= 0 ? cString(wasm.tv_path_of(scene, id)) : null;
+    }
+    if (!hover.path) {
+      tooltip.hidden = true;
+      return;
+    }
+    const node = findNode(hover.path), stats = pathStats.get(hover.path) || 0;
+    const html = `<div class="path">${escapeHtml(hover.path)}</div>` +
+      `${node ? KIND_TEXT[node.kind] || 'unknown kind' : 'gone'}${node && node.dying ? ' (removed)' : ''}` +
+      ` · ${stats % ERRORS_UNIT} accesses · ${Math.floor(stats / ERRORS_UNIT)} errors` +
+      `${pinned.has(hover.path) ? ' · pinned' : ''}`;
+    if (html !== tooltip.innerHTML) tooltip.innerHTML = html;
+    tooltip.hidden = false;
+    const stage = view.parentElement;
+    tooltip.style.left = `${Math.min(hover.x + 14, stage.clientWidth - tooltip.offsetWidth - 4)}px`;
+    tooltip.style.top = `${Math.min(hover.y + 14, stage.clientHeight - tooltip.offsetHeight - 4)}px`;
+  }
+
+  /* ---- the side panel ---- */
+
+  /* Counting walks the whole tree: state() polled every few ms reuses a count 100 ms long. */
+  let aliveCache = null, aliveAt = 0, aliveScene = 0;
+  function alive() {
+    const now = performance.now();
+    if (aliveCache && aliveScene === scene && now - aliveAt < 100) return aliveCache;
+    const counts = {total: 0, dir: 0, file: 0, symlink: 0, other: 0, dying: 0};
+    if (!scene) return counts;
+    const ptr = wasm.tv_count(scene);
+    if (!ptr) return counts;
+    views();
+    const w = ptr >>> 2;
+    ['total', 'dir', 'file', 'symlink', 'other', 'dying'].forEach((k, i) => { counts[k] = u32[w + i]; });
+    [aliveCache, aliveAt, aliveScene] = [counts, now, scene];
+    return counts;
+  }
+
+  function rows(entries, limit) {
+    if (!entries.length) return '<tr><td class="none">none</td></tr>';
+    return entries.slice(0, limit).map(([name, n]) =>
+      `<tr><td>${escapeHtml(name)}</td><td class="n">${n.toLocaleString('en-US')}</td></tr>`).join('');
+  }
+
+  function updatePanel() {
+    const tenth = Math.floor(performance.now() / 100);
+    const perOp = new Map();
+    let rate = 0;
+    for (const slot of slots) {
+      if (slot.stamp <= tenth - WINDOW_SLOTS || !slot.ops) continue;
+      slot.ops.forEach((n, op) => {
+        if (!n) return;
+        perOp.set(opNames[op], (perOp.get(opNames[op]) || 0) + n);
+        rate += n;
+      });
+    }
+    const byCount = (m) => [...m].sort((a, b) => b[1] - a[1]);
+    const a = alive(), lag = lagMs();
+    panel.innerHTML =
+      `<h3>events/s (last second)</h3><table><tr><td>all</td><td class="n">${rate.toLocaleString('en-US')}</td></tr>` +
+      `${rows(byCount(perOp), 12)}</table>` +
+      '<h3>top processes</h3><table>' + rows(byCount(processCounts), 8) + '</table>' +
+      '<h3>errors</h3><table>' + rows(byCount(errorCounts), 8) + '</table>' +
+      '<h3>stream</h3><table>' +
+      `<tr><td>events applied</td><td class="n">${counters.events.toLocaleString('en-US')}</td></tr>` +
+      `<tr><td${counters.missed ? ' class="warn"' : ''}>missed</td><td class="n">${counters.missed.toLocaleString('en-US')}</td></tr>` +
+      `<tr><td>snapshots</td><td class="n">${counters.snapshots}</td></tr>` +
+      (lag === null ? '' : `<tr><td>lag</td><td class="n">${Math.round(lag)} ms</td></tr>`) +
+      `<tr><td>frames/s</td><td class="n">${fps()}</td></tr></table>` +
+      '<h3>nodes</h3><table>' +
+      `<tr><td>alive</td><td class="n">${a.total}</td></tr>` +
+      `<tr><td>directories</td><td class="n">${a.dir}</td></tr>` +
+      `<tr><td>files</td><td class="n">${a.file}</td></tr>` +
+      `<tr><td>symlinks</td><td class="n">${a.symlink}</td></tr>` +
+      `<tr><td>other</td><td class="n">${a.other}</td></tr>` +
+      `<tr><td>fading out</td><td class="n">${a.dying}</td></tr></table>` +
+      (session.error ? `<h3>last error</h3><div class="warn">${escapeHtml(session.error)}</div>` : '') +
+      '<h3>view</h3><div class="none">drag to pan · wheel to zoom · double-click to reset · click a node to pin its label</div>';
+  }
+
+  /* ---- the animation loop ---- */
+
+  const frameTimes = [];
+  function fps() {
+    const now = performance.now();
+    while (frameTimes.length && frameTimes[0] <= now - 1000) frameTimes.shift();
+    return frameTimes.length;
+  }
+
+  function lagMs() {
+    if (session.mode !== 'live' || counters.lastEventNs === null) return null;
+    return Date.now() - counters.lastEventNs / 1e6;
+  }
+
+  function resize() {
+    const dpr = window.devicePixelRatio || 1;
+    const w = Math.max(1, view.clientWidth), h = Math.max(1, view.clientHeight);
+    if (w === viewSize.w && h === viewSize.h && dpr === viewSize.dpr &&
+        view.width === Math.round(w * dpr)) return;
+    Object.assign(viewSize, {w, h, dpr});
+    view.width = Math.round(w * dpr);
+    view.height = Math.round(h * dpr);
+    fontMetrics.clear();
+    for (const s of [scene, pending && pending.scene]) if (s) wasm.tv_set_viewport(s, w, h);
+  }
+
+  /*
+   * Frames give way to the stream, whose messages wait while a frame is
+   * drawn. A frame that took long (thousands of flashing nodes in a
+   * software canvas) is followed by as long without drawing; while events
+   * pour in (over 10,000 a second) by twice as long, so that drawing takes
+   * at most a third of the page's time and the rest goes to the events:
+   * the picture then updates less often, but never falls behind.
+   */
+  const BUSY_EVENTS_PER_S = 10000;
+  const BUSY_FRAME_MS = 1000 / 12;
+  const busy = {messageMs: 0, messages: 0, drawMs: 0};
+  let lastPanelMs = 0, nextFrameAt = 0;
+  let rateAt = 0, rateEvents = 0, eventRate = 0;
+
+  function measureEventRate(now) {
+    if (now - rateAt < 250) return;
+    eventRate = (counters.events - rateEvents) * 1000 / Math.max(1, now - rateAt);
+    rateAt = now;
+    rateEvents = counters.events;
+  }
+
+  function animate() {
+    requestAnimationFrame(animate);
+    const started = performance.now();
+    if (started < nextFrameAt) return;
+    measureEventRate(started);
+    try {
+      resize();
+      if (scene) {
+        const t = pageTime();
+        wasm.tv_advance(scene, t, traceNs(t));
+        const ptr = wasm.tv_frame(scene);
+        if (!ptr) throw new Error('out of memory');
+        drawFrame(ptr);
+        updateHover();
+      }
+      if (session.mode === 'replay') drawTimeline();
+      const ended = performance.now(), cost = ended - started;
+      busy.drawMs += cost;
+      frameTimes.push(ended);
+      if (eventRate > BUSY_EVENTS_PER_S) nextFrameAt = ended + Math.max(2 * cost, BUSY_FRAME_MS);
+      else if (cost > 50) nextFrameAt = ended + cost;
+      if (ended - lastPanelMs > 500) {
+        lastPanelMs = ended;
+        updatePanel();
+      }
+    } catch (err) {
+      session.error = err.message;
+      showStatus();
+    }
+  }
+
+  /* ---- the hooks the browser tests use ---- */
+
+  window.tracefsView = {
+    state() {
+      const a = alive();
+      return {
+        connected: session.connected,
+        mode: session.mode,
+        alive: {total: a.total, dir: a.dir, file: a.file, symlink: a.symlink, other: a.other},
+        dying: a.dying,
+        events: counters.events,
+        lastSeq: counters.lastSeq,
+        missed: counters.missed,
+        snapshots: counters.snapshots,
+        playing: session.playing,
+        speed: session.speed,
+        positionNs: scene ? traceNs(pageTime()) : 0,
+        fps: fps(),
+        lagMs: lagMs(),
+        error: session.error,
+        busy: {...busy},
+      };
+    },
+    find(path) {
+      const node = findNode(path);
+      return node && {kind: node.kind, dying: node.dying};
+    },
+  };
+
+  async function start() {
+    try {
+      const response = await fetch('viz.wasm');
+      if (!response.ok) throw new Error(`viz.wasm: ${response.status} ${response.statusText}`);
+      const {instance} = await WebAssembly.instantiate(await response.arrayBuffer(), {});
+      wasm = instance.exports;
+    } catch (err) {
+      statusEl.textContent = `cannot load the scene model: ${err.message}`;
+      statusEl.className = 'failed';
+      return;
+    }
+    const count = wasm.tv_op_count();
+    opNames = Array.from({length: count}, (_, i) => cString(wasm.tv_op_name(i)));
+    opNames.forEach((name, i) => opIndex.set(name, i));
+    resize();
+    connect();
+    requestAnimationFrame(animate);
+  }
+  start();
+})();

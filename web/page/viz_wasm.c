@@ -1,0 +1,511 @@
+/*
+ * viz_wasm.c — the scene model (viz/, less draw.c) for the browser page:
+ * compiled with it to wasm32, freestanding, no libc. It gives the model an
+ * allocator over the wasm memory, and the page flat functions (numbers and
+ * pointers only) to feed events and to read frames.
+ *
+ * Frames are copied into one flat buffer of 32-bit words that app.js reads
+ * through Float32Array and Uint32Array views (layout below). Colours go out
+ * as 8-bit RGBA, which is what a canvas resolves them to anyway, and the
+ * nodes, edges and halos come sorted by colour, so that the page fills
+ * each colour as one path as viz/draw.c does with cairo, without sorting
+ * in JavaScript.
+ */
+#include "viz/viz.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* ---- what freestanding C must supply: the compiler emits calls to these ---- */
+
+void *memcpy(void *dst, const void *src, size_t n)
+{
+	unsigned char *d = dst;
+	const unsigned char *s = src;
+	while (n--)
+		*d++ = *s++;
+	return dst;
+}
+
+void *memset(void *dst, int c, size_t n)
+{
+	unsigned char *d = dst;
+	while (n--)
+		*d++ = (unsigned char)c;
+	return dst;
+}
+
+/* ---- memory: power-of-two size classes over a bump pointer ---- */
+
+/*
+ * The model says the size of what it frees, so blocks need no header: a
+ * freed block goes on the list of its class, and a resize within a class
+ * stays in place. Scenes are rebuilt on every snapshot; their blocks come
+ * back in the same classes.
+ */
+#define MIN_CLASS 4 /* 16 bytes: keeps every block 16-aligned */
+#define CLASSES 32
+#define PAGE 65536 /* wasm pages; the Makefile caps the memory at 2 GiB, so sizes fit 32 bits */
+
+extern unsigned char __heap_base;
+
+static uintptr_t heap_top;
+static void *free_list[CLASSES];
+
+static int class_of(size_t size)
+{
+	int c = MIN_CLASS;
+	while (c < CLASSES - 1 && ((size_t)1 << c) < size)
+		c++;
+	return c;
+}
+
+static void *take(int c)
+{
+	if (free_list[c]) {
+		void *p = free_list[c];
+		free_list[c] = *(void **)p;
+		return p;
+	}
+	if (!heap_top)
+		heap_top = ((uintptr_t)&__heap_base + 15) & ~(uintptr_t)15;
+	size_t size = (size_t)1 << c;
+	uintptr_t end = (uintptr_t)__builtin_wasm_memory_size(0) * PAGE;
+	if (heap_top + size < heap_top)
+		return NULL;
+	if (heap_top + size > end) {
+		size_t pages = (heap_top + size - end + PAGE - 1) / PAGE;
+		if (__builtin_wasm_memory_grow(0, pages) == (size_t)-1)
+			return NULL;
+	}
+	void *p = (void *)heap_top;
+	heap_top += size;
+	return p;
+}
+
+static void give(void *p, size_t size)
+{
+	int c = class_of(size);
+	*(void **)p = free_list[c];
+	free_list[c] = p;
+}
+
+static void *wasm_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
+{
+	(void)ctx;
+	if (new_size == 0) {
+		if (ptr)
+			give(ptr, old_size);
+		return NULL;
+	}
+	if (new_size > ((size_t)1 << (CLASSES - 1)))
+		return NULL;
+	if (ptr && class_of(old_size) == class_of(new_size))
+		return ptr;
+	void *p = take(class_of(new_size));
+	if (!p)
+		return NULL;
+	if (ptr) {
+		memcpy(p, ptr, old_size < new_size ? old_size : new_size);
+		give(ptr, old_size);
+	}
+	return p;
+}
+
+static const struct viz_allocator allocator = {wasm_realloc, NULL};
+
+/* A buffer of at least *CAPACITY >= NEED bytes, reallocated without copying. */
+static void *grow(void *buffer, size_t *capacity, size_t need)
+{
+	if (need <= *capacity)
+		return buffer;
+	wasm_realloc(NULL, buffer, *capacity, 0);
+	*capacity = 0;
+	buffer = wasm_realloc(NULL, NULL, 0, need);
+	if (buffer)
+		*capacity = need;
+	return buffer;
+}
+
+/* ---- strings from the page ---- */
+
+static char *scratch;
+static size_t scratch_capacity;
+
+/*
+ * A buffer of at least SIZE bytes where the page writes the NUL-terminated
+ * strings of the next call (paths, process name). Valid until the next
+ * call of tv_scratch; NULL when out of memory.
+ */
+EXPORT char *tv_scratch(size_t size)
+{
+	return scratch = grow(scratch, &scratch_capacity, size);
+}
+
+EXPORT int tv_op_count(void)
+{
+	return VIZ_OP_COUNT;
+}
+
+/* The trace's name of operation OP: the page builds its table from these. */
+EXPORT const char *tv_op_name(int op)
+{
+	return viz_op_name((enum viz_op)op);
+}
+
+/* ---- the scene ---- */
+
+/* JSON numbers arrive as doubles; ns since the epoch fit them to ~256 ns. */
+static int64_t to_ns(double ns)
+{
+	return ns > -9.2e18 && ns < 9.2e18 ? (int64_t)ns : 0;
+}
+
+/*
+ * COLOR_BY: enum viz_color_by; FADE in seconds (<= 0: 2); ORIGIN_NS: the +0
+ * of the clock (0: the first event's); ROOT_LABEL: the name shown for "/",
+ * or NULL.
+ */
+EXPORT struct viz_scene *tv_scene_new(int color_by, double fade, double origin_ns,
+				      const char *root_label)
+{
+	struct viz_options options = {.fade = fade,
+				      .color_by = (enum viz_color_by)color_by,
+				      .root_label = root_label,
+				      .origin_ns = to_ns(origin_ns)};
+	return viz_scene_new(&allocator, &options);
+}
+
+EXPORT void tv_scene_free(struct viz_scene *scene)
+{
+	viz_scene_free(scene);
+}
+
+EXPORT void tv_set_viewport(struct viz_scene *scene, int width, int height)
+{
+	viz_scene_set_viewport(scene, width, height);
+}
+
+/* PATH, PATH2, COMM: NUL-terminated strings in wasm memory, or NULL. 0 or -1. */
+EXPORT int tv_apply(struct viz_scene *scene, int op, int kind, int result, int pid, double ts_ns,
+		    double t, const char *path, const char *path2, const char *comm)
+{
+	struct viz_event e = {.t = t,
+			      .ts_ns = to_ns(ts_ns),
+			      .op = (enum viz_op)op,
+			      .kind = (enum viz_kind)kind,
+			      .result = result,
+			      .pid = pid,
+			      .path = path,
+			      .path2 = path2,
+			      .comm = comm};
+	return viz_scene_apply(scene, &e);
+}
+
+/* A node of a snapshot: present from the start, as if the trace had looked it up. */
+EXPORT int tv_prescan(struct viz_scene *scene, int kind, const char *path)
+{
+	struct viz_event e = {.op = VIZ_OP_LOOKUP, .kind = (enum viz_kind)kind, .path = path};
+	return viz_scene_prescan(scene, &e);
+}
+
+EXPORT int tv_prescan_done(struct viz_scene *scene)
+{
+	return viz_scene_prescan_done(scene);
+}
+
+EXPORT int tv_advance(struct viz_scene *scene, double t, double trace_ns)
+{
+	return viz_scene_advance(scene, t, to_ns(trace_ns));
+}
+
+/* ---- frames ---- */
+
+/*
+ * The frame buffer, in 32-bit words: a header, then the records of each
+ * section one after the other, in this order. f = float32, u = uint32,
+ * p = pointer to a NUL-terminated string (0 for none), c = colour as
+ * 0xRRGGBBAA.
+ */
+enum {
+	H_WIDTH,	/* u */
+	H_HEIGHT,	/* u */
+	H_BACKGROUND,	/* c */
+	H_FONT_SIZE,	/* f */
+	H_EDGES,	/* u: counts of the sections */
+	H_NODES,
+	H_GLOWS,
+	H_LABELS,
+	H_PROCESSES,
+	H_LEGEND,
+	H_CLOCK,	/* p */
+	H_ELAPSED,	/* p */
+	H_STATUS,	/* p */
+	H_LAST_EVENT,	/* p */
+	H_LEGEND_TITLE, /* p */
+	HEADER_WORDS
+};
+#define EDGE_WORDS 6	/* x1 y1 x2 y2 width (f), colour (c); sorted by width and colour */
+#define NODE_WORDS 6	/* x y r (f), colour (c), id (u), kind | collapsed << 8 (u); by colour */
+#define GLOW_WORDS 4	/* x y r (f), rgb << 8 | level 1..8 (u); flashing nodes, by that key */
+#define LABEL_WORDS 7	/* x y size (f), colour (c), text (pointer), length, ellipsis (u) */
+#define PROCESS_WORDS 3 /* name (p), colour (c), activity (f) */
+#define LEGEND_WORDS 2	/* text (p), colour (c) */
+#define GLOW_STEPS 8	/* as in viz/draw.c */
+
+union word {
+	uint32_t u;
+	float f;
+};
+
+static union word *frame_buffer;
+static size_t frame_capacity;
+static uint64_t *sort_keys;
+static uint32_t *sort_order, *sort_spare;
+static size_t keys_capacity, order_capacity, spare_capacity;
+
+static uint32_t channel(float x)
+{
+	return x <= 0 ? 0 : x >= 1 ? 255 : (uint32_t)(x * 255 + 0.5f);
+}
+
+static uint32_t rgba(struct viz_color c)
+{
+	return channel(c.r) << 24 | channel(c.g) << 16 | channel(c.b) << 8 | channel(c.a);
+}
+
+static int glow_level(const struct viz_frame_node *n)
+{
+	return (int)(n->glow * n->color.a * GLOW_STEPS + 0.5f);
+}
+
+/* Sorts SORT_ORDER[0..N) by SORT_KEYS (stable, LSD radix), skipping bytes all keys share. */
+static void sort_by_keys(size_t n)
+{
+	for (int shift = 0; shift < 64; shift += 8) {
+		size_t count[257] = {0};
+		for (size_t i = 0; i < n; i++)
+			count[((sort_keys[sort_order[i]] >> shift) & 255) + 1]++;
+		bool trivial = false;
+		for (int b = 1; b <= 256; b++)
+			trivial |= count[b] == n;
+		if (trivial)
+			continue;
+		for (int b = 1; b <= 256; b++)
+			count[b] += count[b - 1];
+		for (size_t i = 0; i < n; i++)
+			sort_spare[count[(sort_keys[sort_order[i]] >> shift) & 255]++] = sort_order[i];
+		uint32_t *t = sort_order;
+		sort_order = sort_spare;
+		sort_spare = t;
+	}
+}
+
+/* Room to sort N items. 0 or -1. */
+static int reserve_sort(size_t n)
+{
+	sort_keys = grow(sort_keys, &keys_capacity, n * sizeof(*sort_keys) + 8);
+	sort_order = grow(sort_order, &order_capacity, n * sizeof(*sort_order) + 4);
+	sort_spare = grow(sort_spare, &spare_capacity, n * sizeof(*sort_spare) + 4);
+	return sort_keys && sort_order && sort_spare ? 0 : -1;
+}
+
+static void unsorted(size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sort_order[i] = (uint32_t)i;
+}
+
+static uint32_t string_word(const char *s)
+{
+	return (uint32_t)(uintptr_t)s;
+}
+
+/* Builds the frame of SCENE now; returns the frame buffer, or NULL when out of memory. */
+EXPORT union word *tv_frame(struct viz_scene *scene)
+{
+	struct viz_frame f;
+	if (viz_scene_frame(scene, &f) != 0)
+		return NULL;
+	size_t glows = 0;
+	for (size_t i = 0; i < f.node_count; i++)
+		glows += glow_level(&f.nodes[i]) > 0;
+	size_t words = HEADER_WORDS + f.edge_count * EDGE_WORDS + f.node_count * NODE_WORDS +
+		       glows * GLOW_WORDS + f.label_count * LABEL_WORDS +
+		       f.process_count * PROCESS_WORDS + f.legend_count * LEGEND_WORDS;
+	frame_buffer = grow(frame_buffer, &frame_capacity, words * sizeof(union word));
+	size_t most = f.edge_count > f.node_count ? f.edge_count : f.node_count;
+	if (!frame_buffer || reserve_sort(most) != 0)
+		return NULL;
+	union word *w = frame_buffer;
+	w[H_WIDTH].u = (uint32_t)f.width;
+	w[H_HEIGHT].u = (uint32_t)f.height;
+	w[H_BACKGROUND].u = rgba(f.background);
+	w[H_FONT_SIZE].f = f.font_size;
+	w[H_EDGES].u = (uint32_t)f.edge_count;
+	w[H_NODES].u = (uint32_t)f.node_count;
+	w[H_GLOWS].u = (uint32_t)glows;
+	w[H_LABELS].u = (uint32_t)f.label_count;
+	w[H_PROCESSES].u = (uint32_t)f.process_count;
+	w[H_LEGEND].u = (uint32_t)f.legend_count;
+	w[H_CLOCK].u = string_word(f.clock);
+	w[H_ELAPSED].u = string_word(f.elapsed);
+	w[H_STATUS].u = string_word(f.status);
+	w[H_LAST_EVENT].u = string_word(f.last_event);
+	w[H_LEGEND_TITLE].u = string_word(f.legend_title);
+	w += HEADER_WORDS;
+
+	/* Edge widths are multiples of a quarter pixel (times the UI scale). */
+	for (size_t i = 0; i < f.edge_count; i++)
+		sort_keys[i] = (uint64_t)(uint32_t)(f.edges[i].width * 64 + 0.5f) << 32 |
+			       rgba(f.edges[i].color);
+	unsorted(f.edge_count);
+	sort_by_keys(f.edge_count);
+	for (size_t i = 0; i < f.edge_count; i++, w += EDGE_WORDS) {
+		const struct viz_frame_edge *e = &f.edges[sort_order[i]];
+		w[0].f = e->x1;
+		w[1].f = e->y1;
+		w[2].f = e->x2;
+		w[3].f = e->y2;
+		w[4].f = e->width;
+		w[5].u = (uint32_t)sort_keys[sort_order[i]];
+	}
+
+	unsorted(f.node_count);
+	for (size_t i = 0; i < f.node_count; i++)
+		sort_keys[i] = rgba(f.nodes[i].color);
+	sort_by_keys(f.node_count);
+	for (size_t i = 0; i < f.node_count; i++, w += NODE_WORDS) {
+		const struct viz_frame_node *n = &f.nodes[sort_order[i]];
+		w[0].f = n->x;
+		w[1].f = n->y;
+		w[2].f = n->r;
+		w[3].u = (uint32_t)sort_keys[sort_order[i]];
+		w[4].u = n->id;
+		w[5].u = n->kind | (uint32_t)n->collapsed << 8;
+	}
+
+	/* Halos: the flashing nodes only, by glow colour and strength. */
+	size_t g = 0;
+	for (size_t i = 0; i < f.node_count; i++) {
+		int level = glow_level(&f.nodes[i]);
+		if (level > 0) {
+			sort_order[g] = (uint32_t)i;
+			sort_keys[i] = (uint64_t)(rgba(f.nodes[i].glow_color) >> 8) << 8 |
+				       (uint32_t)level;
+			g++;
+		}
+	}
+	sort_by_keys(glows);
+	for (size_t i = 0; i < glows; i++, w += GLOW_WORDS) {
+		const struct viz_frame_node *n = &f.nodes[sort_order[i]];
+		w[0].f = n->x;
+		w[1].f = n->y;
+		w[2].f = n->r;
+		w[3].u = (uint32_t)sort_keys[sort_order[i]];
+	}
+
+	for (size_t i = 0; i < f.label_count; i++, w += LABEL_WORDS) {
+		const struct viz_frame_label *l = &f.labels[i];
+		w[0].f = l->x;
+		w[1].f = l->y;
+		w[2].f = l->size;
+		w[3].u = rgba(l->color);
+		w[4].u = string_word(l->text);
+		w[5].u = l->len;
+		w[6].u = l->ellipsis;
+	}
+	for (size_t i = 0; i < f.process_count; i++, w += PROCESS_WORDS) {
+		w[0].u = string_word(f.processes[i].name);
+		w[1].u = rgba(f.processes[i].color);
+		w[2].f = f.processes[i].activity;
+	}
+	for (size_t i = 0; i < f.legend_count; i++, w += LEGEND_WORDS) {
+		w[0].u = string_word(f.legend[i].text);
+		w[1].u = rgba(f.legend[i].color);
+	}
+	return frame_buffer;
+}
+
+/* ---- queries, for the page's counters, tooltips and test hooks ---- */
+
+/* Nodes alive (not fading out): all, directories, files, symlinks, others; then the dying. */
+enum { COUNT_TOTAL, COUNT_DIR, COUNT_FILE, COUNT_SYMLINK, COUNT_OTHER, COUNT_DYING, COUNTS };
+static uint32_t counts[COUNTS];
+
+static void count_node(void *ctx, const char *path, const struct viz_node_info *info)
+{
+	(void)ctx;
+	(void)path;
+	if (info->dying) {
+		counts[COUNT_DYING]++;
+		return;
+	}
+	counts[COUNT_TOTAL]++;
+	switch (info->kind) {
+	case VIZ_KIND_DIR: counts[COUNT_DIR]++; break;
+	case VIZ_KIND_FILE: counts[COUNT_FILE]++; break;
+	case VIZ_KIND_SYMLINK: counts[COUNT_SYMLINK]++; break;
+	case VIZ_KIND_OTHER: counts[COUNT_OTHER]++; break;
+	default: break;
+	}
+}
+
+/* The counts above (COUNTS words), or NULL when out of memory. */
+EXPORT uint32_t *tv_count(struct viz_scene *scene)
+{
+	for (int i = 0; i < COUNTS; i++)
+		counts[i] = 0;
+	return viz_scene_visit(scene, count_node, NULL) == 0 ? counts : NULL;
+}
+
+/* What tv_find() found: id, kind (enum viz_kind), dying (0 or 1). */
+static uint32_t found[3];
+
+/* The node at PATH (even one fading out), or NULL if there is none. */
+EXPORT uint32_t *tv_find(struct viz_scene *scene, const char *path)
+{
+	struct viz_node_info info;
+	if (!viz_scene_find(scene, path, &info))
+		return NULL;
+	found[0] = info.id;
+	found[1] = info.kind;
+	found[2] = info.dying;
+	return found;
+}
+
+struct path_search {
+	uint32_t id;
+	bool matched;
+	char *text;
+	size_t capacity;
+};
+
+static struct path_search search;
+
+static void match_id(void *ctx, const char *path, const struct viz_node_info *info)
+{
+	struct path_search *s = ctx;
+	if (info->id != s->id || s->matched)
+		return;
+	size_t len = 0;
+	while (path[len])
+		len++;
+	s->text = grow(s->text, &s->capacity, len + 1);
+	if (!s->text)
+		return;
+	memcpy(s->text, path, len + 1);
+	s->matched = true;
+}
+
+/*
+ * The path of node ID (as in frames), NUL-terminated, or NULL if there is
+ * none. Walks the whole tree: for a hover, not for every frame.
+ */
+EXPORT const char *tv_path_of(struct viz_scene *scene, uint32_t id)
+{
+	search.id = id;
+	search.matched = false;
+	if (viz_scene_visit(scene, match_id, &search) != 0 || !search.matched)
+		return NULL;
+	return search.text;
+}
