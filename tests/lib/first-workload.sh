@@ -25,6 +25,16 @@ first_workload_paths() {
 # and removing the tree (so the viewer could see it); WAIT defaults to 0.
 first_workload() { # DIR [WAIT_SECONDS]
 	local dir=$1 wait=${2:-0}
+	first_workload_create "$dir"
+	if [ "$wait" != 0 ]; then
+		sleep "$wait" # part of the demonstration, not synchronisation
+	fi
+	first_workload_remove "$dir"
+}
+
+# Its two halves, for tests that look at the tree in between.
+first_workload_create() { # DIR
+	local dir=$1
 	# A subshell under `||` ignores set -e, hence the explicit exits.
 	(
 		cd "$dir" || exit 1
@@ -36,9 +46,10 @@ first_workload() { # DIR [WAIT_SECONDS]
 			done
 		done
 	) || fail "first workload: creating the tree in $dir failed"
-	if [ "$wait" != 0 ]; then
-		sleep "$wait" # part of the demonstration, not synchronisation
-	fi
+}
+
+first_workload_remove() { # DIR
+	local dir=$1
 	(cd "$dir" && rm -rf 0) || fail "first workload: rm -rf 0 in $dir failed"
 	[ ! -e "$dir/0" ] || fail "first workload: $dir/0 still exists after rm -rf"
 }

@@ -1,0 +1,177 @@
+// web-stalled.mjs URL MOUNTPOINT FILES — a websocket client that completes
+// the handshake and then stops reading must not slow the file system.
+//  1. Three pairs of runs of a workload (FILES files created, then removed),
+//     one without and one with a stalled client, adjacent, the order
+//     alternating: the median of the three ratios (with / without) is at
+//     most 1.10. Ratios of adjacent runs cancel the slow drifts of a shared
+//     machine's load, which move a single run by far more than 10%. After
+//     each run the stalled client (whose kernel buffers the run filled:
+//     megabytes of events) reads again and must get every event, in seq
+//     order with no gap, up to a file made after the run: its backlog fits
+//     in what the server keeps.
+//  2. A client stalls while more than STALL_BYTES (48 MB) of events go by,
+//     more than a server should keep for one client (web/live.c keeps 32
+//     MB): the runs complete (a server that waited on the client would
+//     hang the file system) within 1.5 times the median run without (a
+//     coarse bound: these runs have no adjacent run to pair with); when the
+//     client reads again it gets `missed` with a count, then a snapshot,
+//     and still answers ping.
+// A page stays connected and current all along.
+import fs from 'node:fs';
+import { run, launch, openPage, state, find, waitFor, waitForState, sh, WsClient, parseUrl, median,
+	note } from './lib.mjs';
+
+const [url, mnt, filesArg] = process.argv.slice(2);
+const FILES = Number(filesArg || 20000);
+const { host, port } = parseUrl(url);
+
+function assert(cond, message) {
+	if (!cond)
+		throw new Error(message);
+}
+
+// The workload; its own time, measured inside it.
+async function workload(tag) {
+	const r = await sh(`python3 - '${mnt}/${tag}' ${FILES} <<'EOF'
+import os, sys, time
+d, n = sys.argv[1], int(sys.argv[2])
+start = time.monotonic()
+os.mkdir(d)
+for i in range(n):
+    os.close(os.open('%s/f%d' % (d, i), os.O_CREAT | os.O_WRONLY, 0o644))
+for i in range(n):
+    os.unlink('%s/f%d' % (d, i))
+os.rmdir(d)
+print(time.monotonic() - start)
+EOF`);
+	assert(r.code === 0, `workload ${tag}: ${r.stderr}`);
+	return Number(r.stdout.trim());
+}
+
+// The page has seen a file created after the workload: it is current.
+async function pageCurrent(page, tag) {
+	const r = await sh(`touch '${mnt}/mark-${tag}'`);
+	assert(r.code === 0, `touch mark-${tag}: ${r.stderr}`);
+	await waitFor(async () => (await find(page, `/mark-${tag}`)) !== null, 30000,
+		`the page to show /mark-${tag} (it is not current)`);
+	const s = await state(page);
+	assert(s.connected, `the page is not connected after run ${tag}: ${JSON.stringify(s)}`);
+	return s;
+}
+
+const STALL_BYTES = 48e6;
+
+// A stalled client: connected, hello and snapshot read, then no more reading.
+async function stalledClient() {
+	const c = await WsClient.connect(host, port);
+	const hello = await c.nextOfType('hello');
+	assert(hello.mode === 'live', `hello: ${JSON.stringify(hello)}`);
+	let snap;
+	do
+		snap = await c.nextOfType('snapshot');
+	while (!snap.last);
+	c.lastSeq = snap.seq;
+	c.stall();
+	return c;
+}
+
+// Reads on until the creation of PATH: every event in order, no gap.
+async function catchUp(c, path) {
+	for (;;) {
+		const m = await c.next(60000);
+		assert(m && m.json, `the stalled client: ${m ? m.text || m.opcode : 'closed'} while catching up`);
+		const j = m.json;
+		assert(j.type !== 'missed', `the stalled client missed ${j.count} events with a backlog of one run`);
+		if (j.type !== 'events')
+			continue;
+		for (const e of j.events) {
+			assert(e.seq === c.lastSeq + 1, `the stalled client got seq ${e.seq} after ${c.lastSeq}: a silent gap`);
+			c.lastSeq = e.seq;
+			if (e.path === path && (e.op === 'create' || e.op === 'mknod'))
+				return;
+		}
+	}
+}
+
+run(async () => {
+	const browser = await launch();
+	const page = await openPage(browser, url);
+	await waitForState(page, (s) => s.connected && s.mode === 'live', 15000, 'a live connection');
+
+	const without = [], withStalled = [];
+	let bytesPerRun = 0;
+	for (let round = 0; round < 3; round++) {
+		const order = round % 2 ? ['with', 'without'] : ['without', 'with'];
+		for (const kind of order) {
+			const tag = `${kind}-${round}`;
+			if (kind === 'without') {
+				without.push(await workload(tag));
+				await pageCurrent(page, tag);
+				note(`round ${round + 1} without a stalled client: ${without.at(-1).toFixed(2)} s`);
+				continue;
+			}
+			const stalled = await stalledClient();
+			const received = stalled.bytesReceived;
+			withStalled.push(await workload(tag));
+			const s = await pageCurrent(page, tag);
+			stalled.resume();
+			await catchUp(stalled, `/mark-${tag}`);
+			bytesPerRun = Math.max(bytesPerRun, stalled.bytesReceived - received);
+			note(`round ${round + 1} with a stalled client: ${withStalled.at(-1).toFixed(2)} s; it caught up ` +
+				`with ${((stalled.bytesReceived - received) / 1e6).toFixed(1)} MB, seq ${stalled.lastSeq} ` +
+				`(page: ${s.events} events, missed ${s.missed})`);
+			stalled.close();
+		}
+	}
+	const a = median(without), b = median(withStalled);
+	const ratio = median(withStalled.map((w, k) => w / without[k]));
+	assert(bytesPerRun > 0, 'no bytes reached the stalled client');
+
+	// Far behind: stalled while more than STALL_BYTES go by.
+	const runs = Math.min(12, Math.ceil(STALL_BYTES / bytesPerRun) + 1);
+	const far = [];
+	const stalled = await stalledClient();
+	for (let k = 0; k < runs; k++) {
+		far.push(await workload(`far-${k}`));
+		note(`far behind, run ${k + 1} of ${runs}: ${far.at(-1).toFixed(2)} s`);
+	}
+	const s = await pageCurrent(page, 'far');
+	stalled.resume();
+	const missed = await stalled.nextOfType('missed', 60000);
+	assert(Number.isInteger(missed.count) && missed.count > 0, `missed: ${JSON.stringify(missed)}`);
+	for (const m of missed.skipped) {
+		if (m.json && m.json.type === 'events') {
+			for (const e of m.json.events) {
+				assert(e.seq === stalled.lastSeq + 1, `the stalled client got seq ${e.seq} after ${stalled.lastSeq}`);
+				stalled.lastSeq = e.seq;
+			}
+		}
+	}
+	const next = await stalled.next(30000);
+	assert(next && next.json && next.json.type === 'snapshot',
+		`after missed comes ${next && (next.text ? next.text.slice(0, 100) : next.opcode)}, not a snapshot`);
+	let snap = next.json;
+	assert(snap.seq >= stalled.lastSeq + missed.count,
+		`missed ${missed.count} after seq ${stalled.lastSeq}, but the snapshot is at seq ${snap.seq}`);
+	while (!snap.last)
+		snap = await stalled.nextOfType('snapshot', 30000);
+	stalled.send({ cmd: 'ping' });
+	await stalled.nextOfType('pong', 30000);
+	note(`far behind: missed ${missed.count} events after seq ${stalled.lastSeq} (${missed.skipped.length} ` +
+		`messages before it), then a snapshot at seq ${snap.seq} of ${snap.nodes.length} nodes; the page ` +
+		`is at seq ${s.lastSeq}, missed ${s.missed}`);
+	stalled.close();
+
+	const c = median(far);
+	const load = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+	console.log(`web-stalled: ${FILES} files created and removed: median ${a.toFixed(2)} s without, ` +
+		`${b.toFixed(2)} s with a stalled client, median ratio ${ratio.toFixed(3)}; ` +
+		`${c.toFixed(2)} s with one far behind (${(c / a).toFixed(2)}x); load average ${load}`);
+	assert(ratio <= 1.10, `a stalled client slows the file system: with/without ratios ` +
+		`${withStalled.map((w, k) => (w / without[k]).toFixed(2)).join(' ')}`);
+	assert(c <= a * 1.5, `a client far behind slows the file system: ${c.toFixed(2)} s against ${a.toFixed(2)} s`);
+	const end = await state(page);
+	assert(end.connected && page.tracefsErrors.length === 0,
+		`page: ${JSON.stringify(end)} ${page.tracefsErrors.join('; ')}`);
+	await browser.close();
+});

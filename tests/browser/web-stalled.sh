@@ -1,0 +1,21 @@
+#!/bin/bash
+# web-stalled: a websocket client that stops reading does not slow the
+# mount, is told what it missed and resynced; a page stays current (see
+# web-stalled.mjs). WEB_STALLED_FILES sets the workload's size (10000).
+source "$(dirname "$0")/../lib/common.sh"
+source "$(dirname "$0")/lib.sh"
+
+mkdir -p "$T/src" "$T/mnt"
+port=$(free_port)
+"$TRACEFS" mount --ws "127.0.0.1:$port" --db "$T/trace.db" "$T/src" "$T/mnt" 2>"$T/mount.err"
+url=$(printed_url "$T/mount.err")
+
+run_node web-stalled "$url" "$T/mnt" "${WEB_STALLED_FILES:-10000}" || fail "the stalled client"
+
+"$TRACEFS" umount "$T/mnt"
+assert_eq "$(sql "$T/trace.db" 'PRAGMA integrity_check')" ok "trace integrity"
+lost=$(sql "$T/trace.db" "SELECT count(*) FROM trace WHERE op = 'lost'")
+assert_eq "$lost" 0 "events lost by the recorder"
+files=$(sql "$T/trace.db" "SELECT count(*) FROM trace WHERE op = 'create' AND path GLOB '/with-*/f*'")
+assert_eq "$files" $((3 * ${WEB_STALLED_FILES:-10000})) "creates recorded while a client stalled"
+echo "web-stalled: ok"
