@@ -118,7 +118,7 @@ demo: deps all
 
 # tracefs against native, bindfs and loggedfs; BENCH_WORKLOADS, BENCH_RUNS,
 # BENCH_QUICK: see tests/bench/run --help.
-bench: deps $(BUILD)/tracefs $(BENCH_BIN) $(BUILD)/tools/ws_client
+bench: deps $(BUILD)/tracefs $(BENCH_BIN) $(BUILD)/tools/ws_client $(BUILD)/tools/web_trace $(PAGE_FILES)
 	BUILD=$(BUILD) tests/bench/run
 
 clean:
