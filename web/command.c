@@ -1,5 +1,5 @@
 /*
- * command.c — the messages a client may send (web/PROTOCOL.md), parsed with
+ * command.c — the messages a client may send (the README's "The live stream"), parsed with
  * libwebsockets' own streaming JSON parser (lejp) and checked strictly:
  * one JSON object, a known "cmd" string, fields of the right type and range.
  */

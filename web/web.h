@@ -1,7 +1,7 @@
 /*
  * web.h — the whole interface of web/: the HTTP and websocket server that
  * serves the page (static files from a web root) and the event stream at
- * /events (web/PROTOCOL.md), either live from a recording daemon or
+ * /events (the README's "The live stream"), either live from a recording daemon or
  * replayed from a trace file.
  *
  * One service thread runs libwebsockets; the recorder's writer thread feeds

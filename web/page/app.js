@@ -1,7 +1,7 @@
 /*
  * app.js — the browser view of tracefs. The scene model is viz/ compiled to
  * WebAssembly (viz.wasm, glue in viz_wasm.c): this file feeds it the
- * websocket stream (web/PROTOCOL.md), asks it for a frame on every
+ * websocket stream (the README's "The live stream"), asks it for a frame on every
  * animation frame, and paints that frame on a canvas the way viz/draw.c
  * paints it with cairo, so that the page and the rendered video agree.
  * Around it: pan and zoom, tooltips and pinned labels, live counters,
