@@ -136,7 +136,7 @@
   };
   let scene = 0;
   let pending = null; /* snapshot being received: {scene, seq} */
-  const counters = {events: 0, lastSeq: 0, missed: 0, snapshots: 0, lastEventNs: null};
+  const counters = {events: 0, lastSeq: 0, missed: 0, snapshots: 0, lastEventNs: null, lagMs: null};
 
   /* Page time in seconds: the model's video time; never decreases. */
   const t0 = performance.now();
@@ -224,6 +224,7 @@
     session.timeline = null;
     counters.lastSeq = 0;
     counters.lastEventNs = null;
+    counters.lagMs = null;
     resetScene();
     setClock(session.startNs, pageTime());
     $('replay').hidden = session.mode !== 'replay';
@@ -292,6 +293,9 @@
     }
     if (last) {
       counters.lastEventNs = Number(last.ts_ns) || null;
+      /* How late the newest event arrived: measured on arrival, so that a
+       * quiet mount does not look like a lagging page. */
+      if (counters.lastEventNs) counters.lagMs = Date.now() - counters.lastEventNs / 1e6;
       if (counters.lastEventNs) setClock(counters.lastEventNs, t);
     }
   }
@@ -924,8 +928,8 @@
   }
 
   function lagMs() {
-    if (session.mode !== 'live' || counters.lastEventNs === null) return null;
-    return Date.now() - counters.lastEventNs / 1e6;
+    if (session.mode !== 'live' || counters.lagMs === null) return null;
+    return counters.lagMs;
   }
 
   function resize() {
