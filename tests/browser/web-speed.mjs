@@ -82,14 +82,15 @@ run(async () => {
 	for (const x of samples)
 		note(`t=${x.k}s: ${x.events} events, lag ${x.lag.toFixed(0)} ms (page: ${x.pageLag.toFixed(0)} ms), ` +
 			`missed ${x.missed}, fps ${Math.round(x.fps)}, busy ${JSON.stringify(x.busy)}`);
-	const end = samples.at(-1), rate = (end.events - samples[0].events) / (end.k - samples[0].k);
+	// Measured once warmed up (see below), as the lag is.
+	const end = samples.at(-1), settled = samples.find((x) => x.k === 3) || samples[0];
+	const rate = (end.events - settled.events) / (end.k - settled.k);
 	console.log(`web-speed: fps=${treeFps.toFixed(1)} at ${TREE_NODES - 1} nodes; kept up with ` +
-		`${Math.round(rate)} events/s, lag ${end.lag.toFixed(0)} ms (${(samples.find((x) => x.k === 3) || samples[0]).lag.toFixed(0)} ms at 3 s)`);
+		`${Math.round(rate)} events/s, lag ${end.lag.toFixed(0)} ms (${settled.lag.toFixed(0)} ms at ${settled.k} s)`);
 	assert(treeFps >= MIN_FPS, `${treeFps.toFixed(1)} frames a second at ${TREE_NODES} nodes, under ${MIN_FPS}`);
 	assert(end.missed === 0, `the page missed ${end.missed} events at ${RATE} events/s`);
 	// Keeping up means a lag that does not grow once the page has warmed up
 	// (the first seconds draw at full rate until the event rate is measured).
-	const settled = samples.find((x) => x.k === 3) || samples[0];
 	const growth = end.lag - settled.lag;
 	assert(growth <= 500, `the lag grew by ${growth.toFixed(0)} ms from ${settled.k} s to ${end.k} s ` +
 		`(${settled.lag.toFixed(0)} -> ${end.lag.toFixed(0)} ms)`);

@@ -953,7 +953,7 @@
    * the picture then updates less often, but never falls behind.
    */
   const BUSY_EVENTS_PER_S = 10000;
-  const BUSY_FRAME_MS = 1000 / 12;
+  const BUSY_FRAME_MS = 1000 / 10;
   const busy = {messageMs: 0, messages: 0, drawMs: 0};
   let lastPanelMs = 0, nextFrameAt = 0;
   let rateAt = 0, rateEvents = 0, eventRate = 0;
