@@ -53,9 +53,6 @@ void outbox_clear(struct web_outbox *box);
 
 /* ---- snapshot.c ---- */
 
-/* The viz op and kind of a recorded event. */
-enum viz_op web_viz_op(uint8_t rec_op);
-enum viz_kind web_viz_kind(uint8_t rec_kind);
 /* EVENT as the scene model takes it, at video time T. */
 void web_viz_event(struct viz_event *out, const struct rec_event *event, double t);
 

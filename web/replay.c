@@ -261,8 +261,10 @@ int replay_tick(struct replay *r, struct web_outbox *box, char *err, size_t err_
 	while (events < TICK_EVENTS &&
 	       (rc = next_event(r, &event, &seq, &from_pending, err, err_size)) == 1) {
 		if (event.ts_ns > target) {
-			if (!from_pending && keep_pending(r, &event, seq) != 0)
+			if (!from_pending && keep_pending(r, &event, seq) != 0) {
+				snprintf(err, err_size, "out of memory");
 				rc = -1;
+			}
 			/* A quiet gap: jump ahead so the next event comes soon. */
 			if (rc == 1 && (double)(event.ts_ns - target) > QUIET_GAP_S * 1e9 * r->speed) {
 				target = event.ts_ns - (int64_t)(QUIET_LEAD_S * 1e9 * r->speed);

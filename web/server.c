@@ -345,8 +345,12 @@ static int handle_message(struct web_server *server, struct session *s, struct l
 		rc = queue_error(s, "this replay could not open the trace");
 	else if (replay_command(s->replay, &command, &s->outbox, err, sizeof(err)) != 0)
 		rc = queue_error(s, err);
-	if (s->replay)
-		replay_timer(s, wsi, replay_tick(s->replay, &s->outbox, err, sizeof(err)) > 0);
+	if (s->replay) {
+		int playing = replay_tick(s->replay, &s->outbox, err, sizeof(err));
+		if (playing < 0 && rc == 0)
+			rc = queue_error(s, err);
+		replay_timer(s, wsi, playing > 0);
+	}
 	lws_callback_on_writable(wsi);
 	return rc;
 }

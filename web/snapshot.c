@@ -4,25 +4,30 @@
  */
 #include "web/internal.h"
 
-enum viz_op web_viz_op(uint8_t rec_op)
-{
-	const char *name = rec_op_name((enum rec_op)rec_op);
-	return name ? viz_op_from_name(name) : VIZ_OP_UNKNOWN;
-}
+#include <pthread.h>
 
-enum viz_kind web_viz_kind(uint8_t rec_kind)
+/* The scene model's op and kind for each of the recorder's, looked up by
+ * name once rather than by a scan of names for every event. */
+static enum viz_op viz_op_of[REC_OP_COUNT];
+static enum viz_kind viz_kind_of[REC_KIND_COUNT];
+static pthread_once_t names_mapped = PTHREAD_ONCE_INIT;
+
+static void map_names(void)
 {
-	const char *name = rec_kind_name((enum rec_kind)rec_kind);
-	return name ? viz_kind_from_name(name) : VIZ_KIND_NONE;
+	for (int op = 0; op < REC_OP_COUNT; op++)
+		viz_op_of[op] = viz_op_from_name(rec_op_name((enum rec_op)op));
+	for (int kind = 0; kind < REC_KIND_COUNT; kind++)
+		viz_kind_of[kind] = viz_kind_from_name(rec_kind_name((enum rec_kind)kind));
 }
 
 void web_viz_event(struct viz_event *out, const struct rec_event *e, double t)
 {
+	pthread_once(&names_mapped, map_names);
 	*out = (struct viz_event){
 		.t = t,
 		.ts_ns = e->ts_ns,
-		.op = web_viz_op(e->op),
-		.kind = web_viz_kind(e->kind),
+		.op = e->op < REC_OP_COUNT ? viz_op_of[e->op] : VIZ_OP_UNKNOWN,
+		.kind = e->kind < REC_KIND_COUNT ? viz_kind_of[e->kind] : VIZ_KIND_NONE,
 		.result = e->result,
 		.pid = e->pid,
 		.path = e->path,
