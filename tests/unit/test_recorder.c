@@ -9,6 +9,8 @@
  * 0.05 under valgrind.
  */
 #include "recorder/recorder.h"
+#include "tests/unit/check.h"
+#include "tests/unit/scratch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,43 +32,10 @@
 #include <unistd.h>
 
 static double scale = 1.0;
-static char scratch[64];      /* the test's private directory */
 static char full_mount[128];  /* the tmpfs, while mounted */
 
-#define FAIL(...) fail_at(__LINE__, __VA_ARGS__)
-#define CHECK(cond, ...)                   \
-	do {                               \
-		if (!(cond))               \
-			FAIL(__VA_ARGS__); \
-	} while (0)
-
-static void cleanup(void);
-
-__attribute__((format(printf, 2, 3), noreturn)) static void fail_at(int line, const char *fmt,
-								   ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "FAIL: test_recorder.c:%d: ", line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	cleanup();
-	exit(1);
-}
 
 /* ---- scratch space ---- */
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	if (remove(path) != 0)
-		fprintf(stderr, "warning: cannot remove %s: %s\n", path, strerror(errno));
-	return 0;
-}
 
 static void cleanup(void)
 {
@@ -76,36 +45,13 @@ static void cleanup(void)
 				strerror(errno));
 		full_mount[0] = '\0';
 	}
-	if (scratch[0]) {
-		nftw(scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-		scratch[0] = '\0';
-	}
-}
-
-static const char *scratch_path(char *buf, size_t size, const char *name)
-{
-	snprintf(buf, size, "%s/%s", scratch, name);
-	return buf;
+	scratch_remove();
 }
 
 static uint64_t scaled(uint64_t n)
 {
 	uint64_t v = (uint64_t)((double)n * scale);
 	return v ? v : 1;
-}
-
-static int64_t now_ns(clockid_t clock)
-{
-	struct timespec ts;
-	CHECK(clock_gettime(clock, &ts) == 0, "clock_gettime: %s", strerror(errno));
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
 }
 
 /* ---- recorder helpers ---- */
@@ -875,6 +821,7 @@ static void test_throughput(void)
 
 int main(void)
 {
+	check_on_fail = cleanup;
 	const char *env = getenv("RECORDER_TEST_SCALE");
 
 	if (env) {

@@ -12,6 +12,8 @@
  */
 #include "recorder/analysis.h"
 #include "recorder/recorder.h"
+#include "tests/unit/check.h"
+#include "tests/unit/scratch.h"
 #include "recorder/report.h"
 
 #include <errno.h>
@@ -31,58 +33,11 @@
 #define MS 1000000LL
 
 static double scale = 1.0;
-static char scratch[64];
 
-#define FAIL(...) fail_at(__LINE__, __VA_ARGS__)
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			FAIL(__VA_ARGS__);                                                         \
-	} while (0)
-
-static void cleanup(void);
-
-__attribute__((format(printf, 2, 3), noreturn)) static void fail_at(int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "FAIL: test_report.c:%d: ", line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	cleanup();
-	exit(1);
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	if (remove(path) != 0)
-		fprintf(stderr, "warning: cannot remove %s: %s\n", path, strerror(errno));
-	return 0;
-}
 
 static void cleanup(void)
 {
-	if (scratch[0]) {
-		nftw(scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-		scratch[0] = '\0';
-	}
-}
-
-static const char *scratch_path(char *buf, size_t size, const char *name)
-{
-	snprintf(buf, size, "%s/%s", scratch, name);
-	return buf;
-}
-
-static bool exists(const char *path)
-{
-	struct stat st;
-	return lstat(path, &st) == 0;
+	scratch_remove();
 }
 
 static void copy_file(const char *from, const char *to)
@@ -373,6 +328,7 @@ static void test_garbage(const char *good)
 
 int main(void)
 {
+	check_on_fail = cleanup;
 	const char *env = getenv("RECORDER_TEST_SCALE");
 	char good[256];
 

@@ -14,6 +14,7 @@
  */
 #include "viz/viz.h"
 #include "viz/vmath.h"
+#include "tests/unit/check.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -22,25 +23,6 @@
 #include <string.h>
 
 static double scale = 1.0;
-
-#define FAIL(...) fail_at(__LINE__, __VA_ARGS__)
-#define CHECK(cond, ...)                   \
-	do {                               \
-		if (!(cond))               \
-			FAIL(__VA_ARGS__); \
-	} while (0)
-
-__attribute__((format(printf, 2, 3), noreturn)) static void fail_at(int line, const char *fmt,
-								   ...)
-{
-	va_list ap;
-	fprintf(stderr, "FAIL: test_viz.c:%d: ", line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
 
 /* ---- helpers ---- */
 
