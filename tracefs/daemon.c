@@ -24,6 +24,7 @@ struct daemon {
 	struct fs *fs;
 	struct fuse_session *session;
 	char *db;
+	long poll_us; /* see loop_serve() */
 	bool mounted;
 	bool signals;
 };
@@ -108,6 +109,7 @@ struct daemon *daemon_create(const struct daemon_config *config)
 		close(source_fd);
 		goto fail;
 	}
+	daemon->poll_us = config->fs.poll_us;
 	struct fs_options fs_options = config->fs;
 	if (fs_options.exact)
 		fs_options.timeout = 0;
@@ -156,7 +158,7 @@ int daemon_handle_signals(struct daemon *daemon)
 int daemon_serve(struct daemon *daemon)
 {
 	if (fs_backing_is_local(daemon->fs)) {
-		int rc = loop_serve(daemon->session);
+		int rc = loop_serve(daemon->session, daemon->poll_us * 1000);
 		if (rc < 0) {
 			fprintf(stderr, "tracefs: session ended with error: %s\n", strerror(-rc));
 			return -1;

@@ -14,6 +14,7 @@ struct fs_options {
 	bool exact;	/* no kernel caching of names, attributes or pages */
 	bool direct_io; /* reads and writes bypass the page cache */
 	double timeout; /* seconds the kernel may cache names and attributes */
+	long poll_us;	/* how long a daemon thread polls for the next request */
 };
 
 struct fs;

@@ -14,8 +14,9 @@
  * ...) another thread takes over reading, so that the others are served
  * meanwhile. Meant for backing file systems where the other requests are
  * quick; for remote ones libfuse's multi-threaded loop serves requests in
- * parallel. Returns 0, or a negative errno.
+ * parallel. The reading thread polls the device for up to SPIN_NS after a
+ * request before it sleeps (0: never polls). Returns 0, or a negative errno.
  */
-int loop_serve(struct fuse_session *se);
+int loop_serve(struct fuse_session *se, long spin_ns);
 
 #endif

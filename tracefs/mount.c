@@ -66,6 +66,9 @@ static void mount_usage(FILE *out)
 		"                       reaches the trace (shared writable mmap then fails)\n"
 		"       timeout=SECS    how long the kernel may cache names and attributes\n"
 		"                       (default %g)\n"
+		"       poll=USECS      how long a daemon thread keeps polling for the next\n"
+		"                       request before it sleeps (default %d; 0: never);\n"
+		"                       trades CPU time for shorter round trips\n"
 		"       db=FILE         same as --db (for fstab)\n"
 		"       ws=ADDR:PORT    same as --ws; no_ws: same as --no-ws\n"
 		"       allow_other     let other users use the mount; permissions are enforced\n"
@@ -75,7 +78,7 @@ static void mount_usage(FILE *out)
 		"Unmount with `tracefs umount MOUNTPOINT`, `fusermount3 -u MOUNTPOINT`, or\n"
 		"Ctrl-C / SIGTERM for a foreground daemon; the trace is complete afterwards.\n"
 		"The live view: open the printed http:// address in a browser.\n",
-		WEB_DEFAULT_ADDRESS, WEB_DEFAULT_PORT, DEFAULT_CACHE_TIMEOUT);
+		WEB_DEFAULT_ADDRESS, WEB_DEFAULT_PORT, DEFAULT_CACHE_TIMEOUT, DEFAULT_POLL_US);
 }
 
 static void free_args(struct mount_args *a)
@@ -143,7 +146,7 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 		{NULL, 0, NULL, 0},
 	};
 	char err[256];
-	a->fs.timeout = DEFAULT_CACHE_TIMEOUT;
+	options_default_fs(&a->fs);
 	snprintf(a->web.address, sizeof(a->web.address), "%s", WEB_DEFAULT_ADDRESS);
 	a->command_line = options_join_words(argc, argv);
 	int c;

@@ -4,11 +4,31 @@
  */
 #include "tracefs/options.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+void options_default_fs(struct fs_options *fs)
+{
+	*fs = (struct fs_options){.timeout = DEFAULT_CACHE_TIMEOUT, .poll_us = DEFAULT_POLL_US};
+}
+
+static int apply_poll(struct fs_options *fs, const char *option)
+{
+	char *end;
+	errno = 0;
+	long us = strtol(option + 5, &end, 10);
+	if (*end || end == option + 5 || errno || us < 0 || us > 1000000) {
+		fprintf(stderr, "tracefs: -o %s: expected microseconds from 0 to 1000000\n",
+			option);
+		return -1;
+	}
+	fs->poll_us = us;
+	return 1;
+}
 
 int options_apply_cache(struct fs_options *fs, const char *option)
 {
@@ -20,6 +40,8 @@ int options_apply_cache(struct fs_options *fs, const char *option)
 		fs->direct_io = true;
 		return 1;
 	}
+	if (strncmp(option, "poll=", 5) == 0)
+		return apply_poll(fs, option);
 	if (strncmp(option, "timeout=", 8) != 0)
 		return 0;
 	char *end;

@@ -8,11 +8,15 @@
 #include "tracefs/fs.h"
 
 #define DEFAULT_CACHE_TIMEOUT 1.0
+#define DEFAULT_POLL_US 100
+
+/* Sets the defaults of the options below. */
+void options_default_fs(struct fs_options *fs);
 
 /*
- * Applies one -o option if it is a caching option (exact, direct_io,
- * timeout=SECS). Returns 1 when it was, 0 when it is someone else's, -1
- * (printed) when its value is invalid.
+ * Applies one -o option if it is a file-system option (exact, direct_io,
+ * timeout=SECS, poll=USECS). Returns 1 when it was, 0 when it is someone
+ * else's, -1 (printed) when its value is invalid.
  */
 int options_apply_cache(struct fs_options *fs, const char *option);
 

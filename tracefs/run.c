@@ -58,7 +58,8 @@ static void run_usage(FILE *out)
 		"  --db FILE        trace file to create (default: tracefs-YYYYmmdd-HHMMSS.db\n"
 		"                   in the working directory); never overwritten\n"
 		"  --dir DIR        directory to trace (default: the working directory)\n"
-		"  -o OPT[,OPT...]  exact, direct_io, timeout=SECS: as for `tracefs mount`\n"
+		"  -o OPT[,OPT...]  exact, direct_io, timeout=SECS, poll=USECS:\n"
+		"                   as for `tracefs mount`\n"
 		"  --report         print `tracefs report` of the trace afterwards\n"
 		"  --serve          serve the live view while COMMAND runs (the address is\n"
 		"                   printed; default %s:%d or the next free port)\n"
@@ -109,7 +110,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
 	const char *dir = ".";
 	const char *db = NULL;
 	snprintf(a->web.address, sizeof(a->web.address), "%s", WEB_DEFAULT_ADDRESS);
-	a->fs.timeout = DEFAULT_CACHE_TIMEOUT;
+	options_default_fs(&a->fs);
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+o:h", long_options, NULL)) != -1) {
