@@ -17,6 +17,7 @@
 #include "recorder/recorder.h"
 #include "tracefs/caller.h"
 #include "tracefs/loop.h"
+#include "tracefs/readahead.h"
 
 struct daemon {
 	struct web_server *web;
@@ -142,6 +143,8 @@ int daemon_mount(struct daemon *daemon, const char *mountpoint)
 		return -1;
 	}
 	daemon->mounted = true;
+	if (strncmp(mountpoint, "/dev/fd/", 8) != 0) /* else whoever mounted it */
+		readahead_raise("tracefs", mountpoint);
 	return 0;
 }
 

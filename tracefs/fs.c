@@ -30,6 +30,7 @@
 
 #include "tracefs/caller.h"
 #include "tracefs/nodes.h"
+#include "tracefs/readahead.h"
 
 #define MAX_CALLER_GROUPS 256
 
@@ -264,6 +265,9 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	 * and the trace would show neither faithfully. */
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 	conn->time_gran = 1;
+	/* The kernel keeps the smaller of this and the mount's readahead,
+	 * which readahead_raise() set before this request was served. */
+	conn->max_readahead = READAHEAD_KB * 1024;
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)

@@ -30,6 +30,7 @@
 #include "recorder/recorder.h"
 #include "tracefs/daemon.h"
 #include "tracefs/options.h"
+#include "tracefs/readahead.h"
 
 #define SUMMARY_TOP_OPS 6
 
@@ -212,6 +213,7 @@ static int mount_privately(const struct run_args *a, int fuse_fd)
 		 (unsigned)getuid(), (unsigned)getgid());
 	if (mount(a->dir, a->dir, "fuse.tracefs", MS_NOSUID | MS_NODEV, options) == -1)
 		return errno;
+	readahead_raise("tracefs run", a->dir);
 	return 0;
 }
 
