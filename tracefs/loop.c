@@ -27,7 +27,9 @@
  * does: a request that came while polling, or soon after the leader went to
  * sleep, doubles the window (up to spin_ns); a sleep longer than spin_ns
  * halves it, so an idle mount stops polling after a few requests and a
- * busy one keeps one thread on a CPU at most spin_ns per request.
+ * busy one keeps one thread on a CPU at most spin_ns per request. A poller
+ * that was preempted took a CPU that the workload wanted (make -j on every
+ * CPU, say): its window drops to nothing, to grow again only as above.
  *
  * Exit, as in libfuse's loop: the workers block all signals; the calling
  * thread keeps the signal handlers and waits until a worker reports the
@@ -48,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #define LOOP_MAX_WORKERS 16
@@ -126,23 +129,41 @@ static void adapt_window(struct worker *w, long long waited_ns)
 	}
 }
 
+/* How often the calling thread was preempted so far. */
+static long preemptions(void)
+{
+	struct rusage usage;
+	return getrusage(RUSAGE_THREAD, &usage) == 0 ? usage.ru_nivcsw : 0;
+}
+
 /*
- * Reads the next request into W's buffer, polling the non-blocking device
- * for W's window before sleeping in poll(). Returns as
- * fuse_session_receive_buf does.
+ * Polls the non-blocking device until W's window, counted from START, runs
+ * out. Returns as fuse_session_receive_buf() does: -EAGAIN when it ran out.
+ */
+static int poll_device(struct worker *w, long long start)
+{
+	long before = preemptions();
+	int res;
+	do
+		res = fuse_session_receive_buf(w->loop->se, &w->buf);
+	while (res == -EAGAIN && now_ns() - start < w->window_ns);
+	if (preemptions() != before)
+		w->window_ns = 0; /* it took a CPU that the workload wanted */
+	return res;
+}
+
+/*
+ * Reads the next request into W's buffer: polls for W's window, then
+ * sleeps in poll(). Returns as fuse_session_receive_buf() does.
  */
 static int receive_polling(struct worker *w)
 {
 	struct loop *loop = w->loop;
 	long long start = now_ns();
-	for (;;) {
-		int res = fuse_session_receive_buf(loop->se, &w->buf);
-		if (res != -EAGAIN) {
-			adapt_window(w, now_ns() - start);
-			return res;
-		}
-		if (now_ns() - start < w->window_ns)
-			continue;
+	int res = fuse_session_receive_buf(loop->se, &w->buf);
+	if (res == -EAGAIN && w->window_ns > 0)
+		res = poll_device(w, start);
+	while (res == -EAGAIN) {
 		/* Not cancelled here but woken by `stop`: a cancelled frame
 		 * of ours would leave AddressSanitizer's poison on the stack. */
 		struct pollfd ready[2] = {
@@ -153,7 +174,10 @@ static int receive_polling(struct worker *w)
 			return -errno;
 		if (ready[1].revents)
 			return 0; /* the session is ending */
+		res = fuse_session_receive_buf(loop->se, &w->buf);
 	}
+	adapt_window(w, now_ns() - start);
+	return res;
 }
 
 static int receive(struct worker *w)

@@ -1,9 +1,10 @@
 #!/bin/bash
 # -o poll=USECS (tracefs/loop.c): after a request the reading thread keeps
 # polling /dev/fuse before it sleeps, for a window that grows while
-# requests keep coming within it. Seen from outside: between requests that
-# thread is running (state R), it stops once requests stop coming, an
-# unmount ends it while it polls, and -o poll=0 never polls.
+# requests keep coming within it. Seen from outside: requests a few
+# microseconds apart find it awake (it does not sleep between them, as it
+# does with -o poll=0), it stops once requests stop coming, and an unmount
+# ends it while it polls.
 source "$(dirname "$0")/../lib/common.sh"
 
 mkdir -p "$T/src" "$T/mnt"
@@ -42,51 +43,57 @@ done
 [ ! -e "$T/bad.db" ] || fail "a rejected option left a trace file"
 "$TRACEFS" mount --help | grep -q "poll=USECS" || fail "mount --help does not describe poll="
 
-# --- polling: a window of up to one second, grown by requests 50 ms apart ---
-"$TRACEFS" mount -o poll=1000000,timeout=0 --no-ws --db "$T/poll.db" "$T/src" "$T/mnt" >/dev/null
+# Voluntary context switches of the daemon's FUSE threads so far: a thread
+# that sleeps waiting for a request makes one, a polling one does not.
+fuse_sleeps() { # PID
+	local task n=0
+	for task in /proc/"$1"/task/*; do
+		[ "$(cat "$task/comm" 2>/dev/null)" = tracefs-fuse ] || continue
+		n=$((n + $(awk '/^voluntary_ctxt_switches:/ { print $2 }' "$task/status")))
+	done
+	echo "$n"
+}
+# Mounts with OPTIONS, makes 2,000 bursts of requests a few microseconds
+# apart, unmounts; prints "SLEEPS REQUESTS" (sleeps of the FUSE threads
+# meanwhile, requests in the trace).
+sleeps_per_requests() { # NAME [OPTIONS]
+	local db=$T/$1.db pid before after
+	"$TRACEFS" mount ${2:+-o "$2"} -o timeout=0 --no-ws --db "$db" "$T/src" "$T/mnt" >/dev/null
+	pid=$(daemon_pid "$T/mnt")
+	[ -n "$pid" ] || fail "no daemon found for $T/mnt"
+	[ -n "$(fuse_thread_states "$pid")" ] || fail "the daemon has no thread named tracefs-fuse"
+	before=$(fuse_sleeps "$pid")
+	for ((i = 0; i < 2000; i++)); do burst; done
+	after=$(fuse_sleeps "$pid")
+	"$TRACEFS" umount "$T/mnt"
+	echo "$((after - before)) $(sql "$db" "SELECT count(*) FROM trace WHERE path = '/f'")"
+}
+
+# --- the default: requests that come within the window find the thread awake ---
+read -r sleeps requests <<<"$(sleeps_per_requests polling)"
+note "default poll: the FUSE threads slept $sleeps times for $requests requests"
+[ "$requests" -ge 8000 ] || fail "only $requests requests reached the trace"
+[ $((sleeps * 4)) -lt "$requests" ] ||
+	fail "the FUSE threads slept $sleeps times for $requests requests: they do not poll"
+
+# --- poll=0: the thread sleeps before most requests (not all: a release is
+# sent without waiting for the flush before it to be answered) ---
+read -r sleeps requests <<<"$(sleeps_per_requests nopoll poll=0)"
+note "poll=0: the FUSE threads slept $sleeps times for $requests requests"
+[ $((sleeps * 2)) -ge "$requests" ] ||
+	fail "with poll=0 the FUSE threads slept only $sleeps times for $requests requests"
+
+# --- polling stops once requests stop, and an unmount ends it ---
+"$TRACEFS" mount -o poll=1000000,timeout=0 --no-ws --db "$T/idle.db" "$T/src" "$T/mnt" >/dev/null
 pid=$(daemon_pid "$T/mnt")
-[ -n "$pid" ] || fail "no daemon found for $T/mnt"
-[ -n "$(fuse_thread_states "$pid")" ] || fail "the daemon has no thread named tracefs-fuse"
-for ((i = 0; i < 20; i++)); do
-	burst
-	sleep 0.05 # the spacing of the requests, which the window adapts to
-done
-running=0
-for ((i = 0; i < 5; i++)); do
-	burst
-	sleep 0.05
-	states=$(fuse_thread_states "$pid")
-	[[ $states == *R* ]] && running=$((running + 1))
-	note "50 ms after a request: FUSE threads $states"
-done
-[ $running -eq 5 ] || fail "the reading thread polled between requests $running times of 5"
-# Requests stopped: the window (1 s at most) runs out and the thread sleeps.
+for ((i = 0; i < 200; i++)); do burst; done
 wait_for 10 no_thread_running "$pid" ||
 	fail "the FUSE threads still run long after the last request: $(fuse_thread_states "$pid")"
 note "after the requests stopped: FUSE threads $(fuse_thread_states "$pid")"
-# An unmount while the thread polls ends it, and the trace is complete.
-burst
-[[ $(fuse_thread_states "$pid") == *R* ]] || note "(the thread was not polling at the unmount)"
+for ((i = 0; i < 200; i++)); do burst; done
 "$TRACEFS" umount "$T/mnt"
 is_mounted "$T/mnt" && fail "still mounted after tracefs umount"
 daemon_gone() { ! kill -0 "$1" 2>/dev/null; }
 wait_for 10 daemon_gone "$pid" || fail "the daemon outlived its unmount by 10 s"
-assert_eq "$(sql "$T/poll.db" "SELECT count(*) FROM trace WHERE op = 'open' AND path = '/f'")" 26 \
+assert_eq "$(sql "$T/idle.db" "SELECT count(*) FROM trace WHERE op = 'open' AND path = '/f'")" 400 \
 	"opens of /f in the trace"
-
-# --- poll=0: the thread sleeps between the same requests ---
-"$TRACEFS" mount -o poll=0,timeout=0 --no-ws --db "$T/nopoll.db" "$T/src" "$T/mnt" >/dev/null
-pid=$(daemon_pid "$T/mnt")
-[ -n "$pid" ] || fail "no daemon found for $T/mnt"
-for ((i = 0; i < 20; i++)); do
-	burst
-	sleep 0.05
-done
-for ((i = 0; i < 5; i++)); do
-	burst
-	sleep 0.05
-	states=$(fuse_thread_states "$pid")
-	[[ $states != *R* ]] || fail "with poll=0 a FUSE thread runs 50 ms after a request: $states"
-done
-note "poll=0, 50 ms after a request: FUSE threads $states"
-"$TRACEFS" umount "$T/mnt"
