@@ -82,7 +82,8 @@ $(BUILD):
 # when everything is installed, so `make check` works offline afterwards.
 DEB_BUILD := build-essential pkg-config libfuse3-dev fuse3 libsqlite3-dev sqlite3 libcairo2-dev \
              libwebsockets-dev clang lld
-DEB_TEST  := valgrind sshfs openssh-server openssh-client attr util-linux psmisc chromium
+DEB_TEST  := valgrind sshfs openssh-server openssh-client attr util-linux psmisc chromium \
+             ffmpeg gource xvfb xauth
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
