@@ -111,9 +111,9 @@ static int parse_o(struct mount_args *a, const char *list)
 	char *save = NULL;
 	for (char *opt = strtok_r(copy, ",", &save); opt && rc == 0;
 	     opt = strtok_r(NULL, ",", &save)) {
-		int cache = options_apply_cache(&a->fs, opt);
-		if (cache) {
-			rc = cache < 0 ? -1 : 0;
+		int applied = options_apply_fs(&a->fs, opt);
+		if (applied) {
+			rc = applied < 0 ? -1 : 0;
 		} else if (strncmp(opt, "ws=", 3) == 0) {
 			char err[256];
 			rc = web_parse_listen(opt + 3, &a->web, err, sizeof(err));

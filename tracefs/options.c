@@ -1,6 +1,7 @@
 /*
  * options.c — command-line pieces shared by `tracefs mount` and `tracefs run`:
- * the caching options, the trace file's name, the recorded command line.
+ * the file-system options (caching, polling), the trace file's name, the
+ * recorded command line.
  */
 #include "tracefs/options.h"
 
@@ -30,7 +31,7 @@ static int apply_poll(struct fs_options *fs, const char *option)
 	return 1;
 }
 
-int options_apply_cache(struct fs_options *fs, const char *option)
+int options_apply_fs(struct fs_options *fs, const char *option)
 {
 	if (strcmp(option, "exact") == 0) {
 		fs->exact = true;

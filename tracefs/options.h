@@ -18,7 +18,7 @@ void options_default_fs(struct fs_options *fs);
  * timeout=SECS, poll=USECS). Returns 1 when it was, 0 when it is someone
  * else's, -1 (printed) when its value is invalid.
  */
-int options_apply_cache(struct fs_options *fs, const char *option);
+int options_apply_fs(struct fs_options *fs, const char *option);
 
 /* The trace file to create: DB made absolute, or the default name
  * tracefs-YYYYmmdd-HHMMSS.db in the working directory. malloc'd. */

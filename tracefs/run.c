@@ -86,10 +86,10 @@ static int parse_run_o(struct run_args *a, const char *list)
 	char *save = NULL;
 	for (char *opt = strtok_r(copy, ",", &save); opt && rc == 0;
 	     opt = strtok_r(NULL, ",", &save)) {
-		int cache = options_apply_cache(&a->fs, opt);
-		if (cache == 0)
+		int applied = options_apply_fs(&a->fs, opt);
+		if (applied == 0)
 			fprintf(stderr, "tracefs run: unknown option -o %s\n", opt);
-		if (cache <= 0)
+		if (applied <= 0)
 			rc = -1;
 	}
 	free(copy);
