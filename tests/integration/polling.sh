@@ -10,20 +10,28 @@ source "$(dirname "$0")/../lib/common.sh"
 mkdir -p "$T/src" "$T/mnt"
 echo data >"$T/src/f"
 
-# The states of the daemon's FUSE threads, one letter each ("SS", "RS", ...).
+# Mounts $T/src at $T/mnt in the foreground, in the background of this
+# shell, and sets $daemon to its pid.
+mount_daemon() { # DB [OPTIONS]
+	"$TRACEFS" mount -f ${2:+-o "$2"} -o timeout=0 --no-ws --db "$1" "$T/src" "$T/mnt" \
+		>>"$T/daemon.log" 2>&1 &
+	daemon=$!
+	wait_for 10 is_mounted "$T/mnt" || fail "the mount did not come up: $(cat "$T/daemon.log")"
+}
+# The /proc task directories of the daemon's FUSE threads.
+fuse_tasks() { # PID
+	local task
+	for task in /proc/"$1"/task/*; do
+		[ "$(cat "$task/comm" 2>/dev/null)" = tracefs-fuse ] && echo "$task"
+	done
+}
+# Their states, one letter each ("SS", "RS", ...).
 fuse_thread_states() { # PID
 	local task states=""
-	for task in /proc/"$1"/task/*; do
-		[ "$(cat "$task/comm" 2>/dev/null)" = tracefs-fuse ] || continue
+	for task in $(fuse_tasks "$1"); do
 		states+=$(awk '{ print $3 }' "$task/stat" 2>/dev/null) # comm has no spaces
 	done
 	echo "$states"
-}
-daemon_pid() { # MOUNTPOINT — the daemon serving it
-	local pid
-	for pid in $(pgrep -f "tracefs.* mount"); do
-		[[ $(tr '\0' ' ' <"/proc/$pid/cmdline") == *" $T/src $1"* ]] && echo "$pid"
-	done
 }
 # A burst of requests from this shell, without starting a process: with
 # timeout=0 the lookup, open, flush and release all reach the daemon.
@@ -47,8 +55,7 @@ done
 # that sleeps waiting for a request makes one, a polling one does not.
 fuse_sleeps() { # PID
 	local task n=0
-	for task in /proc/"$1"/task/*; do
-		[ "$(cat "$task/comm" 2>/dev/null)" = tracefs-fuse ] || continue
+	for task in $(fuse_tasks "$1"); do
 		n=$((n + $(awk '/^voluntary_ctxt_switches:/ { print $2 }' "$task/status")))
 	done
 	echo "$n"
@@ -57,15 +64,14 @@ fuse_sleeps() { # PID
 # apart, unmounts; prints "SLEEPS REQUESTS" (sleeps of the FUSE threads
 # meanwhile, requests in the trace).
 sleeps_per_requests() { # NAME [OPTIONS]
-	local db=$T/$1.db pid before after
-	"$TRACEFS" mount ${2:+-o "$2"} -o timeout=0 --no-ws --db "$db" "$T/src" "$T/mnt" >/dev/null
-	pid=$(daemon_pid "$T/mnt")
-	[ -n "$pid" ] || fail "no daemon found for $T/mnt"
-	[ -n "$(fuse_thread_states "$pid")" ] || fail "the daemon has no thread named tracefs-fuse"
-	before=$(fuse_sleeps "$pid")
+	local db=$T/$1.db before after
+	mount_daemon "$db" "${2:-}"
+	[ -n "$(fuse_tasks "$daemon")" ] || fail "the daemon has no thread named tracefs-fuse"
+	before=$(fuse_sleeps "$daemon")
 	for ((i = 0; i < 2000; i++)); do burst; done
-	after=$(fuse_sleeps "$pid")
+	after=$(fuse_sleeps "$daemon")
 	"$TRACEFS" umount "$T/mnt"
+	wait "$daemon" || fail "daemon exit status $?"
 	echo "$((after - before)) $(sql "$db" "SELECT count(*) FROM trace WHERE path = '/f'")"
 }
 
@@ -84,16 +90,14 @@ note "poll=0: the FUSE threads slept $sleeps times for $requests requests"
 	fail "with poll=0 the FUSE threads slept only $sleeps times for $requests requests"
 
 # --- polling stops once requests stop, and an unmount ends it ---
-"$TRACEFS" mount -o poll=1000000,timeout=0 --no-ws --db "$T/idle.db" "$T/src" "$T/mnt" >/dev/null
-pid=$(daemon_pid "$T/mnt")
+mount_daemon "$T/idle.db" poll=1000000
 for ((i = 0; i < 200; i++)); do burst; done
-wait_for 10 no_thread_running "$pid" ||
-	fail "the FUSE threads still run long after the last request: $(fuse_thread_states "$pid")"
-note "after the requests stopped: FUSE threads $(fuse_thread_states "$pid")"
+wait_for 10 no_thread_running "$daemon" ||
+	fail "the FUSE threads still run long after the last request: $(fuse_thread_states "$daemon")"
+note "after the requests stopped: FUSE threads $(fuse_thread_states "$daemon")"
 for ((i = 0; i < 200; i++)); do burst; done
 "$TRACEFS" umount "$T/mnt"
 is_mounted "$T/mnt" && fail "still mounted after tracefs umount"
-daemon_gone() { ! kill -0 "$1" 2>/dev/null; }
-wait_for 10 daemon_gone "$pid" || fail "the daemon outlived its unmount by 10 s"
+wait "$daemon" || fail "daemon exit status $? after an unmount while polling"
 assert_eq "$(sql "$T/idle.db" "SELECT count(*) FROM trace WHERE op = 'open' AND path = '/f'")" 400 \
 	"opens of /f in the trace"
