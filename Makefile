@@ -12,8 +12,9 @@ BUILD   ?= build
 TRACEFS_SRC  := $(wildcard tracefs/*.c)
 RECORDER_SRC := $(wildcard recorder/*.c)
 VIZ_SRC      := $(wildcard viz/*.c)
+RENDER_SRC   := $(wildcard render/*.c)
 WEB_SRC      := $(wildcard web/*.c)
-PROGRAM_SRC  := $(TRACEFS_SRC) $(RECORDER_SRC) $(VIZ_SRC) $(WEB_SRC)
+PROGRAM_SRC  := $(TRACEFS_SRC) $(RECORDER_SRC) $(VIZ_SRC) $(RENDER_SRC) $(WEB_SRC)
 HEADERS      := $(wildcard */*.h)
 UNIT_SRC     := $(wildcard tests/unit/*.c)
 TOOL_SRC     := $(wildcard tests/tools/*.c)
@@ -37,7 +38,7 @@ $(BUILD)/tracefs-asan: $(PROGRAM_SRC) $(HEADERS) | $(BUILD)
 # serves from next to the tracefs binary, with the scene model (viz/ but the
 # cairo drawing) compiled to WebAssembly for it.
 WASM_CC    ?= clang
-WASM_SRC   := $(filter-out viz/draw.c,$(VIZ_SRC)) web/page/viz_wasm.c
+WASM_SRC   := $(VIZ_SRC) web/page/viz_wasm.c
 WASM_FLAGS := --target=wasm32 -ffreestanding -nostdlib -O2 -std=gnu11 -Wall -Wextra -Werror \
               -fvisibility=hidden -I. -Wl,--no-entry -Wl,--export-dynamic \
               -Wl,-z,stack-size=1048576 -Wl,--stack-first -Wl,--max-memory=2147483648
@@ -55,7 +56,7 @@ $(BUILD)/web/%: web/page/% | $(BUILD)
 	cp $< $@
 
 # Unit tests link the modules that have no FUSE in them.
-UNIT_LINK := $(RECORDER_SRC) $(VIZ_SRC) $(WEB_SRC)
+UNIT_LINK := $(RECORDER_SRC) $(VIZ_SRC) $(RENDER_SRC) $(WEB_SRC)
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_LINK) $(HEADERS) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(UNIT_LINK) $(LDLIBS)
