@@ -397,6 +397,7 @@ static void make_texts(struct viz_scene *s, struct viz_frame *f)
 	f->elapsed = s->elapsed;
 	f->status = s->status;
 	f->last_event = s->last_event;
+	f->caption = s->caption;
 }
 
 int vz_frame_build(struct viz_scene *s, struct viz_frame *f)

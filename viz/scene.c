@@ -113,6 +113,18 @@ void viz_scene_set_viewport(struct viz_scene *s, int width, int height)
 	s->height = height > 0 ? height : 1;
 }
 
+void viz_scene_set_caption(struct viz_scene *s, const char *text)
+{
+	size_t len = text ? vz_strlen(text) : 0;
+	if (len > sizeof(s->caption) - 1) {
+		len = sizeof(s->caption) - 1;
+		while (len > 0 && ((unsigned char)text[len] & 0xc0) == 0x80)
+			len--; /* not in the middle of a character */
+	}
+	vz_copy(s->caption, text ? text : "", len);
+	s->caption[len] = '\0';
+}
+
 size_t viz_scene_node_count(const struct viz_scene *s)
 {
 	return s->tree_count;

@@ -159,6 +159,7 @@ struct viz_scene {
 	bool have_origin;
 	uint64_t events;
 	char last_event[160];
+	char caption[VIZ_CAPTION_MAX];
 
 	struct vz_rings rings[VZ_REGION_COUNT];
 	struct vz_camera camera;

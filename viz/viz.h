@@ -135,6 +135,15 @@ int viz_scene_advance(struct viz_scene *scene, double t, int64_t trace_ns);
 /* The size of the picture in pixels; the camera frames for it. */
 void viz_scene_set_viewport(struct viz_scene *scene, int width, int height);
 
+/*
+ * A short caption the overlay shows under the clock: what the workload is
+ * doing now (the phase, "configure"). TEXT is copied, cut at a character
+ * boundary to VIZ_CAPTION_MAX - 1 bytes; NULL or "" removes it. Labels
+ * keep clear of it like of the rest of the overlay.
+ */
+#define VIZ_CAPTION_MAX 64
+void viz_scene_set_caption(struct viz_scene *scene, const char *text);
+
 /* ---- What to draw: screen coordinates in pixels, y down. ---- */
 
 struct viz_color {
@@ -190,6 +199,7 @@ struct viz_frame {
 	const char *elapsed;	/* "+1:02.250" */
 	const char *status;	/* "89 nodes, 176 events" */
 	const char *last_event; /* "mkdir /0/1/a" */
+	const char *caption;	/* "configure", or "" (see viz_scene_set_caption) */
 	const struct viz_frame_process *processes; /* most recent first */
 	size_t process_count;
 	const char *legend_title;

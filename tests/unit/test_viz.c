@@ -487,6 +487,28 @@ static void test_big_tree(void)
 	viz_scene_free(s);
 }
 
+static void test_caption(void)
+{
+	struct viz_scene *s = new_scene();
+	struct viz_frame f;
+	advance(s, 0);
+	CHECK(viz_scene_frame(s, &f) == 0 && f.caption && !f.caption[0], "caption before any");
+	viz_scene_set_caption(s, "configure");
+	CHECK(viz_scene_frame(s, &f) == 0 && strcmp(f.caption, "configure") == 0, "caption: %s",
+	      f.caption);
+	/* Cut to fit, never inside a character (2-byte é). */
+	char long_text[200] = "";
+	for (int i = 0; i < 60; i++)
+		strcat(long_text, "\xc3\xa9");
+	viz_scene_set_caption(s, long_text);
+	CHECK(viz_scene_frame(s, &f) == 0 && strlen(f.caption) == VIZ_CAPTION_MAX - 2 &&
+	      strncmp(f.caption, long_text, strlen(f.caption)) == 0, "long caption: %zu bytes",
+	      strlen(f.caption));
+	viz_scene_set_caption(s, NULL);
+	CHECK(viz_scene_frame(s, &f) == 0 && !f.caption[0], "caption not removed");
+	viz_scene_free(s);
+}
+
 static void test_prescan(void)
 {
 	struct viz_scene *s = new_scene();
@@ -600,6 +622,7 @@ int main(void)
 	test_stable();
 	test_deterministic();
 	test_prescan();
+	test_caption();
 	test_out_of_memory();
 	test_big_tree();
 	printf("test_viz: ok\n");
