@@ -12,9 +12,10 @@ BUILD   ?= build
 TRACEFS_SRC  := $(wildcard tracefs/*.c)
 RECORDER_SRC := $(wildcard recorder/*.c)
 VIZ_SRC      := $(wildcard viz/*.c)
+PLAY_SRC     := $(wildcard play/*.c)
 RENDER_SRC   := $(wildcard render/*.c)
 WEB_SRC      := $(wildcard web/*.c)
-PROGRAM_SRC  := $(TRACEFS_SRC) $(RECORDER_SRC) $(VIZ_SRC) $(RENDER_SRC) $(WEB_SRC)
+PROGRAM_SRC  := $(TRACEFS_SRC) $(RECORDER_SRC) $(VIZ_SRC) $(PLAY_SRC) $(RENDER_SRC) $(WEB_SRC)
 HEADERS      := $(wildcard */*.h)
 UNIT_SRC     := $(wildcard tests/unit/*.c)
 TOOL_SRC     := $(wildcard tests/tools/*.c)
@@ -47,7 +48,7 @@ PAGE_FILES := $(addprefix $(BUILD)/web/,index.html app.js style.css viz.wasm)
 all: $(PAGE_FILES)
 $(BUILD)/tracefs-asan: | $(PAGE_FILES)
 
-$(BUILD)/web/viz.wasm: $(WASM_SRC) $(wildcard viz/*.h) | $(BUILD)
+$(BUILD)/web/viz.wasm: $(WASM_SRC) $(wildcard viz/*.h) recorder/names.h | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(WASM_CC) $(WASM_FLAGS) -o $@ $(WASM_SRC)
 
@@ -56,7 +57,7 @@ $(BUILD)/web/%: web/page/% | $(BUILD)
 	cp $< $@
 
 # Unit tests link the modules that have no FUSE in them.
-UNIT_LINK := $(RECORDER_SRC) $(VIZ_SRC) $(RENDER_SRC) $(WEB_SRC)
+UNIT_LINK := $(RECORDER_SRC) $(VIZ_SRC) $(PLAY_SRC) $(RENDER_SRC) $(WEB_SRC)
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_LINK) $(HEADERS) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(UNIT_LINK) $(LDLIBS)

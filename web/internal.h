@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "play/play.h"
 #include "recorder/recorder.h"
 #include "viz/viz.h"
 #include "web/web.h"
@@ -52,9 +53,6 @@ struct web_msg *outbox_pop(struct web_outbox *box);
 void outbox_clear(struct web_outbox *box);
 
 /* ---- snapshot.c ---- */
-
-/* EVENT as the scene model takes it, at video time T. */
-void web_viz_event(struct viz_event *out, const struct rec_event *event, double t);
 
 /*
  * Queues `snapshot` messages of every live node of SCENE (parts of about

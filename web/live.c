@@ -142,7 +142,7 @@ static void apply(struct live *l, const struct rec_event *event)
 	    len < sizeof(l->last_path) && memcmp(event->path, l->last_path, len) == 0)
 		return;
 	struct viz_event ve;
-	web_viz_event(&ve, event, l->t);
+	play_event(&ve, event, l->t);
 	if (!l->scene_failed && viz_scene_apply(l->scene, &ve) != 0)
 		l->scene_failed = true;
 	l->last_structural = structural;

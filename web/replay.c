@@ -179,7 +179,7 @@ static int seek_to(struct replay *r, int64_t ts_ns, struct web_outbox *box, char
 		if (event_t > t)
 			t = event_t;
 		struct viz_event ve;
-		web_viz_event(&ve, &event, t);
+		play_event(&ve, &event, t);
 		if (viz_scene_apply(scene, &ve) != 0) {
 			rc = -1;
 			snprintf(err, err_size, "out of memory");

@@ -26,8 +26,6 @@
     `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/events`;
   const FADE = Number(params.get('fade')) > 0 ? Number(params.get('fade')) : 2;
   const COLOR_BY = ['kind', 'op', 'process']; /* enum viz_color_by */
-  const KINDS = {file: 1, dir: 2, symlink: 3, other: 4}; /* enum viz_kind */
-  const KIND_NAMES = [null, 'file', 'dir', 'symlink', 'other'];
   const KIND_TEXT = {file: 'file', dir: 'directory', symlink: 'symlink', other: 'other'};
   const RECONNECT_MIN_MS = 250, RECONNECT_MAX_MS = 5000;
   const MAX_PATH_STATS = 200000; /* paths whose counts the tooltip shows, oldest forgotten */
@@ -51,8 +49,12 @@
   const decoder = new TextDecoder(), encoder = new TextEncoder();
   let wasm = null, memBuffer = null, u8 = null, u32 = null, f32 = null;
   let scratchPtr = 0, scratchSize = 0;
+  /* The trace's names and the model's numbers for them, from the model
+   * itself at load (one list: recorder/names.h). */
   const opIndex = new Map(); /* "mkdir" -> enum viz_op */
-  let opNames = [];
+  let opNames = [], unknownOp = 0;
+  const KINDS = {}; /* "dir" -> enum viz_kind */
+  let KIND_NAMES = []; /* enum viz_kind -> "dir", null for none */
 
   /* Views of the wasm memory: a memory.grow detaches the old ones. */
   function views() {
@@ -279,7 +281,7 @@
       const seq = Number(ev.seq) || 0;
       if (seq && seq <= counters.lastSeq) continue; /* already in the snapshot */
       let op = opIndex.get(ev.op);
-      if (op === undefined) op = 0;
+      if (op === undefined) op = unknownOp;
       writeEventStrings(typeof ev.path === 'string' ? ev.path : null,
         typeof ev.path2 === 'string' ? ev.path2 : null, typeof ev.comm === 'string' ? ev.comm : null);
       const ts = Number(ev.ts_ns) || 0;
@@ -1039,6 +1041,9 @@
     const count = wasm.tv_op_count();
     opNames = Array.from({length: count}, (_, i) => cString(wasm.tv_op_name(i)));
     opNames.forEach((name, i) => opIndex.set(name, i));
+    unknownOp = wasm.tv_op_unknown();
+    KIND_NAMES = Array.from({length: wasm.tv_kind_count()}, (_, i) => cString(wasm.tv_kind_name(i)));
+    KIND_NAMES.forEach((name, i) => { if (name) KINDS[name] = i; });
     resize();
     connect();
     requestAnimationFrame(animate);

@@ -152,6 +152,22 @@ EXPORT const char *tv_op_name(int op)
 	return viz_op_name((enum viz_op)op);
 }
 
+EXPORT int tv_op_unknown(void)
+{
+	return VIZ_OP_UNKNOWN;
+}
+
+EXPORT int tv_kind_count(void)
+{
+	return VIZ_KIND_COUNT;
+}
+
+/* The trace's name of kind KIND ("dir"), NULL for none. */
+EXPORT const char *tv_kind_name(int kind)
+{
+	return viz_kind_name((enum viz_kind)kind);
+}
+
 /* ---- the scene ---- */
 
 /* JSON numbers arrive as doubles; ns since the epoch fit them to ~256 ns. */
