@@ -23,10 +23,19 @@ void play_event(struct viz_event *out, const struct rec_event *e, double t);
 
 /* ---- what a trace holds, in one read ---- */
 
+/*
+ * Activity, which paces the video: each event counts 1, and one that
+ * changes the shape of the tree in a new way (the first event on a path,
+ * the first removal of it) PLAY_CHANGE_WEIGHT more, so that an unpack, a
+ * build that makes new files or an rm -rf gets more time than a configure
+ * that touches the same few files over and over.
+ */
+#define PLAY_CHANGE_WEIGHT 100
+
 struct play_scan {
 	int64_t first_ns, last_ns; /* the first and last event inside the window */
 	int64_t events;		   /* events inside the window */
-	int64_t *counts;	   /* events per slice of first_ns .. last_ns */
+	int64_t *activity;	   /* per slice of first_ns .. last_ns (see PLAY_CHANGE_WEIGHT) */
 	size_t slices;
 	int64_t fullest_ns;	   /* when the most nodes were alive (find_fullest) */
 	size_t fullest_nodes;
