@@ -18,7 +18,10 @@
 #include "render/internal.h"
 #include "render/render.h"
 
-#define TAIL_SECONDS 1.0 /* after the last event, besides the fade: the camera settles */
+/* After the last event, besides the fade: the camera turns to the whole
+ * tree (a video), and has settled there (a picture of the end). */
+#define TAIL_SECONDS 1.5
+#define SETTLE_SECONDS 4.0
 
 volatile sig_atomic_t render_interrupted;
 
@@ -112,7 +115,7 @@ struct job {
 	struct output out;
 	struct phases phases;
 	struct timing timing;
-	double end_t; /* video time of the last frame */
+	double end_t; /* a picture: its video time; a video: its length */
 };
 
 static int draw_frame(struct job *j, struct viz_frame *frame)
@@ -137,10 +140,12 @@ static int run_frames(struct job *j)
 {
 	const struct render_options *o = j->o;
 	bool single = o->kind == OUTPUT_PNG;
-	/* Frames at 0, 1/fps, ... up to END_T; a picture's last frame exactly at END_T. */
-	long total = (long)floor(j->end_t * o->fps + 1e-9) + 1;
-	if (!single && (double)(total - 1) / o->fps < j->end_t - 1e-9)
-		total++;
+	/* A video: frames at 0, 1/fps, ... filling its length. A picture: the
+	 * frames up to END_T are played (the camera eases) and the last drawn. */
+	long total = single ? (long)floor(j->end_t * o->fps + 1e-9) + 1
+			    : (long)ceil(j->end_t * o->fps - 1e-9);
+	if (total < 1)
+		total = 1;
 	struct progress progress = {.shown = isatty(STDERR_FILENO) && !single,
 				    .start = now_seconds()};
 	struct viz_frame frame;
@@ -269,16 +274,16 @@ static int render(const char *prog, const struct render_options *o)
 	j.play.limit_ns = to_ns;
 	j.play.stop = &render_interrupted;
 	if (picture) {
-		/* The moment drawn: --at, or the fullest; nothing after it is applied. */
+		/* The moment drawn: --at, or the fullest; nothing after it is
+		 * applied. At or past the last event: the end, settled. */
 		int64_t at_ns = isnan(o->at) ? scan.fullest_ns : first + seconds_to_ns(o->at);
 		if (at_ns < j.play.limit_ns)
 			j.play.limit_ns = at_ns;
 		j.end_t = viz_timeline_video_t(&timeline, at_ns);
+		if (!isnan(o->at) && at_ns >= scan.last_ns)
+			j.end_t += o->fade + SETTLE_SECONDS;
 	} else {
-		double length = o->duration > 0 ? o->duration : viz_timeline_end(&timeline) + tail;
-		j.end_t = length - 1 / o->fps;
-		if (j.end_t < viz_timeline_end(&timeline))
-			j.end_t = viz_timeline_end(&timeline);
+		j.end_t = o->duration > 0 ? o->duration : viz_timeline_end(&timeline) + tail;
 	}
 	if (!o->no_caption)
 		phases_load(prog, o->trace, &j.phases);
