@@ -15,6 +15,11 @@
 
 #include "recorder/names.h"
 
+/* The program's version: printed by --version and written into each trace. */
+#define TRACEFS_VERSION "0.1"
+/* The trace file format the recorder writes, and the newest its reader reads. */
+#define REC_FORMAT_VERSION 1
+
 /* Operations and kinds of objects, as in the trace's `op` and `kind` columns. */
 #define REC_ENUM_OP(id, name) REC_OP_##id,
 enum rec_op { TRACE_OPS(REC_ENUM_OP) REC_OP_COUNT };
