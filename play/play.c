@@ -192,6 +192,19 @@ static int path_set_add(struct path_set *set, uint64_t h)
 }
 
 /*
+ * What a change at PATH weighs: PLAY_CHANGE_WEIGHT near the top, less in
+ * depth, so that a probe making a chain of a thousand nested directories
+ * (gnulib's confdir3) is one short scene, not the longest of the video.
+ */
+static int64_t change_weight(const char *path)
+{
+	int64_t depth = 0;
+	for (; *path; path++)
+		depth += *path == '/';
+	return PLAY_CHANGE_WEIGHT * 8 / (8 + depth);
+}
+
+/*
  * 1 if E changes the shape of the tree in a new way: the first success on
  * a path, or its first removal (configure's conftest.c, made and removed
  * a hundred times, counts once); -1 when out of memory.
@@ -258,7 +271,7 @@ int play_scan(struct rec_reader *reader, const struct play_scan_options *o,
 			snprintf(err, err_size, "out of memory");
 			goto fail;
 		}
-		scan->activity[slice_of(scan, e.ts_ns)] += 1 + novel * PLAY_CHANGE_WEIGHT;
+		scan->activity[slice_of(scan, e.ts_ns)] += 1 + novel * change_weight(e.path);
 		scan->events++;
 	}
 	if (got < 0)

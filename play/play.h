@@ -28,7 +28,8 @@ void play_event(struct viz_event *out, const struct rec_event *e, double t);
  * changes the shape of the tree in a new way (the first event on a path,
  * the first removal of it) PLAY_CHANGE_WEIGHT more, so that an unpack, a
  * build that makes new files or an rm -rf gets more time than a configure
- * that touches the same few files over and over.
+ * that touches the same few files over and over (less in depth: see
+ * play.c).
  */
 #define PLAY_CHANGE_WEIGHT 100
 
