@@ -1,9 +1,10 @@
 /*
  * viz.h — the whole interface of viz/: the scene model that turns a stream
  * of file-system events into a picture (a growing tree of nodes that flash
- * when accessed and fade out when removed), and the cairo drawing of it.
+ * when accessed and fade out when removed), and the map from trace time to
+ * video time.
  *
- * The model (every C file in viz/ but draw.c) is plain freestanding C: no libc,
+ * The model (every C file in viz/) is plain freestanding C: no libc,
  * no I/O, its own maths, memory through an allocator the caller passes in,
  * so the same files compile natively and with `clang --target=wasm32
  * -ffreestanding` for the browser (which, like any freestanding C, must
@@ -260,7 +261,7 @@ int64_t viz_timeline_trace_ns(const struct viz_timeline *timeline, double t);
 /* The video time of the last event. */
 double viz_timeline_end(const struct viz_timeline *timeline);
 
-/* ---- Native only: not part of the WebAssembly build. ---- */
+/* ---- Native only, defined in render/draw.c (cairo): not in the WebAssembly build. ---- */
 
 struct _cairo;
 
