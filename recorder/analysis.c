@@ -27,21 +27,21 @@
 
 /* ---- phases: see find_phases() for the rule ---- */
 
-/* Commands that lead a piece of work; the others work for them. */
-static const char *const drivers[] = {
-	"make",	   "gmake", "bmake", "ninja",	"samu", "cmake", "meson", "scons", "bazel",
-	"cargo",   "go",    "mvn",   "gradle",	"ant",	"npm",	 "yarn",  "pnpm",  "pip",
-	"pip3",	   "tar",   "unzip", "rm",	"cp",	"mv",	 "rsync", "git",   "hg",
-	"svn",	   "dpkg",  "apt",   "apt-get", "rpm",	"find",	 "du",	  "ls",	   "dd",
-	"install", "patch", "gzip",  "xz",	"zstd", "bzip2",
-};
-#define CONFIGURE "configure"
-#define LEADER_MIN_LIFE_NS 1000000000LL /* or 1% of the run, if that is longer */
-#define IDLE_GAP_SLOTS 2		/* and at least IDLE_GAP_MIN_NS */
+#define SPARSE_PERCENT 1    /* see sparse() */
+#define IDLE_GAP_SLOTS 2    /* and at least IDLE_GAP_MIN_NS */
 #define IDLE_GAP_MIN_NS 1000000000LL
-#define MINOR_SLOTS 3	       /* a run shorter than this ... */
-#define MINOR_EVENTS_PERCENT 1 /* ... with fewer events than this is merged */
-#define CLEANING_PERCENT 15    /* of a slot's events remove files */
+#define CONF_PERCENT 10	    /* of a run's events on autoconf's files: configure */
+#define CLEAN_PERCENT 5	    /* of a run's events remove files ... */
+#define CLEAN_MIN_REMOVED 10 /* ... at least this many: clean */
+#define MINOR_PERCENT 5	    /* see minor() */
+#define TINY_PERMILLE 5
+
+/*
+ * What the trace's processes are called: the command, "kernel" for the
+ * kernel's own requests (pid 0, rec_process_name), NULL if unknown.
+ */
+#define PROCESS_NAME(procs)                                                                        \
+	"coalesce(" procs ".comm, CASE WHEN " procs ".pid = 0 THEN :kernel END)"
 
 /* What the analysis works with. */
 struct ctx {
@@ -84,7 +84,7 @@ static int out_of_memory(struct ctx *c)
 
 /*
  * Binds the parameters a statement names: :t0, :slot_ns, :top, :tiny,
- * :enodata (-ENODATA), the operations by name (:read, :mkdir, ...) to the
+ * :enodata (-ENODATA), :eopnotsupp, :kernel (the kernel's name), the operations by name (:read, :mkdir, ...) to the
  * trace's ids for them, and kinds as :kind_file, :kind_dir, ... (-1,
  * matching nothing, when the trace has no id for them).
  */
@@ -106,6 +106,12 @@ static void bind_names(struct ctx *c, sqlite3_stmt *s)
 			value = FINDING_TINY_BYTES;
 		else if (strcmp(name, "enodata") == 0)
 			value = -ENODATA;
+		else if (strcmp(name, "eopnotsupp") == 0)
+			value = -EOPNOTSUPP;
+		else if (strcmp(name, "kernel") == 0) {
+			sqlite3_bind_text(s, i, rec_process_name(NULL, 0), -1, SQLITE_STATIC);
+			continue;
+		}
 		else if (strncmp(name, "kind_", 5) == 0) {
 			for (int k = 0; k < REC_KIND_COUNT; k++)
 				if (rec_kind_name(k) && strcmp(name + 5, rec_kind_name(k)) == 0)
@@ -213,13 +219,26 @@ static void read_meta(struct ctx *c)
 	a->start_time = rec_reader_meta(c->reader, "start_time");
 	a->cache_mode = rec_reader_meta(c->reader, "cache_mode");
 	a->command_line = rec_reader_meta(c->reader, "command_line");
-	a->events_lost = lost ? strtoll(lost, NULL, 10) : 0;
-	if (a->events_lost < 0)
-		a->events_lost = 0;
+	long long n = lost ? strtoll(lost, NULL, 10) : 0; /* saturates at LLONG_MAX */
+	a->events_lost = n > 0 ? n : 0;
 	free(lost);
 }
 
 /* ---- scan 1: by path and operation ---- */
+
+/*
+ * An attribute probe that found nothing: getxattr or listxattr answered
+ * ENODATA or EOPNOTSUPP. The kernel asks for security.capability before
+ * every write, and ls, cp -a and tar ask for ACLs and SELinux labels; none
+ * of that failed for the program, so these are counted apart, not as errors.
+ */
+#define ATTR_PROBE "(op IN (:getxattr, :listxattr) AND err IN (:enodata, :eopnotsupp))"
+
+static bool attr_probe(enum rec_op op, int64_t err)
+{
+	return (op == REC_OP_GETXATTR || op == REC_OP_LISTXATTR) &&
+	       (err == -ENODATA || err == -EOPNOTSUPP);
+}
 
 /* An event whose values the report cannot use (the reader says the same). */
 #define BAD_EVENT                                                                                  \
@@ -363,7 +382,10 @@ static int add_op_row(struct ctx *c, sqlite3_stmt *s, void *arg)
 		a->bytes_read += bytes;
 	else if (op == REC_OP_WRITE || op == REC_OP_COPY_FILE_RANGE)
 		a->bytes_written += bytes;
-	if (err < 0) {
+	if (err < 0 && attr_probe(op, err)) {
+		entry->probes += n;
+		a->attr_probes += n;
+	} else if (err < 0) {
 		entry->errors += n;
 		a->errors += n;
 		return add_errno(c, (int32_t)err, op, n);
@@ -385,7 +407,7 @@ static int errno_by_count_desc(const void *x, const void *y)
 	const struct an_errno *a = x, *b = y;
 	if (a->count != b->count)
 		return a->count > b->count ? -1 : 1;
-	return b->result - a->result;
+	return (b->result > a->result) - (b->result < a->result);
 }
 
 static int totals(struct ctx *c)
@@ -568,12 +590,7 @@ static int hot(struct ctx *c)
 	return failed ? -1 : 0;
 }
 
-/*
- * ---- failing paths and who looked ----
- * Left out: getxattr and listxattr that find no attribute (ENODATA), as the
- * kernel asks for security.capability before every write. They still count
- * in the errors by errno.
- */
+/* ---- failing paths and who looked (attribute probes left out) ---- */
 
 struct failing_list {
 	size_t cap;
@@ -632,20 +649,20 @@ static int failing(struct ctx *c)
 	    each_row(c,
 		     "SELECT f.path, p.path, f.err, f.n FROM\n"
 		     "  (SELECT path, err, sum(n) AS n FROM path_op\n"
-		     "   WHERE err < 0 AND NOT (op IN (:getxattr, :listxattr) AND err = :enodata)\n"
+		     "   WHERE err < 0 AND NOT " ATTR_PROBE "\n"
 		     "   GROUP BY path, err ORDER BY n DESC, path LIMIT :top) AS f\n"
 		     "  LEFT JOIN paths AS p ON p.id = f.path ORDER BY f.n DESC, f.path",
 		     "finding failing paths", add_failing, &list) != 0)
 		return -1;
 	return each_row(
 		c,
-		"SELECT p.path, x.result, pr.comm, sum(x.n) FROM\n"
+		"SELECT p.path, x.result, " PROCESS_NAME("pr") ", sum(x.n) FROM\n"
 		"  (SELECT path, result, proc, count(*) AS n FROM events\n"
 		"   WHERE result < 0 AND path IN (SELECT id FROM fail_paths)\n"
 		"   GROUP BY path, result, proc) AS x\n"
 		"  LEFT JOIN paths AS p ON p.id = x.path\n"
 		"  LEFT JOIN procs AS pr ON pr.id = x.proc\n"
-		"GROUP BY x.path, x.result, pr.comm ORDER BY x.path, x.result, sum(x.n) DESC",
+		"GROUP BY x.path, x.result, 3 ORDER BY x.path, x.result, sum(x.n) DESC",
 		"finding who saw failures", add_failing_proc, NULL);
 }
 
@@ -799,18 +816,18 @@ static int processes(struct ctx *c)
 		return -1;
 	return each_row(
 		c,
-		"SELECT pr.comm, count(DISTINCT pr.pid), sum(t.n), sum(t.rbytes),\n"
+		"SELECT " PROCESS_NAME("pr") ", count(DISTINCT pr.pid), sum(t.n), sum(t.rbytes),\n"
 		"  sum(t.wbytes), sum(t.dur) FROM\n"
 		"  (SELECT proc, sum(n) AS n, sum(rbytes) AS rbytes, sum(wbytes) AS wbytes,\n"
 		"     sum(dur) AS dur FROM slot_proc GROUP BY proc) AS t\n"
 		"  LEFT JOIN procs AS pr ON pr.id = t.proc\n"
-		"GROUP BY pr.comm ORDER BY 3 DESC, pr.comm",
+		"GROUP BY 1 ORDER BY 3 DESC, 1",
 		"grouping events by process", add_process, &list);
 }
 
 /* ---- the timeline and its phases ---- */
 
-/* Names met in slots: commands, and "configure". name[0] is NULL: no command. */
+/* Names met in slots: commands and phase names. name[0] is NULL: no command. */
 struct names {
 	char **name;
 	size_t count, cap;
@@ -824,16 +841,25 @@ struct slot_comm {
 };
 
 struct slot {
-	int64_t events, bytes, created, removed, rbytes, wbytes, first, end;
-	int64_t *votes; /* per name, nvotes of them; NULL if none */
-	int label;	/* the name of its leader; -1 for none */
+	int64_t events, bytes, created, removed, rbytes, wbytes, conf, first, end;
+	int leader; /* index into timeline.procs; -1 for none */
+	int phase;  /* index into the phases, once found */
+};
+
+/* A process (a pid under one command name) and the slots its events span. */
+struct proc_span {
+	int name; /* its command, in names */
+	int32_t pid;
+	int first_slot, last_slot;
+	int64_t first, events;
 };
 
 struct timeline {
 	struct names names;
-	size_t nvotes; /* names when voting began: the size of slot.votes */
 	struct slot_comm *comms;
 	size_t ncomms, comms_cap;
+	struct proc_span *procs;
+	size_t nprocs, procs_cap;
 	struct slot slots[ANALYSIS_SLOTS];
 };
 
@@ -853,15 +879,14 @@ static int name_index(struct ctx *c, struct names *names, const char *name)
 	return grown[names->count - 1] ? (int)names->count - 1 : out_of_memory(c);
 }
 
-static bool is_driver(const char *comm)
+/* The slot of a time (events.ts), within the slots. */
+static int slot_of(const struct ctx *c, int64_t ts)
 {
-	for (size_t i = 0; comm && i < sizeof(drivers) / sizeof(drivers[0]); i++)
-		if (strcmp(comm, drivers[i]) == 0)
-			return true;
-	return false;
+	int64_t slot = ts <= c->t0 ? 0 : (ts - c->t0) / c->slot_ns;
+	return slot >= ANALYSIS_SLOTS ? ANALYSIS_SLOTS - 1 : (int)slot;
 }
 
-/* One row: slot, comm, n, created, removed, rbytes, wbytes, first, end. */
+/* One row: slot, comm, n, created, removed, rbytes, wbytes, first, end, conf. */
 static int add_slot_comm(struct ctx *c, sqlite3_stmt *s, void *arg)
 {
 	struct timeline *t = arg;
@@ -887,47 +912,30 @@ static int add_slot_comm(struct ctx *c, sqlite3_stmt *s, void *arg)
 		sl->first = col_int(s, 7);
 	if (first || col_int(s, 8) > sl->end)
 		sl->end = col_int(s, 8);
+	sl->conf += col_int(s, 9);
 	return 0;
 }
 
-/* One row: proc, comm, first, end, events. Marks the processes that lead. */
-static int add_leader(struct ctx *c, sqlite3_stmt *s, void *arg)
-{
-	const char *comm = (const char *)sqlite3_column_text(s, 1);
-	int64_t first = col_int(s, 2), end = col_int(s, 3), events = col_int(s, 4);
-	int64_t span = c->a->end_ns - c->a->first_ns;
-	int64_t min_life = span / 100 > LEADER_MIN_LIFE_NS ? span / 100 : LEADER_MIN_LIFE_NS;
-
-	(void)arg;
-	int64_t life;
-	if (__builtin_sub_overflow(end, first, &life))
-		life = INT64_MAX;
-	if (!is_driver(comm) || (life < min_life && events * 100 < c->a->events))
-		return 0;
-	char sql[96];
-	snprintf(sql, sizeof(sql), "INSERT INTO leaders(id) VALUES(%lld)",
-		 (long long)col_int(s, 0));
-	return run(c, sql, "finding phases");
-}
-
-/* One row: slot, name (a leader's comm, or NULL for configure's), votes. */
-static int add_votes(struct ctx *c, sqlite3_stmt *s, void *arg)
+/* One row: pid, comm, first, end, events: a process that may lead. */
+static int add_proc(struct ctx *c, sqlite3_stmt *s, void *arg)
 {
 	struct timeline *t = arg;
-	const char *comm = (const char *)sqlite3_column_text(s, 1);
-	int name = name_index(c, &t->names, comm ? comm : CONFIGURE);
+	int name = name_index(c, &t->names, (const char *)sqlite3_column_text(s, 1));
 
 	if (name < 0)
 		return -1;
-	if ((size_t)name >= t->nvotes) /* a leader's name is in the slots already */
-		return corrupt(c, "a process has no events");
-	struct slot *sl = &t->slots[col_int(s, 0)];
-	if (!sl->votes) {
-		sl->votes = calloc(t->nvotes, sizeof(*sl->votes));
-		if (!sl->votes)
-			return out_of_memory(c);
-	}
-	sl->votes[name] += col_int(s, 2);
+	struct proc_span *procs = grow(t->procs, &t->nprocs, &t->procs_cap, sizeof(*procs));
+	if (!procs)
+		return out_of_memory(c);
+	t->procs = procs;
+	procs[t->nprocs - 1] = (struct proc_span){
+		.name = name,
+		.pid = (int32_t)col_int(s, 0),
+		.first_slot = slot_of(c, col_int(s, 2)),
+		.last_slot = slot_of(c, col_int(s, 3)),
+		.first = col_int(s, 2),
+		.events = col_int(s, 4),
+	};
 	return 0;
 }
 
@@ -937,29 +945,20 @@ static int load_timeline(struct ctx *c, struct timeline *t)
 	if (!t->names.name)
 		return out_of_memory(c);
 	t->names.count = t->names.cap = 1; /* name[0]: no command */
-	if (name_index(c, &t->names, CONFIGURE) < 0 ||
-	    each_row(c,
-		     "SELECT sp.slot, pr.comm, sum(sp.n), sum(sp.created), sum(sp.removed),\n"
-		     "  sum(sp.rbytes), sum(sp.wbytes), min(sp.first_ts), max(sp.last_end)\n"
+	if (each_row(c,
+		     "SELECT sp.slot, " PROCESS_NAME("pr") ", sum(sp.n), sum(sp.created),\n"
+		     "  sum(sp.removed), sum(sp.rbytes), sum(sp.wbytes), min(sp.first_ts),\n"
+		     "  max(sp.last_end), sum(CASE WHEN sp.conf THEN sp.n ELSE 0 END)\n"
 		     "FROM slot_proc AS sp LEFT JOIN procs AS pr ON pr.id = sp.proc\n"
-		     "GROUP BY sp.slot, pr.comm",
-		     "building the timeline", add_slot_comm, t) != 0 ||
-	    run(c, "CREATE TEMP TABLE leaders(id INTEGER PRIMARY KEY)", "finding phases") != 0 ||
-	    each_row(c,
-		     "SELECT sp.proc, pr.comm, min(sp.first_ts), max(sp.last_end), sum(sp.n)\n"
-		     "FROM slot_proc AS sp JOIN procs AS pr ON pr.id = sp.proc GROUP BY sp.proc",
-		     "finding phases", add_leader, NULL) != 0)
+		     "GROUP BY sp.slot, 2",
+		     "building the timeline", add_slot_comm, t) != 0)
 		return -1;
-	t->nvotes = t->names.count;
+	/* The kernel's own requests (pid 0) span the run and lead nothing. */
 	return each_row(c,
-			"SELECT sp.slot, CASE WHEN sp.conf OR pr.comm IN ('configure',\n"
-			"    'config.status', 'conftest') THEN NULL ELSE pr.comm END AS name,\n"
-			"  sum(sp.n)\n"
-			"FROM slot_proc AS sp LEFT JOIN procs AS pr ON pr.id = sp.proc\n"
-			"WHERE sp.conf OR pr.comm IN ('configure', 'config.status', 'conftest')\n"
-			"   OR sp.proc IN (SELECT id FROM leaders)\n"
-			"GROUP BY sp.slot, name",
-			"finding phases", add_votes, t);
+			"SELECT pr.pid, pr.comm, min(sp.first_ts), max(sp.last_end), sum(sp.n)\n"
+			"FROM slot_proc AS sp JOIN procs AS pr ON pr.id = sp.proc\n"
+			"WHERE pr.comm IS NOT NULL AND pr.pid != 0 GROUP BY sp.proc",
+			"finding phases", add_proc, t);
 }
 
 /* Events per name over slots from..to, in a calloc'd array of names.count. */
@@ -973,29 +972,46 @@ static int64_t *sum_names(const struct timeline *t, int from, int to)
 	return sum;
 }
 
-/* The named command with the most events in slots from..to, or 0. */
-static int dominant(const struct timeline *t, int from, int to)
+static int by_first(const void *x, const void *y)
 {
-	int64_t *sum = sum_names(t, from, to);
-	int best = 0;
-
-	for (size_t n = 1; sum && n < t->names.count; n++)
-		if (sum[n] > sum[best])
-			best = (int)n;
-	free(sum); /* out of memory: no name, the numbers stay right */
-	return best;
+	const struct proc_span *a = x, *b = y;
+	if (a->first != b->first)
+		return a->first < b->first ? -1 : 1;
+	return b->last_slot - a->last_slot; /* the longer first */
 }
 
-/* Labels each slot with the name that has the most votes there. */
-static void vote(struct timeline *t)
+/*
+ * A process whose own events are under SPARSE_PERCENT of the events in its
+ * span does not lead: the script or interactive shell that runs the steps,
+ * or a `make` that only recurses, which a person does not name.
+ */
+static bool sparse(const struct timeline *t, const struct proc_span *p)
 {
-	for (int s = 0; s < ANALYSIS_SLOTS; s++) {
-		struct slot *sl = &t->slots[s];
-		sl->label = -1;
-		for (size_t n = 0; sl->votes && n < t->nvotes; n++)
-			if (sl->votes[n] > 0 &&
-			    (sl->label < 0 || sl->votes[n] > sl->votes[sl->label]))
-				sl->label = (int)n;
+	int64_t in_span = 0;
+
+	for (int s = p->first_slot; s <= p->last_slot; s++)
+		in_span += t->slots[s].events;
+	return p->events * 100 < in_span * SPARSE_PERCENT;
+}
+
+/*
+ * Each slot is led by the process that started first among those whose
+ * events span it: the step of the script (tar, the shell running
+ * configure, make, rm) rather than the compilers and shells it runs.
+ */
+static void find_leaders(struct timeline *t)
+{
+	for (int s = 0; s < ANALYSIS_SLOTS; s++)
+		t->slots[s].leader = t->slots[s].phase = -1;
+	if (t->nprocs)
+		qsort(t->procs, t->nprocs, sizeof(*t->procs), by_first);
+	for (size_t i = 0; i < t->nprocs; i++) {
+		const struct proc_span *p = &t->procs[i];
+		if (sparse(t, p))
+			continue;
+		for (int s = p->first_slot; s <= p->last_slot; s++)
+			if (t->slots[s].leader < 0)
+				t->slots[s].leader = (int)i;
 	}
 }
 
@@ -1008,70 +1024,46 @@ static bool idle_gap(const struct ctx *c, const struct timeline *t, int from, in
 	return to - from + 1 >= IDLE_GAP_SLOTS && (to - from + 1) * c->slot_ns >= IDLE_GAP_MIN_NS;
 }
 
-/*
- * Busy slots without votes belong to the leader before them (workers work
- * for it), or, at the start and after an idle gap, to the busiest command
- * of the stretch up to the next voted slot.
- */
-static void inherit(const struct ctx *c, struct timeline *t)
-{
-	int label = -1; /* of the work going on */
-	int gap_from = -1;
-
-	for (int s = 0; s < ANALYSIS_SLOTS; s++) {
-		struct slot *sl = &t->slots[s];
-		if (!sl->events) {
-			if (gap_from < 0)
-				gap_from = s;
-			continue;
-		}
-		if (gap_from >= 0 && idle_gap(c, t, gap_from, s - 1))
-			label = -1;
-		gap_from = -1;
-		if (sl->label >= 0) {
-			label = sl->label;
-			continue;
-		}
-		if (label < 0) {
-			int end = s;
-			while (end + 1 < ANALYSIS_SLOTS && t->slots[end + 1].label < 0)
-				end++;
-			label = dominant(t, s, end);
-		}
-		sl->label = label;
-	}
-}
-
-/*
- * A driver busy removing files gets its own phase: "make (cleaning)" for
- * `make distclean` after the `make` of the build. Not rm, which always
- * removes, nor configure, whose probes clean up after themselves.
- */
-static int mark_cleaning(struct ctx *c, struct timeline *t)
-{
-	for (int s = 0; s < ANALYSIS_SLOTS; s++) {
-		struct slot *sl = &t->slots[s];
-		if (sl->label <= 0 || sl->removed * 100 < sl->events * CLEANING_PERCENT ||
-		    !is_driver(t->names.name[sl->label]) ||
-		    strcmp(t->names.name[sl->label], "rm") == 0)
-			continue;
-		char name[128];
-		snprintf(name, sizeof(name), "%s (cleaning)", t->names.name[sl->label]);
-		sl->label = name_index(c, &t->names, name);
-		if (sl->label < 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* Runs of slots: the candidate phases. */
 struct run {
-	int first, last, label;
-	int64_t events;
+	int first, last;
+	int label; /* a leader (index into procs) while cutting, then a name */
+	int64_t events, created, removed, conf, rbytes, wbytes;
 	bool after_gap;
 };
 
-/* Splits where the label changes, and at idle gaps. */
+static void add_slot(struct run *r, const struct slot *sl, int s)
+{
+	r->last = s;
+	r->events += sl->events;
+	r->created += sl->created;
+	r->removed += sl->removed;
+	r->conf += sl->conf;
+	r->rbytes += sl->rbytes;
+	r->wbytes += sl->wbytes;
+}
+
+static void add_run(struct run *into, const struct run *r)
+{
+	if (r->first < into->first) {
+		into->first = r->first;
+		into->after_gap = r->after_gap;
+	}
+	if (r->last > into->last)
+		into->last = r->last;
+	into->events += r->events;
+	into->created += r->created;
+	into->removed += r->removed;
+	into->conf += r->conf;
+	into->rbytes += r->rbytes;
+	into->wbytes += r->wbytes;
+}
+
+/*
+ * Splits where the leader changes, and at idle gaps between two pieces of
+ * work. A busy slot without a leader (only the kernel's requests) stays
+ * with the run before it.
+ */
 static size_t find_runs(const struct ctx *c, const struct timeline *t, struct run *runs)
 {
 	size_t n = 0;
@@ -1084,20 +1076,67 @@ static size_t find_runs(const struct ctx *c, const struct timeline *t, struct ru
 				gap_from = s;
 			continue;
 		}
-		bool gap = gap_from >= 0 && idle_gap(c, t, gap_from, s - 1);
-		if (!n || gap || sl->label != runs[n - 1].label)
-			runs[n++] = (struct run){s, s, sl->label, 0, gap};
-		runs[n - 1].last = s;
-		runs[n - 1].events += sl->events;
+		/* A pause within one process's work (configure's `sleep 1`) is no gap. */
+		bool gap = gap_from >= 0 && idle_gap(c, t, gap_from, s - 1) &&
+			   (!n || t->slots[gap_from].leader != runs[n - 1].label ||
+			    sl->leader != runs[n - 1].label);
 		gap_from = -1;
+		int leader = sl->leader >= 0 || !n ? sl->leader : runs[n - 1].label;
+		if (!n || gap || leader != runs[n - 1].label)
+			runs[n++] = (struct run){.first = s, .label = leader, .after_gap = gap};
+		add_slot(&runs[n - 1], sl, s);
 	}
 	return n;
 }
 
+/* What people call the work of some well-known commands. */
+static const struct {
+	const char *comm, *name;
+} verbs[] = {
+	{"rm", "remove"},   {"cp", "copy"},	{"rsync", "copy"}, {"mv", "move"},
+	{"grep", "search"}, {"rg", "search"},	{"ag", "search"},  {"ack", "search"},
+	{"tar", "unpack"},  {"bsdtar", "unpack"}, {"unzip", "unpack"}, {"cpio", "unpack"},
+	{"7z", "unpack"},
+};
+
+/*
+ * The name of a run: "configure" for autoconf's probing (the leader is
+ * configure or config.status, or CONF_PERCENT of the events are on
+ * conftest*, confdefs.h or config.log); the verb of a well-known leader
+ * (tar: "unpack", or "archive" when it reads more than it writes; rm:
+ * "remove"; cp: "copy", ...); "clean" when removing files is most of what
+ * changes (`make distclean`); else the leader's command.
+ */
+static const char *run_name(const struct timeline *t, const struct run *r)
+{
+	const char *comm = r->label >= 0 ? t->names.name[t->procs[r->label].name] : NULL;
+
+	if ((comm && (strcmp(comm, "configure") == 0 || strcmp(comm, "config.status") == 0)) ||
+	    r->conf * 100 >= r->events * CONF_PERCENT)
+		return "configure";
+	for (size_t i = 0; comm && i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (strcmp(comm, verbs[i].comm) != 0)
+			continue;
+		if (strcmp(verbs[i].name, "unpack") == 0 && r->rbytes > r->wbytes)
+			return "archive";
+		return verbs[i].name;
+	}
+	if (r->removed >= CLEAN_MIN_REMOVED && r->removed >= 2 * r->created &&
+	    r->removed * 100 >= r->events * CLEAN_PERCENT)
+		return "clean";
+	return comm ? comm : rec_process_name(NULL, 0); /* only the kernel's requests */
+}
+
+/*
+ * A run a person would not name: under MINOR_PERCENT of the events without
+ * changing much (a `find` between two steps), or under TINY_PERCENT.
+ */
 static bool minor(const struct ctx *c, const struct run *r)
 {
-	return r->last - r->first + 1 < MINOR_SLOTS &&
-	       r->events * 100 < c->a->events * MINOR_EVENTS_PERCENT;
+	if (r->events * 1000 < c->a->events * TINY_PERMILLE)
+		return true;
+	return r->events * 100 < c->a->events * MINOR_PERCENT &&
+	       (r->created + r->removed) * 10 < r->events;
 }
 
 /* Joins neighbours with the same label that no idle gap separates. */
@@ -1106,12 +1145,10 @@ static size_t join_alike(struct run *runs, size_t n)
 	size_t out = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (out && !runs[i].after_gap && runs[i].label == runs[out - 1].label) {
-			runs[out - 1].last = runs[i].last;
-			runs[out - 1].events += runs[i].events;
-		} else {
+		if (out && !runs[i].after_gap && runs[i].label == runs[out - 1].label)
+			add_run(&runs[out - 1], &runs[i]);
+		else
 			runs[out++] = runs[i];
-		}
 	}
 	return out;
 }
@@ -1122,25 +1159,19 @@ static size_t join_alike(struct run *runs, size_t n)
  */
 static size_t merge_runs(const struct ctx *c, struct run *runs, size_t n)
 {
+	n = join_alike(runs, n);
 	for (size_t i = 0; i < n && n > 1;) {
 		size_t into = i > 0 && !runs[i].after_gap ? i - 1 : i + 1;
 		if (!minor(c, &runs[i]) || into >= n || (into == i + 1 && runs[into].after_gap)) {
 			i++;
 			continue;
 		}
-		struct run *keep = &runs[into];
-		if (into < i) {
-			keep->last = runs[i].last;
-		} else {
-			keep->first = runs[i].first;
-			keep->after_gap = runs[i].after_gap;
-		}
-		keep->events += runs[i].events;
+		add_run(&runs[into], &runs[i]);
 		memmove(&runs[i], &runs[i + 1], (n - i - 1) * sizeof(*runs));
 		n = join_alike(runs, n - 1);
 		i = 0; /* a merge may make a neighbour mergeable */
 	}
-	return join_alike(runs, n);
+	return n;
 }
 
 /* The busiest named commands of slots from..to into counts. */
@@ -1173,7 +1204,7 @@ static int top_commands(struct ctx *c, const struct timeline *t, int from, int t
 }
 
 static int make_phase(struct ctx *c, const struct timeline *t, const struct run *r,
-		      struct an_phase *p)
+		      const char *leader, struct an_phase *p)
 {
 	int64_t start_ns = rec_reader_start_ns(c->reader);
 	bool first = true;
@@ -1187,62 +1218,69 @@ static int make_phase(struct ctx *c, const struct timeline *t, const struct run 
 		if (first || sl->end + start_ns > p->end_ns)
 			p->end_ns = sl->end + start_ns;
 		first = false;
-		p->events += sl->events;
-		p->created += sl->created;
-		p->removed += sl->removed;
-		p->bytes_read += sl->rbytes;
-		p->bytes_written += sl->wbytes;
 	}
-	p->name = strdup(r->label > 0 ? t->names.name[r->label] : "(unknown)");
-	if (!p->name)
+	p->events = r->events;
+	p->created = r->created;
+	p->removed = r->removed;
+	p->bytes_read = r->rbytes;
+	p->bytes_written = r->wbytes;
+	p->name = strdup(t->names.name[r->label]);
+	p->command = leader ? strdup(leader) : NULL;
+	if (!p->name || (leader && !p->command))
 		return out_of_memory(c);
 	return top_commands(c, t, r->first, r->last, p->commands, &p->ncommands);
 }
 
 /*
- * Phases. The run is cut into ANALYSIS_SLOTS equal slots. Every event votes
- * for a leader:
- *  - "configure" if it is autoconf probing: its command is configure,
- *    config.status or conftest, or its file is conftest*, confdefs.h or
- *    config.log, whichever compiler or shell touches it;
- *  - else its command, if that is a driver (make, ninja, tar, rm, ... see
- *    drivers[]) in a leading process: one whose events span at least 1 s
- *    (or 1% of the run, if longer) or that makes at least 1% of the events.
- *    So the many short rm and mv that configure and make run do not lead;
- *    an `rm -rf` of a whole tree does;
- *  - else nothing: compilers, shells, sed ... work for whoever leads.
- * A slot's leader is the name with the most votes. A busy slot without
- * votes belongs to the leader before it, or, at the start of the run and
- * after an idle gap (IDLE_GAP_SLOTS empty slots and at least 1 s), to its
- * own busiest command. A slot where CLEANING_PERCENT of the events or more
- * remove files is "LEADER (cleaning)" (`make distclean` after `make`),
- * unless rm leads. Phases are the runs of slots with one leader, split at
- * idle gaps; a run shorter than MINOR_SLOTS slots with less than
- * MINOR_EVENTS_PERCENT of the events is merged into the phase before it (or
- * after it, at the start), which keeps a brief change of leader from
- * cutting a phase in two.
+ * Phases: the stretches of the run a person would name (unpack, configure,
+ * make, clean, remove). The run is cut into ANALYSIS_SLOTS equal slots; a
+ * slot's leader is the earliest-started process whose events span it (see
+ * find_leaders), so the compilers and shells a step runs do not lead.
+ * Runs of slots with one leader, split at idle gaps (IDLE_GAP_SLOTS empty
+ * slots and IDLE_GAP_MIN_NS), are named by run_name(); neighbours with the
+ * same name are joined, and a minor run (see minor()) is merged into the
+ * phase before it (after it, at the start).
  */
 static int find_phases(struct ctx *c, struct timeline *t)
 {
 	struct analysis *a = c->a;
-	struct run runs[ANALYSIS_SLOTS];
+	struct run *runs = calloc(ANALYSIS_SLOTS, sizeof(*runs));
 
-	vote(t);
-	inherit(c, t);
-	if (mark_cleaning(c, t) != 0)
-		return -1;
-	size_t n = merge_runs(c, runs, find_runs(c, t, runs));
-	a->phases = calloc(n ? n : 1, sizeof(*a->phases));
-	if (!a->phases)
+	if (!runs)
 		return out_of_memory(c);
+	find_leaders(t);
+	size_t n = find_runs(c, t, runs);
 	for (size_t i = 0; i < n; i++) {
-		a->nphases++;
-		if (make_phase(c, t, &runs[i], &a->phases[i]) != 0)
-			return -1;
-		for (int s = runs[i].first; s <= runs[i].last; s++)
-			t->slots[s].label = (int)i; /* from now on: the phase's index */
+		runs[i].label = name_index(c, &t->names, run_name(t, &runs[i]));
+		if (runs[i].label < 0)
+			goto fail;
 	}
+	n = merge_runs(c, runs, n);
+	a->phases = calloc(n ? n : 1, sizeof(*a->phases));
+	if (!a->phases) {
+		out_of_memory(c);
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct run *r = &runs[i];
+		/* The leader of its busiest slot names who ran it. */
+		int busiest = r->first;
+		for (int s = r->first; s <= r->last; s++)
+			if (t->slots[s].events > t->slots[busiest].events)
+				busiest = s;
+		int leader = t->slots[busiest].leader;
+		a->nphases++;
+		if (make_phase(c, t, r, leader >= 0 ? t->names.name[t->procs[leader].name] : NULL,
+			       &a->phases[i]) != 0)
+			goto fail;
+		for (int s = r->first; s <= r->last; s++)
+			t->slots[s].phase = (int)i;
+	}
+	free(runs);
 	return 0;
+fail:
+	free(runs);
+	return -1;
 }
 
 static int fill_buckets(struct ctx *c, struct timeline *t)
@@ -1263,7 +1301,7 @@ static int fill_buckets(struct ctx *c, struct timeline *t)
 			bucket->bytes += t->slots[s].bytes;
 			if (t->slots[s].events > busiest) {
 				busiest = t->slots[s].events;
-				bucket->phase = t->slots[s].label;
+				bucket->phase = t->slots[s].phase;
 			}
 		}
 		if (top_commands(c, t, from, to, bucket->commands, &bucket->ncommands) != 0)
@@ -1278,8 +1316,7 @@ static void free_timeline(struct timeline *t)
 		free(t->names.name[i]);
 	free(t->names.name);
 	free(t->comms);
-	for (int s = 0; s < ANALYSIS_SLOTS; s++)
-		free(t->slots[s].votes);
+	free(t->procs);
 }
 
 static int timeline(struct ctx *c)
@@ -1379,6 +1416,7 @@ void analysis_free(struct analysis *a)
 		free_counts(a->buckets[i].commands, a->buckets[i].ncommands);
 	for (size_t i = 0; i < a->nphases; i++) {
 		free(a->phases[i].name);
+		free(a->phases[i].command);
 		free_counts(a->phases[i].commands, a->phases[i].ncommands);
 	}
 	free(a->phases);

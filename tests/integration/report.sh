@@ -48,7 +48,7 @@ check_width "$T/report.txt"
 sed 's/^/  | /' "$T/report.txt" | sed -n '/Phases/,$p'
 
 phases=$(awk '/^Phases/ { on = 1; getline; next } on && /^$/ { on = 0 } on { print $2 }' "$T/report.txt" | paste -sd' ')
-assert_eq "$phases" "configure make rm" "phases of the crafted run"
+assert_eq "$phases" "configure make remove" "phases of the crafted run"
 expect_line() { # TEXT WHAT
 	grep -qF -- "$1" "$T/report.txt" || fail "$2: no line with '$1'"
 }
@@ -95,7 +95,7 @@ check({o["op"]: str(o["count"]) for o in r["operations"]}, ops, "operations")
 write = next(o for o in r["operations"] if o["op"] == "write")
 check(write["p50_ns"], p50, "p50 of write")
 check(write["p99_ns"], p99, "p99 of write")
-check([p["name"] for p in r["phases"]], ["configure", "make", "rm"], "phases")
+check([p["name"] for p in r["phases"]], ["configure", "make", "remove"], "phases")
 check(sum(p["events"] for p in r["phases"]), events, "events in phases")
 f = {x["kind"]: x for x in r["findings"]}
 check(sorted(f), ["fsync", "missing", "relisted", "reopened", "tiny_io"], "finding kinds")
@@ -194,7 +194,7 @@ check(any(i["path"] == "/nowhere.h" and i["lookups"] >= 6 for i in f["missing"][
 check(any(i["path"] == "/listed" and i["listings"] >= 11 for i in f["relisted"]["items"]),
       "listed listed 11 times")
 names = [p["name"] for p in r["phases"]]
-check(names and names[-1] == "rm", f"the last phase is not rm: {names}")
+check(names and names[-1] == "remove", f"the last phase is not remove: {names}")
 check(sum(p["events"] for p in r["phases"]) == r["events"], "every event in a phase")
 EOF
 sed 's/^/  | /' "$T/mount.txt" | sed -n '/^  | Phases/,/^  | $/p'

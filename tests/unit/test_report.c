@@ -177,7 +177,7 @@ static void test_known_numbers(const char *path)
 	CHECK(a.bytes_read == 12 * 300 && a.bytes_written == 12 * 4096, "bytes");
 	CHECK(a.files_removed == 30, "files removed: %lld", (long long)a.files_removed);
 	CHECK(a.nphases == 2 && strcmp(a.phases[0].name, "make") == 0 &&
-		      strcmp(a.phases[1].name, "rm") == 0,
+		      strcmp(a.phases[1].name, "remove") == 0,
 	      "phases: %zu, %s", a.nphases, a.nphases ? a.phases[0].name : "-");
 	const struct an_finding *f = finding(&a, FINDING_REOPENED);
 	CHECK(f && f->nitems == 1 && f->items[0].a == 12 &&
