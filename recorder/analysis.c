@@ -1,17 +1,14 @@
 /*
  * analysis.c — the workload analysis behind `tracefs report` (analysis.h).
  *
- * Everything is SQL aggregation in SQLite, over the private tables beneath
- * the trace view, so that a trace of tens of millions of events reports in
- * seconds with little memory. The events table is scanned four times:
- *   1. GROUP BY path, op, kind, failure into TEMP path_op, checking on the
- *      way that every value the report uses is sound;
- *   2. its durations, sorted by op and duration into TEMP lat, whose rowids
- *      then give exact percentiles by position (nearest rank);
- *   3. GROUP BY time slot, process and "is configure's" into TEMP slot_proc,
- *      for the processes, the timeline and the phases;
- *   4. the failures on the top failing paths, to name who looked.
- * Everything else reads those (much smaller) TEMP tables.
+ * The events table is read once, in C (scan_events), so that a trace of
+ * tens of millions of events reports in seconds: every value is checked on
+ * the way, the totals per operation and errno are counted, the durations
+ * kept per operation (4 bytes each) for exact percentiles (nearest rank,
+ * by selection), and three small aggregates go into TEMP tables: per path
+ * (per_path), per time slot, process and "on autoconf's files"
+ * (slot_proc), and the failures per path, errno and process (fail_proc).
+ * The hot lists, findings, processes and phases are SQL and C over those.
  */
 #include "recorder/analysis.h"
 
@@ -224,7 +221,7 @@ static void read_meta(struct ctx *c)
 	free(lost);
 }
 
-/* ---- scan 1: by path and operation ---- */
+/* ---- the scan: every event once ---- */
 
 /*
  * An attribute probe that found nothing: getxattr or listxattr answered
@@ -232,65 +229,517 @@ static void read_meta(struct ctx *c)
  * every write, and ls, cp -a and tar ask for ACLs and SELinux labels; none
  * of that failed for the program, so these are counted apart, not as errors.
  */
-#define ATTR_PROBE "(op IN (:getxattr, :listxattr) AND err IN (:enodata, :eopnotsupp))"
-
 static bool attr_probe(enum rec_op op, int64_t err)
 {
 	return (op == REC_OP_GETXATTR || op == REC_OP_LISTXATTR) &&
 	       (err == -ENODATA || err == -EOPNOTSUPP);
 }
 
-/* An event whose values the report cannot use (the reader says the same). */
-#define BAD_EVENT                                                                                  \
-	"(typeof(ts) != 'integer' OR typeof(dur) != 'integer' OR dur < 0"                          \
-	" OR typeof(op) != 'integer' OR typeof(kind) != 'integer'"                                 \
-	" OR typeof(result) != 'integer' OR result NOT BETWEEN -2147483648 AND 2147483647"         \
-	" OR (bytes IS NOT NULL AND (typeof(bytes) != 'integer' OR bytes < 0))"                    \
-	" OR (path IS NOT NULL AND typeof(path) != 'integer')"                                     \
-	" OR (proc IS NOT NULL AND typeof(proc) != 'integer'))"
+/* The columns of the scan, in the order of struct raw. */
+static const char *const scan_sql =
+	"SELECT seq, ts, dur, op, kind, path, proc, result, bytes FROM events";
+enum { NO_PATH = 1, NO_PROC = 2, NO_BYTES = 4, BAD = 8 };
+#define SCAN_BATCH 64
 
-static const char *const path_op_sql =
-	"CREATE TEMP TABLE path_op AS SELECT path, op, kind,\n"
-	"  CASE WHEN result < 0 THEN result ELSE 0 END AS err,\n"
-	"  count(*) AS n, coalesce(sum(bytes), 0) AS bytes,\n"
-	"  coalesce(sum(bytes > 0 AND bytes < :tiny), 0) AS tiny,\n"
-	"  sum(dur) AS dur, max(dur) AS max_dur, min(ts) AS first_ts, max(ts) AS last_ts,\n"
-	"  max(ts + dur) AS last_end, max(" BAD_EVENT ") AS bad\n"
-	"FROM events GROUP BY path, op, kind, err";
+/* One event as read; flags say which values are NULL, and if one is not sound. */
+struct raw {
+	int64_t seq, ts, dur, op, kind, path, proc, result, bytes;
+	int flags;
+};
 
-static int check_sound(struct ctx *c)
+/*
+ * Reads a row into e. The values must be integers, path, proc and bytes
+ * may be NULL; a bad event is one whose values the report cannot use (the
+ * reader says the same).
+ */
+static void read_raw(sqlite3_stmt *s, struct raw *e)
 {
-	sqlite3_stmt *s =
-		prepare(c, "SELECT seq FROM events WHERE " BAD_EVENT " LIMIT 1", "checking events");
-	if (!s)
-		return -1;
-	int rc = sqlite3_step(s);
-	int64_t seq = rc == SQLITE_ROW ? col_int(s, 0) : 0;
-	sqlite3_finalize(s);
-	if (rc == SQLITE_ROW)
-		return corrupt(c, "event seq %" PRId64 ": a value is out of range", seq);
-	return rc == SQLITE_DONE ? 0 : sql_failed(c, rc, "checking events");
+	int64_t *v = &e->seq;
+
+	e->flags = 0;
+	for (int col = 0; col < 9; col++) {
+		sqlite3_value *value = sqlite3_column_value(s, col); /* one lock, not two */
+		int type = sqlite3_value_type(value);
+		v[col] = sqlite3_value_int64(value);
+		if (type == SQLITE_NULL && col >= 5 && col <= 8)
+			e->flags |= col == 5 ? NO_PATH : col == 6 ? NO_PROC : col == 8 ? NO_BYTES : BAD;
+		else if (type != SQLITE_INTEGER)
+			e->flags |= BAD;
+	}
+	if (e->dur < 0 || e->result < INT32_MIN || e->result > INT32_MAX || e->bytes < 0)
+		e->flags |= BAD;
 }
 
-/* Every op and kind id used must be one we know. */
-static int check_ids(struct ctx *c, sqlite3_stmt *s, void *arg)
+/*
+ * Open addressing over keys of three integers: each new key gets the next
+ * index, which indexes the caller's array of values.
+ */
+struct map {
+	int64_t (*keys)[3];
+	uint32_t *table; /* index + 1; 0: empty */
+	size_t count, keys_cap, mask;
+};
+
+static size_t hash3(int64_t a, int64_t b, int64_t c)
 {
-	(void)arg;
-	if (col_int(s, 2))
-		return check_sound(c);
-	if (rec_reader_op_of_id(c->reader, col_int(s, 0)) < 0)
-		return corrupt(c, "unknown operation id %lld", (long long)col_int(s, 0));
-	if (rec_reader_kind_of_id(c->reader, col_int(s, 1)) < 0)
-		return corrupt(c, "unknown kind id %lld", (long long)col_int(s, 1));
+	uint64_t h = (uint64_t)a * 0x9e3779b97f4a7c15ULL;
+	h = (h ^ (h >> 31) ^ (uint64_t)b) * 0xbf58476d1ce4e5b9ULL;
+	h = (h ^ (h >> 29) ^ (uint64_t)c) * 0x94d049bb133111ebULL;
+	return (size_t)(h ^ (h >> 32));
+}
+
+static int map_rehash(struct map *m)
+{
+	size_t cap = m->table ? (m->mask + 1) * 2 : 1024;
+	uint32_t *table = calloc(cap, sizeof(*table));
+
+	if (!table)
+		return -1;
+	for (size_t i = 0; i < m->count; i++) {
+		size_t at = hash3(m->keys[i][0], m->keys[i][1], m->keys[i][2]) & (cap - 1);
+		while (table[at])
+			at = (at + 1) & (cap - 1);
+		table[at] = (uint32_t)i + 1;
+	}
+	free(m->table);
+	m->table = table;
+	m->mask = cap - 1;
 	return 0;
 }
 
-static int scan_paths(struct ctx *c)
+/* The index of key (a, b, c), added if new (then *added); -1 out of memory. */
+static int64_t map_index(struct map *m, int64_t a, int64_t b, int64_t c, bool *added)
 {
-	if (run(c, path_op_sql, "grouping events by path") != 0)
+	if ((!m->table || (m->count + 1) * 2 > m->mask + 1) &&
+	    (m->count >= UINT32_MAX - 1 || map_rehash(m) != 0))
 		return -1;
-	return each_row(c, "SELECT op, kind, max(bad) FROM path_op GROUP BY op, kind",
-			"checking events", check_ids, NULL);
+	size_t at = hash3(a, b, c) & m->mask;
+	for (;; at = (at + 1) & m->mask) {
+		uint32_t i = m->table[at];
+		if (!i)
+			break;
+		if (m->keys[i - 1][0] == a && m->keys[i - 1][1] == b && m->keys[i - 1][2] == c) {
+			*added = false;
+			return i - 1;
+		}
+	}
+	if (m->count == m->keys_cap) {
+		size_t cap = m->keys_cap ? m->keys_cap * 2 : 1024;
+		void *keys = realloc(m->keys, cap * sizeof(*m->keys));
+		if (!keys)
+			return -1;
+		m->keys = keys;
+		m->keys_cap = cap;
+	}
+	m->keys[m->count][0] = a;
+	m->keys[m->count][1] = b;
+	m->keys[m->count][2] = c;
+	m->table[at] = (uint32_t)++m->count;
+	*added = true;
+	return (int64_t)m->count - 1;
+}
+
+static void map_free(struct map *m)
+{
+	free(m->keys);
+	free(m->table);
+}
+
+/* Makes room for index i in *values (of *cap elements of size), zeroed. */
+static bool room_for(void **values, size_t *cap, size_t i, size_t size)
+{
+	if (i < *cap)
+		return true;
+	size_t new_cap = *cap ? *cap * 2 : 1024;
+	while (new_cap <= i)
+		new_cap *= 2;
+	char *bigger = realloc(*values, new_cap * size);
+	if (!bigger)
+		return false;
+	memset(bigger + *cap * size, 0, (new_cap - *cap) * size);
+	*values = bigger;
+	*cap = new_cap;
+	return true;
+}
+
+/* What the findings and hot lists count per path (the TEMP table per_path). */
+struct path_acc {
+	int64_t events, rbytes, wbytes, opens, missing, tiny, rw, listings, readdirs, fsyncs,
+		fsync_ns;
+	bool is_dir, is_file, conf;
+};
+
+/* Per time slot, process and "on autoconf's files" (the TEMP table slot_proc). */
+struct slot_acc {
+	int64_t n, rbytes, wbytes, dur, first, last_end, created, removed;
+};
+
+/* One operation's durations: under 2^32 ns in small, the others in big. */
+struct durations {
+	uint32_t *small;
+	int64_t *big;
+	size_t nsmall, small_cap, nbig, big_cap;
+};
+
+struct op_acc {
+	struct an_op op;
+	int64_t ok; /* successes */
+	struct durations d;
+};
+
+struct scan {
+	struct map paths; /* (path id, is NULL, 0) */
+	struct path_acc *path;
+	size_t path_cap;
+	struct map slots; /* (proc id, is NULL, slot * 2 + conf) */
+	struct slot_acc *slot;
+	size_t slot_cap;
+	struct map fails; /* (path id, proc id, result * 4 + path NULL * 2 + proc NULL) */
+	int64_t *fail_n;
+	size_t fail_cap;
+	struct map errs; /* (op, result, 0) of failures, attribute probes left out */
+	int64_t *err_n;
+	size_t err_cap;
+	struct map conf; /* (path id, 0, 0) of autoconf's files */
+	struct op_acc ops[REC_OP_COUNT];
+	int16_t op_of[256], kind_of[256]; /* by id: enum + 1, 0 unknown */
+	int64_t sum_bytes;
+	int32_t *dense; /* by path id, when the ids are dense: index in paths + 1 */
+	int64_t ndense;
+	int64_t last_key[3], last_slot; /* the slot_proc entry of the event before */
+	struct raw raw[SCAN_BATCH];
+};
+
+static void scan_free(struct scan *sc)
+{
+	map_free(&sc->paths);
+	map_free(&sc->slots);
+	map_free(&sc->fails);
+	map_free(&sc->errs);
+	map_free(&sc->conf);
+	free(sc->path);
+	free(sc->dense);
+	free(sc->slot);
+	free(sc->fail_n);
+	free(sc->err_n);
+	for (int op = 0; op < REC_OP_COUNT; op++) {
+		free(sc->ops[op].d.small);
+		free(sc->ops[op].d.big);
+	}
+}
+
+static bool add_duration(struct durations *d, int64_t ns)
+{
+	if (ns <= UINT32_MAX) {
+		if (!room_for((void **)&d->small, &d->small_cap, d->nsmall, sizeof(*d->small)))
+			return false;
+		d->small[d->nsmall++] = (uint32_t)ns;
+	} else {
+		if (!room_for((void **)&d->big, &d->big_cap, d->nbig, sizeof(*d->big)))
+			return false;
+		d->big[d->nbig++] = ns;
+	}
+	return true;
+}
+
+/* The operation (or kind, with kinds) an id stands for, or -1 if unknown. */
+static int id_enum(struct ctx *c, struct scan *sc, int64_t id, bool kinds)
+{
+	int16_t *cache = kinds ? sc->kind_of : sc->op_of;
+	if (id >= 0 && id < 256 && cache[id])
+		return cache[id] - 1;
+	int e = kinds ? rec_reader_kind_of_id(c->reader, id) : rec_reader_op_of_id(c->reader, id);
+	if (id >= 0 && id < 256 && e >= 0)
+		cache[id] = (int16_t)(e + 1);
+	return e;
+}
+
+static bool is_created(enum rec_op op)
+{
+	return op == REC_OP_CREATE || op == REC_OP_MKNOD || op == REC_OP_SYMLINK ||
+	       op == REC_OP_LINK || op == REC_OP_MKDIR;
+}
+
+/* One event into the per-path, per-slot and failure tables. */
+static int count_event(struct ctx *c, struct scan *sc, const struct raw *e, enum rec_op op,
+		       enum rec_kind kind)
+{
+	int64_t ts = e->ts, dur = e->dur, result = e->result, bytes = e->bytes;
+	bool no_path = e->flags & NO_PATH, no_proc = e->flags & NO_PROC;
+	int64_t path = e->path, proc = e->proc;
+	bool added = false, conf = false;
+
+	if (!no_path) {
+		int64_t i = path >= 0 && path < sc->ndense && sc->dense[path] ? sc->dense[path] - 1
+						       : map_index(&sc->paths, path, 0, 0, &added);
+		if (i < 0 || !room_for((void **)&sc->path, &sc->path_cap, (size_t)i, sizeof(*sc->path)))
+			return out_of_memory(c);
+		if (added && path >= 0 && path < sc->ndense)
+			sc->dense[path] = (int32_t)i + 1;
+		struct path_acc *p = &sc->path[i];
+		if (added && sc->conf.count) {
+			size_t at = hash3(path, 0, 0) & sc->conf.mask;
+			for (; sc->conf.table[at] && !p->conf; at = (at + 1) & sc->conf.mask)
+				p->conf = sc->conf.keys[sc->conf.table[at] - 1][0] == path;
+		}
+		conf = p->conf;
+		p->events++;
+		bool rw = op == REC_OP_READ || op == REC_OP_WRITE;
+		p->rbytes += op == REC_OP_READ ? bytes : 0;
+		p->wbytes += op == REC_OP_WRITE || op == REC_OP_COPY_FILE_RANGE ? bytes : 0;
+		p->opens += op == REC_OP_OPEN && result >= 0;
+		p->missing += op == REC_OP_LOOKUP && result == -ENOENT;
+		p->tiny += rw && bytes > 0 && bytes < FINDING_TINY_BYTES;
+		p->rw += rw;
+		p->listings += op == REC_OP_OPENDIR && result >= 0;
+		p->readdirs += op == REC_OP_READDIR;
+		if (op == REC_OP_FSYNC || op == REC_OP_FSYNCDIR) {
+			p->fsyncs++;
+			p->fsync_ns += dur;
+		}
+		p->is_dir |= kind == REC_KIND_DIR;
+		p->is_file |= kind == REC_KIND_FILE || kind == REC_KIND_SYMLINK ||
+			      kind == REC_KIND_OTHER;
+	}
+	int64_t slot = (ts - c->t0) / c->slot_ns; /* t0 <= ts <= t_last */
+	int64_t key[3] = {proc, no_proc, slot * 2 + conf}, i = sc->last_slot;
+	added = false;
+	if (i < 0 || memcmp(key, sc->last_key, sizeof(key)) != 0) {
+		i = map_index(&sc->slots, key[0], key[1], key[2], &added);
+		if (i < 0 ||
+		    !room_for((void **)&sc->slot, &sc->slot_cap, (size_t)i, sizeof(*sc->slot)))
+			return out_of_memory(c);
+		memcpy(sc->last_key, key, sizeof(key));
+		sc->last_slot = i;
+	}
+	struct slot_acc *sp = &sc->slot[i];
+	if (added || ts < sp->first)
+		sp->first = ts;
+	if (added || ts + dur > sp->last_end)
+		sp->last_end = ts + dur;
+	sp->n++;
+	sp->rbytes += op == REC_OP_READ ? bytes : 0;
+	sp->wbytes += op == REC_OP_WRITE || op == REC_OP_COPY_FILE_RANGE ? bytes : 0;
+	sp->dur += dur;
+	sp->created += result >= 0 && is_created(op);
+	sp->removed += result >= 0 && (op == REC_OP_UNLINK || op == REC_OP_RMDIR);
+	if (result >= 0 || attr_probe(op, result))
+		return 0;
+	i = map_index(&sc->fails, path, proc, result * 4 + no_path * 2 + no_proc, &added);
+	if (i < 0 || !room_for((void **)&sc->fail_n, &sc->fail_cap, (size_t)i, sizeof(int64_t)))
+		return out_of_memory(c);
+	sc->fail_n[i]++;
+	i = map_index(&sc->errs, op, result, 0, &added);
+	if (i < 0 || !room_for((void **)&sc->err_n, &sc->err_cap, (size_t)i, sizeof(int64_t)))
+		return out_of_memory(c);
+	sc->err_n[i]++;
+	return 0;
+}
+
+/* One event: checked, then counted. */
+static int scan_event(struct ctx *c, struct scan *sc, const struct raw *e)
+{
+	struct analysis *a = c->a;
+
+	if (e->flags & BAD)
+		return corrupt(c, "event seq %lld: a value is out of range", (long long)e->seq);
+	int op = id_enum(c, sc, e->op, false);
+	if (op < 0)
+		return corrupt(c, "unknown operation id %lld", (long long)e->op);
+	int kind = id_enum(c, sc, e->kind, true);
+	if (kind < 0)
+		return corrupt(c, "unknown kind id %lld", (long long)e->kind);
+	int64_t ts = e->ts, dur = e->dur, result = e->result, bytes = e->bytes, end;
+	/* Past these, no sum of durations or bytes overflows: each is part of these. */
+	if (__builtin_add_overflow(ts, dur, &end) || __builtin_add_overflow(a->fs_ns, dur, &a->fs_ns) ||
+	    __builtin_add_overflow(sc->sum_bytes, bytes, &sc->sum_bytes))
+		return corrupt(c, "event seq %lld: a value is out of range", (long long)e->seq);
+	if (!a->events || end > a->end_ns)
+		a->end_ns = end; /* relative until totals() */
+	a->events++;
+	struct op_acc *o = &sc->ops[op];
+	o->op.count++;
+	o->op.bytes += bytes;
+	o->op.total_ns += dur;
+	if (dur > o->op.max_ns)
+		o->op.max_ns = dur;
+	if (op == REC_OP_READ)
+		a->bytes_read += bytes;
+	else if (op == REC_OP_WRITE || op == REC_OP_COPY_FILE_RANGE)
+		a->bytes_written += bytes;
+	if (result >= 0)
+		o->ok++;
+	else if (attr_probe(op, result))
+		o->op.probes++;
+	else
+		o->op.errors++;
+	if (!add_duration(&o->d, dur))
+		return out_of_memory(c);
+	return count_event(c, sc, e, op, kind);
+}
+
+/* The first and last start: the slots' range. */
+static int find_span(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+	(void)arg;
+	/* Not integers: the scan reports the event. */
+	if (sqlite3_column_type(s, 0) == SQLITE_INTEGER && sqlite3_column_type(s, 1) == SQLITE_INTEGER) {
+		c->t0 = col_int(s, 0);
+		c->t_last = col_int(s, 1);
+	}
+	int64_t span;
+	if (__builtin_sub_overflow(c->t_last, c->t0, &span) || span < 0)
+		return corrupt(c, "event times out of range");
+	/* Slots cover [t0, t_last]; +1, so that the last start falls in the last one. */
+	c->slot_ns = span / ANALYSIS_SLOTS + 1;
+	return 0;
+}
+
+/* One row: count, min and max of the path ids. Dense ids get an array. */
+static int size_paths(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+	struct scan *sc = arg;
+	int64_t count = col_int(s, 0), min = col_int(s, 1), max = col_int(s, 2);
+
+	if (min < 0 || max >= (1 << 28) || max > 4 * count + 1024)
+		return 0; /* a hostile or odd numbering: the hash map alone */
+	sc->dense = calloc((size_t)max + 1, sizeof(*sc->dense));
+	sc->ndense = sc->dense ? max + 1 : 0;
+	(void)c;
+	return 0;
+}
+
+static int add_conf_path(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+	struct scan *sc = arg;
+	bool added;
+	return map_index(&sc->conf, col_int(s, 0), 0, 0, &added) < 0 ? out_of_memory(c) : 0;
+}
+
+/* Reads every event once. */
+static int scan_events(struct ctx *c, struct scan *sc)
+{
+	/* Autoconf's probes, whoever makes them: conftest.c, conftest.o, conftest ... */
+	if (each_row(c,
+		     "SELECT id FROM paths WHERE path GLOB '*/conftest*'\n"
+		     "  OR path GLOB '*/confdefs.h' OR path GLOB '*/config.log'",
+		     "finding configure's files", add_conf_path, sc) != 0 ||
+	    each_row(c, "SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM paths",
+		     "reading paths", size_paths, sc) != 0 ||
+	    each_row(c, "SELECT min(ts), max(ts) FROM events", "reading events", find_span,
+		     NULL) != 0)
+		return -1;
+	sc->last_slot = -1;
+	sqlite3_stmt *s = prepare(c, scan_sql, "reading events");
+	if (!s)
+		return -1;
+	int rc, result = 0;
+	/*
+	 * In batches: the per-path entries a batch needs are fetched into the
+	 * cache ahead, as a trace jumps between thousands of paths.
+	 */
+	size_t n;
+	do {
+		for (n = 0; n < SCAN_BATCH && (rc = sqlite3_step(s)) == SQLITE_ROW; n++)
+			read_raw(s, &sc->raw[n]);
+		for (size_t i = 0; i < n; i++)
+			if (sc->raw[i].path >= 0 && sc->raw[i].path < sc->ndense)
+				__builtin_prefetch(&sc->dense[sc->raw[i].path]);
+		for (size_t i = 0; i < n; i++)
+			if (sc->raw[i].path >= 0 && sc->raw[i].path < sc->ndense &&
+			    sc->dense[sc->raw[i].path])
+				__builtin_prefetch(&sc->path[sc->dense[sc->raw[i].path] - 1], 1);
+		for (size_t i = 0; i < n && result == 0; i++)
+			result = scan_event(c, sc, &sc->raw[i]);
+	} while (result == 0 && n == SCAN_BATCH);
+	sqlite3_finalize(s);
+	if (result != 0)
+		return result;
+	return rc == SQLITE_DONE ? 0 : sql_failed(c, rc, "reading events");
+}
+
+/* ---- the TEMP tables the queries below read ---- */
+
+/* Runs sql (an INSERT of ncols parameters) for each of n rows that fill() binds. */
+static int insert_rows(struct ctx *c, const char *create, const char *insert, size_t n,
+		       void (*fill)(const struct scan *sc, size_t i, sqlite3_stmt *s),
+		       const struct scan *sc)
+{
+	if (run(c, create, "sorting events") != 0)
+		return -1;
+	sqlite3_stmt *s = prepare(c, insert, "sorting events");
+	if (!s)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		fill(sc, i, s);
+		int rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE) {
+			sqlite3_finalize(s);
+			return sql_failed(c, rc, "sorting events");
+		}
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static void bind_all(sqlite3_stmt *s, const int64_t *values, int n)
+{
+	for (int i = 0; i < n; i++)
+		sqlite3_bind_int64(s, i + 1, values[i]);
+}
+
+static void fill_path(const struct scan *sc, size_t i, sqlite3_stmt *s)
+{
+	const struct path_acc *p = &sc->path[i];
+	int64_t v[] = {sc->paths.keys[i][0], p->events, p->rbytes, p->wbytes, p->opens,
+		       p->missing, p->tiny, p->rw, p->listings, p->readdirs, p->fsyncs,
+		       p->fsync_ns, p->is_dir, p->is_file};
+	bind_all(s, v, (int)(sizeof(v) / sizeof(v[0])));
+}
+
+static void fill_slot(const struct scan *sc, size_t i, sqlite3_stmt *s)
+{
+	const struct slot_acc *sp = &sc->slot[i];
+	int64_t v[] = {sc->slots.keys[i][2] / 2, sc->slots.keys[i][0], sc->slots.keys[i][2] % 2,
+		       sp->n, sp->rbytes, sp->wbytes, sp->dur, sp->first, sp->last_end,
+		       sp->created, sp->removed};
+	bind_all(s, v, (int)(sizeof(v) / sizeof(v[0])));
+	if (sc->slots.keys[i][1])
+		sqlite3_bind_null(s, 2);
+}
+
+static void fill_fail(const struct scan *sc, size_t i, sqlite3_stmt *s)
+{
+	int64_t flags = sc->fails.keys[i][2];
+	int64_t low = ((flags % 4) + 4) % 4; /* flags may be negative: result * 4 + ... */
+	int64_t v[] = {sc->fails.keys[i][0], (flags - low) / 4, sc->fails.keys[i][1],
+		       sc->fail_n[i]};
+	bind_all(s, v, 4);
+	if (low & 2)
+		sqlite3_bind_null(s, 1);
+	if (low & 1)
+		sqlite3_bind_null(s, 3);
+}
+
+static int make_tables(struct ctx *c, const struct scan *sc)
+{
+	return insert_rows(c,
+			   "CREATE TEMP TABLE per_path(path INTEGER PRIMARY KEY, events, rbytes,\n"
+			   "  wbytes, opens, missing, tiny, rw, listings, readdirs, fsyncs,\n"
+			   "  fsync_ns, is_dir, is_file)",
+			   "INSERT INTO per_path VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			   sc->paths.count, fill_path, sc) != 0 ||
+			       insert_rows(c,
+					   "CREATE TEMP TABLE slot_proc(slot, proc, conf, n, rbytes,\n"
+					   "  wbytes, dur, first_ts, last_end, created, removed)",
+					   "INSERT INTO slot_proc VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+					   sc->slots.count, fill_slot, sc) != 0 ||
+			       insert_rows(c, "CREATE TEMP TABLE fail_proc(path, result, proc, n)",
+					   "INSERT INTO fail_proc VALUES(?,?,?,?)", sc->fails.count,
+					   fill_fail, sc) != 0
+		       ? -1
+		       : 0;
 }
 
 /* ---- operations, errors, totals ---- */
@@ -353,47 +802,6 @@ static void count_changes(struct analysis *a, enum rec_op op, int64_t n)
 	}
 }
 
-/* One row: op, err, n, bytes, dur, max_dur, first_ts, last_ts, last_end. */
-static int add_op_row(struct ctx *c, sqlite3_stmt *s, void *arg)
-{
-	struct analysis *a = c->a;
-	enum rec_op op = (enum rec_op)rec_reader_op_of_id(c->reader, col_int(s, 0));
-	int64_t err = col_int(s, 1), n = col_int(s, 2), bytes = col_int(s, 3);
-	struct an_op *entry = op_entry(c, op);
-	bool *seen = arg;
-
-	if (!entry)
-		return out_of_memory(c);
-	entry->count += n;
-	entry->bytes += bytes;
-	entry->total_ns += col_int(s, 4);
-	if (col_int(s, 5) > entry->max_ns)
-		entry->max_ns = col_int(s, 5);
-	if (!*seen || col_int(s, 6) < c->t0)
-		c->t0 = col_int(s, 6);
-	if (!*seen || col_int(s, 7) > c->t_last)
-		c->t_last = col_int(s, 7);
-	if (!*seen || col_int(s, 8) > a->end_ns)
-		a->end_ns = col_int(s, 8); /* relative until totals() */
-	*seen = true;
-	a->events += n;
-	a->fs_ns += col_int(s, 4);
-	if (op == REC_OP_READ)
-		a->bytes_read += bytes;
-	else if (op == REC_OP_WRITE || op == REC_OP_COPY_FILE_RANGE)
-		a->bytes_written += bytes;
-	if (err < 0 && attr_probe(op, err)) {
-		entry->probes += n;
-		a->attr_probes += n;
-	} else if (err < 0) {
-		entry->errors += n;
-		a->errors += n;
-		return add_errno(c, (int32_t)err, op, n);
-	}
-	count_changes(a, op, n);
-	return 0;
-}
-
 static int by_count_desc(const void *x, const void *y)
 {
 	const struct an_op *a = x, *b = y;
@@ -410,114 +818,98 @@ static int errno_by_count_desc(const void *x, const void *y)
 	return (b->result > a->result) - (b->result < a->result);
 }
 
-static int totals(struct ctx *c)
+static int int64_cmp(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+	return (a > b) - (a < b);
+}
+
+static int64_t percentile(struct durations *d, int p);
+
+static int totals(struct ctx *c, struct scan *sc)
 {
 	struct analysis *a = c->a;
-	bool seen = false;
 	int64_t start_ns = rec_reader_start_ns(c->reader);
 
-	if (each_row(c,
-		     "SELECT op, err, sum(n), sum(bytes), sum(dur), max(max_dur), min(first_ts),\n"
-		     "  max(last_ts), max(last_end) FROM path_op GROUP BY op, err",
-		     "counting operations", add_op_row, &seen) != 0)
-		return -1;
-	if (!seen)
+	for (int op = 0; op < REC_OP_COUNT; op++) {
+		struct op_acc *o = &sc->ops[op];
+		if (!o->op.count)
+			continue;
+		struct an_op *entry = op_entry(c, (enum rec_op)op);
+		if (!entry)
+			return out_of_memory(c);
+		*entry = o->op;
+		entry->op = (enum rec_op)op;
+		if (o->d.nbig)
+			qsort(o->d.big, o->d.nbig, sizeof(*o->d.big), int64_cmp);
+		entry->p50_ns = percentile(&o->d, 50);
+		entry->p90_ns = percentile(&o->d, 90);
+		entry->p99_ns = percentile(&o->d, 99);
+		a->errors += o->op.errors;
+		a->attr_probes += o->op.probes;
+		count_changes(a, (enum rec_op)op, o->ok);
+	}
+	for (size_t i = 0; i < sc->errs.count; i++)
+		if (add_errno(c, (int32_t)sc->errs.keys[i][1], (enum rec_op)sc->errs.keys[i][0],
+			      sc->err_n[i]) != 0)
+			return -1;
+	if (!a->events)
 		c->t0 = c->t_last = a->end_ns = 0;
 	/* Past these checks, the difference of any two times of the run fits. */
-	int64_t span, duration;
+	int64_t duration;
 	if (__builtin_add_overflow(c->t0, start_ns, &a->first_ns) ||
 	    __builtin_add_overflow(a->end_ns, start_ns, &a->end_ns) ||
-	    __builtin_sub_overflow(c->t_last, c->t0, &span) ||
-	    __builtin_sub_overflow(a->end_ns, a->first_ns, &duration) || span < 0 || duration < 0)
+	    __builtin_sub_overflow(a->end_ns, a->first_ns, &duration) || duration < 0)
 		return corrupt(c, "event times out of range");
 	if (a->nops) /* qsort wants a pointer even for nothing */
 		qsort(a->ops, a->nops, sizeof(*a->ops), by_count_desc);
 	if (a->nerrnos)
 		qsort(a->errnos, a->nerrnos, sizeof(*a->errnos), errno_by_count_desc);
-	/* Slots cover [t0, t_last]; +1, so that the last start falls in the last one. */
-	c->slot_ns = span / ANALYSIS_SLOTS + 1;
 	return 0;
 }
 
-/* ---- scan 2: latency percentiles ---- */
+/* ---- latency percentiles ---- */
 
-/* Where the next op's durations start in lat, and how to read one. */
-struct lat_base {
-	int64_t next_rowid;
-	sqlite3_stmt *lookup;
-};
-
-/* Nearest rank: the value at rank ceil(p * n / 100), 1-based. */
-static int64_t rank_of(int64_t n, int p)
+/* The k-th smallest (from 0) of v[0 .. n-1], reordering v; n > k. */
+static uint32_t select_nth(uint32_t *v, size_t n, size_t k)
 {
-	return (n * p + 99) / 100;
+	size_t lo = 0, hi = n;
+	uint64_t seed = n;
+
+	while (hi - lo > 1) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		uint32_t pivot = v[lo + (size_t)(seed >> 33) % (hi - lo)], t;
+		/* [lo, lt) < pivot, [lt, i) == pivot, [gt, hi) > pivot */
+		size_t lt = lo, i = lo, gt = hi;
+		while (i < gt) {
+			if (v[i] < pivot) {
+				t = v[lt], v[lt++] = v[i], v[i++] = t;
+			} else if (v[i] > pivot) {
+				t = v[--gt], v[gt] = v[i], v[i] = t;
+			} else {
+				i++;
+			}
+		}
+		if (k < lt)
+			hi = lt;
+		else if (k >= gt)
+			lo = gt;
+		else
+			return pivot;
+	}
+	return v[lo];
 }
 
-static int percentile(struct ctx *c, sqlite3_stmt *lookup, int64_t rowid, int64_t *value)
+/* Nearest rank: the value at rank ceil(p * n / 100), 1-based; big is sorted. */
+static int64_t percentile(struct durations *d, int p)
 {
-	sqlite3_bind_int64(lookup, 1, rowid);
-	int rc = sqlite3_step(lookup);
-	*value = rc == SQLITE_ROW ? col_int(lookup, 0) : 0;
-	sqlite3_reset(lookup);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? corrupt(c, "the events changed while being read")
-				 : sql_failed(c, rc, "reading latencies");
-}
+	size_t n = d->nsmall + d->nbig;
+	size_t k = (n * (size_t)p + 99) / 100 - 1;
 
-/* One row: op id, count. Rows come in op id order, as lat is sorted. */
-static int add_percentiles(struct ctx *c, sqlite3_stmt *s, void *arg)
-{
-	struct lat_base *base = arg;
-	enum rec_op op = (enum rec_op)rec_reader_op_of_id(c->reader, col_int(s, 0));
-	int64_t n = col_int(s, 1), first = base->next_rowid - 1;
-	struct an_op *entry = op_entry(c, op);
-
-	if (!entry)
-		return out_of_memory(c);
-	base->next_rowid += n;
-	if (percentile(c, base->lookup, first + rank_of(n, 50), &entry->p50_ns) != 0 ||
-	    percentile(c, base->lookup, first + rank_of(n, 90), &entry->p90_ns) != 0)
-		return -1;
-	return percentile(c, base->lookup, first + rank_of(n, 99), &entry->p99_ns);
-}
-
-static int latencies(struct ctx *c)
-{
-	struct lat_base base = {1, NULL};
-
-	/* A fresh table numbers rows 1, 2, ... in the order they come. */
-	if (run(c, "CREATE TEMP TABLE lat(dur INTEGER)", "sorting latencies") != 0 ||
-	    run(c, "INSERT INTO lat(dur) SELECT dur FROM events ORDER BY op, dur",
-		"sorting latencies") != 0)
-		return -1;
-	base.lookup = prepare(c, "SELECT dur FROM lat WHERE rowid = ?1", "reading latencies");
-	if (!base.lookup)
-		return -1;
-	int result = each_row(c, "SELECT op, sum(n) FROM path_op GROUP BY op ORDER BY op",
-			      "reading latencies", add_percentiles, &base);
-	sqlite3_finalize(base.lookup);
-	return result;
+	return k < d->nsmall ? select_nth(d->small, d->nsmall, k) : d->big[k - d->nsmall];
 }
 
 /* ---- per path: hot files and directories, failing paths, findings ---- */
-
-static const char *const per_path_sql =
-	"CREATE TEMP TABLE per_path AS SELECT path,\n"
-	"  sum(n) AS events,\n"
-	"  sum(CASE WHEN op = :read THEN bytes ELSE 0 END) AS rbytes,\n"
-	"  sum(CASE WHEN op IN (:write, :copy_file_range) THEN bytes ELSE 0 END) AS wbytes,\n"
-	"  sum(CASE WHEN op = :open AND err = 0 THEN n ELSE 0 END) AS opens,\n"
-	"  sum(CASE WHEN op = :lookup AND err = -2 THEN n ELSE 0 END) AS missing,\n"
-	"  sum(CASE WHEN op IN (:read, :write) THEN tiny ELSE 0 END) AS tiny,\n"
-	"  sum(CASE WHEN op IN (:read, :write) THEN n ELSE 0 END) AS rw,\n"
-	"  sum(CASE WHEN op = :opendir AND err = 0 THEN n ELSE 0 END) AS listings,\n"
-	"  sum(CASE WHEN op = :readdir THEN n ELSE 0 END) AS readdirs,\n"
-	"  sum(CASE WHEN op IN (:fsync, :fsyncdir) THEN n ELSE 0 END) AS fsyncs,\n"
-	"  sum(CASE WHEN op IN (:fsync, :fsyncdir) THEN dur ELSE 0 END) AS fsync_ns,\n"
-	"  max(kind = :kind_dir) AS is_dir,\n"
-	"  max(kind IN (:kind_file, :kind_symlink, :kind_other)) AS is_file\n"
-	"FROM path_op WHERE path IS NOT NULL GROUP BY path";
 
 /*
  * A directory's events are those on it and on the entries directly in it:
@@ -563,8 +955,7 @@ static int hot(struct ctx *c)
 {
 	struct analysis *a = c->a;
 
-	if (run(c, per_path_sql, "grouping by path") != 0 ||
-	    run(c, per_dir_sql, "grouping by directory") != 0)
+	if (run(c, per_dir_sql, "grouping by directory") != 0)
 		return -1;
 	bool failed =
 		hot_query(c,
@@ -648,8 +1039,7 @@ static int failing(struct ctx *c)
 		"finding failing paths") != 0 ||
 	    each_row(c,
 		     "SELECT f.path, p.path, f.err, f.n FROM\n"
-		     "  (SELECT path, err, sum(n) AS n FROM path_op\n"
-		     "   WHERE err < 0 AND NOT " ATTR_PROBE "\n"
+		     "  (SELECT path, result AS err, sum(n) AS n FROM fail_proc\n"
 		     "   GROUP BY path, err ORDER BY n DESC, path LIMIT :top) AS f\n"
 		     "  LEFT JOIN paths AS p ON p.id = f.path ORDER BY f.n DESC, f.path",
 		     "finding failing paths", add_failing, &list) != 0)
@@ -657,9 +1047,8 @@ static int failing(struct ctx *c)
 	return each_row(
 		c,
 		"SELECT p.path, x.result, " PROCESS_NAME("pr") ", sum(x.n) FROM\n"
-		"  (SELECT path, result, proc, count(*) AS n FROM events\n"
-		"   WHERE result < 0 AND path IN (SELECT id FROM fail_paths)\n"
-		"   GROUP BY path, result, proc) AS x\n"
+		"  (SELECT path, result, proc, n FROM fail_proc\n"
+		"   WHERE path IN (SELECT id FROM fail_paths)) AS x\n"
 		"  LEFT JOIN paths AS p ON p.id = x.path\n"
 		"  LEFT JOIN procs AS pr ON pr.id = x.proc\n"
 		"GROUP BY x.path, x.result, 3 ORDER BY x.path, x.result, sum(x.n) DESC",
@@ -753,23 +1142,7 @@ static int findings(struct ctx *c)
 	return 0;
 }
 
-/* ---- scan 3: time slots and processes ---- */
-
-static const char *const slot_proc_sql =
-	"CREATE TEMP TABLE slot_proc AS SELECT (ts - :t0) / :slot_ns AS slot, proc,\n"
-	"  coalesce(path IN (SELECT id FROM conf_paths), 0) AS conf,\n"
-	"  count(*) AS n,\n"
-	"  coalesce(sum(CASE WHEN op = :read THEN bytes END), 0) AS rbytes,\n"
-	"  coalesce(sum(CASE WHEN op IN (:write, :copy_file_range) THEN bytes END), 0) AS wbytes,\n"
-	"  sum(dur) AS dur, min(ts) AS first_ts, max(ts + dur) AS last_end,\n"
-	"  sum(result >= 0 AND op IN (:create, :mknod, :symlink, :link, :mkdir)) AS created,\n"
-	"  sum(result >= 0 AND op IN (:unlink, :rmdir)) AS removed\n"
-	"FROM events GROUP BY slot, proc, conf";
-
-/* Autoconf's probes, whoever makes them: conftest.c, conftest.o, conftest ... */
-static const char *const conf_paths_sql =
-	"CREATE TEMP TABLE conf_paths AS SELECT id FROM paths\n"
-	"WHERE path GLOB '*/conftest*' OR path GLOB '*/confdefs.h' OR path GLOB '*/config.log'";
+/* ---- processes ---- */
 
 struct process_list {
 	size_t cap;
@@ -797,23 +1170,10 @@ static int add_process(struct ctx *c, sqlite3_stmt *s, void *arg)
 	return col_text(c, s, 0, false, &p->comm);
 }
 
-static int check_slot(struct ctx *c, sqlite3_stmt *s, void *arg)
-{
-	(void)arg;
-	if (col_int(s, 0) < 0 || col_int(s, 1) >= ANALYSIS_SLOTS)
-		return corrupt(c, "event times out of range");
-	return 0;
-}
-
 static int processes(struct ctx *c)
 {
 	struct process_list list = {0};
 
-	if (run(c, conf_paths_sql, "finding configure's files") != 0 ||
-	    run(c, slot_proc_sql, "grouping events by time and process") != 0 ||
-	    each_row(c, "SELECT min(slot), max(slot) FROM slot_proc", "grouping events by time",
-		     check_slot, NULL) != 0)
-		return -1;
 	return each_row(
 		c,
 		"SELECT " PROCESS_NAME("pr") ", count(DISTINCT pr.pid), sum(t.n), sum(t.rbytes),\n"
@@ -1354,9 +1714,17 @@ static int analyse(struct ctx *c)
 	 * One read transaction: every scan sees the same events, even while a
 	 * recorder is still adding to the trace. Closing the connection ends it.
 	 */
-	if (run(c, "BEGIN", "starting to read") != 0 || configure_sorts(c) != 0 ||
-	    scan_paths(c) != 0 || totals(c) != 0 || latencies(c) != 0 || hot(c) != 0 ||
-	    failing(c) != 0 || findings(c) != 0 || processes(c) != 0 || timeline(c) != 0)
+	struct scan *sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return out_of_memory(c);
+	int result = run(c, "BEGIN", "starting to read") != 0 || configure_sorts(c) != 0 ||
+		     scan_events(c, sc) != 0 || totals(c, sc) != 0 || make_tables(c, sc) != 0
+		     ? -1
+		     : 0;
+	scan_free(sc);
+	free(sc);
+	if (result != 0 || hot(c) != 0 || failing(c) != 0 || findings(c) != 0 ||
+	    processes(c) != 0 || timeline(c) != 0)
 		return -1;
 	return 0;
 }
