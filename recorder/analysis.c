@@ -1623,15 +1623,22 @@ static int find_phases(struct ctx *c, struct timeline *t)
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct run *r = &runs[i];
-		/* The leader of its busiest slot names who ran it. */
-		int busiest = r->first;
+		/* Who ran it: the command that led the most of its events. */
+		int64_t *led = calloc(t->names.count, sizeof(*led));
+		if (!led) {
+			out_of_memory(c);
+			goto fail;
+		}
+		int leader = 0;
 		for (int s = r->first; s <= r->last; s++)
-			if (t->slots[s].events > t->slots[busiest].events)
-				busiest = s;
-		int leader = t->slots[busiest].leader;
+			if (t->slots[s].leader >= 0)
+				led[t->procs[t->slots[s].leader].name] += t->slots[s].events;
+		for (size_t k = 1; k < t->names.count; k++)
+			if (led[k] > led[leader])
+				leader = (int)k;
+		free(led);
 		a->nphases++;
-		if (make_phase(c, t, r, leader >= 0 ? t->names.name[t->procs[leader].name] : NULL,
-			       &a->phases[i]) != 0)
+		if (make_phase(c, t, r, leader ? t->names.name[leader] : NULL, &a->phases[i]) != 0)
 			goto fail;
 		for (int s = r->first; s <= r->last; s++)
 			t->slots[s].phase = (int)i;
