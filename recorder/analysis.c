@@ -25,6 +25,8 @@
 /* ---- phases: see find_phases() for the rule ---- */
 
 #define SPARSE_PERCENT 1    /* see sparse() */
+#define TEMPORARY_NS 1000000000LL /* see make_tables() */
+#define TEMPORARY_PERCENT 1
 #define IDLE_GAP_SLOTS 2    /* and at least IDLE_GAP_MIN_NS */
 #define IDLE_GAP_MIN_NS 1000000000LL
 #define CONF_PERCENT 10	    /* of a run's events on autoconf's files: configure */
@@ -365,8 +367,8 @@ static bool room_for(void **values, size_t *cap, size_t i, size_t size)
 /* What the findings and hot lists count per path (the TEMP table per_path). */
 struct path_acc {
 	int64_t events, rbytes, wbytes, opens, missing, tiny, rw, listings, readdirs, fsyncs,
-		fsync_ns;
-	bool is_dir, is_file, conf;
+		fsync_ns, first, last;
+	bool is_dir, is_file, conf, made, gone; /* made: created here; gone: removed or renamed away */
 };
 
 /* Per time slot, process and "on autoconf's files" (the TEMP table slot_proc). */
@@ -407,6 +409,7 @@ struct scan {
 	int32_t *dense; /* by path id, when the ids are dense: index in paths + 1 */
 	int64_t ndense;
 	int64_t last_key[3], last_slot; /* the slot_proc entry of the event before */
+	int64_t temporary_ns;		/* see make_tables() */
 	struct raw raw[SCAN_BATCH];
 };
 
@@ -483,7 +486,12 @@ static int count_event(struct ctx *c, struct scan *sc, const struct raw *e, enum
 				p->conf = sc->conf.keys[sc->conf.table[at] - 1][0] == path;
 		}
 		conf = p->conf;
-		p->events++;
+		if (!p->events++ || ts < p->first)
+			p->first = ts;
+		if (ts > p->last)
+			p->last = ts;
+		p->made |= result >= 0 && is_created(op) && op != REC_OP_MKDIR;
+		p->gone |= result >= 0 && (op == REC_OP_UNLINK || op == REC_OP_RENAME);
 		bool rw = op == REC_OP_READ || op == REC_OP_WRITE;
 		p->rbytes += op == REC_OP_READ ? bytes : 0;
 		p->wbytes += op == REC_OP_WRITE || op == REC_OP_COPY_FILE_RANGE ? bytes : 0;
@@ -692,9 +700,10 @@ static void bind_all(sqlite3_stmt *s, const int64_t *values, int n)
 static void fill_path(const struct scan *sc, size_t i, sqlite3_stmt *s)
 {
 	const struct path_acc *p = &sc->path[i];
+	bool temporary = p->made && p->gone && p->last - p->first <= sc->temporary_ns;
 	int64_t v[] = {sc->paths.keys[i][0], p->events, p->rbytes, p->wbytes, p->opens,
 		       p->missing, p->tiny, p->rw, p->listings, p->readdirs, p->fsyncs,
-		       p->fsync_ns, p->is_dir, p->is_file};
+		       p->fsync_ns, p->is_dir, p->is_file, temporary};
 	bind_all(s, v, (int)(sizeof(v) / sizeof(v[0])));
 }
 
@@ -722,13 +731,22 @@ static void fill_fail(const struct scan *sc, size_t i, sqlite3_stmt *s)
 		sqlite3_bind_null(s, 3);
 }
 
-static int make_tables(struct ctx *c, const struct scan *sc)
+/*
+ * A temporary is a file made and removed (or renamed away) within
+ * TEMPORARY_NS, or TEMPORARY_PERCENT of the run if longer: `ar`'s
+ * stXXXXXX, an editor's swap file. However busy, it is not a hot file.
+ */
+static int make_tables(struct ctx *c, struct scan *sc)
 {
+	int64_t run_ns = c->a->end_ns - c->a->first_ns;
+	sc->temporary_ns = run_ns / 100 * TEMPORARY_PERCENT > TEMPORARY_NS
+				   ? run_ns / 100 * TEMPORARY_PERCENT
+				   : TEMPORARY_NS;
 	return insert_rows(c,
 			   "CREATE TEMP TABLE per_path(path INTEGER PRIMARY KEY, events, rbytes,\n"
 			   "  wbytes, opens, missing, tiny, rw, listings, readdirs, fsyncs,\n"
-			   "  fsync_ns, is_dir, is_file)",
-			   "INSERT INTO per_path VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			   "  fsync_ns, is_dir, is_file, temporary)",
+			   "INSERT INTO per_path VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			   sc->paths.count, fill_path, sc) != 0 ||
 			       insert_rows(c,
 					   "CREATE TEMP TABLE slot_proc(slot, proc, conf, n, rbytes,\n"
@@ -951,22 +969,31 @@ static int hot_query(struct ctx *c, const char *sql, struct an_hot **items, size
 	return each_row(c, sql, "finding hot files", add_hot, &list);
 }
 
+static int count_temporaries(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+	(void)arg;
+	c->a->temporaries = col_int(s, 0);
+	return 0;
+}
+
 static int hot(struct ctx *c)
 {
 	struct analysis *a = c->a;
 
-	if (run(c, per_dir_sql, "grouping by directory") != 0)
+	if (run(c, per_dir_sql, "grouping by directory") != 0 ||
+	    each_row(c, "SELECT count(*) FROM per_path WHERE temporary", "finding temporaries",
+		     count_temporaries, NULL) != 0)
 		return -1;
 	bool failed =
 		hot_query(c,
 			  "SELECT p.path, pp.events, pp.rbytes, pp.wbytes FROM per_path AS pp\n"
-			  "  LEFT JOIN paths AS p ON p.id = pp.path WHERE pp.is_file\n"
+			  "  LEFT JOIN paths AS p ON p.id = pp.path WHERE pp.is_file AND NOT pp.temporary\n"
 			  "  ORDER BY pp.events DESC, pp.path LIMIT :top",
 			  &a->hot_files_events, &a->nhot_files_events) ||
 		hot_query(c,
 			  "SELECT p.path, pp.events, pp.rbytes, pp.wbytes FROM per_path AS pp\n"
 			  "  LEFT JOIN paths AS p ON p.id = pp.path\n"
-			  "  WHERE pp.is_file AND pp.rbytes + pp.wbytes > 0\n"
+			  "  WHERE pp.is_file AND NOT pp.temporary AND pp.rbytes + pp.wbytes > 0\n"
 			  "  ORDER BY pp.rbytes + pp.wbytes DESC, pp.path LIMIT :top",
 			  &a->hot_files_bytes, &a->nhot_files_bytes) ||
 		hot_query(c,

@@ -122,6 +122,7 @@ struct analysis {
 	int64_t attr_probes; /* getxattr/listxattr that found no attribute (ENODATA, EOPNOTSUPP) */
 	int64_t bytes_read, bytes_written, fs_ns;
 	int64_t files_created, dirs_created, files_removed, dirs_removed, renamed;
+	int64_t temporaries; /* files made and removed within moments: not in the hot lists */
 
 	struct an_op *ops; /* most events first */
 	size_t nops;

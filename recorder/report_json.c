@@ -89,6 +89,8 @@ static void write_totals(FILE *out, const struct analysis *a)
 	fprintf(out, ",\"removed\":{\"files\":%" PRId64 ",\"dirs\":%" PRId64 "}", a->files_removed,
 		a->dirs_removed);
 	key_int(out, &first, "renamed", a->renamed);
+	key_int(out, &first, "temporaries", a->temporaries);
+	key_int(out, &first, "attribute_probes", a->attr_probes);
 }
 
 static void write_operations(FILE *out, const struct analysis *a)

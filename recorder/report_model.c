@@ -413,6 +413,9 @@ static void summary(struct report_sections *s, const struct analysis *a)
 	     counted(a->files_removed, "file", "files", w1, sizeof(w1)),
 	     counted(a->dirs_removed, "directory", "directories", w2, sizeof(w2)),
 	     report_count(a->renamed, n1, sizeof(n1)));
+	if (a->temporaries)
+		fact(s, "temporaries", "%s made and removed within moments (not hot files)",
+		     counted(a->temporaries, "file", "files", w1, sizeof(w1)));
 	fact(s, "time in fs", "%s (all operations' durations added up)",
 	     report_duration(a->fs_ns, n1, sizeof(n1)));
 	if (a->events_lost) /* in double: the two may not add up in int64 */
