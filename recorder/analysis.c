@@ -485,11 +485,11 @@ static int count_event(struct ctx *c, struct scan *sc, const struct raw *e, enum
 			for (; sc->conf.table[at] && !p->conf; at = (at + 1) & sc->conf.mask)
 				p->conf = sc->conf.keys[sc->conf.table[at] - 1][0] == path;
 		}
-		conf = p->conf;
-		if (!p->events++ || ts < p->first)
-			p->first = ts;
-		if (ts > p->last)
-			p->last = ts;
+		conf = p->conf && !attr_probe(op, result); /* a probe is nobody's work */
+		if (!p->events++)
+			p->first = p->last = ts;
+		p->first = ts < p->first ? ts : p->first;
+		p->last = ts > p->last ? ts : p->last;
 		p->made |= result >= 0 && is_created(op) && op != REC_OP_MKDIR;
 		p->gone |= result >= 0 && (op == REC_OP_UNLINK || op == REC_OP_RENAME);
 		bool rw = op == REC_OP_READ || op == REC_OP_WRITE;
