@@ -1,9 +1,10 @@
 /*
  * analysis.h — private to recorder/: the workload analysis behind
- * `tracefs report`. analysis_run() computes everything the report shows,
- * with SQL aggregation over the trace (a few scans of the events table,
- * into TEMP tables), and the report's three renderers (terminal, JSON,
- * HTML) only format this struct.
+ * `tracefs report`. analysis_run() computes everything the report shows
+ * in one read of the events table (then SQL over small TEMP tables), and
+ * the report's renderers (report.h) only format this struct. Its phases
+ * (name, leading command, start and end) are what captions of the run
+ * would show.
  */
 #ifndef TRACEFS_RECORDER_ANALYSIS_H
 #define TRACEFS_RECORDER_ANALYSIS_H

@@ -1,7 +1,8 @@
 /*
  * report.h — private to recorder/: the renderers of `tracefs report` (the
- * terminal, JSON and HTML forms of one struct analysis) and the number and
- * path formatting they share.
+ * terminal, JSON and HTML forms of one struct analysis), the model of the
+ * sections the terminal and HTML forms lay out, and the number and path
+ * formatting they share.
  */
 #ifndef TRACEFS_RECORDER_REPORT_H
 #define TRACEFS_RECORDER_REPORT_H

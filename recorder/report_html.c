@@ -2,8 +2,8 @@
  * report_html.c — `tracefs report --html OUT`: the analysis as one
  * self-contained HTML page (inline CSS, inline SVG charts, no script, no
  * fetches), readable offline and fit to mail around: a timeline coloured by
- * phase, the operation mix and where the time goes, then the tables of the
- * terminal report.
+ * phase, the operation mix and where the time goes, then the sections of
+ * the terminal report (report_model.c) as tables.
  */
 #include <inttypes.h>
 #include <string.h>

@@ -47,22 +47,26 @@ report "$db" >"$T/report.txt"
 check_width "$T/report.txt"
 sed 's/^/  | /' "$T/report.txt" | sed -n '/Phases/,$p'
 
-phases=$(awk '/^Phases/ { on = 1; getline; next } on && /^$/ { on = 0 } on { print $2 }' "$T/report.txt" | paste -sd' ')
+phases=$(awk '/^Phases/ { on = 1 } on && /^  #/ { rows = 1; next } rows && /^$/ { on = rows = 0 } rows { print $2 }' "$T/report.txt" | paste -sd' ')
 assert_eq "$phases" "configure make remove" "phases of the crafted run"
 expect_line() { # TEXT WHAT
 	grep -qF -- "$1" "$T/report.txt" || fail "$2: no line with '$1'"
 }
 expect_line "files read many times over" reopened
 expect_line "1 file opened 10 times or more, 25 opens in all." reopened
-expect_line "25 opens,   2.44 KiB read  /src/config.h" "reopened item"
+expect_line "opens      read  path" "reopened columns"
+expect_line "25  2.44 KiB  /src/config.h" "reopened item"
 expect_line "1 missing path looked up 5 times or more, 7 failed lookups in all." missing
-expect_line "7 failed lookups   /src/missing.h" "missing item"
+expect_line "failed lookups  path" "missing columns"
+expect_line "7  /src/missing.h" "missing item"
 expect_line "1 file with 64 or more reads or writes of 1 to 511 bytes" "tiny I/O"
-expect_line "100 of        100 I/Os tiny  /build.log" "tiny I/O item"
+expect_line "tiny I/Os  of all I/Os  path" "tiny I/O columns"
+expect_line "100          100  /build.log" "tiny I/O item"
 expect_line "1 directory listed 10 times or more, 12 listings in all." relisted
-expect_line "12 listings,       24 readdirs  /src" "relisted item"
+expect_line "listings  readdirs  path" "relisted columns"
+expect_line "12        24  /src" "relisted item"
 expect_line "3 fsyncs on 1 file took 6.00 ms" fsync
-expect_line "by cc1 (4), gcc (3)" "who looked for /src/missing.h"
+expect_line "cc1 (4), gcc (3)" "who looked for /src/missing.h"
 expect_line "EACCES" "errors by errno"
 expect_line "events        860" "event count"
 
