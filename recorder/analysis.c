@@ -1486,13 +1486,37 @@ static const struct {
 	{"7z", "unpack"},
 };
 
+static bool is_shell(const char *comm)
+{
+	static const char *const shells[] = {"sh", "bash", "dash", "zsh", "ksh", "mksh", "busybox"};
+	for (size_t i = 0; i < sizeof(shells) / sizeof(shells[0]); i++)
+		if (strcmp(comm, shells[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The busiest command of a run that is neither a shell nor the kernel, or NULL. */
+static const char *busiest_worker(const struct timeline *t, const struct run *r)
+{
+	int64_t *sum = sum_names(t, r->first, r->last);
+	size_t best = 0;
+
+	for (size_t n = 1; sum && n < t->names.count; n++)
+		if (sum[n] > (best ? sum[best] : 0) && !is_shell(t->names.name[n]) &&
+		    strcmp(t->names.name[n], rec_process_name(NULL, 0)) != 0)
+			best = n;
+	free(sum);
+	return best ? t->names.name[best] : NULL;
+}
+
 /*
  * The name of a run: "configure" for autoconf's probing (the leader is
  * configure or config.status, or CONF_PERCENT of the events are on
  * conftest*, confdefs.h or config.log); the verb of a well-known leader
  * (tar: "unpack", or "archive" when it reads more than it writes; rm:
  * "remove"; cp: "copy", ...); "clean" when removing files is most of what
- * changes (`make distclean`); else the leader's command.
+ * changes (`make distclean`); for a shell (the steps of a script typed
+ * or run), its busiest other command; else the leader's command.
  */
 static const char *run_name(const struct timeline *t, const struct run *r)
 {
@@ -1511,6 +1535,11 @@ static const char *run_name(const struct timeline *t, const struct run *r)
 	if (r->removed >= CLEAN_MIN_REMOVED && r->removed >= 2 * r->created &&
 	    r->removed * 100 >= r->events * CLEAN_PERCENT)
 		return "clean";
+	if (comm && is_shell(comm)) {
+		const char *busiest = busiest_worker(t, r);
+		if (busiest)
+			return busiest;
+	}
 	return comm ? comm : rec_process_name(NULL, 0); /* only the kernel's requests */
 }
 
