@@ -233,8 +233,10 @@ assert_eq "$(ls "$T/frames" | wc -l)" "$want" "frames written"
 	fail "frame files are not numbered from 1"
 
 # --- SIGINT and SIGTERM: the render stops at once and leaves nothing ---
-# A ten-minute 720p video; the signal comes once ffmpeg has created the
-# temporary file, and the render must be gone within 5 s.
+# A ten-minute 720p video (minutes of work); the signal comes once ffmpeg
+# has created the temporary file, and the render must be gone within 10 s
+# (~0.2 s optimised; 2-4 s seen for this sanitizer build on a loaded
+# machine, its leak check at exit included).
 mkdir "$T/sig"
 for sig in INT TERM; do
 	"$TRACEFS" render "$T/trace.db" -o "$T/sig/long.mp4" --duration 600 2>"$T/sig.err" &
@@ -243,8 +245,8 @@ for sig in INT TERM; do
 	kill -s "$sig" "$pid"
 	start=$(date +%s%N)
 	# ended: a zombie until waited for, or gone
-	wait_for 5 bash -c "grep -q ') Z' /proc/$pid/stat 2>/dev/null || [ ! -e /proc/$pid ]" ||
-		fail "render still running 5 s after SIG$sig"
+	wait_for 10 bash -c "grep -q ') Z' /proc/$pid/stat 2>/dev/null || [ ! -e /proc/$pid ]" ||
+		fail "render still running 10 s after SIG$sig"
 	rc=0
 	wait "$pid" || rc=$?
 	assert_eq "$rc" 130 "exit status after SIG$sig"
