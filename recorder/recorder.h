@@ -80,16 +80,17 @@ struct rec_event {
 };
 
 /*
- * An observer of the events as the writer thread takes them from the queue,
- * for the live stream. event() sees each one in seq order with its sequence
- * number (a 'lost' marker row included), drained() follows each run of
- * events that emptied the queue: a natural end of a batch. Both run on the
- * writer thread, so they must be quick and never wait for long; the queue
- * absorbs short pauses.
+ * An observer of the trace as it is committed, for the live stream: it
+ * reads the committed rows with its own rec_reader, so that nothing but
+ * this call happens on the writer thread and it never sees an event that
+ * a rolled-back transaction (a full disk) loses. committed() follows every
+ * COMMIT with the last seq now in the trace; it runs on the writer thread,
+ * so it must return at once. closing() comes once, before the trace is
+ * checkpointed and closed: the observer closes its reader before it returns.
  */
 struct recorder_tap {
-	void (*event)(void *ctx, const struct rec_event *event, int64_t seq);
-	void (*drained)(void *ctx);
+	void (*committed)(void *ctx, int64_t last_seq);
+	void (*closing)(void *ctx);
 	void *ctx;
 };
 

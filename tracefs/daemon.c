@@ -90,8 +90,10 @@ struct daemon *daemon_create(const struct daemon_config *config)
 		fprintf(stderr, "tracefs: cannot open %s: %s\n", config->source, strerror(errno));
 		goto fail;
 	}
-	/* Before the recorder, whose writer thread feeds it. */
-	if (config->web && !(daemon->web = web_start(config->web, err, sizeof(err)))) {
+	/* Before the recorder, whose writer thread says what it has committed. */
+	struct web_options web = config->web ? *config->web : (struct web_options){0};
+	web.live_trace = config->db;
+	if (config->web && !(daemon->web = web_start(&web, err, sizeof(err)))) {
 		fprintf(stderr, "tracefs: %s\n", err);
 		close(source_fd);
 		goto fail;
@@ -207,7 +209,7 @@ int daemon_finish(struct daemon *daemon)
 	}
 	if (daemon->recorder && !daemon->mounted)
 		unlink(daemon->db); /* nothing was recorded */
-	web_stop(daemon->web); /* after the recorder: its writer feeds the server */
+	web_stop(daemon->web); /* after the recorder: its writer tells the server */
 	free(daemon->db);
 	free(daemon);
 	return status;

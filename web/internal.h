@@ -97,10 +97,18 @@ int files_load(int root_fd, const char *url_path, char **body, size_t *len, cons
 
 struct live;
 
-/* WAKE(CTX) is called from the writer thread when new events are ready. */
-struct live *live_new(void (*wake)(void *ctx), void *ctx);
+/*
+ * TRACE: the trace file the recorder writes, which the feeder thread reads
+ * as the tap says it is committed; NULL: no feeder (events come only from
+ * live_add). WAKE(CTX) is called from the feeder when new events are ready.
+ */
+struct live *live_new(const char *trace, void (*wake)(void *ctx), void *ctx);
 void live_free(struct live *live);
 const struct recorder_tap *live_tap(struct live *live);
+
+/* The feeder's steps: one committed event, in seq order; the end of a run of them. */
+void live_add(struct live *live, const struct rec_event *event, int64_t seq);
+void live_flush(struct live *live);
 
 /* A client's place in the stream. */
 struct live_cursor {
