@@ -58,6 +58,9 @@ static void mount_usage(FILE *out)
 		"  --ws ADDR:PORT     serve the live view there (default %s:%d, or the next\n"
 		"                     free port); an explicit port that is taken is an error\n"
 		"  --no-ws            no live view\n"
+		"  --no-ws-token      anyone who can reach the port may watch the live view\n"
+		"                     (by default only whoever has the printed address, which\n"
+		"                     holds a secret token)\n"
 		"  -o OPT[,OPT...]    mount options:\n"
 		"       exact           no kernel caching of names, attributes and file\n"
 		"                       contents between opens: every lookup, stat and open\n"
@@ -71,6 +74,7 @@ static void mount_usage(FILE *out)
 		"                       trades CPU time for shorter round trips\n"
 		"       db=FILE         same as --db (for fstab)\n"
 		"       ws=ADDR:PORT    same as --ws; no_ws: same as --no-ws\n"
+		"       no_ws_token     same as --no-ws-token\n"
 		"       allow_other     let other users use the mount; permissions are enforced\n"
 		"       ro, ...         any other FUSE mount option, see mount.fuse3(8)\n"
 		"  -h, --help         show this help\n"
@@ -121,6 +125,8 @@ static int parse_o(struct mount_args *a, const char *list)
 				fprintf(stderr, "tracefs: %s\n", err);
 		} else if (strcmp(opt, "no_ws") == 0) {
 			a->no_ws = true;
+		} else if (strcmp(opt, "no_ws_token") == 0) {
+			a->web.no_token = true;
 		} else if (strncmp(opt, "db=", 3) == 0) {
 			free(a->db);
 			a->db = strdup(opt + 3);
@@ -142,6 +148,7 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 		{"debug", no_argument, NULL, 'd'},
 		{"ws", required_argument, NULL, 'W'},
 		{"no-ws", no_argument, NULL, 'N'},
+		{"no-ws-token", no_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -172,6 +179,9 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 			break;
 		case 'N':
 			a->no_ws = true;
+			break;
+		case 'T':
+			a->web.no_token = true;
 			break;
 		case 'd':
 			a->debug = true;

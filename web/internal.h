@@ -67,7 +67,8 @@ int snapshot_queue(struct web_outbox *box, struct viz_scene *scene, int64_t seq,
 enum web_cmd { CMD_PING, CMD_SNAPSHOT, CMD_PLAY, CMD_PAUSE, CMD_SEEK, CMD_SPEED };
 
 #define WEB_MAX_MESSAGE 4096 /* bytes of one client message */
-#define WEB_MAX_SPEED 10000.0
+#define WEB_MIN_SPEED 0.1 /* trace seconds per second */
+#define WEB_MAX_SPEED 1000.0
 
 struct web_command {
 	enum web_cmd cmd;

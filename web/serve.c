@@ -13,7 +13,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: tracefs serve FILE.db [--ws ADDR:PORT] [--web-root DIR]\n"
+		"usage: tracefs serve FILE.db [--ws ADDR:PORT] [--no-ws-token] [--web-root DIR]\n"
 		"\n"
 		"Serves the browser view of a recorded trace: open the printed address and\n"
 		"play, pause, seek on the timeline (which shows where the activity is) and\n"
@@ -24,6 +24,8 @@ static void usage(FILE *out)
 		"options:\n"
 		"  --ws ADDR:PORT   where to listen (default %s:%d, or the next free port);\n"
 		"                   an explicit port that is taken is an error\n"
+		"  --no-ws-token    anyone who can reach the port may watch (by default only\n"
+		"                   whoever has the printed address, with its secret token)\n"
 		"  --web-root DIR   the page's files (default: web/ next to the program)\n"
 		"  -h, --help       this text\n",
 		WEB_DEFAULT_ADDRESS, WEB_DEFAULT_PORT);
@@ -34,6 +36,7 @@ int web_serve_command(int argc, char **argv)
 	static const struct option long_options[] = {
 		{"ws", required_argument, NULL, 'w'},
 		{"web-root", required_argument, NULL, 'r'},
+		{"no-ws-token", no_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -51,6 +54,9 @@ int web_serve_command(int argc, char **argv)
 			break;
 		case 'r':
 			options.root = optarg;
+			break;
+		case 'T':
+			options.no_token = true;
 			break;
 		case 'h':
 			usage(stdout);

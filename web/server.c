@@ -4,7 +4,9 @@
  * page's files (files.c); a websocket on /events becomes a client of the
  * live stream (live.c) or of its own replay (replay.c). Requests must name
  * this machine by address or "localhost" (no DNS rebinding), and a
- * websocket must come from the page's own origin.
+ * websocket must come from the page's own origin and carry the server's
+ * secret token (?token=…, from the printed URL), so that another user of
+ * the machine, who can reach 127.0.0.1 too, cannot watch.
  */
 #include "web/internal.h"
 
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +26,7 @@
 #define TICK_US 20000		/* replay: how often due events are sent (up to 125,000/s) */
 #define MAX_OUTBOX 1024		/* a client that sends without reading is cut off */
 #define CHUNK_BYTES 16384	/* of a file per HTTP write */
+#define TOKEN_BYTES 16		/* random bytes of the token (32 hex digits) */
 
 struct session {
 	/* HTTP: the file being sent */
@@ -52,7 +56,8 @@ struct web_server {
 	char *trace;	   /* replay mode */
 	char *hello;	   /* live: the hello message */
 	struct session *clients;
-	char url[128];
+	char token[2 * TOKEN_BYTES + 1]; /* "": none asked for */
+	char url[192];
 };
 
 static char lws_last_error[256];
@@ -92,14 +97,36 @@ static bool host_allowed(struct lws *wsi, char *host, size_t host_size)
 	       inet_pton(AF_INET6, name, addr) == 1;
 }
 
-/* A websocket to /events, from no page or from one this server served. */
-static bool websocket_allowed(struct lws *wsi)
+/* Compares in a time that does not depend on where they differ. */
+static bool same_secret(const char *a, const char *b)
+{
+	size_t len = strlen(b);
+	if (strlen(a) != len)
+		return false;
+	unsigned char diff = 0;
+	for (size_t i = 0; i < len; i++)
+		diff |= (unsigned char)(a[i] ^ b[i]);
+	return diff == 0;
+}
+
+/* The request carries the server's token as ?token=…. */
+static bool token_allowed(const struct web_server *server, struct lws *wsi)
+{
+	if (!server->token[0])
+		return true;
+	char arg[128];
+	const char *value = lws_get_urlarg_by_name(wsi, "token=", arg, sizeof(arg));
+	return value && same_secret(value, server->token);
+}
+
+/* A websocket to /events with the token, from no page or from one this server served. */
+static bool websocket_allowed(const struct web_server *server, struct lws *wsi)
 {
 	char host[256], uri[64], origin[300], expected[300];
 	if (!host_allowed(wsi, host, sizeof(host)))
 		return false;
 	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
-	    strcmp(uri, "/events") != 0)
+	    strcmp(uri, "/events") != 0 || !token_allowed(server, wsi))
 		return false;
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0)
 		return true; /* not a browser */
@@ -392,8 +419,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			s->body = NULL;
 		}
 		return 0;
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		/* Only a websocket that passes the checks; no h2c, which nothing here needs.
+		 * Refused: say so (403) rather than just hang up. */
+		if (in && strcmp(in, "websocket") == 0 && websocket_allowed(server, wsi))
+			return 0;
+		return lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, NULL) ? -1 : 1;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		return websocket_allowed(wsi) ? 0 : 1;
+		return websocket_allowed(server, wsi) ? 0 : 1; /* should lws upgrade without asking */
 	case LWS_CALLBACK_ESTABLISHED:
 		return client_start(server, s, wsi);
 	case LWS_CALLBACK_SERVER_WRITEABLE:
@@ -546,6 +579,17 @@ static const char *bind_error(const char *address, int port)
 	return why;
 }
 
+/* TOKEN_BYTES from the kernel's random source, in hex. 0, or -1 with errno. */
+static int make_token(char *token, size_t size)
+{
+	unsigned char bytes[TOKEN_BYTES];
+	if (size < 2 * TOKEN_BYTES + 1 || getrandom(bytes, sizeof(bytes), 0) != sizeof(bytes))
+		return -1;
+	for (size_t i = 0; i < TOKEN_BYTES; i++)
+		snprintf(token + 2 * i, 3, "%02x", bytes[i]);
+	return 0;
+}
+
 static int listen_on(struct web_server *server, const struct web_options *o, char *err,
 		     size_t err_size)
 {
@@ -582,8 +626,9 @@ static int listen_on(struct web_server *server, const struct web_options *o, cha
 		return -1;
 	}
 	int port = lws_get_vhost_listen_port(server->vhost);
-	snprintf(server->url, sizeof(server->url), v6 ? "http://[%s]:%d/" : "http://%s:%d/",
-		 any ? (v6 ? "::1" : "127.0.0.1") : o->address, port);
+	snprintf(server->url, sizeof(server->url), v6 ? "http://[%s]:%d/%s%s" : "http://%s:%d/%s%s",
+		 any ? (v6 ? "::1" : "127.0.0.1") : o->address, port,
+		 server->token[0] ? "?token=" : "", server->token);
 	return 0;
 }
 
@@ -596,6 +641,10 @@ struct web_server *web_start(const struct web_options *o, char *err, size_t err_
 	}
 	server->root_fd = -1;
 	lws_set_log_level(LLL_ERR | LLL_WARN, keep_lws_error);
+	if (!o->no_token && make_token(server->token, sizeof(server->token)) != 0) {
+		snprintf(err, err_size, "cannot make the live view's token: %s", strerror(errno));
+		goto fail;
+	}
 	char root[PATH_MAX];
 	if (!o->root && default_root(root, sizeof(root)) != 0) {
 		snprintf(err, err_size, "cannot find the web root next to the program");
@@ -610,7 +659,7 @@ struct web_server *web_start(const struct web_options *o, char *err, size_t err_
 			snprintf(err, err_size, "out of memory");
 			goto fail;
 		}
-	} else if (!(server->hello = live_hello(o)) || !(server->live = live_new(wake, server))) {
+	} else if (!(server->hello = live_hello(o)) || !(server->live = live_new(o->live_trace, wake, server))) {
 		snprintf(err, err_size, "out of memory");
 		goto fail;
 	}

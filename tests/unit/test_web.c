@@ -35,6 +35,10 @@ static void test_commands(void)
 	CHECK(parse("{\"value\":2.5,\"cmd\":\"speed\",\"other\":[1,{\"x\":2}]}", &c) == 0 &&
 		      c.cmd == CMD_SPEED && c.value == 2.5,
 	      "speed, with an ignored field");
+	CHECK(parse("{\"cmd\":\"speed\",\"value\":0.1}", &c) == 0 && c.value == 0.1, "speed 0.1");
+	CHECK(parse("{\"cmd\":\"speed\",\"value\":1000}", &c) == 0 && c.value == 1000, "speed 1000");
+	CHECK(parse("{\"cmd\":\"seek\",\"ts_ns\":0}", &c) == 0 && c.ts_ns == 0, "seek to 0");
+	CHECK(parse("{\"cmd\":\"seek\",\"ts_ns\":-5}", &c) == 0 && c.ts_ns == -5, "seek to -5");
 	static const char *const bad[] = {
 		"", "   ", "null", "[1]", "\"ping\"", "{", "{\"cmd\":\"ping\"", "{\"cmd\":\"ping\"} x",
 		"{\"cmd\":\"ping\"}{}", "{\"cmd\":1}", "{\"cmd\":null}", "{\"cmd\":\"pingpong\"}",
@@ -46,6 +50,14 @@ static void test_commands(void)
 		"{'cmd':'ping'}", "{\"cmd\":\"ping\",}", "{\"cmd\":[\"ping\"]}",
 		"{\"cmd\":{\"x\":\"ping\"}}", "{\"x\":{\"cmd\":\"ping\"}}", "{\"cmd\":[\"seek\"],\"ts_ns\":[1]}",
 		"{\"cmd\":\"speed\",\"value\":[2]}",
+		/* a NUL inside a string: not the command it starts with */
+		"{\"cmd\":\"ping\\u0000xx\"}", "{\"cmd\":\"ping\\u0000\"}",
+		/* leading zeros are not JSON */
+		"{\"cmd\":\"seek\",\"ts_ns\":0123}", "{\"cmd\":\"seek\",\"ts_ns\":-01}",
+		"{\"cmd\":\"speed\",\"value\":02}", "{\"cmd\":\"speed\",\"value\":00.5}",
+		/* speed: 0.1 to 1000 (the README's range) */
+		"{\"cmd\":\"speed\",\"value\":5e-324}", "{\"cmd\":\"speed\",\"value\":0.09}",
+		"{\"cmd\":\"speed\",\"value\":1000.5}",
 		"{\"cmd\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"

@@ -22,8 +22,11 @@
 
 (() => {
   const params = new URLSearchParams(location.search);
+  /* The server's secret token comes in the page's address and goes on to /events. */
+  const TOKEN = params.get('token');
   const WS_URL = params.get('ws') ||
-    `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/events`;
+    `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/events` +
+    (TOKEN ? `?token=${encodeURIComponent(TOKEN)}` : '');
   const FADE = Number(params.get('fade')) > 0 ? Number(params.get('fade')) : 2;
   const COLOR_BY = ['kind', 'op', 'process']; /* enum viz_color_by */
   const KINDS = {file: 1, dir: 2, symlink: 3, other: 4}; /* enum viz_kind */
@@ -390,7 +393,7 @@
       text = 'connection lost — reconnecting…';
       cls = 'lost';
     } else if (!session.connected) {
-      text = `connecting to ${WS_URL}…`;
+      text = `connecting to ${WS_URL.split('?')[0]}…`;
       cls = 'connecting';
     } else if (!session.mode) {
       text = 'connected';
