@@ -42,6 +42,8 @@ struct web_msg {
 struct web_outbox {
 	struct web_msg *head, *tail;
 	size_t count;
+	size_t bytes;  /* the memory the messages take */
+	size_t *total; /* NULL, or a sum over several outboxes that bytes is also added to */
 };
 
 /* Moves TEXT's content into a new message at the end of BOX; TEXT is emptied. -1: no memory. */

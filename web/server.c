@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -24,7 +25,12 @@
 
 #define PORT_TRIES 100		/* default port busy: try this many after it */
 #define TICK_US 20000		/* replay: how often due events are sent (up to 125,000/s) */
-#define MAX_OUTBOX 1024		/* a client that sends without reading is cut off */
+/* Memory a client may take: messages queued for it (snapshots, replies)
+ * beyond this, and it is cut off when it sends more; the same for the sum
+ * over all clients, which also turns away new ones (503), as do MAX_CLIENTS. */
+#define CLIENT_QUEUE_BYTES (8u << 20)
+#define TOTAL_QUEUE_BYTES (128u << 20)
+#define MAX_CLIENTS 64
 #define CHUNK_BYTES 16384	/* of a file per HTTP write */
 #define TOKEN_BYTES 16		/* random bytes of the token (32 hex digits) */
 
@@ -56,6 +62,8 @@ struct web_server {
 	char *trace;	   /* replay mode */
 	char *hello;	   /* live: the hello message */
 	struct session *clients;
+	int client_count;
+	size_t queued_bytes; /* over every client's outbox */
 	char token[2 * TOKEN_BYTES + 1]; /* "": none asked for */
 	char url[192];
 };
@@ -239,6 +247,8 @@ static char *replay_hello(struct replay *replay)
 static int client_start(struct web_server *server, struct session *s, struct lws *wsi)
 {
 	s->wsi = wsi;
+	s->outbox.total = &server->queued_bytes;
+	server->client_count++;
 	s->next = server->clients;
 	if (server->clients)
 		server->clients->prev = s;
@@ -284,6 +294,9 @@ static void client_end(struct web_server *server, struct session *s)
 	replay_close(s->replay);
 	s->replay = NULL;
 	s->wsi = NULL;
+	server->client_count--;
+	/* Give what it held back to the system, not just to malloc's free lists. */
+	malloc_trim(0);
 }
 
 static int client_write(struct web_server *server, struct session *s, struct lws *wsi)
@@ -364,6 +377,9 @@ static int handle_message(struct web_server *server, struct session *s, struct l
 		rc = queue_error(s, err);
 	else if (command.cmd == CMD_PING)
 		rc = outbox_push(&s->outbox, "{\"type\":\"pong\"}");
+	else if (command.cmd != CMD_PAUSE && command.cmd != CMD_SPEED &&
+		 server->queued_bytes > TOTAL_QUEUE_BYTES)
+		rc = queue_error(s, "the server has too much queued for its clients: try again later");
 	else if (server->live && command.cmd == CMD_SNAPSHOT)
 		rc = live_join(server->live, &s->outbox, &s->cursor);
 	else if (server->live)
@@ -389,9 +405,16 @@ static int client_receive(struct web_server *server, struct session *s, struct l
 		s->rx_len = 0;
 		s->rx_binary = lws_frame_is_binary(wsi);
 	}
-	if (s->rx_len + len > WEB_MAX_MESSAGE || s->outbox.count >= MAX_OUTBOX) {
-		static const char reason[] = "message too large, or too many unanswered";
+	if (s->rx_len + len > WEB_MAX_MESSAGE) {
+		static const char reason[] = "message too large";
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)reason,
+				 sizeof(reason) - 1);
+		return -1;
+	}
+	if (s->outbox.bytes > CLIENT_QUEUE_BYTES ||
+	    (s->outbox.bytes > 0 && server->queued_bytes > TOTAL_QUEUE_BYTES)) {
+		static const char reason[] = "too much queued: read what was sent first";
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)reason,
 				 sizeof(reason) - 1);
 		return -1;
 	}
@@ -422,9 +445,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		/* Only a websocket that passes the checks; no h2c, which nothing here needs.
 		 * Refused: say so (403) rather than just hang up. */
-		if (in && strcmp(in, "websocket") == 0 && websocket_allowed(server, wsi))
-			return 0;
-		return lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, NULL) ? -1 : 1;
+		if (!in || strcmp(in, "websocket") != 0 || !websocket_allowed(server, wsi))
+			return lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, NULL) ? -1 : 1;
+		if (server->client_count >= MAX_CLIENTS || server->queued_bytes > TOTAL_QUEUE_BYTES)
+			return lws_return_http_status(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE,
+						      "too many clients, or too much queued for them")
+				       ? -1
+				       : 1;
+		return 0;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return websocket_allowed(server, wsi) ? 0 : 1; /* should lws upgrade without asking */
 	case LWS_CALLBACK_ESTABLISHED:
