@@ -823,6 +823,13 @@ int rec_reader_seek(struct rec_reader *r, int64_t ts_ns, char *err, size_t err_s
 	return found == 1 ? 0 : -1;
 }
 
+void rec_reader_seek_seq(struct rec_reader *r, int64_t seq)
+{
+	sqlite3_reset(r->stream);
+	r->stream_idle = true;
+	r->last_seq = seq > INT64_MIN ? seq - 1 : seq;
+}
+
 /* ---- private accessors (reader.h) ---- */
 
 sqlite3 *rec_reader_db(struct rec_reader *r)

@@ -176,6 +176,9 @@ int rec_reader_next(struct rec_reader *reader, struct rec_event *event, int64_t 
 /* Restarts reading at the first event whose ts_ns >= TS_NS. 0 or -1. */
 int rec_reader_seek(struct rec_reader *reader, int64_t ts_ns, char *err, size_t err_size);
 
+/* Restarts reading at the first event whose seq >= SEQ (a lookup by key: cheap). */
+void rec_reader_seek_seq(struct rec_reader *reader, int64_t seq);
+
 /* A meta value (malloc'd; the caller frees it), or NULL if absent. */
 char *rec_reader_meta(struct rec_reader *reader, const char *key);
 

@@ -162,6 +162,13 @@ struct web_msg *outbox_pop(struct web_outbox *box)
 	return msg;
 }
 
+void outbox_move(struct web_outbox *to, struct web_outbox *from)
+{
+	struct web_msg *msg;
+	while ((msg = outbox_pop(from)))
+		append(to, msg);
+}
+
 void outbox_clear(struct web_outbox *box)
 {
 	struct web_msg *msg;

@@ -333,6 +333,104 @@ static void test_feeder(const char *dir)
 	live_free(live);
 }
 
+/*
+ * The index: a seek through its checkpoints gives the tree a seek from the
+ * first event gives, wherever it lands (on a checkpoint, between, after
+ * creates, removals, renames, failed lookups of names that never exist).
+ */
+static void index_ready_flag(void *ctx)
+{
+	(void)ctx;
+}
+
+static char *snapshot_from_start(const char *trace, int64_t ts_ns)
+{
+	char err[512];
+	struct rec_reader *reader = rec_reader_open(trace, err, sizeof(err));
+	CHECK(reader, "rec_reader_open: %s", err);
+	struct viz_options options = {0};
+	struct viz_scene *scene = viz_scene_new(viz_libc_allocator(), &options);
+	CHECK(scene, "viz_scene_new");
+	struct rec_event e;
+	int64_t seq, last_seq = 0, first_ns = 0;
+	double t = 0;
+	while (rec_reader_next(reader, &e, &seq, err, sizeof(err)) == 1 && e.ts_ns < ts_ns) {
+		if (last_seq == 0)
+			first_ns = e.ts_ns;
+		double et = ((double)e.ts_ns - (double)first_ns) / 1e9;
+		t = et > t ? et : t;
+		struct viz_event ve;
+		web_viz_event(&ve, &e, t);
+		CHECK(viz_scene_apply(scene, &ve) == 0, "apply");
+		last_seq = seq;
+	}
+	struct web_outbox box = {0};
+	CHECK(snapshot_queue(&box, scene, last_seq, ts_ns) == 0, "snapshot");
+	viz_scene_free(scene);
+	rec_reader_close(reader);
+	return take_all(&box);
+}
+
+static void test_index(const char *dir)
+{
+	char trace[512], err[512], path[64], path2[64];
+	snprintf(trace, sizeof(trace), "%s/index.db", dir);
+	struct recorder_options options = {.db_path = trace};
+	struct recorder *recorder = recorder_open(&options, err, sizeof(err));
+	CHECK(recorder, "recorder_open: %s", err);
+	const int64_t t0 = 1700000000000000000LL;
+	enum { EVENTS = 45000 };
+	for (int i = 0; i < EVENTS; i++) {
+		struct rec_event e = {.ts_ns = t0 + (int64_t)i * 1000, .comm = "sh", .bytes = -1,
+				      .offset = -1, .path = path, .kind = REC_KIND_FILE};
+		int f = i / 4 % 900, step = i % 4;
+		snprintf(path, sizeof(path), "/d%d/f%d", f % 30, f);
+		if (i / 3600 % 2 && step == 3) { /* now and then the file goes, or moves */
+			e.op = f % 2 ? REC_OP_UNLINK : REC_OP_RENAME;
+			snprintf(path2, sizeof(path2), "/d%d/moved%d", f % 7, i);
+			e.path2 = f % 2 ? NULL : path2;
+		} else if (step == 0) {
+			e.op = REC_OP_CREATE;
+		} else if (step == 1) {
+			snprintf(path, sizeof(path), "/d%d/missing%d", f % 30, i);
+			e.op = REC_OP_LOOKUP, e.kind = REC_KIND_NONE, e.result = -2;
+		} else {
+			e.op = REC_OP_GETATTR;
+		}
+		recorder_submit(recorder, &e);
+	}
+	CHECK(recorder_close(recorder, err, sizeof(err)) == 0, "recorder_close: %s", err);
+
+	struct trace_index *index = index_start(trace, index_ready_flag, NULL);
+	CHECK(index, "index_start");
+	for (int waited = 0; index_state(index) && index_state(index)[0] == '\0'; waited += 10) {
+		CHECK(waited < 60000, "the index was not built within 60 s");
+		sleep_ms(10);
+	}
+	CHECK(!index_state(index), "the index failed: %s", index_state(index));
+	struct replay *replay = replay_open(trace, index, err, sizeof(err));
+	CHECK(replay, "replay_open: %s", err);
+	static const int64_t at[] = {0, 1, 9999, 10000, 10001, 25003, 36000, 44999, 45000, 99999};
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		int64_t ts = t0 + at[i] * 1000;
+		struct web_command seek = {.cmd = CMD_SEEK, .ts_ns = ts};
+		struct web_outbox box = {0};
+		CHECK(replay_command(replay, &seek, &box, err, sizeof(err)) == 0, "seek: %s", err);
+		char *got = take_all(&box);
+		char *end = strstr(got, "{\"type\":\"state\"");
+		CHECK(end, "no state after the snapshot");
+		*end = '\0';
+		/* A seek past the end is answered at the last event's time + 1. */
+		char *expected = snapshot_from_start(trace, at[i] < EVENTS ? ts : t0 + (EVENTS - 1) * 1000LL + 1);
+		CHECK(strcmp(got, expected) == 0, "seek to event %lld: through the index\n%.300s\n"
+		      "from the start\n%.300s", (long long)at[i], got, expected);
+		free(got);
+		free(expected);
+	}
+	replay_close(replay);
+	index_free(index);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/test_web.XXXXXX";
@@ -341,6 +439,7 @@ int main(void)
 	test_files(dir);
 	test_live();
 	test_feeder(dir);
+	test_index(dir);
 	char command[128];
 	snprintf(command, sizeof(command), "rm -rf '%s'", dir);
 	CHECK(system(command) == 0, "cleanup");
