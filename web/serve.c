@@ -6,9 +6,14 @@
 
 #include <getopt.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <pthread.h>
 #include <string.h>
+
+/* SQLite's memory over every tab's reader: each may cache up to 64 MiB of
+ * the trace, and 20 tabs kept 1.36 GB; past this, caches recycle pages. */
+#define SQLITE_HEAP_BYTES (96ll << 20)
 
 static void usage(FILE *out)
 {
@@ -71,6 +76,7 @@ int web_serve_command(int argc, char **argv)
 		return 2;
 	}
 	options.trace = argv[optind];
+	sqlite3_soft_heap_limit64(SQLITE_HEAP_BYTES);
 	/* Check the trace now: a bad file is an error here, not in the browser. */
 	struct rec_reader *reader = rec_reader_open(options.trace, err, sizeof(err));
 	if (!reader) {
