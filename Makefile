@@ -162,7 +162,7 @@ demo: $(DEPS_STAMP) all
 
 # tracefs against native, bindfs and loggedfs; BENCH_WORKLOADS, BENCH_RUNS,
 # BENCH_QUICK: see tests/bench/run --help.
-bench: deps $(BUILD)/tracefs $(BENCH_BIN) $(BUILD)/tools/ws_client $(BUILD)/tools/web_trace $(PAGE_FILES)
+bench: deps $(BUILD)/tracefs $(BENCH_BIN) $(BUILD)/tools/ws_client $(BUILD)/tools/web_trace $(BUILD)/tools/make_trace $(PAGE_FILES)
 	BUILD=$(BUILD) tests/bench/run
 
 clean:
