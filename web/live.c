@@ -44,11 +44,6 @@ struct live {
 	int64_t last_ts_ns;
 	int64_t last_seq; /* the last event in the scene (and, with clients, in a batch) */
 	int clients;	  /* connected: without any, no JSON is made */
-	/* The last event applied to the scene, to skip repeats. */
-	char last_path[256];
-	size_t last_path_len;
-	uint8_t last_kind;
-	bool last_structural, last_failed;
 
 	struct web_text open; /* `{"type":"events","events":[` and events */
 	int64_t open_first_seq;
@@ -120,24 +115,6 @@ static bool seal(struct live *l)
 	return true;
 }
 
-static bool changes_tree(uint8_t op)
-{
-	switch (op) {
-	case REC_OP_MKNOD:
-	case REC_OP_MKDIR:
-	case REC_OP_UNLINK:
-	case REC_OP_RMDIR:
-	case REC_OP_SYMLINK:
-	case REC_OP_RENAME:
-	case REC_OP_LINK:
-	case REC_OP_CREATE:
-	case REC_OP_LOST:
-		return true;
-	default:
-		return false;
-	}
-}
-
 static void apply(struct live *l, const struct rec_event *event)
 {
 	if (!l->started) {
@@ -145,29 +122,14 @@ static void apply(struct live *l, const struct rec_event *event)
 		l->started = true;
 	}
 	/* Events leave the queue in about their time order; never go back. */
-	double t = (double)(event->ts_ns - l->origin_ns) / 1e9;
+	double t = ((double)event->ts_ns - (double)l->origin_ns) / 1e9;
 	if (t > l->t)
 		l->t = t;
 	if (event->ts_ns > l->last_ts_ns)
 		l->last_ts_ns = event->ts_ns;
-	/* The tree here only has to know what exists (for snapshots), so a run
-	 * of reads, writes and stats of one path (most events) is applied once. */
-	bool structural = changes_tree(event->op);
-	size_t len = event->path ? strlen(event->path) : 0;
-	if (!structural && !l->last_structural && event->kind == l->last_kind &&
-	    (event->result < 0) == l->last_failed && len == l->last_path_len &&
-	    len < sizeof(l->last_path) && memcmp(event->path, l->last_path, len) == 0)
-		return;
-	struct viz_event ve;
-	web_viz_event(&ve, event, l->t);
-	if (!l->scene_failed && viz_scene_apply(l->scene, &ve) != 0)
+	/* The tree here only has to know what exists (for snapshots). */
+	if (!l->scene_failed && index_apply(l->scene, event, l->t) < 0)
 		l->scene_failed = true;
-	l->last_structural = structural;
-	l->last_kind = event->kind;
-	l->last_failed = event->result < 0;
-	l->last_path_len = len < sizeof(l->last_path) ? len : sizeof(l->last_path);
-	if (len < sizeof(l->last_path))
-		memcpy(l->last_path, event->path, len);
 }
 
 void live_add(struct live *l, const struct rec_event *event, int64_t seq)

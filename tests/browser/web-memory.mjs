@@ -1,4 +1,4 @@
-// web-memory.mjs URL PID NODES — what clients can make the live server
+// web-memory.mjs live URL PID NODES — what clients can make the live server
 // (process PID, whose tree has about NODES nodes) hold:
 //  1. 40 clients that never read ask 30 snapshots each (old servers queued
 //     them all: 40 × 30 × ~0.5 MB): the RSS grows by less than 200 MB, as
@@ -7,10 +7,14 @@
 //  2. Once they have all gone, the RSS comes back to within 64 MB of
 //     where it started.
 //  3. Clients beyond the cap of 64 are answered 503.
+// web-memory.mjs serve URL PID — `tracefs serve` (process PID): 20 tabs
+// that each seek to 1/3, 1/2 and the end of the trace grow the server by
+// less than 150 MB (it was 20 SQLite caches of up to 64 MiB each), and it
+// comes back within 32 MB of the first tab's once they have gone.
 import fs from 'node:fs';
 import { run, parseUrl, eventsPath, WsClient, rawRequest, waitFor, note } from './lib.mjs';
 
-const [url, pidArg, nodesArg] = process.argv.slice(2);
+const [mode, url, pidArg, nodesArg] = process.argv.slice(2);
 const pid = Number(pidArg), NODES = Number(nodesArg);
 const { host, port } = parseUrl(url);
 const MB = 1 << 20;
@@ -43,7 +47,37 @@ async function upgradeStatus() {
 	return r.status;
 }
 
+async function serveTabs() {
+	const connect = async () => {
+		const c = await WsClient.connect(host, port, undefined, { timeoutMs: 120000 });
+		const timeline = await c.nextOfType('timeline', 120000);
+		await c.nextOfType('state', 120000);
+		return { c, timeline };
+	};
+	const tabs = [await connect()];
+	const before = rss();
+	while (tabs.length < 20)
+		tabs.push(await connect());
+	for (const { c, timeline } of tabs) {
+		const f = BigInt(timeline.first_ns), l = BigInt(timeline.last_ns);
+		for (const ts of [f + (l - f) / 3n, f + (l - f) / 2n, l + 1n]) {
+			c.send(`{"cmd":"seek","ts_ns":${ts}}`);
+			await c.nextOfType('state', 120000);
+		}
+	}
+	const busy = rss();
+	note(`serve: RSS with one tab ${(before / MB).toFixed(0)} MB, with 20 that sought all over: ${(busy / MB).toFixed(0)} MB`);
+	assert(busy - before < 150 * MB, `20 tabs grew the server by ${((busy - before) / MB).toFixed(0)} MB`);
+	for (const { c } of tabs)
+		c.close();
+	await waitFor(async () => rss() - before < 32 * MB, 20000,
+		`the RSS to come back near ${(before / MB).toFixed(0)} MB (it is ${(rss() / MB).toFixed(0)} MB)`);
+	note(`serve: after they closed: ${(rss() / MB).toFixed(0)} MB`);
+}
+
 run(async () => {
+	if (mode === 'serve')
+		return serveTabs();
 	const before = rss();
 	const clients = [];
 	for (let i = 0; i < 40; i++)
