@@ -76,6 +76,10 @@ int web_serve_command(int argc, char **argv)
 		return 2;
 	}
 	options.trace = argv[optind];
+	/* Each connection is used by one thread at a time (a replay's by its job
+	 * or by the service thread, never both): SQLite's own locks are waste.
+	 * Refused only once SQLite is in use: then it stays serialized, slower. */
+	(void)sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
 	sqlite3_soft_heap_limit64(SQLITE_HEAP_BYTES);
 	/* Check the trace now: a bad file is an error here, not in the browser. */
 	struct rec_reader *reader = rec_reader_open(options.trace, err, sizeof(err));
