@@ -374,6 +374,8 @@
     socket.onclose = () => {
       if (ws !== socket) return;
       ws = null;
+      /* Never in, and no token: the server wants the one in the address it printed. */
+      session.refused = !TOKEN && !session.mode;
       session.connected = false;
       session.playing = false;
       scheduleReconnect();
@@ -391,6 +393,9 @@
     let text, cls;
     if (!session.connected && session.mode) {
       text = 'connection lost — reconnecting…';
+      cls = 'lost';
+    } else if (!session.connected && session.refused) {
+      text = 'not let in: open the address tracefs printed, with its ?token=…';
       cls = 'lost';
     } else if (!session.connected) {
       text = `connecting to ${WS_URL.split('?')[0]}…`;
