@@ -189,14 +189,6 @@ char *rec_reader_meta(struct rec_reader *reader, const char *key);
 int rec_reader_span(struct rec_reader *reader, int64_t *first_ns, int64_t *last_ns,
 		    int64_t *count);
 
-/*
- * How many events started in each of BUCKETS equal slices of FIRST_NS ..
- * LAST_NS (the last slice includes LAST_NS): COUNTS[0 .. BUCKETS-1]. For
- * a timeline of activity; one pass over the events. 0 or -1.
- */
-int rec_reader_density(struct rec_reader *reader, int64_t first_ns, int64_t last_ns,
-		       int64_t *counts, size_t buckets);
-
 void rec_reader_close(struct rec_reader *reader);
 
 /*
