@@ -16,6 +16,10 @@
  *     where they do not apply (as in the event). A row with op 'lost' marks
  *     that `bytes` events were lost (queue or disk full) just before it;
  *     its pid, comm, uid and gid are NULL.
+ *   commits(seq, ts_ns, dur_ns, id, files, path, result, first_seq, last_seq)
+ *     the versioned store's commits (`trace` rows with op 'commit'), each
+ *     with the seq range of the events it covers: those after the
+ *     previous commit up to itself.
  *
  * Private (may change): events holds integers only, to keep rows small:
  * ts is ns since meta.start_ns, strings are ids into paths and procs (a
@@ -72,7 +76,13 @@ static const char *const view_sql =
 	"  LEFT JOIN paths AS p ON p.id = e.path\n"
 	"  LEFT JOIN paths AS p2 ON p2.id = e.path2\n"
 	"  LEFT JOIN kinds AS k ON k.id = e.kind\n"
-	"  LEFT JOIN procs AS pr ON pr.id = e.proc;";
+	"  LEFT JOIN procs AS pr ON pr.id = e.proc;\n"
+	/* The versioned store's commits and the events each covers: those
+	 * after the previous commit, up to this one. */
+	"CREATE VIEW commits AS SELECT\n"
+	"  seq, ts_ns, dur_ns, path2 AS id, bytes AS files, path, result,\n"
+	"  coalesce(lag(seq) OVER (ORDER BY seq), 0) + 1 AS first_seq, seq - 1 AS last_seq\n"
+	"FROM trace WHERE op = 'commit';";
 
 char *rec_schema_insert_events_sql(int rows)
 {

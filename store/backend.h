@@ -22,8 +22,9 @@ struct store_backend {
 	 * of this backend (merge in progress, conflicts, detached). */
 	struct store_repo *(*open)(const char *workdir, char *err, size_t err_size);
 	/*
-	 * Commits PATHS (relative, without a leading '/'), or every change
-	 * in the working copy when ALL, as they are now, saying that
+	 * Commits PATHS (relative, without a leading '/'; "dir/" for all
+	 * below dir, "dir" for dir itself only), or every change in the
+	 * working copy when ALL, as they are now, saying that
 	 * COMMANDS (comma-separated) made them. 1 committed (OUT filled), 0
 	 * nothing to commit, -1 failed (message in err).
 	 */

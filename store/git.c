@@ -221,10 +221,26 @@ fail:
 
 /* ---- commit */
 
-/* Brings the index entry (or entries below) for PATH in line with the
- * working copy: added, updated or removed. */
-static int stage_path(struct store_repo *r, git_index *index, const char *path)
+/* Whether ENTRY still describes the file ST (so it need not be hashed again). */
+static bool entry_is_current(const git_index_entry *entry, const struct stat *st)
 {
+	return entry && entry->file_size == (uint32_t)st->st_size && entry->ino == (uint32_t)st->st_ino &&
+	       entry->mtime.seconds == (int32_t)st->st_mtim.tv_sec &&
+	       entry->mtime.nanoseconds == (uint32_t)st->st_mtim.tv_nsec &&
+	       entry->ctime.seconds == (int32_t)st->st_ctim.tv_sec &&
+	       entry->ctime.nanoseconds == (uint32_t)st->st_ctim.tv_nsec;
+}
+
+/* Brings the index entry (or entries below) for PATH in line with the
+ * working copy: added, updated or removed. "dir/": all below dir. */
+static int stage_path(struct store_repo *r, git_index *index, const char *noted)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s", noted);
+	size_t n = strlen(path);
+	bool tree = n > 1 && path[n - 1] == '/';
+	if (tree)
+		path[n - 1] = '\0';
 	char full[PATH_MAX];
 	if (snprintf(full, sizeof(full), "%s%s", r->workdir, path) >= (int)sizeof(full)) {
 		git_error_set_str(GIT_ERROR_OS, "path too long");
@@ -245,15 +261,21 @@ static int stage_path(struct store_repo *r, git_index *index, const char *path)
 	if (S_ISDIR(st.st_mode)) {
 		if (git_index_get_bypath(index, path, 0) && git_index_remove_bypath(index, path) != 0)
 			return -1;
-		char *spec = (char *)path;
+		if (!tree)
+			return 0;
+		char *spec = path;
 		git_strarray pathspec = {&spec, 1};
 		return git_index_add_all(index, &pathspec, GIT_INDEX_ADD_DISABLE_PATHSPEC_MATCH,
 					 NULL, NULL);
 	}
 	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
 		return 0; /* git keeps no fifos, sockets or devices */
+	const git_index_entry *entry = git_index_get_bypath(index, path, 0);
+	if (entry_is_current(entry, &st) && entry->mode == (S_ISLNK(st.st_mode) ? GIT_FILEMODE_LINK
+				: (st.st_mode & 0100) ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB))
+		return 0;
 	int ignored = 0;
-	if (!git_index_get_bypath(index, path, 0) &&
+	if (!entry &&
 	    (git_ignore_path_is_ignored(&ignored, r->repo, path) != 0 || ignored))
 		return 0;
 	if (git_index_remove_directory(index, path, 0) != 0)

@@ -123,14 +123,21 @@ static void note_command(struct store *s, const char *comm)
 		snprintf(s->commands[s->command_count++], sizeof(s->commands[0]), "%s", comm);
 }
 
-/* Notes PATH ("/a/b") as changed by COMM; ARM: the change is complete. */
-static void note(struct store *s, const char *path, const char *comm, bool arm)
+/*
+ * Notes PATH ("/a/b") as changed by COMM; ARM: the change is complete.
+ * TREE: everything below PATH too (a directory renamed here), noted as
+ * "a/b/"; otherwise a directory stands for itself only, as its entries
+ * are noted one by one as they are made.
+ */
+static void note(struct store *s, const char *path, const char *comm, bool arm, bool tree)
 {
 	while (*path == '/')
 		path++;
 	if (!*path)
-		return; /* the root itself: its entries are noted one by one */
-	char *copy = strdup(path);
+		return; /* the root itself */
+	char *copy;
+	if (asprintf(&copy, "%s%s", path, tree ? "/" : "") == -1)
+		copy = NULL;
 	pthread_mutex_lock(&s->lock);
 	int64_t now = monotonic_ns();
 	if (s->pending_count == 0 && !s->pending_all)
@@ -149,23 +156,23 @@ static void note(struct store *s, const char *path, const char *comm, bool arm)
 
 void store_touch(struct store *store, const char *path, const char *comm)
 {
-	note(store, path, comm, false);
+	note(store, path, comm, false, false);
 }
 
 void store_add(struct store *store, const char *path, const char *comm)
 {
-	note(store, path, comm, true);
+	note(store, path, comm, true, false);
 }
 
 void store_remove(struct store *store, const char *path, const char *comm)
 {
-	note(store, path, comm, true);
+	note(store, path, comm, true, false);
 }
 
 void store_copy(struct store *store, const char *from, const char *to, const char *comm)
 {
 	(void)from; /* the backend finds the contents at TO */
-	note(store, to, comm, true);
+	note(store, to, comm, true, true);
 }
 
 void store_closed(struct store *store, const char *path)
