@@ -138,6 +138,13 @@ static int signature(git_repository *repo, git_signature **sig)
 
 static int git_store_clone(const char *remote, const char *workdir, char *err, size_t err_size)
 {
+	/* A path (not a URL, not scp's host:path) that does not exist. */
+	struct stat st;
+	if ((remote[0] == '/' || remote[0] == '.' || !strchr(remote, ':')) &&
+	    stat(remote, &st) == -1) {
+		snprintf(err, err_size, "cannot clone %s: %s", remote, strerror(errno));
+		return -1;
+	}
 	git_libgit2_init();
 	struct auth_state auth = {0};
 	git_clone_options options;
