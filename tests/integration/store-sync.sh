@@ -29,7 +29,7 @@ await 60 "the mount's file upstream" remote_has "$R" mine.txt "from the mount" |
 # Offline: the remote goes away; commits queue.
 mv "$R" "$T/remote.off"
 echo "offline edit" >"$M/README"
-await 60 "the offline commit" sh -c "git -C '$T/wc' log -1 --format=%s | grep -q README" ||
+await 60 "the offline commit" sh -c "git -C '$T/wc' show HEAD:README | grep -q offline" ||
 	store_fail "the offline change was not committed"
 status=$("$TRACEFS" store status "$T/wc")
 [[ $status == *"not pushed: 1 commit"* ]] || fail "status while offline: $status"
