@@ -17,6 +17,7 @@ struct fs_options {
 	double timeout; /* seconds the kernel may cache names and attributes */
 	long poll_us;	/* how long a daemon thread polls for the next request */
 	struct store *store; /* the versioned store the source is, or NULL */
+	int uring;	/* FUSE over io_uring: 1 asked for, 0 refused, -1 where on */
 };
 
 struct fs;
