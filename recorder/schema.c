@@ -18,8 +18,8 @@
  *     its pid, comm, uid and gid are NULL.
  *   commits(seq, ts_ns, dur_ns, id, files, path, result, first_seq, last_seq)
  *     the versioned store's commits (`trace` rows with op 'commit'), each
- *     with the seq range of the events it covers: those after the
- *     previous commit up to itself.
+ *     with the seq range of the events it covers: those that started
+ *     after the previous commit began and before it began (NULL: none).
  *
  * Private (may change): events holds integers only, to keep rows small:
  * ts is ns since meta.start_ns, strings are ids into paths and procs (a
@@ -78,11 +78,20 @@ static const char *const view_sql =
 	"  LEFT JOIN kinds AS k ON k.id = e.kind\n"
 	"  LEFT JOIN procs AS pr ON pr.id = e.proc;\n"
 	/* The versioned store's commits and the events each covers: those
-	 * after the previous commit, up to this one. */
-	"CREATE VIEW commits AS SELECT\n"
-	"  seq, ts_ns, dur_ns, path2 AS id, bytes AS files, path, result,\n"
-	"  coalesce(lag(seq) OVER (ORDER BY seq), 0) + 1 AS first_seq, seq - 1 AS last_seq\n"
-	"FROM trace WHERE op = 'commit';";
+	 * that started after the previous commit began and before this one
+	 * did (a commit's ts_ns is when it took the pending changes; its row
+	 * comes once it is written, and events meanwhile are the next one's).
+	 * Each event gets the number of commits begun before it, in one pass. */
+	"CREATE VIEW commits AS\n"
+	"WITH numbered AS (SELECT seq, op, sum(op = 'commit') OVER (ORDER BY ts_ns, seq\n"
+	"    ROWS UNBOUNDED PRECEDING) - (op = 'commit') AS batch FROM trace),\n"
+	"  ranges AS (SELECT max(seq) FILTER (WHERE op = 'commit') AS commit_seq,\n"
+	"    min(seq) FILTER (WHERE op <> 'commit') AS first_seq,\n"
+	"    max(seq) FILTER (WHERE op <> 'commit') AS last_seq FROM numbered GROUP BY batch)\n"
+	"SELECT c.seq AS seq, c.ts_ns AS ts_ns, c.dur_ns AS dur_ns, c.path2 AS id,\n"
+	"  c.bytes AS files, c.path AS path, c.result AS result, r.first_seq AS first_seq,\n"
+	"  r.last_seq AS last_seq\n"
+	"FROM trace AS c JOIN ranges AS r ON r.commit_seq = c.seq ORDER BY c.seq;";
 
 char *rec_schema_insert_events_sql(int rows)
 {

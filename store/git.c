@@ -228,6 +228,19 @@ fail:
 
 /* ---- commit */
 
+/* Fills OUT for the commit ID, begun at START_NS, from r's summary and directory. */
+static void describe_commit(struct store_repo *r, const git_oid *id, int files, int64_t start_ns,
+			    struct store_commit *out)
+{
+	git_oid_tostr(out->id, sizeof(out->id), id);
+	out->files = files;
+	out->path = r->common_dir;
+	out->summary = r->summary;
+	out->start_ns = start_ns;
+	out->dur_ns = realtime_ns() - start_ns;
+	out->result = 0;
+}
+
 /* Whether ENTRY still describes the file ST (so it need not be hashed again). */
 static bool entry_is_current(const git_index_entry *entry, const struct stat *st)
 {
@@ -452,13 +465,7 @@ static int git_store_commit(struct store_repo *r, char *const *paths, size_t cou
 		goto out;
 	}
 	free(message);
-	git_oid_tostr(out->id, sizeof(out->id), &commit_id);
-	out->files = changes.files;
-	out->path = r->common_dir;
-	out->summary = r->summary;
-	out->start_ns = start;
-	out->dur_ns = realtime_ns() - start;
-	out->result = 0;
+	describe_commit(r, &commit_id, changes.files, start, out);
 	rc = 1;
 out:
 	git_signature_free(sig);
@@ -617,7 +624,7 @@ static int merge_diverged(struct store_repo *r, const char *branch, const git_oi
 			  size_t err_size)
 {
 	int64_t start = realtime_ns();
-	git_commit *ours = NULL, *theirs = NULL, *merged = NULL;
+	git_commit *ours = NULL, *theirs = NULL;
 	git_index *index = NULL;
 	git_tree *tree = NULL;
 	git_signature *sig = NULL;
@@ -651,20 +658,13 @@ static int merge_diverged(struct store_repo *r, const char *branch, const git_oi
 	}
 	if (move_to(r, branch, &merged_id, err, err_size) != 0)
 		goto out;
-	git_oid_tostr(out->id, sizeof(out->id), &merged_id);
-	out->files = copies;
 	snprintf(r->common_dir, sizeof(r->common_dir), "/");
-	out->path = r->common_dir;
-	out->summary = r->summary;
-	out->start_ns = start;
-	out->dur_ns = realtime_ns() - start;
-	out->result = 0;
+	describe_commit(r, &merged_id, copies, start, out);
 	rc = 1;
 out:
 	git_signature_free(sig);
 	git_tree_free(tree);
 	git_index_free(index);
-	git_commit_free(merged);
 	git_commit_free(ours);
 	git_commit_free(theirs);
 	return rc;

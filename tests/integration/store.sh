@@ -84,7 +84,7 @@ commits=$(sql "$T/trace.db" "SELECT count(*) FROM commits WHERE result = 0")
 sql "$T/trace.db" "SELECT id FROM commits WHERE result = 0" | while read -r id; do
 	git -C "$R" cat-file -e "$id^{commit}" || store_fail "commit $id of the trace is not in the remote"
 done
-assert_eq "$(sql "$T/trace.db" "SELECT count(*) FROM commits WHERE files < 1 OR last_seq < first_seq")" 0 \
+assert_eq "$(sql "$T/trace.db" "SELECT count(*) FROM commits WHERE files < 1 OR first_seq IS NULL OR last_seq < first_seq")" 0 \
 	"commits without files or events"
 pushed=$(( $(remote_commits "$R") - 1 ))
 assert_eq "$commits" "$pushed" "commits in the trace vs the remote"
