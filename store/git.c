@@ -670,8 +670,30 @@ out:
 	return rc;
 }
 
-static int git_store_update(struct store_repo *r, struct store_commit *out, char *err,
-			    size_t err_size)
+/* .git/tracefs-sync-error: the last fetch or push that failed, for `store
+ * status` (the daemon has no terminal); removed by the next success. */
+static int remember_sync(struct store_repo *r, int rc, const char *err)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%stracefs-sync-error", git_repository_path(r->repo));
+	if (rc >= 0) {
+		unlink(path);
+		return rc;
+	}
+	FILE *f = fopen(path, "we");
+	if (f) {
+		char when[32];
+		time_t now = time(NULL);
+		struct tm tm;
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&now, &tm));
+		fprintf(f, "%s %s\n", when, err);
+		fclose(f);
+	}
+	return rc;
+}
+
+static int fetch_and_merge(struct store_repo *r, struct store_commit *out, char *err,
+			   size_t err_size)
 {
 	git_remote *remote;
 	int has = lookup_origin(r->repo, &remote);
@@ -740,7 +762,7 @@ static int unpushed(git_repository *repo, const char *branch, git_revwalk **walk
 	return 1;
 }
 
-static int git_store_push(struct store_repo *r, char *err, size_t err_size)
+static int push(struct store_repo *r, char *err, size_t err_size)
 {
 	char branch[256];
 	if (branch_ref(r->repo, branch, sizeof(branch)) != 0)
@@ -777,6 +799,17 @@ static int git_store_push(struct store_repo *r, char *err, size_t err_size)
 		return -1;
 	}
 	return 0;
+}
+
+static int git_store_update(struct store_repo *r, struct store_commit *out, char *err,
+			    size_t err_size)
+{
+	return remember_sync(r, fetch_and_merge(r, out, err, err_size), err);
+}
+
+static int git_store_push(struct store_repo *r, char *err, size_t err_size)
+{
+	return remember_sync(r, push(r, err, err_size), err);
 }
 
 /* ---- status and log */
@@ -875,11 +908,18 @@ static int git_store_status(struct store_repo *r, FILE *out, char *err, size_t e
 	fprintf(out, "upstream has (as of the last fetch): %zu commit%s not merged\n", behind,
 		behind == 1 ? "" : "s");
 	char log_path[PATH_MAX];
-	snprintf(log_path, sizeof(log_path), "%stracefs-conflicts", git_repository_path(r->repo));
+	snprintf(log_path, sizeof(log_path), "%stracefs-sync-error", git_repository_path(r->repo));
 	FILE *f = fopen(log_path, "re");
+	char line[PATH_MAX * 2 + 64];
+	if (f) {
+		if (fgets(line, sizeof(line), f))
+			fprintf(out, "last sync failed: %s", line);
+		fclose(f);
+	}
+	snprintf(log_path, sizeof(log_path), "%stracefs-conflicts", git_repository_path(r->repo));
+	f = fopen(log_path, "re");
 	if (f) {
 		fprintf(out, "conflicts (both versions kept; the other one is the copy):\n");
-		char line[PATH_MAX * 2 + 64];
 		while (fgets(line, sizeof(line), f)) {
 			char *tab1 = strchr(line, '\t'), *tab2 = tab1 ? strchr(tab1 + 1, '\t') : NULL;
 			if (!tab2)

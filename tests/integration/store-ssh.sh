@@ -39,6 +39,8 @@ await 60 "the offline commit" sh -c "git -C '$T/wc' cat-file -e HEAD:dir/file 2>
 remote_lacks "$R" offline.txt || fail "pushed while sshd was down?"
 status=$("$TRACEFS" store status "$T/wc")
 [[ $status == *"not pushed: 1 commit"* ]] || fail "status while sshd is down: $status"
+[[ $status == *"last sync failed: "*"origin"* ]] || fail "status does not say why: $status"
+note "status while sshd is down: $(grep 'last sync' <<<"$status")"
 
 # sshd back on the same port: the queue is pushed.
 run_sshd || fail "sshd did not restart: $(cat "$T/sshd.log")"

@@ -51,6 +51,7 @@ wait_for 30 grep -qs "the other machine's edit" "$M/$copy" || fail "the conflict
 assert_eq "$(cat "$M/README")" "offline edit" "README in the mount"
 status=$("$TRACEFS" store status "$T/wc")
 [[ $status == *"not pushed: 0 commits"* ]] || fail "status once back online: $status"
+[[ $status != *"last sync failed"* ]] || fail "status once back online: $status"
 [[ $status == *"$copy"* ]] || fail "status does not tell of the conflict: $status"
 note "status: $(grep -A1 conflicts <<<"$status" | tail -n 1)"
 "$TRACEFS" umount "$M"
