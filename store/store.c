@@ -263,6 +263,15 @@ static bool commit_pending(struct store *s)
 	if (rc > 0 && backend->push(s->repo, err, sizeof(err)) != 0)
 		fprintf(stderr, "tracefs: store: %s\n", err);
 	pthread_mutex_lock(&s->lock);
+	if (rc < 0) {
+		/* Nothing noted is dropped (e.g. someone's `git` held the index
+		 * lock): the next try, after the quiet time, stages everything. */
+		s->pending_all = true;
+		s->armed = true;
+		if (s->pending_count == 0)
+			s->first_change_ns = monotonic_ns();
+		s->last_change_ns = monotonic_ns();
+	}
 	return rc > 0;
 }
 

@@ -22,7 +22,8 @@ before=$(remote_commits "$R")
 printf 'edited line\n' >"$M/.README.swp"
 dd if=/dev/null of="$M/.README.swp" conv=notrunc,fsync status=none
 mv "$M/.README.swp" "$M/README"
-await 120 "the editor's save in the remote" remote_has "$R" README "edited line" || store_fail "the editor's save never reached the remote"
+await 120 "the editor's save in the remote" synced "$R" || store_fail "the editor's save never reached the remote"
+remote_has "$R" README "edited line" || store_fail "the remote lacks the editor's save"
 assert_eq "$(remote_commits "$R")" $((before + 1)) "commits for one editor save"
 remote_lacks "$R" .README.swp || store_fail "the temporary file was committed"
 note "editor save: one commit: $(git -C "$R" log -1 --format=%s main)"
@@ -34,16 +35,19 @@ printf '#!/bin/sh\n' >"$T/outside/tree/sub/run.sh"
 chmod 755 "$T/outside/tree/sub/run.sh"
 ln -s ../one "$T/outside/tree/sub/to-one"
 cp -a "$T/outside/tree" "$M/tree"
-await 120 "cp -a in the remote" remote_has "$R" tree/sub/to-one ../one || store_fail "cp -a never reached the remote"
+await 120 "cp -a in the remote" synced "$R" || store_fail "cp -a never reached the remote"
+remote_has "$R" tree/sub/to-one ../one || store_fail "the remote lacks the copied symlink"
 [ "$(git -C "$R" ls-tree main tree/sub/run.sh | cut -c1-6)" == 100755 ] ||
 	fail "the executable bit was not committed"
 
 # tar x of part of a real source tree, then a directory renamed.
 tar xzf /work/shared/workloads/wget-1.21.3.tar.gz -C "$M" wget-1.21.3/src wget-1.21.3/doc \
 	wget-1.21.3/po wget-1.21.3/README
-await 120 "tar x in the remote" remote_has "$R" wget-1.21.3/src/main.c || store_fail "tar x never reached the remote"
+await 120 "tar x in the remote" synced "$R" || store_fail "tar x never reached the remote"
+remote_has "$R" wget-1.21.3/src/main.c || store_fail "the remote lacks the unpacked files"
 mv "$M/wget-1.21.3/doc" "$M/wget-1.21.3/documentation"
-await 120 "rename in the remote" remote_lacks "$R" wget-1.21.3/doc/wget.texi || store_fail "the renamed directory stayed"
+await 120 "rename in the remote" synced "$R" || store_fail "the rename never reached the remote"
+remote_lacks "$R" wget-1.21.3/doc/wget.texi || store_fail "the renamed directory stayed"
 remote_has "$R" wget-1.21.3/documentation/wget.texi || store_fail "the renamed directory is missing"
 
 # rm -rf, chmod, a new symlink, a file removed.
@@ -51,8 +55,10 @@ rm -rf "$M/wget-1.21.3/po"
 chmod -x "$M/bin/tool"
 ln -s wget-1.21.3/README "$M/wget-readme"
 rm "$M/readme-link"
-await 120 "rm -rf in the remote" remote_lacks "$R" wget-1.21.3/po/fr.po || store_fail "rm -rf never reached the remote"
-await 120 "rm in the remote" remote_lacks "$R" readme-link || store_fail "rm never reached the remote"
+await 120 "rm -rf, chmod, ln, rm in the remote" synced "$R" || store_fail "rm -rf, chmod, ln, rm never reached the remote"
+remote_lacks "$R" wget-1.21.3/po/fr.po || store_fail "rm -rf did not reach the remote"
+remote_lacks "$R" readme-link || store_fail "rm did not reach the remote"
+remote_has "$R" wget-readme wget-1.21.3/README || store_fail "the new symlink did not reach the remote"
 [ "$(git -C "$R" ls-tree main bin/tool | cut -c1-6)" == 100644 ] || store_fail "chmod -x not committed"
 
 # The reserved name.

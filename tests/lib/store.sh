@@ -5,6 +5,8 @@ export LSAN_OPTIONS=suppressions=$ROOT/tests/lib/lsan-libgit2.supp:print_suppres
 export GIT_AUTHOR_NAME=seed GIT_AUTHOR_EMAIL=seed@seedhost
 export GIT_COMMITTER_NAME=seed GIT_COMMITTER_EMAIL=seed@seedhost
 export GIT_CONFIG_NOSYSTEM=1 HOME=$T # no user's git config reaches the tests
+# The tests' git status must not take the index lock the daemon commits with.
+export GIT_OPTIONAL_LOCKS=0
 git config --global init.defaultBranch main
 git config --global user.name tester
 git config --global user.email tester@testhost
@@ -52,6 +54,12 @@ remote_lacks() { # BARE PATH
 }
 
 remote_commits() { git -C "$1" rev-list --count main; }
+
+# Whether everything in the working copy $T/wc is committed and pushed to BARE.
+synced() { # BARE
+	[ -z "$(git -C "$T/wc" status --porcelain 2>/dev/null)" ] &&
+		[ "$(git -C "$T/wc" rev-parse HEAD)" == "$(git -C "$1" rev-parse main)" ]
+}
 
 # Waits for COMMAND like wait_for, and notes how long it took.
 await() { # SECONDS WHAT COMMAND...
