@@ -42,7 +42,8 @@
 	X(FALLOCATE, "fallocate")                                                         \
 	X(COPY_FILE_RANGE, "copy_file_range")                                             \
 	X(LSEEK, "lseek")                                                                 \
-	X(LOST, "lost") /* marker row: `bytes` holds how many events were lost */
+	X(LOST, "lost")	  /* marker row: `bytes` holds how many events were lost */          \
+	X(COMMIT, "commit") /* the versioned store committed: id in path2, files in bytes */
 
 /* NONE: unknown, e.g. a lookup of a name that does not exist; the trace shows NULL. */
 #define TRACE_KINDS(X)                                                                    \

@@ -606,33 +606,6 @@ int rec_reader_span(struct rec_reader *r, int64_t *first_ns, int64_t *last_ns, i
 	return result;
 }
 
-int rec_reader_density(struct rec_reader *r, int64_t first_ns, int64_t last_ns, int64_t *counts,
-		       size_t buckets)
-{
-	if (buckets == 0 || last_ns < first_ns)
-		return -1;
-	memset(counts, 0, buckets * sizeof(*counts));
-	/* In SQL, so that only BUCKETS rows come back whatever the trace's size. */
-	sqlite3_stmt *stmt;
-	if (sqlite3_prepare_v2(r->db,
-			       "SELECT min((ts - ?1) * ?3 / (?2 - ?1 + 1), ?3 - 1), count(*) FROM events"
-			       " WHERE ts BETWEEN ?1 AND ?2 GROUP BY 1",
-			       -1, &stmt, NULL) != SQLITE_OK)
-		return -1;
-	int64_t from = first_ns - r->start_ns, to = last_ns - r->start_ns;
-	sqlite3_bind_int64(stmt, 1, from);
-	sqlite3_bind_int64(stmt, 2, to);
-	sqlite3_bind_int64(stmt, 3, (int64_t)buckets);
-	int rc;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		int64_t bucket = sqlite3_column_int64(stmt, 0);
-		if (bucket >= 0 && (size_t)bucket < buckets)
-			counts[bucket] = sqlite3_column_int64(stmt, 1);
-	}
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 /* ---- the stream ---- */
 
 /* An integer column in [min, max]; NULL only if null_value is not NULL. */
@@ -821,6 +794,13 @@ int rec_reader_seek(struct rec_reader *r, int64_t ts_ns, char *err, size_t err_s
 		r->last_seq = sqlite3_column_int64(r->max_seq, 0);
 	sqlite3_reset(r->max_seq);
 	return found == 1 ? 0 : -1;
+}
+
+void rec_reader_seek_seq(struct rec_reader *r, int64_t seq)
+{
+	sqlite3_reset(r->stream);
+	r->stream_idle = true;
+	r->last_seq = seq > INT64_MIN ? seq - 1 : seq;
 }
 
 /* ---- private accessors (reader.h) ---- */

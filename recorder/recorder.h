@@ -49,16 +49,17 @@ struct rec_event {
 };
 
 /*
- * An observer of the events as the writer thread takes them from the queue,
- * for the live stream. event() sees each one in seq order with its sequence
- * number (a 'lost' marker row included), drained() follows each run of
- * events that emptied the queue: a natural end of a batch. Both run on the
- * writer thread, so they must be quick and never wait for long; the queue
- * absorbs short pauses.
+ * An observer of the trace as it is committed, for the live stream: it
+ * reads the committed rows with its own rec_reader, so that nothing but
+ * this call happens on the writer thread and it never sees an event that
+ * a rolled-back transaction (a full disk) loses. committed() follows every
+ * COMMIT with the last seq now in the trace; it runs on the writer thread,
+ * so it must return at once. closing() comes once, before the trace is
+ * checkpointed and closed: the observer closes its reader before it returns.
  */
 struct recorder_tap {
-	void (*event)(void *ctx, const struct rec_event *event, int64_t seq);
-	void (*drained)(void *ctx);
+	void (*committed)(void *ctx, int64_t last_seq);
+	void (*closing)(void *ctx);
 	void *ctx;
 };
 
@@ -139,6 +140,9 @@ int rec_reader_next(struct rec_reader *reader, struct rec_event *event, int64_t 
 /* Restarts reading at the first event whose ts_ns >= TS_NS. 0 or -1. */
 int rec_reader_seek(struct rec_reader *reader, int64_t ts_ns, char *err, size_t err_size);
 
+/* Restarts reading at the first event whose seq >= SEQ (a lookup by key: cheap). */
+void rec_reader_seek_seq(struct rec_reader *reader, int64_t seq);
+
 /* A meta value (malloc'd; the caller frees it), or NULL if absent. */
 char *rec_reader_meta(struct rec_reader *reader, const char *key);
 
@@ -148,14 +152,6 @@ char *rec_reader_meta(struct rec_reader *reader, const char *key);
  */
 int rec_reader_span(struct rec_reader *reader, int64_t *first_ns, int64_t *last_ns,
 		    int64_t *count);
-
-/*
- * How many events started in each of BUCKETS equal slices of FIRST_NS ..
- * LAST_NS (the last slice includes LAST_NS): COUNTS[0 .. BUCKETS-1]. For
- * a timeline of activity; one pass over the events. 0 or -1.
- */
-int rec_reader_density(struct rec_reader *reader, int64_t first_ns, int64_t last_ns,
-		       int64_t *counts, size_t buckets);
 
 void rec_reader_close(struct rec_reader *reader);
 

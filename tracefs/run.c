@@ -65,6 +65,8 @@ static void run_usage(FILE *out)
 		"  --serve          serve the live view while COMMAND runs (the address is\n"
 		"                   printed; default %s:%d or the next free port)\n"
 		"  --ws ADDR:PORT   serve it there (implies --serve)\n"
+		"  --no-ws-token    anyone who can reach the port may watch (by default only\n"
+		"                   whoever has the printed address, with its secret token)\n"
 		"  -h, --help       show this help\n",
 		WEB_DEFAULT_ADDRESS, WEB_DEFAULT_PORT);
 }
@@ -96,6 +98,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
 		{"report", no_argument, NULL, 'R'},
 		{"serve", no_argument, NULL, 'S'},
 		{"ws", required_argument, NULL, 'W'},
+		{"no-ws-token", no_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -132,6 +135,9 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
 			a->serve = true;
 			break;
 		}
+		case 'T':
+			a->web.no_token = true;
+			break;
 		case 'h':
 			run_usage(stdout);
 			return 1;

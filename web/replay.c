@@ -1,10 +1,12 @@
 /*
  * replay.c — one client's playback of a recorded trace, streamed from
  * SQLite (a trace bigger than memory replays). Each client has its own
- * reader, position, speed and play/pause state. A seek rebuilds the tree at
- * the sought time by running the events before it through a scene model,
- * then sends it as a snapshot; playback sends the events due by the wall
- * clock, a bounded batch at a time, and skips quiet gaps.
+ * reader, position, speed and play/pause state; the span, the timeline and
+ * the scene checkpoints come from the trace's shared index (index.c). A
+ * seek rebuilds the tree at the sought time from the checkpoint before it
+ * and the events after that, then sends it as a snapshot; playback sends
+ * the events due by the wall clock, a bounded batch at a time, and skips
+ * quiet gaps.
  */
 #include "web/internal.h"
 
@@ -13,7 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-#define TIMELINE_BUCKETS 400
 #define TICK_EVENTS 2500	  /* at most this many events per message (~0.5 MB): a page
 				     catching up gets bites it can take between frames */
 #define STATE_EVERY_NS 250000000  /* `state` while playing, for the page's clock */
@@ -22,6 +23,7 @@
 
 struct replay {
 	struct rec_reader *reader;
+	const struct trace_index *index;
 	int64_t first_ns, last_ns, count;
 	bool playing, ended;
 	double speed;
@@ -83,7 +85,8 @@ static int next_event(struct replay *r, struct rec_event *event, int64_t *seq, b
 	return rec_reader_next(r->reader, event, seq, err, err_size);
 }
 
-struct replay *replay_open(const char *trace, char *err, size_t err_size)
+struct replay *replay_open(const char *trace, const struct trace_index *index, char *err,
+			   size_t err_size)
 {
 	struct replay *r = calloc(1, sizeof(*r));
 	if (!r) {
@@ -91,13 +94,12 @@ struct replay *replay_open(const char *trace, char *err, size_t err_size)
 		return NULL;
 	}
 	r->reader = rec_reader_open(trace, err, err_size);
-	if (!r->reader ||
-	    rec_reader_span(r->reader, &r->first_ns, &r->last_ns, &r->count) != 0) {
-		if (r->reader)
-			snprintf(err, err_size, "cannot read the events of %s", trace);
+	if (!r->reader) {
 		replay_close(r);
 		return NULL;
 	}
+	r->index = index;
+	index_span(index, &r->first_ns, &r->last_ns, &r->count);
 	r->speed = 1;
 	r->position_ns = r->first_ns;
 	return r;
@@ -131,9 +133,7 @@ static int queue_state(struct replay *r, struct web_outbox *box)
 
 static int queue_timeline(struct replay *r, struct web_outbox *box)
 {
-	int64_t counts[TIMELINE_BUCKETS];
-	if (rec_reader_density(r->reader, r->first_ns, r->last_ns, counts, TIMELINE_BUCKETS) != 0)
-		return -1;
+	const int64_t *counts = index_buckets(r->index);
 	struct web_text text = {0};
 	text_printf(&text,
 		    "{\"type\":\"timeline\",\"first_ns\":%lld,\"last_ns\":%lld,\"events\":%lld,"
@@ -148,25 +148,26 @@ static int queue_timeline(struct replay *r, struct web_outbox *box)
 }
 
 /*
- * Rebuilds the tree at TS_NS: every event before it goes through a scene
- * model, the first one at or after it becomes pending. Queues the snapshot.
+ * Rebuilds the tree at TS_NS: every event before it (in seq order) goes
+ * through a scene model, from the index's checkpoint on; the first one at
+ * or after it becomes pending. Queues the snapshot.
  */
 static int seek_to(struct replay *r, int64_t ts_ns, struct web_outbox *box, char *err,
 		   size_t err_size)
 {
 	drop_pending(r);
 	r->ended = false;
-	if (rec_reader_seek(r->reader, r->first_ns, err, err_size) != 0)
-		return -1;
 	struct viz_options options = {0};
 	struct viz_scene *scene = viz_scene_new(viz_libc_allocator(), &options);
-	if (!scene) {
-		snprintf(err, err_size, "out of memory");
-		return -1;
-	}
 	struct rec_event event;
 	int64_t seq, last_seq = 0;
 	double t = 0;
+	if (!scene || index_restore(r->index, ts_ns, scene, &last_seq, &t) != 0) {
+		viz_scene_free(scene);
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	rec_reader_seek_seq(r->reader, last_seq + 1);
 	int rc;
 	while ((rc = rec_reader_next(r->reader, &event, &seq, err, err_size)) == 1) {
 		if (event.ts_ns >= ts_ns) {
@@ -175,12 +176,10 @@ static int seek_to(struct replay *r, int64_t ts_ns, struct web_outbox *box, char
 				snprintf(err, err_size, "out of memory");
 			break;
 		}
-		double event_t = (double)(event.ts_ns - r->first_ns) / 1e9;
+		double event_t = ((double)event.ts_ns - (double)r->first_ns) / 1e9;
 		if (event_t > t)
 			t = event_t;
-		struct viz_event ve;
-		play_event(&ve, &event, t);
-		if (viz_scene_apply(scene, &ve) != 0) {
+		if (index_apply(scene, &event, t) < 0) {
 			rc = -1;
 			snprintf(err, err_size, "out of memory");
 			break;
@@ -266,8 +265,9 @@ int replay_tick(struct replay *r, struct web_outbox *box, char *err, size_t err_
 				rc = -1;
 			}
 			/* A quiet gap: jump ahead so the next event comes soon. */
-			if (rc == 1 && (double)(event.ts_ns - target) > QUIET_GAP_S * 1e9 * r->speed) {
-				target = event.ts_ns - (int64_t)(QUIET_LEAD_S * 1e9 * r->speed);
+			if (rc == 1 && (double)event.ts_ns - (double)target > QUIET_GAP_S * 1e9 * r->speed &&
+			    !__builtin_sub_overflow(event.ts_ns, (int64_t)(QUIET_LEAD_S * 1e9 * r->speed),
+						    &target)) {
 				r->anchor_pos_ns = target;
 				r->anchor_wall_ns = now;
 			}

@@ -5,9 +5,11 @@
  * "tracefs + 1 ws client" configuration). On SIGTERM or when the server
  * closes, prints the bytes received on stderr. With --until TEXT it exits
  * 0 as soon as TEXT has come in the stream (1 if the stream ends first):
- * tests use it to see that an event reached a client.
+ * tests use it to see that an event reached a client. With --save FILE it
+ * writes every byte it receives after the handshake (frame headers and
+ * all) to FILE, for a test to compare the stream with the trace.
  *
- * usage: ws_client [--until TEXT] ws://127.0.0.1:7681/events
+ * usage: ws_client [--until TEXT] [--save FILE] ws://127.0.0.1:7681/events?token=...
  */
 #include <errno.h>
 #include <netdb.h>
@@ -36,13 +38,19 @@ int main(int argc, char **argv)
 {
 	char host[256], port[16], path[256] = "/";
 	const char *until = NULL;
-	if (argc == 4 && strcmp(argv[1], "--until") == 0) {
-		until = argv[2];
+	FILE *save = NULL;
+	while (argc >= 4 && argv[1][0] == '-') {
+		if (strcmp(argv[1], "--until") == 0)
+			until = argv[2];
+		else if (strcmp(argv[1], "--save") == 0 && !save && !(save = fopen(argv[2], "w")))
+			return die(argv[2]);
+		else if (strcmp(argv[1], "--save") != 0)
+			break;
 		argv += 2;
 		argc -= 2;
 	}
 	if (argc != 2 || sscanf(argv[1], "ws://%255[^:/]:%15[0-9]%255s", host, port, path) < 2) {
-		fprintf(stderr, "usage: ws_client [--until TEXT] ws://HOST:PORT/PATH\n");
+		fprintf(stderr, "usage: ws_client [--until TEXT] [--save FILE] ws://HOST:PORT/PATH\n");
 		return 2;
 	}
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *addr;
@@ -93,6 +101,8 @@ int main(int argc, char **argv)
 		if (r < 0)
 			continue;
 		bytes += (unsigned long long)r;
+		if (save && fwrite(buf + held, 1, (size_t)r, save) != (size_t)r)
+			return die("--save");
 		if (until) {
 			held += (size_t)r;
 			if (memmem(buf, held, until, keep))
@@ -103,6 +113,8 @@ int main(int argc, char **argv)
 		}
 	}
 	fprintf(stderr, "ws_client: received %llu bytes\n", bytes);
+	if (save && fclose(save) != 0)
+		return die("--save");
 	free(buf);
 	close(fd);
 	return until ? 1 : 0;

@@ -22,8 +22,11 @@
 
 (() => {
   const params = new URLSearchParams(location.search);
+  /* The server's secret token comes in the page's address and goes on to /events. */
+  const TOKEN = params.get('token');
   const WS_URL = params.get('ws') ||
-    `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/events`;
+    `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/events` +
+    (TOKEN ? `?token=${encodeURIComponent(TOKEN)}` : '');
   const FADE = Number(params.get('fade')) > 0 ? Number(params.get('fade')) : 2;
   const COLOR_BY = ['kind', 'op', 'process']; /* enum viz_color_by */
   const KIND_TEXT = {file: 'file', dir: 'directory', symlink: 'symlink', other: 'other'};
@@ -373,6 +376,8 @@
     socket.onclose = () => {
       if (ws !== socket) return;
       ws = null;
+      /* Never in, and no token: the server wants the one in the address it printed. */
+      session.refused = !TOKEN && !session.mode;
       session.connected = false;
       session.playing = false;
       scheduleReconnect();
@@ -391,8 +396,11 @@
     if (!session.connected && session.mode) {
       text = 'connection lost — reconnecting…';
       cls = 'lost';
+    } else if (!session.connected && session.refused) {
+      text = 'not let in: open the address tracefs printed, with its ?token=…';
+      cls = 'lost';
     } else if (!session.connected) {
-      text = `connecting to ${WS_URL}…`;
+      text = `connecting to ${WS_URL.split('?')[0]}…`;
       cls = 'connecting';
     } else if (!session.mode) {
       text = 'connected';
