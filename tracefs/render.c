@@ -787,6 +787,39 @@ static void dump_frame(FILE *f, const struct viz_frame *fr)
 	fprintf(f, "],\"edges\":%zu}", fr->edge_count);
 }
 
+/* The model's counters, as the page's panel shows them. */
+static void dump_stats(FILE *f, const struct viz_scene *scene)
+{
+	fprintf(f, "\"stats\":{\"events\":%" PRIu64 ",\"ops\":{", viz_scene_events(scene));
+	const char *comma = "";
+	for (int op = 0; op < VIZ_OP_COUNT; op++) {
+		uint64_t n = viz_scene_op_events(scene, (enum viz_op)op);
+		if (n) {
+			fprintf(f, "%s\"%s\":%" PRIu64, comma, viz_op_name((enum viz_op)op), n);
+			comma = ",";
+		}
+	}
+	fprintf(f, "},\"errnos\":{");
+	comma = "";
+	for (int e = 0; e < VIZ_ERRNO_SLOTS; e++) {
+		uint64_t n = viz_scene_errno_events(scene, e);
+		if (n) {
+			fprintf(f, "%s\"%d\":%" PRIu64, comma, e, n);
+			comma = ",";
+		}
+	}
+	fprintf(f, "},\"processes\":[");
+	for (size_t i = 0; i < viz_scene_process_count(scene); i++) {
+		struct viz_process_info p;
+		viz_scene_process(scene, i, &p);
+		fprintf(f, "%s\n{\"name\":", i ? "," : "");
+		json_string(f, p.name, strlen(p.name));
+		fprintf(f, ",\"events\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"color\":%d}", p.events,
+			p.errors, p.color_slot);
+	}
+	fprintf(f, "]}");
+}
+
 static int write_dump(const char *prog, const char *path, struct viz_scene *scene,
 		      const struct viz_frame *frame, double t)
 {
@@ -801,6 +834,8 @@ static int write_dump(const char *prog, const char *path, struct viz_scene *scen
 	struct dump d = {f, true};
 	fprintf(f, "{\"time\":%.6f,\"node_count\":%zu,\n", t, viz_scene_node_count(scene));
 	dump_frame(f, frame);
+	fprintf(f, ",\n");
+	dump_stats(f, scene);
 	fprintf(f, ",\n\"nodes\":[");
 	int failed = viz_scene_visit(scene, dump_node, &d);
 	fprintf(f, "]}\n");

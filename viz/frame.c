@@ -345,9 +345,12 @@ static void list_processes(struct viz_scene *s, struct viz_frame *f)
 	for (size_t i = 0; i < count; i++) {
 		const struct vz_process *p = &s->processes[chosen[i]];
 		uint32_t len;
-		s->shown[i] = (struct viz_frame_process){
-			vz_name_text(s, p->name, &len), vz_process_color(chosen[i]),
-			(float)(1 - (s->now - p->last_t) / window)};
+		/* A dot in the process's colour only when the nodes have that colour. */
+		struct viz_color color = vz_process_shade(s, (uint16_t)chosen[i]);
+		if (s->color_by != VIZ_COLOR_BY_PROCESS)
+			color.a = 0;
+		s->shown[i] = (struct viz_frame_process){vz_name_text(s, p->name, &len), color,
+							 (float)(1 - (s->now - p->last_t) / window)};
 	}
 	f->processes = s->shown;
 	f->process_count = count;
@@ -364,10 +367,28 @@ static void make_legend(struct viz_scene *s, struct viz_frame *f)
 								    vz_class_color((enum vz_class)c)};
 		break;
 	case VIZ_COLOR_BY_PROCESS:
+		/* The processes with a colour of their own, busiest first, and the rest. */
 		f->legend_title = "process";
-		for (size_t i = 0; i < f->process_count && n < VZ_MAX_LEGEND; i++)
-			s->legend[n++] = (struct viz_legend_entry){f->processes[i].name,
-								    f->processes[i].color};
+		for (int slot = 0; slot < VIZ_PROCESS_COLORS; slot++) {
+			if (!s->slot_owner[slot])
+				continue;
+			struct viz_process_info info;
+			viz_scene_process(s, s->slot_owner[slot] - 1u, &info);
+			size_t at = n++;
+			for (; at > 0; at--) {
+				const struct vz_process *before =
+					&s->processes[s->slot_owner[s->legend_slot[at - 1]] - 1];
+				if (before->events >= info.events)
+					break;
+				s->legend[at] = s->legend[at - 1];
+				s->legend_slot[at] = s->legend_slot[at - 1];
+			}
+			s->legend[at] = (struct viz_legend_entry){info.name, info.color};
+			s->legend_slot[at] = (uint8_t)slot;
+		}
+		if (s->process_count > n)
+			s->legend[n++] = (struct viz_legend_entry){"others",
+								    vz_process_shade(s, 0xffff)};
 		break;
 	default:
 		f->legend_title = NULL;

@@ -169,7 +169,7 @@ static int touch_process(struct viz_scene *s, const char *comm, double t, uint16
 		       s->process_count + 1) != 0)
 		return -1;
 	s->process_capacity = (uint32_t)capacity;
-	s->processes[s->process_count] = (struct vz_process){.name = name, .last_t = t};
+	s->processes[s->process_count] = (struct vz_process){.name = name, .last_t = t, .slot = VZ_NO_SLOT};
 	s->process_index[h] = ++s->process_count;
 	*process = (uint16_t)(s->process_count - 1);
 	return 0;
@@ -266,12 +266,14 @@ static uint32_t resolve(struct viz_scene *s, const char *path, size_t len, bool 
 /* ---- what events do ---- */
 
 static void touch(struct viz_scene *s, uint32_t id, enum vz_touch how, enum vz_class class,
-		  uint16_t process, double t)
+		  enum viz_op op, uint16_t process, double t)
 {
 	struct vz_node *n = vz_node(s, id);
 	n->touch_t = t;
 	n->touch = (uint8_t)how;
 	n->touch_class = (uint8_t)class;
+	/* the source of a link or a copy is read: its op must say the same class */
+	n->touch_op = (uint8_t)(vz_class_of(op) == class ? op : VIZ_OP_READ);
 	n->process = process;
 	for (uint32_t a = id; a != VZ_NONE && vz_node(s, a)->subtree_touch_t < t;
 	     a = vz_node(s, a)->parent)
@@ -481,7 +483,7 @@ static int apply_success(struct viz_scene *s, const struct viz_event *e, double 
 	case VIZ_OP_RMDIR:
 		id = resolve(s, e->path, vz_strlen(e->path), false, VIZ_KIND_NONE, t, &error);
 		if (id != VZ_NONE) {
-			touch(s, id, VZ_TOUCH_DELETE, class, process, t);
+			touch(s, id, VZ_TOUCH_DELETE, class, e->op, process, t);
 			return fade_out(s, id, t);
 		}
 		return 0;
@@ -490,7 +492,7 @@ static int apply_success(struct viz_scene *s, const struct viz_event *e, double 
 		/* the source is read; the new name or the output is written */
 		id = ensure(s, e->path, kind, t, &error);
 		if (id != VZ_NONE)
-			touch(s, id, VZ_TOUCH_ACCESS, VZ_CLASS_READ, process, t);
+			touch(s, id, VZ_TOUCH_ACCESS, VZ_CLASS_READ, e->op, process, t);
 		if (!e->path2 || error)
 			break;
 		id = ensure(s, e->path2, kind, t, &error);
@@ -504,7 +506,7 @@ static int apply_success(struct viz_scene *s, const struct viz_event *e, double 
 		break;
 	}
 	if (id != VZ_NONE && !error)
-		touch(s, id, how, class, process, t);
+		touch(s, id, how, class, e->op, process, t);
 	return error;
 }
 
@@ -517,7 +519,7 @@ static int apply_failure(struct viz_scene *s, const struct viz_event *e, double 
 	if (id == VZ_NONE)
 		id = resolve(s, e->path, parent_length(e->path), true, VIZ_KIND_DIR, t, &error);
 	if (id != VZ_NONE && !error)
-		touch(s, id, VZ_TOUCH_ACCESS, vz_class_of(e->op), process, t);
+		touch(s, id, VZ_TOUCH_ACCESS, vz_class_of(e->op), e->op, process, t);
 	return error;
 }
 
@@ -537,17 +539,36 @@ static void describe_event(struct viz_scene *s, const struct viz_event *e)
 	vz_append(s->last_event, sizeof(s->last_event), len, path);
 }
 
+/* Counts E at T; *PROCESS: who made it. 0 or -1. */
+static int count_event(struct viz_scene *s, const struct viz_event *e, double t, uint16_t *process)
+{
+	s->events++;
+	/* Requests the kernel makes itself come with pid 0 and no process name. */
+	const char *comm = e->comm && e->comm[0]		   ? e->comm
+			   : e->pid == 0 && e->op != VIZ_OP_LOST ? "kernel"
+								   : NULL;
+	if (touch_process(s, comm, t, process) != 0)
+		return -1;
+	vz_stats_count(s, e, *process);
+	return 0;
+}
+
+int viz_scene_count(struct viz_scene *s, const struct viz_event *e)
+{
+	uint16_t process;
+	return count_event(s, e, e->t > s->now ? e->t : s->now, &process);
+}
+
 int viz_scene_apply(struct viz_scene *s, const struct viz_event *e)
 {
 	double t = e->t > s->now ? e->t : s->now;
 	s->now = t;
-	s->events++;
 	if (!s->have_origin) {
 		s->origin_ns = e->ts_ns;
 		s->have_origin = true;
 	}
 	uint16_t process;
-	if (touch_process(s, e->comm, t, &process) != 0)
+	if (count_event(s, e, t, &process) != 0)
 		return -1;
 	describe_event(s, e);
 	if (e->op == VIZ_OP_LOST || !e->path || e->path[0] != '/')
@@ -686,7 +707,7 @@ struct viz_color vz_node_color(const struct viz_scene *s, const struct vz_node *
 		rest = n->touch_t > VZ_NEVER ? vz_mix(hot, vz_background(), 0.35) : dim;
 		break;
 	case VIZ_COLOR_BY_PROCESS:
-		hot = vz_process_color(n->process);
+		hot = vz_process_shade(s, n->process);
 		rest = n->process != NO_PROCESS ? vz_mix(hot, vz_background(), 0.35) : dim;
 		break;
 	default:
@@ -726,6 +747,8 @@ static void fill_info(const struct viz_scene *s, uint32_t id, int depth, struct 
 	info->territory = n->territory;
 	info->color = vz_node_color(s, n, n->touch_t, &info->flash, NULL);
 	info->dying = n->state == VZ_DYING;
+	info->last_op = n->touch_t > VZ_NEVER ? (enum viz_op)n->touch_op : VIZ_OP_UNKNOWN;
+	info->process = n->touch_t > VZ_NEVER && n->process != NO_PROCESS ? n->process : -1;
 }
 
 /* Unlike resolve(), also finds nodes that are fading out. */
@@ -796,4 +819,41 @@ int viz_scene_visit(struct viz_scene *s,
 		id = next;
 	}
 	return 0;
+}
+
+/* ---- restoring a snapshot's state (the counters are in stats.c) ---- */
+
+int viz_scene_restore_process(struct viz_scene *s, const char *name, uint64_t events,
+			      uint64_t errors, int color_slot)
+{
+	uint16_t process;
+	if (touch_process(s, name, VZ_NEVER, &process) != 0)
+		return -1;
+	if (process == NO_PROCESS)
+		return 0;
+	struct vz_process *p = &s->processes[process];
+	p->events = events;
+	p->errors = errors;
+	if (color_slot >= 0 && color_slot < VIZ_PROCESS_COLORS && p->slot == VZ_NO_SLOT) {
+		if (s->slot_owner[color_slot])
+			s->processes[s->slot_owner[color_slot] - 1].slot = VZ_NO_SLOT;
+		s->slot_owner[color_slot] = (uint16_t)(process + 1);
+		p->slot = (uint8_t)color_slot;
+	}
+	return 0;
+}
+
+void viz_scene_restore_touch(struct viz_scene *s, const char *path, enum viz_op op, int process)
+{
+	uint32_t id = path ? find_any(s, path) : VZ_NONE;
+	if (id == VZ_NONE || (unsigned)op >= VIZ_OP_COUNT)
+		return;
+	struct vz_node *n = vz_node(s, id);
+	/* long enough ago not to flash, yet later than never */
+	n->touch_t = VZ_NEVER / 2;
+	n->touch = VZ_TOUCH_ACCESS;
+	n->touch_class = (uint8_t)vz_class_of(op);
+	n->touch_op = (uint8_t)op;
+	n->process = process >= 0 && (uint32_t)process < s->process_count ? (uint16_t)process
+									    : NO_PROCESS;
 }

@@ -50,7 +50,7 @@ struct vz_node {
 	uint32_t used_slots[VZ_REGION_COUNT];
 	uint32_t free_slots[VZ_REGION_COUNT]; /* list in scene->slot_pool */
 	uint8_t kind, region, state, prescan;
-	uint8_t touch, touch_class;
+	uint8_t touch, touch_class, touch_op;
 	uint16_t process; /* who touched it last, index into scene->processes */
 	/* layout target: the disc its subtree lives in */
 	double x, y, territory;
@@ -76,9 +76,13 @@ struct vz_ref {
 	double t;
 };
 
+#define VZ_NO_SLOT 0xff
+
 struct vz_process {
 	uint32_t name;
 	double last_t;
+	uint64_t events, errors;
+	uint8_t slot; /* its colour, or VZ_NO_SLOT: see stats.c */
 };
 
 /* One circle of equal slots around a node; see layout.c. */
@@ -158,6 +162,9 @@ struct viz_scene {
 	int64_t clock_ns, origin_ns;
 	bool have_origin;
 	uint64_t events;
+	uint64_t op_events[VIZ_OP_COUNT];
+	uint64_t errno_events[VIZ_ERRNO_SLOTS];
+	uint16_t slot_owner[VIZ_PROCESS_COLORS]; /* process + 1, 0: free (stats.c) */
 	char last_event[160];
 
 	struct vz_rings rings[VZ_REGION_COUNT];
@@ -177,6 +184,7 @@ struct viz_scene {
 	char clock[48], elapsed[32], status[80];
 	struct viz_frame_process shown[VZ_MAX_PROCESSES_SHOWN];
 	struct viz_legend_entry legend[VZ_MAX_LEGEND];
+	uint8_t legend_slot[VZ_MAX_LEGEND]; /* colour slot of each process entry, while sorting */
 };
 
 /* ---- memory (scene.c) ---- */
@@ -234,6 +242,12 @@ double vz_used_extent(const struct viz_scene *s, const struct vz_node *n, bool f
  */
 struct viz_color vz_node_color(const struct viz_scene *s, const struct vz_node *n,
 			       double touch_t, double *flash, struct viz_color *glow);
+
+/* ---- stats.c ---- */
+/* Counts event E of PROCESS (an index, or 0xffff), and gives the busiest processes colours. */
+void vz_stats_count(struct viz_scene *s, const struct viz_event *e, uint16_t process);
+/* The colour of PROCESS's nodes when colouring by process. */
+struct viz_color vz_process_shade(const struct viz_scene *s, uint16_t process);
 
 /* ---- camera.c ---- */
 /* Eases the camera towards the active part of the tree, up to the scene's time. */

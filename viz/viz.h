@@ -124,6 +124,8 @@ int viz_scene_prescan_done(struct viz_scene *scene);
 
 /* Applies an event at event->t (>= the scene's time). */
 int viz_scene_apply(struct viz_scene *scene, const struct viz_event *event);
+/* Counts an event (see viz_scene_events()) without applying it: one known to change nothing. */
+int viz_scene_count(struct viz_scene *scene, const struct viz_event *event);
 
 /*
  * Moves the scene's time to T (never backwards): flashes fade, removed
@@ -215,6 +217,8 @@ struct viz_node_info {
 	struct viz_color color;	     /* colour now, opacity in a */
 	double flash;		     /* 0..1 */
 	bool dying;		     /* removed, fading out */
+	enum viz_op last_op;	     /* the last operation on it; VIZ_OP_UNKNOWN: none */
+	int process;		     /* who did it: see viz_scene_process(); -1: unknown */
 };
 
 /* Nodes in the tree, the root and the fading ones included. */
@@ -230,6 +234,48 @@ int viz_scene_find(const struct viz_scene *scene, const char *path, struct viz_n
 int viz_scene_visit(struct viz_scene *scene,
 		    void (*fn)(void *ctx, const char *path, const struct viz_node_info *info),
 		    void *ctx);
+
+/*
+ * ---- What the events so far add up to ----
+ * The counters of the page's panel and of render's --dump-scene: the same
+ * numbers for the same events. Requests the kernel makes itself (pid 0,
+ * no process name) count as the process "kernel".
+ */
+
+#define VIZ_ERRNO_SLOTS 160 /* errors are counted by errno below this, the rest together in 0 */
+#define VIZ_PROCESS_COLORS 11 /* the busiest processes have a colour of their own */
+
+uint64_t viz_scene_events(const struct viz_scene *scene);
+uint64_t viz_scene_op_events(const struct viz_scene *scene, enum viz_op op);
+/* Failed events with -ERRNO_VALUE as result (0: those with an errno >= VIZ_ERRNO_SLOTS). */
+uint64_t viz_scene_errno_events(const struct viz_scene *scene, int errno_value);
+
+struct viz_process_info {
+	const char *name;
+	uint64_t events, errors;
+	int color_slot;		/* 0..VIZ_PROCESS_COLORS-1, or -1: drawn as one of the others */
+	struct viz_color color; /* its colour when colouring by process */
+};
+
+/* Processes in the order they were first seen; INDEX < viz_scene_process_count(). */
+size_t viz_scene_process_count(const struct viz_scene *scene);
+void viz_scene_process(const struct viz_scene *scene, size_t index, struct viz_process_info *info);
+
+/*
+ * ---- Carrying that state in a snapshot ----
+ * A scene rebuilt from a snapshot (the tree through viz_scene_prescan())
+ * gets back the counters and the nodes' last operations and processes, so
+ * that it colours and counts as the scene the snapshot was taken of.
+ * Processes are restored first, in their order. 0, or -1 out of memory.
+ */
+int viz_scene_restore_process(struct viz_scene *scene, const char *name, uint64_t events,
+			      uint64_t errors, int color_slot);
+void viz_scene_restore_events(struct viz_scene *scene, uint64_t events);
+void viz_scene_restore_op_events(struct viz_scene *scene, enum viz_op op, uint64_t events);
+void viz_scene_restore_errno_events(struct viz_scene *scene, int errno_value, uint64_t events);
+/* The node at PATH was last touched by OP of PROCESS (-1: unknown), too long ago to flash. */
+void viz_scene_restore_touch(struct viz_scene *scene, const char *path, enum viz_op op,
+			     int process);
 
 /* ---- Trace time to video time ---- */
 

@@ -139,8 +139,13 @@ static void apply(struct live *l, const struct rec_event *event)
 	size_t len = event->path ? strlen(event->path) : 0;
 	if (!structural && !l->last_structural && event->kind == l->last_kind &&
 	    (event->result < 0) == l->last_failed && len == l->last_path_len &&
-	    len < sizeof(l->last_path) && memcmp(event->path, l->last_path, len) == 0)
+	    len < sizeof(l->last_path) && memcmp(event->path, l->last_path, len) == 0) {
+		struct viz_event ve;
+		web_viz_event(&ve, event, l->t);
+		if (!l->scene_failed && viz_scene_count(l->scene, &ve) != 0) /* the counters stay exact */
+			l->scene_failed = true;
 		return;
+	}
 	struct viz_event ve;
 	web_viz_event(&ve, event, l->t);
 	if (!l->scene_failed && viz_scene_apply(l->scene, &ve) != 0)

@@ -41,16 +41,59 @@ void web_viz_event(struct viz_event *out, const struct rec_event *e, double t)
 
 struct snapshot_builder {
 	struct web_outbox *box;
+	struct viz_scene *scene;
 	struct web_text part;
 	int64_t seq, ts_ns;
 	size_t nodes; /* in the current part */
-	bool failed;
+	bool first, failed;
 };
+
+/* The scene's counters, as the first part carries them (see the README's protocol). */
+static void add_stats(struct web_text *t, const struct viz_scene *scene)
+{
+	text_printf(t, "\"stats\":{\"events\":%llu,\"ops\":{",
+		    (unsigned long long)viz_scene_events(scene));
+	const char *comma = "";
+	for (int op = 0; op < VIZ_OP_COUNT; op++) {
+		uint64_t n = viz_scene_op_events(scene, (enum viz_op)op);
+		if (!n)
+			continue;
+		text_printf(t, "%s", comma);
+		text_json_string(t, viz_op_name((enum viz_op)op));
+		text_printf(t, ":%llu", (unsigned long long)n);
+		comma = ",";
+	}
+	text_adds(t, "},\"errnos\":{");
+	comma = "";
+	for (int e = 0; e < VIZ_ERRNO_SLOTS; e++) {
+		uint64_t n = viz_scene_errno_events(scene, e);
+		if (n) {
+			text_printf(t, "%s\"%d\":%llu", comma, e, (unsigned long long)n);
+			comma = ",";
+		}
+	}
+	text_adds(t, "},\"processes\":[");
+	size_t count = viz_scene_process_count(scene);
+	for (size_t i = 0; i < count; i++) {
+		struct viz_process_info p;
+		viz_scene_process(scene, i, &p);
+		text_adds(t, i ? ",{\"name\":" : "{\"name\":");
+		text_json_string(t, p.name);
+		text_printf(t, ",\"events\":%llu,\"errors\":%llu,\"color\":%d}",
+			    (unsigned long long)p.events, (unsigned long long)p.errors,
+			    p.color_slot);
+	}
+	text_adds(t, "]},");
+}
 
 static void open_part(struct snapshot_builder *b)
 {
-	text_printf(&b->part, "{\"type\":\"snapshot\",\"seq\":%lld,\"ts_ns\":%lld,\"nodes\":[",
+	text_printf(&b->part, "{\"type\":\"snapshot\",\"seq\":%lld,\"ts_ns\":%lld,",
 		    (long long)b->seq, (long long)b->ts_ns);
+	if (b->first)
+		add_stats(&b->part, b->scene);
+	b->first = false;
+	text_adds(&b->part, "\"nodes\":[");
 	b->nodes = 0;
 }
 
@@ -77,13 +120,20 @@ static void add_node(void *ctx, const char *path, const struct viz_node_info *in
 	text_adds(&b->part, ",\"kind\":");
 	unsigned kind = (unsigned)info->kind;
 	text_json_string(&b->part, kind < sizeof(kinds) / sizeof(kinds[0]) ? kinds[kind] : NULL);
+	if (info->last_op != VIZ_OP_UNKNOWN) {
+		text_adds(&b->part, ",\"op\":");
+		text_json_string(&b->part, viz_op_name(info->last_op));
+	}
+	if (info->process >= 0)
+		text_printf(&b->part, ",\"process\":%d", info->process);
 	text_adds(&b->part, "},");
 	b->nodes++;
 }
 
 int snapshot_queue(struct web_outbox *box, struct viz_scene *scene, int64_t seq, int64_t ts_ns)
 {
-	struct snapshot_builder b = {.box = box, .seq = seq, .ts_ns = ts_ns};
+	struct snapshot_builder b = {
+		.box = box, .scene = scene, .seq = seq, .ts_ns = ts_ns, .first = true};
 	open_part(&b);
 	if (viz_scene_visit(scene, add_node, &b) != 0)
 		b.failed = true;
