@@ -130,7 +130,7 @@ struct replay;
 
 struct replay *replay_open(const char *trace, char *err, size_t err_size);
 void replay_close(struct replay *replay);
-/* Queues `timeline`, the empty `snapshot` and `state`. 0 or -1. */
+/* Queues `timeline`, `phases`, the first `snapshot` and `state`. 0 or -1. */
 int replay_welcome(struct replay *replay, struct web_outbox *box);
 /* Handles play, pause, seek and speed; queues what to answer. 0 or -1. */
 int replay_command(struct replay *replay, const struct web_command *command,

@@ -22,6 +22,7 @@
 
 struct replay {
 	struct rec_reader *reader;
+	char *trace; /* its file name, for the phases */
 	int64_t first_ns, last_ns, count;
 	bool playing, ended;
 	double speed;
@@ -100,6 +101,11 @@ struct replay *replay_open(const char *trace, char *err, size_t err_size)
 	}
 	r->speed = 1;
 	r->position_ns = r->first_ns;
+	if (!(r->trace = strdup(trace))) {
+		snprintf(err, err_size, "out of memory");
+		replay_close(r);
+		return NULL;
+	}
 	return r;
 }
 
@@ -109,6 +115,7 @@ void replay_close(struct replay *r)
 		return;
 	drop_pending(r);
 	rec_reader_close(r->reader);
+	free(r->trace);
 	free(r);
 }
 
@@ -142,6 +149,38 @@ static int queue_timeline(struct replay *r, struct web_outbox *box)
 	for (int i = 0; i < TIMELINE_BUCKETS; i++)
 		text_printf(&text, "%s%lld", i ? "," : "", (long long)counts[i]);
 	text_adds(&text, "]}");
+	int rc = outbox_take(box, &text);
+	text_free(&text);
+	return rc;
+}
+
+/*
+ * The phases of the run (see rec_phases_read), for the timeline's marks
+ * and the caption. A trace the analysis cannot make sense of replays
+ * anyway: it then has no phases, and the message says why.
+ */
+static int queue_phases(struct replay *r, struct web_outbox *box)
+{
+	struct rec_phase *phases;
+	size_t count;
+	char why[256];
+	int found = rec_phases_read(r->trace, &phases, &count, why, sizeof(why));
+	struct web_text text = {0};
+	text_adds(&text, "{\"type\":\"phases\",\"phases\":[");
+	for (size_t i = 0; found == 0 && i < count; i++) {
+		text_adds(&text, i ? ",{\"name\":" : "{\"name\":");
+		text_json_string(&text, phases[i].name);
+		text_printf(&text, ",\"start_ns\":%lld,\"end_ns\":%lld}",
+			    (long long)phases[i].start_ns, (long long)phases[i].end_ns);
+	}
+	text_adds(&text, "]");
+	if (found != 0) {
+		text_adds(&text, ",\"error\":");
+		text_json_string(&text, why);
+	}
+	text_adds(&text, "}");
+	if (found == 0)
+		rec_phases_free(phases, count);
 	int rc = outbox_take(box, &text);
 	text_free(&text);
 	return rc;
@@ -204,7 +243,8 @@ static int seek_to(struct replay *r, int64_t ts_ns, struct web_outbox *box, char
 int replay_welcome(struct replay *r, struct web_outbox *box)
 {
 	char err[256];
-	if (queue_timeline(r, box) != 0 || seek_to(r, r->first_ns, box, err, sizeof(err)) != 0)
+	if (queue_timeline(r, box) != 0 || queue_phases(r, box) != 0 ||
+	    seek_to(r, r->first_ns, box, err, sizeof(err)) != 0)
 		return -1;
 	return queue_state(r, box);
 }
