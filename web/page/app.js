@@ -574,7 +574,7 @@
    */
   const AXIS_STEPS_S = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900,
     1800, 3600, 7200, 14400, 43200, 86400];
-  const PHASE_COLORS = ['#1f6feb', '#8957e5', '#bf8700', '#2da44e', '#cf222e', '#1b7c83'];
+  const PHASE_COLORS = ['#1d4f91', '#5b3a94', '#7d5a00', '#1f6b34', '#8c1d24', '#155e63'];
   let timelineDrawn = '', timelineShown = {ticks: [], phases: []};
 
   /* "+1:05", "+12.5 s", "+0.25 s": trace time from the first event, at the tick's precision. */
@@ -618,9 +618,8 @@
     session.phases.forEach((p, i) => {
       const x0 = Math.max(0, Math.floor(xOf(p.start))), x1 = Math.min(w, Math.max(x0 + 2, Math.ceil(xOf(p.end))));
       tctx.fillStyle = PHASE_COLORS[i % PHASE_COLORS.length];
-      tctx.globalAlpha = 0.55;
       tctx.fillRect(x0, 0, x1 - x0, band);
-      tctx.globalAlpha = 0.25;
+      tctx.globalAlpha = 0.5;
       tctx.fillRect(x0, band, 1, h - band - axis); /* where it starts, across the activity */
       tctx.globalAlpha = 1;
       let name = p.name;
@@ -656,11 +655,12 @@
       const tx = Math.round(k * step / seconds * (w - 1));
       const label = axisLabel(k * step, step);
       tctx.fillStyle = '#6e7681';
-      tctx.fillRect(tx, bottom, 1, 4 * dpr);
+      tctx.fillRect(tx, bottom, 1, axis);
+      /* the label right of its tick, or left of it at the right end */
       const lw = tctx.measureText(label).width;
-      const lx = Math.min(w - lw - 2, Math.max(2, tx - lw / 2));
+      const lx = tx + 3 * dpr + lw <= w ? tx + 3 * dpr : tx - 3 * dpr - lw;
       tctx.fillStyle = '#8b949e';
-      tctx.fillText(label, lx, bottom + 3 * dpr);
+      tctx.fillText(label, lx, bottom + 2 * dpr);
       shown.ticks.push({x: tx / dpr, label});
     }
 
