@@ -857,13 +857,33 @@
     return (x - 0.35 * size) * pan.zoom + pan.x + 0.35 * size;
   }
 
+  /*
+   * Boxes of what is drawn over the picture (clock, process list, legend,
+   * footer, labels), in canvas pixels: a label that would meet one is not
+   * drawn, so that no text sits on other text.
+   */
+  const taken = [];
+  function textBox(x, y, width, size) {
+    return {x0: x, y0: y - 0.6 * size, x1: x + width, y1: y + 0.6 * size};
+  }
+  function isFree(box) {
+    for (const t of taken) {
+      if (box.x1 > t.x0 && box.x0 < t.x1 && box.y1 > t.y0 && box.y0 < t.y1) return false;
+    }
+    return true;
+  }
+
   function drawLabels(start, count) {
     for (let i = 0; i < count; i++) {
-      const w = start + i * LABEL_WORDS, size = f32[w + 2], key = u32[w + 3];
+      const w = start + i * LABEL_WORDS, modelSize = f32[w + 2], key = u32[w + 3];
+      const size = Math.max(modelSize, MIN_TEXT_PX);
       const text = decoder.decode(u8.subarray(u32[w + 4], u32[w + 4] + u32[w + 5])) +
         (u32[w + 6] ? '…' : '');
-      haloText(labelX(f32[w], size), f32[w + 1] * pan.zoom + pan.y, text, rgbaStyle(key),
-        (key & 255) / 255, size, SANS, false);
+      const x = labelX(f32[w], modelSize), y = f32[w + 1] * pan.zoom + pan.y;
+      const box = textBox(x, y, textWidth(text, size, SANS), size);
+      if (!isFree(box)) continue;
+      taken.push(box);
+      haloText(x, y, text, rgbaStyle(key), (key & 255) / 255, size, SANS, false);
     }
   }
 
@@ -884,7 +904,7 @@
       const found = findNode(path);
       if (found && !found.dying) ids.set(found.id, path);
     }
-    const size = 14 * ui;
+    const size = Math.max(14 * ui, MIN_TEXT_PX);
     for (let i = 0; i < frame.nodeCount && ids.size; i++) {
       const w = frame.nodes + i * NODE_WORDS, path = ids.get(u32[w + 4]);
       if (path === undefined) continue;
@@ -892,19 +912,34 @@
       const x = f32[w], y = f32[w + 1], r = f32[w + 2];
       if (labelled(x, y, r, labels, labelCount)) continue;
       const name = path === '/' ? rootLabel || '/' : path.slice(path.lastIndexOf('/') + 1);
-      haloText(labelX(x + r + 0.35 * size, size), y * pan.zoom + pan.y, name, 'rgb(255,247,242)', 1,
-        size, SANS, false);
+      /* right of the node, else left, above or below: wherever no other text is */
+      const cx = x * pan.zoom + pan.x, cy = y * pan.zoom + pan.y, cr = r * pan.zoom;
+      const tw = textWidth(name, size, SANS), gap = 0.35 * size;
+      for (const [lx, ly] of [[cx + cr + gap, cy], [cx - cr - gap - tw, cy],
+        [cx - tw / 2, cy - cr - 0.8 * size], [cx - tw / 2, cy + cr + 0.8 * size]]) {
+        const box = textBox(lx, ly, tw, size);
+        if (!isFree(box)) continue;
+        taken.push(box);
+        haloText(lx, ly, name, 'rgb(255,247,242)', 1, size, SANS, false);
+        pinsShown.push({path, ...box});
+        break;
+      }
     }
   }
+  let pinsShown = []; /* where pinned labels went in the last frame, for the tests */
 
   const BRIGHT = 'rgb(237,242,250)', DIM = 'rgb(153,168,189)';
+  const MIN_TEXT_PX = 11;
 
   function drawClock(f, size) {
     const x = size * 1.2;
     let y = size * 1.6;
-    haloText(x, y, cString(u32[f + H.ELAPSED]), BRIGHT, 1, size * 1.6, MONO, true);
+    const elapsed = cString(u32[f + H.ELAPSED]), clockText = cString(u32[f + H.CLOCK]);
+    haloText(x, y, elapsed, BRIGHT, 1, size * 1.6, MONO, true);
+    taken.push(textBox(x, y, textWidth(elapsed, size * 1.6, MONO) * 1.1, size * 1.6));
     y += size * 1.7;
-    haloText(x, y, cString(u32[f + H.CLOCK]), DIM, 1, size * 0.9, MONO, false);
+    haloText(x, y, clockText, DIM, 1, size * 0.9, MONO, false);
+    taken.push(textBox(x, y, textWidth(clockText, size * 0.9, MONO), size * 0.9));
   }
 
   function drawProcesses(start, count, width, size) {
@@ -915,10 +950,13 @@
       const alpha = 0.35 + 0.65 * f32[w + 2];
       const tw = textWidth(name, size, SANS);
       haloText(right - tw, y, name, `rgba(237,242,250,${alpha})`, alpha, size, SANS, false);
-      ctx.beginPath();
-      ctx.arc(right - tw - size * 0.7, y, size * 0.32, 0, TAU);
-      ctx.fillStyle = rgbAlpha(u32[w + 1], alpha);
-      ctx.fill();
+      if (u32[w + 1] & 255) { /* the process's colour, when the nodes have it */
+        ctx.beginPath();
+        ctx.arc(right - tw - size * 0.7, y, size * 0.32, 0, TAU);
+        ctx.fillStyle = rgbAlpha(u32[w + 1], alpha);
+        ctx.fill();
+      }
+      taken.push(textBox(right - tw - size * 1.1, y, tw + size * 1.1, size));
       y += size * 1.45;
     }
   }
@@ -926,7 +964,7 @@
   function drawFooter(f, start, count, width, height, fontSize) {
     const size = fontSize * 0.9, text = 'rgb(204,214,230)', dim = 'rgb(140,153,173)';
     let x = size * 1.3, y = height - size * 1.6;
-    const title = cString(u32[f + H.LEGEND_TITLE]);
+    const x0 = x, title = cString(u32[f + H.LEGEND_TITLE]);
     if (title) {
       haloText(x, y, title, dim, 1, size, SANS, false);
       x += textWidth(title, size, SANS) + size;
@@ -941,18 +979,31 @@
       haloText(x, y, label, text, 1, size, SANS, false);
       x += textWidth(label, size, SANS) + size * 1.1;
     }
+    taken.push(textBox(x0, y, x - x0, size));
     const right = width - size * 1.3, status = cString(u32[f + H.STATUS]);
-    haloText(right - textWidth(status, size, SANS), y, status, dim, 1, size, SANS, false);
+    const sw = textWidth(status, size, SANS);
+    if (x + size > right - sw) y -= size * 1.5; /* a narrow picture: above the legend */
+    haloText(right - sw, y, status, dim, 1, size, SANS, false);
+    taken.push(textBox(right - sw, y, sw, size));
     const last = cString(u32[f + H.LAST_EVENT]);
     y -= size * 1.5;
+    /* a long path keeps its end, which says the most */
+    const lw = Math.min(textWidth(last, size, MONO), width - 2 * size * 1.3);
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(right - lw, y - size, lw, 2 * size);
+    ctx.clip();
     haloText(right - textWidth(last, size, MONO), y, last, text, 1, size, MONO, false);
+    ctx.restore();
+    taken.push(textBox(right - lw, y, lw, size));
   }
 
   function drawFrame(ptr) {
     views();
     const f = ptr >>> 2;
     const width = u32[f + H.WIDTH], height = u32[f + H.HEIGHT], ui = height / 720;
-    const fontSize = f32[f + H.FONT_SIZE];
+    /* The model scales text with the picture's height; in a small window it stays readable. */
+    const fontSize = Math.max(f32[f + H.FONT_SIZE], MIN_TEXT_PX);
     const edgeCount = u32[f + H.EDGES], nodeCount = u32[f + H.NODES], glowCount = u32[f + H.GLOWS];
     const labelCount = u32[f + H.LABELS], processCount = u32[f + H.PROCESSES];
     const legendCount = u32[f + H.LEGEND];
@@ -971,11 +1022,13 @@
     drawGlows(glows, glowCount, ui);
     drawNodes(nodes, nodeCount, ui);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    drawLabels(labels, labelCount);
-    drawPins(ui, labels, labelCount);
+    taken.length = 0;
+    pinsShown = [];
     drawClock(f, fontSize);
     drawProcesses(processes, processCount, width, fontSize);
     drawFooter(f, legend, legendCount, width, height, fontSize);
+    drawLabels(labels, labelCount);
+    drawPins(ui, labels, labelCount);
   }
 
   /* The node under the pointer in the last frame: its id, or -1. */
