@@ -260,6 +260,11 @@ static void draw_clock(cairo_t *cr, const struct viz_frame *f, const char *title
 	y += size * 1.7;
 	cairo_select_font_face(cr, MONO, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
 	halo_text(cr, f, x, y, f->clock, dim, size * 0.9);
+	if (f->caption && f->caption[0]) {
+		struct viz_color accent = {1.0f, 0.84f, 0.45f, 1};
+		cairo_select_font_face(cr, SANS, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+		halo_text(cr, f, x, y + size * 1.8, f->caption, accent, size * 1.25);
+	}
 }
 
 /* Top right: the processes active in the last moments, newest first. */

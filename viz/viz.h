@@ -137,6 +137,15 @@ int viz_scene_advance(struct viz_scene *scene, double t, int64_t trace_ns);
 /* The size of the picture in pixels; the camera frames for it. */
 void viz_scene_set_viewport(struct viz_scene *scene, int width, int height);
 
+/*
+ * A short caption the overlay shows under the clock: what the workload is
+ * doing now (the phase, "configure"). TEXT is copied, cut at a character
+ * boundary to VIZ_CAPTION_MAX - 1 bytes; NULL or "" removes it. Labels
+ * keep clear of it like of the rest of the overlay.
+ */
+#define VIZ_CAPTION_MAX 64
+void viz_scene_set_caption(struct viz_scene *scene, const char *text);
+
 /* ---- What to draw: screen coordinates in pixels, y down. ---- */
 
 struct viz_color {
@@ -155,9 +164,15 @@ struct viz_frame_node {
 	struct viz_color glow_color;
 	uint32_t id;	   /* stable while the node lives */
 	uint8_t kind;	   /* enum viz_kind */
-	bool collapsed;	   /* stands for a whole subtree too small to draw */
+	bool collapsed;	   /* stands for a whole subtree (the grid layout never needs it) */
 };
 
+/*
+ * Labels never overlap one another, the overlay's boxes, or a directory
+ * other than their own, and fit the picture (cut with an ellipsis). Widths
+ * are estimated at 0.6 em a character (DejaVu Sans is narrower, DejaVu
+ * Sans Mono exactly that), so that the browser and the video agree.
+ */
 struct viz_frame_label {
 	float x, y;	   /* left end of the baseline's middle: text is centred on y */
 	float size;	   /* font size in pixels */
@@ -178,6 +193,10 @@ struct viz_frame_process {
 	float activity; /* 0..1: 1 just now, fading */
 };
 
+struct viz_rect {
+	float x0, y0, x1, y1;
+};
+
 /* Valid until the next call that changes the scene. */
 struct viz_frame {
 	int width, height;
@@ -191,13 +210,23 @@ struct viz_frame {
 	const char *clock;	/* "2024-05-01 12:00:03.250 UTC" */
 	const char *elapsed;	/* "+1:02.250" */
 	const char *status;	/* "89 nodes, 176 events" */
-	const char *last_event; /* "mkdir /0/1/a" */
+	const char *last_event; /* "mkdir /0/1/a", its start cut ("…") to fit the width */
+	const char *caption;	/* "configure", or "" (see viz_scene_set_caption) */
 	const struct viz_frame_process *processes; /* most recent first */
 	size_t process_count;
 	const char *legend_title;
 	const struct viz_legend_entry *legend;
 	size_t legend_count;
 	float font_size; /* a size for the overlay text that suits the picture */
+	/*
+	 * Where the overlay goes, as viz_draw_frame lays it out from
+	 * font_size (a drawer of its own keeps within these): labels and the
+	 * camera's framing keep clear of them.
+	 */
+	struct viz_rect clock_box;   /* top left: title, elapsed time, clock, caption */
+	struct viz_rect process_box; /* top right: process names */
+	struct viz_rect legend_box;  /* bottom left */
+	struct viz_rect event_box;   /* bottom right: last event and counts */
 };
 
 int viz_scene_frame(struct viz_scene *scene, struct viz_frame *frame);
@@ -213,7 +242,7 @@ struct viz_node_info {
 	double x, y, r;		     /* world position and radius now */
 	double target_x, target_y;   /* where it is easing to */
 	double target_r;
-	double territory;	     /* radius its subtree stays within (target) */
+	double territory;	     /* radius round it its subtree's cells lie within (target) */
 	struct viz_color color;	     /* colour now, opacity in a */
 	double flash;		     /* 0..1 */
 	bool dying;		     /* removed, fading out */
