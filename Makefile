@@ -73,7 +73,7 @@ $(BUILD)/tracefs-asan: $(call objects,obj-asan,$(TRACEFS_SRC)) $(call libraries,
 # serves from next to the tracefs binary, with the scene model (viz/ but the
 # cairo drawing) compiled to WebAssembly for it.
 WASM_CC    ?= clang
-WASM_SRC   := $(filter-out viz/draw.c,$(wildcard viz/*.c)) web/page/viz_wasm.c
+WASM_SRC   := $(wildcard viz/*.c) web/page/viz_wasm.c
 WASM_FLAGS := --target=wasm32 -ffreestanding -nostdlib -O2 -std=gnu11 -Wall -Wextra -Werror \
               -fvisibility=hidden -I. -Wl,--no-entry -Wl,--export-dynamic \
               -Wl,-z,stack-size=1048576 -Wl,--stack-first -Wl,--max-memory=2147483648
@@ -82,7 +82,7 @@ PAGE_FILES := $(addprefix $(BUILD)/web/,index.html app.js style.css viz.wasm)
 all: $(PAGE_FILES)
 $(BUILD)/tracefs-asan: | $(PAGE_FILES)
 
-$(BUILD)/web/viz.wasm: $(WASM_SRC) $(wildcard viz/*.h web/page/*.h) | $(BUILD)
+$(BUILD)/web/viz.wasm: $(WASM_SRC) $(wildcard viz/*.h web/page/*.h) recorder/names.h | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(WASM_CC) $(WASM_FLAGS) -o $@ $(WASM_SRC)
 

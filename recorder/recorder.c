@@ -31,49 +31,10 @@ struct recorder {
 	struct writer writer;
 };
 
-static const char *const op_names[REC_OP_COUNT] = {
-	[REC_OP_LOOKUP] = "lookup",
-	[REC_OP_GETATTR] = "getattr",
-	[REC_OP_SETATTR] = "setattr",
-	[REC_OP_READLINK] = "readlink",
-	[REC_OP_MKNOD] = "mknod",
-	[REC_OP_MKDIR] = "mkdir",
-	[REC_OP_UNLINK] = "unlink",
-	[REC_OP_RMDIR] = "rmdir",
-	[REC_OP_SYMLINK] = "symlink",
-	[REC_OP_RENAME] = "rename",
-	[REC_OP_LINK] = "link",
-	[REC_OP_OPEN] = "open",
-	[REC_OP_READ] = "read",
-	[REC_OP_WRITE] = "write",
-	[REC_OP_FLUSH] = "flush",
-	[REC_OP_RELEASE] = "release",
-	[REC_OP_FSYNC] = "fsync",
-	[REC_OP_OPENDIR] = "opendir",
-	[REC_OP_READDIR] = "readdir",
-	[REC_OP_RELEASEDIR] = "releasedir",
-	[REC_OP_FSYNCDIR] = "fsyncdir",
-	[REC_OP_STATFS] = "statfs",
-	[REC_OP_SETXATTR] = "setxattr",
-	[REC_OP_GETXATTR] = "getxattr",
-	[REC_OP_LISTXATTR] = "listxattr",
-	[REC_OP_REMOVEXATTR] = "removexattr",
-	[REC_OP_ACCESS] = "access",
-	[REC_OP_CREATE] = "create",
-	[REC_OP_FLOCK] = "flock",
-	[REC_OP_FALLOCATE] = "fallocate",
-	[REC_OP_COPY_FILE_RANGE] = "copy_file_range",
-	[REC_OP_LSEEK] = "lseek",
-	[REC_OP_LOST] = "lost",
-};
-
-static const char *const kind_names[REC_KIND_COUNT] = {
-	[REC_KIND_NONE] = NULL, /* the trace shows NULL */
-	[REC_KIND_FILE] = "file",
-	[REC_KIND_DIR] = "dir",
-	[REC_KIND_SYMLINK] = "symlink",
-	[REC_KIND_OTHER] = "other",
-};
+#define NAME_OF(id, name) name,
+static const char *const op_names[REC_OP_COUNT] = {TRACE_OPS(NAME_OF)};
+static const char *const kind_names[REC_KIND_COUNT] = {TRACE_KINDS(NAME_OF)};
+#undef NAME_OF
 
 const char *rec_op_name(enum rec_op op)
 {

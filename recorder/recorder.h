@@ -18,52 +18,16 @@
 /* The trace file format the recorder writes, and the newest its reader reads. */
 #define REC_FORMAT_VERSION 1
 
-/* Operation names as they appear in the trace's `op` column. */
-enum rec_op {
-	REC_OP_LOOKUP,
-	REC_OP_GETATTR,
-	REC_OP_SETATTR,
-	REC_OP_READLINK,
-	REC_OP_MKNOD,
-	REC_OP_MKDIR,
-	REC_OP_UNLINK,
-	REC_OP_RMDIR,
-	REC_OP_SYMLINK,
-	REC_OP_RENAME,
-	REC_OP_LINK,
-	REC_OP_OPEN,
-	REC_OP_READ,
-	REC_OP_WRITE,
-	REC_OP_FLUSH,
-	REC_OP_RELEASE,
-	REC_OP_FSYNC,
-	REC_OP_OPENDIR,
-	REC_OP_READDIR,
-	REC_OP_RELEASEDIR,
-	REC_OP_FSYNCDIR,
-	REC_OP_STATFS,
-	REC_OP_SETXATTR,
-	REC_OP_GETXATTR,
-	REC_OP_LISTXATTR,
-	REC_OP_REMOVEXATTR,
-	REC_OP_ACCESS,
-	REC_OP_CREATE,
-	REC_OP_FLOCK,
-	REC_OP_FALLOCATE,
-	REC_OP_COPY_FILE_RANGE,
-	REC_OP_LSEEK,
-	REC_OP_LOST, /* marker row: `bytes` holds how many events were lost */
-	REC_OP_COUNT
-};
+#include "recorder/names.h"
 
-enum rec_kind {
-	REC_KIND_NONE, /* unknown, e.g. a lookup of a name that does not exist */
-	REC_KIND_FILE,
-	REC_KIND_DIR,
-	REC_KIND_SYMLINK,
-	REC_KIND_OTHER,
-	REC_KIND_COUNT
-};
+/* Operations and kinds of objects, as in the trace's `op` and `kind` columns. */
+#define REC_ENUM_OP(id, name) REC_OP_##id,
+enum rec_op { TRACE_OPS(REC_ENUM_OP) REC_OP_COUNT };
+#undef REC_ENUM_OP
+
+#define REC_ENUM_KIND(id, name) REC_KIND_##id,
+enum rec_kind { TRACE_KINDS(REC_ENUM_KIND) REC_KIND_COUNT };
+#undef REC_ENUM_KIND
 
 /* One operation. Strings are borrowed: recorder_submit() copies them. */
 struct rec_event {

@@ -776,6 +776,7 @@ static void fill_info(const struct viz_scene *s, uint32_t id, int depth, struct 
 	info->dying = n->state == VZ_DYING;
 	info->last_op = n->touch_t > VZ_NEVER ? (enum viz_op)n->touch_op : VIZ_OP_UNKNOWN;
 	info->process = n->touch_t > VZ_NEVER && n->process != NO_PROCESS ? n->process : -1;
+	info->touch_t = n->touch_t;
 }
 
 /* Unlike resolve(), also finds nodes that are fading out. */
@@ -870,14 +871,14 @@ int viz_scene_restore_process(struct viz_scene *s, const char *name, uint64_t ev
 	return 0;
 }
 
-void viz_scene_restore_touch(struct viz_scene *s, const char *path, enum viz_op op, int process)
+void viz_scene_restore_touch(struct viz_scene *s, const char *path, enum viz_op op, int process,
+			     double t)
 {
 	uint32_t id = path ? find_any(s, path) : VZ_NONE;
 	if (id == VZ_NONE || (unsigned)op >= VIZ_OP_COUNT)
 		return;
 	struct vz_node *n = vz_node(s, id);
-	/* long enough ago not to flash, yet later than never */
-	n->touch_t = VZ_NEVER / 2;
+	n->touch_t = t > VZ_NEVER / 2 ? t : VZ_NEVER / 2; /* later than never, whatever T says */
 	n->touch = VZ_TOUCH_ACCESS;
 	n->touch_class = (uint8_t)vz_class_of(op);
 	n->touch_op = (uint8_t)op;

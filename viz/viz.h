@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "recorder/names.h"
+
 /*
  * Memory for the model. realloc(ctx, NULL, 0, n) allocates, realloc(ctx, p,
  * old, 0) frees (and returns NULL), otherwise it resizes; NULL on failure.
@@ -33,52 +35,22 @@ struct viz_allocator {
 	void *ctx;
 };
 
-/* Kinds of objects, as in the trace's `kind` column. */
-enum viz_kind { VIZ_KIND_NONE, VIZ_KIND_FILE, VIZ_KIND_DIR, VIZ_KIND_SYMLINK, VIZ_KIND_OTHER };
+/*
+ * Operations and kinds of objects, numbered as the recorder numbers them
+ * (one list, recorder/names.h: plain macros, no code), so that a recorded
+ * op is a viz_op as it is; VIZ_OP_UNKNOWN comes after the trace's ops.
+ */
+#define VIZ_ENUM_OP(id, name) VIZ_OP_##id,
+enum viz_op { TRACE_OPS(VIZ_ENUM_OP) VIZ_OP_UNKNOWN, VIZ_OP_COUNT };
+#undef VIZ_ENUM_OP
 
-/* Operations, as in the trace's `op` column. */
-enum viz_op {
-	VIZ_OP_UNKNOWN,
-	VIZ_OP_LOOKUP,
-	VIZ_OP_GETATTR,
-	VIZ_OP_SETATTR,
-	VIZ_OP_READLINK,
-	VIZ_OP_MKNOD,
-	VIZ_OP_MKDIR,
-	VIZ_OP_UNLINK,
-	VIZ_OP_RMDIR,
-	VIZ_OP_SYMLINK,
-	VIZ_OP_RENAME,
-	VIZ_OP_LINK,
-	VIZ_OP_OPEN,
-	VIZ_OP_CREATE,
-	VIZ_OP_READ,
-	VIZ_OP_WRITE,
-	VIZ_OP_FLUSH,
-	VIZ_OP_RELEASE,
-	VIZ_OP_FSYNC,
-	VIZ_OP_OPENDIR,
-	VIZ_OP_READDIR,
-	VIZ_OP_RELEASEDIR,
-	VIZ_OP_FSYNCDIR,
-	VIZ_OP_STATFS,
-	VIZ_OP_SETXATTR,
-	VIZ_OP_GETXATTR,
-	VIZ_OP_LISTXATTR,
-	VIZ_OP_REMOVEXATTR,
-	VIZ_OP_ACCESS,
-	VIZ_OP_FLOCK,
-	VIZ_OP_FALLOCATE,
-	VIZ_OP_COPY_FILE_RANGE,
-	VIZ_OP_LSEEK,
-	VIZ_OP_LOST,
-	VIZ_OP_COUNT
-};
+#define VIZ_ENUM_KIND(id, name) VIZ_KIND_##id,
+enum viz_kind { TRACE_KINDS(VIZ_ENUM_KIND) VIZ_KIND_COUNT };
+#undef VIZ_ENUM_KIND
 
-/* The trace's names ("mkdir", "dir"); VIZ_OP_UNKNOWN / VIZ_KIND_NONE otherwise. */
-enum viz_op viz_op_from_name(const char *name);
-enum viz_kind viz_kind_from_name(const char *name);
+/* The trace's names: "mkdir" ("?" for VIZ_OP_UNKNOWN), "dir" (NULL for VIZ_KIND_NONE). */
 const char *viz_op_name(enum viz_op op);
+const char *viz_kind_name(enum viz_kind kind);
 
 enum viz_color_by {
 	VIZ_COLOR_BY_KIND,    /* directories green, files blue; flashes red */
@@ -248,6 +220,7 @@ struct viz_node_info {
 	bool dying;		     /* removed, fading out */
 	enum viz_op last_op;	     /* the last operation on it; VIZ_OP_UNKNOWN: none */
 	int process;		     /* who did it: see viz_scene_process(); -1: unknown */
+	double touch_t;		     /* when (the scene's time), if last_op is known */
 };
 
 /* Nodes in the tree, the root and the fading ones included. */
@@ -302,37 +275,59 @@ int viz_scene_restore_process(struct viz_scene *scene, const char *name, uint64_
 void viz_scene_restore_events(struct viz_scene *scene, uint64_t events);
 void viz_scene_restore_op_events(struct viz_scene *scene, enum viz_op op, uint64_t events);
 void viz_scene_restore_errno_events(struct viz_scene *scene, int errno_value, uint64_t events);
-/* The node at PATH was last touched by OP of PROCESS (-1: unknown), too long ago to flash. */
+/*
+ * The node at PATH was last touched by OP of PROCESS (-1: unknown) at T,
+ * the scene's time (it flashes if that is recent when the scene advances).
+ */
 void viz_scene_restore_touch(struct viz_scene *scene, const char *path, enum viz_op op,
-			     int process);
+			     int process, double t);
 
 /* ---- Trace time to video time ---- */
 
 /*
- * Maps the time of each event (in order) to video seconds: SPEED trace
- * seconds per video second, and quiet gaps longer than IDLE_SKIP trace
- * seconds shortened to IDLE_SKIP (0: no skipping). Plain data, no
- * allocation.
+ * A piecewise-linear map between the trace's span FIRST_NS .. LAST_NS and
+ * video seconds 0 .. knots[slices]: knots[i] is the video time at the start
+ * of the i-th of SLICES equal slices of the span (non-decreasing; the
+ * caller owns the array). The clock never leaves the span: times before it
+ * map to 0, after it to the end, and every video time to a trace time in
+ * it. Plain data, no allocation.
  */
 struct viz_timeline {
-	int64_t origin_ns;
-	double speed, idle_skip;
-	int64_t skipped_ns;   /* trace time cut out so far */
-	int64_t last_ns;      /* the last mapped event */
-	double last_t;
-	int64_t prev_ns;      /* the one before it */
-	double prev_t;
-	bool started;
+	int64_t first_ns, last_ns;
+	const double *knots; /* slices + 1 */
+	size_t slices;
 };
 
-void viz_timeline_init(struct viz_timeline *timeline, int64_t origin_ns, double speed,
-		       double idle_skip);
-/* Video time of the next event; TS_NS never decreases. */
-double viz_timeline_map(struct viz_timeline *timeline, int64_t ts_ns);
-/* Video time of a later instant, assuming no event before it. */
-double viz_timeline_peek(const struct viz_timeline *timeline, int64_t ts_ns);
-/* The trace time to show at video time T (>= the one before the last mapped event). */
+/*
+ * How video time is shared out. By activity (SPEED and IDLE_SKIP 0): the
+ * slices with events share (1 - quiet share) of DURATION, ACTIVE_SHARE of
+ * it evenly and the rest in proportion to their events, so busy stretches
+ * get time and an event costs the same wherever it is; the empty slices
+ * share the quiet share, the fraction of the span they cover but at most
+ * VIZ_QUIET_SHARE, so a pause is a short pause. At constant speed: SPEED
+ * trace seconds per video second, runs of empty slices longer than
+ * IDLE_SKIP trace seconds (if > 0) cut to it; with SPEED 0, the speed that
+ * makes it DURATION long.
+ */
+#define VIZ_ACTIVE_SHARE 0.25
+#define VIZ_QUIET_SHARE 0.08
+struct viz_pacing {
+	double duration; /* video seconds for the span */
+	double speed, idle_skip;
+};
+
+/* Fills KNOTS[0 .. SLICES] from COUNTS[0 .. SLICES-1], the events in each slice of the span. */
+void viz_timeline_pace(double *knots, const int64_t *counts, size_t slices, int64_t first_ns,
+		       int64_t last_ns, const struct viz_pacing *pacing);
+
+void viz_timeline_init(struct viz_timeline *timeline, int64_t first_ns, int64_t last_ns,
+		       const double *knots, size_t slices);
+/* The video time of trace time TS_NS (any int64). */
+double viz_timeline_video_t(const struct viz_timeline *timeline, int64_t ts_ns);
+/* The trace time the clock shows at video time T, within the span. */
 int64_t viz_timeline_trace_ns(const struct viz_timeline *timeline, double t);
+/* The video time of the last event. */
+double viz_timeline_end(const struct viz_timeline *timeline);
 
 /* ---- Native only: not part of the WebAssembly build. ---- */
 

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "play/play.h"
 #include "recorder/recorder.h"
 #include "viz/viz.h"
 #include "web/web.h"
@@ -53,14 +54,12 @@ void outbox_clear(struct web_outbox *box);
 
 /* ---- snapshot.c ---- */
 
-/* EVENT as the scene model takes it, at video time T. */
-void web_viz_event(struct viz_event *out, const struct rec_event *event, double t);
-
 /*
  * Queues `snapshot` messages of every live node of SCENE (parts of about
  * 64 KiB, the last with "last":true). 0, or -1 when out of memory.
  */
-int snapshot_queue(struct web_outbox *box, struct viz_scene *scene, int64_t seq, int64_t ts_ns);
+int snapshot_queue(struct web_outbox *box, struct viz_scene *scene, int64_t seq, int64_t ts_ns,
+		   double now);
 
 /* ---- command.c: what a client may send ---- */
 

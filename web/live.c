@@ -141,13 +141,13 @@ static void apply(struct live *l, const struct rec_event *event)
 	    (event->result < 0) == l->last_failed && len == l->last_path_len &&
 	    len < sizeof(l->last_path) && memcmp(event->path, l->last_path, len) == 0) {
 		struct viz_event ve;
-		web_viz_event(&ve, event, l->t);
+		play_event(&ve, event, l->t);
 		if (!l->scene_failed && viz_scene_count(l->scene, &ve) != 0) /* the counters stay exact */
 			l->scene_failed = true;
 		return;
 	}
 	struct viz_event ve;
-	web_viz_event(&ve, event, l->t);
+	play_event(&ve, event, l->t);
 	if (!l->scene_failed && viz_scene_apply(l->scene, &ve) != 0)
 		l->scene_failed = true;
 	l->last_structural = structural;
@@ -245,7 +245,7 @@ int live_join(struct live *l, struct web_outbox *box, struct live_cursor *cursor
 	pthread_mutex_lock(&l->lock);
 	/* Everything in the scene must be before the cursor: seal the rest. */
 	seal(l);
-	int rc = l->scene_failed ? -1 : snapshot_queue(box, l->scene, l->last_seq, l->last_ts_ns);
+	int rc = l->scene_failed ? -1 : snapshot_queue(box, l->scene, l->last_seq, l->last_ts_ns, l->t);
 	cursor->batch = l->next_id;
 	cursor->next_seq = l->last_seq + 1;
 	pthread_mutex_unlock(&l->lock);

@@ -218,7 +218,7 @@ static int seek_to(struct replay *r, int64_t ts_ns, struct web_outbox *box, char
 		if (event_t > t)
 			t = event_t;
 		struct viz_event ve;
-		web_viz_event(&ve, &event, t);
+		play_event(&ve, &event, t);
 		if (viz_scene_apply(scene, &ve) != 0) {
 			rc = -1;
 			snprintf(err, err_size, "out of memory");
@@ -230,7 +230,7 @@ static int seek_to(struct replay *r, int64_t ts_ns, struct web_outbox *box, char
 		r->ended = ts_ns > r->last_ns;
 	if (rc >= 0) {
 		r->position_ns = ts_ns;
-		rc = snapshot_queue(box, scene, last_seq, ts_ns);
+		rc = snapshot_queue(box, scene, last_seq, ts_ns, (double)(ts_ns - r->first_ns) / 1e9);
 		if (rc != 0)
 			snprintf(err, err_size, "out of memory");
 	}

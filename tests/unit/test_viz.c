@@ -569,25 +569,6 @@ static void test_prescan(void)
 	viz_scene_free(s);
 }
 
-static void test_timeline(void)
-{
-	struct viz_timeline tl;
-	int64_t base = 1000000000000LL;
-	viz_timeline_init(&tl, base, 2, 1); /* 2 trace s per video s; gaps cut to 1 s */
-	CHECK(viz_timeline_map(&tl, base) == 0, "origin");
-	CHECK(fabs(viz_timeline_map(&tl, base + 500000000) - 0.25) < 1e-9, "0.5 s at speed 2");
-	double t = viz_timeline_map(&tl, base + 10500000000LL); /* a 10 s gap -> 1 s */
-	CHECK(fabs(t - 0.75) < 1e-9, "idle skip: %g", t);
-	int64_t mid = viz_timeline_trace_ns(&tl, 0.5);
-	CHECK(mid > base + 500000000 && mid < base + 10500000000LL, "clock in a shortened gap");
-	CHECK(viz_timeline_trace_ns(&tl, 1.75) == base + 12500000000LL, "clock after the last event");
-	CHECK(fabs(viz_timeline_peek(&tl, base + 11500000000LL) - 1.25) < 1e-9, "peek");
-	/* Before the origin (--from): negative times, and no skipping there. */
-	viz_timeline_init(&tl, base, 1, 1);
-	CHECK(viz_timeline_map(&tl, base - 5000000000LL) == -5, "before the origin");
-	CHECK(fabs(viz_timeline_map(&tl, base + 3000000000LL) - 1) < 1e-9, "gap after the origin");
-}
-
 /* An allocator that fails after a budget: the model must fail cleanly. */
 struct budget {
 	long left;
@@ -652,7 +633,6 @@ int main(void)
 		}
 	}
 	test_math();
-	test_timeline();
 	test_ancestors_appear();
 	test_deep_paths();
 	test_first_workload();

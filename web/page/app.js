@@ -26,8 +26,6 @@
     `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/events`;
   const FADE = Number(params.get('fade')) > 0 ? Number(params.get('fade')) : 2;
   const COLOR_BY = ['kind', 'op', 'process']; /* enum viz_color_by */
-  const KINDS = {file: 1, dir: 2, symlink: 3, other: 4}; /* enum viz_kind */
-  const KIND_NAMES = [null, 'file', 'dir', 'symlink', 'other'];
   const KIND_TEXT = {file: 'file', dir: 'directory', symlink: 'symlink', other: 'other'};
   const RECONNECT_MIN_MS = 250, RECONNECT_MAX_MS = 5000;
   const MAX_PATH_STATS = 200000; /* paths whose counts the tooltip shows, oldest forgotten */
@@ -43,15 +41,19 @@
   const $ = (id) => document.getElementById(id);
   const view = $('view'), ctx = view.getContext('2d', {alpha: false});
   const timelineCanvas = $('timeline'), tctx = timelineCanvas.getContext('2d');
-  const statusEl = $('status'), panel = $('panel'), tooltip = $('tooltip'), captionEl = $('caption');
+  const statusEl = $('status'), panel = $('panel'), tooltip = $('tooltip');
 
   /* ---- the model in WebAssembly ---- */
 
   const decoder = new TextDecoder(), encoder = new TextEncoder();
   let wasm = null, memBuffer = null, u8 = null, u32 = null, f32 = null, f64 = null;
   let scratchPtr = 0, scratchSize = 0;
+  /* The trace's names and the model's numbers for them, from the model
+   * itself at load (one list: recorder/names.h). */
   const opIndex = new Map(); /* "mkdir" -> enum viz_op */
-  let opNames = [];
+  let opNames = [], unknownOp = 0;
+  const KINDS = {}; /* "dir" -> enum viz_kind */
+  let KIND_NAMES = []; /* enum viz_kind -> "dir", null for none */
 
   /* Views of the wasm memory: a memory.grow detaches the old ones. */
   function views() {
@@ -336,13 +338,14 @@
     if (slot.comms.size < 512 || slot.comms.has(name)) slot.comms.set(name, (slot.comms.get(name) || 0) + 1);
   }
 
-  let captionShown = null;
+  /* The caption goes into the model, which lays it out under the clock (as in a video). */
+  let captionShown = null, captionScene = 0;
   function showCaption() {
     const text = currentPhase();
-    if (text === captionShown) return;
+    if (!scene || (text === captionShown && captionScene === scene)) return;
     captionShown = text;
-    captionEl.textContent = text || '';
-    captionEl.hidden = !text;
+    captionScene = scene;
+    wasm.tv_set_caption(scene, text ? writeString(text) : 0);
   }
 
   function onSnapshot(msg) {
@@ -353,10 +356,14 @@
       pathStats.clear(); /* what the page saw before the snapshot is not what led to it */
     }
     if (msg.stats) restoreStats(pending.scene, msg.stats);
+    /* A touch AGE trace seconds before the snapshot glows as it would have in the page's time. */
+    const now = pageTime(), rate = session.mode === 'replay' ? session.speed : 1;
     for (const node of msg.nodes || []) {
       if (typeof node.path !== 'string') continue;
-      const op = opIndex.get(node.op) || 0, process = Number.isInteger(node.process) ? node.process : -1;
-      if (wasm.tv_prescan(pending.scene, KINDS[node.kind] || 0, writeString(node.path), op, process) !== 0)
+      const op = opIndex.has(node.op) ? opIndex.get(node.op) : -1;
+      const process = Number.isInteger(node.process) ? node.process : -1;
+      const touched = Number(node.age) >= 0 ? now - Number(node.age) / rate : -1e30;
+      if (wasm.tv_prescan(pending.scene, KINDS[node.kind] || 0, writeString(node.path), op, process, touched) !== 0)
         throw new Error('out of memory');
     }
     if (!msg.last) return;
@@ -381,7 +388,7 @@
       const seq = Number(ev.seq) || 0;
       if (seq && seq <= counters.lastSeq) continue; /* already in the snapshot */
       let op = opIndex.get(ev.op);
-      if (op === undefined) op = 0;
+      if (op === undefined) op = unknownOp;
       writeEventStrings(typeof ev.path === 'string' ? ev.path : null,
         typeof ev.path2 === 'string' ? ev.path2 : null, typeof ev.comm === 'string' ? ev.comm : null);
       const ts = Number(ev.ts_ns) || 0;
@@ -726,7 +733,7 @@
   /* The frame buffer's layout: see tv_frame() in viz_wasm.c. */
   const H = {WIDTH: 0, HEIGHT: 1, BACKGROUND: 2, FONT_SIZE: 3, EDGES: 4, NODES: 5, GLOWS: 6,
     LABELS: 7, PROCESSES: 8, LEGEND: 9, CLOCK: 10, ELAPSED: 11, STATUS: 12, LAST_EVENT: 13,
-    LEGEND_TITLE: 14, WORDS: 15};
+    LEGEND_TITLE: 14, CAPTION: 15, WORDS: 16};
   const EDGE_WORDS = 6, NODE_WORDS = 6, GLOW_WORDS = 4, LABEL_WORDS = 7, PROCESS_WORDS = 3,
     LEGEND_WORDS = 2;
   const GLOW_STEPS = 8, TAU = 2 * Math.PI;
@@ -734,7 +741,7 @@
   const SANS = '"DejaVu Sans", sans-serif', MONO = '"DejaVu Sans Mono", monospace';
 
   /* Sections of the last frame, as word indices into the wasm memory. */
-  const frame = {ok: false, nodes: 0, nodeCount: 0, background: 0};
+  const frame = {ok: false, nodes: 0, nodeCount: 0, background: 0, caption: null};
 
   const styles = new Map(); /* 0xRRGGBBAA -> CSS colour */
   function rgbaStyle(key) {
@@ -940,6 +947,14 @@
     y += size * 1.7;
     haloText(x, y, clockText, DIM, 1, size * 0.9, MONO, false);
     taken.push(textBox(x, y, textWidth(clockText, size * 0.9, MONO), size * 0.9));
+    /* the caption (the phase, or the busiest command), as viz/draw.c draws it */
+    const caption = cString(u32[f + H.CAPTION]);
+    frame.caption = caption;
+    if (caption) {
+      y += size * 1.8;
+      haloText(x, y, caption, 'rgb(255,214,115)', 1, size * 1.25, SANS, true);
+      taken.push(textBox(x, y, textWidth(caption, size * 1.25, SANS) * 1.1, size * 1.25));
+    }
   }
 
   function drawProcesses(start, count, width, size) {
@@ -1275,8 +1290,9 @@
     timeline() {
       return {...timelineShown, phases: timelineShown.phases, known: session.phases};
     },
+    /* The caption the last frame drew under the clock, or null. */
     caption() {
-      return captionEl.hidden ? null : captionEl.textContent;
+      return frame.caption || null;
     },
   };
 
@@ -1294,6 +1310,9 @@
     const count = wasm.tv_op_count();
     opNames = Array.from({length: count}, (_, i) => cString(wasm.tv_op_name(i)));
     opNames.forEach((name, i) => opIndex.set(name, i));
+    unknownOp = wasm.tv_op_unknown();
+    KIND_NAMES = Array.from({length: wasm.tv_kind_count()}, (_, i) => cString(wasm.tv_kind_name(i)));
+    KIND_NAMES.forEach((name, i) => { if (name) KINDS[name] = i; });
     resize();
     connect();
     requestAnimationFrame(animate);

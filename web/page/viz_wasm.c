@@ -152,6 +152,22 @@ EXPORT const char *tv_op_name(int op)
 	return viz_op_name((enum viz_op)op);
 }
 
+EXPORT int tv_op_unknown(void)
+{
+	return VIZ_OP_UNKNOWN;
+}
+
+EXPORT int tv_kind_count(void)
+{
+	return VIZ_KIND_COUNT;
+}
+
+/* The trace's name of kind KIND ("dir"), NULL for none. */
+EXPORT const char *tv_kind_name(int kind)
+{
+	return viz_kind_name((enum viz_kind)kind);
+}
+
 /* ---- the scene ---- */
 
 /* JSON numbers arrive as doubles; ns since the epoch fit them to ~256 ns. */
@@ -203,15 +219,17 @@ EXPORT int tv_apply(struct viz_scene *scene, int op, int kind, int result, int p
 
 /*
  * A node of a snapshot: present from the start, as if the trace had looked
- * it up; last touched by OP (0: never) of PROCESS (-1: unknown).
+ * it up; last touched by OP (-1: never) of PROCESS (-1: unknown) at T
+ * (page seconds).
  */
-EXPORT int tv_prescan(struct viz_scene *scene, int kind, const char *path, int op, int process)
+EXPORT int tv_prescan(struct viz_scene *scene, int kind, const char *path, int op, int process,
+		      double t)
 {
 	struct viz_event e = {.op = VIZ_OP_LOOKUP, .kind = (enum viz_kind)kind, .path = path};
 	if (viz_scene_prescan(scene, &e) != 0)
 		return -1;
-	if (op != VIZ_OP_UNKNOWN)
-		viz_scene_restore_touch(scene, path, (enum viz_op)op, process);
+	if (op >= 0 && op < VIZ_OP_UNKNOWN)
+		viz_scene_restore_touch(scene, path, (enum viz_op)op, process, t);
 	return 0;
 }
 
@@ -303,6 +321,12 @@ EXPORT int tv_prescan_done(struct viz_scene *scene)
 	return viz_scene_prescan_done(scene);
 }
 
+/* TEXT: the caption under the clock (NUL-terminated in wasm memory), or NULL for none. */
+EXPORT void tv_set_caption(struct viz_scene *scene, const char *text)
+{
+	viz_scene_set_caption(scene, text);
+}
+
 EXPORT int tv_advance(struct viz_scene *scene, double t, double trace_ns)
 {
 	return viz_scene_advance(scene, t, to_ns(trace_ns));
@@ -332,6 +356,7 @@ enum {
 	H_STATUS,	/* p */
 	H_LAST_EVENT,	/* p */
 	H_LEGEND_TITLE, /* p */
+	H_CAPTION,	/* p */
 	HEADER_WORDS
 };
 #define EDGE_WORDS 6	/* x1 y1 x2 y2 width (f), colour (c); sorted by width and colour */
@@ -442,6 +467,7 @@ EXPORT union word *tv_frame(struct viz_scene *scene)
 	w[H_STATUS].u = string_word(f.status);
 	w[H_LAST_EVENT].u = string_word(f.last_event);
 	w[H_LEGEND_TITLE].u = string_word(f.legend_title);
+	w[H_CAPTION].u = string_word(f.caption);
 	w += HEADER_WORDS;
 
 	/* Edge widths are multiples of a quarter pixel (times the UI scale). */
