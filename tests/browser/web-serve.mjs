@@ -162,6 +162,27 @@ run(async () => {
 	await sameColours(page, landed / 1e9, 'op');
 	await page.selectOption('#color-by', 'kind');
 
+	// A click on a node pins its label, on a side where no other text is.
+	const leaf = '/0/1/2/3/4/5/6/7/8/9/10/a';
+	// (after colour by kind, whose snapshot rebuilds the scene)
+	const at = await waitFor(() => page.evaluate((p) => window.tracefsView.screenOf(p), leaf), 5000,
+		`${leaf} in the frame after the seek`);
+	const viewBox = await page.locator('#view').boundingBox();
+	await page.mouse.click(viewBox.x + at.x, viewBox.y + at.y);
+	const texts = await waitFor(async () => {
+		const t = await page.evaluate(() => window.tracefsView.texts());
+		return t.pins.some((p) => p.path === leaf) && t;
+	}, 8000, `the pinned label of ${leaf} (drawn once the model's own label of it fades)`);
+	const pin = texts.pins.find((p) => p.path === leaf);
+	const meets = (a, b) => a.x1 > b.x0 && a.x0 < b.x1 && a.y1 > b.y0 && a.y0 < b.y1;
+	const others = texts.boxes.filter((b) => !(b.x0 === pin.x0 && b.y0 === pin.y0 && b.x1 === pin.x1));
+	assert(others.length === texts.boxes.length - 1, `the pin's box is not among the drawn texts: ${JSON.stringify(texts)}`);
+	assert(!others.some((b) => meets(pin, b)), `the pinned label meets other text: ${JSON.stringify(texts)}`);
+	assert(others.every((a, i) => others.every((b, j) => i >= j || !meets(a, b))),
+		`texts overlap on the canvas: ${JSON.stringify(others)}`);
+	note(`pinned ${leaf}: its label at ${pin.x0.toFixed(0)},${pin.y0.toFixed(0)}, clear of ${others.length} other texts`);
+
+
 	// The timeline: a time axis, and the run's phases as marks.
 	const drawn = await page.evaluate(() => window.tracefsView.timeline());
 	note(`timeline: ticks ${drawn.ticks.map((t) => t.label).join(' ')}; phases ${drawn.known.map((p) => p.name).join(', ')}`);

@@ -703,10 +703,13 @@
       pan.y = drag.panY + dy;
     }
   });
-  view.addEventListener('pointerup', () => {
-    if (drag && !drag.moved && hover.path) {
-      if (pinned.has(hover.path)) pinned.delete(hover.path);
-      else pinned.add(hover.path);
+  view.addEventListener('pointerup', (e) => {
+    /* the node under the click itself: a quick click may come before any frame updated hover */
+    const id = drag && !drag.moved && scene ? nodeAt(e.offsetX, e.offsetY) : -1;
+    const path = id >= 0 ? cString(wasm.tv_path_of(scene, id)) : null;
+    if (path) {
+      if (pinned.has(path)) pinned.delete(path);
+      else pinned.add(path);
     }
     drag = null;
     view.classList.remove('dragging');
@@ -1294,6 +1297,22 @@
     /* What the timeline drew last: {ticks: [{x, label}], phases: [{name, label, x0, x1}]}, and the phases. */
     timeline() {
       return {...timelineShown, phases: timelineShown.phases, known: session.phases};
+    },
+    /* Where the node at PATH was in the last frame, in canvas pixels: {x, y, r}, or null. */
+    screenOf(path) {
+      const node = findNode(path);
+      if (!node || !frame.ok) return null;
+      views();
+      for (let i = 0; i < frame.nodeCount; i++) {
+        const w = frame.nodes + i * NODE_WORDS;
+        if (u32[w + 4] === node.id)
+          return {x: f32[w] * pan.zoom + pan.x, y: f32[w + 1] * pan.zoom + pan.y, r: f32[w + 2] * pan.zoom};
+      }
+      return null;
+    },
+    /* The boxes of the text the last frame drew (overlay, labels, pins) and the pinned labels'. */
+    texts() {
+      return {boxes: taken.map((b) => ({...b})), pins: pinsShown.map((p) => ({...p}))};
     },
     /* The caption the last frame drew under the clock, or null. */
     caption() {
