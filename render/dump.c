@@ -7,9 +7,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "play/play.h"
 #include "render/internal.h"
 
 static void json_string(FILE *f, const char *s, size_t len)
@@ -96,39 +98,6 @@ static void dump_frame(FILE *f, const struct viz_frame *fr)
 	fprintf(f, "],\"edges\":%zu}", fr->edge_count);
 }
 
-/* The model's counters, as the page's panel shows them. */
-static void dump_stats(FILE *f, const struct viz_scene *scene)
-{
-	fprintf(f, "\"stats\":{\"events\":%" PRIu64 ",\"ops\":{", viz_scene_events(scene));
-	const char *comma = "";
-	for (int op = 0; op < VIZ_OP_COUNT; op++) {
-		uint64_t n = viz_scene_op_events(scene, (enum viz_op)op);
-		if (n) {
-			fprintf(f, "%s\"%s\":%" PRIu64, comma, viz_op_name((enum viz_op)op), n);
-			comma = ",";
-		}
-	}
-	fprintf(f, "},\"errnos\":{");
-	comma = "";
-	for (int e = 0; e < VIZ_ERRNO_SLOTS; e++) {
-		uint64_t n = viz_scene_errno_events(scene, e);
-		if (n) {
-			fprintf(f, "%s\"%d\":%" PRIu64, comma, e, n);
-			comma = ",";
-		}
-	}
-	fprintf(f, "},\"processes\":[");
-	for (size_t i = 0; i < viz_scene_process_count(scene); i++) {
-		struct viz_process_info p;
-		viz_scene_process(scene, i, &p);
-		fprintf(f, "%s\n{\"name\":", i ? "," : "");
-		json_string(f, p.name, strlen(p.name));
-		fprintf(f, ",\"events\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"color\":%d}", p.events,
-			p.errors, p.color_slot);
-	}
-	fprintf(f, "]}");
-}
-
 int dump_write(const char *prog, const char *path, struct viz_scene *scene,
 		      const struct viz_frame *frame, double t)
 {
@@ -143,10 +112,12 @@ int dump_write(const char *prog, const char *path, struct viz_scene *scene,
 	struct dump d = {f, true};
 	fprintf(f, "{\"time\":%.6f,\"node_count\":%zu,\n", t, viz_scene_node_count(scene));
 	dump_frame(f, frame);
-	fprintf(f, ",\n");
-	dump_stats(f, scene);
-	fprintf(f, ",\n\"nodes\":[");
-	int failed = viz_scene_visit(scene, dump_node, &d);
+	char *stats = play_stats_json(scene); /* the page's panel: its counters */
+	fprintf(f, ",\n\"stats\":%s,\n\"nodes\":[", stats ? stats : "null");
+	int failed = stats ? 0 : -1;
+	free(stats);
+	if (viz_scene_visit(scene, dump_node, &d) != 0)
+		failed = -1;
 	fprintf(f, "]}\n");
 	if (failed) {
 		fprintf(stderr, "%s: out of memory\n", prog);

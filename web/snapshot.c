@@ -2,11 +2,12 @@
  * snapshot.c — the `snapshot` messages that give a client the tree a
  * scene holds.
  */
+#include <stdlib.h>
+
 #include "web/internal.h"
 
-/* A part stays under this size, so that no message is huge. */
-#define RECENT_S 60.0 /* touches up to this long ago are sent with their age */
-#define PART_BYTES 65536
+#define PART_BYTES 65536 /* a part stays under this size, so that no message is huge */
+#define RECENT_S 60.0	 /* touches up to this long ago are sent with their age */
 
 struct snapshot_builder {
 	struct web_outbox *box;
@@ -18,50 +19,19 @@ struct snapshot_builder {
 	bool first, failed;
 };
 
-/* The scene's counters, as the first part carries them (see the README's protocol). */
-static void add_stats(struct web_text *t, const struct viz_scene *scene)
-{
-	text_printf(t, "\"stats\":{\"events\":%llu,\"ops\":{",
-		    (unsigned long long)viz_scene_events(scene));
-	const char *comma = "";
-	for (int op = 0; op < VIZ_OP_COUNT; op++) {
-		uint64_t n = viz_scene_op_events(scene, (enum viz_op)op);
-		if (!n)
-			continue;
-		text_printf(t, "%s", comma);
-		text_json_string(t, viz_op_name((enum viz_op)op));
-		text_printf(t, ":%llu", (unsigned long long)n);
-		comma = ",";
-	}
-	text_adds(t, "},\"errnos\":{");
-	comma = "";
-	for (int e = 0; e < VIZ_ERRNO_SLOTS; e++) {
-		uint64_t n = viz_scene_errno_events(scene, e);
-		if (n) {
-			text_printf(t, "%s\"%d\":%llu", comma, e, (unsigned long long)n);
-			comma = ",";
-		}
-	}
-	text_adds(t, "},\"processes\":[");
-	size_t count = viz_scene_process_count(scene);
-	for (size_t i = 0; i < count; i++) {
-		struct viz_process_info p;
-		viz_scene_process(scene, i, &p);
-		text_adds(t, i ? ",{\"name\":" : "{\"name\":");
-		text_json_string(t, p.name);
-		text_printf(t, ",\"events\":%llu,\"errors\":%llu,\"color\":%d}",
-			    (unsigned long long)p.events, (unsigned long long)p.errors,
-			    p.color_slot);
-	}
-	text_adds(t, "]},");
-}
-
 static void open_part(struct snapshot_builder *b)
 {
 	text_printf(&b->part, "{\"type\":\"snapshot\",\"seq\":%lld,\"ts_ns\":%lld,",
 		    (long long)b->seq, (long long)b->ts_ns);
-	if (b->first)
-		add_stats(&b->part, b->scene);
+	if (b->first) { /* the scene's counters (see the README's protocol) */
+		char *stats = play_stats_json(b->scene);
+		if (!stats)
+			b->failed = true;
+		text_adds(&b->part, "\"stats\":");
+		text_adds(&b->part, stats ? stats : "null");
+		text_adds(&b->part, ",");
+		free(stats);
+	}
 	b->first = false;
 	text_adds(&b->part, "\"nodes\":[");
 	b->nodes = 0;
