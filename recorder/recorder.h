@@ -191,6 +191,14 @@ int rec_phases_read(const char *file, struct rec_phase **phases, size_t *count, 
 void rec_phases_free(struct rec_phase *phases, size_t count);
 
 /*
+ * What to call the process of an event: its command (comm), "kernel" for
+ * the requests the kernel makes itself (pid 0 without a command, e.g. its
+ * xattr probes and writeback), or NULL if unknown. Every view that names
+ * processes (report, export, the pages) uses this one name.
+ */
+const char *rec_process_name(const char *comm, int32_t pid);
+
+/*
  * The `tracefs report` and `tracefs export` sub-commands (argv[0] names the
  * command). They return the process's exit status.
  */
