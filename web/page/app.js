@@ -553,7 +553,7 @@
   /* The frame buffer's layout: see tv_frame() in viz_wasm.c. */
   const H = {WIDTH: 0, HEIGHT: 1, BACKGROUND: 2, FONT_SIZE: 3, EDGES: 4, NODES: 5, GLOWS: 6,
     LABELS: 7, PROCESSES: 8, LEGEND: 9, CLOCK: 10, ELAPSED: 11, STATUS: 12, LAST_EVENT: 13,
-    LEGEND_TITLE: 14, WORDS: 15};
+    LEGEND_TITLE: 14, CAPTION: 15, WORDS: 16};
   const EDGE_WORDS = 6, NODE_WORDS = 6, GLOW_WORDS = 4, LABEL_WORDS = 7, PROCESS_WORDS = 3,
     LEGEND_WORDS = 2;
   const GLOW_STEPS = 8, TAU = 2 * Math.PI;
@@ -732,6 +732,8 @@
     haloText(x, y, cString(u32[f + H.ELAPSED]), BRIGHT, 1, size * 1.6, MONO, true);
     y += size * 1.7;
     haloText(x, y, cString(u32[f + H.CLOCK]), DIM, 1, size * 0.9, MONO, false);
+    const caption = cString(u32[f + H.CAPTION]);
+    if (caption) haloText(x, y + size * 1.8, caption, 'rgb(255,214,115)', 1, size * 1.25, SANS, true);
   }
 
   function drawProcesses(start, count, width, size) {

@@ -242,6 +242,7 @@ enum {
 	H_STATUS,	/* p */
 	H_LAST_EVENT,	/* p */
 	H_LEGEND_TITLE, /* p */
+	H_CAPTION,	/* p */
 	HEADER_WORDS
 };
 #define EDGE_WORDS 6	/* x1 y1 x2 y2 width (f), colour (c); sorted by width and colour */
@@ -352,6 +353,7 @@ EXPORT union word *tv_frame(struct viz_scene *scene)
 	w[H_STATUS].u = string_word(f.status);
 	w[H_LAST_EVENT].u = string_word(f.last_event);
 	w[H_LEGEND_TITLE].u = string_word(f.legend_title);
+	w[H_CAPTION].u = string_word(f.caption);
 	w += HEADER_WORDS;
 
 	/* Edge widths are multiples of a quarter pixel (times the UI scale). */
