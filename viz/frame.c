@@ -16,7 +16,7 @@
 
 #define MANY_LEAVES 24	   /* past this, a directory's leaves get edges only while they flash */
 #define MIN_DOT_PX 0.2	   /* smaller dots are not worth drawing */
-#define BIG_DIR_PX 90.0	   /* directories whose subtree is this wide keep their label */
+#define BIG_DIR_PX 40.0	   /* directories whose subtree is this wide keep their label */
 #define BIG_DIR_NODES 8	   /* ...and holds this many nodes */
 #define MAX_LABEL_CHARS 36
 #define MIN_LABEL_CHARS 4  /* a label cut shorter than this is not worth showing */
