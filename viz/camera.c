@@ -34,8 +34,8 @@
 #define PAD_CELLS 1.0	      /* room round what is framed */
 #define ZOOM_IN_BELOW 0.7     /* close in only when the target is this much smaller */
 /* The free part of the picture, as fractions of its width and height. */
-#define SAFE_LEFT 0.03
-#define SAFE_RIGHT 0.97
+#define SAFE_LEFT 0.015
+#define SAFE_RIGHT 0.985
 #define SAFE_TOP 0.15
 #define SAFE_BOTTOM 0.90
 

@@ -16,7 +16,7 @@
 
 #define MANY_LEAVES 24	   /* past this, a directory's leaves get edges only while they flash */
 #define MIN_DOT_PX 0.2	   /* smaller dots are not worth drawing */
-#define BIG_DIR_PX 90.0	   /* directories whose subtree is this wide keep their label */
+#define BIG_DIR_PX 40.0	   /* directories whose subtree is this wide keep their label */
 #define BIG_DIR_NODES 8	   /* ...and holds this many nodes */
 #define MAX_LABEL_CHARS 36
 #define MIN_LABEL_CHARS 4  /* a label cut shorter than this is not worth showing */
@@ -451,19 +451,30 @@ static void make_legend(struct viz_scene *s, struct viz_frame *f)
 	f->legend_count = n;
 }
 
-/* The last event as it fits in CHARS characters: "…" and the end of it if cut. */
+/*
+ * The last event ("op path") as it fits in CHARS characters: the operation,
+ * then "…" and the end of the path if cut (the end says the most).
+ */
 static void fit_last_event(struct viz_scene *s, size_t chars)
 {
 	const char *text = s->last_event;
-	size_t len = vz_strlen(text), total = utf8_chars(text, len);
-	if (total <= chars || chars < 2) {
-		vz_append(s->last_event_shown, sizeof(s->last_event_shown), 0, text);
+	size_t len = vz_strlen(text), total = utf8_chars(text, len), op = 0, at = 0;
+	char *out = s->last_event_shown;
+	size_t size = sizeof(s->last_event_shown);
+	while (op < len && text[op] != ' ')
+		op++;
+	op = op < len ? op + 1 : 0; /* with its space; 0: no path */
+	if (total <= chars || chars < op + 2) {
+		vz_append(out, size, 0, total <= chars ? text : "");
 		return;
 	}
-	/* skip to the start of the last CHARS - 1 characters */
-	size_t skip = utf8_prefix(text, len, total - (chars - 1));
-	size_t at = vz_append(s->last_event_shown, sizeof(s->last_event_shown), 0, "\xe2\x80\xa6");
-	vz_append(s->last_event_shown, sizeof(s->last_event_shown), at, text + skip);
+	for (size_t i = 0; i < op; i++)
+		out[at++] = text[i];
+	out[at] = '\0';
+	at = vz_append(out, size, at, "\xe2\x80\xa6");
+	size_t keep = chars - op - 1; /* characters of the path's end */
+	size_t skip = op + utf8_prefix(text + op, len - op, utf8_chars(text + op, len - op) - keep);
+	vz_append(out, size, at, text + skip);
 }
 
 static double text_em(const char *text)

@@ -37,9 +37,9 @@
 #include "viz/scene.h"
 #include "viz/vmath.h"
 
-#define ROOT_RADIUS 0.47
-#define DIR_RADIUS 0.42
-#define LEAF_RADIUS 0.36
+#define ROOT_RADIUS 0.48
+#define DIR_RADIUS 0.45
+#define LEAF_RADIUS 0.42
 #define EASE_SECONDS 0.7     /* video time a node takes to move or grow */
 #define DIR_GAP 2.2	     /* a new directory's distance beyond its parent's cluster */
 #define ASPECT 1.5	     /* sideways stretch of directory offsets */
@@ -335,7 +335,7 @@ static void place_dir(struct viz_scene *s, struct vz_node *p, int32_t *x, int32_
 		ux = rx;
 		uy = ry;
 	}
-	double d = DIR_GAP + vm_sqrt((double)p->descendants / VM_PI);
+	double d = DIR_GAP + vm_sqrt((double)p->children / VM_PI);
 	/* Near the target, with free neighbours; if that part is crowded, on
 	 * along the same direction until it is not (out of a dense cluster). */
 	struct want w = {0, 0, ux, uy, true};
@@ -405,7 +405,8 @@ double vz_full_radius(const struct vz_node *n)
 
 double vz_radius(const struct viz_scene *s, const struct vz_node *n)
 {
-	return vz_full_radius(n) * (0.25 + 0.75 * vm_ease((s->now - n->born_t) / EASE_SECONDS));
+	/* it grows, but is a fair size at once: a node appearing is news */
+	return vz_full_radius(n) * (0.6 + 0.4 * vm_ease((s->now - n->born_t) / EASE_SECONDS));
 }
 
 void vz_current(const struct viz_scene *s, const struct vz_node *n, double *x, double *y)

@@ -744,9 +744,16 @@ struct viz_color vz_node_color(const struct viz_scene *s, const struct vz_node *
 	if (glow)
 		*glow = hot;
 	struct viz_color c = vz_mix(rest, hot, *flash);
-	double alpha = vm_clamp((s->now - n->born_t) / BIRTH_FADE_SECONDS, 0, 1);
-	if (n->state == VZ_DYING)
+	/* fading in, but seen from the first frame */
+	double alpha = vm_clamp(0.35 + 0.65 * (s->now - n->born_t) / BIRTH_FADE_SECONDS, 0, 1);
+	if (n->state == VZ_DYING) {
+		/* A removed node keeps the removal's colour while it fades out:
+		 * blended back towards a file's blue it would pass through the
+		 * violet that means "other". */
+		if (s->color_by == VIZ_COLOR_BY_KIND)
+			c = vz_touch_color(VZ_TOUCH_DELETE);
 		alpha *= vm_clamp(1 - (s->now - n->death_t) / s->fade, 0, 1);
+	}
 	c.a = (float)alpha;
 	return c;
 }
