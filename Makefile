@@ -70,8 +70,8 @@ $(BUILD)/tracefs-asan: $(call objects,obj-asan,$(TRACEFS_SRC)) $(call libraries,
 	$(CC) $(CFLAGS) $(SAN) -o $@ $(call objects,obj-asan,$(TRACEFS_SRC)) $(call link_libraries,obj-asan) $(LDLIBS)
 
 # The browser page: web/page/ copied to $(BUILD)/web/, which the server
-# serves from next to the tracefs binary, with the scene model (viz/ but the
-# cairo drawing) compiled to WebAssembly for it.
+# serves from next to the tracefs binary, with the scene model (viz/, which
+# holds no I/O; the cairo drawing is in render/) compiled to WebAssembly for it.
 WASM_CC    ?= clang
 WASM_SRC   := $(wildcard viz/*.c) web/page/viz_wasm.c
 WASM_FLAGS := --target=wasm32 -ffreestanding -nostdlib -O2 -std=gnu11 -Wall -Wextra -Werror \

@@ -52,41 +52,171 @@ static size_t slice_of(const struct play_scan *scan, int64_t ts_ns)
 
 /*
  * Finding the fullest moment: a second scene takes every event at its
- * trace time with an instant fade. Its node count, fading nodes included,
- * bounds the live count from above, so the scene is only advanced (which
- * drops the removed nodes) when that bound beats the best so far.
+ * trace time with an instant fade, and its node count is sampled at the
+ * end of each slice. The fullest moment is the largest count inside the
+ * stretch of SUSTAIN (a share of the span) whose smallest count is the
+ * largest: the tree at its fullest for a while, not a probe that makes
+ * and removes a thousand directories in a few seconds (gnulib's confdir3
+ * during configure).
  */
+#define SUSTAIN 0.05
+
 struct fullest {
 	struct viz_scene *scene;
-	int64_t from_ns; /* the window starts here */
-	size_t best;
-	int64_t best_ns;
+	size_t *samples; /* live nodes at the end of each slice */
+	size_t next;	 /* the next slice to sample */
+	double now;	 /* the scene's time */
 };
 
-static int fullest_start(struct fullest *f, int64_t origin_ns)
+static double scene_time(const struct play_scan *scan, int64_t ts_ns)
 {
-	struct viz_options vo = {.fade = 1e-9, .origin_ns = origin_ns};
-	f->scene = viz_scene_new(viz_libc_allocator(), &vo);
-	return f->scene ? 0 : -1;
+	return ts_ns > scan->first_ns ? (double)((uint64_t)ts_ns - (uint64_t)scan->first_ns) / 1e9 : 0;
 }
 
-static int fullest_take(struct fullest *f, const struct rec_event *e, int64_t origin_ns)
+/* The trace time at the end of slice I. */
+static int64_t slice_end(const struct play_scan *scan, size_t i)
 {
-	double t = e->ts_ns > origin_ns ? (double)((uint64_t)e->ts_ns - (uint64_t)origin_ns) / 1e9 : 0;
-	struct viz_event v;
-	play_event(&v, e, t);
-	if (viz_scene_apply(f->scene, &v) != 0)
-		return -1;
-	if (e->ts_ns < f->from_ns || viz_scene_node_count(f->scene) <= f->best)
-		return 0;
-	if (viz_scene_advance(f->scene, t, e->ts_ns) != 0)
-		return -1;
-	size_t live = viz_scene_node_count(f->scene);
-	if (live > f->best) {
-		f->best = live;
-		f->best_ns = e->ts_ns;
+	uint64_t span = (uint64_t)scan->last_ns - (uint64_t)scan->first_ns;
+	double off = (double)span * (double)(i + 1) / (double)scan->slices;
+	return (int64_t)((uint64_t)scan->first_ns + (off >= (double)span ? span : (uint64_t)off));
+}
+
+static int fullest_start(struct fullest *f, const struct play_scan *scan)
+{
+	struct viz_options vo = {.fade = 1e-9, .origin_ns = scan->first_ns};
+	f->scene = viz_scene_new(viz_libc_allocator(), &vo);
+	f->samples = calloc(scan->slices, sizeof(*f->samples));
+	return f->scene && f->samples ? 0 : -1;
+}
+
+static void fullest_free(struct fullest *f)
+{
+	viz_scene_free(f->scene);
+	free(f->samples);
+}
+
+/* Samples the slices that end before slice UNTIL. */
+static int fullest_sample(struct fullest *f, const struct play_scan *scan, size_t until)
+{
+	for (; f->next < until; f->next++) {
+		int64_t end = slice_end(scan, f->next);
+		f->now = scene_time(scan, end);
+		if (viz_scene_advance(f->scene, f->now, end) != 0)
+			return -1;
+		f->samples[f->next] = viz_scene_node_count(f->scene);
 	}
 	return 0;
+}
+
+static int fullest_take(struct fullest *f, const struct play_scan *scan, const struct rec_event *e)
+{
+	if (e->ts_ns >= scan->first_ns && fullest_sample(f, scan, slice_of(scan, e->ts_ns)) != 0)
+		return -1;
+	double t = scene_time(scan, e->ts_ns);
+	struct viz_event v;
+	play_event(&v, e, t > f->now ? t : f->now); /* clocks may step back */
+	return viz_scene_apply(f->scene, &v);
+}
+
+static int fullest_find(struct fullest *f, struct play_scan *scan)
+{
+	if (fullest_sample(f, scan, scan->slices) != 0)
+		return -1;
+	size_t k = (size_t)(SUSTAIN * (double)scan->slices);
+	k = k < 1 ? 1 : k;
+	size_t best = 0, best_low = 0;
+	for (size_t s = 0; s + k <= scan->slices; s++) {
+		size_t low = SIZE_MAX;
+		for (size_t i = s; i < s + k; i++)
+			low = f->samples[i] < low ? f->samples[i] : low;
+		if (low > best_low) {
+			best_low = low;
+			best = s;
+		}
+	}
+	for (size_t i = best; i < best + k; i++) {
+		if (f->samples[i] > scan->fullest_nodes) {
+			scan->fullest_nodes = f->samples[i];
+			scan->fullest_ns = slice_end(scan, i);
+		}
+	}
+	return 0;
+}
+
+/*
+ * The paths seen so far, as 64-bit hashes in an open-addressed table (a
+ * collision only costs a little pacing accuracy).
+ */
+struct path_set {
+	uint64_t *hashes; /* 0: empty */
+	size_t capacity, count;
+};
+
+static uint64_t path_hash(const char *path)
+{
+	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+	for (; *path; path++)
+		h = (h ^ (unsigned char)*path) * 1099511628211ULL;
+	return h ? h : 1;
+}
+
+/* 1 if H was not in SET (and now is), 0 if it was, -1 when out of memory. */
+static int path_set_add(struct path_set *set, uint64_t h)
+{
+	if (set->count * 2 >= set->capacity) {
+		size_t capacity = set->capacity ? set->capacity * 2 : 4096;
+		uint64_t *hashes = calloc(capacity, sizeof(*hashes));
+		if (!hashes)
+			return -1;
+		for (size_t i = 0; i < set->capacity; i++) {
+			if (!set->hashes[i])
+				continue;
+			size_t j = (size_t)set->hashes[i] & (capacity - 1);
+			while (hashes[j])
+				j = (j + 1) & (capacity - 1);
+			hashes[j] = set->hashes[i];
+		}
+		free(set->hashes);
+		set->hashes = hashes;
+		set->capacity = capacity;
+	}
+	size_t j = (size_t)h & (set->capacity - 1);
+	while (set->hashes[j]) {
+		if (set->hashes[j] == h)
+			return 0;
+		j = (j + 1) & (set->capacity - 1);
+	}
+	set->hashes[j] = h;
+	set->count++;
+	return 1;
+}
+
+/*
+ * What a change at PATH weighs: PLAY_CHANGE_WEIGHT near the top, less in
+ * depth, so that a probe making a chain of a thousand nested directories
+ * (gnulib's confdir3) is one short scene, not the longest of the video.
+ */
+static int64_t change_weight(const char *path)
+{
+	int64_t depth = 0;
+	for (; *path; path++)
+		depth += *path == '/';
+	return PLAY_CHANGE_WEIGHT * 8 / (8 + depth);
+}
+
+/*
+ * 1 if E changes the shape of the tree in a new way: the first success on
+ * a path, or its first removal (configure's conftest.c, made and removed
+ * a hundred times, counts once); -1 when out of memory.
+ */
+static int changes_tree(struct path_set *seen, const struct rec_event *e)
+{
+	if (!e->path || e->result < 0)
+		return 0;
+	uint64_t h = path_hash(e->path);
+	if (e->op == REC_OP_UNLINK || e->op == REC_OP_RMDIR)
+		h = (h ^ 0x9e3779b97f4a7c15ULL) | 1; /* the removal of the path, apart */
+	return path_set_add(seen, h);
 }
 
 int play_scan(struct rec_reader *reader, const struct play_scan_options *o,
@@ -107,10 +237,10 @@ int play_scan(struct rec_reader *reader, const struct play_scan_options *o,
 	scan->first_ns = first;
 	scan->last_ns = last;
 	scan->slices = slice_count(first, last);
-	scan->counts = calloc(scan->slices, sizeof(*scan->counts));
+	scan->activity = calloc(scan->slices, sizeof(*scan->activity));
 	struct fullest fullest = {0};
-	fullest.from_ns = o->from_ns;
-	if (!scan->counts || (o->find_fullest && fullest_start(&fullest, first) != 0)) {
+	struct path_set seen = {0};
+	if (!scan->activity || (o->find_fullest && fullest_start(&fullest, scan) != 0)) {
 		snprintf(err, err_size, "out of memory");
 		goto fail;
 	}
@@ -130,13 +260,18 @@ int play_scan(struct rec_reader *reader, const struct play_scan_options *o,
 		}
 		if (e.ts_ns > o->to_ns)
 			continue; /* read on: the whole file is checked */
-		if (o->find_fullest && fullest_take(&fullest, &e, first) != 0) {
+		if (o->find_fullest && fullest_take(&fullest, scan, &e) != 0) {
 			snprintf(err, err_size, "out of memory");
 			goto fail;
 		}
 		if (e.ts_ns < o->from_ns)
 			continue;
-		scan->counts[slice_of(scan, e.ts_ns)]++;
+		int novel = changes_tree(&seen, &e);
+		if (novel < 0) {
+			snprintf(err, err_size, "out of memory");
+			goto fail;
+		}
+		scan->activity[slice_of(scan, e.ts_ns)] += 1 + novel * change_weight(e.path);
 		scan->events++;
 	}
 	if (got < 0)
@@ -147,24 +282,28 @@ int play_scan(struct rec_reader *reader, const struct play_scan_options *o,
 	}
 	if (rec_reader_seek(reader, INT64_MIN, err, err_size) != 0)
 		goto fail;
-	viz_scene_free(fullest.scene);
-	scan->fullest_ns = fullest.best_ns;
-	scan->fullest_nodes = fullest.best;
+	if (o->find_fullest && fullest_find(&fullest, scan) != 0) {
+		snprintf(err, err_size, "out of memory");
+		goto fail;
+	}
+	fullest_free(&fullest);
+	free(seen.hashes);
 	if (scan->events == 0) {
 		play_scan_free(scan);
 		return 1;
 	}
 	return 0;
 fail:
-	viz_scene_free(fullest.scene);
+	fullest_free(&fullest);
+	free(seen.hashes);
 	play_scan_free(scan);
 	return -1;
 }
 
 void play_scan_free(struct play_scan *scan)
 {
-	free(scan->counts);
-	scan->counts = NULL;
+	free(scan->activity);
+	scan->activity = NULL;
 	scan->slices = 0;
 }
 
@@ -189,7 +328,7 @@ int play_timeline(const struct play_scan *scan, const struct play_pacing *pacing
 	double tail = pacing->tail < duration / 4 ? pacing->tail : duration / 4;
 	struct viz_pacing vp = {.duration = duration - tail, .speed = pacing->speed,
 				.idle_skip = pacing->idle_skip};
-	viz_timeline_pace(*knots, scan->counts, scan->slices, scan->first_ns, scan->last_ns, &vp);
+	viz_timeline_pace(*knots, scan->activity, scan->slices, scan->first_ns, scan->last_ns, &vp);
 	viz_timeline_init(timeline, scan->first_ns, scan->last_ns, *knots, scan->slices);
 	return 0;
 }

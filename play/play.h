@@ -31,10 +31,20 @@ char *play_stats_json(const struct viz_scene *scene);
 
 /* ---- what a trace holds, in one read ---- */
 
+/*
+ * Activity, which paces the video: each event counts 1, and one that
+ * changes the shape of the tree in a new way (the first event on a path,
+ * the first removal of it) PLAY_CHANGE_WEIGHT more, so that an unpack, a
+ * build that makes new files or an rm -rf gets more time than a configure
+ * that touches the same few files over and over (less in depth: see
+ * play.c).
+ */
+#define PLAY_CHANGE_WEIGHT 100
+
 struct play_scan {
 	int64_t first_ns, last_ns; /* the first and last event inside the window */
 	int64_t events;		   /* events inside the window */
-	int64_t *counts;	   /* events per slice of first_ns .. last_ns */
+	int64_t *activity;	   /* per slice of first_ns .. last_ns (see PLAY_CHANGE_WEIGHT) */
 	size_t slices;
 	int64_t fullest_ns;	   /* when the most nodes were alive (find_fullest) */
 	size_t fullest_nodes;

@@ -13,12 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "recorder/names.h"
+
 /* The program's version: printed by --version and written into each trace. */
 #define TRACEFS_VERSION "0.1"
 /* The trace file format the recorder writes, and the newest its reader reads. */
 #define REC_FORMAT_VERSION 1
-
-#include "recorder/names.h"
 
 /* Operations and kinds of objects, as in the trace's `op` and `kind` columns. */
 #define REC_ENUM_OP(id, name) REC_OP_##id,

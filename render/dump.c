@@ -12,21 +12,19 @@
 #include <unistd.h>
 
 #include "play/play.h"
+#include "recorder/recorder.h"
 #include "render/internal.h"
 
+/* LEN bytes of S as a JSON string, escaped as the trace's JSON is (recorder/json.c). */
 static void json_string(FILE *f, const char *s, size_t len)
 {
-	fputc('"', f);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
+	char *text = strndup(s, len), *json = NULL;
+	size_t need = text ? rec_json_string(text, NULL, 0) : 0;
+	if (text && (json = malloc(need + 1)))
+		rec_json_string(text, json, need + 1);
+	fputs(json ? json : "null", f); /* out of memory: the dump says so by a null */
+	free(json);
+	free(text);
 }
 
 static void json_color(FILE *f, struct viz_color c)

@@ -142,7 +142,7 @@ void output_discard(struct output *out, const struct render_options *o)
 		out->pipe_fd = -1;
 	}
 	if (out->ffmpeg > 0) {
-		kill(out->ffmpeg, SIGTERM);
+		kill(out->ffmpeg, SIGKILL); /* its output is thrown away: no need to finish encoding */
 		while (waitpid(out->ffmpeg, NULL, 0) < 0 && errno == EINTR)
 			;
 		out->ffmpeg = 0;

@@ -18,7 +18,10 @@
 #include "render/internal.h"
 #include "render/render.h"
 
-#define TAIL_SECONDS 1.0 /* after the last event, besides the fade: the camera settles */
+/* After the last event, besides the fade: the camera turns to the whole
+ * tree (a video), and has settled there (a picture of the end). */
+#define TAIL_SECONDS 1.5
+#define SETTLE_SECONDS 4.0
 
 volatile sig_atomic_t render_interrupted;
 
@@ -27,11 +30,16 @@ static void on_signal(int sig)
 	render_interrupted = sig;
 }
 
-static double now_seconds(void)
+static double clock_seconds(clockid_t clock)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now_seconds(void)
+{
+	return clock_seconds(CLOCK_MONOTONIC);
 }
 
 static int64_t seconds_to_ns(double seconds)
@@ -112,7 +120,7 @@ struct job {
 	struct output out;
 	struct phases phases;
 	struct timing timing;
-	double end_t; /* video time of the last frame */
+	double end_t; /* a picture: its video time; a video: its length */
 };
 
 static int draw_frame(struct job *j, struct viz_frame *frame)
@@ -137,10 +145,12 @@ static int run_frames(struct job *j)
 {
 	const struct render_options *o = j->o;
 	bool single = o->kind == OUTPUT_PNG;
-	/* Frames at 0, 1/fps, ... up to END_T; a picture's last frame exactly at END_T. */
-	long total = (long)floor(j->end_t * o->fps + 1e-9) + 1;
-	if (!single && (double)(total - 1) / o->fps < j->end_t - 1e-9)
-		total++;
+	/* A video: frames at 0, 1/fps, ... filling its length. A picture: the
+	 * frames up to END_T are played (the camera eases) and the last drawn. */
+	long total = single ? (long)floor(j->end_t * o->fps + 1e-9) + 1
+			    : (long)ceil(j->end_t * o->fps - 1e-9);
+	if (total < 1)
+		total = 1;
 	struct progress progress = {.shown = isatty(STDERR_FILENO) && !single,
 				    .start = now_seconds()};
 	struct viz_frame frame;
@@ -173,7 +183,9 @@ static int run_frames(struct job *j)
 	return 0;
 }
 
-static void print_benchmark(const struct job *j, double wall)
+/* WALL and CPU: seconds of the frame loop, by the clock and on the CPU
+ * (which a machine shared with other work does not inflate). */
+static void print_benchmark(const struct job *j, double wall, double cpu)
 {
 	const struct render_options *o = j->o;
 	const struct timing *t = &j->timing;
@@ -182,6 +194,7 @@ static void print_benchmark(const struct job *j, double wall)
 	       o->width, o->height, j->out.frames_written, j->play.applied);
 	printf("  %.1f frames/s overall (reading the trace, model and drawing; no encoding)\n",
 	       frames / wall);
+	printf("  %.1f frames/s of CPU time\n", frames / cpu);
 	printf("  %.1f frames/s model and drawing alone\n", frames / (t->model + t->draw));
 	printf("  per frame: %.3f ms reading and applying events, %.3f ms model, %.3f ms drawing\n",
 	       t->events / frames * 1e3, t->model / frames * 1e3, t->draw / frames * 1e3);
@@ -269,29 +282,30 @@ static int render(const char *prog, const struct render_options *o)
 	j.play.limit_ns = to_ns;
 	j.play.stop = &render_interrupted;
 	if (picture) {
-		/* The moment drawn: --at, or the fullest; nothing after it is applied. */
+		/* The moment drawn: --at, or the fullest; nothing after it is
+		 * applied. At or past the last event: the end, settled. */
 		int64_t at_ns = isnan(o->at) ? scan.fullest_ns : first + seconds_to_ns(o->at);
 		if (at_ns < j.play.limit_ns)
 			j.play.limit_ns = at_ns;
 		j.end_t = viz_timeline_video_t(&timeline, at_ns);
+		if (!isnan(o->at) && at_ns >= scan.last_ns)
+			j.end_t += o->fade + SETTLE_SECONDS;
 	} else {
-		double length = o->duration > 0 ? o->duration : viz_timeline_end(&timeline) + tail;
-		j.end_t = length - 1 / o->fps;
-		if (j.end_t < viz_timeline_end(&timeline))
-			j.end_t = viz_timeline_end(&timeline);
+		j.end_t = o->duration > 0 ? o->duration : viz_timeline_end(&timeline) + tail;
 	}
 	if (!o->no_caption)
 		phases_load(prog, o->trace, &j.phases);
 	if (output_open(prog, o, &j.out) != 0)
 		goto done;
-	double start = now_seconds();
+	double start = now_seconds(), cpu_start = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
 	if (run_frames(&j) != 0)
 		goto done;
 	double wall = now_seconds() - start;
+	double cpu = clock_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu_start;
 	if (output_commit(prog, o, &j.out) != 0)
 		goto done;
 	if (o->benchmark)
-		print_benchmark(&j, wall);
+		print_benchmark(&j, wall, cpu);
 	rc = 0;
 done:
 	if (rc != 0)

@@ -1,9 +1,10 @@
 /*
  * viz.h — the whole interface of viz/: the scene model that turns a stream
  * of file-system events into a picture (a growing tree of nodes that flash
- * when accessed and fade out when removed), and the cairo drawing of it.
+ * when accessed and fade out when removed), and the map from trace time to
+ * video time.
  *
- * The model (every C file in viz/ but draw.c) is plain freestanding C: no libc,
+ * The model (every C file in viz/) is plain freestanding C: no libc,
  * no I/O, its own maths, memory through an allocator the caller passes in,
  * so the same files compile natively and with `clang --target=wasm32
  * -ffreestanding` for the browser (which, like any freestanding C, must
@@ -300,23 +301,23 @@ struct viz_timeline {
 
 /*
  * How video time is shared out. By activity (SPEED and IDLE_SKIP 0): the
- * slices with events share (1 - quiet share) of DURATION, ACTIVE_SHARE of
- * it evenly and the rest in proportion to their events, so busy stretches
- * get time and an event costs the same wherever it is; the empty slices
+ * slices with activity share (1 - quiet share) of DURATION, ACTIVE_SHARE
+ * of it evenly and the rest in proportion to their activity (e.g. events),
+ * so busy stretches get time; the empty slices
  * share the quiet share, the fraction of the span they cover but at most
  * VIZ_QUIET_SHARE, so a pause is a short pause. At constant speed: SPEED
  * trace seconds per video second, runs of empty slices longer than
  * IDLE_SKIP trace seconds (if > 0) cut to it; with SPEED 0, the speed that
  * makes it DURATION long.
  */
-#define VIZ_ACTIVE_SHARE 0.25
+#define VIZ_ACTIVE_SHARE 0.1
 #define VIZ_QUIET_SHARE 0.08
 struct viz_pacing {
 	double duration; /* video seconds for the span */
 	double speed, idle_skip;
 };
 
-/* Fills KNOTS[0 .. SLICES] from COUNTS[0 .. SLICES-1], the events in each slice of the span. */
+/* Fills KNOTS[0 .. SLICES] from COUNTS[0 .. SLICES-1], the activity in each slice of the span. */
 void viz_timeline_pace(double *knots, const int64_t *counts, size_t slices, int64_t first_ns,
 		       int64_t last_ns, const struct viz_pacing *pacing);
 
@@ -329,7 +330,7 @@ int64_t viz_timeline_trace_ns(const struct viz_timeline *timeline, double t);
 /* The video time of the last event. */
 double viz_timeline_end(const struct viz_timeline *timeline);
 
-/* ---- Native only: not part of the WebAssembly build. ---- */
+/* ---- Native only, defined in render/draw.c (cairo): not in the WebAssembly build. ---- */
 
 struct _cairo;
 

@@ -3,17 +3,15 @@
  * and kind names on both sides, the trace-time <-> video-time map at its
  * limits, the default duration rule on the first workload's shape (video
  * <= 30 s, the 2 s pause <= 3 s of it), --duration, no frame stamped
- * outside the trace, the fullest moment, and the render command itself.
+ * outside the trace, the fullest moment. (The command itself, which draws
+ * text with fontconfig, is tested in tests/integration/render.sh.)
  */
 #include <math.h>
 #include <stdbool.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "check.h"
 #include "play/play.h"
 #include "recorder/recorder.h"
-#include "render/render.h"
 #include "scratch.h"
 #include "viz/viz.h"
 
@@ -264,59 +262,6 @@ static void test_fullest(const char *db)
 	rec_reader_close(reader);
 }
 
-/* ---- the command ---- */
-
-static int run_render(const char *const *args)
-{
-	char *argv[32];
-	int argc = 0;
-	argv[argc++] = (char *)"tracefs render";
-	for (; *args; args++)
-		argv[argc++] = (char *)*args;
-	argv[argc] = NULL;
-	optind = 0; /* getopt starts over */
-	return render_command(argc, argv);
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	CHECK(f, "open %s: %s", path, strerror(errno));
-	static char buf[1 << 20];
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static void test_render_command(const char *db)
-{
-	char png[256], json[256], frames[256];
-	scratch_path(png, sizeof(png), "fw.png");
-	scratch_path(json, sizeof(json), "fw.json");
-	scratch_path(frames, sizeof(frames), "frames");
-	/* The default picture: the tree at its fullest, the clock inside the trace. */
-	CHECK(run_render((const char *[]){db, "-o", png, "--size", "320x180", "--dump-scene", json,
-					  NULL}) == 0, "render to a PNG");
-	const char *dump = slurp(json);
-	CHECK(strstr(dump, "\"node_count\":89,"), "the default PNG is not at the fullest");
-	CHECK(strstr(dump, "\"clock\":\"2023-11-14 22:13:20.6"), "the clock: %.160s",
-	      strstr(dump, "\"clock\""));
-	CHECK(exists(png), "no PNG");
-	/* --duration 4 at 5 frames/s: 20 frames. */
-	CHECK(run_render((const char *[]){db, "-o", frames, "--size", "160x90", "--fps", "5",
-					  "--duration", "4", NULL}) == 0, "render frames");
-	char path[512];
-	for (int i = 1; i <= 20; i++) {
-		snprintf(path, sizeof(path), "%s/frame-%06d.png", frames, i);
-		CHECK(exists(path), "frame %d missing", i);
-	}
-	snprintf(path, sizeof(path), "%s/frame-%06d.png", frames, 21);
-	CHECK(!exists(path), "more than 20 frames for --duration 4 --fps 5");
-	CHECK(run_render((const char *[]){db, "-o", png, "--speed", "1", "--duration", "3", NULL}) == 2,
-	      "--speed and --duration together are refused");
-}
-
 int main(void)
 {
 	check_on_fail = cleanup;
@@ -331,8 +276,8 @@ int main(void)
 	make_first_workload(db);
 	test_first_workload_pacing(db);
 	test_fullest(db);
-	test_render_command(db);
 	cleanup();
 	printf("test_play: all passed\n");
 	return 0;
 }
+
