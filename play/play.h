@@ -21,6 +21,14 @@
 /* The scene event for trace event E at video time T; strings are E's. */
 void play_event(struct viz_event *out, const struct rec_event *e, double t);
 
+/*
+ * SCENE's counters (viz_scene_events() and the rest) as one JSON object:
+ * {"events":N,"ops":{"lookup":N,...},"errnos":{"2":N,...},"processes":
+ * [{"name":"make","events":N,"errors":N,"color":SLOT},...]}. Malloc'd, or
+ * NULL when out of memory.
+ */
+char *play_stats_json(const struct viz_scene *scene);
+
 /* ---- what a trace holds, in one read ---- */
 
 /*

@@ -173,6 +173,20 @@ size_t rec_event_to_json(const struct rec_event *event, int64_t seq, char *buf, 
 size_t rec_json_string(const char *s, char *buf, size_t size);
 
 /*
+ * The phases of the run in trace FILE, as `tracefs report` finds them
+ * (tar, configure, make, ...; named after their leading command), in time
+ * order: *PHASES (free with rec_phases_free) holds *COUNT of them. For the
+ * replay page's timeline and caption. 0, or -1 with a message in err.
+ */
+struct rec_phase {
+	char *name;
+	int64_t start_ns, end_ns;
+};
+int rec_phases_read(const char *file, struct rec_phase **phases, size_t *count, char *err,
+		    size_t err_size);
+void rec_phases_free(struct rec_phase *phases, size_t count);
+
+/*
  * What to call the process of an event: its command (comm), "kernel" for
  * the requests the kernel makes itself (pid 0 without a command, e.g. its
  * xattr probes and writeback), or NULL if unknown. Every view that names

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "play/play.h"
 #include "recorder/recorder.h"
 #include "render/internal.h"
 
@@ -109,8 +110,12 @@ int dump_write(const char *prog, const char *path, struct viz_scene *scene,
 	struct dump d = {f, true};
 	fprintf(f, "{\"time\":%.6f,\"node_count\":%zu,\n", t, viz_scene_node_count(scene));
 	dump_frame(f, frame);
-	fprintf(f, ",\n\"nodes\":[");
-	int failed = viz_scene_visit(scene, dump_node, &d);
+	char *stats = play_stats_json(scene); /* the page's panel: its counters */
+	fprintf(f, ",\n\"stats\":%s,\n\"nodes\":[", stats ? stats : "null");
+	int failed = stats ? 0 : -1;
+	free(stats);
+	if (viz_scene_visit(scene, dump_node, &d) != 0)
+		failed = -1;
 	fprintf(f, "]}\n");
 	if (failed) {
 		fprintf(stderr, "%s: out of memory\n", prog);

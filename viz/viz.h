@@ -97,6 +97,8 @@ int viz_scene_prescan_done(struct viz_scene *scene);
 
 /* Applies an event at event->t (>= the scene's time). */
 int viz_scene_apply(struct viz_scene *scene, const struct viz_event *event);
+/* Counts an event (see viz_scene_events()) without applying it: one known to change nothing. */
+int viz_scene_count(struct viz_scene *scene, const struct viz_event *event);
 
 /*
  * Moves the scene's time to T (never backwards): flashes fade, removed
@@ -135,9 +137,15 @@ struct viz_frame_node {
 	struct viz_color glow_color;
 	uint32_t id;	   /* stable while the node lives */
 	uint8_t kind;	   /* enum viz_kind */
-	bool collapsed;	   /* stands for a whole subtree too small to draw */
+	bool collapsed;	   /* stands for a whole subtree (the grid layout never needs it) */
 };
 
+/*
+ * Labels never overlap one another, the overlay's boxes, or a directory
+ * other than their own, and fit the picture (cut with an ellipsis). Widths
+ * are estimated at 0.6 em a character (DejaVu Sans is narrower, DejaVu
+ * Sans Mono exactly that), so that the browser and the video agree.
+ */
 struct viz_frame_label {
 	float x, y;	   /* left end of the baseline's middle: text is centred on y */
 	float size;	   /* font size in pixels */
@@ -158,6 +166,10 @@ struct viz_frame_process {
 	float activity; /* 0..1: 1 just now, fading */
 };
 
+struct viz_rect {
+	float x0, y0, x1, y1;
+};
+
 /* Valid until the next call that changes the scene. */
 struct viz_frame {
 	int width, height;
@@ -171,7 +183,7 @@ struct viz_frame {
 	const char *clock;	/* "2024-05-01 12:00:03.250 UTC" */
 	const char *elapsed;	/* "+1:02.250" */
 	const char *status;	/* "89 nodes, 176 events" */
-	const char *last_event; /* "mkdir /0/1/a" */
+	const char *last_event; /* "mkdir /0/1/a", its start cut ("…") to fit the width */
 	const char *caption;	/* "configure", or "" (see viz_scene_set_caption) */
 	const struct viz_frame_process *processes; /* most recent first */
 	size_t process_count;
@@ -179,6 +191,15 @@ struct viz_frame {
 	const struct viz_legend_entry *legend;
 	size_t legend_count;
 	float font_size; /* a size for the overlay text that suits the picture */
+	/*
+	 * Where the overlay goes, as viz_draw_frame lays it out from
+	 * font_size (a drawer of its own keeps within these): labels and the
+	 * camera's framing keep clear of them.
+	 */
+	struct viz_rect clock_box;   /* top left: title, elapsed time, clock, caption */
+	struct viz_rect process_box; /* top right: process names */
+	struct viz_rect legend_box;  /* bottom left */
+	struct viz_rect event_box;   /* bottom right: last event and counts */
 };
 
 int viz_scene_frame(struct viz_scene *scene, struct viz_frame *frame);
@@ -194,10 +215,13 @@ struct viz_node_info {
 	double x, y, r;		     /* world position and radius now */
 	double target_x, target_y;   /* where it is easing to */
 	double target_r;
-	double territory;	     /* radius its subtree stays within (target) */
+	double territory;	     /* radius round it its subtree's cells lie within (target) */
 	struct viz_color color;	     /* colour now, opacity in a */
 	double flash;		     /* 0..1 */
 	bool dying;		     /* removed, fading out */
+	enum viz_op last_op;	     /* the last operation on it; VIZ_OP_UNKNOWN: none */
+	int process;		     /* who did it: see viz_scene_process(); -1: unknown */
+	double touch_t;		     /* when (the scene's time), if last_op is known */
 };
 
 /* Nodes in the tree, the root and the fading ones included. */
@@ -213,6 +237,51 @@ int viz_scene_find(const struct viz_scene *scene, const char *path, struct viz_n
 int viz_scene_visit(struct viz_scene *scene,
 		    void (*fn)(void *ctx, const char *path, const struct viz_node_info *info),
 		    void *ctx);
+
+/*
+ * ---- What the events so far add up to ----
+ * The counters of the page's panel and of render's --dump-scene: the same
+ * numbers for the same events. Requests the kernel makes itself (pid 0,
+ * no process name) count as the process "kernel".
+ */
+
+#define VIZ_ERRNO_SLOTS 160 /* errors are counted by errno below this, the rest together in 0 */
+#define VIZ_PROCESS_COLORS 11 /* the busiest processes have a colour of their own */
+
+uint64_t viz_scene_events(const struct viz_scene *scene);
+uint64_t viz_scene_op_events(const struct viz_scene *scene, enum viz_op op);
+/* Failed events with -ERRNO_VALUE as result (0: those with an errno >= VIZ_ERRNO_SLOTS). */
+uint64_t viz_scene_errno_events(const struct viz_scene *scene, int errno_value);
+
+struct viz_process_info {
+	const char *name;
+	uint64_t events, errors;
+	int color_slot;		/* 0..VIZ_PROCESS_COLORS-1, or -1: drawn as one of the others */
+	struct viz_color color; /* its colour when colouring by process */
+};
+
+/* Processes in the order they were first seen; INDEX < viz_scene_process_count(). */
+size_t viz_scene_process_count(const struct viz_scene *scene);
+void viz_scene_process(const struct viz_scene *scene, size_t index, struct viz_process_info *info);
+
+/*
+ * ---- Carrying that state in a snapshot ----
+ * A scene rebuilt from a snapshot (the tree through viz_scene_prescan())
+ * gets back the counters and the nodes' last operations and processes, so
+ * that it colours and counts as the scene the snapshot was taken of.
+ * Processes are restored first, in their order. 0, or -1 out of memory.
+ */
+int viz_scene_restore_process(struct viz_scene *scene, const char *name, uint64_t events,
+			      uint64_t errors, int color_slot);
+void viz_scene_restore_events(struct viz_scene *scene, uint64_t events);
+void viz_scene_restore_op_events(struct viz_scene *scene, enum viz_op op, uint64_t events);
+void viz_scene_restore_errno_events(struct viz_scene *scene, int errno_value, uint64_t events);
+/*
+ * The node at PATH was last touched by OP of PROCESS (-1: unknown) at T,
+ * the scene's time (it flashes if that is recent when the scene advances).
+ */
+void viz_scene_restore_touch(struct viz_scene *scene, const char *path, enum viz_op op,
+			     int process, double t);
 
 /* ---- Trace time to video time ---- */
 

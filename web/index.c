@@ -35,11 +35,23 @@ struct log_entry {
 	int32_t result;
 };
 
+/* The scene's counters at a checkpoint: what the panel shows after a seek. */
+struct counters {
+	uint64_t events, op_events[VIZ_OP_COUNT], errno_events[VIZ_ERRNO_SLOTS];
+	size_t process_count;
+	struct counted_process {
+		char *name;
+		uint64_t events, errors;
+		int color_slot;
+	} *processes;
+};
+
 struct checkpoint {
 	int64_t seq;	/* the last event it includes (0: none) */
 	int64_t max_ts; /* the latest start of those events */
 	double t;	/* scene time there */
 	size_t log_len; /* bytes of the log it includes */
+	struct counters *counters; /* NULL: none counted yet */
 };
 
 struct trace_index {
@@ -106,7 +118,62 @@ static int log_add(struct trace_index *x, const struct rec_event *e)
 	return 0;
 }
 
-static int checkpoint_add(struct trace_index *x, int64_t seq, int64_t max_ts, double t)
+static void counters_free(struct counters *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->process_count; i++)
+		free(c->processes[i].name);
+	free(c->processes);
+	free(c);
+}
+
+static struct counters *counters_take(const struct viz_scene *scene)
+{
+	struct counters *c = calloc(1, sizeof(*c));
+	size_t count = viz_scene_process_count(scene);
+	if (!c || (count && !(c->processes = calloc(count, sizeof(*c->processes))))) {
+		free(c);
+		return NULL;
+	}
+	c->events = viz_scene_events(scene);
+	for (int op = 0; op < VIZ_OP_COUNT; op++)
+		c->op_events[op] = viz_scene_op_events(scene, (enum viz_op)op);
+	for (int e = 0; e < VIZ_ERRNO_SLOTS; e++)
+		c->errno_events[e] = viz_scene_errno_events(scene, e);
+	for (; c->process_count < count; c->process_count++) {
+		struct viz_process_info info;
+		viz_scene_process(scene, c->process_count, &info);
+		struct counted_process *p = &c->processes[c->process_count];
+		*p = (struct counted_process){strdup(info.name ? info.name : ""), info.events,
+					      info.errors, info.color_slot};
+		if (!p->name) {
+			counters_free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+static int counters_restore(const struct counters *c, struct viz_scene *scene)
+{
+	if (!c)
+		return 0;
+	for (size_t i = 0; i < c->process_count; i++) {
+		const struct counted_process *p = &c->processes[i];
+		if (viz_scene_restore_process(scene, p->name, p->events, p->errors, p->color_slot) != 0)
+			return -1;
+	}
+	viz_scene_restore_events(scene, c->events);
+	for (int op = 0; op < VIZ_OP_COUNT; op++)
+		viz_scene_restore_op_events(scene, (enum viz_op)op, c->op_events[op]);
+	for (int e = 0; e < VIZ_ERRNO_SLOTS; e++)
+		viz_scene_restore_errno_events(scene, e, c->errno_events[e]);
+	return 0;
+}
+
+static int checkpoint_add(struct trace_index *x, int64_t seq, int64_t max_ts, double t,
+			  const struct viz_scene *scene)
 {
 	if (x->checkpoint_count == x->checkpoint_cap) {
 		size_t cap = x->checkpoint_cap ? x->checkpoint_cap * 2 : 64;
@@ -116,8 +183,11 @@ static int checkpoint_add(struct trace_index *x, int64_t seq, int64_t max_ts, do
 		x->checkpoints = c;
 		x->checkpoint_cap = cap;
 	}
-	x->checkpoints[x->checkpoint_count++] =
-		(struct checkpoint){.seq = seq, .max_ts = max_ts, .t = t, .log_len = x->log_len};
+	struct counters *counters = seq ? counters_take(scene) : NULL;
+	if (seq && !counters)
+		return -1;
+	x->checkpoints[x->checkpoint_count++] = (struct checkpoint){
+		.seq = seq, .max_ts = max_ts, .t = t, .log_len = x->log_len, .counters = counters};
 	return 0;
 }
 
@@ -135,8 +205,8 @@ int index_apply(struct viz_scene *scene, const struct rec_event *e, double t)
 	int had = 0;
 	if (!changes_tree(e->op)) {
 		had = e->path ? viz_scene_find(scene, e->path, &before) : 0;
-		if (had && !before.dying && before.kind == ve.kind)
-			return 0; /* a flash of a node that is there */
+		if (had && !before.dying && before.kind == ve.kind) /* a flash of a node that is there */
+			return viz_scene_count(scene, &ve) == 0 ? 0 : -1; /* counted all the same */
 	}
 	if (viz_scene_apply(scene, &ve) != 0)
 		return -1;
@@ -176,7 +246,7 @@ static void build(struct trace_index *x)
 	double t = 0;
 	bool checkpoints = true;
 	int rc;
-	if (checkpoint_add(x, 0, INT64_MIN, 0) != 0) {
+	if (checkpoint_add(x, 0, INT64_MIN, 0, scene) != 0) {
 		fail(x, "out of memory");
 		goto out;
 	}
@@ -184,7 +254,7 @@ static void build(struct trace_index *x)
 		if (atomic_load(&x->stop))
 			goto out;
 		if (events > 0 && events % CHECKPOINT_EVENTS == 0 && checkpoints) {
-			if (checkpoint_add(x, last_seq, max_ts, t) != 0) {
+			if (checkpoint_add(x, last_seq, max_ts, t, scene) != 0) {
 				fail(x, "out of memory");
 				goto out;
 			}
@@ -248,6 +318,8 @@ void index_free(struct trace_index *x)
 		pthread_join(x->thread, NULL);
 	}
 	free(x->log);
+	for (size_t i = 0; i < x->checkpoint_count; i++)
+		counters_free(x->checkpoints[i].counters);
 	free(x->checkpoints);
 	free(x->trace);
 	free(x);
@@ -298,6 +370,9 @@ int index_restore(const struct trace_index *x, int64_t ts_ns, struct viz_scene *
 			return -1;
 		at += entry->size;
 	}
+	/* The log's events were counted again: the checkpoint's counts replace them. */
+	if (counters_restore(c->counters, scene) != 0)
+		return -1;
 	*seq = c->seq;
 	*t = c->t;
 	return 0;

@@ -62,7 +62,8 @@ void outbox_clear(struct web_outbox *box);
  * Queues `snapshot` messages of every live node of SCENE (parts of about
  * 64 KiB, the last with "last":true). 0, or -1 when out of memory.
  */
-int snapshot_queue(struct web_outbox *box, struct viz_scene *scene, int64_t seq, int64_t ts_ns);
+int snapshot_queue(struct web_outbox *box, struct viz_scene *scene, int64_t seq, int64_t ts_ns,
+		   double now);
 
 /* ---- command.c: what a client may send ---- */
 
@@ -175,7 +176,7 @@ struct replay;
 struct replay *replay_open(const char *trace, const struct trace_index *index, char *err,
 			   size_t err_size);
 void replay_close(struct replay *replay);
-/* Queues `timeline`, the empty `snapshot` and `state`. 0 or -1. */
+/* Queues `timeline`, `phases`, the first `snapshot` and `state`. 0 or -1. */
 int replay_welcome(struct replay *replay, struct web_outbox *box);
 /* Handles play, pause, seek and speed; queues what to answer. 0 or -1. */
 int replay_command(struct replay *replay, const struct web_command *command,

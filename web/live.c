@@ -309,7 +309,7 @@ int live_join(struct live *l, struct web_outbox *box, struct live_cursor *cursor
 	pthread_mutex_lock(&l->lock);
 	/* Everything in the scene must be before the cursor: seal the rest. */
 	seal(l);
-	int rc = l->scene_failed ? -1 : snapshot_queue(box, l->scene, l->last_seq, l->last_ts_ns);
+	int rc = l->scene_failed ? -1 : snapshot_queue(box, l->scene, l->last_seq, l->last_ts_ns, l->t);
 	cursor->batch = l->next_id;
 	cursor->next_seq = l->last_seq + 1;
 	pthread_mutex_unlock(&l->lock);

@@ -24,6 +24,7 @@
 struct replay {
 	struct rec_reader *reader;
 	const struct trace_index *index;
+	char *trace; /* its file name, for the phases */
 	int64_t first_ns, last_ns, count;
 	bool playing, ended;
 	double speed;
@@ -102,6 +103,11 @@ struct replay *replay_open(const char *trace, const struct trace_index *index, c
 	index_span(index, &r->first_ns, &r->last_ns, &r->count);
 	r->speed = 1;
 	r->position_ns = r->first_ns;
+	if (!(r->trace = strdup(trace))) {
+		snprintf(err, err_size, "out of memory");
+		replay_close(r);
+		return NULL;
+	}
 	return r;
 }
 
@@ -111,6 +117,7 @@ void replay_close(struct replay *r)
 		return;
 	drop_pending(r);
 	rec_reader_close(r->reader);
+	free(r->trace);
 	free(r);
 }
 
@@ -148,6 +155,38 @@ static int queue_timeline(struct replay *r, struct web_outbox *box)
 }
 
 /*
+ * The phases of the run (see rec_phases_read), for the timeline's marks
+ * and the caption. A trace the analysis cannot make sense of replays
+ * anyway: it then has no phases, and the message says why.
+ */
+static int queue_phases(struct replay *r, struct web_outbox *box)
+{
+	struct rec_phase *phases;
+	size_t count;
+	char why[256];
+	int found = rec_phases_read(r->trace, &phases, &count, why, sizeof(why));
+	struct web_text text = {0};
+	text_adds(&text, "{\"type\":\"phases\",\"phases\":[");
+	for (size_t i = 0; found == 0 && i < count; i++) {
+		text_adds(&text, i ? ",{\"name\":" : "{\"name\":");
+		text_json_string(&text, phases[i].name);
+		text_printf(&text, ",\"start_ns\":%lld,\"end_ns\":%lld}",
+			    (long long)phases[i].start_ns, (long long)phases[i].end_ns);
+	}
+	text_adds(&text, "]");
+	if (found != 0) {
+		text_adds(&text, ",\"error\":");
+		text_json_string(&text, why);
+	}
+	text_adds(&text, "}");
+	if (found == 0)
+		rec_phases_free(phases, count);
+	int rc = outbox_take(box, &text);
+	text_free(&text);
+	return rc;
+}
+
+/*
  * Rebuilds the tree at TS_NS: every event before it (in seq order) goes
  * through a scene model, from the index's checkpoint on; the first one at
  * or after it becomes pending. Queues the snapshot.
@@ -179,7 +218,11 @@ static int seek_to(struct replay *r, int64_t ts_ns, struct web_outbox *box, char
 		double event_t = ((double)event.ts_ns - (double)r->first_ns) / 1e9;
 		if (event_t > t)
 			t = event_t;
-		if (index_apply(scene, &event, t) < 0) {
+		/* Applied whole, not as the index does: the nodes' last
+		 * operations and processes colour the sought moment. */
+		struct viz_event ve;
+		play_event(&ve, &event, t);
+		if (viz_scene_apply(scene, &ve) != 0) {
 			rc = -1;
 			snprintf(err, err_size, "out of memory");
 			break;
@@ -190,7 +233,7 @@ static int seek_to(struct replay *r, int64_t ts_ns, struct web_outbox *box, char
 		r->ended = ts_ns > r->last_ns;
 	if (rc >= 0) {
 		r->position_ns = ts_ns;
-		rc = snapshot_queue(box, scene, last_seq, ts_ns);
+		rc = snapshot_queue(box, scene, last_seq, ts_ns, (double)(ts_ns - r->first_ns) / 1e9);
 		if (rc != 0)
 			snprintf(err, err_size, "out of memory");
 	}
@@ -203,7 +246,8 @@ static int seek_to(struct replay *r, int64_t ts_ns, struct web_outbox *box, char
 int replay_welcome(struct replay *r, struct web_outbox *box)
 {
 	char err[256];
-	if (queue_timeline(r, box) != 0 || seek_to(r, r->first_ns, box, err, sizeof(err)) != 0)
+	if (queue_timeline(r, box) != 0 || queue_phases(r, box) != 0 ||
+	    seek_to(r, r->first_ns, box, err, sizeof(err)) != 0)
 		return -1;
 	return queue_state(r, box);
 }

@@ -180,12 +180,16 @@ static void test_live(void)
 	live_flush(live);
 	CHECK(wakes == 1, "one wake per sealed batch, got %d", wakes);
 
-	/* A late client: the tree as it is (no /0/a/f), then nothing until new events. */
+	/* A late client: the tree as it is (no /0/a/f) with the counters and each node's last
+	 * operation and process, then nothing until new events. */
 	struct web_outbox box = {0};
 	struct live_cursor cursor;
 	CHECK(live_join(live, &box, &cursor) == 0, "join");
 	char *snapshot = take_all(&box);
-	CHECK(strstr(snapshot, "\"seq\":5") && strstr(snapshot, "{\"path\":\"/0/a\",\"kind\":\"dir\"}") &&
+	CHECK(strstr(snapshot, "\"seq\":5") &&
+		      strstr(snapshot, "{\"path\":\"/0/a\",\"kind\":\"dir\",\"op\":\"mkdir\",\"process\":0,") &&
+		      strstr(snapshot, "\"stats\":{\"events\":5,\"ops\":{\"getattr\":1,\"mkdir\":2,\"unlink\":1,"
+				       "\"create\":1}") &&
 		      !strstr(snapshot, "/0/a/f") && strstr(snapshot, "\"last\":true"),
 	      "snapshot: %s", snapshot);
 	free(snapshot);
