@@ -65,6 +65,7 @@ static const char *const op_names[REC_OP_COUNT] = {
 	[REC_OP_COPY_FILE_RANGE] = "copy_file_range",
 	[REC_OP_LSEEK] = "lseek",
 	[REC_OP_LOST] = "lost",
+	[REC_OP_COMMIT] = "commit",
 };
 
 static const char *const kind_names[REC_KIND_COUNT] = {
@@ -290,4 +291,11 @@ int recorder_close(struct recorder *r, char *err, size_t err_size)
 		return -1; /* could not join the thread: leak rather than crash */
 	free_recorder(r);
 	return result;
+}
+
+const char *rec_process_name(const char *comm, int32_t pid)
+{
+	if (comm)
+		return comm;
+	return pid == 0 ? "kernel" : NULL;
 }

@@ -53,6 +53,7 @@ enum rec_op {
 	REC_OP_COPY_FILE_RANGE,
 	REC_OP_LSEEK,
 	REC_OP_LOST, /* marker row: `bytes` holds how many events were lost */
+	REC_OP_COMMIT, /* the versioned store committed: id in path2, files in bytes */
 	REC_OP_COUNT
 };
 
@@ -211,6 +212,14 @@ size_t rec_event_to_json(const struct rec_event *event, int64_t seq, char *buf, 
 
 /* S as a JSON string, quotes included (null for NULL), escaped as above; snprintf-style. */
 size_t rec_json_string(const char *s, char *buf, size_t size);
+
+/*
+ * What to call the process of an event: its command (comm), "kernel" for
+ * the requests the kernel makes itself (pid 0 without a command, e.g. its
+ * xattr probes and writeback), or NULL if unknown. Every view that names
+ * processes (report, export, the pages) uses this one name.
+ */
+const char *rec_process_name(const char *comm, int32_t pid);
 
 /*
  * The `tracefs report` and `tracefs export` sub-commands (argv[0] names the
