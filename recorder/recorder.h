@@ -10,6 +10,7 @@
 #ifndef TRACEFS_RECORDER_H
 #define TRACEFS_RECORDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -95,6 +96,11 @@ struct recorder_tap {
 
 struct recorder_options {
 	const char *db_path;	  /* created; an existing file is an error */
+	unsigned db_mode;	  /* its permission bits, whatever the umask (SQLite
+				     gives the -wal and -shm the same); 0: 0600 */
+	bool db_chown;		  /* give the file to db_uid:db_gid (and SQLite the
+				     -wal and -shm, as it does when root) */
+	uint32_t db_uid, db_gid;
 	const char *source;	  /* written into meta */
 	const char *mountpoint;	  /* written into meta */
 	const char *command_line; /* written into meta */

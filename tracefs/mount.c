@@ -31,6 +31,7 @@ struct mount_args {
 	const char *source;
 	const char *mountpoint;
 	char *db;	      /* absolute; malloc'd */
+	unsigned db_mode;     /* 0: private */
 	char *source_abs;     /* malloc'd */
 	char *mountpoint_abs; /* malloc'd */
 	char *fuse_options;   /* comma-separated options for libfuse; malloc'd */
@@ -53,6 +54,8 @@ static void mount_usage(FILE *out)
 		"\n"
 		"  --db FILE          trace file to create (default: tracefs-YYYYmmdd-HHMMSS.db\n"
 		"                     in the working directory); never overwritten\n"
+		"  --db-mode MODE     its permission bits (default 0600: only you read it;\n"
+		"                     e.g. 0640 shares it with the file's group)\n"
 		"  -f, --foreground   stay in the foreground; Ctrl-C unmounts\n"
 		"  -d, --debug        print every FUSE request (implies -f)\n"
 		"  --ws ADDR:PORT     serve the live view there (default %s:%d, or the next\n"
@@ -69,7 +72,7 @@ static void mount_usage(FILE *out)
 		"       poll=USECS      how long a daemon thread keeps polling for the next\n"
 		"                       request before it sleeps (default %d; 0: never);\n"
 		"                       trades CPU time for shorter round trips\n"
-		"       db=FILE         same as --db (for fstab)\n"
+		"       db=FILE         same as --db (for fstab); db_mode=MODE: --db-mode\n"
 		"       ws=ADDR:PORT    same as --ws; no_ws: same as --no-ws\n"
 		"       allow_other     let other users use the mount; permissions are enforced\n"
 		"       ro, ...         any other FUSE mount option, see mount.fuse3(8)\n"
@@ -121,6 +124,8 @@ static int parse_o(struct mount_args *a, const char *list)
 				fprintf(stderr, "tracefs: %s\n", err);
 		} else if (strcmp(opt, "no_ws") == 0) {
 			a->no_ws = true;
+		} else if (strncmp(opt, "db_mode=", 8) == 0) {
+			rc = options_parse_db_mode("tracefs", opt + 8, &a->db_mode);
 		} else if (strncmp(opt, "db=", 3) == 0) {
 			free(a->db);
 			a->db = strdup(opt + 3);
@@ -138,6 +143,7 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 {
 	static const struct option long_options[] = {
 		{"db", required_argument, NULL, 'D'},
+		{"db-mode", required_argument, NULL, 'M'},
 		{"foreground", no_argument, NULL, 'f'},
 		{"debug", no_argument, NULL, 'd'},
 		{"ws", required_argument, NULL, 'W'},
@@ -160,6 +166,10 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 		case 'D':
 			free(a->db);
 			a->db = strdup(optarg);
+			break;
+		case 'M':
+			if (options_parse_db_mode("tracefs", optarg, &a->db_mode) != 0)
+				return 3;
 			break;
 		case 'f':
 			a->foreground = true;
@@ -297,6 +307,7 @@ static int run_daemon(struct mount_args *a, int ready_fd)
 		.source = a->source_abs,
 		.mountpoint = a->mountpoint_abs,
 		.db = a->db,
+		.db_mode = a->db_mode,
 		.command_line = a->command_line,
 		.fuse_options = a->fuse_options,
 		.fs = a->fs,
