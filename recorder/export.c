@@ -551,7 +551,7 @@ static int run_export(const char *prog, const struct export_args *args, struct r
 		fprintf(stderr, "%s: out of memory\n", prog);
 		return 1;
 	}
-	if (args->output && outfile_open(&file, args->output, err, sizeof(err)) != 0) {
+	if (args->output && outfile_open(&file, args->output, args->file, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		free(x.names);
 		return 1;

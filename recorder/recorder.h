@@ -220,4 +220,12 @@ size_t rec_json_string(const char *s, char *buf, size_t size);
 int rec_report_command(int argc, char **argv);
 int rec_export_command(int argc, char **argv);
 
+/*
+ * Whether a command that reads TRACE may write OUTPUT: 0 if OUTPUT is not
+ * TRACE itself, nor its -wal or -shm, by any name (a hard link, a symlink,
+ * another path: the same device and inode). Otherwise -1 with a message in
+ * err; a command refuses before it writes anything.
+ */
+int rec_output_check(const char *output, const char *trace, char *err, size_t err_size);
+
 #endif

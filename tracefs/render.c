@@ -450,6 +450,11 @@ static int temp_name(const char *prog, const char *final, char *temp, size_t siz
 static int check_output(const char *prog, const struct render_options *o)
 {
 	struct stat st;
+	char err[1024];
+	if (rec_output_check(o->output, o->trace, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		return -1;
+	}
 	if (stat(o->output, &st) == 0) {
 		if (o->kind == OUTPUT_FRAMES) {
 			if (!S_ISDIR(st.st_mode)) {
