@@ -12,6 +12,17 @@
 
 #include "recorder/recorder.h"
 
+/*
+ * The one check of an event, for SQL that reads the events table itself:
+ * NULL if the row is one the writer could have written (values in range,
+ * op and kind known, path, path2 and proc ids naming sound rows), else the
+ * text of what is wrong, as the stream (rec_reader_next) would say it.
+ * An SQL function of the reader's connection, usable in its queries only.
+ */
+#define REC_READER_EVENT_ERROR_SQL                                                                 \
+	"tracefs_event_error(seq, ts, dur, op, kind, path, path2, proc, result, bytes, \"offset\","  \
+	" flags, mode)"
+
 /* The read-only connection. Owned by the reader: do not close it. */
 sqlite3 *rec_reader_db(struct rec_reader *reader);
 

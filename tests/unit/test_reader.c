@@ -14,6 +14,7 @@
  * 0.05 under valgrind.
  */
 #include "recorder/recorder.h"
+#include "recorder/reader.h" /* the reader's check in SQL, as the report uses it */
 #include "tests/unit/check.h"
 #include "tests/unit/scratch.h"
 
@@ -349,8 +350,36 @@ static void expect_refusal(const char *path, const char *want)
 }
 
 /*
+ * The reader's check in SQL (the report's way) finds a bad event too, and
+ * says what the stream says: the first bad row's message holds WANT. Or,
+ * if !BAD_ROW_ONLY, SQLite itself finds the damage.
+ */
+static void expect_sql_check_error(struct rec_reader *reader, const char *want, bool bad_row_only,
+				   const char *cause)
+{
+	sqlite3_stmt *s;
+	sqlite3 *db = rec_reader_db(reader);
+	int rc = sqlite3_prepare_v2(db,
+				    "SELECT seq, " REC_READER_EVENT_ERROR_SQL " FROM events WHERE "
+				    REC_READER_EVENT_ERROR_SQL " IS NOT NULL LIMIT 1",
+				    -1, &s, NULL);
+	CHECK(rc == SQLITE_OK, "%s: prepare: %s", cause, sqlite3_errmsg(db));
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *what = (const char *)sqlite3_column_text(s, 1);
+		CHECK(what && strstr(what, want), "%s: the SQL check says '%s', not '%s'", cause,
+		      what ? what : "(null)", want);
+	} else {
+		CHECK(!bad_row_only && rc != SQLITE_DONE, "%s: the SQL check found no bad event",
+		      cause);
+	}
+	sqlite3_finalize(s);
+}
+
+/*
  * Opening works (or not), but reading every event ends in an error with
- * WANT. CAUSE says what was done to the file.
+ * WANT; so does the reader's check in SQL. CAUSE says what was done to the
+ * file.
  */
 static void expect_read_error(const char *path, const char *want, const char *cause)
 {
@@ -361,6 +390,8 @@ static void expect_read_error(const char *path, const char *want, const char *ca
 		CHECK(strstr(err, want), "%s: message '%s' lacks '%s'", cause, err, want);
 		return;
 	}
+	expect_sql_check_error(reader, strcmp(want, "is corrupt") ? want : "",
+			       strcmp(want, "is corrupt") != 0, cause);
 	struct rec_event e;
 	int64_t seq;
 	int rc;
@@ -393,7 +424,7 @@ static void test_refusals(const char *good)
 	sql_exec(scratch_path(path, sizeof(path), "meta-only.db"),
 		 "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT); CREATE VIEW trace AS SELECT "
 		 "1;");
-	expect_refusal(path, "tables beneath the trace view are missing");
+	expect_refusal(path, "not a tracefs trace (no ops table)");
 
 	copy_file(good, scratch_path(path, sizeof(path), "noversion.db"));
 	sql_exec(path, "DELETE FROM meta WHERE key = 'format_version'");
@@ -462,6 +493,12 @@ static void test_bad_values(const char *good)
 		{"UPDATE events SET ts = 9223372036854775000 WHERE seq = 3", "bad time"},
 		{"UPDATE ops SET name = 'frobnicate' WHERE name = 'read'", "unknown operation"},
 		{"UPDATE events SET seq = -seq WHERE seq = 1", "bad seq"},
+		{"UPDATE events SET seq = 0 WHERE seq = 1", "bad seq"},
+		{"UPDATE events SET path = 2 WHERE seq = 5;"
+		 "UPDATE paths SET path = 'no-slash' WHERE id = 2",
+		 "bad path"},
+		{"UPDATE events SET ts = 'soon' WHERE seq = 3", "bad time"},
+		{"UPDATE events SET mode = 1e300 WHERE seq = 3", "mode"},
 	};
 	char path[256];
 
@@ -472,6 +509,45 @@ static void test_bad_values(const char *good)
 		CHECK(unlink(path) == 0, "unlink: %s", strerror(errno));
 	}
 	printf("ok - %zu kinds of bad values: clear errors\n", sizeof(cases) / sizeof(cases[0]));
+}
+
+/*
+ * A trace whose schema was altered is refused at open, before any query
+ * runs what the schema holds: a generated column (which would run on
+ * every read of paths), a trigger, an index, another view or table, a
+ * rewritten trace view.
+ */
+static void test_hostile_schema(const char *good)
+{
+	static const struct {
+		const char *sql, *want;
+	} cases[] = {
+		{"PRAGMA writable_schema = ON;"
+		 "UPDATE sqlite_schema SET sql = 'CREATE TABLE paths(id INTEGER PRIMARY KEY, raw TEXT "
+		 "NOT NULL, path TEXT GENERATED ALWAYS AS (raw || hex(zeroblob(100000000))) VIRTUAL)'"
+		 " WHERE name = 'paths'",
+		 "its paths table is not as tracefs makes it"},
+		{"CREATE TRIGGER t AFTER INSERT ON meta BEGIN DELETE FROM meta; END", "trigger t"},
+		{"CREATE INDEX by_time ON events(ts)", "index by_time"},
+		{"CREATE VIEW other AS SELECT 1", "view other"},
+		{"CREATE TABLE extra(x)", "table extra"},
+		{"DROP VIEW trace; CREATE VIEW trace AS SELECT * FROM events", "its view trace"},
+		{"PRAGMA writable_schema = ON;"
+		 "UPDATE sqlite_schema SET sql = replace(sql, 'mode INTEGER NOT NULL', "
+		 "'mode INTEGER NOT NULL CHECK (abs(mode) >= 0)') WHERE name = 'events'",
+		 "its events table is not as tracefs makes it"},
+	};
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		copy_file(good, scratch_path(path, sizeof(path), "hostile.db"));
+		sql_exec(path, cases[i].sql);
+		expect_refusal(path, cases[i].want);
+		expect_refusal(path, "refused");
+		CHECK(unlink(path) == 0, "unlink: %s", strerror(errno));
+	}
+	printf("ok - %zu altered schemas (a generated column, a trigger, ...): refused\n",
+	       sizeof(cases) / sizeof(cases[0]));
 }
 
 /* ---- live and killed recorders ---- */
@@ -698,6 +774,7 @@ int main(void)
 	test_refusals(good);
 	test_corruption(good);
 	test_bad_values(good);
+	test_hostile_schema(good);
 	test_live();
 	test_killed();
 	test_read_only_dir(good);
