@@ -391,13 +391,13 @@ static const char *check_event(struct rec_reader *r, const struct raw_value *v,
 		return "unknown kind id";
 	if (!int_value(&v[COL_PATH_ID], INT64_MIN, INT64_MAX, &minus_one, &path) ||
 	    (path != -1 && known_id(&r->paths, r->path_row, check_path_row, path) != 1))
-		return "bad path (not a row of paths that starts with /)";
+		return "bad path (an id with no row in paths, or one not starting with /)";
 	if (!int_value(&v[COL_PATH2_ID], INT64_MIN, INT64_MAX, &minus_one, &path2) ||
 	    (path2 != -1 && known_id(&r->paths, r->path_row, check_path_row, path2) < 0))
-		return "bad second path (not a sound row of paths)";
+		return "bad second path (an id with no sound row in paths)";
 	if (!int_value(&v[COL_PROC_ID], INT64_MIN, INT64_MAX, &minus_one, &proc) ||
 	    (proc != -1 && known_id(&r->procs, r->proc_row, check_proc_row, proc) < 0))
-		return "bad process (an id without a valid row in procs)";
+		return "bad process (an id with no sound row in procs)";
 	if (!int_value(&v[COL_RESULT], INT32_MIN, INT32_MAX, NULL, &result) ||
 	    !int_value(&v[COL_BYTES], 0, INT64_MAX, &minus_one, &e->bytes) ||
 	    !int_value(&v[COL_OFFSET], 0, INT64_MAX, &minus_one, &e->offset) ||
