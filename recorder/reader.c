@@ -23,7 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -40,6 +40,9 @@
 #define BUSY_TIMEOUT_MS 5000
 /* SQLite's page cache for a reader, in KiB (a string for the PRAGMA). */
 #define CACHE_KIB "65536"
+
+/* How often (in SQLite VM steps, about 10 ms apart or less) a reader looks at signals. */
+#define PROGRESS_STEPS 100000
 
 #define SQLITE_MAGIC "SQLite format 3"
 #define SQLITE_HEADER_BYTES 100
@@ -113,6 +116,35 @@ static const char *const stream_sql =
 	"  LEFT JOIN procs AS pr ON pr.id = e.proc\n"
 	"WHERE e.seq > ?1 ORDER BY e.seq";
 
+/* ---- signals ---- */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_stop_signal(int sig)
+{
+	interrupted = sig;
+}
+
+int rec_reader_stop_on_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_stop_signal};
+
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGINT, &sa, NULL) == 0 && sigaction(SIGTERM, &sa, NULL) == 0 ? 0 : -1;
+}
+
+int rec_reader_interrupted(void)
+{
+	return interrupted;
+}
+
+/* SQLite asks every few thousand steps: non-zero ends the query (SQLITE_INTERRUPT). */
+static int stop_requested(void *unused)
+{
+	(void)unused;
+	return interrupted != 0;
+}
+
 /* ---- messages ---- */
 
 void rec_reader_sql_error(struct rec_reader *r, int rc, const char *doing, char *err,
@@ -125,7 +157,9 @@ void rec_reader_sql_error(struct rec_reader *r, int rc, const char *doing, char 
 				  : sqlite3_errstr(rc);
 	const char *sep = doing ? ": " : "";
 
-	if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
+	if (primary == SQLITE_INTERRUPT)
+		snprintf(err, err_size, "interrupted by signal %d", (int)interrupted);
+	else if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
 		snprintf(err, err_size, "trace %s is corrupt: %s%s%s", r->file, doing ? doing : "",
 			 sep, msg);
 	else
@@ -819,6 +853,7 @@ static int connect_to(struct rec_reader *r, const char *name, int flags, char *e
 	}
 	sqlite3_extended_result_codes(r->db, 1);
 	rc = defend(r->db);
+	sqlite3_progress_handler(r->db, PROGRESS_STEPS, stop_requested, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_timeout(r->db, BUSY_TIMEOUT_MS);
 	if (rc != SQLITE_OK) {

@@ -165,6 +165,17 @@ struct rec_reader;
 struct rec_reader *rec_reader_open(const char *path, char *err, size_t err_size);
 
 /*
+ * For a command that reads a trace until done (report, export): SIGINT and
+ * SIGTERM then stop every reader's work at once (a query fails with
+ * "interrupted"), so that the command can clean up and exit. 0, or -1 with
+ * errno.
+ */
+int rec_reader_stop_on_signals(void);
+
+/* The signal that stopped the readers, or 0. Exit with 128 + it. */
+int rec_reader_interrupted(void);
+
+/*
  * Reads the next event. Its strings stay valid until the next call.
  * Returns 1 with an event, 0 at the end, -1 on error (message in err).
  * *seq receives the event's sequence number. After 0, a later call returns
