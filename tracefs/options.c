@@ -15,7 +15,8 @@
 
 void options_default_fs(struct fs_options *fs)
 {
-	*fs = (struct fs_options){.timeout = DEFAULT_CACHE_TIMEOUT, .poll_us = DEFAULT_POLL_US};
+	*fs = (struct fs_options){
+		.timeout = DEFAULT_CACHE_TIMEOUT, .poll_us = DEFAULT_POLL_US, .uring = -1};
 }
 
 static int apply_poll(struct fs_options *fs, const char *option)
@@ -40,6 +41,10 @@ int options_apply_fs(struct fs_options *fs, const char *option)
 	}
 	if (strcmp(option, "direct_io") == 0) {
 		fs->direct_io = true;
+		return 1;
+	}
+	if (strcmp(option, "uring") == 0 || strcmp(option, "nouring") == 0) {
+		fs->uring = option[0] == 'u';
 		return 1;
 	}
 	if (strncmp(option, "poll=", 5) == 0)
@@ -98,6 +103,20 @@ void options_db_owner(bool *give, uint32_t *uid, uint32_t *gid)
 		*gid = pw ? (uint32_t)pw->pw_gid : 0;
 		*give = pw != NULL;
 	}
+}
+
+int options_for_each(const char *list, int (*apply)(void *ctx, const char *option), void *ctx)
+{
+	char *copy = strdup(list);
+	if (!copy)
+		return -1;
+	int rc = 0;
+	char *save = NULL;
+	for (char *opt = strtok_r(copy, ",", &save); opt && rc == 0;
+	     opt = strtok_r(NULL, ",", &save))
+		rc = apply(ctx, opt);
+	free(copy);
+	return rc;
 }
 
 char *options_trace_path(const char *db)
