@@ -36,7 +36,9 @@
 /*
  * Every object of the file, in creation order. Readers compare the file's
  * sqlite_schema with this list, so that a trace whose tables were rebuilt
- * (a generated column, a trigger, another view) is refused rather than run.
+ * (a generated column), or that holds a trigger or an index of someone
+ * else's, is refused rather than run. Views are not compared: readers
+ * never run one (reader.c turns views off).
  * The SQL is what SQLite keeps in sqlite_schema.sql: change none of it
  * without a new format_version; a new object goes at the end.
  */
@@ -72,7 +74,7 @@ const struct schema_object rec_schema_objects[] = {
 	 "  flags INTEGER NOT NULL,    -- 0 if n/a\n"
 	 "  mode INTEGER NOT NULL      -- 0 if n/a\n"
 	 ")"},
-	{"view", "trace", NULL}, /* rec_schema_view_sql() */
+	{"view", "trace", NULL}, /* view_sql below */
 };
 const size_t rec_schema_object_count = sizeof(rec_schema_objects) / sizeof(rec_schema_objects[0]);
 
@@ -88,12 +90,7 @@ static const char *const view_sql =
 	"  LEFT JOIN paths AS p ON p.id = e.path\n"
 	"  LEFT JOIN paths AS p2 ON p2.id = e.path2\n"
 	"  LEFT JOIN kinds AS k ON k.id = e.kind\n"
-	"  LEFT JOIN procs AS pr ON pr.id = e.proc";
-
-char *rec_schema_view_sql(int64_t start_ns)
-{
-	return sqlite3_mprintf(view_sql, (long long)start_ns);
-}
+	"  LEFT JOIN procs AS pr ON pr.id = e.proc;";
 
 char *rec_schema_insert_events_sql(int rows)
 {
@@ -250,7 +247,7 @@ static int create_all(sqlite3 *db, const struct recorder_options *options, int64
 		rc = insert_names(db, "INSERT INTO kinds(id, name) VALUES(?1, ?2)",
 				  REC_KIND_COUNT, kind_name_of);
 	if (rc == SQLITE_OK) {
-		char *sql = rec_schema_view_sql(start_ns);
+		char *sql = sqlite3_mprintf(view_sql, (long long)start_ns);
 		if (!sql)
 			return SQLITE_NOMEM;
 		rc = rec_schema_exec(db, sql);

@@ -13,7 +13,7 @@
 /*
  * An object in the trace's sqlite_schema: type, name and the SQL that made
  * it; sql is NULL for SQLite's own indexes of UNIQUE and PRIMARY KEY
- * constraints, and for the view, whose SQL rec_schema_view_sql() gives.
+ * constraints, and for views, whose SQL readers do not compare.
  */
 struct schema_object {
 	const char *type;
@@ -22,9 +22,6 @@ struct schema_object {
 };
 extern const struct schema_object rec_schema_objects[];
 extern const size_t rec_schema_object_count;
-
-/* The `trace` view's SQL for a trace starting at start_ns; sqlite3_free() it. */
-char *rec_schema_view_sql(int64_t start_ns);
 
 /* The number of columns of `events`, i.e. parameters per inserted row. */
 #define SCHEMA_EVENT_COLUMNS 13

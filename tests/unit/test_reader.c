@@ -511,11 +511,26 @@ static void test_bad_values(const char *good)
 	printf("ok - %zu kinds of bad values: clear errors\n", sizeof(cases) / sizeof(cases[0]));
 }
 
+/* Reads every event; their number. */
+static uint64_t drain_all(struct rec_reader *reader)
+{
+	char err[512] = "";
+	struct rec_event e;
+	int64_t seq;
+	uint64_t n = 0;
+	int rc;
+
+	while ((rc = rec_reader_next(reader, &e, &seq, err, sizeof(err))) == 1)
+		n++;
+	CHECK(rc == 0, "reading: %s", err);
+	return n;
+}
+
 /*
  * A trace whose schema was altered is refused at open, before any query
  * runs what the schema holds: a generated column (which would run on
- * every read of paths), a trigger, an index, another view or table, a
- * rewritten trace view.
+ * every read of paths), a trigger, an index, another table, ANALYZE's
+ * statistics (which steer query plans).
  */
 static void test_hostile_schema(const char *good)
 {
@@ -529,9 +544,8 @@ static void test_hostile_schema(const char *good)
 		 "its paths table is not as tracefs makes it"},
 		{"CREATE TRIGGER t AFTER INSERT ON meta BEGIN DELETE FROM meta; END", "trigger t"},
 		{"CREATE INDEX by_time ON events(ts)", "index by_time"},
-		{"CREATE VIEW other AS SELECT 1", "view other"},
 		{"CREATE TABLE extra(x)", "table extra"},
-		{"DROP VIEW trace; CREATE VIEW trace AS SELECT * FROM events", "its view trace"},
+		{"ANALYZE", "table sqlite_stat1"},
 		{"PRAGMA writable_schema = ON;"
 		 "UPDATE sqlite_schema SET sql = replace(sql, 'mode INTEGER NOT NULL', "
 		 "'mode INTEGER NOT NULL CHECK (abs(mode) >= 0)') WHERE name = 'events'",
@@ -546,7 +560,15 @@ static void test_hostile_schema(const char *good)
 		expect_refusal(path, "refused");
 		CHECK(unlink(path) == 0, "unlink: %s", strerror(errno));
 	}
-	printf("ok - %zu altered schemas (a generated column, a trigger, ...): refused\n",
+	/* Views are never run by readers, whatever they say: a costly one is harmless. */
+	copy_file(good, scratch_path(path, sizeof(path), "views.db"));
+	sql_exec(path, "DROP VIEW trace; CREATE VIEW trace AS SELECT e.*, hex(zeroblob(1000000000)) "
+		       "FROM events AS e; CREATE VIEW commits AS SELECT * FROM trace");
+	struct rec_reader *reader = open_reader(path);
+	CHECK(drain_all(reader) > 0, "no events read from a trace with other views");
+	rec_reader_close(reader);
+	printf("ok - %zu altered schemas (a generated column, a trigger, ...): refused; other "
+	       "views: read\n",
 	       sizeof(cases) / sizeof(cases[0]));
 }
 
