@@ -174,10 +174,9 @@ static void chrome_separator(struct export *x)
 /* The name of a thread: its command, or what stands for it. */
 static const char *thread_name(const struct rec_event *e, char *buf, size_t size)
 {
-	if (e->comm)
-		return e->comm;
-	if (e->pid == 0)
-		return "kernel";
+	const char *name = rec_process_name(e->comm, e->pid);
+	if (name)
+		return name;
 	snprintf(buf, size, "pid %" PRId32, e->pid);
 	return buf;
 }
@@ -384,7 +383,8 @@ static int gource_line(struct export *x, const struct rec_event *e, char type, c
 		second = x->last_second; /* Gource wants time to go forward */
 	x->last_second = second;
 	fprintf(x->out, "%" PRId64 "|", second);
-	gource_field(x->out, e->comm ? e->comm : e->pid == 0 ? "kernel" : "unknown");
+	const char *who = rec_process_name(e->comm, e->pid);
+	gource_field(x->out, who ? who : "unknown");
 	fprintf(x->out, "|%c|", type);
 	gource_field(x->out, path);
 	fputc('\n', x->out);

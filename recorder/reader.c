@@ -77,8 +77,8 @@ struct rec_reader {
 };
 
 /*
- * The columns of an events row, in the table's order: the stream's first
- * columns, and the arguments of the SQL function tracefs_event_error().
+ * The columns of an events row, in the table's order
+ * (REC_READER_EVENT_COLUMNS): the stream's first columns.
  */
 enum event_column {
 	COL_SEQ,
@@ -106,13 +106,12 @@ enum event_column {
 
 /* Cheaper than the view: no joins for op and kind, which we map in C. */
 static const char *const stream_sql =
-	"SELECT e.seq, e.ts, e.dur, e.op, e.kind, e.path, e.path2, e.proc, e.result,\n"
-	"  e.bytes, e.\"offset\", e.flags, e.mode, p.path, p2.path, pr.pid, pr.comm, pr.uid, pr.gid\n"
-	"FROM events AS e\n"
-	"  LEFT JOIN paths AS p ON p.id = e.path\n"
-	"  LEFT JOIN paths AS p2 ON p2.id = e.path2\n"
-	"  LEFT JOIN procs AS pr ON pr.id = e.proc\n"
-	"WHERE e.seq > ?1 ORDER BY e.seq";
+	"SELECT " REC_READER_EVENT_COLUMNS ", p.path, p2.path, pr.pid, pr.comm, pr.uid, pr.gid\n"
+	"FROM events\n"
+	"  LEFT JOIN paths AS p ON p.id = events.path\n"
+	"  LEFT JOIN paths AS p2 ON p2.id = events.path2\n"
+	"  LEFT JOIN procs AS pr ON pr.id = events.proc\n"
+	"WHERE events.seq > ?1 ORDER BY events.seq";
 
 /* ---- signals ---- */
 
@@ -246,9 +245,8 @@ static int check_file(const char *path, char *err, size_t err_size)
 /* ---- checks of rows: the one validation of every reader ---- */
 
 /*
- * One value of a row, as SQLite typed it. The stream reads them from its
- * statement, tracefs_event_error() from its arguments: both then go
- * through check_event().
+ * One value of a row, as SQLite typed it: the stream and the report's
+ * scan read them from their statements, then check_event() checks them.
  */
 struct raw_value {
 	int type; /* SQLITE_INTEGER, SQLITE_NULL, ... */
@@ -402,7 +400,7 @@ static int known_id(struct id_set *set, sqlite3_stmt *row, check_row_fn *check_r
  * NULL if V (an events row, enum event_column) is one the writer could
  * have written, else what is wrong with it. Fills E's numbers and *SEQ.
  * The one check of an event, for every reader: the stream and, through
- * tracefs_event_error(), the report's SQL.
+ * rec_reader_check_row(), the report's scan.
  */
 static const char *check_event(struct rec_reader *r, const struct raw_value *v,
 			       struct rec_event *e, int64_t *seq)
@@ -444,22 +442,17 @@ static const char *check_event(struct rec_reader *r, const struct raw_value *v,
 	return NULL;
 }
 
-/* tracefs_event_error(seq, ts, ..., mode): NULL, or what check_event() says. */
-static void event_error_function(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+const char *rec_reader_check_row(struct rec_reader *r, sqlite3_stmt *s, int first)
 {
 	struct raw_value v[EVENT_COLUMNS];
 	struct rec_event e;
 	int64_t seq;
 
-	for (int i = 0; i < EVENT_COLUMNS && i < argc; i++)
-		v[i] = (struct raw_value){sqlite3_value_type(argv[i]), sqlite3_value_int64(argv[i])};
-	const char *what = argc == EVENT_COLUMNS
-				   ? check_event(sqlite3_user_data(ctx), v, &e, &seq)
-				   : "wrong number of columns";
-	if (what)
-		sqlite3_result_text(ctx, what, -1, SQLITE_STATIC);
-	else
-		sqlite3_result_null(ctx);
+	for (int i = 0; i < EVENT_COLUMNS; i++) {
+		sqlite3_value *value = sqlite3_column_value(s, first + i);
+		v[i] = (struct raw_value){sqlite3_value_type(value), sqlite3_value_int64(value)};
+	}
+	return check_event(r, v, &e, &seq);
 }
 
 /* ---- checks of the schema and meta ---- */
@@ -739,14 +732,6 @@ static int load_id_sets(struct rec_reader *r, char *err, size_t err_size)
 	    prepare(r, PATHS_SQL " WHERE id = ?1", &r->path_row, err, err_size) != 0 ||
 	    prepare(r, PROCS_SQL " WHERE id = ?1", &r->proc_row, err, err_size) != 0)
 		return -1;
-	/* Only in our own queries: SQLITE_DIRECTONLY keeps it out of any schema. */
-	int rc = sqlite3_create_function_v2(r->db, "tracefs_event_error", EVENT_COLUMNS,
-					    SQLITE_UTF8 | SQLITE_DIRECTONLY, r,
-					    event_error_function, NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		rec_reader_sql_error(r, rc, NULL, err, err_size);
-		return -1;
-	}
 	return 0;
 }
 

@@ -12,16 +12,20 @@
 
 #include "recorder/recorder.h"
 
+/* An events row's columns, in the order rec_reader_check_row() wants them. */
+#define REC_READER_EVENT_COLUMNS                                                                   \
+	"events.seq, events.ts, events.dur, events.op, events.kind, events.path, events.path2,"    \
+	" events.proc, events.result, events.bytes, events.\"offset\", events.flags, events.mode"
+
 /*
- * The one check of an event, for SQL that reads the events table itself:
- * NULL if the row is one the writer could have written (values in range,
- * op and kind known, path, path2 and proc ids naming sound rows), else the
- * text of what is wrong, as the stream (rec_reader_next) would say it.
- * An SQL function of the reader's connection, usable in its queries only.
+ * The one check of an event, for code that reads the events table itself
+ * (the report's scan): S's columns FIRST .. FIRST + 12 are
+ * REC_READER_EVENT_COLUMNS. NULL if the row is one the writer could have
+ * written (values in range, op and kind known, path, path2 and proc ids
+ * naming sound rows, seq above 0), else what is wrong, as rec_reader_next
+ * would say it.
  */
-#define REC_READER_EVENT_ERROR_SQL                                                                 \
-	"tracefs_event_error(seq, ts, dur, op, kind, path, path2, proc, result, bytes, \"offset\","  \
-	" flags, mode)"
+const char *rec_reader_check_row(struct rec_reader *reader, sqlite3_stmt *s, int first);
 
 /* The read-only connection. Owned by the reader: do not close it. */
 sqlite3 *rec_reader_db(struct rec_reader *reader);

@@ -313,3 +313,10 @@ int recorder_close(struct recorder *r, char *err, size_t err_size)
 	free_recorder(r);
 	return result;
 }
+
+const char *rec_process_name(const char *comm, int32_t pid)
+{
+	if (comm)
+		return comm;
+	return pid == 0 ? "kernel" : NULL;
+}

@@ -230,6 +230,14 @@ size_t rec_event_to_json(const struct rec_event *event, int64_t seq, char *buf, 
 size_t rec_json_string(const char *s, char *buf, size_t size);
 
 /*
+ * What to call the process of an event: its command (comm), "kernel" for
+ * the requests the kernel makes itself (pid 0 without a command, e.g. its
+ * xattr probes and writeback), or NULL if unknown. Every view that names
+ * processes (report, export, the pages) uses this one name.
+ */
+const char *rec_process_name(const char *comm, int32_t pid);
+
+/*
  * The `tracefs report` and `tracefs export` sub-commands (argv[0] names the
  * command). They return the process's exit status.
  */

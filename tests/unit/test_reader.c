@@ -14,7 +14,7 @@
  * 0.05 under valgrind.
  */
 #include "recorder/recorder.h"
-#include "recorder/reader.h" /* the reader's check in SQL, as the report uses it */
+#include "recorder/reader.h" /* the row check, as the report's scan uses it */
 #include "tests/unit/check.h"
 #include "tests/unit/scratch.h"
 
@@ -350,35 +350,33 @@ static void expect_refusal(const char *path, const char *want)
 }
 
 /*
- * The reader's check in SQL (the report's way) finds a bad event too, and
- * says what the stream says: the first bad row's message holds WANT. Or,
- * if !BAD_ROW_ONLY, SQLite itself finds the damage.
+ * The reader's row check as the report's scan uses it (rec_reader_check_row
+ * over the events table) finds a bad event too, and says what the stream
+ * says: the first bad row's message holds WANT. Or, if !BAD_ROW_ONLY,
+ * SQLite itself may find the damage first.
  */
-static void expect_sql_check_error(struct rec_reader *reader, const char *want, bool bad_row_only,
+static void expect_row_check_error(struct rec_reader *reader, const char *want, bool bad_row_only,
 				   const char *cause)
 {
 	sqlite3_stmt *s;
 	sqlite3 *db = rec_reader_db(reader);
-	int rc = sqlite3_prepare_v2(db,
-				    "SELECT seq, " REC_READER_EVENT_ERROR_SQL " FROM events WHERE "
-				    REC_READER_EVENT_ERROR_SQL " IS NOT NULL LIMIT 1",
-				    -1, &s, NULL);
+	int rc = sqlite3_prepare_v2(db, "SELECT " REC_READER_EVENT_COLUMNS " FROM events", -1, &s,
+				    NULL);
 	CHECK(rc == SQLITE_OK, "%s: prepare: %s", cause, sqlite3_errmsg(db));
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		const char *what = (const char *)sqlite3_column_text(s, 1);
-		CHECK(what && strstr(what, want), "%s: the SQL check says '%s', not '%s'", cause,
-		      what ? what : "(null)", want);
-	} else {
-		CHECK(!bad_row_only && rc != SQLITE_DONE, "%s: the SQL check found no bad event",
+	const char *what = NULL;
+	while (!what && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		what = rec_reader_check_row(reader, s, 0);
+	if (what)
+		CHECK(strstr(what, want), "%s: the row check says '%s', not '%s'", cause, what, want);
+	else
+		CHECK(!bad_row_only && rc != SQLITE_DONE, "%s: the row check found no bad event",
 		      cause);
-	}
 	sqlite3_finalize(s);
 }
 
 /*
  * Opening works (or not), but reading every event ends in an error with
- * WANT; so does the reader's check in SQL. CAUSE says what was done to the
+ * WANT; so does the row check of the report's scan. CAUSE says what was done to the
  * file.
  */
 static void expect_read_error(const char *path, const char *want, const char *cause)
@@ -390,7 +388,7 @@ static void expect_read_error(const char *path, const char *want, const char *ca
 		CHECK(strstr(err, want), "%s: message '%s' lacks '%s'", cause, err, want);
 		return;
 	}
-	expect_sql_check_error(reader, strcmp(want, "is corrupt") ? want : "",
+	expect_row_check_error(reader, strcmp(want, "is corrupt") ? want : "",
 			       strcmp(want, "is corrupt") != 0, cause);
 	struct rec_event e;
 	int64_t seq;
