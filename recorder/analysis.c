@@ -251,21 +251,24 @@ struct raw {
 
 /*
  * Reads a row into e. Path, proc and bytes may be NULL; a bad event is one
- * the reader refuses (rec_reader_check_row: the one check of every reader).
+ * the reader refuses (rec_reader_check_values: the one check of every reader).
  */
 static void read_raw(struct rec_reader *reader, sqlite3_stmt *s, struct raw *e)
 {
 	static const int columns[9] = {0, 1, 2, 3, 4, 5, 7, 8, 9}; /* of REC_READER_EVENT_COLUMNS */
-	int64_t *v = &e->seq;
+	int types[REC_READER_EVENT_COLUMN_COUNT];
+	int64_t values[REC_READER_EVENT_COLUMN_COUNT], *v = &e->seq;
 
-	e->flags = 0;
-	e->bad = rec_reader_check_row(reader, s, 0);
-	if (e->bad)
-		e->flags |= BAD;
+	for (int col = 0; col < REC_READER_EVENT_COLUMN_COUNT; col++) {
+		sqlite3_value *value = sqlite3_column_value(s, col); /* one lock, not two */
+		types[col] = sqlite3_value_type(value);
+		values[col] = sqlite3_value_int64(value);
+	}
+	e->bad = rec_reader_check_values(reader, types, values);
+	e->flags = e->bad ? BAD : 0;
 	for (int i = 0; i < 9; i++) {
-		sqlite3_value *value = sqlite3_column_value(s, columns[i]); /* one lock, not two */
-		v[i] = sqlite3_value_int64(value);
-		if (sqlite3_value_type(value) == SQLITE_NULL && i >= 5 && i != 7)
+		v[i] = values[columns[i]];
+		if (types[columns[i]] == SQLITE_NULL && i >= 5 && i != 7)
 			e->flags |= i == 5 ? NO_PATH : i == 6 ? NO_PROC : NO_BYTES;
 	}
 }

@@ -400,7 +400,7 @@ static int known_id(struct id_set *set, sqlite3_stmt *row, check_row_fn *check_r
  * NULL if V (an events row, enum event_column) is one the writer could
  * have written, else what is wrong with it. Fills E's numbers and *SEQ.
  * The one check of an event, for every reader: the stream and, through
- * rec_reader_check_row(), the report's scan.
+ * rec_reader_check_values(), the report's scan.
  */
 static const char *check_event(struct rec_reader *r, const struct raw_value *v,
 			       struct rec_event *e, int64_t *seq)
@@ -442,16 +442,15 @@ static const char *check_event(struct rec_reader *r, const struct raw_value *v,
 	return NULL;
 }
 
-const char *rec_reader_check_row(struct rec_reader *r, sqlite3_stmt *s, int first)
+const char *rec_reader_check_values(struct rec_reader *r, const int *types,
+				    const int64_t *values)
 {
 	struct raw_value v[EVENT_COLUMNS];
 	struct rec_event e;
 	int64_t seq;
 
-	for (int i = 0; i < EVENT_COLUMNS; i++) {
-		sqlite3_value *value = sqlite3_column_value(s, first + i);
-		v[i] = (struct raw_value){sqlite3_value_type(value), sqlite3_value_int64(value)};
-	}
+	for (int i = 0; i < EVENT_COLUMNS; i++)
+		v[i] = (struct raw_value){types[i], values[i]};
 	return check_event(r, v, &e, &seq);
 }
 

@@ -350,7 +350,7 @@ static void expect_refusal(const char *path, const char *want)
 }
 
 /*
- * The reader's row check as the report's scan uses it (rec_reader_check_row
+ * The reader's row check as the report's scan uses it (rec_reader_check_values
  * over the events table) finds a bad event too, and says what the stream
  * says: the first bad row's message holds WANT. Or, if !BAD_ROW_ONLY,
  * SQLite itself may find the damage first.
@@ -364,8 +364,15 @@ static void expect_row_check_error(struct rec_reader *reader, const char *want, 
 				    NULL);
 	CHECK(rc == SQLITE_OK, "%s: prepare: %s", cause, sqlite3_errmsg(db));
 	const char *what = NULL;
-	while (!what && (rc = sqlite3_step(s)) == SQLITE_ROW)
-		what = rec_reader_check_row(reader, s, 0);
+	while (!what && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int types[REC_READER_EVENT_COLUMN_COUNT];
+		int64_t values[REC_READER_EVENT_COLUMN_COUNT];
+		for (int i = 0; i < REC_READER_EVENT_COLUMN_COUNT; i++) {
+			types[i] = sqlite3_column_type(s, i);
+			values[i] = sqlite3_column_int64(s, i);
+		}
+		what = rec_reader_check_values(reader, types, values);
+	}
 	if (what)
 		CHECK(strstr(what, want), "%s: the row check says '%s', not '%s'", cause, what, want);
 	else
