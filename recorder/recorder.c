@@ -65,6 +65,7 @@ static const char *const op_names[REC_OP_COUNT] = {
 	[REC_OP_COPY_FILE_RANGE] = "copy_file_range",
 	[REC_OP_LSEEK] = "lseek",
 	[REC_OP_LOST] = "lost",
+	[REC_OP_COMMIT] = "commit",
 };
 
 static const char *const kind_names[REC_KIND_COUNT] = {

@@ -54,6 +54,7 @@ enum rec_op {
 	REC_OP_COPY_FILE_RANGE,
 	REC_OP_LSEEK,
 	REC_OP_LOST, /* marker row: `bytes` holds how many events were lost */
+	REC_OP_COMMIT, /* the versioned store committed: id in path2, files in bytes */
 	REC_OP_COUNT
 };
 

@@ -16,6 +16,10 @@
  *     where they do not apply (as in the event). A row with op 'lost' marks
  *     that `bytes` events were lost (queue or disk full) just before it;
  *     its pid, comm, uid and gid are NULL.
+ *   commits(seq, ts_ns, dur_ns, id, files, path, result, first_seq, last_seq)
+ *     the versioned store's commits (`trace` rows with op 'commit'), each
+ *     with the seq range of the events it covers: those that started
+ *     after the previous commit began and before it began (NULL: none).
  *
  * Private (may change): events holds integers only, to keep rows small:
  * ts is ns since meta.start_ns, strings are ids into paths and procs (a
@@ -90,7 +94,22 @@ static const char *const view_sql =
 	"  LEFT JOIN paths AS p ON p.id = e.path\n"
 	"  LEFT JOIN paths AS p2 ON p2.id = e.path2\n"
 	"  LEFT JOIN kinds AS k ON k.id = e.kind\n"
-	"  LEFT JOIN procs AS pr ON pr.id = e.proc;";
+	"  LEFT JOIN procs AS pr ON pr.id = e.proc;\n"
+	/* The versioned store's commits and the events each covers: those
+	 * that started after the previous commit began and before this one
+	 * did (a commit's ts_ns is when it took the pending changes; its row
+	 * comes once it is written, and events meanwhile are the next one's).
+	 * Each event gets the number of commits begun before it, in one pass. */
+	"CREATE VIEW commits AS\n"
+	"WITH numbered AS (SELECT seq, op, sum(op = 'commit') OVER (ORDER BY ts_ns, seq\n"
+	"    ROWS UNBOUNDED PRECEDING) - (op = 'commit') AS batch FROM trace),\n"
+	"  ranges AS (SELECT max(seq) FILTER (WHERE op = 'commit') AS commit_seq,\n"
+	"    min(seq) FILTER (WHERE op <> 'commit') AS first_seq,\n"
+	"    max(seq) FILTER (WHERE op <> 'commit') AS last_seq FROM numbered GROUP BY batch)\n"
+	"SELECT c.seq AS seq, c.ts_ns AS ts_ns, c.dur_ns AS dur_ns, c.path2 AS id,\n"
+	"  c.bytes AS files, c.path AS path, c.result AS result, r.first_seq AS first_seq,\n"
+	"  r.last_seq AS last_seq\n"
+	"FROM trace AS c JOIN ranges AS r ON r.commit_seq = c.seq ORDER BY c.seq;";
 
 char *rec_schema_insert_events_sql(int rows)
 {

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "store/store.h"
 #include "tracefs/fs.h"
 #include "web/web.h"
 
@@ -20,6 +21,7 @@ struct daemon_config {
 	const char *fuse_options; /* comma-separated options for libfuse */
 	struct fs_options fs;
 	const struct web_options *web; /* the live view's server; NULL: none */
+	const struct store_options *store; /* SOURCE is a versioned store; NULL: not */
 	bool debug;
 };
 

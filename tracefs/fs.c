@@ -31,6 +31,7 @@
 #include "tracefs/caller.h"
 #include "tracefs/nodes.h"
 #include "tracefs/readahead.h"
+#include "tracefs/store_fs.h"
 
 #define MAX_CALLER_GROUPS 256
 
@@ -152,6 +153,8 @@ static void trace_end(struct trace *t, int result)
 	t->event.path = t->path ? t->path : "?";
 	t->event.path2 = t->path2;
 	recorder_submit(t->fs->recorder, &t->event);
+	if (t->fs->options.store)
+		store_fs_note(t->fs->options.store, &t->event);
 	atomic_fetch_add_explicit(&t->fs->op_counts[t->event.op], 1, memory_order_relaxed);
 	free(t->path);
 	free(t->path2);
@@ -761,6 +764,8 @@ static ssize_t add_entry(fuse_req_t req, struct node *dir, const struct dirent *
 			 bool plus, char *buf, size_t room)
 {
 	struct fs *fs = fs_of(req);
+	if (fs->options.store && store_is_reserved(entry->d_name))
+		return 0; /* never shown */
 	if (!plus) {
 		struct stat st = {.st_ino = entry->d_ino, .st_mode = (mode_t)entry->d_type << 12};
 		return (ssize_t)fuse_add_direntry(req, buf, room, entry->d_name, &st, entry->d_off);

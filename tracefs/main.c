@@ -25,6 +25,7 @@ static const struct command commands[] = {
 	{"render", tracefs_render_command, "draw a recorded trace to PNG or video"},
 	{"report", rec_report_command, "analyse a trace: phases, errors, hot files, latency, findings"},
 	{"export", rec_export_command, "write a trace for Perfetto, spreadsheets, jq or Gource"},
+	{"store", tracefs_store_command, "the versioned store: clone, status, sync, log"},
 };
 
 static void usage(FILE *out)

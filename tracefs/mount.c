@@ -25,6 +25,7 @@
 #include "tracefs/daemon.h"
 #include "tracefs/options.h"
 #include "tracefs/runtime.h"
+#include "tracefs/store_fs.h"
 
 
 struct mount_args {
@@ -41,6 +42,8 @@ struct mount_args {
 	struct fs_options fs;
 	struct web_options web;
 	bool no_ws;
+	bool store; /* SOURCE is a versioned store's working copy */
+	struct store_options store_options;
 };
 
 static void mount_usage(FILE *out)
@@ -61,6 +64,8 @@ static void mount_usage(FILE *out)
 		"  --ws ADDR:PORT     serve the live view there (default %s:%d, or the next\n"
 		"                     free port); an explicit port that is taken is an error\n"
 		"  --no-ws            no live view\n"
+		"  --store            SOURCE is a versioned store's working copy (see\n"
+		"                     `tracefs store --help`): changes are committed and synced\n"
 		"  -o OPT[,OPT...]    mount options:\n"
 		"       exact           no kernel caching of names, attributes and file\n"
 		"                       contents between opens: every lookup, stat and open\n"
@@ -76,6 +81,9 @@ static void mount_usage(FILE *out)
 		"                       per CPU; root switches the kernel's enable_uring on;\n"
 		"                       without it, /dev/fuse (said so). nouring: never\n"
 		"       db=FILE         same as --db (for fstab); db_mode=MODE: --db-mode\n"
+		"       store           same as --store; store_quiet=MS: commit once changes\n"
+		"                       paused that long (default 500); store_sync=SECS: fetch\n"
+		"                       and merge upstream that often (default 60)\n"
 		"       ws=ADDR:PORT    same as --ws; no_ws: same as --no-ws\n"
 		"       allow_other     let other users use the mount; permissions are enforced\n"
 		"       ro, ...         any other FUSE mount option, see mount.fuse3(8)\n"
@@ -112,6 +120,8 @@ static int apply_mount_option(void *ctx, const char *opt)
 {
 	struct mount_args *a = ctx;
 	int applied = options_apply_fs(&a->fs, opt);
+	if (!applied)
+		applied = store_fs_apply_option(&a->store, &a->store_options, opt);
 	if (applied)
 		return applied < 0 ? -1 : 0;
 	if (strncmp(opt, "ws=", 3) == 0) {
@@ -145,11 +155,13 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 		{"debug", no_argument, NULL, 'd'},
 		{"ws", required_argument, NULL, 'W'},
 		{"no-ws", no_argument, NULL, 'N'},
+		{"store", no_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	char err[256];
 	options_default_fs(&a->fs);
+	a->store_options.sync_interval_s = -1; /* the store's default */
 	snprintf(a->web.address, sizeof(a->web.address), "%s", WEB_DEFAULT_ADDRESS);
 	a->command_line = options_join_words(argc, argv);
 	int c;
@@ -179,6 +191,9 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 			break;
 		case 'N':
 			a->no_ws = true;
+			break;
+		case 'S':
+			a->store = true;
 			break;
 		case 'd':
 			a->debug = true;
@@ -248,6 +263,12 @@ static int check_paths(struct mount_args *a)
 		fprintf(stderr, "tracefs: cannot resolve paths: %s\n", strerror(errno));
 		return -1;
 	}
+	/* The store reads the working copy by its path, which the mount would cover. */
+	if (a->store && strcmp(a->source_abs, a->mountpoint_abs) == 0) {
+		fprintf(stderr, "tracefs: a store cannot be mounted over its own working copy; "
+				"choose another mount point\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -309,6 +330,7 @@ static int run_daemon(struct mount_args *a, int ready_fd)
 		.fuse_options = a->fuse_options,
 		.fs = a->fs,
 		.web = a->no_ws ? NULL : &a->web,
+		.store = a->store ? &a->store_options : NULL,
 		.debug = a->debug,
 	};
 	a->web.source = a->source_abs;

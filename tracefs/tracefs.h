@@ -17,4 +17,7 @@ int tracefs_run_command(int argc, char **argv);
 /* `tracefs render FILE.db -o OUT`: draws a trace to PNG or video. Returns an exit status. */
 int tracefs_render_command(int argc, char **argv);
 
+/* `tracefs store clone|status|sync|log`. Returns an exit status. */
+int tracefs_store_command(int argc, char **argv);
+
 #endif
