@@ -58,7 +58,7 @@ $(foreach m,$(LIB_MODULES),$(eval $(call module_library,$(m))))
 ALL_SRC := $(TRACEFS_SRC) $(UNIT_SRC) $(TOOL_SRC) $(BENCH_SRC) $(wildcard $(addsuffix /*.c,$(LIB_MODULES)))
 -include $(patsubst %.o,%.d,$(call objects,obj,$(ALL_SRC)) $(call objects,obj-asan,$(ALL_SRC)))
 
-.PHONY: all deps browser-deps check test-programs demo clean help bench
+.PHONY: all deps browser-deps check test-programs demo clean help bench fuzz
 
 all: $(BUILD)/tracefs
 
@@ -165,6 +165,35 @@ demo: $(DEPS_STAMP) all
 bench: deps $(BUILD)/tracefs $(BENCH_BIN) $(BUILD)/tools/ws_client $(BUILD)/tools/web_trace $(BUILD)/tools/make_trace $(PAGE_FILES)
 	BUILD=$(BUILD) tests/bench/run
 
+# Fuzzing, not part of `make check`: the libFuzzer targets in tests/fuzz/
+# (the trace reader and report; the client-command parser), built with
+# clang's -fsanitize=fuzzer plus ASan and UBSan, each run for FUZZ_SECONDS
+# from its committed seeds in tests/fuzz/corpus/NAME/. New inputs go to
+# $(BUILD)/fuzz/NAME/, a crash to $(BUILD)/fuzz/crash-* (make fuzz fails).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := trace command
+FUZZ_FLAGS   := -std=gnu11 -g -O1 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -I. \
+                $(shell pkg-config --cflags sqlite3 libwebsockets 2>/dev/null) \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_BIN     := $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
+FUZZ_trace   := $(wildcard recorder/*.c)
+FUZZ_command := web/command.c
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard recorder/*.[ch] web/*.[ch]) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_$*) $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(BUILD)/fuzz/$$t && echo "fuzzing $$t for $(FUZZ_SECONDS) s" && \
+	    $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	        -artifact_prefix=$(BUILD)/fuzz/ -print_final_stats=1 \
+	        $(BUILD)/fuzz/$$t tests/fuzz/corpus/$$t >$(BUILD)/fuzz/$$t.log 2>&1 || \
+	        { tail -n 60 $(BUILD)/fuzz/$$t.log; exit 1; }; \
+	    grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss)' $(BUILD)/fuzz/$$t.log; \
+	done
+
 clean:
 	rm -rf $(BUILD)
 
@@ -174,4 +203,5 @@ help:
 	@echo "make check    build everything and run the whole test suite"
 	@echo "make demo     mount a scratch directory, run the first workload, show the trace"
 	@echo "make bench    time tracefs against native, bindfs and loggedfs (< 15 min)"
+	@echo "make fuzz     fuzz the trace reader and the client-command parser (FUZZ_SECONDS each)"
 	@echo "make clean    remove build/"

@@ -238,8 +238,7 @@ static bool attr_probe(enum rec_op op, int64_t err)
 }
 
 /* The columns of the scan, in the order of struct raw. */
-static const char *const scan_sql =
-	"SELECT seq, ts, dur, op, kind, path, proc, result, bytes FROM events";
+static const char *const scan_sql = "SELECT " REC_READER_EVENT_COLUMNS " FROM events";
 enum { NO_PATH = 1, NO_PROC = 2, NO_BYTES = 4, BAD = 8 };
 #define SCAN_BATCH 64
 
@@ -247,29 +246,31 @@ enum { NO_PATH = 1, NO_PROC = 2, NO_BYTES = 4, BAD = 8 };
 struct raw {
 	int64_t seq, ts, dur, op, kind, path, proc, result, bytes;
 	int flags;
+	const char *bad; /* what is wrong with it, if BAD */
 };
 
 /*
- * Reads a row into e. The values must be integers, path, proc and bytes
- * may be NULL; a bad event is one whose values the report cannot use (the
- * reader says the same).
+ * Reads a row into e. Path, proc and bytes may be NULL; a bad event is one
+ * the reader refuses (rec_reader_check_values: the one check of every reader).
  */
-static void read_raw(sqlite3_stmt *s, struct raw *e)
+static void read_raw(struct rec_reader *reader, sqlite3_stmt *s, struct raw *e)
 {
-	int64_t *v = &e->seq;
+	static const int columns[9] = {0, 1, 2, 3, 4, 5, 7, 8, 9}; /* of REC_READER_EVENT_COLUMNS */
+	int types[REC_READER_EVENT_COLUMN_COUNT];
+	int64_t values[REC_READER_EVENT_COLUMN_COUNT], *v = &e->seq;
 
-	e->flags = 0;
-	for (int col = 0; col < 9; col++) {
+	for (int col = 0; col < REC_READER_EVENT_COLUMN_COUNT; col++) {
 		sqlite3_value *value = sqlite3_column_value(s, col); /* one lock, not two */
-		int type = sqlite3_value_type(value);
-		v[col] = sqlite3_value_int64(value);
-		if (type == SQLITE_NULL && col >= 5 && col <= 8)
-			e->flags |= col == 5 ? NO_PATH : col == 6 ? NO_PROC : col == 8 ? NO_BYTES : BAD;
-		else if (type != SQLITE_INTEGER)
-			e->flags |= BAD;
+		types[col] = sqlite3_value_type(value);
+		values[col] = sqlite3_value_int64(value);
 	}
-	if (e->dur < 0 || e->result < INT32_MIN || e->result > INT32_MAX || e->bytes < 0)
-		e->flags |= BAD;
+	e->bad = rec_reader_check_values(reader, types, values);
+	e->flags = e->bad ? BAD : 0;
+	for (int i = 0; i < 9; i++) {
+		v[i] = values[columns[i]];
+		if (types[columns[i]] == SQLITE_NULL && i >= 5 && i != 7)
+			e->flags |= i == 5 ? NO_PATH : i == 6 ? NO_PROC : NO_BYTES;
+	}
 }
 
 /*
@@ -550,7 +551,7 @@ static int scan_event(struct ctx *c, struct scan *sc, const struct raw *e)
 	struct analysis *a = c->a;
 
 	if (e->flags & BAD)
-		return corrupt(c, "event seq %lld: a value is out of range", (long long)e->seq);
+		return corrupt(c, "event seq %lld: %s", (long long)e->seq, e->bad);
 	int op = id_enum(c, sc, e->op, false);
 	if (op < 0)
 		return corrupt(c, "unknown operation id %lld", (long long)e->op);
@@ -649,7 +650,7 @@ static int scan_events(struct ctx *c, struct scan *sc)
 	size_t n;
 	do {
 		for (n = 0; n < SCAN_BATCH && (rc = sqlite3_step(s)) == SQLITE_ROW; n++)
-			read_raw(s, &sc->raw[n]);
+			read_raw(c->reader, s, &sc->raw[n]);
 		for (size_t i = 0; i < n; i++)
 			if (sc->raw[i].path >= 0 && sc->raw[i].path < sc->ndense)
 				__builtin_prefetch(&sc->dense[sc->raw[i].path]);

@@ -22,6 +22,7 @@
  *           gource_event() for the mapping.
  */
 #include <getopt.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -551,7 +552,7 @@ static int run_export(const char *prog, const struct export_args *args, struct r
 		fprintf(stderr, "%s: out of memory\n", prog);
 		return 1;
 	}
-	if (args->output && outfile_open(&file, args->output, err, sizeof(err)) != 0) {
+	if (args->output && outfile_open(&file, args->output, args->file, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		free(x.names);
 		return 1;
@@ -585,6 +586,10 @@ int rec_export_command(int argc, char **argv)
 
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
+	if (rec_reader_stop_on_signals() != 0) {
+		fprintf(stderr, "%s: cannot set signal handlers: %s\n", argv[0], strerror(errno));
+		return 1;
+	}
 	struct rec_reader *reader = rec_reader_open(args.file, err, sizeof(err));
 	if (!reader) {
 		fprintf(stderr, "%s: %s\n", argv[0], err);
@@ -592,5 +597,6 @@ int rec_export_command(int argc, char **argv)
 	}
 	int status = run_export(argv[0], &args, reader);
 	rec_reader_close(reader);
-	return status;
+	/* run_export said what was (not) written; a signal's status tells the shell. */
+	return rec_reader_interrupted() ? 128 + rec_reader_interrupted() : status;
 }

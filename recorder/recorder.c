@@ -54,10 +54,20 @@ static bool path_exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
-/* Creates path exclusively, as an empty file. 0, or -1 with a message. */
-static int create_trace_file(const char *path, char *err, size_t err_size)
+/* Private unless asked otherwise: it names every file the workload touched. */
+#define DEFAULT_DB_MODE 0600
+
+/*
+ * Creates path exclusively, as an empty file with exactly the mode and
+ * owner asked for: created for us alone, then given away and fchmod'ed, so
+ * neither the umask nor a race lets anyone else open it. 0, or -1 with a
+ * message.
+ */
+static int create_trace_file(const struct recorder_options *o, char *err, size_t err_size)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	const char *path = o->db_path;
+	mode_t mode = o->db_mode ? (mode_t)(o->db_mode & 07777) : DEFAULT_DB_MODE;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode & 0600);
 
 	if (fd < 0) {
 		if (errno == EEXIST)
@@ -67,6 +77,18 @@ static int create_trace_file(const char *path, char *err, size_t err_size)
 		else
 			snprintf(err, err_size, "cannot create trace file %s: %s", path,
 				 strerror(errno));
+		return -1;
+	}
+	int failed = 0;
+	if (o->db_chown && fchown(fd, (uid_t)o->db_uid, (gid_t)o->db_gid) != 0)
+		failed = snprintf(err, err_size, "cannot give trace file %s to uid %u gid %u: %s",
+				  path, o->db_uid, o->db_gid, strerror(errno));
+	else if (fchmod(fd, mode) != 0)
+		failed = snprintf(err, err_size, "cannot set the mode of trace file %s: %s", path,
+				  strerror(errno));
+	if (failed) {
+		close(fd);
+		unlink(path); /* best effort; the error above is what matters */
 		return -1;
 	}
 	if (close(fd) != 0) {
@@ -204,7 +226,7 @@ struct recorder *recorder_open(const struct recorder_options *options, char *err
 	}
 	memset(r, 0, sizeof(*r));
 	atomic_init(&r->submit_lost, 0);
-	if (create_trace_file(options->db_path, err, err_size) != 0) {
+	if (create_trace_file(options, err, err_size) != 0) {
 		free_recorder(r);
 		return NULL;
 	}

@@ -10,6 +10,7 @@
 #ifndef TRACEFS_RECORDER_H
 #define TRACEFS_RECORDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,6 +66,11 @@ struct recorder_tap {
 
 struct recorder_options {
 	const char *db_path;	  /* created; an existing file is an error */
+	unsigned db_mode;	  /* its permission bits, whatever the umask (SQLite
+				     gives the -wal and -shm the same); 0: 0600 */
+	bool db_chown;		  /* give the file to db_uid:db_gid (and SQLite the
+				     -wal and -shm, as it does when root) */
+	uint32_t db_uid, db_gid;
 	const char *source;	  /* written into meta */
 	const char *mountpoint;	  /* written into meta */
 	const char *command_line; /* written into meta */
@@ -127,6 +133,17 @@ struct rec_reader;
 
 /* Opens FILE read-only. Returns NULL with a message in err on failure. */
 struct rec_reader *rec_reader_open(const char *path, char *err, size_t err_size);
+
+/*
+ * For a command that reads a trace until done (report, export): SIGINT and
+ * SIGTERM then stop every reader's work at once (a query fails with
+ * "interrupted"), so that the command can clean up and exit. 0, or -1 with
+ * errno.
+ */
+int rec_reader_stop_on_signals(void);
+
+/* The signal that stopped the readers, or 0. Exit with 128 + it. */
+int rec_reader_interrupted(void);
 
 /*
  * Reads the next event. Its strings stay valid until the next call.
@@ -200,5 +217,13 @@ const char *rec_process_name(const char *comm, int32_t pid);
  */
 int rec_report_command(int argc, char **argv);
 int rec_export_command(int argc, char **argv);
+
+/*
+ * Whether a command that reads TRACE may write OUTPUT: 0 if OUTPUT is not
+ * TRACE itself, nor its -wal or -shm, by any name (a hard link, a symlink,
+ * another path: the same device and inode). Otherwise -1 with a message in
+ * err; a command refuses before it writes anything.
+ */
+int rec_output_check(const char *output, const char *trace, char *err, size_t err_size);
 
 #endif

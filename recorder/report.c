@@ -6,6 +6,7 @@
  */
 #include "recorder/report.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <langinfo.h>
@@ -484,12 +485,13 @@ static bool utf8_terminal(void)
 	return strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 }
 
-static int write_html(const char *prog, const struct analysis *a, const char *path)
+static int write_html(const char *prog, const struct analysis *a, const char *path,
+		      const char *trace)
 {
 	struct outfile out;
 	char err[512];
 
-	if (outfile_open(&out, path, err, sizeof(err)) != 0) {
+	if (outfile_open(&out, path, trace, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		return 1;
 	}
@@ -511,13 +513,21 @@ int rec_report_command(int argc, char **argv)
 		return rc == 1 ? 0 : rc;
 	struct analysis a;
 	char err[1024];
+	if (rec_reader_stop_on_signals() != 0) {
+		fprintf(stderr, "%s: cannot set signal handlers: %s\n", argv[0], strerror(errno));
+		return 1;
+	}
+	if (args.html && rec_output_check(args.html, args.file, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", argv[0], err); /* before the work, not after */
+		return 1;
+	}
 	if (analysis_run(args.file, args.top, &a, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", argv[0], err);
-		return 1;
+		return rec_reader_interrupted() ? 128 + rec_reader_interrupted() : 1;
 	}
 	int status = 0;
 	if (args.html)
-		status = write_html(argv[0], &a, args.html);
+		status = write_html(argv[0], &a, args.html, args.file);
 	if (args.json)
 		report_json(stdout, &a);
 	else if (!args.html)

@@ -30,39 +30,57 @@
 #include "recorder/schema.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #define STRINGIFY(x) #x
 #define AS_TEXT(x) STRINGIFY(x)
 
-static const char *const tables_sql =
-	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);\n"
-	"CREATE TABLE ops(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n"
-	"CREATE TABLE kinds(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n"
-	"CREATE TABLE paths(id INTEGER PRIMARY KEY, path TEXT NOT NULL);\n"
-	"CREATE TABLE procs(          -- one row per distinct (pid, comm, uid, gid)\n"
-	"  id INTEGER PRIMARY KEY,\n"
-	"  pid INTEGER NOT NULL,\n"
-	"  comm TEXT,                 -- NULL if unknown\n"
-	"  uid INTEGER NOT NULL,\n"
-	"  gid INTEGER NOT NULL\n"
-	");\n"
-	"CREATE TABLE events(\n"
-	"  seq INTEGER PRIMARY KEY,   -- 1, 2, 3, ... without gaps\n"
-	"  ts INTEGER NOT NULL,       -- start, ns since meta.start_ns\n"
-	"  dur INTEGER NOT NULL,      -- ns\n"
-	"  op INTEGER NOT NULL,       -- ops.id\n"
-	"  kind INTEGER NOT NULL,     -- kinds.id; 0 (no row) when unknown\n"
-	"  path INTEGER,              -- paths.id\n"
-	"  path2 INTEGER,             -- paths.id; NULL if n/a\n"
-	"  proc INTEGER,              -- procs.id; NULL for 'lost' markers\n"
-	"  result INTEGER NOT NULL,   -- 0, a count, or -errno\n"
-	"  bytes INTEGER,             -- NULL if n/a; events lost for 'lost'\n"
-	"  \"offset\" INTEGER,          -- NULL if n/a\n"
-	"  flags INTEGER NOT NULL,    -- 0 if n/a\n"
-	"  mode INTEGER NOT NULL      -- 0 if n/a\n"
-	");";
+/*
+ * Every object of the file, in creation order. Readers compare the file's
+ * sqlite_schema with this list, so that a trace whose tables were rebuilt
+ * (a generated column), or that holds a trigger or an index of someone
+ * else's, is refused rather than run. Views are not compared: readers
+ * never run one (reader.c turns views off).
+ * The SQL is what SQLite keeps in sqlite_schema.sql: change none of it
+ * without a new format_version; a new object goes at the end.
+ */
+const struct schema_object rec_schema_objects[] = {
+	{"table", "meta", "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT)"},
+	{"index", "sqlite_autoindex_meta_1", NULL},
+	{"table", "ops", "CREATE TABLE ops(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)"},
+	{"index", "sqlite_autoindex_ops_1", NULL},
+	{"table", "kinds", "CREATE TABLE kinds(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)"},
+	{"index", "sqlite_autoindex_kinds_1", NULL},
+	{"table", "paths", "CREATE TABLE paths(id INTEGER PRIMARY KEY, path TEXT NOT NULL)"},
+	{"table", "procs",
+	 "CREATE TABLE procs(          -- one row per distinct (pid, comm, uid, gid)\n"
+	 "  id INTEGER PRIMARY KEY,\n"
+	 "  pid INTEGER NOT NULL,\n"
+	 "  comm TEXT,                 -- NULL if unknown\n"
+	 "  uid INTEGER NOT NULL,\n"
+	 "  gid INTEGER NOT NULL\n"
+	 ")"},
+	{"table", "events",
+	 "CREATE TABLE events(\n"
+	 "  seq INTEGER PRIMARY KEY,   -- 1, 2, 3, ... without gaps\n"
+	 "  ts INTEGER NOT NULL,       -- start, ns since meta.start_ns\n"
+	 "  dur INTEGER NOT NULL,      -- ns\n"
+	 "  op INTEGER NOT NULL,       -- ops.id\n"
+	 "  kind INTEGER NOT NULL,     -- kinds.id; 0 (no row) when unknown\n"
+	 "  path INTEGER,              -- paths.id\n"
+	 "  path2 INTEGER,             -- paths.id; NULL if n/a\n"
+	 "  proc INTEGER,              -- procs.id; NULL for 'lost' markers\n"
+	 "  result INTEGER NOT NULL,   -- 0, a count, or -errno\n"
+	 "  bytes INTEGER,             -- NULL if n/a; events lost for 'lost'\n"
+	 "  \"offset\" INTEGER,          -- NULL if n/a\n"
+	 "  flags INTEGER NOT NULL,    -- 0 if n/a\n"
+	 "  mode INTEGER NOT NULL      -- 0 if n/a\n"
+	 ")"},
+	{"view", "trace", NULL}, /* view_sql below */
+};
+const size_t rec_schema_object_count = sizeof(rec_schema_objects) / sizeof(rec_schema_objects[0]);
 
 /* %lld: meta.start_ns, baked into the view so that ts_ns costs one addition. */
 static const char *const view_sql =
@@ -237,7 +255,10 @@ static int write_start_meta(sqlite3 *db, const struct recorder_options *options,
 
 static int create_all(sqlite3 *db, const struct recorder_options *options, int64_t start_ns)
 {
-	int rc = rec_schema_exec(db, tables_sql);
+	int rc = SQLITE_OK;
+	for (size_t i = 0; i < rec_schema_object_count && rc == SQLITE_OK; i++)
+		if (strcmp(rec_schema_objects[i].type, "table") == 0)
+			rc = rec_schema_exec(db, rec_schema_objects[i].sql);
 	if (rc == SQLITE_OK)
 		rc = insert_names(db, "INSERT INTO ops(id, name) VALUES(?1, ?2)", REC_OP_COUNT,
 				  op_name_of);

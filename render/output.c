@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "recorder/recorder.h"
 #include "render/internal.h"
 
 /* ---- ffmpeg ---- */
@@ -180,6 +181,11 @@ int temp_name(const char *prog, const char *final, char *temp, size_t size)
 static int check_output(const char *prog, const struct render_options *o)
 {
 	struct stat st;
+	char err[1024];
+	if (rec_output_check(o->output, o->trace, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		return -1;
+	}
 	if (stat(o->output, &st) == 0) {
 		if (o->kind == OUTPUT_FRAMES) {
 			if (!S_ISDIR(st.st_mode)) {

@@ -17,6 +17,7 @@
 #include "recorder/recorder.h"
 #include "tracefs/caller.h"
 #include "tracefs/loop.h"
+#include "tracefs/options.h"
 #include "tracefs/readahead.h"
 #include "tracefs/store_fs.h"
 #include "tracefs/uring.h"
@@ -106,12 +107,14 @@ struct daemon *daemon_create(const struct daemon_config *config)
 	}
 	struct recorder_options options = {
 		.db_path = config->db,
+		.db_mode = config->db_mode,
 		.source = config->source,
 		.mountpoint = config->mountpoint,
 		.command_line = config->command_line,
 		.cache_mode = config->fs.exact ? "exact" : "default",
 		.tap = daemon->web ? web_tap(daemon->web) : NULL,
 	};
+	options_db_owner(&options.db_chown, &options.db_uid, &options.db_gid);
 	daemon->recorder = recorder_open(&options, err, sizeof(err));
 	if (!daemon->recorder) {
 		fprintf(stderr, "tracefs: %s\n", err);

@@ -16,6 +16,7 @@ struct daemon_config {
 	const char *source;	  /* absolute path of the directory to trace */
 	const char *mountpoint;	  /* absolute; recorded in the trace's meta */
 	const char *db;		  /* absolute path of the trace file to create */
+	unsigned db_mode;	  /* its permission bits; 0: private (0600) */
 	const char *command_line; /* recorded in the trace's meta */
 	const char *fuse_options; /* comma-separated options for libfuse */
 	struct fs_options fs;

@@ -32,6 +32,7 @@ struct mount_args {
 	const char *source;
 	const char *mountpoint;
 	char *db;	      /* absolute; malloc'd */
+	unsigned db_mode;     /* 0: private */
 	char *source_abs;     /* malloc'd */
 	char *mountpoint_abs; /* malloc'd */
 	char *fuse_options;   /* comma-separated options for libfuse; malloc'd */
@@ -56,6 +57,8 @@ static void mount_usage(FILE *out)
 		"\n"
 		"  --db FILE          trace file to create (default: tracefs-YYYYmmdd-HHMMSS.db\n"
 		"                     in the working directory); never overwritten\n"
+		"  --db-mode MODE     its permission bits (default 0600: only you read it;\n"
+		"                     e.g. 0640 shares it with the file's group)\n"
 		"  -f, --foreground   stay in the foreground; Ctrl-C unmounts\n"
 		"  -d, --debug        print every FUSE request (implies -f)\n"
 		"  --ws ADDR:PORT     serve the live view there (default %s:%d, or the next\n"
@@ -80,7 +83,7 @@ static void mount_usage(FILE *out)
 		"       uring           serve requests over io_uring (Linux 6.14+): one queue\n"
 		"                       per CPU; root switches the kernel's enable_uring on;\n"
 		"                       without it, /dev/fuse (said so). nouring: never\n"
-		"       db=FILE         same as --db (for fstab)\n"
+		"       db=FILE         same as --db (for fstab); db_mode=MODE: --db-mode\n"
 		"       store           same as --store; store_quiet=MS: commit once changes\n"
 		"                       paused that long (default 500); store_sync=SECS: fetch\n"
 		"                       and merge upstream that often (default 60)\n"
@@ -140,6 +143,8 @@ static int apply_mount_option(void *ctx, const char *opt)
 		a->web.no_token = true;
 		return 0;
 	}
+	if (strncmp(opt, "db_mode=", 8) == 0)
+		return options_parse_db_mode("tracefs", opt + 8, &a->db_mode);
 	if (strncmp(opt, "db=", 3) == 0) {
 		free(a->db);
 		a->db = strdup(opt + 3);
@@ -153,6 +158,7 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 {
 	static const struct option long_options[] = {
 		{"db", required_argument, NULL, 'D'},
+		{"db-mode", required_argument, NULL, 'M'},
 		{"foreground", no_argument, NULL, 'f'},
 		{"debug", no_argument, NULL, 'd'},
 		{"ws", required_argument, NULL, 'W'},
@@ -178,6 +184,10 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 		case 'D':
 			free(a->db);
 			a->db = strdup(optarg);
+			break;
+		case 'M':
+			if (options_parse_db_mode("tracefs", optarg, &a->db_mode) != 0)
+				return 3;
 			break;
 		case 'f':
 			a->foreground = true;
@@ -327,6 +337,7 @@ static int run_daemon(struct mount_args *a, int ready_fd)
 		.source = a->source_abs,
 		.mountpoint = a->mountpoint_abs,
 		.db = a->db,
+		.db_mode = a->db_mode,
 		.command_line = a->command_line,
 		.fuse_options = a->fuse_options,
 		.fs = a->fs,

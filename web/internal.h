@@ -51,6 +51,8 @@ struct web_outbox {
 int outbox_take(struct web_outbox *box, struct web_text *text);
 /* Queues a copy of the NUL-terminated JSON. -1: no memory. */
 int outbox_push(struct web_outbox *box, const char *json);
+/* Queues {"type":"error","message":MESSAGE}. -1: no memory. */
+int outbox_error(struct web_outbox *box, const char *message);
 struct web_msg *outbox_pop(struct web_outbox *box);
 /* Moves every message of FROM to the end of TO. */
 void outbox_move(struct web_outbox *to, struct web_outbox *from);

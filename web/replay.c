@@ -215,7 +215,7 @@ static int seek_to(struct replay *r, int64_t ts_ns, struct web_outbox *box, char
 				snprintf(err, err_size, "out of memory");
 			break;
 		}
-		double event_t = ((double)event.ts_ns - (double)r->first_ns) / 1e9;
+		double event_t = ((double)event.ts_ns - (double)r->first_ns) / 1e9; /* no overflow */
 		if (event_t > t)
 			t = event_t;
 		/* Applied whole, not as the index does: the nodes' last
@@ -245,10 +245,12 @@ static int seek_to(struct replay *r, int64_t ts_ns, struct web_outbox *box, char
 
 int replay_welcome(struct replay *r, struct web_outbox *box)
 {
-	char err[256];
-	if (queue_timeline(r, box) != 0 || queue_phases(r, box) != 0 ||
-	    seek_to(r, r->first_ns, box, err, sizeof(err)) != 0)
+	char err[512];
+	if (queue_timeline(r, box) != 0 || queue_phases(r, box) != 0)
 		return -1;
+	/* A bad first event: say why, rather than close (the page would reconnect forever). */
+	if (seek_to(r, r->first_ns, box, err, sizeof(err)) != 0)
+		return outbox_error(box, err);
 	return queue_state(r, box);
 }
 
@@ -268,7 +270,7 @@ int replay_command(struct replay *r, const struct web_command *c, struct web_out
 	case CMD_SEEK: {
 		int64_t ts = c->ts_ns < r->first_ns ? r->first_ns : c->ts_ns;
 		if (ts > r->last_ns)
-			ts = r->last_ns + 1; /* after the last event: the final tree */
+			ts = r->last_ns < INT64_MAX ? r->last_ns + 1 : INT64_MAX; /* the final tree */
 		if (seek_to(r, ts, box, err, err_size) != 0)
 			return -1;
 		break;
@@ -294,7 +296,8 @@ int replay_tick(struct replay *r, struct web_outbox *box, char *err, size_t err_
 		return 0;
 	int64_t now = mono_ns();
 	double due = (double)r->anchor_pos_ns + (double)(now - r->anchor_wall_ns) * r->speed;
-	int64_t target = due > (double)INT64_MAX / 2 ? INT64_MAX / 2 : (int64_t)due;
+	/* Times may span the whole int64 range: differences in double, saturated. */
+	int64_t target = due >= 0x1p63 ? INT64_MAX : due < -0x1p63 ? INT64_MIN : (int64_t)due;
 	struct web_text text = {0};
 	size_t events = 0;
 	struct rec_event event;
@@ -309,9 +312,9 @@ int replay_tick(struct replay *r, struct web_outbox *box, char *err, size_t err_
 				rc = -1;
 			}
 			/* A quiet gap: jump ahead so the next event comes soon. */
-			if (rc == 1 && (double)event.ts_ns - (double)target > QUIET_GAP_S * 1e9 * r->speed &&
-			    !__builtin_sub_overflow(event.ts_ns, (int64_t)(QUIET_LEAD_S * 1e9 * r->speed),
-						    &target)) {
+			if (rc == 1 && (double)event.ts_ns - (double)target > QUIET_GAP_S * 1e9 * r->speed) {
+				int64_t lead = (int64_t)(QUIET_LEAD_S * 1e9 * r->speed);
+				target = event.ts_ns >= INT64_MIN + lead ? event.ts_ns - lead : INT64_MIN;
 				r->anchor_pos_ns = target;
 				r->anchor_wall_ns = now;
 			}

@@ -247,13 +247,7 @@ static int http_write(struct session *s, struct lws *wsi)
 
 static int queue_error(struct session *s, const char *message)
 {
-	struct web_text text = {0};
-	text_adds(&text, "{\"type\":\"error\",\"message\":");
-	text_json_string(&text, message);
-	text_adds(&text, "}");
-	int rc = outbox_take(&s->outbox, &text);
-	text_free(&text);
-	return rc;
+	return outbox_error(&s->outbox, message);
 }
 
 static char *replay_hello(struct replay *replay)

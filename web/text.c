@@ -149,6 +149,17 @@ int outbox_push(struct web_outbox *box, const char *json)
 	return 0;
 }
 
+int outbox_error(struct web_outbox *box, const char *message)
+{
+	struct web_text text = {0};
+	text_adds(&text, "{\"type\":\"error\",\"message\":");
+	text_json_string(&text, message);
+	text_adds(&text, "}");
+	int rc = outbox_take(box, &text);
+	text_free(&text);
+	return rc;
+}
+
 struct web_msg *outbox_pop(struct web_outbox *box)
 {
 	struct web_msg *msg = box->head;

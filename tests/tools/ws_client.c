@@ -7,7 +7,9 @@
  * 0 as soon as TEXT has come in the stream (1 if the stream ends first):
  * tests use it to see that an event reached a client. With --save FILE it
  * writes every byte it receives after the handshake (frame headers and
- * all) to FILE, for a test to compare the stream with the trace.
+ * all) to FILE, for a test to compare the stream with the trace. The
+ * environment's WS_CLIENT_SEND, if set, is sent after the handshake, one
+ * text message per line (client commands, e.g. {"cmd":"play"}).
  *
  * usage: ws_client [--until TEXT] [--save FILE] ws://127.0.0.1:7681/events?token=...
  */
@@ -32,6 +34,33 @@ static int die(const char *what)
 {
 	fprintf(stderr, "ws_client: %s: %s\n", what, strerror(errno));
 	return 1;
+}
+
+/* Sends TEXT's lines as masked text frames (the mask key 0: XOR changes nothing). */
+static int send_lines(int fd, const char *text)
+{
+	while (*text) {
+		size_t len = strcspn(text, "\n");
+		unsigned char frame[8 + 65536];
+		size_t head = 0;
+		if (len > 65535)
+			return -1;
+		frame[head++] = 0x81;
+		if (len < 126) {
+			frame[head++] = (unsigned char)(0x80 | len);
+		} else {
+			frame[head++] = 0x80 | 126;
+			frame[head++] = (unsigned char)(len >> 8);
+			frame[head++] = (unsigned char)len;
+		}
+		memset(frame + head, 0, 4);
+		head += 4;
+		memcpy(frame + head, text, len);
+		if (write(fd, frame, head + len) != (ssize_t)(head + len))
+			return -1;
+		text += len + (text[len] == '\n');
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -87,6 +116,8 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_term);
 	printf("connected\n");
 	fflush(stdout);
+	if (getenv("WS_CLIENT_SEND") && send_lines(fd, getenv("WS_CLIENT_SEND")) != 0)
+		return die("send");
 	unsigned long long bytes = 0;
 	/* For --until: the stream so far, but for what cannot start a match. */
 	size_t keep = until ? strlen(until) : 0;
