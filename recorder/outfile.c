@@ -67,6 +67,19 @@ int outfile_open(struct outfile *out, const char *path, const char *input, char 
 	memset(out, 0, sizeof(*out));
 	if (rec_output_check(path, input, err, err_size) != 0)
 		return -1;
+	/* A device or a fifo (-o /dev/null, -o /dev/stdout) is written in
+	 * place: renaming a file over it would replace the device itself. */
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		out->path = strdup(path);
+		if (!out->path || !(out->file = fopen(path, "we"))) {
+			snprintf(err, err_size, "cannot write %s: %s", path,
+				 out->path ? strerror(errno) : "out of memory");
+			outfile_abort(out);
+			return -1;
+		}
+		return 0;
+	}
 	out->path = strdup(path);
 	if (!out->path || asprintf(&out->temp, "%s.tmp-XXXXXX", path) < 0) {
 		out->temp = NULL;
@@ -102,7 +115,7 @@ int outfile_commit(struct outfile *out, char *err, size_t err_size)
 		saved = errno;
 	}
 	out->file = NULL;
-	if (!failed && rename(out->temp, out->path) != 0) {
+	if (!failed && out->temp && rename(out->temp, out->path) != 0) {
 		failed = 1;
 		saved = errno;
 	}

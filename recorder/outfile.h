@@ -2,7 +2,9 @@
  * outfile.h — private to recorder/: an output file that appears whole or not
  * at all. Written to a temporary file in the same directory, renamed over
  * the target by outfile_commit(); outfile_abort() removes it. So an error
- * half-way (a corrupt trace, a full disk) leaves no half-written file.
+ * half-way (a corrupt trace, a full disk) leaves no half-written file. A
+ * target that exists and is no regular file (/dev/null, a fifo) is written
+ * directly: renaming over it would replace the device.
  */
 #ifndef TRACEFS_RECORDER_OUTFILE_H
 #define TRACEFS_RECORDER_OUTFILE_H

@@ -148,4 +148,15 @@ grep -q "does not exist" "$T/stderr" || fail "message: $(cat "$T/stderr")"
 rc=0
 "$TRACEFS" export "$db" --format xml 2>/dev/null || rc=$?
 assert_eq "$rc" 2 "exit status of an unknown format"
+# An output that is a device or a fifo is written in place, never replaced
+# by a file renamed over it (which, as root, would replace /dev/null).
+mkfifo "$T/fifo"
+cat "$T/fifo" >"$T/from-fifo" &
+reader=$!
+"$TRACEFS" export "$db" --format csv -o "$T/fifo" || fail "export to a fifo"
+wait "$reader"
+[ -p "$T/fifo" ] || fail "the fifo was replaced by a file"
+cmp -s "$T/from-fifo" "$T/trace.csv" || fail "the csv through a fifo differs from the file export"
+"$TRACEFS" report --html /dev/null "$db" >/dev/null || fail "report --html /dev/null"
+[ -c /dev/null ] || fail "/dev/null is no longer a device"
 echo "export: ok"
