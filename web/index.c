@@ -363,7 +363,8 @@ int index_restore(const struct trace_index *x, int64_t ts_ns, struct viz_scene *
 		struct rec_event e = {.op = entry->op, .kind = entry->kind, .result = entry->result,
 				      .path = strings,
 				      .path2 = entry->path2_at ? strings + entry->path2_at : NULL,
-				      .bytes = -1, .offset = -1};
+				      .bytes = -1, .offset = -1,
+				      .pid = -1 /* no process: the checkpoint's are restored below */};
 		struct viz_event ve;
 		play_event(&ve, &e, c->t);
 		if (viz_scene_apply(scene, &ve) != 0)

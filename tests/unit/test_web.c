@@ -329,12 +329,40 @@ static void test_feeder(const char *dir)
 	      (long long)cursor.next_seq - 1, EVENTS);
 	CHECK(live_join(live, &box, &cursor) == 0, "join");
 	char *snapshot = take_all(&box);
-	CHECK(strstr(snapshot, "{\"path\":\"/d1\",\"kind\":\"dir\"}") &&
-		      strstr(snapshot, "{\"path\":\"/d3000\",\"kind\":\"dir\"}"),
+	CHECK(strstr(snapshot, "{\"path\":\"/d1\",\"kind\":\"dir\"") &&
+		      strstr(snapshot, "{\"path\":\"/d3000\",\"kind\":\"dir\""),
 	      "the tree holds the first and the last directory");
 	free(snapshot);
 	CHECK(recorder_close(recorder, err, sizeof(err)) == 0, "recorder_close: %s", err);
 	live_free(live);
+}
+
+/* Removes each node's ,"op":…, ,"process":… and ,"age":… from a snapshot,
+ * and joins its parts (which break at a size, so elsewhere once shorter). */
+static void strip_touches(char *json)
+{
+	static const char part_end[] = "],\"last\":false}";
+	char *at;
+	while ((at = strstr(json, part_end))) {
+		char *next = strstr(at, "\"nodes\":[");
+		if (!next)
+			break;
+		next += strlen("\"nodes\":[");
+		*at = ',';
+		memmove(at + 1, next, strlen(next) + 1);
+	}
+	static const char *const keys[] = {",\"op\":", ",\"process\":", ",\"age\":"};
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		char *at;
+		while ((at = strstr(json, keys[k]))) {
+			char *end = at + strlen(keys[k]);
+			if (*end == '"')
+				end = strchr(end + 1, '"') + 1;
+			else
+				end += strcspn(end, ",}");
+			memmove(at, end, strlen(end) + 1);
+		}
+	}
 }
 
 /*
@@ -369,7 +397,7 @@ static char *snapshot_from_start(const char *trace, int64_t ts_ns)
 		last_seq = seq;
 	}
 	struct web_outbox box = {0};
-	CHECK(snapshot_queue(&box, scene, last_seq, ts_ns) == 0, "snapshot");
+	CHECK(snapshot_queue(&box, scene, last_seq, ts_ns, t) == 0, "snapshot");
 	viz_scene_free(scene);
 	rec_reader_close(reader);
 	return take_all(&box);
@@ -426,6 +454,10 @@ static void test_index(const char *dir)
 		*end = '\0';
 		/* A seek past the end is answered at the last event's time + 1. */
 		char *expected = snapshot_from_start(trace, at[i] < EVENTS ? ts : t0 + (EVENTS - 1) * 1000LL + 1);
+		/* The tree and the counters are exact; what last touched each
+		 * node is known from the checkpoint on (see README). */
+		strip_touches(got);
+		strip_touches(expected);
 		CHECK(strcmp(got, expected) == 0, "seek to event %lld: through the index\n%.300s\n"
 		      "from the start\n%.300s", (long long)at[i], got, expected);
 		free(got);
