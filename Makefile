@@ -5,39 +5,75 @@ PKGS    := fuse3 sqlite3 cairo libwebsockets
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
            -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+LDLIBS  += -Wl,--as-needed $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 BUILD   ?= build
+.DEFAULT_GOAL := all
+
+# Build on every core unless told otherwise (make -jN); sub-makes share the
+# top one's jobs.
+ifeq ($(MAKELEVEL),0)
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc)
+endif
+endif
+# Objects are kept: a test program's object is not a throw-away intermediate.
+.SECONDARY:
+
+# Modules: every top-level folder with C sources is one static library,
+# built from one object per source with generated header dependencies, so
+# that touching a file rebuilds its object and relinks. tracefs/ holds the
+# FUSE layer and main(): it is the program, not a library, and nothing else
+# links it. Static libraries let each binary pull only the objects it uses.
+LIB_MODULES  := $(filter-out tracefs tests,$(patsubst %/,%,$(sort $(dir $(wildcard */*.c)))))
 TRACEFS_SRC  := $(wildcard tracefs/*.c)
-RECORDER_SRC := $(wildcard recorder/*.c)
-VIZ_SRC      := $(wildcard viz/*.c)
-WEB_SRC      := $(wildcard web/*.c)
-PROGRAM_SRC  := $(TRACEFS_SRC) $(RECORDER_SRC) $(VIZ_SRC) $(WEB_SRC)
-HEADERS      := $(wildcard */*.h)
 UNIT_SRC     := $(wildcard tests/unit/*.c)
 TOOL_SRC     := $(wildcard tests/tools/*.c)
+BENCH_SRC    := $(wildcard tests/bench/*.c)
 
-UNIT_BIN      := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
-UNIT_ASAN_BIN := $(patsubst tests/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRC))
-TOOL_BIN      := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
+# $(call objects,FLAVOUR,SOURCES): the objects of SOURCES in $(BUILD)/FLAVOUR.
+objects = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
+# $(call libraries,FLAVOUR): every module's library in that flavour.
+libraries = $(foreach m,$(LIB_MODULES),$(BUILD)/$(1)/lib$(m).a)
+# Link order does not matter between the libraries: they refer to each other.
+link_libraries = -Wl,--start-group $(call libraries,$(1)) -Wl,--end-group
 
-.PHONY: all deps browser-deps check test-deps demo clean help bench
+$(BUILD)/obj/%.o: %.c | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/obj-asan/%.o: %.c | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -MMD -MP -c -o $@ $<
+
+define module_library
+$(BUILD)/obj/lib$(1).a: $(call objects,obj,$(wildcard $(1)/*.c))
+	rm -f $$@ && ar rcs $$@ $$^
+$(BUILD)/obj-asan/lib$(1).a: $(call objects,obj-asan,$(wildcard $(1)/*.c))
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach m,$(LIB_MODULES),$(eval $(call module_library,$(m))))
+
+ALL_SRC := $(TRACEFS_SRC) $(UNIT_SRC) $(TOOL_SRC) $(BENCH_SRC) $(wildcard $(addsuffix /*.c,$(LIB_MODULES)))
+-include $(patsubst %.o,%.d,$(call objects,obj,$(ALL_SRC)) $(call objects,obj-asan,$(ALL_SRC)))
+
+.PHONY: all deps browser-deps check test-programs demo clean help bench
 
 all: $(BUILD)/tracefs
 
-$(BUILD)/tracefs: $(PROGRAM_SRC) $(HEADERS) | $(BUILD)
-	$(CC) $(CFLAGS) -o $@ $(PROGRAM_SRC) $(LDLIBS)
+$(BUILD)/tracefs: $(call objects,obj,$(TRACEFS_SRC)) $(call libraries,obj)
+	$(CC) $(CFLAGS) -o $@ $(call objects,obj,$(TRACEFS_SRC)) $(call link_libraries,obj) $(LDLIBS)
 
 # The sanitizer build of the daemon, used by the integration tests.
-$(BUILD)/tracefs-asan: $(PROGRAM_SRC) $(HEADERS) | $(BUILD)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $(PROGRAM_SRC) $(LDLIBS)
+$(BUILD)/tracefs-asan: $(call objects,obj-asan,$(TRACEFS_SRC)) $(call libraries,obj-asan)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $(call objects,obj-asan,$(TRACEFS_SRC)) $(call link_libraries,obj-asan) $(LDLIBS)
 
 # The browser page: web/page/ copied to $(BUILD)/web/, which the server
 # serves from next to the tracefs binary, with the scene model (viz/ but the
 # cairo drawing) compiled to WebAssembly for it.
 WASM_CC    ?= clang
-WASM_SRC   := $(filter-out viz/draw.c,$(VIZ_SRC)) web/page/viz_wasm.c
+WASM_SRC   := $(filter-out viz/draw.c,$(wildcard viz/*.c)) web/page/viz_wasm.c
 WASM_FLAGS := --target=wasm32 -ffreestanding -nostdlib -O2 -std=gnu11 -Wall -Wextra -Werror \
               -fvisibility=hidden -I. -Wl,--no-entry -Wl,--export-dynamic \
               -Wl,-z,stack-size=1048576 -Wl,--stack-first -Wl,--max-memory=2147483648
@@ -46,7 +82,7 @@ PAGE_FILES := $(addprefix $(BUILD)/web/,index.html app.js style.css viz.wasm)
 all: $(PAGE_FILES)
 $(BUILD)/tracefs-asan: | $(PAGE_FILES)
 
-$(BUILD)/web/viz.wasm: $(WASM_SRC) $(wildcard viz/*.h) | $(BUILD)
+$(BUILD)/web/viz.wasm: $(WASM_SRC) $(wildcard viz/*.h web/page/*.h) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(WASM_CC) $(WASM_FLAGS) -o $@ $(WASM_SRC)
 
@@ -54,26 +90,23 @@ $(BUILD)/web/%: web/page/% | $(BUILD)
 	@mkdir -p $(dir $@)
 	cp $< $@
 
-# Unit tests link the modules that have no FUSE in them.
-UNIT_LINK := $(RECORDER_SRC) $(VIZ_SRC) $(WEB_SRC)
-$(BUILD)/unit/%: tests/unit/%.c $(UNIT_LINK) $(HEADERS) | $(BUILD)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(UNIT_LINK) $(LDLIBS)
+# Unit tests, test tools and benchmark tools link the module libraries
+# (never tracefs/, which is the FUSE layer); each pulls only what it uses.
+UNIT_BIN      := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
+UNIT_ASAN_BIN := $(patsubst tests/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRC))
+TOOL_BIN      := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
+BENCH_BIN     := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-$(BUILD)/unit-asan/%: tests/unit/%.c $(UNIT_LINK) $(HEADERS) | $(BUILD)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $< $(UNIT_LINK) $(LDLIBS)
+define test_program
+$(BUILD)/$(1)/%: $(BUILD)/obj/tests/$(1)/%.o $(call libraries,obj)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) -o $$@ $$< $$(call link_libraries,obj) $$(LDLIBS)
+endef
+$(foreach kind,unit tools bench,$(eval $(call test_program,$(kind))))
 
-# Test programs; they may use the recorder, which has no FUSE in it.
-$(BUILD)/tools/%: tests/tools/%.c $(RECORDER_SRC) $(HEADERS) | $(BUILD)
+$(BUILD)/unit-asan/%: $(BUILD)/obj-asan/tests/unit/%.o $(call libraries,obj-asan)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(RECORDER_SRC) $(LDLIBS)
-
-# Benchmark tools link the recorder (tests/bench/recorder_bench.c: workload f).
-BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(wildcard tests/bench/*.c))
-$(BUILD)/bench/%: tests/bench/%.c $(RECORDER_SRC) $(HEADERS) | $(BUILD)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(RECORDER_SRC) $(LDLIBS)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $< $(call link_libraries,obj-asan) $(LDLIBS)
 
 $(BUILD):
 	mkdir -p $@
@@ -84,6 +117,13 @@ DEB_BUILD := build-essential pkg-config libfuse3-dev fuse3 libsqlite3-dev sqlite
              libwebsockets-dev clang lld
 DEB_TEST  := valgrind sshfs openssh-server openssh-client attr util-linux psmisc chromium \
              ffmpeg gource xvfb xauth
+# `make check` and `make demo` run this once per package list (the stamp's
+# name is the list's hash), so that afterwards they do not query dpkg.
+DEPS_STAMP := $(BUILD)/.deps-$(shell echo $(DEB_BUILD) $(DEB_TEST) | md5sum | cut -c1-12)
+$(DEPS_STAMP): | $(BUILD)
+	@$(MAKE) --no-print-directory deps
+	@touch $@
+
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
@@ -111,10 +151,13 @@ browser-deps:
 	    echo "$$want" >$(BROWSER_STAMP); \
 	fi
 
-check: deps $(BUILD)/tracefs $(BUILD)/tracefs-asan $(PAGE_FILES) $(UNIT_BIN) $(UNIT_ASAN_BIN) $(TOOL_BIN)
+check: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory browser-deps test-programs
 	BUILD=$(BUILD) tests/run
 
-demo: deps all
+test-programs: $(BUILD)/tracefs $(BUILD)/tracefs-asan $(PAGE_FILES) $(UNIT_BIN) $(UNIT_ASAN_BIN) $(TOOL_BIN)
+
+demo: $(DEPS_STAMP) all
 	tests/demo/first-workload
 
 # tracefs against native, bindfs and loggedfs; BENCH_WORKLOADS, BENCH_RUNS,

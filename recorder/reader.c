@@ -29,8 +29,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The newest trace format this reader understands (schema.c writes it). */
-#define READER_FORMAT_VERSION 1
 /* ops and kinds ids: the writer stores them as uint8_t enum values. */
 #define MAX_NAME_ID 255
 /* A running recorder holds the WAL locks only briefly. */
@@ -301,13 +299,13 @@ static int check_format_version(struct rec_reader *r, char *err, size_t err_size
 	if (!ok)
 		snprintf(err, err_size, "trace %s is corrupt: its format_version is no number",
 			 r->file); /* not shown: it could hold anything */
-	else if (version > READER_FORMAT_VERSION)
+	else if (version > REC_FORMAT_VERSION)
 		snprintf(err, err_size,
 			 "trace %s has format version %" PRId64
 			 ", newer than this tracefs reads (%d): use a newer tracefs",
-			 r->file, version, READER_FORMAT_VERSION);
+			 r->file, version, REC_FORMAT_VERSION);
 	free(text);
-	return ok && version <= READER_FORMAT_VERSION ? 0 : -1;
+	return ok && version <= REC_FORMAT_VERSION ? 0 : -1;
 }
 
 static int read_start_ns(struct rec_reader *r, char *err, size_t err_size)

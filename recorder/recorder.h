@@ -13,6 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The program's version: printed by --version and written into each trace. */
+#define TRACEFS_VERSION "0.1"
+/* The trace file format the recorder writes, and the newest its reader reads. */
+#define REC_FORMAT_VERSION 1
+
 /* Operation names as they appear in the trace's `op` column. */
 enum rec_op {
 	REC_OP_LOOKUP,

@@ -29,8 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FORMAT_VERSION "1"
-#define TRACEFS_VERSION "0.1"
+#define STRINGIFY(x) #x
+#define AS_TEXT(x) STRINGIFY(x)
 
 static const char *const tables_sql =
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);\n"
@@ -189,7 +189,7 @@ static int write_start_meta(sqlite3 *db, const struct recorder_options *options,
 	snprintf(start_ns_text, sizeof(start_ns_text), "%lld", (long long)start_ns);
 
 	const char *entries[][2] = {
-		{"format_version", FORMAT_VERSION},
+		{"format_version", AS_TEXT(REC_FORMAT_VERSION)},
 		{"tracefs_version", TRACEFS_VERSION},
 		{"source", options->source},
 		{"mountpoint", options->mountpoint},

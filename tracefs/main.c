@@ -5,12 +5,11 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "recorder/recorder.h"
 #include "tracefs/tracefs.h"
 #include "web/web.h"
-
-#define TRACEFS_VERSION "0.1"
 
 struct command {
 	const char *name;
@@ -45,6 +44,53 @@ static void usage(FILE *out)
 		     "  sqlite3 trace.db 'SELECT op, count(*) FROM trace GROUP BY op'\n");
 }
 
+/* Levenshtein distance, capped: names are short, so a row is enough. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 31 || lb > 31)
+		return 32;
+	size_t row[32];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diagonal = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t above = row[j];
+			size_t best = diagonal + (a[i - 1] != b[j - 1]);
+			if (above + 1 < best)
+				best = above + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diagonal = above;
+		}
+	}
+	return row[lb];
+}
+
+/*
+ * The command NAME was probably meant as, or NULL. A name that exists as a
+ * path is the mount form's SOURCE, never a typo.
+ */
+static const char *misspelt_command(const char *name)
+{
+	struct stat st;
+	if (name[0] == '-' || strchr(name, '/') || lstat(name, &st) == 0)
+		return NULL;
+	const char *best = NULL;
+	size_t best_distance = 3; /* two edits at most: "reprot", "rendr" */
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		size_t distance = edit_distance(name, commands[i].name);
+		if (distance < best_distance) {
+			best = commands[i].name;
+			best_distance = distance;
+		}
+	}
+	return best;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -70,6 +116,12 @@ int main(int argc, char **argv)
 			argv[1] = label;
 			return commands[i].run(argc - 1, argv + 1);
 		}
+	}
+	const char *meant = misspelt_command(name);
+	if (meant) {
+		fprintf(stderr, "tracefs: unknown command '%s' (did you mean '%s'?); see tracefs --help\n",
+			name, meant);
+		return 2;
 	}
 	argv[0] = "tracefs";
 	return tracefs_mount_command(argc, argv);

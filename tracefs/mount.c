@@ -101,36 +101,30 @@ static int append_option(char **list, const char *option)
 	return 0;
 }
 
-/* Takes our own options out of one -o list and passes the rest on. */
-static int parse_o(struct mount_args *a, const char *list)
+/* Takes one of our own options out of a -o list, or passes it on. */
+static int apply_mount_option(void *ctx, const char *opt)
 {
-	char *copy = strdup(list);
-	if (!copy)
-		return -1;
-	int rc = 0;
-	char *save = NULL;
-	for (char *opt = strtok_r(copy, ",", &save); opt && rc == 0;
-	     opt = strtok_r(NULL, ",", &save)) {
-		int applied = options_apply_fs(&a->fs, opt);
-		if (applied) {
-			rc = applied < 0 ? -1 : 0;
-		} else if (strncmp(opt, "ws=", 3) == 0) {
-			char err[256];
-			rc = web_parse_listen(opt + 3, &a->web, err, sizeof(err));
-			if (rc != 0)
-				fprintf(stderr, "tracefs: %s\n", err);
-		} else if (strcmp(opt, "no_ws") == 0) {
-			a->no_ws = true;
-		} else if (strncmp(opt, "db=", 3) == 0) {
-			free(a->db);
-			a->db = strdup(opt + 3);
-			rc = a->db ? 0 : -1;
-		} else {
-			rc = append_option(&a->fuse_options, opt);
-		}
+	struct mount_args *a = ctx;
+	int applied = options_apply_fs(&a->fs, opt);
+	if (applied)
+		return applied < 0 ? -1 : 0;
+	if (strncmp(opt, "ws=", 3) == 0) {
+		char err[256];
+		int rc = web_parse_listen(opt + 3, &a->web, err, sizeof(err));
+		if (rc != 0)
+			fprintf(stderr, "tracefs: %s\n", err);
+		return rc;
 	}
-	free(copy);
-	return rc;
+	if (strcmp(opt, "no_ws") == 0) {
+		a->no_ws = true;
+		return 0;
+	}
+	if (strncmp(opt, "db=", 3) == 0) {
+		free(a->db);
+		a->db = strdup(opt + 3);
+		return a->db ? 0 : -1;
+	}
+	return append_option(&a->fuse_options, opt);
 }
 
 /* Returns 0 to go on, or an exit status + 1 (so 1 means exit 0 for --help). */
@@ -154,7 +148,7 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 	while ((c = getopt_long(argc, argv, "+o:fdh", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'o':
-			if (parse_o(a, optarg) == -1)
+			if (options_for_each(optarg, apply_mount_option, a) != 0)
 				return 2;
 			break;
 		case 'D':

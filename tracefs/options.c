@@ -54,6 +54,20 @@ int options_apply_fs(struct fs_options *fs, const char *option)
 	return 1;
 }
 
+int options_for_each(const char *list, int (*apply)(void *ctx, const char *option), void *ctx)
+{
+	char *copy = strdup(list);
+	if (!copy)
+		return -1;
+	int rc = 0;
+	char *save = NULL;
+	for (char *opt = strtok_r(copy, ",", &save); opt && rc == 0;
+	     opt = strtok_r(NULL, ",", &save))
+		rc = apply(ctx, opt);
+	free(copy);
+	return rc;
+}
+
 char *options_trace_path(const char *db)
 {
 	char name[64];

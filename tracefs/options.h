@@ -20,6 +20,13 @@ void options_default_fs(struct fs_options *fs);
  */
 int options_apply_fs(struct fs_options *fs, const char *option);
 
+/*
+ * Calls APPLY(ctx, option) for each option of the comma-separated LIST, in
+ * order, until one returns non-zero. Returns that value, 0 when all were
+ * applied, or -1 when out of memory.
+ */
+int options_for_each(const char *list, int (*apply)(void *ctx, const char *option), void *ctx);
+
 /* The trace file to create: DB made absolute, or the default name
  * tracefs-YYYYmmdd-HHMMSS.db in the working directory. malloc'd. */
 char *options_trace_path(const char *db);

@@ -77,23 +77,14 @@ static void free_run_args(struct run_args *a)
 	free(a->command_line);
 }
 
-static int parse_run_o(struct run_args *a, const char *list)
+/* `run` takes only the file-system options of -o. */
+static int apply_run_option(void *ctx, const char *opt)
 {
-	char *copy = strdup(list);
-	if (!copy)
-		return -1;
-	int rc = 0;
-	char *save = NULL;
-	for (char *opt = strtok_r(copy, ",", &save); opt && rc == 0;
-	     opt = strtok_r(NULL, ",", &save)) {
-		int applied = options_apply_fs(&a->fs, opt);
-		if (applied == 0)
-			fprintf(stderr, "tracefs run: unknown option -o %s\n", opt);
-		if (applied <= 0)
-			rc = -1;
-	}
-	free(copy);
-	return rc;
+	struct run_args *a = ctx;
+	int applied = options_apply_fs(&a->fs, opt);
+	if (applied == 0)
+		fprintf(stderr, "tracefs run: unknown option -o %s\n", opt);
+	return applied > 0 ? 0 : -1;
 }
 
 /* 0 to go on; otherwise the exit status + 1. */
@@ -123,7 +114,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
 			dir = optarg;
 			break;
 		case 'o':
-			if (parse_run_o(a, optarg) == -1)
+			if (options_for_each(optarg, apply_run_option, a) != 0)
 				return 3;
 			break;
 		case 'R':

@@ -48,6 +48,13 @@ expect_failure "unknown -o option" "unknown option" \
 "$TRACEFS" --help | grep -q "usage: tracefs" || fail "--help"
 "$TRACEFS" mount --help | grep -q "SOURCE MOUNTPOINT" || fail "mount --help"
 "$TRACEFS" umount --help | grep -q "MOUNTPOINT" || fail "umount --help"
+# A mistyped command is named as such, not taken for the mount form's SOURCE;
+# a SOURCE that exists is never taken for a command, whatever its name.
+(cd "$T" && expect_failure "mistyped command" "unknown command 'reprot' (did you mean 'report'?)" \
+	"$TRACEFS" reprot x.db)
+mkdir "$T/rendr"
+(cd "$T" && expect_failure "a source named like a command" "SOURCE MOUNTPOINT" \
+	"$TRACEFS" rendr)
 
 # --- tracefs umount, default trace name in the working directory ---
 (cd "$T" && "$TRACEFS" "$T/src" "$T/mnt")
