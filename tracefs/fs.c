@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/fuse.h> /* the READDIRPLUS entry's layout, to set its d_ino */
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -832,13 +834,6 @@ static bool is_dot_or_dotdot(const char *name)
 	return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
 }
 
-/*
- * Where a READDIRPLUS entry holds the d_ino that readdir() will return:
- * after the struct fuse_entry_out (128 bytes) that precedes each struct
- * fuse_dirent, whose first field it is (the kernel's ABI, fuse_kernel.h).
- */
-#define DIRENTPLUS_D_INO_OFFSET 128
-
 /* Adds one directory entry of the directory DIR, open as HANDLE, to BUF;
  * returns its size (more than ROOM when it does not fit, in which case
  * nothing was added) or -errno. */
@@ -868,7 +863,7 @@ static ssize_t add_entry(fuse_req_t req, struct node *dir, struct dir_handle *ha
 		/* libfuse gives the entry st_ino; readdir() must see what the
 		 * backing file system says (sshfs: 4294967295, unknown). */
 		uint64_t d_ino = entry->d_ino;
-		memcpy(buf + DIRENTPLUS_D_INO_OFFSET, &d_ino, sizeof(d_ino));
+		memcpy(buf + offsetof(struct fuse_direntplus, dirent.ino), &d_ino, sizeof(d_ino));
 	}
 	return (ssize_t)size;
 }

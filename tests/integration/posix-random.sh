@@ -16,7 +16,7 @@ RANDOM_TOOL=$TOOLS/posix_random
 [ -x "$TRACEFS" ] || fail "$TRACEFS is not built"
 seed=${POSIX_RANDOM_SEED:-$(date +%s%N | cut -c8-16)}
 budget=${POSIX_RANDOM_BUDGET:-45}
-OPS=20000
+OPS=5000
 FD_LIMIT=64
 
 # round SEED FD_LIMIT — one native run and one through a fresh mount.
