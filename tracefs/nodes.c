@@ -175,6 +175,13 @@ static void evict_locked(struct node_table *table, size_t target)
  * first; returns the descriptor NODE now has. */
 static int adopt_fd(struct node_table *table, struct node *node, int fd)
 {
+	/* The common case, a lookup of a node that has its descriptor, takes
+	 * no lock: only fd_lock's holder turns -1 into a descriptor. */
+	int held = atomic_load(&node->fd);
+	if (held != -1) {
+		close(fd);
+		return held;
+	}
 	pthread_mutex_lock(&table->fd_lock);
 	int current = atomic_load(&node->fd);
 	if (current == -1) {

@@ -26,13 +26,14 @@ round() {
 	"$RANDOM_TOOL" --ops $OPS "$seed" "$dir/native" >"$dir/native.out" ||
 		fail "seed $seed: native run failed"
 	if [ "$limit" = none ]; then
-		"$TRACEFS" mount --no-ws --db "$dir/trace.db" "$dir/src" "$dir/mnt" ||
-			fail "seed $seed: mount failed"
+		"$TRACEFS" mount --no-ws --db "$dir/trace.db" "$dir/src" "$dir/mnt" 2>"$dir/daemon.log" ||
+			fail "seed $seed: mount failed: $(cat "$dir/daemon.log")"
 	else
 		# The daemon keeps the limit it is given (it raises the soft
 		# limit only up to the hard one).
 		prlimit --nofile=$limit:$limit "$TRACEFS" mount --no-ws --db "$dir/trace.db" \
-			"$dir/src" "$dir/mnt" || fail "seed $seed: mount failed"
+			"$dir/src" "$dir/mnt" 2>"$dir/daemon.log" ||
+			fail "seed $seed: mount failed: $(cat "$dir/daemon.log")"
 	fi
 	"$RANDOM_TOOL" --ops $OPS "$seed" "$dir/mnt" >"$dir/mnt.out" ||
 		fail "seed $seed: run through the mount failed"
