@@ -171,8 +171,18 @@ static void evict_locked(struct node_table *table, size_t target)
 	}
 }
 
+/* Lets go of descriptors beyond the bound; not called with the other
+ * table locks held, since letting go costs system calls. */
+static void trim(struct node_table *table)
+{
+	pthread_mutex_lock(&table->fd_lock);
+	if (table->open_fds > table->max_fds)
+		evict_locked(table, table->max_fds);
+	pthread_mutex_unlock(&table->fd_lock);
+}
+
 /* Makes FD the descriptor of NODE unless another thread gave it one
- * first; returns the descriptor NODE now has. */
+ * first; returns the descriptor NODE now has. The caller trims after. */
 static int adopt_fd(struct node_table *table, struct node *node, int fd)
 {
 	/* The common case, a lookup of a node that has its descriptor, takes
@@ -188,7 +198,6 @@ static int adopt_fd(struct node_table *table, struct node *node, int fd)
 		atomic_store_explicit(&node->recent, true, memory_order_relaxed);
 		atomic_store(&node->fd, fd);
 		ring_insert_locked(table, node);
-		evict_locked(table, table->max_fds);
 	}
 	pthread_mutex_unlock(&table->fd_lock);
 	if (current == -1)
@@ -253,7 +262,9 @@ int nodes_fd_get(struct node_table *table, struct node *node)
 		errno = saved;
 		return -1;
 	}
-	return adopt_fd(table, node, fd);
+	fd = adopt_fd(table, node, fd);
+	trim(table);
+	return fd;
 }
 
 void nodes_fd_put(struct node *node)
@@ -370,11 +381,13 @@ static void unref_locked(struct node_table *table, struct node *node, uint64_t c
 struct node *nodes_add_lookup(struct node_table *table, struct node *parent,
 			      const char *name, int fd, const struct stat *st)
 {
+	bool adopted = true; /* a descriptor more, to trim once unlocked */
 	pthread_rwlock_wrlock(&table->name_lock);
 	pthread_mutex_lock(&table->lock);
 	struct node *node = find_locked(table, st->st_dev, st->st_ino);
 	if (node) {
 		/* Saves opening it again if its descriptor was let go. */
+		adopted = atomic_load(&node->fd) == -1;
 		adopt_fd(table, node, fd);
 		node->refs++;
 		if (node != &table->root &&
@@ -398,6 +411,7 @@ struct node *nodes_add_lookup(struct node_table *table, struct node *parent,
 		close(fd);
 		node = NULL;
 		errno = ENOMEM;
+		adopted = false;
 		goto out;
 	}
 	atomic_init(&node->fd, -1);
@@ -418,6 +432,8 @@ struct node *nodes_add_lookup(struct node_table *table, struct node *parent,
 out:
 	pthread_mutex_unlock(&table->lock);
 	pthread_rwlock_unlock(&table->name_lock);
+	if (adopted)
+		trim(table);
 	return node;
 }
 
