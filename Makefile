@@ -1,7 +1,7 @@
 # tracefs — build, test and demo targets. `make help` lists them.
 
 CC      ?= cc
-PKGS    := fuse3 sqlite3 cairo libwebsockets
+PKGS    := fuse3 sqlite3 cairo libwebsockets liburing
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
            -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -113,7 +113,7 @@ $(BUILD):
 
 # Debian packages for building and for the tests. Idempotent: does nothing
 # when everything is installed, so `make check` works offline afterwards.
-DEB_BUILD := build-essential pkg-config libfuse3-dev fuse3 libsqlite3-dev sqlite3 libcairo2-dev \
+DEB_BUILD := build-essential pkg-config libfuse3-dev fuse3 libsqlite3-dev sqlite3 libcairo2-dev liburing-dev \
              libwebsockets-dev clang lld
 DEB_TEST  := valgrind sshfs openssh-server openssh-client attr util-linux psmisc chromium \
              ffmpeg gource xvfb xauth

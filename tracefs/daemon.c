@@ -18,6 +18,7 @@
 #include "tracefs/caller.h"
 #include "tracefs/loop.h"
 #include "tracefs/readahead.h"
+#include "tracefs/uring.h"
 
 struct daemon {
 	struct web_server *web;
@@ -26,6 +27,8 @@ struct daemon {
 	struct fuse_session *session;
 	char *db;
 	long poll_us; /* see loop_serve() */
+	int uring;    /* as in fs_options */
+	bool uring_attached;
 	bool mounted;
 	bool signals;
 };
@@ -111,6 +114,7 @@ struct daemon *daemon_create(const struct daemon_config *config)
 		goto fail;
 	}
 	daemon->poll_us = config->fs.poll_us;
+	daemon->uring = config->fs.uring;
 	struct fs_options fs_options = config->fs;
 	if (fs_options.exact)
 		fs_options.timeout = 0;
@@ -136,8 +140,36 @@ const char *daemon_web_url(const struct daemon *daemon)
 	return daemon->web ? web_url(daemon->web) : NULL;
 }
 
+/* FUSE over io_uring where the kernel has it switched on, or where asked
+ * for and root can switch it on (before mounting: the kernel offers it in
+ * the INIT that mounting sends); otherwise /dev/fuse, saying why when it
+ * was asked for. */
+static bool want_uring(const struct daemon *daemon)
+{
+	char why[256];
+	if (daemon->uring == 0)
+		return false;
+	if (uring_available(daemon->uring == 1, why, sizeof(why)) == -1) {
+		if (daemon->uring == 1)
+			fprintf(stderr, "tracefs: -o uring: %s; using /dev/fuse\n", why);
+		return false;
+	}
+	return true;
+}
+
+static void use_uring(struct daemon *daemon)
+{
+	if (uring_attach(daemon->session) == -1) {
+		fprintf(stderr, "tracefs: cannot set up FUSE over io_uring (%s); using /dev/fuse\n",
+			strerror(errno));
+		return;
+	}
+	daemon->uring_attached = true;
+}
+
 int daemon_mount(struct daemon *daemon, const char *mountpoint)
 {
+	bool uring = want_uring(daemon);
 	if (fuse_session_mount(daemon->session, mountpoint) != 0) {
 		fprintf(stderr, "tracefs: cannot mount at %s (see above)\n", mountpoint);
 		return -1;
@@ -145,6 +177,8 @@ int daemon_mount(struct daemon *daemon, const char *mountpoint)
 	daemon->mounted = true;
 	if (strncmp(mountpoint, "/dev/fd/", 8) != 0) /* else whoever mounted it */
 		readahead_raise("tracefs", mountpoint);
+	if (uring)
+		use_uring(daemon);
 	return 0;
 }
 
@@ -192,6 +226,8 @@ int daemon_finish(struct daemon *daemon)
 {
 	char err[512];
 	int status = 0;
+	if (daemon->uring_attached)
+		uring_detach();
 	if (daemon->session) {
 		if (daemon->mounted)
 			fuse_session_unmount(daemon->session);

@@ -15,6 +15,7 @@ struct fs_options {
 	bool direct_io; /* reads and writes bypass the page cache */
 	double timeout; /* seconds the kernel may cache names and attributes */
 	long poll_us;	/* how long a daemon thread polls for the next request */
+	int uring;	/* FUSE over io_uring: 1 asked for, 0 refused, -1 where on */
 };
 
 struct fs;

@@ -80,14 +80,12 @@ struct loop {
 	struct worker workers[LOOP_MAX_WORKERS];
 };
 
-/* Whether processing the request in BUF may take long. */
-static bool may_block(const struct fuse_buf *buf)
+bool loop_request_may_block(const struct fuse_in_header *in, size_t size)
 {
-	if ((buf->flags & FUSE_BUF_IS_FD) || buf->size < sizeof(struct fuse_in_header))
+	if (size < sizeof(*in))
 		return true; /* cannot look inside: be safe */
-	const struct fuse_in_header *in = buf->mem;
 	const void *arg = in + 1;
-	size_t arg_size = buf->size - sizeof(*in);
+	size_t arg_size = size - sizeof(*in);
 	switch (in->opcode) {
 	case FUSE_FSYNC:
 	case FUSE_FSYNCDIR:
@@ -272,7 +270,8 @@ static void *work(void *arg)
 				end_session(loop, res < 0 ? res : 0);
 				return NULL;
 			}
-			if (may_block(&w->buf)) {
+			if ((w->buf.flags & FUSE_BUF_IS_FD) ||
+			    loop_request_may_block(w->buf.mem, w->buf.size)) {
 				hand_over(loop);
 				fuse_session_process_buf(loop->se, &w->buf);
 				break; /* back to following */

@@ -5,6 +5,10 @@
 #ifndef TRACEFS_LOOP_H
 #define TRACEFS_LOOP_H
 
+#include <linux/fuse.h>
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "tracefs/fs.h"
 
 /*
@@ -18,5 +22,12 @@
  * request before it sleeps (0: never polls). Returns 0, or a negative errno.
  */
 int loop_serve(struct fuse_session *se, long spin_ns);
+
+/*
+ * Whether serving the request IN, of which SIZE bytes are at hand (its
+ * header and fixed argument at least), may take long: waiting locks,
+ * fsync, fallocate, copy_file_range, reads and writes of 128 KiB or more.
+ */
+bool loop_request_may_block(const struct fuse_in_header *in, size_t size);
 
 #endif

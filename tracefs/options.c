@@ -14,7 +14,8 @@
 
 void options_default_fs(struct fs_options *fs)
 {
-	*fs = (struct fs_options){.timeout = DEFAULT_CACHE_TIMEOUT, .poll_us = DEFAULT_POLL_US};
+	*fs = (struct fs_options){
+		.timeout = DEFAULT_CACHE_TIMEOUT, .poll_us = DEFAULT_POLL_US, .uring = -1};
 }
 
 static int apply_poll(struct fs_options *fs, const char *option)
@@ -39,6 +40,10 @@ int options_apply_fs(struct fs_options *fs, const char *option)
 	}
 	if (strcmp(option, "direct_io") == 0) {
 		fs->direct_io = true;
+		return 1;
+	}
+	if (strcmp(option, "uring") == 0 || strcmp(option, "nouring") == 0) {
+		fs->uring = option[0] == 'u';
 		return 1;
 	}
 	if (strncmp(option, "poll=", 5) == 0)

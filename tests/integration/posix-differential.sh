@@ -13,13 +13,14 @@ USER_UID=65534
 
 # run_pair NAME [posix_script options] — runs the script natively in
 # $T/NAME-native and through a mount of $T/NAME-src at $T/NAME-mnt, and
-# compares. The mount options come from $MOUNT_OPTS.
+# compares. The mount options come from $MOUNT_OPTS, and $MOUNT_EXTRA (for
+# tests that run this one over another transport).
 run_pair() {
 	local name=$1 rc
 	shift
 	mkdir "$T/$name-native" "$T/$name-src" "$T/$name-mnt"
 	# shellcheck disable=SC2086
-	"$TRACEFS" mount $MOUNT_OPTS --db "$T/$name.db" "$T/$name-src" "$T/$name-mnt" ||
+	"$TRACEFS" mount $MOUNT_OPTS ${MOUNT_EXTRA:-} --db "$T/$name.db" "$T/$name-src" "$T/$name-mnt" ||
 		fail "$name: mount failed"
 	is_mounted "$T/$name-mnt" || fail "$name: not mounted after the mount command returned"
 
