@@ -1,7 +1,7 @@
 # tracefs — build, test and demo targets. `make help` lists them.
 
 CC      ?= cc
-PKGS    := fuse3 sqlite3 cairo libwebsockets liburing
+PKGS    := fuse3 sqlite3 cairo libwebsockets liburing libgit2
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
            -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -58,7 +58,7 @@ $(foreach m,$(LIB_MODULES),$(eval $(call module_library,$(m))))
 ALL_SRC := $(TRACEFS_SRC) $(UNIT_SRC) $(TOOL_SRC) $(BENCH_SRC) $(wildcard $(addsuffix /*.c,$(LIB_MODULES)))
 -include $(patsubst %.o,%.d,$(call objects,obj,$(ALL_SRC)) $(call objects,obj-asan,$(ALL_SRC)))
 
-.PHONY: all deps browser-deps check test-programs demo clean help bench
+.PHONY: all deps browser-deps check test-programs demo clean help bench fuzz
 
 all: $(BUILD)/tracefs
 
@@ -70,10 +70,10 @@ $(BUILD)/tracefs-asan: $(call objects,obj-asan,$(TRACEFS_SRC)) $(call libraries,
 	$(CC) $(CFLAGS) $(SAN) -o $@ $(call objects,obj-asan,$(TRACEFS_SRC)) $(call link_libraries,obj-asan) $(LDLIBS)
 
 # The browser page: web/page/ copied to $(BUILD)/web/, which the server
-# serves from next to the tracefs binary, with the scene model (viz/ but the
-# cairo drawing) compiled to WebAssembly for it.
+# serves from next to the tracefs binary, with the scene model (viz/, which
+# holds no I/O; the cairo drawing is in render/) compiled to WebAssembly for it.
 WASM_CC    ?= clang
-WASM_SRC   := $(filter-out viz/draw.c,$(wildcard viz/*.c)) web/page/viz_wasm.c
+WASM_SRC   := $(wildcard viz/*.c) web/page/viz_wasm.c
 WASM_FLAGS := --target=wasm32 -ffreestanding -nostdlib -O2 -std=gnu11 -Wall -Wextra -Werror \
               -fvisibility=hidden -I. -Wl,--no-entry -Wl,--export-dynamic \
               -Wl,-z,stack-size=1048576 -Wl,--stack-first -Wl,--max-memory=2147483648
@@ -82,7 +82,7 @@ PAGE_FILES := $(addprefix $(BUILD)/web/,index.html app.js style.css viz.wasm)
 all: $(PAGE_FILES)
 $(BUILD)/tracefs-asan: | $(PAGE_FILES)
 
-$(BUILD)/web/viz.wasm: $(WASM_SRC) $(wildcard viz/*.h web/page/*.h) | $(BUILD)
+$(BUILD)/web/viz.wasm: $(WASM_SRC) $(wildcard viz/*.h web/page/*.h) recorder/names.h | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(WASM_CC) $(WASM_FLAGS) -o $@ $(WASM_SRC)
 
@@ -114,8 +114,8 @@ $(BUILD):
 # Debian packages for building and for the tests. Idempotent: does nothing
 # when everything is installed, so `make check` works offline afterwards.
 DEB_BUILD := build-essential pkg-config libfuse3-dev fuse3 libsqlite3-dev sqlite3 libcairo2-dev liburing-dev \
-             libwebsockets-dev clang lld
-DEB_TEST  := valgrind sshfs openssh-server openssh-client attr util-linux psmisc chromium \
+             libwebsockets-dev libgit2-dev clang lld
+DEB_TEST  := valgrind sshfs openssh-server openssh-client git attr util-linux psmisc chromium \
              ffmpeg gource xvfb xauth
 # `make check` and `make demo` run this once per package list (the stamp's
 # name is the list's hash), so that afterwards they do not query dpkg.
@@ -162,8 +162,37 @@ demo: $(DEPS_STAMP) all
 
 # tracefs against native, bindfs and loggedfs; BENCH_WORKLOADS, BENCH_RUNS,
 # BENCH_QUICK: see tests/bench/run --help.
-bench: deps $(BUILD)/tracefs $(BENCH_BIN) $(BUILD)/tools/ws_client $(BUILD)/tools/web_trace $(PAGE_FILES)
+bench: deps $(BUILD)/tracefs $(BENCH_BIN) $(BUILD)/tools/ws_client $(BUILD)/tools/web_trace $(BUILD)/tools/make_trace $(PAGE_FILES)
 	BUILD=$(BUILD) tests/bench/run
+
+# Fuzzing, not part of `make check`: the libFuzzer targets in tests/fuzz/
+# (the trace reader and report; the client-command parser), built with
+# clang's -fsanitize=fuzzer plus ASan and UBSan, each run for FUZZ_SECONDS
+# from its committed seeds in tests/fuzz/corpus/NAME/. New inputs go to
+# $(BUILD)/fuzz/NAME/, a crash to $(BUILD)/fuzz/crash-* (make fuzz fails).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := trace command
+FUZZ_FLAGS   := -std=gnu11 -g -O1 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -I. \
+                $(shell pkg-config --cflags sqlite3 libwebsockets 2>/dev/null) \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_BIN     := $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
+FUZZ_trace   := $(wildcard recorder/*.c)
+FUZZ_command := web/command.c
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard recorder/*.[ch] web/*.[ch]) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_$*) $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(BUILD)/fuzz/$$t && echo "fuzzing $$t for $(FUZZ_SECONDS) s" && \
+	    $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	        -artifact_prefix=$(BUILD)/fuzz/ -print_final_stats=1 \
+	        $(BUILD)/fuzz/$$t tests/fuzz/corpus/$$t >$(BUILD)/fuzz/$$t.log 2>&1 || \
+	        { tail -n 60 $(BUILD)/fuzz/$$t.log; exit 1; }; \
+	    grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss)' $(BUILD)/fuzz/$$t.log; \
+	done
 
 clean:
 	rm -rf $(BUILD)
@@ -174,4 +203,5 @@ help:
 	@echo "make check    build everything and run the whole test suite"
 	@echo "make demo     mount a scratch directory, run the first workload, show the trace"
 	@echo "make bench    time tracefs against native, bindfs and loggedfs (< 15 min)"
+	@echo "make fuzz     fuzz the trace reader and the client-command parser (FUZZ_SECONDS each)"
 	@echo "make clean    remove build/"

@@ -1,17 +1,14 @@
 /*
  * analysis.c — the workload analysis behind `tracefs report` (analysis.h).
  *
- * Everything is SQL aggregation in SQLite, over the private tables beneath
- * the trace view, so that a trace of tens of millions of events reports in
- * seconds with little memory. The events table is scanned four times:
- *   1. GROUP BY path, op, kind, failure into TEMP path_op, checking on the
- *      way that every value the report uses is sound;
- *   2. its durations, sorted by op and duration into TEMP lat, whose rowids
- *      then give exact percentiles by position (nearest rank);
- *   3. GROUP BY time slot, process and "is configure's" into TEMP slot_proc,
- *      for the processes, the timeline and the phases;
- *   4. the failures on the top failing paths, to name who looked.
- * Everything else reads those (much smaller) TEMP tables.
+ * The events table is read once, in C (scan_events), so that a trace of
+ * tens of millions of events reports in seconds: every value is checked on
+ * the way, the totals per operation and errno are counted, the durations
+ * kept per operation (4 bytes each) for exact percentiles (nearest rank,
+ * by selection), and three small aggregates go into TEMP tables: per path
+ * (per_path), per time slot, process and "on autoconf's files"
+ * (slot_proc), and the failures per path, errno and process (fail_proc).
+ * The hot lists, findings, processes and phases are SQL and C over those.
  */
 #include "recorder/analysis.h"
 
@@ -27,21 +24,23 @@
 
 /* ---- phases: see find_phases() for the rule ---- */
 
-/* Commands that lead a piece of work; the others work for them. */
-static const char *const drivers[] = {
-	"make",	   "gmake", "bmake", "ninja",	"samu", "cmake", "meson", "scons", "bazel",
-	"cargo",   "go",    "mvn",   "gradle",	"ant",	"npm",	 "yarn",  "pnpm",  "pip",
-	"pip3",	   "tar",   "unzip", "rm",	"cp",	"mv",	 "rsync", "git",   "hg",
-	"svn",	   "dpkg",  "apt",   "apt-get", "rpm",	"find",	 "du",	  "ls",	   "dd",
-	"install", "patch", "gzip",  "xz",	"zstd", "bzip2",
-};
-#define CONFIGURE "configure"
-#define LEADER_MIN_LIFE_NS 1000000000LL /* or 1% of the run, if that is longer */
-#define IDLE_GAP_SLOTS 2		/* and at least IDLE_GAP_MIN_NS */
+#define SPARSE_PERCENT 1    /* see sparse() */
+#define TEMPORARY_NS 1000000000LL /* see make_tables() */
+#define TEMPORARY_PERCENT 1
+#define IDLE_GAP_SLOTS 2    /* and at least IDLE_GAP_MIN_NS */
 #define IDLE_GAP_MIN_NS 1000000000LL
-#define MINOR_SLOTS 3	       /* a run shorter than this ... */
-#define MINOR_EVENTS_PERCENT 1 /* ... with fewer events than this is merged */
-#define CLEANING_PERCENT 15    /* of a slot's events remove files */
+#define CONF_PERCENT 10	    /* of a run's events on autoconf's files: configure */
+#define CLEAN_PERCENT 5	    /* of a run's events remove files ... */
+#define CLEAN_MIN_REMOVED 10 /* ... at least this many: clean */
+#define MINOR_PERCENT 5	    /* see minor() */
+#define TINY_PERMILLE 5
+
+/*
+ * What the trace's processes are called: the command, "kernel" for the
+ * kernel's own requests (pid 0, rec_process_name), NULL if unknown.
+ */
+#define PROCESS_NAME(procs)                                                                        \
+	"coalesce(" procs ".comm, CASE WHEN " procs ".pid = 0 THEN :kernel END)"
 
 /* What the analysis works with. */
 struct ctx {
@@ -84,7 +83,7 @@ static int out_of_memory(struct ctx *c)
 
 /*
  * Binds the parameters a statement names: :t0, :slot_ns, :top, :tiny,
- * :enodata (-ENODATA), the operations by name (:read, :mkdir, ...) to the
+ * :enodata (-ENODATA), :eopnotsupp, :kernel (the kernel's name), the operations by name (:read, :mkdir, ...) to the
  * trace's ids for them, and kinds as :kind_file, :kind_dir, ... (-1,
  * matching nothing, when the trace has no id for them).
  */
@@ -106,6 +105,12 @@ static void bind_names(struct ctx *c, sqlite3_stmt *s)
 			value = FINDING_TINY_BYTES;
 		else if (strcmp(name, "enodata") == 0)
 			value = -ENODATA;
+		else if (strcmp(name, "eopnotsupp") == 0)
+			value = -EOPNOTSUPP;
+		else if (strcmp(name, "kernel") == 0) {
+			sqlite3_bind_text(s, i, rec_process_name(NULL, 0), -1, SQLITE_STATIC);
+			continue;
+		}
 		else if (strncmp(name, "kind_", 5) == 0) {
 			for (int k = 0; k < REC_KIND_COUNT; k++)
 				if (rec_kind_name(k) && strcmp(name + 5, rec_kind_name(k)) == 0)
@@ -213,65 +218,547 @@ static void read_meta(struct ctx *c)
 	a->start_time = rec_reader_meta(c->reader, "start_time");
 	a->cache_mode = rec_reader_meta(c->reader, "cache_mode");
 	a->command_line = rec_reader_meta(c->reader, "command_line");
-	a->events_lost = lost ? strtoll(lost, NULL, 10) : 0;
-	if (a->events_lost < 0)
-		a->events_lost = 0;
+	long long n = lost ? strtoll(lost, NULL, 10) : 0; /* saturates at LLONG_MAX */
+	a->events_lost = n > 0 ? n : 0;
 	free(lost);
 }
 
-/* ---- scan 1: by path and operation ---- */
+/* ---- the scan: every event once ---- */
 
-/* An event whose values the report cannot use (the reader says the same). */
-#define BAD_EVENT                                                                                  \
-	"(typeof(ts) != 'integer' OR typeof(dur) != 'integer' OR dur < 0"                          \
-	" OR typeof(op) != 'integer' OR typeof(kind) != 'integer'"                                 \
-	" OR typeof(result) != 'integer' OR result NOT BETWEEN -2147483648 AND 2147483647"         \
-	" OR (bytes IS NOT NULL AND (typeof(bytes) != 'integer' OR bytes < 0))"                    \
-	" OR (path IS NOT NULL AND typeof(path) != 'integer')"                                     \
-	" OR (proc IS NOT NULL AND typeof(proc) != 'integer'))"
-
-static const char *const path_op_sql =
-	"CREATE TEMP TABLE path_op AS SELECT path, op, kind,\n"
-	"  CASE WHEN result < 0 THEN result ELSE 0 END AS err,\n"
-	"  count(*) AS n, coalesce(sum(bytes), 0) AS bytes,\n"
-	"  coalesce(sum(bytes > 0 AND bytes < :tiny), 0) AS tiny,\n"
-	"  sum(dur) AS dur, max(dur) AS max_dur, min(ts) AS first_ts, max(ts) AS last_ts,\n"
-	"  max(ts + dur) AS last_end, max(" BAD_EVENT ") AS bad\n"
-	"FROM events GROUP BY path, op, kind, err";
-
-static int check_sound(struct ctx *c)
+/*
+ * An attribute probe that found nothing: getxattr or listxattr answered
+ * ENODATA or EOPNOTSUPP. The kernel asks for security.capability before
+ * every write, and ls, cp -a and tar ask for ACLs and SELinux labels; none
+ * of that failed for the program, so these are counted apart, not as errors.
+ */
+static bool attr_probe(enum rec_op op, int64_t err)
 {
-	sqlite3_stmt *s =
-		prepare(c, "SELECT seq FROM events WHERE " BAD_EVENT " LIMIT 1", "checking events");
-	if (!s)
-		return -1;
-	int rc = sqlite3_step(s);
-	int64_t seq = rc == SQLITE_ROW ? col_int(s, 0) : 0;
-	sqlite3_finalize(s);
-	if (rc == SQLITE_ROW)
-		return corrupt(c, "event seq %" PRId64 ": a value is out of range", seq);
-	return rc == SQLITE_DONE ? 0 : sql_failed(c, rc, "checking events");
+	return (op == REC_OP_GETXATTR || op == REC_OP_LISTXATTR) &&
+	       (err == -ENODATA || err == -EOPNOTSUPP);
 }
 
-/* Every op and kind id used must be one we know. */
-static int check_ids(struct ctx *c, sqlite3_stmt *s, void *arg)
+/* The columns of the scan, in the order of struct raw. */
+static const char *const scan_sql = "SELECT " REC_READER_EVENT_COLUMNS " FROM events";
+enum { NO_PATH = 1, NO_PROC = 2, NO_BYTES = 4, BAD = 8 };
+#define SCAN_BATCH 64
+
+/* One event as read; flags say which values are NULL, and if one is not sound. */
+struct raw {
+	int64_t seq, ts, dur, op, kind, path, proc, result, bytes;
+	int flags;
+	const char *bad; /* what is wrong with it, if BAD */
+};
+
+/*
+ * Reads a row into e. Path, proc and bytes may be NULL; a bad event is one
+ * the reader refuses (rec_reader_check_values: the one check of every reader).
+ */
+static void read_raw(struct rec_reader *reader, sqlite3_stmt *s, struct raw *e)
 {
-	(void)arg;
-	if (col_int(s, 2))
-		return check_sound(c);
-	if (rec_reader_op_of_id(c->reader, col_int(s, 0)) < 0)
-		return corrupt(c, "unknown operation id %lld", (long long)col_int(s, 0));
-	if (rec_reader_kind_of_id(c->reader, col_int(s, 1)) < 0)
-		return corrupt(c, "unknown kind id %lld", (long long)col_int(s, 1));
+	static const int columns[9] = {0, 1, 2, 3, 4, 5, 7, 8, 9}; /* of REC_READER_EVENT_COLUMNS */
+	int types[REC_READER_EVENT_COLUMN_COUNT];
+	int64_t values[REC_READER_EVENT_COLUMN_COUNT], *v = &e->seq;
+
+	for (int col = 0; col < REC_READER_EVENT_COLUMN_COUNT; col++) {
+		sqlite3_value *value = sqlite3_column_value(s, col); /* one lock, not two */
+		types[col] = sqlite3_value_type(value);
+		values[col] = sqlite3_value_int64(value);
+	}
+	e->bad = rec_reader_check_values(reader, types, values);
+	e->flags = e->bad ? BAD : 0;
+	for (int i = 0; i < 9; i++) {
+		v[i] = values[columns[i]];
+		if (types[columns[i]] == SQLITE_NULL && i >= 5 && i != 7)
+			e->flags |= i == 5 ? NO_PATH : i == 6 ? NO_PROC : NO_BYTES;
+	}
+}
+
+/*
+ * Open addressing over keys of three integers: each new key gets the next
+ * index, which indexes the caller's array of values.
+ */
+struct map {
+	int64_t (*keys)[3];
+	uint32_t *table; /* index + 1; 0: empty */
+	size_t count, keys_cap, mask;
+};
+
+static size_t hash3(int64_t a, int64_t b, int64_t c)
+{
+	uint64_t h = (uint64_t)a * 0x9e3779b97f4a7c15ULL;
+	h = (h ^ (h >> 31) ^ (uint64_t)b) * 0xbf58476d1ce4e5b9ULL;
+	h = (h ^ (h >> 29) ^ (uint64_t)c) * 0x94d049bb133111ebULL;
+	return (size_t)(h ^ (h >> 32));
+}
+
+static int map_rehash(struct map *m)
+{
+	size_t cap = m->table ? (m->mask + 1) * 2 : 1024;
+	uint32_t *table = calloc(cap, sizeof(*table));
+
+	if (!table)
+		return -1;
+	for (size_t i = 0; i < m->count; i++) {
+		size_t at = hash3(m->keys[i][0], m->keys[i][1], m->keys[i][2]) & (cap - 1);
+		while (table[at])
+			at = (at + 1) & (cap - 1);
+		table[at] = (uint32_t)i + 1;
+	}
+	free(m->table);
+	m->table = table;
+	m->mask = cap - 1;
 	return 0;
 }
 
-static int scan_paths(struct ctx *c)
+/* The index of key (a, b, c), added if new (then *added); -1 out of memory. */
+static int64_t map_index(struct map *m, int64_t a, int64_t b, int64_t c, bool *added)
 {
-	if (run(c, path_op_sql, "grouping events by path") != 0)
+	if ((!m->table || (m->count + 1) * 2 > m->mask + 1) &&
+	    (m->count >= UINT32_MAX - 1 || map_rehash(m) != 0))
 		return -1;
-	return each_row(c, "SELECT op, kind, max(bad) FROM path_op GROUP BY op, kind",
-			"checking events", check_ids, NULL);
+	size_t at = hash3(a, b, c) & m->mask;
+	for (;; at = (at + 1) & m->mask) {
+		uint32_t i = m->table[at];
+		if (!i)
+			break;
+		if (m->keys[i - 1][0] == a && m->keys[i - 1][1] == b && m->keys[i - 1][2] == c) {
+			*added = false;
+			return i - 1;
+		}
+	}
+	if (m->count == m->keys_cap) {
+		size_t cap = m->keys_cap ? m->keys_cap * 2 : 1024;
+		void *keys = realloc(m->keys, cap * sizeof(*m->keys));
+		if (!keys)
+			return -1;
+		m->keys = keys;
+		m->keys_cap = cap;
+	}
+	m->keys[m->count][0] = a;
+	m->keys[m->count][1] = b;
+	m->keys[m->count][2] = c;
+	m->table[at] = (uint32_t)++m->count;
+	*added = true;
+	return (int64_t)m->count - 1;
+}
+
+static void map_free(struct map *m)
+{
+	free(m->keys);
+	free(m->table);
+}
+
+/* Makes room for index i in *values (of *cap elements of size), zeroed. */
+static bool room_for(void **values, size_t *cap, size_t i, size_t size)
+{
+	if (i < *cap)
+		return true;
+	size_t new_cap = *cap ? *cap * 2 : 1024;
+	while (new_cap <= i)
+		new_cap *= 2;
+	char *bigger = realloc(*values, new_cap * size);
+	if (!bigger)
+		return false;
+	memset(bigger + *cap * size, 0, (new_cap - *cap) * size);
+	*values = bigger;
+	*cap = new_cap;
+	return true;
+}
+
+/* What the findings and hot lists count per path (the TEMP table per_path). */
+struct path_acc {
+	int64_t events, rbytes, wbytes, opens, missing, tiny, rw, listings, readdirs, fsyncs,
+		fsync_ns, first, last;
+	bool is_dir, is_file, conf, made, gone; /* made: created here; gone: removed or renamed away */
+};
+
+/* Per time slot, process and "on autoconf's files" (the TEMP table slot_proc). */
+struct slot_acc {
+	int64_t n, rbytes, wbytes, dur, first, last_end, created, removed;
+};
+
+/* One operation's durations: under 2^32 ns in small, the others in big. */
+struct durations {
+	uint32_t *small;
+	int64_t *big;
+	size_t nsmall, small_cap, nbig, big_cap;
+};
+
+struct op_acc {
+	struct an_op op;
+	int64_t ok; /* successes */
+	struct durations d;
+};
+
+struct scan {
+	struct map paths; /* (path id, is NULL, 0) */
+	struct path_acc *path;
+	size_t path_cap;
+	struct map slots; /* (proc id, is NULL, slot * 2 + conf) */
+	struct slot_acc *slot;
+	size_t slot_cap;
+	struct map fails; /* (path id, proc id, result * 4 + path NULL * 2 + proc NULL) */
+	int64_t *fail_n;
+	size_t fail_cap;
+	struct map errs; /* (op, result, 0) of failures, attribute probes left out */
+	int64_t *err_n;
+	size_t err_cap;
+	struct map conf; /* (path id, 0, 0) of autoconf's files */
+	struct op_acc ops[REC_OP_COUNT];
+	int16_t op_of[256], kind_of[256]; /* by id: enum + 1, 0 unknown */
+	int64_t sum_bytes;
+	int32_t *dense; /* by path id, when the ids are dense: index in paths + 1 */
+	int64_t ndense;
+	int64_t last_key[3], last_slot; /* the slot_proc entry of the event before */
+	int64_t temporary_ns;		/* see make_tables() */
+	struct raw raw[SCAN_BATCH];
+};
+
+static void scan_free(struct scan *sc)
+{
+	map_free(&sc->paths);
+	map_free(&sc->slots);
+	map_free(&sc->fails);
+	map_free(&sc->errs);
+	map_free(&sc->conf);
+	free(sc->path);
+	free(sc->dense);
+	free(sc->slot);
+	free(sc->fail_n);
+	free(sc->err_n);
+	for (int op = 0; op < REC_OP_COUNT; op++) {
+		free(sc->ops[op].d.small);
+		free(sc->ops[op].d.big);
+	}
+}
+
+static bool add_duration(struct durations *d, int64_t ns)
+{
+	if (ns <= UINT32_MAX) {
+		if (!room_for((void **)&d->small, &d->small_cap, d->nsmall, sizeof(*d->small)))
+			return false;
+		d->small[d->nsmall++] = (uint32_t)ns;
+	} else {
+		if (!room_for((void **)&d->big, &d->big_cap, d->nbig, sizeof(*d->big)))
+			return false;
+		d->big[d->nbig++] = ns;
+	}
+	return true;
+}
+
+/* The operation (or kind, with kinds) an id stands for, or -1 if unknown. */
+static int id_enum(struct ctx *c, struct scan *sc, int64_t id, bool kinds)
+{
+	int16_t *cache = kinds ? sc->kind_of : sc->op_of;
+	if (id >= 0 && id < 256 && cache[id])
+		return cache[id] - 1;
+	int e = kinds ? rec_reader_kind_of_id(c->reader, id) : rec_reader_op_of_id(c->reader, id);
+	if (id >= 0 && id < 256 && e >= 0)
+		cache[id] = (int16_t)(e + 1);
+	return e;
+}
+
+static bool is_created(enum rec_op op)
+{
+	return op == REC_OP_CREATE || op == REC_OP_MKNOD || op == REC_OP_SYMLINK ||
+	       op == REC_OP_LINK || op == REC_OP_MKDIR;
+}
+
+/* One event into the per-path, per-slot and failure tables. */
+static int count_event(struct ctx *c, struct scan *sc, const struct raw *e, enum rec_op op,
+		       enum rec_kind kind)
+{
+	int64_t ts = e->ts, dur = e->dur, result = e->result, bytes = e->bytes;
+	bool no_path = e->flags & NO_PATH, no_proc = e->flags & NO_PROC;
+	int64_t path = e->path, proc = e->proc;
+	bool added = false, conf = false;
+
+	if (!no_path) {
+		int64_t i = path >= 0 && path < sc->ndense && sc->dense[path] ? sc->dense[path] - 1
+						       : map_index(&sc->paths, path, 0, 0, &added);
+		if (i < 0 || !room_for((void **)&sc->path, &sc->path_cap, (size_t)i, sizeof(*sc->path)))
+			return out_of_memory(c);
+		if (added && path >= 0 && path < sc->ndense)
+			sc->dense[path] = (int32_t)i + 1;
+		struct path_acc *p = &sc->path[i];
+		if (added && sc->conf.count) {
+			size_t at = hash3(path, 0, 0) & sc->conf.mask;
+			for (; sc->conf.table[at] && !p->conf; at = (at + 1) & sc->conf.mask)
+				p->conf = sc->conf.keys[sc->conf.table[at] - 1][0] == path;
+		}
+		conf = p->conf && !attr_probe(op, result); /* a probe is nobody's work */
+		if (!p->events++)
+			p->first = p->last = ts;
+		p->first = ts < p->first ? ts : p->first;
+		p->last = ts > p->last ? ts : p->last;
+		p->made |= result >= 0 && is_created(op) && op != REC_OP_MKDIR;
+		p->gone |= result >= 0 && (op == REC_OP_UNLINK || op == REC_OP_RENAME);
+		bool rw = op == REC_OP_READ || op == REC_OP_WRITE;
+		p->rbytes += op == REC_OP_READ ? bytes : 0;
+		p->wbytes += op == REC_OP_WRITE || op == REC_OP_COPY_FILE_RANGE ? bytes : 0;
+		p->opens += op == REC_OP_OPEN && result >= 0;
+		p->missing += op == REC_OP_LOOKUP && result == -ENOENT;
+		p->tiny += rw && bytes > 0 && bytes < FINDING_TINY_BYTES;
+		p->rw += rw;
+		p->listings += op == REC_OP_OPENDIR && result >= 0;
+		p->readdirs += op == REC_OP_READDIR;
+		if (op == REC_OP_FSYNC || op == REC_OP_FSYNCDIR) {
+			p->fsyncs++;
+			p->fsync_ns += dur;
+		}
+		p->is_dir |= kind == REC_KIND_DIR;
+		p->is_file |= kind == REC_KIND_FILE || kind == REC_KIND_SYMLINK ||
+			      kind == REC_KIND_OTHER;
+	}
+	int64_t slot = (ts - c->t0) / c->slot_ns; /* t0 <= ts <= t_last */
+	int64_t key[3] = {proc, no_proc, slot * 2 + conf}, i = sc->last_slot;
+	added = false;
+	if (i < 0 || memcmp(key, sc->last_key, sizeof(key)) != 0) {
+		i = map_index(&sc->slots, key[0], key[1], key[2], &added);
+		if (i < 0 ||
+		    !room_for((void **)&sc->slot, &sc->slot_cap, (size_t)i, sizeof(*sc->slot)))
+			return out_of_memory(c);
+		memcpy(sc->last_key, key, sizeof(key));
+		sc->last_slot = i;
+	}
+	struct slot_acc *sp = &sc->slot[i];
+	if (added || ts < sp->first)
+		sp->first = ts;
+	if (added || ts + dur > sp->last_end)
+		sp->last_end = ts + dur;
+	sp->n++;
+	sp->rbytes += op == REC_OP_READ ? bytes : 0;
+	sp->wbytes += op == REC_OP_WRITE || op == REC_OP_COPY_FILE_RANGE ? bytes : 0;
+	sp->dur += dur;
+	sp->created += result >= 0 && is_created(op);
+	sp->removed += result >= 0 && (op == REC_OP_UNLINK || op == REC_OP_RMDIR);
+	if (result >= 0 || attr_probe(op, result))
+		return 0;
+	i = map_index(&sc->fails, path, proc, result * 4 + no_path * 2 + no_proc, &added);
+	if (i < 0 || !room_for((void **)&sc->fail_n, &sc->fail_cap, (size_t)i, sizeof(int64_t)))
+		return out_of_memory(c);
+	sc->fail_n[i]++;
+	i = map_index(&sc->errs, op, result, 0, &added);
+	if (i < 0 || !room_for((void **)&sc->err_n, &sc->err_cap, (size_t)i, sizeof(int64_t)))
+		return out_of_memory(c);
+	sc->err_n[i]++;
+	return 0;
+}
+
+/* One event: checked, then counted. */
+static int scan_event(struct ctx *c, struct scan *sc, const struct raw *e)
+{
+	struct analysis *a = c->a;
+
+	if (e->flags & BAD)
+		return corrupt(c, "event seq %lld: %s", (long long)e->seq, e->bad);
+	int op = id_enum(c, sc, e->op, false);
+	if (op < 0)
+		return corrupt(c, "unknown operation id %lld", (long long)e->op);
+	int kind = id_enum(c, sc, e->kind, true);
+	if (kind < 0)
+		return corrupt(c, "unknown kind id %lld", (long long)e->kind);
+	int64_t ts = e->ts, dur = e->dur, result = e->result, bytes = e->bytes, end;
+	/* Past these, no sum of durations or bytes overflows: each is part of these. */
+	if (__builtin_add_overflow(ts, dur, &end) || __builtin_add_overflow(a->fs_ns, dur, &a->fs_ns) ||
+	    __builtin_add_overflow(sc->sum_bytes, bytes, &sc->sum_bytes))
+		return corrupt(c, "event seq %lld: a value is out of range", (long long)e->seq);
+	if (!a->events || end > a->end_ns)
+		a->end_ns = end; /* relative until totals() */
+	a->events++;
+	struct op_acc *o = &sc->ops[op];
+	o->op.count++;
+	o->op.bytes += bytes;
+	o->op.total_ns += dur;
+	if (dur > o->op.max_ns)
+		o->op.max_ns = dur;
+	if (op == REC_OP_READ)
+		a->bytes_read += bytes;
+	else if (op == REC_OP_WRITE || op == REC_OP_COPY_FILE_RANGE)
+		a->bytes_written += bytes;
+	if (result >= 0)
+		o->ok++;
+	else if (attr_probe(op, result))
+		o->op.probes++;
+	else
+		o->op.errors++;
+	if (!add_duration(&o->d, dur))
+		return out_of_memory(c);
+	return count_event(c, sc, e, op, kind);
+}
+
+/* The first and last start: the slots' range. */
+static int find_span(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+	(void)arg;
+	/* Not integers: the scan reports the event. */
+	if (sqlite3_column_type(s, 0) == SQLITE_INTEGER && sqlite3_column_type(s, 1) == SQLITE_INTEGER) {
+		c->t0 = col_int(s, 0);
+		c->t_last = col_int(s, 1);
+	}
+	int64_t span;
+	if (__builtin_sub_overflow(c->t_last, c->t0, &span) || span < 0)
+		return corrupt(c, "event times out of range");
+	/* Slots cover [t0, t_last]; +1, so that the last start falls in the last one. */
+	c->slot_ns = span / ANALYSIS_SLOTS + 1;
+	return 0;
+}
+
+/* One row: count, min and max of the path ids. Dense ids get an array. */
+static int size_paths(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+	struct scan *sc = arg;
+	int64_t count = col_int(s, 0), min = col_int(s, 1), max = col_int(s, 2);
+
+	if (min < 0 || max >= (1 << 28) || max > 4 * count + 1024)
+		return 0; /* a hostile or odd numbering: the hash map alone */
+	sc->dense = calloc((size_t)max + 1, sizeof(*sc->dense));
+	sc->ndense = sc->dense ? max + 1 : 0;
+	(void)c;
+	return 0;
+}
+
+static int add_conf_path(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+	struct scan *sc = arg;
+	bool added;
+	return map_index(&sc->conf, col_int(s, 0), 0, 0, &added) < 0 ? out_of_memory(c) : 0;
+}
+
+/* Reads every event once. */
+static int scan_events(struct ctx *c, struct scan *sc)
+{
+	/* Autoconf's probes, whoever makes them: conftest.c, conftest.o, conftest ... */
+	if (each_row(c,
+		     "SELECT id FROM paths WHERE path GLOB '*/conftest*'\n"
+		     "  OR path GLOB '*/confdefs.h' OR path GLOB '*/config.log'",
+		     "finding configure's files", add_conf_path, sc) != 0 ||
+	    each_row(c, "SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM paths",
+		     "reading paths", size_paths, sc) != 0 ||
+	    each_row(c, "SELECT min(ts), max(ts) FROM events", "reading events", find_span,
+		     NULL) != 0)
+		return -1;
+	sc->last_slot = -1;
+	sqlite3_stmt *s = prepare(c, scan_sql, "reading events");
+	if (!s)
+		return -1;
+	int rc, result = 0;
+	/*
+	 * In batches: the per-path entries a batch needs are fetched into the
+	 * cache ahead, as a trace jumps between thousands of paths.
+	 */
+	size_t n;
+	do {
+		for (n = 0; n < SCAN_BATCH && (rc = sqlite3_step(s)) == SQLITE_ROW; n++)
+			read_raw(c->reader, s, &sc->raw[n]);
+		for (size_t i = 0; i < n; i++)
+			if (sc->raw[i].path >= 0 && sc->raw[i].path < sc->ndense)
+				__builtin_prefetch(&sc->dense[sc->raw[i].path]);
+		for (size_t i = 0; i < n; i++)
+			if (sc->raw[i].path >= 0 && sc->raw[i].path < sc->ndense &&
+			    sc->dense[sc->raw[i].path])
+				__builtin_prefetch(&sc->path[sc->dense[sc->raw[i].path] - 1], 1);
+		for (size_t i = 0; i < n && result == 0; i++)
+			result = scan_event(c, sc, &sc->raw[i]);
+	} while (result == 0 && n == SCAN_BATCH);
+	sqlite3_finalize(s);
+	if (result != 0)
+		return result;
+	return rc == SQLITE_DONE ? 0 : sql_failed(c, rc, "reading events");
+}
+
+/* ---- the TEMP tables the queries below read ---- */
+
+/* Runs sql (an INSERT of ncols parameters) for each of n rows that fill() binds. */
+static int insert_rows(struct ctx *c, const char *create, const char *insert, size_t n,
+		       void (*fill)(const struct scan *sc, size_t i, sqlite3_stmt *s),
+		       const struct scan *sc)
+{
+	if (run(c, create, "sorting events") != 0)
+		return -1;
+	sqlite3_stmt *s = prepare(c, insert, "sorting events");
+	if (!s)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		fill(sc, i, s);
+		int rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE) {
+			sqlite3_finalize(s);
+			return sql_failed(c, rc, "sorting events");
+		}
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static void bind_all(sqlite3_stmt *s, const int64_t *values, int n)
+{
+	for (int i = 0; i < n; i++)
+		sqlite3_bind_int64(s, i + 1, values[i]);
+}
+
+static void fill_path(const struct scan *sc, size_t i, sqlite3_stmt *s)
+{
+	const struct path_acc *p = &sc->path[i];
+	bool temporary = p->made && p->gone && p->last - p->first <= sc->temporary_ns;
+	int64_t v[] = {sc->paths.keys[i][0], p->events, p->rbytes, p->wbytes, p->opens,
+		       p->missing, p->tiny, p->rw, p->listings, p->readdirs, p->fsyncs,
+		       p->fsync_ns, p->is_dir, p->is_file, temporary};
+	bind_all(s, v, (int)(sizeof(v) / sizeof(v[0])));
+}
+
+static void fill_slot(const struct scan *sc, size_t i, sqlite3_stmt *s)
+{
+	const struct slot_acc *sp = &sc->slot[i];
+	int64_t v[] = {sc->slots.keys[i][2] / 2, sc->slots.keys[i][0], sc->slots.keys[i][2] % 2,
+		       sp->n, sp->rbytes, sp->wbytes, sp->dur, sp->first, sp->last_end,
+		       sp->created, sp->removed};
+	bind_all(s, v, (int)(sizeof(v) / sizeof(v[0])));
+	if (sc->slots.keys[i][1])
+		sqlite3_bind_null(s, 2);
+}
+
+static void fill_fail(const struct scan *sc, size_t i, sqlite3_stmt *s)
+{
+	int64_t flags = sc->fails.keys[i][2];
+	int64_t low = ((flags % 4) + 4) % 4; /* flags may be negative: result * 4 + ... */
+	int64_t v[] = {sc->fails.keys[i][0], (flags - low) / 4, sc->fails.keys[i][1],
+		       sc->fail_n[i]};
+	bind_all(s, v, 4);
+	if (low & 2)
+		sqlite3_bind_null(s, 1);
+	if (low & 1)
+		sqlite3_bind_null(s, 3);
+}
+
+/*
+ * A temporary is a file made and removed (or renamed away) within
+ * TEMPORARY_NS, or TEMPORARY_PERCENT of the run if longer: `ar`'s
+ * stXXXXXX, an editor's swap file. However busy, it is not a hot file.
+ */
+static int make_tables(struct ctx *c, struct scan *sc)
+{
+	int64_t run_ns = c->a->end_ns - c->a->first_ns;
+	sc->temporary_ns = run_ns / 100 * TEMPORARY_PERCENT > TEMPORARY_NS
+				   ? run_ns / 100 * TEMPORARY_PERCENT
+				   : TEMPORARY_NS;
+	return insert_rows(c,
+			   "CREATE TEMP TABLE per_path(path INTEGER PRIMARY KEY, events, rbytes,\n"
+			   "  wbytes, opens, missing, tiny, rw, listings, readdirs, fsyncs,\n"
+			   "  fsync_ns, is_dir, is_file, temporary)",
+			   "INSERT INTO per_path VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			   sc->paths.count, fill_path, sc) != 0 ||
+			       insert_rows(c,
+					   "CREATE TEMP TABLE slot_proc(slot, proc, conf, n, rbytes,\n"
+					   "  wbytes, dur, first_ts, last_end, created, removed)",
+					   "INSERT INTO slot_proc VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+					   sc->slots.count, fill_slot, sc) != 0 ||
+			       insert_rows(c, "CREATE TEMP TABLE fail_proc(path, result, proc, n)",
+					   "INSERT INTO fail_proc VALUES(?,?,?,?)", sc->fails.count,
+					   fill_fail, sc) != 0
+		       ? -1
+		       : 0;
 }
 
 /* ---- operations, errors, totals ---- */
@@ -334,44 +821,6 @@ static void count_changes(struct analysis *a, enum rec_op op, int64_t n)
 	}
 }
 
-/* One row: op, err, n, bytes, dur, max_dur, first_ts, last_ts, last_end. */
-static int add_op_row(struct ctx *c, sqlite3_stmt *s, void *arg)
-{
-	struct analysis *a = c->a;
-	enum rec_op op = (enum rec_op)rec_reader_op_of_id(c->reader, col_int(s, 0));
-	int64_t err = col_int(s, 1), n = col_int(s, 2), bytes = col_int(s, 3);
-	struct an_op *entry = op_entry(c, op);
-	bool *seen = arg;
-
-	if (!entry)
-		return out_of_memory(c);
-	entry->count += n;
-	entry->bytes += bytes;
-	entry->total_ns += col_int(s, 4);
-	if (col_int(s, 5) > entry->max_ns)
-		entry->max_ns = col_int(s, 5);
-	if (!*seen || col_int(s, 6) < c->t0)
-		c->t0 = col_int(s, 6);
-	if (!*seen || col_int(s, 7) > c->t_last)
-		c->t_last = col_int(s, 7);
-	if (!*seen || col_int(s, 8) > a->end_ns)
-		a->end_ns = col_int(s, 8); /* relative until totals() */
-	*seen = true;
-	a->events += n;
-	a->fs_ns += col_int(s, 4);
-	if (op == REC_OP_READ)
-		a->bytes_read += bytes;
-	else if (op == REC_OP_WRITE || op == REC_OP_COPY_FILE_RANGE)
-		a->bytes_written += bytes;
-	if (err < 0) {
-		entry->errors += n;
-		a->errors += n;
-		return add_errno(c, (int32_t)err, op, n);
-	}
-	count_changes(a, op, n);
-	return 0;
-}
-
 static int by_count_desc(const void *x, const void *y)
 {
 	const struct an_op *a = x, *b = y;
@@ -385,117 +834,101 @@ static int errno_by_count_desc(const void *x, const void *y)
 	const struct an_errno *a = x, *b = y;
 	if (a->count != b->count)
 		return a->count > b->count ? -1 : 1;
-	return b->result - a->result;
+	return (b->result > a->result) - (b->result < a->result);
 }
 
-static int totals(struct ctx *c)
+static int int64_cmp(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+	return (a > b) - (a < b);
+}
+
+static int64_t percentile(struct durations *d, int p);
+
+static int totals(struct ctx *c, struct scan *sc)
 {
 	struct analysis *a = c->a;
-	bool seen = false;
 	int64_t start_ns = rec_reader_start_ns(c->reader);
 
-	if (each_row(c,
-		     "SELECT op, err, sum(n), sum(bytes), sum(dur), max(max_dur), min(first_ts),\n"
-		     "  max(last_ts), max(last_end) FROM path_op GROUP BY op, err",
-		     "counting operations", add_op_row, &seen) != 0)
-		return -1;
-	if (!seen)
+	for (int op = 0; op < REC_OP_COUNT; op++) {
+		struct op_acc *o = &sc->ops[op];
+		if (!o->op.count)
+			continue;
+		struct an_op *entry = op_entry(c, (enum rec_op)op);
+		if (!entry)
+			return out_of_memory(c);
+		*entry = o->op;
+		entry->op = (enum rec_op)op;
+		if (o->d.nbig)
+			qsort(o->d.big, o->d.nbig, sizeof(*o->d.big), int64_cmp);
+		entry->p50_ns = percentile(&o->d, 50);
+		entry->p90_ns = percentile(&o->d, 90);
+		entry->p99_ns = percentile(&o->d, 99);
+		a->errors += o->op.errors;
+		a->attr_probes += o->op.probes;
+		count_changes(a, (enum rec_op)op, o->ok);
+	}
+	for (size_t i = 0; i < sc->errs.count; i++)
+		if (add_errno(c, (int32_t)sc->errs.keys[i][1], (enum rec_op)sc->errs.keys[i][0],
+			      sc->err_n[i]) != 0)
+			return -1;
+	if (!a->events)
 		c->t0 = c->t_last = a->end_ns = 0;
 	/* Past these checks, the difference of any two times of the run fits. */
-	int64_t span, duration;
+	int64_t duration;
 	if (__builtin_add_overflow(c->t0, start_ns, &a->first_ns) ||
 	    __builtin_add_overflow(a->end_ns, start_ns, &a->end_ns) ||
-	    __builtin_sub_overflow(c->t_last, c->t0, &span) ||
-	    __builtin_sub_overflow(a->end_ns, a->first_ns, &duration) || span < 0 || duration < 0)
+	    __builtin_sub_overflow(a->end_ns, a->first_ns, &duration) || duration < 0)
 		return corrupt(c, "event times out of range");
 	if (a->nops) /* qsort wants a pointer even for nothing */
 		qsort(a->ops, a->nops, sizeof(*a->ops), by_count_desc);
 	if (a->nerrnos)
 		qsort(a->errnos, a->nerrnos, sizeof(*a->errnos), errno_by_count_desc);
-	/* Slots cover [t0, t_last]; +1, so that the last start falls in the last one. */
-	c->slot_ns = span / ANALYSIS_SLOTS + 1;
 	return 0;
 }
 
-/* ---- scan 2: latency percentiles ---- */
+/* ---- latency percentiles ---- */
 
-/* Where the next op's durations start in lat, and how to read one. */
-struct lat_base {
-	int64_t next_rowid;
-	sqlite3_stmt *lookup;
-};
-
-/* Nearest rank: the value at rank ceil(p * n / 100), 1-based. */
-static int64_t rank_of(int64_t n, int p)
+/* The k-th smallest (from 0) of v[0 .. n-1], reordering v; n > k. */
+static uint32_t select_nth(uint32_t *v, size_t n, size_t k)
 {
-	return (n * p + 99) / 100;
+	size_t lo = 0, hi = n;
+	uint64_t seed = n;
+
+	while (hi - lo > 1) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		uint32_t pivot = v[lo + (size_t)(seed >> 33) % (hi - lo)], t;
+		/* [lo, lt) < pivot, [lt, i) == pivot, [gt, hi) > pivot */
+		size_t lt = lo, i = lo, gt = hi;
+		while (i < gt) {
+			if (v[i] < pivot) {
+				t = v[lt], v[lt++] = v[i], v[i++] = t;
+			} else if (v[i] > pivot) {
+				t = v[--gt], v[gt] = v[i], v[i] = t;
+			} else {
+				i++;
+			}
+		}
+		if (k < lt)
+			hi = lt;
+		else if (k >= gt)
+			lo = gt;
+		else
+			return pivot;
+	}
+	return v[lo];
 }
 
-static int percentile(struct ctx *c, sqlite3_stmt *lookup, int64_t rowid, int64_t *value)
+/* Nearest rank: the value at rank ceil(p * n / 100), 1-based; big is sorted. */
+static int64_t percentile(struct durations *d, int p)
 {
-	sqlite3_bind_int64(lookup, 1, rowid);
-	int rc = sqlite3_step(lookup);
-	*value = rc == SQLITE_ROW ? col_int(lookup, 0) : 0;
-	sqlite3_reset(lookup);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? corrupt(c, "the events changed while being read")
-				 : sql_failed(c, rc, "reading latencies");
-}
+	size_t n = d->nsmall + d->nbig;
+	size_t k = (n * (size_t)p + 99) / 100 - 1;
 
-/* One row: op id, count. Rows come in op id order, as lat is sorted. */
-static int add_percentiles(struct ctx *c, sqlite3_stmt *s, void *arg)
-{
-	struct lat_base *base = arg;
-	enum rec_op op = (enum rec_op)rec_reader_op_of_id(c->reader, col_int(s, 0));
-	int64_t n = col_int(s, 1), first = base->next_rowid - 1;
-	struct an_op *entry = op_entry(c, op);
-
-	if (!entry)
-		return out_of_memory(c);
-	base->next_rowid += n;
-	if (percentile(c, base->lookup, first + rank_of(n, 50), &entry->p50_ns) != 0 ||
-	    percentile(c, base->lookup, first + rank_of(n, 90), &entry->p90_ns) != 0)
-		return -1;
-	return percentile(c, base->lookup, first + rank_of(n, 99), &entry->p99_ns);
-}
-
-static int latencies(struct ctx *c)
-{
-	struct lat_base base = {1, NULL};
-
-	/* A fresh table numbers rows 1, 2, ... in the order they come. */
-	if (run(c, "CREATE TEMP TABLE lat(dur INTEGER)", "sorting latencies") != 0 ||
-	    run(c, "INSERT INTO lat(dur) SELECT dur FROM events ORDER BY op, dur",
-		"sorting latencies") != 0)
-		return -1;
-	base.lookup = prepare(c, "SELECT dur FROM lat WHERE rowid = ?1", "reading latencies");
-	if (!base.lookup)
-		return -1;
-	int result = each_row(c, "SELECT op, sum(n) FROM path_op GROUP BY op ORDER BY op",
-			      "reading latencies", add_percentiles, &base);
-	sqlite3_finalize(base.lookup);
-	return result;
+	return k < d->nsmall ? select_nth(d->small, d->nsmall, k) : d->big[k - d->nsmall];
 }
 
 /* ---- per path: hot files and directories, failing paths, findings ---- */
-
-static const char *const per_path_sql =
-	"CREATE TEMP TABLE per_path AS SELECT path,\n"
-	"  sum(n) AS events,\n"
-	"  sum(CASE WHEN op = :read THEN bytes ELSE 0 END) AS rbytes,\n"
-	"  sum(CASE WHEN op IN (:write, :copy_file_range) THEN bytes ELSE 0 END) AS wbytes,\n"
-	"  sum(CASE WHEN op = :open AND err = 0 THEN n ELSE 0 END) AS opens,\n"
-	"  sum(CASE WHEN op = :lookup AND err = -2 THEN n ELSE 0 END) AS missing,\n"
-	"  sum(CASE WHEN op IN (:read, :write) THEN tiny ELSE 0 END) AS tiny,\n"
-	"  sum(CASE WHEN op IN (:read, :write) THEN n ELSE 0 END) AS rw,\n"
-	"  sum(CASE WHEN op = :opendir AND err = 0 THEN n ELSE 0 END) AS listings,\n"
-	"  sum(CASE WHEN op = :readdir THEN n ELSE 0 END) AS readdirs,\n"
-	"  sum(CASE WHEN op IN (:fsync, :fsyncdir) THEN n ELSE 0 END) AS fsyncs,\n"
-	"  sum(CASE WHEN op IN (:fsync, :fsyncdir) THEN dur ELSE 0 END) AS fsync_ns,\n"
-	"  max(kind = :kind_dir) AS is_dir,\n"
-	"  max(kind IN (:kind_file, :kind_symlink, :kind_other)) AS is_file\n"
-	"FROM path_op WHERE path IS NOT NULL GROUP BY path";
 
 /*
  * A directory's events are those on it and on the entries directly in it:
@@ -537,23 +970,31 @@ static int hot_query(struct ctx *c, const char *sql, struct an_hot **items, size
 	return each_row(c, sql, "finding hot files", add_hot, &list);
 }
 
+static int count_temporaries(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+	(void)arg;
+	c->a->temporaries = col_int(s, 0);
+	return 0;
+}
+
 static int hot(struct ctx *c)
 {
 	struct analysis *a = c->a;
 
-	if (run(c, per_path_sql, "grouping by path") != 0 ||
-	    run(c, per_dir_sql, "grouping by directory") != 0)
+	if (run(c, per_dir_sql, "grouping by directory") != 0 ||
+	    each_row(c, "SELECT count(*) FROM per_path WHERE temporary", "finding temporaries",
+		     count_temporaries, NULL) != 0)
 		return -1;
 	bool failed =
 		hot_query(c,
 			  "SELECT p.path, pp.events, pp.rbytes, pp.wbytes FROM per_path AS pp\n"
-			  "  LEFT JOIN paths AS p ON p.id = pp.path WHERE pp.is_file\n"
+			  "  LEFT JOIN paths AS p ON p.id = pp.path WHERE pp.is_file AND NOT pp.temporary\n"
 			  "  ORDER BY pp.events DESC, pp.path LIMIT :top",
 			  &a->hot_files_events, &a->nhot_files_events) ||
 		hot_query(c,
 			  "SELECT p.path, pp.events, pp.rbytes, pp.wbytes FROM per_path AS pp\n"
 			  "  LEFT JOIN paths AS p ON p.id = pp.path\n"
-			  "  WHERE pp.is_file AND pp.rbytes + pp.wbytes > 0\n"
+			  "  WHERE pp.is_file AND NOT pp.temporary AND pp.rbytes + pp.wbytes > 0\n"
 			  "  ORDER BY pp.rbytes + pp.wbytes DESC, pp.path LIMIT :top",
 			  &a->hot_files_bytes, &a->nhot_files_bytes) ||
 		hot_query(c,
@@ -568,12 +1009,7 @@ static int hot(struct ctx *c)
 	return failed ? -1 : 0;
 }
 
-/*
- * ---- failing paths and who looked ----
- * Left out: getxattr and listxattr that find no attribute (ENODATA), as the
- * kernel asks for security.capability before every write. They still count
- * in the errors by errno.
- */
+/* ---- failing paths and who looked (attribute probes left out) ---- */
 
 struct failing_list {
 	size_t cap;
@@ -631,21 +1067,19 @@ static int failing(struct ctx *c)
 		"finding failing paths") != 0 ||
 	    each_row(c,
 		     "SELECT f.path, p.path, f.err, f.n FROM\n"
-		     "  (SELECT path, err, sum(n) AS n FROM path_op\n"
-		     "   WHERE err < 0 AND NOT (op IN (:getxattr, :listxattr) AND err = :enodata)\n"
+		     "  (SELECT path, result AS err, sum(n) AS n FROM fail_proc\n"
 		     "   GROUP BY path, err ORDER BY n DESC, path LIMIT :top) AS f\n"
 		     "  LEFT JOIN paths AS p ON p.id = f.path ORDER BY f.n DESC, f.path",
 		     "finding failing paths", add_failing, &list) != 0)
 		return -1;
 	return each_row(
 		c,
-		"SELECT p.path, x.result, pr.comm, sum(x.n) FROM\n"
-		"  (SELECT path, result, proc, count(*) AS n FROM events\n"
-		"   WHERE result < 0 AND path IN (SELECT id FROM fail_paths)\n"
-		"   GROUP BY path, result, proc) AS x\n"
+		"SELECT p.path, x.result, " PROCESS_NAME("pr") ", sum(x.n) FROM\n"
+		"  (SELECT path, result, proc, n FROM fail_proc\n"
+		"   WHERE path IN (SELECT id FROM fail_paths)) AS x\n"
 		"  LEFT JOIN paths AS p ON p.id = x.path\n"
 		"  LEFT JOIN procs AS pr ON pr.id = x.proc\n"
-		"GROUP BY x.path, x.result, pr.comm ORDER BY x.path, x.result, sum(x.n) DESC",
+		"GROUP BY x.path, x.result, 3 ORDER BY x.path, x.result, sum(x.n) DESC",
 		"finding who saw failures", add_failing_proc, NULL);
 }
 
@@ -736,23 +1170,7 @@ static int findings(struct ctx *c)
 	return 0;
 }
 
-/* ---- scan 3: time slots and processes ---- */
-
-static const char *const slot_proc_sql =
-	"CREATE TEMP TABLE slot_proc AS SELECT (ts - :t0) / :slot_ns AS slot, proc,\n"
-	"  coalesce(path IN (SELECT id FROM conf_paths), 0) AS conf,\n"
-	"  count(*) AS n,\n"
-	"  coalesce(sum(CASE WHEN op = :read THEN bytes END), 0) AS rbytes,\n"
-	"  coalesce(sum(CASE WHEN op IN (:write, :copy_file_range) THEN bytes END), 0) AS wbytes,\n"
-	"  sum(dur) AS dur, min(ts) AS first_ts, max(ts + dur) AS last_end,\n"
-	"  sum(result >= 0 AND op IN (:create, :mknod, :symlink, :link, :mkdir)) AS created,\n"
-	"  sum(result >= 0 AND op IN (:unlink, :rmdir)) AS removed\n"
-	"FROM events GROUP BY slot, proc, conf";
-
-/* Autoconf's probes, whoever makes them: conftest.c, conftest.o, conftest ... */
-static const char *const conf_paths_sql =
-	"CREATE TEMP TABLE conf_paths AS SELECT id FROM paths\n"
-	"WHERE path GLOB '*/conftest*' OR path GLOB '*/confdefs.h' OR path GLOB '*/config.log'";
+/* ---- processes ---- */
 
 struct process_list {
 	size_t cap;
@@ -780,37 +1198,24 @@ static int add_process(struct ctx *c, sqlite3_stmt *s, void *arg)
 	return col_text(c, s, 0, false, &p->comm);
 }
 
-static int check_slot(struct ctx *c, sqlite3_stmt *s, void *arg)
-{
-	(void)arg;
-	if (col_int(s, 0) < 0 || col_int(s, 1) >= ANALYSIS_SLOTS)
-		return corrupt(c, "event times out of range");
-	return 0;
-}
-
 static int processes(struct ctx *c)
 {
 	struct process_list list = {0};
 
-	if (run(c, conf_paths_sql, "finding configure's files") != 0 ||
-	    run(c, slot_proc_sql, "grouping events by time and process") != 0 ||
-	    each_row(c, "SELECT min(slot), max(slot) FROM slot_proc", "grouping events by time",
-		     check_slot, NULL) != 0)
-		return -1;
 	return each_row(
 		c,
-		"SELECT pr.comm, count(DISTINCT pr.pid), sum(t.n), sum(t.rbytes),\n"
+		"SELECT " PROCESS_NAME("pr") ", count(DISTINCT pr.pid), sum(t.n), sum(t.rbytes),\n"
 		"  sum(t.wbytes), sum(t.dur) FROM\n"
 		"  (SELECT proc, sum(n) AS n, sum(rbytes) AS rbytes, sum(wbytes) AS wbytes,\n"
 		"     sum(dur) AS dur FROM slot_proc GROUP BY proc) AS t\n"
 		"  LEFT JOIN procs AS pr ON pr.id = t.proc\n"
-		"GROUP BY pr.comm ORDER BY 3 DESC, pr.comm",
+		"GROUP BY 1 ORDER BY 3 DESC, 1",
 		"grouping events by process", add_process, &list);
 }
 
 /* ---- the timeline and its phases ---- */
 
-/* Names met in slots: commands, and "configure". name[0] is NULL: no command. */
+/* Names met in slots: commands and phase names. name[0] is NULL: no command. */
 struct names {
 	char **name;
 	size_t count, cap;
@@ -824,16 +1229,25 @@ struct slot_comm {
 };
 
 struct slot {
-	int64_t events, bytes, created, removed, rbytes, wbytes, first, end;
-	int64_t *votes; /* per name, nvotes of them; NULL if none */
-	int label;	/* the name of its leader; -1 for none */
+	int64_t events, bytes, created, removed, rbytes, wbytes, conf, first, end;
+	int leader; /* index into timeline.procs; -1 for none */
+	int phase;  /* index into the phases, once found */
+};
+
+/* A process (a pid under one command name) and the slots its events span. */
+struct proc_span {
+	int name; /* its command, in names */
+	int32_t pid;
+	int first_slot, last_slot;
+	int64_t first, events;
 };
 
 struct timeline {
 	struct names names;
-	size_t nvotes; /* names when voting began: the size of slot.votes */
 	struct slot_comm *comms;
 	size_t ncomms, comms_cap;
+	struct proc_span *procs;
+	size_t nprocs, procs_cap;
 	struct slot slots[ANALYSIS_SLOTS];
 };
 
@@ -853,15 +1267,14 @@ static int name_index(struct ctx *c, struct names *names, const char *name)
 	return grown[names->count - 1] ? (int)names->count - 1 : out_of_memory(c);
 }
 
-static bool is_driver(const char *comm)
+/* The slot of a time (events.ts), within the slots. */
+static int slot_of(const struct ctx *c, int64_t ts)
 {
-	for (size_t i = 0; comm && i < sizeof(drivers) / sizeof(drivers[0]); i++)
-		if (strcmp(comm, drivers[i]) == 0)
-			return true;
-	return false;
+	int64_t slot = ts <= c->t0 ? 0 : (ts - c->t0) / c->slot_ns;
+	return slot >= ANALYSIS_SLOTS ? ANALYSIS_SLOTS - 1 : (int)slot;
 }
 
-/* One row: slot, comm, n, created, removed, rbytes, wbytes, first, end. */
+/* One row: slot, comm, n, created, removed, rbytes, wbytes, first, end, conf. */
 static int add_slot_comm(struct ctx *c, sqlite3_stmt *s, void *arg)
 {
 	struct timeline *t = arg;
@@ -887,47 +1300,30 @@ static int add_slot_comm(struct ctx *c, sqlite3_stmt *s, void *arg)
 		sl->first = col_int(s, 7);
 	if (first || col_int(s, 8) > sl->end)
 		sl->end = col_int(s, 8);
+	sl->conf += col_int(s, 9);
 	return 0;
 }
 
-/* One row: proc, comm, first, end, events. Marks the processes that lead. */
-static int add_leader(struct ctx *c, sqlite3_stmt *s, void *arg)
-{
-	const char *comm = (const char *)sqlite3_column_text(s, 1);
-	int64_t first = col_int(s, 2), end = col_int(s, 3), events = col_int(s, 4);
-	int64_t span = c->a->end_ns - c->a->first_ns;
-	int64_t min_life = span / 100 > LEADER_MIN_LIFE_NS ? span / 100 : LEADER_MIN_LIFE_NS;
-
-	(void)arg;
-	int64_t life;
-	if (__builtin_sub_overflow(end, first, &life))
-		life = INT64_MAX;
-	if (!is_driver(comm) || (life < min_life && events * 100 < c->a->events))
-		return 0;
-	char sql[96];
-	snprintf(sql, sizeof(sql), "INSERT INTO leaders(id) VALUES(%lld)",
-		 (long long)col_int(s, 0));
-	return run(c, sql, "finding phases");
-}
-
-/* One row: slot, name (a leader's comm, or NULL for configure's), votes. */
-static int add_votes(struct ctx *c, sqlite3_stmt *s, void *arg)
+/* One row: pid, comm, first, end, events: a process that may lead. */
+static int add_proc(struct ctx *c, sqlite3_stmt *s, void *arg)
 {
 	struct timeline *t = arg;
-	const char *comm = (const char *)sqlite3_column_text(s, 1);
-	int name = name_index(c, &t->names, comm ? comm : CONFIGURE);
+	int name = name_index(c, &t->names, (const char *)sqlite3_column_text(s, 1));
 
 	if (name < 0)
 		return -1;
-	if ((size_t)name >= t->nvotes) /* a leader's name is in the slots already */
-		return corrupt(c, "a process has no events");
-	struct slot *sl = &t->slots[col_int(s, 0)];
-	if (!sl->votes) {
-		sl->votes = calloc(t->nvotes, sizeof(*sl->votes));
-		if (!sl->votes)
-			return out_of_memory(c);
-	}
-	sl->votes[name] += col_int(s, 2);
+	struct proc_span *procs = grow(t->procs, &t->nprocs, &t->procs_cap, sizeof(*procs));
+	if (!procs)
+		return out_of_memory(c);
+	t->procs = procs;
+	procs[t->nprocs - 1] = (struct proc_span){
+		.name = name,
+		.pid = (int32_t)col_int(s, 0),
+		.first_slot = slot_of(c, col_int(s, 2)),
+		.last_slot = slot_of(c, col_int(s, 3)),
+		.first = col_int(s, 2),
+		.events = col_int(s, 4),
+	};
 	return 0;
 }
 
@@ -937,29 +1333,20 @@ static int load_timeline(struct ctx *c, struct timeline *t)
 	if (!t->names.name)
 		return out_of_memory(c);
 	t->names.count = t->names.cap = 1; /* name[0]: no command */
-	if (name_index(c, &t->names, CONFIGURE) < 0 ||
-	    each_row(c,
-		     "SELECT sp.slot, pr.comm, sum(sp.n), sum(sp.created), sum(sp.removed),\n"
-		     "  sum(sp.rbytes), sum(sp.wbytes), min(sp.first_ts), max(sp.last_end)\n"
+	if (each_row(c,
+		     "SELECT sp.slot, " PROCESS_NAME("pr") ", sum(sp.n), sum(sp.created),\n"
+		     "  sum(sp.removed), sum(sp.rbytes), sum(sp.wbytes), min(sp.first_ts),\n"
+		     "  max(sp.last_end), sum(CASE WHEN sp.conf THEN sp.n ELSE 0 END)\n"
 		     "FROM slot_proc AS sp LEFT JOIN procs AS pr ON pr.id = sp.proc\n"
-		     "GROUP BY sp.slot, pr.comm",
-		     "building the timeline", add_slot_comm, t) != 0 ||
-	    run(c, "CREATE TEMP TABLE leaders(id INTEGER PRIMARY KEY)", "finding phases") != 0 ||
-	    each_row(c,
-		     "SELECT sp.proc, pr.comm, min(sp.first_ts), max(sp.last_end), sum(sp.n)\n"
-		     "FROM slot_proc AS sp JOIN procs AS pr ON pr.id = sp.proc GROUP BY sp.proc",
-		     "finding phases", add_leader, NULL) != 0)
+		     "GROUP BY sp.slot, 2",
+		     "building the timeline", add_slot_comm, t) != 0)
 		return -1;
-	t->nvotes = t->names.count;
+	/* The kernel's own requests (pid 0) span the run and lead nothing. */
 	return each_row(c,
-			"SELECT sp.slot, CASE WHEN sp.conf OR pr.comm IN ('configure',\n"
-			"    'config.status', 'conftest') THEN NULL ELSE pr.comm END AS name,\n"
-			"  sum(sp.n)\n"
-			"FROM slot_proc AS sp LEFT JOIN procs AS pr ON pr.id = sp.proc\n"
-			"WHERE sp.conf OR pr.comm IN ('configure', 'config.status', 'conftest')\n"
-			"   OR sp.proc IN (SELECT id FROM leaders)\n"
-			"GROUP BY sp.slot, name",
-			"finding phases", add_votes, t);
+			"SELECT pr.pid, pr.comm, min(sp.first_ts), max(sp.last_end), sum(sp.n)\n"
+			"FROM slot_proc AS sp JOIN procs AS pr ON pr.id = sp.proc\n"
+			"WHERE pr.comm IS NOT NULL AND pr.pid != 0 GROUP BY sp.proc",
+			"finding phases", add_proc, t);
 }
 
 /* Events per name over slots from..to, in a calloc'd array of names.count. */
@@ -973,29 +1360,46 @@ static int64_t *sum_names(const struct timeline *t, int from, int to)
 	return sum;
 }
 
-/* The named command with the most events in slots from..to, or 0. */
-static int dominant(const struct timeline *t, int from, int to)
+static int by_first(const void *x, const void *y)
 {
-	int64_t *sum = sum_names(t, from, to);
-	int best = 0;
-
-	for (size_t n = 1; sum && n < t->names.count; n++)
-		if (sum[n] > sum[best])
-			best = (int)n;
-	free(sum); /* out of memory: no name, the numbers stay right */
-	return best;
+	const struct proc_span *a = x, *b = y;
+	if (a->first != b->first)
+		return a->first < b->first ? -1 : 1;
+	return b->last_slot - a->last_slot; /* the longer first */
 }
 
-/* Labels each slot with the name that has the most votes there. */
-static void vote(struct timeline *t)
+/*
+ * A process whose own events are under SPARSE_PERCENT of the events in its
+ * span does not lead: the script or interactive shell that runs the steps,
+ * or a `make` that only recurses, which a person does not name.
+ */
+static bool sparse(const struct timeline *t, const struct proc_span *p)
 {
-	for (int s = 0; s < ANALYSIS_SLOTS; s++) {
-		struct slot *sl = &t->slots[s];
-		sl->label = -1;
-		for (size_t n = 0; sl->votes && n < t->nvotes; n++)
-			if (sl->votes[n] > 0 &&
-			    (sl->label < 0 || sl->votes[n] > sl->votes[sl->label]))
-				sl->label = (int)n;
+	int64_t in_span = 0;
+
+	for (int s = p->first_slot; s <= p->last_slot; s++)
+		in_span += t->slots[s].events;
+	return p->events * 100 < in_span * SPARSE_PERCENT;
+}
+
+/*
+ * Each slot is led by the process that started first among those whose
+ * events span it: the step of the script (tar, the shell running
+ * configure, make, rm) rather than the compilers and shells it runs.
+ */
+static void find_leaders(struct timeline *t)
+{
+	for (int s = 0; s < ANALYSIS_SLOTS; s++)
+		t->slots[s].leader = t->slots[s].phase = -1;
+	if (t->nprocs)
+		qsort(t->procs, t->nprocs, sizeof(*t->procs), by_first);
+	for (size_t i = 0; i < t->nprocs; i++) {
+		const struct proc_span *p = &t->procs[i];
+		if (sparse(t, p))
+			continue;
+		for (int s = p->first_slot; s <= p->last_slot; s++)
+			if (t->slots[s].leader < 0)
+				t->slots[s].leader = (int)i;
 	}
 }
 
@@ -1008,70 +1412,46 @@ static bool idle_gap(const struct ctx *c, const struct timeline *t, int from, in
 	return to - from + 1 >= IDLE_GAP_SLOTS && (to - from + 1) * c->slot_ns >= IDLE_GAP_MIN_NS;
 }
 
-/*
- * Busy slots without votes belong to the leader before them (workers work
- * for it), or, at the start and after an idle gap, to the busiest command
- * of the stretch up to the next voted slot.
- */
-static void inherit(const struct ctx *c, struct timeline *t)
-{
-	int label = -1; /* of the work going on */
-	int gap_from = -1;
-
-	for (int s = 0; s < ANALYSIS_SLOTS; s++) {
-		struct slot *sl = &t->slots[s];
-		if (!sl->events) {
-			if (gap_from < 0)
-				gap_from = s;
-			continue;
-		}
-		if (gap_from >= 0 && idle_gap(c, t, gap_from, s - 1))
-			label = -1;
-		gap_from = -1;
-		if (sl->label >= 0) {
-			label = sl->label;
-			continue;
-		}
-		if (label < 0) {
-			int end = s;
-			while (end + 1 < ANALYSIS_SLOTS && t->slots[end + 1].label < 0)
-				end++;
-			label = dominant(t, s, end);
-		}
-		sl->label = label;
-	}
-}
-
-/*
- * A driver busy removing files gets its own phase: "make (cleaning)" for
- * `make distclean` after the `make` of the build. Not rm, which always
- * removes, nor configure, whose probes clean up after themselves.
- */
-static int mark_cleaning(struct ctx *c, struct timeline *t)
-{
-	for (int s = 0; s < ANALYSIS_SLOTS; s++) {
-		struct slot *sl = &t->slots[s];
-		if (sl->label <= 0 || sl->removed * 100 < sl->events * CLEANING_PERCENT ||
-		    !is_driver(t->names.name[sl->label]) ||
-		    strcmp(t->names.name[sl->label], "rm") == 0)
-			continue;
-		char name[128];
-		snprintf(name, sizeof(name), "%s (cleaning)", t->names.name[sl->label]);
-		sl->label = name_index(c, &t->names, name);
-		if (sl->label < 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* Runs of slots: the candidate phases. */
 struct run {
-	int first, last, label;
-	int64_t events;
+	int first, last;
+	int label; /* a leader (index into procs) while cutting, then a name */
+	int64_t events, created, removed, conf, rbytes, wbytes;
 	bool after_gap;
 };
 
-/* Splits where the label changes, and at idle gaps. */
+static void add_slot(struct run *r, const struct slot *sl, int s)
+{
+	r->last = s;
+	r->events += sl->events;
+	r->created += sl->created;
+	r->removed += sl->removed;
+	r->conf += sl->conf;
+	r->rbytes += sl->rbytes;
+	r->wbytes += sl->wbytes;
+}
+
+static void add_run(struct run *into, const struct run *r)
+{
+	if (r->first < into->first) {
+		into->first = r->first;
+		into->after_gap = r->after_gap;
+	}
+	if (r->last > into->last)
+		into->last = r->last;
+	into->events += r->events;
+	into->created += r->created;
+	into->removed += r->removed;
+	into->conf += r->conf;
+	into->rbytes += r->rbytes;
+	into->wbytes += r->wbytes;
+}
+
+/*
+ * Splits where the leader changes, and at idle gaps between two pieces of
+ * work. A busy slot without a leader (only the kernel's requests) stays
+ * with the run before it.
+ */
 static size_t find_runs(const struct ctx *c, const struct timeline *t, struct run *runs)
 {
 	size_t n = 0;
@@ -1084,20 +1464,96 @@ static size_t find_runs(const struct ctx *c, const struct timeline *t, struct ru
 				gap_from = s;
 			continue;
 		}
-		bool gap = gap_from >= 0 && idle_gap(c, t, gap_from, s - 1);
-		if (!n || gap || sl->label != runs[n - 1].label)
-			runs[n++] = (struct run){s, s, sl->label, 0, gap};
-		runs[n - 1].last = s;
-		runs[n - 1].events += sl->events;
+		/* A pause within one process's work (configure's `sleep 1`) is no gap. */
+		bool gap = gap_from >= 0 && idle_gap(c, t, gap_from, s - 1) &&
+			   (!n || t->slots[gap_from].leader != runs[n - 1].label ||
+			    sl->leader != runs[n - 1].label);
 		gap_from = -1;
+		int leader = sl->leader >= 0 || !n ? sl->leader : runs[n - 1].label;
+		if (!n || gap || leader != runs[n - 1].label)
+			runs[n++] = (struct run){.first = s, .label = leader, .after_gap = gap};
+		add_slot(&runs[n - 1], sl, s);
 	}
 	return n;
 }
 
+/* What people call the work of some well-known commands. */
+static const struct {
+	const char *comm, *name;
+} verbs[] = {
+	{"rm", "remove"},   {"cp", "copy"},	{"rsync", "copy"}, {"mv", "move"},
+	{"grep", "search"}, {"rg", "search"},	{"ag", "search"},  {"ack", "search"},
+	{"tar", "unpack"},  {"bsdtar", "unpack"}, {"unzip", "unpack"}, {"cpio", "unpack"},
+	{"7z", "unpack"},
+};
+
+static bool is_shell(const char *comm)
+{
+	static const char *const shells[] = {"sh", "bash", "dash", "zsh", "ksh", "mksh", "busybox"};
+	for (size_t i = 0; i < sizeof(shells) / sizeof(shells[0]); i++)
+		if (strcmp(comm, shells[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The busiest command of a run that is neither a shell nor the kernel, or NULL. */
+static const char *busiest_worker(const struct timeline *t, const struct run *r)
+{
+	int64_t *sum = sum_names(t, r->first, r->last);
+	size_t best = 0;
+
+	for (size_t n = 1; sum && n < t->names.count; n++)
+		if (sum[n] > (best ? sum[best] : 0) && !is_shell(t->names.name[n]) &&
+		    strcmp(t->names.name[n], rec_process_name(NULL, 0)) != 0)
+			best = n;
+	free(sum);
+	return best ? t->names.name[best] : NULL;
+}
+
+/*
+ * The name of a run: "configure" for autoconf's probing (the leader is
+ * configure or config.status, or CONF_PERCENT of the events are on
+ * conftest*, confdefs.h or config.log); the verb of a well-known leader
+ * (tar: "unpack", or "archive" when it reads more than it writes; rm:
+ * "remove"; cp: "copy", ...); "clean" when removing files is most of what
+ * changes (`make distclean`); for a shell (the steps of a script typed
+ * or run), its busiest other command; else the leader's command.
+ */
+static const char *run_name(const struct timeline *t, const struct run *r)
+{
+	const char *comm = r->label >= 0 ? t->names.name[t->procs[r->label].name] : NULL;
+
+	if ((comm && (strcmp(comm, "configure") == 0 || strcmp(comm, "config.status") == 0)) ||
+	    r->conf * 100 >= r->events * CONF_PERCENT)
+		return "configure";
+	for (size_t i = 0; comm && i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (strcmp(comm, verbs[i].comm) != 0)
+			continue;
+		if (strcmp(verbs[i].name, "unpack") == 0 && r->rbytes > r->wbytes)
+			return "archive";
+		return verbs[i].name;
+	}
+	if (r->removed >= CLEAN_MIN_REMOVED && r->removed >= 2 * r->created &&
+	    r->removed * 100 >= r->events * CLEAN_PERCENT)
+		return "clean";
+	if (comm && is_shell(comm)) {
+		const char *busiest = busiest_worker(t, r);
+		if (busiest)
+			return busiest;
+	}
+	return comm ? comm : rec_process_name(NULL, 0); /* only the kernel's requests */
+}
+
+/*
+ * A run a person would not name: under MINOR_PERCENT of the events without
+ * changing much (a `find` between two steps), or under TINY_PERCENT.
+ */
 static bool minor(const struct ctx *c, const struct run *r)
 {
-	return r->last - r->first + 1 < MINOR_SLOTS &&
-	       r->events * 100 < c->a->events * MINOR_EVENTS_PERCENT;
+	if (r->events * 1000 < c->a->events * TINY_PERMILLE)
+		return true;
+	return r->events * 100 < c->a->events * MINOR_PERCENT &&
+	       (r->created + r->removed) * 10 < r->events;
 }
 
 /* Joins neighbours with the same label that no idle gap separates. */
@@ -1106,12 +1562,10 @@ static size_t join_alike(struct run *runs, size_t n)
 	size_t out = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (out && !runs[i].after_gap && runs[i].label == runs[out - 1].label) {
-			runs[out - 1].last = runs[i].last;
-			runs[out - 1].events += runs[i].events;
-		} else {
+		if (out && !runs[i].after_gap && runs[i].label == runs[out - 1].label)
+			add_run(&runs[out - 1], &runs[i]);
+		else
 			runs[out++] = runs[i];
-		}
 	}
 	return out;
 }
@@ -1122,25 +1576,19 @@ static size_t join_alike(struct run *runs, size_t n)
  */
 static size_t merge_runs(const struct ctx *c, struct run *runs, size_t n)
 {
+	n = join_alike(runs, n);
 	for (size_t i = 0; i < n && n > 1;) {
 		size_t into = i > 0 && !runs[i].after_gap ? i - 1 : i + 1;
 		if (!minor(c, &runs[i]) || into >= n || (into == i + 1 && runs[into].after_gap)) {
 			i++;
 			continue;
 		}
-		struct run *keep = &runs[into];
-		if (into < i) {
-			keep->last = runs[i].last;
-		} else {
-			keep->first = runs[i].first;
-			keep->after_gap = runs[i].after_gap;
-		}
-		keep->events += runs[i].events;
+		add_run(&runs[into], &runs[i]);
 		memmove(&runs[i], &runs[i + 1], (n - i - 1) * sizeof(*runs));
 		n = join_alike(runs, n - 1);
 		i = 0; /* a merge may make a neighbour mergeable */
 	}
-	return join_alike(runs, n);
+	return n;
 }
 
 /* The busiest named commands of slots from..to into counts. */
@@ -1173,7 +1621,7 @@ static int top_commands(struct ctx *c, const struct timeline *t, int from, int t
 }
 
 static int make_phase(struct ctx *c, const struct timeline *t, const struct run *r,
-		      struct an_phase *p)
+		      const char *leader, struct an_phase *p)
 {
 	int64_t start_ns = rec_reader_start_ns(c->reader);
 	bool first = true;
@@ -1187,62 +1635,76 @@ static int make_phase(struct ctx *c, const struct timeline *t, const struct run 
 		if (first || sl->end + start_ns > p->end_ns)
 			p->end_ns = sl->end + start_ns;
 		first = false;
-		p->events += sl->events;
-		p->created += sl->created;
-		p->removed += sl->removed;
-		p->bytes_read += sl->rbytes;
-		p->bytes_written += sl->wbytes;
 	}
-	p->name = strdup(r->label > 0 ? t->names.name[r->label] : "(unknown)");
-	if (!p->name)
+	p->events = r->events;
+	p->created = r->created;
+	p->removed = r->removed;
+	p->bytes_read = r->rbytes;
+	p->bytes_written = r->wbytes;
+	p->name = strdup(t->names.name[r->label]);
+	p->command = leader ? strdup(leader) : NULL;
+	if (!p->name || (leader && !p->command))
 		return out_of_memory(c);
 	return top_commands(c, t, r->first, r->last, p->commands, &p->ncommands);
 }
 
 /*
- * Phases. The run is cut into ANALYSIS_SLOTS equal slots. Every event votes
- * for a leader:
- *  - "configure" if it is autoconf probing: its command is configure,
- *    config.status or conftest, or its file is conftest*, confdefs.h or
- *    config.log, whichever compiler or shell touches it;
- *  - else its command, if that is a driver (make, ninja, tar, rm, ... see
- *    drivers[]) in a leading process: one whose events span at least 1 s
- *    (or 1% of the run, if longer) or that makes at least 1% of the events.
- *    So the many short rm and mv that configure and make run do not lead;
- *    an `rm -rf` of a whole tree does;
- *  - else nothing: compilers, shells, sed ... work for whoever leads.
- * A slot's leader is the name with the most votes. A busy slot without
- * votes belongs to the leader before it, or, at the start of the run and
- * after an idle gap (IDLE_GAP_SLOTS empty slots and at least 1 s), to its
- * own busiest command. A slot where CLEANING_PERCENT of the events or more
- * remove files is "LEADER (cleaning)" (`make distclean` after `make`),
- * unless rm leads. Phases are the runs of slots with one leader, split at
- * idle gaps; a run shorter than MINOR_SLOTS slots with less than
- * MINOR_EVENTS_PERCENT of the events is merged into the phase before it (or
- * after it, at the start), which keeps a brief change of leader from
- * cutting a phase in two.
+ * Phases: the stretches of the run a person would name (unpack, configure,
+ * make, clean, remove). The run is cut into ANALYSIS_SLOTS equal slots; a
+ * slot's leader is the earliest-started process whose events span it (see
+ * find_leaders), so the compilers and shells a step runs do not lead.
+ * Runs of slots with one leader, split at idle gaps (IDLE_GAP_SLOTS empty
+ * slots and IDLE_GAP_MIN_NS), are named by run_name(); neighbours with the
+ * same name are joined, and a minor run (see minor()) is merged into the
+ * phase before it (after it, at the start).
  */
 static int find_phases(struct ctx *c, struct timeline *t)
 {
 	struct analysis *a = c->a;
-	struct run runs[ANALYSIS_SLOTS];
+	struct run *runs = calloc(ANALYSIS_SLOTS, sizeof(*runs));
 
-	vote(t);
-	inherit(c, t);
-	if (mark_cleaning(c, t) != 0)
-		return -1;
-	size_t n = merge_runs(c, runs, find_runs(c, t, runs));
-	a->phases = calloc(n ? n : 1, sizeof(*a->phases));
-	if (!a->phases)
+	if (!runs)
 		return out_of_memory(c);
+	find_leaders(t);
+	size_t n = find_runs(c, t, runs);
 	for (size_t i = 0; i < n; i++) {
-		a->nphases++;
-		if (make_phase(c, t, &runs[i], &a->phases[i]) != 0)
-			return -1;
-		for (int s = runs[i].first; s <= runs[i].last; s++)
-			t->slots[s].label = (int)i; /* from now on: the phase's index */
+		runs[i].label = name_index(c, &t->names, run_name(t, &runs[i]));
+		if (runs[i].label < 0)
+			goto fail;
 	}
+	n = merge_runs(c, runs, n);
+	a->phases = calloc(n ? n : 1, sizeof(*a->phases));
+	if (!a->phases) {
+		out_of_memory(c);
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct run *r = &runs[i];
+		/* Who ran it: the command that led the most of its events. */
+		int64_t *led = calloc(t->names.count, sizeof(*led));
+		if (!led) {
+			out_of_memory(c);
+			goto fail;
+		}
+		int leader = 0;
+		for (int s = r->first; s <= r->last; s++)
+			if (t->slots[s].leader >= 0)
+				led[t->procs[t->slots[s].leader].name] += t->slots[s].events;
+		for (size_t k = 1; k < t->names.count; k++)
+			if (led[k] > led[leader])
+				leader = (int)k;
+		free(led);
+		a->nphases++;
+		if (make_phase(c, t, r, leader ? t->names.name[leader] : NULL, &a->phases[i]) != 0)
+			goto fail;
+		for (int s = r->first; s <= r->last; s++)
+			t->slots[s].phase = (int)i;
+	}
+	free(runs);
 	return 0;
+fail:
+	free(runs);
+	return -1;
 }
 
 static int fill_buckets(struct ctx *c, struct timeline *t)
@@ -1263,7 +1725,7 @@ static int fill_buckets(struct ctx *c, struct timeline *t)
 			bucket->bytes += t->slots[s].bytes;
 			if (t->slots[s].events > busiest) {
 				busiest = t->slots[s].events;
-				bucket->phase = t->slots[s].label;
+				bucket->phase = t->slots[s].phase;
 			}
 		}
 		if (top_commands(c, t, from, to, bucket->commands, &bucket->ncommands) != 0)
@@ -1278,8 +1740,7 @@ static void free_timeline(struct timeline *t)
 		free(t->names.name[i]);
 	free(t->names.name);
 	free(t->comms);
-	for (int s = 0; s < ANALYSIS_SLOTS; s++)
-		free(t->slots[s].votes);
+	free(t->procs);
 }
 
 static int timeline(struct ctx *c)
@@ -1317,9 +1778,17 @@ static int analyse(struct ctx *c)
 	 * One read transaction: every scan sees the same events, even while a
 	 * recorder is still adding to the trace. Closing the connection ends it.
 	 */
-	if (run(c, "BEGIN", "starting to read") != 0 || configure_sorts(c) != 0 ||
-	    scan_paths(c) != 0 || totals(c) != 0 || latencies(c) != 0 || hot(c) != 0 ||
-	    failing(c) != 0 || findings(c) != 0 || processes(c) != 0 || timeline(c) != 0)
+	struct scan *sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return out_of_memory(c);
+	int result = run(c, "BEGIN", "starting to read") != 0 || configure_sorts(c) != 0 ||
+		     scan_events(c, sc) != 0 || totals(c, sc) != 0 || make_tables(c, sc) != 0
+		     ? -1
+		     : 0;
+	scan_free(sc);
+	free(sc);
+	if (result != 0 || hot(c) != 0 || failing(c) != 0 || findings(c) != 0 ||
+	    processes(c) != 0 || timeline(c) != 0)
 		return -1;
 	return 0;
 }
@@ -1379,6 +1848,7 @@ void analysis_free(struct analysis *a)
 		free_counts(a->buckets[i].commands, a->buckets[i].ncommands);
 	for (size_t i = 0; i < a->nphases; i++) {
 		free(a->phases[i].name);
+		free(a->phases[i].command);
 		free_counts(a->phases[i].commands, a->phases[i].ncommands);
 	}
 	free(a->phases);

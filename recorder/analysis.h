@@ -1,9 +1,10 @@
 /*
  * analysis.h — private to recorder/: the workload analysis behind
- * `tracefs report`. analysis_run() computes everything the report shows,
- * with SQL aggregation over the trace (a few scans of the events table,
- * into TEMP tables), and the report's three renderers (terminal, JSON,
- * HTML) only format this struct.
+ * `tracefs report`. analysis_run() computes everything the report shows
+ * in one read of the events table (then SQL over small TEMP tables), and
+ * the report's renderers (report.h) only format this struct. Its phases
+ * (name, leading command, start and end) are what captions of the run
+ * would show.
  */
 #ifndef TRACEFS_RECORDER_ANALYSIS_H
 #define TRACEFS_RECORDER_ANALYSIS_H
@@ -13,9 +14,9 @@
 
 #include "recorder/recorder.h"
 
-/* The timeline has this many buckets; phases are found on 5 slots each. */
+/* The timeline has this many buckets; phases are found on 25 slots each. */
 #define ANALYSIS_BUCKETS 40
-#define ANALYSIS_SLOTS_PER_BUCKET 5
+#define ANALYSIS_SLOTS_PER_BUCKET 25
 #define ANALYSIS_SLOTS (ANALYSIS_BUCKETS * ANALYSIS_SLOTS_PER_BUCKET)
 /* Commands named in a phase or a timeline bucket. */
 #define ANALYSIS_TOP_COMMANDS 3
@@ -36,6 +37,7 @@ struct an_count {
 struct an_op {
 	enum rec_op op;
 	int64_t count, errors, bytes;
+	int64_t probes; /* attribute probes that found nothing: not errors */
 	int64_t total_ns, max_ns, p50_ns, p90_ns, p99_ns; /* percentiles: nearest rank */
 };
 
@@ -57,7 +59,7 @@ struct an_failing {
 
 /* One command name (comm) over all its processes. */
 struct an_process {
-	char *comm; /* NULL: unknown (e.g. requests the kernel makes itself) */
+	char *comm; /* "kernel" for the kernel's own requests; NULL: unknown */
 	int64_t pids, events, bytes_read, bytes_written, fs_ns;
 };
 
@@ -73,8 +75,13 @@ struct an_bucket {
 	size_t ncommands;
 };
 
+/*
+ * A stretch of the run a person would name: unpack, configure, make, clean,
+ * remove, copy, search, or the command that leads it (git, npm, ...).
+ */
 struct an_phase {
-	char *name; /* its leader: configure, make, tar, rm, ... */
+	char *name;
+	char *command; /* the process that leads it (tar, sh, make, rm); NULL if none */
 	int64_t start_ns, end_ns;
 	int64_t events, created, removed, bytes_read, bytes_written;
 	struct an_count commands[ANALYSIS_TOP_COMMANDS];
@@ -112,12 +119,15 @@ struct analysis {
 	int64_t events_lost;
 
 	int64_t events, first_ns, end_ns; /* end: the latest end of an event */
-	int64_t errors, bytes_read, bytes_written, fs_ns;
+	int64_t errors;	     /* failures, attribute probes left out */
+	int64_t attr_probes; /* getxattr/listxattr that found no attribute (ENODATA, EOPNOTSUPP) */
+	int64_t bytes_read, bytes_written, fs_ns;
 	int64_t files_created, dirs_created, files_removed, dirs_removed, renamed;
+	int64_t temporaries; /* files made and removed within moments: not in the hot lists */
 
 	struct an_op *ops; /* most events first */
 	size_t nops;
-	struct an_errno *errnos; /* commonest first */
+	struct an_errno *errnos; /* commonest first; attribute probes left out */
 	size_t nerrnos;
 	struct an_failing *failing;
 	size_t nfailing;

@@ -22,6 +22,7 @@
  *           gource_event() for the mapping.
  */
 #include <getopt.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -173,10 +174,9 @@ static void chrome_separator(struct export *x)
 /* The name of a thread: its command, or what stands for it. */
 static const char *thread_name(const struct rec_event *e, char *buf, size_t size)
 {
-	if (e->comm)
-		return e->comm;
-	if (e->pid == 0)
-		return "kernel";
+	const char *name = rec_process_name(e->comm, e->pid);
+	if (name)
+		return name;
 	snprintf(buf, size, "pid %" PRId32, e->pid);
 	return buf;
 }
@@ -383,7 +383,8 @@ static int gource_line(struct export *x, const struct rec_event *e, char type, c
 		second = x->last_second; /* Gource wants time to go forward */
 	x->last_second = second;
 	fprintf(x->out, "%" PRId64 "|", second);
-	gource_field(x->out, e->comm ? e->comm : e->pid == 0 ? "kernel" : "unknown");
+	const char *who = rec_process_name(e->comm, e->pid);
+	gource_field(x->out, who ? who : "unknown");
 	fprintf(x->out, "|%c|", type);
 	gource_field(x->out, path);
 	fputc('\n', x->out);
@@ -551,7 +552,7 @@ static int run_export(const char *prog, const struct export_args *args, struct r
 		fprintf(stderr, "%s: out of memory\n", prog);
 		return 1;
 	}
-	if (args->output && outfile_open(&file, args->output, err, sizeof(err)) != 0) {
+	if (args->output && outfile_open(&file, args->output, args->file, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		free(x.names);
 		return 1;
@@ -585,6 +586,10 @@ int rec_export_command(int argc, char **argv)
 
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
+	if (rec_reader_stop_on_signals() != 0) {
+		fprintf(stderr, "%s: cannot set signal handlers: %s\n", argv[0], strerror(errno));
+		return 1;
+	}
 	struct rec_reader *reader = rec_reader_open(args.file, err, sizeof(err));
 	if (!reader) {
 		fprintf(stderr, "%s: %s\n", argv[0], err);
@@ -592,5 +597,6 @@ int rec_export_command(int argc, char **argv)
 	}
 	int status = run_export(argv[0], &args, reader);
 	rec_reader_close(reader);
-	return status;
+	/* run_export said what was (not) written; a signal's status tells the shell. */
+	return rec_reader_interrupted() ? 128 + rec_reader_interrupted() : status;
 }

@@ -3,7 +3,10 @@
  */
 #include "recorder/outfile.h"
 
+#include "recorder/recorder.h"
+
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,9 +20,53 @@ static int fix_mode(int fd)
 	return fchmod(fd, 0666 & ~mask);
 }
 
-int outfile_open(struct outfile *out, const char *path, char *err, size_t err_size)
+/* Whether ST is of the same file as INPUT followed by SUFFIX. */
+static bool same_file(const struct stat *st, const char *input, const char *suffix)
+{
+	char *name;
+	struct stat other;
+
+	if (asprintf(&name, "%s%s", input, suffix) < 0)
+		return false;
+	bool same = stat(name, &other) == 0 && other.st_dev == st->st_dev &&
+		    other.st_ino == st->st_ino;
+	free(name);
+	return same;
+}
+
+int rec_output_check(const char *output, const char *trace, char *err, size_t err_size)
+{
+	static const char *const suffixes[] = {"", "-wal", "-shm"};
+	struct stat st;
+
+	/* A name that does not exist yet, or leads nowhere, is no file of ours. */
+	if (stat(output, &st) != 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		if (!same_file(&st, trace, suffixes[i]))
+			continue;
+		if (*suffixes[i])
+			snprintf(err, err_size,
+				 "refusing to write %s: it is %s%s, part of the trace being read; "
+				 "give another output file",
+				 output, trace, suffixes[i]);
+		else
+			snprintf(err, err_size,
+				 "refusing to write %s: it is the trace being read%s%s%s; give "
+				 "another output file",
+				 output, strcmp(output, trace) ? " (" : "",
+				 strcmp(output, trace) ? trace : "", strcmp(output, trace) ? ")" : "");
+		return -1;
+	}
+	return 0;
+}
+
+int outfile_open(struct outfile *out, const char *path, const char *input, char *err,
+		 size_t err_size)
 {
 	memset(out, 0, sizeof(*out));
+	if (rec_output_check(path, input, err, err_size) != 0)
+		return -1;
 	out->path = strdup(path);
 	if (!out->path || asprintf(&out->temp, "%s.tmp-XXXXXX", path) < 0) {
 		out->temp = NULL;

@@ -16,8 +16,13 @@ struct outfile {
 	char *temp; /* the temporary file, until committed or aborted */
 };
 
-/* 0, or -1 with a message in err. */
-int outfile_open(struct outfile *out, const char *path, char *err, size_t err_size);
+/*
+ * Starts writing PATH, made from the trace INPUT: refused, as
+ * rec_output_check() says, when PATH is INPUT by another name. 0, or -1
+ * with a message in err.
+ */
+int outfile_open(struct outfile *out, const char *path, const char *input, char *err,
+		 size_t err_size);
 
 /* Flushes, closes and renames into place. 0, or -1 with a message (and aborts). */
 int outfile_commit(struct outfile *out, char *err, size_t err_size);

@@ -18,11 +18,14 @@
  */
 #include "recorder/reader.h"
 
+#include "recorder/schema.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
+#include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +39,23 @@
 /* SQLite's page cache for a reader, in KiB (a string for the PRAGMA). */
 #define CACHE_KIB "65536"
 
+/* How often (in SQLite VM steps, about 10 ms apart or less) a reader looks at signals. */
+#define PROGRESS_STEPS 100000
+
 #define SQLITE_MAGIC "SQLite format 3"
 #define SQLITE_HEADER_BYTES 100
+
+/*
+ * The ids of the paths or procs rows that were checked. The writer numbers
+ * them 1, 2, 3, ...: then they are first .. last and ids is NULL; else
+ * ids holds them all, ascending. Arrays grow to powers of two.
+ */
+struct id_set {
+	int64_t first, last;
+	int64_t *ids;
+	unsigned char *flags; /* one per id: paths, whether it starts with / */
+	size_t count;
+};
 
 struct rec_reader {
 	sqlite3 *db;
@@ -54,41 +72,75 @@ struct rec_reader {
 	int16_t kind_of_id[MAX_NAME_ID + 1]; /* enum rec_kind, or -1 */
 	int64_t id_of_op[REC_OP_COUNT];	     /* or -1 */
 	int64_t id_of_kind[REC_KIND_COUNT];  /* or -1 */
+	struct id_set paths, procs;	     /* the rows checked so far */
+	sqlite3_stmt *path_row, *proc_row;   /* one row by id, to check a new one */
 };
 
-/* The columns of the stream statement. */
-enum stream_column {
+/*
+ * The columns of an events row, in the table's order
+ * (REC_READER_EVENT_COLUMNS): the stream's first columns.
+ */
+enum event_column {
 	COL_SEQ,
 	COL_TS,
 	COL_DUR,
 	COL_OP,
 	COL_KIND,
 	COL_PATH_ID,
-	COL_PATH,
 	COL_PATH2_ID,
-	COL_PATH2,
 	COL_PROC_ID,
-	COL_PID,
-	COL_COMM,
-	COL_UID,
-	COL_GID,
 	COL_RESULT,
 	COL_BYTES,
 	COL_OFFSET,
 	COL_FLAGS,
 	COL_MODE,
+	EVENT_COLUMNS,
+	/* then what the stream joins in */
+	COL_PATH = EVENT_COLUMNS,
+	COL_PATH2,
+	COL_PID,
+	COL_COMM,
+	COL_UID,
+	COL_GID,
 };
 
 /* Cheaper than the view: no joins for op and kind, which we map in C. */
 static const char *const stream_sql =
-	"SELECT e.seq, e.ts, e.dur, e.op, e.kind, e.path, p.path, e.path2, p2.path,\n"
-	"  e.proc, pr.pid, pr.comm, pr.uid, pr.gid, e.result, e.bytes, e.\"offset\",\n"
-	"  e.flags, e.mode\n"
-	"FROM events AS e\n"
-	"  LEFT JOIN paths AS p ON p.id = e.path\n"
-	"  LEFT JOIN paths AS p2 ON p2.id = e.path2\n"
-	"  LEFT JOIN procs AS pr ON pr.id = e.proc\n"
-	"WHERE e.seq > ?1 ORDER BY e.seq";
+	"SELECT " REC_READER_EVENT_COLUMNS ", p.path, p2.path, pr.pid, pr.comm, pr.uid, pr.gid\n"
+	"FROM events\n"
+	"  LEFT JOIN paths AS p ON p.id = events.path\n"
+	"  LEFT JOIN paths AS p2 ON p2.id = events.path2\n"
+	"  LEFT JOIN procs AS pr ON pr.id = events.proc\n"
+	"WHERE events.seq > ?1 ORDER BY events.seq";
+
+/* ---- signals ---- */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_stop_signal(int sig)
+{
+	interrupted = sig;
+}
+
+int rec_reader_stop_on_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_stop_signal};
+
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGINT, &sa, NULL) == 0 && sigaction(SIGTERM, &sa, NULL) == 0 ? 0 : -1;
+}
+
+int rec_reader_interrupted(void)
+{
+	return interrupted;
+}
+
+/* SQLite asks every few thousand steps: non-zero ends the query (SQLITE_INTERRUPT). */
+static int stop_requested(void *unused)
+{
+	(void)unused;
+	return interrupted != 0;
+}
 
 /* ---- messages ---- */
 
@@ -102,26 +154,14 @@ void rec_reader_sql_error(struct rec_reader *r, int rc, const char *doing, char 
 				  : sqlite3_errstr(rc);
 	const char *sep = doing ? ": " : "";
 
-	if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
+	if (primary == SQLITE_INTERRUPT)
+		snprintf(err, err_size, "interrupted by signal %d", (int)interrupted);
+	else if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
 		snprintf(err, err_size, "trace %s is corrupt: %s%s%s", r->file, doing ? doing : "",
 			 sep, msg);
 	else
 		snprintf(err, err_size, "cannot read trace %s: %s%s%s", r->file, doing ? doing : "",
 			 sep, msg);
-}
-
-/* A value in the trace that cannot be right: the file is corrupt. */
-__attribute__((format(printf, 5, 6))) static void
-corrupt(const struct rec_reader *r, int64_t seq, char *err, size_t err_size, const char *fmt, ...)
-{
-	char what[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	snprintf(err, err_size, "trace %s is corrupt: event seq %" PRId64 ": %s", r->file, seq,
-		 what);
 }
 
 /* ---- checks before SQLite sees the file ---- */
@@ -202,6 +242,218 @@ static int check_file(const char *path, char *err, size_t err_size)
 	return result;
 }
 
+/* ---- checks of rows: the one validation of every reader ---- */
+
+/*
+ * One value of a row, as SQLite typed it: the stream and the report's
+ * scan read them from their statements, then check_event() checks them.
+ */
+struct raw_value {
+	int type; /* SQLITE_INTEGER, SQLITE_NULL, ... */
+	int64_t i;
+};
+
+/* An integer in [min, max], or NULL where that stands for null_value. */
+static bool int_value(const struct raw_value *v, int64_t min, int64_t max,
+		      const int64_t *null_value, int64_t *out)
+{
+	if (v->type == SQLITE_NULL && null_value) {
+		*out = *null_value;
+		return true;
+	}
+	if (v->type != SQLITE_INTEGER || v->i < min || v->i > max)
+		return false;
+	*out = v->i;
+	return true;
+}
+
+/* Where ID is in SET (an index into its flags), or -1. */
+static ptrdiff_t id_index(const struct id_set *set, int64_t id)
+{
+	if (!set->ids)
+		return set->count && id >= set->first && id <= set->last ? id - set->first : -1;
+	size_t lo = 0, hi = set->count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (set->ids[mid] == id)
+			return (ptrdiff_t)mid;
+		if (set->ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* Makes room for one more id; -1 when out of memory. */
+static int grow_id_set(struct id_set *set, bool listed)
+{
+	size_t count = set->count;
+	bool full = count == 0 || (count & (count - 1)) == 0; /* capacities are powers of two */
+
+	if (listed && !set->ids) { /* no longer 1, 2, 3, ...: list them */
+		size_t cap = 1;
+		while (cap <= count)
+			cap *= 2;
+		int64_t *ids = malloc(cap * sizeof(*ids));
+		if (!ids)
+			return -1;
+		for (size_t i = 0; i < count; i++)
+			ids[i] = set->first + (int64_t)i;
+		set->ids = ids;
+	} else if (full && set->ids) {
+		int64_t *ids = realloc(set->ids, (count ? 2 * count : 1) * sizeof(*ids));
+		if (!ids)
+			return -1;
+		set->ids = ids;
+	}
+	if (full) {
+		unsigned char *flags = realloc(set->flags, count ? 2 * count : 1);
+		if (!flags)
+			return -1;
+		set->flags = flags;
+	}
+	return 0;
+}
+
+/* Adds ID, greater than every id in SET, with its FLAG; -1 when out of memory. */
+static int add_id(struct id_set *set, int64_t id, unsigned char flag)
+{
+	bool dense = !set->ids && (set->count == 0 || id == set->last + 1);
+
+	if (grow_id_set(set, !dense) != 0)
+		return -1;
+	if (set->count == 0)
+		set->first = id;
+	if (set->ids)
+		set->ids[set->count] = id;
+	set->flags[set->count++] = flag;
+	set->last = id;
+	return 0;
+}
+
+/* A text value that a C string can hold (no NUL inside). */
+static bool text_ok(const unsigned char *text, int len)
+{
+	return text && !memchr(text, '\0', (size_t)len);
+}
+
+/*
+ * NULL if a paths row is one the writer makes, else what is wrong. *ROOTED
+ * says whether it is a path ("/..."), which an event's first path must be;
+ * the second may also be an attribute's name.
+ */
+static const char *check_path_row(sqlite3_stmt *s, unsigned char *rooted)
+{
+	const unsigned char *path = sqlite3_column_text(s, 1);
+
+	if (sqlite3_column_type(s, 1) != SQLITE_TEXT || !text_ok(path, sqlite3_column_bytes(s, 1)))
+		return "bad path (not text, or a NUL inside)";
+	*rooted = path[0] == '/';
+	return NULL;
+}
+
+/* NULL if a procs row is one the writer makes, else what is wrong. */
+static const char *check_proc_row(sqlite3_stmt *s, unsigned char *flag)
+{
+	int64_t v;
+	struct raw_value pid = {sqlite3_column_type(s, 1), sqlite3_column_int64(s, 1)};
+	struct raw_value uid = {sqlite3_column_type(s, 3), sqlite3_column_int64(s, 3)};
+	struct raw_value gid = {sqlite3_column_type(s, 4), sqlite3_column_int64(s, 4)};
+	int comm_type = sqlite3_column_type(s, 2);
+
+	*flag = 0; /* none for processes */
+	if (!int_value(&pid, INT32_MIN, INT32_MAX, NULL, &v) ||
+	    !int_value(&uid, 0, UINT32_MAX, NULL, &v) || !int_value(&gid, 0, UINT32_MAX, NULL, &v))
+		return "bad process (pid, uid or gid out of range)";
+	if (comm_type != SQLITE_NULL &&
+	    (comm_type != SQLITE_TEXT ||
+	     !text_ok(sqlite3_column_text(s, 2), sqlite3_column_bytes(s, 2))))
+		return "bad process (its name is not text)";
+	return NULL;
+}
+
+typedef const char *check_row_fn(sqlite3_stmt *s, unsigned char *flag);
+
+/*
+ * The flag of ID if it is a checked row of paths or procs, else -1. An id
+ * past the ones checked at open may be a row that a live recorder added
+ * since: it is looked up and checked once.
+ */
+static int known_id(struct id_set *set, sqlite3_stmt *row, check_row_fn *check_row, int64_t id)
+{
+	ptrdiff_t at = id_index(set, id);
+	unsigned char flag = 0;
+
+	if (at >= 0)
+		return set->flags[at];
+	if (set->count && id < set->last)
+		return -1;
+	sqlite3_bind_int64(row, 1, id);
+	bool ok = sqlite3_step(row) == SQLITE_ROW && !check_row(row, &flag) &&
+		  add_id(set, id, flag) == 0;
+	sqlite3_reset(row);
+	return ok ? flag : -1;
+}
+
+/*
+ * NULL if V (an events row, enum event_column) is one the writer could
+ * have written, else what is wrong with it. Fills E's numbers and *SEQ.
+ * The one check of an event, for every reader: the stream and, through
+ * rec_reader_check_values(), the report's scan.
+ */
+static const char *check_event(struct rec_reader *r, const struct raw_value *v,
+			       struct rec_event *e, int64_t *seq)
+{
+	static const int64_t minus_one = -1;
+	int64_t ts, op_id, kind_id, result, flags, mode, path, path2, proc;
+
+	if (!int_value(&v[COL_SEQ], 1, INT64_MAX, NULL, seq))
+		return "bad seq";
+	if (!int_value(&v[COL_TS], INT64_MIN, INT64_MAX, NULL, &ts) ||
+	    __builtin_add_overflow(ts, r->start_ns, &e->ts_ns))
+		return "bad time";
+	if (!int_value(&v[COL_DUR], 0, INT64_MAX, NULL, &e->dur_ns))
+		return "bad (negative?) duration";
+	if (!int_value(&v[COL_OP], 0, MAX_NAME_ID, NULL, &op_id) || r->op_of_id[op_id] < 0)
+		return "unknown operation id";
+	if (!int_value(&v[COL_KIND], 0, MAX_NAME_ID, NULL, &kind_id) || r->kind_of_id[kind_id] < 0)
+		return "unknown kind id";
+	if (!int_value(&v[COL_PATH_ID], INT64_MIN, INT64_MAX, &minus_one, &path) ||
+	    (path != -1 && known_id(&r->paths, r->path_row, check_path_row, path) != 1))
+		return "bad path (an id with no row in paths, or one not starting with /)";
+	if (!int_value(&v[COL_PATH2_ID], INT64_MIN, INT64_MAX, &minus_one, &path2) ||
+	    (path2 != -1 && known_id(&r->paths, r->path_row, check_path_row, path2) < 0))
+		return "bad second path (an id with no sound row in paths)";
+	if (!int_value(&v[COL_PROC_ID], INT64_MIN, INT64_MAX, &minus_one, &proc) ||
+	    (proc != -1 && known_id(&r->procs, r->proc_row, check_proc_row, proc) < 0))
+		return "bad process (an id with no sound row in procs)";
+	if (!int_value(&v[COL_RESULT], INT32_MIN, INT32_MAX, NULL, &result) ||
+	    !int_value(&v[COL_BYTES], 0, INT64_MAX, &minus_one, &e->bytes) ||
+	    !int_value(&v[COL_OFFSET], 0, INT64_MAX, &minus_one, &e->offset) ||
+	    !int_value(&v[COL_FLAGS], 0, UINT32_MAX, NULL, &flags) ||
+	    !int_value(&v[COL_MODE], 0, UINT32_MAX, NULL, &mode))
+		return "bad result, bytes, offset, flags or mode";
+	e->op = (uint8_t)r->op_of_id[op_id];
+	e->kind = (uint8_t)r->kind_of_id[kind_id];
+	e->result = (int32_t)result;
+	e->flags = (uint32_t)flags;
+	e->mode = (uint32_t)mode;
+	return NULL;
+}
+
+const char *rec_reader_check_values(struct rec_reader *r, const int *types,
+				    const int64_t *values)
+{
+	struct raw_value v[EVENT_COLUMNS];
+	struct rec_event e;
+	int64_t seq;
+
+	for (int i = 0; i < EVENT_COLUMNS; i++)
+		v[i] = (struct raw_value){types[i], values[i]};
+	return check_event(r, v, &e, &seq);
+}
+
 /* ---- checks of the schema and meta ---- */
 
 static int prepare(struct rec_reader *r, const char *sql, sqlite3_stmt **stmt, char *err,
@@ -232,42 +484,81 @@ static int step_one(struct rec_reader *r, sqlite3_stmt *stmt, char *err, size_t 
 	return -1;
 }
 
-static const char *const schema_sql =
-	"SELECT\n"
-	"  (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'),\n"
-	"  (SELECT count(*) FROM sqlite_master WHERE type = 'view' AND name = 'trace'),\n"
-	"  (SELECT count(*) FROM sqlite_master WHERE type = 'table'\n"
-	"     AND name IN ('events', 'paths', 'procs', 'ops', 'kinds'))";
+/*
+ * A scan of the few rows of meta rather than a search of its index: a
+ * damaged index would hide an entry (events_lost, say) without an error.
+ */
+#define META_SQL "SELECT value FROM meta WHERE +key = ?1"
 
-/* The file has meta, the trace view and the tables beneath. */
+/* Where NAME of TYPE is in rec_schema_objects, or -1. */
+static int schema_index(const char *type, const char *name)
+{
+	for (size_t i = 0; i < rec_schema_object_count; i++)
+		if (strcmp(rec_schema_objects[i].type, type) == 0 &&
+		    strcmp(rec_schema_objects[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * The file holds the tables and indexes schema.c makes, each with the very
+ * SQL it makes it with, and nothing else: a table rebuilt with a generated
+ * column (which would run on every read), a trigger, an index or a table
+ * of someone else's is refused before any query touches the tables. Views
+ * may say anything (the store adds one, a user may): we never run one.
+ */
 static int check_schema(struct rec_reader *r, char *err, size_t err_size)
 {
 	sqlite3_stmt *stmt;
+	bool seen[64] = {false};
+	int rc;
 
-	if (prepare(r, schema_sql, &stmt, err, err_size) != 0)
+	_Static_assert(sizeof(seen) / sizeof(seen[0]) >= 12, "room for rec_schema_objects");
+	if (rec_schema_object_count > sizeof(seen) / sizeof(seen[0]) ||
+	    prepare(r, "SELECT type, name, sql FROM sqlite_schema", &stmt, err, err_size) != 0)
 		return -1;
-	int result = step_one(r, stmt, err, err_size);
-	if (result == 1) {
-		result = -1;
-		if (sqlite3_column_int64(stmt, 0) != 1)
-			snprintf(err, err_size, "%s is not a tracefs trace (no meta table)",
-				 r->file);
-		else if (sqlite3_column_int64(stmt, 1) != 1)
-			snprintf(err, err_size, "%s is not a tracefs trace (no trace view)",
-				 r->file);
-		else if (sqlite3_column_int64(stmt, 2) != 5)
-			snprintf(err, err_size,
-				 "%s is not a tracefs trace (the tables beneath the trace view are "
-				 "missing)",
-				 r->file);
-		else
-			result = 0;
-	} else if (result == 0) {
-		snprintf(err, err_size, "cannot read trace %s: no answer about its schema",
-			 r->file);
+	int result = 0; /* -1 once err holds the first problem */
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *type = (const char *)sqlite3_column_text(stmt, 0);
+		const char *name = (const char *)sqlite3_column_text(stmt, 1);
+		const char *sql = (const char *)sqlite3_column_text(stmt, 2);
+		int i = type && name ? schema_index(type, name) : -1;
+		if (type && strcmp(type, "view") == 0) {
+			/* views are off (defend()) */
+		} else if (i >= 0 && (seen[i] || (sql == NULL) != (rec_schema_objects[i].sql == NULL) ||
+				      (sql && strcmp(sql, rec_schema_objects[i].sql) != 0))) {
+			if (result == 0)
+				snprintf(err, err_size,
+					 "trace %s: its %s %s is not as tracefs makes it (altered, "
+					 "e.g. with a generated column): refused, as it could run "
+					 "when read",
+					 r->file, name, type);
+			result = -1;
+		} else if (i < 0) {
+			if (result == 0)
+				snprintf(err, err_size,
+					 "trace %s holds the %s %s, which tracefs does not write: "
+					 "refused, as it could run when read (if you added it, drop "
+					 "it with sqlite3)",
+					 r->file, type ? type : "object", name ? name : "(no name)");
+			result = -1;
+		}
+		if (i >= 0)
+			seen[i] = true;
+	}
+	if (rc != SQLITE_DONE) {
+		rec_reader_sql_error(r, rc, "reading its schema", err, err_size);
 		result = -1;
 	}
 	sqlite3_finalize(stmt);
+	/* Every table and the view; an index may be newer than the trace. */
+	for (size_t i = 0; rc == SQLITE_DONE && i < rec_schema_object_count; i++) {
+		if (!seen[i] && strcmp(rec_schema_objects[i].type, "index") != 0) {
+			snprintf(err, err_size, "%s is not a tracefs trace (no %s %s)", r->file,
+				 rec_schema_objects[i].name, rec_schema_objects[i].type);
+			return -1;
+		}
+	}
 	return result;
 }
 
@@ -390,6 +681,59 @@ static int load_name_tables(struct rec_reader *r, char *err, size_t err_size)
 	return 0;
 }
 
+/*
+ * Checks every row of paths or procs (SQL: id first, in id order) and
+ * notes their ids, so that an event's ids are checked by a lookup in
+ * memory. These tables hold one row per distinct path or process: far
+ * fewer than events.
+ */
+static int load_id_set(struct rec_reader *r, const char *sql, const char *table,
+		       check_row_fn *check_row, struct id_set *set, char *err, size_t err_size)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (prepare(r, sql, &stmt, err, err_size) != 0)
+		return -1;
+	int result = 0;
+	while (result == 0 && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(stmt, 0);
+		unsigned char flag = 0;
+		const char *what = check_row(stmt, &flag);
+		if (!what && set->count && id <= set->last)
+			what = "ids out of order";
+		if (what) {
+			snprintf(err, err_size, "trace %s is corrupt: %s id %" PRId64 ": %s", r->file,
+				 table, id, what);
+			result = -1;
+		} else if (add_id(set, id, flag) != 0) {
+			snprintf(err, err_size, "out of memory");
+			result = -1;
+		}
+	}
+	if (result == 0 && rc != SQLITE_DONE) {
+		rec_reader_sql_error(r, rc, table, err, err_size);
+		result = -1;
+	}
+	sqlite3_finalize(stmt);
+	return result;
+}
+
+#define PATHS_SQL "SELECT id, path FROM paths"
+#define PROCS_SQL "SELECT id, pid, comm, uid, gid FROM procs"
+
+static int load_id_sets(struct rec_reader *r, char *err, size_t err_size)
+{
+	if (load_id_set(r, PATHS_SQL " ORDER BY id", "paths", check_path_row, &r->paths, err,
+			err_size) != 0 ||
+	    load_id_set(r, PROCS_SQL " ORDER BY id", "procs", check_proc_row, &r->procs, err,
+			err_size) != 0 ||
+	    prepare(r, PATHS_SQL " WHERE id = ?1", &r->path_row, err, err_size) != 0 ||
+	    prepare(r, PROCS_SQL " WHERE id = ?1", &r->proc_row, err, err_size) != 0)
+		return -1;
+	return 0;
+}
+
 static int prepare_statements(struct rec_reader *r, char *err, size_t err_size)
 {
 	if (prepare(r, stream_sql, &r->stream, err, err_size) != 0 ||
@@ -442,6 +786,22 @@ static void remove_own_siblings(const struct rec_reader *r)
 		remove_sibling(r->file, "-shm");
 }
 
+/*
+ * A trace may come from anyone: nothing in its schema runs with more than
+ * the least trust (no functions with side effects, no triggers, no views:
+ * we read the tables), and nothing can change the file even by mistake.
+ */
+static int defend(sqlite3 *db)
+{
+	static const int off[] = {SQLITE_DBCONFIG_TRUSTED_SCHEMA, SQLITE_DBCONFIG_ENABLE_TRIGGER,
+				  SQLITE_DBCONFIG_ENABLE_VIEW};
+	int rc = sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+
+	for (size_t i = 0; i < sizeof(off) / sizeof(off[0]) && rc == SQLITE_OK; i++)
+		rc = sqlite3_db_config(db, off[i], 0, NULL);
+	return rc;
+}
+
 /* Opens NAME (a path, or a URI with SQLITE_OPEN_URI in flags) and sets it up. */
 static int connect_to(struct rec_reader *r, const char *name, int flags, char *err,
 		      size_t err_size)
@@ -455,7 +815,10 @@ static int connect_to(struct rec_reader *r, const char *name, int flags, char *e
 		return -1;
 	}
 	sqlite3_extended_result_codes(r->db, 1);
-	rc = sqlite3_busy_timeout(r->db, BUSY_TIMEOUT_MS);
+	rc = defend(r->db);
+	sqlite3_progress_handler(r->db, PROGRESS_STEPS, stop_requested, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_busy_timeout(r->db, BUSY_TIMEOUT_MS);
 	if (rc != SQLITE_OK) {
 		rec_reader_sql_error(r, rc, NULL, err, err_size);
 		return -1;
@@ -463,10 +826,15 @@ static int connect_to(struct rec_reader *r, const char *name, int flags, char *e
 	return 0;
 }
 
-/* Streaming looks paths up by id all over the paths table: cache it. */
+/*
+ * Streaming looks paths up by id all over the paths table: cache it. And
+ * check each page's cells as it is read, which catches most damage to a
+ * page for little cost.
+ */
 static int set_cache(struct rec_reader *r, char *err, size_t err_size)
 {
-	int rc = sqlite3_exec(r->db, "PRAGMA cache_size = -" CACHE_KIB, NULL, NULL, NULL);
+	int rc = sqlite3_exec(r->db, "PRAGMA cache_size = -" CACHE_KIB "; PRAGMA cell_size_check = ON",
+			      NULL, NULL, NULL);
 
 	if (rc == SQLITE_OK)
 		return 0;
@@ -541,9 +909,10 @@ struct rec_reader *rec_reader_open(const char *path, char *err, size_t err_size)
 		return NULL;
 	}
 	if (open_database(r, err, err_size) == 0 && check_schema(r, err, err_size) == 0 &&
-	    prepare(r, "SELECT value FROM meta WHERE key = ?1", &r->meta, err, err_size) == 0 &&
+	    prepare(r, META_SQL, &r->meta, err, err_size) == 0 &&
 	    check_format_version(r, err, err_size) == 0 && read_start_ns(r, err, err_size) == 0 &&
-	    load_name_tables(r, err, err_size) == 0 && prepare_statements(r, err, err_size) == 0)
+	    load_name_tables(r, err, err_size) == 0 && load_id_sets(r, err, err_size) == 0 &&
+	    prepare_statements(r, err, err_size) == 0)
 		return r;
 	rec_reader_close(r);
 	return NULL;
@@ -557,6 +926,12 @@ void rec_reader_close(struct rec_reader *r)
 	sqlite3_finalize(r->seek);
 	sqlite3_finalize(r->max_seq);
 	sqlite3_finalize(r->meta);
+	sqlite3_finalize(r->path_row);
+	sqlite3_finalize(r->proc_row);
+	free(r->paths.ids);
+	free(r->paths.flags);
+	free(r->procs.ids);
+	free(r->procs.flags);
 	/* Read-only: nothing can be lost; an error here has no one to tell. */
 	if (sqlite3_close(r->db) == SQLITE_OK && r->db)
 		remove_own_siblings(r);
@@ -606,171 +981,63 @@ int rec_reader_span(struct rec_reader *r, int64_t *first_ns, int64_t *last_ns, i
 	return result;
 }
 
-int rec_reader_density(struct rec_reader *r, int64_t first_ns, int64_t last_ns, int64_t *counts,
-		       size_t buckets)
-{
-	if (buckets == 0 || last_ns < first_ns)
-		return -1;
-	memset(counts, 0, buckets * sizeof(*counts));
-	/* In SQL, so that only BUCKETS rows come back whatever the trace's size. */
-	sqlite3_stmt *stmt;
-	if (sqlite3_prepare_v2(r->db,
-			       "SELECT min((ts - ?1) * ?3 / (?2 - ?1 + 1), ?3 - 1), count(*) FROM events"
-			       " WHERE ts BETWEEN ?1 AND ?2 GROUP BY 1",
-			       -1, &stmt, NULL) != SQLITE_OK)
-		return -1;
-	int64_t from = first_ns - r->start_ns, to = last_ns - r->start_ns;
-	sqlite3_bind_int64(stmt, 1, from);
-	sqlite3_bind_int64(stmt, 2, to);
-	sqlite3_bind_int64(stmt, 3, (int64_t)buckets);
-	int rc;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		int64_t bucket = sqlite3_column_int64(stmt, 0);
-		if (bucket >= 0 && (size_t)bucket < buckets)
-			counts[bucket] = sqlite3_column_int64(stmt, 1);
-	}
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 /* ---- the stream ---- */
 
-/* An integer column in [min, max]; NULL only if null_value is not NULL. */
-static bool int_column(sqlite3_stmt *s, int col, int64_t min, int64_t max,
-		       const int64_t *null_value, int64_t *out)
+/* A joined text column: the row exists (check_event saw to it) and is text. */
+static bool joined_text(sqlite3_stmt *s, int col, const char **out)
 {
-	int type = sqlite3_column_type(s, col);
+	const unsigned char *text = sqlite3_column_text(s, col);
 
-	if (type == SQLITE_NULL && null_value) {
-		*out = *null_value;
-		return true;
-	}
-	if (type != SQLITE_INTEGER)
-		return false;
-	int64_t v = sqlite3_column_int64(s, col);
-	if (v < min || v > max)
-		return false;
-	*out = v;
-	return true;
+	*out = (const char *)text;
+	return sqlite3_column_type(s, col) == SQLITE_TEXT &&
+	       text_ok(text, sqlite3_column_bytes(s, col));
 }
 
-/* A text column, or NULL; text must not hold a NUL (C strings end there). */
-static bool text_column(sqlite3_stmt *s, int col, const char **out)
+/* The strings and the process of the current row, whose ids are checked. */
+static const char *decode_strings(sqlite3_stmt *s, struct rec_event *e)
 {
-	int type = sqlite3_column_type(s, col);
-
-	*out = NULL;
-	if (type == SQLITE_NULL)
-		return true;
-	if (type != SQLITE_TEXT)
-		return false;
-	const char *text = (const char *)sqlite3_column_text(s, col);
-	int len = sqlite3_column_bytes(s, col);
-	if (!text || memchr(text, '\0', (size_t)len))
-		return false;
-	*out = text;
-	return true;
-}
-
-/* A string the event refers to by id: NULL if no id, else the joined text. */
-static bool referenced_text(sqlite3_stmt *s, int id_col, int text_col, const char **out)
-{
-	if (sqlite3_column_type(s, id_col) == SQLITE_NULL) {
-		*out = NULL;
-		return true;
-	}
-	return text_column(s, text_col, out) && *out; /* an id without a row is corrupt */
-}
-
-static const int64_t minus_one = -1;
-static const int64_t zero = 0;
-
-/* The strings and the process of the current row. */
-static int decode_strings(struct rec_reader *r, sqlite3_stmt *s, int64_t seq, struct rec_event *e,
-			  char *err, size_t err_size)
-{
-	int64_t pid = 0, uid = 0, gid = 0;
-
-	if (!referenced_text(s, COL_PATH_ID, COL_PATH, &e->path) ||
-	    (e->path && e->path[0] != '/')) {
-		corrupt(r, seq, err, err_size, "bad path");
-		return -1;
-	}
-	if (!referenced_text(s, COL_PATH2_ID, COL_PATH2, &e->path2)) {
-		corrupt(r, seq, err, err_size, "bad second path");
-		return -1;
-	}
-	bool has_proc = sqlite3_column_type(s, COL_PROC_ID) != SQLITE_NULL;
-	if (has_proc && (!int_column(s, COL_PID, INT32_MIN, INT32_MAX, NULL, &pid) ||
-			 !int_column(s, COL_UID, 0, UINT32_MAX, NULL, &uid) ||
-			 !int_column(s, COL_GID, 0, UINT32_MAX, NULL, &gid) ||
-			 !text_column(s, COL_COMM, &e->comm))) {
-		corrupt(r, seq, err, err_size, "bad process (pid, uid, gid or comm)");
-		return -1;
-	}
-	if (!has_proc)
-		e->comm = NULL;
-	e->pid = (int32_t)pid;
-	e->uid = (uint32_t)uid;
-	e->gid = (uint32_t)gid;
-	return 0;
-}
-
-/* The numbers of the current row. */
-static int decode_numbers(struct rec_reader *r, sqlite3_stmt *s, int64_t seq, struct rec_event *e,
-			  char *err, size_t err_size)
-{
-	int64_t ts, op_id, kind_id, result, flags, mode;
-
-	if (!int_column(s, COL_TS, INT64_MIN, INT64_MAX, NULL, &ts) ||
-	    __builtin_add_overflow(ts, r->start_ns, &e->ts_ns)) {
-		corrupt(r, seq, err, err_size, "bad time");
-		return -1;
-	}
-	if (!int_column(s, COL_DUR, 0, INT64_MAX, NULL, &e->dur_ns)) {
-		corrupt(r, seq, err, err_size, "bad (negative?) duration");
-		return -1;
-	}
-	if (!int_column(s, COL_OP, 0, MAX_NAME_ID, NULL, &op_id) || r->op_of_id[op_id] < 0) {
-		corrupt(r, seq, err, err_size, "unknown operation id");
-		return -1;
-	}
-	if (!int_column(s, COL_KIND, 0, MAX_NAME_ID, NULL, &kind_id) ||
-	    r->kind_of_id[kind_id] < 0) {
-		corrupt(r, seq, err, err_size, "unknown kind id");
-		return -1;
-	}
-	if (!int_column(s, COL_RESULT, INT32_MIN, INT32_MAX, NULL, &result) ||
-	    !int_column(s, COL_BYTES, 0, INT64_MAX, &minus_one, &e->bytes) ||
-	    !int_column(s, COL_OFFSET, 0, INT64_MAX, &minus_one, &e->offset) ||
-	    !int_column(s, COL_FLAGS, 0, UINT32_MAX, &zero, &flags) ||
-	    !int_column(s, COL_MODE, 0, UINT32_MAX, &zero, &mode)) {
-		corrupt(r, seq, err, err_size, "bad result, bytes, offset, flags or mode");
-		return -1;
-	}
-	e->op = (uint8_t)r->op_of_id[op_id];
-	e->kind = (uint8_t)r->kind_of_id[kind_id];
-	e->result = (int32_t)result;
-	e->flags = (uint32_t)flags;
-	e->mode = (uint32_t)mode;
-	return 0;
+	if (sqlite3_column_type(s, COL_PATH_ID) != SQLITE_NULL &&
+	    !joined_text(s, COL_PATH, &e->path))
+		return "bad path";
+	if (sqlite3_column_type(s, COL_PATH2_ID) != SQLITE_NULL &&
+	    !joined_text(s, COL_PATH2, &e->path2))
+		return "bad second path";
+	if (sqlite3_column_type(s, COL_PROC_ID) == SQLITE_NULL)
+		return NULL;
+	if (sqlite3_column_type(s, COL_PID) != SQLITE_INTEGER ||
+	    (sqlite3_column_type(s, COL_COMM) != SQLITE_NULL && !joined_text(s, COL_COMM, &e->comm)))
+		return "bad process";
+	/* Ranges checked with the row (check_proc_row). */
+	e->pid = (int32_t)sqlite3_column_int64(s, COL_PID);
+	e->uid = (uint32_t)sqlite3_column_int64(s, COL_UID);
+	e->gid = (uint32_t)sqlite3_column_int64(s, COL_GID);
+	return NULL;
 }
 
 static int decode_row(struct rec_reader *r, struct rec_event *e, int64_t *seq_out, char *err,
 		      size_t err_size)
 {
 	sqlite3_stmt *s = r->stream;
-	int64_t seq;
+	struct raw_value v[EVENT_COLUMNS];
+	int64_t seq = 0;
 
-	if (!int_column(s, COL_SEQ, 1, INT64_MAX, NULL, &seq) || seq <= r->last_seq) {
-		snprintf(err, err_size, "trace %s is corrupt: bad seq after %" PRId64, r->file,
-			 r->last_seq);
+	for (int i = 0; i < EVENT_COLUMNS; i++)
+		v[i] = (struct raw_value){sqlite3_column_type(s, i), sqlite3_column_int64(s, i)};
+	memset(e, 0, sizeof(*e));
+	const char *what = check_event(r, v, e, &seq);
+	if (!what && seq <= r->last_seq)
+		what = "seq out of order";
+	if (!what)
+		what = decode_strings(s, e);
+	if (what) {
+		if (v[COL_SEQ].type == SQLITE_INTEGER)
+			snprintf(err, err_size, "trace %s is corrupt: event seq %" PRId64 ": %s",
+				 r->file, v[COL_SEQ].i, what);
+		else
+			snprintf(err, err_size, "trace %s is corrupt: after seq %" PRId64 ": %s",
+				 r->file, r->last_seq, what);
 		return -1;
 	}
-	memset(e, 0, sizeof(*e));
-	if (decode_numbers(r, s, seq, e, err, err_size) != 0 ||
-	    decode_strings(r, s, seq, e, err, err_size) != 0)
-		return -1;
 	*seq_out = seq;
 	return 0;
 }
@@ -821,6 +1088,13 @@ int rec_reader_seek(struct rec_reader *r, int64_t ts_ns, char *err, size_t err_s
 		r->last_seq = sqlite3_column_int64(r->max_seq, 0);
 	sqlite3_reset(r->max_seq);
 	return found == 1 ? 0 : -1;
+}
+
+void rec_reader_seek_seq(struct rec_reader *r, int64_t seq)
+{
+	sqlite3_reset(r->stream);
+	r->stream_idle = true;
+	r->last_seq = seq > INT64_MIN ? seq - 1 : seq;
 }
 
 /* ---- private accessors (reader.h) ---- */

@@ -12,6 +12,23 @@
 
 #include "recorder/recorder.h"
 
+/* An events row's columns, in the order rec_reader_check_values() wants them. */
+#define REC_READER_EVENT_COLUMNS                                                                   \
+	"events.seq, events.ts, events.dur, events.op, events.kind, events.path, events.path2,"    \
+	" events.proc, events.result, events.bytes, events.\"offset\", events.flags, events.mode"
+#define REC_READER_EVENT_COLUMN_COUNT 13
+
+/*
+ * The one check of an event, for code that reads the events table itself
+ * (the report's scan): TYPES (SQLITE_INTEGER, SQLITE_NULL, ...) and VALUES
+ * of the REC_READER_EVENT_COLUMNS of a row. NULL if the row is one the
+ * writer could have written (values in range, op and kind known, path,
+ * path2 and proc ids naming sound rows, seq above 0), else what is wrong,
+ * as rec_reader_next would say it.
+ */
+const char *rec_reader_check_values(struct rec_reader *reader, const int *types,
+				    const int64_t *values);
+
 /* The read-only connection. Owned by the reader: do not close it. */
 sqlite3 *rec_reader_db(struct rec_reader *reader);
 

@@ -31,49 +31,10 @@ struct recorder {
 	struct writer writer;
 };
 
-static const char *const op_names[REC_OP_COUNT] = {
-	[REC_OP_LOOKUP] = "lookup",
-	[REC_OP_GETATTR] = "getattr",
-	[REC_OP_SETATTR] = "setattr",
-	[REC_OP_READLINK] = "readlink",
-	[REC_OP_MKNOD] = "mknod",
-	[REC_OP_MKDIR] = "mkdir",
-	[REC_OP_UNLINK] = "unlink",
-	[REC_OP_RMDIR] = "rmdir",
-	[REC_OP_SYMLINK] = "symlink",
-	[REC_OP_RENAME] = "rename",
-	[REC_OP_LINK] = "link",
-	[REC_OP_OPEN] = "open",
-	[REC_OP_READ] = "read",
-	[REC_OP_WRITE] = "write",
-	[REC_OP_FLUSH] = "flush",
-	[REC_OP_RELEASE] = "release",
-	[REC_OP_FSYNC] = "fsync",
-	[REC_OP_OPENDIR] = "opendir",
-	[REC_OP_READDIR] = "readdir",
-	[REC_OP_RELEASEDIR] = "releasedir",
-	[REC_OP_FSYNCDIR] = "fsyncdir",
-	[REC_OP_STATFS] = "statfs",
-	[REC_OP_SETXATTR] = "setxattr",
-	[REC_OP_GETXATTR] = "getxattr",
-	[REC_OP_LISTXATTR] = "listxattr",
-	[REC_OP_REMOVEXATTR] = "removexattr",
-	[REC_OP_ACCESS] = "access",
-	[REC_OP_CREATE] = "create",
-	[REC_OP_FLOCK] = "flock",
-	[REC_OP_FALLOCATE] = "fallocate",
-	[REC_OP_COPY_FILE_RANGE] = "copy_file_range",
-	[REC_OP_LSEEK] = "lseek",
-	[REC_OP_LOST] = "lost",
-};
-
-static const char *const kind_names[REC_KIND_COUNT] = {
-	[REC_KIND_NONE] = NULL, /* the trace shows NULL */
-	[REC_KIND_FILE] = "file",
-	[REC_KIND_DIR] = "dir",
-	[REC_KIND_SYMLINK] = "symlink",
-	[REC_KIND_OTHER] = "other",
-};
+#define NAME_OF(id, name) name,
+static const char *const op_names[REC_OP_COUNT] = {TRACE_OPS(NAME_OF)};
+static const char *const kind_names[REC_KIND_COUNT] = {TRACE_KINDS(NAME_OF)};
+#undef NAME_OF
 
 const char *rec_op_name(enum rec_op op)
 {
@@ -93,10 +54,20 @@ static bool path_exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
-/* Creates path exclusively, as an empty file. 0, or -1 with a message. */
-static int create_trace_file(const char *path, char *err, size_t err_size)
+/* Private unless asked otherwise: it names every file the workload touched. */
+#define DEFAULT_DB_MODE 0600
+
+/*
+ * Creates path exclusively, as an empty file with exactly the mode and
+ * owner asked for: created for us alone, then given away and fchmod'ed, so
+ * neither the umask nor a race lets anyone else open it. 0, or -1 with a
+ * message.
+ */
+static int create_trace_file(const struct recorder_options *o, char *err, size_t err_size)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	const char *path = o->db_path;
+	mode_t mode = o->db_mode ? (mode_t)(o->db_mode & 07777) : DEFAULT_DB_MODE;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode & 0600);
 
 	if (fd < 0) {
 		if (errno == EEXIST)
@@ -106,6 +77,18 @@ static int create_trace_file(const char *path, char *err, size_t err_size)
 		else
 			snprintf(err, err_size, "cannot create trace file %s: %s", path,
 				 strerror(errno));
+		return -1;
+	}
+	int failed = 0;
+	if (o->db_chown && fchown(fd, (uid_t)o->db_uid, (gid_t)o->db_gid) != 0)
+		failed = snprintf(err, err_size, "cannot give trace file %s to uid %u gid %u: %s",
+				  path, o->db_uid, o->db_gid, strerror(errno));
+	else if (fchmod(fd, mode) != 0)
+		failed = snprintf(err, err_size, "cannot set the mode of trace file %s: %s", path,
+				  strerror(errno));
+	if (failed) {
+		close(fd);
+		unlink(path); /* best effort; the error above is what matters */
 		return -1;
 	}
 	if (close(fd) != 0) {
@@ -243,7 +226,7 @@ struct recorder *recorder_open(const struct recorder_options *options, char *err
 	}
 	memset(r, 0, sizeof(*r));
 	atomic_init(&r->submit_lost, 0);
-	if (create_trace_file(options->db_path, err, err_size) != 0) {
+	if (create_trace_file(options, err, err_size) != 0) {
 		free_recorder(r);
 		return NULL;
 	}
@@ -290,4 +273,11 @@ int recorder_close(struct recorder *r, char *err, size_t err_size)
 		return -1; /* could not join the thread: leak rather than crash */
 	free_recorder(r);
 	return result;
+}
+
+const char *rec_process_name(const char *comm, int32_t pid)
+{
+	if (comm)
+		return comm;
+	return pid == 0 ? "kernel" : NULL;
 }

@@ -10,60 +10,25 @@
 #ifndef TRACEFS_RECORDER_H
 #define TRACEFS_RECORDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "recorder/names.h"
 
 /* The program's version: printed by --version and written into each trace. */
 #define TRACEFS_VERSION "0.1"
 /* The trace file format the recorder writes, and the newest its reader reads. */
 #define REC_FORMAT_VERSION 1
 
-/* Operation names as they appear in the trace's `op` column. */
-enum rec_op {
-	REC_OP_LOOKUP,
-	REC_OP_GETATTR,
-	REC_OP_SETATTR,
-	REC_OP_READLINK,
-	REC_OP_MKNOD,
-	REC_OP_MKDIR,
-	REC_OP_UNLINK,
-	REC_OP_RMDIR,
-	REC_OP_SYMLINK,
-	REC_OP_RENAME,
-	REC_OP_LINK,
-	REC_OP_OPEN,
-	REC_OP_READ,
-	REC_OP_WRITE,
-	REC_OP_FLUSH,
-	REC_OP_RELEASE,
-	REC_OP_FSYNC,
-	REC_OP_OPENDIR,
-	REC_OP_READDIR,
-	REC_OP_RELEASEDIR,
-	REC_OP_FSYNCDIR,
-	REC_OP_STATFS,
-	REC_OP_SETXATTR,
-	REC_OP_GETXATTR,
-	REC_OP_LISTXATTR,
-	REC_OP_REMOVEXATTR,
-	REC_OP_ACCESS,
-	REC_OP_CREATE,
-	REC_OP_FLOCK,
-	REC_OP_FALLOCATE,
-	REC_OP_COPY_FILE_RANGE,
-	REC_OP_LSEEK,
-	REC_OP_LOST, /* marker row: `bytes` holds how many events were lost */
-	REC_OP_COUNT
-};
+/* Operations and kinds of objects, as in the trace's `op` and `kind` columns. */
+#define REC_ENUM_OP(id, name) REC_OP_##id,
+enum rec_op { TRACE_OPS(REC_ENUM_OP) REC_OP_COUNT };
+#undef REC_ENUM_OP
 
-enum rec_kind {
-	REC_KIND_NONE, /* unknown, e.g. a lookup of a name that does not exist */
-	REC_KIND_FILE,
-	REC_KIND_DIR,
-	REC_KIND_SYMLINK,
-	REC_KIND_OTHER,
-	REC_KIND_COUNT
-};
+#define REC_ENUM_KIND(id, name) REC_KIND_##id,
+enum rec_kind { TRACE_KINDS(REC_ENUM_KIND) REC_KIND_COUNT };
+#undef REC_ENUM_KIND
 
 /* One operation. Strings are borrowed: recorder_submit() copies them. */
 struct rec_event {
@@ -85,21 +50,27 @@ struct rec_event {
 };
 
 /*
- * An observer of the events as the writer thread takes them from the queue,
- * for the live stream. event() sees each one in seq order with its sequence
- * number (a 'lost' marker row included), drained() follows each run of
- * events that emptied the queue: a natural end of a batch. Both run on the
- * writer thread, so they must be quick and never wait for long; the queue
- * absorbs short pauses.
+ * An observer of the trace as it is committed, for the live stream: it
+ * reads the committed rows with its own rec_reader, so that nothing but
+ * this call happens on the writer thread and it never sees an event that
+ * a rolled-back transaction (a full disk) loses. committed() follows every
+ * COMMIT with the last seq now in the trace; it runs on the writer thread,
+ * so it must return at once. closing() comes once, before the trace is
+ * checkpointed and closed: the observer closes its reader before it returns.
  */
 struct recorder_tap {
-	void (*event)(void *ctx, const struct rec_event *event, int64_t seq);
-	void (*drained)(void *ctx);
+	void (*committed)(void *ctx, int64_t last_seq);
+	void (*closing)(void *ctx);
 	void *ctx;
 };
 
 struct recorder_options {
 	const char *db_path;	  /* created; an existing file is an error */
+	unsigned db_mode;	  /* its permission bits, whatever the umask (SQLite
+				     gives the -wal and -shm the same); 0: 0600 */
+	bool db_chown;		  /* give the file to db_uid:db_gid (and SQLite the
+				     -wal and -shm, as it does when root) */
+	uint32_t db_uid, db_gid;
 	const char *source;	  /* written into meta */
 	const char *mountpoint;	  /* written into meta */
 	const char *command_line; /* written into meta */
@@ -164,6 +135,17 @@ struct rec_reader;
 struct rec_reader *rec_reader_open(const char *path, char *err, size_t err_size);
 
 /*
+ * For a command that reads a trace until done (report, export): SIGINT and
+ * SIGTERM then stop every reader's work at once (a query fails with
+ * "interrupted"), so that the command can clean up and exit. 0, or -1 with
+ * errno.
+ */
+int rec_reader_stop_on_signals(void);
+
+/* The signal that stopped the readers, or 0. Exit with 128 + it. */
+int rec_reader_interrupted(void);
+
+/*
  * Reads the next event. Its strings stay valid until the next call.
  * Returns 1 with an event, 0 at the end, -1 on error (message in err).
  * *seq receives the event's sequence number. After 0, a later call returns
@@ -175,6 +157,9 @@ int rec_reader_next(struct rec_reader *reader, struct rec_event *event, int64_t 
 /* Restarts reading at the first event whose ts_ns >= TS_NS. 0 or -1. */
 int rec_reader_seek(struct rec_reader *reader, int64_t ts_ns, char *err, size_t err_size);
 
+/* Restarts reading at the first event whose seq >= SEQ (a lookup by key: cheap). */
+void rec_reader_seek_seq(struct rec_reader *reader, int64_t seq);
+
 /* A meta value (malloc'd; the caller frees it), or NULL if absent. */
 char *rec_reader_meta(struct rec_reader *reader, const char *key);
 
@@ -184,14 +169,6 @@ char *rec_reader_meta(struct rec_reader *reader, const char *key);
  */
 int rec_reader_span(struct rec_reader *reader, int64_t *first_ns, int64_t *last_ns,
 		    int64_t *count);
-
-/*
- * How many events started in each of BUCKETS equal slices of FIRST_NS ..
- * LAST_NS (the last slice includes LAST_NS): COUNTS[0 .. BUCKETS-1]. For
- * a timeline of activity; one pass over the events. 0 or -1.
- */
-int rec_reader_density(struct rec_reader *reader, int64_t first_ns, int64_t last_ns,
-		       int64_t *counts, size_t buckets);
 
 void rec_reader_close(struct rec_reader *reader);
 
@@ -213,10 +190,40 @@ size_t rec_event_to_json(const struct rec_event *event, int64_t seq, char *buf, 
 size_t rec_json_string(const char *s, char *buf, size_t size);
 
 /*
+ * The phases of the run in trace FILE, as `tracefs report` finds them
+ * (tar, configure, make, ...; named after their leading command), in time
+ * order: *PHASES (free with rec_phases_free) holds *COUNT of them. For the
+ * replay page's timeline and caption. 0, or -1 with a message in err.
+ */
+struct rec_phase {
+	char *name;
+	int64_t start_ns, end_ns;
+};
+int rec_phases_read(const char *file, struct rec_phase **phases, size_t *count, char *err,
+		    size_t err_size);
+void rec_phases_free(struct rec_phase *phases, size_t count);
+
+/*
+ * What to call the process of an event: its command (comm), "kernel" for
+ * the requests the kernel makes itself (pid 0 without a command, e.g. its
+ * xattr probes and writeback), or NULL if unknown. Every view that names
+ * processes (report, export, the pages) uses this one name.
+ */
+const char *rec_process_name(const char *comm, int32_t pid);
+
+/*
  * The `tracefs report` and `tracefs export` sub-commands (argv[0] names the
  * command). They return the process's exit status.
  */
 int rec_report_command(int argc, char **argv);
 int rec_export_command(int argc, char **argv);
+
+/*
+ * Whether a command that reads TRACE may write OUTPUT: 0 if OUTPUT is not
+ * TRACE itself, nor its -wal or -shm, by any name (a hard link, a symlink,
+ * another path: the same device and inode). Otherwise -1 with a message in
+ * err; a command refuses before it writes anything.
+ */
+int rec_output_check(const char *output, const char *trace, char *err, size_t err_size);
 
 #endif

@@ -6,6 +6,7 @@
  */
 #include "recorder/report.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <langinfo.h>
@@ -21,6 +22,10 @@
 #define MAX_TOP 1000
 #define WIDTH 100
 #define BAR_WIDTH 28
+#define NAME_WIDTH 24	     /* a command or phase name in a table */
+#define TEXT_WIDTH 36	     /* other text in a table */
+#define COMMANDS_WIDTH 36    /* commands beside a path */
+#define PHASE_LABEL_WIDTH 22 /* the phases starting on a timeline line */
 
 /* ---- formatting (report.h) ---- */
 
@@ -156,8 +161,7 @@ const char *report_path(const char *path, size_t width, bool utf8, char *buf, si
 	return buf;
 }
 
-/* How many terminal columns a string from report_path takes. */
-static size_t columns_of(const char *s)
+size_t report_columns(const char *s)
 {
 	size_t n = 0;
 	for (; *s; s++)
@@ -165,77 +169,17 @@ static size_t columns_of(const char *s)
 	return n;
 }
 
-/* Prints s left-aligned in width columns (printf counts bytes, not columns). */
-static void pad(FILE *out, const char *s, size_t width)
+/* Prints s in width columns, left- or right-aligned (printf counts bytes). */
+static void pad(FILE *out, const char *s, size_t width, bool left)
 {
-	size_t n = columns_of(s);
+	size_t n = report_columns(s);
+	if (!left)
+		for (; n < width; n++)
+			fputc(' ', out);
 	fputs(s, out);
-	for (; n < width; n++)
-		fputc(' ', out);
-}
-
-const char *report_finding_title(enum an_finding_kind kind)
-{
-	switch (kind) {
-	case FINDING_REOPENED: return "files read many times over";
-	case FINDING_MISSING: return "missing paths looked up again and again";
-	case FINDING_TINY_IO: return "tiny reads and writes";
-	case FINDING_RELISTED: return "directories listed again and again";
-	case FINDING_FSYNC: return "time spent in fsync";
-	default: return "?";
-	}
-}
-
-/* "1 file", "1,234 files" */
-static const char *counted(int64_t n, const char *one, const char *many, char *buf, size_t size)
-{
-	char number[32];
-	snprintf(buf, size, "%s %s", report_count(n, number, sizeof(number)), n == 1 ? one : many);
-	return buf;
-}
-
-void report_finding_summary(const struct analysis *a, const struct an_finding *f, char *buf,
-			    size_t size)
-{
-	char what[64], total[64], d[32], share[16];
-
-	switch (f->kind) {
-	case FINDING_REOPENED:
-		snprintf(buf, size, "%s opened %d times or more, %s in all.",
-			 counted(f->paths, "file", "files", what, sizeof(what)), FINDING_REOPEN_MIN,
-			 counted(f->total, "open", "opens", total, sizeof(total)));
-		break;
-	case FINDING_MISSING:
-		snprintf(
-			buf, size, "%s looked up %d times or more, %s in all.",
-			counted(f->paths, "missing path", "missing paths", what, sizeof(what)),
-			FINDING_MISSING_MIN,
-			counted(f->total, "failed lookup", "failed lookups", total, sizeof(total)));
-		break;
-	case FINDING_TINY_IO:
-		snprintf(buf, size,
-			 "%s with %d or more reads or writes of 1 to %d bytes (most of theirs), "
-			 "%s in all.",
-			 counted(f->paths, "file", "files", what, sizeof(what)), FINDING_TINY_MIN,
-			 FINDING_TINY_BYTES - 1,
-			 counted(f->total, "tiny read or write", "tiny reads and writes", total,
-				 sizeof(total)));
-		break;
-	case FINDING_RELISTED:
-		snprintf(buf, size, "%s listed %d times or more, %s in all.",
-			 counted(f->paths, "directory", "directories", what, sizeof(what)),
-			 FINDING_RELIST_MIN,
-			 counted(f->total, "listing", "listings", total, sizeof(total)));
-		break;
-	case FINDING_FSYNC:
-		snprintf(buf, size, "%s on %s took %s, %s of the time in the file system.",
-			 counted(f->total, "fsync", "fsyncs", total, sizeof(total)),
-			 counted(f->paths, "file", "files", what, sizeof(what)),
-			 report_duration(f->total_ns, d, sizeof(d)),
-			 report_share(f->total_ns, a->fs_ns, share, sizeof(share)));
-		break;
-	default: snprintf(buf, size, "?"); break;
-	}
+	if (left)
+		for (; n < width; n++)
+			fputc(' ', out);
 }
 
 /* ---- the terminal report ---- */
@@ -247,7 +191,7 @@ static void heading(FILE *out, const char *title)
 
 static void print_header(FILE *out, const struct analysis *a, bool utf8)
 {
-	char p[WIDTH * 4], n1[32], n2[32];
+	char p[WIDTH * 4];
 
 	fprintf(out, "tracefs report: %s\n", report_path(a->file, WIDTH - 16, utf8, p, sizeof(p)));
 	if (a->source)
@@ -266,252 +210,6 @@ static void print_header(FILE *out, const struct analysis *a, bool utf8)
 				? " (repeated lookups and cached reads do not reach the trace; -o "
 				  "exact)"
 				: "");
-	if (a->events_lost)
-		fprintf(out, "  WARNING     %s events were lost while recording (%s of them)\n",
-			report_count(a->events_lost, n1, sizeof(n1)),
-			report_share(a->events_lost, a->events + a->events_lost, n2, sizeof(n2)));
-}
-
-static void print_summary(FILE *out, const struct analysis *a)
-{
-	char n1[32], n2[32], w1[64], w2[64];
-
-	heading(out, "Summary");
-	fprintf(out, "  duration      %s\n",
-		report_duration(a->end_ns - a->first_ns, n1, sizeof(n1)));
-	fprintf(out, "  events        %s\n", report_count(a->events, n1, sizeof(n1)));
-	fprintf(out, "  errors        %s (%s of events)\n", report_count(a->errors, n1, sizeof(n1)),
-		report_share(a->errors, a->events, n2, sizeof(n2)));
-	fprintf(out, "  read          %s\n", report_bytes(a->bytes_read, n1, sizeof(n1)));
-	fprintf(out, "  written       %s\n", report_bytes(a->bytes_written, n1, sizeof(n1)));
-	fprintf(out, "  created       %s, %s\n",
-		counted(a->files_created, "file", "files", w1, sizeof(w1)),
-		counted(a->dirs_created, "directory", "directories", w2, sizeof(w2)));
-	fprintf(out, "  removed       %s, %s; %s renamed\n",
-		counted(a->files_removed, "file", "files", w1, sizeof(w1)),
-		counted(a->dirs_removed, "directory", "directories", w2, sizeof(w2)),
-		report_count(a->renamed, n1, sizeof(n1)));
-	fprintf(out, "  time in fs    %s (all operations' durations added up)\n",
-		report_duration(a->fs_ns, n1, sizeof(n1)));
-}
-
-static void print_operations(FILE *out, const struct analysis *a)
-{
-	char n[8][32];
-
-	heading(out,
-		"Operations                                   latency: nearest-rank percentiles");
-	fprintf(out, "  %-16s %10s %6s %8s %9s %9s %9s %9s %9s\n", "op", "count", "share", "errors",
-		"total", "p50", "p90", "p99", "max");
-	for (size_t i = 0; i < a->nops; i++) {
-		const struct an_op *o = &a->ops[i];
-		fprintf(out, "  %-16s %10s %6s %8s %9s %9s %9s %9s %9s\n", rec_op_name(o->op),
-			report_count(o->count, n[0], sizeof(n[0])),
-			report_share(o->count, a->events, n[1], sizeof(n[1])),
-			report_count(o->errors, n[2], sizeof(n[2])),
-			report_duration(o->total_ns, n[3], sizeof(n[3])),
-			report_duration(o->p50_ns, n[4], sizeof(n[4])),
-			report_duration(o->p90_ns, n[5], sizeof(n[5])),
-			report_duration(o->p99_ns, n[6], sizeof(n[6])),
-			report_duration(o->max_ns, n[7], sizeof(n[7])));
-	}
-}
-
-static void print_errors(FILE *out, const struct analysis *a, bool utf8)
-{
-	char n1[32], n2[32], name[16], p[WIDTH * 4];
-
-	if (!a->nerrnos)
-		return;
-	heading(out, "Errors by errno");
-	for (size_t i = 0; i < a->nerrnos; i++) {
-		const struct an_errno *e = &a->errnos[i];
-		char main_op[64];
-		snprintf(main_op, sizeof(main_op), "%s%s %s",
-			 e->top_op_count < e->count ? "mostly " : "", rec_op_name(e->top_op),
-			 report_count(e->top_op_count, n2, sizeof(n2)));
-		fprintf(out, "  %-12s %10s %6s  %-34.34s  %s\n",
-			analysis_errno_name(e->result, name, sizeof(name)),
-			report_count(e->count, n1, sizeof(n1)),
-			report_share(e->count, a->errors, n2, sizeof(n2)), strerror(-e->result),
-			main_op);
-	}
-	if (!a->nfailing)
-		return;
-	heading(out, "Top failing paths, and who looked (leaving out xattr probes)");
-	for (size_t i = 0; i < a->nfailing; i++) {
-		const struct an_failing *f = &a->failing[i];
-		fprintf(out, "  %10s  %-8s %s\n", report_count(f->count, n1, sizeof(n1)),
-			analysis_errno_name(f->result, name, sizeof(name)),
-			report_path(f->path, WIDTH - 24, utf8, p, sizeof(p)));
-		fprintf(out, "%24s", "by ");
-		for (size_t j = 0; j < f->nprocs; j++)
-			fprintf(out, "%s%s (%s)", j ? ", " : "",
-				report_path(f->procs[j].name ? f->procs[j].name : "(unknown)", 20,
-					    utf8, p, sizeof(p)),
-				report_count(f->procs[j].count, n1, sizeof(n1)));
-		fputc('\n', out);
-	}
-}
-
-static void print_processes(FILE *out, const struct analysis *a, bool utf8)
-{
-	char n[6][32], p[64];
-
-	heading(out, "Processes, by command name");
-	fprintf(out, "  %-18s %8s %11s %6s %10s %10s %10s\n", "command", "pids", "events", "share",
-		"read", "written", "fs time");
-	for (size_t i = 0; i < a->nprocesses; i++) {
-		const struct an_process *pr = &a->processes[i];
-		fputs("  ", out);
-		pad(out, report_path(pr->comm ? pr->comm : "(unknown)", 18, utf8, p, sizeof(p)),
-		    18);
-		fprintf(out, " %8s %11s %6s %10s %10s %10s\n",
-			report_count(pr->pids, n[0], sizeof(n[0])),
-			report_count(pr->events, n[1], sizeof(n[1])),
-			report_share(pr->events, a->events, n[2], sizeof(n[2])),
-			report_bytes(pr->bytes_read, n[3], sizeof(n[3])),
-			report_bytes(pr->bytes_written, n[4], sizeof(n[4])),
-			report_duration(pr->fs_ns, n[5], sizeof(n[5])));
-	}
-	if (a->nprocesses_total > a->nprocesses)
-		fprintf(out, "  ... and %zu more commands\n", a->nprocesses_total - a->nprocesses);
-}
-
-static void print_hot(FILE *out, const char *title, const struct an_hot *hot, size_t n, bool utf8)
-{
-	char n1[32], n2[32], n3[32], p[WIDTH * 4];
-
-	if (!n)
-		return;
-	heading(out, title);
-	fprintf(out, "  %10s %10s %10s  %s\n", "events", "read", "written", "path");
-	for (size_t i = 0; i < n; i++)
-		fprintf(out, "  %10s %10s %10s  %s\n", report_count(hot[i].events, n1, sizeof(n1)),
-			report_bytes(hot[i].bytes_read, n2, sizeof(n2)),
-			report_bytes(hot[i].bytes_written, n3, sizeof(n3)),
-			report_path(hot[i].path, WIDTH - 38, utf8, p, sizeof(p)));
-}
-
-/* A bar of width BAR_WIDTH for value/max, with eighth blocks in UTF-8. */
-static void bar(FILE *out, int64_t value, int64_t max, bool utf8)
-{
-	static const char *const eighths[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
-	int64_t units = max > 0 ? value * BAR_WIDTH * 8 / max : 0;
-	int cells = 0;
-
-	if (value > 0 && units == 0)
-		units = 1; /* something happened: show it */
-	for (; units >= 8; units -= 8, cells++)
-		fputs(utf8 ? "█" : "#", out);
-	if (units > 0) {
-		fputs(utf8 ? eighths[units] : "+", out);
-		cells++;
-	}
-	for (; cells < BAR_WIDTH; cells++)
-		fputc(' ', out);
-}
-
-/* "cc1 45.1%, as 20.0%" in at most width columns (whole entries only). */
-static void commands_list(char *buf, size_t size, size_t width, const struct an_count *counts,
-			  size_t n, int64_t total, bool utf8)
-{
-	size_t used = 0;
-	char p[64], share[16], entry[96];
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		int len = snprintf(entry, sizeof(entry), "%s%s %s", i ? ", " : "",
-				   report_path(counts[i].name, 16, utf8, p, sizeof(p)),
-				   report_share(counts[i].count, total, share, sizeof(share)));
-		if (columns_of(buf) + columns_of(entry) > width || used + (size_t)len + 1 > size)
-			break;
-		memcpy(buf + used, entry, (size_t)len + 1);
-		used += (size_t)len;
-	}
-}
-
-static void print_timeline(FILE *out, const struct analysis *a, bool utf8)
-{
-	char t[32], n1[32], width[32], cmds[256];
-	int64_t max = 0;
-
-	if (!a->nbuckets)
-		return;
-	for (size_t b = 0; b < a->nbuckets; b++)
-		if (a->buckets[b].events > max)
-			max = a->buckets[b].events;
-	char title[128];
-	snprintf(title, sizeof(title), "Timeline (each line %s; phase number, busiest commands)",
-		 report_duration(a->bucket_ns, width, sizeof(width)));
-	heading(out, title);
-	for (size_t b = 0; b < a->nbuckets; b++) {
-		const struct an_bucket *k = &a->buckets[b];
-		fprintf(out, "  %8s ", report_offset(k->start_ns - a->first_ns, t, sizeof(t)));
-		bar(out, k->events, max, utf8);
-		fprintf(out, " %9s", report_count(k->events, n1, sizeof(n1)));
-		if (k->phase >= 0)
-			fprintf(out, "  %2d ", k->phase + 1);
-		else
-			fputs("     ", out);
-		commands_list(cmds, sizeof(cmds), WIDTH - 2 - 9 - BAR_WIDTH - 10 - 5, k->commands,
-			      k->ncommands, k->events, utf8);
-		fprintf(out, "%s\n", cmds);
-	}
-}
-
-static void print_phases(FILE *out, const struct analysis *a, bool utf8)
-{
-	char t1[32], d[32], n1[32], n2[32], n3[32], p[64], cmds[256];
-
-	if (!a->nphases)
-		return;
-	heading(out, "Phases (a phase is named after the command that leads it)");
-	fprintf(out, "  %2s %-18s %8s %9s %10s %9s %9s  %s\n", "#", "leader", "start", "length",
-		"events", "created", "removed", "busiest commands");
-	for (size_t i = 0; i < a->nphases; i++) {
-		const struct an_phase *ph = &a->phases[i];
-		fprintf(out, "  %2zu ", i + 1);
-		pad(out, report_path(ph->name, 18, utf8, p, sizeof(p)), 18);
-		commands_list(cmds, sizeof(cmds), WIDTH - 75, ph->commands, ph->ncommands,
-			      ph->events, utf8);
-		fprintf(out, " %8s %9s %10s %9s %9s  %s\n",
-			report_offset(ph->start_ns - a->first_ns, t1, sizeof(t1)),
-			report_duration(ph->end_ns - ph->start_ns, d, sizeof(d)),
-			report_count(ph->events, n1, sizeof(n1)),
-			report_count(ph->created, n2, sizeof(n2)),
-			report_count(ph->removed, n3, sizeof(n3)), cmds);
-	}
-}
-
-/* The numbers beside each path of a finding. */
-static void finding_item(FILE *out, const struct an_finding *f, const struct an_item *item,
-			 bool utf8)
-{
-	char n1[32], n2[32], p[WIDTH * 4];
-	const char *path = report_path(item->path, WIDTH - 40, utf8, p, sizeof(p));
-
-	report_count(item->a, n1, sizeof(n1));
-	switch (f->kind) {
-	case FINDING_REOPENED:
-		fprintf(out, "      %10s opens, %10s read  %s\n", n1,
-			report_bytes(item->b, n2, sizeof(n2)), path);
-		break;
-	case FINDING_MISSING: fprintf(out, "      %10s failed lookups   %s\n", n1, path); break;
-	case FINDING_TINY_IO:
-		fprintf(out, "      %10s of %10s I/Os tiny  %s\n", n1,
-			report_count(item->b, n2, sizeof(n2)), path);
-		break;
-	case FINDING_RELISTED:
-		fprintf(out, "      %10s listings, %8s readdirs  %s\n", n1,
-			report_count(item->b, n2, sizeof(n2)), path);
-		break;
-	case FINDING_FSYNC:
-		fprintf(out, "      %10s fsyncs, %10s  %s\n", n1,
-			report_duration(item->b, n2, sizeof(n2)), path);
-		break;
-	default: break;
-	}
 }
 
 /* Prints text at an indent, wrapped at spaces to fit WIDTH columns. */
@@ -535,42 +233,179 @@ static void wrapped(FILE *out, const char *text, int indent)
 	}
 }
 
-static void print_findings(FILE *out, const struct analysis *a, bool utf8)
+static bool left_aligned(enum report_format format)
 {
-	char summary[512];
+	return format == REPORT_TEXT || format == REPORT_NAME || format == REPORT_PATH ||
+	       format == REPORT_COMMANDS;
+}
 
-	heading(out, "Findings");
-	if (!a->nfindings)
-		fputs("  nothing stands out\n", out);
-	for (size_t i = 0; i < a->nfindings; i++) {
-		const struct an_finding *f = &a->findings[i];
-		report_finding_summary(a, f, summary, sizeof(summary));
-		fprintf(out, "  * %s\n", report_finding_title(f->kind));
-		wrapped(out, summary, 4);
-		for (size_t j = 0; j < f->nitems; j++)
-			finding_item(out, f, &f->items[j], utf8);
+/*
+ * A table in WIDTH columns: each column as wide as its title and cells
+ * (names at most NAME_WIDTH), the path or command list taking what is left.
+ */
+static void print_table(FILE *out, const struct report_table *t, int indent, bool utf8)
+{
+	size_t width[REPORT_MAX_COLUMNS], used = (size_t)indent, flexible = t->ncolumns;
+	char buf[WIDTH * 4];
+
+	for (size_t c = 0; c < t->ncolumns; c++) {
+		enum report_format f = t->columns[c].format;
+		width[c] = report_columns(t->columns[c].title);
+		if (f == REPORT_PATH || (f == REPORT_COMMANDS && flexible == t->ncolumns))
+			flexible = c; /* the first path, else the commands */
+		size_t cap = f == REPORT_COMMANDS ? COMMANDS_WIDTH
+			     : f == REPORT_TEXT   ? TEXT_WIDTH
+						  : NAME_WIDTH;
+		for (size_t r = 0; r < t->nrows && f != REPORT_PATH; r++) {
+			size_t w = report_columns(report_cell_text(
+				&t->columns[c], &t->cells[r * REPORT_MAX_COLUMNS + c], utf8, cap,
+				buf, sizeof(buf)));
+			if (w > width[c])
+				width[c] = w;
+		}
+	}
+	for (size_t c = 0; c < t->ncolumns; c++)
+		used += c == flexible ? 0 : width[c] + 2;
+	if (flexible < t->ncolumns)
+		width[flexible] = used + 20 < WIDTH ? WIDTH - used : 20;
+	fprintf(out, "%*s", indent, "");
+	for (size_t c = 0; c < t->ncolumns; c++) {
+		bool left = left_aligned(t->columns[c].format);
+		pad(out, t->columns[c].title, c + 1 < t->ncolumns || !left ? width[c] : 0, left);
+		fputs(c + 1 < t->ncolumns ? "  " : "\n", out);
+	}
+	for (size_t r = 0; r < t->nrows; r++) {
+		fprintf(out, "%*s", indent, "");
+		for (size_t c = 0; c < t->ncolumns; c++) {
+			const char *s = report_cell_text(&t->columns[c],
+							 &t->cells[r * REPORT_MAX_COLUMNS + c],
+							 utf8, width[c], buf, sizeof(buf));
+			bool left = left_aligned(t->columns[c].format);
+			pad(out, s, c + 1 < t->ncolumns || !left ? width[c] : 0, left);
+			fputs(c + 1 < t->ncolumns ? "  " : "\n", out);
+		}
+	}
+	if (t->after[0])
+		fprintf(out, "%*s%s\n", indent, "", t->after);
+}
+
+/* A bar of width BAR_WIDTH for value/max, with eighth blocks in UTF-8. */
+static void bar(FILE *out, int64_t value, int64_t max, bool utf8)
+{
+	static const char *const eighths[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
+	int64_t units = max > 0 ? (int64_t)((double)value * BAR_WIDTH * 8 / (double)max) : 0;
+	int cells = 0;
+
+	if (value > 0 && units == 0)
+		units = 1; /* something happened: show it */
+	for (; units >= 8; units -= 8, cells++)
+		fputs(utf8 ? "█" : "#", out);
+	if (units > 0) {
+		fputs(utf8 ? eighths[units] : "+", out);
+		cells++;
+	}
+	for (; cells < BAR_WIDTH; cells++)
+		fputc(' ', out);
+}
+
+/* Cuts s (made printable) to width columns, ending in "..." if cut. */
+static void cut_end(char *s, size_t width)
+{
+	size_t columns = 0;
+
+	if (report_columns(s) <= width)
+		return;
+	for (char *c = s; *c; c++) {
+		if (((unsigned char)*c & 0xc0) != 0x80 && ++columns > width - 3) {
+			strcpy(c, "...");
+			return;
+		}
+	}
+}
+
+/*
+ * One line per bucket: its events as a bar, the phases that start in it
+ * (number and name, on the line of the time they start), then its busiest
+ * commands.
+ */
+static void print_timeline(FILE *out, const struct analysis *a, bool utf8)
+{
+	char t[32], n1[32], width[32], label[WIDTH * 4], p[64];
+	int64_t max = 0;
+	size_t next_phase = 0;
+
+	if (!a->nbuckets)
+		return;
+	for (size_t b = 0; b < a->nbuckets; b++)
+		if (a->buckets[b].events > max)
+			max = a->buckets[b].events;
+	char title[128];
+	snprintf(title, sizeof(title), "Timeline (each line %s; phases where they start)",
+		 report_duration(a->bucket_ns, width, sizeof(width)));
+	heading(out, title);
+	for (size_t b = 0; b < a->nbuckets; b++) {
+		const struct an_bucket *k = &a->buckets[b];
+		bool last = b + 1 == a->nbuckets;
+		size_t used = 0;
+		label[0] = '\0';
+		while (next_phase < a->nphases &&
+		       (last || a->phases[next_phase].start_ns < a->buckets[b + 1].start_ns)) {
+			used += (size_t)snprintf(
+				label + used, sizeof(label) - used, "%s%zu %s", used ? ", " : "",
+				next_phase + 1,
+				report_path(a->phases[next_phase].name, 16, utf8, p, sizeof(p)));
+			next_phase++;
+		}
+		fprintf(out, "  %8s ", report_offset(k->start_ns - a->first_ns, t, sizeof(t)));
+		bar(out, k->events, max, utf8);
+		fprintf(out, " %9s  ", report_count(k->events, n1, sizeof(n1)));
+		cut_end(label, PHASE_LABEL_WIDTH);
+		pad(out, label, PHASE_LABEL_WIDTH, true);
+		struct report_cell cmds = {.commands = k->commands, .ncommands = k->ncommands,
+					   .total = k->events};
+		struct report_column col = {"", NULL, REPORT_COMMANDS};
+		fprintf(out, " %s\n",
+			report_cell_text(&col, &cmds, utf8,
+					 WIDTH - 12 - BAR_WIDTH - 12 - PHASE_LABEL_WIDTH - 1, label,
+					 sizeof(label)));
 	}
 }
 
 void report_text(FILE *out, const struct analysis *a, bool utf8)
 {
+	struct report_sections s;
+	bool findings = false;
+
 	print_header(out, a, utf8);
-	print_summary(out, a);
-	if (!a->events) {
-		fputs("\nThe trace holds no events.\n", out);
+	if (report_sections(a, &s) != 0) {
+		fputs("\n(out of memory: no report)\n", out);
 		return;
 	}
-	print_operations(out, a);
-	print_errors(out, a, utf8);
-	print_processes(out, a, utf8);
-	print_hot(out, "Hot files, by events", a->hot_files_events, a->nhot_files_events, utf8);
-	print_hot(out, "Hot files, by bytes", a->hot_files_bytes, a->nhot_files_bytes, utf8);
-	print_hot(out, "Hot directories (events on them and their entries), by events",
-		  a->hot_dirs_events, a->nhot_dirs_events, utf8);
-	print_hot(out, "Hot directories, by bytes", a->hot_dirs_bytes, a->nhot_dirs_bytes, utf8);
-	print_timeline(out, a, utf8);
-	print_phases(out, a, utf8);
-	print_findings(out, a, utf8);
+	heading(out, "Summary");
+	for (size_t i = 0; i < s.nfacts; i++)
+		fprintf(out, "  %-13s %s\n", s.facts[i].label, s.facts[i].value);
+	if (!a->events)
+		fputs("\nThe trace holds no events.\n", out);
+	for (size_t i = 0; i < s.ntables; i++) {
+		const struct report_table *t = &s.tables[i];
+		if (t->id == REPORT_PHASES)
+			print_timeline(out, a, utf8);
+		if (t->id == REPORT_FINDING && !findings) {
+			heading(out, "Findings");
+			findings = true;
+		}
+		if (t->id == REPORT_FINDING)
+			fprintf(out, "  * %s\n", t->title);
+		else
+			heading(out, t->title);
+		int indent = t->id == REPORT_FINDING ? 4 : 2;
+		if (t->note[0])
+			wrapped(out, t->note, indent);
+		print_table(out, t, indent, utf8);
+	}
+	if (a->events && !findings)
+		fputs("\nFindings\n  nothing stands out\n", out);
+	report_sections_free(&s);
 }
 
 /* ---- the command ---- */
@@ -650,12 +485,13 @@ static bool utf8_terminal(void)
 	return strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 }
 
-static int write_html(const char *prog, const struct analysis *a, const char *path)
+static int write_html(const char *prog, const struct analysis *a, const char *path,
+		      const char *trace)
 {
 	struct outfile out;
 	char err[512];
 
-	if (outfile_open(&out, path, err, sizeof(err)) != 0) {
+	if (outfile_open(&out, path, trace, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		return 1;
 	}
@@ -677,13 +513,21 @@ int rec_report_command(int argc, char **argv)
 		return rc == 1 ? 0 : rc;
 	struct analysis a;
 	char err[1024];
+	if (rec_reader_stop_on_signals() != 0) {
+		fprintf(stderr, "%s: cannot set signal handlers: %s\n", argv[0], strerror(errno));
+		return 1;
+	}
+	if (args.html && rec_output_check(args.html, args.file, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", argv[0], err); /* before the work, not after */
+		return 1;
+	}
 	if (analysis_run(args.file, args.top, &a, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", argv[0], err);
-		return 1;
+		return rec_reader_interrupted() ? 128 + rec_reader_interrupted() : 1;
 	}
 	int status = 0;
 	if (args.html)
-		status = write_html(argv[0], &a, args.html);
+		status = write_html(argv[0], &a, args.html, args.file);
 	if (args.json)
 		report_json(stdout, &a);
 	else if (!args.html)

@@ -1,7 +1,8 @@
 /*
  * report.h — private to recorder/: the renderers of `tracefs report` (the
- * terminal, JSON and HTML forms of one struct analysis) and the number and
- * path formatting they share.
+ * terminal, JSON and HTML forms of one struct analysis), the model of the
+ * sections the terminal and HTML forms lay out, and the number and path
+ * formatting they share.
  */
 #ifndef TRACEFS_RECORDER_REPORT_H
 #define TRACEFS_RECORDER_REPORT_H
@@ -17,6 +18,91 @@
 void report_text(FILE *out, const struct analysis *a, bool utf8);
 void report_json(FILE *out, const struct analysis *a);
 void report_html(FILE *out, const struct analysis *a);
+
+/*
+ * The sections the terminal and HTML forms share, computed once from the
+ * analysis (report_model.c): the summary as label and value, then tables
+ * whose columns say what their numbers mean.
+ */
+enum report_format {
+	REPORT_TEXT,	 /* left-aligned text */
+	REPORT_NAME,	 /* a command or phase name, left-aligned */
+	REPORT_PATH,	 /* a path: the column that takes the room left, cut at its start */
+	REPORT_COMMANDS, /* commands with counts, or shares of the cell's total */
+	REPORT_COUNT,	 /* the rest are numbers, right-aligned */
+	REPORT_BYTES,
+	REPORT_DURATION,
+	REPORT_OFFSET, /* a time since the first event */
+	REPORT_SHARE,  /* n of the cell's total */
+};
+
+struct report_column {
+	const char *title;
+	const char *key; /* in JSON, for the findings' items */
+	enum report_format format;
+};
+
+struct report_cell {
+	int64_t n, total;
+	const char *text;
+	const struct an_count *commands;
+	size_t ncommands;
+	char buf[16]; /* room for a text the cell owns (an errno's name) */
+};
+
+enum report_table_id {
+	REPORT_OPERATIONS,
+	REPORT_ERRNOS,
+	REPORT_FAILING,
+	REPORT_PROCESSES,
+	REPORT_HOT,
+	REPORT_PHASES,
+	REPORT_FINDING,
+};
+
+#define REPORT_MAX_COLUMNS 10
+#define REPORT_MAX_FACTS 12
+
+struct report_table {
+	enum report_table_id id;
+	char title[96];
+	char note[512];	 /* a paragraph before the rows, or "" */
+	char after[64];	 /* a line after them, or "" */
+	const struct an_finding *finding; /* REPORT_FINDING: which */
+	struct report_column columns[REPORT_MAX_COLUMNS];
+	size_t ncolumns;
+	struct report_cell *cells; /* row r, column c: cells[r * REPORT_MAX_COLUMNS + c] */
+	size_t nrows;
+};
+
+struct report_fact {
+	const char *label;
+	char value[128];
+};
+
+struct report_sections {
+	struct report_fact facts[REPORT_MAX_FACTS];
+	size_t nfacts;
+	struct report_table *tables; /* in the terminal report's order */
+	size_t ntables;
+};
+
+/* 0, or -1 out of memory (nothing to free). Borrows strings from a. */
+int report_sections(const struct analysis *a, struct report_sections *out);
+void report_sections_free(struct report_sections *sections);
+
+/* A cell as text, in at most width columns (paths and command lists are cut). */
+const char *report_cell_text(const struct report_column *column, const struct report_cell *cell,
+			     bool utf8, size_t width, char *buf, size_t size);
+
+/* The columns of a finding's two numbers (which 0 or 1); NULL if it has none. */
+const struct report_column *report_finding_column(enum an_finding_kind kind, int which);
+
+/* strerror of a negative result, for any int32_t. */
+const char *report_errno_text(int32_t result);
+
+/* How many terminal columns a string from report_path takes. */
+size_t report_columns(const char *s);
 
 /* 1,234,567 */
 const char *report_count(int64_t n, char *buf, size_t size);

@@ -2,8 +2,8 @@
  * report_html.c — `tracefs report --html OUT`: the analysis as one
  * self-contained HTML page (inline CSS, inline SVG charts, no script, no
  * fetches), readable offline and fit to mail around: a timeline coloured by
- * phase, the operation mix and where the time goes, then the tables of the
- * terminal report.
+ * phase, the operation mix and where the time goes, then the sections of
+ * the terminal report (report_model.c) as tables.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -12,7 +12,10 @@
 
 #define CHART_WIDTH 960
 #define TIMELINE_HEIGHT 180
-#define TIMELINE_TOP 26 /* room for the phase names */
+#define LABEL_ROWS 3	/* of phase names above the timeline */
+#define LABEL_ROW_HEIGHT 14
+#define LABEL_CHAR_WIDTH 6.5 /* px, at 11px: enough for system-ui's widest */
+#define TIMELINE_TOP (LABEL_ROWS * LABEL_ROW_HEIGHT + 12)
 #define ROW_HEIGHT 18
 #define LABEL_WIDTH 140
 #define PATH_WIDTH 110 /* characters of a path in a table */
@@ -55,15 +58,8 @@ static void heading(FILE *out, const char *title)
 	fprintf(out, "<h2>%s</h2>\n", title);
 }
 
-static void card(FILE *out, const char *label, const char *value)
+static void write_header(FILE *out, const struct analysis *a, const struct report_sections *sections)
 {
-	fprintf(out, "<div class=card><span class=muted>%s</span><b>%s</b></div>", label, value);
-}
-
-static void write_header(FILE *out, const struct analysis *a)
-{
-	char n1[32], n2[32], v[96];
-
 	fputs("<h1>tracefs report: ", out);
 	text(out, a->file, PATH_WIDTH);
 	fputs("</h1>\n<p class=muted>", out);
@@ -84,22 +80,13 @@ static void write_header(FILE *out, const struct analysis *a)
 		text(out, a->cache_mode, 20);
 	}
 	fputs("</p>\n<div class=cards>", out);
-	card(out, "duration", report_duration(a->end_ns - a->first_ns, n1, sizeof(n1)));
-	card(out, "events", report_count(a->events, n1, sizeof(n1)));
-	snprintf(v, sizeof(v), "%s (%s)", report_count(a->errors, n1, sizeof(n1)),
-		 report_share(a->errors, a->events, n2, sizeof(n2)));
-	card(out, "errors", v);
-	card(out, "read", report_bytes(a->bytes_read, n1, sizeof(n1)));
-	card(out, "written", report_bytes(a->bytes_written, n1, sizeof(n1)));
-	snprintf(v, sizeof(v), "%s files, %s dirs", report_count(a->files_created, n1, sizeof(n1)),
-		 report_count(a->dirs_created, n2, sizeof(n2)));
-	card(out, "created", v);
-	snprintf(v, sizeof(v), "%s files, %s dirs", report_count(a->files_removed, n1, sizeof(n1)),
-		 report_count(a->dirs_removed, n2, sizeof(n2)));
-	card(out, "removed", v);
-	card(out, "time in the file system", report_duration(a->fs_ns, n1, sizeof(n1)));
-	if (a->events_lost)
-		card(out, "LOST while recording", report_count(a->events_lost, n1, sizeof(n1)));
+	for (size_t i = 0; i < sections->nfacts; i++) {
+		fputs("<div class=card><span class=muted>", out);
+		text(out, sections->facts[i].label, 40);
+		fputs("</span><b>", out);
+		text(out, sections->facts[i].value, sizeof(sections->facts[i].value));
+		fputs("</b></div>", out);
+	}
 	fputs("</div>\n", out);
 }
 
@@ -110,12 +97,19 @@ static const char *phase_colour(int phase)
 	return phase < 0 ? "#ccc" : palette[(size_t)phase % PALETTE_SIZE];
 }
 
-/* Bars of events per bucket, coloured by phase, the phases named above. */
+/*
+ * Bars of events per bucket, coloured by phase; above them each phase as a
+ * band over its exact time, named at its start on the first of
+ * LABEL_ROWS rows where the name fits, else by its number, else not at
+ * all (the table below names it): labels never overprint.
+ */
 static void timeline_chart(FILE *out, const struct analysis *a)
 {
-	char t[32], n1[32];
+	char t[32], n1[32], label[64];
 	int64_t max = 1;
 	double step = (double)CHART_WIDTH / (double)a->nbuckets;
+	double row_end[LABEL_ROWS] = {0};
+	double span = (double)(a->end_ns - a->first_ns > 0 ? a->end_ns - a->first_ns : 1);
 	int base = TIMELINE_TOP + TIMELINE_HEIGHT;
 
 	for (size_t b = 0; b < a->nbuckets; b++)
@@ -124,27 +118,44 @@ static void timeline_chart(FILE *out, const struct analysis *a)
 	fprintf(out,
 		"<svg width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"events over time\">\n",
 		CHART_WIDTH, base + 20);
+	for (size_t i = 0; i < a->nphases; i++) {
+		const struct an_phase *p = &a->phases[i];
+		double x = CHART_WIDTH * (double)(p->start_ns - a->first_ns) / span;
+		double w = CHART_WIDTH * (double)(p->end_ns - p->start_ns) / span;
+		fprintf(out,
+			"<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"5\" fill=\"%s\">"
+			"<title>",
+			x, TIMELINE_TOP - 8, w < 1 ? 1 : w, phase_colour((int)i));
+		text(out, p->name, 30);
+		fputs("</title></rect>\n", out);
+		for (int shortened = 0; shortened < 2; shortened++) {
+			if (shortened)
+				snprintf(label, sizeof(label), "%zu", i + 1);
+			else
+				snprintf(label, sizeof(label), "%zu %.40s", i + 1, p->name);
+			double width = LABEL_CHAR_WIDTH * (double)report_columns(label);
+			double at = x + width > CHART_WIDTH ? CHART_WIDTH - width : x; /* the last */
+			int row = 0;
+			while (row < LABEL_ROWS && at < row_end[row])
+				row++;
+			if (row == LABEL_ROWS)
+				continue;
+			row_end[row] = at + width + 6;
+			fprintf(out, "<text x=\"%.1f\" y=\"%d\">", at, 12 + row * LABEL_ROW_HEIGHT);
+			text(out, label, sizeof(label));
+			fputs("</text>\n", out);
+			break;
+		}
+	}
 	for (size_t b = 0; b < a->nbuckets; b++) {
 		const struct an_bucket *k = &a->buckets[b];
 		double h = (double)TIMELINE_HEIGHT * (double)k->events / (double)max;
-		int phase = k->phase;
-		bool first_of_phase = phase >= 0 && (b == 0 || a->buckets[b - 1].phase != phase);
 		fprintf(out,
 			"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
-			"<title>%s: %s "
-			"events</title></rect>\n",
-			(double)b * step + 1, (double)base - h, step - 2, h, phase_colour(phase),
+			"<title>%s: %s events</title></rect>\n",
+			(double)b * step + 1, (double)base - h, step - 2, h, phase_colour(k->phase),
 			report_offset(k->start_ns - a->first_ns, t, sizeof(t)),
 			report_count(k->events, n1, sizeof(n1)));
-		if (first_of_phase) {
-			fprintf(out,
-				"<rect x=\"%.1f\" y=\"4\" width=\"%.1f\" height=\"4\" fill=\"%s\"/>"
-				"<text x=\"%.1f\" y=\"20\">",
-				(double)b * step + 1, step - 2, phase_colour(phase),
-				(double)b * step + 1);
-			text(out, a->phases[phase].name, 30);
-			fputs("</text>\n", out);
-		}
 		if (b % 8 == 0)
 			fprintf(out, "<text x=\"%.1f\" y=\"%d\" class=\"muted\">%s</text>\n",
 				(double)b * step + 1, base + 14, t);
@@ -208,200 +219,91 @@ static void operation_charts(FILE *out, const struct analysis *a)
 
 /* ---- tables ---- */
 
-static void operations_table(FILE *out, const struct analysis *a)
+static bool left_aligned(enum report_format format)
 {
-	char n[9][32];
-
-	heading(out, "Operations and latency (nearest-rank percentiles)");
-	fputs("<table><tr><th class=l>op<th>count<th>share<th>errors<th>total<th>p50<th>p90"
-	      "<th>p99<th>max</tr>\n",
-	      out);
-	for (size_t i = 0; i < a->nops; i++) {
-		const struct an_op *o = &a->ops[i];
-		fprintf(out,
-			"<tr><td class=l>%s<td>%s<td>%s<td>%s<td>%s<td>%s<td>%s<td>%s<td>%s</tr>\n",
-			rec_op_name(o->op), report_count(o->count, n[0], sizeof(n[0])),
-			report_share(o->count, a->events, n[1], sizeof(n[1])),
-			report_count(o->errors, n[2], sizeof(n[2])),
-			report_duration(o->total_ns, n[3], sizeof(n[3])),
-			report_duration(o->p50_ns, n[4], sizeof(n[4])),
-			report_duration(o->p90_ns, n[5], sizeof(n[5])),
-			report_duration(o->p99_ns, n[6], sizeof(n[6])),
-			report_duration(o->max_ns, n[7], sizeof(n[7])));
-	}
-	fputs("</table>\n", out);
+	return format == REPORT_TEXT || format == REPORT_NAME || format == REPORT_PATH ||
+	       format == REPORT_COMMANDS;
 }
 
-static void errors_tables(FILE *out, const struct analysis *a)
+/* A table of the model, its columns titled; the phases' numbers in their colour. */
+static void table(FILE *out, const struct report_table *t)
 {
-	char name[16], n1[32], n2[32];
+	char buf[PATH_WIDTH * 8];
 
-	if (!a->nerrnos)
-		return;
-	heading(out, "Errors by errno");
-	fputs("<table><tr><th class=l>errno<th>count<th>share<th class=l>meaning"
-	      "<th class=l>mostly</tr>\n",
-	      out);
-	for (size_t i = 0; i < a->nerrnos; i++) {
-		const struct an_errno *e = &a->errnos[i];
-		fprintf(out, "<tr><td class=l>%s<td>%s<td>%s<td class=l>%s<td class=l>%s %s</tr>\n",
-			analysis_errno_name(e->result, name, sizeof(name)),
-			report_count(e->count, n1, sizeof(n1)),
-			report_share(e->count, a->errors, n2, sizeof(n2)), strerror(-e->result),
-			rec_op_name(e->top_op), report_count(e->top_op_count, n2, sizeof(n2)));
+	if (t->id == REPORT_FINDING)
+		fputs("<h3>", out);
+	else
+		fputs("<h2>", out);
+	text(out, t->title, sizeof(t->title));
+	fputs(t->id == REPORT_FINDING ? "</h3>\n" : "</h2>\n", out);
+	if (t->note[0]) {
+		fputs("<p>", out);
+		text(out, t->note, sizeof(t->note));
+		fputs("</p>\n", out);
 	}
-	fputs("</table>\n", out);
-	if (!a->nfailing)
-		return;
-	heading(out, "Top failing paths, and who looked (leaving out xattr probes)");
-	fputs("<table><tr><th>failures<th class=l>errno<th class=l>path<th class=l>by</tr>\n", out);
-	for (size_t i = 0; i < a->nfailing; i++) {
-		const struct an_failing *f = &a->failing[i];
-		fprintf(out, "<tr><td>%s<td class=l>%s<td class=p>",
-			report_count(f->count, n1, sizeof(n1)),
-			analysis_errno_name(f->result, name, sizeof(name)));
-		text(out, f->path, PATH_WIDTH);
-		fputs("<td class=l>", out);
-		for (size_t j = 0; j < f->nprocs; j++) {
-			fputs(j ? ", " : "", out);
-			text(out, f->procs[j].name ? f->procs[j].name : "(unknown)", 20);
-			fprintf(out, " (%s)", report_count(f->procs[j].count, n1, sizeof(n1)));
+	fputs("<table><tr>", out);
+	for (size_t c = 0; c < t->ncolumns; c++) {
+		fputs(left_aligned(t->columns[c].format) ? "<th class=l>" : "<th>", out);
+		text(out, t->columns[c].title, 40);
+	}
+	fputs("</tr>\n", out);
+	for (size_t r = 0; r < t->nrows; r++) {
+		fputs("<tr>", out);
+		for (size_t c = 0; c < t->ncolumns; c++) {
+			enum report_format f = t->columns[c].format;
+			fputs(f == REPORT_PATH ? "<td class=p>" : left_aligned(f) ? "<td class=l>" : "<td>",
+			      out);
+			if (t->id == REPORT_PHASES && c == 0)
+				fprintf(out, "<span style=\"color:%s\">&#9632;</span> ",
+					phase_colour((int)r));
+			text(out,
+			     report_cell_text(&t->columns[c], &t->cells[r * REPORT_MAX_COLUMNS + c],
+					      true, f == REPORT_PATH ? PATH_WIDTH : 60, buf, sizeof(buf)),
+			     sizeof(buf));
 		}
 		fputs("</tr>\n", out);
 	}
 	fputs("</table>\n", out);
-}
-
-static void processes_table(FILE *out, const struct analysis *a)
-{
-	char n[6][32];
-
-	heading(out, "Processes, by command name");
-	fputs("<table><tr><th class=l>command<th>pids<th>events<th>share<th>read<th>written"
-	      "<th>time in fs</tr>\n",
-	      out);
-	for (size_t i = 0; i < a->nprocesses; i++) {
-		const struct an_process *p = &a->processes[i];
-		fputs("<tr><td class=l>", out);
-		text(out, p->comm ? p->comm : "(unknown)", 24);
-		fprintf(out, "<td>%s<td>%s<td>%s<td>%s<td>%s<td>%s</tr>\n",
-			report_count(p->pids, n[0], sizeof(n[0])),
-			report_count(p->events, n[1], sizeof(n[1])),
-			report_share(p->events, a->events, n[2], sizeof(n[2])),
-			report_bytes(p->bytes_read, n[3], sizeof(n[3])),
-			report_bytes(p->bytes_written, n[4], sizeof(n[4])),
-			report_duration(p->fs_ns, n[5], sizeof(n[5])));
-	}
-	fputs("</table>\n", out);
-	if (a->nprocesses_total > a->nprocesses)
-		fprintf(out, "<p class=muted>... and %zu more commands</p>\n",
-			a->nprocesses_total - a->nprocesses);
-}
-
-static void hot_table(FILE *out, const char *title, const struct an_hot *hot, size_t n)
-{
-	char n1[32], n2[32], n3[32];
-
-	if (!n)
-		return;
-	heading(out, title);
-	fputs("<table><tr><th>events<th>read<th>written<th class=l>path</tr>\n", out);
-	for (size_t i = 0; i < n; i++) {
-		fprintf(out, "<tr><td>%s<td>%s<td>%s<td class=p>",
-			report_count(hot[i].events, n1, sizeof(n1)),
-			report_bytes(hot[i].bytes_read, n2, sizeof(n2)),
-			report_bytes(hot[i].bytes_written, n3, sizeof(n3)));
-		text(out, hot[i].path, PATH_WIDTH);
-		fputs("</tr>\n", out);
-	}
-	fputs("</table>\n", out);
-}
-
-static void phases_table(FILE *out, const struct analysis *a)
-{
-	char t[32], d[32], n[3][32], share[16];
-
-	heading(out, "Phases (each named after the command that leads it)");
-	fputs("<table><tr><th>#<th class=l>leader<th>start<th>length<th>events<th>created"
-	      "<th>removed<th class=l>busiest commands</tr>\n",
-	      out);
-	for (size_t i = 0; i < a->nphases; i++) {
-		const struct an_phase *p = &a->phases[i];
-		fprintf(out, "<tr><td><span style=\"color:%s\">&#9632;</span> %zu<td class=l>",
-			phase_colour((int)i), i + 1);
-		text(out, p->name, 30);
-		fprintf(out, "<td>%s<td>%s<td>%s<td>%s<td>%s<td class=l>",
-			report_offset(p->start_ns - a->first_ns, t, sizeof(t)),
-			report_duration(p->end_ns - p->start_ns, d, sizeof(d)),
-			report_count(p->events, n[0], sizeof(n[0])),
-			report_count(p->created, n[1], sizeof(n[1])),
-			report_count(p->removed, n[2], sizeof(n[2])));
-		for (size_t j = 0; j < p->ncommands; j++) {
-			fputs(j ? ", " : "", out);
-			text(out, p->commands[j].name, 20);
-			fprintf(out, " %s",
-				report_share(p->commands[j].count, p->events, share,
-					     sizeof(share)));
-		}
-		fputs("</tr>\n", out);
-	}
-	fputs("</table>\n", out);
-}
-
-static void findings_list(FILE *out, const struct analysis *a)
-{
-	char summary[512], n1[32], n2[32];
-
-	heading(out, "Findings");
-	if (!a->nfindings)
-		fputs("<p>Nothing stands out.</p>\n", out);
-	for (size_t i = 0; i < a->nfindings; i++) {
-		const struct an_finding *f = &a->findings[i];
-		report_finding_summary(a, f, summary, sizeof(summary));
-		fprintf(out, "<h3>%s</h3>\n<p>", report_finding_title(f->kind));
-		text(out, summary, sizeof(summary));
-		fputs("</p>\n<table>\n", out);
-		for (size_t j = 0; j < f->nitems; j++) {
-			const struct an_item *item = &f->items[j];
-			bool time = f->kind == FINDING_FSYNC;
-			fprintf(out, "<tr><td>%s<td>%s<td class=p>",
-				report_count(item->a, n1, sizeof(n1)),
-				f->kind == FINDING_MISSING ? ""
-				: time ? report_duration(item->b, n2, sizeof(n2))
-				: f->kind == FINDING_REOPENED
-					? report_bytes(item->b, n2, sizeof(n2))
-					: report_count(item->b, n2, sizeof(n2)));
-			text(out, item->path, PATH_WIDTH);
-			fputs("</tr>\n", out);
-		}
-		fputs("</table>\n", out);
-	}
+	if (t->after[0])
+		fprintf(out, "<p class=muted>%s</p>\n", t->after);
 }
 
 void report_html(FILE *out, const struct analysis *a)
 {
+	struct report_sections s;
+	bool findings = false;
+
 	fprintf(out,
 		"<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>\n"
 		"<meta name=viewport content=\"width=device-width\">\n<title>tracefs report: ");
 	text(out, a->file, PATH_WIDTH);
 	fprintf(out, "</title>\n<style>%s</style></head><body>\n", style);
-	write_header(out, a);
+	if (report_sections(a, &s) != 0) {
+		fputs("<p>Out of memory: no report.</p></body></html>\n", out);
+		return;
+	}
+	write_header(out, a, &s);
 	if (a->nbuckets) {
 		heading(out, "Timeline: events over time, coloured by phase");
 		timeline_chart(out, a);
-		phases_table(out, a);
+		for (size_t i = 0; i < s.ntables; i++)
+			if (s.tables[i].id == REPORT_PHASES)
+				table(out, &s.tables[i]);
 		operation_charts(out, a);
-		operations_table(out, a);
-		errors_tables(out, a);
-		processes_table(out, a);
-		hot_table(out, "Hot files, by events", a->hot_files_events, a->nhot_files_events);
-		hot_table(out, "Hot files, by bytes", a->hot_files_bytes, a->nhot_files_bytes);
-		hot_table(out, "Hot directories (events on them and their entries), by events",
-			  a->hot_dirs_events, a->nhot_dirs_events);
-		hot_table(out, "Hot directories, by bytes", a->hot_dirs_bytes, a->nhot_dirs_bytes);
-		findings_list(out, a);
+		for (size_t i = 0; i < s.ntables; i++) {
+			if (s.tables[i].id == REPORT_PHASES)
+				continue;
+			if (s.tables[i].id == REPORT_FINDING && !findings) {
+				heading(out, "Findings");
+				findings = true;
+			}
+			table(out, &s.tables[i]);
+		}
+		if (!findings)
+			fputs("<h2>Findings</h2>\n<p>Nothing stands out.</p>\n", out);
 	} else {
 		fputs("<p>The trace holds no events.</p>\n", out);
 	}
+	report_sections_free(&s);
 	fputs("<p class=muted>Made by tracefs report.</p>\n</body></html>\n", out);
 }

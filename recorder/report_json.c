@@ -6,10 +6,11 @@
  *   file, meta{source, mountpoint, host, start_time, cache_mode,
  *     command_line, events_lost}, first_ns, end_ns, duration_ns, events,
  *   errors, bytes_read, bytes_written, fs_ns, created{files, dirs},
- *   removed{files, dirs}, renamed,
+ *   removed{files, dirs}, renamed, temporaries, attribute_probes,
  *   operations[{op, count, share, errors, bytes, total_ns, p50_ns, p90_ns,
  *     p99_ns, max_ns}],
- *   errors_by_errno[{errno, name, count}],
+ *   errors_by_errno[{errno, name, count}] (errors and these leave out
+ *     attribute_probes: getxattr/listxattr answered ENODATA or EOPNOTSUPP),
  *   failing_paths[{path, errno, name, count, processes[{comm, count}]}],
  *   processes[{comm, pids, events, bytes_read, bytes_written, fs_ns}],
  *   processes_total,
@@ -17,7 +18,7 @@
  *     [{path, events, bytes_read, bytes_written}],
  *   timeline{bucket_ns, buckets[{start_ns, events, bytes, phase,
  *     commands[{comm, count}]}]},
- *   phases[{name, start_ns, end_ns, events, created, removed, bytes_read,
+ *   phases[{name, command, start_ns, end_ns, events, created, removed, bytes_read,
  *     bytes_written, commands[{comm, count}]}],
  *   findings[{kind, title, summary, paths, total, total_ns, threshold,
  *     items[{path, ...}]}]
@@ -89,6 +90,8 @@ static void write_totals(FILE *out, const struct analysis *a)
 	fprintf(out, ",\"removed\":{\"files\":%" PRId64 ",\"dirs\":%" PRId64 "}", a->files_removed,
 		a->dirs_removed);
 	key_int(out, &first, "renamed", a->renamed);
+	key_int(out, &first, "temporaries", a->temporaries);
+	key_int(out, &first, "attribute_probes", a->attr_probes);
 }
 
 static void write_operations(FILE *out, const struct analysis *a)
@@ -134,7 +137,7 @@ static void write_errors(FILE *out, const struct analysis *a)
 	for (size_t i = 0; i < a->nerrnos; i++) {
 		bool first = true;
 		fputs(i ? ",{" : "{", out);
-		key_int(out, &first, "errno", -a->errnos[i].result);
+		key_int(out, &first, "errno", -(int64_t)a->errnos[i].result);
 		key_string(out, &first, "name",
 			   analysis_errno_name(a->errnos[i].result, name, sizeof(name)));
 		key_int(out, &first, "count", a->errnos[i].count);
@@ -146,7 +149,7 @@ static void write_errors(FILE *out, const struct analysis *a)
 		bool first = true;
 		fputs(i ? ",{" : "{", out);
 		key_string(out, &first, "path", f->path);
-		key_int(out, &first, "errno", -f->result);
+		key_int(out, &first, "errno", -(int64_t)f->result);
 		key_string(out, &first, "name", analysis_errno_name(f->result, name, sizeof(name)));
 		key_int(out, &first, "count", f->count);
 		write_counts(out, "processes", f->procs, f->nprocs);
@@ -225,6 +228,7 @@ static void write_timeline(FILE *out, const struct analysis *a)
 		bool first = true;
 		fputs(i ? ",{" : "{", out);
 		key_string(out, &first, "name", p->name);
+		key_string(out, &first, "command", p->command);
 		key_int(out, &first, "start_ns", p->start_ns);
 		key_int(out, &first, "end_ns", p->end_ns);
 		key_int(out, &first, "events", p->events);
@@ -238,16 +242,16 @@ static void write_timeline(FILE *out, const struct analysis *a)
 	fputs("]", out);
 }
 
-/* Names of a finding kind and of its items' two numbers. */
+/* The name of a finding kind; its items' numbers are named by report_finding_column. */
 static const struct {
-	const char *kind, *a, *b;
+	const char *kind;
 	int threshold;
 } finding_keys[FINDING_KIND_COUNT] = {
-	[FINDING_REOPENED] = {"reopened", "opens", "bytes_read", FINDING_REOPEN_MIN},
-	[FINDING_MISSING] = {"missing", "lookups", NULL, FINDING_MISSING_MIN},
-	[FINDING_TINY_IO] = {"tiny_io", "tiny", "reads_writes", FINDING_TINY_MIN},
-	[FINDING_RELISTED] = {"relisted", "listings", "readdirs", FINDING_RELIST_MIN},
-	[FINDING_FSYNC] = {"fsync", "fsyncs", "fsync_ns", 1},
+	[FINDING_REOPENED] = {"reopened", FINDING_REOPEN_MIN},
+	[FINDING_MISSING] = {"missing", FINDING_MISSING_MIN},
+	[FINDING_TINY_IO] = {"tiny_io", FINDING_TINY_MIN},
+	[FINDING_RELISTED] = {"relisted", FINDING_RELIST_MIN},
+	[FINDING_FSYNC] = {"fsync", 1},
 };
 
 static void write_finding(FILE *out, const struct analysis *a, const struct an_finding *f)
@@ -268,9 +272,11 @@ static void write_finding(FILE *out, const struct analysis *a, const struct an_f
 		bool item_first = true;
 		fputs(i ? ",{" : "{", out);
 		key_string(out, &item_first, "path", f->items[i].path);
-		key_int(out, &item_first, finding_keys[f->kind].a, f->items[i].a);
-		if (finding_keys[f->kind].b)
-			key_int(out, &item_first, finding_keys[f->kind].b, f->items[i].b);
+		const struct report_column *a = report_finding_column(f->kind, 0);
+		const struct report_column *b = report_finding_column(f->kind, 1);
+		key_int(out, &item_first, a->key, f->items[i].a);
+		if (b)
+			key_int(out, &item_first, b->key, f->items[i].b);
 		fputs("}", out);
 	}
 	fputs("]", out);

@@ -16,6 +16,10 @@
  *     where they do not apply (as in the event). A row with op 'lost' marks
  *     that `bytes` events were lost (queue or disk full) just before it;
  *     its pid, comm, uid and gid are NULL.
+ *   commits(seq, ts_ns, dur_ns, id, files, path, result, first_seq, last_seq)
+ *     the versioned store's commits (`trace` rows with op 'commit'), each
+ *     with the seq range of the events it covers: those that started
+ *     after the previous commit began and before it began (NULL: none).
  *
  * Private (may change): events holds integers only, to keep rows small:
  * ts is ns since meta.start_ns, strings are ids into paths and procs (a
@@ -26,39 +30,57 @@
 #include "recorder/schema.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #define STRINGIFY(x) #x
 #define AS_TEXT(x) STRINGIFY(x)
 
-static const char *const tables_sql =
-	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);\n"
-	"CREATE TABLE ops(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n"
-	"CREATE TABLE kinds(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n"
-	"CREATE TABLE paths(id INTEGER PRIMARY KEY, path TEXT NOT NULL);\n"
-	"CREATE TABLE procs(          -- one row per distinct (pid, comm, uid, gid)\n"
-	"  id INTEGER PRIMARY KEY,\n"
-	"  pid INTEGER NOT NULL,\n"
-	"  comm TEXT,                 -- NULL if unknown\n"
-	"  uid INTEGER NOT NULL,\n"
-	"  gid INTEGER NOT NULL\n"
-	");\n"
-	"CREATE TABLE events(\n"
-	"  seq INTEGER PRIMARY KEY,   -- 1, 2, 3, ... without gaps\n"
-	"  ts INTEGER NOT NULL,       -- start, ns since meta.start_ns\n"
-	"  dur INTEGER NOT NULL,      -- ns\n"
-	"  op INTEGER NOT NULL,       -- ops.id\n"
-	"  kind INTEGER NOT NULL,     -- kinds.id; 0 (no row) when unknown\n"
-	"  path INTEGER,              -- paths.id\n"
-	"  path2 INTEGER,             -- paths.id; NULL if n/a\n"
-	"  proc INTEGER,              -- procs.id; NULL for 'lost' markers\n"
-	"  result INTEGER NOT NULL,   -- 0, a count, or -errno\n"
-	"  bytes INTEGER,             -- NULL if n/a; events lost for 'lost'\n"
-	"  \"offset\" INTEGER,          -- NULL if n/a\n"
-	"  flags INTEGER NOT NULL,    -- 0 if n/a\n"
-	"  mode INTEGER NOT NULL      -- 0 if n/a\n"
-	");";
+/*
+ * Every object of the file, in creation order. Readers compare the file's
+ * sqlite_schema with this list, so that a trace whose tables were rebuilt
+ * (a generated column), or that holds a trigger or an index of someone
+ * else's, is refused rather than run. Views are not compared: readers
+ * never run one (reader.c turns views off).
+ * The SQL is what SQLite keeps in sqlite_schema.sql: change none of it
+ * without a new format_version; a new object goes at the end.
+ */
+const struct schema_object rec_schema_objects[] = {
+	{"table", "meta", "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT)"},
+	{"index", "sqlite_autoindex_meta_1", NULL},
+	{"table", "ops", "CREATE TABLE ops(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)"},
+	{"index", "sqlite_autoindex_ops_1", NULL},
+	{"table", "kinds", "CREATE TABLE kinds(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)"},
+	{"index", "sqlite_autoindex_kinds_1", NULL},
+	{"table", "paths", "CREATE TABLE paths(id INTEGER PRIMARY KEY, path TEXT NOT NULL)"},
+	{"table", "procs",
+	 "CREATE TABLE procs(          -- one row per distinct (pid, comm, uid, gid)\n"
+	 "  id INTEGER PRIMARY KEY,\n"
+	 "  pid INTEGER NOT NULL,\n"
+	 "  comm TEXT,                 -- NULL if unknown\n"
+	 "  uid INTEGER NOT NULL,\n"
+	 "  gid INTEGER NOT NULL\n"
+	 ")"},
+	{"table", "events",
+	 "CREATE TABLE events(\n"
+	 "  seq INTEGER PRIMARY KEY,   -- 1, 2, 3, ... without gaps\n"
+	 "  ts INTEGER NOT NULL,       -- start, ns since meta.start_ns\n"
+	 "  dur INTEGER NOT NULL,      -- ns\n"
+	 "  op INTEGER NOT NULL,       -- ops.id\n"
+	 "  kind INTEGER NOT NULL,     -- kinds.id; 0 (no row) when unknown\n"
+	 "  path INTEGER,              -- paths.id\n"
+	 "  path2 INTEGER,             -- paths.id; NULL if n/a\n"
+	 "  proc INTEGER,              -- procs.id; NULL for 'lost' markers\n"
+	 "  result INTEGER NOT NULL,   -- 0, a count, or -errno\n"
+	 "  bytes INTEGER,             -- NULL if n/a; events lost for 'lost'\n"
+	 "  \"offset\" INTEGER,          -- NULL if n/a\n"
+	 "  flags INTEGER NOT NULL,    -- 0 if n/a\n"
+	 "  mode INTEGER NOT NULL      -- 0 if n/a\n"
+	 ")"},
+	{"view", "trace", NULL}, /* view_sql below */
+};
+const size_t rec_schema_object_count = sizeof(rec_schema_objects) / sizeof(rec_schema_objects[0]);
 
 /* %lld: meta.start_ns, baked into the view so that ts_ns costs one addition. */
 static const char *const view_sql =
@@ -72,7 +94,22 @@ static const char *const view_sql =
 	"  LEFT JOIN paths AS p ON p.id = e.path\n"
 	"  LEFT JOIN paths AS p2 ON p2.id = e.path2\n"
 	"  LEFT JOIN kinds AS k ON k.id = e.kind\n"
-	"  LEFT JOIN procs AS pr ON pr.id = e.proc;";
+	"  LEFT JOIN procs AS pr ON pr.id = e.proc;\n"
+	/* The versioned store's commits and the events each covers: those
+	 * that started after the previous commit began and before this one
+	 * did (a commit's ts_ns is when it took the pending changes; its row
+	 * comes once it is written, and events meanwhile are the next one's).
+	 * Each event gets the number of commits begun before it, in one pass. */
+	"CREATE VIEW commits AS\n"
+	"WITH numbered AS (SELECT seq, op, sum(op = 'commit') OVER (ORDER BY ts_ns, seq\n"
+	"    ROWS UNBOUNDED PRECEDING) - (op = 'commit') AS batch FROM trace),\n"
+	"  ranges AS (SELECT max(seq) FILTER (WHERE op = 'commit') AS commit_seq,\n"
+	"    min(seq) FILTER (WHERE op <> 'commit') AS first_seq,\n"
+	"    max(seq) FILTER (WHERE op <> 'commit') AS last_seq FROM numbered GROUP BY batch)\n"
+	"SELECT c.seq AS seq, c.ts_ns AS ts_ns, c.dur_ns AS dur_ns, c.path2 AS id,\n"
+	"  c.bytes AS files, c.path AS path, c.result AS result, r.first_seq AS first_seq,\n"
+	"  r.last_seq AS last_seq\n"
+	"FROM trace AS c JOIN ranges AS r ON r.commit_seq = c.seq ORDER BY c.seq;";
 
 char *rec_schema_insert_events_sql(int rows)
 {
@@ -218,7 +255,10 @@ static int write_start_meta(sqlite3 *db, const struct recorder_options *options,
 
 static int create_all(sqlite3 *db, const struct recorder_options *options, int64_t start_ns)
 {
-	int rc = rec_schema_exec(db, tables_sql);
+	int rc = SQLITE_OK;
+	for (size_t i = 0; i < rec_schema_object_count && rc == SQLITE_OK; i++)
+		if (strcmp(rec_schema_objects[i].type, "table") == 0)
+			rc = rec_schema_exec(db, rec_schema_objects[i].sql);
 	if (rc == SQLITE_OK)
 		rc = insert_names(db, "INSERT INTO ops(id, name) VALUES(?1, ?2)", REC_OP_COUNT,
 				  op_name_of);

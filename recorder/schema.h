@@ -10,6 +10,19 @@
 
 #include "recorder/recorder.h"
 
+/*
+ * An object in the trace's sqlite_schema: type, name and the SQL that made
+ * it; sql is NULL for SQLite's own indexes of UNIQUE and PRIMARY KEY
+ * constraints, and for views, whose SQL readers do not compare.
+ */
+struct schema_object {
+	const char *type;
+	const char *name;
+	const char *sql;
+};
+extern const struct schema_object rec_schema_objects[];
+extern const size_t rec_schema_object_count;
+
 /* The number of columns of `events`, i.e. parameters per inserted row. */
 #define SCHEMA_EVENT_COLUMNS 13
 

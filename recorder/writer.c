@@ -342,29 +342,6 @@ static int add_row(struct writer *w, struct row *row)
 	return SQLITE_OK;
 }
 
-static void tap_event(struct writer *w, const struct queued_event *ev, const char *path,
-		      const char *path2, int64_t seq)
-{
-	struct rec_event event = {
-		.ts_ns = ev->ts_ns,
-		.dur_ns = ev->dur_ns,
-		.bytes = ev->bytes,
-		.offset = ev->offset,
-		.path = path,
-		.path2 = path2,
-		.comm = rec_queued_comm(ev),
-		.pid = ev->pid,
-		.uid = ev->uid,
-		.gid = ev->gid,
-		.result = ev->result,
-		.flags = ev->flags,
-		.mode = ev->mode,
-		.op = ev->op,
-		.kind = ev->kind,
-	};
-	w->tap.event(w->tap.ctx, &event, seq);
-}
-
 static int insert_event(struct writer *w, const struct queued_event *ev)
 {
 	struct row row = {
@@ -393,8 +370,6 @@ static int insert_event(struct writer *w, const struct queued_event *ev)
 		rc = add_row(w, &row);
 	if (rc == SQLITE_OK)
 		w->txn_events++;
-	if (rc == SQLITE_OK && w->tap.event)
-		tap_event(w, ev, path, path2, row.seq);
 	return rc;
 }
 
@@ -412,11 +387,6 @@ static int insert_loss_marker(struct writer *w, uint64_t count)
 
 	if (rc == SQLITE_OK)
 		rc = add_row(w, &row);
-	if (rc == SQLITE_OK && w->tap.event) {
-		struct rec_event marker = {.ts_ns = w->start_ns + row.ts, .bytes = row.bytes,
-					   .offset = -1, .path = "/", .op = REC_OP_LOST};
-		w->tap.event(w->tap.ctx, &marker, row.seq);
-	}
 	if (rc == SQLITE_OK)
 		rc = set_meta_int(w, "events_lost",
 				  (int64_t)(w->marked_lost + w->txn_marked + count));
@@ -444,6 +414,9 @@ static int commit_txn(struct writer *w)
 	w->in_txn = false;
 	w->txn_events = 0;
 	w->txn_marked = 0;
+	/* Only now: a rolled-back seq is never shown, as the trace reuses it. */
+	if (w->tap.committed)
+		w->tap.committed(w->tap.ctx, w->next_seq - 1);
 	return SQLITE_OK;
 }
 
@@ -574,8 +547,6 @@ static void *writer_main(void *arg)
 		bool stopping = atomic_load_explicit(&w->stop, memory_order_acquire);
 		size_t n = w->degraded ? discard_slice(w, SLICE_EVENTS)
 				       : drain_slice(w, SLICE_EVENTS);
-		if (n > 0 && n < SLICE_EVENTS && w->tap.drained)
-			w->tap.drained(w->tap.ctx);
 		int64_t now = clock_ns(CLOCK_MONOTONIC);
 
 		if (w->degraded)
@@ -636,7 +607,7 @@ int rec_writer_init(struct writer *w, sqlite3 *db, const char *db_path, struct q
 		    const struct recorder_tap *tap)
 {
 	memset(w, 0, sizeof(*w));
-	if (tap && tap->event)
+	if (tap)
 		w->tap = *tap;
 	w->initialized = true;
 	w->db = db;
@@ -730,6 +701,9 @@ int rec_writer_stop(struct writer *w, char *err, size_t err_size)
 	/* The thread has committed everything it took; a failed batch is counted. */
 	if (w->in_txn && commit_txn(w) != SQLITE_OK)
 		abandon_txn(w, 0);
+	/* The tap's own reader must let go before the last checkpoint. */
+	if (w->tap.closing)
+		w->tap.closing(w->tap.ctx);
 	/* On a full disk: free the reserves, then the WAL, between tries. */
 	bool ended = write_end(w) == SQLITE_OK;
 	if (!ended) {

@@ -57,7 +57,7 @@ struct writer {
 	struct queue *queue;		/* not owned */
 	_Atomic uint64_t *submit_lost;	/* not owned: events the queue refused */
 	int64_t start_ns;		/* time base of events.ts */
-	struct recorder_tap tap;	/* event == NULL: none */
+	struct recorder_tap tap;	/* all NULL: none */
 	int64_t commit_interval_ns;
 
 	pthread_t thread;

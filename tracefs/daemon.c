@@ -17,12 +17,15 @@
 #include "recorder/recorder.h"
 #include "tracefs/caller.h"
 #include "tracefs/loop.h"
+#include "tracefs/options.h"
 #include "tracefs/readahead.h"
+#include "tracefs/store_fs.h"
 #include "tracefs/uring.h"
 
 struct daemon {
 	struct web_server *web;
 	struct recorder *recorder;
+	struct store *store;
 	struct fs *fs;
 	struct fuse_session *session;
 	char *db;
@@ -66,8 +69,9 @@ static struct fuse_session *new_session(const struct daemon_config *config, stru
 		fuse_argv[fuse_argc++] = "-d";
 	fuse_argv[fuse_argc] = NULL;
 	struct fuse_args args = FUSE_ARGS_INIT(fuse_argc, fuse_argv);
+	const struct fuse_lowlevel_ops *ops = config->store ? store_fs_operations() : fs_operations();
 	struct fuse_session *session =
-		fuse_session_new(&args, fs_operations(), sizeof(struct fuse_lowlevel_ops), fs);
+		fuse_session_new(&args, ops, sizeof(struct fuse_lowlevel_ops), fs);
 	fuse_opt_free_args(&args);
 	return session;
 }
@@ -93,29 +97,46 @@ struct daemon *daemon_create(const struct daemon_config *config)
 		fprintf(stderr, "tracefs: cannot open %s: %s\n", config->source, strerror(errno));
 		goto fail;
 	}
-	/* Before the recorder, whose writer thread feeds it. */
-	if (config->web && !(daemon->web = web_start(config->web, err, sizeof(err)))) {
+	/* Before the recorder, whose writer thread says what it has committed. */
+	struct web_options web = config->web ? *config->web : (struct web_options){0};
+	web.live_trace = config->db;
+	if (config->web && !(daemon->web = web_start(&web, err, sizeof(err)))) {
 		fprintf(stderr, "tracefs: %s\n", err);
 		close(source_fd);
 		goto fail;
 	}
 	struct recorder_options options = {
 		.db_path = config->db,
+		.db_mode = config->db_mode,
 		.source = config->source,
 		.mountpoint = config->mountpoint,
 		.command_line = config->command_line,
 		.cache_mode = config->fs.exact ? "exact" : "default",
 		.tap = daemon->web ? web_tap(daemon->web) : NULL,
 	};
+	options_db_owner(&options.db_chown, &options.db_uid, &options.db_gid);
 	daemon->recorder = recorder_open(&options, err, sizeof(err));
 	if (!daemon->recorder) {
 		fprintf(stderr, "tracefs: %s\n", err);
 		close(source_fd);
 		goto fail;
 	}
+	if (config->store) {
+		/* After the recorder, which records its commits. */
+		struct store_options store_options = *config->store;
+		store_options.committed = store_fs_committed;
+		store_options.ctx = daemon->recorder;
+		daemon->store = store_open(config->source, &store_options, err, sizeof(err));
+		if (!daemon->store) {
+			fprintf(stderr, "tracefs: %s\n", err);
+			close(source_fd);
+			goto fail;
+		}
+	}
 	daemon->poll_us = config->fs.poll_us;
 	daemon->uring = config->fs.uring;
 	struct fs_options fs_options = config->fs;
+	fs_options.store = daemon->store;
 	if (fs_options.exact)
 		fs_options.timeout = 0;
 	daemon->fs = fs_create(source_fd, daemon->recorder, &fs_options);
@@ -237,13 +258,14 @@ int daemon_finish(struct daemon *daemon)
 	}
 	if (daemon->fs)
 		fs_destroy(daemon->fs);
+	store_cleanup(daemon->store); /* commits what is pending, before the trace closes */
 	if (daemon->recorder && recorder_close(daemon->recorder, err, sizeof(err)) == -1) {
 		fprintf(stderr, "tracefs: %s\n", err);
 		status = -1;
 	}
 	if (daemon->recorder && !daemon->mounted)
 		unlink(daemon->db); /* nothing was recorded */
-	web_stop(daemon->web); /* after the recorder: its writer feeds the server */
+	web_stop(daemon->web); /* after the recorder: its writer tells the server */
 	free(daemon->db);
 	free(daemon);
 	return status;

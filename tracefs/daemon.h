@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "store/store.h"
 #include "tracefs/fs.h"
 #include "web/web.h"
 
@@ -15,10 +16,12 @@ struct daemon_config {
 	const char *source;	  /* absolute path of the directory to trace */
 	const char *mountpoint;	  /* absolute; recorded in the trace's meta */
 	const char *db;		  /* absolute path of the trace file to create */
+	unsigned db_mode;	  /* its permission bits; 0: private (0600) */
 	const char *command_line; /* recorded in the trace's meta */
 	const char *fuse_options; /* comma-separated options for libfuse */
 	struct fs_options fs;
 	const struct web_options *web; /* the live view's server; NULL: none */
+	const struct store_options *store; /* SOURCE is a versioned store; NULL: not */
 	bool debug;
 };
 

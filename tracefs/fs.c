@@ -33,6 +33,7 @@
 #include "tracefs/caller.h"
 #include "tracefs/nodes.h"
 #include "tracefs/readahead.h"
+#include "tracefs/store_fs.h"
 
 #define MAX_CALLER_GROUPS 256
 
@@ -172,6 +173,8 @@ static void capture_end(struct capture *c, int result)
 	c->event.path = c->path ? c->path : "?";
 	c->event.path2 = c->path2;
 	recorder_submit(c->fs->recorder, &c->event);
+	if (c->fs->options.store)
+		store_fs_note(c->fs->options.store, &c->event);
 	for (int i = 0; i < c->pinned_count; i++)
 		nodes_fd_put(c->pinned[i]);
 	atomic_fetch_add_explicit(&c->fs->op_counts[c->event.op], 1, memory_order_relaxed);
@@ -841,6 +844,8 @@ static ssize_t add_entry(fuse_req_t req, struct node *dir, struct dir_handle *ha
 			 const struct dirent *entry, bool plus, char *buf, size_t room)
 {
 	struct fs *fs = fs_of(req);
+	if (fs->options.store && store_is_reserved(entry->d_name))
+		return 0; /* never shown */
 	if (!plus) {
 		struct stat st = {.st_ino = entry->d_ino, .st_mode = (mode_t)entry->d_type << 12};
 		return (ssize_t)fuse_add_direntry(req, buf, room, entry->d_name, &st, entry->d_off);

@@ -9,12 +9,14 @@
 #include <stdbool.h>
 
 #include "recorder/recorder.h"
+#include "store/store.h"
 
 struct fs_options {
 	bool exact;	/* no kernel caching of names, attributes or pages */
 	bool direct_io; /* reads and writes bypass the page cache */
 	double timeout; /* seconds the kernel may cache names and attributes */
 	long poll_us;	/* how long a daemon thread polls for the next request */
+	struct store *store; /* the versioned store the source is, or NULL */
 	int uring;	/* FUSE over io_uring: 1 asked for, 0 refused, -1 where on */
 };
 

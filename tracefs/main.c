@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "recorder/recorder.h"
+#include "render/render.h"
 #include "tracefs/tracefs.h"
 #include "web/web.h"
 
@@ -22,9 +23,10 @@ static const struct command commands[] = {
 	{"umount", tracefs_umount_command, "unmount and wait until the trace is complete"},
 	{"run", tracefs_run_command, "run a command with a directory traced, privately"},
 	{"serve", web_serve_command, "replay a recorded trace in the browser"},
-	{"render", tracefs_render_command, "draw a recorded trace to PNG or video"},
+	{"render", render_command, "draw a recorded trace to PNG or video"},
 	{"report", rec_report_command, "analyse a trace: phases, errors, hot files, latency, findings"},
 	{"export", rec_export_command, "write a trace for Perfetto, spreadsheets, jq or Gource"},
+	{"store", tracefs_store_command, "the versioned store: clone, status, sync, log"},
 };
 
 static void usage(FILE *out)

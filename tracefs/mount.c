@@ -25,12 +25,14 @@
 #include "tracefs/daemon.h"
 #include "tracefs/options.h"
 #include "tracefs/runtime.h"
+#include "tracefs/store_fs.h"
 
 
 struct mount_args {
 	const char *source;
 	const char *mountpoint;
 	char *db;	      /* absolute; malloc'd */
+	unsigned db_mode;     /* 0: private */
 	char *source_abs;     /* malloc'd */
 	char *mountpoint_abs; /* malloc'd */
 	char *fuse_options;   /* comma-separated options for libfuse; malloc'd */
@@ -40,6 +42,8 @@ struct mount_args {
 	struct fs_options fs;
 	struct web_options web;
 	bool no_ws;
+	bool store; /* SOURCE is a versioned store's working copy */
+	struct store_options store_options;
 };
 
 static void mount_usage(FILE *out)
@@ -53,11 +57,18 @@ static void mount_usage(FILE *out)
 		"\n"
 		"  --db FILE          trace file to create (default: tracefs-YYYYmmdd-HHMMSS.db\n"
 		"                     in the working directory); never overwritten\n"
+		"  --db-mode MODE     its permission bits (default 0600: only you read it;\n"
+		"                     e.g. 0640 shares it with the file's group)\n"
 		"  -f, --foreground   stay in the foreground; Ctrl-C unmounts\n"
 		"  -d, --debug        print every FUSE request (implies -f)\n"
 		"  --ws ADDR:PORT     serve the live view there (default %s:%d, or the next\n"
 		"                     free port); an explicit port that is taken is an error\n"
 		"  --no-ws            no live view\n"
+		"  --no-ws-token      anyone who can reach the port may watch the live view\n"
+		"                     (by default only whoever has the printed address, which\n"
+		"                     holds a secret token)\n"
+		"  --store            SOURCE is a versioned store's working copy (see\n"
+		"                     `tracefs store --help`): changes are committed and synced\n"
 		"  -o OPT[,OPT...]    mount options:\n"
 		"       exact           no kernel caching of names, attributes and file\n"
 		"                       contents between opens: every lookup, stat and open\n"
@@ -72,8 +83,12 @@ static void mount_usage(FILE *out)
 		"       uring           serve requests over io_uring (Linux 6.14+): one queue\n"
 		"                       per CPU; root switches the kernel's enable_uring on;\n"
 		"                       without it, /dev/fuse (said so). nouring: never\n"
-		"       db=FILE         same as --db (for fstab)\n"
+		"       db=FILE         same as --db (for fstab); db_mode=MODE: --db-mode\n"
+		"       store           same as --store; store_quiet=MS: commit once changes\n"
+		"                       paused that long (default 500); store_sync=SECS: fetch\n"
+		"                       and merge upstream that often (default 60)\n"
 		"       ws=ADDR:PORT    same as --ws; no_ws: same as --no-ws\n"
+		"       no_ws_token     same as --no-ws-token\n"
 		"       allow_other     let other users use the mount; permissions are enforced\n"
 		"       ro, ...         any other FUSE mount option, see mount.fuse3(8)\n"
 		"  -h, --help         show this help\n"
@@ -109,6 +124,8 @@ static int apply_mount_option(void *ctx, const char *opt)
 {
 	struct mount_args *a = ctx;
 	int applied = options_apply_fs(&a->fs, opt);
+	if (!applied)
+		applied = store_fs_apply_option(&a->store, &a->store_options, opt);
 	if (applied)
 		return applied < 0 ? -1 : 0;
 	if (strncmp(opt, "ws=", 3) == 0) {
@@ -122,6 +139,12 @@ static int apply_mount_option(void *ctx, const char *opt)
 		a->no_ws = true;
 		return 0;
 	}
+	if (strcmp(opt, "no_ws_token") == 0) {
+		a->web.no_token = true;
+		return 0;
+	}
+	if (strncmp(opt, "db_mode=", 8) == 0)
+		return options_parse_db_mode("tracefs", opt + 8, &a->db_mode);
 	if (strncmp(opt, "db=", 3) == 0) {
 		free(a->db);
 		a->db = strdup(opt + 3);
@@ -135,15 +158,19 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 {
 	static const struct option long_options[] = {
 		{"db", required_argument, NULL, 'D'},
+		{"db-mode", required_argument, NULL, 'M'},
 		{"foreground", no_argument, NULL, 'f'},
 		{"debug", no_argument, NULL, 'd'},
 		{"ws", required_argument, NULL, 'W'},
 		{"no-ws", no_argument, NULL, 'N'},
+		{"no-ws-token", no_argument, NULL, 'T'},
+		{"store", no_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	char err[256];
 	options_default_fs(&a->fs);
+	a->store_options.sync_interval_s = -1; /* the store's default */
 	snprintf(a->web.address, sizeof(a->web.address), "%s", WEB_DEFAULT_ADDRESS);
 	a->command_line = options_join_words(argc, argv);
 	int c;
@@ -158,6 +185,10 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 			free(a->db);
 			a->db = strdup(optarg);
 			break;
+		case 'M':
+			if (options_parse_db_mode("tracefs", optarg, &a->db_mode) != 0)
+				return 3;
+			break;
 		case 'f':
 			a->foreground = true;
 			break;
@@ -169,6 +200,12 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 			break;
 		case 'N':
 			a->no_ws = true;
+			break;
+		case 'T':
+			a->web.no_token = true;
+			break;
+		case 'S':
+			a->store = true;
 			break;
 		case 'd':
 			a->debug = true;
@@ -238,6 +275,12 @@ static int check_paths(struct mount_args *a)
 		fprintf(stderr, "tracefs: cannot resolve paths: %s\n", strerror(errno));
 		return -1;
 	}
+	/* The store reads the working copy by its path, which the mount would cover. */
+	if (a->store && strcmp(a->source_abs, a->mountpoint_abs) == 0) {
+		fprintf(stderr, "tracefs: a store cannot be mounted over its own working copy; "
+				"choose another mount point\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -294,10 +337,12 @@ static int run_daemon(struct mount_args *a, int ready_fd)
 		.source = a->source_abs,
 		.mountpoint = a->mountpoint_abs,
 		.db = a->db,
+		.db_mode = a->db_mode,
 		.command_line = a->command_line,
 		.fuse_options = a->fuse_options,
 		.fs = a->fs,
 		.web = a->no_ws ? NULL : &a->web,
+		.store = a->store ? &a->store_options : NULL,
 		.debug = a->debug,
 	};
 	a->web.source = a->source_abs;

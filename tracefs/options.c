@@ -6,6 +6,7 @@
 #include "tracefs/options.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,51 @@ int options_apply_fs(struct fs_options *fs, const char *option)
 		return -1;
 	}
 	return 1;
+}
+
+int options_parse_db_mode(const char *prog, const char *text, unsigned *mode)
+{
+	char *end;
+	errno = 0;
+	unsigned long value = strtoul(text, &end, 8);
+	if (*end || end == text || errno || text[0] == '-' || value > 0666 || !(value & 0600)) {
+		fprintf(stderr,
+			"%s: --db-mode %s: expected octal permission bits from 0600 to 0666, "
+			"e.g. 0640 to let the file's group read the trace\n",
+			prog, text);
+		return -1;
+	}
+	*mode = (unsigned)value;
+	return 0;
+}
+
+/* A decimal id from the environment, if it is one. */
+static bool id_from_env(const char *name, uint32_t *id)
+{
+	const char *text = getenv(name);
+	char *end;
+	if (!text || !*text)
+		return false;
+	errno = 0;
+	unsigned long long value = strtoull(text, &end, 10);
+	if (*end || errno || text[0] == '-' || value >= UINT32_MAX)
+		return false;
+	*id = (uint32_t)value;
+	return true;
+}
+
+void options_db_owner(bool *give, uint32_t *uid, uint32_t *gid)
+{
+	*give = false;
+	if (geteuid() != 0)
+		return; /* the file is the caller's already */
+	if (id_from_env("SUDO_UID", uid)) {
+		*give = id_from_env("SUDO_GID", gid);
+	} else if (id_from_env("PKEXEC_UID", uid)) {
+		struct passwd *pw = getpwuid((uid_t)*uid);
+		*gid = pw ? (uint32_t)pw->pw_gid : 0;
+		*give = pw != NULL;
+	}
 }
 
 int options_for_each(const char *list, int (*apply)(void *ctx, const char *option), void *ctx)

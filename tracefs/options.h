@@ -5,6 +5,9 @@
 #ifndef TRACEFS_OPTIONS_H
 #define TRACEFS_OPTIONS_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "tracefs/fs.h"
 
 #define DEFAULT_CACHE_TIMEOUT 1.0
@@ -30,6 +33,19 @@ int options_for_each(const char *list, int (*apply)(void *ctx, const char *optio
 /* The trace file to create: DB made absolute, or the default name
  * tracefs-YYYYmmdd-HHMMSS.db in the working directory. malloc'd. */
 char *options_trace_path(const char *db);
+
+/*
+ * --db-mode MODE (or -o db_mode=MODE): the trace's permission bits, octal,
+ * at most 0666. 0, or -1 (printed as coming from PROG).
+ */
+int options_parse_db_mode(const char *prog, const char *text, unsigned *mode);
+
+/*
+ * Who the trace belongs to: whoever mounted. When root runs us through
+ * sudo (or pkexec), that is the user who asked (SUDO_UID / PKEXEC_UID),
+ * not root. Sets *give = false when the file should stay the caller's.
+ */
+void options_db_owner(bool *give, uint32_t *uid, uint32_t *gid);
 
 /* The words of ARGV joined by spaces, for the trace's meta. malloc'd. */
 char *options_join_words(int argc, char **argv);

@@ -37,6 +37,7 @@
 struct run_args {
 	char *dir; /* absolute, malloc'd */
 	char *db;  /* absolute, malloc'd */
+	unsigned db_mode; /* 0: private */
 	char *cwd; /* malloc'd */
 	char *command_line;
 	char **command;
@@ -57,7 +58,10 @@ static void run_usage(FILE *out)
 		"Ctrl-C goes to COMMAND; the trace is completed when it exits. Needs root.\n"
 		"\n"
 		"  --db FILE        trace file to create (default: tracefs-YYYYmmdd-HHMMSS.db\n"
-		"                   in the working directory); never overwritten\n"
+		"                   in the working directory); never overwritten; it\n"
+		"                   belongs to the user who ran sudo, if you did\n"
+		"  --db-mode MODE   its permission bits (default 0600: only its owner reads\n"
+		"                   it; e.g. 0640 shares it with the file's group)\n"
 		"  --dir DIR        directory to trace (default: the working directory)\n"
 		"  -o OPT[,OPT...]  exact, direct_io, timeout=SECS, poll=USECS:\n"
 		"                   as for `tracefs mount`\n"
@@ -65,6 +69,8 @@ static void run_usage(FILE *out)
 		"  --serve          serve the live view while COMMAND runs (the address is\n"
 		"                   printed; default %s:%d or the next free port)\n"
 		"  --ws ADDR:PORT   serve it there (implies --serve)\n"
+		"  --no-ws-token    anyone who can reach the port may watch (by default only\n"
+		"                   whoever has the printed address, with its secret token)\n"
 		"  -h, --help       show this help\n",
 		WEB_DEFAULT_ADDRESS, WEB_DEFAULT_PORT);
 }
@@ -92,10 +98,12 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
 {
 	static const struct option long_options[] = {
 		{"db", required_argument, NULL, 'D'},
+		{"db-mode", required_argument, NULL, 'M'},
 		{"dir", required_argument, NULL, 'C'},
 		{"report", no_argument, NULL, 'R'},
 		{"serve", no_argument, NULL, 'S'},
 		{"ws", required_argument, NULL, 'W'},
+		{"no-ws-token", no_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -109,6 +117,10 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
 		switch (c) {
 		case 'D':
 			db = optarg;
+			break;
+		case 'M':
+			if (options_parse_db_mode("tracefs run", optarg, &a->db_mode) != 0)
+				return 3;
 			break;
 		case 'C':
 			dir = optarg;
@@ -132,6 +144,9 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
 			a->serve = true;
 			break;
 		}
+		case 'T':
+			a->web.no_token = true;
+			break;
 		case 'h':
 			run_usage(stdout);
 			return 1;
@@ -338,6 +353,7 @@ int tracefs_run_command(int argc, char **argv)
 		.source = a.dir,
 		.mountpoint = a.dir,
 		.db = a.db,
+		.db_mode = a.db_mode,
 		.command_line = a.command_line,
 		.fuse_options = "default_permissions,subtype=tracefs",
 		.fs = a.fs,

@@ -14,7 +14,7 @@ int tracefs_umount_command(int argc, char **argv);
 /* `tracefs run -- COMMAND`. Returns COMMAND's exit status. */
 int tracefs_run_command(int argc, char **argv);
 
-/* `tracefs render FILE.db -o OUT`: draws a trace to PNG or video. Returns an exit status. */
-int tracefs_render_command(int argc, char **argv);
+/* `tracefs store clone|status|sync|log`. Returns an exit status. */
+int tracefs_store_command(int argc, char **argv);
 
 #endif

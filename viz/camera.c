@@ -1,23 +1,43 @@
 /*
- * camera.c — what part of the world the picture shows. The camera frames
- * the part of the tree touched in the last fade time: for each touched
- * node, the used part of its disc, or if it has no children the ring of
- * leaves around its parent (so a build working in lib/ shows the files of
- * lib/, and configure touching the top files shows those). A touched
- * directory with touched nodes below it adds nothing: programs stat "/"
- * and their working directory all the time, and framing those would show
- * the whole tree instead of where the work is. For the same reason a disc
- * touched far less often than the busiest one is left out. A while after
- * the activity stops the camera frames the whole tree. It eases there, panning and
- * zooming smoothly (zoom in log space, so that a zoom by 1000 takes as long
- * as one by 10).
+ * camera.c — what part of the world the picture shows.
+ *
+ * The camera shows the whole tree (the root's box of cells) as long as its
+ * dots are a fair size at that scale: with the grid layout that is up to
+ * several thousand nodes at 720p. A bigger tree is shown around what is
+ * active, no closer than ZOOM_CELL_PX between cells, and kept over the
+ * tree (no void beside it). Active: every node touched in the last fade
+ * time (all of them: a build working in two directories at once shows
+ * both, it does not pick one), each with its parent and grandparent, so
+ * that a view holds the directory being worked in and never a lone dot. A
+ * touched directory with touched nodes below it adds nothing of its own:
+ * programs stat "/" and their working directory all the time, and the
+ * nodes below bring their ancestors in anyway. A while after the activity
+ * stops the camera shows the whole tree.
+ *
+ * The framed box goes into the part of the picture the overlay leaves
+ * free (clock and caption at the top, legend and last event at the
+ * bottom), never closer than MIN_HALF_CELLS cells (dots stay a modest size
+ * and a view holds a neighbourhood, not one directory filling the frame).
+ * It eases there: out quickly when something to frame is off screen (the
+ * action is on screen within a few frames), in slowly, and not at all
+ * while the target is within the view and no more than a little smaller
+ * (no pumping back and forth as activity comes and goes). Zoom is eased in
+ * log space, so that a zoom by 1000 takes as long as one by 10.
  */
 #include "viz/scene.h"
 #include "viz/vmath.h"
 
-#define EASE_SECONDS 0.8    /* time constant of the camera's easing */
-#define MARGIN 1.35	    /* room around what is framed, and for the overlay text */
-#define MIN_HALF_HEIGHT 1e-12 /* below this, a pixel is a few units in the last place of a double */
+#define EASE_OUT_SECONDS 0.25 /* time constant when something to frame is off screen */
+#define EASE_IN_SECONDS 1.2   /* time constant when closing in */
+#define MIN_HALF_CELLS 9.0    /* the view is at least 18 cells high */
+#define ZOOM_CELL_PX 10.0     /* a big tree is shown no closer than this (at 720 high) */
+#define PAD_CELLS 1.0	      /* room round what is framed */
+#define ZOOM_IN_BELOW 0.7     /* close in only when the target is this much smaller */
+/* The free part of the picture, as fractions of its width and height. */
+#define SAFE_LEFT 0.015
+#define SAFE_RIGHT 0.985
+#define SAFE_TOP 0.15
+#define SAFE_BOTTOM 0.90
 
 static void include(struct vz_box *box, double x, double y, double r)
 {
@@ -31,142 +51,100 @@ static void include(struct vz_box *box, double x, double y, double r)
 	box->y1 = vm_max(box->y1, y + r);
 }
 
-static bool inside(const struct vz_box *box, double x, double y, double r)
+/* The valid entry of the active list at I touched within the fade time, or VZ_NONE. */
+static uint32_t active_node(const struct viz_scene *s, uint32_t i)
 {
-	return !box->empty && x - r >= box->x0 && x + r <= box->x1 && y - r >= box->y0 &&
-	       y + r <= box->y1;
-}
-
-#define MIN_WEIGHT 0.3 /* of the busiest disc's, for a disc to be framed */
-
-struct activity {
-	struct vz_box box;
-	float max_weight;
-};
-
-/* Calls FN for each node touched in the last fade time, with a weight that
- * falls from 1 to 0 over that time, fast at first: the camera follows what
- * happens now more than what happened a moment ago. */
-static void for_each_active(struct viz_scene *s,
-			    void (*fn)(struct viz_scene *s, uint32_t id, float weight,
-				       struct activity *activity),
-			    struct activity *activity)
-{
-	for (uint32_t i = 0; i < s->active_len; i++) {
-		uint32_t at = (s->active_next + VZ_ACTIVE_CAPACITY - 1 - i) % VZ_ACTIVE_CAPACITY;
-		const struct vz_ref *ref = &s->active[at];
-		double age = s->now - ref->t;
-		if (age > s->fade)
-			break; /* newest first: the rest are older */
-		const struct vz_node *n = vz_node(s, ref->id);
-		double weight = 1 - vm_max(age, 0) / s->fade;
-		if (n->generation == ref->generation && n->state != VZ_FREE)
-			fn(s, ref->id, (float)(weight * weight), activity);
-	}
-}
-
-static void mark_ancestors(struct viz_scene *s, uint32_t id, float weight,
-			   struct activity *activity)
-{
-	(void)weight;
-	(void)activity;
-	for (uint32_t a = vz_node(s, id)->parent;
-	     a != VZ_NONE && vz_node(s, a)->above_active != s->camera.stamp; a = vz_node(s, a)->parent)
-		vz_node(s, a)->above_active = s->camera.stamp;
-}
-
-/* The node whose used disc a touch of ID asks to frame, or VZ_NONE;
- * *LEAVES: only the rings of leaves around it. */
-static uint32_t framed_by(const struct viz_scene *s, uint32_t id, bool *leaves)
-{
-	const struct vz_node *n = vz_node(s, id);
-	bool childless = n->first_child == VZ_NONE && n->parent != VZ_NONE;
-	*leaves = childless && n->region == VZ_REGION_FILE;
-	if (n->above_active == s->camera.stamp)
+	const struct vz_ref *ref = &s->active[i];
+	const struct vz_node *n = vz_node(s, ref->id);
+	if (s->now - ref->t > s->fade || n->generation != ref->generation || n->state == VZ_FREE)
 		return VZ_NONE;
-	return childless ? n->parent : id;
+	return ref->id;
 }
 
-static void add_weight(struct viz_scene *s, uint32_t id, float weight, struct activity *activity)
+static void include_node(const struct viz_scene *s, struct vz_box *box, uint32_t id)
 {
-	bool leaves;
-	uint32_t framed = framed_by(s, id, &leaves);
-	if (framed == VZ_NONE)
-		return;
-	struct vz_node *n = vz_node(s, framed);
-	if (n->weight_stamp != s->camera.stamp) {
-		n->weight_stamp = s->camera.stamp;
-		n->camera_weight = 0;
-	}
-	n->camera_weight += weight;
-	activity->max_weight = (float)vm_max(activity->max_weight, n->camera_weight);
-}
-
-static void include_busy(struct viz_scene *s, uint32_t id, float weight,
-			 struct activity *activity)
-{
-	(void)weight;
-	bool leaves;
-	uint32_t framed = framed_by(s, id, &leaves);
-	if (framed == VZ_NONE)
-		return;
-	const struct vz_node *n = vz_node(s, framed);
-	if (n->camera_weight < MIN_WEIGHT * activity->max_weight)
-		return;
-	double x, y, territory;
-	vz_current(s, n, &x, &y, &territory);
-	include(&activity->box, x, y, territory * vz_used_extent(s, n, leaves));
+	double x, y;
+	vz_current(s, vz_node(s, id), &x, &y);
+	include(box, x, y, PAD_CELLS);
 }
 
 static struct vz_box active_box(struct viz_scene *s)
 {
-	struct activity activity = {.box.empty = true};
-	s->camera.stamp++;
-	for_each_active(s, mark_ancestors, &activity);
-	for_each_active(s, add_weight, &activity);
-	for_each_active(s, include_busy, &activity);
-	return activity.box;
-}
-
-/* Every node; a subtree whose disc is already inside the box adds nothing. */
-static struct vz_box tree_box(const struct viz_scene *s)
-{
 	struct vz_box box = {.empty = true};
-	uint32_t id = 0;
-	while (id != VZ_NONE) {
-		const struct vz_node *n = vz_node(s, id);
-		double x, y, territory;
-		vz_current(s, n, &x, &y, &territory);
-		bool skip = inside(&box, x, y, territory);
-		if (!skip)
-			include(&box, x, y, territory * vz_dot_ratio(n));
-		if (!skip && n->first_child != VZ_NONE) {
-			id = n->first_child;
+	s->camera.stamp++;
+	for (uint32_t i = 0; i < s->active_len; i++) {
+		uint32_t id = active_node(s, i);
+		if (id == VZ_NONE)
 			continue;
-		}
-		while (id != 0 && vz_node(s, id)->next_sibling == VZ_NONE)
-			id = vz_node(s, id)->parent;
-		id = id == 0 ? VZ_NONE : vz_node(s, id)->next_sibling;
+		for (uint32_t a = vz_node(s, id)->parent;
+		     a != VZ_NONE && vz_node(s, a)->above_active != s->camera.stamp;
+		     a = vz_node(s, a)->parent)
+			vz_node(s, a)->above_active = s->camera.stamp;
+	}
+	for (uint32_t i = 0; i < s->active_len; i++) {
+		uint32_t id = active_node(s, i);
+		if (id == VZ_NONE || vz_node(s, id)->above_active == s->camera.stamp)
+			continue;
+		include_node(s, &box, id);
+		for (uint32_t a = vz_node(s, id)->parent, up = 0; a != VZ_NONE && up < 2;
+		     a = vz_node(s, a)->parent, up++)
+			include_node(s, &box, a);
 	}
 	return box;
+}
+
+/* The whole tree: the root's box of cells (current once the layout is refreshed). */
+static struct vz_box tree_box(struct viz_scene *s)
+{
+	const int32_t *b = vz_node(s, 0)->box;
+	return (struct vz_box){b[0] - PAD_CELLS, b[1] - PAD_CELLS, b[2] + PAD_CELLS,
+			       b[3] + PAD_CELLS, false};
+}
+
+/* The scale (pixels a cell) that fits BOX into the free part of the picture. */
+static double fit(const struct viz_scene *s, const struct vz_box *box)
+{
+	double safe_w = (SAFE_RIGHT - SAFE_LEFT) * s->width;
+	double safe_h = (SAFE_BOTTOM - SAFE_TOP) * s->height;
+	return vm_min(safe_w / vm_max(box->x1 - box->x0, 1e-9),
+		      safe_h / vm_max(box->y1 - box->y0, 1e-9));
+}
+
+/* The centre, along one axis, of a view SPAN wide over [A0, A1] kept within [T0, T1]. */
+static double keep_within(double a0, double a1, double t0, double t1, double span)
+{
+	double centre = (a0 + a1) / 2;
+	if (span >= t1 - t0)
+		return (t0 + t1) / 2;
+	return vm_clamp(centre, t0 + span / 2, t1 - span / 2);
 }
 
 void vz_camera_update(struct viz_scene *s)
 {
 	struct vz_camera *c = &s->camera;
-	struct vz_box box = active_box(s);
+	struct vz_box tree = tree_box(s), box = active_box(s);
 	if (!box.empty) {
 		c->held = box;
 		c->held_t = s->now;
 	} else if (!c->held.empty && s->now - c->held_t < s->fade) {
 		box = c->held;
 	} else {
-		box = tree_box(s);
+		box = tree;
 	}
-	double aspect = (double)s->width / s->height;
-	double x = (box.x0 + box.x1) / 2, y = (box.y0 + box.y1) / 2;
-	double half = vm_max((box.y1 - box.y0) / 2, (box.x1 - box.x0) / 2 / aspect) * MARGIN;
-	half = vm_max(half, MIN_HALF_HEIGHT);
+	/* The whole tree while its dots are big enough; else the activity, no
+	 * closer than needed for its dots to be ZOOM_CELL_PX apart. */
+	double w = s->width, h = s->height;
+	double scale = vm_max(fit(s, &tree), vm_min(fit(s, &box), ZOOM_CELL_PX * h / 720));
+	scale = vm_min(scale, h / 2 / MIN_HALF_CELLS);
+	double half = h / 2 / scale;
+	/* the free part of the picture, in world units, kept over the tree */
+	double span_x = (SAFE_RIGHT - SAFE_LEFT) * w / scale;
+	double span_y = (SAFE_BOTTOM - SAFE_TOP) * h / scale;
+	double x = keep_within(box.x0, box.x1, tree.x0, tree.x1, span_x);
+	double y = keep_within(box.y0, box.y1, tree.y0, tree.y1, span_y);
+	/* that centre goes to the free part's centre */
+	x -= ((SAFE_LEFT + SAFE_RIGHT) / 2 - 0.5) * w / scale;
+	y -= ((SAFE_TOP + SAFE_BOTTOM) / 2 - 0.5) * h / scale;
 	if (!c->placed) {
 		c->x = x;
 		c->y = y;
@@ -175,7 +153,18 @@ void vz_camera_update(struct viz_scene *s)
 		c->placed = true;
 		return;
 	}
-	double k = 1 - vm_exp(-(s->now - c->t) / EASE_SECONDS);
+	double dt = vm_max(s->now - c->t, 0);
+	c->t = s->now;
+	/* Is the box inside the view now? */
+	double now_scale = h / 2 / c->half_height;
+	double vx0 = c->x - w / 2 / now_scale, vy0 = c->y - c->half_height;
+	bool inside = box.x0 >= vx0 + SAFE_LEFT * w / now_scale &&
+		      box.x1 <= vx0 + SAFE_RIGHT * w / now_scale &&
+		      box.y0 >= vy0 + SAFE_TOP * h / now_scale &&
+		      box.y1 <= vy0 + SAFE_BOTTOM * h / now_scale;
+	if (inside && half >= ZOOM_IN_BELOW * c->half_height && half <= c->half_height)
+		return; /* it is all on screen, at about the right size: stay */
+	double k = 1 - vm_exp(-dt / (inside ? EASE_IN_SECONDS : EASE_OUT_SECONDS));
 	double old_half = c->half_height;
 	c->half_height *= vm_exp(vm_log(half / c->half_height) * k);
 	/* The distance left to pan shrinks at least as fast as the view: else
@@ -183,5 +172,4 @@ void vz_camera_update(struct viz_scene *s)
 	double keep = (1 - k) * vm_min(1, c->half_height / old_half);
 	c->x = x + (c->x - x) * keep;
 	c->y = y + (c->y - y) * keep;
-	c->t = s->now;
 }

@@ -1,24 +1,25 @@
 /*
  * frame.c — what to draw now, in screen pixels: the edges, nodes and labels
- * seen through the camera, and the overlay text (clock, processes, legend).
+ * seen through the camera, and the overlay (clock, caption, processes,
+ * legend, last event) with the boxes it takes.
  *
- * Only subtrees whose disc meets the screen are visited, and a subtree
- * whose disc is a few pixels wide becomes one "collapsed" node, so the
+ * Only subtrees whose box of cells meets the screen are visited, so the
  * work per frame follows what is visible, not the size of the tree.
- * Labels are placed greedily, the most recently touched first, and never
- * overlap one another; their width is estimated (0.6 em a character) so
- * that the browser and the video place the same labels.
+ * Labels are placed greedily, the most recently touched first, each on
+ * the right of its dot or else on the left, cut to fit the picture, and
+ * only where they overlap no other label, no overlay box and no other
+ * directory's dot; their width is estimated (0.6 em a character) so that
+ * the browser and the video place the same labels.
  */
 #include "viz/scene.h"
 #include "viz/vmath.h"
 
-#define COLLAPSE_PX 7.0	   /* a subtree on a disc narrower than this is one node */
-#define CROWDED_PX 48.0	   /* ...and a crowded one below this: its nodes would be dust */
-#define CROWDED 24	   /* descendants that make a subtree crowded */
 #define MANY_LEAVES 24	   /* past this, a directory's leaves get edges only while they flash */
 #define MIN_DOT_PX 0.2	   /* smaller dots are not worth drawing */
-#define BIG_DIR_PX 90.0	   /* directories on a disc this wide keep their label */
+#define BIG_DIR_PX 40.0	   /* directories whose subtree is this wide keep their label */
+#define BIG_DIR_NODES 8	   /* ...and holds this many nodes */
 #define MAX_LABEL_CHARS 36
+#define MIN_LABEL_CHARS 4  /* a label cut shorter than this is not worth showing */
 #define CHAR_WIDTH_EM 0.6
 #define PROCESS_WINDOW_MIN 1.0 /* seconds a process stays listed, at least */
 #define CLIP_MARGIN 8.0
@@ -94,10 +95,10 @@ static int push_edge(struct viz_scene *s, const struct view *v, const struct vz_
 		     double alpha)
 {
 	const struct vz_node *p = vz_node(s, n->parent);
-	double px, py, pt;
-	vz_current(s, p, &px, &py, &pt);
+	double px, py;
+	vz_current(s, p, &px, &py);
 	double x1 = v->ox + px * v->scale, y1 = v->oy + py * v->scale;
-	double pr = pt * vz_dot_ratio(p) * v->scale;
+	double pr = vz_radius(s, p) * v->scale;
 	double dx = x - x1, dy = y - y1, d = vm_sqrt(dx * dx + dy * dy);
 	if (alpha <= 0.01 || d <= pr + r)
 		return 0;
@@ -171,37 +172,31 @@ static void offer_label(struct viz_scene *s, const struct vz_label_candidate *c)
 
 /* ---- the tree ---- */
 
-static double collapsed_radius(const struct vz_node *n, double territory_px)
+static int push_disc(struct viz_scene *s, double x, double y, double r, uint32_t id)
 {
-	double log2 = 0;
-	for (uint32_t d = n->descendants; d > 1; d >>= 1)
-		log2++;
-	return vm_min(0.55 * territory_px, territory_px * vz_dot_ratio(n) * (1.3 + 0.3 * log2));
+	if (vz_reserve(s, (void **)&s->discs, &s->disc_capacity, sizeof(*s->discs),
+		       s->disc_len + 1) != 0)
+		return -1;
+	s->discs[s->disc_len++] = (struct vz_disc){(float)x, (float)y, (float)r, id};
+	return 0;
 }
 
-/* Emits node ID (at SX, SY on a disc TERRITORY_PX wide); *DESCEND: visit its children. */
-static int emit(struct viz_scene *s, const struct view *v, uint32_t id, double sx, double sy,
-		double territory_px, bool *descend)
+/* Emits node ID at SX, SY (screen). */
+static int emit(struct viz_scene *s, const struct view *v, uint32_t id, double sx, double sy)
 {
 	const struct vz_node *n = vz_node(s, id);
-	bool collapse = n->descendants > 0 &&
-			(territory_px < COLLAPSE_PX ||
-			 (territory_px < CROWDED_PX && n->descendants >= CROWDED));
-	*descend = !collapse;
-	struct viz_frame_node out = {.x = (float)sx, .y = (float)sy, .id = id, .kind = n->kind,
-				     .collapsed = collapse};
+	struct viz_frame_node out = {.x = (float)sx, .y = (float)sy, .id = id, .kind = n->kind};
 	double flash;
-	out.color = vz_node_color(s, n, collapse ? n->subtree_touch_t : n->touch_t, &flash,
-				  &out.glow_color);
+	out.color = vz_node_color(s, n, n->touch_t, &flash, &out.glow_color);
 	out.glow = (float)flash;
-	double r = collapse ? collapsed_radius(n, territory_px) : territory_px * vz_dot_ratio(n);
+	double r = vz_radius(s, n) * v->scale;
 	out.r = (float)r;
-	if (r < MIN_DOT_PX || r > MAX_DOT_PX || out.color.a <= 0.005f)
+	if (r < MIN_DOT_PX || out.color.a <= 0.005f)
 		return 0;
 	/* The ring of leaves round a busy directory says whose they are; a
 	 * hundred lines into it would only hide it (and cost the most to draw). */
-	bool quiet_leaf = n->region == VZ_REGION_FILE && flash < 0.05 &&
-			  vz_node(s, n->parent)->used_slots[VZ_REGION_FILE] > MANY_LEAVES;
+	bool quiet_leaf = n->kind != VIZ_KIND_DIR && flash < 0.05 &&
+			  vz_node(s, n->parent)->children > MANY_LEAVES;
 	if (id != 0 && !quiet_leaf &&
 	    push_edge(s, v, n, sx, sy, r, out.glow_color, flash, out.color.a) != 0)
 		return -1;
@@ -209,14 +204,18 @@ static int emit(struct viz_scene *s, const struct view *v, uint32_t id, double s
 		return 0;
 	if (push_node(s, &out) != 0)
 		return -1;
+	if (n->kind == VIZ_KIND_DIR && r >= 1 && push_disc(s, sx, sy, r, id) != 0)
+		return -1;
 	double age = s->now - n->touch_t;
-	if (!collapse && age >= 0 && age < s->fade && n->touch_t > VZ_NEVER) {
+	double box_px = (n->box[2] - n->box[0] + 1) * v->scale;
+	if (age >= 0 && age < s->fade && n->touch_t > VZ_NEVER) {
 		double shown = vm_ease(2 * (1 - age / s->fade)); /* full for half the fade */
 		struct vz_label_candidate c = {s->now + n->touch_t, (float)sx, (float)sy, (float)r,
 					       (float)shown * out.color.a, id, true};
 		offer_label(s, &c);
-	} else if (!collapse && n->kind == VIZ_KIND_DIR && territory_px > BIG_DIR_PX) {
-		struct vz_label_candidate c = {territory_px / 1e9, (float)sx, (float)sy, (float)r,
+	} else if (n->kind == VIZ_KIND_DIR && box_px > BIG_DIR_PX &&
+		   n->descendants >= BIG_DIR_NODES) {
+		struct vz_label_candidate c = {n->descendants / 1e12, (float)sx, (float)sy, (float)r,
 					       0.55f * out.color.a, id, false};
 		offer_label(s, &c);
 	}
@@ -231,24 +230,32 @@ static uint32_t following(const struct viz_scene *s, uint32_t id)
 	return id == 0 ? VZ_NONE : vz_node(s, id)->next_sibling;
 }
 
+/* Does the box of ID's subtree (its cells, a cell of room) meet the screen? */
+static bool subtree_visible(const struct view *v, const struct vz_node *n)
+{
+	double x0 = v->ox + (n->box[0] - 1) * v->scale, x1 = v->ox + (n->box[2] + 1) * v->scale;
+	double y0 = v->oy + (n->box[1] - 1) * v->scale, y1 = v->oy + (n->box[3] + 1) * v->scale;
+	return x1 >= 0 && x0 <= v->width && y1 >= 0 && y0 <= v->height;
+}
+
 static int emit_tree(struct viz_scene *s, const struct view *v)
 {
 	uint32_t id = 0;
 	while (id != VZ_NONE) {
 		const struct vz_node *n = vz_node(s, id);
-		double x, y, territory;
-		vz_current(s, n, &x, &y, &territory);
+		double x, y;
+		vz_current(s, n, &x, &y);
 		double sx = v->ox + x * v->scale, sy = v->oy + y * v->scale;
-		double territory_px = territory * v->scale;
-		bool descend = false;
-		if (disc_visible(v, sx, sy, territory_px)) {
-			if (emit(s, v, id, sx, sy, territory_px, &descend) != 0)
+		/* moving nodes may be outside their box: they are few, draw them */
+		bool descend = subtree_visible(v, n) || s->now - n->move_t < 1;
+		if (descend) {
+			if (emit(s, v, id, sx, sy) != 0)
 				return -1;
 		} else if (id != 0) {
 			/* off screen, but the edge to it may cross the screen */
 			double flash;
 			struct viz_color glow, c = vz_node_color(s, n, n->touch_t, &flash, &glow);
-			if (push_edge(s, v, n, sx, sy, territory_px * vz_dot_ratio(n), glow, flash,
+			if (push_edge(s, v, n, sx, sy, vz_radius(s, n) * v->scale, glow, flash,
 				      c.a) != 0)
 				return -1;
 		}
@@ -278,11 +285,37 @@ static size_t utf8_prefix(const char *text, size_t len, size_t max)
 	return i;
 }
 
-struct rect {
-	double x0, y0, x1, y1;
-};
+static bool rects_meet(const struct viz_rect *a, const struct viz_rect *b)
+{
+	return a->x0 < b->x1 && b->x0 < a->x1 && a->y0 < b->y1 && b->y0 < a->y1;
+}
 
-static void place_labels(struct viz_scene *s, const struct view *v)
+static bool rect_meets_disc(const struct viz_rect *r, const struct vz_disc *d)
+{
+	double nx = vm_clamp(d->x, r->x0, r->x1), ny = vm_clamp(d->y, r->y0, r->y1);
+	double dx = d->x - nx, dy = d->y - ny;
+	return dx * dx + dy * dy < (double)d->r * d->r;
+}
+
+/* Is R clear of the labels placed so far, the overlay and other directories? */
+static bool label_fits(const struct viz_scene *s, const struct viz_frame *f,
+		       const struct viz_rect *r, size_t placed, uint32_t own)
+{
+	const struct viz_rect *overlay[4] = {&f->clock_box, &f->process_box, &f->legend_box,
+					     &f->event_box};
+	for (int i = 0; i < 4; i++)
+		if (rects_meet(r, overlay[i]))
+			return false;
+	for (size_t i = 0; i < placed; i++)
+		if (rects_meet(r, &s->label_boxes[i]))
+			return false;
+	for (size_t i = 0; i < s->disc_len; i++)
+		if (s->discs[i].id != own && rect_meets_disc(r, &s->discs[i]))
+			return false;
+	return true;
+}
+
+static void place_labels(struct viz_scene *s, const struct view *v, struct viz_frame *f)
 {
 	/* Heap to descending order of priority. */
 	size_t len = s->candidate_len;
@@ -290,35 +323,48 @@ static void place_labels(struct viz_scene *s, const struct view *v)
 		swap_candidates(&s->candidates[0], &s->candidates[end - 1]);
 		sift_down(s->candidates, end - 1, 0);
 	}
-	struct rect taken[VZ_MAX_LABELS];
 	size_t count = 0;
 	for (size_t i = 0; i < len && count < VZ_MAX_LABELS; i++) {
 		const struct vz_label_candidate *c = &s->candidates[i];
+		if (c->y < 0 || c->y > v->height)
+			continue;
 		uint32_t text_len;
 		const char *text = vz_name_text(s, vz_node(s, c->id)->name, &text_len);
 		size_t chars = utf8_chars(text, text_len);
-		bool cut = chars > MAX_LABEL_CHARS;
-		size_t shown = cut ? utf8_prefix(text, text_len, MAX_LABEL_CHARS - 1) : text_len;
-		double size = (c->flashing ? 14 : 12.5) * v->ui;
-		double x = c->x + c->r + 0.35 * size;
-		double width = CHAR_WIDTH_EM * size * (double)(cut ? MAX_LABEL_CHARS : chars);
-		struct rect r = {x, c->y - 0.6 * size, x + width, c->y + 0.6 * size};
-		if (r.x1 < 0 || r.x0 > v->width || r.y1 < 0 || r.y0 > v->height)
-			continue;
-		bool clear = true;
-		for (size_t j = 0; j < count && clear; j++)
-			clear = r.x1 < taken[j].x0 || r.x0 > taken[j].x1 || r.y1 < taken[j].y0 ||
-				r.y0 > taken[j].y1;
-		if (!clear)
-			continue;
-		taken[count] = r;
-		struct viz_color color = c->flashing ? (struct viz_color){1, 0.97f, 0.95f, 1}
-						     : (struct viz_color){0.75f, 0.9f, 0.78f, 1};
-		color.a = c->alpha;
-		s->labels[count++] = (struct viz_frame_label){
-			(float)x, c->y, (float)size, color, text, (uint32_t)shown, cut};
+		double size = (c->flashing ? 14 : 12.5) * v->ui, em = CHAR_WIDTH_EM * size;
+		double gap = 0.35 * size;
+		/* right of the dot, else left of it; as many characters as fit */
+		double room_right = v->width - (c->x + c->r + gap) - gap;
+		double room_left = c->x - c->r - gap - gap;
+		bool placed = false;
+		for (int side = 0; side < 2 && !placed; side++) {
+			double room = side ? room_left : room_right;
+			size_t fit = room > 0 ? (size_t)(room / em) : 0;
+			if (fit > MAX_LABEL_CHARS)
+				fit = MAX_LABEL_CHARS;
+			bool cut = chars > fit;
+			size_t shown_chars = cut ? fit : chars; /* counting the ellipsis */
+			if (shown_chars < (chars < MIN_LABEL_CHARS ? chars : MIN_LABEL_CHARS) ||
+			    shown_chars == 0)
+				continue;
+			double width = em * (double)shown_chars;
+			double x = side ? c->x - c->r - gap - width : c->x + c->r + gap;
+			struct viz_rect r = {(float)x, (float)(c->y - 0.6 * size), (float)(x + width),
+					     (float)(c->y + 0.6 * size)};
+			if (!label_fits(s, f, &r, count, c->id))
+				continue;
+			size_t shown = cut ? utf8_prefix(text, text_len, shown_chars - 1) : text_len;
+			struct viz_color color = c->flashing ? (struct viz_color){1, 0.97f, 0.95f, 1}
+							     : (struct viz_color){0.75f, 0.9f, 0.78f, 1};
+			color.a = c->alpha;
+			s->label_boxes[count] = r;
+			s->labels[count++] = (struct viz_frame_label){
+				(float)x, c->y, (float)size, color, text, (uint32_t)shown, cut};
+			placed = true;
+		}
 	}
-	s->candidate_len = count; /* labels placed, for the frame */
+	f->labels = s->labels;
+	f->label_count = count;
 }
 
 /* ---- overlay ---- */
@@ -345,9 +391,12 @@ static void list_processes(struct viz_scene *s, struct viz_frame *f)
 	for (size_t i = 0; i < count; i++) {
 		const struct vz_process *p = &s->processes[chosen[i]];
 		uint32_t len;
-		s->shown[i] = (struct viz_frame_process){
-			vz_name_text(s, p->name, &len), vz_process_color(chosen[i]),
-			(float)(1 - (s->now - p->last_t) / window)};
+		/* A dot in the process's colour only when the nodes have that colour. */
+		struct viz_color color = vz_process_shade(s, (uint16_t)chosen[i]);
+		if (s->color_by != VIZ_COLOR_BY_PROCESS)
+			color.a = 0;
+		s->shown[i] = (struct viz_frame_process){vz_name_text(s, p->name, &len), color,
+							 (float)(1 - (s->now - p->last_t) / window)};
 	}
 	f->processes = s->shown;
 	f->process_count = count;
@@ -364,10 +413,28 @@ static void make_legend(struct viz_scene *s, struct viz_frame *f)
 								    vz_class_color((enum vz_class)c)};
 		break;
 	case VIZ_COLOR_BY_PROCESS:
+		/* The processes with a colour of their own, busiest first, and the rest. */
 		f->legend_title = "process";
-		for (size_t i = 0; i < f->process_count && n < VZ_MAX_LEGEND; i++)
-			s->legend[n++] = (struct viz_legend_entry){f->processes[i].name,
-								    f->processes[i].color};
+		for (int slot = 0; slot < VIZ_PROCESS_COLORS; slot++) {
+			if (!s->slot_owner[slot])
+				continue;
+			struct viz_process_info info;
+			viz_scene_process(s, s->slot_owner[slot] - 1u, &info);
+			size_t at = n++;
+			for (; at > 0; at--) {
+				const struct vz_process *before =
+					&s->processes[s->slot_owner[s->legend_slot[at - 1]] - 1];
+				if (before->events >= info.events)
+					break;
+				s->legend[at] = s->legend[at - 1];
+				s->legend_slot[at] = s->legend_slot[at - 1];
+			}
+			s->legend[at] = (struct viz_legend_entry){info.name, info.color};
+			s->legend_slot[at] = (uint8_t)slot;
+		}
+		if (s->process_count > n)
+			s->legend[n++] = (struct viz_legend_entry){"others",
+								    vz_process_shade(s, 0xffff)};
 		break;
 	default:
 		f->legend_title = NULL;
@@ -384,6 +451,79 @@ static void make_legend(struct viz_scene *s, struct viz_frame *f)
 	f->legend_count = n;
 }
 
+/*
+ * The last event ("op path") as it fits in CHARS characters: the operation,
+ * then "…" and the end of the path if cut (the end says the most).
+ */
+static void fit_last_event(struct viz_scene *s, size_t chars)
+{
+	const char *text = s->last_event;
+	size_t len = vz_strlen(text), total = utf8_chars(text, len), op = 0, at = 0;
+	char *out = s->last_event_shown;
+	size_t size = sizeof(s->last_event_shown);
+	while (op < len && text[op] != ' ')
+		op++;
+	op = op < len ? op + 1 : 0; /* with its space; 0: no path */
+	if (total <= chars || chars < op + 2) {
+		vz_append(out, size, 0, total <= chars ? text : "");
+		return;
+	}
+	for (size_t i = 0; i < op; i++)
+		out[at++] = text[i];
+	out[at] = '\0';
+	at = vz_append(out, size, at, "\xe2\x80\xa6");
+	size_t keep = chars - op - 1; /* characters of the path's end */
+	size_t skip = op + utf8_prefix(text + op, len - op, utf8_chars(text + op, len - op) - keep);
+	vz_append(out, size, at, text + skip);
+}
+
+static double text_em(const char *text)
+{
+	return CHAR_WIDTH_EM * (double)utf8_chars(text, vz_strlen(text));
+}
+
+/*
+ * The overlay's boxes, as viz_draw_frame lays the overlay out (see draw.c:
+ * the same steps in font sizes), widths estimated at 0.6 em a character.
+ * The top left box leaves room for a title line whether there is one or not.
+ */
+static void make_overlay(struct viz_scene *s, struct viz_frame *f)
+{
+	double size = f->font_size, w = f->width, h = f->height;
+	const double title_em = 22 * CHAR_WIDTH_EM * 1.35;
+	double width = vm_max(title_em, text_em(f->elapsed) * 1.6);
+	width = vm_max(width, text_em(f->clock) * 0.9);
+	double bottom = 5.1 + 0.6;
+	if (f->caption[0]) {
+		width = vm_max(width, text_em(f->caption) * 1.25 * 1.1); /* bold */
+		bottom = 6.9 + 0.8;
+	}
+	f->clock_box = (struct viz_rect){0, 0, (float)((1.2 + width + 0.5) * size),
+					 (float)(bottom * size)};
+	f->process_box = (struct viz_rect){(float)w, 0, (float)w, 0};
+	if (f->process_count) {
+		double names = 0;
+		for (size_t i = 0; i < f->process_count; i++)
+			names = vm_max(names, text_em(f->processes[i].name));
+		double right = w - 1.2 * size;
+		f->process_box = (struct viz_rect){
+			(float)(right - (names + 1.4) * size), 0, (float)w,
+			(float)((1.6 + 1.45 * (double)(f->process_count - 1) + 0.8) * size)};
+	}
+	double small = 0.9 * size, y = h - 1.6 * small, x = 1.3 * small;
+	if (f->legend_title)
+		x += (text_em(f->legend_title) + 1) * small;
+	for (size_t i = 0; i < f->legend_count; i++)
+		x += (1.2 + text_em(f->legend[i].text) + 1.1) * small;
+	f->legend_box = (struct viz_rect){0, (float)(y - 0.8 * small), (float)x, (float)h};
+	double right = w - 1.3 * small;
+	fit_last_event(s, (size_t)vm_max(0, (right - 1.3 * small) / (CHAR_WIDTH_EM * small)));
+	f->last_event = s->last_event_shown;
+	double line = vm_max(text_em(f->status), text_em(f->last_event));
+	f->event_box = (struct viz_rect){(float)(right - (line + 0.3) * small),
+					 (float)(y - 2.3 * small), (float)w, (float)h};
+}
+
 static void make_texts(struct viz_scene *s, struct viz_frame *f)
 {
 	vz_format_clock(s->clock, sizeof(s->clock), s->clock_ns);
@@ -397,15 +537,15 @@ static void make_texts(struct viz_scene *s, struct viz_frame *f)
 	f->elapsed = s->elapsed;
 	f->status = s->status;
 	f->last_event = s->last_event;
+	f->caption = s->caption;
 }
 
 int vz_frame_build(struct viz_scene *s, struct viz_frame *f)
 {
 	struct view v = view_of(s);
-	s->edge_len = s->frame_node_len = s->candidate_len = 0;
+	s->edge_len = s->frame_node_len = s->candidate_len = s->disc_len = 0;
 	if (emit_tree(s, &v) != 0)
 		return -1;
-	place_labels(s, &v);
 	*f = (struct viz_frame){
 		.width = s->width,
 		.height = s->height,
@@ -414,13 +554,13 @@ int vz_frame_build(struct viz_scene *s, struct viz_frame *f)
 		.edge_count = s->edge_len,
 		.nodes = s->frame_nodes,
 		.node_count = s->frame_node_len,
-		.labels = s->labels,
-		.label_count = s->candidate_len,
 		.font_size = (float)(14 * v.ui),
 	};
 	make_texts(s, f);
 	list_processes(s, f);
 	make_legend(s, f);
+	make_overlay(s, f);
+	place_labels(s, &v, f);
 	return 0;
 }
 

@@ -1,76 +1,23 @@
 /*
- * names.c — the trace's operation and kind names, the classes operations
- * fall into, and the colours of the picture (one palette, so that the
- * video and the browser agree).
+ * names.c — the trace's operation and kind names (from the one list in
+ * recorder/names.h), the classes operations fall into, and the colours of
+ * the picture (one palette, so that the video and the browser agree).
  */
 #include "viz/scene.h"
 
-static const char *const op_names[VIZ_OP_COUNT] = {
-	[VIZ_OP_UNKNOWN] = "?",
-	[VIZ_OP_LOOKUP] = "lookup",
-	[VIZ_OP_GETATTR] = "getattr",
-	[VIZ_OP_SETATTR] = "setattr",
-	[VIZ_OP_READLINK] = "readlink",
-	[VIZ_OP_MKNOD] = "mknod",
-	[VIZ_OP_MKDIR] = "mkdir",
-	[VIZ_OP_UNLINK] = "unlink",
-	[VIZ_OP_RMDIR] = "rmdir",
-	[VIZ_OP_SYMLINK] = "symlink",
-	[VIZ_OP_RENAME] = "rename",
-	[VIZ_OP_LINK] = "link",
-	[VIZ_OP_OPEN] = "open",
-	[VIZ_OP_CREATE] = "create",
-	[VIZ_OP_READ] = "read",
-	[VIZ_OP_WRITE] = "write",
-	[VIZ_OP_FLUSH] = "flush",
-	[VIZ_OP_RELEASE] = "release",
-	[VIZ_OP_FSYNC] = "fsync",
-	[VIZ_OP_OPENDIR] = "opendir",
-	[VIZ_OP_READDIR] = "readdir",
-	[VIZ_OP_RELEASEDIR] = "releasedir",
-	[VIZ_OP_FSYNCDIR] = "fsyncdir",
-	[VIZ_OP_STATFS] = "statfs",
-	[VIZ_OP_SETXATTR] = "setxattr",
-	[VIZ_OP_GETXATTR] = "getxattr",
-	[VIZ_OP_LISTXATTR] = "listxattr",
-	[VIZ_OP_REMOVEXATTR] = "removexattr",
-	[VIZ_OP_ACCESS] = "access",
-	[VIZ_OP_FLOCK] = "flock",
-	[VIZ_OP_FALLOCATE] = "fallocate",
-	[VIZ_OP_COPY_FILE_RANGE] = "copy_file_range",
-	[VIZ_OP_LSEEK] = "lseek",
-	[VIZ_OP_LOST] = "lost",
-};
-
-static bool same_text(const char *a, const char *b)
-{
-	while (*a && *a == *b) {
-		a++;
-		b++;
-	}
-	return *a == *b;
-}
-
-enum viz_op viz_op_from_name(const char *name)
-{
-	for (int op = VIZ_OP_UNKNOWN + 1; name && op < VIZ_OP_COUNT; op++)
-		if (same_text(name, op_names[op]))
-			return (enum viz_op)op;
-	return VIZ_OP_UNKNOWN;
-}
+#define NAME_OF(id, name) name,
+static const char *const op_names[VIZ_OP_COUNT] = {TRACE_OPS(NAME_OF) "?"};
+static const char *const kind_names[VIZ_KIND_COUNT] = {TRACE_KINDS(NAME_OF)};
+#undef NAME_OF
 
 const char *viz_op_name(enum viz_op op)
 {
 	return (unsigned)op < VIZ_OP_COUNT ? op_names[op] : op_names[VIZ_OP_UNKNOWN];
 }
 
-enum viz_kind viz_kind_from_name(const char *name)
+const char *viz_kind_name(enum viz_kind kind)
 {
-	static const char *const kinds[] = {"", "file", "dir", "symlink", "other"};
-	for (int kind = VIZ_KIND_FILE; name && kind <= VIZ_KIND_OTHER; kind++)
-		if (same_text(name, kinds[kind]))
-			return (enum viz_kind)kind;
-	return VIZ_KIND_NONE;
+	return (unsigned)kind < VIZ_KIND_COUNT ? kind_names[kind] : 0;
 }
 
 enum vz_class vz_class_of(enum viz_op op)

@@ -80,14 +80,12 @@ struct viz_scene *viz_scene_new(const struct viz_allocator *allocator,
 	s->camera.held.empty = true;
 	s->width = 1280;
 	s->height = 720;
-	vz_layout_init(s);
-	if (vz_tree_init(s, options ? options->root_label : NULL) != 0) {
+	if (vz_tree_init(s, options ? options->root_label : NULL) != 0 ||
+	    vz_layout_init(s) != 0) {
 		viz_scene_free(s);
 		return NULL;
 	}
 	struct vz_node *root = vz_node(s, 0);
-	root->territory = root->from_territory = 1;
-	root->ux = 1;
 	root->move_t = root->born_t = root->touch_t = root->subtree_touch_t = VZ_NEVER;
 	return s;
 }
@@ -97,11 +95,13 @@ void viz_scene_free(struct viz_scene *s)
 	if (!s)
 		return;
 	vz_tree_free(s);
+	vz_layout_free(s);
 	vz_release(s, s->dying, s->dying_capacity * sizeof(*s->dying));
 	vz_release(s, s->processes, s->process_capacity * sizeof(*s->processes));
 	vz_release(s, s->process_index, s->process_index_size * sizeof(*s->process_index));
 	vz_release(s, s->edges, s->edge_capacity * sizeof(*s->edges));
 	vz_release(s, s->frame_nodes, s->frame_node_capacity * sizeof(*s->frame_nodes));
+	vz_release(s, s->discs, s->disc_capacity * sizeof(*s->discs));
 	vz_release(s, s->path_buffer, s->path_capacity);
 	struct viz_allocator allocator = s->allocator;
 	allocator.realloc(allocator.ctx, s, sizeof(*s), 0);
@@ -111,6 +111,18 @@ void viz_scene_set_viewport(struct viz_scene *s, int width, int height)
 {
 	s->width = width > 0 ? width : 1;
 	s->height = height > 0 ? height : 1;
+}
+
+void viz_scene_set_caption(struct viz_scene *s, const char *text)
+{
+	size_t len = text ? vz_strlen(text) : 0;
+	if (len > sizeof(s->caption) - 1) {
+		len = sizeof(s->caption) - 1;
+		while (len > 0 && ((unsigned char)text[len] & 0xc0) == 0x80)
+			len--; /* not in the middle of a character */
+	}
+	vz_copy(s->caption, text ? text : "", len);
+	s->caption[len] = '\0';
 }
 
 size_t viz_scene_node_count(const struct viz_scene *s)
@@ -169,7 +181,7 @@ static int touch_process(struct viz_scene *s, const char *comm, double t, uint16
 		       s->process_count + 1) != 0)
 		return -1;
 	s->process_capacity = (uint32_t)capacity;
-	s->processes[s->process_count] = (struct vz_process){.name = name, .last_t = t};
+	s->processes[s->process_count] = (struct vz_process){.name = name, .last_t = t, .slot = VZ_NO_SLOT};
 	s->process_index[h] = ++s->process_count;
 	*process = (uint16_t)(s->process_count - 1);
 	return 0;
@@ -227,7 +239,10 @@ static uint32_t new_child(struct viz_scene *s, uint32_t parent, const char *name
 /*
  * The node at the first LEN bytes of PATH. With CREATE, missing nodes are
  * made (directories on the way, KIND at the end) and removed ones revived;
- * *ERROR is set when out of memory. VZ_NONE when absent.
+ * *ERROR is set when out of memory. VZ_NONE when absent. Below
+ * VZ_MAX_DEPTH there are no nodes: with CREATE the node at that depth
+ * stands for everything below it (it is touched instead), without it the
+ * path is absent (so removing a deeper path removes nothing).
  */
 static uint32_t resolve(struct viz_scene *s, const char *path, size_t len, bool create,
 			enum viz_kind kind, double t, int *error)
@@ -244,6 +259,8 @@ static uint32_t resolve(struct viz_scene *s, const char *path, size_t len, bool 
 		while (rest < len && path[rest] == '/')
 			rest++;
 		bool last = rest >= len;
+		if (vz_node(s, id)->depth >= VZ_MAX_DEPTH)
+			return create ? id : VZ_NONE;
 		uint32_t child = vz_child(s, id, path + pos, n);
 		if (child == VZ_NONE) {
 			if (!create)
@@ -266,17 +283,29 @@ static uint32_t resolve(struct viz_scene *s, const char *path, size_t len, bool 
 /* ---- what events do ---- */
 
 static void touch(struct viz_scene *s, uint32_t id, enum vz_touch how, enum vz_class class,
-		  uint16_t process, double t)
+		  enum viz_op op, uint16_t process, double t)
 {
 	struct vz_node *n = vz_node(s, id);
 	n->touch_t = t;
 	n->touch = (uint8_t)how;
 	n->touch_class = (uint8_t)class;
+	/* the source of a link or a copy is read: its op must say the same class */
+	n->touch_op = (uint8_t)(vz_class_of(op) == class ? op : VIZ_OP_READ);
 	n->process = process;
 	for (uint32_t a = id; a != VZ_NONE && vz_node(s, a)->subtree_touch_t < t;
 	     a = vz_node(s, a)->parent)
 		vz_node(s, a)->subtree_touch_t = t;
+	/* One entry per node: a file written a thousand times in a second must
+	 * not push every other recently touched node out of the camera's view. */
+	if (n->active_at) {
+		struct vz_ref *ref = &s->active[n->active_at - 1];
+		if (ref->id == id && ref->generation == n->generation) {
+			ref->t = t;
+			return;
+		}
+	}
 	s->active[s->active_next] = (struct vz_ref){id, n->generation, t};
+	n->active_at = s->active_next + 1;
 	s->active_next = (s->active_next + 1) % VZ_ACTIVE_CAPACITY;
 	if (s->active_len < VZ_ACTIVE_CAPACITY)
 		s->active_len++;
@@ -322,18 +351,15 @@ static int fade_out(struct viz_scene *s, uint32_t top, double t)
 	return 0;
 }
 
-/* An event told us what ID is: directories and leaves live in different zones. */
-static int set_kind(struct viz_scene *s, uint32_t id, enum viz_kind kind, double t)
+/*
+ * An event told us what ID is (it keeps its cell: only its colour and size
+ * change). A node with children is a directory whatever an event below
+ * VZ_MAX_DEPTH, which lands on it, says.
+ */
+static void set_kind(struct viz_scene *s, uint32_t id, enum viz_kind kind)
 {
-	struct vz_node *n = vz_node(s, id);
-	if (kind == VIZ_KIND_NONE || kind == n->kind || id == 0)
-		return 0;
-	enum vz_region old = (enum vz_region)n->region;
-	n->kind = (uint8_t)kind;
-	if (vz_region_of(kind) == old)
-		return 0;
-	vz_give_slot(s, n->parent, old, n->slot);
-	return vz_replace(s, id, t);
+	if (kind != VIZ_KIND_NONE && id != 0 && vz_node(s, id)->first_child == VZ_NONE)
+		vz_node(s, id)->kind = (uint8_t)kind;
 }
 
 static bool is_within(const struct viz_scene *s, uint32_t id, uint32_t ancestor)
@@ -385,8 +411,8 @@ static int apply_rename(struct viz_scene *s, const struct viz_event *e, double t
 	struct vz_node *n = vz_node(s, src);
 	uint32_t old_parent = n->parent;
 	if (old_parent == parent)
-		return vz_move_node(s, src, parent, name, len); /* same slot */
-	vz_give_slot(s, old_parent, (enum vz_region)n->region, n->slot);
+		return vz_move_node(s, src, parent, name, len); /* same cell */
+	vz_unplace_subtree(s, src);
 	if (vz_move_node(s, src, parent, name, len) != 0)
 		return -1;
 	return vz_replace(s, src, t);
@@ -458,8 +484,8 @@ static uint32_t ensure(struct viz_scene *s, const char *path, enum viz_kind kind
 {
 	uint32_t id = resolve(s, path, vz_strlen(path), true,
 			      kind == VIZ_KIND_NONE ? VIZ_KIND_FILE : kind, t, error);
-	if (id != VZ_NONE && !*error && set_kind(s, id, kind, t) != 0)
-		*error = -1;
+	if (id != VZ_NONE && !*error)
+		set_kind(s, id, kind);
 	return id;
 }
 
@@ -481,7 +507,7 @@ static int apply_success(struct viz_scene *s, const struct viz_event *e, double 
 	case VIZ_OP_RMDIR:
 		id = resolve(s, e->path, vz_strlen(e->path), false, VIZ_KIND_NONE, t, &error);
 		if (id != VZ_NONE) {
-			touch(s, id, VZ_TOUCH_DELETE, class, process, t);
+			touch(s, id, VZ_TOUCH_DELETE, class, e->op, process, t);
 			return fade_out(s, id, t);
 		}
 		return 0;
@@ -490,7 +516,7 @@ static int apply_success(struct viz_scene *s, const struct viz_event *e, double 
 		/* the source is read; the new name or the output is written */
 		id = ensure(s, e->path, kind, t, &error);
 		if (id != VZ_NONE)
-			touch(s, id, VZ_TOUCH_ACCESS, VZ_CLASS_READ, process, t);
+			touch(s, id, VZ_TOUCH_ACCESS, VZ_CLASS_READ, e->op, process, t);
 		if (!e->path2 || error)
 			break;
 		id = ensure(s, e->path2, kind, t, &error);
@@ -504,7 +530,7 @@ static int apply_success(struct viz_scene *s, const struct viz_event *e, double 
 		break;
 	}
 	if (id != VZ_NONE && !error)
-		touch(s, id, how, class, process, t);
+		touch(s, id, how, class, e->op, process, t);
 	return error;
 }
 
@@ -517,7 +543,7 @@ static int apply_failure(struct viz_scene *s, const struct viz_event *e, double 
 	if (id == VZ_NONE)
 		id = resolve(s, e->path, parent_length(e->path), true, VIZ_KIND_DIR, t, &error);
 	if (id != VZ_NONE && !error)
-		touch(s, id, VZ_TOUCH_ACCESS, vz_class_of(e->op), process, t);
+		touch(s, id, VZ_TOUCH_ACCESS, vz_class_of(e->op), e->op, process, t);
 	return error;
 }
 
@@ -537,17 +563,36 @@ static void describe_event(struct viz_scene *s, const struct viz_event *e)
 	vz_append(s->last_event, sizeof(s->last_event), len, path);
 }
 
+/* Counts E at T; *PROCESS: who made it. 0 or -1. */
+static int count_event(struct viz_scene *s, const struct viz_event *e, double t, uint16_t *process)
+{
+	s->events++;
+	/* Requests the kernel makes itself come with pid 0 and no process name. */
+	const char *comm = e->comm && e->comm[0]		   ? e->comm
+			   : e->pid == 0 && e->op != VIZ_OP_LOST ? "kernel"
+								   : NULL;
+	if (touch_process(s, comm, t, process) != 0)
+		return -1;
+	vz_stats_count(s, e, *process);
+	return 0;
+}
+
+int viz_scene_count(struct viz_scene *s, const struct viz_event *e)
+{
+	uint16_t process;
+	return count_event(s, e, e->t > s->now ? e->t : s->now, &process);
+}
+
 int viz_scene_apply(struct viz_scene *s, const struct viz_event *e)
 {
 	double t = e->t > s->now ? e->t : s->now;
 	s->now = t;
-	s->events++;
 	if (!s->have_origin) {
 		s->origin_ns = e->ts_ns;
 		s->have_origin = true;
 	}
 	uint16_t process;
-	if (touch_process(s, e->comm, t, &process) != 0)
+	if (count_event(s, e, t, &process) != 0)
 		return -1;
 	describe_event(s, e);
 	if (e->op == VIZ_OP_LOST || !e->path || e->path[0] != '/')
@@ -665,6 +710,7 @@ int viz_scene_advance(struct viz_scene *s, double t, int64_t trace_ns)
 		if (n->generation == ref.generation && n->state == VZ_DYING && n->death_t == ref.t)
 			vz_drop_subtree(s, ref.id);
 	}
+	vz_layout_refresh(s);
 	vz_camera_update(s);
 	return 0;
 }
@@ -686,7 +732,7 @@ struct viz_color vz_node_color(const struct viz_scene *s, const struct vz_node *
 		rest = n->touch_t > VZ_NEVER ? vz_mix(hot, vz_background(), 0.35) : dim;
 		break;
 	case VIZ_COLOR_BY_PROCESS:
-		hot = vz_process_color(n->process);
+		hot = vz_process_shade(s, n->process);
 		rest = n->process != NO_PROCESS ? vz_mix(hot, vz_background(), 0.35) : dim;
 		break;
 	default:
@@ -698,9 +744,16 @@ struct viz_color vz_node_color(const struct viz_scene *s, const struct vz_node *
 	if (glow)
 		*glow = hot;
 	struct viz_color c = vz_mix(rest, hot, *flash);
-	double alpha = vm_clamp((s->now - n->born_t) / BIRTH_FADE_SECONDS, 0, 1);
-	if (n->state == VZ_DYING)
+	/* fading in, but seen from the first frame */
+	double alpha = vm_clamp(0.35 + 0.65 * (s->now - n->born_t) / BIRTH_FADE_SECONDS, 0, 1);
+	if (n->state == VZ_DYING) {
+		/* A removed node keeps the removal's colour while it fades out:
+		 * blended back towards a file's blue it would pass through the
+		 * violet that means "other". */
+		if (s->color_by == VIZ_COLOR_BY_KIND)
+			c = vz_touch_color(VZ_TOUCH_DELETE);
 		alpha *= vm_clamp(1 - (s->now - n->death_t) / s->fade, 0, 1);
+	}
 	c.a = (float)alpha;
 	return c;
 }
@@ -717,15 +770,20 @@ static void fill_info(const struct viz_scene *s, uint32_t id, int depth, struct 
 	info->name = vz_name_text(s, n->name, &len);
 	info->name_len = len;
 	info->kind = (enum viz_kind)n->kind;
-	double territory;
-	vz_current(s, n, &info->x, &info->y, &territory);
-	info->r = territory * vz_dot_ratio(n);
+	vz_current(s, n, &info->x, &info->y);
+	info->r = vz_radius(s, n);
 	info->target_x = n->x;
 	info->target_y = n->y;
-	info->target_r = n->territory * vz_dot_ratio(n);
-	info->territory = n->territory;
+	info->target_r = vz_full_radius(n);
+	/* the farthest corner of its subtree's cells (boxes are current after advance) */
+	double dx = vm_max(n->x - n->box[0], n->box[2] - n->x) + 0.5;
+	double dy = vm_max(n->y - n->box[1], n->box[3] - n->y) + 0.5;
+	info->territory = vm_sqrt(dx * dx + dy * dy);
 	info->color = vz_node_color(s, n, n->touch_t, &info->flash, NULL);
 	info->dying = n->state == VZ_DYING;
+	info->last_op = n->touch_t > VZ_NEVER ? (enum viz_op)n->touch_op : VIZ_OP_UNKNOWN;
+	info->process = n->touch_t > VZ_NEVER && n->process != NO_PROCESS ? n->process : -1;
+	info->touch_t = n->touch_t;
 }
 
 /* Unlike resolve(), also finds nodes that are fading out. */
@@ -796,4 +854,41 @@ int viz_scene_visit(struct viz_scene *s,
 		id = next;
 	}
 	return 0;
+}
+
+/* ---- restoring a snapshot's state (the counters are in stats.c) ---- */
+
+int viz_scene_restore_process(struct viz_scene *s, const char *name, uint64_t events,
+			      uint64_t errors, int color_slot)
+{
+	uint16_t process;
+	if (touch_process(s, name, VZ_NEVER, &process) != 0)
+		return -1;
+	if (process == NO_PROCESS)
+		return 0;
+	struct vz_process *p = &s->processes[process];
+	p->events = events;
+	p->errors = errors;
+	if (color_slot >= 0 && color_slot < VIZ_PROCESS_COLORS && p->slot == VZ_NO_SLOT) {
+		if (s->slot_owner[color_slot])
+			s->processes[s->slot_owner[color_slot] - 1].slot = VZ_NO_SLOT;
+		s->slot_owner[color_slot] = (uint16_t)(process + 1);
+		p->slot = (uint8_t)color_slot;
+	}
+	return 0;
+}
+
+void viz_scene_restore_touch(struct viz_scene *s, const char *path, enum viz_op op, int process,
+			     double t)
+{
+	uint32_t id = path ? find_any(s, path) : VZ_NONE;
+	if (id == VZ_NONE || (unsigned)op >= VIZ_OP_COUNT)
+		return;
+	struct vz_node *n = vz_node(s, id);
+	n->touch_t = t > VZ_NEVER / 2 ? t : VZ_NEVER / 2; /* later than never, whatever T says */
+	n->touch = VZ_TOUCH_ACCESS;
+	n->touch_class = (uint8_t)vz_class_of(op);
+	n->touch_op = (uint8_t)op;
+	n->process = process >= 0 && (uint32_t)process < s->process_count ? (uint16_t)process
+									    : NO_PROCESS;
 }

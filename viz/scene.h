@@ -1,6 +1,6 @@
 /*
  * scene.h — private to viz/: the data of the scene model shared by its
- * files (tree.c: nodes, names and slots; layout.c: where nodes go;
+ * files (tree.c: nodes and names; layout.c: where nodes go;
  * scene.c: what events do; camera.c; frame.c: what to draw; names.c:
  * operation names, classes and colours; text.c: number formatting).
  */
@@ -11,8 +11,15 @@
 
 #define VZ_NONE UINT32_MAX
 
-/* Children of a directory go in two zones of its disc: see layout.c. */
-enum vz_region { VZ_REGION_FILE, VZ_REGION_DIR, VZ_REGION_COUNT };
+/*
+ * Deepest level the model builds: events on paths deeper than this land on
+ * the node at this depth. Work per event and per frame is proportional to
+ * depth (ancestors are walked to count descendants, to grow the boxes the
+ * frames cull by, to mark what the camera frames); a trace can hold paths
+ * of a million components (gnulib's confdir3 probe goes as deep as
+ * PATH_MAX allows), which would make each event cost a million steps.
+ */
+#define VZ_MAX_DEPTH 128
 
 enum vz_state { VZ_FREE, VZ_ALIVE, VZ_DYING };
 
@@ -39,24 +46,24 @@ struct vz_node {
 	uint32_t parent, first_child, last_child, next_sibling, prev_sibling;
 	uint32_t hash_next;	  /* next node in the same (parent, name) bucket */
 	uint32_t name;		  /* index into scene->names */
-	uint32_t generation;	  /* bumped when the slot is reused */
+	uint32_t generation;	  /* bumped when the id is reused */
 	uint32_t descendants;	  /* nodes below it */
+	uint32_t children;
 	uint32_t above_active;	  /* == scene->camera.stamp: a node below was touched lately */
-	uint32_t weight_stamp;	  /* == scene->camera.stamp: camera_weight is current */
-	float camera_weight;	  /* recent touches that make the camera frame this disc */
-	/* its place among its parent's children, and its own children's */
-	uint32_t slot;
-	uint32_t next_slot[VZ_REGION_COUNT]; /* slots handed out so far */
-	uint32_t used_slots[VZ_REGION_COUNT];
-	uint32_t free_slots[VZ_REGION_COUNT]; /* list in scene->slot_pool */
-	uint8_t kind, region, state, prescan;
-	uint8_t touch, touch_class;
+	uint32_t active_at;	  /* its entry in scene->active, + 1; 0: none */
+	uint16_t depth;
+	uint8_t kind, state, prescan;
+	uint8_t touch, touch_class, touch_op, box_dirty;
 	uint16_t process; /* who touched it last, index into scene->processes */
-	/* layout target: the disc its subtree lives in */
-	double x, y, territory;
-	double ux, uy; /* unit vector from the parent: its children fan out that way */
-	/* easing from (from_x, from_y, from_territory) since move_t */
-	double from_x, from_y, from_territory, move_t;
+	/* layout (layout.c): its cell, and how its children find theirs */
+	int32_t cx, cy;
+	uint32_t leaf_ring;	/* leaves: the first ring around it that may have a free cell */
+	uint32_t leaf_pos;	/* ...and where in it (past BEST_RINGS, see layout.c) */
+	uint32_t dirs_placed;	/* directories placed under it: the next one's direction */
+	int32_t box[4];		/* x0, y0, x1, y1: the cells of its subtree */
+	double x, y;	 /* target position: the cell's centre */
+	/* easing from (from_x, from_y) since move_t */
+	double from_x, from_y, move_t;
 	double born_t, touch_t, death_t;
 	double subtree_touch_t; /* latest touch of it or any descendant */
 };
@@ -66,31 +73,19 @@ struct vz_name {
 	uint32_t next;	      /* same hash bucket */
 };
 
-struct vz_slot_entry {
-	uint32_t slot, next;
-};
-
 /* A node as it was when referred to: stale once the node is reused. */
 struct vz_ref {
 	uint32_t id, generation;
 	double t;
 };
 
+#define VZ_NO_SLOT 0xff
+
 struct vz_process {
 	uint32_t name;
 	double last_t;
-};
-
-/* One circle of equal slots around a node; see layout.c. */
-struct vz_ring {
-	double distance, size, phase; /* in units of the parent's territory */
-	uint32_t count, first;	      /* slots in it, index of its first */
-};
-
-#define VZ_MAX_RINGS 96
-struct vz_rings {
-	struct vz_ring ring[VZ_MAX_RINGS];
-	uint32_t count;
+	uint64_t events, errors;
+	uint8_t slot; /* its colour, or VZ_NO_SLOT: see stats.c */
 };
 
 struct vz_box {
@@ -107,12 +102,25 @@ struct vz_camera {
 	uint32_t stamp; /* marks nodes per update, see vz_node.above_active */
 };
 
-#define VZ_ACTIVE_CAPACITY 2048 /* recent touches the camera looks at */
+#define VZ_ACTIVE_CAPACITY 4096 /* recently touched nodes the camera looks at */
 #define VZ_MAX_PROCESSES_SHOWN 6
 #define VZ_MAX_LEGEND 12
 #define VZ_MAX_PROCESSES 4096	/* more distinct names share the last colour slot */
 #define VZ_LABEL_CANDIDATES 160
 #define VZ_MAX_LABELS 48
+#define VZ_LAST_EVENT 160
+
+/* A cell of the layout's grid and the node in it. */
+struct vz_cell {
+	int32_t x, y;
+	uint32_t id;
+};
+
+/* A directory's dot on screen, which labels keep off. */
+struct vz_disc {
+	float x, y, r;
+	uint32_t id;
+};
 
 struct vz_label_candidate {
 	double priority;
@@ -140,9 +148,6 @@ struct viz_scene {
 	uint32_t *name_buckets;
 	uint32_t name_bucket_count;
 
-	struct vz_slot_entry *slot_pool;
-	uint32_t pool_len, pool_capacity, pool_free;
-
 	struct vz_ref *dying; /* in order of death time */
 	size_t dying_head, dying_len, dying_capacity;
 
@@ -158,9 +163,15 @@ struct viz_scene {
 	int64_t clock_ns, origin_ns;
 	bool have_origin;
 	uint64_t events;
-	char last_event[160];
+	uint64_t op_events[VIZ_OP_COUNT];
+	uint64_t errno_events[VIZ_ERRNO_SLOTS];
+	uint16_t slot_owner[VIZ_PROCESS_COLORS]; /* process + 1, 0: free (stats.c) */
+	char last_event[VZ_LAST_EVENT];
+	char caption[VIZ_CAPTION_MAX];
 
-	struct vz_rings rings[VZ_REGION_COUNT];
+	struct vz_cell *cells; /* open addressing by (x, y); id VZ_NONE: empty */
+	uint32_t cell_capacity, cell_count;
+	bool boxes_dirty; /* some node's box may be too big: see vz_layout_refresh */
 	struct vz_camera camera;
 	int width, height;
 
@@ -172,11 +183,16 @@ struct viz_scene {
 	struct vz_label_candidate candidates[VZ_LABEL_CANDIDATES]; /* a min-heap on priority */
 	size_t candidate_len;
 	struct viz_frame_label labels[VZ_MAX_LABELS];
+	struct viz_rect label_boxes[VZ_MAX_LABELS];
+	struct vz_disc *discs;
+	size_t disc_len, disc_capacity;
+	char last_event_shown[VZ_LAST_EVENT + 4]; /* with a leading ellipsis */
 	char *path_buffer;
 	size_t path_capacity;
 	char clock[48], elapsed[32], status[80];
 	struct viz_frame_process shown[VZ_MAX_PROCESSES_SHOWN];
 	struct viz_legend_entry legend[VZ_MAX_LEGEND];
+	uint8_t legend_slot[VZ_MAX_LEGEND]; /* colour slot of each process entry, while sorting */
 };
 
 /* ---- memory (scene.c) ---- */
@@ -204,26 +220,27 @@ int vz_move_node(struct viz_scene *s, uint32_t id, uint32_t parent, const char *
 		 size_t len);
 /* Takes ID and its subtree out of the tree and frees them. */
 void vz_drop_subtree(struct viz_scene *s, uint32_t id);
-/* A slot in REGION of PARENT (the lowest never used, or one freed), or VZ_NONE. */
-uint32_t vz_take_slot(struct viz_scene *s, uint32_t parent, enum vz_region region);
-void vz_give_slot(struct viz_scene *s, uint32_t parent, enum vz_region region, uint32_t slot);
 const char *vz_name_text(const struct viz_scene *s, uint32_t name, uint32_t *len);
 /* The index of NAME in the name table, added if new; VZ_NONE when out of memory. */
 uint32_t vz_intern(struct viz_scene *s, const char *name, size_t len);
 
 /* ---- layout.c ---- */
-void vz_layout_init(struct viz_scene *s);
-enum vz_region vz_region_of(enum viz_kind kind);
-/* Gives a new node its slot and place; it grows out of its parent from time T. */
+/* Places the root (after vz_tree_init). -1 out of memory. */
+int vz_layout_init(struct viz_scene *s);
+/* Gives a new node its cell; it grows out of its parent from time T. -1 out of memory. */
 int vz_place_new(struct viz_scene *s, uint32_t id, double t);
-/* After a move or a change of kind: a new slot, and the subtree eases there from T. */
+/* After a move or a change of kind: new cells for the subtree, eased there from T. */
 int vz_replace(struct viz_scene *s, uint32_t id, double t);
-/* Position and territory now (eased); the dot radius. */
-void vz_current(const struct viz_scene *s, const struct vz_node *n, double *x, double *y,
-		double *territory);
-double vz_dot_ratio(const struct vz_node *n);
-/* Radius, as a fraction of territory, that N's children (or only its leaves) use so far. */
-double vz_used_extent(const struct viz_scene *s, const struct vz_node *n, bool files_only);
+/* Gives back the cells of ID's subtree, before the tree frees it. */
+void vz_unplace_subtree(struct viz_scene *s, uint32_t id);
+/* Recomputes the boxes that removals left too big. */
+void vz_layout_refresh(struct viz_scene *s);
+/* Position now (eased), and the dot's radius now, in world units. */
+void vz_current(const struct viz_scene *s, const struct vz_node *n, double *x, double *y);
+double vz_radius(const struct viz_scene *s, const struct vz_node *n);
+/* The dot's radius once grown. */
+double vz_full_radius(const struct vz_node *n);
+void vz_layout_free(struct viz_scene *s);
 
 /* ---- scene.c ---- */
 #define VZ_NEVER (-1e30) /* a time long before anything */
@@ -234,6 +251,12 @@ double vz_used_extent(const struct viz_scene *s, const struct vz_node *n, bool f
  */
 struct viz_color vz_node_color(const struct viz_scene *s, const struct vz_node *n,
 			       double touch_t, double *flash, struct viz_color *glow);
+
+/* ---- stats.c ---- */
+/* Counts event E of PROCESS (an index, or 0xffff), and gives the busiest processes colours. */
+void vz_stats_count(struct viz_scene *s, const struct viz_event *e, uint16_t process);
+/* The colour of PROCESS's nodes when colouring by process. */
+struct viz_color vz_process_shade(const struct viz_scene *s, uint16_t process);
 
 /* ---- camera.c ---- */
 /* Eases the camera towards the active part of the tree, up to the scene's time. */

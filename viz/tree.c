@@ -2,7 +2,7 @@
  * tree.c — the scene's tree: nodes in one array (ids are indexes, freed
  * ids reused), found by (parent, name) through a chained hash table; names
  * interned once each (a build creates and deletes conftest.c thousands of
- * times); and the slots each node hands out to its children.
+ * times).
  */
 #include "viz/scene.h"
 
@@ -175,9 +175,6 @@ static uint32_t new_node(struct viz_scene *s)
 	n->generation = generation;
 	n->parent = n->first_child = n->last_child = VZ_NONE;
 	n->next_sibling = n->prev_sibling = n->hash_next = VZ_NONE;
-	n->slot = VZ_NONE;
-	for (int r = 0; r < VZ_REGION_COUNT; r++)
-		n->free_slots[r] = VZ_NONE;
 	n->state = VZ_ALIVE;
 	return id;
 }
@@ -192,6 +189,7 @@ static void link_child(struct viz_scene *s, uint32_t parent, uint32_t id)
 {
 	struct vz_node *p = vz_node(s, parent), *n = vz_node(s, id);
 	n->parent = parent;
+	n->depth = (uint16_t)(p->depth + 1);
 	n->prev_sibling = p->last_child;
 	n->next_sibling = VZ_NONE;
 	if (p->last_child != VZ_NONE)
@@ -199,6 +197,7 @@ static void link_child(struct viz_scene *s, uint32_t parent, uint32_t id)
 	else
 		p->first_child = id;
 	p->last_child = id;
+	p->children++;
 	add_descendants(s, parent, 1 + (int64_t)n->descendants);
 }
 
@@ -213,6 +212,7 @@ static void unlink_child(struct viz_scene *s, uint32_t id)
 		vz_node(s, n->next_sibling)->prev_sibling = n->prev_sibling;
 	else
 		p->last_child = n->prev_sibling;
+	p->children--;
 	add_descendants(s, n->parent, -1 - (int64_t)n->descendants);
 	n->parent = n->next_sibling = n->prev_sibling = VZ_NONE;
 }
@@ -220,7 +220,6 @@ static void unlink_child(struct viz_scene *s, uint32_t id)
 int vz_tree_init(struct viz_scene *s, const char *root_label)
 {
 	s->free_nodes = VZ_NONE;
-	s->pool_free = VZ_NONE;
 	if (grow_buckets(s) != 0)
 		return -1;
 	const char *label = root_label && root_label[0] ? root_label : "/";
@@ -231,7 +230,6 @@ int vz_tree_init(struct viz_scene *s, const char *root_label)
 	struct vz_node *n = vz_node(s, root);
 	n->name = name;
 	n->kind = VIZ_KIND_DIR;
-	n->region = VZ_REGION_DIR;
 	s->tree_count = 1;
 	return 0;
 }
@@ -243,7 +241,6 @@ void vz_tree_free(struct viz_scene *s)
 	vz_release(s, s->chars, s->chars_capacity);
 	vz_release(s, s->names, s->name_capacity * sizeof(*s->names));
 	vz_release(s, s->name_buckets, s->name_bucket_count * sizeof(*s->name_buckets));
-	vz_release(s, s->slot_pool, s->pool_capacity * sizeof(*s->slot_pool));
 }
 
 uint32_t vz_add_child(struct viz_scene *s, uint32_t parent, const char *name, size_t len,
@@ -280,75 +277,12 @@ int vz_move_node(struct viz_scene *s, uint32_t id, uint32_t parent, const char *
 	return 0;
 }
 
-/* ---- slots ---- */
-
-static void release_free_list(struct viz_scene *s, uint32_t *head)
-{
-	while (*head != VZ_NONE) {
-		uint32_t entry = *head;
-		*head = s->slot_pool[entry].next;
-		s->slot_pool[entry].next = s->pool_free;
-		s->pool_free = entry;
-	}
-}
-
-uint32_t vz_take_slot(struct viz_scene *s, uint32_t parent, enum vz_region region)
-{
-	struct vz_node *p = vz_node(s, parent);
-	uint32_t slot;
-	uint32_t entry = p->free_slots[region];
-	if (entry != VZ_NONE) {
-		slot = s->slot_pool[entry].slot;
-		p->free_slots[region] = s->slot_pool[entry].next;
-		s->slot_pool[entry].next = s->pool_free;
-		s->pool_free = entry;
-	} else {
-		if (p->next_slot[region] == VZ_NONE - 1)
-			return VZ_NONE;
-		slot = p->next_slot[region]++;
-	}
-	p->used_slots[region]++;
-	return slot;
-}
-
-/*
- * Freed slots are reused last-in first-out. When a node's last child of a
- * region goes, its slots start again from the first (the largest).
- */
-void vz_give_slot(struct viz_scene *s, uint32_t parent, enum vz_region region, uint32_t slot)
-{
-	struct vz_node *p = vz_node(s, parent);
-	p->used_slots[region]--;
-	if (p->used_slots[region] == 0) {
-		release_free_list(s, &p->free_slots[region]);
-		p->next_slot[region] = 0;
-		return;
-	}
-	if (s->pool_free == VZ_NONE) {
-		size_t capacity = s->pool_capacity;
-		if (vz_reserve(s, (void **)&s->slot_pool, &capacity, sizeof(*s->slot_pool),
-			       (size_t)s->pool_len + 1) != 0)
-			return; /* out of memory: the slot stays unused, nothing overlaps */
-		s->pool_capacity = (uint32_t)capacity;
-		s->slot_pool[s->pool_len].next = VZ_NONE;
-		s->pool_free = s->pool_len++;
-		p = vz_node(s, parent);
-	}
-	uint32_t entry = s->pool_free;
-	s->pool_free = s->slot_pool[entry].next;
-	s->slot_pool[entry].slot = slot;
-	s->slot_pool[entry].next = p->free_slots[region];
-	p->free_slots[region] = entry;
-}
-
 /* ---- removal ---- */
 
 /* ID must be out of the hash table and of its parent's list. */
 static void free_node(struct viz_scene *s, uint32_t id)
 {
 	struct vz_node *n = vz_node(s, id);
-	for (int r = 0; r < VZ_REGION_COUNT; r++)
-		release_free_list(s, &n->free_slots[r]);
 	n->state = VZ_FREE;
 	n->generation++;
 	n->parent = VZ_NONE;
@@ -359,9 +293,7 @@ static void free_node(struct viz_scene *s, uint32_t id)
 
 void vz_drop_subtree(struct viz_scene *s, uint32_t top)
 {
-	struct vz_node *t = vz_node(s, top);
-	if (t->slot != VZ_NONE)
-		vz_give_slot(s, t->parent, (enum vz_region)t->region, t->slot);
+	vz_unplace_subtree(s, top);
 	/* Leaves first: each freed node is its parent's first child. */
 	uint32_t cur = top;
 	for (;;) {
@@ -372,6 +304,7 @@ void vz_drop_subtree(struct viz_scene *s, uint32_t top)
 		uint32_t up = vz_node(s, cur)->parent;
 		struct vz_node *u = vz_node(s, up);
 		u->first_child = vz_node(s, cur)->next_sibling;
+		u->children--;
 		if (u->first_child == VZ_NONE)
 			u->last_child = VZ_NONE;
 		else

@@ -1,9 +1,10 @@
 /*
  * viz.h — the whole interface of viz/: the scene model that turns a stream
  * of file-system events into a picture (a growing tree of nodes that flash
- * when accessed and fade out when removed), and the cairo drawing of it.
+ * when accessed and fade out when removed), and the map from trace time to
+ * video time.
  *
- * The model (every C file in viz/ but draw.c) is plain freestanding C: no libc,
+ * The model (every C file in viz/) is plain freestanding C: no libc,
  * no I/O, its own maths, memory through an allocator the caller passes in,
  * so the same files compile natively and with `clang --target=wasm32
  * -ffreestanding` for the browser (which, like any freestanding C, must
@@ -22,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "recorder/names.h"
+
 /*
  * Memory for the model. realloc(ctx, NULL, 0, n) allocates, realloc(ctx, p,
  * old, 0) frees (and returns NULL), otherwise it resizes; NULL on failure.
@@ -33,52 +36,22 @@ struct viz_allocator {
 	void *ctx;
 };
 
-/* Kinds of objects, as in the trace's `kind` column. */
-enum viz_kind { VIZ_KIND_NONE, VIZ_KIND_FILE, VIZ_KIND_DIR, VIZ_KIND_SYMLINK, VIZ_KIND_OTHER };
+/*
+ * Operations and kinds of objects, numbered as the recorder numbers them
+ * (one list, recorder/names.h: plain macros, no code), so that a recorded
+ * op is a viz_op as it is; VIZ_OP_UNKNOWN comes after the trace's ops.
+ */
+#define VIZ_ENUM_OP(id, name) VIZ_OP_##id,
+enum viz_op { TRACE_OPS(VIZ_ENUM_OP) VIZ_OP_UNKNOWN, VIZ_OP_COUNT };
+#undef VIZ_ENUM_OP
 
-/* Operations, as in the trace's `op` column. */
-enum viz_op {
-	VIZ_OP_UNKNOWN,
-	VIZ_OP_LOOKUP,
-	VIZ_OP_GETATTR,
-	VIZ_OP_SETATTR,
-	VIZ_OP_READLINK,
-	VIZ_OP_MKNOD,
-	VIZ_OP_MKDIR,
-	VIZ_OP_UNLINK,
-	VIZ_OP_RMDIR,
-	VIZ_OP_SYMLINK,
-	VIZ_OP_RENAME,
-	VIZ_OP_LINK,
-	VIZ_OP_OPEN,
-	VIZ_OP_CREATE,
-	VIZ_OP_READ,
-	VIZ_OP_WRITE,
-	VIZ_OP_FLUSH,
-	VIZ_OP_RELEASE,
-	VIZ_OP_FSYNC,
-	VIZ_OP_OPENDIR,
-	VIZ_OP_READDIR,
-	VIZ_OP_RELEASEDIR,
-	VIZ_OP_FSYNCDIR,
-	VIZ_OP_STATFS,
-	VIZ_OP_SETXATTR,
-	VIZ_OP_GETXATTR,
-	VIZ_OP_LISTXATTR,
-	VIZ_OP_REMOVEXATTR,
-	VIZ_OP_ACCESS,
-	VIZ_OP_FLOCK,
-	VIZ_OP_FALLOCATE,
-	VIZ_OP_COPY_FILE_RANGE,
-	VIZ_OP_LSEEK,
-	VIZ_OP_LOST,
-	VIZ_OP_COUNT
-};
+#define VIZ_ENUM_KIND(id, name) VIZ_KIND_##id,
+enum viz_kind { TRACE_KINDS(VIZ_ENUM_KIND) VIZ_KIND_COUNT };
+#undef VIZ_ENUM_KIND
 
-/* The trace's names ("mkdir", "dir"); VIZ_OP_UNKNOWN / VIZ_KIND_NONE otherwise. */
-enum viz_op viz_op_from_name(const char *name);
-enum viz_kind viz_kind_from_name(const char *name);
+/* The trace's names: "mkdir" ("?" for VIZ_OP_UNKNOWN), "dir" (NULL for VIZ_KIND_NONE). */
 const char *viz_op_name(enum viz_op op);
+const char *viz_kind_name(enum viz_kind kind);
 
 enum viz_color_by {
 	VIZ_COLOR_BY_KIND,    /* directories green, files blue; flashes red */
@@ -124,6 +97,8 @@ int viz_scene_prescan_done(struct viz_scene *scene);
 
 /* Applies an event at event->t (>= the scene's time). */
 int viz_scene_apply(struct viz_scene *scene, const struct viz_event *event);
+/* Counts an event (see viz_scene_events()) without applying it: one known to change nothing. */
+int viz_scene_count(struct viz_scene *scene, const struct viz_event *event);
 
 /*
  * Moves the scene's time to T (never backwards): flashes fade, removed
@@ -134,6 +109,15 @@ int viz_scene_advance(struct viz_scene *scene, double t, int64_t trace_ns);
 
 /* The size of the picture in pixels; the camera frames for it. */
 void viz_scene_set_viewport(struct viz_scene *scene, int width, int height);
+
+/*
+ * A short caption the overlay shows under the clock: what the workload is
+ * doing now (the phase, "configure"). TEXT is copied, cut at a character
+ * boundary to VIZ_CAPTION_MAX - 1 bytes; NULL or "" removes it. Labels
+ * keep clear of it like of the rest of the overlay.
+ */
+#define VIZ_CAPTION_MAX 64
+void viz_scene_set_caption(struct viz_scene *scene, const char *text);
 
 /* ---- What to draw: screen coordinates in pixels, y down. ---- */
 
@@ -153,9 +137,15 @@ struct viz_frame_node {
 	struct viz_color glow_color;
 	uint32_t id;	   /* stable while the node lives */
 	uint8_t kind;	   /* enum viz_kind */
-	bool collapsed;	   /* stands for a whole subtree too small to draw */
+	bool collapsed;	   /* stands for a whole subtree (the grid layout never needs it) */
 };
 
+/*
+ * Labels never overlap one another, the overlay's boxes, or a directory
+ * other than their own, and fit the picture (cut with an ellipsis). Widths
+ * are estimated at 0.6 em a character (DejaVu Sans is narrower, DejaVu
+ * Sans Mono exactly that), so that the browser and the video agree.
+ */
 struct viz_frame_label {
 	float x, y;	   /* left end of the baseline's middle: text is centred on y */
 	float size;	   /* font size in pixels */
@@ -176,6 +166,10 @@ struct viz_frame_process {
 	float activity; /* 0..1: 1 just now, fading */
 };
 
+struct viz_rect {
+	float x0, y0, x1, y1;
+};
+
 /* Valid until the next call that changes the scene. */
 struct viz_frame {
 	int width, height;
@@ -189,13 +183,23 @@ struct viz_frame {
 	const char *clock;	/* "2024-05-01 12:00:03.250 UTC" */
 	const char *elapsed;	/* "+1:02.250" */
 	const char *status;	/* "89 nodes, 176 events" */
-	const char *last_event; /* "mkdir /0/1/a" */
+	const char *last_event; /* "mkdir /0/1/a", its start cut ("…") to fit the width */
+	const char *caption;	/* "configure", or "" (see viz_scene_set_caption) */
 	const struct viz_frame_process *processes; /* most recent first */
 	size_t process_count;
 	const char *legend_title;
 	const struct viz_legend_entry *legend;
 	size_t legend_count;
 	float font_size; /* a size for the overlay text that suits the picture */
+	/*
+	 * Where the overlay goes, as viz_draw_frame lays it out from
+	 * font_size (a drawer of its own keeps within these): labels and the
+	 * camera's framing keep clear of them.
+	 */
+	struct viz_rect clock_box;   /* top left: title, elapsed time, clock, caption */
+	struct viz_rect process_box; /* top right: process names */
+	struct viz_rect legend_box;  /* bottom left */
+	struct viz_rect event_box;   /* bottom right: last event and counts */
 };
 
 int viz_scene_frame(struct viz_scene *scene, struct viz_frame *frame);
@@ -211,10 +215,13 @@ struct viz_node_info {
 	double x, y, r;		     /* world position and radius now */
 	double target_x, target_y;   /* where it is easing to */
 	double target_r;
-	double territory;	     /* radius its subtree stays within (target) */
+	double territory;	     /* radius round it its subtree's cells lie within (target) */
 	struct viz_color color;	     /* colour now, opacity in a */
 	double flash;		     /* 0..1 */
 	bool dying;		     /* removed, fading out */
+	enum viz_op last_op;	     /* the last operation on it; VIZ_OP_UNKNOWN: none */
+	int process;		     /* who did it: see viz_scene_process(); -1: unknown */
+	double touch_t;		     /* when (the scene's time), if last_op is known */
 };
 
 /* Nodes in the tree, the root and the fading ones included. */
@@ -231,35 +238,99 @@ int viz_scene_visit(struct viz_scene *scene,
 		    void (*fn)(void *ctx, const char *path, const struct viz_node_info *info),
 		    void *ctx);
 
+/*
+ * ---- What the events so far add up to ----
+ * The counters of the page's panel and of render's --dump-scene: the same
+ * numbers for the same events. Requests the kernel makes itself (pid 0,
+ * no process name) count as the process "kernel".
+ */
+
+#define VIZ_ERRNO_SLOTS 160 /* errors are counted by errno below this, the rest together in 0 */
+#define VIZ_PROCESS_COLORS 11 /* the busiest processes have a colour of their own */
+
+uint64_t viz_scene_events(const struct viz_scene *scene);
+uint64_t viz_scene_op_events(const struct viz_scene *scene, enum viz_op op);
+/* Failed events with -ERRNO_VALUE as result (0: those with an errno >= VIZ_ERRNO_SLOTS). */
+uint64_t viz_scene_errno_events(const struct viz_scene *scene, int errno_value);
+
+struct viz_process_info {
+	const char *name;
+	uint64_t events, errors;
+	int color_slot;		/* 0..VIZ_PROCESS_COLORS-1, or -1: drawn as one of the others */
+	struct viz_color color; /* its colour when colouring by process */
+};
+
+/* Processes in the order they were first seen; INDEX < viz_scene_process_count(). */
+size_t viz_scene_process_count(const struct viz_scene *scene);
+void viz_scene_process(const struct viz_scene *scene, size_t index, struct viz_process_info *info);
+
+/*
+ * ---- Carrying that state in a snapshot ----
+ * A scene rebuilt from a snapshot (the tree through viz_scene_prescan())
+ * gets back the counters and the nodes' last operations and processes, so
+ * that it colours and counts as the scene the snapshot was taken of.
+ * Processes are restored first, in their order. 0, or -1 out of memory.
+ */
+int viz_scene_restore_process(struct viz_scene *scene, const char *name, uint64_t events,
+			      uint64_t errors, int color_slot);
+void viz_scene_restore_events(struct viz_scene *scene, uint64_t events);
+void viz_scene_restore_op_events(struct viz_scene *scene, enum viz_op op, uint64_t events);
+void viz_scene_restore_errno_events(struct viz_scene *scene, int errno_value, uint64_t events);
+/*
+ * The node at PATH was last touched by OP of PROCESS (-1: unknown) at T,
+ * the scene's time (it flashes if that is recent when the scene advances).
+ */
+void viz_scene_restore_touch(struct viz_scene *scene, const char *path, enum viz_op op,
+			     int process, double t);
+
 /* ---- Trace time to video time ---- */
 
 /*
- * Maps the time of each event (in order) to video seconds: SPEED trace
- * seconds per video second, and quiet gaps longer than IDLE_SKIP trace
- * seconds shortened to IDLE_SKIP (0: no skipping). Plain data, no
- * allocation.
+ * A piecewise-linear map between the trace's span FIRST_NS .. LAST_NS and
+ * video seconds 0 .. knots[slices]: knots[i] is the video time at the start
+ * of the i-th of SLICES equal slices of the span (non-decreasing; the
+ * caller owns the array). The clock never leaves the span: times before it
+ * map to 0, after it to the end, and every video time to a trace time in
+ * it. Plain data, no allocation.
  */
 struct viz_timeline {
-	int64_t origin_ns;
-	double speed, idle_skip;
-	int64_t skipped_ns;   /* trace time cut out so far */
-	int64_t last_ns;      /* the last mapped event */
-	double last_t;
-	int64_t prev_ns;      /* the one before it */
-	double prev_t;
-	bool started;
+	int64_t first_ns, last_ns;
+	const double *knots; /* slices + 1 */
+	size_t slices;
 };
 
-void viz_timeline_init(struct viz_timeline *timeline, int64_t origin_ns, double speed,
-		       double idle_skip);
-/* Video time of the next event; TS_NS never decreases. */
-double viz_timeline_map(struct viz_timeline *timeline, int64_t ts_ns);
-/* Video time of a later instant, assuming no event before it. */
-double viz_timeline_peek(const struct viz_timeline *timeline, int64_t ts_ns);
-/* The trace time to show at video time T (>= the one before the last mapped event). */
-int64_t viz_timeline_trace_ns(const struct viz_timeline *timeline, double t);
+/*
+ * How video time is shared out. By activity (SPEED and IDLE_SKIP 0): the
+ * slices with activity share (1 - quiet share) of DURATION, ACTIVE_SHARE
+ * of it evenly and the rest in proportion to their activity (e.g. events),
+ * so busy stretches get time; the empty slices
+ * share the quiet share, the fraction of the span they cover but at most
+ * VIZ_QUIET_SHARE, so a pause is a short pause. At constant speed: SPEED
+ * trace seconds per video second, runs of empty slices longer than
+ * IDLE_SKIP trace seconds (if > 0) cut to it; with SPEED 0, the speed that
+ * makes it DURATION long.
+ */
+#define VIZ_ACTIVE_SHARE 0.1
+#define VIZ_QUIET_SHARE 0.08
+struct viz_pacing {
+	double duration; /* video seconds for the span */
+	double speed, idle_skip;
+};
 
-/* ---- Native only: not part of the WebAssembly build. ---- */
+/* Fills KNOTS[0 .. SLICES] from COUNTS[0 .. SLICES-1], the activity in each slice of the span. */
+void viz_timeline_pace(double *knots, const int64_t *counts, size_t slices, int64_t first_ns,
+		       int64_t last_ns, const struct viz_pacing *pacing);
+
+void viz_timeline_init(struct viz_timeline *timeline, int64_t first_ns, int64_t last_ns,
+		       const double *knots, size_t slices);
+/* The video time of trace time TS_NS (any int64). */
+double viz_timeline_video_t(const struct viz_timeline *timeline, int64_t ts_ns);
+/* The trace time the clock shows at video time T, within the span. */
+int64_t viz_timeline_trace_ns(const struct viz_timeline *timeline, double t);
+/* The video time of the last event. */
+double viz_timeline_end(const struct viz_timeline *timeline);
+
+/* ---- Native only, defined in render/draw.c (cairo): not in the WebAssembly build. ---- */
 
 struct _cairo;
 

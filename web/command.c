@@ -1,7 +1,9 @@
 /*
  * command.c — the messages a client may send (the README's "The live stream"), parsed with
  * libwebsockets' own streaming JSON parser (lejp) and checked strictly:
- * one JSON object, a known "cmd" string, fields of the right type and range.
+ * one JSON object, a known "cmd" string (no NUL in it: "ping\u0000xx" is
+ * not ping), numbers as JSON writes them (no leading zeros), fields of the
+ * right type and range.
  */
 #include "web/internal.h"
 
@@ -26,6 +28,14 @@ static void fail(struct parse_state *s, const char *error)
 {
 	if (!s->error)
 		s->error = error;
+}
+
+/* A JSON number has no leading zero ("0", "0.5", "-0" but not "01" or "-007"). */
+static bool plain_number(const char *text)
+{
+	if (*text == '-')
+		text++;
+	return !(text[0] == '0' && text[1] >= '0' && text[1] <= '9');
 }
 
 /* Which field the parser is at: only a top-level key counts ("cmd", not "cmd[]" or "x.cmd"). */
@@ -57,7 +67,7 @@ static signed char on_token(struct lejp_ctx *ctx, char reason)
 	case FIELD_CMD:
 		if (reason != LEJPCB_VAL_STR_END)
 			fail(s, "\"cmd\" must be a string");
-		else if (strlen(ctx->buf) >= sizeof(s->cmd))
+		else if (strlen(ctx->buf) >= sizeof(s->cmd) || strlen(ctx->buf) != ctx->npos)
 			fail(s, "unknown command");
 		else {
 			strcpy(s->cmd, ctx->buf);
@@ -68,7 +78,7 @@ static signed char on_token(struct lejp_ctx *ctx, char reason)
 		char *end;
 		errno = 0;
 		long long v = strtoll(ctx->buf, &end, 10);
-		if (reason != LEJPCB_VAL_NUM_INT || errno || *end)
+		if (reason != LEJPCB_VAL_NUM_INT || errno || *end || !plain_number(ctx->buf))
 			fail(s, "\"ts_ns\" must be an integer (ns since the epoch)");
 		else {
 			s->ts_ns = v;
@@ -80,7 +90,7 @@ static signed char on_token(struct lejp_ctx *ctx, char reason)
 		char *end;
 		double v = strtod(ctx->buf, &end);
 		if ((reason != LEJPCB_VAL_NUM_INT && reason != LEJPCB_VAL_NUM_FLOAT) || *end ||
-		    !isfinite(v))
+		    !isfinite(v) || !plain_number(ctx->buf))
 			fail(s, "\"value\" must be a number");
 		else {
 			s->value = v;
@@ -124,9 +134,9 @@ static int to_command(const struct parse_state *s, struct web_command *command, 
 			return -1;
 		}
 		if (command->cmd == CMD_SPEED &&
-		    (!s->has_value || !(s->value > 0) || s->value > WEB_MAX_SPEED)) {
-			snprintf(err, err_size, "speed needs a \"value\" above 0 and at most %g",
-				 WEB_MAX_SPEED);
+		    (!s->has_value || !(s->value >= WEB_MIN_SPEED) || s->value > WEB_MAX_SPEED)) {
+			snprintf(err, err_size, "speed needs a \"value\" from %g to %g",
+				 WEB_MIN_SPEED, WEB_MAX_SPEED);
 			return -1;
 		}
 		return 0;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "play/play.h"
 #include "recorder/recorder.h"
 #include "viz/viz.h"
 #include "web/web.h"
@@ -42,32 +43,37 @@ struct web_msg {
 struct web_outbox {
 	struct web_msg *head, *tail;
 	size_t count;
+	size_t bytes;  /* the memory the messages take */
+	size_t *total; /* NULL, or a sum over several outboxes that bytes is also added to */
 };
 
 /* Moves TEXT's content into a new message at the end of BOX; TEXT is emptied. -1: no memory. */
 int outbox_take(struct web_outbox *box, struct web_text *text);
 /* Queues a copy of the NUL-terminated JSON. -1: no memory. */
 int outbox_push(struct web_outbox *box, const char *json);
+/* Queues {"type":"error","message":MESSAGE}. -1: no memory. */
+int outbox_error(struct web_outbox *box, const char *message);
 struct web_msg *outbox_pop(struct web_outbox *box);
+/* Moves every message of FROM to the end of TO. */
+void outbox_move(struct web_outbox *to, struct web_outbox *from);
 void outbox_clear(struct web_outbox *box);
 
 /* ---- snapshot.c ---- */
-
-/* EVENT as the scene model takes it, at video time T. */
-void web_viz_event(struct viz_event *out, const struct rec_event *event, double t);
 
 /*
  * Queues `snapshot` messages of every live node of SCENE (parts of about
  * 64 KiB, the last with "last":true). 0, or -1 when out of memory.
  */
-int snapshot_queue(struct web_outbox *box, struct viz_scene *scene, int64_t seq, int64_t ts_ns);
+int snapshot_queue(struct web_outbox *box, struct viz_scene *scene, int64_t seq, int64_t ts_ns,
+		   double now);
 
 /* ---- command.c: what a client may send ---- */
 
 enum web_cmd { CMD_PING, CMD_SNAPSHOT, CMD_PLAY, CMD_PAUSE, CMD_SEEK, CMD_SPEED };
 
 #define WEB_MAX_MESSAGE 4096 /* bytes of one client message */
-#define WEB_MAX_SPEED 10000.0
+#define WEB_MIN_SPEED 0.1 /* trace seconds per second */
+#define WEB_MAX_SPEED 1000.0
 
 struct web_command {
 	enum web_cmd cmd;
@@ -97,10 +103,18 @@ int files_load(int root_fd, const char *url_path, char **body, size_t *len, cons
 
 struct live;
 
-/* WAKE(CTX) is called from the writer thread when new events are ready. */
-struct live *live_new(void (*wake)(void *ctx), void *ctx);
+/*
+ * TRACE: the trace file the recorder writes, which the feeder thread reads
+ * as the tap says it is committed; NULL: no feeder (events come only from
+ * live_add). WAKE(CTX) is called from the feeder when new events are ready.
+ */
+struct live *live_new(const char *trace, void (*wake)(void *ctx), void *ctx);
 void live_free(struct live *live);
 const struct recorder_tap *live_tap(struct live *live);
+
+/* The feeder's steps: one committed event, in seq order; the end of a run of them. */
+void live_add(struct live *live, const struct rec_event *event, int64_t seq);
+void live_flush(struct live *live);
 
 /* A client's place in the stream. */
 struct live_cursor {
@@ -124,13 +138,47 @@ enum live_send { LIVE_IDLE, LIVE_SENT, LIVE_MISSED, LIVE_ERROR };
 enum live_send live_send_next(struct live *live, struct lws *wsi, struct live_cursor *cursor,
 			      int64_t *missed, bool *more);
 
+/* ---- index.c: what all replays of a trace share, built once ---- */
+
+#define TIMELINE_BUCKETS 400
+
+struct trace_index;
+
+/* Starts building the index of TRACE on its own thread; READY(CTX) is called
+ * from it when done (or failed). NULL when out of memory. */
+struct trace_index *index_start(const char *trace, void (*ready)(void *ctx), void *ctx);
+void index_free(struct trace_index *index);
+/* "" while it is being built, NULL once ready, else why it failed. */
+const char *index_state(const struct trace_index *index);
+/* Once ready: the first and last event times and the number of events. */
+void index_span(const struct trace_index *index, int64_t *first_ns, int64_t *last_ns,
+		int64_t *count);
+/* Once ready: events per TIMELINE_BUCKETS equal slices of first_ns .. last_ns. */
+const int64_t *index_buckets(const struct trace_index *index);
+/*
+ * Once ready: puts into the fresh SCENE the tree of the latest checkpoint
+ * before which no event starts at or after TS_NS; *SEQ is its last event
+ * (read on from *SEQ + 1), *T the scene time there. 0, or -1 (no memory).
+ */
+int index_restore(const struct trace_index *index, int64_t ts_ns, struct viz_scene *scene,
+		  int64_t *seq, double *t);
+
+/*
+ * EVENT at scene time T into SCENE as far as a snapshot can tell: the
+ * flash of a node that exists (most events) is left out. 1 if it changed
+ * what a snapshot shows, 0 if not, -1 when out of memory.
+ */
+int index_apply(struct viz_scene *scene, const struct rec_event *event, double t);
+
 /* ---- replay.c: one client's playback of a trace file ---- */
 
 struct replay;
 
-struct replay *replay_open(const char *trace, char *err, size_t err_size);
+/* A playback of TRACE, whose INDEX is ready. */
+struct replay *replay_open(const char *trace, const struct trace_index *index, char *err,
+			   size_t err_size);
 void replay_close(struct replay *replay);
-/* Queues `timeline`, the empty `snapshot` and `state`. 0 or -1. */
+/* Queues `timeline`, `phases`, the first `snapshot` and `state`. 0 or -1. */
 int replay_welcome(struct replay *replay, struct web_outbox *box);
 /* Handles play, pause, seek and speed; queues what to answer. 0 or -1. */
 int replay_command(struct replay *replay, const struct web_command *command,

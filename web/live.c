@@ -1,17 +1,23 @@
 /*
  * live.c — the stream of a recording daemon. The recorder's writer thread
- * hands every event to the tap: it goes into the scene model (so that a
- * client joining late, or one that fell behind, gets the tree as it is) and
- * into the open batch of JSON. When the queue is drained, or the batch is
- * big, the batch is sealed into a ring of recent batches and the service
- * thread is woken; each client walks the ring at its own pace. The ring is
- * bounded (slots and bytes): a client that falls off its end has missed
- * those events and is resynced with a snapshot. Nothing here waits on a
- * client, so the file system never does either.
+ * only says, after each COMMIT, how far the trace goes (the tap); the
+ * feeder thread here reads the committed rows with its own reader, puts
+ * them into the scene model (so that a client joining late, or one that
+ * fell behind, gets the tree as it is) and into the open batch of JSON.
+ * So no web work and no lock a client holds ever sits on the writer, and
+ * the stream shows only events the trace keeps: a transaction rolled back
+ * on a full disk is never read. When the reader is drained, or the batch
+ * is big, the batch is sealed into a ring of recent batches and the
+ * service thread is woken; each client walks the ring at its own pace. The
+ * ring is bounded (slots and bytes): a client that falls off its end has
+ * missed those events and is resynced with a snapshot. Nothing here waits
+ * on a client, so the file system never does either.
  */
 #include "web/internal.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,11 +44,6 @@ struct live {
 	int64_t last_ts_ns;
 	int64_t last_seq; /* the last event in the scene (and, with clients, in a batch) */
 	int clients;	  /* connected: without any, no JSON is made */
-	/* The last event applied to the scene, to skip repeats. */
-	char last_path[256];
-	size_t last_path_len;
-	uint8_t last_kind;
-	bool last_structural, last_failed;
 
 	struct web_text open; /* `{"type":"events","events":[` and events */
 	int64_t open_first_seq;
@@ -55,6 +56,17 @@ struct live {
 	void (*wake)(void *ctx);
 	void *wake_ctx;
 	struct recorder_tap tap;
+
+	/* The feeder: follows the trace as the writer commits it. */
+	char *trace;
+	pthread_t thread;
+	bool thread_running;
+	pthread_mutex_t feed_lock; /* the next three; held only for a moment */
+	pthread_cond_t feed_cond;
+	int64_t committed_seq; /* the last seq the writer has committed */
+	bool feed_stop;
+	struct rec_reader *reader; /* the feeder's own */
+	int64_t read_seq;	   /* the last seq read */
 };
 
 static struct batch *slot(struct live *l, uint64_t id)
@@ -103,24 +115,6 @@ static bool seal(struct live *l)
 	return true;
 }
 
-static bool changes_tree(uint8_t op)
-{
-	switch (op) {
-	case REC_OP_MKNOD:
-	case REC_OP_MKDIR:
-	case REC_OP_UNLINK:
-	case REC_OP_RMDIR:
-	case REC_OP_SYMLINK:
-	case REC_OP_RENAME:
-	case REC_OP_LINK:
-	case REC_OP_CREATE:
-	case REC_OP_LOST:
-		return true;
-	default:
-		return false;
-	}
-}
-
 static void apply(struct live *l, const struct rec_event *event)
 {
 	if (!l->started) {
@@ -128,34 +122,18 @@ static void apply(struct live *l, const struct rec_event *event)
 		l->started = true;
 	}
 	/* Events leave the queue in about their time order; never go back. */
-	double t = (double)(event->ts_ns - l->origin_ns) / 1e9;
+	double t = ((double)event->ts_ns - (double)l->origin_ns) / 1e9;
 	if (t > l->t)
 		l->t = t;
 	if (event->ts_ns > l->last_ts_ns)
 		l->last_ts_ns = event->ts_ns;
-	/* The tree here only has to know what exists (for snapshots), so a run
-	 * of reads, writes and stats of one path (most events) is applied once. */
-	bool structural = changes_tree(event->op);
-	size_t len = event->path ? strlen(event->path) : 0;
-	if (!structural && !l->last_structural && event->kind == l->last_kind &&
-	    (event->result < 0) == l->last_failed && len == l->last_path_len &&
-	    len < sizeof(l->last_path) && memcmp(event->path, l->last_path, len) == 0)
-		return;
-	struct viz_event ve;
-	web_viz_event(&ve, event, l->t);
-	if (!l->scene_failed && viz_scene_apply(l->scene, &ve) != 0)
+	/* The tree here only has to know what exists (for snapshots). */
+	if (!l->scene_failed && index_apply(l->scene, event, l->t) < 0)
 		l->scene_failed = true;
-	l->last_structural = structural;
-	l->last_kind = event->kind;
-	l->last_failed = event->result < 0;
-	l->last_path_len = len < sizeof(l->last_path) ? len : sizeof(l->last_path);
-	if (len < sizeof(l->last_path))
-		memcpy(l->last_path, event->path, len);
 }
 
-static void on_event(void *ctx, const struct rec_event *event, int64_t seq)
+void live_add(struct live *l, const struct rec_event *event, int64_t seq)
 {
-	struct live *l = ctx;
 	pthread_mutex_lock(&l->lock);
 	apply(l, event);
 	if (l->clients == 0) {
@@ -178,9 +156,8 @@ static void on_event(void *ctx, const struct rec_event *event, int64_t seq)
 		l->wake(l->wake_ctx);
 }
 
-static void on_drained(void *ctx)
+void live_flush(struct live *l)
 {
-	struct live *l = ctx;
 	pthread_mutex_lock(&l->lock);
 	bool sealed = seal(l);
 	if (!l->scene_failed && l->t - l->advanced_t >= ADVANCE_EVERY) {
@@ -193,21 +170,109 @@ static void on_drained(void *ctx)
 		l->wake(l->wake_ctx);
 }
 
-struct live *live_new(void (*wake)(void *ctx), void *ctx)
+/* ---- the feeder ---- */
+
+static void on_committed(void *ctx, int64_t last_seq)
+{
+	struct live *l = ctx;
+	pthread_mutex_lock(&l->feed_lock);
+	if (last_seq > l->committed_seq) {
+		l->committed_seq = last_seq;
+		pthread_cond_signal(&l->feed_cond);
+	}
+	pthread_mutex_unlock(&l->feed_lock);
+}
+
+/* Reads what is committed and not yet read. 0, or -1 with a message in ERR. */
+static int feed(struct live *l, char *err, size_t err_size)
+{
+	if (!l->reader && !(l->reader = rec_reader_open(l->trace, err, err_size)))
+		return -1;
+	struct rec_event event;
+	int64_t seq;
+	int rc;
+	while ((rc = rec_reader_next(l->reader, &event, &seq, err, err_size)) == 1) {
+		live_add(l, &event, seq);
+		l->read_seq = seq;
+	}
+	live_flush(l);
+	return rc;
+}
+
+static void *feeder(void *arg)
+{
+	struct live *l = arg;
+	for (;;) {
+		pthread_mutex_lock(&l->feed_lock);
+		while (!l->feed_stop && l->committed_seq <= l->read_seq)
+			pthread_cond_wait(&l->feed_cond, &l->feed_lock);
+		bool stop = l->feed_stop;
+		pthread_mutex_unlock(&l->feed_lock);
+		if (stop)
+			break;
+		char err[512];
+		if (feed(l, err, sizeof(err)) != 0) {
+			/* The trace is still written; only the view stops. */
+			fprintf(stderr, "tracefs: the live view stops: %s\n", err);
+			break;
+		}
+	}
+	rec_reader_close(l->reader);
+	l->reader = NULL;
+	return NULL;
+}
+
+/* Stops the feeder (once the trace is closing, or the server stops). */
+static void stop_feeder(struct live *l)
+{
+	if (!l->thread_running)
+		return;
+	pthread_mutex_lock(&l->feed_lock);
+	l->feed_stop = true;
+	pthread_cond_signal(&l->feed_cond);
+	pthread_mutex_unlock(&l->feed_lock);
+	pthread_join(l->thread, NULL);
+	l->thread_running = false;
+}
+
+static void on_closing(void *ctx)
+{
+	stop_feeder(ctx);
+}
+
+struct live *live_new(const char *trace, void (*wake)(void *ctx), void *ctx)
 {
 	struct live *l = calloc(1, sizeof(*l));
 	if (!l)
 		return NULL;
 	struct viz_options options = {0};
 	l->scene = viz_scene_new(viz_libc_allocator(), &options);
-	if (!l->scene || pthread_mutex_init(&l->lock, NULL) != 0) {
+	bool locks = pthread_mutex_init(&l->lock, NULL) == 0;
+	bool feed_locks = locks && pthread_mutex_init(&l->feed_lock, NULL) == 0;
+	bool cond = feed_locks && pthread_cond_init(&l->feed_cond, NULL) == 0;
+	if (!l->scene || !cond || (trace && !(l->trace = strdup(trace)))) {
+		if (cond)
+			pthread_cond_destroy(&l->feed_cond);
+		if (feed_locks)
+			pthread_mutex_destroy(&l->feed_lock);
+		if (locks)
+			pthread_mutex_destroy(&l->lock);
 		viz_scene_free(l->scene);
 		free(l);
 		return NULL;
 	}
 	l->wake = wake;
 	l->wake_ctx = ctx;
-	l->tap = (struct recorder_tap){.event = on_event, .drained = on_drained, .ctx = l};
+	l->tap = (struct recorder_tap){.committed = on_committed, .closing = on_closing, .ctx = l};
+	if (trace) {
+		int rc = pthread_create(&l->thread, NULL, feeder, l);
+		if (rc != 0) {
+			errno = rc;
+			live_free(l);
+			return NULL;
+		}
+		l->thread_running = true;
+	}
 	return l;
 }
 
@@ -215,11 +280,15 @@ void live_free(struct live *l)
 {
 	if (!l)
 		return;
+	stop_feeder(l);
 	while (l->first_id < l->next_id)
 		drop_oldest(l);
 	text_free(&l->open);
 	viz_scene_free(l->scene);
+	pthread_cond_destroy(&l->feed_cond);
+	pthread_mutex_destroy(&l->feed_lock);
 	pthread_mutex_destroy(&l->lock);
+	free(l->trace);
 	free(l);
 }
 
@@ -240,7 +309,7 @@ int live_join(struct live *l, struct web_outbox *box, struct live_cursor *cursor
 	pthread_mutex_lock(&l->lock);
 	/* Everything in the scene must be before the cursor: seal the rest. */
 	seal(l);
-	int rc = l->scene_failed ? -1 : snapshot_queue(box, l->scene, l->last_seq, l->last_ts_ns);
+	int rc = l->scene_failed ? -1 : snapshot_queue(box, l->scene, l->last_seq, l->last_ts_ns, l->t);
 	cursor->batch = l->next_id;
 	cursor->next_seq = l->last_seq + 1;
 	pthread_mutex_unlock(&l->lock);

@@ -1,10 +1,12 @@
 /*
  * replay.c — one client's playback of a recorded trace, streamed from
  * SQLite (a trace bigger than memory replays). Each client has its own
- * reader, position, speed and play/pause state. A seek rebuilds the tree at
- * the sought time by running the events before it through a scene model,
- * then sends it as a snapshot; playback sends the events due by the wall
- * clock, a bounded batch at a time, and skips quiet gaps.
+ * reader, position, speed and play/pause state; the span, the timeline and
+ * the scene checkpoints come from the trace's shared index (index.c). A
+ * seek rebuilds the tree at the sought time from the checkpoint before it
+ * and the events after that, then sends it as a snapshot; playback sends
+ * the events due by the wall clock, a bounded batch at a time, and skips
+ * quiet gaps.
  */
 #include "web/internal.h"
 
@@ -13,7 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-#define TIMELINE_BUCKETS 400
 #define TICK_EVENTS 2500	  /* at most this many events per message (~0.5 MB): a page
 				     catching up gets bites it can take between frames */
 #define STATE_EVERY_NS 250000000  /* `state` while playing, for the page's clock */
@@ -22,6 +23,8 @@
 
 struct replay {
 	struct rec_reader *reader;
+	const struct trace_index *index;
+	char *trace; /* its file name, for the phases */
 	int64_t first_ns, last_ns, count;
 	bool playing, ended;
 	double speed;
@@ -83,7 +86,8 @@ static int next_event(struct replay *r, struct rec_event *event, int64_t *seq, b
 	return rec_reader_next(r->reader, event, seq, err, err_size);
 }
 
-struct replay *replay_open(const char *trace, char *err, size_t err_size)
+struct replay *replay_open(const char *trace, const struct trace_index *index, char *err,
+			   size_t err_size)
 {
 	struct replay *r = calloc(1, sizeof(*r));
 	if (!r) {
@@ -91,15 +95,19 @@ struct replay *replay_open(const char *trace, char *err, size_t err_size)
 		return NULL;
 	}
 	r->reader = rec_reader_open(trace, err, err_size);
-	if (!r->reader ||
-	    rec_reader_span(r->reader, &r->first_ns, &r->last_ns, &r->count) != 0) {
-		if (r->reader)
-			snprintf(err, err_size, "cannot read the events of %s", trace);
+	if (!r->reader) {
 		replay_close(r);
 		return NULL;
 	}
+	r->index = index;
+	index_span(index, &r->first_ns, &r->last_ns, &r->count);
 	r->speed = 1;
 	r->position_ns = r->first_ns;
+	if (!(r->trace = strdup(trace))) {
+		snprintf(err, err_size, "out of memory");
+		replay_close(r);
+		return NULL;
+	}
 	return r;
 }
 
@@ -109,6 +117,7 @@ void replay_close(struct replay *r)
 		return;
 	drop_pending(r);
 	rec_reader_close(r->reader);
+	free(r->trace);
 	free(r);
 }
 
@@ -131,9 +140,7 @@ static int queue_state(struct replay *r, struct web_outbox *box)
 
 static int queue_timeline(struct replay *r, struct web_outbox *box)
 {
-	int64_t counts[TIMELINE_BUCKETS];
-	if (rec_reader_density(r->reader, r->first_ns, r->last_ns, counts, TIMELINE_BUCKETS) != 0)
-		return -1;
+	const int64_t *counts = index_buckets(r->index);
 	struct web_text text = {0};
 	text_printf(&text,
 		    "{\"type\":\"timeline\",\"first_ns\":%lld,\"last_ns\":%lld,\"events\":%lld,"
@@ -148,25 +155,58 @@ static int queue_timeline(struct replay *r, struct web_outbox *box)
 }
 
 /*
- * Rebuilds the tree at TS_NS: every event before it goes through a scene
- * model, the first one at or after it becomes pending. Queues the snapshot.
+ * The phases of the run (see rec_phases_read), for the timeline's marks
+ * and the caption. A trace the analysis cannot make sense of replays
+ * anyway: it then has no phases, and the message says why.
+ */
+static int queue_phases(struct replay *r, struct web_outbox *box)
+{
+	struct rec_phase *phases;
+	size_t count;
+	char why[256];
+	int found = rec_phases_read(r->trace, &phases, &count, why, sizeof(why));
+	struct web_text text = {0};
+	text_adds(&text, "{\"type\":\"phases\",\"phases\":[");
+	for (size_t i = 0; found == 0 && i < count; i++) {
+		text_adds(&text, i ? ",{\"name\":" : "{\"name\":");
+		text_json_string(&text, phases[i].name);
+		text_printf(&text, ",\"start_ns\":%lld,\"end_ns\":%lld}",
+			    (long long)phases[i].start_ns, (long long)phases[i].end_ns);
+	}
+	text_adds(&text, "]");
+	if (found != 0) {
+		text_adds(&text, ",\"error\":");
+		text_json_string(&text, why);
+	}
+	text_adds(&text, "}");
+	if (found == 0)
+		rec_phases_free(phases, count);
+	int rc = outbox_take(box, &text);
+	text_free(&text);
+	return rc;
+}
+
+/*
+ * Rebuilds the tree at TS_NS: every event before it (in seq order) goes
+ * through a scene model, from the index's checkpoint on; the first one at
+ * or after it becomes pending. Queues the snapshot.
  */
 static int seek_to(struct replay *r, int64_t ts_ns, struct web_outbox *box, char *err,
 		   size_t err_size)
 {
 	drop_pending(r);
 	r->ended = false;
-	if (rec_reader_seek(r->reader, r->first_ns, err, err_size) != 0)
-		return -1;
 	struct viz_options options = {0};
 	struct viz_scene *scene = viz_scene_new(viz_libc_allocator(), &options);
-	if (!scene) {
-		snprintf(err, err_size, "out of memory");
-		return -1;
-	}
 	struct rec_event event;
 	int64_t seq, last_seq = 0;
 	double t = 0;
+	if (!scene || index_restore(r->index, ts_ns, scene, &last_seq, &t) != 0) {
+		viz_scene_free(scene);
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	rec_reader_seek_seq(r->reader, last_seq + 1);
 	int rc;
 	while ((rc = rec_reader_next(r->reader, &event, &seq, err, err_size)) == 1) {
 		if (event.ts_ns >= ts_ns) {
@@ -175,11 +215,13 @@ static int seek_to(struct replay *r, int64_t ts_ns, struct web_outbox *box, char
 				snprintf(err, err_size, "out of memory");
 			break;
 		}
-		double event_t = (double)(event.ts_ns - r->first_ns) / 1e9;
+		double event_t = ((double)event.ts_ns - (double)r->first_ns) / 1e9; /* no overflow */
 		if (event_t > t)
 			t = event_t;
+		/* Applied whole, not as the index does: the nodes' last
+		 * operations and processes colour the sought moment. */
 		struct viz_event ve;
-		web_viz_event(&ve, &event, t);
+		play_event(&ve, &event, t);
 		if (viz_scene_apply(scene, &ve) != 0) {
 			rc = -1;
 			snprintf(err, err_size, "out of memory");
@@ -191,7 +233,7 @@ static int seek_to(struct replay *r, int64_t ts_ns, struct web_outbox *box, char
 		r->ended = ts_ns > r->last_ns;
 	if (rc >= 0) {
 		r->position_ns = ts_ns;
-		rc = snapshot_queue(box, scene, last_seq, ts_ns);
+		rc = snapshot_queue(box, scene, last_seq, ts_ns, (double)(ts_ns - r->first_ns) / 1e9);
 		if (rc != 0)
 			snprintf(err, err_size, "out of memory");
 	}
@@ -203,9 +245,12 @@ static int seek_to(struct replay *r, int64_t ts_ns, struct web_outbox *box, char
 
 int replay_welcome(struct replay *r, struct web_outbox *box)
 {
-	char err[256];
-	if (queue_timeline(r, box) != 0 || seek_to(r, r->first_ns, box, err, sizeof(err)) != 0)
+	char err[512];
+	if (queue_timeline(r, box) != 0 || queue_phases(r, box) != 0)
 		return -1;
+	/* A bad first event: say why, rather than close (the page would reconnect forever). */
+	if (seek_to(r, r->first_ns, box, err, sizeof(err)) != 0)
+		return outbox_error(box, err);
 	return queue_state(r, box);
 }
 
@@ -225,7 +270,7 @@ int replay_command(struct replay *r, const struct web_command *c, struct web_out
 	case CMD_SEEK: {
 		int64_t ts = c->ts_ns < r->first_ns ? r->first_ns : c->ts_ns;
 		if (ts > r->last_ns)
-			ts = r->last_ns + 1; /* after the last event: the final tree */
+			ts = r->last_ns < INT64_MAX ? r->last_ns + 1 : INT64_MAX; /* the final tree */
 		if (seek_to(r, ts, box, err, err_size) != 0)
 			return -1;
 		break;
@@ -251,7 +296,8 @@ int replay_tick(struct replay *r, struct web_outbox *box, char *err, size_t err_
 		return 0;
 	int64_t now = mono_ns();
 	double due = (double)r->anchor_pos_ns + (double)(now - r->anchor_wall_ns) * r->speed;
-	int64_t target = due > (double)INT64_MAX / 2 ? INT64_MAX / 2 : (int64_t)due;
+	/* Times may span the whole int64 range: differences in double, saturated. */
+	int64_t target = due >= 0x1p63 ? INT64_MAX : due < -0x1p63 ? INT64_MIN : (int64_t)due;
 	struct web_text text = {0};
 	size_t events = 0;
 	struct rec_event event;
@@ -266,8 +312,9 @@ int replay_tick(struct replay *r, struct web_outbox *box, char *err, size_t err_
 				rc = -1;
 			}
 			/* A quiet gap: jump ahead so the next event comes soon. */
-			if (rc == 1 && (double)(event.ts_ns - target) > QUIET_GAP_S * 1e9 * r->speed) {
-				target = event.ts_ns - (int64_t)(QUIET_LEAD_S * 1e9 * r->speed);
+			if (rc == 1 && (double)event.ts_ns - (double)target > QUIET_GAP_S * 1e9 * r->speed) {
+				int64_t lead = (int64_t)(QUIET_LEAD_S * 1e9 * r->speed);
+				target = event.ts_ns >= INT64_MIN + lead ? event.ts_ns - lead : INT64_MIN;
 				r->anchor_pos_ns = target;
 				r->anchor_wall_ns = now;
 			}

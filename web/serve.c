@@ -6,14 +6,19 @@
 
 #include <getopt.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <pthread.h>
 #include <string.h>
 
+/* SQLite's memory over every tab's reader: each may cache up to 64 MiB of
+ * the trace, and 20 tabs kept 1.36 GB; past this, caches recycle pages. */
+#define SQLITE_HEAP_BYTES (96ll << 20)
+
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: tracefs serve FILE.db [--ws ADDR:PORT] [--web-root DIR]\n"
+		"usage: tracefs serve FILE.db [--ws ADDR:PORT] [--no-ws-token] [--web-root DIR]\n"
 		"\n"
 		"Serves the browser view of a recorded trace: open the printed address and\n"
 		"play, pause, seek on the timeline (which shows where the activity is) and\n"
@@ -24,6 +29,8 @@ static void usage(FILE *out)
 		"options:\n"
 		"  --ws ADDR:PORT   where to listen (default %s:%d, or the next free port);\n"
 		"                   an explicit port that is taken is an error\n"
+		"  --no-ws-token    anyone who can reach the port may watch (by default only\n"
+		"                   whoever has the printed address, with its secret token)\n"
 		"  --web-root DIR   the page's files (default: web/ next to the program)\n"
 		"  -h, --help       this text\n",
 		WEB_DEFAULT_ADDRESS, WEB_DEFAULT_PORT);
@@ -34,6 +41,7 @@ int web_serve_command(int argc, char **argv)
 	static const struct option long_options[] = {
 		{"ws", required_argument, NULL, 'w'},
 		{"web-root", required_argument, NULL, 'r'},
+		{"no-ws-token", no_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -52,6 +60,9 @@ int web_serve_command(int argc, char **argv)
 		case 'r':
 			options.root = optarg;
 			break;
+		case 'T':
+			options.no_token = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -65,6 +76,11 @@ int web_serve_command(int argc, char **argv)
 		return 2;
 	}
 	options.trace = argv[optind];
+	/* Each connection is used by one thread at a time (a replay's by its job
+	 * or by the service thread, never both): SQLite's own locks are waste.
+	 * Refused only once SQLite is in use: then it stays serialized, slower. */
+	(void)sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+	sqlite3_soft_heap_limit64(SQLITE_HEAP_BYTES);
 	/* Check the trace now: a bad file is an error here, not in the browser. */
 	struct rec_reader *reader = rec_reader_open(options.trace, err, sizeof(err));
 	if (!reader) {

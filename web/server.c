@@ -2,27 +2,42 @@
  * server.c — the libwebsockets server: one context, one vhost on the
  * listening address, one service thread. Plain HTTP requests get the
  * page's files (files.c); a websocket on /events becomes a client of the
- * live stream (live.c) or of its own replay (replay.c). Requests must name
+ * live stream (live.c) or of its own replay (replay.c). A replay's heavy
+ * work (opening it, a seek) runs on worker threads, so that no request
+ * waits behind another client's: the service thread only hands a command
+ * over and later queues what came of it. Requests must name
  * this machine by address or "localhost" (no DNS rebinding), and a
- * websocket must come from the page's own origin.
+ * websocket must come from the page's own origin and carry the server's
+ * secret token (?token=…, from the printed URL), so that another user of
+ * the machine, who can reach 127.0.0.1 too, cannot watch.
  */
 #include "web/internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #define PORT_TRIES 100		/* default port busy: try this many after it */
 #define TICK_US 20000		/* replay: how often due events are sent (up to 125,000/s) */
-#define MAX_OUTBOX 1024		/* a client that sends without reading is cut off */
+/* Memory a client may take: messages queued for it (snapshots, replies)
+ * beyond this, and it is cut off when it sends more; the same for the sum
+ * over all clients, which also turns away new ones (503), as do MAX_CLIENTS. */
+#define CLIENT_QUEUE_BYTES (8u << 20)
+#define TOTAL_QUEUE_BYTES (128u << 20)
+#define MAX_CLIENTS 64
+#define WORKERS 2		/* threads for replays' commands: one per core here */
+#define QUEUED_COMMANDS 16	/* a replay's commands waiting for the one in hand */
 #define CHUNK_BYTES 16384	/* of a file per HTTP write */
+#define TOKEN_BYTES 16		/* random bytes of the token (32 hex digits) */
 
 struct session {
 	/* HTTP: the file being sent */
@@ -35,6 +50,11 @@ struct session {
 	struct live_cursor cursor;
 	bool attached; /* counted as a client of the live stream */
 	struct replay *replay;
+	uint64_t id;	     /* to find it again when its job is done */
+	bool busy;	     /* a job has its replay: only the job may touch it */
+	bool waiting;	     /* for the trace's index, before its welcome */
+	struct web_command queued[QUEUED_COMMANDS];
+	size_t queued_count;
 	bool timer_armed;
 	bool rx_binary;
 	size_t rx_len;
@@ -50,9 +70,36 @@ struct web_server {
 	int root_fd;
 	struct live *live; /* live mode */
 	char *trace;	   /* replay mode */
+	struct trace_index *index;
+	bool index_seen; /* the service thread has acted on the index being ready */
+	uint64_t next_id;
+	/* Replay jobs: the service thread hands them to the workers (todo) and
+	 * takes them back (done), under jobs_lock. */
+	pthread_t workers[WORKERS];
+	int worker_count;
+	pthread_mutex_t jobs_lock;
+	pthread_cond_t jobs_cond;
+	bool jobs_ready; /* the lock and condition exist */
+	bool jobs_stop;
+	struct job *todo, *todo_tail, *done;
 	char *hello;	   /* live: the hello message */
 	struct session *clients;
-	char url[128];
+	int client_count;
+	size_t queued_bytes; /* over every client's outbox */
+	char token[2 * TOKEN_BYTES + 1]; /* "": none asked for */
+	char url[192];
+};
+
+/* A replay's command (or its welcome) on a worker thread. */
+struct job {
+	struct job *next;
+	uint64_t client;
+	bool welcome;		/* open the replay, queue hello, timeline, snapshot, state */
+	struct web_command command;
+	struct replay *replay;	/* the client's, lent to the job; the welcome's own */
+	struct web_outbox out;	/* what to send, moved to the client when done */
+	int rc;
+	char err[512];
 };
 
 static char lws_last_error[256];
@@ -92,14 +139,36 @@ static bool host_allowed(struct lws *wsi, char *host, size_t host_size)
 	       inet_pton(AF_INET6, name, addr) == 1;
 }
 
-/* A websocket to /events, from no page or from one this server served. */
-static bool websocket_allowed(struct lws *wsi)
+/* Compares in a time that does not depend on where they differ. */
+static bool same_secret(const char *a, const char *b)
+{
+	size_t len = strlen(b);
+	if (strlen(a) != len)
+		return false;
+	unsigned char diff = 0;
+	for (size_t i = 0; i < len; i++)
+		diff |= (unsigned char)(a[i] ^ b[i]);
+	return diff == 0;
+}
+
+/* The request carries the server's token as ?token=…. */
+static bool token_allowed(const struct web_server *server, struct lws *wsi)
+{
+	if (!server->token[0])
+		return true;
+	char arg[128];
+	const char *value = lws_get_urlarg_by_name(wsi, "token=", arg, sizeof(arg));
+	return value && same_secret(value, server->token);
+}
+
+/* A websocket to /events with the token, from no page or from one this server served. */
+static bool websocket_allowed(const struct web_server *server, struct lws *wsi)
 {
 	char host[256], uri[64], origin[300], expected[300];
 	if (!host_allowed(wsi, host, sizeof(host)))
 		return false;
 	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
-	    strcmp(uri, "/events") != 0)
+	    strcmp(uri, "/events") != 0 || !token_allowed(server, wsi))
 		return false;
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0)
 		return true; /* not a browser */
@@ -178,13 +247,7 @@ static int http_write(struct session *s, struct lws *wsi)
 
 static int queue_error(struct session *s, const char *message)
 {
-	struct web_text text = {0};
-	text_adds(&text, "{\"type\":\"error\",\"message\":");
-	text_json_string(&text, message);
-	text_adds(&text, "}");
-	int rc = outbox_take(&s->outbox, &text);
-	text_free(&text);
-	return rc;
+	return outbox_error(&s->outbox, message);
 }
 
 static char *replay_hello(struct replay *replay)
@@ -209,9 +272,166 @@ static char *replay_hello(struct replay *replay)
 	return hello;
 }
 
+/* ---- replay jobs ---- */
+
+static void post_job(struct web_server *server, struct session *s, struct job *job)
+{
+	job->client = s->id;
+	s->busy = true;
+	pthread_mutex_lock(&server->jobs_lock);
+	if (server->todo_tail)
+		server->todo_tail->next = job;
+	else
+		server->todo = job;
+	server->todo_tail = job;
+	pthread_cond_signal(&server->jobs_cond);
+	pthread_mutex_unlock(&server->jobs_lock);
+}
+
+/* The index is ready (or failed): the client's welcome, or why there is none. */
+static void start_welcome(struct web_server *server, struct session *s)
+{
+	s->waiting = false;
+	const char *failed = index_state(server->index);
+	struct job *job = calloc(1, sizeof(*job));
+	if (failed || !job) {
+		free(job);
+		queue_error(s, failed ? failed : "out of memory");
+		lws_callback_on_writable(s->wsi);
+		return;
+	}
+	job->welcome = true;
+	post_job(server, s, job);
+}
+
+static void start_command(struct web_server *server, struct session *s,
+			  const struct web_command *command)
+{
+	struct job *job = calloc(1, sizeof(*job));
+	if (!job) {
+		queue_error(s, "out of memory");
+		return;
+	}
+	job->command = *command;
+	job->replay = s->replay;
+	post_job(server, s, job);
+}
+
+static void run_job(struct web_server *server, struct job *job)
+{
+	if (!job->welcome) {
+		job->rc = replay_command(job->replay, &job->command, &job->out, job->err,
+					 sizeof(job->err));
+		return;
+	}
+	job->replay = replay_open(server->trace, server->index, job->err, sizeof(job->err));
+	if (!job->replay) {
+		job->rc = -1;
+		return;
+	}
+	char *hello = replay_hello(job->replay);
+	job->rc = hello && outbox_push(&job->out, hello) == 0 &&
+			  replay_welcome(job->replay, &job->out) == 0
+		  ? 0
+		  : -1;
+	free(hello);
+	if (job->rc != 0)
+		snprintf(job->err, sizeof(job->err), "out of memory");
+}
+
+static void *worker(void *arg)
+{
+	struct web_server *server = arg;
+	pthread_mutex_lock(&server->jobs_lock);
+	for (;;) {
+		while (!server->jobs_stop && !server->todo)
+			pthread_cond_wait(&server->jobs_cond, &server->jobs_lock);
+		if (server->jobs_stop)
+			break;
+		struct job *job = server->todo;
+		server->todo = job->next;
+		if (!server->todo)
+			server->todo_tail = NULL;
+		pthread_mutex_unlock(&server->jobs_lock);
+		run_job(server, job);
+		pthread_mutex_lock(&server->jobs_lock);
+		job->next = server->done;
+		server->done = job;
+		pthread_mutex_unlock(&server->jobs_lock);
+		lws_cancel_service(server->context);
+		pthread_mutex_lock(&server->jobs_lock);
+	}
+	pthread_mutex_unlock(&server->jobs_lock);
+	return NULL;
+}
+
+static void free_job(struct job *job)
+{
+	replay_close(job->replay);
+	outbox_clear(&job->out);
+	free(job);
+}
+
+static struct session *find_client(struct web_server *server, uint64_t id)
+{
+	for (struct session *c = server->clients; c; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+static void replay_timer(struct session *s, struct lws *wsi, bool playing);
+
+/* Plays on: the events due now, and the timer for the next. */
+static void replay_continue(struct session *s)
+{
+	char err[512];
+	int playing = replay_tick(s->replay, &s->outbox, err, sizeof(err));
+	if (playing < 0)
+		queue_error(s, err);
+	replay_timer(s, s->wsi, playing > 0);
+}
+
+/* On the service thread: what the workers finished goes to its clients. */
+static void finish_jobs(struct web_server *server)
+{
+	pthread_mutex_lock(&server->jobs_lock);
+	struct job *done = server->done;
+	server->done = NULL;
+	pthread_mutex_unlock(&server->jobs_lock);
+	while (done) {
+		struct job *job = done;
+		done = job->next;
+		struct session *s = find_client(server, job->client);
+		if (!s) { /* it went away meanwhile */
+			free_job(job);
+			continue;
+		}
+		s->busy = false;
+		s->replay = job->replay;
+		job->replay = NULL;
+		outbox_move(&s->outbox, &job->out);
+		if (job->rc != 0)
+			queue_error(s, job->err);
+		free_job(job);
+		if (!s->replay)
+			s->queued_count = 0; /* the welcome failed: there is nothing to command */
+		if (s->queued_count > 0) {
+			struct web_command next = s->queued[0];
+			memmove(s->queued, s->queued + 1, --s->queued_count * sizeof(s->queued[0]));
+			start_command(server, s, &next);
+		} else if (s->replay) {
+			replay_continue(s);
+		}
+		lws_callback_on_writable(s->wsi);
+	}
+}
+
 static int client_start(struct web_server *server, struct session *s, struct lws *wsi)
 {
 	s->wsi = wsi;
+	s->outbox.total = &server->queued_bytes;
+	server->client_count++;
 	s->next = server->clients;
 	if (server->clients)
 		server->clients->prev = s;
@@ -223,18 +443,12 @@ static int client_start(struct web_server *server, struct session *s, struct lws
 		    live_join(server->live, &s->outbox, &s->cursor) != 0)
 			return -1;
 	} else {
-		char err[512];
-		s->replay = replay_open(server->trace, err, sizeof(err));
-		if (!s->replay) {
-			queue_error(s, err);
-			lws_callback_on_writable(wsi);
-			return 0;
-		}
-		char *hello = replay_hello(s->replay);
-		int rc = hello ? outbox_push(&s->outbox, hello) : -1;
-		free(hello);
-		if (rc != 0 || replay_welcome(s->replay, &s->outbox) != 0)
-			return -1;
+		s->id = ++server->next_id;
+		s->waiting = true;
+		const char *index = index_state(server->index);
+		if (!index || index[0])
+			start_welcome(server, s);
+		return 0;
 	}
 	lws_callback_on_writable(wsi);
 	return 0;
@@ -254,9 +468,13 @@ static void client_end(struct web_server *server, struct session *s)
 		live_attach(server->live, -1);
 	s->attached = false;
 	outbox_clear(&s->outbox);
-	replay_close(s->replay);
+	if (!s->busy) /* else its job has it, and closes it when done */
+		replay_close(s->replay);
 	s->replay = NULL;
 	s->wsi = NULL;
+	server->client_count--;
+	/* Give what it held back to the system, not just to malloc's free lists. */
+	malloc_trim(0);
 }
 
 static int client_write(struct web_server *server, struct session *s, struct lws *wsi)
@@ -310,8 +528,8 @@ static void replay_timer(struct session *s, struct lws *wsi, bool playing)
 static int client_tick(struct session *s, struct lws *wsi)
 {
 	s->timer_armed = false;
-	if (!s->replay)
-		return 0;
+	if (!s->replay || s->busy)
+		return 0; /* the job's end plays on */
 	char err[512];
 	int playing = 1;
 	/* Only when what went before is sent: a slow client slows its own replay. */
@@ -337,20 +555,22 @@ static int handle_message(struct web_server *server, struct session *s, struct l
 		rc = queue_error(s, err);
 	else if (command.cmd == CMD_PING)
 		rc = outbox_push(&s->outbox, "{\"type\":\"pong\"}");
+	else if (command.cmd != CMD_PAUSE && command.cmd != CMD_SPEED &&
+		 server->queued_bytes > TOTAL_QUEUE_BYTES)
+		rc = queue_error(s, "the server has too much queued for its clients: try again later");
 	else if (server->live && command.cmd == CMD_SNAPSHOT)
 		rc = live_join(server->live, &s->outbox, &s->cursor);
 	else if (server->live)
 		rc = queue_error(s, "play, pause, seek and speed are for replays (tracefs serve)");
-	else if (!s->replay)
+	else if (s->busy || s->waiting) {
+		if (s->queued_count == QUEUED_COMMANDS)
+			rc = queue_error(s, "too many commands at once: wait for the answers");
+		else
+			s->queued[s->queued_count++] = command;
+	} else if (!s->replay)
 		rc = queue_error(s, "this replay could not open the trace");
-	else if (replay_command(s->replay, &command, &s->outbox, err, sizeof(err)) != 0)
-		rc = queue_error(s, err);
-	if (s->replay) {
-		int playing = replay_tick(s->replay, &s->outbox, err, sizeof(err));
-		if (playing < 0 && rc == 0)
-			rc = queue_error(s, err);
-		replay_timer(s, wsi, playing > 0);
-	}
+	else
+		start_command(server, s, &command);
 	lws_callback_on_writable(wsi);
 	return rc;
 }
@@ -362,9 +582,16 @@ static int client_receive(struct web_server *server, struct session *s, struct l
 		s->rx_len = 0;
 		s->rx_binary = lws_frame_is_binary(wsi);
 	}
-	if (s->rx_len + len > WEB_MAX_MESSAGE || s->outbox.count >= MAX_OUTBOX) {
-		static const char reason[] = "message too large, or too many unanswered";
+	if (s->rx_len + len > WEB_MAX_MESSAGE) {
+		static const char reason[] = "message too large";
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)reason,
+				 sizeof(reason) - 1);
+		return -1;
+	}
+	if (s->outbox.bytes > CLIENT_QUEUE_BYTES ||
+	    (s->outbox.bytes > 0 && server->queued_bytes > TOTAL_QUEUE_BYTES)) {
+		static const char reason[] = "too much queued: read what was sent first";
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)reason,
 				 sizeof(reason) - 1);
 		return -1;
 	}
@@ -392,8 +619,19 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			s->body = NULL;
 		}
 		return 0;
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		/* Only a websocket that passes the checks; no h2c, which nothing here needs.
+		 * Refused: say so (403) rather than just hang up. */
+		if (!in || strcmp(in, "websocket") != 0 || !websocket_allowed(server, wsi))
+			return lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, NULL) ? -1 : 1;
+		if (server->client_count >= MAX_CLIENTS || server->queued_bytes > TOTAL_QUEUE_BYTES)
+			return lws_return_http_status(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE,
+						      "too many clients, or too much queued for them")
+				       ? -1
+				       : 1;
+		return 0;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		return websocket_allowed(wsi) ? 0 : 1;
+		return websocket_allowed(server, wsi) ? 0 : 1; /* should lws upgrade without asking */
 	case LWS_CALLBACK_ESTABLISHED:
 		return client_start(server, s, wsi);
 	case LWS_CALLBACK_SERVER_WRITEABLE:
@@ -406,9 +644,20 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		client_end(server, s);
 		return 0;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-		/* The writer sealed a batch: every live client may have more to send. */
-		for (struct session *c = server->clients; c; c = c->next)
-			lws_callback_on_writable(c->wsi);
+		if (server->live) {
+			/* The feeder sealed a batch: every live client may have more to send. */
+			for (struct session *c = server->clients; c; c = c->next)
+				lws_callback_on_writable(c->wsi);
+			return 0;
+		}
+		const char *index = index_state(server->index);
+		if (!server->index_seen && (!index || index[0])) { /* ready, or failed */
+			server->index_seen = true;
+			for (struct session *c = server->clients; c; c = c->next)
+				if (c->waiting)
+					start_welcome(server, c);
+		}
+		finish_jobs(server);
 		return 0;
 	default:
 		return lws_callback_http_dummy(wsi, reason, user, in, len);
@@ -546,6 +795,17 @@ static const char *bind_error(const char *address, int port)
 	return why;
 }
 
+/* TOKEN_BYTES from the kernel's random source, in hex. 0, or -1 with errno. */
+static int make_token(char *token, size_t size)
+{
+	unsigned char bytes[TOKEN_BYTES];
+	if (size < 2 * TOKEN_BYTES + 1 || getrandom(bytes, sizeof(bytes), 0) != sizeof(bytes))
+		return -1;
+	for (size_t i = 0; i < TOKEN_BYTES; i++)
+		snprintf(token + 2 * i, 3, "%02x", bytes[i]);
+	return 0;
+}
+
 static int listen_on(struct web_server *server, const struct web_options *o, char *err,
 		     size_t err_size)
 {
@@ -582,9 +842,68 @@ static int listen_on(struct web_server *server, const struct web_options *o, cha
 		return -1;
 	}
 	int port = lws_get_vhost_listen_port(server->vhost);
-	snprintf(server->url, sizeof(server->url), v6 ? "http://[%s]:%d/" : "http://%s:%d/",
-		 any ? (v6 ? "::1" : "127.0.0.1") : o->address, port);
+	snprintf(server->url, sizeof(server->url), v6 ? "http://[%s]:%d/%s%s" : "http://%s:%d/%s%s",
+		 any ? (v6 ? "::1" : "127.0.0.1") : o->address, port,
+		 server->token[0] ? "?token=" : "", server->token);
 	return 0;
+}
+
+static void index_ready(void *ctx)
+{
+	struct web_server *server = ctx;
+	lws_cancel_service(server->context);
+}
+
+/* Replay mode: the workers, and the index of the trace being built. */
+static int start_replays(struct web_server *server, char *err, size_t err_size)
+{
+	if (pthread_mutex_init(&server->jobs_lock, NULL) != 0)
+		goto no_memory;
+	if (pthread_cond_init(&server->jobs_cond, NULL) != 0) {
+		pthread_mutex_destroy(&server->jobs_lock);
+		goto no_memory;
+	}
+	server->jobs_ready = true;
+	for (; server->worker_count < WORKERS; server->worker_count++) {
+		int rc = pthread_create(&server->workers[server->worker_count], NULL, worker, server);
+		if (rc != 0) {
+			snprintf(err, err_size, "cannot start the web server's workers: %s", strerror(rc));
+			return -1;
+		}
+	}
+	if (!(server->index = index_start(server->trace, index_ready, server)))
+		goto no_memory;
+	return 0;
+no_memory:
+	snprintf(err, err_size, "out of memory");
+	return -1;
+}
+
+/* Stops the workers and the index, and drops the jobs they had. */
+static void stop_replays(struct web_server *server)
+{
+	index_free(server->index);
+	server->index = NULL;
+	if (!server->jobs_ready)
+		return;
+	pthread_mutex_lock(&server->jobs_lock);
+	server->jobs_stop = true;
+	pthread_cond_broadcast(&server->jobs_cond);
+	pthread_mutex_unlock(&server->jobs_lock);
+	for (int i = 0; i < server->worker_count; i++)
+		pthread_join(server->workers[i], NULL);
+	struct job *lists[] = {server->todo, server->done};
+	for (int i = 0; i < 2; i++) {
+		while (lists[i]) {
+			struct job *job = lists[i];
+			lists[i] = job->next;
+			free_job(job);
+		}
+	}
+	server->todo = server->todo_tail = server->done = NULL;
+	pthread_cond_destroy(&server->jobs_cond);
+	pthread_mutex_destroy(&server->jobs_lock);
+	server->jobs_ready = false;
 }
 
 struct web_server *web_start(const struct web_options *o, char *err, size_t err_size)
@@ -596,6 +915,10 @@ struct web_server *web_start(const struct web_options *o, char *err, size_t err_
 	}
 	server->root_fd = -1;
 	lws_set_log_level(LLL_ERR | LLL_WARN, keep_lws_error);
+	if (!o->no_token && make_token(server->token, sizeof(server->token)) != 0) {
+		snprintf(err, err_size, "cannot make the live view's token: %s", strerror(errno));
+		goto fail;
+	}
 	char root[PATH_MAX];
 	if (!o->root && default_root(root, sizeof(root)) != 0) {
 		snprintf(err, err_size, "cannot find the web root next to the program");
@@ -610,11 +933,11 @@ struct web_server *web_start(const struct web_options *o, char *err, size_t err_
 			snprintf(err, err_size, "out of memory");
 			goto fail;
 		}
-	} else if (!(server->hello = live_hello(o)) || !(server->live = live_new(wake, server))) {
+	} else if (!(server->hello = live_hello(o)) || !(server->live = live_new(o->live_trace, wake, server))) {
 		snprintf(err, err_size, "out of memory");
 		goto fail;
 	}
-	if (listen_on(server, o, err, err_size) != 0)
+	if (listen_on(server, o, err, err_size) != 0 || (server->trace && start_replays(server, err, err_size) != 0))
 		goto fail;
 	int rc = pthread_create(&server->thread, NULL, service, server);
 	if (rc != 0) {
@@ -647,6 +970,8 @@ void web_stop(struct web_server *server)
 		lws_cancel_service(server->context);
 		pthread_join(server->thread, NULL);
 	}
+	/* Before the context: the index and the workers wake its service. */
+	stop_replays(server);
 	if (server->context)
 		lws_context_destroy(server->context);
 	live_free(server->live);

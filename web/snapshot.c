@@ -1,56 +1,39 @@
 /*
- * snapshot.c — recorded events as the scene model takes them, and the
- * `snapshot` messages that give a client the tree a scene holds.
+ * snapshot.c — the `snapshot` messages that give a client the tree a
+ * scene holds.
  */
+#include <stdlib.h>
+
 #include "web/internal.h"
 
-#include <pthread.h>
-
-/* The scene model's op and kind for each of the recorder's, looked up by
- * name once rather than by a scan of names for every event. */
-static enum viz_op viz_op_of[REC_OP_COUNT];
-static enum viz_kind viz_kind_of[REC_KIND_COUNT];
-static pthread_once_t names_mapped = PTHREAD_ONCE_INIT;
-
-static void map_names(void)
-{
-	for (int op = 0; op < REC_OP_COUNT; op++)
-		viz_op_of[op] = viz_op_from_name(rec_op_name((enum rec_op)op));
-	for (int kind = 0; kind < REC_KIND_COUNT; kind++)
-		viz_kind_of[kind] = viz_kind_from_name(rec_kind_name((enum rec_kind)kind));
-}
-
-void web_viz_event(struct viz_event *out, const struct rec_event *e, double t)
-{
-	pthread_once(&names_mapped, map_names);
-	*out = (struct viz_event){
-		.t = t,
-		.ts_ns = e->ts_ns,
-		.op = e->op < REC_OP_COUNT ? viz_op_of[e->op] : VIZ_OP_UNKNOWN,
-		.kind = e->kind < REC_KIND_COUNT ? viz_kind_of[e->kind] : VIZ_KIND_NONE,
-		.result = e->result,
-		.pid = e->pid,
-		.path = e->path,
-		.path2 = e->path2,
-		.comm = e->comm,
-	};
-}
-
-/* A part stays under this size, so that no message is huge. */
-#define PART_BYTES 65536
+#define PART_BYTES 65536 /* a part stays under this size, so that no message is huge */
+#define RECENT_S 60.0	 /* touches up to this long ago are sent with their age */
 
 struct snapshot_builder {
 	struct web_outbox *box;
+	struct viz_scene *scene;
 	struct web_text part;
 	int64_t seq, ts_ns;
+	double now; /* the scene's time at ts_ns */
 	size_t nodes; /* in the current part */
-	bool failed;
+	bool first, failed;
 };
 
 static void open_part(struct snapshot_builder *b)
 {
-	text_printf(&b->part, "{\"type\":\"snapshot\",\"seq\":%lld,\"ts_ns\":%lld,\"nodes\":[",
+	text_printf(&b->part, "{\"type\":\"snapshot\",\"seq\":%lld,\"ts_ns\":%lld,",
 		    (long long)b->seq, (long long)b->ts_ns);
+	if (b->first) { /* the scene's counters (see the README's protocol) */
+		char *stats = play_stats_json(b->scene);
+		if (!stats)
+			b->failed = true;
+		text_adds(&b->part, "\"stats\":");
+		text_adds(&b->part, stats ? stats : "null");
+		text_adds(&b->part, ",");
+		free(stats);
+	}
+	b->first = false;
+	text_adds(&b->part, "\"nodes\":[");
 	b->nodes = 0;
 }
 
@@ -65,7 +48,6 @@ static void close_part(struct snapshot_builder *b, bool last)
 static void add_node(void *ctx, const char *path, const struct viz_node_info *info)
 {
 	struct snapshot_builder *b = ctx;
-	static const char *const kinds[] = {NULL, "file", "dir", "symlink", "other"};
 	if (info->dying || b->failed)
 		return;
 	if (b->part.len >= PART_BYTES) {
@@ -75,15 +57,26 @@ static void add_node(void *ctx, const char *path, const struct viz_node_info *in
 	text_adds(&b->part, "{\"path\":");
 	text_json_string(&b->part, path);
 	text_adds(&b->part, ",\"kind\":");
-	unsigned kind = (unsigned)info->kind;
-	text_json_string(&b->part, kind < sizeof(kinds) / sizeof(kinds[0]) ? kinds[kind] : NULL);
+	text_json_string(&b->part, viz_kind_name(info->kind));
+	if (info->last_op != VIZ_OP_UNKNOWN) {
+		text_adds(&b->part, ",\"op\":");
+		text_json_string(&b->part, viz_op_name(info->last_op));
+	}
+	if (info->process >= 0)
+		text_printf(&b->part, ",\"process\":%d", info->process);
+	/* how long ago, while it may still glow: a page restores the flash */
+	double age = b->now - info->touch_t;
+	if (info->last_op != VIZ_OP_UNKNOWN && age >= 0 && age < RECENT_S)
+		text_printf(&b->part, ",\"age\":%.3f", age);
 	text_adds(&b->part, "},");
 	b->nodes++;
 }
 
-int snapshot_queue(struct web_outbox *box, struct viz_scene *scene, int64_t seq, int64_t ts_ns)
+int snapshot_queue(struct web_outbox *box, struct viz_scene *scene, int64_t seq, int64_t ts_ns,
+		   double now)
 {
-	struct snapshot_builder b = {.box = box, .seq = seq, .ts_ns = ts_ns};
+	struct snapshot_builder b = {
+		.box = box, .scene = scene, .seq = seq, .ts_ns = ts_ns, .now = now, .first = true};
 	open_part(&b);
 	if (viz_scene_visit(scene, add_node, &b) != 0)
 		b.failed = true;

@@ -5,6 +5,7 @@
 #include "web/internal.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,19 @@ void text_unput(struct web_text *t, char c)
 
 /* ---- outboxes ---- */
 
+/* What a message takes in memory. */
+static size_t message_bytes(const struct web_msg *msg)
+{
+	return sizeof(*msg) + LWS_PRE + msg->len;
+}
+
+static void account(struct web_outbox *box, ptrdiff_t delta)
+{
+	box->bytes += (size_t)delta;
+	if (box->total)
+		*box->total += (size_t)delta;
+}
+
 static void append(struct web_outbox *box, struct web_msg *msg)
 {
 	msg->next = NULL;
@@ -102,6 +116,7 @@ static void append(struct web_outbox *box, struct web_msg *msg)
 		box->head = msg;
 	box->tail = msg;
 	box->count++;
+	account(box, (ptrdiff_t)message_bytes(msg));
 }
 
 int outbox_take(struct web_outbox *box, struct web_text *t)
@@ -134,6 +149,17 @@ int outbox_push(struct web_outbox *box, const char *json)
 	return 0;
 }
 
+int outbox_error(struct web_outbox *box, const char *message)
+{
+	struct web_text text = {0};
+	text_adds(&text, "{\"type\":\"error\",\"message\":");
+	text_json_string(&text, message);
+	text_adds(&text, "}");
+	int rc = outbox_take(box, &text);
+	text_free(&text);
+	return rc;
+}
+
 struct web_msg *outbox_pop(struct web_outbox *box)
 {
 	struct web_msg *msg = box->head;
@@ -143,7 +169,15 @@ struct web_msg *outbox_pop(struct web_outbox *box)
 	if (!box->head)
 		box->tail = NULL;
 	box->count--;
+	account(box, -(ptrdiff_t)message_bytes(msg));
 	return msg;
+}
+
+void outbox_move(struct web_outbox *to, struct web_outbox *from)
+{
+	struct web_msg *msg;
+	while ((msg = outbox_pop(from)))
+		append(to, msg);
 }
 
 void outbox_clear(struct web_outbox *box)

@@ -4,10 +4,10 @@
  * /events (the README's "The live stream"), either live from a recording daemon or
  * replayed from a trace file.
  *
- * One service thread runs libwebsockets; the recorder's writer thread feeds
- * live events through web_tap(). Nothing here ever makes the file system
- * wait: a client that falls behind is told how many events it missed and
- * gets a fresh snapshot.
+ * One service thread runs libwebsockets; live, a feeder thread reads the
+ * events the recorder has committed (web_tap() tells it when). Nothing here
+ * ever makes the file system wait: a client that falls behind is told how
+ * many events it missed and gets a fresh snapshot.
  */
 #ifndef TRACEFS_WEB_H
 #define TRACEFS_WEB_H
@@ -26,7 +26,9 @@ struct web_options {
 	bool port_given;    /* false: the default port, or the next free one after it */
 	const char *root;   /* directory of the page's files; NULL: "web" next to the program */
 	const char *trace;  /* replay this trace file; NULL: live (web_tap feeds it) */
+	const char *live_trace; /* live: the trace the recorder writes, which the stream reads */
 	const char *source, *mountpoint; /* live: shown by the page */
+	bool no_token; /* anyone who can reach the port may watch (--no-ws-token) */
 };
 
 /* Parses "ADDR:PORT", "[V6ADDR]:PORT" or ":PORT" into OPTIONS. 0, or -1 with a message. */
@@ -41,10 +43,14 @@ struct web_server;
  */
 struct web_server *web_start(const struct web_options *options, char *err, size_t err_size);
 
-/* "http://127.0.0.1:7681/": the page's address. */
+/*
+ * "http://127.0.0.1:7681/?token=…": the page's address. The token (fresh
+ * and random for each server) is what lets a websocket on /events in:
+ * whoever has the URL may watch, nobody else (unless options->no_token).
+ */
 const char *web_url(const struct web_server *server);
 
-/* Live: the recorder tap that feeds the stream (valid while the server lives). */
+/* Live: the recorder tap that says what is committed (valid while the server lives). */
 const struct recorder_tap *web_tap(struct web_server *server);
 
 /* Closes every connection, stops the thread and frees the server. NULL is fine. */

@@ -217,11 +217,23 @@ export function median(xs) {
 
 // --- raw TCP: HTTP and websocket ----------------------------------------------
 
+// The secret token of each server ("host:port") whose printed URL was parsed:
+// websockets to it carry it (eventsPath), as the page does.
+const tokens = new Map();
+
 export function parseUrl(url) {
-	const m = /^http:\/\/([^/:]+):(\d+)\//.exec(url);
+	const m = /^http:\/\/([^/:]+):(\d+)\/(?:\?token=([0-9a-f]+))?$/.exec(url);
 	if (!m)
 		throw new Error(`not a tracefs URL: ${url}`);
-	return { host: m[1], port: Number(m[2]) };
+	const r = { host: m[1], port: Number(m[2]), token: m[3] || '' };
+	tokens.set(`${r.host}:${r.port}`, r.token);
+	return r;
+}
+
+// The stream's path on a server whose URL parseUrl saw, with its token.
+export function eventsPath(host, port) {
+	const token = tokens.get(`${host}:${port}`);
+	return token ? `/events?token=${token}` : '/events';
 }
 
 // Sends REQUEST (bytes or a string) on a fresh connection and collects the
@@ -289,7 +301,7 @@ export function encodeFrame(payload, { opcode = 1, fin = true, rsv = 0, mask = t
 // A websocket client on a raw TCP socket. Messages (complete, unmasked
 // server frames; fragments reassembled) queue up in order; next() takes one.
 export class WsClient {
-	static async connect(host, port, path = '/events', { timeoutMs = 5000, extraHeaders = '' } = {}) {
+	static async connect(host, port, path = eventsPath(host, port), { timeoutMs = 5000, extraHeaders = '' } = {}) {
 		const c = new WsClient();
 		await c.open(host, port, path, timeoutMs, extraHeaders);
 		return c;
@@ -511,7 +523,7 @@ export class WsClient {
 
 // A fresh connection answers ping with pong.
 export async function pingPong(host, port, timeoutMs = 5000) {
-	const c = await WsClient.connect(host, port, '/events', { timeoutMs });
+	const c = await WsClient.connect(host, port, eventsPath(host, port), { timeoutMs });
 	try {
 		c.send({ cmd: 'ping' });
 		await c.nextOfType('pong', timeoutMs);

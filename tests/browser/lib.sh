@@ -12,11 +12,11 @@ command -v node >/dev/null || { echo "node is not installed: run make deps"; exi
 [ -f "$BUILD/web/index.html" ] || fail "the page is not built: no $BUILD/web/index.html"
 export CHROMIUM
 
-# The URL (http://127.0.0.1:PORT/) that tracefs printed on stderr into FILE,
-# waiting up to SECONDS for it.
+# The URL (http://127.0.0.1:PORT/?token=HEX) that tracefs printed on stderr
+# into FILE, waiting up to SECONDS for it.
 printed_url() { # FILE [SECONDS]
 	local file=$1 url=""
-	has_url() { url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/' "$file" 2>/dev/null | head -n 1) && [ -n "$url" ]; }
+	has_url() { url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/\(?token=[0-9a-f]*\)\{0,1\}' "$file" 2>/dev/null | head -n 1) && [ -n "$url" ]; }
 	wait_for "${2:-20}" has_url || fail "no URL printed in $file: $(cat "$file" 2>/dev/null)"
 	echo "$url"
 }

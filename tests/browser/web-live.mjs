@@ -2,8 +2,10 @@
 // (driven from here in two halves): connected in live mode; while the 88
 // directories are made, green nodes and a red flash on the canvas; then
 // 89 live directories (root included); a page opened late gets the same
-// tree from the snapshot; after `rm -rf 0` only the root, on both pages.
-import { run, launch, openPage, state, find, waitForState, elementPixels, countColour,
+// tree from the snapshot, with the same counters (events by operation and
+// by process); the caption names the busiest command (mkdir); after
+// `rm -rf 0` only the root, on both pages.
+import { run, launch, openPage, state, find, waitForState, waitFor, elementPixels, countColour,
 	COLOURS, sh, note } from './lib.mjs';
 
 const [url, mnt] = process.argv.slice(2);
@@ -69,6 +71,11 @@ run(async () => {
 		tree = colours(await elementPixels(page, '#view'));
 	while (tree.green < 300 && Date.now() < fade);
 	note(`after the mkdirs: ${tree.green} green and ${tree.red} red pixels; state ${JSON.stringify(s)}`);
+	const caption = await page.evaluate(() => window.tracefsView.caption());
+	note(`caption after the mkdirs: ${caption}`);
+	assert(caption && caption.startsWith('mkdir'), `the live caption does not name the busiest command: ${caption}`);
+	if (process.env.TRACEFS_SCREENSHOTS) // for a person to look at
+		await page.screenshot({ path: `${process.env.TRACEFS_SCREENSHOTS}/live-tree.png` });
 	assert(tree.green >= 300, `the 89 directories are not green on the canvas: ${tree.green} green pixels`);
 
 	// A page opened now gets the tree from the snapshot.
@@ -79,6 +86,19 @@ run(async () => {
 	assert(ls.snapshots >= 1, `late page: state.snapshots = ${ls.snapshots}`);
 	const d2 = await find(late, DEEPEST);
 	assert(d2 && d2.kind === 'dir', `late page: find(${DEEPEST}): ${JSON.stringify(d2)}`);
+	// The late page's counters came in the snapshot; the first page counted every event.
+	const counted = async (p) => {
+		const m = (await p.evaluate(() => window.tracefsView.stats())).model;
+		return JSON.stringify({events: m.events, ops: m.ops, errnos: m.errnos,
+			processes: m.processes.map((q) => [q.name, q.events, q.errors])});
+	};
+	// Both pages at the same event first (the mount is quiet now).
+	const seqs = async () => [(await state(page)).lastSeq, (await state(late)).lastSeq];
+	await waitFor(async () => { const [x, y] = await seqs(); return x === y; }, 5000, 'both pages at the same event');
+	const [a, b] = [await counted(page), await counted(late)];
+	note(`counters: ${a}`);
+	assert(a === b, `the late page counts ${b}, the first page ${a}`);
+	assert(JSON.parse(a).ops.mkdir === 88, `the counters miss mkdirs: ${a}`);
 
 	const removed = await half('first_workload_remove');
 	assert(removed.code === 0, `rm half of the workload failed: ${removed.stderr}`);

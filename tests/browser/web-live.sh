@@ -11,7 +11,7 @@ mkdir -p "$T/src" "$T/mnt"
 "$TRACEFS" mount --db "$T/trace.db" "$T/src" "$T/mnt" 2>"$T/mount.err"
 url=$(printed_url "$T/mount.err")
 note "page at $url"
-case $url in http://127.0.0.1:*/) ;; *) fail "not on 127.0.0.1: $url" ;; esac
+case $url in "http://127.0.0.1:"*"/?token="*) ;; *) fail "not on 127.0.0.1 with a token: $url" ;; esac
 
 run_node web-live "$url" "$T/mnt" || fail "the live page"
 

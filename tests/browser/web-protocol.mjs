@@ -8,6 +8,8 @@
 // the web root. After each batch a fresh connection still gets pong for
 // ping and GET / still returns the page. With SYMLINK_URL (a server whose
 // web root holds symlinks to /etc/passwd and /etc) those are refused too.
+// Before all that: a websocket without the URL's token, or with a wrong
+// one, and an h2c upgrade, are answered 403.
 import fs from 'node:fs';
 import crypto from 'node:crypto';
 import net from 'node:net';
@@ -245,7 +247,33 @@ async function stillServing(what) {
 		`not the ${page.length} of index.html`);
 }
 
+// An upgrade request to PATH: the status it is answered with (null: none).
+async function upgradeStatus(path, upgrade = 'websocket') {
+	const r = await rawRequest(host, port, `GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\n` +
+		`Upgrade: ${upgrade}\r\nConnection: Upgrade${upgrade === 'h2c' ? ', HTTP2-Settings' : ''}\r\n` +
+		(upgrade === 'h2c' ? 'HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n'
+			: `Sec-WebSocket-Key: ${crypto.randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n`) +
+		'\r\n', 3000);
+	return r.status;
+}
+
+async function onlyWithToken() {
+	const { token } = parseUrl(url);
+	assert(/^[0-9a-f]{32}$/.test(token), `the printed URL has no token: ${url}`);
+	const wrong = token.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+	for (const path of ['/events', `/events?token=${wrong}`, `/events?token=${token.slice(0, 31)}`,
+		`/events?token=${token}0`, '/events?token=', `/events?x=${token}`]) {
+		const status = await upgradeStatus(path);
+		assert(status === 403, `a websocket to ${path.replace(token, 'TOKEN')}: status ${status}, expected 403`);
+	}
+	assert(await upgradeStatus(`/events?token=${token}`) === 101, 'the right token: no upgrade');
+	const h2c = await upgradeStatus('/', 'h2c');
+	assert(h2c === 403, `an h2c upgrade: status ${h2c}, expected 403`);
+	note('no token, a wrong one and h2c: 403; the right token: 101');
+}
+
 run(async () => {
+	await onlyWithToken();
 	await stillServing('before');
 	const outcomes = new Map();
 	let sent = 0, text = 0;

@@ -3,8 +3,12 @@
 // speed makes the nodes appear; #pause freezes the picture; a click on
 // #timeline in the quiet gap between the mkdirs and the rm shows as many
 // live nodes as the cairo renderer's model holds at that time (89); a
-// click at the timeline's end shows the root alone.
-import { run, launch, openPage, state, find, waitForState, sh, mustSh, note } from './lib.mjs';
+// click at the timeline's end shows the root alone. After a seek the
+// panel's counters (events by operation, by process, by errno) are those
+// `render --at` dumps for the same moment, and colouring by process or by
+// operation colours every node as the renderer does; the timeline shows a
+// time axis and the run's phases.
+import { run, launch, openPage, state, find, waitForState, waitFor, sh, mustSh, note, elementPixels, countColour } from './lib.mjs';
 
 const [url, db, tracefs, scratch] = process.argv.slice(2);
 
@@ -17,14 +21,52 @@ async function sql(query) {
 	return (await mustSh(`sqlite3 -batch -noheader '${db}' "${query}"`)).stdout.trim();
 }
 
-// Live (not dying) nodes of the renderer's model at SECONDS after the first event.
+// The renderer's model at SECONDS after the first event (render --dump-scene).
 let dumps = 0;
-async function modelCount(seconds) {
+async function modelDump(seconds, colorBy = 'kind') {
 	const out = `${scratch}/scene-${++dumps}`;
-	await mustSh(`'${tracefs}' render '${db}' --at ${seconds.toFixed(6)} --dump-scene '${out}.json' -o '${out}.png'`,
+	await mustSh(`'${tracefs}' render '${db}' --at ${seconds.toFixed(6)} --color-by ${colorBy} --dump-scene '${out}.json' -o '${out}.png'`,
 		'tracefs render --dump-scene');
-	const scene = JSON.parse((await import('node:fs')).readFileSync(`${out}.json`, 'utf8'));
-	return scene.nodes.filter((n) => !n.dying).length;
+	return JSON.parse((await import('node:fs')).readFileSync(`${out}.json`, 'utf8'));
+}
+
+// Live (not dying) nodes of the renderer's model at SECONDS.
+async function modelCount(seconds) {
+	return (await modelDump(seconds)).nodes.filter((n) => !n.dying).length;
+}
+
+// The page's counters against the dump's: the same events, operations, errnos and processes.
+function sameCounters(pageModel, dumped, where) {
+	const a = JSON.stringify({events: pageModel.events, ops: pageModel.ops, errnos: pageModel.errnos,
+		processes: pageModel.processes.map((p) => [p.name, p.events, p.errors, p.color])});
+	const b = JSON.stringify({events: dumped.events, ops: dumped.ops, errnos: dumped.errnos,
+		processes: dumped.processes.map((p) => [p.name, p.events, p.errors, p.color])});
+	assert(a === b, `${where}: the page counts ${a}, render --at ${b}`);
+}
+
+// Colour by MODE on the page (a new snapshot), then every live node's colour
+// against the renderer's at the same moment: none left grey (untouched).
+async function sameColours(page, seconds, mode) {
+	const before = await state(page);
+	await page.selectOption('#color-by', mode);
+	await waitForState(page, (s) => s.snapshots > before.snapshots, 10000, `a snapshot after colour by ${mode}`);
+	const dumped = await modelDump(seconds, mode);
+	const dim = [88, 98, 113]; // the model's colour for a node nothing has touched
+	const colours = new Set();
+	for (const n of dumped.nodes.filter((n) => !n.dying)) {
+		const found = await find(page, n.path);
+		assert(found, `colour by ${mode}: ${n.path} is missing on the page`);
+		const want = n.color.slice(0, 3).map((c) => Math.round(c * 255));
+		// A node still glowing differs by how far its flash has faded, which
+		// depends on the video's pace (render) or the replay's speed (page).
+		assert(n.flash > 0.01 || found.color.slice(0, 3).every((c, i) => Math.abs(c - want[i]) <= 2),
+			`colour by ${mode}: ${n.path} is rgb(${found.color.slice(0, 3)}) on the page, rgb(${want}) in render --at`);
+		assert(!found.color.slice(0, 3).every((c, i) => Math.abs(c - dim[i]) <= 2),
+			`colour by ${mode}: ${n.path} is left grey after the seek`);
+		colours.add(found.color.slice(0, 3).join());
+	}
+	note(`colour by ${mode} after the seek: ${dumped.nodes.length} nodes as render --at colours them, ${colours.size} colours`);
+	return dumped;
 }
 
 run(async () => {
@@ -97,6 +139,74 @@ run(async () => {
 	const g = await find(page, '/0/1/2/3/4/5/6/7/8/9/10/g');
 	assert(g && g.kind === 'dir' && !g.dying, `find of the deepest directory after the seek: ${JSON.stringify(g)}`);
 
+	// The panel after the seek: the counters of render --at, and the panel shows them.
+	const dumped = await modelDump(landed / 1e9);
+	const stats = await page.evaluate(() => window.tracefsView.stats());
+	sameCounters(stats.model, dumped.stats, 'after a seek into the gap');
+	assert(stats.model.ops.mkdir === 88 && stats.model.events === Object.values(stats.model.ops).reduce((a, b) => a + b, 0),
+		`the counters after the seek are not those of the workload so far: ${JSON.stringify(stats.model)}`);
+	const panelText = await page.locator('#panel').innerText();
+	const top = [...dumped.stats.processes].sort((a, b) => b.events - a.events)[0];
+	assert(panelText.includes(top.name) && panelText.includes(top.events.toLocaleString('en-US')) &&
+		panelText.includes(dumped.stats.events.toLocaleString('en-US')),
+		`the panel does not show the busiest process ${top.name} (${top.events}) and ${dumped.stats.events} events: ${panelText}`);
+	note(`after the seek: ${stats.model.events} events, processes ${stats.processes.map((p) => `${p[0]} ${p[1]}`).join(', ')}; ` +
+		`errors ${JSON.stringify(stats.errors)}`);
+
+	// Colour by process, then by operation: every node as the renderer colours it.
+	const byProcess = await sameColours(page, landed / 1e9, 'process');
+	if (process.env.TRACEFS_SCREENSHOTS) // for a person to look at (the README's figures)
+		await page.screenshot({ path: `${process.env.TRACEFS_SCREENSHOTS}/replay-process.png` });
+	const legend = byProcess.stats.processes.filter((p) => p.color >= 0).length;
+	assert(legend >= 1, `no process has a colour of its own: ${JSON.stringify(byProcess.stats.processes)}`);
+	await sameColours(page, landed / 1e9, 'op');
+	await page.selectOption('#color-by', 'kind');
+
+	// A click on a node pins its label, on a side where no other text is.
+	const leaf = '/0/1/2/3/4/5/6/7/8/9/10/a';
+	// (after colour by kind, whose snapshot rebuilds the scene)
+	const at = await waitFor(() => page.evaluate((p) => window.tracefsView.screenOf(p), leaf), 5000,
+		`${leaf} in the frame after the seek`);
+	const viewBox = await page.locator('#view').boundingBox();
+	await page.mouse.click(viewBox.x + at.x, viewBox.y + at.y);
+	const texts = await waitFor(async () => {
+		const t = await page.evaluate(() => window.tracefsView.texts());
+		return t.pins.some((p) => p.path === leaf) && t;
+	}, 8000, `the pinned label of ${leaf} (drawn once the model's own label of it fades)`);
+	const pin = texts.pins.find((p) => p.path === leaf);
+	const meets = (a, b) => a.x1 > b.x0 && a.x0 < b.x1 && a.y1 > b.y0 && a.y0 < b.y1;
+	const others = texts.boxes.filter((b) => !(b.x0 === pin.x0 && b.y0 === pin.y0 && b.x1 === pin.x1));
+	assert(others.length === texts.boxes.length - 1, `the pin's box is not among the drawn texts: ${JSON.stringify(texts)}`);
+	assert(!others.some((b) => meets(pin, b)), `the pinned label meets other text: ${JSON.stringify(texts)}`);
+	assert(others.every((a, i) => others.every((b, j) => i >= j || !meets(a, b))),
+		`texts overlap on the canvas: ${JSON.stringify(others)}`);
+	note(`pinned ${leaf}: its label at ${pin.x0.toFixed(0)},${pin.y0.toFixed(0)}, clear of ${others.length} other texts`);
+
+
+	// The timeline: a time axis, and the run's phases as marks.
+	const drawn = await page.evaluate(() => window.tracefsView.timeline());
+	note(`timeline: ticks ${drawn.ticks.map((t) => t.label).join(' ')}; phases ${drawn.known.map((p) => p.name).join(', ')}`);
+	assert(drawn.ticks.length >= 3 && drawn.ticks[0].label.startsWith('0'),
+		`the timeline has no time axis: ${JSON.stringify(drawn.ticks)}`);
+	assert(drawn.ticks.every((t, i) => i === 0 || t.x > drawn.ticks[i - 1].x + 40),
+		`the axis ticks crowd: ${JSON.stringify(drawn.ticks)}`);
+	assert(drawn.known.length >= 1 && drawn.phases.length === drawn.known.length &&
+		drawn.phases.every((p) => p.x1 > p.x0 && p.x0 >= 0 && p.x1 <= box.width + 1),
+		`the timeline shows no phase marks: ${JSON.stringify(drawn)}`);
+	const timelinePixels = await elementPixels(page, '#timeline');
+	const markPixels = countColour(timelinePixels, 0x1d4f91, 8) + countColour(timelinePixels, 0x5b3a94, 8);
+	assert(markPixels > 100, `the phase marks are not on the timeline's pixels (${markPixels})`);
+
+	// A seek into the first phase: its name is the caption under the clock.
+	const phase = drawn.phases[0];
+	let before0 = await state(page);
+	await page.mouse.click(box.x + (phase.x0 + phase.x1) / 2, box.y + box.height / 2);
+	await waitForState(page, (s) => s.snapshots > before0.snapshots, 10000, 'a snapshot after a click on the first phase');
+	const caption = await waitFor(() => page.evaluate(() => window.tracefsView.caption()), 5000,
+		'a caption after seeking into the first phase');
+	note(`caption in the first phase: ${caption}`);
+	assert(caption.startsWith(phase.name), `the caption in phase ${phase.name} is ${caption}`);
+
 	// A click at the timeline's right end: the end of the trace.
 	let before = await state(page);
 	await page.mouse.click(box.x + box.width - 1, box.y + box.height / 2);
@@ -112,6 +222,8 @@ run(async () => {
 	await page.mouse.click(box.x + fraction * box.width, box.y + box.height / 2);
 	s = await waitForState(page, (s) => s.snapshots > before.snapshots && s.alive.dir === 89, 10000,
 		'89 directories after seeking back into the gap');
+	if (process.env.TRACEFS_SCREENSHOTS)
+		await page.screenshot({ path: `${process.env.TRACEFS_SCREENSHOTS}/replay-gap.png` });
 	assert(page.tracefsErrors.length === 0, `errors on the page: ${page.tracefsErrors.join('; ')}`);
 	await browser.close();
 });

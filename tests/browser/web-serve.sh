@@ -23,7 +23,7 @@ port=$(free_port)
 server=$!
 CLEANUP_PIDS=$server
 url=$(printed_url "$T/serve.err")
-assert_eq "$url" "http://127.0.0.1:$port/" "the URL printed by serve"
+[[ $url =~ ^http://127\.0\.0\.1:$port/\?token=[0-9a-f]{32}$ ]] || fail "the URL printed by serve: $url"
 kill -0 $server 2>/dev/null || fail "tracefs serve is not running in the foreground"
 
 run_node web-serve "$url" "$T/trace.db" "$TRACEFS" "$T" || fail "the replay page"

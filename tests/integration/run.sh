@@ -75,7 +75,8 @@ grep -q "Phases" "$T/report.out" || fail "no report after --report: $(tail -n 5 
 	done
 	url=$(grep -o "http://[^ ]*" "$0")
 	mkdir served-dir
-	timeout 20 "$1" --until "\"path\":\"/served-dir\"" "ws://${url#http://}events"' \
+	address=${url#http://} # HOST:PORT/?token=HEX
+	timeout 20 "$1" --until "\"path\":\"/served-dir\"" "ws://${address%%/*}/events${address#*/}"' \
 	"$T/serve.err" "$TOOLS/ws_client" 2>"$T/serve.err" || fail "no live view during run --serve: $(cat "$T/serve.err")"
 grep -q "live view at http://127.0.0.1:" "$T/serve.err" || fail "run --serve printed no address"
 "$TRACEFS" run --help | grep -q "COMMAND" || fail "run --help"

@@ -5,62 +5,12 @@
 # configuration is used or changed.
 source "$(dirname "$0")/../lib/common.sh"
 source "$(dirname "$0")/../lib/first-workload.sh"
+source "$(dirname "$0")/../lib/sshd.sh"
 
-skip() { echo "SKIP: $*"; exit 77; }
-
-SSHD=$(command -v sshd || echo /usr/sbin/sshd)
-[ -x "$SSHD" ] || skip "sshd is not installed (openssh-server)"
 command -v sshfs >/dev/null || skip "sshfs is not installed"
-command -v ssh-keygen >/dev/null || skip "ssh-keygen is not installed"
 [ -x "$TRACEFS" ] || fail "$TRACEFS is not built"
-
-mkdir -p "$T/remote" "$T/ssh" "$T/mnt" "$T/keys"
-chmod 700 "$T/keys"
-ssh-keygen -q -N '' -t ed25519 -f "$T/keys/host" -C tracefs-test-host
-ssh-keygen -q -N '' -t ed25519 -f "$T/keys/user" -C tracefs-test-user
-cp "$T/keys/user.pub" "$T/keys/authorized_keys"
-
-# sshd chroots its unprivileged child into this directory; Debian creates
-# it when the service starts, which it has not here.
-[ -d /run/sshd ] || install -d -m 755 /run/sshd
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-sshd_pid=""
-sshd_alive() { kill -0 "$sshd_pid" 2>/dev/null; }
-sshd_up() { port_open "$port" || ! sshd_alive; }
-
-started=no
-for attempt in 1 2 3 4 5; do
-	port=$((20000 + RANDOM % 40000))
-	port_open "$port" && continue
-	cat >"$T/sshd_config" <<-EOF
-		ListenAddress 127.0.0.1
-		Port $port
-		HostKey $T/keys/host
-		PidFile $T/sshd.pid
-		AuthorizedKeysFile $T/keys/authorized_keys
-		StrictModes no
-		UsePAM no
-		PermitRootLogin yes
-		PasswordAuthentication no
-		KbdInteractiveAuthentication no
-		PubkeyAuthentication yes
-		Subsystem sftp internal-sftp
-		LogLevel ERROR
-	EOF
-	"$SSHD" -t -f "$T/sshd_config" 2>"$T/sshd.log" || skip "sshd rejects the configuration: $(cat "$T/sshd.log")"
-	"$SSHD" -f "$T/sshd_config" -D -e 2>>"$T/sshd.log" &
-	sshd_pid=$!
-	CLEANUP_PIDS="${CLEANUP_PIDS:-} $sshd_pid"
-	wait_for 10 sshd_up || fail "sshd did not come up on port $port: $(cat "$T/sshd.log")"
-	if sshd_alive; then
-		started=yes
-		break
-	fi
-	note "sshd on port $port exited (attempt $attempt): $(tail -1 "$T/sshd.log")"
-done
-[ $started == yes ] || skip "cannot start sshd: $(cat "$T/sshd.log")"
-note "sshd pid $sshd_pid on 127.0.0.1:$port"
+mkdir -p "$T/remote" "$T/ssh" "$T/mnt"
+start_sshd
 
 sshfs -p "$port" -F /dev/null \
 	-o IdentityFile="$T/keys/user",StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null \

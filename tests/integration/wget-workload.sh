@@ -3,7 +3,8 @@
 # distclean, rm -rf) natively and under `tracefs run`: it must behave the
 # same — every mtime kept on extraction (else make reruns autoconf), the
 # same files built and left after distclean, no autotools rerun, an empty
-# directory at the end — and the trace shows configure then make.
+# directory at the end — and the trace shows configure then make, which
+# `tracefs report` names as the phases unpack, configure, make, clean, remove.
 source "$(dirname "$0")/../lib/common.sh"
 
 tarball=$ROOT/../shared/workloads/wget-1.21.3.tar.gz
@@ -51,4 +52,14 @@ first_cc1=$(sql "$db" "SELECT min(seq) FROM trace WHERE comm = 'cc1'")
 	fail "configure ($first_configure), make ($first_make) or cc1 ($first_cc1) missing from the trace"
 [ "$first_configure" -lt "$first_make" ] || fail "make traced before configure"
 sql "$db" "SELECT comm, count(*) FROM trace GROUP BY comm ORDER BY 2 DESC LIMIT 8" | sed 's/^/  /'
+# The report tells the story a person would: one phase per step of the script.
+"$TRACEFS" report --json "$db" >"$T/report.json" 2>"$T/report.err" ||
+	fail "tracefs report: $(cat "$T/report.err")"
+phases=$(python3 -c 'import json, sys; print(" ".join(p["name"] for p in json.load(sys.stdin)["phases"]))' <"$T/report.json")
+assert_eq "$phases" "unpack configure make clean remove" "phases of the wget build"
+probes=$(sql "$db" "SELECT count(*) FROM trace WHERE op IN ('getxattr', 'listxattr') AND result IN (-61, -95)")
+errors=$(sql "$db" "SELECT count(*) FROM trace WHERE result < 0")
+python3 -c 'import json, sys; r = json.load(sys.stdin); sys.exit(r["errors"] != int(sys.argv[1]) - int(sys.argv[2]) or r["attribute_probes"] != int(sys.argv[2]))' \
+	"$errors" "$probes" <"$T/report.json" || fail "errors are not the failures without the $probes attribute probes"
+note "phases: $phases; $probes attribute probes apart from $((errors - probes)) errors"
 echo "wget-workload: ok"

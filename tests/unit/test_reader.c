@@ -14,6 +14,7 @@
  * 0.05 under valgrind.
  */
 #include "recorder/recorder.h"
+#include "recorder/reader.h" /* the row check, as the report's scan uses it */
 #include "tests/unit/check.h"
 #include "tests/unit/scratch.h"
 
@@ -349,8 +350,41 @@ static void expect_refusal(const char *path, const char *want)
 }
 
 /*
+ * The reader's row check as the report's scan uses it (rec_reader_check_values
+ * over the events table) finds a bad event too, and says what the stream
+ * says: the first bad row's message holds WANT. Or, if !BAD_ROW_ONLY,
+ * SQLite itself may find the damage first.
+ */
+static void expect_row_check_error(struct rec_reader *reader, const char *want, bool bad_row_only,
+				   const char *cause)
+{
+	sqlite3_stmt *s;
+	sqlite3 *db = rec_reader_db(reader);
+	int rc = sqlite3_prepare_v2(db, "SELECT " REC_READER_EVENT_COLUMNS " FROM events", -1, &s,
+				    NULL);
+	CHECK(rc == SQLITE_OK, "%s: prepare: %s", cause, sqlite3_errmsg(db));
+	const char *what = NULL;
+	while (!what && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int types[REC_READER_EVENT_COLUMN_COUNT];
+		int64_t values[REC_READER_EVENT_COLUMN_COUNT];
+		for (int i = 0; i < REC_READER_EVENT_COLUMN_COUNT; i++) {
+			types[i] = sqlite3_column_type(s, i);
+			values[i] = sqlite3_column_int64(s, i);
+		}
+		what = rec_reader_check_values(reader, types, values);
+	}
+	if (what)
+		CHECK(strstr(what, want), "%s: the row check says '%s', not '%s'", cause, what, want);
+	else
+		CHECK(!bad_row_only && rc != SQLITE_DONE, "%s: the row check found no bad event",
+		      cause);
+	sqlite3_finalize(s);
+}
+
+/*
  * Opening works (or not), but reading every event ends in an error with
- * WANT. CAUSE says what was done to the file.
+ * WANT; so does the row check of the report's scan. CAUSE says what was done to the
+ * file.
  */
 static void expect_read_error(const char *path, const char *want, const char *cause)
 {
@@ -361,6 +395,8 @@ static void expect_read_error(const char *path, const char *want, const char *ca
 		CHECK(strstr(err, want), "%s: message '%s' lacks '%s'", cause, err, want);
 		return;
 	}
+	expect_row_check_error(reader, strcmp(want, "is corrupt") ? want : "",
+			       strcmp(want, "is corrupt") != 0, cause);
 	struct rec_event e;
 	int64_t seq;
 	int rc;
@@ -393,7 +429,7 @@ static void test_refusals(const char *good)
 	sql_exec(scratch_path(path, sizeof(path), "meta-only.db"),
 		 "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT); CREATE VIEW trace AS SELECT "
 		 "1;");
-	expect_refusal(path, "tables beneath the trace view are missing");
+	expect_refusal(path, "not a tracefs trace (no ops table)");
 
 	copy_file(good, scratch_path(path, sizeof(path), "noversion.db"));
 	sql_exec(path, "DELETE FROM meta WHERE key = 'format_version'");
@@ -462,6 +498,12 @@ static void test_bad_values(const char *good)
 		{"UPDATE events SET ts = 9223372036854775000 WHERE seq = 3", "bad time"},
 		{"UPDATE ops SET name = 'frobnicate' WHERE name = 'read'", "unknown operation"},
 		{"UPDATE events SET seq = -seq WHERE seq = 1", "bad seq"},
+		{"UPDATE events SET seq = 0 WHERE seq = 1", "bad seq"},
+		{"UPDATE events SET path = 2 WHERE seq = 5;"
+		 "UPDATE paths SET path = 'no-slash' WHERE id = 2",
+		 "bad path"},
+		{"UPDATE events SET ts = 'soon' WHERE seq = 3", "bad time"},
+		{"UPDATE events SET mode = 1e300 WHERE seq = 3", "mode"},
 	};
 	char path[256];
 
@@ -472,6 +514,67 @@ static void test_bad_values(const char *good)
 		CHECK(unlink(path) == 0, "unlink: %s", strerror(errno));
 	}
 	printf("ok - %zu kinds of bad values: clear errors\n", sizeof(cases) / sizeof(cases[0]));
+}
+
+/* Reads every event; their number. */
+static uint64_t drain_all(struct rec_reader *reader)
+{
+	char err[512] = "";
+	struct rec_event e;
+	int64_t seq;
+	uint64_t n = 0;
+	int rc;
+
+	while ((rc = rec_reader_next(reader, &e, &seq, err, sizeof(err))) == 1)
+		n++;
+	CHECK(rc == 0, "reading: %s", err);
+	return n;
+}
+
+/*
+ * A trace whose schema was altered is refused at open, before any query
+ * runs what the schema holds: a generated column (which would run on
+ * every read of paths), a trigger, an index, another table, ANALYZE's
+ * statistics (which steer query plans).
+ */
+static void test_hostile_schema(const char *good)
+{
+	static const struct {
+		const char *sql, *want;
+	} cases[] = {
+		{"PRAGMA writable_schema = ON;"
+		 "UPDATE sqlite_schema SET sql = 'CREATE TABLE paths(id INTEGER PRIMARY KEY, raw TEXT "
+		 "NOT NULL, path TEXT GENERATED ALWAYS AS (raw || hex(zeroblob(100000000))) VIRTUAL)'"
+		 " WHERE name = 'paths'",
+		 "its paths table is not as tracefs makes it"},
+		{"CREATE TRIGGER t AFTER INSERT ON meta BEGIN DELETE FROM meta; END", "trigger t"},
+		{"CREATE INDEX by_time ON events(ts)", "index by_time"},
+		{"CREATE TABLE extra(x)", "table extra"},
+		{"ANALYZE", "table sqlite_stat1"},
+		{"PRAGMA writable_schema = ON;"
+		 "UPDATE sqlite_schema SET sql = replace(sql, 'mode INTEGER NOT NULL', "
+		 "'mode INTEGER NOT NULL CHECK (abs(mode) >= 0)') WHERE name = 'events'",
+		 "its events table is not as tracefs makes it"},
+	};
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		copy_file(good, scratch_path(path, sizeof(path), "hostile.db"));
+		sql_exec(path, cases[i].sql);
+		expect_refusal(path, cases[i].want);
+		expect_refusal(path, "refused");
+		CHECK(unlink(path) == 0, "unlink: %s", strerror(errno));
+	}
+	/* Views are never run by readers, whatever they say: a costly one is harmless. */
+	copy_file(good, scratch_path(path, sizeof(path), "views.db"));
+	sql_exec(path, "DROP VIEW trace; CREATE VIEW trace AS SELECT e.*, hex(zeroblob(1000000000)) "
+		       "FROM events AS e; CREATE VIEW other AS SELECT * FROM trace");
+	struct rec_reader *reader = open_reader(path);
+	CHECK(drain_all(reader) > 0, "no events read from a trace with other views");
+	rec_reader_close(reader);
+	printf("ok - %zu altered schemas (a generated column, a trigger, ...): refused; other "
+	       "views: read\n",
+	       sizeof(cases) / sizeof(cases[0]));
 }
 
 /* ---- live and killed recorders ---- */
@@ -698,6 +801,7 @@ int main(void)
 	test_refusals(good);
 	test_corruption(good);
 	test_bad_values(good);
+	test_hostile_schema(good);
 	test_live();
 	test_killed();
 	test_read_only_dir(good);

@@ -177,7 +177,7 @@ static void test_known_numbers(const char *path)
 	CHECK(a.bytes_read == 12 * 300 && a.bytes_written == 12 * 4096, "bytes");
 	CHECK(a.files_removed == 30, "files removed: %lld", (long long)a.files_removed);
 	CHECK(a.nphases == 2 && strcmp(a.phases[0].name, "make") == 0 &&
-		      strcmp(a.phases[1].name, "rm") == 0,
+		      strcmp(a.phases[1].name, "remove") == 0,
 	      "phases: %zu, %s", a.nphases, a.nphases ? a.phases[0].name : "-");
 	const struct an_finding *f = finding(&a, FINDING_REOPENED);
 	CHECK(f && f->nitems == 1 && f->items[0].a == 12 &&
@@ -206,6 +206,252 @@ static void test_empty(void)
 	render_all(&a, path);
 	analysis_free(&a);
 	printf("ok - an empty trace\n");
+}
+
+/* ---- phases, errors apart, the kernel's name, temporaries ---- */
+
+static struct trace open_trace(const char *path)
+{
+	struct recorder_options options = {.db_path = path, .cache_mode = "exact"};
+	char err[512];
+	struct trace t = {.t0 = 1700000000LL * S};
+
+	t.recorder = recorder_open(&options, err, sizeof(err));
+	CHECK(t.recorder, "recorder_open: %s", err);
+	return t;
+}
+
+static void close_trace(struct trace *t)
+{
+	char err[512];
+	CHECK(recorder_close(t->recorder, err, sizeof(err)) == 0, "recorder_close: %s", err);
+}
+
+/* The phase names of an analysis, space-separated. */
+static const char *phase_names(const struct analysis *a, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < a->nphases && used < size; i++)
+		used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? " " : "",
+					 a->phases[i].name);
+	return buf;
+}
+
+/*
+ * The shape of the second workload: a script (sparse, spanning everything)
+ * runs tar, find, sh configure (probes with conftest, a pause, and the make
+ * of config.status's depfiles at its end), make (a short top make, then a
+ * sub-make, with ar's temporary), find, make distclean, rm -rf; the kernel
+ * probes security.capability all along.
+ */
+static void build_workload(const char *path)
+{
+	struct trace t = open_trace(path);
+	char name[64];
+
+	ev(&t, 0, REC_OP_LOOKUP, "/w", "workload", 1, 0, -1, REC_KIND_DIR);
+	for (int i = 0; i < 2000; i++) {
+		snprintf(name, sizeof(name), "/w/src/f%d.c", i);
+		ev(&t, i * MS, REC_OP_CREATE, name, "tar", 2, 0, -1, REC_KIND_FILE);
+		ev(&t, i * MS + 1, REC_OP_WRITE, name, "tar", 2, 0, 2000, REC_KIND_FILE);
+		if (i < 200)
+			ev(&t, 2000 * MS + i * MS, REC_OP_GETATTR, name, "find", 3, 0, -1,
+			   REC_KIND_FILE);
+	}
+	for (int64_t at = 2300 * MS; at < 30 * S; at += 100 * MS) {
+		if (at >= 10 * S && at < 12 * S)
+			continue; /* configure sleeps */
+		int i = (int)(at / MS);
+		ev(&t, at, REC_OP_CREATE, "/w/conftest.c", "sh", 4, 0, -1, REC_KIND_FILE);
+		ev(&t, at + MS, REC_OP_READ, "/w/conftest.c", "cc1", 1000 + i, 0, 300,
+		   REC_KIND_FILE);
+		ev(&t, at + 2 * MS, REC_OP_WRITE, "/w/config.log", "sh", 4, 0, 80, REC_KIND_FILE);
+		ev(&t, at + 3 * MS, REC_OP_UNLINK, "/w/conftest.c", "rm", 2000 + i, 0, -1,
+		   REC_KIND_FILE);
+		ev(&t, at + 4 * MS, REC_OP_LOOKUP, "/w/conftest.o", "sh", 4, -ENOENT, -1,
+		   REC_KIND_NONE);
+		if (at >= 27 * S)
+			ev(&t, at + 5 * MS, REC_OP_GETATTR, "/w/Makefile", "make", 5, 0, -1,
+			   REC_KIND_FILE);
+	}
+	for (int i = 0; i < 100; i++)
+		ev(&t, 31 * S + i * 5 * MS, REC_OP_GETATTR, "/w/Makefile", "make", 6, 0, -1,
+		   REC_KIND_FILE);
+	for (int i = 0; i < 135; i++) {
+		int64_t at = 31500 * MS + i * 100 * MS;
+		snprintf(name, sizeof(name), "/w/src/f%d.c", i);
+		ev(&t, at, REC_OP_GETATTR, name, "make", 7, 0, -1, REC_KIND_FILE);
+		ev(&t, at + MS, REC_OP_READ, name, "cc1", 3000 + i, 0, 2000, REC_KIND_FILE);
+		snprintf(name, sizeof(name), "/w/src/f%d.o", i);
+		ev(&t, at + 2 * MS, REC_OP_CREATE, name, "as", 4000 + i, 0, -1, REC_KIND_FILE);
+		ev(&t, at + 3 * MS, REC_OP_WRITE, name, "as", 4000 + i, 0, 1000, REC_KIND_FILE);
+	}
+	ev(&t, 40 * S, REC_OP_CREATE, "/w/src/stXYZ", "ar", 8, 0, -1, REC_KIND_FILE);
+	for (int i = 0; i < 300; i++)
+		ev(&t, 40 * S + i * MS, REC_OP_WRITE, "/w/src/stXYZ", "ar", 8, 0, 4096,
+		   REC_KIND_FILE);
+	ev(&t, 40400 * MS, REC_OP_RENAME, "/w/src/stXYZ", "ar", 8, 0, -1, REC_KIND_FILE);
+	for (int i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "/w/src/f%d.c", i);
+		ev(&t, 45200 * MS + i * MS, REC_OP_GETATTR, name, "find", 9, 0, -1, REC_KIND_FILE);
+	}
+	for (int i = 0; i < 10; i++)
+		ev(&t, 46 * S + i * 400 * MS, REC_OP_GETATTR, "/w/Makefile", "make", 10, 0, -1,
+		   REC_KIND_FILE);
+	for (int i = 0; i < 135; i++) {
+		snprintf(name, sizeof(name), "/w/src/f%d.o", i);
+		ev(&t, 46 * S + i * 25 * MS, REC_OP_UNLINK, name, "rm", 11, 0, -1, REC_KIND_FILE);
+	}
+	for (int i = 0; i < 2000; i++) {
+		snprintf(name, sizeof(name), "/w/src/f%d.c", i);
+		ev(&t, 51 * S + i * 400000LL, REC_OP_UNLINK, name, "rm", 12, 0, -1, REC_KIND_FILE);
+	}
+	ev(&t, 52 * S, REC_OP_RMDIR, "/w/src", "rm", 12, 0, -1, REC_KIND_DIR);
+	ev(&t, 52 * S + MS, REC_OP_LOOKUP, "/w", "workload", 1, 0, -1, REC_KIND_DIR);
+	for (int64_t at = 0; at < 52 * S; at += 100 * MS) {
+		ev(&t, at + 7, REC_OP_GETXATTR, "/w/config.log", NULL, 0, -ENODATA, -1,
+		   REC_KIND_FILE);
+		if (at < 20 * S) /* ls -l of the tree, after the unpack: ACLs? none here */
+			ev(&t, 2250 * MS + at / 1000, REC_OP_LISTXATTR, "/w/src", "ls", 99,
+			   -EOPNOTSUPP, -1, REC_KIND_DIR);
+	}
+	close_trace(&t);
+}
+
+static void test_build_phases(void)
+{
+	char path[256], err[1024], names[256];
+	struct analysis a;
+
+	build_workload(scratch_path(path, sizeof(path), "build.db"));
+	CHECK(analysis_run(path, 10, &a, err, sizeof(err)) == 0, "analysis: %s", err);
+	CHECK(strcmp(phase_names(&a, names, sizeof(names)), "unpack configure make clean remove") ==
+		      0,
+	      "the build's phases: %s", names);
+	CHECK(strcmp(a.phases[0].command, "tar") == 0 && strcmp(a.phases[1].command, "sh") == 0 &&
+		      strcmp(a.phases[3].command, "make") == 0,
+	      "who led the phases");
+	/* 720 probes by the kernel and ls: apart; the failed lookups are the errors. */
+	CHECK(a.attr_probes == 720 && a.errors == 257 &&
+		      a.nerrnos == 1 && a.errnos[0].result == -ENOENT,
+	      "errors %lld, probes %lld", (long long)a.errors, (long long)a.attr_probes);
+	for (size_t i = 0; i < a.nfailing; i++)
+		CHECK(strcmp(a.failing[i].path, "/w/config.log") != 0, "a probe is a failing path");
+	bool kernel = false;
+	for (size_t i = 0; i < a.nprocesses; i++)
+		kernel |= a.processes[i].comm && strcmp(a.processes[i].comm, "kernel") == 0;
+	CHECK(kernel, "pid 0 is not called kernel");
+	CHECK(a.temporaries == 1, "temporaries: %lld", (long long)a.temporaries);
+	for (size_t i = 0; i < a.nhot_files_events; i++)
+		CHECK(strcmp(a.hot_files_events[i].path, "/w/src/stXYZ") != 0,
+		      "ar's temporary is a hot file");
+	render_all(&a, "remove");
+	analysis_free(&a);
+	printf("ok - a build's phases: %s; probes apart, kernel named, temporaries not hot\n",
+	       names);
+}
+
+/* cp -a, grep -r, rm -rf: named by what they do. */
+static void test_copy_phases(void)
+{
+	char path[256], err[1024], names[256], name[64];
+	struct analysis a;
+	struct trace t = open_trace(scratch_path(path, sizeof(path), "copy.db"));
+
+	for (int i = 0; i < 500; i++) {
+		snprintf(name, sizeof(name), "/b/f%d", i);
+		ev(&t, i * 4 * MS, REC_OP_CREATE, name, "cp", 10, 0, -1, REC_KIND_FILE);
+		ev(&t, i * 4 * MS + 1, REC_OP_WRITE, name, "cp", 10, 0, 5000, REC_KIND_FILE);
+		ev(&t, 3 * S + i * 4 * MS, REC_OP_OPEN, name, "grep", 20, 0, -1, REC_KIND_FILE);
+		ev(&t, 3 * S + i * 4 * MS + 1, REC_OP_READ, name, "grep", 20, 0, 5000,
+		   REC_KIND_FILE);
+		ev(&t, 6 * S + i * 2 * MS, REC_OP_UNLINK, name, "rm", 30, 0, -1, REC_KIND_FILE);
+	}
+	close_trace(&t);
+	CHECK(analysis_run(path, 10, &a, err, sizeof(err)) == 0, "analysis: %s", err);
+	CHECK(strcmp(phase_names(&a, names, sizeof(names)), "copy search remove") == 0,
+	      "cp, grep, rm: %s", names);
+	analysis_free(&a);
+	printf("ok - cp, grep, rm: %s\n", names);
+}
+
+/*
+ * The HTML's phase names never overprint: with many short phases, the
+ * labels on each row of the timeline (at 6.5 px a character) do not meet.
+ */
+static void test_html_labels(void)
+{
+	char path[256], err[1024], name[64];
+	struct analysis a;
+	struct trace t = open_trace(scratch_path(path, sizeof(path), "labels.db"));
+	static const char *const comms[] = {"tar", "rm", "cp", "grep", "mv"};
+
+	for (int step = 0; step < 20; step++)
+		for (int i = 0; i < 100; i++) {
+			snprintf(name, sizeof(name), "/d/f%d", i);
+			ev(&t, step * 1500 * MS + i * 5 * MS, REC_OP_GETATTR, name,
+			   comms[step % 5], 100 + step, 0, -1, REC_KIND_FILE);
+		}
+	close_trace(&t);
+	CHECK(analysis_run(path, 10, &a, err, sizeof(err)) == 0, "analysis: %s", err);
+	CHECK(a.nphases == 20, "%zu phases", a.nphases);
+	char *html;
+	size_t size;
+	FILE *out = open_memstream(&html, &size);
+	CHECK(out, "open_memstream");
+	report_html(out, &a);
+	CHECK(fclose(out) == 0, "fclose");
+	double end[8] = {0};
+	int labels = 0;
+	char *chart_end = strstr(html, "</svg>"); /* the timeline is the first chart */
+	CHECK(chart_end, "no chart in the HTML");
+	*chart_end = '\0';
+	for (const char *at = strstr(html, "<text x=\""); at; at = strstr(at + 1, "<text x=\"")) {
+		double x;
+		int y, len = 0;
+		const char *text = strchr(at, '>');
+		if (sscanf(at, "<text x=\"%lf\" y=\"%d\">", &x, &y) != 2 || y > 40 || y < 12)
+			continue; /* not a phase name */
+		while (text[1 + len] && text[1 + len] != '<')
+			len++;
+		int row = (y - 12) / 14;
+		CHECK(x >= end[row], "label '%.*s' overprints the one before on row %d", len,
+		      text + 1, row);
+		end[row] = x + 6.5 * len;
+		labels++;
+	}
+	CHECK(labels >= 10, "only %d phase names drawn", labels);
+	free(html);
+	analysis_free(&a);
+	printf("ok - %d phase names in the HTML timeline, none overprinting\n", labels);
+}
+
+/* Extreme values: no signed overflow (the sanitizers abort on one). */
+static void test_extremes(const char *good)
+{
+	char path[256], err[1024];
+	struct analysis a;
+
+	copy_file(good, scratch_path(path, sizeof(path), "extreme.db"));
+	sql_exec(path, "UPDATE meta SET value = '9223372036854775807' WHERE key = 'events_lost';"
+		       "INSERT OR IGNORE INTO meta VALUES('events_lost', '9223372036854775807');"
+		       "UPDATE events SET result = -2147483648 WHERE seq = 5");
+	CHECK(analysis_run(path, 10, &a, err, sizeof(err)) == 0, "analysis: %s", err);
+	CHECK(a.events_lost == INT64_MAX, "events lost: %lld", (long long)a.events_lost);
+	render_all(&a, path);
+	char *text;
+	size_t size;
+	FILE *out = open_memstream(&text, &size);
+	CHECK(out, "open_memstream");
+	report_text(out, &a, false);
+	CHECK(fclose(out) == 0, "fclose");
+	CHECK(strstr(text, "9,223,372,036,854,775,807 events were lost while recording (100.0% of"),
+	      "the loss: %s", text);
+	free(text);
+	analysis_free(&a);
+	printf("ok - a huge loss and a result of INT32_MIN\n");
 }
 
 /* ---- export ---- */
@@ -348,6 +594,10 @@ int main(void)
 	make_trace(scratch_path(good, sizeof(good), "good.db"), 12);
 	test_known_numbers(good);
 	test_empty();
+	test_build_phases();
+	test_copy_phases();
+	test_html_labels();
+	test_extremes(good);
 	test_export(good);
 	test_bad_values(good);
 	test_garbage(good);

@@ -276,17 +276,52 @@ static void test_ancestors_appear(void)
 	CHECK(!find(s, "/opt/missing/thing", &info), "a missing file became a node");
 	CHECK(find(s, "/opt/missing", &info), "the searched directory is missing");
 	CHECK(viz_scene_node_count(s) == 7, "%zu nodes", viz_scene_node_count(s));
-	/* Odd paths: doubled slashes, a trailing slash, very deep. */
+	/* Odd paths: doubled slashes, a trailing slash. */
 	apply(s, 3, VIZ_OP_GETATTR, VIZ_KIND_DIR, 0, "//usr//lib/", NULL, "ls");
 	CHECK(find(s, "/usr/lib", &info), "/usr/lib");
-	char deep[8192] = "";
-	for (int i = 0; i < 1000; i++)
-		strcat(deep, "/d");
-	apply(s, 4, VIZ_OP_MKDIR, VIZ_KIND_DIR, 0, deep, NULL, "mkdir");
-	CHECK(find(s, deep, &info) && info.depth == 1000, "deep path");
 	advance(s, 5);
 	struct viz_frame f;
 	CHECK(viz_scene_frame(s, &f) == 0, "frame failed");
+	viz_scene_free(s);
+}
+
+/*
+ * Depth is capped (128 levels): a path of 100,000 components makes 128
+ * nodes, and the events below land on the deepest; removing a path below
+ * the cap removes nothing. A million-component path once took render 57 s.
+ */
+static void test_deep_paths(void)
+{
+	struct viz_scene *s = new_scene();
+	size_t levels = (size_t)(100000 * scale) < 1000 ? 1000 : (size_t)(100000 * scale);
+	char *deep = malloc(levels * 2 + 1);
+	CHECK(deep, "out of memory");
+	for (size_t i = 0; i < levels; i++)
+		memcpy(deep + 2 * i, "/d", 2);
+	deep[levels * 2] = '\0';
+	int64_t start = now_ns(CLOCK_MONOTONIC);
+	for (int i = 0; i < 20; i++) {
+		apply(s, i * 0.1, VIZ_OP_MKDIR, VIZ_KIND_DIR, 0, deep, NULL, "mkdir");
+		advance(s, i * 0.1);
+		struct viz_frame f;
+		CHECK(viz_scene_frame(s, &f) == 0, "frame failed");
+	}
+	struct viz_node_info info;
+	CHECK(viz_scene_node_count(s) == 129, "%zu nodes for a %zu-deep path",
+	      viz_scene_node_count(s), levels);
+	CHECK(!find(s, deep, &info), "a node below the cap");
+	deep[128 * 2] = '\0';
+	CHECK(find(s, deep, &info) && info.depth == 128 && info.kind == VIZ_KIND_DIR,
+	      "no directory at the cap");
+	CHECK(info.flash > 0.9, "the node at the cap does not flash for the events below it");
+	deep[128 * 2] = '/';
+	apply(s, 3, VIZ_OP_RMDIR, VIZ_KIND_DIR, 0, deep, NULL, "rmdir");
+	advance(s, 6);
+	CHECK(viz_scene_node_count(s) == 129, "removing below the cap removed %zu nodes",
+	      129 - viz_scene_node_count(s));
+	printf("deep paths: 20 events on a %zu-component path in %.1f ms\n", levels,
+	       (double)(now_ns(CLOCK_MONOTONIC) - start) / 1e6);
+	free(deep);
 	viz_scene_free(s);
 }
 
@@ -308,7 +343,7 @@ static void test_rename(void)
 	CHECK(fabs(y.x - x.x) < 1e-12 && fabs(y.y - x.y) < 1e-12,
 	      "the node jumped instead of easing: (%g,%g) -> (%g,%g)", x.x, x.y, y.x, y.y);
 	double d = hypot(y.target_x - b.target_x, y.target_y - b.target_y);
-	CHECK(d + y.target_r <= b.territory, "the renamed node is not inside /b's disc");
+	CHECK(d < 2, "the renamed node is not next to /b: %.1f cells away", d);
 	advance(s, 7);
 	CHECK(find(s, "/b/y", &y) && y.x == y.target_x && y.y == y.target_y,
 	      "the node has not arrived");
@@ -462,11 +497,11 @@ static void test_big_tree(void)
 	struct viz_frame f;
 	CHECK(viz_scene_frame(s, &f) == 0, "frame failed");
 	check_no_overlap_in_frame(&f);
-	bool collapsed = false;
+	size_t overview = f.node_count;
+	CHECK(overview > target * 9 / 10, "the overview of %zu nodes draws %zu", target, overview);
+	float overview_r = 1e9f; /* the whole tree stays in view while its dots are this big */
 	for (size_t i = 0; i < f.node_count; i++)
-		collapsed |= f.nodes[i].collapsed;
-	CHECK(collapsed, "no subtree was collapsed in the overview of %zu nodes", target);
-	CHECK(f.node_count < target, "every node drawn in the overview");
+		overview_r = f.nodes[i].r < overview_r ? f.nodes[i].r : overview_r;
 	for (int i = 0; i < 50; i++) {
 		char path[64];
 		snprintf(path, sizeof(path), "%s/f%zu", dir[dirs - 1], target + (size_t)i);
@@ -476,14 +511,372 @@ static void test_big_tree(void)
 		advance(s, u);
 	CHECK(viz_scene_frame(s, &f) == 0, "frame failed");
 	check_no_overlap_in_frame(&f);
-	CHECK(f.node_count > 50, "zoomed into a directory with 50 new files, %zu nodes drawn",
+	size_t new_on_screen = 0;
+	for (size_t i = 0; i < f.node_count; i++)
+		new_on_screen += f.nodes[i].id >= target && f.nodes[i].r >= 2 &&
+				 f.nodes[i].x >= 0 && f.nodes[i].x <= 1280 && f.nodes[i].y >= 0 &&
+				 f.nodes[i].y <= 720;
+	CHECK(new_on_screen == 50, "%zu of the 50 new files on screen at >= 2 px", new_on_screen);
+	CHECK(overview_r >= 2 || f.node_count < overview, "not zoomed in: %zu nodes drawn",
 	      f.node_count);
-	printf("big tree: %zu nodes, %zu directories; %zu drawn when zoomed in\n", target, dirs,
-	       f.node_count);
+	printf("big tree: %zu nodes, %zu directories; %zu drawn in the overview, %zu zoomed in\n",
+	       target, dirs, overview, f.node_count);
 	for (size_t i = 0; i < dirs; i++)
 		free(dir[i]);
 	free(dir);
 	free(depth);
+	viz_scene_free(s);
+}
+
+static void test_caption(void)
+{
+	struct viz_scene *s = new_scene();
+	struct viz_frame f;
+	advance(s, 0);
+	CHECK(viz_scene_frame(s, &f) == 0 && f.caption && !f.caption[0], "caption before any");
+	viz_scene_set_caption(s, "configure");
+	CHECK(viz_scene_frame(s, &f) == 0 && strcmp(f.caption, "configure") == 0, "caption: %s",
+	      f.caption);
+	/* Cut to fit, never inside a character (2-byte é). */
+	char long_text[200] = "";
+	for (int i = 0; i < 60; i++)
+		strcat(long_text, "\xc3\xa9");
+	viz_scene_set_caption(s, long_text);
+	CHECK(viz_scene_frame(s, &f) == 0 && strlen(f.caption) == VIZ_CAPTION_MAX - 2 &&
+	      strncmp(f.caption, long_text, strlen(f.caption)) == 0, "long caption: %zu bytes",
+	      strlen(f.caption));
+	viz_scene_set_caption(s, NULL);
+	CHECK(viz_scene_frame(s, &f) == 0 && !f.caption[0], "caption not removed");
+	viz_scene_free(s);
+}
+
+
+/* ---- what the picture shows: numbers (issue 12) ---- */
+
+#define W 1280
+#define H 720
+
+/* The frame's node for each model id (NULL if not drawn), from a frame. */
+static const struct viz_frame_node **index_frame(const struct viz_frame *f, size_t ids)
+{
+	const struct viz_frame_node **by_id = calloc(ids + 1, sizeof(*by_id));
+	CHECK(by_id, "out of memory");
+	for (size_t i = 0; i < f->node_count; i++)
+		if (f->nodes[i].id < ids)
+			by_id[f->nodes[i].id] = &f->nodes[i];
+	return by_id;
+}
+
+static size_t max_id(const struct collected *all)
+{
+	size_t m = 0;
+	for (size_t i = 0; i < all->len; i++)
+		m = all->nodes[i].id > m ? all->nodes[i].id : m;
+	return m + 1;
+}
+
+/* Drawn whole inside the picture, at a radius of 2 pixels or more. */
+static bool shown(const struct viz_frame_node *n)
+{
+	return n && n->r >= 2 && n->x - n->r >= 0 && n->x + n->r <= W && n->y - n->r >= 0 &&
+	       n->y + n->r <= H;
+}
+
+/* Every node of the tree shown at >= 2 px; returns the smallest radius. */
+static double check_all_shown(struct viz_scene *s, const char *what)
+{
+	struct viz_frame f;
+	CHECK(viz_scene_frame(s, &f) == 0, "frame failed");
+	struct collected all;
+	collect_all(s, &all);
+	const struct viz_frame_node **by_id = index_frame(&f, max_id(&all));
+	double smallest = 1e9;
+	size_t ok = 0;
+	for (size_t i = 0; i < all.len; i++) {
+		const struct viz_frame_node *n = by_id[all.nodes[i].id];
+		ok += shown(n);
+		if (n)
+			smallest = fmin(smallest, n->r);
+	}
+	CHECK(ok == all.len, "%s: %zu of %zu nodes shown at >= 2 px (smallest %.2f px)", what, ok,
+	      all.len, smallest);
+	free(by_id);
+	free_collected(&all);
+	return smallest;
+}
+
+/* Advances frame by frame (FPS a second) from FROM to TO: the camera eases. */
+static void play(struct viz_scene *s, double from, double to, double fps)
+{
+	for (double u = from; u < to; u += 1 / fps)
+		advance(s, u);
+	advance(s, to);
+}
+
+static double fps_for_tests(void)
+{
+	return scale < 1 ? 10 : 30; /* valgrind */
+}
+
+/* Just after the last mkdir, all 89 directories at >= 2 px, the chain a line outwards. */
+static void test_first_workload_visible(void)
+{
+	struct viz_scene *s = new_scene();
+	double t = first_workload_mkdirs(s, 0, 0.015); /* as fast as the real one */
+	play(s, 0, t + 1.0 / 30, fps_for_tests());
+	double smallest = check_all_shown(s, "first workload just after its last mkdir");
+	char path[64] = "";
+	double last = 0;
+	for (int level = 0; level < 11; level++) {
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%d", level);
+		struct viz_node_info info;
+		CHECK(find(s, path, &info), "%s missing", path);
+		double d = hypot(info.target_x, info.target_y);
+		CHECK(d > last, "the chain turns back at %s (%.1f cells from the root after %.1f)",
+		      path, d, last);
+		last = d;
+	}
+	printf("first workload: 89 directories, smallest drawn %.1f px, chain %.0f cells long\n",
+	       smallest, last);
+	viz_scene_free(s);
+}
+
+/* 5,000-node trees at 1280x720, settled: every node at >= 2 px. */
+static void test_5000_visible(void)
+{
+	struct viz_scene *s = new_scene();
+	double t = 0;
+	char path[256];
+	for (int d = 0; d < 100; d++) { /* unpacked directory by directory */
+		snprintf(path, sizeof(path), "/d%02d", d);
+		apply(s, t += 0.0005, VIZ_OP_MKDIR, VIZ_KIND_DIR, 0, path, NULL, "tar");
+		for (int f = 0; f < 50; f++) {
+			snprintf(path, sizeof(path), "/d%02d/file%02d.c", d, f);
+			apply(s, t += 0.0005, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, path, NULL, "tar");
+		}
+	}
+	play(s, t, t + 5, fps_for_tests());
+	double wide = check_all_shown(s, "100 directories of 50 files");
+	viz_scene_free(s);
+
+	/* deep and wide: a chain ten deep, eight directories of 60 files at each level */
+	s = new_scene();
+	t = 0;
+	char chain[256] = "";
+	size_t count = 1;
+	for (int level = 0; level < 10; level++) {
+		snprintf(chain + strlen(chain), sizeof(chain) - strlen(chain), "/level%d", level);
+		apply(s, t += 0.0005, VIZ_OP_MKDIR, VIZ_KIND_DIR, 0, chain, NULL, "cp");
+		count++;
+		for (int d = 0; d < 8; d++)
+			for (int f = 0; f < 60; f++) {
+				snprintf(path, sizeof(path), "%s/sub%d/f%02d", chain, d, f);
+				apply(s, t += 0.0005, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, path, NULL, "cp");
+				count += f == 0 ? 2 : 1;
+			}
+	}
+	CHECK(viz_scene_node_count(s) == count, "%zu nodes, expected %zu", viz_scene_node_count(s),
+	      count);
+	play(s, t, t + 5, fps_for_tests());
+	double deep = check_all_shown(s, "deep and wide");
+	printf("5,000-node trees at 1280x720: smallest dot %.2f px (100 x 50), %.2f px (%zu nodes, "
+	       "10 deep)\n", wide, deep, count);
+	viz_scene_free(s);
+}
+
+/* ---- a workload like the wget build, frame by frame ---- */
+
+static bool rects_meet(struct viz_rect a, struct viz_rect b)
+{
+	return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+}
+
+static size_t utf8_length(const char *text, size_t len)
+{
+	size_t chars = 0;
+	for (size_t i = 0; i < len; i++)
+		chars += ((unsigned char)text[i] & 0xc0) != 0x80;
+	return chars;
+}
+
+/* Label boxes (0.6 em a character, the ellipsis one) meet neither each other nor the overlay. */
+static void check_labels(const struct viz_frame *f, double t)
+{
+	struct viz_rect box[64];
+	const struct viz_rect overlay[4] = {f->clock_box, f->process_box, f->legend_box,
+					    f->event_box};
+	CHECK(f->label_count <= 64, "%zu labels", f->label_count);
+	for (size_t i = 0; i < f->label_count; i++) {
+		const struct viz_frame_label *l = &f->labels[i];
+		double chars = (double)utf8_length(l->text, l->len) + l->ellipsis;
+		box[i] = (struct viz_rect){l->x, l->y - 0.6f * l->size,
+					   l->x + (float)(0.6 * l->size * chars), l->y + 0.6f * l->size};
+		CHECK(box[i].x0 >= 0 && box[i].x1 <= W && box[i].y0 >= 0 && box[i].y1 <= H,
+		      "t=%.2f: label '%.*s' runs off the picture", t, (int)l->len, l->text);
+		for (int o = 0; o < 4; o++)
+			CHECK(!rects_meet(box[i], overlay[o]), "t=%.2f: label '%.*s' over overlay box %d",
+			      t, (int)l->len, l->text, o);
+		for (size_t j = 0; j < i; j++)
+			CHECK(!rects_meet(box[i], box[j]), "t=%.2f: labels '%.*s' and '%.*s' overlap", t,
+			      (int)l->len, l->text, (int)f->labels[j].len, f->labels[j].text);
+	}
+	/* the clock's box and the legend's stay clear of each other too */
+	CHECK(!rects_meet(f->clock_box, f->legend_box), "clock over legend");
+	CHECK(utf8_length(f->last_event, strlen(f->last_event)) * 0.6 * 0.9 * f->font_size <=
+	      W - 2.6 * 0.9 * f->font_size, "t=%.2f: the last event runs off: %s", t, f->last_event);
+}
+
+struct watch {
+	size_t moments, flashing, on_screen, worst_moments, few_views, labels;
+	double worst; /* the lowest share of flashing nodes on screen at a moment */
+	double worst_t;
+};
+
+/* One moment: flashing nodes on screen, at least 3 nodes in view, labels. */
+static void look(struct viz_scene *s, struct watch *w, double t)
+{
+	struct viz_frame f;
+	CHECK(viz_scene_frame(s, &f) == 0, "frame failed");
+	check_labels(&f, t);
+	w->labels += f.label_count;
+	struct collected all;
+	collect_all(s, &all);
+	const struct viz_frame_node **by_id = index_frame(&f, max_id(&all));
+	size_t flashing = 0, on = 0, in_view = 0;
+	for (size_t i = 0; i < all.len; i++) {
+		const struct viz_node_info *n = &all.nodes[i];
+		const struct viz_frame_node *d = by_id[n->id];
+		in_view += d && d->x >= 0 && d->x <= W && d->y >= 0 && d->y <= H && d->r >= 2;
+		if (n->flash > 0.05 && n->color.a > 0.05) {
+			flashing++;
+			on += shown(d);
+		}
+	}
+	size_t want = all.len < 3 ? all.len : 3;
+	CHECK(in_view >= want, "t=%.2f: %zu nodes in view of %zu", t, in_view, all.len);
+	if (flashing) {
+		double share = (double)on / (double)flashing;
+		w->moments++;
+		w->flashing += flashing;
+		w->on_screen += on;
+		if (share < w->worst) {
+			w->worst = share;
+			w->worst_t = t;
+		}
+	}
+	free(by_id);
+	free_collected(&all);
+}
+
+/*
+ * Unpack (a tree of 2,400 files in 48 directories, two levels), configure
+ * (top-level files and conftest.c made and removed again and again, failing
+ * lookups under /usr/include), make -j2 (two directories at a time, sources
+ * read and objects written), distclean, rm -rf: at every sampled frame at
+ * least 90% of the flashing nodes on screen at >= 2 px, no view with fewer
+ * than 3 nodes, labels clear of each other and of the overlay.
+ */
+static void test_workload_on_screen(void)
+{
+	struct viz_scene *s = new_scene();
+	struct watch w = {.worst = 1};
+	double fps = fps_for_tests(), t = 0, next_look = 0;
+	char path[256];
+#define AT(dt) (t += (dt))
+#define LOOK()                                              \
+	do {                                                \
+		while (next_look <= t) {                    \
+			advance(s, next_look);              \
+			look(s, &w, next_look);             \
+			next_look += 1 / fps;               \
+		}                                           \
+	} while (0)
+	/* unpack: 2.4 s */
+	for (int d = 0; d < 48; d++) {
+		snprintf(path, sizeof(path), "/wget/%s%d%s", d < 8 ? "" : "lib/", d,
+			 d % 5 == 4 ? "/sub" : "");
+		apply(s, AT(0.001), VIZ_OP_MKDIR, VIZ_KIND_DIR, 0, path, NULL, "tar");
+		for (int f = 0; f < 50; f++) {
+			char file[300];
+			snprintf(file, sizeof(file), "%s/source_file_%02d.c", path, f);
+			apply(s, AT(0.001), VIZ_OP_CREATE, VIZ_KIND_FILE, 0, file, NULL, "tar");
+			apply(s, t, VIZ_OP_WRITE, VIZ_KIND_FILE, 0, file, NULL, "tar");
+			LOOK();
+		}
+	}
+	/* configure: 20 s */
+	for (int i = 0; i < 2000; i++) {
+		snprintf(path, sizeof(path), "/wget/conftest%d.c", i % 3);
+		apply(s, AT(0.004), VIZ_OP_CREATE, VIZ_KIND_FILE, 0, path, NULL, "cc1");
+		apply(s, AT(0.002), VIZ_OP_WRITE, VIZ_KIND_FILE, 0, "/wget/config.log", NULL, "sh");
+		snprintf(path, sizeof(path), "/usr/include/header%d.h", i % 40);
+		apply(s, AT(0.002), VIZ_OP_LOOKUP, VIZ_KIND_NONE, -2, path, NULL, "cc1");
+		snprintf(path, sizeof(path), "/wget/conftest%d.c", i % 3);
+		apply(s, AT(0.002), VIZ_OP_UNLINK, VIZ_KIND_FILE, 0, path, NULL, "rm");
+		LOOK();
+	}
+	/* make -j2: two directories at a time */
+	for (int d = 0; d < 48; d += 2) {
+		for (int f = 0; f < 50; f++) {
+			for (int j = 0; j < 2; j++) {
+				snprintf(path, sizeof(path), "/wget/%s%d%s/source_file_%02d.c",
+					 d + j < 8 ? "" : "lib/", d + j, (d + j) % 5 == 4 ? "/sub" : "", f);
+				apply(s, AT(0.003), VIZ_OP_READ, VIZ_KIND_FILE, 0, path, NULL, "cc1");
+				path[strlen(path) - 1] = 'o';
+				apply(s, AT(0.003), VIZ_OP_CREATE, VIZ_KIND_FILE, 0, path, NULL, "as");
+			}
+			LOOK();
+		}
+	}
+	/* distclean, then rm -rf */
+	for (int d = 0; d < 48; d++)
+		for (int f = 0; f < 50; f++) {
+			snprintf(path, sizeof(path), "/wget/%s%d%s/source_file_%02d.o",
+				 d < 8 ? "" : "lib/", d, d % 5 == 4 ? "/sub" : "", f);
+			apply(s, AT(0.002), VIZ_OP_UNLINK, VIZ_KIND_FILE, 0, path, NULL, "rm");
+			LOOK();
+		}
+	for (int d = 47; d >= 0; d--) {
+		for (int f = 0; f < 50; f++) {
+			snprintf(path, sizeof(path), "/wget/%s%d%s/source_file_%02d.c",
+				 d < 8 ? "" : "lib/", d, d % 5 == 4 ? "/sub" : "", f);
+			apply(s, AT(0.0005), VIZ_OP_UNLINK, VIZ_KIND_FILE, 0, path, NULL, "rm");
+			LOOK();
+		}
+		snprintf(path, sizeof(path), "/wget/%s%d", d < 8 ? "" : "lib/", d);
+		apply(s, AT(0.0005), VIZ_OP_RMDIR, VIZ_KIND_DIR, 0, path, NULL, "rm");
+	}
+	AT(4); /* the end: what is left must be on screen too */
+	LOOK();
+#undef AT
+#undef LOOK
+	double share = (double)w.on_screen / (double)w.flashing;
+	printf("workload: %zu moments with flashing nodes; %.1f%% of flashing nodes on screen at "
+	       ">= 2 px overall, %.1f%% at the worst moment (t=%.2f); %.1f labels a frame\n",
+	       w.moments, 100 * share, 100 * w.worst, w.worst_t,
+	       (double)w.labels / (double)(w.moments ? w.moments : 1));
+	CHECK(w.worst >= 0.9, "at t=%.2f only %.1f%% of the flashing nodes were on screen",
+	      w.worst_t, 100 * w.worst);
+	viz_scene_free(s);
+}
+
+/* A long last event is cut at its start to fit; a label near the edge is cut or moved. */
+static void test_text_fits(void)
+{
+	struct viz_scene *s = new_scene();
+	viz_scene_set_viewport(s, 640, 360);
+	char path[1024] = "";
+	for (int i = 0; i < 30; i++)
+		strcat(path, "/a_rather_long_name");
+	apply(s, 0, VIZ_OP_GETATTR, VIZ_KIND_FILE, 0, path, NULL, "stat");
+	advance(s, 0.5);
+	struct viz_frame f;
+	CHECK(viz_scene_frame(s, &f) == 0, "frame failed");
+	CHECK(strncmp(f.last_event, "getattr \xe2\x80\xa6", 11) == 0 &&
+	      strcmp(f.last_event + strlen(f.last_event) - 19, "/a_rather_long_name") == 0,
+	      "last event not cut at its start: %s", f.last_event);
+	double width = 0.6 * 0.9 * f.font_size * (double)utf8_length(f.last_event, strlen(f.last_event));
+	CHECK(width <= 640 - 2.6 * 0.9 * f.font_size, "last event %.0f px wide in 640", width);
 	viz_scene_free(s);
 }
 
@@ -508,25 +901,6 @@ static void test_prescan(void)
 	      "nodes the trace creates are there before it creates them");
 	CHECK(viz_scene_node_count(s) == 5, "%zu nodes", viz_scene_node_count(s));
 	viz_scene_free(s);
-}
-
-static void test_timeline(void)
-{
-	struct viz_timeline tl;
-	int64_t base = 1000000000000LL;
-	viz_timeline_init(&tl, base, 2, 1); /* 2 trace s per video s; gaps cut to 1 s */
-	CHECK(viz_timeline_map(&tl, base) == 0, "origin");
-	CHECK(fabs(viz_timeline_map(&tl, base + 500000000) - 0.25) < 1e-9, "0.5 s at speed 2");
-	double t = viz_timeline_map(&tl, base + 10500000000LL); /* a 10 s gap -> 1 s */
-	CHECK(fabs(t - 0.75) < 1e-9, "idle skip: %g", t);
-	int64_t mid = viz_timeline_trace_ns(&tl, 0.5);
-	CHECK(mid > base + 500000000 && mid < base + 10500000000LL, "clock in a shortened gap");
-	CHECK(viz_timeline_trace_ns(&tl, 1.75) == base + 12500000000LL, "clock after the last event");
-	CHECK(fabs(viz_timeline_peek(&tl, base + 11500000000LL) - 1.25) < 1e-9, "peek");
-	/* Before the origin (--from): negative times, and no skipping there. */
-	viz_timeline_init(&tl, base, 1, 1);
-	CHECK(viz_timeline_map(&tl, base - 5000000000LL) == -5, "before the origin");
-	CHECK(fabs(viz_timeline_map(&tl, base + 3000000000LL) - 1) < 1e-9, "gap after the origin");
 }
 
 /* An allocator that fails after a budget: the model must fail cleanly. */
@@ -593,14 +967,19 @@ int main(void)
 		}
 	}
 	test_math();
-	test_timeline();
 	test_ancestors_appear();
+	test_deep_paths();
 	test_first_workload();
 	test_rename();
 	test_stable();
 	test_deterministic();
 	test_prescan();
+	test_caption();
 	test_out_of_memory();
+	test_first_workload_visible();
+	test_5000_visible();
+	test_text_fits();
+	test_workload_on_screen();
 	test_big_tree();
 	printf("test_viz: ok\n");
 	return 0;

@@ -12,6 +12,7 @@
 #include "web/internal.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,6 +35,10 @@ static void test_commands(void)
 	CHECK(parse("{\"value\":2.5,\"cmd\":\"speed\",\"other\":[1,{\"x\":2}]}", &c) == 0 &&
 		      c.cmd == CMD_SPEED && c.value == 2.5,
 	      "speed, with an ignored field");
+	CHECK(parse("{\"cmd\":\"speed\",\"value\":0.1}", &c) == 0 && c.value == 0.1, "speed 0.1");
+	CHECK(parse("{\"cmd\":\"speed\",\"value\":1000}", &c) == 0 && c.value == 1000, "speed 1000");
+	CHECK(parse("{\"cmd\":\"seek\",\"ts_ns\":0}", &c) == 0 && c.ts_ns == 0, "seek to 0");
+	CHECK(parse("{\"cmd\":\"seek\",\"ts_ns\":-5}", &c) == 0 && c.ts_ns == -5, "seek to -5");
 	static const char *const bad[] = {
 		"", "   ", "null", "[1]", "\"ping\"", "{", "{\"cmd\":\"ping\"", "{\"cmd\":\"ping\"} x",
 		"{\"cmd\":\"ping\"}{}", "{\"cmd\":1}", "{\"cmd\":null}", "{\"cmd\":\"pingpong\"}",
@@ -45,6 +50,14 @@ static void test_commands(void)
 		"{'cmd':'ping'}", "{\"cmd\":\"ping\",}", "{\"cmd\":[\"ping\"]}",
 		"{\"cmd\":{\"x\":\"ping\"}}", "{\"x\":{\"cmd\":\"ping\"}}", "{\"cmd\":[\"seek\"],\"ts_ns\":[1]}",
 		"{\"cmd\":\"speed\",\"value\":[2]}",
+		/* a NUL inside a string: not the command it starts with */
+		"{\"cmd\":\"ping\\u0000xx\"}", "{\"cmd\":\"ping\\u0000\"}",
+		/* leading zeros are not JSON */
+		"{\"cmd\":\"seek\",\"ts_ns\":0123}", "{\"cmd\":\"seek\",\"ts_ns\":-01}",
+		"{\"cmd\":\"speed\",\"value\":02}", "{\"cmd\":\"speed\",\"value\":00.5}",
+		/* speed: 0.1 to 1000 (the README's range) */
+		"{\"cmd\":\"speed\",\"value\":5e-324}", "{\"cmd\":\"speed\",\"value\":0.09}",
+		"{\"cmd\":\"speed\",\"value\":1000.5}",
 		"{\"cmd\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -127,13 +140,13 @@ static void count_wake(void *ctx)
 	wakes++;
 }
 
-static void feed(const struct recorder_tap *tap, int64_t seq, enum rec_op op, const char *path,
+static void feed(struct live *live, int64_t seq, enum rec_op op, const char *path,
 		 enum rec_kind kind)
 {
 	struct rec_event e = {.ts_ns = 1700000000000000000LL + seq * 1000, .op = op,
 			      .kind = kind, .path = path, .comm = "mkdir", .pid = 7,
 			      .bytes = -1, .offset = -1};
-	tap->event(tap->ctx, &e, seq);
+	live_add(live, &e, seq);
 }
 
 static char *take_all(struct web_outbox *box)
@@ -156,24 +169,27 @@ static char *take_all(struct web_outbox *box)
 
 static void test_live(void)
 {
-	struct live *live = live_new(count_wake, NULL);
+	struct live *live = live_new(NULL, count_wake, NULL);
 	CHECK(live, "live_new");
-	const struct recorder_tap *tap = live_tap(live);
 	live_attach(live, +1);
-	feed(tap, 1, REC_OP_MKDIR, "/0", REC_KIND_DIR);
-	feed(tap, 2, REC_OP_MKDIR, "/0/a", REC_KIND_DIR);
-	feed(tap, 3, REC_OP_CREATE, "/0/a/f", REC_KIND_FILE);
-	feed(tap, 4, REC_OP_GETATTR, "/0/a/f", REC_KIND_FILE);
-	feed(tap, 5, REC_OP_UNLINK, "/0/a/f", REC_KIND_FILE);
-	tap->drained(tap->ctx);
+	feed(live, 1, REC_OP_MKDIR, "/0", REC_KIND_DIR);
+	feed(live, 2, REC_OP_MKDIR, "/0/a", REC_KIND_DIR);
+	feed(live, 3, REC_OP_CREATE, "/0/a/f", REC_KIND_FILE);
+	feed(live, 4, REC_OP_GETATTR, "/0/a/f", REC_KIND_FILE);
+	feed(live, 5, REC_OP_UNLINK, "/0/a/f", REC_KIND_FILE);
+	live_flush(live);
 	CHECK(wakes == 1, "one wake per sealed batch, got %d", wakes);
 
-	/* A late client: the tree as it is (no /0/a/f), then nothing until new events. */
+	/* A late client: the tree as it is (no /0/a/f) with the counters and each node's last
+	 * operation and process, then nothing until new events. */
 	struct web_outbox box = {0};
 	struct live_cursor cursor;
 	CHECK(live_join(live, &box, &cursor) == 0, "join");
 	char *snapshot = take_all(&box);
-	CHECK(strstr(snapshot, "\"seq\":5") && strstr(snapshot, "{\"path\":\"/0/a\",\"kind\":\"dir\"}") &&
+	CHECK(strstr(snapshot, "\"seq\":5") &&
+		      strstr(snapshot, "{\"path\":\"/0/a\",\"kind\":\"dir\",\"op\":\"mkdir\",\"process\":0,") &&
+		      strstr(snapshot, "\"stats\":{\"events\":5,\"ops\":{\"getattr\":1,\"mkdir\":2,\"unlink\":1,"
+				       "\"create\":1}") &&
 		      !strstr(snapshot, "/0/a/f") && strstr(snapshot, "\"last\":true"),
 	      "snapshot: %s", snapshot);
 	free(snapshot);
@@ -185,8 +201,8 @@ static void test_live(void)
 
 	/* It falls behind: 5,000 batches of one event; the ring keeps 4,096. */
 	for (int64_t seq = 6; seq < 5006; seq++) {
-		feed(tap, seq, REC_OP_GETATTR, seq % 2 ? "/0" : "/0/a", REC_KIND_DIR);
-		tap->drained(tap->ctx);
+		feed(live, seq, REC_OP_GETATTR, seq % 2 ? "/0" : "/0/a", REC_KIND_DIR);
+		live_flush(live);
 	}
 	CHECK(live_send_next(live, NULL, &cursor, &missed, &more) == LIVE_MISSED,
 	      "a client behind the ring is told");
@@ -201,9 +217,9 @@ static void test_live(void)
 	char path[64];
 	for (int i = 0; i < 3000; i++) {
 		snprintf(path, sizeof(path), "/0/a/file-with-a-longer-name-%05d", i);
-		feed(tap, 5006 + i, REC_OP_CREATE, path, REC_KIND_FILE);
+		feed(live, 5006 + i, REC_OP_CREATE, path, REC_KIND_FILE);
 	}
-	tap->drained(tap->ctx);
+	live_flush(live);
 	CHECK(live_join(live, &box, &cursor) == 0, "join a big tree");
 	CHECK(box.count > 1, "a big snapshot comes in parts (%zu)", box.count);
 	size_t parts = box.count;
@@ -217,8 +233,8 @@ static void test_live(void)
 	free(snapshot);
 	/* Without clients the tree is kept but no JSON is made. */
 	live_attach(live, -1);
-	feed(tap, 9000, REC_OP_MKDIR, "/unwatched", REC_KIND_DIR);
-	tap->drained(tap->ctx);
+	feed(live, 9000, REC_OP_MKDIR, "/unwatched", REC_KIND_DIR);
+	live_flush(live);
 	CHECK(live_send_next(live, NULL, &cursor, &missed, &more) == LIVE_IDLE, "no batch without clients");
 	live_attach(live, +1);
 	CHECK(live_join(live, &box, &cursor) == 0, "join again");
@@ -230,6 +246,195 @@ static void test_live(void)
 	live_free(live);
 }
 
+/*
+ * The feeder: the writer thread only says what it committed, so a web side
+ * that is stuck (here: the wake-up of the service thread never returns, as
+ * a lock held by a slow snapshot would) never holds up the trace; once it
+ * moves again the stream has every committed event.
+ */
+struct stuck_wake {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool hold;
+	int entered;
+};
+
+static void wake_stuck(void *ctx)
+{
+	struct stuck_wake *w = ctx;
+	pthread_mutex_lock(&w->lock);
+	w->entered++;
+	pthread_cond_broadcast(&w->cond);
+	while (w->hold)
+		pthread_cond_wait(&w->cond, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void test_feeder(const char *dir)
+{
+	char trace[512], err[512];
+	snprintf(trace, sizeof(trace), "%s/live.db", dir);
+	struct stuck_wake stuck = {.lock = PTHREAD_MUTEX_INITIALIZER,
+				   .cond = PTHREAD_COND_INITIALIZER, .hold = true};
+	struct live *live = live_new(trace, wake_stuck, &stuck);
+	CHECK(live, "live_new with a trace");
+	live_attach(live, +1);
+	struct recorder_options options = {.db_path = trace, .commit_interval_ms = 10,
+					   .tap = live_tap(live)};
+	struct recorder *recorder = recorder_open(&options, err, sizeof(err));
+	CHECK(recorder, "recorder_open: %s", err);
+	enum { EVENTS = 3000 };
+	char path[64];
+	for (int i = 1; i <= EVENTS; i++) {
+		snprintf(path, sizeof(path), "/d%d", i);
+		struct rec_event e = {.ts_ns = now_ns(CLOCK_REALTIME), .op = REC_OP_MKDIR,
+				      .kind = REC_KIND_DIR, .path = path, .comm = "mkdir",
+				      .bytes = -1, .offset = -1};
+		recorder_submit(recorder, &e);
+		if (i == 1) {
+			/* The feeder is stuck in its first wake-up before the rest come. */
+			pthread_mutex_lock(&stuck.lock);
+			for (int waited = 0; stuck.entered == 0 && waited < 10000; waited += 10) {
+				pthread_mutex_unlock(&stuck.lock);
+				sleep_ms(10);
+				pthread_mutex_lock(&stuck.lock);
+			}
+			CHECK(stuck.entered > 0, "the feeder never woke the service thread");
+			pthread_mutex_unlock(&stuck.lock);
+		}
+	}
+	struct recorder_stats stats = {0};
+	for (int waited = 0; waited < 10000; waited += 10) {
+		recorder_get_stats(recorder, &stats);
+		if (stats.written == EVENTS)
+			break;
+		sleep_ms(10);
+	}
+	CHECK(stats.written == EVENTS && stats.lost == 0,
+	      "the writer was held up by a stuck web side: %llu of %d written, %llu lost",
+	      (unsigned long long)stats.written, EVENTS, (unsigned long long)stats.lost);
+	pthread_mutex_lock(&stuck.lock);
+	stuck.hold = false;
+	pthread_cond_broadcast(&stuck.cond);
+	pthread_mutex_unlock(&stuck.lock);
+	/* Once free, the feeder catches up with everything committed. */
+	struct web_outbox box = {0};
+	struct live_cursor cursor = {0};
+	for (int waited = 0; waited < 10000 && cursor.next_seq != EVENTS + 1; waited += 10) {
+		CHECK(live_join(live, &box, &cursor) == 0, "join");
+		outbox_clear(&box);
+		sleep_ms(10);
+	}
+	CHECK(cursor.next_seq == EVENTS + 1, "the stream reached seq %lld, not %d",
+	      (long long)cursor.next_seq - 1, EVENTS);
+	CHECK(live_join(live, &box, &cursor) == 0, "join");
+	char *snapshot = take_all(&box);
+	CHECK(strstr(snapshot, "{\"path\":\"/d1\",\"kind\":\"dir\"}") &&
+		      strstr(snapshot, "{\"path\":\"/d3000\",\"kind\":\"dir\"}"),
+	      "the tree holds the first and the last directory");
+	free(snapshot);
+	CHECK(recorder_close(recorder, err, sizeof(err)) == 0, "recorder_close: %s", err);
+	live_free(live);
+}
+
+/*
+ * The index: a seek through its checkpoints gives the tree a seek from the
+ * first event gives, wherever it lands (on a checkpoint, between, after
+ * creates, removals, renames, failed lookups of names that never exist).
+ */
+static void index_ready_flag(void *ctx)
+{
+	(void)ctx;
+}
+
+static char *snapshot_from_start(const char *trace, int64_t ts_ns)
+{
+	char err[512];
+	struct rec_reader *reader = rec_reader_open(trace, err, sizeof(err));
+	CHECK(reader, "rec_reader_open: %s", err);
+	struct viz_options options = {0};
+	struct viz_scene *scene = viz_scene_new(viz_libc_allocator(), &options);
+	CHECK(scene, "viz_scene_new");
+	struct rec_event e;
+	int64_t seq, last_seq = 0, first_ns = 0;
+	double t = 0;
+	while (rec_reader_next(reader, &e, &seq, err, sizeof(err)) == 1 && e.ts_ns < ts_ns) {
+		if (last_seq == 0)
+			first_ns = e.ts_ns;
+		double et = ((double)e.ts_ns - (double)first_ns) / 1e9;
+		t = et > t ? et : t;
+		struct viz_event ve;
+		play_event(&ve, &e, t);
+		CHECK(viz_scene_apply(scene, &ve) == 0, "apply");
+		last_seq = seq;
+	}
+	struct web_outbox box = {0};
+	CHECK(snapshot_queue(&box, scene, last_seq, ts_ns) == 0, "snapshot");
+	viz_scene_free(scene);
+	rec_reader_close(reader);
+	return take_all(&box);
+}
+
+static void test_index(const char *dir)
+{
+	char trace[512], err[512], path[64], path2[64];
+	snprintf(trace, sizeof(trace), "%s/index.db", dir);
+	struct recorder_options options = {.db_path = trace};
+	struct recorder *recorder = recorder_open(&options, err, sizeof(err));
+	CHECK(recorder, "recorder_open: %s", err);
+	const int64_t t0 = 1700000000000000000LL;
+	enum { EVENTS = 45000 };
+	for (int i = 0; i < EVENTS; i++) {
+		struct rec_event e = {.ts_ns = t0 + (int64_t)i * 1000, .comm = "sh", .bytes = -1,
+				      .offset = -1, .path = path, .kind = REC_KIND_FILE};
+		int f = i / 4 % 900, step = i % 4;
+		snprintf(path, sizeof(path), "/d%d/f%d", f % 30, f);
+		if (i / 3600 % 2 && step == 3) { /* now and then the file goes, or moves */
+			e.op = f % 2 ? REC_OP_UNLINK : REC_OP_RENAME;
+			snprintf(path2, sizeof(path2), "/d%d/moved%d", f % 7, i);
+			e.path2 = f % 2 ? NULL : path2;
+		} else if (step == 0) {
+			e.op = REC_OP_CREATE;
+		} else if (step == 1) {
+			snprintf(path, sizeof(path), "/d%d/missing%d", f % 30, i);
+			e.op = REC_OP_LOOKUP, e.kind = REC_KIND_NONE, e.result = -2;
+		} else {
+			e.op = REC_OP_GETATTR;
+		}
+		recorder_submit(recorder, &e);
+	}
+	CHECK(recorder_close(recorder, err, sizeof(err)) == 0, "recorder_close: %s", err);
+
+	struct trace_index *index = index_start(trace, index_ready_flag, NULL);
+	CHECK(index, "index_start");
+	for (int waited = 0; index_state(index) && index_state(index)[0] == '\0'; waited += 10) {
+		CHECK(waited < 60000, "the index was not built within 60 s");
+		sleep_ms(10);
+	}
+	CHECK(!index_state(index), "the index failed: %s", index_state(index));
+	struct replay *replay = replay_open(trace, index, err, sizeof(err));
+	CHECK(replay, "replay_open: %s", err);
+	static const int64_t at[] = {0, 1, 9999, 10000, 10001, 25003, 36000, 44999, 45000, 99999};
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		int64_t ts = t0 + at[i] * 1000;
+		struct web_command seek = {.cmd = CMD_SEEK, .ts_ns = ts};
+		struct web_outbox box = {0};
+		CHECK(replay_command(replay, &seek, &box, err, sizeof(err)) == 0, "seek: %s", err);
+		char *got = take_all(&box);
+		char *end = strstr(got, "{\"type\":\"state\"");
+		CHECK(end, "no state after the snapshot");
+		*end = '\0';
+		/* A seek past the end is answered at the last event's time + 1. */
+		char *expected = snapshot_from_start(trace, at[i] < EVENTS ? ts : t0 + (EVENTS - 1) * 1000LL + 1);
+		CHECK(strcmp(got, expected) == 0, "seek to event %lld: through the index\n%.300s\n"
+		      "from the start\n%.300s", (long long)at[i], got, expected);
+		free(got);
+		free(expected);
+	}
+	replay_close(replay);
+	index_free(index);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/test_web.XXXXXX";
@@ -237,6 +442,8 @@ int main(void)
 	test_commands();
 	test_files(dir);
 	test_live();
+	test_feeder(dir);
+	test_index(dir);
 	char command[128];
 	snprintf(command, sizeof(command), "rm -rf '%s'", dir);
 	CHECK(system(command) == 0, "cleanup");

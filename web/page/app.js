@@ -22,16 +22,16 @@
 
 (() => {
   const params = new URLSearchParams(location.search);
+  /* The server's secret token comes in the page's address and goes on to /events. */
+  const TOKEN = params.get('token');
   const WS_URL = params.get('ws') ||
-    `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/events`;
+    `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/events` +
+    (TOKEN ? `?token=${encodeURIComponent(TOKEN)}` : '');
   const FADE = Number(params.get('fade')) > 0 ? Number(params.get('fade')) : 2;
   const COLOR_BY = ['kind', 'op', 'process']; /* enum viz_color_by */
-  const KINDS = {file: 1, dir: 2, symlink: 3, other: 4}; /* enum viz_kind */
-  const KIND_NAMES = [null, 'file', 'dir', 'symlink', 'other'];
   const KIND_TEXT = {file: 'file', dir: 'directory', symlink: 'symlink', other: 'other'};
   const RECONNECT_MIN_MS = 250, RECONNECT_MAX_MS = 5000;
   const MAX_PATH_STATS = 200000; /* paths whose counts the tooltip shows, oldest forgotten */
-  const MAX_PROCESS_STATS = 4096;
   const ERRNO = {
     1: 'EPERM', 2: 'ENOENT', 4: 'EINTR', 5: 'EIO', 6: 'ENXIO', 9: 'EBADF', 11: 'EAGAIN',
     12: 'ENOMEM', 13: 'EACCES', 14: 'EFAULT', 16: 'EBUSY', 17: 'EEXIST', 18: 'EXDEV',
@@ -49,10 +49,14 @@
   /* ---- the model in WebAssembly ---- */
 
   const decoder = new TextDecoder(), encoder = new TextEncoder();
-  let wasm = null, memBuffer = null, u8 = null, u32 = null, f32 = null;
+  let wasm = null, memBuffer = null, u8 = null, u32 = null, f32 = null, f64 = null;
   let scratchPtr = 0, scratchSize = 0;
+  /* The trace's names and the model's numbers for them, from the model
+   * itself at load (one list: recorder/names.h). */
   const opIndex = new Map(); /* "mkdir" -> enum viz_op */
-  let opNames = [];
+  let opNames = [], unknownOp = 0;
+  const KINDS = {}; /* "dir" -> enum viz_kind */
+  let KIND_NAMES = []; /* enum viz_kind -> "dir", null for none */
 
   /* Views of the wasm memory: a memory.grow detaches the old ones. */
   function views() {
@@ -61,6 +65,7 @@
       u8 = new Uint8Array(memBuffer);
       u32 = new Uint32Array(memBuffer);
       f32 = new Float32Array(memBuffer);
+      f64 = new Float64Array(memBuffer);
     }
   }
 
@@ -133,6 +138,7 @@
     connected: false, mode: null, source: '', mountpoint: '', startNs: 0,
     playing: false, speed: 1, ended: false, error: null,
     timeline: null, /* {firstNs, lastNs (BigInt), first, last (Number), buckets} */
+    phases: [], /* [{name, start, end}] in trace ns (Numbers), replay only */
   };
   let scene = 0;
   let pending = null; /* snapshot being received: {scene, seq} */
@@ -160,18 +166,24 @@
     return clock.shownNs;
   }
 
-  /* ---- counters for the side panel and tooltips ---- */
+  /*
+   * ---- counters for the side panel and tooltips ----
+   * The totals (events by operation, by process, by errno) are the scene
+   * model's, which a snapshot carries: after a seek they are those of the
+   * sought moment, the numbers `tracefs render --at` dumps. The page only
+   * adds the arrival rate and, for tooltips, what it saw of each path.
+   */
 
   const WINDOW_SLOTS = 10; /* the last second, in tenths */
-  const slots = Array.from({length: WINDOW_SLOTS}, () => ({stamp: -1, ops: null}));
-  const processCounts = new Map(), errorCounts = new Map(), pathStats = new Map();
+  const slots = Array.from({length: WINDOW_SLOTS}, () => ({stamp: -1, events: 0}));
+  const pathStats = new Map();
 
   function slotNow() {
     const tenth = Math.floor(performance.now() / 100);
     const slot = slots[tenth % WINDOW_SLOTS];
     if (slot.stamp !== tenth) {
       slot.stamp = tenth;
-      slot.ops = new Uint32Array(opNames.length);
+      slot.events = 0;
     }
     return slot;
   }
@@ -184,19 +196,52 @@
     pathStats.set(path, (n || 0) + 1 + (error ? ERRORS_UNIT : 0));
   }
 
-  function countEvent(ev, op, slot) {
-    slot.ops[op]++;
-    const comm = ev.comm || `pid ${ev.pid}`;
-    const n = processCounts.get(comm);
-    if (n !== undefined) processCounts.set(comm, n + 1);
-    else if (processCounts.size < MAX_PROCESS_STATS) processCounts.set(comm, 1);
+  function countEvent(ev, slot) {
+    slot.events++;
     const error = ev.result < 0;
-    if (error) {
-      const name = ERRNO[-ev.result] || `errno ${-ev.result}`;
-      errorCounts.set(name, (errorCounts.get(name) || 0) + 1);
-    }
     if (ev.path) countPath(ev.path, error);
     if (ev.path2) countPath(ev.path2, error);
+  }
+
+  /* The model's totals: {events, ops: {name: n}, errnos: {errno: n}, processes: [{name, events,
+   * errors, color (a slot, -1 for none), rgba}] in the model's order}. */
+  function modelStats() {
+    const stats = {events: 0, ops: {}, errnos: {}, processes: []};
+    if (!scene) return stats;
+    stats.events = wasm.tv_events(scene);
+    opNames.forEach((name, op) => {
+      const n = wasm.tv_op_events(scene, op);
+      if (n) stats.ops[name] = n;
+    });
+    for (let e = 0, slots = wasm.tv_errno_slots(); e < slots; e++) {
+      const n = wasm.tv_errno_events(scene, e);
+      if (n) stats.errnos[e] = n;
+    }
+    for (let i = 0, n = wasm.tv_process_count(scene); i < n; i++) {
+      const ptr = wasm.tv_process(scene, i);
+      views();
+      const w = ptr >>> 2;
+      stats.processes.push({name: cString(u32[w]), events: f64[(ptr >>> 3) + 1],
+        errors: f64[(ptr >>> 3) + 2], color: u32[w + 6] | 0, rgba: u32[w + 7]});
+    }
+    return stats;
+  }
+
+  /* A snapshot's counters into the scene being built from it. */
+  function restoreStats(target, stats) {
+    if (!stats || typeof stats !== 'object') return;
+    for (const p of Array.isArray(stats.processes) ? stats.processes : []) {
+      if (!p || typeof p.name !== 'string') continue;
+      if (wasm.tv_restore_process(target, writeString(p.name), Number(p.events) || 0,
+        Number(p.errors) || 0, Number.isInteger(p.color) ? p.color : -1) !== 0)
+        throw new Error('out of memory');
+    }
+    wasm.tv_restore_events(target, Number(stats.events) || 0);
+    for (const [name, n] of Object.entries(stats.ops || {})) {
+      const op = opIndex.get(name);
+      if (op !== undefined) wasm.tv_restore_op_events(target, op, Number(n) || 0);
+    }
+    for (const [e, n] of Object.entries(stats.errnos || {})) wasm.tv_restore_errno_events(target, e | 0, Number(n) || 0);
   }
 
   /* ---- the protocol ---- */
@@ -222,6 +267,7 @@
     session.playing = false;
     session.ended = false;
     session.timeline = null;
+    session.phases = [];
     counters.lastSeq = 0;
     counters.lastEventNs = null;
     counters.lagMs = null;
@@ -246,15 +292,81 @@
     };
   }
 
+  function onPhases(msg) {
+    session.phases = (Array.isArray(msg.phases) ? msg.phases : [])
+      .filter((p) => p && typeof p.name === 'string')
+      .map((p) => ({name: p.name, start: Number(p.start_ns) || 0, end: Number(p.end_ns) || 0}));
+    timelineDrawn = '';
+  }
+
+  /*
+   * The caption: in a replay the phase the clock is in (the report's
+   * phases); live, where phases are not known ahead, the command with the
+   * most events of the last seconds and its share.
+   */
+  function currentPhase() {
+    if (session.mode === 'replay') {
+      const ns = clock.shownNs, phases = session.phases;
+      for (let i = 0; i < phases.length; i++) {
+        if (ns >= phases[i].start && ns <= phases[i].end)
+          return phases.length > 1 ? `${phases[i].name} (${i + 1} of ${phases.length})` : phases[i].name;
+      }
+      return null;
+    }
+    const since = Math.floor(performance.now() / 1000) - BUSY_SECONDS;
+    const counts = new Map();
+    let total = 0;
+    for (const slot of busySlots) {
+      if (slot.second <= since) continue;
+      for (const [name, n] of slot.comms) counts.set(name, (counts.get(name) || 0) + n);
+      total += slot.events;
+    }
+    let best = null, most = 0;
+    for (const [name, n] of counts) if (n > most) [best, most] = [name, n];
+    return best === null ? null : `${best} · ${Math.round(100 * most / total)}% of the last ${BUSY_SECONDS} s`;
+  }
+
+  /* Live: who made the events of each of the last seconds, for the caption. */
+  const BUSY_SECONDS = 5;
+  const busySlots = Array.from({length: BUSY_SECONDS}, () => ({second: -1, events: 0, comms: new Map()}));
+  function countBusy(ev) {
+    const second = Math.floor(performance.now() / 1000), slot = busySlots[second % BUSY_SECONDS];
+    if (slot.second !== second) {
+      slot.second = second;
+      slot.events = 0;
+      slot.comms.clear();
+    }
+    const name = ev.comm || (ev.pid === 0 ? 'kernel' : `pid ${ev.pid}`);
+    slot.events++;
+    if (slot.comms.size < 512 || slot.comms.has(name)) slot.comms.set(name, (slot.comms.get(name) || 0) + 1);
+  }
+
+  /* The caption goes into the model, which lays it out under the clock (as in a video). */
+  let captionShown = null, captionScene = 0;
+  function showCaption() {
+    const text = currentPhase();
+    if (!scene || (text === captionShown && captionScene === scene)) return;
+    captionShown = text;
+    captionScene = scene;
+    wasm.tv_set_caption(scene, text ? writeString(text) : 0);
+  }
+
   function onSnapshot(msg) {
     const seq = Number(msg.seq) || 0;
     if (!pending || pending.seq !== seq) {
       if (pending) wasm.tv_scene_free(pending.scene);
       pending = {scene: newScene(), seq};
+      pathStats.clear(); /* what the page saw before the snapshot is not what led to it */
     }
+    if (msg.stats) restoreStats(pending.scene, msg.stats);
+    /* A touch AGE trace seconds before the snapshot glows as it would have in the page's time. */
+    const now = pageTime(), rate = session.mode === 'replay' ? session.speed : 1;
     for (const node of msg.nodes || []) {
       if (typeof node.path !== 'string') continue;
-      if (wasm.tv_prescan(pending.scene, KINDS[node.kind] || 0, writeString(node.path)) !== 0)
+      const op = opIndex.has(node.op) ? opIndex.get(node.op) : -1;
+      const process = Number.isInteger(node.process) ? node.process : -1;
+      const touched = Number(node.age) >= 0 ? now - Number(node.age) / rate : -1e30;
+      if (wasm.tv_prescan(pending.scene, KINDS[node.kind] || 0, writeString(node.path), op, process, touched) !== 0)
         throw new Error('out of memory');
     }
     if (!msg.last) return;
@@ -279,7 +391,7 @@
       const seq = Number(ev.seq) || 0;
       if (seq && seq <= counters.lastSeq) continue; /* already in the snapshot */
       let op = opIndex.get(ev.op);
-      if (op === undefined) op = 0;
+      if (op === undefined) op = unknownOp;
       writeEventStrings(typeof ev.path === 'string' ? ev.path : null,
         typeof ev.path2 === 'string' ? ev.path2 : null, typeof ev.comm === 'string' ? ev.comm : null);
       const ts = Number(ev.ts_ns) || 0;
@@ -288,7 +400,8 @@
         throw new Error('out of memory');
       if (seq) counters.lastSeq = seq;
       counters.events++;
-      countEvent(ev, op, slot);
+      countEvent(ev, slot);
+      if (session.mode === 'live') countBusy(ev);
       last = ev;
     }
     if (last) {
@@ -328,6 +441,7 @@
     switch (msg.type) {
     case 'hello': onHello(msg); break;
     case 'timeline': onTimeline(msg, raw); break;
+    case 'phases': onPhases(msg); break;
     case 'snapshot': onSnapshot(msg); break;
     case 'events': onEvents(msg); break;
     case 'missed': /* a snapshot follows */
@@ -371,6 +485,8 @@
     socket.onclose = () => {
       if (ws !== socket) return;
       ws = null;
+      /* Never in, and no token: the server wants the one in the address it printed. */
+      session.refused = !TOKEN && !session.mode;
       session.connected = false;
       session.playing = false;
       scheduleReconnect();
@@ -389,8 +505,11 @@
     if (!session.connected && session.mode) {
       text = 'connection lost — reconnecting…';
       cls = 'lost';
+    } else if (!session.connected && session.refused) {
+      text = 'not let in: open the address tracefs printed, with its ?token=…';
+      cls = 'lost';
     } else if (!session.connected) {
-      text = `connecting to ${WS_URL}…`;
+      text = `connecting to ${WS_URL.split('?')[0]}…`;
       cls = 'connecting';
     } else if (!session.mode) {
       text = 'connected';
@@ -462,7 +581,29 @@
     seekTo(timelineFraction(e));
   });
 
-  let timelineDrawn = ''; /* what the timeline shows: redrawn only when that changes */
+  /*
+   * The timeline: activity (events per slice, square root so that a quiet
+   * stretch still shows beside a burst) over a time axis, with the run's
+   * phases as bands on top, and the position. Redrawn only when what it
+   * shows changes. What was drawn last is kept for the tests (timelineShown).
+   */
+  const AXIS_STEPS_S = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900,
+    1800, 3600, 7200, 14400, 43200, 86400];
+  const PHASE_COLORS = ['#1d4f91', '#5b3a94', '#7d5a00', '#1f6b34', '#8c1d24', '#155e63'];
+  let timelineDrawn = '', timelineShown = {ticks: [], phases: []};
+
+  /* "+1:05", "+12.5 s", "+0.25 s": trace time from the first event, at the tick's precision. */
+  function axisLabel(seconds, step) {
+    if (step >= 60 || seconds >= 60) {
+      const m = Math.floor(seconds / 60), sec = seconds - 60 * m;
+      const h = Math.floor(m / 60);
+      const ss = String(Math.round(sec)).padStart(2, '0');
+      return h ? `${h}:${String(m % 60).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+    }
+    const digits = step >= 1 ? 0 : step >= 0.1 ? 1 : 2;
+    return `${seconds.toFixed(digits)} s`;
+  }
+
   function drawTimeline() {
     const tl = session.timeline;
     const dpr = window.devicePixelRatio || 1;
@@ -471,7 +612,7 @@
     const span = tl ? tl.last - tl.first : 0;
     const f = span > 0 ? Math.min(1, Math.max(0, (clock.shownNs - tl.first) / span)) : 0;
     const x = Math.round(f * (w - 2)) + 1;
-    const key = `${w} ${h} ${x} ${tl && tl.first} ${tl && tl.last} ${tl && tl.buckets.length}`;
+    const key = `${w} ${h} ${x} ${tl && tl.first} ${tl && tl.last} ${tl && tl.buckets.length} ${session.phases.length}`;
     if (key === timelineDrawn) return;
     timelineDrawn = key;
     if (timelineCanvas.width !== w || timelineCanvas.height !== h) {
@@ -480,17 +621,64 @@
     }
     tctx.fillStyle = '#0b0f17';
     tctx.fillRect(0, 0, w, h);
+    const shown = {ticks: [], phases: []};
+    timelineShown = shown;
     if (!tl) return;
-    const buckets = tl.buckets, n = buckets.length;
+    const font = 10 * dpr, band = Math.round(14 * dpr), axis = Math.round(14 * dpr);
+    const xOf = (ns) => span > 0 ? (ns - tl.first) / span * (w - 1) : 0;
+
+    /* phases: a band each, named when there is room */
+    tctx.font = `${font}px "DejaVu Sans", sans-serif`;
+    tctx.textBaseline = 'middle';
+    session.phases.forEach((p, i) => {
+      const x0 = Math.max(0, Math.floor(xOf(p.start))), x1 = Math.min(w, Math.max(x0 + 2, Math.ceil(xOf(p.end))));
+      tctx.fillStyle = PHASE_COLORS[i % PHASE_COLORS.length];
+      tctx.fillRect(x0, 0, x1 - x0, band);
+      tctx.globalAlpha = 0.5;
+      tctx.fillRect(x0, band, 1, h - band - axis); /* where it starts, across the activity */
+      tctx.globalAlpha = 1;
+      let name = p.name;
+      const room = x1 - x0 - 6 * dpr;
+      while (name.length > 1 && tctx.measureText(name).width > room) name = name.slice(0, -2) + '…';
+      if (tctx.measureText(name).width <= room) {
+        tctx.fillStyle = '#e6edf3';
+        tctx.fillText(name, x0 + 3 * dpr, band / 2);
+      } else {
+        name = '';
+      }
+      shown.phases.push({name: p.name, label: name, x0: x0 / dpr, x1: x1 / dpr});
+    });
+
+    /* activity */
+    const buckets = tl.buckets, n = buckets.length, top = band + 2 * dpr, bottom = h - axis;
     const max = buckets.reduce((a, b) => Math.max(a, b), 0);
-    /* Square root: a quiet stretch still shows beside a burst. */
     tctx.fillStyle = '#3fb950';
     for (let i = 0; i < n && max > 0; i++) {
       if (!buckets[i]) continue;
-      const bh = Math.max(1, Math.sqrt(buckets[i] / max) * (h - 4));
+      const bh = Math.max(1, Math.sqrt(buckets[i] / max) * (bottom - top));
       const x0 = Math.floor(i * w / n), x1 = Math.max(x0 + 1, Math.floor((i + 1) * w / n));
-      tctx.fillRect(x0, h - bh, x1 - x0, bh);
+      tctx.fillRect(x0, bottom - bh, x1 - x0, bh);
     }
+
+    /* the axis: ticks at least 70 px apart, labelled with the time since the first event */
+    tctx.fillStyle = '#30363d';
+    tctx.fillRect(0, bottom, w, 1);
+    const seconds = span / 1e9;
+    const step = AXIS_STEPS_S.find((st) => seconds / st * 70 * dpr <= w) || AXIS_STEPS_S[AXIS_STEPS_S.length - 1];
+    tctx.textBaseline = 'top';
+    for (let k = 0; seconds > 0 && k * step <= seconds + 1e-9; k++) {
+      const tx = Math.round(k * step / seconds * (w - 1));
+      const label = axisLabel(k * step, step);
+      tctx.fillStyle = '#6e7681';
+      tctx.fillRect(tx, bottom, 1, axis);
+      /* the label right of its tick, or left of it at the right end */
+      const lw = tctx.measureText(label).width;
+      const lx = tx + 3 * dpr + lw <= w ? tx + 3 * dpr : tx - 3 * dpr - lw;
+      tctx.fillStyle = '#8b949e';
+      tctx.fillText(label, lx, bottom + 2 * dpr);
+      shown.ticks.push({x: tx / dpr, label});
+    }
+
     tctx.fillStyle = '#f85149';
     tctx.fillRect(x - 1, 0, 2 * dpr, h);
   }
@@ -523,10 +711,13 @@
       pan.y = drag.panY + dy;
     }
   });
-  view.addEventListener('pointerup', () => {
-    if (drag && !drag.moved && hover.path) {
-      if (pinned.has(hover.path)) pinned.delete(hover.path);
-      else pinned.add(hover.path);
+  view.addEventListener('pointerup', (e) => {
+    /* the node under the click itself: a quick click may come before any frame updated hover */
+    const id = drag && !drag.moved && scene ? nodeAt(e.offsetX, e.offsetY) : -1;
+    const path = id >= 0 ? cString(wasm.tv_path_of(scene, id)) : null;
+    if (path) {
+      if (pinned.has(path)) pinned.delete(path);
+      else pinned.add(path);
     }
     drag = null;
     view.classList.remove('dragging');
@@ -553,15 +744,18 @@
   /* The frame buffer's layout: see tv_frame() in viz_wasm.c. */
   const H = {WIDTH: 0, HEIGHT: 1, BACKGROUND: 2, FONT_SIZE: 3, EDGES: 4, NODES: 5, GLOWS: 6,
     LABELS: 7, PROCESSES: 8, LEGEND: 9, CLOCK: 10, ELAPSED: 11, STATUS: 12, LAST_EVENT: 13,
-    LEGEND_TITLE: 14, WORDS: 15};
+    LEGEND_TITLE: 14, CAPTION: 15, WORDS: 16};
   const EDGE_WORDS = 6, NODE_WORDS = 6, GLOW_WORDS = 4, LABEL_WORDS = 7, PROCESS_WORDS = 3,
     LEGEND_WORDS = 2;
   const GLOW_STEPS = 8, TAU = 2 * Math.PI;
+  /* Dots smaller than this are drawn as squares: cheaper than arcs in a software canvas (where a
+   * 20,000-node overview spends most of its frame), and a dot a few pixels wide looks the same. */
+  const SQUARE_BELOW_PX = 2.5;
   const GLOW_REACH = [3.2, 2.3, 1.6], GLOW_ALPHA = [0.07, 0.11, 0.16], GLOW_CAP = [16, 10, 5];
   const SANS = '"DejaVu Sans", sans-serif', MONO = '"DejaVu Sans Mono", monospace';
 
   /* Sections of the last frame, as word indices into the wasm memory. */
-  const frame = {ok: false, nodes: 0, nodeCount: 0, background: 0};
+  const frame = {ok: false, nodes: 0, nodeCount: 0, background: 0, caption: null};
 
   const styles = new Map(); /* 0xRRGGBBAA -> CSS colour */
   function rgbaStyle(key) {
@@ -645,11 +839,12 @@
     for (let i = 0; i < count;) {
       const key = u32[start + i * NODE_WORDS + 3];
       ctx.beginPath();
+      ctx.fillStyle = rgbaStyle(key);
       for (; i < count && u32[start + i * NODE_WORDS + 3] === key; i++) {
         const w = start + i * NODE_WORDS, x = f32[w], y = f32[w + 1], r = f32[w + 2];
-        if (r < 1) { /* a square of the same area: cheaper, and alike at this size */
+        if (r < SQUARE_BELOW_PX) { /* a square of the same area, filled at once: alike at this size */
           const side = r * 1.7725;
-          ctx.rect(x - side / 2, y - side / 2, side, side);
+          ctx.fillRect(x - side / 2, y - side / 2, side, side);
         } else {
           ctx.moveTo(x + r, y);
           ctx.arc(x, y, r, 0, TAU);
@@ -684,13 +879,33 @@
     return (x - 0.35 * size) * pan.zoom + pan.x + 0.35 * size;
   }
 
+  /*
+   * Boxes of what is drawn over the picture (clock, process list, legend,
+   * footer, labels), in canvas pixels: a label that would meet one is not
+   * drawn, so that no text sits on other text.
+   */
+  const taken = [];
+  function textBox(x, y, width, size) {
+    return {x0: x, y0: y - 0.6 * size, x1: x + width, y1: y + 0.6 * size};
+  }
+  function isFree(box) {
+    for (const t of taken) {
+      if (box.x1 > t.x0 && box.x0 < t.x1 && box.y1 > t.y0 && box.y0 < t.y1) return false;
+    }
+    return true;
+  }
+
   function drawLabels(start, count) {
     for (let i = 0; i < count; i++) {
-      const w = start + i * LABEL_WORDS, size = f32[w + 2], key = u32[w + 3];
+      const w = start + i * LABEL_WORDS, modelSize = f32[w + 2], key = u32[w + 3];
+      const size = Math.max(modelSize, MIN_TEXT_PX);
       const text = decoder.decode(u8.subarray(u32[w + 4], u32[w + 4] + u32[w + 5])) +
         (u32[w + 6] ? '…' : '');
-      haloText(labelX(f32[w], size), f32[w + 1] * pan.zoom + pan.y, text, rgbaStyle(key),
-        (key & 255) / 255, size, SANS, false);
+      const x = labelX(f32[w], modelSize), y = f32[w + 1] * pan.zoom + pan.y;
+      const box = textBox(x, y, textWidth(text, size, SANS), size);
+      if (!isFree(box)) continue;
+      taken.push(box);
+      haloText(x, y, text, rgbaStyle(key), (key & 255) / 255, size, SANS, false);
     }
   }
 
@@ -711,7 +926,7 @@
       const found = findNode(path);
       if (found && !found.dying) ids.set(found.id, path);
     }
-    const size = 14 * ui;
+    const size = Math.max(14 * ui, MIN_TEXT_PX);
     for (let i = 0; i < frame.nodeCount && ids.size; i++) {
       const w = frame.nodes + i * NODE_WORDS, path = ids.get(u32[w + 4]);
       if (path === undefined) continue;
@@ -719,19 +934,42 @@
       const x = f32[w], y = f32[w + 1], r = f32[w + 2];
       if (labelled(x, y, r, labels, labelCount)) continue;
       const name = path === '/' ? rootLabel || '/' : path.slice(path.lastIndexOf('/') + 1);
-      haloText(labelX(x + r + 0.35 * size, size), y * pan.zoom + pan.y, name, 'rgb(255,247,242)', 1,
-        size, SANS, false);
+      /* right of the node, else left, above or below: wherever no other text is */
+      const cx = x * pan.zoom + pan.x, cy = y * pan.zoom + pan.y, cr = r * pan.zoom;
+      const tw = textWidth(name, size, SANS), gap = 0.35 * size;
+      for (const [lx, ly] of [[cx + cr + gap, cy], [cx - cr - gap - tw, cy],
+        [cx - tw / 2, cy - cr - 0.8 * size], [cx - tw / 2, cy + cr + 0.8 * size]]) {
+        const box = textBox(lx, ly, tw, size);
+        if (!isFree(box)) continue;
+        taken.push(box);
+        haloText(lx, ly, name, 'rgb(255,247,242)', 1, size, SANS, false);
+        pinsShown.push({path, ...box});
+        break;
+      }
     }
   }
+  let pinsShown = []; /* where pinned labels went in the last frame, for the tests */
 
   const BRIGHT = 'rgb(237,242,250)', DIM = 'rgb(153,168,189)';
+  const MIN_TEXT_PX = 11;
 
   function drawClock(f, size) {
     const x = size * 1.2;
     let y = size * 1.6;
-    haloText(x, y, cString(u32[f + H.ELAPSED]), BRIGHT, 1, size * 1.6, MONO, true);
+    const elapsed = cString(u32[f + H.ELAPSED]), clockText = cString(u32[f + H.CLOCK]);
+    haloText(x, y, elapsed, BRIGHT, 1, size * 1.6, MONO, true);
+    taken.push(textBox(x, y, textWidth(elapsed, size * 1.6, MONO) * 1.1, size * 1.6));
     y += size * 1.7;
-    haloText(x, y, cString(u32[f + H.CLOCK]), DIM, 1, size * 0.9, MONO, false);
+    haloText(x, y, clockText, DIM, 1, size * 0.9, MONO, false);
+    taken.push(textBox(x, y, textWidth(clockText, size * 0.9, MONO), size * 0.9));
+    /* the caption (the phase, or the busiest command), as viz/draw.c draws it */
+    const caption = cString(u32[f + H.CAPTION]);
+    frame.caption = caption;
+    if (caption) {
+      y += size * 1.8;
+      haloText(x, y, caption, 'rgb(255,214,115)', 1, size * 1.25, SANS, true);
+      taken.push(textBox(x, y, textWidth(caption, size * 1.25, SANS) * 1.1, size * 1.25));
+    }
   }
 
   function drawProcesses(start, count, width, size) {
@@ -742,10 +980,13 @@
       const alpha = 0.35 + 0.65 * f32[w + 2];
       const tw = textWidth(name, size, SANS);
       haloText(right - tw, y, name, `rgba(237,242,250,${alpha})`, alpha, size, SANS, false);
-      ctx.beginPath();
-      ctx.arc(right - tw - size * 0.7, y, size * 0.32, 0, TAU);
-      ctx.fillStyle = rgbAlpha(u32[w + 1], alpha);
-      ctx.fill();
+      if (u32[w + 1] & 255) { /* the process's colour, when the nodes have it */
+        ctx.beginPath();
+        ctx.arc(right - tw - size * 0.7, y, size * 0.32, 0, TAU);
+        ctx.fillStyle = rgbAlpha(u32[w + 1], alpha);
+        ctx.fill();
+      }
+      taken.push(textBox(right - tw - size * 1.1, y, tw + size * 1.1, size));
       y += size * 1.45;
     }
   }
@@ -753,7 +994,7 @@
   function drawFooter(f, start, count, width, height, fontSize) {
     const size = fontSize * 0.9, text = 'rgb(204,214,230)', dim = 'rgb(140,153,173)';
     let x = size * 1.3, y = height - size * 1.6;
-    const title = cString(u32[f + H.LEGEND_TITLE]);
+    const x0 = x, title = cString(u32[f + H.LEGEND_TITLE]);
     if (title) {
       haloText(x, y, title, dim, 1, size, SANS, false);
       x += textWidth(title, size, SANS) + size;
@@ -768,18 +1009,31 @@
       haloText(x, y, label, text, 1, size, SANS, false);
       x += textWidth(label, size, SANS) + size * 1.1;
     }
+    taken.push(textBox(x0, y, x - x0, size));
     const right = width - size * 1.3, status = cString(u32[f + H.STATUS]);
-    haloText(right - textWidth(status, size, SANS), y, status, dim, 1, size, SANS, false);
+    const sw = textWidth(status, size, SANS);
+    if (x + size > right - sw) y -= size * 1.5; /* a narrow picture: above the legend */
+    haloText(right - sw, y, status, dim, 1, size, SANS, false);
+    taken.push(textBox(right - sw, y, sw, size));
     const last = cString(u32[f + H.LAST_EVENT]);
     y -= size * 1.5;
+    /* a long path keeps its end, which says the most */
+    const lw = Math.min(textWidth(last, size, MONO), width - 2 * size * 1.3);
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(right - lw, y - size, lw, 2 * size);
+    ctx.clip();
     haloText(right - textWidth(last, size, MONO), y, last, text, 1, size, MONO, false);
+    ctx.restore();
+    taken.push(textBox(right - lw, y, lw, size));
   }
 
   function drawFrame(ptr) {
     views();
     const f = ptr >>> 2;
     const width = u32[f + H.WIDTH], height = u32[f + H.HEIGHT], ui = height / 720;
-    const fontSize = f32[f + H.FONT_SIZE];
+    /* The model scales text with the picture's height; in a small window it stays readable. */
+    const fontSize = Math.max(f32[f + H.FONT_SIZE], MIN_TEXT_PX);
     const edgeCount = u32[f + H.EDGES], nodeCount = u32[f + H.NODES], glowCount = u32[f + H.GLOWS];
     const labelCount = u32[f + H.LABELS], processCount = u32[f + H.PROCESSES];
     const legendCount = u32[f + H.LEGEND];
@@ -798,11 +1052,13 @@
     drawGlows(glows, glowCount, ui);
     drawNodes(nodes, nodeCount, ui);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    drawLabels(labels, labelCount);
-    drawPins(ui, labels, labelCount);
+    taken.length = 0;
+    pinsShown = [];
     drawClock(f, fontSize);
     drawProcesses(processes, processCount, width, fontSize);
     drawFooter(f, legend, legendCount, width, height, fontSize);
+    drawLabels(labels, labelCount);
+    drawPins(ui, labels, labelCount);
   }
 
   /* The node under the pointer in the last frame: its id, or -1. */
@@ -829,7 +1085,9 @@
     if (!found) return null;
     views();
     const w = found >>> 2;
-    return {id: u32[w], kind: KIND_NAMES[u32[w + 1]] || null, dying: !!u32[w + 2]};
+    const c = u32[w + 3];
+    return {id: u32[w], kind: KIND_NAMES[u32[w + 1]] || null, dying: !!u32[w + 2],
+      color: [c >>> 24, (c >>> 16) & 255, (c >>> 8) & 255, c & 255]};
   }
 
   function escapeHtml(s) {
@@ -876,31 +1134,42 @@
     return counts;
   }
 
+  /* Table rows of [name, count, dot colour (CSS) or undefined], the first LIMIT. */
   function rows(entries, limit) {
     if (!entries.length) return '<tr><td class="none">none</td></tr>';
-    return entries.slice(0, limit).map(([name, n]) =>
-      `<tr><td>${escapeHtml(name)}</td><td class="n">${n.toLocaleString('en-US')}</td></tr>`).join('');
+    return entries.slice(0, limit).map(([name, n, dot]) =>
+      `<tr><td>${dot ? `<span class="dot" style="background:${dot}"></span>` : ''}${escapeHtml(name)}</td>` +
+      `<td class="n">${n.toLocaleString('en-US')}</td></tr>`).join('');
+  }
+
+  /* What the panel shows, for it and for the tests: the model's totals, named. */
+  function panelData() {
+    const stats = modelStats();
+    const byCount = (a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1);
+    const ops = Object.entries(stats.ops).sort(byCount);
+    const errors = Object.entries(stats.errnos).map(([e, n]) =>
+      [e === '0' ? 'other errno' : ERRNO[e] || `errno ${e}`, n]).sort(byCount);
+    /* A dot in the process's colour only where the picture uses it. */
+    const processes = stats.processes.map((p) => [p.name, p.events,
+      colorBy === 'process' ? rgbaStyle(p.rgba) : undefined]).sort(byCount);
+    return {events: stats.events, ops, errors, processes};
   }
 
   function updatePanel() {
     const tenth = Math.floor(performance.now() / 100);
-    const perOp = new Map();
     let rate = 0;
-    for (const slot of slots) {
-      if (slot.stamp <= tenth - WINDOW_SLOTS || !slot.ops) continue;
-      slot.ops.forEach((n, op) => {
-        if (!n) return;
-        perOp.set(opNames[op], (perOp.get(opNames[op]) || 0) + n);
-        rate += n;
-      });
-    }
-    const byCount = (m) => [...m].sort((a, b) => b[1] - a[1]);
+    for (const slot of slots) if (slot.stamp > tenth - WINDOW_SLOTS) rate += slot.events;
+    const data = panelData();
     const a = alive(), lag = lagMs();
+    const phase = currentPhase();
     panel.innerHTML =
-      `<h3>events/s (last second)</h3><table><tr><td>all</td><td class="n">${rate.toLocaleString('en-US')}</td></tr>` +
-      `${rows(byCount(perOp), 12)}</table>` +
-      '<h3>top processes</h3><table>' + rows(byCount(processCounts), 8) + '</table>' +
-      '<h3>errors</h3><table>' + rows(byCount(errorCounts), 8) + '</table>' +
+      (phase ? `<h3>${session.mode === 'replay' ? 'phase' : 'busiest now'}</h3><div class="phase">${escapeHtml(phase)}</div>` : '') +
+      `<h3>events</h3><table><tr><td>${session.mode === 'replay' ? 'up to now' : 'since the mount'}</td>` +
+      `<td class="n">${data.events.toLocaleString('en-US')}</td></tr>` +
+      `<tr><td>arriving per second</td><td class="n">${rate.toLocaleString('en-US')}</td></tr></table>` +
+      '<h3>by operation</h3><table>' + rows(data.ops, 10) + '</table>' +
+      '<h3>top processes</h3><table>' + rows(data.processes, 8) + '</table>' +
+      '<h3>errors</h3><table>' + rows(data.errors, 8) + '</table>' +
       '<h3>stream</h3><table>' +
       `<tr><td>events applied</td><td class="n">${counters.events.toLocaleString('en-US')}</td></tr>` +
       `<tr><td${counters.missed ? ' class="warn"' : ''}>missed</td><td class="n">${counters.missed.toLocaleString('en-US')}</td></tr>` +
@@ -954,8 +1223,8 @@
    */
   const BUSY_EVENTS_PER_S = 10000;
   const BUSY_FRAME_MS = 1000 / 10;
-  const busy = {messageMs: 0, messages: 0, drawMs: 0};
-  let lastPanelMs = 0, nextFrameAt = 0;
+  const busy = {messageMs: 0, messages: 0, drawMs: 0, modelMs: 0}; /* modelMs: of drawMs, in the model */
+  let lastPanelMs = 0, lastCaptionMs = 0, nextFrameAt = 0;
   let rateAt = 0, rateEvents = 0, eventRate = 0;
 
   function measureEventRate(now) {
@@ -976,11 +1245,16 @@
         const t = pageTime();
         wasm.tv_advance(scene, t, traceNs(t));
         const ptr = wasm.tv_frame(scene);
+        busy.modelMs += performance.now() - started;
         if (!ptr) throw new Error('out of memory');
         drawFrame(ptr);
         updateHover();
       }
       if (session.mode === 'replay') drawTimeline();
+      if (started - lastCaptionMs > 200) {
+        lastCaptionMs = started;
+        showCaption();
+      }
       const ended = performance.now(), cost = ended - started;
       busy.drawMs += cost;
       frameTimes.push(ended);
@@ -1021,7 +1295,36 @@
     },
     find(path) {
       const node = findNode(path);
-      return node && {kind: node.kind, dying: node.dying};
+      return node && {kind: node.kind, dying: node.dying, color: node.color};
+    },
+    /* The panel's numbers, and the model's totals they come from. */
+    stats() {
+      const data = panelData();
+      return {...data, model: modelStats()};
+    },
+    /* What the timeline drew last: {ticks: [{x, label}], phases: [{name, label, x0, x1}]}, and the phases. */
+    timeline() {
+      return {...timelineShown, phases: timelineShown.phases, known: session.phases};
+    },
+    /* Where the node at PATH was in the last frame, in canvas pixels: {x, y, r}, or null. */
+    screenOf(path) {
+      const node = findNode(path);
+      if (!node || !frame.ok) return null;
+      views();
+      for (let i = 0; i < frame.nodeCount; i++) {
+        const w = frame.nodes + i * NODE_WORDS;
+        if (u32[w + 4] === node.id)
+          return {x: f32[w] * pan.zoom + pan.x, y: f32[w + 1] * pan.zoom + pan.y, r: f32[w + 2] * pan.zoom};
+      }
+      return null;
+    },
+    /* The boxes of the text the last frame drew (overlay, labels, pins) and the pinned labels'. */
+    texts() {
+      return {boxes: taken.map((b) => ({...b})), pins: pinsShown.map((p) => ({...p}))};
+    },
+    /* The caption the last frame drew under the clock, or null. */
+    caption() {
+      return frame.caption || null;
     },
   };
 
@@ -1039,6 +1342,9 @@
     const count = wasm.tv_op_count();
     opNames = Array.from({length: count}, (_, i) => cString(wasm.tv_op_name(i)));
     opNames.forEach((name, i) => opIndex.set(name, i));
+    unknownOp = wasm.tv_op_unknown();
+    KIND_NAMES = Array.from({length: wasm.tv_kind_count()}, (_, i) => cString(wasm.tv_kind_name(i)));
+    KIND_NAMES.forEach((name, i) => { if (name) KINDS[name] = i; });
     resize();
     connect();
     requestAnimationFrame(animate);

@@ -152,6 +152,22 @@ EXPORT const char *tv_op_name(int op)
 	return viz_op_name((enum viz_op)op);
 }
 
+EXPORT int tv_op_unknown(void)
+{
+	return VIZ_OP_UNKNOWN;
+}
+
+EXPORT int tv_kind_count(void)
+{
+	return VIZ_KIND_COUNT;
+}
+
+/* The trace's name of kind KIND ("dir"), NULL for none. */
+EXPORT const char *tv_kind_name(int kind)
+{
+	return viz_kind_name((enum viz_kind)kind);
+}
+
 /* ---- the scene ---- */
 
 /* JSON numbers arrive as doubles; ns since the epoch fit them to ~256 ns. */
@@ -201,16 +217,114 @@ EXPORT int tv_apply(struct viz_scene *scene, int op, int kind, int result, int p
 	return viz_scene_apply(scene, &e);
 }
 
-/* A node of a snapshot: present from the start, as if the trace had looked it up. */
-EXPORT int tv_prescan(struct viz_scene *scene, int kind, const char *path)
+/*
+ * A node of a snapshot: present from the start, as if the trace had looked
+ * it up; last touched by OP (-1: never) of PROCESS (-1: unknown) at T
+ * (page seconds).
+ */
+EXPORT int tv_prescan(struct viz_scene *scene, int kind, const char *path, int op, int process,
+		      double t)
 {
 	struct viz_event e = {.op = VIZ_OP_LOOKUP, .kind = (enum viz_kind)kind, .path = path};
-	return viz_scene_prescan(scene, &e);
+	if (viz_scene_prescan(scene, &e) != 0)
+		return -1;
+	if (op >= 0 && op < VIZ_OP_UNKNOWN)
+		viz_scene_restore_touch(scene, path, (enum viz_op)op, process, t);
+	return 0;
+}
+
+static uint32_t rgba(struct viz_color c);
+
+/* ---- the counters (see viz.h): counts go as doubles, exact below 2^53 ---- */
+
+static uint64_t to_count(double n)
+{
+	return n > 0 && n < 1.8e19 ? (uint64_t)n : 0;
+}
+
+/* A snapshot's counters. NAME: a NUL-terminated string in wasm memory. 0 or -1. */
+EXPORT int tv_restore_process(struct viz_scene *scene, const char *name, double events,
+			      double errors, int color_slot)
+{
+	return viz_scene_restore_process(scene, name, to_count(events), to_count(errors),
+					 color_slot);
+}
+
+EXPORT void tv_restore_events(struct viz_scene *scene, double events)
+{
+	viz_scene_restore_events(scene, to_count(events));
+}
+
+EXPORT void tv_restore_op_events(struct viz_scene *scene, int op, double events)
+{
+	viz_scene_restore_op_events(scene, (enum viz_op)op, to_count(events));
+}
+
+EXPORT void tv_restore_errno_events(struct viz_scene *scene, int errno_value, double events)
+{
+	viz_scene_restore_errno_events(scene, errno_value, to_count(events));
+}
+
+EXPORT double tv_events(struct viz_scene *scene)
+{
+	return (double)viz_scene_events(scene);
+}
+
+EXPORT double tv_op_events(struct viz_scene *scene, int op)
+{
+	return (double)viz_scene_op_events(scene, (enum viz_op)op);
+}
+
+EXPORT int tv_errno_slots(void)
+{
+	return VIZ_ERRNO_SLOTS;
+}
+
+EXPORT double tv_errno_events(struct viz_scene *scene, int errno_value)
+{
+	return (double)viz_scene_errno_events(scene, errno_value);
+}
+
+EXPORT int tv_process_count(struct viz_scene *scene)
+{
+	return (int)viz_scene_process_count(scene);
+}
+
+/* Process INDEX: name (p), events, errors (f64 as two words each), colour slot (i), colour (c). */
+static union {
+	struct {
+		uint32_t name;
+		uint32_t pad;
+		double events, errors;
+		int32_t slot;
+		uint32_t color;
+	} p;
+	uint32_t words[8];
+} process_out;
+
+EXPORT uint32_t *tv_process(struct viz_scene *scene, int index)
+{
+	if (index < 0 || (size_t)index >= viz_scene_process_count(scene))
+		return NULL;
+	struct viz_process_info info;
+	viz_scene_process(scene, (size_t)index, &info);
+	process_out.p.name = (uint32_t)(uintptr_t)info.name;
+	process_out.p.events = (double)info.events;
+	process_out.p.errors = (double)info.errors;
+	process_out.p.slot = info.color_slot;
+	process_out.p.color = rgba(info.color);
+	return process_out.words;
 }
 
 EXPORT int tv_prescan_done(struct viz_scene *scene)
 {
 	return viz_scene_prescan_done(scene);
+}
+
+/* TEXT: the caption under the clock (NUL-terminated in wasm memory), or NULL for none. */
+EXPORT void tv_set_caption(struct viz_scene *scene, const char *text)
+{
+	viz_scene_set_caption(scene, text);
 }
 
 EXPORT int tv_advance(struct viz_scene *scene, double t, double trace_ns)
@@ -242,6 +356,7 @@ enum {
 	H_STATUS,	/* p */
 	H_LAST_EVENT,	/* p */
 	H_LEGEND_TITLE, /* p */
+	H_CAPTION,	/* p */
 	HEADER_WORDS
 };
 #define EDGE_WORDS 6	/* x1 y1 x2 y2 width (f), colour (c); sorted by width and colour */
@@ -352,6 +467,7 @@ EXPORT union word *tv_frame(struct viz_scene *scene)
 	w[H_STATUS].u = string_word(f.status);
 	w[H_LAST_EVENT].u = string_word(f.last_event);
 	w[H_LEGEND_TITLE].u = string_word(f.legend_title);
+	w[H_CAPTION].u = string_word(f.caption);
 	w += HEADER_WORDS;
 
 	/* Edge widths are multiples of a quarter pixel (times the UI scale). */
@@ -458,8 +574,8 @@ EXPORT uint32_t *tv_count(struct viz_scene *scene)
 	return viz_scene_visit(scene, count_node, NULL) == 0 ? counts : NULL;
 }
 
-/* What tv_find() found: id, kind (enum viz_kind), dying (0 or 1). */
-static uint32_t found[3];
+/* What tv_find() found: id, kind (enum viz_kind), dying (0 or 1), colour now (c). */
+static uint32_t found[4];
 
 /* The node at PATH (even one fading out), or NULL if there is none. */
 EXPORT uint32_t *tv_find(struct viz_scene *scene, const char *path)
@@ -470,6 +586,7 @@ EXPORT uint32_t *tv_find(struct viz_scene *scene, const char *path)
 	found[0] = info.id;
 	found[1] = info.kind;
 	found[2] = info.dying;
+	found[3] = rgba(info.color);
 	return found;
 }
 

@@ -171,13 +171,80 @@ static void add_dot(cairo_t *cr, const struct viz_frame_node *n)
 	cairo_arc(cr, n->x, n->y, n->r, 0, 2 * 3.14159265358979323846);
 }
 
+/*
+ * Small dots (most of a big tree at overview) are stamped straight into the
+ * image, each pixel covered by how much of it lies within the circle:
+ * cairo would build, sort and rasterise a polygon for each, which costs
+ * several times more than the whole rest of a frame. Only on an image
+ * target drawn untransformed; false otherwise (then cairo draws them all).
+ */
+#define STAMP_MAX_R 6.0
+
+static bool stampable(cairo_t *cr, cairo_surface_t *target)
+{
+	cairo_matrix_t m;
+	cairo_get_matrix(cr, &m);
+	if (m.xx != 1 || m.yy != 1 || m.xy != 0 || m.yx != 0 || m.x0 != 0 || m.y0 != 0)
+		return false;
+	if (cairo_surface_get_type(target) != CAIRO_SURFACE_TYPE_IMAGE)
+		return false;
+	cairo_format_t format = cairo_image_surface_get_format(target);
+	return format == CAIRO_FORMAT_ARGB32 || format == CAIRO_FORMAT_RGB24;
+}
+
+static void stamp_dot(unsigned char *data, int stride, int width, int height,
+		      const struct viz_frame_node *n)
+{
+	double r = n->r, a = n->color.a;
+	int x0 = (int)floor(n->x - r - 1), x1 = (int)ceil(n->x + r + 1);
+	int y0 = (int)floor(n->y - r - 1), y1 = (int)ceil(n->y + r + 1);
+	x0 = x0 < 0 ? 0 : x0;
+	y0 = y0 < 0 ? 0 : y0;
+	x1 = x1 > width ? width : x1;
+	y1 = y1 > height ? height : y1;
+	double cr = n->color.r * 255, cg = n->color.g * 255, cb = n->color.b * 255;
+	for (int y = y0; y < y1; y++) {
+		uint32_t *row = (uint32_t *)(data + (size_t)y * (size_t)stride);
+		double dy = y + 0.5 - n->y;
+		for (int x = x0; x < x1; x++) {
+			double dx = x + 0.5 - n->x;
+			double cover = r + 0.5 - sqrt(dx * dx + dy * dy);
+			if (cover <= 0)
+				continue;
+			double k = (cover > 1 ? 1 : cover) * a, keep = 1 - k;
+			uint32_t p = row[x];
+			uint32_t pa = p >> 24, pr = (p >> 16) & 0xff, pg = (p >> 8) & 0xff, pb = p & 0xff;
+			/* premultiplied OVER */
+			pa = (uint32_t)(255 * k + pa * keep + 0.5);
+			pr = (uint32_t)(cr * k + pr * keep + 0.5);
+			pg = (uint32_t)(cg * k + pg * keep + 0.5);
+			pb = (uint32_t)(cb * k + pb * keep + 0.5);
+			row[x] = pa << 24 | pr << 16 | pg << 8 | pb;
+		}
+	}
+}
+
 static void draw_nodes(cairo_t *cr, const struct viz_frame *f, const struct viz_frame_node **order)
 {
+	cairo_surface_t *target = cairo_get_target(cr);
+	bool stamp = stampable(cr, target);
+	if (stamp) {
+		cairo_surface_flush(target);
+		unsigned char *data = cairo_image_surface_get_data(target);
+		int stride = cairo_image_surface_get_stride(target);
+		int width = cairo_image_surface_get_width(target);
+		int height = cairo_image_surface_get_height(target);
+		for (size_t i = 0; i < f->node_count; i++)
+			if (f->nodes[i].r < STAMP_MAX_R)
+				stamp_dot(data, stride, width, height, &f->nodes[i]);
+		cairo_surface_mark_dirty(target);
+	}
 	for (size_t i = 0; i < f->node_count;) {
 		struct viz_color color = order[i]->color;
 		cairo_new_path(cr);
 		for (; i < f->node_count && same_color(order[i]->color, color); i++)
-			add_dot(cr, order[i]);
+			if (!stamp || order[i]->r >= STAMP_MAX_R)
+				add_dot(cr, order[i]);
 		set_color(cr, color);
 		cairo_fill(cr);
 	}
@@ -260,6 +327,11 @@ static void draw_clock(cairo_t *cr, const struct viz_frame *f, const char *title
 	y += size * 1.7;
 	cairo_select_font_face(cr, MONO, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
 	halo_text(cr, f, x, y, f->clock, dim, size * 0.9);
+	if (f->caption && f->caption[0]) {
+		struct viz_color accent = {1.0f, 0.84f, 0.45f, 1};
+		cairo_select_font_face(cr, SANS, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+		halo_text(cr, f, x, y + size * 1.8, f->caption, accent, size * 1.25);
+	}
 }
 
 /* Top right: the processes active in the last moments, newest first. */

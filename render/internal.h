@@ -1,0 +1,69 @@
+/*
+ * internal.h — what the files of render/ share (private to render/): the
+ * command's options (options.c), the output being written (output.c), the
+ * scene dump (dump.c); render.c drives them and draw.c paints a frame.
+ */
+#ifndef TRACEFS_RENDER_INTERNAL_H
+#define TRACEFS_RENDER_INTERNAL_H
+
+#include <cairo.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "viz/viz.h"
+
+/* Set by SIGINT and SIGTERM: every loop gives up soon after. */
+extern volatile sig_atomic_t render_interrupted;
+
+/* ---- options.c ---- */
+
+enum output_kind { OUTPUT_PNG, OUTPUT_FRAMES, OUTPUT_VIDEO, OUTPUT_NONE };
+
+struct render_options {
+	const char *trace, *output, *title, *dump;
+	enum output_kind kind;
+	const char *format; /* "mp4" or "webm" */
+	int width, height;
+	double fps, speed, idle_skip, fade, duration;
+	double at, from, to; /* seconds from the first event; NAN when not given */
+	enum viz_color_by color_by;
+	bool prescan, benchmark, no_caption;
+};
+
+/* 0, 1 when --help was asked for (and printed), -1 on bad usage (reported). */
+int options_parse(int argc, char **argv, struct render_options *o);
+
+/* ---- output.c ---- */
+
+/* Where the output is being written, to be renamed or removed at the end. */
+struct output {
+	char temp[PATH_MAX];
+	bool temp_exists;
+	pid_t ffmpeg;
+	int pipe_fd;
+	cairo_surface_t *surface;
+	cairo_t *cr;
+	long frames_written;
+};
+
+/* True if NAME is an executable file in a directory of $PATH. */
+bool in_path(const char *name);
+/* A temporary name next to FINAL: same file system, so rename() can move it. */
+int temp_name(const char *prog, const char *final, char *temp, size_t size);
+/* Each returns 0, or -1 after telling the user what failed. */
+int output_open(const char *prog, const struct render_options *o, struct output *out);
+int output_emit(const char *prog, const struct render_options *o, struct output *out);
+int output_commit(const char *prog, const struct render_options *o, struct output *out);
+/* Removes what was written so far, and stops ffmpeg. */
+void output_discard(struct output *out, const struct render_options *o);
+void output_close(struct output *out);
+
+/* ---- dump.c ---- */
+
+/* --dump-scene: the model's nodes and FRAME as JSON into PATH. 0 or -1. */
+int dump_write(const char *prog, const char *path, struct viz_scene *scene,
+	       const struct viz_frame *frame, double t);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * store.h — the whole interface of store/: the versioned store, a
+ * directory kept as a revision-controlled working copy and synchronised
+ * with a remote the user runs (a path or an ssh URL).
+ *
+ * The revision-control operations (setup, checkout, update, add, remove,
+ * copy, commit, touch, cleanup, real path, reserved names) sit behind a
+ * small backend table; the one backend is git on libgit2. store/ knows
+ * nothing of FUSE or of traces: the file system tells it what changed
+ * (store_touch() ... store_closed(), which only note and never wait on
+ * disk or network), and one background thread per store commits the
+ * changes after a quiet moment, pushes, and fetches and merges upstream.
+ */
+#ifndef TRACEFS_STORE_H
+#define TRACEFS_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* A commit the store made (its own or a merge with upstream). */
+struct store_commit {
+	char id[48];	  /* the backend's id, hex */
+	int files;	  /* files it changed */
+	const char *path; /* the deepest directory holding every change, "/..." */
+	const char *summary; /* the message's first line */
+	int64_t start_ns; /* CLOCK_REALTIME when the commit began */
+	int64_t dur_ns;
+	int result; /* 0, or -errno when it failed (id empty) */
+};
+
+struct store_options {
+	int quiet_ms;	     /* commit once changes have paused this long (default 500) */
+	int max_delay_ms;    /* ... or once the oldest change waited this long (default 5000) */
+	int sync_interval_s; /* fetch + merge this often (default 60; 0: only when listed) */
+	/* Called on the store's thread after each commit; must be quick. */
+	void (*committed)(void *ctx, const struct store_commit *commit);
+	void *ctx;
+};
+
+struct store;
+
+/* Setup: clones REMOTE (a path or an ssh URL) into WORKDIR, which must not
+ * exist or be empty. 0, or -1 with a message in err (WORKDIR unchanged). */
+int store_clone(const char *remote, const char *workdir, char *err, size_t err_size);
+
+/*
+ * Setup + update for a mount: opens the working copy WORKDIR, commits what
+ * was left uncommitted (a daemon killed before its commit), and starts the
+ * background thread. NULL with a message in err when WORKDIR is not a
+ * working copy, is in the middle of a merge or holds conflicts: then
+ * nothing was changed.
+ */
+struct store *store_open(const char *workdir, const struct store_options *options, char *err,
+			 size_t err_size);
+
+/* Whether NAME (one path component) belongs to the backend (".git"). */
+bool store_is_reserved(const char *name);
+
+/* The working-copy path of PATH ("/dir/file", relative to the mount); malloc'd. */
+char *store_real_path(const struct store *store, const char *path);
+
+/*
+ * What the file system did, by the command COMM (NULL if unknown). PATH is
+ * relative to the working copy and starts with '/'. Thread-safe, quick.
+ * touch: PATH's contents or mode changed; add: PATH was created; remove:
+ * PATH was removed; copy: TO now holds what FROM held (a rename is a copy
+ * and a remove); closed: a file was closed, a written one is committed
+ * after the quiet time; listed: a directory was listed, fetch soon.
+ */
+void store_touch(struct store *store, const char *path, const char *comm);
+void store_add(struct store *store, const char *path, const char *comm);
+void store_remove(struct store *store, const char *path, const char *comm);
+void store_copy(struct store *store, const char *from, const char *to, const char *comm);
+void store_closed(struct store *store, const char *path);
+void store_listed(struct store *store);
+
+/* Cleanup: commits what is pending, pushes once, stops the thread, frees. */
+void store_cleanup(struct store *store);
+
+/*
+ * The `tracefs store` sub-commands on a working copy that is not mounted
+ * (or is: they use the repository's own locks). Output to OUT; 0, or -1
+ * with a message in err.
+ * status: branch, remote, uncommitted changes, commits not yet pushed,
+ * conflict copies made. sync: commit everything, fetch, merge, push.
+ * log: the last MAX commits, marked when not yet pushed.
+ */
+int store_status(const char *workdir, FILE *out, char *err, size_t err_size);
+int store_sync(const char *workdir, FILE *out, char *err, size_t err_size);
+int store_log(const char *workdir, int max, FILE *out, char *err, size_t err_size);
+
+#endif

@@ -1,0 +1,379 @@
+/*
+ * index.c — what every replay of one trace shares, built once by its own
+ * thread when `tracefs serve` starts: the span and the timeline's density,
+ * and scene checkpoints, so that a seek anywhere in a trace of millions of
+ * events rebuilds the tree from the nearest checkpoint instead of from the
+ * first event.
+ *
+ * A checkpoint does not hold a copy of the tree: it is a place in one log of
+ * the events that changed the tree's structure (a node appeared, changed
+ * kind, was removed or revived, a rename...). Running the log up to a
+ * checkpoint's place through a fresh scene gives the tree the scene had
+ * there, for what a snapshot shows (the live nodes and their kinds): the
+ * events left out only flash nodes that exist. So the log grows with the
+ * tree, not with the trace (100,000 files: a few MB for 10M events).
+ * Checkpoints (32 bytes each) come every CHECKPOINT_EVENTS events; a seek to time T starts
+ * from the last checkpoint before which no event reached T (max_ts < T) and
+ * reads on from there in seq order, as a seek from the start would.
+ */
+#include "web/internal.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHECKPOINT_EVENTS 10000 /* a seek reads at most about this many events */
+#define LOG_MAX_BYTES (512u << 20) /* beyond: no more checkpoints (seeks read further) */
+
+/* One event of the log, followed by its path and path2 (NUL-terminated). */
+struct log_entry {
+	uint32_t size; /* of the entry, strings and padding included */
+	uint16_t path2_at; /* offset of path2 from the strings' start; 0: none */
+	uint8_t op, kind;
+	int32_t result;
+};
+
+/* The scene's counters at a checkpoint: what the panel shows after a seek. */
+struct counters {
+	uint64_t events, op_events[VIZ_OP_COUNT], errno_events[VIZ_ERRNO_SLOTS];
+	size_t process_count;
+	struct counted_process {
+		char *name;
+		uint64_t events, errors;
+		int color_slot;
+	} *processes;
+};
+
+struct checkpoint {
+	int64_t seq;	/* the last event it includes (0: none) */
+	int64_t max_ts; /* the latest start of those events */
+	double t;	/* scene time there */
+	size_t log_len; /* bytes of the log it includes */
+	struct counters *counters; /* NULL: none counted yet */
+};
+
+struct trace_index {
+	char *trace;
+	void (*ready)(void *ctx);
+	void *ctx;
+	pthread_t thread;
+	bool thread_running;
+	atomic_bool done, stop;
+	/* Set by the thread before done; read-only after. */
+	char error[512]; /* "": none */
+	int64_t first_ns, last_ns, count;
+	int64_t buckets[TIMELINE_BUCKETS];
+	unsigned char *log;
+	size_t log_len, log_cap;
+	struct checkpoint *checkpoints;
+	size_t checkpoint_count, checkpoint_cap;
+};
+
+static bool changes_tree(uint8_t op)
+{
+	switch (op) {
+	case REC_OP_MKNOD:
+	case REC_OP_MKDIR:
+	case REC_OP_UNLINK:
+	case REC_OP_RMDIR:
+	case REC_OP_SYMLINK:
+	case REC_OP_RENAME:
+	case REC_OP_LINK:
+	case REC_OP_CREATE:
+	case REC_OP_LOST:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int log_add(struct trace_index *x, const struct rec_event *e)
+{
+	size_t path_len = e->path ? strlen(e->path) + 1 : 1;
+	size_t path2_len = e->path2 ? strlen(e->path2) + 1 : 0;
+	if (path_len + path2_len > UINT16_MAX)
+		return 0; /* longer than any path the recorder keeps: not in the tree either */
+	size_t size = (sizeof(struct log_entry) + path_len + path2_len + 7) & ~(size_t)7;
+	if (x->log_len + size > x->log_cap) {
+		size_t cap = x->log_cap ? x->log_cap * 2 : 1u << 20;
+		while (cap < x->log_len + size)
+			cap *= 2;
+		unsigned char *log = realloc(x->log, cap);
+		if (!log)
+			return -1;
+		x->log = log;
+		x->log_cap = cap;
+	}
+	struct log_entry *entry = (struct log_entry *)(x->log + x->log_len);
+	*entry = (struct log_entry){.size = (uint32_t)size, .op = e->op, .kind = e->kind,
+				    .result = e->result,
+				    .path2_at = (uint16_t)(e->path2 ? path_len : 0)};
+	char *strings = (char *)(entry + 1);
+	memcpy(strings, e->path ? e->path : "", path_len);
+	if (e->path2)
+		memcpy(strings + path_len, e->path2, path2_len);
+	x->log_len += size;
+	return 0;
+}
+
+static void counters_free(struct counters *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->process_count; i++)
+		free(c->processes[i].name);
+	free(c->processes);
+	free(c);
+}
+
+static struct counters *counters_take(const struct viz_scene *scene)
+{
+	struct counters *c = calloc(1, sizeof(*c));
+	size_t count = viz_scene_process_count(scene);
+	if (!c || (count && !(c->processes = calloc(count, sizeof(*c->processes))))) {
+		free(c);
+		return NULL;
+	}
+	c->events = viz_scene_events(scene);
+	for (int op = 0; op < VIZ_OP_COUNT; op++)
+		c->op_events[op] = viz_scene_op_events(scene, (enum viz_op)op);
+	for (int e = 0; e < VIZ_ERRNO_SLOTS; e++)
+		c->errno_events[e] = viz_scene_errno_events(scene, e);
+	for (; c->process_count < count; c->process_count++) {
+		struct viz_process_info info;
+		viz_scene_process(scene, c->process_count, &info);
+		struct counted_process *p = &c->processes[c->process_count];
+		*p = (struct counted_process){strdup(info.name ? info.name : ""), info.events,
+					      info.errors, info.color_slot};
+		if (!p->name) {
+			counters_free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+static int counters_restore(const struct counters *c, struct viz_scene *scene)
+{
+	if (!c)
+		return 0;
+	for (size_t i = 0; i < c->process_count; i++) {
+		const struct counted_process *p = &c->processes[i];
+		if (viz_scene_restore_process(scene, p->name, p->events, p->errors, p->color_slot) != 0)
+			return -1;
+	}
+	viz_scene_restore_events(scene, c->events);
+	for (int op = 0; op < VIZ_OP_COUNT; op++)
+		viz_scene_restore_op_events(scene, (enum viz_op)op, c->op_events[op]);
+	for (int e = 0; e < VIZ_ERRNO_SLOTS; e++)
+		viz_scene_restore_errno_events(scene, e, c->errno_events[e]);
+	return 0;
+}
+
+static int checkpoint_add(struct trace_index *x, int64_t seq, int64_t max_ts, double t,
+			  const struct viz_scene *scene)
+{
+	if (x->checkpoint_count == x->checkpoint_cap) {
+		size_t cap = x->checkpoint_cap ? x->checkpoint_cap * 2 : 64;
+		struct checkpoint *c = realloc(x->checkpoints, cap * sizeof(*c));
+		if (!c)
+			return -1;
+		x->checkpoints = c;
+		x->checkpoint_cap = cap;
+	}
+	struct counters *counters = seq ? counters_take(scene) : NULL;
+	if (seq && !counters)
+		return -1;
+	x->checkpoints[x->checkpoint_count++] = (struct checkpoint){
+		.seq = seq, .max_ts = max_ts, .t = t, .log_len = x->log_len, .counters = counters};
+	return 0;
+}
+
+/* The scene time of TS, from the first event's time, without overflow. */
+static double scene_time(const struct trace_index *x, int64_t ts)
+{
+	return ((double)ts - (double)x->first_ns) / 1e9;
+}
+
+int index_apply(struct viz_scene *scene, const struct rec_event *e, double t)
+{
+	struct viz_event ve;
+	play_event(&ve, e, t);
+	struct viz_node_info before, after;
+	int had = 0;
+	if (!changes_tree(e->op)) {
+		had = e->path ? viz_scene_find(scene, e->path, &before) : 0;
+		if (had && !before.dying && before.kind == ve.kind) /* a flash of a node that is there */
+			return viz_scene_count(scene, &ve) == 0 ? 0 : -1; /* counted all the same */
+	}
+	if (viz_scene_apply(scene, &ve) != 0)
+		return -1;
+	if (changes_tree(e->op))
+		return 1;
+	int has = e->path ? viz_scene_find(scene, e->path, &after) : 0;
+	return has != had || (has && (after.dying != before.dying || after.kind != before.kind));
+}
+
+static void fail(struct trace_index *x, const char *message)
+{
+	snprintf(x->error, sizeof(x->error), "%s", message);
+}
+
+static void build(struct trace_index *x)
+{
+	char err[512];
+	struct rec_reader *reader = rec_reader_open(x->trace, err, sizeof(err));
+	if (!reader) {
+		fail(x, err);
+		return;
+	}
+	struct viz_options options = {0};
+	struct viz_scene *scene = viz_scene_new(viz_libc_allocator(), &options);
+	if (!scene) {
+		fail(x, "out of memory");
+		rec_reader_close(reader);
+		return;
+	}
+	if (rec_reader_span(reader, &x->first_ns, &x->last_ns, &x->count) != 0) {
+		snprintf(x->error, sizeof(x->error), "cannot read the events of %s", x->trace);
+		goto out;
+	}
+	double span = (double)x->last_ns - (double)x->first_ns + 1;
+	struct rec_event event;
+	int64_t seq, last_seq = 0, max_ts = INT64_MIN, events = 0;
+	double t = 0;
+	bool checkpoints = true;
+	int rc;
+	if (checkpoint_add(x, 0, INT64_MIN, 0, scene) != 0) {
+		fail(x, "out of memory");
+		goto out;
+	}
+	while ((rc = rec_reader_next(reader, &event, &seq, err, sizeof(err))) == 1) {
+		if (atomic_load(&x->stop))
+			goto out;
+		if (events > 0 && events % CHECKPOINT_EVENTS == 0 && checkpoints) {
+			if (checkpoint_add(x, last_seq, max_ts, t, scene) != 0) {
+				fail(x, "out of memory");
+				goto out;
+			}
+		}
+		double slice = ((double)event.ts_ns - (double)x->first_ns) / span * TIMELINE_BUCKETS;
+		int bucket = slice < 0 ? 0 : slice >= TIMELINE_BUCKETS ? TIMELINE_BUCKETS - 1 : (int)slice;
+		x->buckets[bucket]++;
+		double event_t = scene_time(x, event.ts_ns);
+		if (event_t > t)
+			t = event_t;
+		int changed = checkpoints ? index_apply(scene, &event, t) : 0;
+		if (changed < 0 || (changed > 0 && log_add(x, &event) != 0)) {
+			fail(x, "out of memory");
+			goto out;
+		}
+		checkpoints = checkpoints && x->log_len <= LOG_MAX_BYTES;
+		if (event.ts_ns > max_ts)
+			max_ts = event.ts_ns;
+		last_seq = seq;
+		events++;
+	}
+	if (rc < 0)
+		fail(x, err);
+out:
+	viz_scene_free(scene);
+	rec_reader_close(reader);
+}
+
+static void *index_main(void *arg)
+{
+	struct trace_index *x = arg;
+	build(x);
+	atomic_store(&x->done, true);
+	x->ready(x->ctx);
+	return NULL;
+}
+
+struct trace_index *index_start(const char *trace, void (*ready)(void *ctx), void *ctx)
+{
+	struct trace_index *x = calloc(1, sizeof(*x));
+	if (!x || !(x->trace = strdup(trace))) {
+		free(x);
+		return NULL;
+	}
+	x->ready = ready;
+	x->ctx = ctx;
+	if (pthread_create(&x->thread, NULL, index_main, x) != 0) {
+		index_free(x);
+		return NULL;
+	}
+	x->thread_running = true;
+	return x;
+}
+
+void index_free(struct trace_index *x)
+{
+	if (!x)
+		return;
+	if (x->thread_running) {
+		atomic_store(&x->stop, true);
+		pthread_join(x->thread, NULL);
+	}
+	free(x->log);
+	for (size_t i = 0; i < x->checkpoint_count; i++)
+		counters_free(x->checkpoints[i].counters);
+	free(x->checkpoints);
+	free(x->trace);
+	free(x);
+}
+
+const char *index_state(const struct trace_index *x)
+{
+	if (!atomic_load(&x->done))
+		return "";
+	return x->error[0] ? x->error : NULL;
+}
+
+void index_span(const struct trace_index *x, int64_t *first_ns, int64_t *last_ns, int64_t *count)
+{
+	*first_ns = x->first_ns;
+	*last_ns = x->last_ns;
+	*count = x->count;
+}
+
+const int64_t *index_buckets(const struct trace_index *x)
+{
+	return x->buckets;
+}
+
+int index_restore(const struct trace_index *x, int64_t ts_ns, struct viz_scene *scene,
+		  int64_t *seq, double *t)
+{
+	/* The last checkpoint whose events all start before TS_NS (max_ts grows). */
+	size_t lo = 0, hi = x->checkpoint_count;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (x->checkpoints[mid].max_ts < ts_ns)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	const struct checkpoint *c = &x->checkpoints[lo];
+	for (size_t at = 0; at < c->log_len;) {
+		const struct log_entry *entry = (const struct log_entry *)(x->log + at);
+		const char *strings = (const char *)(entry + 1);
+		struct rec_event e = {.op = entry->op, .kind = entry->kind, .result = entry->result,
+				      .path = strings,
+				      .path2 = entry->path2_at ? strings + entry->path2_at : NULL,
+				      .bytes = -1, .offset = -1};
+		struct viz_event ve;
+		play_event(&ve, &e, c->t);
+		if (viz_scene_apply(scene, &ve) != 0)
+			return -1;
+		at += entry->size;
+	}
+	/* The log's events were counted again: the checkpoint's counts replace them. */
+	if (counters_restore(c->counters, scene) != 0)
+		return -1;
+	*seq = c->seq;
+	*t = c->t;
+	return 0;
+}
