@@ -2,10 +2,12 @@
  * intern.c — string interning for the writer: byte string -> dense id
  * (see intern.h). An open-addressing index (load factor at most 1/2) points
  * into an array of entries in id order; each entry is one allocation
- * holding its key.
+ * holding its key. Bounding it (see intern.h) keeps the entries found
+ * since the last time, compacted in id order, and rebuilds the index.
  */
 #include "recorder/intern.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +15,8 @@
 
 struct intern_entry {
 	uint64_t hash;
+	int64_t id;
+	bool found; /* since the table was last bounded */
 	size_t len;
 	char key[];
 };
@@ -46,6 +50,7 @@ int rec_intern_init(struct intern_table *table)
 	if (!table->index)
 		return -1;
 	table->index_mask = INITIAL_INDEX_SLOTS - 1;
+	table->limit = REC_INTERN_DEFAULT_LIMIT;
 	return 0;
 }
 
@@ -79,9 +84,11 @@ int64_t rec_intern_find(const struct intern_table *table, const void *key, size_
 		if (!slot->entry_plus1)
 			return 0;
 		if (slot->hash_low == (uint32_t)hash) {
-			const struct intern_entry *e = table->entries[slot->entry_plus1 - 1];
-			if (e->hash == hash && e->len == len && memcmp(e->key, key, len) == 0)
-				return slot->entry_plus1;
+			struct intern_entry *e = table->entries[slot->entry_plus1 - 1];
+			if (e->hash == hash && e->len == len && memcmp(e->key, key, len) == 0) {
+				e->found = true;
+				return e->id;
+			}
 		}
 		i = (i + 1) & table->index_mask;
 	}
@@ -115,10 +122,55 @@ static int grow_entries(struct intern_table *table)
 	return 0;
 }
 
+/* Rebuilds the index for the entries held (its size stays). */
+static void reindex(struct intern_table *table)
+{
+	memset(table->index, 0, (table->index_mask + 1) * sizeof(*table->index));
+	for (size_t i = 0; i < table->count; i++)
+		index_insert(table->index, table->index_mask, table->entries[i]->hash,
+			     (uint32_t)(i + 1));
+}
+
+/* Frees the entries that KEEP rejects, keeping the others in order. */
+static void compact(struct intern_table *table, bool (*keep)(struct intern_entry *, int64_t),
+		    int64_t arg)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < table->count; i++) {
+		struct intern_entry *e = table->entries[i];
+		if (keep(e, arg))
+			table->entries[kept++] = e;
+		else
+			free(e);
+	}
+	table->count = kept;
+	reindex(table);
+}
+
+static bool was_found(struct intern_entry *e, int64_t unused)
+{
+	(void)unused;
+	bool found = e->found;
+	e->found = false;
+	return found;
+}
+
+static bool id_at_most(struct intern_entry *e, int64_t id)
+{
+	return e->id <= id;
+}
+
 int64_t rec_intern_add(struct intern_table *table, const void *key, size_t len, uint64_t hash)
 {
 	struct intern_entry *entry;
 
+	if (table->count >= table->limit) {
+		compact(table, was_found, 0);
+		/* Nearly all in use: forget them all, so that bounding stays
+		 * rare (at least limit / 2 additions apart). */
+		if (table->count > table->limit / 2)
+			compact(table, id_at_most, 0);
+	}
 	if (table->count >= UINT32_MAX - 1)
 		return -1;
 	if ((table->count + 1) * 2 > table->index_mask + 1 && grow_index(table) != 0)
@@ -129,28 +181,25 @@ int64_t rec_intern_add(struct intern_table *table, const void *key, size_t len, 
 	if (!entry)
 		return -1;
 	entry->hash = hash;
+	entry->id = ++table->last_id;
+	entry->found = false;
 	entry->len = len;
 	memcpy(entry->key, key, len);
 	table->entries[table->count++] = entry;
 	index_insert(table->index, table->index_mask, hash, (uint32_t)table->count);
-	return (int64_t)table->count;
+	return entry->id;
 }
 
 size_t rec_intern_count(const struct intern_table *table)
 {
-	return table->count;
+	return (size_t)table->last_id;
 }
 
 void rec_intern_truncate(struct intern_table *table, size_t count)
 {
-	if (count >= table->count)
+	if ((int64_t)count >= table->last_id)
 		return;
-	for (size_t i = count; i < table->count; i++)
-		free(table->entries[i]);
-	table->count = count;
 	/* Linear probing has no cheap delete: rebuild the index (rare). */
-	memset(table->index, 0, (table->index_mask + 1) * sizeof(*table->index));
-	for (size_t i = 0; i < table->count; i++)
-		index_insert(table->index, table->index_mask, table->entries[i]->hash,
-			     (uint32_t)(i + 1));
+	compact(table, id_at_most, (int64_t)count);
+	table->last_id = (int64_t)count;
 }

@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/fuse.h> /* the READDIRPLUS entry's layout, to set its d_ino */
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,13 +55,18 @@ struct dir_handle {
 	struct dirent *entry; /* read but not yet sent, or NULL */
 };
 
-/* One event being captured. */
-struct trace {
+/* One operation's event while the operation is carried out. */
+struct capture {
 	struct rec_event event;
 	int64_t start_ns; /* CLOCK_MONOTONIC */
 	char *path;
 	char *path2;
 	struct fs *fs;
+	/* Nodes whose descriptors the operation uses, kept open until the
+	 * event ends (at most the two directories of a rename). */
+	struct node *pinned[2];
+	int pinned_count;
+	int dir_fd; /* capture_child(): the directory's descriptor, or -errno */
 	char comm[CALLER_COMM_SIZE];
 };
 
@@ -103,61 +110,76 @@ static uint8_t kind_of(mode_t type)
 	}
 }
 
-static void trace_begin(struct trace *t, fuse_req_t req, enum rec_op op)
+static void capture_begin(struct capture *c, fuse_req_t req, enum rec_op op)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	memset(&t->event, 0, sizeof(t->event));
-	t->event.ts_ns = clock_ns(CLOCK_REALTIME);
-	t->start_ns = clock_ns(CLOCK_MONOTONIC);
-	t->event.op = (uint8_t)op;
-	t->event.pid = ctx->pid;
-	t->event.uid = ctx->uid;
-	t->event.gid = ctx->gid;
-	t->event.bytes = -1;
-	t->event.offset = -1;
-	t->path = NULL;
-	t->path2 = NULL;
-	t->fs = fs_of(req);
+	memset(&c->event, 0, sizeof(c->event));
+	c->event.ts_ns = clock_ns(CLOCK_REALTIME);
+	c->start_ns = clock_ns(CLOCK_MONOTONIC);
+	c->event.op = (uint8_t)op;
+	c->event.pid = ctx->pid;
+	c->event.uid = ctx->uid;
+	c->event.gid = ctx->gid;
+	c->event.bytes = -1;
+	c->event.offset = -1;
+	c->path = NULL;
+	c->path2 = NULL;
+	c->fs = fs_of(req);
+	c->pinned_count = 0;
+}
+
+/* The descriptor of NODE, open until the event ends, or -errno. */
+static int capture_fd(struct capture *c, struct node *node)
+{
+	int fd = nodes_fd_get(&c->fs->nodes, node);
+	if (fd == -1)
+		return -errno;
+	c->pinned[c->pinned_count++] = node;
+	return fd;
 }
 
 /* Begins an event about the node INO; returns that node. */
-static struct node *trace_node(struct trace *t, fuse_req_t req, enum rec_op op,
+static struct node *capture_node(struct capture *c, fuse_req_t req, enum rec_op op,
 			       fuse_ino_t ino)
 {
-	trace_begin(t, req, op);
+	capture_begin(c, req, op);
 	struct node *node = node_of(req, ino);
-	t->path = nodes_path(&t->fs->nodes, node);
-	t->event.kind = kind_of(node->type);
+	c->path = nodes_path(&c->fs->nodes, node);
+	c->event.kind = kind_of(node->type);
 	return node;
 }
 
-/* Begins an event about NAME in the directory PARENT; returns the parent. */
-static struct node *trace_child(struct trace *t, fuse_req_t req, enum rec_op op,
+/* Begins an event about NAME in the directory PARENT, whose descriptor it
+ * puts in c->dir_fd; returns the parent. */
+static struct node *capture_child(struct capture *c, fuse_req_t req, enum rec_op op,
 				fuse_ino_t parent, const char *name)
 {
-	trace_begin(t, req, op);
+	capture_begin(c, req, op);
 	struct node *node = node_of(req, parent);
-	t->path = nodes_child_path(&t->fs->nodes, node, name);
+	c->path = nodes_child_path(&c->fs->nodes, node, name);
+	c->dir_fd = capture_fd(c, node);
 	return node;
 }
 
 /* Finishes the event with RESULT (0 or -errno) and hands it to the recorder. */
-static void trace_end(struct trace *t, int result)
+static void capture_end(struct capture *c, int result)
 {
-	t->event.result = result;
-	t->event.dur_ns = clock_ns(CLOCK_MONOTONIC) - t->start_ns;
-	if (caller_comm(t->event.pid, t->comm) == 0)
-		t->event.comm = t->comm;
+	c->event.result = result;
+	c->event.dur_ns = clock_ns(CLOCK_MONOTONIC) - c->start_ns;
+	if (caller_comm(c->event.pid, c->comm) == 0)
+		c->event.comm = c->comm;
 	/* A path the table could not allocate is recorded as unknown rather
 	 * than failing the operation. */
-	t->event.path = t->path ? t->path : "?";
-	t->event.path2 = t->path2;
-	recorder_submit(t->fs->recorder, &t->event);
-	if (t->fs->options.store)
-		store_fs_note(t->fs->options.store, &t->event);
-	atomic_fetch_add_explicit(&t->fs->op_counts[t->event.op], 1, memory_order_relaxed);
-	free(t->path);
-	free(t->path2);
+	c->event.path = c->path ? c->path : "?";
+	c->event.path2 = c->path2;
+	recorder_submit(c->fs->recorder, &c->event);
+	if (c->fs->options.store)
+		store_fs_note(c->fs->options.store, &c->event);
+	for (int i = 0; i < c->pinned_count; i++)
+		nodes_fd_put(c->pinned[i]);
+	atomic_fetch_add_explicit(&c->fs->op_counts[c->event.op], 1, memory_order_relaxed);
+	free(c->path);
+	free(c->path2);
 }
 
 static int result_of(int rc)
@@ -173,6 +195,17 @@ static void reply_result(fuse_req_t req, int result)
 static void proc_path(char buf[32], int fd)
 {
 	snprintf(buf, 32, "/proc/self/fd/%d", fd);
+}
+
+/* Puts the /proc/self/fd path of NODE's descriptor, open until the event
+ * ends, in PATH; returns 0 or -errno. */
+static int capture_proc_path(struct capture *c, struct node *node, char path[32])
+{
+	int fd = capture_fd(c, node);
+	if (fd < 0)
+		return fd;
+	proc_path(path, fd);
+	return 0;
 }
 
 /*
@@ -204,12 +237,22 @@ static void leave_caller(int entered)
 		caller_creds_restore();
 }
 
-/* Looks NAME up in PARENT and fills E; the node gains one kernel lookup. */
-static int make_entry(struct fs *fs, struct node *parent, const char *name,
+/* Whether a call that failed with ERR may be tried again after the inode
+ * table let go of descriptors. */
+static bool shed_for(struct fs *fs, int err)
+{
+	return (err == EMFILE || err == ENFILE) && nodes_shed(&fs->nodes);
+}
+
+/* Looks NAME up in PARENT (open as PARENT_FD) and fills E; the node gains
+ * one kernel lookup. */
+static int make_entry(struct fs *fs, struct node *parent, int parent_fd, const char *name,
 		      struct fuse_entry_param *e)
 {
 	memset(e, 0, sizeof(*e));
-	int fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(parent_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 && shed_for(fs, errno))
+		fd = openat(parent_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
 		return -errno;
 	if (fstatat(fd, "", &e->attr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1) {
@@ -275,16 +318,16 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct trace t;
-	struct node *dir = trace_child(&t, req, REC_OP_LOOKUP, parent, name);
+	struct capture c;
+	struct node *dir = capture_child(&c, req, REC_OP_LOOKUP, parent, name);
 	struct fuse_entry_param e;
-	int rc = make_entry(t.fs, dir, name, &e);
-	t.event.kind = rc == 0 ? kind_of(e.attr.st_mode) : REC_KIND_NONE;
-	trace_end(&t, rc);
-	if (rc == -ENOENT && t.fs->options.timeout > 0) {
+	int rc = c.dir_fd < 0 ? c.dir_fd : make_entry(c.fs, dir, c.dir_fd, name, &e);
+	c.event.kind = rc == 0 ? kind_of(e.attr.st_mode) : REC_KIND_NONE;
+	capture_end(&c, rc);
+	if (rc == -ENOENT && c.fs->options.timeout > 0) {
 		/* A negative entry: the kernel caches the absence too. */
 		memset(&e, 0, sizeof(e));
-		e.entry_timeout = t.fs->options.timeout;
+		e.entry_timeout = c.fs->options.timeout;
 		fuse_reply_entry(req, &e);
 	} else if (rc) {
 		reply_result(req, rc);
@@ -309,44 +352,26 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct trace t;
-	struct node *node = trace_node(&t, req, REC_OP_GETATTR, ino);
+	struct capture c;
+	struct node *node = capture_node(&c, req, REC_OP_GETATTR, ino);
 	struct stat st;
-	int rc = fi ? fstat((int)fi->fh, &st)
-		    : fstatat(node->fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
-	rc = result_of(rc);
-	trace_end(&t, rc);
+	int rc = fi ? 0 : capture_fd(&c, node);
+	if (rc >= 0)
+		rc = result_of(fi ? fstat((int)fi->fh, &st)
+				  : fstatat(rc, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
+	capture_end(&c, rc);
 	if (rc)
 		reply_result(req, rc);
 	else
-		fuse_reply_attr(req, &st, t.fs->options.timeout);
+		fuse_reply_attr(req, &st, c.fs->options.timeout);
 }
 
-/* utimensat() for NODE, which for a symlink must not follow it. */
-static int set_times(struct fs *fs, struct node *node, const struct timespec times[2])
-{
-	if (node->type == S_IFLNK) {
-		int parent_fd;
-		char *name = nodes_name_in_parent(&fs->nodes, node, &parent_fd);
-		if (!name)
-			return -1;
-		int rc = utimensat(parent_fd, name, times, AT_SYMLINK_NOFOLLOW);
-		int saved = errno;
-		free(name);
-		close(parent_fd);
-		errno = saved;
-		return rc;
-	}
-	char path[32];
-	proc_path(path, node->fd);
-	return utimensat(AT_FDCWD, path, times, 0);
-}
-
-static int apply_setattr(struct fs *fs, struct node *node, const struct stat *attr,
-			 int valid, const struct fuse_file_info *fi)
+/* Applies a setattr to NODE, open as FD (O_PATH), or to the open file FI. */
+static int apply_setattr(const struct node *node, int fd, const struct stat *attr, int valid,
+			 const struct fuse_file_info *fi)
 {
 	char path[32];
-	proc_path(path, node->fd);
+	proc_path(path, fd);
 	if (valid & FUSE_SET_ATTR_MODE) {
 		if (node->type == S_IFLNK)
 			return -EOPNOTSUPP;
@@ -358,7 +383,7 @@ static int apply_setattr(struct fs *fs, struct node *node, const struct stat *at
 	if (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
 		uid_t uid = (valid & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1;
 		gid_t gid = (valid & FUSE_SET_ATTR_GID) ? attr->st_gid : (gid_t)-1;
-		if (fchownat(node->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
+		if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
 			return -errno;
 	}
 	if (valid & FUSE_SET_ATTR_SIZE) {
@@ -376,7 +401,11 @@ static int apply_setattr(struct fs *fs, struct node *node, const struct stat *at
 			times[1].tv_nsec = UTIME_NOW;
 		else if (valid & FUSE_SET_ATTR_MTIME)
 			times[1] = attr->st_mtim;
-		int rc = fi ? futimens((int)fi->fh, times) : set_times(fs, node, times);
+		/* AT_EMPTY_PATH acts on the object the descriptor holds,
+		 * also a symlink, never on a name that may since mean
+		 * another file. */
+		int rc = fi ? futimens((int)fi->fh, times)
+			    : utimensat(fd, "", times, AT_EMPTY_PATH);
 		if (rc == -1)
 			return -errno;
 	}
@@ -386,53 +415,56 @@ static int apply_setattr(struct fs *fs, struct node *node, const struct stat *at
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 		       struct fuse_file_info *fi)
 {
-	struct trace t;
-	struct node *node = trace_node(&t, req, REC_OP_SETATTR, ino);
-	t.event.flags = (uint32_t)valid;
+	struct capture c;
+	struct node *node = capture_node(&c, req, REC_OP_SETATTR, ino);
+	c.event.flags = (uint32_t)valid;
 	if (valid & FUSE_SET_ATTR_MODE)
-		t.event.mode = attr->st_mode;
+		c.event.mode = attr->st_mode;
 	if (valid & FUSE_SET_ATTR_SIZE)
-		t.event.offset = attr->st_size;
-	int rc = apply_setattr(t.fs, node, attr, valid, fi);
+		c.event.offset = attr->st_size;
+	int fd = capture_fd(&c, node);
+	int rc = fd < 0 ? fd : apply_setattr(node, fd, attr, valid, fi);
 	struct stat st;
 	if (rc == 0)
-		rc = result_of(fstatat(node->fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
-	trace_end(&t, rc);
+		rc = result_of(fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
+	capture_end(&c, rc);
 	if (rc)
 		reply_result(req, rc);
 	else
-		fuse_reply_attr(req, &st, t.fs->options.timeout);
+		fuse_reply_attr(req, &st, c.fs->options.timeout);
 }
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 {
-	struct trace t;
-	struct node *node = trace_node(&t, req, REC_OP_READLINK, ino);
+	struct capture c;
+	struct node *node = capture_node(&c, req, REC_OP_READLINK, ino);
 	char target[PATH_MAX + 1];
-	ssize_t n = readlinkat(node->fd, "", target, sizeof(target));
-	int rc = n == -1 ? -errno : n == sizeof(target) ? -ENAMETOOLONG : 0;
+	int fd = capture_fd(&c, node);
+	ssize_t n = fd < 0 ? -1 : readlinkat(fd, "", target, sizeof(target));
+	int rc = fd < 0 ? fd : n == -1 ? -errno : n == sizeof(target) ? -ENAMETOOLONG : 0;
 	if (rc == 0) {
 		target[n] = '\0';
-		t.event.bytes = n;
+		c.event.bytes = n;
 	}
-	trace_end(&t, rc);
+	capture_end(&c, rc);
 	if (rc)
 		reply_result(req, rc);
 	else
 		fuse_reply_readlink(req, target);
 }
 
-/* Ends a creating operation: looks the new object up and replies. */
-static void finish_make(fuse_req_t req, struct trace *t, struct node *dir,
+/* Ends a creating operation: looks the new object up in DIR (open as
+ * c->dir_fd) and replies. */
+static void finish_make(fuse_req_t req, struct capture *c, struct node *dir,
 			const char *name, int rc)
 {
 	struct fuse_entry_param e;
 	if (rc == 0) {
-		rc = make_entry(t->fs, dir, name, &e);
+		rc = make_entry(c->fs, dir, c->dir_fd, name, &e);
 		if (rc == 0)
-			t->event.kind = kind_of(e.attr.st_mode);
+			c->event.kind = kind_of(e.attr.st_mode);
 	}
-	trace_end(t, rc);
+	capture_end(c, rc);
 	if (rc)
 		reply_result(req, rc);
 	else
@@ -442,82 +474,96 @@ static void finish_make(fuse_req_t req, struct trace *t, struct node *dir,
 static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		     dev_t rdev)
 {
-	struct trace t;
-	struct node *dir = trace_child(&t, req, REC_OP_MKNOD, parent, name);
-	t.event.mode = mode;
-	t.event.kind = kind_of(mode);
-	int entered = enter_caller(req);
-	int rc = entered < 0 ? entered : result_of(mknodat(dir->fd, name, mode, rdev));
-	leave_caller(entered);
-	finish_make(req, &t, dir, name, rc);
+	struct capture c;
+	struct node *dir = capture_child(&c, req, REC_OP_MKNOD, parent, name);
+	c.event.mode = mode;
+	c.event.kind = kind_of(mode);
+	int rc = c.dir_fd;
+	if (rc >= 0) {
+		int entered = enter_caller(req);
+		rc = entered < 0 ? entered : result_of(mknodat(c.dir_fd, name, mode, rdev));
+		leave_caller(entered);
+	}
+	finish_make(req, &c, dir, name, rc);
 }
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	struct trace t;
-	struct node *dir = trace_child(&t, req, REC_OP_MKDIR, parent, name);
-	t.event.mode = mode;
-	t.event.kind = REC_KIND_DIR;
-	int entered = enter_caller(req);
-	int rc = entered < 0 ? entered : result_of(mkdirat(dir->fd, name, mode));
-	leave_caller(entered);
-	finish_make(req, &t, dir, name, rc);
+	struct capture c;
+	struct node *dir = capture_child(&c, req, REC_OP_MKDIR, parent, name);
+	c.event.mode = mode;
+	c.event.kind = REC_KIND_DIR;
+	int rc = c.dir_fd;
+	if (rc >= 0) {
+		int entered = enter_caller(req);
+		rc = entered < 0 ? entered : result_of(mkdirat(c.dir_fd, name, mode));
+		leave_caller(entered);
+	}
+	finish_make(req, &c, dir, name, rc);
 }
 
 static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
-	struct trace t;
-	struct node *dir = trace_child(&t, req, REC_OP_SYMLINK, parent, name);
-	t.event.kind = REC_KIND_SYMLINK;
-	t.path2 = strdup(link);
-	int entered = enter_caller(req);
-	int rc = entered < 0 ? entered : result_of(symlinkat(link, dir->fd, name));
-	leave_caller(entered);
-	finish_make(req, &t, dir, name, rc);
+	struct capture c;
+	struct node *dir = capture_child(&c, req, REC_OP_SYMLINK, parent, name);
+	c.event.kind = REC_KIND_SYMLINK;
+	c.path2 = strdup(link);
+	int rc = c.dir_fd;
+	if (rc >= 0) {
+		int entered = enter_caller(req);
+		rc = entered < 0 ? entered : result_of(symlinkat(link, c.dir_fd, name));
+		leave_caller(entered);
+	}
+	finish_make(req, &c, dir, name, rc);
 }
 
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
 {
-	struct trace t;
-	struct node *node = trace_node(&t, req, REC_OP_LINK, ino);
+	struct capture c;
+	struct node *node = capture_node(&c, req, REC_OP_LINK, ino);
 	struct node *dir = node_of(req, newparent);
-	t.path2 = nodes_child_path(&t.fs->nodes, dir, newname);
-	char path[32];
-	proc_path(path, node->fd);
-	int entered = enter_caller(req);
-	int rc = entered < 0 ? entered
-			     : result_of(linkat(AT_FDCWD, path, dir->fd, newname, AT_SYMLINK_FOLLOW));
-	leave_caller(entered);
-	finish_make(req, &t, dir, newname, rc);
+	c.path2 = nodes_child_path(&c.fs->nodes, dir, newname);
+	int fd = capture_fd(&c, node);
+	c.dir_fd = capture_fd(&c, dir);
+	int rc = fd < 0 ? fd : c.dir_fd;
+	if (rc >= 0) {
+		char path[32];
+		proc_path(path, fd);
+		int entered = enter_caller(req);
+		rc = entered < 0 ? entered
+				 : result_of(linkat(AT_FDCWD, path, c.dir_fd, newname,
+						    AT_SYMLINK_FOLLOW));
+		leave_caller(entered);
+	}
+	finish_make(req, &c, dir, newname, rc);
 }
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct trace t;
-	struct node *dir = trace_child(&t, req, REC_OP_UNLINK, parent, name);
+	struct capture c;
+	capture_child(&c, req, REC_OP_UNLINK, parent, name);
 	struct stat st;
-	if (fstatat(dir->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		t.event.kind = kind_of(st.st_mode);
-	int rc = result_of(unlinkat(dir->fd, name, 0));
-	trace_end(&t, rc);
+	if (c.dir_fd >= 0 && fstatat(c.dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		c.event.kind = kind_of(st.st_mode);
+	int rc = c.dir_fd < 0 ? c.dir_fd : result_of(unlinkat(c.dir_fd, name, 0));
+	capture_end(&c, rc);
 	reply_result(req, rc);
 }
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct trace t;
-	struct node *dir = trace_child(&t, req, REC_OP_RMDIR, parent, name);
-	t.event.kind = REC_KIND_DIR;
-	int rc = result_of(unlinkat(dir->fd, name, AT_REMOVEDIR));
-	trace_end(&t, rc);
+	struct capture c;
+	capture_child(&c, req, REC_OP_RMDIR, parent, name);
+	c.event.kind = REC_KIND_DIR;
+	int rc = c.dir_fd < 0 ? c.dir_fd : result_of(unlinkat(c.dir_fd, name, AT_REMOVEDIR));
+	capture_end(&c, rc);
 	reply_result(req, rc);
 }
 
-/* The node the kernel knows for NAME in DIR, or NULL. */
-static struct node *known_child(struct fs *fs, struct node *dir, const char *name,
-				struct stat *st)
+/* The node the kernel knows for NAME in the directory open as DIR_FD, or NULL. */
+static struct node *known_child(struct fs *fs, int dir_fd, const char *name, struct stat *st)
 {
-	if (fstatat(dir->fd, name, st, AT_SYMLINK_NOFOLLOW) == -1) {
+	if (fstatat(dir_fd, name, st, AT_SYMLINK_NOFOLLOW) == -1) {
 		st->st_mode = 0;
 		return NULL;
 	}
@@ -527,23 +573,28 @@ static struct node *known_child(struct fs *fs, struct node *dir, const char *nam
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      fuse_ino_t newparent, const char *newname, unsigned int flags)
 {
-	struct trace t;
-	struct node *dir = trace_child(&t, req, REC_OP_RENAME, parent, name);
+	struct capture c;
+	struct node *dir = capture_child(&c, req, REC_OP_RENAME, parent, name);
 	struct node *newdir = node_of(req, newparent);
-	t.path2 = nodes_child_path(&t.fs->nodes, newdir, newname);
-	t.event.flags = flags;
-	struct stat st, st2;
-	struct node *moved = known_child(t.fs, dir, name, &st);
-	struct node *swapped = (flags & RENAME_EXCHANGE) ? known_child(t.fs, newdir, newname, &st2)
-							 : NULL;
-	t.event.kind = kind_of(st.st_mode);
-	int rc = result_of(renameat2(dir->fd, name, newdir->fd, newname, flags));
+	c.path2 = nodes_child_path(&c.fs->nodes, newdir, newname);
+	c.event.flags = flags;
+	int newdir_fd = capture_fd(&c, newdir);
+	int rc = c.dir_fd < 0 ? c.dir_fd : newdir_fd;
+	struct stat st = {.st_mode = 0}, st2;
+	struct node *moved = NULL, *swapped = NULL;
+	if (rc >= 0) {
+		moved = known_child(c.fs, c.dir_fd, name, &st);
+		if (flags & RENAME_EXCHANGE)
+			swapped = known_child(c.fs, newdir_fd, newname, &st2);
+		rc = result_of(renameat2(c.dir_fd, name, newdir_fd, newname, flags));
+	}
+	c.event.kind = kind_of(st.st_mode);
 	/* A failed name update only leaves an older path in later events. */
 	if (rc == 0 && moved)
-		nodes_rename(&t.fs->nodes, moved, newdir, newname);
+		nodes_rename(&c.fs->nodes, moved, newdir, newname);
 	if (rc == 0 && swapped)
-		nodes_rename(&t.fs->nodes, swapped, dir, name);
-	trace_end(&t, rc);
+		nodes_rename(&c.fs->nodes, swapped, dir, name);
+	capture_end(&c, rc);
 	reply_result(req, rc);
 }
 
@@ -562,20 +613,26 @@ static bool flush_is_noop(const struct fs *fs, dev_t dev)
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct trace t;
-	struct node *node = trace_node(&t, req, REC_OP_OPEN, ino);
-	t.event.flags = (uint32_t)fi->flags;
+	struct capture c;
+	struct node *node = capture_node(&c, req, REC_OP_OPEN, ino);
+	c.event.flags = (uint32_t)fi->flags;
 	char path[32];
-	proc_path(path, node->fd);
-	int fd = open(path, (fi->flags & ~O_NOFOLLOW) | O_CLOEXEC);
-	int rc = result_of(fd);
+	int rc = capture_proc_path(&c, node, path);
+	int fd = -1;
+	if (rc == 0) {
+		int flags = (fi->flags & ~O_NOFOLLOW) | O_CLOEXEC;
+		fd = open(path, flags);
+		if (fd == -1 && shed_for(c.fs, errno))
+			fd = open(path, flags);
+		rc = result_of(fd);
+	}
 	if (rc == 0) {
 		fi->fh = (uint64_t)fd;
-		fi->direct_io = t.fs->options.direct_io;
-		fi->keep_cache = !t.fs->options.exact;
-		fi->noflush = flush_is_noop(t.fs, node->dev);
+		fi->direct_io = c.fs->options.direct_io;
+		fi->keep_cache = !c.fs->options.exact;
+		fi->noflush = flush_is_noop(c.fs, node->dev);
 	}
-	trace_end(&t, rc);
+	capture_end(&c, rc);
 	if (rc)
 		reply_result(req, rc);
 	else if (fuse_reply_open(req, fi) == -ENOENT)
@@ -585,30 +642,38 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		      struct fuse_file_info *fi)
 {
-	struct trace t;
-	struct node *dir = trace_child(&t, req, REC_OP_CREATE, parent, name);
-	t.event.flags = (uint32_t)fi->flags;
-	t.event.mode = mode;
-	t.event.kind = REC_KIND_FILE;
-	int entered = enter_caller(req);
-	int fd = entered < 0 ? -1
-			     : openat(dir->fd, name, (fi->flags | O_CREAT | O_CLOEXEC) & ~O_NOFOLLOW,
-				      mode);
-	int rc = entered < 0 ? entered : result_of(fd);
-	leave_caller(entered);
+	struct capture c;
+	struct node *dir = capture_child(&c, req, REC_OP_CREATE, parent, name);
+	c.event.flags = (uint32_t)fi->flags;
+	c.event.mode = mode;
+	c.event.kind = REC_KIND_FILE;
+	int fd = -1;
+	int rc = c.dir_fd;
+	if (rc >= 0) {
+		int flags = (fi->flags | O_CREAT | O_CLOEXEC) & ~O_NOFOLLOW;
+		int entered = enter_caller(req);
+		if (entered >= 0) {
+			/* EMFILE comes before anything is created. */
+			fd = openat(c.dir_fd, name, flags, mode);
+			if (fd == -1 && shed_for(c.fs, errno))
+				fd = openat(c.dir_fd, name, flags, mode);
+		}
+		rc = entered < 0 ? entered : result_of(fd);
+		leave_caller(entered);
+	}
 	struct fuse_entry_param e;
 	if (rc == 0) {
-		rc = make_entry(t.fs, dir, name, &e);
+		rc = make_entry(c.fs, dir, c.dir_fd, name, &e);
 		if (rc)
 			close(fd);
 	}
 	if (rc == 0) {
 		fi->fh = (uint64_t)fd;
-		fi->direct_io = t.fs->options.direct_io;
-		fi->keep_cache = !t.fs->options.exact;
-		fi->noflush = flush_is_noop(t.fs, e.attr.st_dev);
+		fi->direct_io = c.fs->options.direct_io;
+		fi->keep_cache = !c.fs->options.exact;
+		fi->noflush = flush_is_noop(c.fs, e.attr.st_dev);
 	}
-	trace_end(&t, rc);
+	capture_end(&c, rc);
 	if (rc)
 		reply_result(req, rc);
 	else
@@ -649,17 +714,17 @@ static char *thread_read_buffer(size_t size)
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
-	struct trace t;
-	trace_node(&t, req, REC_OP_READ, ino);
-	t.event.offset = off;
+	struct capture c;
+	capture_node(&c, req, REC_OP_READ, ino);
+	c.event.offset = off;
 	/* Read into memory rather than splicing, so that the trace knows
 	 * exactly how many bytes moved. */
 	char *buffer = thread_read_buffer(size);
 	ssize_t n = buffer ? pread((int)fi->fh, buffer, size, off) : -1;
 	int rc = buffer ? result_of((int)n) : -ENOMEM;
 	if (rc == 0)
-		t.event.bytes = n;
-	trace_end(&t, rc);
+		c.event.bytes = n;
+	capture_end(&c, rc);
 	if (rc)
 		reply_result(req, rc);
 	else
@@ -669,9 +734,9 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in, off_t off,
 			 struct fuse_file_info *fi)
 {
-	struct trace t;
-	trace_node(&t, req, REC_OP_WRITE, ino);
-	t.event.offset = off;
+	struct capture c;
+	capture_node(&c, req, REC_OP_WRITE, ino);
+	c.event.offset = off;
 	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
 	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 	out.buf[0].fd = (int)fi->fh;
@@ -679,8 +744,8 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
 	ssize_t n = fuse_buf_copy(&out, in, 0);
 	int rc = n < 0 ? (int)n : 0;
 	if (rc == 0)
-		t.event.bytes = n;
-	trace_end(&t, rc);
+		c.event.bytes = n;
+	capture_end(&c, rc);
 	if (rc)
 		reply_result(req, rc);
 	else
@@ -689,44 +754,58 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
 
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct trace t;
-	trace_node(&t, req, REC_OP_FLUSH, ino);
+	struct capture c;
+	capture_node(&c, req, REC_OP_FLUSH, ino);
 	/* Closing a duplicate reports the errors close() would, e.g. from NFS,
 	 * while the descriptor stays open until release. */
 	int dup_fd = dup((int)fi->fh);
 	int rc = dup_fd == -1 ? -errno : result_of(close(dup_fd));
-	trace_end(&t, rc);
+	capture_end(&c, rc);
 	reply_result(req, rc);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct trace t;
-	trace_node(&t, req, REC_OP_RELEASE, ino);
+	struct capture c;
+	capture_node(&c, req, REC_OP_RELEASE, ino);
 	close((int)fi->fh);
-	trace_end(&t, 0);
+	capture_end(&c, 0);
 	reply_result(req, 0);
+}
+
+/* fsync and fsyncdir of the open file or directory FD. */
+static void sync_open(fuse_req_t req, fuse_ino_t ino, enum rec_op op, int datasync, int fd)
+{
+	struct capture c;
+	capture_node(&c, req, op, ino);
+	c.event.flags = (uint32_t)datasync;
+	int rc = result_of(datasync ? fdatasync(fd) : fsync(fd));
+	capture_end(&c, rc);
+	reply_result(req, rc);
 }
 
 static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-	struct trace t;
-	trace_node(&t, req, REC_OP_FSYNC, ino);
-	t.event.flags = (uint32_t)datasync;
-	int rc = result_of(datasync ? fdatasync((int)fi->fh) : fsync((int)fi->fh));
-	trace_end(&t, rc);
-	reply_result(req, rc);
+	sync_open(req, ino, REC_OP_FSYNC, datasync, (int)fi->fh);
 }
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct trace t;
-	struct node *node = trace_node(&t, req, REC_OP_OPENDIR, ino);
-	t.event.flags = (uint32_t)fi->flags;
-	int rc = 0;
-	struct dir_handle *handle = calloc(1, sizeof(*handle));
-	int fd = handle ? openat(node->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-	if (!handle)
+	struct capture c;
+	struct node *node = capture_node(&c, req, REC_OP_OPENDIR, ino);
+	c.event.flags = (uint32_t)fi->flags;
+	int node_fd = capture_fd(&c, node);
+	int rc = node_fd < 0 ? node_fd : 0;
+	struct dir_handle *handle = rc ? NULL : calloc(1, sizeof(*handle));
+	int fd = -1;
+	if (handle) {
+		fd = openat(node_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd == -1 && shed_for(c.fs, errno))
+			fd = openat(node_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (rc)
+		;
+	else if (!handle)
 		rc = -ENOMEM;
 	else if (fd == -1)
 		rc = -errno;
@@ -741,10 +820,10 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		/* The kernel may keep the listing across opens; it drops it
 		 * when the directory's mtime changes (checked against
 		 * attributes at most `timeout` old), as for file contents. */
-		fi->cache_readdir = !t.fs->options.exact;
-		fi->keep_cache = !t.fs->options.exact;
+		fi->cache_readdir = !c.fs->options.exact;
+		fi->keep_cache = !c.fs->options.exact;
 	}
-	trace_end(&t, rc);
+	capture_end(&c, rc);
 	if (rc)
 		reply_result(req, rc);
 	else if (fuse_reply_open(req, fi) == -ENOENT) {
@@ -758,10 +837,11 @@ static bool is_dot_or_dotdot(const char *name)
 	return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
 }
 
-/* Adds one directory entry to BUF; returns its size (more than ROOM when
- * it does not fit, in which case nothing was added) or -errno. */
-static ssize_t add_entry(fuse_req_t req, struct node *dir, const struct dirent *entry,
-			 bool plus, char *buf, size_t room)
+/* Adds one directory entry of the directory DIR, open as HANDLE, to BUF;
+ * returns its size (more than ROOM when it does not fit, in which case
+ * nothing was added) or -errno. */
+static ssize_t add_entry(fuse_req_t req, struct node *dir, struct dir_handle *handle,
+			 const struct dirent *entry, bool plus, char *buf, size_t room)
 {
 	struct fs *fs = fs_of(req);
 	if (fs->options.store && store_is_reserved(entry->d_name))
@@ -778,21 +858,27 @@ static ssize_t add_entry(fuse_req_t req, struct node *dir, const struct dirent *
 		return (ssize_t)fuse_add_direntry_plus(req, buf, room, entry->d_name, &e,
 						       entry->d_off);
 	}
-	int rc = make_entry(fs, dir, entry->d_name, &e);
+	int rc = make_entry(fs, dir, dirfd(handle->dir), entry->d_name, &e);
 	if (rc)
 		return rc;
 	size_t size = fuse_add_direntry_plus(req, buf, room, entry->d_name, &e, entry->d_off);
-	if (size > room)
+	if (size > room) {
 		nodes_forget(&fs->nodes, node_of(req, e.ino), 1);
+	} else if (entry->d_ino != e.attr.st_ino) {
+		/* libfuse gives the entry st_ino; readdir() must see what the
+		 * backing file system says (sshfs: 4294967295, unknown). */
+		uint64_t d_ino = entry->d_ino;
+		memcpy(buf + offsetof(struct fuse_direntplus, dirent.ino), &d_ino, sizeof(d_ino));
+	}
 	return (ssize_t)size;
 }
 
 static void read_directory(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			   struct fuse_file_info *fi, bool plus)
 {
-	struct trace t;
-	struct node *dir = trace_node(&t, req, REC_OP_READDIR, ino);
-	t.event.offset = off;
+	struct capture c;
+	struct node *dir = capture_node(&c, req, REC_OP_READDIR, ino);
+	c.event.offset = off;
 	struct dir_handle *handle = (struct dir_handle *)(uintptr_t)fi->fh;
 	char *buf = malloc(size);
 	size_t used = 0;
@@ -811,7 +897,8 @@ static void read_directory(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 				break;
 			}
 		}
-		ssize_t n = add_entry(req, dir, handle->entry, plus, buf + used, size - used);
+		ssize_t n = add_entry(req, dir, handle, handle->entry, plus, buf + used,
+				      size - used);
 		if (n < 0) {
 			rc = (int)n;
 			break;
@@ -825,8 +912,8 @@ static void read_directory(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 	/* Entries already added are sent; the error comes with the next call. */
 	if (used > 0)
 		rc = 0;
-	t.event.bytes = (int64_t)used;
-	trace_end(&t, rc);
+	c.event.bytes = (int64_t)used;
+	capture_end(&c, rc);
 	if (rc)
 		reply_result(req, rc);
 	else
@@ -848,33 +935,29 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct trace t;
-	trace_node(&t, req, REC_OP_RELEASEDIR, ino);
+	struct capture c;
+	capture_node(&c, req, REC_OP_RELEASEDIR, ino);
 	struct dir_handle *handle = (struct dir_handle *)(uintptr_t)fi->fh;
 	closedir(handle->dir);
 	free(handle);
-	trace_end(&t, 0);
+	capture_end(&c, 0);
 	reply_result(req, 0);
 }
 
 static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-	struct trace t;
-	trace_node(&t, req, REC_OP_FSYNCDIR, ino);
-	t.event.flags = (uint32_t)datasync;
-	int fd = dirfd(((struct dir_handle *)(uintptr_t)fi->fh)->dir);
-	int rc = result_of(datasync ? fdatasync(fd) : fsync(fd));
-	trace_end(&t, rc);
-	reply_result(req, rc);
+	sync_open(req, ino, REC_OP_FSYNCDIR, datasync,
+		  dirfd(((struct dir_handle *)(uintptr_t)fi->fh)->dir));
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
-	struct trace t;
-	struct node *node = trace_node(&t, req, REC_OP_STATFS, ino);
+	struct capture c;
+	struct node *node = capture_node(&c, req, REC_OP_STATFS, ino);
 	struct statvfs st;
-	int rc = result_of(fstatvfs(node->fd, &st));
-	trace_end(&t, rc);
+	int fd = capture_fd(&c, node);
+	int rc = fd < 0 ? fd : result_of(fstatvfs(fd, &st));
+	capture_end(&c, rc);
 	if (rc)
 		reply_result(req, rc);
 	else
@@ -882,65 +965,35 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 }
 
 /*
- * How the xattr calls reach NODE: through its /proc/self/fd link, followed;
- * or for a symlink, whose own attributes are wanted and not its target's,
- * through its parent's link plus its name, not followed.
+ * The xattr calls reach NODE through its /proc/self/fd link, followed: the
+ * kernel resolves that link to the object the descriptor holds and stops
+ * there, also for a symlink (whose own attributes are then read, as
+ * l*xattr() would), so no name is looked up that may since mean another
+ * file.
  */
-struct xattr_target {
-	char *path;
-	int held_fd; /* to close afterwards, or -1 */
-	bool follow;
-};
-
-static int xattr_target_open(struct fs *fs, struct node *node, struct xattr_target *x)
-{
-	x->held_fd = -1;
-	x->follow = node->type != S_IFLNK;
-	if (x->follow)
-		return asprintf(&x->path, "/proc/self/fd/%d", node->fd) == -1 ? -ENOMEM : 0;
-	char *name = nodes_name_in_parent(&fs->nodes, node, &x->held_fd);
-	if (!name)
-		return -errno;
-	int rc = asprintf(&x->path, "/proc/self/fd/%d/%s", x->held_fd, name) == -1 ? -ENOMEM : 0;
-	free(name);
-	if (rc)
-		close(x->held_fd);
-	return rc;
-}
-
-static void xattr_target_close(struct xattr_target *x)
-{
-	free(x->path);
-	if (x->held_fd != -1)
-		close(x->held_fd);
-}
-
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
 			size_t size, int flags)
 {
-	struct trace t;
-	struct node *node = trace_node(&t, req, REC_OP_SETXATTR, ino);
-	t.path2 = strdup(name);
-	t.event.flags = (uint32_t)flags;
-	t.event.bytes = (int64_t)size;
-	struct xattr_target x;
-	int rc = xattr_target_open(t.fs, node, &x);
-	if (rc == 0) {
-		rc = result_of(x.follow ? setxattr(x.path, name, value, size, flags)
-					: lsetxattr(x.path, name, value, size, flags));
-		xattr_target_close(&x);
-	}
-	trace_end(&t, rc);
+	struct capture c;
+	struct node *node = capture_node(&c, req, REC_OP_SETXATTR, ino);
+	c.path2 = strdup(name);
+	c.event.flags = (uint32_t)flags;
+	c.event.bytes = (int64_t)size;
+	char path[32];
+	int rc = capture_proc_path(&c, node, path);
+	if (rc == 0)
+		rc = result_of(setxattr(path, name, value, size, flags));
+	capture_end(&c, rc);
 	reply_result(req, rc);
 }
 
 /* Replies to a getxattr or listxattr call that returned N (or -1). */
-static void reply_xattr_value(fuse_req_t req, struct trace *t, int rc, ssize_t n,
+static void reply_xattr_value(fuse_req_t req, struct capture *c, int rc, ssize_t n,
 			      const char *value, size_t size)
 {
 	if (rc == 0)
-		t->event.bytes = n;
-	trace_end(t, rc);
+		c->event.bytes = n;
+	capture_end(c, rc);
 	if (rc)
 		reply_result(req, rc);
 	else if (size)
@@ -957,94 +1010,91 @@ static bool is_acl_name(const char *name)
 
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
-	struct trace t;
-	struct node *node = trace_node(&t, req, REC_OP_GETXATTR, ino);
-	t.path2 = strdup(name);
+	struct capture c;
+	struct node *node = capture_node(&c, req, REC_OP_GETXATTR, ino);
+	c.path2 = strdup(name);
 	char *value = size ? malloc(size) : NULL;
 	ssize_t n = -1;
-	struct xattr_target x;
-	int rc = size && !value ? -ENOMEM : xattr_target_open(t.fs, node, &x);
+	char path[32];
+	int rc = size && !value ? -ENOMEM : capture_proc_path(&c, node, path);
 	if (rc == 0) {
-		n = x.follow ? getxattr(x.path, name, value, size)
-			     : lgetxattr(x.path, name, value, size);
+		n = getxattr(path, name, value, size);
 		rc = n == -1 ? -errno : 0;
-		xattr_target_close(&x);
 	}
 	/* A part of the tree without ACLs (another file system mounted
 	 * below the source) has none: the kernel, which asks to check
 	 * permissions, must not get an error. */
-	if (rc == -EOPNOTSUPP && t.fs->kernel_acls && is_acl_name(name))
+	if (rc == -EOPNOTSUPP && c.fs->kernel_acls && is_acl_name(name))
 		rc = -ENODATA;
-	reply_xattr_value(req, &t, rc, n, value, size);
+	reply_xattr_value(req, &c, rc, n, value, size);
 	free(value);
 }
 
 static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-	struct trace t;
-	struct node *node = trace_node(&t, req, REC_OP_LISTXATTR, ino);
+	struct capture c;
+	struct node *node = capture_node(&c, req, REC_OP_LISTXATTR, ino);
 	char *list = size ? malloc(size) : NULL;
 	ssize_t n = -1;
-	struct xattr_target x;
-	int rc = size && !list ? -ENOMEM : xattr_target_open(t.fs, node, &x);
+	char path[32];
+	int rc = size && !list ? -ENOMEM : capture_proc_path(&c, node, path);
 	if (rc == 0) {
-		n = x.follow ? listxattr(x.path, list, size) : llistxattr(x.path, list, size);
+		n = listxattr(path, list, size);
 		rc = n == -1 ? -errno : 0;
-		xattr_target_close(&x);
 	}
-	reply_xattr_value(req, &t, rc, n, list, size);
+	reply_xattr_value(req, &c, rc, n, list, size);
 	free(list);
 }
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	struct trace t;
-	struct node *node = trace_node(&t, req, REC_OP_REMOVEXATTR, ino);
-	t.path2 = strdup(name);
-	struct xattr_target x;
-	int rc = xattr_target_open(t.fs, node, &x);
-	if (rc == 0) {
-		rc = result_of(x.follow ? removexattr(x.path, name) : lremovexattr(x.path, name));
-		xattr_target_close(&x);
-	}
-	trace_end(&t, rc);
+	struct capture c;
+	struct node *node = capture_node(&c, req, REC_OP_REMOVEXATTR, ino);
+	c.path2 = strdup(name);
+	char path[32];
+	int rc = capture_proc_path(&c, node, path);
+	if (rc == 0)
+		rc = result_of(removexattr(path, name));
+	capture_end(&c, rc);
 	reply_result(req, rc);
 }
 
 static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
-	struct trace t;
-	struct node *node = trace_node(&t, req, REC_OP_ACCESS, ino);
-	t.event.flags = (uint32_t)mask;
+	struct capture c;
+	struct node *node = capture_node(&c, req, REC_OP_ACCESS, ino);
+	c.event.flags = (uint32_t)mask;
 	char path[32];
-	proc_path(path, node->fd);
-	int entered = enter_caller(req);
-	int rc = entered < 0 ? entered : result_of(faccessat(AT_FDCWD, path, mask, 0));
-	leave_caller(entered);
-	trace_end(&t, rc);
+	int rc = capture_proc_path(&c, node, path);
+	if (rc == 0) {
+		int entered = enter_caller(req);
+		rc = entered < 0 ? entered : result_of(faccessat(AT_FDCWD, path, mask, 0));
+		leave_caller(entered);
+	}
+	capture_end(&c, rc);
 	reply_result(req, rc);
 }
 
 static void op_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int op)
 {
-	struct trace t;
-	trace_node(&t, req, REC_OP_FLOCK, ino);
-	t.event.flags = (uint32_t)op;
+	struct capture c;
+	capture_node(&c, req, REC_OP_FLOCK, ino);
+	c.event.flags = (uint32_t)op;
 	int rc = result_of(flock((int)fi->fh, op));
-	trace_end(&t, rc);
+	capture_end(&c, rc);
 	reply_result(req, rc);
 }
 
 static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
 			 struct fuse_file_info *fi)
 {
-	struct trace t;
-	trace_node(&t, req, REC_OP_FALLOCATE, ino);
-	t.event.flags = (uint32_t)mode;
-	t.event.offset = offset;
-	t.event.bytes = length;
+	struct capture c;
+	capture_node(&c, req, REC_OP_FALLOCATE, ino);
+	c.event.flags = (uint32_t)mode;
+	c.event.offset = offset;
+	c.event.bytes = length;
 	int rc = result_of(fallocate((int)fi->fh, mode, offset, length));
-	trace_end(&t, rc);
+	capture_end(&c, rc);
 	reply_result(req, rc);
 }
 
@@ -1052,17 +1102,17 @@ static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 			       struct fuse_file_info *fi_in, fuse_ino_t ino_out, off_t off_out,
 			       struct fuse_file_info *fi_out, size_t len, int flags)
 {
-	struct trace t;
-	trace_node(&t, req, REC_OP_COPY_FILE_RANGE, ino_in);
-	t.path2 = nodes_path(&t.fs->nodes, node_of(req, ino_out));
-	t.event.offset = off_in;
-	t.event.flags = (uint32_t)flags;
+	struct capture c;
+	capture_node(&c, req, REC_OP_COPY_FILE_RANGE, ino_in);
+	c.path2 = nodes_path(&c.fs->nodes, node_of(req, ino_out));
+	c.event.offset = off_in;
+	c.event.flags = (uint32_t)flags;
 	ssize_t n = copy_file_range((int)fi_in->fh, &off_in, (int)fi_out->fh, &off_out, len,
 				    (unsigned int)flags);
 	int rc = n == -1 ? -errno : 0;
 	if (rc == 0)
-		t.event.bytes = n;
-	trace_end(&t, rc);
+		c.event.bytes = n;
+	capture_end(&c, rc);
 	if (rc)
 		reply_result(req, rc);
 	else
@@ -1072,13 +1122,13 @@ static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 		     struct fuse_file_info *fi)
 {
-	struct trace t;
-	trace_node(&t, req, REC_OP_LSEEK, ino);
-	t.event.flags = (uint32_t)whence;
+	struct capture c;
+	capture_node(&c, req, REC_OP_LSEEK, ino);
+	c.event.flags = (uint32_t)whence;
 	off_t position = lseek((int)fi->fh, off, whence);
 	int rc = position == -1 ? -errno : 0;
-	t.event.offset = rc ? off : position;
-	trace_end(&t, rc);
+	c.event.offset = rc ? off : position;
+	capture_end(&c, rc);
 	if (rc)
 		reply_result(req, rc);
 	else

@@ -27,6 +27,18 @@ is_mounted "$T/mnt" || fail "tracefs returned but $T/mnt is not a mount point"
 
 first_workload "$T/mnt" 0
 
+# readdir's d_ino is the backing file system's: sshfs says 4294967295
+# (unknown), and so must tracefs, or programs that probe for d_ino (wget's
+# configure) decide differently through tracefs. (The kernel asks for a
+# new directory's first listing with READDIRPLUS.)
+mkdir "$T/ssh/dino"
+touch "$T/ssh/dino/a" "$T/ssh/dino/b"
+d_inos() { python3 -c 'import os, sys; print(sorted((e.name, e.inode()) for e in os.scandir(sys.argv[1])))' "$1"; }
+expected=$(d_inos "$T/ssh/dino")
+note "d_ino over sshfs: $expected"
+assert_eq "$(d_inos "$T/mnt/dino")" "$expected" "d_ino through tracefs over sshfs"
+rm -r "$T/ssh/dino"
+
 "$TRACEFS" umount "$T/mnt"
 is_mounted "$T/mnt" && fail "tracefs still mounted after tracefs umount"
 fusermount3 -u "$T/ssh"
