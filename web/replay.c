@@ -233,7 +233,9 @@ static int seek_to(struct replay *r, int64_t ts_ns, struct web_outbox *box, char
 		r->ended = ts_ns > r->last_ns;
 	if (rc >= 0) {
 		r->position_ns = ts_ns;
-		rc = snapshot_queue(box, scene, last_seq, ts_ns, (double)(ts_ns - r->first_ns) / 1e9);
+		/* Times may span the whole int64 range: the difference in double. */
+		double t_s = ((double)ts_ns - (double)r->first_ns) / 1e9;
+		rc = snapshot_queue(box, scene, last_seq, ts_ns, t_s);
 		if (rc != 0)
 			snprintf(err, err_size, "out of memory");
 	}
