@@ -366,14 +366,20 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_attr(req, &st, c.fs->options.timeout);
 }
 
-/* Applies a setattr to NODE, open as FD (O_PATH), or to the open file FI. */
-static int apply_setattr(const struct node *node, int fd, const struct stat *attr, int valid,
+/* Applies a setattr to the object open as FD (O_PATH), or to the open file FI. */
+static int apply_setattr(int fd, const struct stat *attr, int valid,
 			 const struct fuse_file_info *fi)
 {
 	char path[32];
 	proc_path(path, fd);
 	if (valid & FUSE_SET_ATTR_MODE) {
-		if (node->type == S_IFLNK)
+		/* What FD holds decides, not the node's type: a symlink's
+		 * mode is not changed (as fchmodat AT_SYMLINK_NOFOLLOW). An
+		 * open file FI is never a symlink. */
+		struct stat st;
+		if (!fi && fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
+			return -errno;
+		if (!fi && S_ISLNK(st.st_mode))
 			return -EOPNOTSUPP;
 		int rc = fi ? fchmod((int)fi->fh, attr->st_mode)
 			    : fchmodat(AT_FDCWD, path, attr->st_mode, 0);
@@ -423,7 +429,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 	if (valid & FUSE_SET_ATTR_SIZE)
 		c.event.offset = attr->st_size;
 	int fd = capture_fd(&c, node);
-	int rc = fd < 0 ? fd : apply_setattr(node, fd, attr, valid, fi);
+	int rc = fd < 0 ? fd : apply_setattr(fd, attr, valid, fi);
 	struct stat st;
 	if (rc == 0)
 		rc = result_of(fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));

@@ -182,8 +182,16 @@ static void trim(struct node_table *table)
 }
 
 /* Makes FD the descriptor of NODE unless another thread gave it one
- * first; returns the descriptor NODE now has. The caller trims after. */
-static int adopt_fd(struct node_table *table, struct node *node, int fd)
+ * first; returns the descriptor NODE now has. The caller trims after.
+ *
+ * ST, when given, is what a lookup found FD to be. A node without a
+ * descriptor does not keep its inode alive: the object it stood for may
+ * have been removed and its inode number given to a new one, which the
+ * lookup now finds under this node. Its type and file handle are then the
+ * new object's: the type is taken from ST and the old handle (which opens
+ * nothing, or the old object) dropped, to be saved again from FD. */
+static int adopt_fd(struct node_table *table, struct node *node, int fd,
+		    const struct stat *st)
 {
 	/* The common case, a lookup of a node that has its descriptor, takes
 	 * no lock: only fd_lock's holder turns -1 into a descriptor. */
@@ -194,12 +202,19 @@ static int adopt_fd(struct node_table *table, struct node *node, int fd)
 	}
 	pthread_mutex_lock(&table->fd_lock);
 	int current = atomic_load(&node->fd);
+	struct file_handle *stale = NULL;
 	if (current == -1) {
+		if (st) {
+			atomic_store(&node->type, st->st_mode & S_IFMT);
+			stale = node->handle;
+			node->handle = NULL;
+		}
 		atomic_store_explicit(&node->recent, true, memory_order_relaxed);
 		atomic_store(&node->fd, fd);
 		ring_insert_locked(table, node);
 	}
 	pthread_mutex_unlock(&table->fd_lock);
+	free(stale);
 	if (current == -1)
 		return fd;
 	close(fd);
@@ -229,7 +244,8 @@ static int open_by_name(struct node_table *table, struct node *node)
 		fd = openat(parent_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		struct stat st;
 		if (fd != -1 && (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1 ||
-				 st.st_ino != node->ino || st.st_dev != node->dev)) {
+				 st.st_ino != node->ino || st.st_dev != node->dev ||
+				 (st.st_mode & S_IFMT) != atomic_load(&node->type))) {
 			close(fd);
 			fd = -1;
 			errno = ESTALE;
@@ -254,15 +270,24 @@ int nodes_fd_get(struct node_table *table, struct node *node)
 			atomic_store_explicit(&node->recent, true, memory_order_relaxed);
 		return fd;
 	}
-	fd = node->handle ? open_by_handle_at(table->mount_fd, node->handle, O_PATH | O_CLOEXEC)
-			  : open_by_name(table, node);
+	/* The handle is replaced under fd_lock (adopt_fd): use a copy. */
+	char buffer[sizeof(struct file_handle) + MAX_HANDLE_SZ] __attribute__((aligned(8)));
+	struct file_handle *handle = NULL;
+	pthread_mutex_lock(&table->fd_lock);
+	if (node->handle) {
+		handle = (struct file_handle *)buffer;
+		memcpy(handle, node->handle, sizeof(*handle) + node->handle->handle_bytes);
+	}
+	pthread_mutex_unlock(&table->fd_lock);
+	fd = handle ? open_by_handle_at(table->mount_fd, handle, O_PATH | O_CLOEXEC)
+		    : open_by_name(table, node);
 	if (fd == -1) {
 		int saved = errno;
 		atomic_fetch_sub(&node->pins, 1);
 		errno = saved;
 		return -1;
 	}
-	fd = adopt_fd(table, node, fd);
+	fd = adopt_fd(table, node, fd, NULL);
 	trim(table);
 	return fd;
 }
@@ -388,7 +413,7 @@ struct node *nodes_add_lookup(struct node_table *table, struct node *parent,
 	if (node) {
 		/* Saves opening it again if its descriptor was let go. */
 		adopted = atomic_load(&node->fd) == -1;
-		adopt_fd(table, node, fd);
+		adopt_fd(table, node, fd, st);
 		node->refs++;
 		if (node != &table->root &&
 		    (node->parent != parent || strcmp(node->name, name) != 0)) {
@@ -417,7 +442,7 @@ struct node *nodes_add_lookup(struct node_table *table, struct node *parent,
 	atomic_init(&node->fd, -1);
 	node->dev = st->st_dev;
 	node->ino = st->st_ino;
-	node->type = st->st_mode & S_IFMT;
+	atomic_init(&node->type, st->st_mode & S_IFMT);
 	node->refs = 1;
 	node->parent = parent;
 	node->name = copy;
@@ -428,7 +453,7 @@ struct node *nodes_add_lookup(struct node_table *table, struct node *parent,
 	node->hash_next = table->buckets[b];
 	table->buckets[b] = node;
 	table->node_count++;
-	adopt_fd(table, node, fd);
+	adopt_fd(table, node, fd, NULL);
 out:
 	pthread_mutex_unlock(&table->lock);
 	pthread_rwlock_unlock(&table->name_lock);

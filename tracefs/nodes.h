@@ -32,7 +32,9 @@ struct node {
 	_Atomic bool recent;	  /* used since the eviction hand last passed */
 	dev_t dev;
 	ino_t ino;
-	mode_t type; /* S_IFMT bits */
+	/* S_IFMT bits; set again when a lookup finds the inode number given
+	 * to a new object (see adopt_fd in nodes.c). */
+	_Atomic mode_t type;
 	/* Kernel lookups plus child nodes that point here; guarded by the
 	 * table mutex. The node is freed when this reaches zero. */
 	uint64_t refs;
