@@ -391,6 +391,7 @@ struct op_acc {
 };
 
 struct scan {
+	int64_t last_seq; /* events come in seq order, as every reader checks */
 	struct map paths; /* (path id, is NULL, 0) */
 	struct path_acc *path;
 	size_t path_cap;
@@ -552,6 +553,9 @@ static int scan_event(struct ctx *c, struct scan *sc, const struct raw *e)
 
 	if (e->flags & BAD)
 		return corrupt(c, "event seq %lld: %s", (long long)e->seq, e->bad);
+	if (e->seq <= sc->last_seq)
+		return corrupt(c, "event seq %lld: seq out of order", (long long)e->seq);
+	sc->last_seq = e->seq;
 	int op = id_enum(c, sc, e->op, false);
 	if (op < 0)
 		return corrupt(c, "unknown operation id %lld", (long long)e->op);
