@@ -588,8 +588,12 @@ static int client_receive(struct web_server *server, struct session *s, struct l
 				 sizeof(reason) - 1);
 		return -1;
 	}
+	/* Over the total, a client is cut off only if it holds more than its
+	 * share: one that reads what it gets (a fresh page's snapshot in
+	 * flight) is not punished for the ones that do not. */
 	if (s->outbox.bytes > CLIENT_QUEUE_BYTES ||
-	    (s->outbox.bytes > 0 && server->queued_bytes > TOTAL_QUEUE_BYTES)) {
+	    (s->outbox.bytes > TOTAL_QUEUE_BYTES / MAX_CLIENTS &&
+	     server->queued_bytes > TOTAL_QUEUE_BYTES)) {
 		static const char reason[] = "too much queued: read what was sent first";
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)reason,
 				 sizeof(reason) - 1);
