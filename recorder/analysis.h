@@ -9,6 +9,7 @@
 #ifndef TRACEFS_RECORDER_ANALYSIS_H
 #define TRACEFS_RECORDER_ANALYSIS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -155,6 +156,13 @@ struct analysis {
 int analysis_run(const char *file, int top, struct analysis *out, char *err, size_t err_size);
 
 void analysis_free(struct analysis *analysis);
+
+/*
+ * Whether a failure of OP with ERR is an attribute probe that found
+ * nothing (getxattr or listxattr: ENODATA, EOPNOTSUPP): counted apart,
+ * not as an error.
+ */
+bool analysis_attr_probe(enum rec_op op, int64_t err);
 
 /* "ENOENT" for -2, or "E123" for an errno without a name. Static or buf. */
 const char *analysis_errno_name(int32_t result, char *buf, size_t size);

@@ -169,8 +169,7 @@ size_t report_columns(const char *s)
 	return n;
 }
 
-/* Prints s in width columns, left- or right-aligned (printf counts bytes). */
-static void pad(FILE *out, const char *s, size_t width, bool left)
+void report_pad(FILE *out, const char *s, size_t width, bool left)
 {
 	size_t n = report_columns(s);
 	if (!left)
@@ -271,7 +270,7 @@ static void print_table(FILE *out, const struct report_table *t, int indent, boo
 	fprintf(out, "%*s", indent, "");
 	for (size_t c = 0; c < t->ncolumns; c++) {
 		bool left = left_aligned(t->columns[c].format);
-		pad(out, t->columns[c].title, c + 1 < t->ncolumns || !left ? width[c] : 0, left);
+		report_pad(out, t->columns[c].title, c + 1 < t->ncolumns || !left ? width[c] : 0, left);
 		fputs(c + 1 < t->ncolumns ? "  " : "\n", out);
 	}
 	for (size_t r = 0; r < t->nrows; r++) {
@@ -281,7 +280,7 @@ static void print_table(FILE *out, const struct report_table *t, int indent, boo
 							 &t->cells[r * REPORT_MAX_COLUMNS + c],
 							 utf8, width[c], buf, sizeof(buf));
 			bool left = left_aligned(t->columns[c].format);
-			pad(out, s, c + 1 < t->ncolumns || !left ? width[c] : 0, left);
+			report_pad(out, s, c + 1 < t->ncolumns || !left ? width[c] : 0, left);
 			fputs(c + 1 < t->ncolumns ? "  " : "\n", out);
 		}
 	}
@@ -360,7 +359,7 @@ static void print_timeline(FILE *out, const struct analysis *a, bool utf8)
 		bar(out, k->events, max, utf8);
 		fprintf(out, " %9s  ", report_count(k->events, n1, sizeof(n1)));
 		cut_end(label, PHASE_LABEL_WIDTH);
-		pad(out, label, PHASE_LABEL_WIDTH, true);
+		report_pad(out, label, PHASE_LABEL_WIDTH, true);
 		struct report_cell cmds = {.commands = k->commands, .ncommands = k->ncommands,
 					   .total = k->events};
 		struct report_column col = {"", NULL, REPORT_COMMANDS};
@@ -478,7 +477,7 @@ static int parse_args(int argc, char **argv, struct report_args *args)
 	return 0;
 }
 
-static bool utf8_terminal(void)
+bool report_utf8_terminal(void)
 {
 	if (!setlocale(LC_CTYPE, ""))
 		return false;
@@ -531,7 +530,7 @@ int rec_report_command(int argc, char **argv)
 	if (args.json)
 		report_json(stdout, &a);
 	else if (!args.html)
-		report_text(stdout, &a, utf8_terminal());
+		report_text(stdout, &a, report_utf8_terminal());
 	analysis_free(&a);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "%s: cannot write the report to standard output\n", argv[0]);

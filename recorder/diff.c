@@ -1,0 +1,872 @@
+/*
+ * diff.c — `tracefs diff`: one trace reduced to what a comparison needs
+ * (diff_read), and two set side by side (diff_compare). The phases, totals
+ * and latency come from the report's analysis (analysis_run); the files,
+ * failures and operations per command from one more read of the events,
+ * in order, through the validating reader.
+ */
+#include "recorder/diff.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "recorder/intern.h"
+
+#define PROGRESS_EVERY 65536 /* events */
+
+/* ---- reading one run ---- */
+
+/* What the run did to one path so far, in event order. */
+struct path_state {
+	char *path;
+	bool dir, read, written, made, gone;
+	int64_t bytes_read, bytes_written, size;
+	int64_t writer; /* command id, 0 if unknown */
+};
+
+/* A failure as seen: aggregated after the read. */
+struct seen_failure {
+	int64_t path; /* index of its state */
+	int32_t result;
+	uint8_t op;
+};
+
+struct reading {
+	struct intern_table paths, commands;
+	struct path_state *state; /* by path id - 1 */
+	size_t nstate, state_cap;
+	struct diff_command *commands_by_id; /* by command id - 1 */
+	size_t ncommands, commands_cap;
+	struct seen_failure *failures;
+	size_t nfailures, failures_cap;
+};
+
+static bool room(void **items, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return true;
+	size_t new_cap = *cap ? *cap * 2 : 256;
+	void *bigger = realloc(*items, new_cap * size);
+	if (!bigger)
+		return false;
+	*items = bigger;
+	*cap = new_cap;
+	return true;
+}
+
+/* The id of S in table (added if new, with a copy of S in *copy); -1 out of memory. */
+static int64_t intern(struct intern_table *table, const char *s, char **copy)
+{
+	size_t len = strlen(s);
+	uint64_t hash = rec_intern_hash(s, len);
+	int64_t id = rec_intern_find(table, s, len, hash);
+
+	*copy = NULL;
+	if (id > 0)
+		return id;
+	*copy = strdup(s);
+	if (!*copy)
+		return -1;
+	id = rec_intern_add(table, s, len, hash);
+	if (id < 0) {
+		free(*copy);
+		*copy = NULL;
+	}
+	return id;
+}
+
+/* The index of PATH's state (made if new); -1 out of memory. */
+static int64_t path_index(struct reading *r, const char *path)
+{
+	char *copy;
+	int64_t id = intern(&r->paths, path, &copy);
+
+	if (id < 0 || !copy)
+		return id < 0 ? -1 : id - 1;
+	if (!room((void **)&r->state, r->nstate, &r->state_cap, sizeof(*r->state))) {
+		free(copy);
+		return -1;
+	}
+	r->state[r->nstate] = (struct path_state){.path = copy};
+	return (int64_t)r->nstate++;
+}
+
+/* The command id of an event's process; 0 if unknown, -1 out of memory. */
+static int64_t command_id(struct reading *r, const struct rec_event *e)
+{
+	const char *name = rec_process_name(e->comm, e->pid);
+	char *copy;
+	int64_t id = intern(&r->commands, name ? name : "(unknown)", &copy);
+
+	if (id < 0 || !copy)
+		return id;
+	if (!room((void **)&r->commands_by_id, r->ncommands, &r->commands_cap,
+		  sizeof(*r->commands_by_id))) {
+		free(copy);
+		return -1;
+	}
+	r->commands_by_id[r->ncommands++] = (struct diff_command){.name = copy};
+	return id;
+}
+
+static bool opened_for_writing(uint32_t flags)
+{
+	return (flags & O_ACCMODE) != O_RDONLY;
+}
+
+
+/* A path written from scratch: made anew or truncated. */
+static void start_content(struct path_state *p, int64_t writer, int64_t size)
+{
+	p->written = true;
+	p->size = size;
+	p->writer = writer;
+}
+
+/* Follows one successful event's effect on its path(s). -1 out of memory. */
+static int apply(struct reading *r, const struct rec_event *e, int64_t writer)
+{
+	int64_t at = path_index(r, e->path);
+	int64_t to_at = e->path2 && (e->op == REC_OP_RENAME || e->op == REC_OP_LINK ||
+				     e->op == REC_OP_COPY_FILE_RANGE)
+				? path_index(r, e->path2)
+				: 0;
+	if (at < 0 || to_at < 0)
+		return -1;
+	struct path_state *p = &r->state[at], *to = &r->state[to_at]; /* after both: no move */
+	if (e->kind == REC_KIND_DIR || e->op == REC_OP_MKDIR || e->op == REC_OP_RMDIR ||
+	    e->op == REC_OP_OPENDIR)
+		p->dir = true;
+	switch ((enum rec_op)e->op) {
+	case REC_OP_CREATE:
+	case REC_OP_MKNOD:
+	case REC_OP_SYMLINK:
+		p->made = true;
+		p->gone = false;
+		start_content(p, writer, 0);
+		break;
+	case REC_OP_OPEN:
+		if ((e->flags & O_ACCMODE) != O_WRONLY)
+			p->read = true;
+		if (opened_for_writing(e->flags) && (e->flags & O_TRUNC))
+			start_content(p, writer, 0);
+		break;
+	case REC_OP_READ:
+	case REC_OP_READLINK:
+		p->read = true;
+		p->bytes_read += e->bytes > 0 ? e->bytes : 0;
+		break;
+	case REC_OP_WRITE:
+	case REC_OP_FALLOCATE:
+		if (e->bytes > 0) {
+			p->written = true;
+			p->writer = writer;
+			p->bytes_written += e->op == REC_OP_WRITE ? e->bytes : 0;
+			if (e->offset >= 0 && e->offset <= INT64_MAX - e->bytes &&
+			    e->offset + e->bytes > p->size)
+				p->size = e->offset + e->bytes;
+		}
+		break;
+	case REC_OP_SETATTR:
+		if (e->offset >= 0) /* a new size: a truncation */
+			start_content(p, writer, e->offset);
+		break;
+	case REC_OP_UNLINK:
+		p->gone = true;
+		break;
+	case REC_OP_COPY_FILE_RANGE:
+		if (!e->path2)
+			break;
+		p->read = true;
+		p->bytes_read += e->bytes > 0 ? e->bytes : 0;
+		to->written = true;
+		to->writer = writer;
+		to->bytes_written += e->bytes > 0 ? e->bytes : 0;
+		break;
+	case REC_OP_RENAME:
+	case REC_OP_LINK:
+		if (!e->path2 || at == to_at)
+			break;
+		/* The new name has what the old one had, made by this run if it was. */
+		to->dir = p->dir;
+		to->written = p->written || p->made;
+		to->made = p->made || p->written;
+		to->gone = false;
+		to->bytes_written = p->bytes_written;
+		to->size = p->size;
+		to->writer = p->writer ? p->writer : writer;
+		if (e->op == REC_OP_RENAME) {
+			p->gone = true;
+			p->written = false;
+		}
+		break;
+	default: break;
+	}
+	return 0;
+}
+
+static void reading_free(struct reading *r)
+{
+	for (size_t i = 0; i < r->nstate; i++)
+		free(r->state[i].path);
+	free(r->state);
+	for (size_t i = 0; i < r->ncommands; i++)
+		free(r->commands_by_id[i].name);
+	free(r->commands_by_id);
+	free(r->failures);
+	rec_intern_destroy(&r->paths);
+	rec_intern_destroy(&r->commands);
+}
+
+static int by_path(const void *x, const void *y)
+{
+	return strcmp(((const struct diff_file *)x)->path, ((const struct diff_file *)y)->path);
+}
+
+static int by_name(const void *x, const void *y)
+{
+	return strcmp(((const struct diff_command *)x)->name,
+		      ((const struct diff_command *)y)->name);
+}
+
+static int seen_by_path_result_op(const void *x, const void *y)
+{
+	const struct seen_failure *a = x, *b = y;
+	if (a->path != b->path)
+		return a->path < b->path ? -1 : 1;
+	if (a->result != b->result)
+		return a->result > b->result ? -1 : 1;
+	return (int)a->op - (int)b->op;
+}
+
+static int failure_by_path_result(const void *x, const void *y)
+{
+	const struct diff_failure *a = x, *b = y;
+	int c = strcmp(a->path, b->path);
+	return c ? c : a->result > b->result ? -1 : a->result < b->result;
+}
+
+/* The files of the run, temporaries and directories left out. */
+static int collect_files(struct reading *r, struct diff_run *run)
+{
+	run->files = calloc(r->nstate ? r->nstate : 1, sizeof(*run->files));
+	if (!run->files)
+		return -1;
+	for (size_t i = 0; i < r->nstate; i++) {
+		struct path_state *p = &r->state[i];
+		if (p->dir)
+			continue;
+		if (p->made && p->gone) {
+			run->temporaries++;
+			continue;
+		}
+		if (!p->read && !p->written && !p->gone)
+			continue;
+		struct diff_file *f = &run->files[run->nfiles];
+		*f = (struct diff_file){.read = p->read,
+					.written = p->written && !p->gone,
+					.removed = p->gone,
+					.bytes_read = p->bytes_read,
+					.bytes_written = p->bytes_written,
+					.size = p->size};
+		if (f->written && p->writer > 0 &&
+		    !(f->writer = strdup(r->commands_by_id[p->writer - 1].name)))
+			return -1;
+		f->path = p->path;
+		p->path = NULL; /* the file owns it now */
+		run->outputs += f->written;
+		run->nfiles++;
+	}
+	qsort(run->files, run->nfiles, sizeof(*run->files), by_path);
+	return 0;
+}
+
+/* The failures, one per path and errno, named after their commonest operation. */
+static int collect_failures(struct reading *r, struct diff_run *run)
+{
+	qsort(r->failures, r->nfailures, sizeof(*r->failures), seen_by_path_result_op);
+	run->failures = calloc(r->nfailures ? r->nfailures : 1, sizeof(*run->failures));
+	if (!run->failures)
+		return -1;
+	for (size_t i = 0; i < r->nfailures;) {
+		const struct seen_failure *first = &r->failures[i];
+		int64_t total = 0, best = 0;
+		uint8_t best_op = first->op;
+		while (i < r->nfailures && r->failures[i].path == first->path &&
+		       r->failures[i].result == first->result) {
+			size_t j = i;
+			while (j < r->nfailures && r->failures[j].path == first->path &&
+			       r->failures[j].result == first->result && r->failures[j].op == r->failures[i].op)
+				j++;
+			if ((int64_t)(j - i) > best) {
+				best = (int64_t)(j - i);
+				best_op = r->failures[i].op;
+			}
+			total += (int64_t)(j - i);
+			i = j;
+		}
+		char *path = strdup(r->state[first->path].path);
+		if (!path)
+			return -1;
+		run->failures[run->nfailures++] =
+			(struct diff_failure){path, first->result, (enum rec_op)best_op, total};
+	}
+	/* The ids' order is first appearance: sort by the paths themselves. */
+	qsort(run->failures, run->nfailures, sizeof(*run->failures), failure_by_path_result);
+	return 0;
+}
+
+static int read_events(struct reading *r, struct rec_reader *reader, const char *file,
+		       void (*progress)(double, void *), void *arg, char *err, size_t err_size)
+{
+	struct rec_event e;
+	int64_t seq, first, last, count, n = 0;
+	int rc;
+
+	if (rec_reader_span(reader, &first, &last, &count) != 0)
+		count = 0;
+	while ((rc = rec_reader_next(reader, &e, &seq, err, err_size)) == 1) {
+		if (progress && ++n % PROGRESS_EVERY == 0 && count > 0)
+			progress((double)n / (double)count, arg);
+		if (e.op == REC_OP_LOST || e.op == REC_OP_COMMIT || !e.path)
+			continue;
+		int64_t command = command_id(r, &e);
+		if (command < 0)
+			goto out_of_memory;
+		if (command > 0) {
+			r->commands_by_id[command - 1].ops[e.op]++;
+			r->commands_by_id[command - 1].events++;
+		}
+		if (e.result < 0) {
+			/* Attribute probes that found nothing are no failures (analysis.h). */
+			if (analysis_attr_probe((enum rec_op)e.op, e.result))
+				continue;
+			int64_t at = path_index(r, e.path);
+			if (at < 0 || !room((void **)&r->failures, r->nfailures, &r->failures_cap,
+					    sizeof(*r->failures)))
+				goto out_of_memory;
+			r->failures[r->nfailures++] = (struct seen_failure){at, e.result, e.op};
+			continue;
+		}
+		if (apply(r, &e, command) != 0)
+			goto out_of_memory;
+	}
+	(void)file;
+	return rc;
+out_of_memory:
+	snprintf(err, err_size, "out of memory");
+	return -1;
+}
+
+int diff_read(const char *file, void (*progress)(double done, void *arg), void *arg,
+	      struct diff_run *run, char *err, size_t err_size)
+{
+	struct reading r = {0};
+
+	memset(run, 0, sizeof(*run));
+	if (analysis_run(file, 10, &run->a, err, err_size) != 0)
+		return -1;
+	struct rec_reader *reader = rec_reader_open(file, err, err_size);
+	if (!reader) {
+		analysis_free(&run->a);
+		return -1;
+	}
+	int result = -1;
+	if (rec_intern_init(&r.paths) != 0 || rec_intern_init(&r.commands) != 0) {
+		snprintf(err, err_size, "out of memory");
+		goto done;
+	}
+	r.paths.limit = SIZE_MAX; /* every path keeps its one id */
+	r.commands.limit = SIZE_MAX;
+	if (read_events(&r, reader, file, progress, arg, err, err_size) != 0)
+		goto done;
+	if (collect_failures(&r, run) != 0 || collect_files(&r, run) != 0) {
+		snprintf(err, err_size, "out of memory");
+		goto done;
+	}
+	run->commands = r.commands_by_id;
+	run->ncommands = r.ncommands;
+	r.commands_by_id = NULL;
+	r.ncommands = 0;
+	qsort(run->commands, run->ncommands, sizeof(*run->commands), by_name);
+	result = 0;
+done:
+	reading_free(&r);
+	rec_reader_close(reader);
+	if (result != 0)
+		diff_run_free(run);
+	return result;
+}
+
+void diff_run_free(struct diff_run *run)
+{
+	analysis_free(&run->a);
+	for (size_t i = 0; i < run->nfiles; i++) {
+		free(run->files[i].path);
+		free(run->files[i].writer);
+	}
+	free(run->files);
+	for (size_t i = 0; i < run->nfailures; i++)
+		free(run->failures[i].path);
+	free(run->failures);
+	for (size_t i = 0; i < run->ncommands; i++)
+		free(run->commands[i].name);
+	free(run->commands);
+	memset(run, 0, sizeof(*run));
+}
+
+/* ---- comparing two runs ---- */
+
+static bool random_token(const char *s, size_t len)
+{
+	size_t digits = 0, letters = 0, case_changes = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		digits += isdigit(c) != 0;
+		letters += isalpha(c) != 0;
+		if (i > 0 && isalpha(c) && isalpha((unsigned char)s[i - 1]) &&
+		    !isupper(c) != !isupper((unsigned char)s[i - 1]))
+			case_changes++;
+	}
+	return (digits == len && len >= 4) ||
+	       (len >= 6 && ((digits && letters) || case_changes >= 3));
+}
+
+const char *diff_path_shape(const char *path, char *buf, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+	size_t out = 0;
+
+	if (!size)
+		return buf;
+	for (const char *s = path; *s && out + 1 < size;) {
+		if (s < name || !isalnum((unsigned char)*s)) {
+			buf[out++] = *s++;
+			continue;
+		}
+		size_t len = 0;
+		while (isalnum((unsigned char)s[len]))
+			len++;
+		if (random_token(s, len)) {
+			buf[out++] = '#';
+		} else {
+			size_t n = len < size - 1 - out ? len : size - 1 - out;
+			memcpy(buf + out, s, n);
+			out += n;
+		}
+		s += len;
+	}
+	buf[out] = '\0';
+	return buf;
+}
+
+bool diff_same_output(const struct diff_file *a, const struct diff_file *b)
+{
+	return a->bytes_written == b->bytes_written && a->size == b->size &&
+	       !a->writer == !b->writer && (!a->writer || strcmp(a->writer, b->writer) == 0);
+}
+
+/* Appends ITEM to a list of n items of SIZE bytes, growing it at powers of two. */
+static int push(void *items, size_t *n, size_t size, const void *item)
+{
+	void **list = items;
+	if ((*n & (*n - 1)) == 0) {
+		void *bigger = realloc(*list, (*n ? *n * 2 : 1) * size);
+		if (!bigger)
+			return -1;
+		*list = bigger;
+	}
+	memcpy((char *)*list + *n * size, item, size);
+	(*n)++;
+	return 0;
+}
+
+#define PUSH(d, list, ...) push(&(d)->list, &(d)->n##list, sizeof(*(d)->list), &(__VA_ARGS__))
+
+/* One side of a match: sorted items, each with a path and a second key. */
+struct side {
+	const void *items;
+	size_t n, size;
+	const char *(*path)(const void *item);
+	int64_t (*key)(const void *item); /* ascending within a path */
+};
+
+/* An item that found no partner by its path, with the pattern of its name. */
+struct loose {
+	char *shape; /* NULL: nothing random in the name */
+	int64_t key;
+	const void *item;
+};
+
+typedef int (*pair_fn)(struct diff *d, const void *a, const void *b);
+
+static const void *item_at(const struct side *s, size_t i)
+{
+	return (const char *)s->items + i * s->size;
+}
+
+static int compare_keys(const char *pa, int64_t ka, const char *pb, int64_t kb)
+{
+	int c = strcmp(pa, pb);
+	return c ? c : ka < kb ? -1 : ka > kb;
+}
+
+static int loose_order(const void *x, const void *y)
+{
+	const struct loose *a = x, *b = y;
+	if (!a->shape || !b->shape)
+		return !a->shape - !b->shape; /* the unshaped last */
+	return compare_keys(a->shape, a->key, b->shape, b->key);
+}
+
+static int add_loose(const struct side *s, size_t i, struct loose **list, size_t *n)
+{
+	char shape[4096];
+	const void *item = item_at(s, i);
+	const char *path = s->path(item);
+	struct loose l = {NULL, s->key(item), item};
+
+	diff_path_shape(path, shape, sizeof(shape));
+	if (strcmp(shape, path) != 0 && !(l.shape = strdup(shape)))
+		return -1;
+	if (push(list, n, sizeof(**list), &l) != 0) {
+		free(l.shape);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Calls fn for each item of A and B: with its partner of the same path and
+ * key, else with the partner whose name has the same pattern, else alone.
+ */
+static int match(struct diff *d, const struct side *a, const struct side *b, pair_fn fn)
+{
+	struct loose *la = NULL, *lb = NULL;
+	size_t nla = 0, nlb = 0, i = 0, j = 0;
+	int result = 0;
+
+	while (result == 0 && (i < a->n || j < b->n)) {
+		int c = i == a->n   ? 1
+			: j == b->n ? -1
+				    : compare_keys(a->path(item_at(a, i)), a->key(item_at(a, i)),
+						   b->path(item_at(b, j)), b->key(item_at(b, j)));
+		if (c == 0)
+			result = fn(d, item_at(a, i++), item_at(b, j++));
+		else if (c < 0)
+			result = add_loose(a, i++, &la, &nla);
+		else
+			result = add_loose(b, j++, &lb, &nlb);
+	}
+	if (result == 0) {
+		qsort(la, nla, sizeof(*la), loose_order);
+		qsort(lb, nlb, sizeof(*lb), loose_order);
+	}
+	for (i = j = 0; result == 0 && (i < nla || j < nlb);) {
+		int c = i == nla			  ? 1
+			: j == nlb			  ? -1
+			: !la[i].shape || !lb[j].shape ? (la[i].shape ? -1 : lb[j].shape ? 1 : -1)
+						       : compare_keys(la[i].shape, la[i].key,
+								      lb[j].shape, lb[j].key);
+		if (c == 0) {
+			d->paired_by_shape++;
+			result = fn(d, la[i++].item, lb[j++].item);
+		} else if (c < 0) {
+			result = fn(d, la[i++].item, NULL);
+		} else {
+			result = fn(d, NULL, lb[j++].item);
+		}
+	}
+	for (i = 0; i < nla; i++)
+		free(la[i].shape);
+	for (j = 0; j < nlb; j++)
+		free(lb[j].shape);
+	free(la);
+	free(lb);
+	return result;
+}
+
+static const char *file_path(const void *item)
+{
+	return ((const struct diff_file *)item)->path;
+}
+
+static int64_t no_key(const void *item)
+{
+	(void)item;
+	return 0;
+}
+
+static const char *failure_path(const void *item)
+{
+	return ((const struct diff_failure *)item)->path;
+}
+
+static int64_t failure_key(const void *item)
+{
+	return -(int64_t)((const struct diff_failure *)item)->result; /* as the runs sort them */
+}
+
+static int add_files(struct diff *d, const void *x, const void *y)
+{
+	const struct diff_file *a = x, *b = y;
+	struct diff_pair pair = {a, b};
+	bool wa = a && a->written, wb = b && b->written;
+	bool ra = a && a->read, rb = b && b->read;
+	int result = 0;
+
+	if (wa && wb)
+		result = diff_same_output(a, b) ? PUSH(d, same_outputs, pair)
+						: PUSH(d, changed_outputs, pair);
+	else if (wb)
+		result = PUSH(d, new_outputs, pair);
+	else if (wa)
+		result = b && b->read && !b->removed ? PUSH(d, kept_outputs, pair)
+						     : PUSH(d, gone_outputs, pair);
+	if (result == 0 && rb && !ra)
+		result = PUSH(d, new_reads, pair);
+	else if (result == 0 && ra && !rb)
+		result = PUSH(d, gone_reads, pair);
+	return result;
+}
+
+static int add_failures(struct diff *d, const void *x, const void *y)
+{
+	struct diff_failure_pair pair = {x, y};
+
+	if (!pair.a)
+		return PUSH(d, new_failures, pair);
+	if (!pair.b)
+		return PUSH(d, gone_failures, pair);
+	return pair.a->count == pair.b->count ? 0 : PUSH(d, changed_failures, pair);
+}
+
+/* The phases of both runs in order, those of one name paired (a longest common subsequence). */
+static int match_phases(struct diff *d)
+{
+	size_t na = d->a->a.nphases, nb = d->b->a.nphases;
+	const struct an_phase *pa = d->a->a.phases, *pb = d->b->a.phases;
+	uint16_t *common = calloc((na + 1) * (nb + 1), sizeof(*common));
+
+	if (!common || na > 10000 || nb > 10000) {
+		free(common);
+		return -1;
+	}
+#define COMMON(i, j) common[(i) * (nb + 1) + (j)]
+	for (size_t i = na; i-- > 0;)
+		for (size_t j = nb; j-- > 0;)
+			COMMON(i, j) = strcmp(pa[i].name, pb[j].name) == 0 ? COMMON(i + 1, j + 1) + 1
+				       : COMMON(i + 1, j) > COMMON(i, j + 1) ? COMMON(i + 1, j)
+									     : COMMON(i, j + 1);
+	size_t i = 0, j = 0;
+	int result = 0;
+	while (result == 0 && (i < na || j < nb)) {
+		struct diff_phase p;
+		if (i < na && j < nb && strcmp(pa[i].name, pb[j].name) == 0)
+			p = (struct diff_phase){pa[i].name, (int)i++, (int)j++};
+		else if (j == nb || (i < na && COMMON(i + 1, j) >= COMMON(i, j + 1)))
+			p = (struct diff_phase){pa[i].name, (int)i++, -1};
+		else
+			p = (struct diff_phase){pb[j].name, -1, (int)j++};
+		result = PUSH(d, phases, p);
+	}
+#undef COMMON
+	free(common);
+	return result;
+}
+
+static const struct diff_command *find_command(const struct diff_run *run, const char *name)
+{
+	struct diff_command key = {.name = (char *)name};
+	return bsearch(&key, run->commands, run->ncommands, sizeof(key), by_name);
+}
+
+static int add_command_ops(struct diff *d, const struct diff_command *c, bool in_a)
+{
+	const struct diff_command *other = find_command(in_a ? d->b : d->a, c->name);
+	int result = 0;
+
+	if (!in_a && other)
+		return 0; /* done from A's side */
+	for (int op = 0; op < REC_OP_COUNT && result == 0; op++) {
+		int64_t mine = c->ops[op], theirs = other ? other->ops[op] : 0;
+		if (mine != theirs)
+			result = PUSH(d, command_ops,
+				      (struct diff_command_op){c->name, op, in_a ? mine : theirs,
+							       in_a ? theirs : mine});
+	}
+	return result;
+}
+
+static const struct an_op *find_op(const struct analysis *a, enum rec_op op)
+{
+	for (size_t i = 0; i < a->nops; i++)
+		if (a->ops[i].op == op)
+			return &a->ops[i];
+	return NULL;
+}
+
+/* +1 if b is DIFF_SHIFT_RATIO times a and DIFF_SHIFT_MIN_NS more, -1 the other way, else 0. */
+static int shifted(int64_t a, int64_t b)
+{
+	if (b - a >= DIFF_SHIFT_MIN_NS && (double)b >= DIFF_SHIFT_RATIO * (double)a)
+		return 1;
+	if (a - b >= DIFF_SHIFT_MIN_NS && (double)a >= DIFF_SHIFT_RATIO * (double)b)
+		return -1;
+	return 0;
+}
+
+static int latency_shift(const struct an_op *a, const struct an_op *b)
+{
+	if (!a || !b || a->count < DIFF_LATENCY_MIN_COUNT || b->count < DIFF_LATENCY_MIN_COUNT)
+		return 0;
+	int shift = shifted(a->p50_ns, b->p50_ns);
+	if (!shift && a->count >= DIFF_P90_MIN_COUNT && b->count >= DIFF_P90_MIN_COUNT)
+		shift = shifted(a->p90_ns, b->p90_ns);
+	return shift;
+}
+
+static int add_latency(struct diff *d)
+{
+	int result = 0;
+	for (int op = 0; op < REC_OP_COUNT && result == 0; op++) {
+		struct diff_latency l = {op, find_op(&d->a->a, op), find_op(&d->b->a, op), 0};
+		if (!l.a && !l.b)
+			continue;
+		l.shift = latency_shift(l.a, l.b);
+		result = PUSH(d, latency, l);
+	}
+	return result;
+}
+
+/* ---- most significant first ---- */
+
+static int64_t magnitude(int64_t a, int64_t b)
+{
+	return a > b ? a - b : b - a;
+}
+
+static int by_magnitude(int64_t x, int64_t y, const char *px, const char *py)
+{
+	return x != y ? (x > y ? -1 : 1) : strcmp(px, py);
+}
+
+static const struct diff_file *either(const struct diff_pair *p)
+{
+	return p->b ? p->b : p->a;
+}
+
+static int output_order(const void *x, const void *y)
+{
+	const struct diff_pair *a = x, *b = y;
+	int64_t ma = a->a && a->b ? magnitude(a->a->size, a->b->size) : either(a)->size;
+	int64_t mb = b->a && b->b ? magnitude(b->a->size, b->b->size) : either(b)->size;
+	return by_magnitude(ma, mb, either(a)->path, either(b)->path);
+}
+
+static int read_order(const void *x, const void *y)
+{
+	const struct diff_pair *a = x, *b = y;
+	return by_magnitude(either(a)->bytes_read, either(b)->bytes_read, either(a)->path,
+			    either(b)->path);
+}
+
+static int path_order(const void *x, const void *y)
+{
+	return strcmp(either(x)->path, either(y)->path);
+}
+
+static int failure_order(const void *x, const void *y)
+{
+	const struct diff_failure_pair *a = x, *b = y;
+	const struct diff_failure *fa = a->b ? a->b : a->a, *fb = b->b ? b->b : b->a;
+	int64_t ma = a->a && a->b ? magnitude(a->a->count, a->b->count) : fa->count;
+	int64_t mb = b->a && b->b ? magnitude(b->a->count, b->b->count) : fb->count;
+	return by_magnitude(ma, mb, fa->path, fb->path);
+}
+
+static int command_op_order(const void *x, const void *y)
+{
+	const struct diff_command_op *a = x, *b = y;
+	int c = by_magnitude(magnitude(a->a, a->b), magnitude(b->a, b->b), a->command, b->command);
+	return c ? c : (int)a->op - (int)b->op;
+}
+
+static int64_t total_ns(const struct an_op *op)
+{
+	return op ? op->total_ns : 0;
+}
+
+static int latency_order(const void *x, const void *y)
+{
+	const struct diff_latency *a = x, *b = y;
+	if (!a->shift != !b->shift)
+		return a->shift ? -1 : 1; /* shifts first */
+	int64_t ma = magnitude(total_ns(a->a), total_ns(a->b));
+	int64_t mb = magnitude(total_ns(b->a), total_ns(b->b));
+	return by_magnitude(ma, mb, rec_op_name(a->op), rec_op_name(b->op));
+}
+
+#define SORT(d, list, order) qsort((d)->list, (d)->n##list, sizeof(*(d)->list), order)
+
+int diff_compare(const struct diff_run *a, const struct diff_run *b, struct diff *out)
+{
+	struct side fa = {a->files, a->nfiles, sizeof(*a->files), file_path, no_key};
+	struct side fb = {b->files, b->nfiles, sizeof(*b->files), file_path, no_key};
+	struct side ea = {a->failures, a->nfailures, sizeof(*a->failures), failure_path,
+			  failure_key};
+	struct side eb = {b->failures, b->nfailures, sizeof(*b->failures), failure_path,
+			  failure_key};
+	int result;
+
+	memset(out, 0, sizeof(*out));
+	out->a = a;
+	out->b = b;
+	result = match(out, &fa, &fb, add_files) != 0 || match(out, &ea, &eb, add_failures) != 0 ||
+			 match_phases(out) != 0 || add_latency(out) != 0
+		 ? -1
+		 : 0;
+	for (size_t i = 0; result == 0 && i < a->ncommands; i++)
+		result = add_command_ops(out, &a->commands[i], true);
+	for (size_t i = 0; result == 0 && i < b->ncommands; i++)
+		result = add_command_ops(out, &b->commands[i], false);
+	if (result != 0) {
+		diff_free(out);
+		return -1;
+	}
+	SORT(out, new_outputs, output_order);
+	SORT(out, gone_outputs, output_order);
+	SORT(out, changed_outputs, output_order);
+	SORT(out, kept_outputs, path_order);
+	SORT(out, same_outputs, path_order);
+	SORT(out, new_reads, read_order);
+	SORT(out, gone_reads, read_order);
+	SORT(out, new_failures, failure_order);
+	SORT(out, gone_failures, failure_order);
+	SORT(out, changed_failures, failure_order);
+	SORT(out, command_ops, command_op_order);
+	SORT(out, latency, latency_order);
+	return 0;
+}
+
+void diff_free(struct diff *d)
+{
+	free(d->new_outputs);
+	free(d->gone_outputs);
+	free(d->changed_outputs);
+	free(d->kept_outputs);
+	free(d->same_outputs);
+	free(d->new_reads);
+	free(d->gone_reads);
+	free(d->new_failures);
+	free(d->gone_failures);
+	free(d->changed_failures);
+	free(d->phases);
+	free(d->command_ops);
+	free(d->latency);
+	memset(d, 0, sizeof(*d));
+}
