@@ -279,14 +279,16 @@ static int collect_files(struct reading *r, struct diff_run *run)
 		run->outputs += f->written;
 		run->nfiles++;
 	}
-	qsort(run->files, run->nfiles, sizeof(*run->files), by_path);
+	if (run->nfiles > 1)
+		qsort(run->files, run->nfiles, sizeof(*run->files), by_path);
 	return 0;
 }
 
 /* The failures, one per path and errno, named after their commonest operation. */
 static int collect_failures(struct reading *r, struct diff_run *run)
 {
-	qsort(r->failures, r->nfailures, sizeof(*r->failures), seen_by_path_result_op);
+	if (r->nfailures > 1)
+		qsort(r->failures, r->nfailures, sizeof(*r->failures), seen_by_path_result_op);
 	run->failures = calloc(r->nfailures ? r->nfailures : 1, sizeof(*run->failures));
 	if (!run->failures)
 		return -1;
@@ -314,7 +316,8 @@ static int collect_failures(struct reading *r, struct diff_run *run)
 			(struct diff_failure){path, first->result, (enum rec_op)best_op, total};
 	}
 	/* The ids' order is first appearance: sort by the paths themselves. */
-	qsort(run->failures, run->nfailures, sizeof(*run->failures), failure_by_path_result);
+	if (run->nfailures > 1)
+		qsort(run->failures, run->nfailures, sizeof(*run->failures), failure_by_path_result);
 	return 0;
 }
 
@@ -390,7 +393,8 @@ int diff_read(const char *file, void (*progress)(double done, void *arg), void *
 	run->ncommands = r.ncommands;
 	r.commands_by_id = NULL;
 	r.ncommands = 0;
-	qsort(run->commands, run->ncommands, sizeof(*run->commands), by_name);
+	if (run->ncommands > 1)
+		qsort(run->commands, run->ncommands, sizeof(*run->commands), by_name);
 	result = 0;
 done:
 	reading_free(&r);
@@ -485,6 +489,13 @@ static int push(void *items, size_t *n, size_t size, const void *item)
 	return 0;
 }
 
+/* qsort wants a pointer even for no items. */
+static void sort(void *items, size_t n, size_t size, int (*order)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(items, n, size, order);
+}
+
 #define PUSH(d, list, ...) push(&(d)->list, &(d)->n##list, sizeof(*(d)->list), &(__VA_ARGS__))
 
 /* One side of a match: sorted items, each with a path and a second key. */
@@ -563,8 +574,8 @@ static int match(struct diff *d, const struct side *a, const struct side *b, pai
 			result = add_loose(b, j++, &lb, &nlb);
 	}
 	if (result == 0) {
-		qsort(la, nla, sizeof(*la), loose_order);
-		qsort(lb, nlb, sizeof(*lb), loose_order);
+		sort(la, nla, sizeof(*la), loose_order);
+		sort(lb, nlb, sizeof(*lb), loose_order);
 	}
 	for (i = j = 0; result == 0 && (i < nla || j < nlb);) {
 		int c = i == nla			  ? 1
@@ -682,6 +693,8 @@ static int match_phases(struct diff *d)
 static const struct diff_command *find_command(const struct diff_run *run, const char *name)
 {
 	struct diff_command key = {.name = (char *)name};
+	if (!run->ncommands)
+		return NULL;
 	return bsearch(&key, run->commands, run->ncommands, sizeof(key), by_name);
 }
 
@@ -811,7 +824,7 @@ static int latency_order(const void *x, const void *y)
 	return by_magnitude(ma, mb, rec_op_name(a->op), rec_op_name(b->op));
 }
 
-#define SORT(d, list, order) qsort((d)->list, (d)->n##list, sizeof(*(d)->list), order)
+#define SORT(d, list, order) sort((d)->list, (d)->n##list, sizeof(*(d)->list), order)
 
 int diff_compare(const struct diff_run *a, const struct diff_run *b, struct diff *out)
 {
