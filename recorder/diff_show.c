@@ -45,6 +45,18 @@ static const char *signed_duration(int64_t ns, char *buf, size_t size)
 	return buf;
 }
 
+/* "+7.19 KiB", "-923 B", "=" */
+static const char *signed_bytes(int64_t a, int64_t b, char *buf, size_t size)
+{
+	char n[CELL];
+	if (a == b)
+		snprintf(buf, size, "=");
+	else
+		snprintf(buf, size, "%c%s", b > a ? '+' : '-',
+			 report_bytes(b > a ? b - a : a - b, n, sizeof(n)));
+	return buf;
+}
+
 /* "+12.5%" of a change from a to b, or "" where a is 0. */
 static const char *percent_change(int64_t a, int64_t b, char *buf, size_t size)
 {
@@ -152,11 +164,8 @@ static void count_row(FILE *out, bool utf8, const char *label, int64_t a, int64_
 static void bytes_row(FILE *out, bool utf8, const char *label, int64_t a, int64_t b)
 {
 	char ca[CELL], cb[CELL], cd[CELL], cp[CELL];
-	char sign[CELL + 1];
-	snprintf(sign, sizeof(sign), "%s%s", b > a ? "+" : b < a ? "-" : "",
-		 a == b ? "=" : report_bytes(b > a ? b - a : a - b, cd, sizeof(cd)));
 	summary_row(out, utf8, label, report_bytes(a, ca, sizeof(ca)), report_bytes(b, cb, sizeof(cb)),
-		    sign, percent_change(a, b, cp, sizeof(cp)));
+		    signed_bytes(a, b, cd, sizeof(cd)), percent_change(a, b, cp, sizeof(cp)));
 }
 
 static void duration_row(FILE *out, bool utf8, const char *label, int64_t a, int64_t b)
@@ -647,10 +656,12 @@ static void html_summary(FILE *out, const struct diff *d)
 	}
 	pct = percent_change(a->bytes_read, b->bytes_read, cp, sizeof(cp));
 	ROW("bytes read", report_bytes(a->bytes_read, ca, sizeof(ca)),
-	    report_bytes(b->bytes_read, cb, sizeof(cb)), "");
+	    report_bytes(b->bytes_read, cb, sizeof(cb)),
+	    signed_bytes(a->bytes_read, b->bytes_read, cd, sizeof(cd)));
 	pct = percent_change(a->bytes_written, b->bytes_written, cp, sizeof(cp));
 	ROW("bytes written", report_bytes(a->bytes_written, ca, sizeof(ca)),
-	    report_bytes(b->bytes_written, cb, sizeof(cb)), "");
+	    report_bytes(b->bytes_written, cb, sizeof(cb)),
+	    signed_bytes(a->bytes_written, b->bytes_written, cd, sizeof(cd)));
 #undef ROW
 	fputs("</table>\n", out);
 }
