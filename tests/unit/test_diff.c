@@ -8,7 +8,7 @@
  *
  * Plain C, no framework: exits 0 on success, prints "FAIL: ..." and exits 1.
  */
-#include "recorder/diff.h"
+#include "analyze/diff.h"
 #include "recorder/recorder.h"
 #include "tests/unit/check.h"
 #include "tests/unit/scratch.h"
@@ -87,22 +87,22 @@ static void test_compare(void)
 		FILE_R("/y.c"),
 	};
 	struct diff_failure ea[] = {
-		{"/m.h", -2, REC_OP_LOOKUP, 3},
-		{"/old.h", -2, REC_OP_LOOKUP, 1},
-		{"/tmp/cc1234ab", -2, REC_OP_LOOKUP, 1},
+		{"/m.h", -2, TRACE_OP_LOOKUP, 3},
+		{"/old.h", -2, TRACE_OP_LOOKUP, 1},
+		{"/tmp/cc1234ab", -2, TRACE_OP_LOOKUP, 1},
 	};
 	struct diff_failure eb[] = {
-		{"/m.h", -2, REC_OP_LOOKUP, 5},
-		{"/n.h", -13, REC_OP_OPEN, 1},
-		{"/tmp/ccZZ99yy", -2, REC_OP_LOOKUP, 1},
+		{"/m.h", -2, TRACE_OP_LOOKUP, 5},
+		{"/n.h", -13, TRACE_OP_OPEN, 1},
+		{"/tmp/ccZZ99yy", -2, TRACE_OP_LOOKUP, 1},
 	};
-	struct an_phase pa[] = {{.name = "configure", .end_ns = 5}, {.name = "make", .end_ns = 9},
+	struct analyze_phase pa[] = {{.name = "configure", .end_ns = 5}, {.name = "make", .end_ns = 9},
 				{.name = "clean", .end_ns = 1}};
-	struct an_phase pb[] = {{.name = "configure", .end_ns = 4}, {.name = "make", .end_ns = 9},
+	struct analyze_phase pb[] = {{.name = "configure", .end_ns = 4}, {.name = "make", .end_ns = 9},
 				{.name = "install", .end_ns = 2}};
-	struct diff_command ca[] = {{.name = "cc", .ops = {[REC_OP_OPEN] = 3}, .events = 3}};
-	struct diff_command cb[] = {{.name = "cc", .ops = {[REC_OP_OPEN] = 5}, .events = 5},
-				    {.name = "ld", .ops = {[REC_OP_READ] = 2}, .events = 2}};
+	struct diff_command ca[] = {{.name = "cc", .ops = {[TRACE_OP_OPEN] = 3}, .events = 3}};
+	struct diff_command cb[] = {{.name = "cc", .ops = {[TRACE_OP_OPEN] = 5}, .events = 5},
+				    {.name = "ld", .ops = {[TRACE_OP_READ] = 2}, .events = 2}};
 	struct diff_run a = {.files = fa, .nfiles = 8, .failures = ea, .nfailures = 3,
 			     .commands = ca, .ncommands = 1};
 	struct diff_run b = {.files = fb, .nfiles = 8, .failures = eb, .nfailures = 3,
@@ -161,10 +161,10 @@ static void test_compare(void)
 	diff_free(&d);
 }
 
-static void ev(struct recorder *r, int64_t at, enum rec_op op, const char *path, const char *path2,
+static void ev(struct recorder *r, int64_t at, enum trace_op op, const char *path, const char *path2,
 	       const char *comm, int result, int64_t bytes, int64_t offset, uint32_t flags)
 {
-	struct rec_event e = {.ts_ns = 1700000000LL * S + at,
+	struct trace_event e = {.ts_ns = 1700000000LL * S + at,
 			      .dur_ns = 2000,
 			      .bytes = bytes,
 			      .offset = offset,
@@ -175,7 +175,7 @@ static void ev(struct recorder *r, int64_t at, enum rec_op op, const char *path,
 			      .result = result,
 			      .flags = flags,
 			      .op = (uint8_t)op,
-			      .kind = (uint8_t)(result < 0 ? REC_KIND_NONE : REC_KIND_FILE)};
+			      .kind = (uint8_t)(result < 0 ? TRACE_KIND_NONE : TRACE_KIND_FILE)};
 	recorder_submit(r, &e);
 }
 
@@ -192,23 +192,23 @@ static void write_trace(const char *path, int64_t size, const char *conftest)
 	int64_t t = 0;
 
 	CHECK(r, "recorder_open: %s", err);
-	ev(r, t += MS, REC_OP_OPEN, "/x.c", NULL, "cc1", 0, -1, -1, O_RDONLY);
-	ev(r, t += MS, REC_OP_READ, "/x.c", NULL, "cc1", 0, 300, 0, 0);
-	ev(r, t += MS, REC_OP_LOOKUP, "/missing.h", NULL, "cc1", -2, -1, -1, 0);
-	ev(r, t += MS, REC_OP_OPEN, "/x.h", NULL, "cc1", 0, -1, -1, O_RDONLY);
-	ev(r, t += MS, REC_OP_READ, "/x.h", NULL, "cc1", 0, 40, 0, 0);
-	ev(r, t += MS, REC_OP_CREATE, "/x.o", NULL, "as", 0, -1, -1, O_WRONLY);
-	ev(r, t += MS, REC_OP_WRITE, "/x.o", NULL, "as", 0, size, 0, 0);
-	ev(r, t += MS, REC_OP_CREATE, "/stXYZ12", NULL, "ar", 0, -1, -1, O_WRONLY);
-	ev(r, t += MS, REC_OP_WRITE, "/stXYZ12", NULL, "ar", 0, 64, 0, 0);
-	ev(r, t += MS, REC_OP_RENAME, "/stXYZ12", "/lib.a", "ar", 0, -1, -1, 0);
-	ev(r, t += MS, REC_OP_CREATE, conftest, NULL, "sh", 0, -1, -1, O_WRONLY);
-	ev(r, t += MS, REC_OP_UNLINK, conftest, NULL, "sh", 0, -1, -1, 0);
-	ev(r, t += MS, REC_OP_OPEN, "/x.o", NULL, "ld", 0, -1, -1, O_RDONLY);
-	ev(r, t += MS, REC_OP_READ, "/x.o", NULL, "ld", 0, size, 0, 0);
-	ev(r, t += MS, REC_OP_OPEN, "/prog", NULL, "ld", 0, -1, -1, O_RDWR | O_TRUNC);
-	ev(r, t += MS, REC_OP_WRITE, "/prog", NULL, "ld", 0, 1000, 0, 0);
-	ev(r, t += MS, REC_OP_SETATTR, "/prog", NULL, "ld", 0, -1, 5000, 0);
+	ev(r, t += MS, TRACE_OP_OPEN, "/x.c", NULL, "cc1", 0, -1, -1, O_RDONLY);
+	ev(r, t += MS, TRACE_OP_READ, "/x.c", NULL, "cc1", 0, 300, 0, 0);
+	ev(r, t += MS, TRACE_OP_LOOKUP, "/missing.h", NULL, "cc1", -2, -1, -1, 0);
+	ev(r, t += MS, TRACE_OP_OPEN, "/x.h", NULL, "cc1", 0, -1, -1, O_RDONLY);
+	ev(r, t += MS, TRACE_OP_READ, "/x.h", NULL, "cc1", 0, 40, 0, 0);
+	ev(r, t += MS, TRACE_OP_CREATE, "/x.o", NULL, "as", 0, -1, -1, O_WRONLY);
+	ev(r, t += MS, TRACE_OP_WRITE, "/x.o", NULL, "as", 0, size, 0, 0);
+	ev(r, t += MS, TRACE_OP_CREATE, "/stXYZ12", NULL, "ar", 0, -1, -1, O_WRONLY);
+	ev(r, t += MS, TRACE_OP_WRITE, "/stXYZ12", NULL, "ar", 0, 64, 0, 0);
+	ev(r, t += MS, TRACE_OP_RENAME, "/stXYZ12", "/lib.a", "ar", 0, -1, -1, 0);
+	ev(r, t += MS, TRACE_OP_CREATE, conftest, NULL, "sh", 0, -1, -1, O_WRONLY);
+	ev(r, t += MS, TRACE_OP_UNLINK, conftest, NULL, "sh", 0, -1, -1, 0);
+	ev(r, t += MS, TRACE_OP_OPEN, "/x.o", NULL, "ld", 0, -1, -1, O_RDONLY);
+	ev(r, t += MS, TRACE_OP_READ, "/x.o", NULL, "ld", 0, size, 0, 0);
+	ev(r, t += MS, TRACE_OP_OPEN, "/prog", NULL, "ld", 0, -1, -1, O_RDWR | O_TRUNC);
+	ev(r, t += MS, TRACE_OP_WRITE, "/prog", NULL, "ld", 0, 1000, 0, 0);
+	ev(r, t += MS, TRACE_OP_SETATTR, "/prog", NULL, "ld", 0, -1, 5000, 0);
 	CHECK(recorder_close(r, err, sizeof(err)) == 0, "recorder_close: %s", err);
 }
 

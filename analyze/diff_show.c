@@ -12,10 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "recorder/diff.h"
-#include "recorder/json.h"
-#include "recorder/outfile.h"
-#include "recorder/report.h"
+#include "analyze/diff.h"
+#include "analyze/report.h"
 
 #define DEFAULT_TOP 10
 #define MAX_TOP 100000
@@ -69,20 +67,20 @@ static const char *percent_change(int64_t a, int64_t b, char *buf, size_t size)
 
 static const char *errno_name(int32_t result, char *buf, size_t size)
 {
-	return analysis_errno_name(result, buf, size);
+	return analyze_errno_name(result, buf, size);
 }
 
-static int64_t run_ns(const struct analysis *a)
+static int64_t run_ns(const struct analyze_result *a)
 {
 	return a->events ? a->end_ns - a->first_ns : 0;
 }
 
-static const struct an_phase *phase_of(const struct diff_run *run, int i)
+static const struct analyze_phase *phase_of(const struct diff_run *run, int i)
 {
 	return i < 0 ? NULL : &run->a.phases[i];
 }
 
-static int64_t phase_ns(const struct an_phase *p)
+static int64_t phase_ns(const struct analyze_phase *p)
 {
 	return p ? p->end_ns - p->start_ns : 0;
 }
@@ -179,7 +177,7 @@ static void duration_row(FILE *out, bool utf8, const char *label, int64_t a, int
 
 static void text_summary(FILE *out, const struct diff *d, bool utf8)
 {
-	const struct analysis *a = &d->a->a, *b = &d->b->a;
+	const struct analyze_result *a = &d->a->a, *b = &d->b->a;
 	char p[WIDTH * 4];
 
 	fprintf(out, "tracefs diff\n");
@@ -207,7 +205,7 @@ static void text_phases(FILE *out, const struct diff *d, bool utf8)
 	row(out, utf8, (const char *const[]){"phase", "A", "B", "change", ""}, widths, 5);
 	for (size_t i = 0; i < d->nphases; i++) {
 		const struct diff_phase *ph = &d->phases[i];
-		const struct an_phase *pa = phase_of(d->a, ph->a), *pb = phase_of(d->b, ph->b);
+		const struct analyze_phase *pa = phase_of(d->a, ph->a), *pb = phase_of(d->b, ph->b);
 		int64_t na = phase_ns(pa), nb = phase_ns(pb);
 		const char *cells[] = {
 			ph->name, pa ? report_duration(na, ca, sizeof(ca)) : "-",
@@ -340,7 +338,7 @@ static void failure_rows(FILE *out, const char *what, const struct diff_failure_
 		const struct diff_failure *f = pairs[i].b ? pairs[i].b : pairs[i].a;
 		const char *cells[] = {what,
 				       errno_name(f->result, e, sizeof(e)),
-				       rec_op_name(f->op),
+				       trace_op_name(f->op),
 				       pairs[i].a ? report_count(pairs[i].a->count, ca, sizeof(ca)) : "-",
 				       pairs[i].b ? report_count(pairs[i].b->count, cb, sizeof(cb)) : "-",
 				       f->path};
@@ -377,7 +375,7 @@ static void text_commands(FILE *out, const struct diff *d, int top, bool utf8)
 	row(out, utf8, (const char *const[]){"command", "operation", "A", "B", "change"}, widths, 5);
 	for (size_t i = 0; i < shown(d->ncommand_ops, top); i++) {
 		const struct diff_command_op *c = &d->command_ops[i];
-		const char *cells[] = {c->command, rec_op_name(c->op), report_count(c->a, ca, sizeof(ca)),
+		const char *cells[] = {c->command, trace_op_name(c->op), report_count(c->a, ca, sizeof(ca)),
 				       report_count(c->b, cb, sizeof(cb)),
 				       signed_count(c->b - c->a, cd, sizeof(cd))};
 		row(out, utf8, cells, widths, 5);
@@ -385,12 +383,12 @@ static void text_commands(FILE *out, const struct diff *d, int top, bool utf8)
 	more(out, shown(d->ncommand_ops, top), d->ncommand_ops);
 }
 
-static const char *op_count(const struct an_op *op, char *buf, size_t size)
+static const char *op_count(const struct analyze_op *op, char *buf, size_t size)
 {
 	return op ? report_count(op->count, buf, size) : "-";
 }
 
-static const char *op_time(const struct an_op *op, int64_t ns, char *buf, size_t size)
+static const char *op_time(const struct analyze_op *op, int64_t ns, char *buf, size_t size)
 {
 	return op ? report_duration(ns, buf, size) : "-";
 }
@@ -416,7 +414,7 @@ static void text_latency(FILE *out, const struct diff *d, int top, bool utf8)
 	for (size_t i = 0; i < shown(d->nlatency, top); i++) {
 		const struct diff_latency *l = &d->latency[i];
 		const char *cells[] = {
-			rec_op_name(l->op),
+			trace_op_name(l->op),
 			op_count(l->a, c[0], sizeof(c[0])),
 			op_count(l->b, c[1], sizeof(c[1])),
 			op_time(l->a, l->a ? l->a->p50_ns : 0, c[2], sizeof(c[2])),
@@ -457,9 +455,9 @@ void diff_text(FILE *out, const struct diff *d, int top, bool utf8)
 
 static void json_run(FILE *out, const struct diff_run *r)
 {
-	const struct analysis *a = &r->a;
+	const struct analyze_result *a = &r->a;
 	fputs("{\"file\":", out);
-	json_write_string(out, a->file);
+	trace_json_write_string(out, a->file);
 	fprintf(out,
 		",\"duration_ns\":%" PRId64 ",\"events\":%" PRId64 ",\"errors\":%" PRId64
 		",\"bytes_read\":%" PRId64 ",\"bytes_written\":%" PRId64 ",\"fs_ns\":%" PRId64
@@ -476,7 +474,7 @@ static void json_write(FILE *out, const struct diff_file *f)
 	}
 	fprintf(out, "{\"size\":%" PRId64 ",\"bytes_written\":%" PRId64 ",\"writer\":", f->size,
 		f->bytes_written);
-	json_write_string(out, f->writer);
+	trace_json_write_string(out, f->writer);
 	fputc('}', out);
 }
 
@@ -488,10 +486,10 @@ static void json_files(FILE *out, const char *name, const struct diff_pair *pair
 	for (size_t i = 0; i < n; i++) {
 		const struct diff_file *a = pairs[i].a, *b = pairs[i].b;
 		fputs(i ? ",{\"path\":" : "{\"path\":", out);
-		json_write_string(out, (b ? b : a)->path);
+		trace_json_write_string(out, (b ? b : a)->path);
 		if (a && b && strcmp(a->path, b->path) != 0) {
 			fputs(",\"path_a\":", out);
-			json_write_string(out, a->path);
+			trace_json_write_string(out, a->path);
 		}
 		fputs(",\"a\":", out);
 		json_write(out, a);
@@ -511,16 +509,16 @@ static void json_failures(FILE *out, const char *name, const struct diff_failure
 	for (size_t i = 0; i < n; i++) {
 		const struct diff_failure *f = pairs[i].b ? pairs[i].b : pairs[i].a;
 		fputs(i ? ",{\"path\":" : "{\"path\":", out);
-		json_write_string(out, f->path);
+		trace_json_write_string(out, f->path);
 		fprintf(out, ",\"errno\":\"%s\",\"result\":%" PRId32 ",\"op\":\"%s\",\"a\":%" PRId64
 			     ",\"b\":%" PRId64 "}",
-			errno_name(f->result, e, sizeof(e)), f->result, rec_op_name(f->op),
+			errno_name(f->result, e, sizeof(e)), f->result, trace_op_name(f->op),
 			pairs[i].a ? pairs[i].a->count : 0, pairs[i].b ? pairs[i].b->count : 0);
 	}
 	fputc(']', out);
 }
 
-static void json_op(FILE *out, const struct an_op *op)
+static void json_op(FILE *out, const struct analyze_op *op)
 {
 	if (!op) {
 		fputs("null", out);
@@ -541,10 +539,10 @@ void diff_json(FILE *out, const struct diff *d)
 	json_run(out, d->b);
 	fprintf(out, ",\"changed\":%s,\"phases\":[", differ(d) ? "true" : "false");
 	for (size_t i = 0; i < d->nphases; i++) {
-		const struct an_phase *pa = phase_of(d->a, d->phases[i].a);
-		const struct an_phase *pb = phase_of(d->b, d->phases[i].b);
+		const struct analyze_phase *pa = phase_of(d->a, d->phases[i].a);
+		const struct analyze_phase *pb = phase_of(d->b, d->phases[i].b);
 		fputs(i ? ",{\"name\":" : "{\"name\":", out);
-		json_write_string(out, d->phases[i].name);
+		trace_json_write_string(out, d->phases[i].name);
 		fputs(",\"a_ns\":", out);
 		pa ? fprintf(out, "%" PRId64, phase_ns(pa)) : fputs("null", out);
 		fputs(",\"b_ns\":", out);
@@ -569,14 +567,14 @@ void diff_json(FILE *out, const struct diff *d)
 	for (size_t i = 0; i < d->ncommand_ops; i++) {
 		const struct diff_command_op *c = &d->command_ops[i];
 		fputs(i ? ",{\"command\":" : "{\"command\":", out);
-		json_write_string(out, c->command);
-		fprintf(out, ",\"op\":\"%s\",\"a\":%" PRId64 ",\"b\":%" PRId64 "}", rec_op_name(c->op),
+		trace_json_write_string(out, c->command);
+		fprintf(out, ",\"op\":\"%s\",\"a\":%" PRId64 ",\"b\":%" PRId64 "}", trace_op_name(c->op),
 			c->a, c->b);
 	}
 	fputs("],\"latency\":[", out);
 	for (size_t i = 0; i < d->nlatency; i++) {
 		const struct diff_latency *l = &d->latency[i];
-		fprintf(out, "%s{\"op\":\"%s\",\"a\":", i ? "," : "", rec_op_name(l->op));
+		fprintf(out, "%s{\"op\":\"%s\",\"a\":", i ? "," : "", trace_op_name(l->op));
 		json_op(out, l->a);
 		fputs(",\"b\":", out);
 		json_op(out, l->b);
@@ -623,7 +621,7 @@ static void head_row(FILE *out, const char *const *titles, size_t n)
 
 static void html_summary(FILE *out, const struct diff *d)
 {
-	const struct analysis *a = &d->a->a, *b = &d->b->a;
+	const struct analyze_result *a = &d->a->a, *b = &d->b->a;
 	char ca[CELL], cb[CELL], cd[CELL], cp[CELL];
 
 	fputs("<h2>Summary</h2>\n", out);
@@ -683,8 +681,8 @@ static void html_phases(FILE *out, const struct diff *d)
 	      out);
 	head_row(out, (const char *const[]){"phase", "<A", "<B", "<change", "A and B"}, 5);
 	for (size_t i = 0; i < d->nphases; i++) {
-		const struct an_phase *pa = phase_of(d->a, d->phases[i].a);
-		const struct an_phase *pb = phase_of(d->b, d->phases[i].b);
+		const struct analyze_phase *pa = phase_of(d->a, d->phases[i].a);
+		const struct analyze_phase *pb = phase_of(d->b, d->phases[i].b);
 		fputs("<tr>", out);
 		cell(out, "l", d->phases[i].name, 40);
 		number(out, pa ? report_duration(phase_ns(pa), ca, sizeof(ca)) : "-");
@@ -793,7 +791,7 @@ static void html_failures(FILE *out, const struct diff *d)
 			fputs("<tr>", out);
 			marked(out, (enum mark)k, what[k]);
 			cell(out, "l", errno_name(f->result, e, sizeof(e)), CELL);
-			cell(out, "l", rec_op_name(f->op), CELL);
+			cell(out, "l", trace_op_name(f->op), CELL);
 			number(out, p->a ? report_count(p->a->count, ca, sizeof(ca)) : "-");
 			number(out, p->b ? report_count(p->b->count, cb, sizeof(cb)) : "-");
 			cell(out, "p", f->path, PATH_HTML);
@@ -814,7 +812,7 @@ static void html_commands(FILE *out, const struct diff *d)
 		const struct diff_command_op *c = &d->command_ops[i];
 		fputs("<tr>", out);
 		cell(out, "l", c->command, 40);
-		cell(out, "l", rec_op_name(c->op), CELL);
+		cell(out, "l", trace_op_name(c->op), CELL);
 		number(out, report_count(c->a, ca, sizeof(ca)));
 		number(out, report_count(c->b, cb, sizeof(cb)));
 		number(out, signed_count(c->b - c->a, cd, sizeof(cd)));
@@ -839,7 +837,7 @@ static void html_latency(FILE *out, const struct diff *d)
 	for (size_t i = 0; i < d->nlatency; i++) {
 		const struct diff_latency *l = &d->latency[i];
 		fputs("<tr>", out);
-		cell(out, "l", rec_op_name(l->op), CELL);
+		cell(out, "l", trace_op_name(l->op), CELL);
 		number(out, op_count(l->a, c[0], sizeof(c[0])));
 		number(out, op_count(l->b, c[1], sizeof(c[1])));
 		number(out, op_time(l->a, l->a ? l->a->p50_ns : 0, c[2], sizeof(c[2])));
@@ -985,25 +983,12 @@ static int read_run(const char *prog, const char *file, struct diff_run *run)
 	return rc;
 }
 
-static int write_html(const char *prog, const struct diff *d, const char *path, const char *input)
+static void write_page(FILE *out, const void *diff)
 {
-	struct outfile out;
-	char err[512];
-
-	if (outfile_open(&out, path, input, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s: %s\n", prog, err);
-		return 1;
-	}
-	diff_html(out.file, d);
-	if (outfile_commit(&out, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s: %s\n", prog, err);
-		return 1;
-	}
-	fprintf(stderr, "%s: wrote %s\n", prog, path);
-	return 0;
+	diff_html(out, diff);
 }
 
-int rec_diff_command(int argc, char **argv)
+int analyze_diff_command(int argc, char **argv)
 {
 	struct diff_args args;
 	int rc = parse_args(argc, argv, &args);
@@ -1011,23 +996,23 @@ int rec_diff_command(int argc, char **argv)
 
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
-	if (rec_reader_stop_on_signals() != 0) {
+	if (trace_reader_stop_on_signals() != 0) {
 		fprintf(stderr, "%s: cannot set signal handlers: %s\n", argv[0], strerror(errno));
 		return 1;
 	}
 	/* Before the work, not after: the page must overwrite neither trace. */
 	for (int i = 0; i < 2 && args.html; i++) {
-		if (rec_output_check(args.html, args.files[i], err, sizeof(err)) != 0) {
+		if (trace_output_check(args.html, args.files[i], err, sizeof(err)) != 0) {
 			fprintf(stderr, "%s: %s\n", argv[0], err);
 			return 1;
 		}
 	}
 	struct diff_run runs[2];
 	if (read_run(argv[0], args.files[0], &runs[0]) != 0)
-		return rec_reader_interrupted() ? 128 + rec_reader_interrupted() : 1;
+		return trace_reader_interrupted() ? 128 + trace_reader_interrupted() : 1;
 	if (read_run(argv[0], args.files[1], &runs[1]) != 0) {
 		diff_run_free(&runs[0]);
-		return rec_reader_interrupted() ? 128 + rec_reader_interrupted() : 1;
+		return trace_reader_interrupted() ? 128 + trace_reader_interrupted() : 1;
 	}
 	struct diff d;
 	int status = 0;
@@ -1036,7 +1021,7 @@ int rec_diff_command(int argc, char **argv)
 		status = 1;
 	} else {
 		if (args.html)
-			status = write_html(argv[0], &d, args.html, args.files[0]);
+			status = report_write_page(argv[0], args.html, args.files[0], write_page, &d);
 		if (args.json)
 			diff_json(stdout, &d);
 		else if (!args.html)

@@ -1,5 +1,5 @@
 /*
- * diff.h — private to recorder/: `tracefs diff A.db B.db`, what changed
+ * diff.h — private to analyze/: `tracefs diff A.db B.db`, what changed
  * between two runs of a workload. diff_read() reduces one trace to what a
  * comparison needs (its analysis, the files it read and wrote, its
  * failures, its operations per command); diff_compare() sets two of them
@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "recorder/analysis.h"
+#include "analyze/analyze.h"
 
 /* A file one run read, wrote or removed (not a directory, not a temporary). */
 struct diff_file {
@@ -36,19 +36,19 @@ struct diff_file {
 struct diff_failure {
 	char *path;
 	int32_t result; /* negative errno */
-	enum rec_op op; /* the operation that failed most often so */
+	enum trace_op op; /* the operation that failed most often so */
 	int64_t count;
 };
 
 /* One command (comm) and how many operations of each kind it made. */
 struct diff_command {
-	char *name; /* as rec_process_name says; "(unknown)" if it says nothing */
-	int64_t ops[REC_OP_COUNT];
+	char *name; /* as trace_process_name says; "(unknown)" if it says nothing */
+	int64_t ops[TRACE_OP_COUNT];
 	int64_t events;
 };
 
 struct diff_run {
-	struct analysis a; /* phases, totals, latency per operation */
+	struct analyze_result a; /* phases, totals, latency per operation */
 	struct diff_file *files; /* sorted by path */
 	size_t nfiles;
 	struct diff_failure *failures; /* sorted by path, then result */
@@ -96,14 +96,14 @@ struct diff_phase {
 /* One operation of one command whose count differs. */
 struct diff_command_op {
 	const char *command;
-	enum rec_op op;
+	enum trace_op op;
 	int64_t a, b;
 };
 
 /* The latency of one operation in both runs (NULL where the run has none). */
 struct diff_latency {
-	enum rec_op op;
-	const struct an_op *a, *b;
+	enum trace_op op;
+	const struct analyze_op *a, *b;
 	int shift; /* +1 slower, -1 faster (see DIFF_SHIFT_*), 0 */
 };
 

@@ -1,18 +1,17 @@
 /*
  * diff.c — `tracefs diff`: one trace reduced to what a comparison needs
  * (diff_read), and two set side by side (diff_compare). The phases, totals
- * and latency come from the report's analysis (analysis_run); the files,
+ * and latency come from the report's analysis (analyze_run); the files,
  * failures and operations per command from one more read of the events,
  * in order, through the validating reader.
  */
-#include "recorder/diff.h"
+#include "analyze/diff.h"
 
 #include <ctype.h>
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "recorder/intern.h"
 
 #define PROGRESS_EVERY 65536 /* events */
 
@@ -23,7 +22,7 @@ struct path_state {
 	char *path;
 	bool dir, read, written, made, gone;
 	int64_t bytes_read, bytes_written, size;
-	int64_t writer; /* command id, 0 if unknown */
+	int64_t writer; /* command index + 1, 0 if unknown */
 };
 
 /* A failure as seen: aggregated after the read. */
@@ -33,14 +32,32 @@ struct seen_failure {
 	uint8_t op;
 };
 
+/* One event as the diff follows it: paths and process as indexes. */
+struct step {
+	enum trace_op op;
+	enum trace_kind kind;
+	int64_t path, path2; /* indexes into state; -1: none */
+	int64_t command;     /* command index + 1; 0: unknown */
+	int32_t result;
+	int64_t bytes, offset; /* -1: none */
+	uint32_t flags;
+};
+
 struct reading {
-	struct intern_table paths, commands;
-	struct path_state *state; /* by path id - 1 */
-	size_t nstate, state_cap;
-	struct diff_command *commands_by_id; /* by command id - 1 */
-	size_t ncommands, commands_cap;
+	struct trace_reader *reader;
+	sqlite3 *db;
+	int64_t *path_ids; /* sorted, as read */
+	struct path_state *state; /* by the index of the path's id */
+	size_t npaths;
+	int64_t *proc_ids; /* sorted */
+	int64_t *proc_command; /* by the index of the proc's id: command index + 1, or 0 */
+	size_t nprocs;
+	struct diff_command *commands; /* sorted by name */
+	size_t ncommands;
 	struct seen_failure *failures;
 	size_t nfailures, failures_cap;
+	char *err;
+	size_t err_size;
 };
 
 static bool room(void **items, size_t n, size_t *cap, size_t size)
@@ -56,66 +73,144 @@ static bool room(void **items, size_t n, size_t *cap, size_t size)
 	return true;
 }
 
-/* The id of S in table (added if new, with a copy of S in *copy); -1 out of memory. */
-static int64_t intern(struct intern_table *table, const char *s, char **copy)
+static int out_of_memory(struct reading *r)
 {
-	size_t len = strlen(s);
-	uint64_t hash = rec_intern_hash(s, len);
-	int64_t id = rec_intern_find(table, s, len, hash);
-
-	*copy = NULL;
-	if (id > 0)
-		return id;
-	*copy = strdup(s);
-	if (!*copy)
-		return -1;
-	id = rec_intern_add(table, s, len, hash);
-	if (id < 0) {
-		free(*copy);
-		*copy = NULL;
-	}
-	return id;
+	snprintf(r->err, r->err_size, "out of memory");
+	return -1;
 }
 
-/* The index of PATH's state (made if new); -1 out of memory. */
-static int64_t path_index(struct reading *r, const char *path)
+static int sql_failed(struct reading *r, int rc, const char *doing)
 {
-	char *copy;
-	int64_t id = intern(&r->paths, path, &copy);
-
-	if (id < 0 || !copy)
-		return id < 0 ? -1 : id - 1;
-	if (!room((void **)&r->state, r->nstate, &r->state_cap, sizeof(*r->state))) {
-		free(copy);
-		return -1;
-	}
-	r->state[r->nstate] = (struct path_state){.path = copy};
-	return (int64_t)r->nstate++;
+	trace_reader_sql_error(r->reader, rc, doing, r->err, r->err_size);
+	return -1;
 }
 
-/* The command id of an event's process; 0 if unknown, -1 out of memory. */
-static int64_t command_id(struct reading *r, const struct rec_event *e)
+/* The index of ID in the sorted IDS, or -1. */
+static int64_t index_of(const int64_t *ids, size_t n, int64_t id)
 {
-	const char *name = rec_process_name(e->comm, e->pid);
-	char *copy;
-	int64_t id = intern(&r->commands, name ? name : "(unknown)", &copy);
-
-	if (id < 0 || !copy)
-		return id;
-	if (!room((void **)&r->commands_by_id, r->ncommands, &r->commands_cap,
-		  sizeof(*r->commands_by_id))) {
-		free(copy);
-		return -1;
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ids[mid] == id)
+			return (int64_t)mid;
+		if (ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	r->commands_by_id[r->ncommands++] = (struct diff_command){.name = copy};
-	return id;
+	return -1;
+}
+
+/* Rows of SQL, each handed to fn; 0, or -1 with a message. */
+static int each_row(struct reading *r, const char *sql, const char *doing,
+		    int (*fn)(struct reading *r, sqlite3_stmt *s))
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(r->db, sql, -1, &s, NULL);
+	int result = 0;
+	while (s && result == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		result = fn(r, s);
+	sqlite3_finalize(s);
+	if (result != 0)
+		return result;
+	return rc == SQLITE_DONE ? 0 : sql_failed(r, rc, doing);
+}
+
+static int add_path(struct reading *r, sqlite3_stmt *s)
+{
+	size_t cap = r->npaths;
+	const char *text = (const char *)sqlite3_column_text(s, 1);
+	/* Both arrays grow at powers of two. */
+	if ((r->npaths & (r->npaths - 1)) == 0) {
+		cap = r->npaths ? r->npaths * 2 : 1;
+		int64_t *ids = realloc(r->path_ids, cap * sizeof(*ids));
+		if (ids)
+			r->path_ids = ids;
+		struct path_state *state = realloc(r->state, cap * sizeof(*state));
+		if (state)
+			r->state = state;
+		if (!ids || !state)
+			return out_of_memory(r);
+	}
+	char *copy = strdup(text ? text : "");
+	if (!copy)
+		return out_of_memory(r);
+	r->path_ids[r->npaths] = sqlite3_column_int64(s, 0);
+	r->state[r->npaths++] = (struct path_state){.path = copy};
+	return 0;
+}
+
+/* A process row: its name, for now in proc_command as a pointer's worth of index. */
+struct named_proc {
+	char *name;
+	size_t index;
+};
+
+static int by_name(const void *x, const void *y)
+{
+	return strcmp(((const struct diff_command *)x)->name,
+		      ((const struct diff_command *)y)->name);
+}
+
+static int named_by_name(const void *x, const void *y)
+{
+	return strcmp(((const struct named_proc *)x)->name, ((const struct named_proc *)y)->name);
+}
+
+/*
+ * The procs table: each row's command (trace_process_name), one
+ * diff_command per distinct name, sorted by name.
+ */
+static int read_procs(struct reading *r)
+{
+	sqlite3_stmt *s = NULL;
+	struct named_proc *named = NULL;
+	size_t named_cap = 0, ids_cap = 0, nnamed = 0;
+	int rc = sqlite3_prepare_v2(r->db, "SELECT id, pid, comm FROM procs ORDER BY id", -1, &s,
+				    NULL);
+	int result = 0;
+
+	while (s && result == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *name = trace_process_name((const char *)sqlite3_column_text(s, 2),
+						      (int32_t)sqlite3_column_int64(s, 1));
+		if (!room((void **)&r->proc_ids, r->nprocs, &ids_cap, sizeof(*r->proc_ids)) ||
+		    !room((void **)&named, nnamed, &named_cap, sizeof(*named))) {
+			result = out_of_memory(r);
+			break;
+		}
+		if (name) { /* an unknown process has no command */
+			named[nnamed] = (struct named_proc){strdup(name), r->nprocs};
+			if (!named[nnamed++].name)
+				result = out_of_memory(r);
+		}
+		r->proc_ids[r->nprocs++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	if (result == 0 && rc != SQLITE_DONE)
+		result = sql_failed(r, rc, "reading the processes");
+	r->proc_command = calloc(r->nprocs ? r->nprocs : 1, sizeof(*r->proc_command));
+	r->commands = calloc(nnamed ? nnamed : 1, sizeof(*r->commands));
+	if (result == 0 && (!r->proc_command || !r->commands))
+		result = out_of_memory(r);
+	if (result == 0 && nnamed > 1)
+		qsort(named, nnamed, sizeof(*named), named_by_name);
+	for (size_t i = 0; i < nnamed; i++) {
+		if (result == 0 && (r->ncommands == 0 ||
+				    strcmp(r->commands[r->ncommands - 1].name, named[i].name) != 0))
+			r->commands[r->ncommands++] = (struct diff_command){.name = named[i].name};
+		else
+			free(named[i].name);
+		if (result == 0)
+			r->proc_command[named[i].index] = (int64_t)r->ncommands;
+	}
+	free(named);
+	return result;
 }
 
 static bool opened_for_writing(uint32_t flags)
 {
 	return (flags & O_ACCMODE) != O_RDONLY;
 }
-
 
 /* A path written from scratch: made anew or truncated. */
 static void start_content(struct path_state *p, int64_t writer, int64_t size)
@@ -125,69 +220,64 @@ static void start_content(struct path_state *p, int64_t writer, int64_t size)
 	p->writer = writer;
 }
 
-/* Follows one successful event's effect on its path(s). -1 out of memory. */
-static int apply(struct reading *r, const struct rec_event *e, int64_t writer)
+/* Follows one successful event's effect on its path(s). */
+static void apply(struct reading *r, const struct step *e)
 {
-	int64_t at = path_index(r, e->path);
-	int64_t to_at = e->path2 && (e->op == REC_OP_RENAME || e->op == REC_OP_LINK ||
-				     e->op == REC_OP_COPY_FILE_RANGE)
-				? path_index(r, e->path2)
-				: 0;
-	if (at < 0 || to_at < 0)
-		return -1;
-	struct path_state *p = &r->state[at], *to = &r->state[to_at]; /* after both: no move */
-	if (e->kind == REC_KIND_DIR || e->op == REC_OP_MKDIR || e->op == REC_OP_RMDIR ||
-	    e->op == REC_OP_OPENDIR)
+	struct path_state *p = &r->state[e->path];
+	struct path_state *to = e->path2 >= 0 ? &r->state[e->path2] : NULL;
+
+	if (e->kind == TRACE_KIND_DIR || e->op == TRACE_OP_MKDIR || e->op == TRACE_OP_RMDIR ||
+	    e->op == TRACE_OP_OPENDIR)
 		p->dir = true;
-	switch ((enum rec_op)e->op) {
-	case REC_OP_CREATE:
-	case REC_OP_MKNOD:
-	case REC_OP_SYMLINK:
+	switch (e->op) {
+	case TRACE_OP_CREATE:
+	case TRACE_OP_MKNOD:
+	case TRACE_OP_SYMLINK:
 		p->made = true;
 		p->gone = false;
-		start_content(p, writer, 0);
+		start_content(p, e->command, 0);
 		break;
-	case REC_OP_OPEN:
+	case TRACE_OP_OPEN:
 		if ((e->flags & O_ACCMODE) != O_WRONLY)
 			p->read = true;
 		if (opened_for_writing(e->flags) && (e->flags & O_TRUNC))
-			start_content(p, writer, 0);
+			start_content(p, e->command, 0);
 		break;
-	case REC_OP_READ:
-	case REC_OP_READLINK:
+	case TRACE_OP_READ:
+	case TRACE_OP_READLINK:
 		p->read = true;
 		p->bytes_read += e->bytes > 0 ? e->bytes : 0;
 		break;
-	case REC_OP_WRITE:
-	case REC_OP_FALLOCATE:
+	case TRACE_OP_WRITE:
+	case TRACE_OP_FALLOCATE:
 		if (e->bytes > 0) {
 			p->written = true;
-			p->writer = writer;
-			p->bytes_written += e->op == REC_OP_WRITE ? e->bytes : 0;
+			p->writer = e->command;
+			p->bytes_written += e->op == TRACE_OP_WRITE ? e->bytes : 0;
 			if (e->offset >= 0 && e->offset <= INT64_MAX - e->bytes &&
 			    e->offset + e->bytes > p->size)
 				p->size = e->offset + e->bytes;
 		}
 		break;
-	case REC_OP_SETATTR:
+	case TRACE_OP_SETATTR:
 		if (e->offset >= 0) /* a new size: a truncation */
-			start_content(p, writer, e->offset);
+			start_content(p, e->command, e->offset);
 		break;
-	case REC_OP_UNLINK:
+	case TRACE_OP_UNLINK:
 		p->gone = true;
 		break;
-	case REC_OP_COPY_FILE_RANGE:
-		if (!e->path2)
+	case TRACE_OP_COPY_FILE_RANGE:
+		if (!to)
 			break;
 		p->read = true;
 		p->bytes_read += e->bytes > 0 ? e->bytes : 0;
 		to->written = true;
-		to->writer = writer;
+		to->writer = e->command;
 		to->bytes_written += e->bytes > 0 ? e->bytes : 0;
 		break;
-	case REC_OP_RENAME:
-	case REC_OP_LINK:
-		if (!e->path2 || at == to_at)
+	case TRACE_OP_RENAME:
+	case TRACE_OP_LINK:
+		if (!to || to == p)
 			break;
 		/* The new name has what the old one had, made by this run if it was. */
 		to->dir = p->dir;
@@ -196,39 +286,33 @@ static int apply(struct reading *r, const struct rec_event *e, int64_t writer)
 		to->gone = false;
 		to->bytes_written = p->bytes_written;
 		to->size = p->size;
-		to->writer = p->writer ? p->writer : writer;
-		if (e->op == REC_OP_RENAME) {
+		to->writer = p->writer ? p->writer : e->command;
+		if (e->op == TRACE_OP_RENAME) {
 			p->gone = true;
 			p->written = false;
 		}
 		break;
 	default: break;
 	}
-	return 0;
 }
 
 static void reading_free(struct reading *r)
 {
-	for (size_t i = 0; i < r->nstate; i++)
+	for (size_t i = 0; i < r->npaths; i++)
 		free(r->state[i].path);
 	free(r->state);
+	free(r->path_ids);
+	free(r->proc_ids);
+	free(r->proc_command);
 	for (size_t i = 0; i < r->ncommands; i++)
-		free(r->commands_by_id[i].name);
-	free(r->commands_by_id);
+		free(r->commands[i].name);
+	free(r->commands);
 	free(r->failures);
-	rec_intern_destroy(&r->paths);
-	rec_intern_destroy(&r->commands);
 }
 
 static int by_path(const void *x, const void *y)
 {
 	return strcmp(((const struct diff_file *)x)->path, ((const struct diff_file *)y)->path);
-}
-
-static int by_name(const void *x, const void *y)
-{
-	return strcmp(((const struct diff_command *)x)->name,
-		      ((const struct diff_command *)y)->name);
 }
 
 static int seen_by_path_result_op(const void *x, const void *y)
@@ -251,10 +335,10 @@ static int failure_by_path_result(const void *x, const void *y)
 /* The files of the run, temporaries and directories left out. */
 static int collect_files(struct reading *r, struct diff_run *run)
 {
-	run->files = calloc(r->nstate ? r->nstate : 1, sizeof(*run->files));
+	run->files = calloc(r->npaths ? r->npaths : 1, sizeof(*run->files));
 	if (!run->files)
 		return -1;
-	for (size_t i = 0; i < r->nstate; i++) {
+	for (size_t i = 0; i < r->npaths; i++) {
 		struct path_state *p = &r->state[i];
 		if (p->dir)
 			continue;
@@ -272,7 +356,7 @@ static int collect_files(struct reading *r, struct diff_run *run)
 					.bytes_written = p->bytes_written,
 					.size = p->size};
 		if (f->written && p->writer > 0 &&
-		    !(f->writer = strdup(r->commands_by_id[p->writer - 1].name)))
+		    !(f->writer = strdup(r->commands[p->writer - 1].name)))
 			return -1;
 		f->path = p->path;
 		p->path = NULL; /* the file owns it now */
@@ -300,7 +384,8 @@ static int collect_failures(struct reading *r, struct diff_run *run)
 		       r->failures[i].result == first->result) {
 			size_t j = i;
 			while (j < r->nfailures && r->failures[j].path == first->path &&
-			       r->failures[j].result == first->result && r->failures[j].op == r->failures[i].op)
+			       r->failures[j].result == first->result &&
+			       r->failures[j].op == r->failures[i].op)
 				j++;
 			if ((int64_t)(j - i) > best) {
 				best = (int64_t)(j - i);
@@ -313,92 +398,130 @@ static int collect_failures(struct reading *r, struct diff_run *run)
 		if (!path)
 			return -1;
 		run->failures[run->nfailures++] =
-			(struct diff_failure){path, first->result, (enum rec_op)best_op, total};
+			(struct diff_failure){path, first->result, (enum trace_op)best_op, total};
 	}
-	/* The ids' order is first appearance: sort by the paths themselves. */
+	/* The ids' order is the trace's: sort by the paths themselves. */
 	if (run->nfailures > 1)
 		qsort(run->failures, run->nfailures, sizeof(*run->failures), failure_by_path_result);
 	return 0;
 }
 
-static int read_events(struct reading *r, struct rec_reader *reader, const char *file,
-		       void (*progress)(double, void *), void *arg, char *err, size_t err_size)
+/*
+ * One events row as a step: the one check of every reader
+ * (trace_reader_check_values), then ids made indexes. NULL, or what is wrong.
+ */
+static const char *read_step(struct reading *r, sqlite3_stmt *s, struct step *e)
 {
-	struct rec_event e;
-	int64_t seq, first, last, count, n = 0;
-	int rc;
+	int types[TRACE_READER_EVENT_COLUMN_COUNT];
+	int64_t v[TRACE_READER_EVENT_COLUMN_COUNT];
 
-	if (rec_reader_span(reader, &first, &last, &count) != 0)
+	for (int col = 0; col < TRACE_READER_EVENT_COLUMN_COUNT; col++) {
+		sqlite3_value *value = sqlite3_column_value(s, col);
+		types[col] = sqlite3_value_type(value);
+		v[col] = sqlite3_value_int64(value);
+	}
+	const char *bad = trace_reader_check_values(r->reader, types, v);
+	if (bad)
+		return bad;
+	/* The columns: seq ts dur op kind path path2 proc result bytes offset flags mode. */
+	int64_t proc = types[7] == SQLITE_NULL ? -1 : index_of(r->proc_ids, r->nprocs, v[7]);
+	*e = (struct step){
+		.op = (enum trace_op)trace_reader_op_of_id(r->reader, v[3]),
+		.kind = (enum trace_kind)trace_reader_kind_of_id(r->reader, v[4]),
+		.path = types[5] == SQLITE_NULL ? -1 : index_of(r->path_ids, r->npaths, v[5]),
+		.path2 = types[6] == SQLITE_NULL ? -1 : index_of(r->path_ids, r->npaths, v[6]),
+		.command = proc >= 0 ? r->proc_command[proc] : 0,
+		.result = (int32_t)v[8],
+		.bytes = types[9] == SQLITE_NULL ? -1 : v[9],
+		.offset = types[10] == SQLITE_NULL ? -1 : v[10],
+		.flags = (uint32_t)v[11],
+	};
+	if ((types[5] != SQLITE_NULL && e->path < 0) || (types[6] != SQLITE_NULL && e->path2 < 0))
+		return "an event names a path that is not there";
+	return NULL;
+}
+
+static int read_events(struct reading *r, void (*progress)(double, void *), void *arg)
+{
+	int64_t first, last, count, n = 0;
+	sqlite3_stmt *s = NULL;
+	int rc, result = 0;
+
+	if (trace_reader_span(r->reader, &first, &last, &count) != 0)
 		count = 0;
-	while ((rc = rec_reader_next(reader, &e, &seq, err, err_size)) == 1) {
+	rc = sqlite3_prepare_v2(r->db, "SELECT " TRACE_READER_EVENT_COLUMNS " FROM events", -1, &s,
+				NULL);
+	while (s && result == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct step e;
+		const char *bad = read_step(r, s, &e);
+		if (bad) {
+			snprintf(r->err, r->err_size, "trace %s is corrupt: %s (event seq %lld)",
+				 trace_reader_file(r->reader), bad,
+				 (long long)sqlite3_column_int64(s, 0));
+			result = -1;
+			break;
+		}
 		if (progress && ++n % PROGRESS_EVERY == 0 && count > 0)
 			progress((double)n / (double)count, arg);
-		if (e.op == REC_OP_LOST || e.op == REC_OP_COMMIT || !e.path)
+		if (e.op == TRACE_OP_LOST || e.op == TRACE_OP_COMMIT || e.path < 0)
 			continue;
-		int64_t command = command_id(r, &e);
-		if (command < 0)
-			goto out_of_memory;
-		if (command > 0) {
-			r->commands_by_id[command - 1].ops[e.op]++;
-			r->commands_by_id[command - 1].events++;
+		if (e.command > 0) {
+			r->commands[e.command - 1].ops[e.op]++;
+			r->commands[e.command - 1].events++;
 		}
-		if (e.result < 0) {
-			/* Attribute probes that found nothing are no failures (analysis.h). */
-			if (analysis_attr_probe((enum rec_op)e.op, e.result))
-				continue;
-			int64_t at = path_index(r, e.path);
-			if (at < 0 || !room((void **)&r->failures, r->nfailures, &r->failures_cap,
-					    sizeof(*r->failures)))
-				goto out_of_memory;
-			r->failures[r->nfailures++] = (struct seen_failure){at, e.result, e.op};
-			continue;
+		if (e.result >= 0) {
+			apply(r, &e);
+		} else if (!analyze_attr_probe(e.op, e.result)) {
+			/* Attribute probes that found nothing are no failures (analyze.h). */
+			if (!room((void **)&r->failures, r->nfailures, &r->failures_cap,
+				  sizeof(*r->failures)))
+				result = out_of_memory(r);
+			else
+				r->failures[r->nfailures++] =
+					(struct seen_failure){e.path, e.result, (uint8_t)e.op};
 		}
-		if (apply(r, &e, command) != 0)
-			goto out_of_memory;
 	}
-	(void)file;
-	return rc;
-out_of_memory:
-	snprintf(err, err_size, "out of memory");
-	return -1;
+	sqlite3_finalize(s);
+	if (result == 0 && rc != SQLITE_DONE)
+		result = sql_failed(r, rc, "reading events");
+	return result;
 }
 
 int diff_read(const char *file, void (*progress)(double done, void *arg), void *arg,
 	      struct diff_run *run, char *err, size_t err_size)
 {
-	struct reading r = {0};
+	struct reading r = {.err = err, .err_size = err_size};
 
 	memset(run, 0, sizeof(*run));
-	if (analysis_run(file, 10, &run->a, err, err_size) != 0)
+	if (analyze_run(file, 10, &run->a, err, err_size) != 0)
 		return -1;
-	struct rec_reader *reader = rec_reader_open(file, err, err_size);
-	if (!reader) {
-		analysis_free(&run->a);
+	r.reader = trace_reader_open(file, err, err_size);
+	if (!r.reader) {
+		analyze_free(&run->a);
 		return -1;
 	}
-	int result = -1;
-	if (rec_intern_init(&r.paths) != 0 || rec_intern_init(&r.commands) != 0) {
-		snprintf(err, err_size, "out of memory");
-		goto done;
+	r.db = trace_reader_db(r.reader);
+	/* One read transaction: paths, processes and events agree, even while a recorder adds. */
+	int result = sqlite3_exec(r.db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+	if (result != 0)
+		sql_failed(&r, sqlite3_errcode(r.db), "starting to read");
+	if (result == 0)
+		result = each_row(&r, "SELECT id, path FROM paths ORDER BY id", "reading paths",
+				  add_path);
+	if (result == 0)
+		result = read_procs(&r);
+	if (result == 0)
+		result = read_events(&r, progress, arg);
+	if (result == 0 && (collect_failures(&r, run) != 0 || collect_files(&r, run) != 0))
+		result = out_of_memory(&r);
+	if (result == 0) {
+		run->commands = r.commands;
+		run->ncommands = r.ncommands;
+		r.commands = NULL;
+		r.ncommands = 0;
 	}
-	r.paths.limit = SIZE_MAX; /* every path keeps its one id */
-	r.commands.limit = SIZE_MAX;
-	if (read_events(&r, reader, file, progress, arg, err, err_size) != 0)
-		goto done;
-	if (collect_failures(&r, run) != 0 || collect_files(&r, run) != 0) {
-		snprintf(err, err_size, "out of memory");
-		goto done;
-	}
-	run->commands = r.commands_by_id;
-	run->ncommands = r.ncommands;
-	r.commands_by_id = NULL;
-	r.ncommands = 0;
-	if (run->ncommands > 1)
-		qsort(run->commands, run->ncommands, sizeof(*run->commands), by_name);
-	result = 0;
-done:
 	reading_free(&r);
-	rec_reader_close(reader);
+	trace_reader_close(r.reader);
 	if (result != 0)
 		diff_run_free(run);
 	return result;
@@ -406,7 +529,7 @@ done:
 
 void diff_run_free(struct diff_run *run)
 {
-	analysis_free(&run->a);
+	analyze_free(&run->a);
 	for (size_t i = 0; i < run->nfiles; i++) {
 		free(run->files[i].path);
 		free(run->files[i].writer);
@@ -660,7 +783,7 @@ static int add_failures(struct diff *d, const void *x, const void *y)
 static int match_phases(struct diff *d)
 {
 	size_t na = d->a->a.nphases, nb = d->b->a.nphases;
-	const struct an_phase *pa = d->a->a.phases, *pb = d->b->a.phases;
+	const struct analyze_phase *pa = d->a->a.phases, *pb = d->b->a.phases;
 	uint16_t *common = calloc((na + 1) * (nb + 1), sizeof(*common));
 
 	if (!common || na > 10000 || nb > 10000) {
@@ -705,7 +828,7 @@ static int add_command_ops(struct diff *d, const struct diff_command *c, bool in
 
 	if (!in_a && other)
 		return 0; /* done from A's side */
-	for (int op = 0; op < REC_OP_COUNT && result == 0; op++) {
+	for (int op = 0; op < TRACE_OP_COUNT && result == 0; op++) {
 		int64_t mine = c->ops[op], theirs = other ? other->ops[op] : 0;
 		if (mine != theirs)
 			result = PUSH(d, command_ops,
@@ -715,7 +838,7 @@ static int add_command_ops(struct diff *d, const struct diff_command *c, bool in
 	return result;
 }
 
-static const struct an_op *find_op(const struct analysis *a, enum rec_op op)
+static const struct analyze_op *find_op(const struct analyze_result *a, enum trace_op op)
 {
 	for (size_t i = 0; i < a->nops; i++)
 		if (a->ops[i].op == op)
@@ -733,7 +856,7 @@ static int shifted(int64_t a, int64_t b)
 	return 0;
 }
 
-static int latency_shift(const struct an_op *a, const struct an_op *b)
+static int latency_shift(const struct analyze_op *a, const struct analyze_op *b)
 {
 	if (!a || !b || a->count < DIFF_LATENCY_MIN_COUNT || b->count < DIFF_LATENCY_MIN_COUNT)
 		return 0;
@@ -746,7 +869,7 @@ static int latency_shift(const struct an_op *a, const struct an_op *b)
 static int add_latency(struct diff *d)
 {
 	int result = 0;
-	for (int op = 0; op < REC_OP_COUNT && result == 0; op++) {
+	for (int op = 0; op < TRACE_OP_COUNT && result == 0; op++) {
 		struct diff_latency l = {op, find_op(&d->a->a, op), find_op(&d->b->a, op), 0};
 		if (!l.a && !l.b)
 			continue;
@@ -809,7 +932,7 @@ static int command_op_order(const void *x, const void *y)
 	return c ? c : (int)a->op - (int)b->op;
 }
 
-static int64_t total_ns(const struct an_op *op)
+static int64_t total_ns(const struct analyze_op *op)
 {
 	return op ? op->total_ns : 0;
 }
@@ -821,7 +944,7 @@ static int latency_order(const void *x, const void *y)
 		return a->shift ? -1 : 1; /* shifts first */
 	int64_t ma = magnitude(total_ns(a->a), total_ns(a->b));
 	int64_t mb = magnitude(total_ns(b->a), total_ns(b->b));
-	return by_magnitude(ma, mb, rec_op_name(a->op), rec_op_name(b->op));
+	return by_magnitude(ma, mb, trace_op_name(a->op), trace_op_name(b->op));
 }
 
 #define SORT(d, list, order) sort((d)->list, (d)->n##list, sizeof(*(d)->list), order)
