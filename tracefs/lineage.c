@@ -199,7 +199,7 @@ static char *argv_json(const char *raw, size_t len)
 {
 	size_t size = 3; /* [ ] NUL */
 	for (size_t at = 0; at < len; at += strlen(raw + at) + 1)
-		size += rec_json_string(raw + at, NULL, 0) + 1;
+		size += trace_json_string(raw + at, NULL, 0) + 1;
 	char *json = malloc(size);
 	if (!json)
 		return NULL;
@@ -208,7 +208,7 @@ static char *argv_json(const char *raw, size_t len)
 	for (size_t at = 0; at < len; at += strlen(raw + at) + 1) {
 		if (at)
 			json[used++] = ',';
-		used += rec_json_string(raw + at, json + used, size - used);
+		used += trace_json_string(raw + at, json + used, size - used);
 	}
 	json[used++] = ']';
 	json[used] = '\0';
@@ -375,7 +375,7 @@ static int64_t start_ns(const struct lineage *l, unsigned long long ticks)
 static int64_t record(struct lineage *l, pid_t pid, const struct proc_stat *st,
 		      const struct details *d, int64_t parent_id, int64_t root_id, uint8_t state)
 {
-	struct rec_process p = {
+	struct recorder_process p = {
 		.pid = pid,
 		.ppid = st ? st->ppid : -1,
 		.parent_id = parent_id,
@@ -420,7 +420,7 @@ static struct instance *add_instance(struct lineage *l, pid_t pid, const struct 
 	read_details(read_from, &d);
 	bool exiting = st->flags & PF_EXITING;
 	inst->id = record(l, pid, st, &d, parent ? parent->id : 0, parent ? parent->root_id : 0,
-			  exiting ? REC_PROCESS_GONE : REC_PROCESS_READ);
+			  exiting ? RECORDER_PROCESS_GONE : RECORDER_PROCESS_READ);
 	inst->image = d.image;
 	free_details(&d);
 	if (!inst->id) {
@@ -458,7 +458,7 @@ static int64_t current_id(struct lineage *l, struct instance *inst, const struct
 	if (!renamed) {
 		bool exiting = st->flags & PF_EXITING;
 		id = record(l, inst->pid, st, &d, inst->id, inst->root_id,
-			    exiting ? REC_PROCESS_GONE : REC_PROCESS_READ);
+			    exiting ? RECORDER_PROCESS_GONE : RECORDER_PROCESS_READ);
 		if (id)
 			inst->id = id;
 	}
@@ -502,7 +502,7 @@ static int64_t gone_thread(struct lineage *l, pid_t tid)
 	inst = new_instance(l, tid, NULL);
 	if (!inst)
 		return 0;
-	inst->id = record(l, tid, NULL, NULL, 0, 0, REC_PROCESS_GONE);
+	inst->id = record(l, tid, NULL, NULL, 0, 0, RECORDER_PROCESS_GONE);
 	if (!inst->id) {
 		free(inst);
 		return 0;
@@ -597,7 +597,7 @@ int lineage_set_root(struct lineage *l, pid_t pid, char *const argv[], const cha
 	struct instance *inst = new_instance(l, pid, &st);
 	int result = -1;
 	if (inst && d.argv && d.cwd) {
-		inst->id = record(l, pid, &st, &d, 0, 0, REC_PROCESS_ROOT);
+		inst->id = record(l, pid, &st, &d, 0, 0, RECORDER_PROCESS_ROOT);
 		inst->root_id = inst->id;
 		inst->root_pending = true;
 		snprintf(inst->comm, sizeof(inst->comm), "%s", l->own_comm);
