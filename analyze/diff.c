@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define PROGRESS_EVERY 65536 /* events */
 
@@ -487,6 +488,104 @@ static int read_events(struct reading *r, void (*progress)(double, void *), void
 	return result;
 }
 
+static int by_key(const void *x, const void *y)
+{
+	const struct diff_command_line *a = x, *b = y;
+	int c = strcmp(a->key, b->key);
+	return c ? c : a->order < b->order ? -1 : a->order > b->order;
+}
+
+/* Ends the command line being built (ARGV and KEY) as run->command_lines[n]. */
+static int end_command_line(struct diff_run *run, size_t *cap, FILE *argv, char **argv_text,
+			    FILE *key, char **key_text)
+{
+	int closed = (fclose(argv) != 0) | (fclose(key) != 0);
+	if (closed || !room((void **)&run->command_lines, run->ncommand_lines, cap,
+			    sizeof(*run->command_lines))) {
+		free(*argv_text);
+		free(*key_text);
+		return -1;
+	}
+	run->command_lines[run->ncommand_lines] =
+		(struct diff_command_line){*argv_text, *key_text, run->ncommand_lines};
+	run->ncommand_lines++;
+	return 0;
+}
+
+/*
+ * The command lines of a trace with process lineage (the reader has checked
+ * that each argv is a JSON array of strings). 0, or -1 with a message.
+ */
+static int read_command_lines(struct reading *r, struct diff_run *run)
+{
+	struct trace_reader *reader = r->reader;
+	char *err = r->err;
+	size_t err_size = r->err_size;
+	sqlite3 *db = r->db;
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(db,
+				    "SELECT count(*) FROM sqlite_schema"
+				    " WHERE type = 'table' AND name = 'processes'",
+				    -1, &s, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		run->lineage = sqlite3_column_int64(s, 0) > 0;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW) {
+		trace_reader_sql_error(reader, rc, "reading the processes", err, err_size);
+		return -1;
+	}
+	if (!run->lineage)
+		return 0;
+	rc = sqlite3_prepare_v2(db,
+				"SELECT p.id, j.value FROM processes AS p, json_each(p.argv) AS j"
+				" WHERE p.argv IS NOT NULL ORDER BY p.id, j.key",
+				-1, &s, NULL);
+	int64_t current = 0;
+	size_t cap = 0, argv_size, key_size;
+	char *argv_text = NULL, *key_text = NULL, shape[4096];
+	FILE *argv = NULL, *key = NULL;
+	while (s && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(s, 0);
+		const char *arg = (const char *)sqlite3_column_text(s, 1);
+		if (!arg)
+			arg = "";
+		if (id != current) {
+			if (argv && end_command_line(run, &cap, argv, &argv_text, key, &key_text) != 0)
+				goto out_of_memory;
+			argv = open_memstream(&argv_text, &argv_size);
+			key = argv ? open_memstream(&key_text, &key_size) : NULL;
+			if (!key) {
+				if (argv)
+					fclose(argv);
+				free(argv_text);
+				argv = NULL;
+				goto out_of_memory;
+			}
+			current = id;
+		} else {
+			fputc(' ', argv);
+			fputc('\x1f', key);
+		}
+		fprintf(argv, strpbrk(arg, " \t\n'\"") || !*arg ? "'%s'" : "%s", arg);
+		fputs(diff_path_shape(arg, shape, sizeof(shape)), key);
+	}
+	if (argv && end_command_line(run, &cap, argv, &argv_text, key, &key_text) != 0)
+		goto out_of_memory;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		trace_reader_sql_error(reader, rc, "reading the processes' command lines", err,
+				     err_size);
+		return -1;
+	}
+	if (run->ncommand_lines > 1)
+		qsort(run->command_lines, run->ncommand_lines, sizeof(*run->command_lines), by_key);
+	return 0;
+out_of_memory:
+	sqlite3_finalize(s);
+	snprintf(err, err_size, "out of memory");
+	return -1;
+}
+
 int diff_read(const char *file, void (*progress)(double done, void *arg), void *arg,
 	      struct diff_run *run, char *err, size_t err_size)
 {
@@ -512,6 +611,8 @@ int diff_read(const char *file, void (*progress)(double done, void *arg), void *
 		result = read_procs(&r);
 	if (result == 0)
 		result = read_events(&r, progress, arg);
+	if (result == 0)
+		result = read_command_lines(&r, run);
 	if (result == 0 && (collect_failures(&r, run) != 0 || collect_files(&r, run) != 0))
 		result = out_of_memory(&r);
 	if (result == 0) {
@@ -541,31 +642,66 @@ void diff_run_free(struct diff_run *run)
 	for (size_t i = 0; i < run->ncommands; i++)
 		free(run->commands[i].name);
 	free(run->commands);
+	for (size_t i = 0; i < run->ncommand_lines; i++) {
+		free(run->command_lines[i].argv);
+		free(run->command_lines[i].key);
+	}
+	free(run->command_lines);
 	memset(run, 0, sizeof(*run));
 }
 
 /* ---- comparing two runs ---- */
 
-static bool random_token(const char *s, size_t len)
+/*
+ * Whether a token of a name looks random. In a temporary directory any
+ * token of six or more with a capital or a digit does (mkstemp's
+ * "ccwhPDYa"); elsewhere, where names are chosen (FooBar.java), only one
+ * that mixes digits and letters, changes case three times, or is four
+ * digits or more (a pid).
+ */
+static bool random_token(const char *s, size_t len, bool in_temporary_dir)
 {
-	size_t digits = 0, letters = 0, case_changes = 0;
+	size_t digits = 0, letters = 0, capitals = 0, case_changes = 0;
 
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		digits += isdigit(c) != 0;
 		letters += isalpha(c) != 0;
-		if (i > 0 && isalpha(c) && isalpha((unsigned char)s[i - 1]) &&
-		    !isupper(c) != !isupper((unsigned char)s[i - 1]))
+		capitals += isupper(c) != 0;
+		if (i > 0 && isupper(c) && islower((unsigned char)s[i - 1]))
 			case_changes++;
 	}
-	return (digits == len && len >= 4) ||
-	       (len >= 6 && ((digits && letters) || case_changes >= 3));
+	if (digits == len)
+		return len >= 4;
+	if (len < 6)
+		return false;
+	if (in_temporary_dir)
+		return digits || capitals;
+	return (digits && letters) || (case_changes >= 3 && len <= 12);
+}
+
+/* Whether PATH's directories (up to NAME) include tmp, temp or tmp.* (any case). */
+static bool in_temporary_dir(const char *path, const char *name)
+{
+	for (const char *c = path; c < name; c++) {
+		if (c != path && c[-1] != '/')
+			continue;
+		size_t len = strcspn(c, "/");
+		if (c + len >= name)
+			break;
+		if ((len == 3 && strncasecmp(c, "tmp", 3) == 0) ||
+		    (len == 4 && strncasecmp(c, "temp", 4) == 0) ||
+		    (len > 4 && strncasecmp(c, "tmp.", 4) == 0))
+			return true;
+	}
+	return false;
 }
 
 const char *diff_path_shape(const char *path, char *buf, size_t size)
 {
 	const char *slash = strrchr(path, '/');
 	const char *name = slash ? slash + 1 : path;
+	bool temporary = in_temporary_dir(path, name);
 	size_t out = 0;
 
 	if (!size)
@@ -578,7 +714,7 @@ const char *diff_path_shape(const char *path, char *buf, size_t size)
 		size_t len = 0;
 		while (isalnum((unsigned char)s[len]))
 			len++;
-		if (random_token(s, len)) {
+		if (random_token(s, len, temporary)) {
 			buf[out++] = '#';
 		} else {
 			size_t n = len < size - 1 - out ? len : size - 1 - out;
@@ -879,6 +1015,38 @@ static int add_latency(struct diff *d)
 	return result;
 }
 
+/* The command lines each run ran, counted: those whose counts differ. */
+static int match_command_lines(struct diff *d)
+{
+	const struct diff_command_line *la = d->a->command_lines, *lb = d->b->command_lines;
+	size_t na = d->a->ncommand_lines, nb = d->b->ncommand_lines, i = 0, j = 0;
+	int result = 0;
+
+	d->lineage = d->a->lineage && d->b->lineage;
+	if (!d->lineage)
+		return 0;
+	while (result == 0 && (i < na || j < nb)) {
+		const char *k = i == na ? lb[j].key
+				: j == nb ? la[i].key
+				: strcmp(la[i].key, lb[j].key) <= 0 ? la[i].key
+								    : lb[j].key;
+		struct diff_command_count c = {0};
+		for (; i < na && strcmp(la[i].key, k) == 0; i++, c.a++)
+			if (c.a == 0) {
+				c.argv = la[i].argv;
+				c.order = la[i].order;
+			}
+		for (; j < nb && strcmp(lb[j].key, k) == 0; j++, c.b++)
+			if (c.b == 0) {
+				c.argv = lb[j].argv;
+				c.order = lb[j].order;
+			}
+		if (c.a != c.b)
+			result = PUSH(d, command_lines, c);
+	}
+	return result;
+}
+
 /* ---- most significant first ---- */
 
 static int64_t magnitude(int64_t a, int64_t b)
@@ -932,6 +1100,21 @@ static int command_op_order(const void *x, const void *y)
 	return c ? c : (int)a->op - (int)b->op;
 }
 
+/* In one run only first, then by the change; each in the order the processes started. */
+static int command_line_order(const void *x, const void *y)
+{
+	const struct diff_command_count *a = x, *b = y;
+	bool only_a = !a->a || !a->b, only_b = !b->a || !b->b;
+	if (only_a != only_b)
+		return only_a ? -1 : 1;
+	if (!a->b != !b->b)
+		return !a->b ? -1 : 1; /* gone before new */
+	int64_t ma = magnitude(a->a, a->b), mb = magnitude(b->a, b->b);
+	if (ma != mb)
+		return ma > mb ? -1 : 1;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
 static int64_t total_ns(const struct analyze_op *op)
 {
 	return op ? op->total_ns : 0;
@@ -963,7 +1146,8 @@ int diff_compare(const struct diff_run *a, const struct diff_run *b, struct diff
 	out->a = a;
 	out->b = b;
 	result = match(out, &fa, &fb, add_files) != 0 || match(out, &ea, &eb, add_failures) != 0 ||
-			 match_phases(out) != 0 || add_latency(out) != 0
+			 match_phases(out) != 0 || add_latency(out) != 0 ||
+			 match_command_lines(out) != 0
 		 ? -1
 		 : 0;
 	for (size_t i = 0; result == 0 && i < a->ncommands; i++)
@@ -986,6 +1170,7 @@ int diff_compare(const struct diff_run *a, const struct diff_run *b, struct diff
 	SORT(out, changed_failures, failure_order);
 	SORT(out, command_ops, command_op_order);
 	SORT(out, latency, latency_order);
+	SORT(out, command_lines, command_line_order);
 	return 0;
 }
 
@@ -1004,5 +1189,6 @@ void diff_free(struct diff *d)
 	free(d->phases);
 	free(d->command_ops);
 	free(d->latency);
+	free(d->command_lines);
 	memset(d, 0, sizeof(*d));
 }

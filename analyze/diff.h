@@ -47,8 +47,18 @@ struct diff_command {
 	int64_t events;
 };
 
+/* One process's command line (format 2 traces on: process lineage). */
+struct diff_command_line {
+	char *argv;   /* the arguments joined by spaces, quoted where they hold one */
+	char *key;    /* each argument's diff_path_shape, so that temporaries' names match */
+	size_t order; /* of the process in its run */
+};
+
 struct diff_run {
 	struct analyze_result a; /* phases, totals, latency per operation */
+	bool lineage;		 /* the trace has process lineage (argv per process) */
+	struct diff_command_line *command_lines; /* sorted by key, then order */
+	size_t ncommand_lines;
 	struct diff_file *files; /* sorted by path */
 	size_t nfiles;
 	struct diff_failure *failures; /* sorted by path, then result */
@@ -72,9 +82,12 @@ void diff_run_free(struct diff_run *run);
 /*
  * The pattern of a path's name, for pairing files that have a random name
  * in each run: in the last component, each run of letters and digits that
- * looks random (four digits or more, or six characters or more that mix
- * digits and letters or change case three times) becomes '#'. "conf1234/x"
- * keeps its directory; "/t/conftest.12345" -> "/t/conftest.#". Into buf.
+ * looks random becomes '#': four digits or more; six characters or more
+ * that mix digits and letters, or (up to twelve) have a capital after a
+ * small letter three times; and in a
+ * temporary directory (tmp, temp, tmp.*) six or more with a capital or a
+ * digit. "conf1234/x" keeps its directory; "/t/conftest.12345" ->
+ * "/t/conftest.#", "/tmp/ccwhPDYa.res" -> "/tmp/#.res". Into buf.
  */
 const char *diff_path_shape(const char *path, char *buf, size_t size);
 
@@ -98,6 +111,13 @@ struct diff_command_op {
 	const char *command;
 	enum trace_op op;
 	int64_t a, b;
+};
+
+/* A command line run a different number of times (a or b 0: in one run only). */
+struct diff_command_count {
+	const char *argv;
+	int64_t a, b;
+	size_t order; /* of its first process, in B if it ran there, else in A */
 };
 
 /* The latency of one operation in both runs (NULL where the run has none). */
@@ -138,6 +158,8 @@ struct diff {
 	DIFF_LIST(struct diff_failure_pair, changed_failures); /* in both, counts differ */
 	DIFF_LIST(struct diff_phase, phases);
 	DIFF_LIST(struct diff_command_op, command_ops);
+	bool lineage; /* both runs have command lines: command_lines compares them */
+	DIFF_LIST(struct diff_command_count, command_lines);
 	DIFF_LIST(struct diff_latency, latency);
 	size_t paired_by_shape; /* files and failures matched by diff_path_shape */
 };

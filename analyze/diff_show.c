@@ -90,7 +90,7 @@ static bool differ(const struct diff *d)
 {
 	size_t n = d->nnew_outputs + d->ngone_outputs + d->nchanged_outputs + d->nkept_outputs +
 		   d->nnew_reads + d->ngone_reads + d->nnew_failures + d->ngone_failures +
-		   d->nchanged_failures + d->ncommand_ops;
+		   d->nchanged_failures + d->ncommand_ops + d->ncommand_lines;
 	for (size_t i = 0; i < d->nphases; i++)
 		n += d->phases[i].a < 0 || d->phases[i].b < 0;
 	for (size_t i = 0; i < d->nlatency; i++)
@@ -364,6 +364,60 @@ static void text_failures(FILE *out, const struct diff *d, int top, bool utf8)
 	failure_rows(out, "count", d->changed_failures, d->nchanged_failures, top, utf8);
 }
 
+/* S made printable, cut at its end to WIDTH columns: a command line's start matters most. */
+static const char *cut_end(const char *s, size_t width, bool utf8, char *buf, size_t size)
+{
+	report_path(s, SIZE_MAX, utf8, buf, size); /* printable, not cut at its start */
+	if (report_columns(buf) <= width || width < 4)
+		return buf;
+	size_t columns = 0, at = 0;
+	for (; buf[at] && columns < width - 3; at++)
+		columns += ((unsigned char)buf[at] & 0xc0) != 0x80;
+	while (((unsigned char)buf[at] & 0xc0) == 0x80)
+		at++; /* the rest of the last character */
+	snprintf(buf + at, size - at, "...");
+	return buf;
+}
+
+static const char *command_line_change(const struct diff_command_count *c)
+{
+	return !c->b ? "A only" : !c->a ? "B only" : "count";
+}
+
+static void text_command_lines(FILE *out, const struct diff *d, int top, bool utf8)
+{
+	static const int widths[] = {-7, 5, 5, 0};
+	char ca[CELL], cb[CELL];
+	size_t only_a = 0, only_b = 0;
+
+	if (!d->lineage) {
+		if (d->a->lineage != d->b->lineage)
+			fprintf(out, "\nCommand lines: not compared (%s has no process lineage: an "
+				     "older trace)\n",
+				d->a->lineage ? "B" : "A");
+		return;
+	}
+	for (size_t i = 0; i < d->ncommand_lines; i++) {
+		only_a += !d->command_lines[i].b;
+		only_b += !d->command_lines[i].a;
+	}
+	fprintf(out, "\nCommand lines: %zu run in A only, %zu in B only, %zu a different number of "
+		     "times\n",
+		only_a, only_b, d->ncommand_lines - only_a - only_b);
+	if (!d->ncommand_lines)
+		return;
+	row(out, utf8, (const char *const[]){"", "A", "B", "command line"}, widths, 4);
+	for (size_t i = 0; i < shown(d->ncommand_lines, top); i++) {
+		const struct diff_command_count *c = &d->command_lines[i];
+		char line[WIDTH * 8];
+		const char *cells[] = {command_line_change(c), report_count(c->a, ca, sizeof(ca)),
+				       report_count(c->b, cb, sizeof(cb)),
+				       cut_end(c->argv, WIDTH - 27, utf8, line, sizeof(line))};
+		row(out, utf8, cells, widths, 4);
+	}
+	more(out, shown(d->ncommand_lines, top), d->ncommand_lines);
+}
+
 static void text_commands(FILE *out, const struct diff *d, int top, bool utf8)
 {
 	static const int widths[] = {-20, -16, 12, 12, 12};
@@ -441,6 +495,7 @@ void diff_text(FILE *out, const struct diff *d, int top, bool utf8)
 	}
 	text_phases(out, d, utf8);
 	text_outputs(out, d, top, utf8);
+	text_command_lines(out, d, top, utf8);
 	text_reads(out, d, top, utf8);
 	text_failures(out, d, top, utf8);
 	text_commands(out, d, top, utf8);
@@ -461,9 +516,9 @@ static void json_run(FILE *out, const struct diff_run *r)
 	fprintf(out,
 		",\"duration_ns\":%" PRId64 ",\"events\":%" PRId64 ",\"errors\":%" PRId64
 		",\"bytes_read\":%" PRId64 ",\"bytes_written\":%" PRId64 ",\"fs_ns\":%" PRId64
-		",\"outputs\":%" PRId64 ",\"temporaries\":%" PRId64 "}",
+		",\"outputs\":%" PRId64 ",\"temporaries\":%" PRId64 ",\"lineage\":%s}",
 		run_ns(a), a->events, a->errors, a->bytes_read, a->bytes_written, a->fs_ns,
-		r->outputs, r->temporaries);
+		r->outputs, r->temporaries, r->lineage ? "true" : "false");
 }
 
 static void json_write(FILE *out, const struct diff_file *f)
@@ -582,7 +637,20 @@ void diff_json(FILE *out, const struct diff *d)
 		l->shift ? fprintf(out, "\"%s\"", shift_name(l->shift)) : fputs("null", out);
 		fputc('}', out);
 	}
-	fprintf(out, "],\"paired_by_pattern\":%zu}\n", d->paired_by_shape);
+	fputs("],\"command_lines\":", out);
+	if (!d->lineage) {
+		fputs("null", out);
+	} else {
+		fputc('[', out);
+		for (size_t i = 0; i < d->ncommand_lines; i++) {
+			const struct diff_command_count *c = &d->command_lines[i];
+			fputs(i ? ",{\"argv\":" : "{\"argv\":", out);
+			trace_json_write_string(out, c->argv);
+			fprintf(out, ",\"a\":%" PRId64 ",\"b\":%" PRId64 "}", c->a, c->b);
+		}
+		fputc(']', out);
+	}
+	fprintf(out, ",\"paired_by_pattern\":%zu}\n", d->paired_by_shape);
 }
 
 /* ---- HTML ---- */
@@ -747,6 +815,40 @@ static void html_outputs(FILE *out, const struct diff *d)
 			d->nsame_outputs);
 }
 
+static void html_command_lines(FILE *out, const struct diff *d)
+{
+	char ca[CELL], cb[CELL];
+
+	if (!d->lineage) {
+		if (d->a->lineage != d->b->lineage)
+			fprintf(out, "<h2>Command lines</h2>\n<p>Not compared: %s has no process "
+				     "lineage (an older trace).</p>\n",
+				d->a->lineage ? "B" : "A");
+		return;
+	}
+	fputs("<h2>Command lines</h2>\n", out);
+	if (!d->ncommand_lines) {
+		fputs("<p>Both runs ran the same command lines, as often.</p>\n", out);
+		return;
+	}
+	head_row(out, (const char *const[]){"", "<A", "<B", "command line"}, 4);
+	for (size_t i = 0; i < d->ncommand_lines; i++) {
+		const struct diff_command_count *c = &d->command_lines[i];
+		fputs("<tr>", out);
+		marked(out, !c->b ? MARK_GONE : !c->a ? MARK_NEW : MARK_CHANGED,
+		       command_line_change(c));
+		number(out, report_count(c->a, ca, sizeof(ca)));
+		number(out, report_count(c->b, cb, sizeof(cb)));
+		char line[PATH_HTML * 8];
+		fputs("<td class=p>", out);
+		report_html_text(out, cut_end(c->argv, PATH_HTML * 2, true, line, sizeof(line)),
+				 sizeof(line));
+		fputs("</td>", out);
+		fputs("</tr>\n", out);
+	}
+	fputs("</table>\n", out);
+}
+
 static void html_reads(FILE *out, const struct diff *d)
 {
 	char n[CELL];
@@ -874,6 +976,7 @@ void diff_html(FILE *out, const struct diff *d)
 	} else {
 		html_phases(out, d);
 		html_outputs(out, d);
+		html_command_lines(out, d);
 		html_reads(out, d);
 		html_failures(out, d);
 		html_commands(out, d);

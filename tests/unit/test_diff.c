@@ -33,6 +33,12 @@ static void test_shape(void)
 		{"/t/conftest.12345", "/t/conftest.#"},
 		{"/tmp/ccAbC123.o", "/tmp/#.o"},
 		{"/tmp/ccxRtQwZ.s", "/tmp/#.s"}, /* letters only, but the case jumps about */
+		{"/tmp/ccwhPDYa.res", "/tmp/#.res"}, /* in a temporary directory: a capital */
+		{"/src/ccwhPDYa.res", "/src/ccwhPDYa.res"}, /* elsewhere: a chosen name */
+		{"/src/FooBar.java", "/src/FooBar.java"},
+		{"/src/makeConfigFileName.c", "/src/makeConfigFileName.c"},
+		{"/var/Tmp/abcdef1", "/var/Tmp/#"},
+		{"/tmp/abcdefgh", "/tmp/abcdefgh"}, /* lower case only: a word */
 		{"/src/main.c", "/src/main.c"},
 		{"/wget-1.21.3/src/http.c", "/wget-1.21.3/src/http.c"},
 		{"/conf1234/sub/file", "/conf1234/sub/file"}, /* only the name's own part */
