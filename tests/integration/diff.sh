@@ -105,6 +105,12 @@ assert [p["name"] for p in d["phases"]], d["phases"]
 ops = {(c["command"], c["op"]): (c["a"], c["b"]) for c in d["commands"]}
 assert ops[("as", "write")][0] > ops[("as", "write")][1], ops
 assert all(l["op"] and ("a" in l) for l in d["latency"])
+# Process lineage: the compiler lines not run again, nothing run in B only.
+assert d["a"]["lineage"] and d["b"]["lineage"]
+lines = d["command_lines"]
+assert all(l["b"] == 0 for l in lines), lines
+cc = sorted(l["argv"] for l in lines if l["argv"].startswith("cc "))
+assert cc == ["cc -c -o calc.o calc.c", "cc -c -o util.o util.c"], cc
 EOF
 note "A -> B: changed $(paths "$T/ab.json" outputs changed); up to date $(paths "$T/ab.json" outputs kept)"
 
@@ -115,6 +121,11 @@ assert_eq "$(paths "$T/bc.json" outputs changed)" "" "changed outputs B -> C"
 assert_eq "$(paths "$T/bc.json" outputs new)$(paths "$T/bc.json" outputs gone)" "" "new or gone B -> C"
 assert_eq "$(paths "$T/bc.json" outputs same)" "/greet.o /main.o /prog" "rewritten alike B -> C"
 assert_eq "$(paths "$T/bc.json" outputs kept)" "" "up to date in C (neither B nor C wrote them)"
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["command_lines"] == [], d["command_lines"]  # temporaries in arguments matched
+' "$T/bc.json" || fail "B and C ran the same command lines"
 
 # ---- a trace against itself ----
 
@@ -133,6 +144,22 @@ EOF
 diff_ok "$T/a.db" "$T/a.db" >"$T/aa.txt"
 grep -q "^No changes" "$T/aa.txt" || fail "no 'No changes' line: $(cat "$T/aa.txt")"
 
+# ---- a trace from before process lineage (format 1) ----
+
+old=$ROOT/tests/fuzz/corpus/trace/events-12.trace
+assert_eq "$(sqlite3 "$old" "SELECT value FROM meta WHERE key = 'format_version'")" 1 "format of $old"
+diff_ok --json "$old" "$old" >"$T/old.json"
+python3 - "$T/old.json" <<'EOF' || fail "an old trace against itself"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["changed"] is False and d["command_lines"] is None and not d["a"]["lineage"], d
+assert d["a"]["events"] == 12
+EOF
+diff_ok "$old" "$T/a.db" >"$T/old-new.txt"
+grep -qF "Command lines: not compared (A has no process lineage: an older trace)" "$T/old-new.txt" ||
+	fail "old against new: $(cat "$T/old-new.txt")"
+grep -q "^Outputs" "$T/old-new.txt" || fail "old against new: no outputs compared"
+
 # ---- the terminal form ----
 
 diff_ok "$T/a.db" "$T/b.db" >"$T/ab.txt"
@@ -144,7 +171,8 @@ for n, line in enumerate(open(sys.argv[1], encoding="utf-8"), 1):
         sys.exit(f"line {n} has {len(line.rstrip())} columns: {line}")
 EOF
 for want in "Outputs (files written and there at the end): 3 changed, 0 new, 0 gone" \
-	"written by A, only read by B (up to date in B): 2" "no longer read" "Phases"; do
+	"written by A, only read by B (up to date in B): 2" "no longer read" "Phases" \
+	"  A only       1      0  cc -c -o util.o util.c"; do
 	grep -qF -- "$want" "$T/ab.txt" || fail "no line with '$want'"
 done
 grep -E "^  changed .*/main\.o$" "$T/ab.txt" | grep -q "size +" || fail "main.o's size change not shown"

@@ -167,6 +167,8 @@ static void test_compare(void)
 	diff_free(&d);
 }
 
+static int64_t process; /* the processes row the next events belong to */
+
 static void ev(struct recorder *r, int64_t at, enum trace_op op, const char *path, const char *path2,
 	       const char *comm, int result, int64_t bytes, int64_t offset, uint32_t flags)
 {
@@ -181,23 +183,41 @@ static void ev(struct recorder *r, int64_t at, enum trace_op op, const char *pat
 			      .result = result,
 			      .flags = flags,
 			      .op = (uint8_t)op,
-			      .kind = (uint8_t)(result < 0 ? TRACE_KIND_NONE : TRACE_KIND_FILE)};
+			      .kind = (uint8_t)(result < 0 ? TRACE_KIND_NONE : TRACE_KIND_FILE),
+			      .process = process};
 	recorder_submit(r, &e);
 }
 
 /*
  * A build: cc reads /x.c and the header, writes /x.o (SIZE bytes); `ar`
  * writes a scratch file and renames it to /lib.a; a conftest file with a
- * random name comes and goes; ld reads /x.o and writes /prog.
+ * random name comes and goes; ld reads /x.o and writes /prog. The events
+ * belong to the process `cc -c x.c -o /tmp/TEMP` (a random name), and
+ * EXTRA, if not NULL, is one more command line without events.
  */
-static void write_trace(const char *path, int64_t size, const char *conftest)
+static void write_trace(const char *path, int64_t size, const char *conftest, const char *temp,
+			const char *extra)
 {
 	struct recorder_options options = {.db_path = path, .source = "/src"};
-	char err[512];
+	char err[512], argv[256];
 	struct recorder *r = recorder_open(&options, err, sizeof(err));
 	int64_t t = 0;
 
 	CHECK(r, "recorder_open: %s", err);
+	snprintf(argv, sizeof(argv), "[\"cc\",\"-c\",\"x.c\",\"-o\",\"/tmp/%s\"]", temp);
+	struct recorder_process cc = {.pid = 42, .ppid = 1, .exe = "/usr/bin/cc", .argv = argv,
+				 .cwd = "/src", .start_ns = 1700000000LL * S, .state = RECORDER_PROCESS_ROOT};
+	process = recorder_add_process(r, &cc);
+	CHECK(process > 0, "recorder_add_process");
+	if (extra) {
+		struct recorder_process other = cc;
+		other.pid = 43;
+		other.argv = extra;
+		other.parent_id = process;
+		other.root_id = process;
+		other.state = RECORDER_PROCESS_READ;
+		CHECK(recorder_add_process(r, &other) > 0, "recorder_add_process");
+	}
 	ev(r, t += MS, TRACE_OP_OPEN, "/x.c", NULL, "cc1", 0, -1, -1, O_RDONLY);
 	ev(r, t += MS, TRACE_OP_READ, "/x.c", NULL, "cc1", 0, 300, 0, 0);
 	ev(r, t += MS, TRACE_OP_LOOKUP, "/missing.h", NULL, "cc1", -2, -1, -1, 0);
@@ -238,8 +258,9 @@ static void test_traces(void)
 	struct diff_run a, b;
 	struct diff d;
 
-	write_trace(scratch_path(pa, sizeof(pa), "a.db"), 500, "/conftest.31337");
-	write_trace(scratch_path(pb, sizeof(pb), "b.db"), 540, "/conftest.4242");
+	write_trace(scratch_path(pa, sizeof(pa), "a.db"), 500, "/conftest.31337", "ccwhPDYa.s",
+		    "[\"as\",\"-o\",\"y.o\",\"a b.s\"]");
+	write_trace(scratch_path(pb, sizeof(pb), "b.db"), 540, "/conftest.4242", "ccQ2Zl0a.s", NULL);
 	CHECK(diff_read(pa, NULL, NULL, &a, err, sizeof(err)) == 0, "diff_read: %s", err);
 	CHECK(diff_read(pb, NULL, NULL, &b, err, sizeof(err)) == 0, "diff_read: %s", err);
 	CHECK(a.temporaries == 2, "temporaries: the conftest file and ar's scratch file, got %lld",
@@ -266,6 +287,13 @@ static void test_traces(void)
 	      "lib.a and prog alike");
 	CHECK(d.nnew_reads + d.ngone_reads + d.nnew_failures + d.ngone_failures == 0,
 	      "the same reads and failures");
+	CHECK(a.lineage && b.lineage && d.lineage, "process lineage");
+	CHECK(a.ncommand_lines == 2 && b.ncommand_lines == 1, "command lines: %zu and %zu",
+	      a.ncommand_lines, b.ncommand_lines);
+	CHECK(d.ncommand_lines == 1 && d.command_lines[0].a == 1 && d.command_lines[0].b == 0 &&
+		      strcmp(d.command_lines[0].argv, "as -o y.o 'a b.s'") == 0,
+	      "only the extra line differs (cc's temporary matched): %zu, '%s'", d.ncommand_lines,
+	      d.ncommand_lines ? d.command_lines[0].argv : "");
 	render_all(&d);
 	diff_free(&d);
 
