@@ -1005,45 +1005,13 @@ static void usage(FILE *out)
 		DEFAULT_TOP);
 }
 
-struct diff_args {
-	bool json;
-	const char *html;
-	int top;
-	const char *files[2];
-};
-
 /* 0, 1 for --help, or 2 for a usage error (already reported). */
-static int parse_args(int argc, char **argv, struct diff_args *args)
+static int parse_args(int argc, char **argv, struct report_options *args, const char *files[2])
 {
-	static const struct option long_options[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"html", required_argument, NULL, 'H'},
-		{"top", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
-	char *end;
-
-	*args = (struct diff_args){.top = DEFAULT_TOP};
-	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
-		switch (c) {
-		case 'j': args->json = true; break;
-		case 'H': args->html = optarg; break;
-		case 't':
-			errno = 0;
-			long top = strtol(optarg, &end, 10);
-			if (*end || end == optarg || errno || top < 1 || top > MAX_TOP) {
-				fprintf(stderr, "%s: --top wants a number from 1 to %d, not '%s'\n",
-					argv[0], MAX_TOP, optarg);
-				return 2;
-			}
-			args->top = (int)top;
-			break;
-		case 'h': usage(stdout); return 1;
-		default: usage(stderr); return 2;
-		}
-	}
+	*args = (struct report_options){.top = DEFAULT_TOP};
+	int rc = report_parse_options(argc, argv, args, MAX_TOP, usage);
+	if (rc != 0)
+		return rc;
 	if (argc - optind != 2) {
 		fprintf(stderr, "%s: %s\n", argv[0],
 			argc - optind < 2 ? "give two traces to compare: A.db B.db"
@@ -1051,8 +1019,8 @@ static int parse_args(int argc, char **argv, struct diff_args *args)
 		usage(stderr);
 		return 2;
 	}
-	args->files[0] = argv[optind];
-	args->files[1] = argv[optind + 1];
+	files[0] = argv[optind];
+	files[1] = argv[optind + 1];
 	return 0;
 }
 
@@ -1093,8 +1061,9 @@ static void write_page(FILE *out, const void *diff)
 
 int analyze_diff_command(int argc, char **argv)
 {
-	struct diff_args args;
-	int rc = parse_args(argc, argv, &args);
+	struct report_options args;
+	const char *files[2];
+	int rc = parse_args(argc, argv, &args, files);
 	char err[1024];
 
 	if (rc != 0)
@@ -1105,15 +1074,15 @@ int analyze_diff_command(int argc, char **argv)
 	}
 	/* Before the work, not after: the page must overwrite neither trace. */
 	for (int i = 0; i < 2 && args.html; i++) {
-		if (trace_output_check(args.html, args.files[i], err, sizeof(err)) != 0) {
+		if (trace_output_check(args.html, files[i], err, sizeof(err)) != 0) {
 			fprintf(stderr, "%s: %s\n", argv[0], err);
 			return 1;
 		}
 	}
 	struct diff_run runs[2];
-	if (read_run(argv[0], args.files[0], &runs[0]) != 0)
+	if (read_run(argv[0], files[0], &runs[0]) != 0)
 		return trace_reader_interrupted() ? 128 + trace_reader_interrupted() : 1;
-	if (read_run(argv[0], args.files[1], &runs[1]) != 0) {
+	if (read_run(argv[0], files[1], &runs[1]) != 0) {
 		diff_run_free(&runs[0]);
 		return trace_reader_interrupted() ? 128 + trace_reader_interrupted() : 1;
 	}
@@ -1124,7 +1093,7 @@ int analyze_diff_command(int argc, char **argv)
 		status = 1;
 	} else {
 		if (args.html)
-			status = report_write_page(argv[0], args.html, args.files[0], write_page, &d);
+			status = report_write_page(argv[0], args.html, files[0], write_page, &d);
 		if (args.json)
 			diff_json(stdout, &d);
 		else if (!args.html)

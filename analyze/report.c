@@ -428,15 +428,8 @@ static void usage(FILE *out)
 		ANALYZE_FINDING_RELIST_MIN, DEFAULT_TOP);
 }
 
-struct report_args {
-	bool json;
-	const char *html;
-	int top;
-	const char *file;
-};
-
-/* 0, 1 for --help, or 2 for a usage error (already reported). */
-static int parse_args(int argc, char **argv, struct report_args *args)
+int report_parse_options(int argc, char **argv, struct report_options *options, int max_top,
+			 void (*usage)(FILE *out))
 {
 	static const struct option long_options[] = {
 		{"json", no_argument, NULL, 'j'},
@@ -448,30 +441,41 @@ static int parse_args(int argc, char **argv, struct report_args *args)
 	int c;
 	char *end;
 
-	*args = (struct report_args){.top = DEFAULT_TOP};
 	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
 		switch (c) {
-		case 'j': args->json = true; break;
-		case 'H': args->html = optarg; break;
+		case 'j': options->json = true; break;
+		case 'H': options->html = optarg; break;
 		case 't':
-			args->top = (int)strtol(optarg, &end, 10);
-			if (*end || end == optarg || args->top < 1 || args->top > MAX_TOP) {
+			errno = 0;
+			long top = strtol(optarg, &end, 10);
+			if (*end || end == optarg || errno || top < 1 || top > max_top) {
 				fprintf(stderr, "%s: --top wants a number from 1 to %d, not '%s'\n",
-					argv[0], MAX_TOP, optarg);
+					argv[0], max_top, optarg);
 				return 2;
 			}
+			options->top = (int)top;
 			break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return 2;
 		}
 	}
+	return 0;
+}
+
+/* 0, 1 for --help, or 2 for a usage error (already reported). */
+static int parse_args(int argc, char **argv, struct report_options *args, const char **file)
+{
+	*args = (struct report_options){.top = DEFAULT_TOP};
+	int rc = report_parse_options(argc, argv, args, MAX_TOP, usage);
+	if (rc != 0)
+		return rc;
 	if (optind != argc - 1) {
 		fprintf(stderr, "%s: %s\n", argv[0],
 			optind == argc ? "which trace? give FILE.db" : "give one trace file");
 		usage(stderr);
 		return 2;
 	}
-	args->file = argv[optind];
+	*file = argv[optind];
 	return 0;
 }
 
@@ -508,8 +512,9 @@ static void write_report(FILE *out, const void *analysis)
 
 int analyze_report_command(int argc, char **argv)
 {
-	struct report_args args;
-	int rc = parse_args(argc, argv, &args);
+	struct report_options args;
+	const char *file;
+	int rc = parse_args(argc, argv, &args, &file);
 
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
@@ -519,17 +524,17 @@ int analyze_report_command(int argc, char **argv)
 		fprintf(stderr, "%s: cannot set signal handlers: %s\n", argv[0], strerror(errno));
 		return 1;
 	}
-	if (args.html && trace_output_check(args.html, args.file, err, sizeof(err)) != 0) {
+	if (args.html && trace_output_check(args.html, file, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", argv[0], err); /* before the work, not after */
 		return 1;
 	}
-	if (analyze_run(args.file, args.top, &a, err, sizeof(err)) != 0) {
+	if (analyze_run(file, args.top, &a, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", argv[0], err);
 		return trace_reader_interrupted() ? 128 + trace_reader_interrupted() : 1;
 	}
 	int status = 0;
 	if (args.html)
-		status = report_write_page(argv[0], args.html, args.file, write_report, &a);
+		status = report_write_page(argv[0], args.html, file, write_report, &a);
 	if (args.json)
 		report_json(stdout, &a);
 	else if (!args.html)

@@ -134,6 +134,21 @@ const char *report_errno_text(int32_t result);
 /* How many terminal columns a string from report_path takes. */
 size_t report_columns(const char *s);
 
+/*
+ * The options of the commands that write a report of a trace (report,
+ * diff): --json, --html OUT, --top N (1 to max_top), -h/--help (USAGE on
+ * standard output). Leaves the operands from argv[optind]; options holds
+ * the caller's defaults. 0, 1 after --help, or 2 for a usage error
+ * (already reported, with USAGE on standard error).
+ */
+struct report_options {
+	bool json;
+	const char *html;
+	int top;
+};
+int report_parse_options(int argc, char **argv, struct report_options *options, int max_top,
+			 void (*usage)(FILE *out));
+
 /* Whether the locale's character set is UTF-8 (sets LC_CTYPE from the environment). */
 bool report_utf8_terminal(void);
 
