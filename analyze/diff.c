@@ -463,7 +463,7 @@ static int read_events(struct reading *r, void (*progress)(double, void *), void
 			break;
 		}
 		if (progress && ++n % PROGRESS_EVERY == 0 && count > 0)
-			progress((double)n / (double)count, arg);
+			progress(0.5 + 0.5 * (double)n / (double)count, arg);
 		if (e.op == TRACE_OP_LOST || e.op == TRACE_OP_COMMIT || e.path < 0)
 			continue;
 		if (e.command > 0) {
@@ -592,8 +592,13 @@ int diff_read(const char *file, void (*progress)(double done, void *arg), void *
 	struct reading r = {.err = err, .err_size = err_size};
 
 	memset(run, 0, sizeof(*run));
+	/* The analysis is about half of the work, the read of the events the rest. */
+	if (progress)
+		progress(0, arg);
 	if (analyze_run(file, 10, &run->a, err, err_size) != 0)
 		return -1;
+	if (progress)
+		progress(0.5, arg);
 	r.reader = trace_reader_open(file, err, err_size);
 	if (!r.reader) {
 		analyze_free(&run->a);

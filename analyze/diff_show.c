@@ -1044,8 +1044,6 @@ static int read_run(const char *prog, const char *file, struct diff_run *run)
 	struct progress p = {prog, file, false};
 	bool tty = isatty(STDERR_FILENO);
 
-	if (tty)
-		show_progress(0, &p);
 	int rc = diff_read(file, tty ? show_progress : NULL, &p, run, err, sizeof(err));
 	if (tty)
 		fputs("\r\033[K", stderr);
