@@ -8,6 +8,7 @@
 #include "analyze/diff.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 struct path_state {
 	char *path;
 	bool dir, read, written, made, gone;
+	bool named; /* the run gave the name: made it, a directory, a link or a rename to it */
 	int64_t bytes_read, bytes_written, size;
 	int64_t writer; /* command index + 1, 0 if unknown */
 };
@@ -230,6 +232,11 @@ static void apply(struct reading *r, const struct step *e)
 	if (e->kind == TRACE_KIND_DIR || e->op == TRACE_OP_MKDIR || e->op == TRACE_OP_RMDIR ||
 	    e->op == TRACE_OP_OPENDIR)
 		p->dir = true;
+	if (e->op == TRACE_OP_CREATE || e->op == TRACE_OP_MKNOD || e->op == TRACE_OP_SYMLINK ||
+	    e->op == TRACE_OP_MKDIR)
+		p->named = true;
+	if (to && (e->op == TRACE_OP_RENAME || e->op == TRACE_OP_LINK))
+		to->named = true;
 	switch (e->op) {
 	case TRACE_OP_CREATE:
 	case TRACE_OP_MKNOD:
@@ -379,6 +386,14 @@ static int collect_failures(struct reading *r, struct diff_run *run)
 		return -1;
 	for (size_t i = 0; i < r->nfailures;) {
 		const struct seen_failure *first = &r->failures[i];
+		/*
+		 * A name the run makes is looked up first, and not found: every
+		 * create, mkstemp's tries, make's targets. Not a failure of the run.
+		 */
+		if (first->result == -ENOENT && r->state[first->path].named) {
+			i++;
+			continue;
+		}
 		int64_t total = 0, best = 0;
 		uint8_t best_op = first->op;
 		while (i < r->nfailures && r->failures[i].path == first->path &&
@@ -536,6 +551,15 @@ static int read_command_lines(struct reading *r, struct diff_run *run)
 	}
 	if (!run->lineage)
 		return 0;
+	rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM processes WHERE argv IS NULL", -1, &s,
+				NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		run->unread_processes = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW) {
+		trace_reader_sql_error(reader, rc, "reading the processes", err, err_size);
+		return -1;
+	}
 	rc = sqlite3_prepare_v2(db,
 				"SELECT p.id, j.value FROM processes AS p, json_each(p.argv) AS j"
 				" WHERE p.argv IS NOT NULL ORDER BY p.id, j.key",
@@ -659,20 +683,20 @@ void diff_run_free(struct diff_run *run)
 
 /*
  * Whether a token of a name looks random. In a temporary directory any
- * token of six or more with a capital or a digit does (mkstemp's
- * "ccwhPDYa"); elsewhere, where names are chosen (FooBar.java), only one
- * that mixes digits and letters, changes case three times, or is four
- * digits or more (a pid).
+ * token of six or more does (mkstemp's "ccwhPDYa", "ccsudomy"); elsewhere,
+ * where names are chosen (FooBar.java), only one that mixes digits and
+ * letters, is four digits or more (a pid), or is at most twelve long with
+ * three capitals after small letters ("ccxRtQwZ", where makeConfigFileName
+ * is a word).
  */
 static bool random_token(const char *s, size_t len, bool in_temporary_dir)
 {
-	size_t digits = 0, letters = 0, capitals = 0, case_changes = 0;
+	size_t digits = 0, letters = 0, case_changes = 0;
 
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		digits += isdigit(c) != 0;
 		letters += isalpha(c) != 0;
-		capitals += isupper(c) != 0;
 		if (i > 0 && isupper(c) && islower((unsigned char)s[i - 1]))
 			case_changes++;
 	}
@@ -680,53 +704,49 @@ static bool random_token(const char *s, size_t len, bool in_temporary_dir)
 		return len >= 4;
 	if (len < 6)
 		return false;
-	if (in_temporary_dir)
-		return digits || capitals;
-	return (digits && letters) || (case_changes >= 3 && len <= 12);
+	return in_temporary_dir || (digits && letters) || (case_changes >= 3 && len <= 12);
 }
 
-/* Whether PATH's directories (up to NAME) include tmp, temp or tmp.* (any case). */
-static bool in_temporary_dir(const char *path, const char *name)
+/* Whether the path component C (LEN bytes) is a temporary directory: tmp, temp, tmp.* (any case). */
+static bool temporary_dir(const char *c, size_t len)
 {
-	for (const char *c = path; c < name; c++) {
-		if (c != path && c[-1] != '/')
-			continue;
-		size_t len = strcspn(c, "/");
-		if (c + len >= name)
-			break;
-		if ((len == 3 && strncasecmp(c, "tmp", 3) == 0) ||
-		    (len == 4 && strncasecmp(c, "temp", 4) == 0) ||
-		    (len > 4 && strncasecmp(c, "tmp.", 4) == 0))
-			return true;
-	}
-	return false;
+	return (len == 3 && strncasecmp(c, "tmp", 3) == 0) ||
+	       (len == 4 && strncasecmp(c, "temp", 4) == 0) ||
+	       (len > 4 && strncasecmp(c, "tmp.", 4) == 0);
 }
 
 const char *diff_path_shape(const char *path, char *buf, size_t size)
 {
-	const char *slash = strrchr(path, '/');
-	const char *name = slash ? slash + 1 : path;
-	bool temporary = in_temporary_dir(path, name);
+	bool temporary = false; /* below a temporary directory */
 	size_t out = 0;
+	const char *s = path;
 
 	if (!size)
 		return buf;
-	for (const char *s = path; *s && out + 1 < size;) {
-		if (s < name || !isalnum((unsigned char)*s)) {
-			buf[out++] = *s++;
-			continue;
+	while (*s && out + 1 < size) {
+		const char *start = s, *end = s + strcspn(s, "/");
+		while (s < end && out + 1 < size) {
+			if (!isalnum((unsigned char)*s)) {
+				buf[out++] = *s++;
+				continue;
+			}
+			size_t len = 0;
+			while (s + len < end && isalnum((unsigned char)s[len]))
+				len++;
+			if (random_token(s, len, temporary)) {
+				buf[out++] = '#';
+			} else {
+				size_t n = len < size - 1 - out ? len : size - 1 - out;
+				memcpy(buf + out, s, n);
+				out += n;
+			}
+			s += len;
 		}
-		size_t len = 0;
-		while (isalnum((unsigned char)s[len]))
-			len++;
-		if (random_token(s, len, temporary)) {
-			buf[out++] = '#';
-		} else {
-			size_t n = len < size - 1 - out ? len : size - 1 - out;
-			memcpy(buf + out, s, n);
-			out += n;
+		if (s == end && *end == '/' && out + 1 < size) { /* a directory ends */
+			temporary = temporary || temporary_dir(start, (size_t)(end - start));
+			buf[out++] = '/';
+			s++;
 		}
-		s += len;
 	}
 	buf[out] = '\0';
 	return buf;

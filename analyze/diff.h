@@ -59,6 +59,7 @@ struct diff_run {
 	bool lineage;		 /* the trace has process lineage (argv per process) */
 	struct diff_command_line *command_lines; /* sorted by key, then order */
 	size_t ncommand_lines;
+	int64_t unread_processes; /* gone before their command line could be read */
 	struct diff_file *files; /* sorted by path */
 	size_t nfiles;
 	struct diff_failure *failures; /* sorted by path, then result */
@@ -80,14 +81,14 @@ int diff_read(const char *file, void (*progress)(double done, void *arg), void *
 void diff_run_free(struct diff_run *run);
 
 /*
- * The pattern of a path's name, for pairing files that have a random name
- * in each run: in the last component, each run of letters and digits that
- * looks random becomes '#': four digits or more; six characters or more
- * that mix digits and letters, or (up to twelve) have a capital after a
- * small letter three times; and in a
- * temporary directory (tmp, temp, tmp.*) six or more with a capital or a
- * digit. "conf1234/x" keeps its directory; "/t/conftest.12345" ->
- * "/t/conftest.#", "/tmp/ccwhPDYa.res" -> "/tmp/#.res". Into buf.
+ * The pattern of a path, for pairing files that have a random name in
+ * each run: in each component, each run of letters and digits that looks
+ * random becomes '#': four digits or more; six characters or more that mix
+ * digits and letters, or (up to twelve) have a capital after a small
+ * letter three times; and below a temporary directory (tmp, temp, tmp.*)
+ * any run of six or more. "/t/conftest.12345" -> "/t/conftest.#",
+ * "/w/confXHH9gF/out" -> "/w/#/out", "/tmp/ccsudomy.s" -> "/tmp/#.s".
+ * Into buf.
  */
 const char *diff_path_shape(const char *path, char *buf, size_t size);
 

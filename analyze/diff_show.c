@@ -404,6 +404,10 @@ static void text_command_lines(FILE *out, const struct diff *d, int top, bool ut
 	fprintf(out, "\nCommand lines: %zu run in A only, %zu in B only, %zu a different number of "
 		     "times\n",
 		only_a, only_b, d->ncommand_lines - only_a - only_b);
+	if (d->a->unread_processes || d->b->unread_processes)
+		fprintf(out, "  (%lld processes in A and %lld in B exited before their command line "
+			     "could be read)\n",
+			(long long)d->a->unread_processes, (long long)d->b->unread_processes);
 	if (!d->ncommand_lines)
 		return;
 	row(out, utf8, (const char *const[]){"", "A", "B", "command line"}, widths, 4);
@@ -454,7 +458,7 @@ static const char *shift_name(int shift)
 
 static void text_latency(FILE *out, const struct diff *d, int top, bool utf8)
 {
-	static const int widths[] = {-15, 8, 8, 9, 9, 9, 9, 10, -6};
+	static const int widths[] = {-15, 8, 8, 9, 9, 9, 9, 9, -6}; /* 100 columns */
 	char c[8][CELL];
 
 	if (!d->nlatency)
@@ -516,9 +520,10 @@ static void json_run(FILE *out, const struct diff_run *r)
 	fprintf(out,
 		",\"duration_ns\":%" PRId64 ",\"events\":%" PRId64 ",\"errors\":%" PRId64
 		",\"bytes_read\":%" PRId64 ",\"bytes_written\":%" PRId64 ",\"fs_ns\":%" PRId64
-		",\"outputs\":%" PRId64 ",\"temporaries\":%" PRId64 ",\"lineage\":%s}",
+		",\"outputs\":%" PRId64 ",\"temporaries\":%" PRId64 ",\"lineage\":%s"
+		",\"unread_processes\":%" PRId64 "}",
 		run_ns(a), a->events, a->errors, a->bytes_read, a->bytes_written, a->fs_ns,
-		r->outputs, r->temporaries, r->lineage ? "true" : "false");
+		r->outputs, r->temporaries, r->lineage ? "true" : "false", r->unread_processes);
 }
 
 static void json_write(FILE *out, const struct diff_file *f)
@@ -827,6 +832,10 @@ static void html_command_lines(FILE *out, const struct diff *d)
 		return;
 	}
 	fputs("<h2>Command lines</h2>\n", out);
+	if (d->a->unread_processes || d->b->unread_processes)
+		fprintf(out, "<p class=muted>%lld processes in A and %lld in B exited before their "
+			     "command line could be read.</p>\n",
+			(long long)d->a->unread_processes, (long long)d->b->unread_processes);
 	if (!d->ncommand_lines) {
 		fputs("<p>Both runs ran the same command lines, as often.</p>\n", out);
 		return;

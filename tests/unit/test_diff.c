@@ -38,10 +38,15 @@ static void test_shape(void)
 		{"/src/FooBar.java", "/src/FooBar.java"},
 		{"/src/makeConfigFileName.c", "/src/makeConfigFileName.c"},
 		{"/var/Tmp/abcdef1", "/var/Tmp/#"},
-		{"/tmp/abcdefgh", "/tmp/abcdefgh"}, /* lower case only: a word */
+		{"/tmp/ccsudomy.s", "/tmp/#.s"}, /* in a temporary directory, even small letters */
+		{"/tmp/make.d/x", "/tmp/make.d/x"},
+		{"/tmp.aB3dEf/out", "/tmp.#/out"},
 		{"/src/main.c", "/src/main.c"},
 		{"/wget-1.21.3/src/http.c", "/wget-1.21.3/src/http.c"},
-		{"/conf1234/sub/file", "/conf1234/sub/file"}, /* only the name's own part */
+		{"/conf1234/sub/file", "/#/sub/file"}, /* directories too: autoconf's $tmp */
+		{"/w/confXHH9gF/out", "/w/#/out"},
+		{"/w/conftest.mkstemp/coBaFREq", "/w/conftest.mkstemp/coBaFREq"}, /* a word? */
+		{"/x86_64-linux-gnu/12/cc1", "/x86_64-linux-gnu/12/cc1"},
 		{"/build/Makefile", "/build/Makefile"},
 		{"/a/lt-wget2023", "/a/lt-#"}, /* mixes digits and letters: taken for random */
 		{"/", "/"},
@@ -223,6 +228,7 @@ static void write_trace(const char *path, int64_t size, const char *conftest, co
 	ev(r, t += MS, TRACE_OP_LOOKUP, "/missing.h", NULL, "cc1", -2, -1, -1, 0);
 	ev(r, t += MS, TRACE_OP_OPEN, "/x.h", NULL, "cc1", 0, -1, -1, O_RDONLY);
 	ev(r, t += MS, TRACE_OP_READ, "/x.h", NULL, "cc1", 0, 40, 0, 0);
+	ev(r, t += MS, TRACE_OP_LOOKUP, "/x.o", NULL, "as", -2, -1, -1, 0); /* before making it */
 	ev(r, t += MS, TRACE_OP_CREATE, "/x.o", NULL, "as", 0, -1, -1, O_WRONLY);
 	ev(r, t += MS, TRACE_OP_WRITE, "/x.o", NULL, "as", 0, size, 0, 0);
 	ev(r, t += MS, TRACE_OP_CREATE, "/stXYZ12", NULL, "ar", 0, -1, -1, O_WRONLY);
@@ -278,7 +284,8 @@ static void test_traces(void)
 		if (strcmp(f->path, "/x.h") == 0)
 			CHECK(f->read && !f->written && f->bytes_read == 40, "x.h read");
 	}
-	CHECK(a.nfailures == 1 && strcmp(a.failures[0].path, "/missing.h") == 0, "one failure");
+	CHECK(a.nfailures == 1 && strcmp(a.failures[0].path, "/missing.h") == 0,
+	      "one failure: a lookup before a create is none");
 
 	CHECK(diff_compare(&a, &b, &d) == 0, "diff_compare");
 	CHECK(d.nchanged_outputs == 1 && strcmp(d.changed_outputs[0].b->path, "/x.o") == 0,
