@@ -553,12 +553,18 @@ int64_t lineage_process(struct lineage *l, pid_t tid)
 		return 0;
 	pthread_mutex_lock(&l->mutex);
 	int64_t id = 0;
-	pid_t tgid;
+	pid_t tgid = tid;
 	struct proc_stat st;
-	if (read_tgid(tid, &tgid) != 0 || read_stat(tgid, &st) != 0) {
+	/* Mostly a known process's main thread (a caller's slot was taken by
+	 * another thread meanwhile): its stat alone says so, without status. */
+	struct instance *inst = find(l, tid);
+	if (inst && inst->id && read_stat(tid, &st) == 0 &&
+	    (inst = find_alive(l, tid, st.start_ticks)) && inst->id) {
+		id = current_id(l, inst, &st, tid);
+	} else if (read_tgid(tid, &tgid) != 0 || read_stat(tgid, &st) != 0) {
 		id = gone_thread(l, tid);
 	} else {
-		struct instance *inst = find_alive(l, tgid, st.start_ticks);
+		inst = find_alive(l, tgid, st.start_ticks);
 		if (inst && inst->id) {
 			id = current_id(l, inst, &st, tid);
 		} else {
