@@ -59,13 +59,14 @@ struct instance {
 	struct instance *next; /* in its bucket */
 	pid_t pid;
 	unsigned long long start_ticks; /* 0 for a thread that was gone */
-	int64_t id;			/* the current processes row */
+	int64_t id;			/* the current processes row; 0: unrooted (below) */
 	int64_t root_id;
 	uint64_t image;		/* hash of exe and argv: an exec or a rename? */
 	char comm[COMM_SIZE];	/* the process's name when identified */
 	bool root_pending;	/* the root before its exec */
 	int pidfd;		/* -1: exit not watched */
 	uint32_t serial;	/* with pid, names it in the watcher's epoll data */
+	uint64_t epoch;		/* unrooted: the root epoch it was found in */
 };
 
 struct lineage {
@@ -83,6 +84,14 @@ struct lineage {
 	int stop_fd; /* an eventfd: the watcher ends when it is readable */
 	pthread_t watcher;
 	bool watcher_running;
+	/* Unrooted processes: ancestors above which no recorded process was
+	 * found, kept so that their next descendant does not walk to pid 1
+	 * again. Only a root recorded since, started no later than one of
+	 * them (so possibly its ancestor), can make that untrue: then the
+	 * epoch moves on and they are all looked at again. */
+	uint64_t root_epoch;
+	unsigned long long unrooted_max_start;
+	char *argv_buf; /* MAX_ARGV_BYTES + 1, for reading cmdline */
 };
 
 struct proc_stat {
@@ -160,6 +169,12 @@ static int read_stat(pid_t pid, struct proc_stat *st)
 /* The thread group (the process) of thread TID. */
 static int read_tgid(pid_t tid, pid_t *tgid)
 {
+	/* Mostly TID leads its group: tgkill(TID, TID, 0) finds it then
+	 * (EPERM too: another user's), far cheaper than building status. */
+	if (syscall(SYS_tgkill, tid, tid, 0) == 0 || errno == EPERM) {
+		*tgid = tid;
+		return 0;
+	}
 	char file[40], buf[1024];
 	snprintf(file, sizeof(file), "/proc/%d/status", (int)tid);
 	ssize_t n = read_file(file, buf, sizeof(buf) - 1);
@@ -215,13 +230,14 @@ static char *argv_json(const char *raw, size_t len)
 	return json;
 }
 
-static char *read_argv(pid_t pid, uint64_t *image)
+static char *read_argv(struct lineage *l, pid_t pid, uint64_t *image)
 {
 	char file[40];
 	snprintf(file, sizeof(file), "/proc/%d/cmdline", (int)pid);
-	char *raw = malloc(MAX_ARGV_BYTES + 1);
-	if (!raw)
+	/* Kept: a fresh megabyte per process would cost an mmap and munmap. */
+	if (!l->argv_buf && !(l->argv_buf = malloc(MAX_ARGV_BYTES + 1)))
 		return NULL;
+	char *raw = l->argv_buf;
 	ssize_t n = read_file(file, raw, MAX_ARGV_BYTES);
 	char *json = NULL;
 	if (n > 0) {
@@ -232,18 +248,17 @@ static char *read_argv(pid_t pid, uint64_t *image)
 		raw[n] = '\0';
 		json = argv_json(raw, (size_t)n);
 	}
-	free(raw);
 	return json;
 }
 
 /* Reads what /proc shows of process PID through its thread or itself READ_FROM. */
-static void read_details(pid_t read_from, struct details *d)
+static void read_details(struct lineage *l, pid_t read_from, struct details *d)
 {
 	d->image = 0xcbf29ce484222325ULL;
 	d->exe = read_link(read_from, "exe");
 	if (d->exe)
 		d->image = hash_bytes(d->image, d->exe, strlen(d->exe) + 1);
-	d->argv = read_argv(read_from, &d->image);
+	d->argv = read_argv(l, read_from, &d->image);
 	d->cwd = read_link(read_from, "cwd");
 }
 
@@ -406,6 +421,24 @@ static struct instance *new_instance(struct lineage *l, pid_t pid, const struct 
 	return inst;
 }
 
+static void remember_unrooted(struct lineage *l, pid_t pid, const struct proc_stat *st)
+{
+	struct instance *inst = new_instance(l, pid, st);
+	if (!inst)
+		return; /* only a cache */
+	inst->epoch = l->root_epoch;
+	insert(l, inst);
+	if (st->start_ticks > l->unrooted_max_start)
+		l->unrooted_max_start = st->start_ticks;
+}
+
+/* A chain's root started at START_TICKS (0: unknown) is recorded. */
+static void root_recorded(struct lineage *l, unsigned long long start_ticks)
+{
+	if (start_ticks <= l->unrooted_max_start)
+		l->root_epoch++;
+}
+
 /*
  * Records process PID (its stat ST, read through READ_FROM) under PARENT
  * (NULL: a chain of its own) and adds it to the table; NULL on failure.
@@ -417,7 +450,7 @@ static struct instance *add_instance(struct lineage *l, pid_t pid, const struct 
 	if (!inst)
 		return NULL;
 	struct details d;
-	read_details(read_from, &d);
+	read_details(l, read_from, &d);
 	bool exiting = st->flags & PF_EXITING;
 	inst->id = record(l, pid, st, &d, parent ? parent->id : 0, parent ? parent->root_id : 0,
 			  exiting ? RECORDER_PROCESS_GONE : RECORDER_PROCESS_READ);
@@ -428,6 +461,8 @@ static struct instance *add_instance(struct lineage *l, pid_t pid, const struct 
 		return NULL;
 	}
 	inst->root_id = parent ? parent->root_id : inst->id;
+	if (!parent)
+		root_recorded(l, st->start_ticks);
 	insert(l, inst);
 	if (!exiting)
 		watch(l, inst);
@@ -447,7 +482,7 @@ static int64_t current_id(struct lineage *l, struct instance *inst, const struct
 	if (inst->root_pending && strcmp(st->comm, l->own_comm) == 0)
 		return inst->id; /* tracefs run's child, entering the directory before its exec */
 	struct details d;
-	read_details(read_from, &d);
+	read_details(l, read_from, &d);
 	bool renamed = d.image == inst->image;
 	if (inst->root_pending) {
 		/* COMMAND itself, exec'd: the root row already says what it runs. */
@@ -485,19 +520,24 @@ static struct instance *ancestor(struct lineage *l, pid_t pid, unsigned long lon
 	    st.start_ticks > child_start)
 		return NULL;
 	struct instance *inst = find_alive(l, pid, st.start_ticks);
-	if (inst) {
+	if (inst && !inst->id && inst->epoch == l->root_epoch)
+		return NULL; /* unrooted, and still so */
+	if (inst && inst->id) {
 		current_id(l, inst, &st, pid); /* an ancestor may have exec'd meanwhile */
 		return inst;
 	}
 	struct instance *parent = ancestor(l, st.ppid, st.start_ticks, depth + 1);
-	return parent ? add_instance(l, pid, &st, parent, pid) : NULL;
+	if (parent)
+		return add_instance(l, pid, &st, parent, pid);
+	remember_unrooted(l, pid, &st);
+	return NULL;
 }
 
 /* A thread that /proc no longer shows: one 'gone' row per pid, kept. */
 static int64_t gone_thread(struct lineage *l, pid_t tid)
 {
 	struct instance *inst = find(l, tid);
-	if (inst)
+	if (inst && inst->id)
 		return inst->id; /* the last process seen with this pid */
 	inst = new_instance(l, tid, NULL);
 	if (!inst)
@@ -508,6 +548,7 @@ static int64_t gone_thread(struct lineage *l, pid_t tid)
 		return 0;
 	}
 	inst->root_id = inst->id;
+	root_recorded(l, 0);
 	insert(l, inst);
 	return inst->id;
 }
@@ -518,13 +559,19 @@ int64_t lineage_process(struct lineage *l, pid_t tid)
 		return 0;
 	pthread_mutex_lock(&l->mutex);
 	int64_t id = 0;
-	pid_t tgid;
+	pid_t tgid = tid;
 	struct proc_stat st;
-	if (read_tgid(tid, &tgid) != 0 || read_stat(tgid, &st) != 0) {
+	/* Mostly a known process's main thread (a caller's slot was taken by
+	 * another thread meanwhile): its stat alone says so, without status. */
+	struct instance *inst = find(l, tid);
+	if (inst && inst->id && read_stat(tid, &st) == 0 &&
+	    (inst = find_alive(l, tid, st.start_ticks)) && inst->id) {
+		id = current_id(l, inst, &st, tid);
+	} else if (read_tgid(tid, &tgid) != 0 || read_stat(tgid, &st) != 0) {
 		id = gone_thread(l, tid);
 	} else {
-		struct instance *inst = find_alive(l, tgid, st.start_ticks);
-		if (inst) {
+		inst = find_alive(l, tgid, st.start_ticks);
+		if (inst && inst->id) {
 			id = current_id(l, inst, &st, tid);
 		} else {
 			struct instance *parent = ancestor(l, st.ppid, st.start_ticks, 1);
@@ -603,6 +650,7 @@ int lineage_set_root(struct lineage *l, pid_t pid, char *const argv[], const cha
 		snprintf(inst->comm, sizeof(inst->comm), "%s", l->own_comm);
 	}
 	if (inst && inst->id) {
+		root_recorded(l, st.start_ticks);
 		insert(l, inst);
 		watch(l, inst);
 		result = 0;
@@ -710,6 +758,7 @@ void lineage_destroy(struct lineage *l)
 		}
 	}
 	free(l->buckets);
+	free(l->argv_buf);
 	if (l->epoll_fd != -1)
 		close(l->epoll_fd);
 	if (l->stop_fd != -1)
