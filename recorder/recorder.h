@@ -212,11 +212,12 @@ void rec_phases_free(struct rec_phase *phases, size_t count);
 const char *rec_process_name(const char *comm, int32_t pid);
 
 /*
- * The `tracefs report` and `tracefs export` sub-commands (argv[0] names the
+ * The `tracefs report`, `tracefs export` and `tracefs deps` sub-commands (argv[0] names the
  * command). They return the process's exit status.
  */
 int rec_report_command(int argc, char **argv);
 int rec_export_command(int argc, char **argv);
+int rec_deps_command(int argc, char **argv);
 
 /*
  * Whether a command that reads TRACE may write OUTPUT: 0 if OUTPUT is not

@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{"render", render_command, "draw a recorded trace to PNG or video"},
 	{"report", rec_report_command, "analyse a trace: phases, errors, hot files, latency, findings"},
 	{"export", rec_export_command, "write a trace for Perfetto, spreadsheets, jq or Gource"},
+	{"deps", rec_deps_command, "the build graph: compile_commands.json, depfiles, --why, --impact"},
 	{"store", tracefs_store_command, "the versioned store: clone, status, sync, log"},
 };
 
