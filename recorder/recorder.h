@@ -19,7 +19,8 @@
 /* The program's version: printed by --version and written into each trace. */
 #define TRACEFS_VERSION "0.1"
 /* The trace file format the recorder writes, and the newest its reader reads. */
-#define REC_FORMAT_VERSION 1
+#define REC_FORMAT_VERSION 2
+/* Version 1 traces (no process lineage) are still read: their events have process 0. */
 
 /* Operations and kinds of objects, as in the trace's `op` and `kind` columns. */
 #define REC_ENUM_OP(id, name) REC_OP_##id,
@@ -47,6 +48,7 @@ struct rec_event {
 	uint32_t mode;	/* create/mkdir/mknod/chmod mode; 0 if n/a */
 	uint8_t op;	/* enum rec_op */
 	uint8_t kind;	/* enum rec_kind */
+	int64_t process; /* the processes row (recorder_add_process), 0 if unknown */
 };
 
 /*
@@ -107,6 +109,40 @@ struct recorder *recorder_open(const struct recorder_options *options,
 void recorder_submit(struct recorder *recorder, const struct rec_event *event);
 
 void recorder_get_stats(struct recorder *recorder, struct recorder_stats *stats);
+
+/*
+ * Process lineage: one row per process instance (the `processes` table).
+ * How a process came to be read from /proc is the caller's business.
+ */
+enum rec_process_state {
+	REC_PROCESS_READ, /* read from /proc */
+	REC_PROCESS_GONE, /* exited (or exiting) before it could be read */
+	REC_PROCESS_ROOT, /* the command `tracefs run` started */
+};
+
+struct rec_process {
+	int32_t pid;	     /* thread-group id */
+	int32_t ppid;	     /* -1 if unknown */
+	int64_t parent_id;   /* an id recorder_add_process gave, 0: none */
+	int64_t root_id;     /* likewise, 0: this one is the root of its chain */
+	const char *exe;     /* NULL if unreadable */
+	const char *argv;    /* a JSON array of strings, NULL if unreadable */
+	const char *cwd;     /* NULL if unreadable */
+	int64_t start_ns;    /* ns since the epoch, -1 if unknown */
+	uint8_t state;	     /* enum rec_process_state */
+};
+
+/*
+ * Records a process instance once; events name it by the id returned
+ * (ids grow: a parent's is below its child's). Thread-safe; it takes a
+ * mutex and copies the strings, so call it once per process, not per
+ * event. Returns 0 when it cannot be recorded (out of memory, or too many
+ * waiting for the writer): events then have no process, never a wrong one.
+ */
+int64_t recorder_add_process(struct recorder *recorder, const struct rec_process *process);
+
+/* The process instance ID was seen to exit at EXIT_NS (ns since the epoch). */
+void recorder_process_exited(struct recorder *recorder, int64_t id, int64_t exit_ns);
 
 /*
  * Stops the writer after it has committed everything queued, writes the

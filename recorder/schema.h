@@ -22,12 +22,20 @@ struct schema_object {
 };
 extern const struct schema_object rec_schema_objects[];
 extern const size_t rec_schema_object_count;
+/* The procs table of format version 1 traces, which readers still accept. */
+extern const struct schema_object rec_schema_procs_v1;
 
 /* The number of columns of `events`, i.e. parameters per inserted row. */
 #define SCHEMA_EVENT_COLUMNS 13
 
 #define SCHEMA_INSERT_PATH "INSERT INTO paths(id, path) VALUES(?1, ?2)"
-#define SCHEMA_INSERT_PROC "INSERT INTO procs(id, pid, comm, uid, gid) VALUES(?1, ?2, ?3, ?4, ?5)"
+#define SCHEMA_INSERT_PROC                                                                         \
+	"INSERT INTO procs(id, pid, comm, uid, gid, process) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+#define SCHEMA_INSERT_PROCESS                                                                      \
+	"INSERT INTO processes(id, pid, ppid, parent_id, root_id, exe, argv, cwd, start_ns,"      \
+	" state) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+#define SCHEMA_PROCESS_EXIT "UPDATE processes SET exit_ns = ?2 WHERE id = ?1"
+#define SCHEMA_PROCESS_FIRST_SEQ "UPDATE processes SET first_seq = ?2 WHERE id = ?1"
 #define SCHEMA_SET_META "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)"
 
 /*
