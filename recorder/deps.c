@@ -262,7 +262,9 @@ static int load_processes(struct deps *d, char *err, size_t err_size)
 	int rc = sqlite3_prepare_v2(rec_reader_db(d->reader),
 				    "SELECT id, pid, parent_id, exe, argv, cwd, state FROM processes",
 				    -1, &s, NULL);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+		if ((rc = sqlite3_step(s)) != SQLITE_ROW)
+			break;
 		struct deps_process_info p = {0};
 		char **argv = NULL;
 		const char *bad = check_process_row(s, &p, &argv);
@@ -338,7 +340,8 @@ static char *access_sql(struct rec_reader *reader)
 {
 	sqlite3_str *sql = sqlite3_str_new(NULL);
 	sqlite3_str_appendall(sql, "SELECT " REC_READER_EVENT_COLUMNS
-				   ", events.process, p1.path, p2.path FROM events"
+				   ", pr.process, p1.path, p2.path FROM events"
+				   " LEFT JOIN procs AS pr ON pr.id = events.proc"
 				   " LEFT JOIN paths AS p1 ON p1.id = events.path"
 				   " LEFT JOIN paths AS p2 ON p2.id = events.path2"
 				   " WHERE events.result >= 0 AND events.op IN (-1");
@@ -373,7 +376,9 @@ static int load_accesses(struct deps *d, char *err, size_t err_size)
 	int rc = sqlite3_prepare_v2(rec_reader_db(d->reader), sql, -1, &s, NULL);
 	sqlite3_free(sql);
 	const char *bad = NULL;
-	while (!bad && rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while (!bad && (rc == SQLITE_OK || rc == SQLITE_ROW)) {
+		if ((rc = sqlite3_step(s)) != SQLITE_ROW)
+			break;
 		int types[REC_READER_EVENT_COLUMN_COUNT];
 		int64_t values[REC_READER_EVENT_COLUMN_COUNT];
 		for (int c = 0; c < n; c++) {
@@ -727,9 +732,9 @@ static void json_files(struct deps *d, const size_t *files, size_t n)
 	fputc(']', d->out);
 }
 
-static void write_json(struct deps *d)
+static int write_json(struct deps *d)
 {
-	const struct deps_graph *g = &d->graph;
+	struct deps_graph *g = &d->graph;
 	size_t temporaries = 0;
 	for (size_t f = 0; f < g->nfiles; f++)
 		temporaries += g->files[f].temporary;
@@ -765,13 +770,18 @@ static void write_json(struct deps *d)
 			fputs("null", d->out);
 		fprintf(d->out, ", \"compiler\": %s,\n     \"inputs\": ",
 			command->compiler ? "true" : "false");
-		json_files(d, command->inputs, command->ninputs);
+		size_t *inputs, ninputs;
+		if (deps_graph_inputs(g, c, &inputs, &ninputs) != 0)
+			return -1;
+		json_files(d, inputs, ninputs);
+		free(inputs);
 		fputs(",\n     \"outputs\": ", d->out);
 		json_files(d, command->outputs, command->noutputs);
 		fputc('}', d->out);
 		first = false;
 	}
 	fputs(first ? "]\n}\n" : "\n  ]\n}\n", d->out);
+	return 0;
 }
 
 /* A path in a make rule: spaces, '#', ':' and '\' escaped, '$' doubled. */
@@ -788,10 +798,15 @@ static void make_path(FILE *out, const char *path)
 
 static int write_make(struct deps *d)
 {
-	const struct deps_graph *g = &d->graph;
+	struct deps_graph *g = &d->graph;
 	size_t skipped = 0;
 	for (size_t c = 0; c < g->ncommands; c++) {
 		const struct deps_command *command = &g->commands[c];
+		if (!made_something(g, command))
+			continue;
+		size_t *inputs, ninputs;
+		if (deps_graph_inputs(g, c, &inputs, &ninputs) != 0)
+			return -1;
 		for (size_t o = 0; o < command->noutputs; o++) {
 			const struct deps_file *made = &g->files[command->outputs[o]];
 			if (made->temporary || made->last_writer != c)
@@ -801,24 +816,29 @@ static int write_make(struct deps *d)
 				continue;
 			}
 			char *target = real_path(d, made->path);
-			if (!target)
+			if (!target) {
+				free(inputs);
 				return -1;
+			}
 			make_path(d->out, target);
 			free(target);
 			fputc(':', d->out);
-			for (size_t i = 0; i < command->ninputs; i++) {
-				const struct deps_file *input = &g->files[command->inputs[i]];
-				if (input->temporary || input == made || strchr(input->path, '\n'))
+			for (size_t i = 0; i < ninputs; i++) {
+				const struct deps_file *input = &g->files[inputs[i]];
+				if (input == made || strchr(input->path, '\n'))
 					continue;
 				char *prerequisite = real_path(d, input->path);
-				if (!prerequisite)
+				if (!prerequisite) {
+					free(inputs);
 					return -1;
+				}
 				fputs(" \\\n  ", d->out);
 				make_path(d->out, prerequisite);
 				free(prerequisite);
 			}
 			fputc('\n', d->out);
 		}
+		free(inputs);
 	}
 	if (skipped)
 		fprintf(stderr, "%s: %zu files with a newline in their name have no rule\n",
@@ -976,17 +996,21 @@ static size_t node_index(const struct dot *dot, const char *key)
 
 static int write_dot(struct deps *d, int depth)
 {
-	const struct deps_graph *g = &d->graph;
+	struct deps_graph *g = &d->graph;
 	struct dot dot = {0};
 	for (size_t c = 0; c < g->ncommands && !dot.oom; c++) {
 		const struct deps_command *command = &g->commands[c];
 		if (!made_something(g, command))
 			continue;
 		char *cmd = command_node(&dot, g, c, depth);
-		for (size_t i = 0; i < command->ninputs && !dot.oom; i++)
-			if (!g->files[command->inputs[i]].temporary)
-				add_dot_edge(&dot, file_node(&dot, g->files[command->inputs[i]].path, depth),
-					     cmd);
+		size_t *inputs, ninputs;
+		if (deps_graph_inputs(g, c, &inputs, &ninputs) != 0) {
+			dot.oom = true;
+			break;
+		}
+		for (size_t i = 0; i < ninputs && !dot.oom; i++)
+			add_dot_edge(&dot, file_node(&dot, g->files[inputs[i]].path, depth), cmd);
+		free(inputs);
 		for (size_t o = 0; o < command->noutputs && !dot.oom; o++)
 			if (!g->files[command->outputs[o]].temporary)
 				add_dot_edge(&dot, cmd,
@@ -1293,7 +1317,7 @@ static int run(struct deps *d, const struct deps_args *args, char *err, size_t e
 	err[0] = '\0';
 	int rc = 0;
 	switch (args->format) {
-	case FORMAT_JSON: write_json(d); break;
+	case FORMAT_JSON: rc = write_json(d); break;
 	case FORMAT_COMPILE_COMMANDS: write_compile_commands(d, err, err_size); break;
 	case FORMAT_MAKE: rc = write_make(d); break;
 	case FORMAT_DOT: rc = write_dot(d, args->depth); break;

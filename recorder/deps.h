@@ -89,6 +89,7 @@ struct deps_graph {
 	size_t *file_slots, file_mask;			   /* path hash -> file index + 1 */
 	uint64_t *edge_slots, edge_mask, nedges, edges_cap; /* (command, file, role) set */
 	uint64_t *edges;				   /* in order of first access */
+	unsigned *file_mark, *command_mark, mark;	   /* deps_graph_inputs' visits */
 	bool linked, finished;
 	int64_t unattributed; /* accesses of a process the lineage does not know */
 };
@@ -129,6 +130,14 @@ size_t deps_graph_file(const struct deps_graph *g, const char *path);
  * indexes, sorted by path. 0, or -1 (memory).
  */
 int deps_graph_impact(const struct deps_graph *g, size_t file, size_t **out, size_t *count);
+
+/*
+ * What COMMAND's outputs are made from: its inputs, and through each input
+ * that is a temporary, what the temporary's makers read (recursively), so
+ * that `mv x.Tpo x.Po` has x.c and its headers. Temporaries left out. *out
+ * (malloc'd) holds file indexes in order of first access. 0 or -1 (memory).
+ */
+int deps_graph_inputs(struct deps_graph *g, size_t command, size_t **out, size_t *count);
 
 /* Whether a program name (a path or a base name) is a C/C++ compiler driver. */
 bool deps_is_compiler(const char *program);

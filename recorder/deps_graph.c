@@ -63,6 +63,8 @@ void deps_graph_free(struct deps_graph *g)
 	free(g->file_slots);
 	free(g->edge_slots);
 	free(g->edges);
+	free(g->file_mark);
+	free(g->command_mark);
 	deps_graph_init(g);
 }
 
@@ -525,6 +527,56 @@ int deps_graph_impact(const struct deps_graph *g, size_t file, size_t **out, siz
 	free(queue);
 	qsort_r(result, n, sizeof(*result), by_path, (void *)g);
 	*out = result;
+	*count = n;
+	return 0;
+}
+
+int deps_graph_inputs(struct deps_graph *g, size_t command, size_t **out, size_t *count)
+{
+	*out = NULL;
+	*count = 0;
+	if (!g->file_mark) {
+		g->file_mark = calloc(g->nfiles + 1, sizeof(unsigned));
+		g->command_mark = calloc(g->ncommands + 1, sizeof(unsigned));
+		if (!g->file_mark || !g->command_mark)
+			return -1;
+	}
+	if (++g->mark == 0) { /* wrapped: start the marks afresh */
+		memset(g->file_mark, 0, (g->nfiles + 1) * sizeof(unsigned));
+		memset(g->command_mark, 0, (g->ncommands + 1) * sizeof(unsigned));
+		g->mark = 1;
+	}
+	size_t *stack = malloc((g->ncommands + 1) * sizeof(*stack)), depth = 0;
+	size_t *files = NULL, n = 0, cap = 0;
+	if (!stack)
+		return -1;
+	stack[depth++] = command;
+	g->command_mark[command] = g->mark;
+	while (depth > 0) {
+		const struct deps_command *c = &g->commands[stack[--depth]];
+		for (size_t i = 0; i < c->ninputs; i++) {
+			const struct deps_file *f = &g->files[c->inputs[i]];
+			if (!f->temporary) {
+				if (g->file_mark[c->inputs[i]] == g->mark)
+					continue;
+				g->file_mark[c->inputs[i]] = g->mark;
+				if (!grow((void **)&files, &cap, n + 1, sizeof(*files))) {
+					free(stack);
+					free(files);
+					return -1;
+				}
+				files[n++] = c->inputs[i];
+				continue;
+			}
+			for (size_t w = 0; w < f->nwriters; w++)
+				if (g->command_mark[f->writers[w]] != g->mark) {
+					g->command_mark[f->writers[w]] = g->mark;
+					stack[depth++] = f->writers[w];
+				}
+		}
+	}
+	free(stack);
+	*out = files;
 	*count = n;
 	return 0;
 }

@@ -164,6 +164,18 @@ static void test_commands(void)
 	CHECK(!g.files[file(&g, "/.deps/x.Po")].temporary, "x.Po is no temporary");
 	CHECK(!g.files[file(&g, "/config.h")].temporary, "config.h is no temporary");
 
+	/* what mv's x.Po is made from: through the temporary x.Tpo, what cc1 read */
+	size_t *inputs, n;
+	CHECK(deps_graph_inputs(&g, command_of_pid(&g, 12), &inputs, &n) == 0, "inputs");
+	CHECK(n == 3 && strcmp(g.files[inputs[0]].path, "/x.c") == 0 &&
+		      strcmp(g.files[inputs[1]].path, "/x.h") == 0 &&
+		      strcmp(g.files[inputs[2]].path, "/config.h") == 0,
+	      "x.Po is made from x.c x.h config.h (%zu files)", n);
+	free(inputs);
+	CHECK(deps_graph_inputs(&g, link, &inputs, &n) == 0 && n == 1 && inputs[0] == file(&g, "/x.o"),
+	      "the link's inputs");
+	free(inputs);
+
 	const struct deps_file *h = &g.files[file(&g, "/x.h")];
 	CHECK(h->nreaders == 1 && h->readers[0] == compile && h->nwriters == 0, "x.h's readers");
 	deps_graph_free(&g);
