@@ -929,8 +929,9 @@ static char *file_node(struct dot *dot, const char *path, int depth)
 	return key;
 }
 
-static char *command_node(struct dot *dot, const struct deps_graph *g, size_t c, int depth)
+static char *command_node(struct dot *dot, const struct deps *d, size_t c, int depth)
 {
+	const struct deps_graph *g = &d->graph;
 	const struct deps_process *p = &g->processes[g->commands[c].process];
 	char line[LABEL_MAX + 8], key[64];
 	if (p->argv)
@@ -943,12 +944,14 @@ static char *command_node(struct dot *dot, const struct deps_graph *g, size_t c,
 		intern_node(dot, strdup(key), strdup(line), true);
 		return dot->oom ? NULL : dot->nodes[dot->nnodes - 1].key;
 	}
-	/* grouped: one node per program and directory */
+	/* grouped: one node per program and directory (from the mount's root, cut to depth) */
 	const char *program = p->argv ? p->argv[0] : p->exe ? p->exe : "?";
 	const char *slash = strrchr(program, '/');
 	program = slash ? slash + 1 : program;
 	bool is_dir;
-	char *where = p->cwd ? collapse(p->cwd, 0, &is_dir) : strdup("?");
+	const char *in_trace = p->cwd ? trace_path_of(d, p->cwd) : NULL;
+	char *where = in_trace ? collapse(in_trace, depth, &is_dir)
+		      : strdup(p->cwd ? p->cwd : "?"); /* outside the mount: as it is */
 	char *label = where ? malloc(strlen(program) + strlen(where) + 8) : NULL;
 	if (label)
 		sprintf(label, "%s in %s", program, where);
@@ -1002,7 +1005,7 @@ static int write_dot(struct deps *d, int depth)
 		const struct deps_command *command = &g->commands[c];
 		if (!made_something(g, command))
 			continue;
-		char *cmd = command_node(&dot, g, c, depth);
+		char *cmd = command_node(&dot, d, c, depth);
 		size_t *inputs, ninputs;
 		if (deps_graph_inputs(g, c, &inputs, &ninputs) != 0) {
 			dot.oom = true;
@@ -1289,9 +1292,8 @@ static int run(struct deps *d, const struct deps_args *args, char *err, size_t e
 		snprintf(err, err_size,
 			 "trace %s has no process lineage (format %s, recorded by an older "
 			 "tracefs): which command read or made each file is unknown. Record the "
-			 "workload again with this tracefs, e.g. tracefs run --db %s -- COMMAND",
-			 rec_reader_file(d->reader), version ? version : "?",
-			 rec_reader_file(d->reader));
+			 "workload again with this tracefs, e.g. tracefs run --db NEW.db -- COMMAND",
+			 rec_reader_file(d->reader), version ? version : "?");
 		free(version);
 		return -1;
 	}
