@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "recorder/deps.h"
 #include "recorder/reader.h"
 
 /* ---- phases: see find_phases() for the rule ---- */
@@ -1217,6 +1218,71 @@ static int processes(struct ctx *c)
 		"grouping events by process", add_process, &list);
 }
 
+/* ---- command lines (traces with process lineage) ---- */
+
+#define COMMAND_LINE_MAX 50 /* bytes of a command line in the report */
+
+/* One row: argv (JSON), processes, events, bytes read, bytes written, time. */
+static int add_command(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+	struct analysis *a = c->a;
+	struct process_list *list = arg;
+
+	a->ncommands_total++;
+	if (a->ncommands >= (size_t)c->top)
+		return 0;
+	struct an_command *items = grow(a->commands, &a->ncommands, &list->cap, sizeof(*items));
+	if (!items)
+		return out_of_memory(c);
+	a->commands = items;
+	struct an_command *cmd = &items[a->ncommands - 1];
+	cmd->processes = col_int(s, 1);
+	cmd->events = col_int(s, 2);
+	cmd->bytes_read = col_int(s, 3);
+	cmd->bytes_written = col_int(s, 4);
+	cmd->fs_ns = col_int(s, 5);
+	char *json;
+	if (col_text(c, s, 0, false, &json) != 0)
+		return -1;
+	const char *bad = json ? deps_parse_argv(json, &cmd->argv, &cmd->argc) : "no argv";
+	free(json);
+	if (bad)
+		return corrupt(c, "a process's argv is no JSON array of strings");
+	char line[COMMAND_LINE_MAX + 8];
+	deps_command_line((const char *const *)cmd->argv, cmd->argc, COMMAND_LINE_MAX, line,
+			  sizeof(line));
+	cmd->line = strdup(line);
+	return cmd->line ? 0 : out_of_memory(c);
+}
+
+/* Events per command line: each process instance's own argv (cc1's is its own). */
+static int commands(struct ctx *c)
+{
+	struct process_list list = {0};
+	sqlite3_stmt *s = prepare(c,
+				  "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
+				  " AND name = 'processes'",
+				  "looking for process lineage");
+	if (!s)
+		return -1;
+	int rc = sqlite3_step(s);
+	c->a->lineage = rc == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return sql_failed(c, rc, "looking for process lineage");
+	if (!c->a->lineage)
+		return 0;
+	return each_row(
+		c,
+		"SELECT ps.argv, count(DISTINCT ps.id), sum(t.n), sum(t.rbytes), sum(t.wbytes),\n"
+		"  sum(t.dur) FROM\n"
+		"  (SELECT proc, sum(n) AS n, sum(rbytes) AS rbytes, sum(wbytes) AS wbytes,\n"
+		"     sum(dur) AS dur FROM slot_proc GROUP BY proc) AS t\n"
+		"  JOIN procs AS pr ON pr.id = t.proc JOIN processes AS ps ON ps.id = pr.process\n"
+		"WHERE ps.argv IS NOT NULL GROUP BY ps.argv ORDER BY 3 DESC, 1",
+		"grouping events by command line", add_command, &list);
+}
+
 /* ---- the timeline and its phases ---- */
 
 /* Names met in slots: commands and phase names. name[0] is NULL: no command. */
@@ -1792,7 +1858,7 @@ static int analyse(struct ctx *c)
 	scan_free(sc);
 	free(sc);
 	if (result != 0 || hot(c) != 0 || failing(c) != 0 || findings(c) != 0 ||
-	    processes(c) != 0 || timeline(c) != 0)
+	    processes(c) != 0 || commands(c) != 0 || timeline(c) != 0)
 		return -1;
 	return 0;
 }
@@ -1844,6 +1910,11 @@ void analysis_free(struct analysis *a)
 	for (size_t i = 0; i < a->nprocesses; i++)
 		free(a->processes[i].comm);
 	free(a->processes);
+	for (size_t i = 0; i < a->ncommands; i++) {
+		free(a->commands[i].line);
+		deps_free_argv(a->commands[i].argv, a->commands[i].argc);
+	}
+	free(a->commands);
 	free_hot(a->hot_files_events, a->nhot_files_events);
 	free_hot(a->hot_files_bytes, a->nhot_files_bytes);
 	free_hot(a->hot_dirs_events, a->nhot_dirs_events);

@@ -9,6 +9,7 @@
 #ifndef TRACEFS_RECORDER_ANALYSIS_H
 #define TRACEFS_RECORDER_ANALYSIS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,6 +62,14 @@ struct an_failing {
 struct an_process {
 	char *comm; /* "kernel" for the kernel's own requests; NULL: unknown */
 	int64_t pids, events, bytes_read, bytes_written, fs_ns;
+};
+
+/* One command line: the processes that ran with the same argv (traces with lineage). */
+struct an_command {
+	char *line; /* for people: shortened (deps_command_line) */
+	char **argv;
+	size_t argc;
+	int64_t processes, events, bytes_read, bytes_written, fs_ns;
 };
 
 struct an_hot {
@@ -133,6 +142,9 @@ struct analysis {
 	size_t nfailing;
 	struct an_process *processes; /* most events first */
 	size_t nprocesses, nprocesses_total;
+	bool lineage;		      /* the trace knows each process's command line */
+	struct an_command *commands;  /* most events first; none without lineage */
+	size_t ncommands, ncommands_total;
 	struct an_hot *hot_files_events, *hot_files_bytes, *hot_dirs_events, *hot_dirs_bytes;
 	size_t nhot_files_events, nhot_files_bytes, nhot_dirs_events, nhot_dirs_bytes;
 

@@ -69,141 +69,6 @@ static bool text_ok(sqlite3_stmt *s, int column)
 	return text && strlen((const char *)text) == (size_t)sqlite3_column_bytes(s, column);
 }
 
-/* Appends the UTF-8 of code point CP. */
-static size_t put_utf8(char *out, uint32_t cp)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xc0 | cp >> 6);
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | cp >> 12);
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | cp >> 18);
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	out[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
-static bool hex4(const char *s, uint32_t *value)
-{
-	*value = 0;
-	for (int i = 0; i < 4; i++) {
-		char c = s[i];
-		int digit = c >= '0' && c <= '9'   ? c - '0'
-			    : c >= 'a' && c <= 'f' ? c - 'a' + 10
-			    : c >= 'A' && c <= 'F' ? c - 'A' + 10
-						   : -1;
-		if (digit < 0)
-			return false;
-		*value = *value << 4 | (uint32_t)digit;
-	}
-	return true;
-}
-
-/*
- * Parses processes.argv, a JSON array of strings, into *argv (malloc'd
- * strings, *argc of them). NULL, or what is wrong. A string holding a NUL
- * (\u0000) is refused: no argument can.
- */
-static const char *parse_argv(const char *text, char ***argv, size_t *argc)
-{
-	const char *s = text;
-	size_t cap = 0;
-	*argv = NULL;
-	*argc = 0;
-	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-		s++;
-	if (*s++ != '[')
-		return "argv is no JSON array";
-	for (bool first = true;; first = false) {
-		while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-			s++;
-		if (*s == ']' && first) {
-			s++;
-			break;
-		}
-		if (*s != '"')
-			return "argv holds something other than strings";
-		s++;
-		size_t n = strcspn(s, "\"") + 1; /* escapes never lengthen: room enough */
-		char *arg = malloc(n + 1), *w = arg;
-		if (!arg)
-			return "out of memory";
-		if (*argc + 1 >= cap) {
-			cap = cap ? cap * 2 : 8;
-			char **bigger = realloc(*argv, cap * sizeof(**argv));
-			if (!bigger) {
-				free(arg);
-				return "out of memory";
-			}
-			*argv = bigger;
-		}
-		(*argv)[(*argc)++] = arg;
-		while (*s != '"') {
-			unsigned char c = (unsigned char)*s;
-			if (c == '\0' || c < 0x20)
-				return "argv holds a malformed string";
-			if (c != '\\') {
-				*w++ = *s++;
-				continue;
-			}
-			s++;
-			const char *simple = strchr("\"\\/bfnrt", *s);
-			if (*s && simple) {
-				*w++ = "\"\\/\b\f\n\r\t"[simple - "\"\\/bfnrt"];
-				s++;
-				continue;
-			}
-			uint32_t cp, low;
-			if (*s != 'u' || !hex4(s + 1, &cp))
-				return "argv holds a malformed escape";
-			s += 5;
-			if (cp >= 0xd800 && cp < 0xdc00) {
-				if (s[0] != '\\' || s[1] != 'u' || !hex4(s + 2, &low) || low < 0xdc00 ||
-				    low >= 0xe000)
-					return "argv holds a lone surrogate";
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-				s += 6;
-			} else if (cp >= 0xdc00 && cp < 0xe000) {
-				return "argv holds a lone surrogate";
-			}
-			if (cp == 0)
-				return "argv holds a NUL character";
-			w += put_utf8(w, cp); /* \uXXXX is 6 bytes, its UTF-8 at most 4 */
-		}
-		*w = '\0';
-		s++;
-		while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-			s++;
-		if (*s == ']') {
-			s++;
-			break;
-		}
-		if (*s++ != ',')
-			return "argv is a malformed JSON array";
-	}
-	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-		s++;
-	return *s ? "argv has bytes after its array" : NULL;
-}
-
-static void free_argv(char **argv, size_t argc)
-{
-	for (size_t i = 0; i < argc; i++)
-		free(argv[i]);
-	free(argv);
-}
-
 /* 1 if the trace has the processes table, 0 if not, -1 on error. */
 static int has_lineage(struct deps *d, char *err, size_t err_size)
 {
@@ -248,7 +113,7 @@ static const char *check_process_row(sqlite3_stmt *s, struct deps_process_info *
 	const char *argv_text = (const char *)sqlite3_column_text(s, 4);
 	p->argc = 0;
 	if (argv_text) {
-		const char *bad = parse_argv(argv_text, argv, &p->argc);
+		const char *bad = deps_parse_argv(argv_text, argv, &p->argc);
 		if (bad)
 			return bad;
 	}
@@ -270,7 +135,7 @@ static int load_processes(struct deps *d, char *err, size_t err_size)
 		const char *bad = check_process_row(s, &p, &argv);
 		if (!bad && deps_graph_add_process(&d->graph, &p) != 0)
 			bad = "out of memory";
-		free_argv(argv, p.argc);
+		deps_free_argv(argv, p.argc);
 		if (bad) {
 			snprintf(err, err_size, "trace %s is corrupt: processes row %lld: %s",
 				 rec_reader_file(d->reader), (long long)sqlite3_column_int64(s, 0), bad);

@@ -143,10 +143,20 @@ int deps_graph_inputs(struct deps_graph *g, size_t command, size_t **out, size_t
 bool deps_is_compiler(const char *program);
 
 /*
+ * Parses processes.argv, a JSON array of strings, into *argv (malloc'd
+ * strings, *argc of them; free with deps_free_argv even on failure). NULL,
+ * or what is wrong. A string holding a NUL (\u0000) is refused: no
+ * argument can.
+ */
+const char *deps_parse_argv(const char *text, char ***argv, size_t *argc);
+void deps_free_argv(char **argv, size_t argc);
+
+/*
  * A command line for people: the program's base name and the arguments,
- * quoted where the shell would need it, at most MAX bytes (then the
- * arguments that say least — -I, -D, -W, -f, -M... — go first, as "…",
- * then the end is cut with "…"). Returns buf.
+ * quoted where the shell would need it, at most MAX bytes. Over that, what
+ * says least goes first, each run of it shown as "…": the options -I, -D,
+ * -W, -f, -M...; then every option but -o, -c, -S and -E; then the
+ * directories of the operands; then the end is cut with "…". Returns buf.
  */
 char *deps_command_line(const char *const *argv, size_t argc, size_t max, char *buf,
 			size_t size);

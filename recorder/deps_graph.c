@@ -581,20 +581,183 @@ int deps_graph_inputs(struct deps_graph *g, size_t command, size_t **out, size_t
 	return 0;
 }
 
-/* ---- command lines for people ---- */
+/* ---- command lines ---- */
 
-/* Options that say least about what a command does, with their separate argument if any. */
-static int noise_option(const char *arg)
+/* Appends the UTF-8 of code point CP. */
+static size_t put_utf8(char *out, uint32_t cp)
 {
-	static const char *const with_argument[] = {"-I", "-D", "-U", "-MF", "-MT", "-MQ",
-						    "-include", "-isystem", "-iquote", "-idirafter"};
-	for (size_t i = 0; i < sizeof(with_argument) / sizeof(with_argument[0]); i++)
-		if (strcmp(arg, with_argument[i]) == 0)
-			return 2;
-	if (arg[0] == '-' && arg[1] && strchr("IDUWfgOmM", arg[1]) && strcmp(arg, "-M") != 0 &&
-	    strcmp(arg, "-MM") != 0)
+	if (cp < 0x80) {
+		out[0] = (char)cp;
 		return 1;
-	return 0;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | cp >> 12);
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | cp >> 18);
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+static bool hex4(const char *s, uint32_t *value)
+{
+	*value = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = s[i];
+		int digit = c >= '0' && c <= '9'   ? c - '0'
+			    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+			    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+						   : -1;
+		if (digit < 0)
+			return false;
+		*value = *value << 4 | (uint32_t)digit;
+	}
+	return true;
+}
+
+const char *deps_parse_argv(const char *text, char ***argv, size_t *argc)
+{
+	const char *s = text;
+	size_t cap = 0;
+	*argv = NULL;
+	*argc = 0;
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	if (*s++ != '[')
+		return "argv is no JSON array";
+	for (bool first = true;; first = false) {
+		while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+			s++;
+		if (*s == ']' && first) {
+			s++;
+			break;
+		}
+		if (*s != '"')
+			return "argv holds something other than strings";
+		s++;
+		size_t n = strcspn(s, "\"") + 1; /* escapes never lengthen: room enough */
+		char *arg = malloc(n + 1), *w = arg;
+		if (!arg)
+			return "out of memory";
+		if (*argc + 1 >= cap) {
+			cap = cap ? cap * 2 : 8;
+			char **bigger = realloc(*argv, cap * sizeof(**argv));
+			if (!bigger) {
+				free(arg);
+				return "out of memory";
+			}
+			*argv = bigger;
+		}
+		(*argv)[(*argc)++] = arg;
+		while (*s != '"') {
+			unsigned char c = (unsigned char)*s;
+			if (c == '\0' || c < 0x20)
+				return "argv holds a malformed string";
+			if (c != '\\') {
+				*w++ = *s++;
+				continue;
+			}
+			s++;
+			const char *simple = strchr("\"\\/bfnrt", *s);
+			if (*s && simple) {
+				*w++ = "\"\\/\b\f\n\r\t"[simple - "\"\\/bfnrt"];
+				s++;
+				continue;
+			}
+			uint32_t cp, low;
+			if (*s != 'u' || !hex4(s + 1, &cp))
+				return "argv holds a malformed escape";
+			s += 5;
+			if (cp >= 0xd800 && cp < 0xdc00) {
+				if (s[0] != '\\' || s[1] != 'u' || !hex4(s + 2, &low) || low < 0xdc00 ||
+				    low >= 0xe000)
+					return "argv holds a lone surrogate";
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+				s += 6;
+			} else if (cp >= 0xdc00 && cp < 0xe000) {
+				return "argv holds a lone surrogate";
+			}
+			if (cp == 0)
+				return "argv holds a NUL character";
+			w += put_utf8(w, cp); /* \uXXXX is 6 bytes, its UTF-8 at most 4 */
+		}
+		*w = '\0';
+		s++;
+		while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+			s++;
+		if (*s == ']') {
+			s++;
+			break;
+		}
+		if (*s++ != ',')
+			return "argv is a malformed JSON array";
+	}
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	return *s ? "argv has bytes after its array" : NULL;
+}
+
+void deps_free_argv(char **argv, size_t argc)
+{
+	for (size_t i = 0; i < argc; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+
+
+/*
+ * How much of a command line to leave out, from nothing to most: the
+ * options that say least (-I, -D, -W, -f, -M...), then every option but
+ * -o, -c, -S and -E, then the directories of the operands too.
+ */
+enum shortening { SHOW_ALL, SKIP_NOISE, SKIP_OPTIONS, BASE_NAMES };
+
+/* Options whose value is the next argument: left out with it. */
+static bool takes_argument(const char *arg)
+{
+	static const char *const options[] = {
+		"-I",	     "-D",	  "-U",		 "-MF",	    "-MT",	     "-MQ",
+		"-include",  "-isystem", "-iquote",	 "-idirafter", "-imultiarch", "-dumpbase",
+		"-dumpbase-ext", "-auxbase", "-plugin", "-dynamic-linker", "-m", "-z",
+		"-x",	     "-L",	  "-T",		 "-e",	    "--param",	     "-Xlinker"};
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+		if (strcmp(arg, options[i]) == 0)
+			return true;
+	return false;
+}
+
+/* How many arguments from ARG on SHORTENING leaves out (0: ARG is shown). */
+static size_t left_out(const char *arg, bool has_next, enum shortening shortening)
+{
+	if (shortening == SHOW_ALL || arg[0] != '-' || arg[1] == '\0')
+		return 0;
+	if (shortening == SKIP_NOISE) {
+		static const char *const noise_with_argument[] = {
+			"-I", "-D", "-U", "-MF", "-MT", "-MQ", "-include", "-isystem", "-iquote",
+			"-idirafter"};
+		for (size_t i = 0; i < sizeof(noise_with_argument) / sizeof(noise_with_argument[0]);
+		     i++)
+			if (strcmp(arg, noise_with_argument[i]) == 0)
+				return has_next ? 2 : 1;
+		return strchr("IDUWfgOmM", arg[1]) && strcmp(arg, "-M") != 0 &&
+			       strcmp(arg, "-MM") != 0
+			       ? 1
+			       : 0;
+	}
+	if (strcmp(arg, "-o") == 0 || strcmp(arg, "-c") == 0 || strcmp(arg, "-S") == 0 ||
+	    strcmp(arg, "-E") == 0)
+		return 0;
+	return takes_argument(arg) && has_next ? 2 : 1;
 }
 
 /* Appends TEXT at *len, counting what did not fit too. */
@@ -634,26 +797,29 @@ static void put_arg(char *buf, size_t size, size_t *len, const char *arg, bool f
 	emit(buf, size, len, "'", 1);
 }
 
-/* The command line into buf, leaving out the noise options if SKIP_NOISE; its full length. */
-static size_t render_line(const char *const *argv, size_t argc, bool skip_noise, char *buf,
-			  size_t size)
+/* The command line into buf, shortened by SHORTENING; its full length. */
+static size_t render_line(const char *const *argv, size_t argc, enum shortening shortening,
+			  char *buf, size_t size)
 {
 	size_t len = 0;
 	bool skipped = false;
 	if (size)
 		buf[0] = '\0';
-	for (size_t a = 0; a < argc; a++) {
-		const char *arg = a == 0 ? base_name(argv[0]) : argv[a];
-		int noise = a > 0 && skip_noise ? noise_option(arg) : 0;
-		if (noise) {
+	put_arg(buf, size, &len, base_name(argv[0]), true);
+	for (size_t a = 1; a < argc; a++) {
+		size_t skip = left_out(argv[a], a + 1 < argc, shortening);
+		if (skip) {
 			if (!skipped)
 				emit(buf, size, &len, " …", strlen(" …"));
 			skipped = true;
-			a += (size_t)noise - 1;
+			a += skip - 1;
 			continue;
 		}
 		skipped = false;
-		put_arg(buf, size, &len, arg, a == 0);
+		/* -o's value and the operands, by base name at the last stage */
+		bool path_like = !strchr(argv[a], ' ');
+		put_arg(buf, size, &len,
+			shortening == BASE_NAMES && path_like ? base_name(argv[a]) : argv[a], false);
 	}
 	return len;
 }
@@ -668,9 +834,9 @@ char *deps_command_line(const char *const *argv, size_t argc, size_t max, char *
 		snprintf(buf, size, "?");
 		return buf;
 	}
-	size_t len = render_line(argv, argc, false, buf, size);
-	if (len > max)
-		len = render_line(argv, argc, true, buf, size);
+	size_t len = render_line(argv, argc, SHOW_ALL, buf, size);
+	for (int shortening = SKIP_NOISE; len > max && shortening <= BASE_NAMES; shortening++)
+		len = render_line(argv, argc, (enum shortening)shortening, buf, size);
 	if (len > max && max >= 4) {
 		/* cut at a character boundary, leaving room for "…" (3 bytes) */
 		size_t cut = max - 3;

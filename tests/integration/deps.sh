@@ -136,6 +136,20 @@ deps "$db" --format json -o "$T/deps.json"
 python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert len(d["commands"]) == 5, d' \
 	"$T/deps.json" || fail "json: $(head -c 500 "$T/deps.json")"
 
+# The report names command lines (argv), not only commands.
+"$TRACEFS" report "$db" >"$T/report" 2>"$T/report.err" || fail "tracefs report: $(cat "$T/report.err")"
+grep -q "Commands, by command line" "$T/report" || fail "no command lines in the report"
+grep -qF "cc -O1 -Wall -Iinclude -c -o main.o main.c" "$T/report" ||
+	fail "the report does not name main.c's compile: $(sed -n '/Commands, by/,/^$/p' "$T/report")"
+"$TRACEFS" report --json "$db" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+assert any(c["argv"] == ["cc", "-O1", "-Wall", "-Iinclude", "-c", "-o", "util.o", "util.c"] for c in r["commands"]), r["commands"]
+' || fail "report --json has no command lines"
+"$TRACEFS" report --json "$ROOT/tests/fuzz/corpus/trace/events-3.trace" |
+	python3 -c 'import json, sys; sys.exit(json.load(sys.stdin)["commands"] is not None)' ||
+	fail "a trace without lineage: commands must be null (unknown)"
+
 # ---- the synthetic build (make_trace build): its graph is known ----
 "$MAKE_TRACE" build "$T/build.db" || fail "make_trace build"
 "$TRACEFS" deps "$T/build.db" --impact /config.h >"$T/impact" 2>/dev/null

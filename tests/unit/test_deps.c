@@ -325,8 +325,30 @@ static void test_command_line(void)
 		      buf);
 }
 
+static void test_parse_argv(void)
+{
+	char **argv;
+	size_t argc;
+	CHECK(deps_parse_argv(" [ \"cc\" , \"a b\\n\\\"q\\\"\", \"\\u00e9\\ud83d\\ude00\" ] ", &argv,
+			      &argc) == NULL &&
+		      argc == 3 && strcmp(argv[0], "cc") == 0 && strcmp(argv[1], "a b\n\"q\"") == 0 &&
+		      strcmp(argv[2], "é😀") == 0,
+	      "a JSON argv");
+	deps_free_argv(argv, argc);
+	CHECK(deps_parse_argv("[]", &argv, &argc) == NULL && argc == 0, "empty argv");
+	deps_free_argv(argv, argc);
+	const char *bad[] = {"",	  "[",	      "[\"a\"",   "[\"a\",]", "[1]",	 "{}",
+			     "[\"a\"] x", "[\"\\x\"]", "[\"\\u00\"]", "[\"\\ud800\"]", "[\"\\u0000\"]",
+			     "[\"a\nb\"]", "[\"a\" \"b\"]"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(deps_parse_argv(bad[i], &argv, &argc) != NULL, "refused: %s", bad[i]);
+		deps_free_argv(argv, argc);
+	}
+}
+
 int main(void)
 {
+	test_parse_argv();
 	test_commands();
 	test_impact();
 	test_scratch_names();
