@@ -817,9 +817,13 @@ static char *command_node(struct dot *dot, const struct deps *d, size_t c, int d
 	const char *in_trace = p->cwd ? trace_path_of(d, p->cwd) : NULL;
 	char *where = in_trace ? collapse(in_trace, depth, &is_dir)
 		      : strdup(p->cwd ? p->cwd : "?"); /* outside the mount: as it is */
-	char *label = where ? malloc(strlen(program) + strlen(where) + 8) : NULL;
+	/* a compiler's compiles apart from its links: the group stays acyclic */
+	bool compiles = false;
+	for (size_t a = 1; g->commands[c].compiler && a < p->argc; a++)
+		compiles = compiles || strcmp(p->argv[a], "-c") == 0;
+	char *label = where ? malloc(strlen(program) + strlen(where) + 12) : NULL;
 	if (label)
-		sprintf(label, "%s in %s", program, where);
+		sprintf(label, "%s%s in %s", program, compiles ? " -c" : "", where);
 	free(where);
 	char *k = label ? join("G", label) : NULL;
 	intern_node(dot, k, label, true);
