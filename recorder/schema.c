@@ -16,6 +16,13 @@
  *     where they do not apply (as in the event). A row with op 'lost' marks
  *     that `bytes` events were lost (queue or disk full) just before it;
  *     its pid, comm, uid and gid are NULL.
+ *     From format 2 on, then: process, ppid, exe, argv, cwd (the event's
+ *     processes row, NULL when unknown).
+ *   processes(id, pid, ppid, parent_id, root_id, exe, argv, cwd, start_ns,
+ *             exit_ns, first_seq, state)
+ *     one row per process instance (format 2 on): see the table below and
+ *     tracefs/lineage.c; rows come before the events that name them, a
+ *     parent's before its children's.
  *   commits(seq, ts_ns, dur_ns, id, files, path, result, first_seq, last_seq)
  *     the versioned store's commits (`trace` rows with op 'commit'), each
  *     with the seq range of the events it covers: those that started
@@ -23,7 +30,8 @@
  *
  * Private (may change): events holds integers only, to keep rows small:
  * ts is ns since meta.start_ns, strings are ids into paths and procs (a
- * process is interned as the tuple pid, comm, uid, gid), op and kind are
+ * process is interned as the tuple pid, comm, uid, gid, process: the
+ * process instance costs the events nothing), op and kind are
  * ids into ops and kinds. paths.path has no UNIQUE index: the writer
  * interns in memory, and an index would double the size of the table.
  */

@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
@@ -346,6 +347,24 @@ static void watch(struct lineage *l, struct instance *inst)
 	l->watched++;
 }
 
+/*
+ * The instance of PID if it is the process started at START_TICKS and
+ * still alive. Its pid may have been reused within one clock tick: the
+ * pidfd tells (the watcher may not have seen that exit yet).
+ */
+static struct instance *find_alive(struct lineage *l, pid_t pid, unsigned long long start_ticks)
+{
+	struct instance *inst = find(l, pid);
+	if (!inst || inst->start_ticks != start_ticks)
+		return NULL;
+	struct pollfd exited = {.fd = inst->pidfd, .events = POLLIN};
+	if (inst->pidfd == -1 || poll(&exited, 1, 0) != 1)
+		return inst;
+	recorder_process_exited(l->recorder, inst->id, clock_ns(CLOCK_REALTIME));
+	drop(l, pid);
+	return NULL;
+}
+
 /* ---- recording ---- */
 
 static int64_t start_ns(const struct lineage *l, unsigned long long ticks)
@@ -465,8 +484,8 @@ static struct instance *ancestor(struct lineage *l, pid_t pid, unsigned long lon
 	if (pid <= 0 || depth > MAX_DEPTH || read_stat(pid, &st) != 0 ||
 	    st.start_ticks > child_start)
 		return NULL;
-	struct instance *inst = find(l, pid);
-	if (inst && inst->start_ticks == st.start_ticks) {
+	struct instance *inst = find_alive(l, pid, st.start_ticks);
+	if (inst) {
 		current_id(l, inst, &st, pid); /* an ancestor may have exec'd meanwhile */
 		return inst;
 	}
@@ -504,8 +523,8 @@ int64_t lineage_process(struct lineage *l, pid_t tid)
 	if (read_tgid(tid, &tgid) != 0 || read_stat(tgid, &st) != 0) {
 		id = gone_thread(l, tid);
 	} else {
-		struct instance *inst = find(l, tgid);
-		if (inst && inst->start_ticks == st.start_ticks) {
+		struct instance *inst = find_alive(l, tgid, st.start_ticks);
+		if (inst) {
 			id = current_id(l, inst, &st, tid);
 		} else {
 			struct instance *parent = ancestor(l, st.ppid, st.start_ticks, 1);
