@@ -1222,43 +1222,162 @@ static int processes(struct ctx *c)
 
 #define COMMAND_LINE_MAX 50 /* bytes of a command line in the report */
 
-/* One row: argv (JSON), processes, events, bytes read, bytes written, time. */
-static int add_command(struct ctx *c, sqlite3_stmt *s, void *arg)
-{
-	struct analysis *a = c->a;
-	struct process_list *list = arg;
+/* A command's events, summed over its processes and their helpers (deps.h). */
+struct command_sums {
+	size_t owner; /* index in the graph's processes */
+	int64_t events, bytes_read, bytes_written, fs_ns;
+};
 
-	a->ncommands_total++;
-	if (a->ncommands >= (size_t)c->top)
-		return 0;
-	struct an_command *items = grow(a->commands, &a->ncommands, &list->cap, sizeof(*items));
-	if (!items)
-		return out_of_memory(c);
-	a->commands = items;
-	struct an_command *cmd = &items[a->ncommands - 1];
-	cmd->processes = col_int(s, 1);
-	cmd->events = col_int(s, 2);
-	cmd->bytes_read = col_int(s, 3);
-	cmd->bytes_written = col_int(s, 4);
-	cmd->fs_ns = col_int(s, 5);
-	char *json;
-	if (col_text(c, s, 0, false, &json) != 0)
+struct command_scan {
+	struct deps_graph graph;
+	struct command_sums *sums; /* by process index; owner DEPS_NONE: no events */
+};
+
+/* One row: id, parent_id, exe, argv: a process of the lineage. */
+static int add_lineage_process(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+	struct command_scan *scan = arg;
+	char *exe, *json;
+	char **argv = NULL;
+	size_t argc = 0;
+	if (col_text(c, s, 2, false, &exe) != 0)
 		return -1;
-	const char *bad = json ? deps_parse_argv(json, &cmd->argv, &cmd->argc) : "no argv";
+	if (col_text(c, s, 3, false, &json) != 0) {
+		free(exe);
+		return -1;
+	}
+	const char *bad = json ? deps_parse_argv(json, &argv, &argc) : NULL;
+	struct deps_process_info info = {
+		.id = col_int(s, 0),
+		.parent_id = col_int(s, 1),
+		.exe = exe,
+		.argv = (const char *const *)argv,
+		.argc = argc,
+	};
+	int rc = bad ? corrupt(c, "a process's argv is no JSON array of strings")
+	     : deps_graph_add_process(&scan->graph, &info) != 0 ? out_of_memory(c)
+								: 0;
+	deps_free_argv(argv, argc);
+	free(exe);
 	free(json);
-	if (bad)
-		return corrupt(c, "a process's argv is no JSON array of strings");
-	char line[COMMAND_LINE_MAX + 8];
-	deps_command_line((const char *const *)cmd->argv, cmd->argc, COMMAND_LINE_MAX, line,
-			  sizeof(line));
-	cmd->line = strdup(line);
-	return cmd->line ? 0 : out_of_memory(c);
+	return rc;
 }
 
-/* Events per command line: each process instance's own argv (cc1's is its own). */
+/* One row: processes.id, events, bytes read, bytes written, time. */
+static int add_process_events(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+	struct command_scan *scan = arg;
+	size_t p = deps_graph_process_index(&scan->graph, col_int(s, 0));
+	if (p == DEPS_NONE)
+		return corrupt(c, "an event names a process that is not in the processes table");
+	size_t owner = scan->graph.processes[p].owner;
+	struct command_sums *sum = &scan->sums[owner];
+	sum->owner = owner;
+	sum->events += col_int(s, 1);
+	sum->bytes_read += col_int(s, 2);
+	sum->bytes_written += col_int(s, 3);
+	sum->fs_ns += col_int(s, 4);
+	return 0;
+}
+
+/* Orders command sums by argv (unknown last), so that equal command lines are neighbours. */
+static int by_argv(const void *x, const void *y, void *arg)
+{
+	const struct deps_graph *g = arg;
+	const struct command_sums *p = x, *q = y;
+	const struct deps_process *a = &g->processes[p->owner], *b = &g->processes[q->owner];
+	if (!a->argv || !b->argv)
+		return (a->argv == NULL) - (b->argv == NULL);
+	for (size_t i = 0; i < a->argc && i < b->argc; i++) {
+		int cmp = strcmp(a->argv[i], b->argv[i]);
+		if (cmp)
+			return cmp;
+	}
+	return (a->argc > b->argc) - (a->argc < b->argc);
+}
+
+static int by_events(const void *x, const void *y)
+{
+	const struct an_command *p = x, *q = y;
+	if (p->events != q->events)
+		return p->events < q->events ? 1 : -1;
+	return strcmp(p->line, q->line);
+}
+
+/* Groups the command sums by command line into the analysis, busiest first. */
+static int group_commands(struct ctx *c, struct command_scan *scan)
+{
+	struct analysis *a = c->a;
+	const struct deps_graph *g = &scan->graph;
+	size_t n = 0;
+	for (size_t i = 0; i < g->nprocesses; i++)
+		if (scan->sums[i].owner != DEPS_NONE && g->processes[i].argv)
+			scan->sums[n++] = scan->sums[i];
+	qsort_r(scan->sums, n, sizeof(*scan->sums), by_argv, (void *)g);
+	struct an_command *all = calloc(n + 1, sizeof(*all));
+	size_t *leader = malloc((n + 1) * sizeof(*leader)); /* a process of each line */
+	if (!all || !leader) {
+		free(all);
+		free(leader);
+		return out_of_memory(c);
+	}
+	size_t groups = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || by_argv(&scan->sums[i - 1], &scan->sums[i], (void *)g) != 0)
+			leader[groups++] = scan->sums[i].owner;
+		struct an_command *cmd = &all[groups - 1];
+		cmd->processes++;
+		cmd->events += scan->sums[i].events;
+		cmd->bytes_read += scan->sums[i].bytes_read;
+		cmd->bytes_written += scan->sums[i].bytes_written;
+		cmd->fs_ns += scan->sums[i].fs_ns;
+	}
+	/* names for people, then the busiest first */
+	int rc = 0;
+	for (size_t i = 0; i < groups; i++) {
+		const struct deps_process *p = &g->processes[leader[i]];
+		char line[COMMAND_LINE_MAX + 8];
+		deps_command_line((const char *const *)p->argv, p->argc, COMMAND_LINE_MAX, line,
+				  sizeof(line));
+		all[i].line = strdup(line);
+		all[i].argv = calloc(p->argc + 1, sizeof(char *));
+		if (!all[i].line || !all[i].argv) {
+			rc = out_of_memory(c);
+			groups = i + 1;
+			break;
+		}
+		for (size_t j = 0; j < p->argc && rc == 0; j++) {
+			all[i].argv[j] = strdup(p->argv[j]);
+			all[i].argc = j + 1;
+			if (!all[i].argv[j])
+				rc = out_of_memory(c);
+		}
+		if (rc) {
+			groups = i + 1;
+			break;
+		}
+	}
+	free(leader);
+	if (rc == 0)
+		qsort(all, groups, sizeof(*all), by_events);
+	a->ncommands_total = groups;
+	size_t keep = rc == 0 && groups > (size_t)c->top ? (size_t)c->top : groups;
+	for (size_t i = keep; i < groups; i++) {
+		free(all[i].line);
+		deps_free_argv(all[i].argv, all[i].argc);
+	}
+	a->commands = all;
+	a->ncommands = keep;
+	return rc;
+}
+
+/*
+ * Events per command line: each process's events go to its command (a
+ * compiler driver owns its cc1, as and ld: deps.h), and commands with the
+ * same argv are one line.
+ */
 static int commands(struct ctx *c)
 {
-	struct process_list list = {0};
 	sqlite3_stmt *s = prepare(c,
 				  "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
 				  " AND name = 'processes'",
@@ -1272,15 +1391,35 @@ static int commands(struct ctx *c)
 		return sql_failed(c, rc, "looking for process lineage");
 	if (!c->a->lineage)
 		return 0;
-	return each_row(
-		c,
-		"SELECT ps.argv, count(DISTINCT ps.id), sum(t.n), sum(t.rbytes), sum(t.wbytes),\n"
-		"  sum(t.dur) FROM\n"
-		"  (SELECT proc, sum(n) AS n, sum(rbytes) AS rbytes, sum(wbytes) AS wbytes,\n"
-		"     sum(dur) AS dur FROM slot_proc GROUP BY proc) AS t\n"
-		"  JOIN procs AS pr ON pr.id = t.proc JOIN processes AS ps ON ps.id = pr.process\n"
-		"WHERE ps.argv IS NOT NULL GROUP BY ps.argv ORDER BY 3 DESC, 1",
-		"grouping events by command line", add_command, &list);
+	struct command_scan scan;
+	char why[256];
+	deps_graph_init(&scan.graph);
+	scan.sums = NULL;
+	rc = each_row(c, "SELECT id, parent_id, exe, argv FROM processes",
+		      "reading the processes", add_lineage_process, &scan);
+	if (rc == 0 && deps_graph_link(&scan.graph, why, sizeof(why)) != 0)
+		rc = corrupt(c, "its processes' parents are unsound");
+	if (rc == 0) {
+		scan.sums = malloc((scan.graph.nprocesses + 1) * sizeof(*scan.sums));
+		if (!scan.sums)
+			rc = out_of_memory(c);
+		for (size_t i = 0; rc == 0 && i < scan.graph.nprocesses; i++)
+			scan.sums[i] = (struct command_sums){.owner = DEPS_NONE};
+	}
+	if (rc == 0)
+		rc = each_row(
+			c,
+			"SELECT pr.process, sum(t.n), sum(t.rbytes), sum(t.wbytes), sum(t.dur) FROM\n"
+			"  (SELECT proc, sum(n) AS n, sum(rbytes) AS rbytes, sum(wbytes) AS wbytes,\n"
+			"     sum(dur) AS dur FROM slot_proc GROUP BY proc) AS t\n"
+			"  JOIN procs AS pr ON pr.id = t.proc WHERE pr.process IS NOT NULL\n"
+			"GROUP BY pr.process",
+			"grouping events by command line", add_process_events, &scan);
+	if (rc == 0)
+		rc = group_commands(c, &scan);
+	free(scan.sums);
+	deps_graph_free(&scan.graph);
+	return rc;
 }
 
 /* ---- the timeline and its phases ---- */

@@ -530,7 +530,8 @@ static void write_compile_commands(struct deps *d, char *err, size_t err_size)
 		snprintf(err, err_size, "out of memory");
 	} else {
 		/* A file compiled again to the same output (make; make clean; make): the last. */
-		qsort(entries, n, sizeof(*entries), by_file_output_order);
+		if (n) /* qsort wants a pointer even for nothing */
+			qsort(entries, n, sizeof(*entries), by_file_output_order);
 		size_t kept = 0;
 		for (size_t i = 0; i < n; i++) {
 			if (i + 1 < n && strcmp(entries[i].file, entries[i + 1].file) == 0 &&
@@ -543,7 +544,8 @@ static void write_compile_commands(struct deps *d, char *err, size_t err_size)
 			entries[kept++] = entries[i];
 		}
 		n = kept;
-		qsort(entries, n, sizeof(*entries), by_order);
+		if (n)
+			qsort(entries, n, sizeof(*entries), by_order);
 		fputs("[", d->out);
 		for (size_t i = 0; i < n; i++) {
 			const struct deps_process *p = entries[i].process;
@@ -890,7 +892,8 @@ static int write_dot(struct deps *d, int depth)
 	}
 	if (!dot.oom) {
 		/* merge duplicate nodes (counting them) and edges; keys are node ids */
-		qsort(dot.nodes, dot.nnodes, sizeof(*dot.nodes), by_key);
+		if (dot.nnodes) /* qsort wants a pointer even for nothing */
+			qsort(dot.nodes, dot.nnodes, sizeof(*dot.nodes), by_key);
 		size_t kept = 0;
 		for (size_t i = 0; i < dot.nnodes; i++) {
 			if (kept && strcmp(dot.nodes[kept - 1].key, dot.nodes[i].key) == 0) {
@@ -902,7 +905,8 @@ static int write_dot(struct deps *d, int depth)
 			dot.nodes[kept++] = dot.nodes[i];
 		}
 		dot.nnodes = kept;
-		qsort(dot.edges, dot.nedges, sizeof(*dot.edges), by_edge);
+		if (dot.nedges)
+			qsort(dot.edges, dot.nedges, sizeof(*dot.edges), by_edge);
 		fputs("digraph deps {\n  rankdir=LR;\n  node [fontname=\"sans-serif\", fontsize=10];\n",
 		      d->out);
 		fputs("  label=", d->out);

@@ -160,7 +160,8 @@ static bool owns_children(const struct deps_process *p)
 
 int deps_graph_link(struct deps_graph *g, char *err, size_t err_size)
 {
-	qsort(g->processes, g->nprocesses, sizeof(*g->processes), by_id);
+	if (g->nprocesses > 0)
+		qsort(g->processes, g->nprocesses, sizeof(*g->processes), by_id);
 	for (size_t i = 0; i < g->nprocesses; i++) {
 		struct deps_process *p = &g->processes[i];
 		if (i > 0 && p[-1].id == p->id) {

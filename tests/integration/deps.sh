@@ -158,6 +158,14 @@ deps "$T/build.db" --format compile-commands -o "$T/cc.json"
 assert_eq "$(python3 -c 'import json,sys; print(" ".join(e["file"] for e in json.load(open(sys.argv[1]))))' "$T/cc.json")" \
 	"/work/src/x.c /work/src/y.c" "synthetic compile_commands"
 
+# A run that touched no file: every format is empty, not an error.
+mkdir "$T/empty"
+(cd "$T/empty" && "$TRACEFS" run --db "$T/empty.db" -- true 2>/dev/null) || fail "tracefs run -- true"
+for format in json compile-commands make dot; do
+	deps "$T/empty.db" --format $format -o "$T/empty.$format"
+done
+assert_eq "$(cat "$T/empty.compile-commands")" "[]" "compile_commands of an empty run"
+
 # ---- bad input ----
 deps_fails 1 "no process lineage" "$ROOT/tests/fuzz/corpus/trace/events-3.trace"
 deps_fails 1 "does not exist" "$T/missing.db"
