@@ -68,7 +68,7 @@ static int64_t append(struct process_log *log, struct process_log_item *item)
 	return id;
 }
 
-int64_t process_log_add(struct process_log *log, const struct rec_process *process)
+int64_t process_log_add(struct process_log *log, const struct recorder_process *process)
 {
 	size_t strings = stored_size(process->exe) + stored_size(process->argv) +
 			 stored_size(process->cwd);

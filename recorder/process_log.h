@@ -28,7 +28,7 @@ struct process_log_item {
 	int64_t id;	   /* the processes row */
 	bool is_exit;	   /* an exit of row id at exit_ns, else the row itself */
 	int64_t exit_ns;
-	struct rec_process process; /* its strings live in the same allocation */
+	struct recorder_process process; /* its strings live in the same allocation */
 };
 
 struct process_log {
@@ -44,7 +44,7 @@ int process_log_init(struct process_log *log);
 void process_log_destroy(struct process_log *log);
 
 /* Producers: see recorder_add_process() and recorder_process_exited(). */
-int64_t process_log_add(struct process_log *log, const struct rec_process *process);
+int64_t process_log_add(struct process_log *log, const struct recorder_process *process);
 void process_log_exit(struct process_log *log, int64_t id, int64_t exit_ns);
 
 /*

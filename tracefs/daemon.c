@@ -251,7 +251,7 @@ int daemon_set_root_process(struct daemon *daemon, pid_t pid, char *const argv[]
 	return lineage_set_root(daemon->lineage, pid, argv, cwd);
 }
 
-void daemon_op_counts(struct daemon *daemon, uint64_t counts[REC_OP_COUNT])
+void daemon_op_counts(struct daemon *daemon, uint64_t counts[TRACE_OP_COUNT])
 {
 	fs_op_counts(daemon->fs, counts);
 }

@@ -54,7 +54,7 @@ int daemon_serve(struct daemon *daemon);
 int daemon_set_root_process(struct daemon *daemon, pid_t pid, char *const argv[], const char *cwd);
 
 /* Events per operation so far. */
-void daemon_op_counts(struct daemon *daemon, uint64_t counts[REC_OP_COUNT]);
+void daemon_op_counts(struct daemon *daemon, uint64_t counts[TRACE_OP_COUNT]);
 
 /*
  * Unmounts if still mounted, completes and closes the trace (removing it

@@ -83,6 +83,7 @@ struct lineage {
 	int stop_fd; /* an eventfd: the watcher ends when it is readable */
 	pthread_t watcher;
 	bool watcher_running;
+	char *argv_buf; /* MAX_ARGV_BYTES + 1, for reading cmdline */
 };
 
 struct proc_stat {
@@ -199,7 +200,7 @@ static char *argv_json(const char *raw, size_t len)
 {
 	size_t size = 3; /* [ ] NUL */
 	for (size_t at = 0; at < len; at += strlen(raw + at) + 1)
-		size += rec_json_string(raw + at, NULL, 0) + 1;
+		size += trace_json_string(raw + at, NULL, 0) + 1;
 	char *json = malloc(size);
 	if (!json)
 		return NULL;
@@ -208,20 +209,21 @@ static char *argv_json(const char *raw, size_t len)
 	for (size_t at = 0; at < len; at += strlen(raw + at) + 1) {
 		if (at)
 			json[used++] = ',';
-		used += rec_json_string(raw + at, json + used, size - used);
+		used += trace_json_string(raw + at, json + used, size - used);
 	}
 	json[used++] = ']';
 	json[used] = '\0';
 	return json;
 }
 
-static char *read_argv(pid_t pid, uint64_t *image)
+static char *read_argv(struct lineage *l, pid_t pid, uint64_t *image)
 {
 	char file[40];
 	snprintf(file, sizeof(file), "/proc/%d/cmdline", (int)pid);
-	char *raw = malloc(MAX_ARGV_BYTES + 1);
-	if (!raw)
+	/* Kept: a fresh megabyte per process would cost an mmap and munmap. */
+	if (!l->argv_buf && !(l->argv_buf = malloc(MAX_ARGV_BYTES + 1)))
 		return NULL;
+	char *raw = l->argv_buf;
 	ssize_t n = read_file(file, raw, MAX_ARGV_BYTES);
 	char *json = NULL;
 	if (n > 0) {
@@ -232,18 +234,17 @@ static char *read_argv(pid_t pid, uint64_t *image)
 		raw[n] = '\0';
 		json = argv_json(raw, (size_t)n);
 	}
-	free(raw);
 	return json;
 }
 
 /* Reads what /proc shows of process PID through its thread or itself READ_FROM. */
-static void read_details(pid_t read_from, struct details *d)
+static void read_details(struct lineage *l, pid_t read_from, struct details *d)
 {
 	d->image = 0xcbf29ce484222325ULL;
 	d->exe = read_link(read_from, "exe");
 	if (d->exe)
 		d->image = hash_bytes(d->image, d->exe, strlen(d->exe) + 1);
-	d->argv = read_argv(read_from, &d->image);
+	d->argv = read_argv(l, read_from, &d->image);
 	d->cwd = read_link(read_from, "cwd");
 }
 
@@ -375,7 +376,7 @@ static int64_t start_ns(const struct lineage *l, unsigned long long ticks)
 static int64_t record(struct lineage *l, pid_t pid, const struct proc_stat *st,
 		      const struct details *d, int64_t parent_id, int64_t root_id, uint8_t state)
 {
-	struct rec_process p = {
+	struct recorder_process p = {
 		.pid = pid,
 		.ppid = st ? st->ppid : -1,
 		.parent_id = parent_id,
@@ -417,10 +418,10 @@ static struct instance *add_instance(struct lineage *l, pid_t pid, const struct 
 	if (!inst)
 		return NULL;
 	struct details d;
-	read_details(read_from, &d);
+	read_details(l, read_from, &d);
 	bool exiting = st->flags & PF_EXITING;
 	inst->id = record(l, pid, st, &d, parent ? parent->id : 0, parent ? parent->root_id : 0,
-			  exiting ? REC_PROCESS_GONE : REC_PROCESS_READ);
+			  exiting ? RECORDER_PROCESS_GONE : RECORDER_PROCESS_READ);
 	inst->image = d.image;
 	free_details(&d);
 	if (!inst->id) {
@@ -447,7 +448,7 @@ static int64_t current_id(struct lineage *l, struct instance *inst, const struct
 	if (inst->root_pending && strcmp(st->comm, l->own_comm) == 0)
 		return inst->id; /* tracefs run's child, entering the directory before its exec */
 	struct details d;
-	read_details(read_from, &d);
+	read_details(l, read_from, &d);
 	bool renamed = d.image == inst->image;
 	if (inst->root_pending) {
 		/* COMMAND itself, exec'd: the root row already says what it runs. */
@@ -458,7 +459,7 @@ static int64_t current_id(struct lineage *l, struct instance *inst, const struct
 	if (!renamed) {
 		bool exiting = st->flags & PF_EXITING;
 		id = record(l, inst->pid, st, &d, inst->id, inst->root_id,
-			    exiting ? REC_PROCESS_GONE : REC_PROCESS_READ);
+			    exiting ? RECORDER_PROCESS_GONE : RECORDER_PROCESS_READ);
 		if (id)
 			inst->id = id;
 	}
@@ -502,7 +503,7 @@ static int64_t gone_thread(struct lineage *l, pid_t tid)
 	inst = new_instance(l, tid, NULL);
 	if (!inst)
 		return 0;
-	inst->id = record(l, tid, NULL, NULL, 0, 0, REC_PROCESS_GONE);
+	inst->id = record(l, tid, NULL, NULL, 0, 0, RECORDER_PROCESS_GONE);
 	if (!inst->id) {
 		free(inst);
 		return 0;
@@ -597,7 +598,7 @@ int lineage_set_root(struct lineage *l, pid_t pid, char *const argv[], const cha
 	struct instance *inst = new_instance(l, pid, &st);
 	int result = -1;
 	if (inst && d.argv && d.cwd) {
-		inst->id = record(l, pid, &st, &d, 0, 0, REC_PROCESS_ROOT);
+		inst->id = record(l, pid, &st, &d, 0, 0, RECORDER_PROCESS_ROOT);
 		inst->root_id = inst->id;
 		inst->root_pending = true;
 		snprintf(inst->comm, sizeof(inst->comm), "%s", l->own_comm);
@@ -710,6 +711,7 @@ void lineage_destroy(struct lineage *l)
 		}
 	}
 	free(l->buckets);
+	free(l->argv_buf);
 	if (l->epoll_fd != -1)
 		close(l->epoll_fd);
 	if (l->stop_fd != -1)

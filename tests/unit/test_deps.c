@@ -1,9 +1,9 @@
 /*
- * test_deps.c — the build graph (recorder/deps.h): commands own their
+ * test_deps.c — the build graph (analyze/deps.h): commands own their
  * compiler passes, inputs and outputs, temporaries, impact, hostile
  * lineage, and the command lines shown to people.
  */
-#include "recorder/deps.h"
+#include "analyze/deps.h"
 
 #include "tests/unit/check.h"
 

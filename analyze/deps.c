@@ -32,11 +32,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "recorder/deps.h"
-#include "recorder/json.h"
-#include "recorder/outfile.h"
-#include "recorder/reader.h"
-#include "recorder/recorder.h"
+#include "analyze/analyze.h"
+#include "analyze/deps.h"
+#include "trace/trace.h"
 
 #define LABEL_MAX 60		/* bytes of a command line in a drawing */
 #define WHY_LINE_MAX 100	/* bytes of a command line in --why */
@@ -54,7 +52,7 @@ struct deps_args {
 
 struct deps {
 	const char *prog;
-	struct rec_reader *reader;
+	struct trace_reader *reader;
 	struct deps_graph graph;
 	char *mountpoint; /* where the processes saw the files */
 	char *root;	  /* where a user finds them: meta.source, or the mountpoint */
@@ -73,14 +71,14 @@ static bool text_ok(sqlite3_stmt *s, int column)
 static int has_lineage(struct deps *d, char *err, size_t err_size)
 {
 	sqlite3_stmt *s;
-	int rc = sqlite3_prepare_v2(rec_reader_db(d->reader),
+	int rc = sqlite3_prepare_v2(trace_reader_db(d->reader),
 				    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
 				    " AND name = 'processes'",
 				    -1, &s, NULL);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
 		rc = sqlite3_column_int(s, 0) > 0;
 	else
-		rec_reader_sql_error(d->reader, rc, "reading the schema", err, err_size);
+		trace_reader_sql_error(d->reader, rc, "reading the schema", err, err_size);
 	sqlite3_finalize(s);
 	return rc == 0 || rc == 1 ? rc : -1;
 }
@@ -124,7 +122,7 @@ static const char *check_process_row(sqlite3_stmt *s, struct deps_process_info *
 static int load_processes(struct deps *d, char *err, size_t err_size)
 {
 	sqlite3_stmt *s;
-	int rc = sqlite3_prepare_v2(rec_reader_db(d->reader),
+	int rc = sqlite3_prepare_v2(trace_reader_db(d->reader),
 				    "SELECT id, pid, parent_id, exe, argv, cwd, state FROM processes",
 				    -1, &s, NULL);
 	while (rc == SQLITE_OK || rc == SQLITE_ROW) {
@@ -138,20 +136,20 @@ static int load_processes(struct deps *d, char *err, size_t err_size)
 		deps_free_argv(argv, p.argc);
 		if (bad) {
 			snprintf(err, err_size, "trace %s is corrupt: processes row %lld: %s",
-				 rec_reader_file(d->reader), (long long)sqlite3_column_int64(s, 0), bad);
+				 trace_reader_file(d->reader), (long long)sqlite3_column_int64(s, 0), bad);
 			sqlite3_finalize(s);
 			return -1;
 		}
 	}
 	if (rc != SQLITE_DONE) {
-		rec_reader_sql_error(d->reader, rc, "reading the processes", err, err_size);
+		trace_reader_sql_error(d->reader, rc, "reading the processes", err, err_size);
 		sqlite3_finalize(s);
 		return -1;
 	}
 	sqlite3_finalize(s);
 	char why[256];
 	if (deps_graph_link(&d->graph, why, sizeof(why)) != 0) {
-		snprintf(err, err_size, "trace %s is corrupt: %s", rec_reader_file(d->reader), why);
+		snprintf(err, err_size, "trace %s is corrupt: %s", trace_reader_file(d->reader), why);
 		return -1;
 	}
 	return 0;
@@ -159,9 +157,9 @@ static int load_processes(struct deps *d, char *err, size_t err_size)
 
 /* ---- reading the accesses ---- */
 
-static const enum rec_op access_ops[] = {
-	REC_OP_OPEN,   REC_OP_CREATE, REC_OP_WRITE, REC_OP_UNLINK,	    REC_OP_RENAME,
-	REC_OP_LINK,   REC_OP_SYMLINK, REC_OP_MKNOD, REC_OP_SETATTR, REC_OP_COPY_FILE_RANGE,
+static const enum trace_op access_ops[] = {
+	TRACE_OP_OPEN,   TRACE_OP_CREATE, TRACE_OP_WRITE, TRACE_OP_UNLINK,	    TRACE_OP_RENAME,
+	TRACE_OP_LINK,   TRACE_OP_SYMLINK, TRACE_OP_MKNOD, TRACE_OP_SETATTR, TRACE_OP_COPY_FILE_RANGE,
 };
 
 /* Hands one successful event to the graph. 0 or -1 (memory). */
@@ -169,7 +167,7 @@ static int add_event(struct deps_graph *g, int64_t process, int op, uint32_t fla
 		     const char *path, const char *path2)
 {
 	switch (op) {
-	case REC_OP_OPEN:
+	case TRACE_OP_OPEN:
 		if ((flags & O_ACCMODE) != O_WRONLY &&
 		    deps_graph_access(g, process, DEPS_READ, path, NULL) != 0)
 			return -1;
@@ -177,41 +175,41 @@ static int add_event(struct deps_graph *g, int64_t process, int op, uint32_t fla
 		if ((flags & O_ACCMODE) == O_WRONLY || (flags & O_TRUNC))
 			return deps_graph_access(g, process, DEPS_WRITE, path, NULL);
 		return 0;
-	case REC_OP_CREATE:
-	case REC_OP_MKNOD:
-	case REC_OP_SYMLINK: return deps_graph_access(g, process, DEPS_CREATE, path, NULL);
-	case REC_OP_WRITE: return deps_graph_access(g, process, DEPS_WRITE, path, NULL);
-	case REC_OP_SETATTR:
+	case TRACE_OP_CREATE:
+	case TRACE_OP_MKNOD:
+	case TRACE_OP_SYMLINK: return deps_graph_access(g, process, DEPS_CREATE, path, NULL);
+	case TRACE_OP_WRITE: return deps_graph_access(g, process, DEPS_WRITE, path, NULL);
+	case TRACE_OP_SETATTR:
 		return flags & FUSE_SET_ATTR_SIZE
 			       ? deps_graph_access(g, process, DEPS_WRITE, path, NULL)
 			       : 0;
-	case REC_OP_UNLINK: return deps_graph_access(g, process, DEPS_REMOVE, path, NULL);
-	case REC_OP_RENAME:
+	case TRACE_OP_UNLINK: return deps_graph_access(g, process, DEPS_REMOVE, path, NULL);
+	case TRACE_OP_RENAME:
 		if (flags & RENAME_EXCHANGE) /* both stay: each now holds the other's content */
 			return deps_graph_access(g, process, DEPS_READ, path, NULL) ||
 			       deps_graph_access(g, process, DEPS_READ, path2, NULL) ||
 			       deps_graph_access(g, process, DEPS_WRITE, path, NULL) ||
 			       deps_graph_access(g, process, DEPS_WRITE, path2, NULL);
 		return deps_graph_access(g, process, DEPS_RENAME, path, path2);
-	case REC_OP_LINK: return deps_graph_access(g, process, DEPS_LINK, path, path2);
-	case REC_OP_COPY_FILE_RANGE:
+	case TRACE_OP_LINK: return deps_graph_access(g, process, DEPS_LINK, path, path2);
+	case TRACE_OP_COPY_FILE_RANGE:
 		return deps_graph_access(g, process, DEPS_READ, path, NULL) ||
 		       deps_graph_access(g, process, DEPS_WRITE, path2, NULL);
 	default: return 0;
 	}
 }
 
-static char *access_sql(struct rec_reader *reader)
+static char *access_sql(struct trace_reader *reader)
 {
 	sqlite3_str *sql = sqlite3_str_new(NULL);
-	sqlite3_str_appendall(sql, "SELECT " REC_READER_EVENT_COLUMNS
+	sqlite3_str_appendall(sql, "SELECT " TRACE_READER_EVENT_COLUMNS
 				   ", pr.process, p1.path, p2.path FROM events"
 				   " LEFT JOIN procs AS pr ON pr.id = events.proc"
 				   " LEFT JOIN paths AS p1 ON p1.id = events.path"
 				   " LEFT JOIN paths AS p2 ON p2.id = events.path2"
 				   " WHERE events.result >= 0 AND events.op IN (-1");
 	for (size_t i = 0; i < sizeof(access_ops) / sizeof(access_ops[0]); i++) {
-		int64_t id = rec_reader_id_of_op(reader, access_ops[i]);
+		int64_t id = trace_reader_id_of_op(reader, access_ops[i]);
 		if (id >= 0)
 			sqlite3_str_appendf(sql, ",%lld", (long long)id);
 	}
@@ -229,28 +227,28 @@ static int64_t now_ms(void)
 static int load_accesses(struct deps *d, char *err, size_t err_size)
 {
 	int64_t first_ns, last_ns, total = 0, last_shown = now_ms();
-	bool progress = isatty(STDERR_FILENO) && rec_reader_span(d->reader, &first_ns, &last_ns,
+	bool progress = isatty(STDERR_FILENO) && trace_reader_span(d->reader, &first_ns, &last_ns,
 								&total) == 0;
 	char *sql = access_sql(d->reader);
 	if (!sql) {
 		snprintf(err, err_size, "out of memory");
 		return -1;
 	}
-	const int n = REC_READER_EVENT_COLUMN_COUNT;
+	const int n = TRACE_READER_EVENT_COLUMN_COUNT;
 	sqlite3_stmt *s;
-	int rc = sqlite3_prepare_v2(rec_reader_db(d->reader), sql, -1, &s, NULL);
+	int rc = sqlite3_prepare_v2(trace_reader_db(d->reader), sql, -1, &s, NULL);
 	sqlite3_free(sql);
 	const char *bad = NULL;
 	while (!bad && (rc == SQLITE_OK || rc == SQLITE_ROW)) {
 		if ((rc = sqlite3_step(s)) != SQLITE_ROW)
 			break;
-		int types[REC_READER_EVENT_COLUMN_COUNT];
-		int64_t values[REC_READER_EVENT_COLUMN_COUNT];
+		int types[TRACE_READER_EVENT_COLUMN_COUNT];
+		int64_t values[TRACE_READER_EVENT_COLUMN_COUNT];
 		for (int c = 0; c < n; c++) {
 			types[c] = sqlite3_column_type(s, c);
 			values[c] = sqlite3_column_int64(s, c);
 		}
-		bad = rec_reader_check_values(d->reader, types, values);
+		bad = trace_reader_check_values(d->reader, types, values);
 		if (bad)
 			break;
 		int process_type = sqlite3_column_type(s, n);
@@ -269,9 +267,9 @@ static int load_accesses(struct deps *d, char *err, size_t err_size)
 		const char *path2 = types[6] == SQLITE_NULL || !text_ok(s, n + 2)
 					    ? NULL
 					    : (const char *)sqlite3_column_text(s, n + 2);
-		if (!path || rec_reader_kind_of_id(d->reader, values[4]) == REC_KIND_DIR)
+		if (!path || trace_reader_kind_of_id(d->reader, values[4]) == TRACE_KIND_DIR)
 			continue;
-		if (add_event(&d->graph, process, rec_reader_op_of_id(d->reader, values[3]),
+		if (add_event(&d->graph, process, trace_reader_op_of_id(d->reader, values[3]),
 			      (uint32_t)values[11], path, path2) != 0)
 			bad = "out of memory";
 		if (progress && (values[0] & 0xffff) == 0 && now_ms() - last_shown > 250) {
@@ -283,12 +281,12 @@ static int load_accesses(struct deps *d, char *err, size_t err_size)
 	if (progress)
 		fprintf(stderr, "\r%*s\r", (int)strlen(d->prog) + 24, "");
 	if (bad) {
-		snprintf(err, err_size, "trace %s is corrupt: %s", rec_reader_file(d->reader), bad);
+		snprintf(err, err_size, "trace %s is corrupt: %s", trace_reader_file(d->reader), bad);
 		sqlite3_finalize(s);
 		return -1;
 	}
 	if (rc != SQLITE_DONE) {
-		rec_reader_sql_error(d->reader, rc, "reading the events", err, err_size);
+		trace_reader_sql_error(d->reader, rc, "reading the events", err, err_size);
 		sqlite3_finalize(s);
 		return -1;
 	}
@@ -551,17 +549,17 @@ static void write_compile_commands(struct deps *d, char *err, size_t err_size)
 			const struct deps_process *p = entries[i].process;
 			fputs(i ? ",\n" : "\n", d->out);
 			fputs("  {\n    \"directory\": ", d->out);
-			json_write_string(d->out, entries[i].directory);
+			trace_json_write_string(d->out, entries[i].directory);
 			fputs(",\n    \"arguments\": [", d->out);
 			for (size_t a = 0; a < p->argc; a++) {
 				if (a)
 					fputs(", ", d->out);
-				json_write_string(d->out, p->argv[a]);
+				trace_json_write_string(d->out, p->argv[a]);
 			}
 			fputs("],\n    \"file\": ", d->out);
-			json_write_string(d->out, entries[i].file);
+			trace_json_write_string(d->out, entries[i].file);
 			fputs(",\n    \"output\": ", d->out);
-			json_write_string(d->out, entries[i].output);
+			trace_json_write_string(d->out, entries[i].output);
 			fputs("\n  }", d->out);
 		}
 		fputs(n ? "\n]\n" : "]\n", d->out);
@@ -593,7 +591,7 @@ static void json_files(struct deps *d, const size_t *files, size_t n)
 		if (d->graph.files[files[i]].temporary)
 			continue;
 		fputs(first ? "" : ", ", d->out);
-		json_write_string(d->out, d->graph.files[files[i]].path);
+		trace_json_write_string(d->out, d->graph.files[files[i]].path);
 		first = false;
 	}
 	fputc(']', d->out);
@@ -606,9 +604,9 @@ static int write_json(struct deps *d)
 	for (size_t f = 0; f < g->nfiles; f++)
 		temporaries += g->files[f].temporary;
 	fputs("{\n  \"trace\": ", d->out);
-	json_write_string(d->out, rec_reader_file(d->reader));
+	trace_json_write_string(d->out, trace_reader_file(d->reader));
 	fputs(",\n  \"root\": ", d->out);
-	json_write_string(d->out, d->root);
+	trace_json_write_string(d->out, d->root);
 	fprintf(d->out,
 		",\n  \"temporaries\": %zu,\n  \"unattributed_accesses\": %" PRId64
 		",\n  \"commands\": [",
@@ -624,7 +622,7 @@ static int write_json(struct deps *d)
 			fputc('[', d->out);
 			for (size_t a = 0; a < p->argc; a++) {
 				fputs(a ? ", " : "", d->out);
-				json_write_string(d->out, p->argv[a]);
+				trace_json_write_string(d->out, p->argv[a]);
 			}
 			fputc(']', d->out);
 		} else {
@@ -632,7 +630,7 @@ static int write_json(struct deps *d)
 		}
 		fputs(", \"cwd\": ", d->out);
 		if (p->cwd)
-			json_write_string(d->out, p->cwd);
+			trace_json_write_string(d->out, p->cwd);
 		else
 			fputs("null", d->out);
 		fprintf(d->out, ", \"compiler\": %s,\n     \"inputs\": ",
@@ -1129,11 +1127,11 @@ static int parse_args(int argc, char **argv, struct deps_args *args)
 /* The meta paths: where the processes saw the files, and where a user finds them. */
 static int read_roots(struct deps *d, const struct deps_args *args, char *err, size_t err_size)
 {
-	char *source = rec_reader_meta(d->reader, "source");
-	d->mountpoint = rec_reader_meta(d->reader, "mountpoint");
+	char *source = trace_reader_meta(d->reader, "source");
+	d->mountpoint = trace_reader_meta(d->reader, "mountpoint");
 	if (!d->mountpoint || d->mountpoint[0] != '/') {
 		snprintf(err, err_size, "trace %s has no mountpoint in its meta: it is corrupt",
-			 rec_reader_file(d->reader));
+			 trace_reader_file(d->reader));
 		free(source);
 		return -1;
 	}
@@ -1161,12 +1159,12 @@ static int run(struct deps *d, const struct deps_args *args, char *err, size_t e
 	if (lineage < 0)
 		return -1;
 	if (lineage == 0) {
-		char *version = rec_reader_meta(d->reader, "format_version");
+		char *version = trace_reader_meta(d->reader, "format_version");
 		snprintf(err, err_size,
 			 "trace %s has no process lineage (format %s, recorded by an older "
 			 "tracefs): which command read or made each file is unknown. Record the "
 			 "workload again with this tracefs, e.g. tracefs run --db NEW.db -- COMMAND",
-			 rec_reader_file(d->reader), version ? version : "?");
+			 trace_reader_file(d->reader), version ? version : "?");
 		free(version);
 		return -1;
 	}
@@ -1180,7 +1178,7 @@ static int run(struct deps *d, const struct deps_args *args, char *err, size_t e
 			snprintf(err, err_size,
 				 "no file %s was read or made in trace %s; give its path as in the "
 				 "trace, from the mount's root (e.g. /src/main.c), or under %s",
-				 query, rec_reader_file(d->reader), d->root[0] ? d->root : "/");
+				 query, trace_reader_file(d->reader), d->root[0] ? d->root : "/");
 			return -1;
 		}
 		if (args->why) {
@@ -1202,27 +1200,27 @@ static int run(struct deps *d, const struct deps_args *args, char *err, size_t e
 	return err[0] ? -1 : 0;
 }
 
-int rec_deps_command(int argc, char **argv)
+int analyze_deps_command(int argc, char **argv)
 {
 	struct deps_args args;
 	char err[1024];
 	int rc = parse_args(argc, argv, &args);
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
-	if (rec_reader_stop_on_signals() != 0) {
+	if (trace_reader_stop_on_signals() != 0) {
 		fprintf(stderr, "%s: cannot set signal handlers: %s\n", argv[0], strerror(errno));
 		return 1;
 	}
 	struct deps d = {.prog = argv[0], .out = stdout};
 	deps_graph_init(&d.graph);
-	d.reader = rec_reader_open(args.file, err, sizeof(err));
+	d.reader = trace_reader_open(args.file, err, sizeof(err));
 	if (!d.reader) {
 		fprintf(stderr, "%s: %s\n", argv[0], err);
 		return 1;
 	}
-	struct outfile file = {0};
+	struct trace_outfile file = {0};
 	int status = 1;
-	if (args.output && outfile_open(&file, args.output, args.file, err, sizeof(err)) != 0) {
+	if (args.output && trace_outfile_open(&file, args.output, args.file, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", argv[0], err);
 	} else {
 		if (args.output)
@@ -1230,9 +1228,9 @@ int rec_deps_command(int argc, char **argv)
 		if (run(&d, &args, err, sizeof(err)) != 0) {
 			fprintf(stderr, "%s: %s\n", argv[0], err);
 			if (args.output)
-				outfile_abort(&file);
+				trace_outfile_abort(&file);
 		} else if (args.output) {
-			if (outfile_commit(&file, err, sizeof(err)) == 0)
+			if (trace_outfile_commit(&file, err, sizeof(err)) == 0)
 				status = 0;
 			else
 				fprintf(stderr, "%s: %s\n", argv[0], err);
@@ -1245,6 +1243,6 @@ int rec_deps_command(int argc, char **argv)
 	deps_graph_free(&d.graph);
 	free(d.mountpoint);
 	free(d.root);
-	rec_reader_close(d.reader);
-	return rec_reader_interrupted() ? 128 + rec_reader_interrupted() : status;
+	trace_reader_close(d.reader);
+	return trace_reader_interrupted() ? 128 + trace_reader_interrupted() : status;
 }

@@ -2,7 +2,7 @@
  * deps_graph.c — the build graph (see deps.h): processes, commands, files
  * and the edges command -> file (read) and command -> file (made).
  */
-#include "recorder/deps.h"
+#include "analyze/deps.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -20,8 +20,8 @@
  *
  * No I/O here: deps.c reads the trace and writes the formats.
  */
-#ifndef TRACEFS_RECORDER_DEPS_H
-#define TRACEFS_RECORDER_DEPS_H
+#ifndef TRACEFS_ANALYZE_DEPS_H
+#define TRACEFS_ANALYZE_DEPS_H
 
 #include <stdbool.h>
 #include <stddef.h>
