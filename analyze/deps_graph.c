@@ -645,7 +645,10 @@ const char *deps_parse_argv(const char *text, char ***argv, size_t *argc)
 		if (*s != '"')
 			return "argv holds something other than strings";
 		s++;
-		size_t n = strcspn(s, "\"") + 1; /* escapes never lengthen: room enough */
+		/* the string's bytes up to its closing quote: its UTF-8 is no longer */
+		size_t n = 0;
+		while (s[n] && s[n] != '"')
+			n += s[n] == '\\' && s[n + 1] ? 2 : 1;
 		char *arg = malloc(n + 1), *w = arg;
 		if (!arg)
 			return "out of memory";

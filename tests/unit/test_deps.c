@@ -335,6 +335,12 @@ static void test_parse_argv(void)
 		      strcmp(argv[2], "é😀") == 0,
 	      "a JSON argv");
 	deps_free_argv(argv, argc);
+	/* escaped quotes: the string is longer than up to its first quote */
+	CHECK(deps_parse_argv("[\"sh\", \"echo \\\"a\\\" \\\"b\\\" \\\"c\\\" \\\"d\\\" > \\\"out\\\"\"]",
+			      &argv, &argc) == NULL &&
+		      argc == 2 && strcmp(argv[1], "echo \"a\" \"b\" \"c\" \"d\" > \"out\"") == 0,
+	      "escaped quotes: %s", argc == 2 ? argv[1] : "?");
+	deps_free_argv(argv, argc);
 	CHECK(deps_parse_argv("[]", &argv, &argc) == NULL && argc == 0, "empty argv");
 	deps_free_argv(argv, argc);
 	const char *bad[] = {"",	  "[",	      "[\"a\"",   "[\"a\",]", "[1]",	 "{}",
