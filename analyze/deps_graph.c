@@ -178,25 +178,46 @@ int deps_graph_link(struct deps_graph *g, char *err, size_t err_size)
 			}
 		}
 	}
-	/* Depths, walking up; a walk longer than the table is a cycle. */
-	for (size_t i = 0; i < g->nprocesses; i++) {
-		size_t steps = 0;
-		for (size_t q = g->processes[i].parent; q != DEPS_NONE; q = g->processes[q].parent) {
-			if (++steps > g->nprocesses) {
+	/*
+	 * Depths and owners, each process once (a hostile trace may chain
+	 * 100,000 processes): walk up to a process already done, then fill in
+	 * downwards. A walk that meets itself is a cycle.
+	 */
+	size_t *path = malloc((g->nprocesses + 1) * sizeof(*path));
+	unsigned char *state = calloc(g->nprocesses + 1, 1); /* 0 new, 1 on the walk, 2 done */
+	if (!path || !state) {
+		free(path);
+		free(state);
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < g->nprocesses; i++) {
+		size_t n = 0, q = i;
+		while (q != DEPS_NONE && state[q] != 2) {
+			if (state[q] == 1) {
 				snprintf(err, err_size, "the parents of process %lld form a cycle",
 					 (long long)g->processes[i].id);
-				return -1;
+				rc = -1;
+				break;
 			}
+			state[q] = 1;
+			path[n++] = q;
+			q = g->processes[q].parent;
 		}
-		g->processes[i].depth = (unsigned)steps;
+		while (rc == 0 && n > 0) { /* from the top down: the parent is done */
+			struct deps_process *p = &g->processes[path[--n]];
+			const struct deps_process *parent =
+				p->parent == DEPS_NONE ? NULL : &g->processes[p->parent];
+			p->depth = parent ? parent->depth + 1 : 0;
+			p->owner = parent && owns_children(parent) ? parent->owner : path[n];
+			state[path[n]] = 2;
+		}
 	}
-	for (size_t i = 0; i < g->nprocesses; i++) {
-		size_t owner = i;
-		while (g->processes[owner].parent != DEPS_NONE &&
-		       owns_children(&g->processes[g->processes[owner].parent]))
-			owner = g->processes[owner].parent;
-		g->processes[i].owner = owner;
-	}
+	free(path);
+	free(state);
+	if (rc != 0)
+		return -1;
 	g->linked = true;
 	return 0;
 }

@@ -271,6 +271,15 @@ static void test_bad_lineage(void)
 	CHECK(deps_graph_link(&g, err, sizeof(err)) != 0 && strstr(err, "cycle"), "cycle: %s", err);
 	deps_graph_free(&g);
 
+	/* a chain of 100,000 compilers (one pass; walking up from each would be 5e9 steps) */
+	static const char *const gcc[] = {"gcc", NULL};
+	deps_graph_init(&g);
+	for (int64_t id = 100000; id >= 1; id--)
+		add(&g, id, id - 1, id == 1, "/", gcc);
+	CHECK(deps_graph_link(&g, err, sizeof(err)) == 0, "chain: %s", err);
+	CHECK(g.processes[99999].depth == 99999 && g.processes[99999].owner == 0, "the chain's owner");
+	deps_graph_free(&g);
+
 	/* a process without argv or cwd (gone before it was read) still owns its accesses */
 	deps_graph_init(&g);
 	add(&g, 1, 0, true, NULL, NULL);
@@ -325,6 +334,32 @@ static void test_command_line(void)
 		      buf);
 }
 
+/* Random bytes flipped in a JSON argv: a result or a refusal, never a crash (under ASan). */
+static void test_parse_argv_mutations(void)
+{
+	const char *seed = "[\"sh\", \"-c\", \"echo \\\"a\\\\b\\\" \\u00e9\\ud83d\\ude00 > x\"]";
+	const char alphabet[] = "[]\",\\u0123456789abcdefxnrt \x01\xc3\xa9";
+	size_t len = strlen(seed);
+	char text[128];
+	uint64_t state = 42;
+	for (int round = 0; round < 20000; round++) {
+		memcpy(text, seed, len + 1);
+		for (int flips = 1 + round % 4; flips > 0; flips--) {
+			state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+			size_t at = (size_t)(state >> 33) % len;
+			text[at] = alphabet[(state >> 20) % (sizeof(alphabet) - 1)];
+		}
+		if (round % 7 == 0) /* cut short too */
+			text[(size_t)(state >> 40) % len] = '\0';
+		char **argv;
+		size_t argc;
+		const char *bad = deps_parse_argv(text, &argv, &argc);
+		for (size_t i = 0; !bad && i < argc; i++)
+			CHECK(strlen(argv[i]) <= len, "an argument longer than its text");
+		deps_free_argv(argv, argc);
+	}
+}
+
 static void test_parse_argv(void)
 {
 	char **argv;
@@ -355,6 +390,7 @@ static void test_parse_argv(void)
 int main(void)
 {
 	test_parse_argv();
+	test_parse_argv_mutations();
 	test_commands();
 	test_impact();
 	test_scratch_names();
