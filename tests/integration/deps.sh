@@ -158,6 +158,23 @@ deps "$T/build.db" --format compile-commands -o "$T/cc.json"
 assert_eq "$(python3 -c 'import json,sys; print(" ".join(e["file"] for e in json.load(open(sys.argv[1]))))' "$T/cc.json")" \
 	"/work/src/x.c /work/src/y.c" "synthetic compile_commands"
 
+# A mount of SOURCE at another MOUNTPOINT: the database names the files under
+# SOURCE (where they are once unmounted); --as-mounted keeps the mountpoint.
+mkdir "$T/src" "$T/mnt"
+cp -r "$P/include" "$P/util.c" "$P/log.c" "$T/src/"
+"$TRACEFS" mount --db "$T/mount.db" --no-ws "$T/src" "$T/mnt" >/dev/null 2>&1 || fail "tracefs mount"
+(cd "$T/mnt" && cc -Iinclude -c util.c && cc -Iinclude -c -o log.o log.c) || fail "cc through the mount"
+"$TRACEFS" umount "$T/mnt" || fail "tracefs umount"
+deps "$T/mount.db" --format compile-commands -o "$T/mount.json"
+python3 - "$T/mount.json" "$T/src" <<'EOF' || fail "compile_commands of a mount: $(cat "$T/mount.json")"
+import json, sys
+entries, src = json.load(open(sys.argv[1])), sys.argv[2]
+assert sorted((e["directory"], e["file"], e["output"]) for e in entries) == [
+    (src, src + "/log.c", src + "/log.o"), (src, src + "/util.c", src + "/util.o")], entries
+EOF
+deps "$T/mount.db" --format compile-commands --as-mounted -o "$T/mount.json"
+grep -q "\"directory\": \"$T/mnt\"" "$T/mount.json" || fail "--as-mounted: $(cat "$T/mount.json")"
+
 # A run that touched no file: every format is empty, not an error.
 mkdir "$T/empty"
 (cd "$T/empty" && "$TRACEFS" run --db "$T/empty.db" -- true 2>/dev/null) || fail "tracefs run -- true"
