@@ -521,9 +521,29 @@ static void write_compile_commands(struct deps *d, char *err, size_t err_size)
 	struct compile_entry *entries = NULL;
 	size_t n = 0, cap = 0;
 	int rc = 0;
-	for (size_t c = 0; rc == 0 && c < d->graph.ncommands; c++)
-		if (d->graph.commands[c].compiler)
-			rc = compile_entries(d, &d->graph.commands[c], &entries, &n, &cap);
+	size_t orphans = 0; /* compiler passes whose driver's command line is unknown */
+	for (size_t c = 0; rc == 0 && c < d->graph.ncommands; c++) {
+		const struct deps_command *command = &d->graph.commands[c];
+		if (command->compiler) {
+			rc = compile_entries(d, command, &entries, &n, &cap);
+		} else {
+			const struct deps_process *p = &d->graph.processes[command->process];
+			const char *names[2] = {p->exe, p->argc ? p->argv[0] : NULL};
+			bool pass = false;
+			for (int i = 0; i < 2; i++) {
+				const char *base = names[i] ? strrchr(names[i], '/') : NULL;
+				base = base ? base + 1 : names[i];
+				pass = pass || (base && (strcmp(base, "cc1") == 0 ||
+							 strcmp(base, "cc1plus") == 0));
+			}
+			orphans += pass;
+		}
+	}
+	if (orphans)
+		fprintf(stderr,
+			"%s: %zu compiler passes (cc1) ran under a driver that was gone before its "
+			"command line could be read: their sources are not in the database\n",
+			d->prog, orphans);
 	if (rc != 0) {
 		snprintf(err, err_size, "out of memory");
 	} else {

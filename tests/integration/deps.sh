@@ -154,7 +154,10 @@ assert any(c["argv"] == ["cc", "-O1", "-Wall", "-Iinclude", "-c", "-o", "util.o"
 "$MAKE_TRACE" build "$T/build.db" || fail "make_trace build"
 "$TRACEFS" deps "$T/build.db" --impact /config.h >"$T/impact" 2>/dev/null
 assert_eq "$(tr '\n' ' ' <"$T/impact")" "/.deps/x.Po /prog /x.o " "synthetic --impact config.h"
-deps "$T/build.db" --format compile-commands -o "$T/cc.json"
+"$TRACEFS" deps "$T/build.db" --format compile-commands -o "$T/cc.json" 2>"$T/stderr" ||
+	fail "synthetic compile_commands: $(cat "$T/stderr")"
+grep -q "1 compiler passes (cc1) ran under a driver that was gone" "$T/stderr" ||
+	fail "no word of the cc1 whose driver was gone: $(cat "$T/stderr")"
 assert_eq "$(python3 -c 'import json,sys; print(" ".join(e["file"] for e in json.load(open(sys.argv[1]))))' "$T/cc.json")" \
 	"/work/src/x.c /work/src/y.c" "synthetic compile_commands"
 

@@ -301,7 +301,8 @@ static void access_ev(struct writer *w, int64_t n, int64_t id, int pid, enum tra
  *       writes x.o), mv .deps/x.Tpo .deps/x.Po; the same for y.c (x.h only); then
  *       gcc -o prog x.o y.o (collect2, ld)
  *     make distclean: rm x.o y.o prog
- * So: compile-commands has x.c and y.c; --impact /x.h is x.o y.o .deps/x.Po
+ *     and a compiler driver gone before it was read, whose cc1 read z.c
+ * So: compile-commands has x.c and y.c (and says one cc1 had no known driver); --impact /x.h is x.o y.o .deps/x.Po
  * .deps/y.Po prog; --impact /config.h leaves y.o out; conftest* are temporaries.
  */
 static void build(const char *path)
@@ -363,6 +364,15 @@ static void build(const char *path)
 	access_ev(&w, n++, ld, 42, TRACE_OP_OPEN, "/x.o", NULL, O_RDONLY);
 	access_ev(&w, n++, ld, 42, TRACE_OP_OPEN, "/y.o", NULL, O_RDONLY);
 	access_ev(&w, n++, ld, 42, TRACE_OP_CREATE, "/prog", NULL, O_RDWR | O_CREAT | O_TRUNC);
+
+	/* a driver gone before it was read: its cc1 is no compile anyone can name */
+	struct recorder_process gone = {.pid = 45, .ppid = -1, .parent_id = make, .root_id = root,
+					.start_ns = -1, .state = RECORDER_PROCESS_GONE};
+	int64_t driver = recorder_add_process(w.recorder, &gone);
+	if (driver <= 0)
+		die("recorder_add_process", "no id");
+	int64_t orphan = process(&w, 46, driver, root, "[\"/usr/libexec/gcc/cc1\",\"z.c\"]", false);
+	access_ev(&w, n++, orphan, 46, TRACE_OP_OPEN, "/z.c", NULL, O_RDONLY);
 
 	int64_t clean = process(&w, 50, root, root, "[\"make\",\"distclean\"]", false);
 	int64_t rm2 = process(&w, 51, clean, root, "[\"rm\",\"-f\",\"x.o\",\"y.o\",\"prog\"]",
