@@ -75,7 +75,7 @@ struct trace_reader {
 	sqlite3_stmt *path_row, *proc_row;   /* one row by id, to check a new one */
 	bool lineage;			     /* format 2 on: procs.process and processes */
 	struct id_set processes;
-	sqlite3_stmt *process_row;
+	sqlite3_stmt *process_rows; /* those after ?1 up to ?2, to check new ones */
 };
 
 /*
@@ -361,10 +361,7 @@ static const char *check_path_row(struct trace_reader *r, sqlite3_stmt *s, unsig
 	return NULL;
 }
 
-static const char *check_process_row(struct trace_reader *r, sqlite3_stmt *s, unsigned char *flag);
-static int known_id(struct trace_reader *r, struct id_set *set, sqlite3_stmt *row,
-		    const char *(*check_row)(struct trace_reader *, sqlite3_stmt *, unsigned char *),
-		    int64_t id);
+static bool known_process(struct trace_reader *r, int64_t id);
 
 /* NULL if a procs row is one the writer makes, else what is wrong. */
 static const char *check_proc_row(struct trace_reader *r, sqlite3_stmt *s, unsigned char *flag)
@@ -387,8 +384,7 @@ static const char *check_proc_row(struct trace_reader *r, sqlite3_stmt *s, unsig
 	struct raw_value process_value = {sqlite3_column_type(s, 5), sqlite3_column_int64(s, 5)};
 	static const int64_t none = 0;
 	if (r->lineage && (!int_value(&process_value, 1, INT64_MAX, &none, &process) ||
-			   (process && known_id(r, &r->processes, r->process_row,
-						check_process_row, process) < 0)))
+			   (process && !known_process(r, process))))
 		return "bad process (its processes id names no sound row)";
 	return NULL;
 }
@@ -493,6 +489,32 @@ static const char *check_process_row(struct trace_reader *r, sqlite3_stmt *s, un
 	    (strcmp(state, "read") != 0 && strcmp(state, "gone") != 0 && strcmp(state, "root") != 0))
 		return "bad state (not 'read', 'gone' or 'root')";
 	return NULL;
+}
+
+/*
+ * Whether ID is a checked processes row. One past those checked may be a
+ * row a live recorder added since: the rows up to it are checked then, in
+ * id order, as at open (its parents among them: they come first).
+ */
+static bool known_process(struct trace_reader *r, int64_t id)
+{
+	struct id_set *set = &r->processes;
+
+	if (id_index(set, id) >= 0)
+		return true;
+	if (set->count && id <= set->last)
+		return false;
+	sqlite3_bind_int64(r->process_rows, 1, set->count ? set->last : 0);
+	sqlite3_bind_int64(r->process_rows, 2, id);
+	bool ok = true;
+	while (ok && sqlite3_step(r->process_rows) == SQLITE_ROW) {
+		unsigned char flag;
+		int64_t row_id = sqlite3_column_int64(r->process_rows, 0);
+		ok = (!set->count || row_id > set->last) &&
+		     !check_process_row(r, r->process_rows, &flag) && add_id(set, row_id, flag) == 0;
+	}
+	sqlite3_reset(r->process_rows);
+	return ok && id_index(set, id) >= 0;
 }
 
 typedef const char *check_row_fn(struct trace_reader *r, sqlite3_stmt *s, unsigned char *flag);
@@ -886,7 +908,8 @@ static int load_id_sets(struct trace_reader *r, char *err, size_t err_size)
 	if ((r->lineage &&
 	     (load_id_set(r, PROCESSES_SQL " ORDER BY id", "processes", check_process_row,
 			  &r->processes, err, err_size) != 0 ||
-	      prepare(r, PROCESSES_SQL " WHERE id = ?1", &r->process_row, err, err_size) != 0)) ||
+	      prepare(r, PROCESSES_SQL " WHERE id > ?1 AND id <= ?2 ORDER BY id", &r->process_rows,
+		      err, err_size) != 0)) ||
 	    load_id_set(r, PATHS_SQL " ORDER BY id", "paths", check_path_row, &r->paths, err,
 			err_size) != 0 ||
 	    load_id_set(r, procs_all, "procs", check_proc_row, &r->procs, err, err_size) != 0 ||
@@ -1097,7 +1120,7 @@ void trace_reader_close(struct trace_reader *r)
 	sqlite3_finalize(r->meta);
 	sqlite3_finalize(r->path_row);
 	sqlite3_finalize(r->proc_row);
-	sqlite3_finalize(r->process_row);
+	sqlite3_finalize(r->process_rows);
 	free(r->processes.ids);
 	free(r->processes.flags);
 	free(r->paths.ids);

@@ -59,13 +59,14 @@ struct instance {
 	struct instance *next; /* in its bucket */
 	pid_t pid;
 	unsigned long long start_ticks; /* 0 for a thread that was gone */
-	int64_t id;			/* the current processes row */
+	int64_t id;			/* the current processes row; 0: unrooted (below) */
 	int64_t root_id;
 	uint64_t image;		/* hash of exe and argv: an exec or a rename? */
 	char comm[COMM_SIZE];	/* the process's name when identified */
 	bool root_pending;	/* the root before its exec */
 	int pidfd;		/* -1: exit not watched */
 	uint32_t serial;	/* with pid, names it in the watcher's epoll data */
+	uint64_t epoch;		/* unrooted: the root epoch it was found in */
 };
 
 struct lineage {
@@ -83,6 +84,13 @@ struct lineage {
 	int stop_fd; /* an eventfd: the watcher ends when it is readable */
 	pthread_t watcher;
 	bool watcher_running;
+	/* Unrooted processes: ancestors above which no recorded process was
+	 * found, kept so that their next descendant does not walk to pid 1
+	 * again. Only a root recorded since, started no later than one of
+	 * them (so possibly its ancestor), can make that untrue: then the
+	 * epoch moves on and they are all looked at again. */
+	uint64_t root_epoch;
+	unsigned long long unrooted_max_start;
 	char *argv_buf; /* MAX_ARGV_BYTES + 1, for reading cmdline */
 };
 
@@ -407,6 +415,24 @@ static struct instance *new_instance(struct lineage *l, pid_t pid, const struct 
 	return inst;
 }
 
+static void remember_unrooted(struct lineage *l, pid_t pid, const struct proc_stat *st)
+{
+	struct instance *inst = new_instance(l, pid, st);
+	if (!inst)
+		return; /* only a cache */
+	inst->epoch = l->root_epoch;
+	insert(l, inst);
+	if (st->start_ticks > l->unrooted_max_start)
+		l->unrooted_max_start = st->start_ticks;
+}
+
+/* A chain's root started at START_TICKS (0: unknown) is recorded. */
+static void root_recorded(struct lineage *l, unsigned long long start_ticks)
+{
+	if (start_ticks <= l->unrooted_max_start)
+		l->root_epoch++;
+}
+
 /*
  * Records process PID (its stat ST, read through READ_FROM) under PARENT
  * (NULL: a chain of its own) and adds it to the table; NULL on failure.
@@ -429,6 +455,8 @@ static struct instance *add_instance(struct lineage *l, pid_t pid, const struct 
 		return NULL;
 	}
 	inst->root_id = parent ? parent->root_id : inst->id;
+	if (!parent)
+		root_recorded(l, st->start_ticks);
 	insert(l, inst);
 	if (!exiting)
 		watch(l, inst);
@@ -486,19 +514,24 @@ static struct instance *ancestor(struct lineage *l, pid_t pid, unsigned long lon
 	    st.start_ticks > child_start)
 		return NULL;
 	struct instance *inst = find_alive(l, pid, st.start_ticks);
-	if (inst) {
+	if (inst && !inst->id && inst->epoch == l->root_epoch)
+		return NULL; /* unrooted, and still so */
+	if (inst && inst->id) {
 		current_id(l, inst, &st, pid); /* an ancestor may have exec'd meanwhile */
 		return inst;
 	}
 	struct instance *parent = ancestor(l, st.ppid, st.start_ticks, depth + 1);
-	return parent ? add_instance(l, pid, &st, parent, pid) : NULL;
+	if (parent)
+		return add_instance(l, pid, &st, parent, pid);
+	remember_unrooted(l, pid, &st);
+	return NULL;
 }
 
 /* A thread that /proc no longer shows: one 'gone' row per pid, kept. */
 static int64_t gone_thread(struct lineage *l, pid_t tid)
 {
 	struct instance *inst = find(l, tid);
-	if (inst)
+	if (inst && inst->id)
 		return inst->id; /* the last process seen with this pid */
 	inst = new_instance(l, tid, NULL);
 	if (!inst)
@@ -509,6 +542,7 @@ static int64_t gone_thread(struct lineage *l, pid_t tid)
 		return 0;
 	}
 	inst->root_id = inst->id;
+	root_recorded(l, 0);
 	insert(l, inst);
 	return inst->id;
 }
@@ -519,13 +553,19 @@ int64_t lineage_process(struct lineage *l, pid_t tid)
 		return 0;
 	pthread_mutex_lock(&l->mutex);
 	int64_t id = 0;
-	pid_t tgid;
+	pid_t tgid = tid;
 	struct proc_stat st;
-	if (read_tgid(tid, &tgid) != 0 || read_stat(tgid, &st) != 0) {
+	/* Mostly a known process's main thread (a caller's slot was taken by
+	 * another thread meanwhile): its stat alone says so, without status. */
+	struct instance *inst = find(l, tid);
+	if (inst && inst->id && read_stat(tid, &st) == 0 &&
+	    (inst = find_alive(l, tid, st.start_ticks)) && inst->id) {
+		id = current_id(l, inst, &st, tid);
+	} else if (read_tgid(tid, &tgid) != 0 || read_stat(tgid, &st) != 0) {
 		id = gone_thread(l, tid);
 	} else {
-		struct instance *inst = find_alive(l, tgid, st.start_ticks);
-		if (inst) {
+		inst = find_alive(l, tgid, st.start_ticks);
+		if (inst && inst->id) {
 			id = current_id(l, inst, &st, tid);
 		} else {
 			struct instance *parent = ancestor(l, st.ppid, st.start_ticks, 1);
@@ -604,6 +644,7 @@ int lineage_set_root(struct lineage *l, pid_t pid, char *const argv[], const cha
 		snprintf(inst->comm, sizeof(inst->comm), "%s", l->own_comm);
 	}
 	if (inst && inst->id) {
+		root_recorded(l, st.start_ticks);
 		insert(l, inst);
 		watch(l, inst);
 		result = 0;

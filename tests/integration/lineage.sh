@@ -90,6 +90,22 @@ assert_eq "$(q "SELECT count(*) FROM trace WHERE process IS NOT NULL AND (exe IS
 	(SELECT id FROM processes WHERE state = 'gone'))")" 0 "the view's exe of every attributed event"
 "$TRACEFS" report "$DB" >/dev/null || fail "report of a lineage trace"
 
+# Under `tracefs mount` there is no root given: a process none of whose
+# ancestors was recorded starts a chain of its own (a shell that only
+# starts programs is not recorded), and one below a recorded process joins
+# its chain, even after unrooted processes were seen from that shell.
+mkdir -p "$T/msrc" "$T/mnt"
+echo data >"$T/msrc/f"
+"$TRACEFS" mount -o exact --no-ws --db "$T/mount.db" "$T/msrc" "$T/mnt"
+sh -c "cat '$T/mnt/f' >/dev/null; cat '$T/mnt/f' >/dev/null"
+sh -c "test -f '$T/mnt/f' && cat '$T/mnt/f' >/dev/null"
+"$TRACEFS" umount "$T/mnt"
+M=$T/mount.db
+assert_eq "$(sql "$M" "SELECT group_concat(json_extract(argv, '\$[0]') || ':' || (parent_id IS NULL) || ':' || (root_id = id), ' ')
+	FROM processes")" "cat:1:1 cat:1:1 sh:1:1 cat:0:0" "mount: two unrelated cats, then a shell and its cat"
+assert_eq "$(sql "$M" "SELECT json_extract(p.argv, '\$[0]') FROM processes AS c JOIN processes AS p ON p.id = c.parent_id")" \
+	sh "mount: the cat run by a recorded shell is its child"
+
 # A format-1 trace: procs as format 1 made it, no processes table.
 cp "$DB" "$T/v1.db"
 START_NS=$(q "SELECT value FROM meta WHERE key = 'start_ns'")

@@ -834,6 +834,55 @@ static void test_processes(void)
 	printf("ok - process lineage: rows, first_seq, exit, the view, the reader\n");
 }
 
+/* Waits until COUNT events are committed. */
+static void wait_for_written(struct recorder *r, uint64_t count)
+{
+	struct recorder_stats s;
+	for (recorder_get_stats(r, &s); s.written < count; recorder_get_stats(r, &s))
+		sleep_ms(1);
+}
+
+/*
+ * A reader following a live trace meets processes rows added after it
+ * opened, among them an ancestor no procs row names: it checks them then.
+ */
+static void test_processes_live(void)
+{
+	char path[256], err[512] = "";
+	scratch_path(path, sizeof(path), "processes-live.db");
+	struct recorder *r = open_recorder(path, 0, 10);
+	struct recorder_process p = {.pid = 10, .ppid = -1, .start_ns = -1,
+				     .state = RECORDER_PROCESS_ROOT};
+	struct trace_event e = event_of(TRACE_OP_GETATTR, "/a");
+	e.process = recorder_add_process(r, &p);
+	recorder_submit(r, &e);
+	wait_for_written(r, 1);
+
+	struct trace_reader *reader = trace_reader_open(path, err, sizeof(err));
+	CHECK(reader, "trace_reader_open: %s", err);
+	int64_t seq;
+	CHECK(trace_reader_next(reader, &e, &seq, err, sizeof(err)) == 1 && e.process == 1,
+	      "first event: %s", err);
+	p = (struct recorder_process){.pid = 11, .ppid = 10, .parent_id = 1, .root_id = 1,
+				      .start_ns = -1, .state = RECORDER_PROCESS_READ};
+	int64_t ancestor = recorder_add_process(r, &p);
+	p.pid = 12;
+	p.parent_id = ancestor;
+	e = event_of(TRACE_OP_GETATTR, "/b");
+	e.process = recorder_add_process(r, &p);
+	recorder_submit(r, &e);
+	wait_for_written(r, 2);
+	/* The first call ends the read that began before the commit. */
+	int got = trace_reader_next(reader, &e, &seq, err, sizeof(err));
+	if (got == 0)
+		got = trace_reader_next(reader, &e, &seq, err, sizeof(err));
+	CHECK(got == 1 && e.process == 3,
+	      "an event of a process recorded since the reader opened: %s", err);
+	trace_reader_close(reader);
+	close_recorder(r);
+	printf("ok - process lineage followed live: rows added since open are checked\n");
+}
+
 /* ---- throughput (informative) ---- */
 
 static void test_throughput(void)
@@ -915,6 +964,7 @@ int main(void)
 	test_killed();
 	test_disk_full();
 	test_processes();
+	test_processes_live();
 	test_throughput();
 	cleanup();
 	printf("PASS: test_recorder\n");
