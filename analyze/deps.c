@@ -493,8 +493,7 @@ static int compile_entries(const struct deps *d, const struct deps_command *comm
 		free(out);
 		free(out_path);
 		if (!moved || !out_moved ||
-		    (*n == *cap && !(*entries = realloc(*entries, (*cap = *cap * 2 + 64) *
-								      sizeof(**entries))))) {
+		    !deps_grow((void **)entries, cap, *n + 1, sizeof(**entries))) {
 			free(moved);
 			free(out_moved);
 			goto oom;
@@ -753,10 +752,8 @@ struct dot {
 
 static const char *intern_node(struct dot *dot, char *key, char *label, bool command)
 {
-	if (!key || !label || (dot->nnodes == dot->nodes_cap &&
-			       !(dot->nodes = realloc(dot->nodes, (dot->nodes_cap = dot->nodes_cap * 2 +
-										      64) *
-									  sizeof(*dot->nodes))))) {
+	if (!key || !label ||
+	    !deps_grow((void **)&dot->nodes, &dot->nodes_cap, dot->nnodes + 1, sizeof(*dot->nodes))) {
 		dot->oom = true;
 		free(key);
 		free(label);
@@ -770,9 +767,7 @@ static void add_dot_edge(struct dot *dot, const char *from, const char *to)
 {
 	if (!from || !to || dot->oom)
 		return;
-	if (dot->nedges == dot->edges_cap &&
-	    !(dot->edges = realloc(dot->edges, (dot->edges_cap = dot->edges_cap * 2 + 64) *
-						       sizeof(*dot->edges)))) {
+	if (!deps_grow((void **)&dot->edges, &dot->edges_cap, dot->nedges + 1, sizeof(*dot->edges))) {
 		dot->oom = true;
 		return;
 	}
@@ -805,16 +800,17 @@ static char *collapse(const char *path, int depth, bool *is_dir)
 	return strdup(path);
 }
 
-static char *file_node(struct dot *dot, const char *path, int depth)
+/* The node of a file (added), or NULL if out of memory. */
+static const char *file_node(struct dot *dot, const char *path, int depth)
 {
 	bool is_dir;
 	char *shown = collapse(path, depth, &is_dir);
 	char *key = shown ? join(is_dir ? "D" : "F", shown) : NULL;
-	intern_node(dot, key, shown, false);
-	return key;
+	return intern_node(dot, key, shown, false);
 }
 
-static char *command_node(struct dot *dot, const struct deps *d, size_t c, int depth)
+/* The node of command C (added), or NULL if out of memory. */
+static const char *command_node(struct dot *dot, const struct deps *d, size_t c, int depth)
 {
 	const struct deps_graph *g = &d->graph;
 	const struct deps_process *p = &g->processes[g->commands[c].process];
@@ -826,8 +822,7 @@ static char *command_node(struct dot *dot, const struct deps *d, size_t c, int d
 		snprintf(line, sizeof(line), "pid %" PRId64 " (not read)", p->pid);
 	if (depth == 0) {
 		snprintf(key, sizeof(key), "C%zu", c);
-		intern_node(dot, strdup(key), strdup(line), true);
-		return dot->oom ? NULL : dot->nodes[dot->nnodes - 1].key;
+		return intern_node(dot, strdup(key), strdup(line), true);
 	}
 	/* grouped: one node per program and directory (from the mount's root, cut to depth) */
 	const char *program = p->argv ? p->argv[0] : p->exe ? p->exe : "?";
@@ -846,8 +841,7 @@ static char *command_node(struct dot *dot, const struct deps *d, size_t c, int d
 		sprintf(label, "%s%s in %s", program, compiles ? " -c" : "", where);
 	free(where);
 	char *k = label ? join("G", label) : NULL;
-	intern_node(dot, k, label, true);
-	return k;
+	return intern_node(dot, k, label, true);
 }
 
 static int by_key(const void *a, const void *b)
@@ -894,7 +888,7 @@ static int write_dot(struct deps *d, int depth)
 		const struct deps_command *command = &g->commands[c];
 		if (!made_something(g, command))
 			continue;
-		char *cmd = command_node(&dot, d, c, depth);
+		const char *cmd = command_node(&dot, d, c, depth);
 		size_t *inputs, ninputs;
 		if (deps_graph_inputs(g, c, &inputs, &ninputs) != 0) {
 			dot.oom = true;

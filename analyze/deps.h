@@ -139,6 +139,9 @@ int deps_graph_impact(const struct deps_graph *g, size_t file, size_t **out, siz
  */
 int deps_graph_inputs(struct deps_graph *g, size_t command, size_t **out, size_t *count);
 
+/* Makes room for NEED items of ITEM bytes in *array (of *cap). false: out of memory, *array kept. */
+bool deps_grow(void **array, size_t *cap, size_t need, size_t item);
+
 /* Whether a program name (a path or a base name) is a C/C++ compiler driver. */
 bool deps_is_compiler(const char *program);
 

@@ -18,7 +18,7 @@ static char *copy(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-static bool grow(void **array, size_t *cap, size_t need, size_t item)
+bool deps_grow(void **array, size_t *cap, size_t need, size_t item)
 {
 	if (need <= *cap)
 		return true;
@@ -70,7 +70,7 @@ void deps_graph_free(struct deps_graph *g)
 
 int deps_graph_add_process(struct deps_graph *g, const struct deps_process_info *info)
 {
-	if (!grow((void **)&g->processes, &g->processes_cap, g->nprocesses + 1,
+	if (!deps_grow((void **)&g->processes, &g->processes_cap, g->nprocesses + 1,
 		  sizeof(*g->processes)))
 		return -1;
 	struct deps_process p = {
@@ -271,7 +271,7 @@ static size_t intern_file(struct deps_graph *g, const char *path)
 	if ((g->nfiles + 1) * 2 > (g->file_slots ? g->file_mask + 1 : 0) &&
 	    rehash_files(g, g->file_slots ? (g->file_mask + 1) * 2 : 1024) != 0)
 		return DEPS_NONE;
-	if (!grow((void **)&g->files, &g->files_cap, g->nfiles + 1, sizeof(*g->files)))
+	if (!deps_grow((void **)&g->files, &g->files_cap, g->nfiles + 1, sizeof(*g->files)))
 		return DEPS_NONE;
 	char *copied = strdup(path);
 	if (!copied)
@@ -332,7 +332,7 @@ static int add_edge(struct deps_graph *g, size_t command, size_t file, int role)
 		g->edge_mask = slots - 1;
 	}
 	size_t cap = g->edges_cap;
-	if (!grow((void **)&g->edges, &cap, g->nedges + 1, sizeof(*g->edges)))
+	if (!deps_grow((void **)&g->edges, &cap, g->nedges + 1, sizeof(*g->edges)))
 		return -1;
 	g->edges_cap = cap;
 	g->edges[g->nedges++] = key;
@@ -351,7 +351,7 @@ static size_t command_of(struct deps_graph *g, size_t process)
 	struct deps_process *p = &g->processes[owner];
 	if (p->command != DEPS_NONE)
 		return p->command;
-	if (!grow((void **)&g->commands, &g->commands_cap, g->ncommands + 1, sizeof(*g->commands)))
+	if (!deps_grow((void **)&g->commands, &g->commands_cap, g->ncommands + 1, sizeof(*g->commands)))
 		return DEPS_NONE;
 	const char *program = p->argc ? p->argv[0] : p->exe;
 	g->commands[g->ncommands] = (struct deps_command){
@@ -582,7 +582,7 @@ int deps_graph_inputs(struct deps_graph *g, size_t command, size_t **out, size_t
 				if (g->file_mark[c->inputs[i]] == g->mark)
 					continue;
 				g->file_mark[c->inputs[i]] = g->mark;
-				if (!grow((void **)&files, &cap, n + 1, sizeof(*files))) {
+				if (!deps_grow((void **)&files, &cap, n + 1, sizeof(*files))) {
 					free(stack);
 					free(files);
 					return -1;
