@@ -1,4 +1,5 @@
 #!/bin/bash
+# timeout: 1500
 # The original second workload (unpack wget, sh configure, make, make
 # distclean, rm -rf) natively and under `tracefs run`: it must behave the
 # same — every mtime kept on extraction (else make reruns autoconf), the
