@@ -1239,20 +1239,8 @@ int analyze_deps_command(int argc, char **argv)
 	} else {
 		if (args.output)
 			d.out = file.file;
-		if (run(&d, &args, err, sizeof(err)) != 0) {
-			fprintf(stderr, "%s: %s\n", argv[0], err);
-			if (args.output)
-				trace_outfile_abort(&file);
-		} else if (args.output) {
-			if (trace_outfile_commit(&file, err, sizeof(err)) == 0)
-				status = 0;
-			else
-				fprintf(stderr, "%s: %s\n", argv[0], err);
-		} else if (fflush(stdout) != 0 || ferror(stdout)) {
-			fprintf(stderr, "%s: cannot write to standard output\n", argv[0]);
-		} else {
-			status = 0;
-		}
+		int failed = run(&d, &args, err, sizeof(err));
+		status = trace_outfile_finish(&file, argv[0], failed ? err : NULL);
 	}
 	deps_graph_free(&d.graph);
 	free(d.mountpoint);

@@ -543,7 +543,6 @@ static int run_export(const char *prog, const struct export_args *args, struct t
 			   .last_second = INT64_MIN};
 	struct trace_outfile file = {0};
 	char err[1024];
-	int status = 1;
 
 	x.names = calloc(NAME_CACHE_SLOTS, sizeof(*x.names));
 	if (!x.names) {
@@ -556,20 +555,8 @@ static int run_export(const char *prog, const struct export_args *args, struct t
 		return 1;
 	}
 	x.out = args->output ? file.file : stdout;
-	if (export_events(&x, args->format, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s: %s\n", prog, err);
-		if (args->output)
-			trace_outfile_abort(&file);
-	} else if (args->output) {
-		if (trace_outfile_commit(&file, err, sizeof(err)) == 0)
-			status = 0;
-		else
-			fprintf(stderr, "%s: %s\n", prog, err);
-	} else if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "%s: cannot write to standard output\n", prog);
-	} else {
-		status = 0;
-	}
+	int failed = export_events(&x, args->format, err, sizeof(err));
+	int status = trace_outfile_finish(&file, prog, failed ? err : NULL);
 	free(x.names);
 	free(x.seen.slots);
 	free(x.json);

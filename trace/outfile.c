@@ -140,3 +140,24 @@ void trace_outfile_abort(struct trace_outfile *out)
 	free(out->path);
 	memset(out, 0, sizeof(*out));
 }
+
+int trace_outfile_finish(struct trace_outfile *out, const char *prog, const char *failure)
+{
+	char err[1024];
+	if (failure) {
+		fprintf(stderr, "%s: %s\n", prog, failure);
+		trace_outfile_abort(out);
+		return 1;
+	}
+	if (out->file) {
+		if (trace_outfile_commit(out, err, sizeof(err)) == 0)
+			return 0;
+		fprintf(stderr, "%s: %s\n", prog, err);
+		return 1;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: cannot write to standard output\n", prog);
+		return 1;
+	}
+	return 0;
+}

@@ -317,4 +317,12 @@ int trace_outfile_commit(struct trace_outfile *out, char *err, size_t err_size);
 /* Closes and removes the temporary file. Safe after a failed open or commit. */
 void trace_outfile_abort(struct trace_outfile *out);
 
+/*
+ * Ends a command's output: OUT if it was opened, else standard output.
+ * With a FAILURE message OUT is aborted; otherwise OUT is committed, or
+ * standard output checked for write errors. Prints what failed as
+ * "PROG: ..." and returns the command's exit status, 0 or 1.
+ */
+int trace_outfile_finish(struct trace_outfile *out, const char *prog, const char *failure);
+
 #endif
