@@ -251,6 +251,15 @@ static void draw_labels(cairo_t *cr, const struct viz_frame *f)
 		size_t len = l->len < sizeof(text) - 4 ? l->len : sizeof(text) - 4;
 		memcpy(text, l->text, len);
 		strcpy(text + len, l->ellipsis ? ELLIPSIS : "");
+		if (l->plate > 0) {
+			cairo_set_font_size(cr, l->size);
+			double pad = 0.2 * l->size;
+			cairo_rectangle(cr, l->x - pad, l->y - 0.6 * l->size,
+					text_width(cr, text, l->size) + 2 * pad, 1.2 * l->size);
+			cairo_set_source_rgba(cr, f->background.r, f->background.g,
+					      f->background.b, l->plate);
+			cairo_fill(cr);
+		}
 		halo_text(cr, f, l->x, l->y, text, l->color, l->size);
 	}
 }

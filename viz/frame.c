@@ -21,6 +21,7 @@
 #define MAX_LABEL_CHARS 36
 #define MIN_LABEL_CHARS 4  /* a label cut shorter than this is not worth showing */
 #define CHAR_WIDTH_EM 0.6
+#define LABEL_PLATE 0.8	   /* opacity of the plate behind a quiet directory's name */
 #define PROCESS_WINDOW_MIN 1.0 /* seconds a process stays listed, at least */
 #define CLIP_MARGIN 8.0
 #define MAX_DOT_PX 1e5	   /* larger dots are ancestors far around the view: not drawn */
@@ -216,7 +217,7 @@ static int emit(struct viz_scene *s, const struct view *v, uint32_t id, double s
 	} else if (n->kind == VIZ_KIND_DIR && box_px > BIG_DIR_PX &&
 		   n->descendants >= BIG_DIR_NODES) {
 		struct vz_label_candidate c = {n->descendants / 1e12, (float)sx, (float)sy, (float)r,
-					       0.55f * out.color.a, id, false};
+					       0.85f * out.color.a, id, false};
 		offer_label(s, &c);
 	}
 	return 0;
@@ -359,7 +360,8 @@ static void place_labels(struct viz_scene *s, const struct view *v, struct viz_f
 			color.a = c->alpha;
 			s->label_boxes[count] = r;
 			s->labels[count++] = (struct viz_frame_label){
-				(float)x, c->y, (float)size, color, text, (uint32_t)shown, cut};
+				(float)x, c->y,	 (float)size, color, text, (uint32_t)shown, cut,
+				c->flashing ? 0 : LABEL_PLATE * c->alpha};
 			placed = true;
 		}
 	}

@@ -153,6 +153,13 @@ struct viz_frame_label {
 	const char *text;  /* not NUL-terminated: LEN bytes */
 	uint32_t len;
 	bool ellipsis;	   /* TEXT was cut: draw "…" after it */
+	/*
+	 * Opacity of a plate in the background colour behind the text (its
+	 * box: 0.6 size above and below y, 0.2 size either side): a quiet
+	 * directory's name sits over its files' dots, dim, and would not
+	 * read without one. 0: none.
+	 */
+	float plate;
 };
 
 struct viz_legend_entry {

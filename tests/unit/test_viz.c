@@ -970,6 +970,49 @@ static uint32_t pixel_at(const struct viz_stamp *st, int x, int y)
  * two overlapping halos of one colour are no stronger than one, and only
  * the changed box is touched.
  */
+/*
+ * A quiet directory's name is drawn over its files' dots: it gets a plate
+ * in the background colour (legible), a flashing name never needs one.
+ */
+static void test_label_plates(void)
+{
+	struct viz_scene *s = new_scene();
+	char path[64];
+	for (int d = 0; d < 6; d++) {
+		snprintf(path, sizeof(path), "/dir%d", d);
+		apply(s, 0, VIZ_OP_MKDIR, VIZ_KIND_DIR, 0, path, NULL, "mkdir");
+		for (int i = 0; i < 120; i++) {
+			snprintf(path, sizeof(path), "/dir%d/file%d", d, i);
+			apply(s, 0, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, path, NULL, "tar");
+		}
+	}
+	advance(s, 30);
+	apply(s, 30, VIZ_OP_READ, VIZ_KIND_FILE, 0, "/dir3/file7", NULL, "cat");
+	advance(s, 30.2);
+	struct viz_frame f;
+	CHECK(viz_scene_frame(s, &f) == 0, "frame failed");
+	size_t over_dots = 0, flashing = 0;
+	for (size_t i = 0; i < f.label_count; i++) {
+		const struct viz_frame_label *l = &f.labels[i];
+		double width = 0.6 * l->size * (double)(utf8_length(l->text, l->len) + l->ellipsis);
+		bool meets = false;
+		for (size_t k = 0; k < f.node_count && !meets; k++) {
+			const struct viz_frame_node *n = &f.nodes[k];
+			double nx = fmax(l->x, fmin(n->x, l->x + width));
+			double ny = fmax(l->y - 0.6 * l->size, fmin(n->y, l->y + 0.6 * l->size));
+			meets = n->kind == VIZ_KIND_FILE && hypot(n->x - nx, n->y - ny) < n->r;
+		}
+		bool quiet = l->size < 13.5 * f.height / 720.0; /* flashing names are 14 px at 720 */
+		flashing += !quiet;
+		CHECK(quiet ? l->plate >= 0.5f : l->plate == 0, "label %.*s (%s) has plate %.2f",
+		      (int)l->len, l->text, quiet ? "quiet" : "flashing", l->plate);
+		over_dots += quiet && meets;
+	}
+	CHECK(over_dots > 0 && flashing == 1, "%zu quiet labels over file dots, %zu flashing of %zu",
+	      over_dots, flashing, f.label_count);
+	viz_scene_free(s);
+}
+
 #define SW 200
 #define SH 100
 static void test_stamp(void)
@@ -1038,6 +1081,7 @@ int main(void)
 	test_workload_on_screen();
 	test_big_tree();
 	test_stamp();
+	test_label_plates();
 	printf("test_viz: ok\n");
 	return 0;
 }

@@ -746,7 +746,7 @@
     LABELS: 7, PROCESSES: 8, LEGEND: 9, CLOCK: 10, ELAPSED: 11, STATUS: 12, LAST_EVENT: 13,
     LEGEND_TITLE: 14, CAPTION: 15, LAYER: 16, LAYER_X0: 17, LAYER_Y0: 18, LAYER_X1: 19, LAYER_Y1: 20,
     WORDS: 21};
-  const EDGE_WORDS = 6, NODE_WORDS = 6, GLOW_WORDS = 4, LABEL_WORDS = 7, PROCESS_WORDS = 3,
+  const EDGE_WORDS = 6, NODE_WORDS = 6, GLOW_WORDS = 4, LABEL_WORDS = 8, PROCESS_WORDS = 3,
     LEGEND_WORDS = 2;
   const GLOW_STEPS = 8, TAU = 2 * Math.PI;
   const STAMPED = 0x200; /* in a node's kind word: the model stamped it into the layer */
@@ -939,9 +939,14 @@
       const text = decoder.decode(u8.subarray(u32[w + 4], u32[w + 4] + u32[w + 5])) +
         (u32[w + 6] ? '…' : '');
       const x = labelX(f32[w], modelSize), y = f32[w + 1] * pan.zoom + pan.y;
-      const box = textBox(x, y, textWidth(text, size, SANS), size);
+      const tw = textWidth(text, size, SANS), box = textBox(x, y, tw, size);
       if (!isFree(box)) continue;
       taken.push(box);
+      const plate = f32[w + 7];
+      if (plate > 0) { /* as viz/draw.c: a quiet directory's name over its files' dots */
+        ctx.fillStyle = rgbAlpha(frame.background, plate);
+        ctx.fillRect(x - 0.2 * size, y - 0.6 * size, tw + 0.4 * size, 1.2 * size);
+      }
       haloText(x, y, text, rgbaStyle(key), (key & 255) / 255, size, SANS, false);
     }
   }

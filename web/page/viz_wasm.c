@@ -367,7 +367,7 @@ enum {
 #define EDGE_WORDS 6	/* x1 y1 x2 y2 width (f), colour (c); sorted by width and colour */
 #define NODE_WORDS 6	/* x y r (f), colour (c), id (u), kind | collapsed << 8 | stamped << 9 (u) */
 #define GLOW_WORDS 4	/* x y r (f), rgb << 8 | level 1..8 (u); flashing nodes not stamped, by that key */
-#define LABEL_WORDS 7	/* x y size (f), colour (c), text (pointer), length, ellipsis (u) */
+#define LABEL_WORDS 8	/* x y size (f), colour (c), text (pointer), length, ellipsis (u), plate (f) */
 #define PROCESS_WORDS 3 /* name (p), colour (c), activity (f) */
 #define LEGEND_WORDS 2	/* text (p), colour (c) */
 
@@ -604,6 +604,7 @@ EXPORT union word *tv_frame(struct viz_scene *scene, int width, int height, doub
 		w[4].u = string_word(l->text);
 		w[5].u = l->len;
 		w[6].u = l->ellipsis;
+		w[7].f = l->plate;
 	}
 	for (size_t i = 0; i < f.process_count; i++, w += PROCESS_WORDS) {
 		w[0].u = string_word(f.processes[i].name);
