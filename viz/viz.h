@@ -155,9 +155,9 @@ struct viz_frame_label {
 	bool ellipsis;	   /* TEXT was cut: draw "…" after it */
 	/*
 	 * Opacity of a plate in the background colour behind the text (its
-	 * box: 0.6 size above and below y, 0.2 size either side): a quiet
-	 * directory's name sits over its files' dots, dim, and would not
-	 * read without one. 0: none.
+	 * box: 0.6 size above and below y, 0.2 size either side): names sit
+	 * over the dots of a packed tree (a directory's over its files) and
+	 * would not read without one. 0: none.
 	 */
 	float plate;
 };
