@@ -63,6 +63,14 @@ struct analyze_process {
 	int64_t pids, events, bytes_read, bytes_written, fs_ns;
 };
 
+/* One command line: the processes that ran with the same argv (traces with lineage). */
+struct analyze_command {
+	char *line; /* for people: shortened (deps_command_line) */
+	char **argv;
+	size_t argc;
+	int64_t processes, events, bytes_read, bytes_written, fs_ns;
+};
+
 struct analyze_hot {
 	char *path;
 	int64_t events, bytes_read, bytes_written;
@@ -133,6 +141,9 @@ struct analyze_result {
 	size_t nfailing;
 	struct analyze_process *processes; /* most events first */
 	size_t nprocesses, nprocesses_total;
+	bool lineage;			   /* the trace knows each process's command line */
+	struct analyze_command *commands; /* most events first; none without lineage */
+	size_t ncommands, ncommands_total;
 	struct analyze_hot *hot_files_events, *hot_files_bytes, *hot_dirs_events, *hot_dirs_bytes;
 	size_t nhot_files_events, nhot_files_bytes, nhot_dirs_events, nhot_dirs_bytes;
 
@@ -181,11 +192,13 @@ int analyze_phases_read(const char *file, struct analyze_phase_span **phases, si
 void analyze_phases_free(struct analyze_phase_span *phases, size_t count);
 
 /*
- * The `tracefs report`, `tracefs export` and `tracefs diff` sub-commands (argv[0] names the
- * command). They return the process's exit status.
+ * The `tracefs report`, `tracefs export`, `tracefs diff` and `tracefs deps`
+ * sub-commands (argv[0] names the command). They return the process's exit
+ * status.
  */
 int analyze_report_command(int argc, char **argv);
 int analyze_export_command(int argc, char **argv);
 int analyze_diff_command(int argc, char **argv);
+int analyze_deps_command(int argc, char **argv);
 
 #endif

@@ -28,6 +28,7 @@ static const struct command commands[] = {
 	{"report", analyze_report_command, "analyse a trace: phases, errors, hot files, latency, findings"},
 	{"diff", analyze_diff_command, "compare two traces: phases, outputs, reads, failures, latency"},
 	{"export", analyze_export_command, "write a trace for Perfetto, spreadsheets, jq or Gource"},
+	{"deps", analyze_deps_command, "the build graph: compile_commands.json, depfiles, --why, --impact"},
 	{"store", tracefs_store_command, "the versioned store: clone, status, sync, log"},
 };
 
