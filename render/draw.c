@@ -1,6 +1,6 @@
 /*
- * draw.c — native only: draws a frame of the scene model with cairo, and
- * gives the model an allocator over libc. The model decides everything
+ * draw.c — native only: draws a frame of the scene model with cairo. The
+ * model decides everything
  * (positions, colours, opacity, which labels); this file only paints it,
  * batching shapes of the same colour into one path because cairo's cost is
  * per fill and stroke, not per circle.
@@ -17,16 +17,6 @@
 #define SANS "DejaVu Sans"
 #define MONO "DejaVu Sans Mono"
 #define ELLIPSIS "\xe2\x80\xa6"
-
-/* Glow rings: how far they reach (times the radius) and how opaque they are. */
-static const double glow_reach[3] = {3.2, 2.3, 1.6}, glow_alpha[3] = {0.07, 0.11, 0.16};
-static const double glow_cap[3] = {16, 10, 5}; /* pixels at 720 high */
-#define GLOW_STEPS 8
-
-static int glow_level(const struct viz_frame_node *n)
-{
-	return (int)(n->glow * n->color.a * GLOW_STEPS + 0.5f);
-}
 
 static bool same_rgb(struct viz_color a, struct viz_color b)
 {
@@ -63,7 +53,7 @@ static int by_glow(const void *pa, const void *pb)
 	const struct viz_frame_node *b = *(const struct viz_frame_node *const *)pb;
 	int c = compare_color(a->glow_color, b->glow_color);
 	if (c == 0)
-		c = glow_level(a) - glow_level(b);
+		c = viz_glow_level(a) - viz_glow_level(b);
 	return c ? c : compare_ids(a, b);
 }
 
@@ -109,36 +99,34 @@ static void draw_edges(cairo_t *cr, const struct viz_frame *f)
 }
 
 /*
- * A soft halo around each flashing node: three translucent discs. Halos of
- * the same colour and strength are filled as one path: overlapping ones
- * then do not add up into a blot, and cairo fills a few paths of many
- * circles far faster than many paths.
+ * A soft halo around each flashing node that is not stamped: translucent
+ * discs. Halos of the same colour and strength are filled as one path:
+ * overlapping ones then do not add up into a blot.
  */
-static void draw_glows(cairo_t *cr, const struct viz_frame *f, const struct viz_frame_node **order)
+static void draw_glows(cairo_t *cr, const struct viz_frame *f, const struct viz_frame_node **order,
+		       const struct viz_stamp *stamp)
 {
 	double ui = f->height / 720.0;
-	for (int ring = 0; ring < 3; ring++) {
+	for (int ring = 0; ring < VIZ_GLOW_RINGS; ring++) {
 		for (size_t i = 0; i < f->node_count;) {
 			const struct viz_frame_node *first = order[i];
-			int level = glow_level(first);
+			int level = viz_glow_level(first);
+			double radius, alpha = 0;
 			cairo_new_path(cr);
-			for (; i < f->node_count && glow_level(order[i]) == level &&
+			for (; i < f->node_count && viz_glow_level(order[i]) == level &&
 			       same_rgb(order[i]->glow_color, first->glow_color);
 			     i++) {
 				const struct viz_frame_node *n = order[i];
-				if (level == 0)
+				if (level == 0 || (stamp && viz_stamped(stamp, n)))
 					continue;
-				/* a big node's halo stays a rim, not a blot */
-				double extra = fmin(n->r * (glow_reach[ring] - 1), glow_cap[ring] * ui);
+				viz_glow_ring(n, ring, ui, &radius, &alpha);
 				cairo_new_sub_path(cr);
-				cairo_arc(cr, n->x, n->y, n->r + extra + (3 - ring) * 1.5 * ui, 0,
-					  2 * 3.14159265358979323846);
+				cairo_arc(cr, n->x, n->y, radius, 0, 2 * 3.14159265358979323846);
 			}
-			if (level == 0)
+			if (alpha == 0)
 				continue;
 			cairo_set_source_rgba(cr, first->glow_color.r, first->glow_color.g,
-					      first->glow_color.b,
-					      glow_alpha[ring] * level / GLOW_STEPS);
+					      first->glow_color.b, alpha);
 			cairo_fill(cr);
 		}
 	}
@@ -156,16 +144,12 @@ static void add_dot(cairo_t *cr, const struct viz_frame_node *n)
 }
 
 /*
- * Small dots (most of a big tree at overview) are stamped straight into the
- * image, each pixel covered by how much of it lies within the circle:
- * cairo would build, sort and rasterise a polygon for each, which costs
- * several times more than the whole rest of a frame. Only on an image
- * target drawn untransformed; false otherwise (then cairo draws them all).
+ * The stamp (see viz.h) for an image target drawn untransformed, with its
+ * halo buffer; false otherwise (then cairo draws everything).
  */
-#define STAMP_MAX_R 6.0
-
-static bool stampable(cairo_t *cr, cairo_surface_t *target)
+static bool stamp_target(cairo_t *cr, const struct viz_frame *f, struct viz_stamp *st)
 {
+	cairo_surface_t *target = cairo_get_target(cr);
 	cairo_matrix_t m;
 	cairo_get_matrix(cr, &m);
 	if (m.xx != 1 || m.yy != 1 || m.xy != 0 || m.yx != 0 || m.x0 != 0 || m.y0 != 0)
@@ -173,61 +157,36 @@ static bool stampable(cairo_t *cr, cairo_surface_t *target)
 	if (cairo_surface_get_type(target) != CAIRO_SURFACE_TYPE_IMAGE)
 		return false;
 	cairo_format_t format = cairo_image_surface_get_format(target);
-	return format == CAIRO_FORMAT_ARGB32 || format == CAIRO_FORMAT_RGB24;
+	if (format != CAIRO_FORMAT_ARGB32 && format != CAIRO_FORMAT_RGB24)
+		return false;
+	int width = cairo_image_surface_get_width(target);
+	int height = cairo_image_surface_get_height(target);
+	if (width != f->width || height != f->height)
+		return false;
+	cairo_surface_flush(target);
+	*st = (struct viz_stamp){
+		.pixels = (uint32_t *)(void *)cairo_image_surface_get_data(target),
+		.width = width,
+		.height = height,
+		.stride = cairo_image_surface_get_stride(target) / 4,
+		.glow = calloc((size_t)width * (size_t)height, sizeof(uint32_t)),
+		.scale = 1,
+	};
+	return st->glow != NULL;
 }
 
-static void stamp_dot(unsigned char *data, int stride, int width, int height,
-		      const struct viz_frame_node *n)
+static void draw_nodes(cairo_t *cr, const struct viz_frame *f, const struct viz_frame_node **order,
+		       struct viz_stamp *stamp)
 {
-	double r = n->r, a = n->color.a;
-	int x0 = (int)floor(n->x - r - 1), x1 = (int)ceil(n->x + r + 1);
-	int y0 = (int)floor(n->y - r - 1), y1 = (int)ceil(n->y + r + 1);
-	x0 = x0 < 0 ? 0 : x0;
-	y0 = y0 < 0 ? 0 : y0;
-	x1 = x1 > width ? width : x1;
-	y1 = y1 > height ? height : y1;
-	double cr = n->color.r * 255, cg = n->color.g * 255, cb = n->color.b * 255;
-	for (int y = y0; y < y1; y++) {
-		uint32_t *row = (uint32_t *)(data + (size_t)y * (size_t)stride);
-		double dy = y + 0.5 - n->y;
-		for (int x = x0; x < x1; x++) {
-			double dx = x + 0.5 - n->x;
-			double cover = r + 0.5 - sqrt(dx * dx + dy * dy);
-			if (cover <= 0)
-				continue;
-			double k = (cover > 1 ? 1 : cover) * a, keep = 1 - k;
-			uint32_t p = row[x];
-			uint32_t pa = p >> 24, pr = (p >> 16) & 0xff, pg = (p >> 8) & 0xff, pb = p & 0xff;
-			/* premultiplied OVER */
-			pa = (uint32_t)(255 * k + pa * keep + 0.5);
-			pr = (uint32_t)(cr * k + pr * keep + 0.5);
-			pg = (uint32_t)(cg * k + pg * keep + 0.5);
-			pb = (uint32_t)(cb * k + pb * keep + 0.5);
-			row[x] = pa << 24 | pr << 16 | pg << 8 | pb;
-		}
-	}
-}
-
-static void draw_nodes(cairo_t *cr, const struct viz_frame *f, const struct viz_frame_node **order)
-{
-	cairo_surface_t *target = cairo_get_target(cr);
-	bool stamp = stampable(cr, target);
 	if (stamp) {
-		cairo_surface_flush(target);
-		unsigned char *data = cairo_image_surface_get_data(target);
-		int stride = cairo_image_surface_get_stride(target);
-		int width = cairo_image_surface_get_width(target);
-		int height = cairo_image_surface_get_height(target);
-		for (size_t i = 0; i < f->node_count; i++)
-			if (f->nodes[i].r < STAMP_MAX_R)
-				stamp_dot(data, stride, width, height, &f->nodes[i]);
-		cairo_surface_mark_dirty(target);
+		viz_stamp_frame(stamp, f);
+		cairo_surface_mark_dirty(cairo_get_target(cr));
 	}
 	for (size_t i = 0; i < f->node_count;) {
 		struct viz_color color = order[i]->color;
 		cairo_new_path(cr);
 		for (; i < f->node_count && same_color(order[i]->color, color); i++)
-			if (!stamp || order[i]->r >= STAMP_MAX_R)
+			if (!stamp || !viz_stamped(stamp, order[i]))
 				add_dot(cr, order[i]);
 		set_color(cr, color);
 		cairo_fill(cr);
@@ -292,6 +251,15 @@ static void draw_labels(cairo_t *cr, const struct viz_frame *f)
 		size_t len = l->len < sizeof(text) - 4 ? l->len : sizeof(text) - 4;
 		memcpy(text, l->text, len);
 		strcpy(text + len, l->ellipsis ? ELLIPSIS : "");
+		if (l->plate > 0) {
+			cairo_set_font_size(cr, l->size);
+			double pad = 0.2 * l->size;
+			cairo_rectangle(cr, l->x - pad, l->y - 0.6 * l->size,
+					text_width(cr, text, l->size) + 2 * pad, 1.2 * l->size);
+			cairo_set_source_rgba(cr, f->background.r, f->background.g,
+					      f->background.b, l->plate);
+			cairo_fill(cr);
+		}
 		halo_text(cr, f, l->x, l->y, text, l->color, l->size);
 	}
 }
@@ -381,11 +349,15 @@ int render_draw_frame(cairo_t *cr, const struct viz_frame *f, const char *title,
 	cairo_set_source_rgb(cr, f->background.r, f->background.g, f->background.b);
 	cairo_paint(cr);
 	draw_edges(cr, f);
+	struct viz_stamp stamp;
+	bool stamping = stamp_target(cr, f, &stamp);
 	qsort(order, f->node_count, sizeof(*order), by_glow);
-	draw_glows(cr, f, order);
+	draw_glows(cr, f, order, stamping ? &stamp : NULL);
 	qsort(order, f->node_count, sizeof(*order), by_color);
-	draw_nodes(cr, f, order);
+	draw_nodes(cr, f, order, stamping ? &stamp : NULL);
 	free(order);
+	if (stamping)
+		free(stamp.glow);
 	draw_labels(cr, f);
 	draw_clock(cr, f, title);
 	draw_processes(cr, f);

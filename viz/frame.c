@@ -21,6 +21,8 @@
 #define MAX_LABEL_CHARS 36
 #define MIN_LABEL_CHARS 4  /* a label cut shorter than this is not worth showing */
 #define CHAR_WIDTH_EM 0.6
+#define LABEL_PLATE 0.8	   /* opacity of the plate behind a name (times the name's) */
+#define MIN_LABEL_ALPHA 0.35 /* fainter names (fading out, appearing) do not read: not drawn */
 #define PROCESS_WINDOW_MIN 1.0 /* seconds a process stays listed, at least */
 #define CLIP_MARGIN 8.0
 #define MAX_DOT_PX 1e5	   /* larger dots are ancestors far around the view: not drawn */
@@ -208,15 +210,19 @@ static int emit(struct viz_scene *s, const struct view *v, uint32_t id, double s
 		return -1;
 	double age = s->now - n->touch_t;
 	double box_px = (n->box[2] - n->box[0] + 1) * v->scale;
-	if (age >= 0 && age < s->fade && n->touch_t > VZ_NEVER) {
-		double shown = vm_ease(2 * (1 - age / s->fade)); /* full for half the fade */
+	/* full for half the fade, then fading; a big directory's faded name gives way to its quiet one */
+	double shown = age >= 0 && age < s->fade && n->touch_t > VZ_NEVER
+			       ? vm_ease(2 * (1 - age / s->fade)) * out.color.a
+			       : 0;
+	bool big_dir = n->kind == VIZ_KIND_DIR && box_px > BIG_DIR_PX &&
+		       n->descendants >= BIG_DIR_NODES;
+	if (shown > 0 && (!big_dir || shown >= MIN_LABEL_ALPHA)) {
 		struct vz_label_candidate c = {s->now + n->touch_t, (float)sx, (float)sy, (float)r,
-					       (float)shown * out.color.a, id, true};
+					       (float)shown, id, true};
 		offer_label(s, &c);
-	} else if (n->kind == VIZ_KIND_DIR && box_px > BIG_DIR_PX &&
-		   n->descendants >= BIG_DIR_NODES) {
+	} else if (big_dir) {
 		struct vz_label_candidate c = {n->descendants / 1e12, (float)sx, (float)sy, (float)r,
-					       0.55f * out.color.a, id, false};
+					       0.85f * out.color.a, id, false};
 		offer_label(s, &c);
 	}
 	return 0;
@@ -326,7 +332,7 @@ static void place_labels(struct viz_scene *s, const struct view *v, struct viz_f
 	size_t count = 0;
 	for (size_t i = 0; i < len && count < VZ_MAX_LABELS; i++) {
 		const struct vz_label_candidate *c = &s->candidates[i];
-		if (c->y < 0 || c->y > v->height)
+		if (c->y < 0 || c->y > v->height || c->alpha < MIN_LABEL_ALPHA)
 			continue;
 		uint32_t text_len;
 		const char *text = vz_name_text(s, vz_node(s, c->id)->name, &text_len);
@@ -359,7 +365,8 @@ static void place_labels(struct viz_scene *s, const struct view *v, struct viz_f
 			color.a = c->alpha;
 			s->label_boxes[count] = r;
 			s->labels[count++] = (struct viz_frame_label){
-				(float)x, c->y, (float)size, color, text, (uint32_t)shown, cut};
+				(float)x, c->y,	 (float)size, color, text, (uint32_t)shown, cut,
+				LABEL_PLATE * c->alpha};
 			placed = true;
 		}
 	}

@@ -153,6 +153,13 @@ struct viz_frame_label {
 	const char *text;  /* not NUL-terminated: LEN bytes */
 	uint32_t len;
 	bool ellipsis;	   /* TEXT was cut: draw "…" after it */
+	/*
+	 * Opacity of a plate in the background colour behind the text (its
+	 * box: 0.6 size above and below y, 0.2 size either side): names sit
+	 * over the dots of a packed tree (a directory's over its files) and
+	 * would not read without one. 0: none.
+	 */
+	float plate;
 };
 
 struct viz_legend_entry {
@@ -330,4 +337,34 @@ int64_t viz_timeline_trace_ns(const struct viz_timeline *timeline, double t);
 /* The video time of the last event. */
 double viz_timeline_end(const struct viz_timeline *timeline);
 
+/*
+ * ---- Stamping: a frame's small dots and halos straight into pixels ----
+ * A drawing library builds and rasterises a polygon per circle; a big tree
+ * at overview is thousands of dots a few pixels wide, which cost far less
+ * stamped (render/draw.c with cairo and the page both do). Nodes whose
+ * radius is under VIZ_STAMP_MAX_R pixels are stamped, with their halos;
+ * the drawer draws the rest (viz_stamped() says which) as it likes.
+ * Halos are VIZ_GLOW_RINGS translucent discs (viz_glow_ring()).
+ */
+#define VIZ_STAMP_MAX_R 6.0
+#define VIZ_GLOW_RINGS 3
+#define VIZ_GLOW_STEPS 8 /* halo strengths, so that drawers can batch alike halos */
+
+struct viz_stamp {
+	/* the picture: premultiplied 0xAARRGGBB words (cairo's ARGB32), STRIDE words a row */
+	uint32_t *pixels;
+	int width, height, stride;
+	uint32_t *glow;	       /* WIDTH * HEIGHT words, all 0 (and left so) */
+	double scale, ox, oy;  /* pixel = o + frame coordinates * scale (a zoomed view) */
+	int box_x0, box_y0, box_x1, box_y1; /* out: the pixels changed (x1, y1 exclusive) */
+};
+
+/* Stamps FRAME's small nodes and their halos; returns how many nodes it stamped. */
+size_t viz_stamp_frame(struct viz_stamp *stamp, const struct viz_frame *frame);
+bool viz_stamped(const struct viz_stamp *stamp, const struct viz_frame_node *node);
+/* How strongly NODE's halo shows, 0 (none) .. VIZ_GLOW_STEPS. */
+int viz_glow_level(const struct viz_frame_node *node);
+/* Ring RING's radius and opacity round NODE (frame coordinates; UI: height / 720). */
+void viz_glow_ring(const struct viz_frame_node *node, int ring, double ui, double *radius,
+		   double *alpha);
 #endif

@@ -956,6 +956,108 @@ static void test_math(void)
 		CHECK(fabs(vm_log(x) - log(x)) < 1e-13 * fmax(1, fabs(log(x))), "log(%g)", x);
 }
 
+/* ---- stamping small nodes and their halos into pixels ---- */
+
+static uint32_t pixel_at(const struct viz_stamp *st, int x, int y)
+{
+	return st->pixels[(size_t)y * (size_t)st->stride + (size_t)x];
+}
+
+/*
+ * A frame of small dots, some flashing: every small node is stamped (the
+ * drawer's paths are left with the big ones), a dot's centre has its
+ * colour, a halo lies round a flashing dot and nowhere near a quiet one,
+ * two overlapping halos of one colour are no stronger than one, and only
+ * the changed box is touched.
+ */
+/*
+ * Names are drawn over the dots of a packed tree (a quiet directory's over
+ * its files): each gets a plate in the background colour as opaque as it
+ * is, and names too faint to read are not drawn.
+ */
+static void test_label_plates(void)
+{
+	struct viz_scene *s = new_scene();
+	char path[64];
+	for (int d = 0; d < 6; d++) {
+		snprintf(path, sizeof(path), "/dir%d", d);
+		apply(s, 0, VIZ_OP_MKDIR, VIZ_KIND_DIR, 0, path, NULL, "mkdir");
+		for (int i = 0; i < 120; i++) {
+			snprintf(path, sizeof(path), "/dir%d/file%d", d, i);
+			apply(s, 0, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, path, NULL, "tar");
+		}
+	}
+	advance(s, 30);
+	apply(s, 30, VIZ_OP_READ, VIZ_KIND_FILE, 0, "/dir3/file7", NULL, "cat");
+	apply(s, 30, VIZ_OP_READ, VIZ_KIND_FILE, 0, "/dir4/file9", NULL, "cat");
+	advance(s, 31.7); /* the first names fading out */
+	apply(s, 31.7, VIZ_OP_READ, VIZ_KIND_FILE, 0, "/dir1/file1", NULL, "cat");
+	advance(s, 31.8);
+	struct viz_frame f;
+	CHECK(viz_scene_frame(s, &f) == 0, "frame failed");
+	size_t over_dots = 0;
+	for (size_t i = 0; i < f.label_count; i++) {
+		const struct viz_frame_label *l = &f.labels[i];
+		double width = 0.6 * l->size * (double)(utf8_length(l->text, l->len) + l->ellipsis);
+		bool meets = false;
+		for (size_t k = 0; k < f.node_count && !meets; k++) {
+			const struct viz_frame_node *n = &f.nodes[k];
+			double nx = fmax(l->x, fmin(n->x, l->x + width));
+			double ny = fmax(l->y - 0.6 * l->size, fmin(n->y, l->y + 0.6 * l->size));
+			meets = n->kind == VIZ_KIND_FILE && hypot(n->x - nx, n->y - ny) < n->r;
+		}
+		CHECK(l->color.a >= 0.35f, "label %.*s drawn at opacity %.2f", (int)l->len, l->text,
+		      l->color.a);
+		CHECK(l->plate >= 0.75f * l->color.a, "label %.*s at %.2f has plate %.2f",
+		      (int)l->len, l->text, l->color.a, l->plate);
+		over_dots += meets;
+	}
+	CHECK(over_dots > 0 && f.label_count > 2, "%zu of %zu labels over file dots", over_dots,
+	      f.label_count);
+	viz_scene_free(s);
+}
+
+#define SW 200
+#define SH 100
+static void test_stamp(void)
+{
+	static uint32_t pixels[SW * SH], glow[SW * SH];
+	struct viz_color blue = {0.25f, 0.5f, 1, 1}, red = {1, 0.2f, 0.2f, 1};
+	struct viz_frame_node nodes[] = {
+		{.x = 20.5f, .y = 20.5f, .r = 2, .color = blue},		      /* quiet */
+		{.x = 100.5f, .y = 50.5f, .r = 2, .color = red, .glow = 1, .glow_color = red},
+		{.x = 150.5f, .y = 50.5f, .r = 2, .color = red, .glow = 1, .glow_color = red},
+		{.x = 153.5f, .y = 50.5f, .r = 2, .color = red, .glow = 1, .glow_color = red},
+		{.x = 60.5f, .y = 50.5f, .r = 30, .color = blue, .glow = 1, .glow_color = red}, /* big */
+	};
+	struct viz_frame f = {.width = SW, .height = SH, .nodes = nodes, .node_count = 5};
+	struct viz_stamp st = {.pixels = pixels, .width = SW, .height = SH, .stride = SW, .glow = glow,
+			       .scale = 1};
+	CHECK(!viz_stamped(&st, &nodes[4]) && viz_stamped(&st, &nodes[0]),
+	      "a %.0f px node is stamped, or a %.0f px one is not", nodes[4].r, nodes[0].r);
+	size_t stamped = viz_stamp_frame(&st, &f);
+	CHECK(stamped == 4, "%zu nodes stamped, not 4", stamped);
+	CHECK(pixel_at(&st, 20, 20) == 0xff4080ff, "a dot's centre is %08x, not its colour",
+	      pixel_at(&st, 20, 20));
+	CHECK(pixel_at(&st, 20, 26) == 0, "a quiet dot has a halo: %08x", pixel_at(&st, 20, 26));
+	uint32_t halo = pixel_at(&st, 100, 54), pair = pixel_at(&st, 151, 54);
+	CHECK(halo >> 24 > 0 && (halo >> 16 & 255) > (halo & 255),
+	      "no red halo 4 px from a flashing dot: %08x", halo);
+	CHECK(pair == halo, "two overlapping halos add up: %08x where one is %08x", pair, halo);
+	CHECK(pixel_at(&st, 60, 50) == 0, "a big node was stamped");
+	CHECK(st.box_x0 <= 18 && st.box_x1 >= 23 && st.box_x1 <= 175 && st.box_y0 >= 0 &&
+		      st.box_y1 <= SH,
+	      "changed box %d,%d-%d,%d", st.box_x0, st.box_y0, st.box_x1, st.box_y1);
+	for (size_t i = 0; i < (size_t)SW * SH; i++)
+		CHECK(glow[i] == 0, "the halo buffer is not left clear at %zu", i);
+	for (int y = 0; y < SH; y++)
+		for (int x = 0; x < SW; x++)
+			CHECK(pixel_at(&st, x, y) == 0 ||
+				      (x >= st.box_x0 && x < st.box_x1 && y >= st.box_y0 &&
+				       y < st.box_y1),
+			      "pixel %d,%d changed outside the box", x, y);
+}
+
 int main(void)
 {
 	const char *env = getenv("RECORDER_TEST_SCALE");
@@ -982,6 +1084,8 @@ int main(void)
 	test_text_fits();
 	test_workload_on_screen();
 	test_big_tree();
+	test_stamp();
+	test_label_plates();
 	printf("test_viz: ok\n");
 	return 0;
 }

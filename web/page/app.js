@@ -744,15 +744,21 @@
   /* The frame buffer's layout: see tv_frame() in viz_wasm.c. */
   const H = {WIDTH: 0, HEIGHT: 1, BACKGROUND: 2, FONT_SIZE: 3, EDGES: 4, NODES: 5, GLOWS: 6,
     LABELS: 7, PROCESSES: 8, LEGEND: 9, CLOCK: 10, ELAPSED: 11, STATUS: 12, LAST_EVENT: 13,
-    LEGEND_TITLE: 14, CAPTION: 15, WORDS: 16};
-  const EDGE_WORDS = 6, NODE_WORDS = 6, GLOW_WORDS = 4, LABEL_WORDS = 7, PROCESS_WORDS = 3,
+    LEGEND_TITLE: 14, CAPTION: 15, LAYER: 16, LAYER_X0: 17, LAYER_Y0: 18, LAYER_X1: 19, LAYER_Y1: 20,
+    WORDS: 21};
+  const EDGE_WORDS = 6, NODE_WORDS = 6, GLOW_WORDS = 4, LABEL_WORDS = 8, PROCESS_WORDS = 3,
     LEGEND_WORDS = 2;
   const GLOW_STEPS = 8, TAU = 2 * Math.PI;
-  /* Dots smaller than this are drawn as squares: cheaper than arcs in a software canvas (where a
-   * 20,000-node overview spends most of its frame), and a dot a few pixels wide looks the same. */
-  const SQUARE_BELOW_PX = 2.5;
+  const STAMPED = 0x200; /* in a node's kind word: the model stamped it into the layer */
   const GLOW_REACH = [3.2, 2.3, 1.6], GLOW_ALPHA = [0.07, 0.11, 0.16], GLOW_CAP = [16, 10, 5];
   const SANS = '"DejaVu Sans", sans-serif', MONO = '"DejaVu Sans Mono", monospace';
+
+  /*
+   * What the canvas was asked to draw in the last frame, for the tests: the
+   * shapes in the tree's paths (edges, and the dots and halos not stamped)
+   * and the fills and strokes of those paths (and of the stamped layer).
+   */
+  const drawn = {edges: 0, dots: 0, halos: 0, fills: 0};
 
   /* Sections of the last frame, as word indices into the wasm memory. */
   const frame = {ok: false, nodes: 0, nodeCount: 0, background: 0, caption: null};
@@ -809,10 +815,12 @@
         if (u32[w + 5] !== key || f32[w + 4] !== width) break;
         ctx.moveTo(f32[w], f32[w + 1]);
         ctx.lineTo(f32[w + 2], f32[w + 3]);
+        drawn.edges++;
       }
       ctx.lineWidth = width / pan.zoom; /* lines stay thin when zoomed in */
       ctx.strokeStyle = rgbaStyle(key);
       ctx.stroke();
+      drawn.fills++;
     }
   }
 
@@ -828,30 +836,59 @@
           const radius = r + extra + (3 - ring) * 1.5 * ui;
           ctx.moveTo(x + radius, y);
           ctx.arc(x, y, radius, 0, TAU);
+          drawn.halos++;
         }
         ctx.fillStyle = rgbAlpha(key >>> 8 << 8, GLOW_ALPHA[ring] * (key & 255) / GLOW_STEPS);
         ctx.fill();
+        drawn.fills++;
       }
     }
+  }
+
+  /*
+   * The layer the model stamped the small nodes and their halos into (see
+   * tv_frame()), in canvas pixels: its changed part goes through a canvas
+   * of its own so that it is laid over the edges rather than replacing them.
+   */
+  const layerCanvas = document.createElement('canvas'), layerCtx = layerCanvas.getContext('2d');
+  let layerImage = null;
+  function drawLayer(f) {
+    const x0 = u32[f + H.LAYER_X0], y0 = u32[f + H.LAYER_Y0];
+    const w = u32[f + H.LAYER_X1] - x0, h = u32[f + H.LAYER_Y1] - y0;
+    if (w <= 0 || h <= 0) return;
+    const ptr = u32[f + H.LAYER], width = view.width, height = view.height;
+    if (!layerImage || layerImage.data.buffer !== memBuffer || layerImage.data.byteOffset !== ptr ||
+        layerImage.width !== width || layerImage.height !== height) {
+      layerImage = new ImageData(new Uint8ClampedArray(memBuffer, ptr, width * height * 4), width, height);
+      layerCanvas.width = width;
+      layerCanvas.height = height;
+    }
+    layerCtx.putImageData(layerImage, 0, 0, x0, y0, w, h);
+    ctx.save();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(layerCanvas, x0, y0, w, h, x0, y0, w, h);
+    ctx.restore();
+    drawn.fills++;
   }
 
   function drawNodes(start, count, ui) {
     for (let i = 0; i < count;) {
       const key = u32[start + i * NODE_WORDS + 3];
       ctx.beginPath();
-      ctx.fillStyle = rgbaStyle(key);
+      let any = false;
       for (; i < count && u32[start + i * NODE_WORDS + 3] === key; i++) {
-        const w = start + i * NODE_WORDS, x = f32[w], y = f32[w + 1], r = f32[w + 2];
-        if (r < SQUARE_BELOW_PX) { /* a square of the same area, filled at once: alike at this size */
-          const side = r * 1.7725;
-          ctx.fillRect(x - side / 2, y - side / 2, side, side);
-        } else {
-          ctx.moveTo(x + r, y);
-          ctx.arc(x, y, r, 0, TAU);
-        }
+        const w = start + i * NODE_WORDS;
+        if (u32[w + 5] & STAMPED) continue;
+        const x = f32[w], y = f32[w + 1], r = f32[w + 2];
+        ctx.moveTo(x + r, y);
+        ctx.arc(x, y, r, 0, TAU);
+        any = true;
+        drawn.dots++;
       }
+      if (!any) continue;
       ctx.fillStyle = rgbaStyle(key);
       ctx.fill();
+      drawn.fills++;
     }
     /* A collapsed subtree gets a faint ring, the size of what it hides. */
     ctx.beginPath();
@@ -902,9 +939,14 @@
       const text = decoder.decode(u8.subarray(u32[w + 4], u32[w + 4] + u32[w + 5])) +
         (u32[w + 6] ? '…' : '');
       const x = labelX(f32[w], modelSize), y = f32[w + 1] * pan.zoom + pan.y;
-      const box = textBox(x, y, textWidth(text, size, SANS), size);
+      const tw = textWidth(text, size, SANS), box = textBox(x, y, tw, size);
       if (!isFree(box)) continue;
       taken.push(box);
+      const plate = f32[w + 7];
+      if (plate > 0) { /* as viz/draw.c: a quiet directory's name over its files' dots */
+        ctx.fillStyle = rgbAlpha(frame.background, plate);
+        ctx.fillRect(x - 0.2 * size, y - 0.6 * size, tw + 0.4 * size, 1.2 * size);
+      }
       haloText(x, y, text, rgbaStyle(key), (key & 255) / 255, size, SANS, false);
     }
   }
@@ -1044,11 +1086,13 @@
     Object.assign(frame, {ok: true, nodes, nodeCount, background: u32[f + H.BACKGROUND]});
 
     const dpr = viewSize.dpr;
+    drawn.edges = drawn.dots = drawn.halos = drawn.fills = 0;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.fillStyle = rgbaStyle((frame.background | 255) >>> 0);
     ctx.fillRect(0, 0, width, height);
     ctx.setTransform(dpr * pan.zoom, 0, 0, dpr * pan.zoom, dpr * pan.x, dpr * pan.y);
     drawEdges(edges, edgeCount);
+    drawLayer(f);
     drawGlows(glows, glowCount, ui);
     drawNodes(nodes, nodeCount, ui);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -1244,7 +1288,8 @@
       if (scene) {
         const t = pageTime();
         wasm.tv_advance(scene, t, traceNs(t));
-        const ptr = wasm.tv_frame(scene);
+        const dpr = viewSize.dpr;
+        const ptr = wasm.tv_frame(scene, view.width, view.height, dpr * pan.zoom, dpr * pan.x, dpr * pan.y);
         busy.modelMs += performance.now() - started;
         if (!ptr) throw new Error('out of memory');
         drawFrame(ptr);
@@ -1291,6 +1336,7 @@
         lagMs: lagMs(),
         error: session.error,
         busy: {...busy},
+        drawn: {...drawn, nodes: frame.nodeCount},
       };
     },
     find(path) {

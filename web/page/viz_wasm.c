@@ -357,15 +357,19 @@ enum {
 	H_LAST_EVENT,	/* p */
 	H_LEGEND_TITLE, /* p */
 	H_CAPTION,	/* p */
+	H_LAYER,	/* u: pointer to the stamped layer, RGBA bytes as an ImageData holds them */
+	H_LAYER_X0,	/* u: the layer's pixels drawn this frame, x1 and y1 exclusive */
+	H_LAYER_Y0,
+	H_LAYER_X1,
+	H_LAYER_Y1,
 	HEADER_WORDS
 };
 #define EDGE_WORDS 6	/* x1 y1 x2 y2 width (f), colour (c); sorted by width and colour */
-#define NODE_WORDS 6	/* x y r (f), colour (c), id (u), kind | collapsed << 8 (u); by colour */
-#define GLOW_WORDS 4	/* x y r (f), rgb << 8 | level 1..8 (u); flashing nodes, by that key */
-#define LABEL_WORDS 7	/* x y size (f), colour (c), text (pointer), length, ellipsis (u) */
+#define NODE_WORDS 6	/* x y r (f), colour (c), id (u), kind | collapsed << 8 | stamped << 9 (u) */
+#define GLOW_WORDS 4	/* x y r (f), rgb << 8 | level 1..8 (u); flashing nodes not stamped, by that key */
+#define LABEL_WORDS 8	/* x y size (f), colour (c), text (pointer), length, ellipsis (u), plate (f) */
 #define PROCESS_WORDS 3 /* name (p), colour (c), activity (f) */
 #define LEGEND_WORDS 2	/* text (p), colour (c) */
-#define GLOW_STEPS 8	/* as in viz/draw.c */
 
 union word {
 	uint32_t u;
@@ -386,11 +390,6 @@ static uint32_t channel(float x)
 static uint32_t rgba(struct viz_color c)
 {
 	return channel(c.r) << 24 | channel(c.g) << 16 | channel(c.b) << 8 | channel(c.a);
-}
-
-static int glow_level(const struct viz_frame_node *n)
-{
-	return (int)(n->glow * n->color.a * GLOW_STEPS + 0.5f);
 }
 
 /* Sorts SORT_ORDER[0..N) by SORT_KEYS (stable, LSD radix), skipping bytes all keys share. */
@@ -435,15 +434,85 @@ static uint32_t string_word(const char *s)
 	return (uint32_t)(uintptr_t)s;
 }
 
-/* Builds the frame of SCENE now; returns the frame buffer, or NULL when out of memory. */
-EXPORT union word *tv_frame(struct viz_scene *scene)
+/*
+ * The stamped layer (see viz.h): the small nodes and their halos in
+ * canvas pixels, transparent elsewhere, which the page lays over the edges
+ * in one drawImage instead of a path per dot. Kept between frames: only
+ * what the last frame drew is cleared.
+ */
+static struct viz_stamp layer;
+static size_t layer_capacity, glow_capacity;
+
+/* memset() here goes byte by byte: the layer is cleared a word at a time. */
+static void clear_words(uint32_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = 0;
+}
+
+/* 255 / a in 16.16 fixed point, for a = 1..255 */
+static uint32_t unpremultiply[256];
+
+static int stamp_layer(const struct viz_frame *f, int width, int height, double scale, double ox,
+		       double oy)
+{
+	if (!unpremultiply[1])
+		for (uint32_t a = 1; a < 256; a++)
+			unpremultiply[a] = (255u << 16) / a;
+	size_t pixels = (size_t)width * (size_t)height;
+	if (width != layer.width || height != layer.height) {
+		layer.pixels = grow(layer.pixels, &layer_capacity, pixels * 4);
+		layer.glow = grow(layer.glow, &glow_capacity, pixels * 4);
+		if (!layer.pixels || !layer.glow)
+			return -1;
+		clear_words(layer.pixels, pixels);
+		clear_words(layer.glow, pixels);
+		layer.width = layer.stride = width;
+		layer.height = height;
+	} else {
+		for (int y = layer.box_y0; y < layer.box_y1; y++)
+			clear_words(layer.pixels + (size_t)y * (size_t)width + layer.box_x0,
+				    (size_t)(layer.box_x1 - layer.box_x0));
+	}
+	layer.scale = scale;
+	layer.ox = ox;
+	layer.oy = oy;
+	viz_stamp_frame(&layer, f);
+	/* premultiplied 0xAARRGGBB words to the bytes R, G, B, A of an ImageData */
+	for (int y = layer.box_y0; y < layer.box_y1; y++) {
+		uint32_t *p = layer.pixels + (size_t)y * (size_t)width;
+		for (int x = layer.box_x0; x < layer.box_x1; x++) {
+			uint32_t v = p[x], a = v >> 24;
+			if (!a)
+				continue;
+			uint32_t r = (v >> 16) & 255, g = (v >> 8) & 255, b = v & 255;
+			if (a < 255) { /* a division per pixel costs more than the rest together */
+				uint32_t inverse = unpremultiply[a];
+				r = (r * inverse + 0x8000) >> 16;
+				g = (g * inverse + 0x8000) >> 16;
+				b = (b * inverse + 0x8000) >> 16;
+			}
+			p[x] = a << 24 | b << 16 | g << 8 | r; /* little-endian: R first */
+		}
+	}
+	return 0;
+}
+
+/*
+ * Builds the frame of SCENE now and stamps its small nodes into a layer of
+ * WIDTH by HEIGHT canvas pixels, where pixel = O + frame coordinates *
+ * SCALE; returns the frame buffer, or NULL when out of memory.
+ */
+EXPORT union word *tv_frame(struct viz_scene *scene, int width, int height, double scale,
+			    double ox, double oy)
 {
 	struct viz_frame f;
-	if (viz_scene_frame(scene, &f) != 0)
+	if (viz_scene_frame(scene, &f) != 0 || width <= 0 || height <= 0 ||
+	    stamp_layer(&f, width, height, scale, ox, oy) != 0)
 		return NULL;
 	size_t glows = 0;
 	for (size_t i = 0; i < f.node_count; i++)
-		glows += glow_level(&f.nodes[i]) > 0;
+		glows += viz_glow_level(&f.nodes[i]) > 0 && !viz_stamped(&layer, &f.nodes[i]);
 	size_t words = HEADER_WORDS + f.edge_count * EDGE_WORDS + f.node_count * NODE_WORDS +
 		       glows * GLOW_WORDS + f.label_count * LABEL_WORDS +
 		       f.process_count * PROCESS_WORDS + f.legend_count * LEGEND_WORDS;
@@ -468,6 +537,11 @@ EXPORT union word *tv_frame(struct viz_scene *scene)
 	w[H_LAST_EVENT].u = string_word(f.last_event);
 	w[H_LEGEND_TITLE].u = string_word(f.legend_title);
 	w[H_CAPTION].u = string_word(f.caption);
+	w[H_LAYER].u = (uint32_t)(uintptr_t)layer.pixels;
+	w[H_LAYER_X0].u = (uint32_t)layer.box_x0;
+	w[H_LAYER_Y0].u = (uint32_t)layer.box_y0;
+	w[H_LAYER_X1].u = (uint32_t)layer.box_x1;
+	w[H_LAYER_Y1].u = (uint32_t)layer.box_y1;
 	w += HEADER_WORDS;
 
 	/* Edge widths are multiples of a quarter pixel (times the UI scale). */
@@ -497,14 +571,15 @@ EXPORT union word *tv_frame(struct viz_scene *scene)
 		w[2].f = n->r;
 		w[3].u = (uint32_t)sort_keys[sort_order[i]];
 		w[4].u = n->id;
-		w[5].u = n->kind | (uint32_t)n->collapsed << 8;
+		w[5].u = n->kind | (uint32_t)n->collapsed << 8 |
+			 (uint32_t)viz_stamped(&layer, n) << 9;
 	}
 
-	/* Halos: the flashing nodes only, by glow colour and strength. */
+	/* Halos: the flashing nodes not stamped, by glow colour and strength. */
 	size_t g = 0;
 	for (size_t i = 0; i < f.node_count; i++) {
-		int level = glow_level(&f.nodes[i]);
-		if (level > 0) {
+		int level = viz_glow_level(&f.nodes[i]);
+		if (level > 0 && !viz_stamped(&layer, &f.nodes[i])) {
 			sort_order[g] = (uint32_t)i;
 			sort_keys[i] = (uint64_t)(rgba(f.nodes[i].glow_color) >> 8) << 8 |
 				       (uint32_t)level;
@@ -529,6 +604,7 @@ EXPORT union word *tv_frame(struct viz_scene *scene)
 		w[4].u = string_word(l->text);
 		w[5].u = l->len;
 		w[6].u = l->ellipsis;
+		w[7].f = l->plate;
 	}
 	for (size_t i = 0; i < f.process_count; i++, w += PROCESS_WORDS) {
 		w[0].u = string_word(f.processes[i].name);

@@ -1,0 +1,183 @@
+/*
+ * stamp.c — the frame's small dots and their halos drawn pixel by pixel.
+ *
+ * A drawing library (cairo, a browser canvas) builds, sorts and rasterises
+ * a polygon for every circle: at overview a big tree is thousands of dots a
+ * few pixels wide, and their halos while they flash cost more than all the
+ * rest of a frame. Stamped here, each costs the few dozen pixels it covers.
+ * The halos of all stamped nodes go first into a buffer that keeps, per
+ * pixel, the strongest halo there, and are then laid over the picture at
+ * once: halos that overlap do not add up into a blot.
+ */
+#include "viz/viz.h"
+#include "viz/vmath.h"
+
+/* Halo rings: how far they reach (times the radius), how opaque, capped at
+ * so many pixels (at 720 high) so that a big node's halo stays a rim. */
+static const double glow_reach[VIZ_GLOW_RINGS] = {3.2, 2.3, 1.6};
+static const double glow_alpha[VIZ_GLOW_RINGS] = {0.07, 0.11, 0.16};
+static const double glow_cap[VIZ_GLOW_RINGS] = {16, 10, 5};
+
+int viz_glow_level(const struct viz_frame_node *n)
+{
+	return (int)(n->glow * n->color.a * VIZ_GLOW_STEPS + 0.5f);
+}
+
+void viz_glow_ring(const struct viz_frame_node *n, int ring, double ui, double *radius,
+		   double *alpha)
+{
+	double extra = vm_min(n->r * (glow_reach[ring] - 1), glow_cap[ring] * ui);
+	*radius = n->r + extra + (VIZ_GLOW_RINGS - ring) * 1.5 * ui;
+	*alpha = glow_alpha[ring] * viz_glow_level(n) / VIZ_GLOW_STEPS;
+}
+
+bool viz_stamped(const struct viz_stamp *st, const struct viz_frame_node *n)
+{
+	return n->r * st->scale < VIZ_STAMP_MAX_R;
+}
+
+static uint32_t channel(double x)
+{
+	return x <= 0 ? 0 : x >= 1 ? 255 : (uint32_t)(x * 255 + 0.5);
+}
+
+/* The pixels from X0, Y0 to X1, Y1 (exclusive), clipped to the picture; false if none. */
+static bool clip(const struct viz_stamp *st, double cx, double cy, double reach, int *x0,
+		 int *y0, int *x1, int *y1)
+{
+	double fx0 = cx - reach, fy0 = cy - reach, fx1 = cx + reach, fy1 = cy + reach;
+	if (fx1 < 0 || fy1 < 0 || fx0 > st->width || fy0 > st->height)
+		return false;
+	*x0 = fx0 < 0 ? 0 : (int)fx0;
+	*y0 = fy0 < 0 ? 0 : (int)fy0;
+	*x1 = fx1 + 1 > st->width ? st->width : (int)(fx1 + 1);
+	*y1 = fy1 + 1 > st->height ? st->height : (int)(fy1 + 1);
+	return *x0 < *x1 && *y0 < *y1;
+}
+
+static void grow_box(struct viz_stamp *st, int x0, int y0, int x1, int y1)
+{
+	if (st->box_x0 >= st->box_x1) {
+		st->box_x0 = x0, st->box_y0 = y0, st->box_x1 = x1, st->box_y1 = y1;
+		return;
+	}
+	st->box_x0 = x0 < st->box_x0 ? x0 : st->box_x0;
+	st->box_y0 = y0 < st->box_y0 ? y0 : st->box_y0;
+	st->box_x1 = x1 > st->box_x1 ? x1 : st->box_x1;
+	st->box_y1 = y1 > st->box_y1 ? y1 : st->box_y1;
+}
+
+/*
+ * N's halo into the halo buffer: per pixel the strongest, with its colour.
+ * The rings' edges are not smoothed: at their faintness nobody sees steps,
+ * and deciding by squared distance spares a square root per pixel.
+ */
+static void stamp_glow(struct viz_stamp *st, const struct viz_frame_node *n, double ui)
+{
+	double reach2[VIZ_GLOW_RINGS], alpha, radius, clear = 1;
+	uint32_t level[VIZ_GLOW_RINGS + 1] = {0}; /* the halo's opacity inside the first K rings */
+	for (int ring = 0; ring < VIZ_GLOW_RINGS; ring++) {
+		viz_glow_ring(n, ring, ui, &radius, &alpha);
+		radius *= st->scale;
+		reach2[ring] = radius * radius;
+		clear *= 1 - alpha;
+		level[ring + 1] = channel(1 - clear);
+	}
+	double cx = st->ox + n->x * st->scale, cy = st->oy + n->y * st->scale;
+	int x0, y0, x1, y1;
+	if (!clip(st, cx, cy, vm_sqrt(reach2[0]), &x0, &y0, &x1, &y1))
+		return;
+	grow_box(st, x0, y0, x1, y1);
+	uint32_t rgb = channel(n->glow_color.r) << 16 | channel(n->glow_color.g) << 8 |
+		       channel(n->glow_color.b);
+	for (int y = y0; y < y1; y++) {
+		uint32_t *row = st->glow + (size_t)y * (size_t)st->width;
+		double dy = y + 0.5 - cy;
+		for (int x = x0; x < x1; x++) {
+			double dx = x + 0.5 - cx, d2 = dx * dx + dy * dy;
+			uint32_t a = level[(d2 < reach2[0]) + (d2 < reach2[1]) + (d2 < reach2[2])];
+			if (a > row[x] >> 24)
+				row[x] = a << 24 | rgb;
+		}
+	}
+}
+
+/* X / 255, rounded, for X up to 255 * 255 * 2. */
+static uint32_t div255(uint32_t x)
+{
+	x += 128;
+	return (x + (x >> 8)) >> 8;
+}
+
+/* The halo buffer over the picture, premultiplied OVER, and cleared for the next frame. */
+static void lay_glows(struct viz_stamp *st)
+{
+	for (int y = st->box_y0; y < st->box_y1; y++) {
+		uint32_t *g = st->glow + (size_t)y * (size_t)st->width;
+		uint32_t *p = st->pixels + (size_t)y * (size_t)st->stride;
+		for (int x = st->box_x0; x < st->box_x1; x++) {
+			uint32_t v = g[x];
+			if (!v)
+				continue;
+			g[x] = 0;
+			uint32_t a = v >> 24, keep = 255 - a, d = p[x];
+			uint32_t out = 0;
+			for (int shift = 0; shift < 32; shift += 8) {
+				uint32_t src = shift == 24 ? 255 : (v >> shift) & 255;
+				out |= div255(src * a + ((d >> shift) & 255) * keep) << shift;
+			}
+			p[x] = out;
+		}
+	}
+}
+
+/* N's dot, each pixel covered by how much of it lies within the circle. */
+static void stamp_dot(struct viz_stamp *st, const struct viz_frame_node *n)
+{
+	double r = n->r * st->scale, k0 = n->color.a;
+	double cx = st->ox + n->x * st->scale, cy = st->oy + n->y * st->scale;
+	int x0, y0, x1, y1;
+	if (!clip(st, cx, cy, r + 1, &x0, &y0, &x1, &y1))
+		return;
+	grow_box(st, x0, y0, x1, y1);
+	double cr = n->color.r * 255, cg = n->color.g * 255, cb = n->color.b * 255;
+	double inside = r > 0.5 ? (r - 0.5) * (r - 0.5) : 0, outside = (r + 0.5) * (r + 0.5);
+	for (int y = y0; y < y1; y++) {
+		uint32_t *row = st->pixels + (size_t)y * (size_t)st->stride;
+		double dy = y + 0.5 - cy;
+		for (int x = x0; x < x1; x++) {
+			double dx = x + 0.5 - cx, d2 = dx * dx + dy * dy;
+			if (d2 >= outside)
+				continue;
+			double cover = d2 <= inside ? 1 : r + 0.5 - vm_sqrt(d2);
+			double k = (cover > 1 ? 1 : cover) * k0, keep = 1 - k;
+			uint32_t p = row[x];
+			uint32_t pa = p >> 24, pr = (p >> 16) & 0xff, pg = (p >> 8) & 0xff, pb = p & 0xff;
+			pa = (uint32_t)(255 * k + pa * keep + 0.5);
+			pr = (uint32_t)(cr * k + pr * keep + 0.5);
+			pg = (uint32_t)(cg * k + pg * keep + 0.5);
+			pb = (uint32_t)(cb * k + pb * keep + 0.5);
+			row[x] = pa << 24 | pr << 16 | pg << 8 | pb;
+		}
+	}
+}
+
+size_t viz_stamp_frame(struct viz_stamp *st, const struct viz_frame *f)
+{
+	double ui = f->height / 720.0;
+	size_t stamped = 0;
+	st->box_x0 = st->box_y0 = st->box_x1 = st->box_y1 = 0;
+	for (size_t i = 0; i < f->node_count; i++) {
+		const struct viz_frame_node *n = &f->nodes[i];
+		if (viz_stamped(st, n) && viz_glow_level(n) > 0)
+			stamp_glow(st, n, ui);
+	}
+	lay_glows(st);
+	for (size_t i = 0; i < f->node_count; i++) {
+		if (viz_stamped(st, &f->nodes[i])) {
+			stamp_dot(st, &f->nodes[i]);
+			stamped++;
+		}
+	}
+	return stamped;
+}
