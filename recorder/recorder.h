@@ -131,7 +131,7 @@ const char *rec_kind_name(enum rec_kind kind);
  */
 struct rec_reader;
 
-/* Opens FILE read-only. Returns NULL with a message in err on failure. */
+/* Opens FILE read-only, for use by one thread at a time. NULL with a message in err on failure. */
 struct rec_reader *rec_reader_open(const char *path, char *err, size_t err_size);
 
 /*
