@@ -155,6 +155,9 @@ void index_span(const struct trace_index *index, int64_t *first_ns, int64_t *las
 		int64_t *count);
 /* Once ready: events per TIMELINE_BUCKETS equal slices of first_ns .. last_ns. */
 const int64_t *index_buckets(const struct trace_index *index);
+/* Once ready: the phases of the run (rec_phases_read); NULL, or why there are none. */
+const char *index_phases(const struct trace_index *index, const struct rec_phase **phases,
+			 size_t *count);
 /*
  * Once ready: puts into the fresh SCENE the tree of the latest checkpoint
  * before which no event starts at or after TS_NS; *SEQ is its last event

@@ -24,7 +24,6 @@
 struct replay {
 	struct rec_reader *reader;
 	const struct trace_index *index;
-	char *trace; /* its file name, for the phases */
 	int64_t first_ns, last_ns, count;
 	bool playing, ended;
 	double speed;
@@ -103,11 +102,6 @@ struct replay *replay_open(const char *trace, const struct trace_index *index, c
 	index_span(index, &r->first_ns, &r->last_ns, &r->count);
 	r->speed = 1;
 	r->position_ns = r->first_ns;
-	if (!(r->trace = strdup(trace))) {
-		snprintf(err, err_size, "out of memory");
-		replay_close(r);
-		return NULL;
-	}
 	return r;
 }
 
@@ -117,7 +111,6 @@ void replay_close(struct replay *r)
 		return;
 	drop_pending(r);
 	rec_reader_close(r->reader);
-	free(r->trace);
 	free(r);
 }
 
@@ -155,32 +148,29 @@ static int queue_timeline(struct replay *r, struct web_outbox *box)
 }
 
 /*
- * The phases of the run (see rec_phases_read), for the timeline's marks
- * and the caption. A trace the analysis cannot make sense of replays
- * anyway: it then has no phases, and the message says why.
+ * The phases of the run (from the index), for the timeline's marks and
+ * the caption. A trace the analysis cannot make sense of replays anyway:
+ * it then has no phases, and the message says why.
  */
 static int queue_phases(struct replay *r, struct web_outbox *box)
 {
-	struct rec_phase *phases;
+	const struct rec_phase *phases;
 	size_t count;
-	char why[256];
-	int found = rec_phases_read(r->trace, &phases, &count, why, sizeof(why));
+	const char *why = index_phases(r->index, &phases, &count);
 	struct web_text text = {0};
 	text_adds(&text, "{\"type\":\"phases\",\"phases\":[");
-	for (size_t i = 0; found == 0 && i < count; i++) {
+	for (size_t i = 0; !why && i < count; i++) {
 		text_adds(&text, i ? ",{\"name\":" : "{\"name\":");
 		text_json_string(&text, phases[i].name);
 		text_printf(&text, ",\"start_ns\":%lld,\"end_ns\":%lld}",
 			    (long long)phases[i].start_ns, (long long)phases[i].end_ns);
 	}
 	text_adds(&text, "]");
-	if (found != 0) {
+	if (why) {
 		text_adds(&text, ",\"error\":");
 		text_json_string(&text, why);
 	}
 	text_adds(&text, "}");
-	if (found == 0)
-		rec_phases_free(phases, count);
 	int rc = outbox_take(box, &text);
 	text_free(&text);
 	return rc;
