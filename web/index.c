@@ -70,7 +70,7 @@ struct trace_index {
 	struct checkpoint *checkpoints;
 	size_t checkpoint_count, checkpoint_cap;
 	/* The phases of the run, found by the analysis on a thread of their own. */
-	struct rec_phase *phases;
+	struct analyze_phase_span *phases;
 	size_t phase_count;
 	char phases_error[256]; /* "": found */
 };
@@ -78,22 +78,22 @@ struct trace_index {
 static bool changes_tree(uint8_t op)
 {
 	switch (op) {
-	case REC_OP_MKNOD:
-	case REC_OP_MKDIR:
-	case REC_OP_UNLINK:
-	case REC_OP_RMDIR:
-	case REC_OP_SYMLINK:
-	case REC_OP_RENAME:
-	case REC_OP_LINK:
-	case REC_OP_CREATE:
-	case REC_OP_LOST:
+	case TRACE_OP_MKNOD:
+	case TRACE_OP_MKDIR:
+	case TRACE_OP_UNLINK:
+	case TRACE_OP_RMDIR:
+	case TRACE_OP_SYMLINK:
+	case TRACE_OP_RENAME:
+	case TRACE_OP_LINK:
+	case TRACE_OP_CREATE:
+	case TRACE_OP_LOST:
 		return true;
 	default:
 		return false;
 	}
 }
 
-static int log_add(struct trace_index *x, const struct rec_event *e)
+static int log_add(struct trace_index *x, const struct trace_event *e)
 {
 	size_t path_len = e->path ? strlen(e->path) + 1 : 1;
 	size_t path2_len = e->path2 ? strlen(e->path2) + 1 : 0;
@@ -205,7 +205,7 @@ static double scene_time(const struct trace_index *x, int64_t ts)
  * index_apply(), and *STEADY: whether the same event again would be only a
  * flash (its node is there, alive, of its kind).
  */
-static int apply_event(struct viz_scene *scene, const struct rec_event *e, double t, bool *steady)
+static int apply_event(struct viz_scene *scene, const struct trace_event *e, double t, bool *steady)
 {
 	struct viz_event ve;
 	play_event(&ve, e, t);
@@ -228,7 +228,7 @@ static int apply_event(struct viz_scene *scene, const struct rec_event *e, doubl
 	return has != had || (has && (after.dying != before.dying || after.kind != before.kind));
 }
 
-int index_apply(struct viz_scene *scene, const struct rec_event *e, double t)
+int index_apply(struct viz_scene *scene, const struct trace_event *e, double t)
 {
 	bool steady;
 	return apply_event(scene, e, t, &steady);
@@ -264,7 +264,7 @@ static uint64_t path_hash(const char *path)
 	return h;
 }
 
-static bool is_steady(const struct steady_paths *sp, const struct rec_event *e, uint64_t hash)
+static bool is_steady(const struct steady_paths *sp, const struct trace_event *e, uint64_t hash)
 {
 	const struct steady_slot *slot = &sp->slots[hash & (STEADY_SLOTS - 1)];
 	return slot->epoch == sp->epoch && slot->hash == hash && slot->kind == e->kind &&
@@ -272,7 +272,7 @@ static bool is_steady(const struct steady_paths *sp, const struct rec_event *e, 
 }
 
 /* Notes E's path as steady; a path that does not fit is simply not noted. */
-static void note_steady(struct steady_paths *sp, const struct rec_event *e, uint64_t hash)
+static void note_steady(struct steady_paths *sp, const struct trace_event *e, uint64_t hash)
 {
 	struct steady_slot *slot = &sp->slots[hash & (STEADY_SLOTS - 1)];
 	size_t len = strlen(e->path) + 1;
@@ -296,7 +296,7 @@ static void steady_free(struct steady_paths *sp)
 }
 
 /* EVENT into the build's SCENE, as index_apply() does. */
-static int index_event(struct steady_paths *sp, struct viz_scene *scene, const struct rec_event *e,
+static int index_event(struct steady_paths *sp, struct viz_scene *scene, const struct trace_event *e,
 		       double t)
 {
 	bool flash = e->path && !changes_tree(e->op);
@@ -323,24 +323,24 @@ static void fail(struct trace_index *x, const char *message)
 static void build(struct trace_index *x)
 {
 	char err[512];
-	struct rec_reader *reader = rec_reader_open(x->trace, err, sizeof(err));
+	struct trace_reader *reader = trace_reader_open(x->trace, err, sizeof(err));
 	if (!reader) {
 		fail(x, err);
 		return;
 	}
 	struct viz_options options = {0};
-	struct viz_scene *scene = viz_scene_new(viz_libc_allocator(), &options);
+	struct viz_scene *scene = viz_scene_new(play_allocator(), &options);
 	struct steady_paths steady = {calloc(STEADY_SLOTS, sizeof(struct steady_slot)), 1};
 	if (!scene || !steady.slots) {
 		fail(x, "out of memory");
 		goto out;
 	}
-	if (rec_reader_span(reader, &x->first_ns, &x->last_ns, &x->count) != 0) {
+	if (trace_reader_span(reader, &x->first_ns, &x->last_ns, &x->count) != 0) {
 		snprintf(x->error, sizeof(x->error), "cannot read the events of %s", x->trace);
 		goto out;
 	}
 	double span = (double)x->last_ns - (double)x->first_ns + 1;
-	struct rec_event event;
+	struct trace_event event;
 	int64_t seq, last_seq = 0, max_ts = INT64_MIN, events = 0;
 	double t = 0;
 	bool checkpoints = true;
@@ -349,7 +349,7 @@ static void build(struct trace_index *x)
 		fail(x, "out of memory");
 		goto out;
 	}
-	while ((rc = rec_reader_next(reader, &event, &seq, err, sizeof(err))) == 1) {
+	while ((rc = trace_reader_next(reader, &event, &seq, err, sizeof(err))) == 1) {
 		if (atomic_load(&x->stop))
 			goto out;
 		if (events > 0 && events % CHECKPOINT_EVENTS == 0 && checkpoints) {
@@ -380,7 +380,7 @@ static void build(struct trace_index *x)
 out:
 	steady_free(&steady);
 	viz_scene_free(scene);
-	rec_reader_close(reader);
+	trace_reader_close(reader);
 }
 
 /*
@@ -391,7 +391,7 @@ out:
 static void *phases_main(void *arg)
 {
 	struct trace_index *x = arg;
-	if (rec_phases_read(x->trace, &x->phases, &x->phase_count, x->phases_error,
+	if (analyze_phases_read(x->trace, &x->phases, &x->phase_count, x->phases_error,
 			    sizeof(x->phases_error)) != 0 &&
 	    !x->phases_error[0])
 		snprintf(x->phases_error, sizeof(x->phases_error), "the analysis failed");
@@ -437,7 +437,7 @@ void index_free(struct trace_index *x)
 		atomic_store(&x->stop, true);
 		pthread_join(x->thread, NULL);
 	}
-	rec_phases_free(x->phases, x->phase_count);
+	analyze_phases_free(x->phases, x->phase_count);
 	free(x->log);
 	for (size_t i = 0; i < x->checkpoint_count; i++)
 		counters_free(x->checkpoints[i].counters);
@@ -465,7 +465,7 @@ const int64_t *index_buckets(const struct trace_index *x)
 	return x->buckets;
 }
 
-const char *index_phases(const struct trace_index *x, const struct rec_phase **phases,
+const char *index_phases(const struct trace_index *x, const struct analyze_phase_span **phases,
 			 size_t *count)
 {
 	*phases = x->phases;
@@ -489,7 +489,7 @@ int index_restore(const struct trace_index *x, int64_t ts_ns, struct viz_scene *
 	for (size_t at = 0; at < c->log_len;) {
 		const struct log_entry *entry = (const struct log_entry *)(x->log + at);
 		const char *strings = (const char *)(entry + 1);
-		struct rec_event e = {.op = entry->op, .kind = entry->kind, .result = entry->result,
+		struct trace_event e = {.op = entry->op, .kind = entry->kind, .result = entry->result,
 				      .path = strings,
 				      .path2 = entry->path2_at ? strings + entry->path2_at : NULL,
 				      .bytes = -1, .offset = -1,

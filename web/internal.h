@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "analyze/analyze.h"
 #include "play/play.h"
 #include "recorder/recorder.h"
 #include "viz/viz.h"
@@ -29,7 +30,7 @@ void text_adds(struct web_text *text, const char *string);
 void text_printf(struct web_text *text, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));
 void text_json_string(struct web_text *text, const char *string); /* NULL: null */
-void text_event(struct web_text *text, const struct rec_event *event, int64_t seq);
+void text_event(struct web_text *text, const struct trace_event *event, int64_t seq);
 /* Drops the last byte if it is C (a trailing comma). */
 void text_unput(struct web_text *text, char c);
 
@@ -113,7 +114,7 @@ void live_free(struct live *live);
 const struct recorder_tap *live_tap(struct live *live);
 
 /* The feeder's steps: one committed event, in seq order; the end of a run of them. */
-void live_add(struct live *live, const struct rec_event *event, int64_t seq);
+void live_add(struct live *live, const struct trace_event *event, int64_t seq);
 void live_flush(struct live *live);
 
 /* A client's place in the stream. */
@@ -155,8 +156,8 @@ void index_span(const struct trace_index *index, int64_t *first_ns, int64_t *las
 		int64_t *count);
 /* Once ready: events per TIMELINE_BUCKETS equal slices of first_ns .. last_ns. */
 const int64_t *index_buckets(const struct trace_index *index);
-/* Once ready: the phases of the run (rec_phases_read); NULL, or why there are none. */
-const char *index_phases(const struct trace_index *index, const struct rec_phase **phases,
+/* Once ready: the phases of the run (analyze_phases_read); NULL, or why there are none. */
+const char *index_phases(const struct trace_index *index, const struct analyze_phase_span **phases,
 			 size_t *count);
 /*
  * Once ready: puts into the fresh SCENE the tree of the latest checkpoint
@@ -171,7 +172,7 @@ int index_restore(const struct trace_index *index, int64_t ts_ns, struct viz_sce
  * flash of a node that exists (most events) is left out. 1 if it changed
  * what a snapshot shows, 0 if not, -1 when out of memory.
  */
-int index_apply(struct viz_scene *scene, const struct rec_event *event, double t);
+int index_apply(struct viz_scene *scene, const struct trace_event *event, double t);
 
 /* ---- replay.c: one client's playback of a trace file ---- */
 
