@@ -763,6 +763,19 @@ static void text_cache_free(struct text_cache *c)
 	free(c->slots);
 }
 
+int trace_reader_limit_cache(struct trace_reader *r, size_t slots)
+{
+	struct text_cache *caches[] = {&r->path_text, &r->proc_text};
+	for (size_t i = 0; i < sizeof(caches) / sizeof(caches[0]); i++) {
+		if (caches[i]->mask < slots)
+			continue;
+		text_cache_free(caches[i]);
+		if (text_cache_init(caches[i], slots, 1, slots) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int prepare_statements(struct trace_reader *r, char *err, size_t err_size)
 {
 	/* Paths: up to 128Ki slots (a few MB); dense ids below that never collide. */

@@ -107,6 +107,14 @@ char *trace_reader_meta(struct trace_reader *reader, const char *key);
 int trace_reader_span(struct trace_reader *reader, int64_t *first_ns, int64_t *last_ns,
 		    int64_t *count);
 
+/*
+ * Keeps the texts of at most SLOTS (a power of two) paths and as many
+ * processes cached, for a program that holds many readers at once; by
+ * default a reader keeps up to 128Ki of each (MBs for a big trace). 0, or
+ * -1 when out of memory (then close the reader).
+ */
+int trace_reader_limit_cache(struct trace_reader *reader, size_t slots);
+
 void trace_reader_close(struct trace_reader *reader);
 
 /*

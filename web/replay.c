@@ -20,6 +20,7 @@
 #define STATE_EVERY_NS 250000000  /* `state` while playing, for the page's clock */
 #define QUIET_GAP_S 1.5		  /* wall seconds of nothing that get skipped... */
 #define QUIET_LEAD_S 0.25	  /* ...so that the next event comes this soon */
+#define REPLAY_CACHED_NAMES 4096  /* paths and processes a tab's reader keeps: ~0.5 MB */
 
 struct replay {
 	struct trace_reader *reader;
@@ -95,6 +96,12 @@ struct replay *replay_open(const char *trace, const struct trace_index *index, c
 	}
 	r->reader = trace_reader_open(trace, err, err_size);
 	if (!r->reader) {
+		replay_close(r);
+		return NULL;
+	}
+	/* A tab reads a few thousand events per seek: a small cache, as tabs are many. */
+	if (trace_reader_limit_cache(r->reader, REPLAY_CACHED_NAMES) != 0) {
+		snprintf(err, err_size, "out of memory");
 		replay_close(r);
 		return NULL;
 	}
