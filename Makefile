@@ -115,7 +115,7 @@ $(BUILD):
 # when everything is installed, so `make check` works offline afterwards.
 DEB_BUILD := build-essential pkg-config libfuse3-dev fuse3 libsqlite3-dev sqlite3 libcairo2-dev liburing-dev \
              libwebsockets-dev libgit2-dev clang lld
-DEB_TEST  := valgrind sshfs openssh-server openssh-client git attr util-linux psmisc chromium \
+DEB_TEST  := valgrind graphviz sshfs openssh-server openssh-client git attr util-linux psmisc chromium \
              ffmpeg gource xvfb xauth
 # `make check` and `make demo` run this once per package list (the stamp's
 # name is the list's hash), so that afterwards they do not query dpkg.

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze/deps.h"
 
 /* ---- phases: see find_phases() for the rule ---- */
 
@@ -231,7 +232,7 @@ static void read_meta(struct ctx *c)
  * every write, and ls, cp -a and tar ask for ACLs and SELinux labels; none
  * of that failed for the program, so these are counted apart, not as errors.
  */
-static bool attr_probe(enum trace_op op, int64_t err)
+bool analyze_attr_probe(enum trace_op op, int64_t err)
 {
 	return (op == TRACE_OP_GETXATTR || op == TRACE_OP_LISTXATTR) &&
 	       (err == -ENODATA || err == -EOPNOTSUPP);
@@ -487,7 +488,7 @@ static int count_event(struct ctx *c, struct scan *sc, const struct raw *e, enum
 			for (; sc->conf.table[at] && !p->conf; at = (at + 1) & sc->conf.mask)
 				p->conf = sc->conf.keys[sc->conf.table[at] - 1][0] == path;
 		}
-		conf = p->conf && !attr_probe(op, result); /* a probe is nobody's work */
+		conf = p->conf && !analyze_attr_probe(op, result); /* a probe is nobody's work */
 		if (!p->events++)
 			p->first = p->last = ts;
 		p->first = ts < p->first ? ts : p->first;
@@ -533,7 +534,7 @@ static int count_event(struct ctx *c, struct scan *sc, const struct raw *e, enum
 	sp->dur += dur;
 	sp->created += result >= 0 && is_created(op);
 	sp->removed += result >= 0 && (op == TRACE_OP_UNLINK || op == TRACE_OP_RMDIR);
-	if (result >= 0 || attr_probe(op, result))
+	if (result >= 0 || analyze_attr_probe(op, result))
 		return 0;
 	i = map_index(&sc->fails, path, proc, result * 4 + no_path * 2 + no_proc, &added);
 	if (i < 0 || !room_for((void **)&sc->fail_n, &sc->fail_cap, (size_t)i, sizeof(int64_t)))
@@ -582,7 +583,7 @@ static int scan_event(struct ctx *c, struct scan *sc, const struct raw *e)
 		a->bytes_written += bytes;
 	if (result >= 0)
 		o->ok++;
-	else if (attr_probe(op, result))
+	else if (analyze_attr_probe(op, result))
 		o->op.probes++;
 	else
 		o->op.errors++;
@@ -1217,6 +1218,210 @@ static int processes(struct ctx *c)
 		"grouping events by process", add_process, &list);
 }
 
+/* ---- command lines (traces with process lineage) ---- */
+
+#define COMMAND_LINE_MAX 50 /* bytes of a command line in the report */
+
+/* A command's events, summed over its processes and their helpers (deps.h). */
+struct command_sums {
+	size_t owner; /* index in the graph's processes */
+	int64_t events, bytes_read, bytes_written, fs_ns;
+};
+
+struct command_scan {
+	struct deps_graph graph;
+	struct command_sums *sums; /* by process index; owner DEPS_NONE: no events */
+};
+
+/* One row: id, parent_id, exe, argv: a process of the lineage. */
+static int add_lineage_process(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+	struct command_scan *scan = arg;
+	char *exe, *json;
+	char **argv = NULL;
+	size_t argc = 0;
+	if (col_text(c, s, 2, false, &exe) != 0)
+		return -1;
+	if (col_text(c, s, 3, false, &json) != 0) {
+		free(exe);
+		return -1;
+	}
+	const char *bad = json ? deps_parse_argv(json, &argv, &argc) : NULL;
+	struct deps_process_info info = {
+		.id = col_int(s, 0),
+		.parent_id = col_int(s, 1),
+		.exe = exe,
+		.argv = (const char *const *)argv,
+		.argc = argc,
+	};
+	int rc = bad ? corrupt(c, "a process's argv is no JSON array of strings")
+	     : deps_graph_add_process(&scan->graph, &info) != 0 ? out_of_memory(c)
+								: 0;
+	deps_free_argv(argv, argc);
+	free(exe);
+	free(json);
+	return rc;
+}
+
+/* One row: processes.id, events, bytes read, bytes written, time. */
+static int add_process_events(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+	struct command_scan *scan = arg;
+	size_t p = deps_graph_process_index(&scan->graph, col_int(s, 0));
+	if (p == DEPS_NONE)
+		return corrupt(c, "an event names a process that is not in the processes table");
+	size_t owner = scan->graph.processes[p].owner;
+	struct command_sums *sum = &scan->sums[owner];
+	sum->owner = owner;
+	sum->events += col_int(s, 1);
+	sum->bytes_read += col_int(s, 2);
+	sum->bytes_written += col_int(s, 3);
+	sum->fs_ns += col_int(s, 4);
+	return 0;
+}
+
+/* Orders command sums by argv (unknown last), so that equal command lines are neighbours. */
+static int by_argv(const void *x, const void *y, void *arg)
+{
+	const struct deps_graph *g = arg;
+	const struct command_sums *p = x, *q = y;
+	const struct deps_process *a = &g->processes[p->owner], *b = &g->processes[q->owner];
+	if (!a->argv || !b->argv)
+		return (a->argv == NULL) - (b->argv == NULL);
+	for (size_t i = 0; i < a->argc && i < b->argc; i++) {
+		int cmp = strcmp(a->argv[i], b->argv[i]);
+		if (cmp)
+			return cmp;
+	}
+	return (a->argc > b->argc) - (a->argc < b->argc);
+}
+
+static int by_events(const void *x, const void *y)
+{
+	const struct analyze_command *p = x, *q = y;
+	if (p->events != q->events)
+		return p->events < q->events ? 1 : -1;
+	return strcmp(p->line, q->line);
+}
+
+/* Groups the command sums by command line into the analysis, busiest first. */
+static int group_commands(struct ctx *c, struct command_scan *scan)
+{
+	struct analyze_result *a = c->a;
+	const struct deps_graph *g = &scan->graph;
+	size_t n = 0;
+	for (size_t i = 0; i < g->nprocesses; i++)
+		if (scan->sums[i].owner != DEPS_NONE && g->processes[i].argv)
+			scan->sums[n++] = scan->sums[i];
+	qsort_r(scan->sums, n, sizeof(*scan->sums), by_argv, (void *)g);
+	struct analyze_command *all = calloc(n + 1, sizeof(*all));
+	size_t *leader = malloc((n + 1) * sizeof(*leader)); /* a process of each line */
+	if (!all || !leader) {
+		free(all);
+		free(leader);
+		return out_of_memory(c);
+	}
+	size_t groups = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || by_argv(&scan->sums[i - 1], &scan->sums[i], (void *)g) != 0)
+			leader[groups++] = scan->sums[i].owner;
+		struct analyze_command *cmd = &all[groups - 1];
+		cmd->processes++;
+		cmd->events += scan->sums[i].events;
+		cmd->bytes_read += scan->sums[i].bytes_read;
+		cmd->bytes_written += scan->sums[i].bytes_written;
+		cmd->fs_ns += scan->sums[i].fs_ns;
+	}
+	/* names for people, then the busiest first */
+	int rc = 0;
+	for (size_t i = 0; i < groups; i++) {
+		const struct deps_process *p = &g->processes[leader[i]];
+		char line[COMMAND_LINE_MAX + 8];
+		deps_command_line((const char *const *)p->argv, p->argc, COMMAND_LINE_MAX, line,
+				  sizeof(line));
+		all[i].line = strdup(line);
+		all[i].argv = calloc(p->argc + 1, sizeof(char *));
+		if (!all[i].line || !all[i].argv) {
+			rc = out_of_memory(c);
+			groups = i + 1;
+			break;
+		}
+		for (size_t j = 0; j < p->argc && rc == 0; j++) {
+			all[i].argv[j] = strdup(p->argv[j]);
+			all[i].argc = j + 1;
+			if (!all[i].argv[j])
+				rc = out_of_memory(c);
+		}
+		if (rc) {
+			groups = i + 1;
+			break;
+		}
+	}
+	free(leader);
+	if (rc == 0)
+		qsort(all, groups, sizeof(*all), by_events);
+	a->ncommands_total = groups;
+	size_t keep = rc == 0 && groups > (size_t)c->top ? (size_t)c->top : groups;
+	for (size_t i = keep; i < groups; i++) {
+		free(all[i].line);
+		deps_free_argv(all[i].argv, all[i].argc);
+	}
+	a->commands = all;
+	a->ncommands = keep;
+	return rc;
+}
+
+/*
+ * Events per command line: each process's events go to its command (a
+ * compiler driver owns its cc1, as and ld: deps.h), and commands with the
+ * same argv are one line.
+ */
+static int commands(struct ctx *c)
+{
+	sqlite3_stmt *s = prepare(c,
+				  "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
+				  " AND name = 'processes'",
+				  "looking for process lineage");
+	if (!s)
+		return -1;
+	int rc = sqlite3_step(s);
+	c->a->lineage = rc == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return sql_failed(c, rc, "looking for process lineage");
+	if (!c->a->lineage)
+		return 0;
+	struct command_scan scan;
+	char why[256];
+	deps_graph_init(&scan.graph);
+	scan.sums = NULL;
+	rc = each_row(c, "SELECT id, parent_id, exe, argv FROM processes",
+		      "reading the processes", add_lineage_process, &scan);
+	if (rc == 0 && deps_graph_link(&scan.graph, why, sizeof(why)) != 0)
+		rc = corrupt(c, "its processes' parents are unsound");
+	if (rc == 0) {
+		scan.sums = malloc((scan.graph.nprocesses + 1) * sizeof(*scan.sums));
+		if (!scan.sums)
+			rc = out_of_memory(c);
+		for (size_t i = 0; rc == 0 && i < scan.graph.nprocesses; i++)
+			scan.sums[i] = (struct command_sums){.owner = DEPS_NONE};
+	}
+	if (rc == 0)
+		rc = each_row(
+			c,
+			"SELECT pr.process, sum(t.n), sum(t.rbytes), sum(t.wbytes), sum(t.dur) FROM\n"
+			"  (SELECT proc, sum(n) AS n, sum(rbytes) AS rbytes, sum(wbytes) AS wbytes,\n"
+			"     sum(dur) AS dur FROM slot_proc GROUP BY proc) AS t\n"
+			"  JOIN procs AS pr ON pr.id = t.proc WHERE pr.process IS NOT NULL\n"
+			"GROUP BY pr.process",
+			"grouping events by command line", add_process_events, &scan);
+	if (rc == 0)
+		rc = group_commands(c, &scan);
+	free(scan.sums);
+	deps_graph_free(&scan.graph);
+	return rc;
+}
+
 /* ---- the timeline and its phases ---- */
 
 /* Names met in slots: commands and phase names. name[0] is NULL: no command. */
@@ -1792,7 +1997,7 @@ static int analyse(struct ctx *c)
 	scan_free(sc);
 	free(sc);
 	if (result != 0 || hot(c) != 0 || failing(c) != 0 || findings(c) != 0 ||
-	    processes(c) != 0 || timeline(c) != 0)
+	    processes(c) != 0 || commands(c) != 0 || timeline(c) != 0)
 		return -1;
 	return 0;
 }
@@ -1844,6 +2049,11 @@ void analyze_free(struct analyze_result *a)
 	for (size_t i = 0; i < a->nprocesses; i++)
 		free(a->processes[i].comm);
 	free(a->processes);
+	for (size_t i = 0; i < a->ncommands; i++) {
+		free(a->commands[i].line);
+		deps_free_argv(a->commands[i].argv, a->commands[i].argc);
+	}
+	free(a->commands);
 	free_hot(a->hot_files_events, a->nhot_files_events);
 	free_hot(a->hot_files_bytes, a->nhot_files_bytes);
 	free_hot(a->hot_dirs_events, a->nhot_dirs_events);

@@ -8,6 +8,7 @@
 #ifndef TRACEFS_ANALYZE_H
 #define TRACEFS_ANALYZE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,6 +61,14 @@ struct analyze_failing {
 struct analyze_process {
 	char *comm; /* "kernel" for the kernel's own requests; NULL: unknown */
 	int64_t pids, events, bytes_read, bytes_written, fs_ns;
+};
+
+/* One command line: the processes that ran with the same argv (traces with lineage). */
+struct analyze_command {
+	char *line; /* for people: shortened (deps_command_line) */
+	char **argv;
+	size_t argc;
+	int64_t processes, events, bytes_read, bytes_written, fs_ns;
 };
 
 struct analyze_hot {
@@ -132,6 +141,9 @@ struct analyze_result {
 	size_t nfailing;
 	struct analyze_process *processes; /* most events first */
 	size_t nprocesses, nprocesses_total;
+	bool lineage;			   /* the trace knows each process's command line */
+	struct analyze_command *commands; /* most events first; none without lineage */
+	size_t ncommands, ncommands_total;
 	struct analyze_hot *hot_files_events, *hot_files_bytes, *hot_dirs_events, *hot_dirs_bytes;
 	size_t nhot_files_events, nhot_files_bytes, nhot_dirs_events, nhot_dirs_bytes;
 
@@ -155,6 +167,13 @@ int analyze_run(const char *file, int top, struct analyze_result *out, char *err
 
 void analyze_free(struct analyze_result *analysis);
 
+/*
+ * Whether a failure of OP with ERR is an attribute probe that found
+ * nothing (getxattr or listxattr: ENODATA, EOPNOTSUPP): counted apart,
+ * not as an error.
+ */
+bool analyze_attr_probe(enum trace_op op, int64_t err);
+
 /* "ENOENT" for -2, or "E123" for an errno without a name. Static or buf. */
 const char *analyze_errno_name(int32_t result, char *buf, size_t size);
 
@@ -173,10 +192,13 @@ int analyze_phases_read(const char *file, struct analyze_phase_span **phases, si
 void analyze_phases_free(struct analyze_phase_span *phases, size_t count);
 
 /*
- * The `tracefs report` and `tracefs export` sub-commands (argv[0] names the
- * command). They return the process's exit status.
+ * The `tracefs report`, `tracefs export`, `tracefs diff` and `tracefs deps`
+ * sub-commands (argv[0] names the command). They return the process's exit
+ * status.
  */
 int analyze_report_command(int argc, char **argv);
 int analyze_export_command(int argc, char **argv);
+int analyze_diff_command(int argc, char **argv);
+int analyze_deps_command(int argc, char **argv);
 
 #endif

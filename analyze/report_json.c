@@ -14,6 +14,8 @@
  *   failing_paths[{path, errno, name, count, processes[{comm, count}]}],
  *   processes[{comm, pids, events, bytes_read, bytes_written, fs_ns}],
  *   processes_total,
+ *   commands[{command_line, argv[], processes, events, bytes_read, bytes_written, fs_ns}]
+ *     (null in a trace without process lineage), commands_total,
  *   hot_files{by_events, by_bytes}, hot_directories{by_events, by_bytes}:
  *     [{path, events, bytes_read, bytes_written}],
  *   timeline{bucket_ns, buckets[{start_ns, events, bytes, phase,
@@ -174,6 +176,31 @@ static void write_processes(FILE *out, const struct analyze_result *a)
 		fputs("}", out);
 	}
 	fprintf(out, "],\"processes_total\":%zu", a->nprocesses_total);
+	if (!a->lineage) {
+		fputs(",\"commands\":null", out); /* unknown: a trace without lineage */
+		return;
+	}
+	fputs(",\"commands\":[", out);
+	for (size_t i = 0; i < a->ncommands; i++) {
+		const struct analyze_command *cmd = &a->commands[i];
+		bool first = true;
+		fputs(i ? ",{" : "{", out);
+		key_string(out, &first, "command_line", cmd->line);
+		fputs(",\"argv\":[", out);
+		for (size_t j = 0; j < cmd->argc; j++) {
+			if (j)
+				fputc(',', out);
+			trace_json_write_string(out, cmd->argv[j]);
+		}
+		fputc(']', out);
+		key_int(out, &first, "processes", cmd->processes);
+		key_int(out, &first, "events", cmd->events);
+		key_int(out, &first, "bytes_read", cmd->bytes_read);
+		key_int(out, &first, "bytes_written", cmd->bytes_written);
+		key_int(out, &first, "fs_ns", cmd->fs_ns);
+		fputs("}", out);
+	}
+	fprintf(out, "],\"commands_total\":%zu", a->ncommands_total);
 }
 
 static void write_hot_list(FILE *out, const char *name, const struct analyze_hot *hot, size_t n,

@@ -296,6 +296,36 @@ static void processes(struct builder *b, const struct analyze_result *a)
 			 a->nprocesses_total - a->nprocesses);
 }
 
+static void commands_by_line(struct builder *b, const struct analyze_result *a)
+{
+	if (!a->lineage)
+		return;
+	struct report_table *t =
+		table(b, REPORT_COMMAND_LINES, "Commands, by command line", a->ncommands);
+
+	if (!t)
+		return;
+	column(t, "runs", REPORT_COUNT);
+	column(t, "events", REPORT_COUNT);
+	column(t, "share", REPORT_SHARE);
+	column(t, "read", REPORT_BYTES);
+	column(t, "written", REPORT_BYTES);
+	column(t, "command line", REPORT_PATH);
+	for (size_t i = 0; i < a->ncommands; i++) {
+		const struct analyze_command *cmd = &a->commands[i];
+		number(t, i, 0, cmd->processes);
+		number(t, i, 1, cmd->events);
+		share(t, i, 2, cmd->events, a->events);
+		number(t, i, 3, cmd->bytes_read);
+		number(t, i, 4, cmd->bytes_written);
+		text(t, i, 5, cmd->line);
+	}
+	t->nrows = a->ncommands;
+	if (a->ncommands_total > a->ncommands)
+		snprintf(t->after, sizeof(t->after), "... and %zu more command lines",
+			 a->ncommands_total - a->ncommands);
+}
+
 static void hot(struct builder *b, enum report_table_id id, const char *title,
 		const struct analyze_hot *hot, size_t n)
 {
@@ -434,6 +464,7 @@ int report_sections(const struct analyze_result *a, struct report_sections *out)
 		operations(&b, a);
 		errors(&b, a);
 		processes(&b, a);
+		commands_by_line(&b, a);
 		hot(&b, REPORT_HOT, "Hot files, by events", a->hot_files_events,
 		    a->nhot_files_events);
 		hot(&b, REPORT_HOT, "Hot files, by bytes", a->hot_files_bytes, a->nhot_files_bytes);

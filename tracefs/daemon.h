@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "store/store.h"
 #include "tracefs/fs.h"
@@ -15,7 +16,8 @@
 struct daemon_config {
 	const char *source;	  /* absolute path of the directory to trace */
 	const char *mountpoint;	  /* absolute; recorded in the trace's meta */
-	const char *db;		  /* absolute path of the trace file to create */
+	const char *db;		  /* absolute path of the trace file to create; NULL:
+				     record nothing (-o norecord: no trace, no live view) */
 	unsigned db_mode;	  /* its permission bits; 0: private (0600) */
 	const char *command_line; /* recorded in the trace's meta */
 	const char *fuse_options; /* comma-separated options for libfuse */
@@ -28,8 +30,8 @@ struct daemon_config {
 struct daemon;
 
 /*
- * Opens SOURCE (before any mount can hide it), creates the trace and the
- * FUSE session. Prints what failed and returns NULL; nothing is left behind.
+ * Opens SOURCE (before any mount can hide it), creates the trace (if any)
+ * and the FUSE session. Prints what failed and returns NULL; nothing is left behind.
  */
 struct daemon *daemon_create(const struct daemon_config *config);
 
@@ -45,6 +47,12 @@ int daemon_handle_signals(struct daemon *daemon);
 
 /* Serves requests until the file system is unmounted; 0 or -1. */
 int daemon_serve(struct daemon *daemon);
+
+/*
+ * `tracefs run`: PID, running ARGV in CWD, is the root of the process
+ * lineage; before it can reach the mount. 0, or -1 with errno.
+ */
+int daemon_set_root_process(struct daemon *daemon, pid_t pid, char *const argv[], const char *cwd);
 
 /* Events per operation so far. */
 void daemon_op_counts(struct daemon *daemon, uint64_t counts[TRACE_OP_COUNT]);

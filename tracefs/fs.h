@@ -10,6 +10,7 @@
 
 #include "recorder/recorder.h"
 #include "store/store.h"
+#include "tracefs/lineage.h"
 
 struct fs_options {
 	bool exact;	/* no kernel caching of names, attributes or pages */
@@ -17,13 +18,16 @@ struct fs_options {
 	double timeout; /* seconds the kernel may cache names and attributes */
 	long poll_us;	/* how long a daemon thread polls for the next request */
 	struct store *store; /* the versioned store the source is, or NULL */
+	struct lineage *lineage; /* the processes of the requests, or NULL */
 	int uring;	/* FUSE over io_uring: 1 asked for, 0 refused, -1 where on */
 };
 
 struct fs;
 
 /* Takes ownership of source_fd (an O_PATH descriptor of the source
- * directory). The recorder stays the caller's. Returns NULL with errno set. */
+ * directory). The recorder stays the caller's; NULL: record nothing (the
+ * operations are carried out alike, no event is made). Returns NULL with
+ * errno set. */
 struct fs *fs_create(int source_fd, struct recorder *recorder,
 		     const struct fs_options *options);
 void fs_destroy(struct fs *fs);

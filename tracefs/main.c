@@ -26,7 +26,9 @@ static const struct command commands[] = {
 	{"serve", web_serve_command, "replay a recorded trace in the browser"},
 	{"render", render_command, "draw a recorded trace to PNG or video"},
 	{"report", analyze_report_command, "analyse a trace: phases, errors, hot files, latency, findings"},
+	{"diff", analyze_diff_command, "compare two traces: phases, outputs, reads, failures, latency"},
 	{"export", analyze_export_command, "write a trace for Perfetto, spreadsheets, jq or Gource"},
+	{"deps", analyze_deps_command, "the build graph: compile_commands.json, depfiles, --why, --impact"},
 	{"store", tracefs_store_command, "the versioned store: clone, status, sync, log"},
 };
 

@@ -5,10 +5,17 @@
 # same files built and left after distclean, no autotools rerun, an empty
 # directory at the end — and the trace shows configure then make, which
 # `tracefs report` names as the phases unpack, configure, make, clean, remove.
+# Then the build graph (`tracefs deps`, tests/lib/check-build-graph.py):
+# compile_commands.json has one entry per object make built, with its real
+# arguments and no conftest; every object's recorded inputs in the source
+# tree equal what gcc -MD wrote in the native build (kept before distclean)
+# and, for a sample, what `gcc -M` lists now; --impact of src/utils.h gives
+# exactly the objects whose gcc -MD output names it, and src/wget.
 source "$(dirname "$0")/../lib/common.sh"
 
 tarball=$ROOT/../shared/workloads/wget-1.21.3.tar.gz
 [ -f "$tarball" ] || { echo "no $tarball"; exit 77; }
+command -v dot >/dev/null || { echo "no graphviz (dot): make deps"; exit 77; }
 # The optimised daemon: this workload runs for minutes, and the sanitizer
 # build is covered by every other integration test.
 TRACEFS=$BUILD/tracefs
@@ -16,7 +23,7 @@ WORKLOAD=$ROOT/tests/lib/second-workload
 
 mkdir -p "$T/native" "$T/traced" "$T/logs-native" "$T/logs-traced"
 start=$SECONDS
-"$WORKLOAD" "$tarball" "$T/native" "$T/logs-native"
+KEEP=$T/kept "$WORKLOAD" "$tarball" "$T/native" "$T/logs-native"
 native_s=$((SECONDS - start))
 start=$SECONDS
 "$TRACEFS" run --db "$T/trace.db" --dir "$T/traced" -- \
@@ -62,4 +69,24 @@ errors=$(sql "$db" "SELECT count(*) FROM trace WHERE result < 0")
 python3 -c 'import json, sys; r = json.load(sys.stdin); sys.exit(r["errors"] != int(sys.argv[1]) - int(sys.argv[2]) or r["attribute_probes"] != int(sys.argv[2]))' \
 	"$errors" "$probes" <"$T/report.json" || fail "errors are not the failures without the $probes attribute probes"
 note "phases: $phases; $probes attribute probes apart from $((errors - probes)) errors"
+
+# ---- the build graph ----
+tree=$T/traced/wget-1.21.3 # where the traced build ran (gone now: these are its paths)
+for format in compile-commands make; do
+	"$TRACEFS" deps "$db" --format $format -o "$T/deps.$format" 2>"$T/deps.err" ||
+		fail "tracefs deps --format $format: $(cat "$T/deps.err")"
+done
+python3 "$ROOT/tests/lib/check-build-graph.py" "$T/deps.compile-commands" "$T/deps.make" "$tree" \
+	"$T/kept" "$T/logs-traced/built" || fail "the build graph does not match the build"
+header=/wget-1.21.3/src/utils.h
+"$TRACEFS" deps "$db" --impact "$header" >"$T/impact" 2>"$T/deps.err" ||
+	fail "tracefs deps --impact: $(cat "$T/deps.err")"
+# the objects whose gcc -MD output (the native build's .deps/*.Po) names the header
+want=$(grep -l '[ /]utils\.h' "$T"/kept/src/.deps/*.Po | sed 's|.*/\(.*\)\.Po$|/wget-1.21.3/src/\1.o|' | sort)
+assert_eq "$(grep '\.o$' "$T/impact" | sort)" "$want" "objects of --impact $header"
+grep -qx /wget-1.21.3/src/wget "$T/impact" || fail "--impact $header does not reach the wget binary"
+note "--impact $header: $(grep -c '\.o$' "$T/impact") objects and src/wget ($(wc -l <"$T/impact") files in all)"
+"$TRACEFS" deps "$db" --format dot --depth 2 -o "$T/deps.dot" 2>"$T/deps.err" ||
+	fail "tracefs deps --format dot: $(cat "$T/deps.err")"
+dot -Tsvg -o "$T/deps.svg" "$T/deps.dot" || fail "dot cannot render the wget graph"
 echo "wget-workload: ok"

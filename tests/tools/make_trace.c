@@ -7,10 +7,13 @@
  *                               (see crafted() for the numbers)
  *   make_trace big OUT.db N     N events of a build-like mix, for timing the
  *                               report and the exporters on large traces
+ *   make_trace build OUT.db     a build with process lineage whose graph is
+ *                               known, for `tracefs deps` (see build())
  */
 #include "recorder/recorder.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,8 +248,147 @@ static void big(const char *path, uint64_t count)
 	close_trace(&w);
 }
 
+/* Records a process; PARENT and ROOT are earlier ids (0: none). */
+static int64_t process(struct writer *w, int pid, int64_t parent, int64_t root, const char *argv,
+		       bool is_root)
+{
+	struct recorder_process p = {
+		.pid = pid,
+		.ppid = -1,
+		.parent_id = parent,
+		.root_id = root,
+		.exe = "/usr/bin/x",
+		.argv = argv,
+		.cwd = "/work/src",
+		.start_ns = w->t0,
+		.state = is_root ? RECORDER_PROCESS_ROOT : RECORDER_PROCESS_READ,
+	};
+	int64_t id = recorder_add_process(w->recorder, &p);
+	if (id <= 0)
+		die("recorder_add_process", "no id");
+	return id;
+}
+
+/* One successful access by process ID (pid PID) at step N. */
+static void access_ev(struct writer *w, int64_t n, int64_t id, int pid, enum trace_op op,
+		      const char *path, const char *path2, uint32_t flags)
+{
+	struct trace_event e = {
+		.ts_ns = w->t0 + n * MS,
+		.dur_ns = 1000,
+		.bytes = op == TRACE_OP_WRITE ? 100 : -1,
+		.offset = -1,
+		.path = path,
+		.path2 = path2,
+		.comm = "x",
+		.pid = pid,
+		.uid = 1000,
+		.gid = 1000,
+		.result = op == TRACE_OP_WRITE ? 100 : 0,
+		.flags = flags,
+		.op = (uint8_t)op,
+		.kind = TRACE_KIND_FILE,
+		.process = id,
+	};
+	submit(w, &e);
+}
+
+/*
+ * A build under a script, in /work/src (source and mountpoint):
+ *   sh build.sh (root)
+ *     sh configure: cat > conftest.c; gcc conftest.c (cc1); rm conftest*; writes config.h
+ *     make: sh -c: gcc -c -o x.o x.c (cc1 reads x.c x.h config.h, writes .deps/x.Tpo; as
+ *       writes x.o), mv .deps/x.Tpo .deps/x.Po; the same for y.c (x.h only); then
+ *       gcc -o prog x.o y.o (collect2, ld)
+ *     make distclean: rm x.o y.o prog
+ *     and a compiler driver gone before it was read, whose cc1 read z.c
+ * So: compile-commands has x.c and y.c (and says one cc1 had no known driver); --impact /x.h is x.o y.o .deps/x.Po
+ * .deps/y.Po prog; --impact /config.h leaves y.o out; conftest* are temporaries.
+ */
+static void build(const char *path)
+{
+	struct writer w;
+	int64_t n = 0;
+	open_trace(&w, path);
+	int64_t root = process(&w, 10, 0, 0, "[\"sh\",\"build.sh\"]", true);
+	access_ev(&w, n++, root, 10, TRACE_OP_OPEN, "/build.sh", NULL, O_RDONLY);
+	int64_t conf = process(&w, 11, root, root, "[\"sh\",\"configure\"]", false);
+	access_ev(&w, n++, conf, 11, TRACE_OP_OPEN, "/configure", NULL, O_RDONLY);
+	int64_t cat = process(&w, 12, conf, root, "[\"cat\"]", false);
+	access_ev(&w, n++, cat, 12, TRACE_OP_CREATE, "/conftest.c", NULL, O_WRONLY | O_CREAT);
+	int64_t cc = process(&w, 13, conf, root, "[\"gcc\",\"-o\",\"conftest\",\"conftest.c\"]",
+			     false);
+	int64_t cc1 = process(&w, 14, cc, root, "[\"/usr/libexec/gcc/cc1\"]", false);
+	access_ev(&w, n++, cc1, 14, TRACE_OP_OPEN, "/conftest.c", NULL, O_RDONLY);
+	access_ev(&w, n++, cc, 13, TRACE_OP_CREATE, "/conftest", NULL, O_WRONLY | O_CREAT);
+	int64_t rm = process(&w, 15, conf, root, "[\"rm\",\"-f\",\"conftest\",\"conftest.c\"]",
+			     false);
+	access_ev(&w, n++, rm, 15, TRACE_OP_UNLINK, "/conftest", NULL, 0);
+	access_ev(&w, n++, rm, 15, TRACE_OP_UNLINK, "/conftest.c", NULL, 0);
+	access_ev(&w, n++, conf, 11, TRACE_OP_CREATE, "/config.h", NULL, O_WRONLY | O_CREAT);
+
+	int64_t make = process(&w, 20, root, root, "[\"make\"]", false);
+	access_ev(&w, n++, make, 20, TRACE_OP_OPEN, "/Makefile", NULL, O_RDONLY);
+	static const char *const stems[] = {"x", "y"};
+	for (int i = 0; i < 2; i++) {
+		char argv[256], source[16], object[16], tpo[32], po[32], mv[256];
+		int pid = 21 + 10 * i;
+		snprintf(argv, sizeof(argv),
+			 "[\"gcc\",\"-DHAVE_CONFIG_H\",\"-I.\",\"-MD\",\"-MF\",\".deps/%s.Tpo\","
+			 "\"-c\",\"-o\",\"%s.o\",\"%s.c\"]",
+			 stems[i], stems[i], stems[i]);
+		snprintf(source, sizeof(source), "/%s.c", stems[i]);
+		snprintf(object, sizeof(object), "/%s.o", stems[i]);
+		snprintf(tpo, sizeof(tpo), "/.deps/%s.Tpo", stems[i]);
+		snprintf(po, sizeof(po), "/.deps/%s.Po", stems[i]);
+		snprintf(mv, sizeof(mv), "[\"mv\",\"-f\",\".deps/%s.Tpo\",\".deps/%s.Po\"]",
+			 stems[i], stems[i]);
+		int64_t recipe = process(&w, pid, make, root, "[\"/bin/sh\",\"-c\",\"gcc ...\"]", false);
+		int64_t gcc = process(&w, pid + 1, recipe, root, argv, false);
+		int64_t c1 = process(&w, pid + 2, gcc, root, "[\"/usr/libexec/gcc/cc1\"]", false);
+		access_ev(&w, n++, c1, pid + 2, TRACE_OP_OPEN, source, NULL, O_RDONLY);
+		if (i == 0)
+			access_ev(&w, n++, c1, pid + 2, TRACE_OP_OPEN, "/config.h", NULL, O_RDONLY);
+		access_ev(&w, n++, c1, pid + 2, TRACE_OP_OPEN, "/x.h", NULL, O_RDONLY);
+		access_ev(&w, n++, c1, pid + 2, TRACE_OP_CREATE, tpo, NULL, O_WRONLY | O_CREAT);
+		access_ev(&w, n++, c1, pid + 2, TRACE_OP_WRITE, tpo, NULL, 0);
+		int64_t as = process(&w, pid + 3, gcc, root, "[\"as\"]", false);
+		access_ev(&w, n++, as, pid + 3, TRACE_OP_CREATE, object, NULL, O_WRONLY | O_CREAT);
+		int64_t move = process(&w, pid + 4, recipe, root, mv, false);
+		access_ev(&w, n++, move, pid + 4, TRACE_OP_RENAME, tpo, po, 0);
+	}
+	int64_t link = process(&w, 40, make, root, "[\"gcc\",\"-o\",\"prog\",\"x.o\",\"y.o\"]",
+			       false);
+	int64_t collect2 = process(&w, 41, link, root, "[\"collect2\"]", false);
+	int64_t ld = process(&w, 42, collect2, root, "[\"ld\"]", false);
+	access_ev(&w, n++, ld, 42, TRACE_OP_OPEN, "/x.o", NULL, O_RDONLY);
+	access_ev(&w, n++, ld, 42, TRACE_OP_OPEN, "/y.o", NULL, O_RDONLY);
+	access_ev(&w, n++, ld, 42, TRACE_OP_CREATE, "/prog", NULL, O_RDWR | O_CREAT | O_TRUNC);
+
+	/* a driver gone before it was read: its cc1 is no compile anyone can name */
+	struct recorder_process gone = {.pid = 45, .ppid = -1, .parent_id = make, .root_id = root,
+					.start_ns = -1, .state = RECORDER_PROCESS_GONE};
+	int64_t driver = recorder_add_process(w.recorder, &gone);
+	if (driver <= 0)
+		die("recorder_add_process", "no id");
+	int64_t orphan = process(&w, 46, driver, root, "[\"/usr/libexec/gcc/cc1\",\"z.c\"]", false);
+	access_ev(&w, n++, orphan, 46, TRACE_OP_OPEN, "/z.c", NULL, O_RDONLY);
+
+	int64_t clean = process(&w, 50, root, root, "[\"make\",\"distclean\"]", false);
+	int64_t rm2 = process(&w, 51, clean, root, "[\"rm\",\"-f\",\"x.o\",\"y.o\",\"prog\"]",
+			      false);
+	access_ev(&w, n++, rm2, 51, TRACE_OP_UNLINK, "/x.o", NULL, 0);
+	access_ev(&w, n++, rm2, 51, TRACE_OP_UNLINK, "/y.o", NULL, 0);
+	access_ev(&w, n++, rm2, 51, TRACE_OP_UNLINK, "/prog", NULL, 0);
+	close_trace(&w);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "build") == 0) {
+		build(argv[2]);
+		return 0;
+	}
 	if (argc == 3 && strcmp(argv[1], "crafted") == 0) {
 		crafted(argv[2]);
 		return 0;
@@ -259,6 +401,7 @@ int main(int argc, char **argv)
 		big(argv[2], n);
 		return 0;
 	}
-	fprintf(stderr, "usage: make_trace crafted OUT.db\n       make_trace big OUT.db N\n");
+	fprintf(stderr, "usage: make_trace crafted OUT.db\n       make_trace big OUT.db N\n"
+			"       make_trace build OUT.db\n");
 	return 2;
 }
