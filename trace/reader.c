@@ -56,6 +56,28 @@ struct id_set {
 	size_t count;
 };
 
+/*
+ * The text of the paths and procs rows the stream names, by id, so that
+ * an event costs no B-tree search per path and process (joins took half
+ * of `serve`'s index build). Direct-mapped: a slot holds the last id that
+ * hashed to it; a miss reads the row. Rows never change once written.
+ */
+struct text_slot {
+	int64_t id;
+	bool valid; /* holds row id */
+	char *text; /* a buffer of cap bytes, kept for the next row */
+	size_t cap;
+	int32_t pid; /* procs: the row's numbers */
+	uint32_t uid, gid;
+	int64_t process; /* procs.process (0: none) */
+	bool has_text; /* procs: comm is not NULL */
+};
+
+struct text_cache {
+	struct text_slot *slots;
+	size_t mask; /* slots - 1 */
+};
+
 struct trace_reader {
 	sqlite3 *db;
 	char *file;	      /* as given, for messages */
@@ -76,6 +98,9 @@ struct trace_reader {
 	bool lineage;			     /* format 2 on: procs.process and processes */
 	struct id_set processes;
 	sqlite3_stmt *process_rows; /* those after ?1 up to ?2, to check new ones */
+	/* path and path2 apart, so that one event's two never evict each other */
+	struct text_cache path_text, path2_text, proc_text;
+	bool out_of_memory; /* while decoding the current row */
 };
 
 /*
@@ -97,28 +122,11 @@ enum event_column {
 	COL_FLAGS,
 	COL_MODE,
 	EVENT_COLUMNS,
-	/* then what the stream joins in */
-	COL_PATH = EVENT_COLUMNS,
-	COL_PATH2,
-	COL_PID,
-	COL_COMM,
-	COL_UID,
-	COL_GID,
-	COL_PROCESS,
 };
 
-/*
- * Cheaper than the view: no joins for op and kind, which we map in C.
- * %s: procs.process, or NULL in a trace from before process lineage.
- */
+/* Cheaper than the view: no joins (names are mapped in C, texts cached). */
 static const char *const stream_sql =
-	"SELECT " TRACE_READER_EVENT_COLUMNS ", p.path, p2.path, pr.pid, pr.comm, pr.uid, pr.gid,"
-	" %s\n"
-	"FROM events\n"
-	"  LEFT JOIN paths AS p ON p.id = events.path\n"
-	"  LEFT JOIN paths AS p2 ON p2.id = events.path2\n"
-	"  LEFT JOIN procs AS pr ON pr.id = events.proc\n"
-	"WHERE events.seq > ?1 ORDER BY events.seq";
+	"SELECT " TRACE_READER_EVENT_COLUMNS " FROM events WHERE events.seq > ?1 ORDER BY events.seq";
 
 /* ---- signals ---- */
 
@@ -919,16 +927,47 @@ static int load_id_sets(struct trace_reader *r, char *err, size_t err_size)
 	return 0;
 }
 
+/* Slots for about COUNT rows, a power of two in [min, max]. */
+static int text_cache_init(struct text_cache *c, size_t count, size_t min, size_t max)
+{
+	size_t slots = min;
+	while (slots < count && slots < max)
+		slots *= 2;
+	c->slots = calloc(slots, sizeof(*c->slots));
+	c->mask = slots - 1;
+	return c->slots ? 0 : -1;
+}
+
+static void text_cache_free(struct text_cache *c)
+{
+	for (size_t i = 0; c->slots && i <= c->mask; i++)
+		free(c->slots[i].text);
+	free(c->slots);
+}
+
+int trace_reader_limit_cache(struct trace_reader *r, size_t slots)
+{
+	struct text_cache *caches[] = {&r->path_text, &r->proc_text};
+	for (size_t i = 0; i < sizeof(caches) / sizeof(caches[0]); i++) {
+		if (caches[i]->mask < slots)
+			continue;
+		text_cache_free(caches[i]);
+		if (text_cache_init(caches[i], slots, 1, slots) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int prepare_statements(struct trace_reader *r, char *err, size_t err_size)
 {
-	char *stream = sqlite3_mprintf(stream_sql, r->lineage ? "pr.process" : "NULL");
-	if (!stream) {
+	/* Paths: up to 128Ki slots (a few MB); dense ids below that never collide. */
+	if (text_cache_init(&r->path_text, r->paths.count, 1u << 10, 1u << 17) != 0 ||
+	    text_cache_init(&r->path2_text, 0, 1u << 8, 1u << 8) != 0 ||
+	    text_cache_init(&r->proc_text, r->procs.count, 1u << 8, 1u << 14) != 0) {
 		snprintf(err, err_size, "out of memory");
 		return -1;
 	}
-	int prepared = prepare(r, stream, &r->stream, err, err_size);
-	sqlite3_free(stream);
-	if (prepared != 0 ||
+	if (prepare(r, stream_sql, &r->stream, err, err_size) != 0 ||
 	    prepare(r, "SELECT seq FROM events WHERE ts >= ?1 ORDER BY seq LIMIT 1", &r->seek, err,
 		    err_size) != 0 ||
 	    prepare(r, "SELECT coalesce(max(seq), 0) FROM events", &r->max_seq, err, err_size) != 0)
@@ -998,8 +1037,13 @@ static int defend(sqlite3 *db)
 static int connect_to(struct trace_reader *r, const char *name, int flags, char *err,
 		      size_t err_size)
 {
-	/* Read-only and without SQLITE_OPEN_CREATE: never creates the trace. */
-	int rc = sqlite3_open_v2(name, &r->db, SQLITE_OPEN_READONLY | flags, NULL);
+	/*
+	 * Read-only and without SQLITE_OPEN_CREATE: never creates the trace.
+	 * A reader is used by one thread at a time: no mutex around every
+	 * sqlite3_column_*() call (a tenth of a report's CPU time).
+	 */
+	int rc = sqlite3_open_v2(name, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | flags,
+				 NULL);
 
 	if (rc != SQLITE_OK) {
 		snprintf(err, err_size, "cannot open trace %s: %s", r->file,
@@ -1127,6 +1171,9 @@ void trace_reader_close(struct trace_reader *r)
 	free(r->paths.flags);
 	free(r->procs.ids);
 	free(r->procs.flags);
+	text_cache_free(&r->path_text);
+	text_cache_free(&r->path2_text);
+	text_cache_free(&r->proc_text);
 	/* Read-only: nothing can be lost; an error here has no one to tell. */
 	if (sqlite3_close(r->db) == SQLITE_OK && r->db)
 		remove_own_siblings(r);
@@ -1178,35 +1225,86 @@ int trace_reader_span(struct trace_reader *r, int64_t *first_ns, int64_t *last_n
 
 /* ---- the stream ---- */
 
-/* A joined text column: the row exists (check_event saw to it) and is text. */
-static bool joined_text(sqlite3_stmt *s, int col, const char **out)
+/* Copies the text column COL of ROW (checked: text, no NUL inside) into SLOT. */
+static bool keep_text(struct trace_reader *r, struct text_slot *slot, sqlite3_stmt *row, int col)
 {
-	const unsigned char *text = sqlite3_column_text(s, col);
+	const unsigned char *text = sqlite3_column_text(row, col);
+	int len = sqlite3_column_bytes(row, col);
 
-	*out = (const char *)text;
-	return sqlite3_column_type(s, col) == SQLITE_TEXT &&
-	       text_ok(text, sqlite3_column_bytes(s, col));
+	if (sqlite3_column_type(row, col) != SQLITE_TEXT || !text_ok(text, len))
+		return false;
+	if ((size_t)len + 1 > slot->cap) {
+		char *bigger = realloc(slot->text, (size_t)len + 1);
+		if (!bigger) {
+			r->out_of_memory = true;
+			return false;
+		}
+		slot->text = bigger;
+		slot->cap = (size_t)len + 1;
+	}
+	memcpy(slot->text, text, (size_t)len + 1);
+	return true;
+}
+
+/*
+ * The slot of ID in C, read from ROW (PATHS_SQL or PROCS_SQL by id) on a
+ * miss; NULL if the row is gone or not text (or no memory: out_of_memory).
+ */
+static struct text_slot *cached_row(struct trace_reader *r, struct text_cache *c, sqlite3_stmt *row,
+				    int64_t id, bool procs)
+{
+	struct text_slot *slot = &c->slots[(uint64_t)id & c->mask];
+
+	if (slot->valid && slot->id == id)
+		return slot;
+	slot->valid = false;
+	sqlite3_bind_int64(row, 1, id);
+	bool ok = sqlite3_step(row) == SQLITE_ROW;
+	if (ok && !procs) {
+		ok = keep_text(r, slot, row, 1);
+	} else if (ok) {
+		/* Ranges were checked with the row (check_proc_row). */
+		slot->pid = (int32_t)sqlite3_column_int64(row, 1);
+		slot->uid = (uint32_t)sqlite3_column_int64(row, 3);
+		slot->gid = (uint32_t)sqlite3_column_int64(row, 4);
+		slot->process = sqlite3_column_int64(row, 5); /* checked with the row; NULL: 0 */
+		slot->has_text = sqlite3_column_type(row, 2) != SQLITE_NULL;
+		ok = sqlite3_column_type(row, 1) == SQLITE_INTEGER &&
+		     (!slot->has_text || keep_text(r, slot, row, 2));
+	}
+	sqlite3_reset(row);
+	if (!ok)
+		return NULL;
+	slot->id = id;
+	slot->valid = true;
+	return slot;
 }
 
 /* The strings and the process of the current row, whose ids are checked. */
-static const char *decode_strings(sqlite3_stmt *s, struct trace_event *e)
+static const char *decode_strings(struct trace_reader *r, const struct raw_value *v,
+				  struct trace_event *e)
 {
-	if (sqlite3_column_type(s, COL_PATH_ID) != SQLITE_NULL &&
-	    !joined_text(s, COL_PATH, &e->path))
-		return "bad path";
-	if (sqlite3_column_type(s, COL_PATH2_ID) != SQLITE_NULL &&
-	    !joined_text(s, COL_PATH2, &e->path2))
-		return "bad second path";
-	if (sqlite3_column_type(s, COL_PROC_ID) == SQLITE_NULL)
+	struct text_slot *slot;
+
+	if (v[COL_PATH_ID].type != SQLITE_NULL) {
+		if (!(slot = cached_row(r, &r->path_text, r->path_row, v[COL_PATH_ID].i, false)))
+			return "bad path";
+		e->path = slot->text;
+	}
+	if (v[COL_PATH2_ID].type != SQLITE_NULL) {
+		if (!(slot = cached_row(r, &r->path2_text, r->path_row, v[COL_PATH2_ID].i, false)))
+			return "bad second path";
+		e->path2 = slot->text;
+	}
+	if (v[COL_PROC_ID].type == SQLITE_NULL)
 		return NULL;
-	if (sqlite3_column_type(s, COL_PID) != SQLITE_INTEGER ||
-	    (sqlite3_column_type(s, COL_COMM) != SQLITE_NULL && !joined_text(s, COL_COMM, &e->comm)))
+	if (!(slot = cached_row(r, &r->proc_text, r->proc_row, v[COL_PROC_ID].i, true)))
 		return "bad process";
-	/* Ranges checked with the row (check_proc_row). */
-	e->pid = (int32_t)sqlite3_column_int64(s, COL_PID);
-	e->uid = (uint32_t)sqlite3_column_int64(s, COL_UID);
-	e->gid = (uint32_t)sqlite3_column_int64(s, COL_GID);
-	e->process = sqlite3_column_int64(s, COL_PROCESS); /* checked with the row; NULL: 0 */
+	e->pid = slot->pid;
+	e->uid = slot->uid;
+	e->gid = slot->gid;
+	e->process = slot->process;
+	e->comm = slot->has_text ? slot->text : NULL;
 	return NULL;
 }
 
@@ -1223,8 +1321,13 @@ static int decode_row(struct trace_reader *r, struct trace_event *e, int64_t *se
 	const char *what = check_event(r, v, e, &seq);
 	if (!what && seq <= r->last_seq)
 		what = "seq out of order";
+	r->out_of_memory = false;
 	if (!what)
-		what = decode_strings(s, e);
+		what = decode_strings(r, v, e);
+	if (r->out_of_memory) {
+		snprintf(err, err_size, "out of memory reading trace %s", r->file);
+		return -1;
+	}
 	if (what) {
 		if (v[COL_SEQ].type == SQLITE_INTEGER)
 			snprintf(err, err_size, "trace %s is corrupt: event seq %" PRId64 ": %s",

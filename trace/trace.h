@@ -70,7 +70,7 @@ const char *trace_kind_name(enum trace_kind kind);
  */
 struct trace_reader;
 
-/* Opens FILE read-only. Returns NULL with a message in err on failure. */
+/* Opens FILE read-only, for use by one thread at a time. NULL with a message in err on failure. */
 struct trace_reader *trace_reader_open(const char *path, char *err, size_t err_size);
 
 /*
@@ -108,6 +108,14 @@ char *trace_reader_meta(struct trace_reader *reader, const char *key);
  */
 int trace_reader_span(struct trace_reader *reader, int64_t *first_ns, int64_t *last_ns,
 		    int64_t *count);
+
+/*
+ * Keeps the texts of at most SLOTS (a power of two) paths and as many
+ * processes cached, for a program that holds many readers at once; by
+ * default a reader keeps up to 128Ki of each (MBs for a big trace). 0, or
+ * -1 when out of memory (then close the reader).
+ */
+int trace_reader_limit_cache(struct trace_reader *reader, size_t slots);
 
 void trace_reader_close(struct trace_reader *reader);
 

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "analyze/analyze.h"
 #include "play/play.h"
 #include "recorder/recorder.h"
 #include "viz/viz.h"
@@ -155,6 +156,9 @@ void index_span(const struct trace_index *index, int64_t *first_ns, int64_t *las
 		int64_t *count);
 /* Once ready: events per TIMELINE_BUCKETS equal slices of first_ns .. last_ns. */
 const int64_t *index_buckets(const struct trace_index *index);
+/* Once ready: the phases of the run (analyze_phases_read); NULL, or why there are none. */
+const char *index_phases(const struct trace_index *index, const struct analyze_phase_span **phases,
+			 size_t *count);
 /*
  * Once ready: puts into the fresh SCENE the tree of the latest checkpoint
  * before which no event starts at or after TS_NS; *SEQ is its last event

@@ -8,7 +8,6 @@
  * the events due by the wall clock, a bounded batch at a time, and skips
  * quiet gaps.
  */
-#include "analyze/analyze.h"
 #include "web/internal.h"
 
 #include <stdio.h>
@@ -21,11 +20,11 @@
 #define STATE_EVERY_NS 250000000  /* `state` while playing, for the page's clock */
 #define QUIET_GAP_S 1.5		  /* wall seconds of nothing that get skipped... */
 #define QUIET_LEAD_S 0.25	  /* ...so that the next event comes this soon */
+#define REPLAY_CACHED_NAMES 4096  /* paths and processes a tab's reader keeps: ~0.5 MB */
 
 struct replay {
 	struct trace_reader *reader;
 	const struct trace_index *index;
-	char *trace; /* its file name, for the phases */
 	int64_t first_ns, last_ns, count;
 	bool playing, ended;
 	double speed;
@@ -100,15 +99,16 @@ struct replay *replay_open(const char *trace, const struct trace_index *index, c
 		replay_close(r);
 		return NULL;
 	}
-	r->index = index;
-	index_span(index, &r->first_ns, &r->last_ns, &r->count);
-	r->speed = 1;
-	r->position_ns = r->first_ns;
-	if (!(r->trace = strdup(trace))) {
+	/* A tab reads a few thousand events per seek: a small cache, as tabs are many. */
+	if (trace_reader_limit_cache(r->reader, REPLAY_CACHED_NAMES) != 0) {
 		snprintf(err, err_size, "out of memory");
 		replay_close(r);
 		return NULL;
 	}
+	r->index = index;
+	index_span(index, &r->first_ns, &r->last_ns, &r->count);
+	r->speed = 1;
+	r->position_ns = r->first_ns;
 	return r;
 }
 
@@ -118,7 +118,6 @@ void replay_close(struct replay *r)
 		return;
 	drop_pending(r);
 	trace_reader_close(r->reader);
-	free(r->trace);
 	free(r);
 }
 
@@ -156,32 +155,29 @@ static int queue_timeline(struct replay *r, struct web_outbox *box)
 }
 
 /*
- * The phases of the run (see analyze_phases_read), for the timeline's marks
- * and the caption. A trace the analysis cannot make sense of replays
- * anyway: it then has no phases, and the message says why.
+ * The phases of the run (from the index), for the timeline's marks and
+ * the caption. A trace the analysis cannot make sense of replays anyway:
+ * it then has no phases, and the message says why.
  */
 static int queue_phases(struct replay *r, struct web_outbox *box)
 {
-	struct analyze_phase_span *phases;
+	const struct analyze_phase_span *phases;
 	size_t count;
-	char why[256];
-	int found = analyze_phases_read(r->trace, &phases, &count, why, sizeof(why));
+	const char *why = index_phases(r->index, &phases, &count);
 	struct web_text text = {0};
 	text_adds(&text, "{\"type\":\"phases\",\"phases\":[");
-	for (size_t i = 0; found == 0 && i < count; i++) {
+	for (size_t i = 0; !why && i < count; i++) {
 		text_adds(&text, i ? ",{\"name\":" : "{\"name\":");
 		text_json_string(&text, phases[i].name);
 		text_printf(&text, ",\"start_ns\":%lld,\"end_ns\":%lld}",
 			    (long long)phases[i].start_ns, (long long)phases[i].end_ns);
 	}
 	text_adds(&text, "]");
-	if (found != 0) {
+	if (why) {
 		text_adds(&text, ",\"error\":");
 		text_json_string(&text, why);
 	}
 	text_adds(&text, "}");
-	if (found == 0)
-		analyze_phases_free(phases, count);
 	int rc = outbox_take(box, &text);
 	text_free(&text);
 	return rc;
