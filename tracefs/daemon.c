@@ -20,6 +20,7 @@
 #include "tracefs/options.h"
 #include "tracefs/readahead.h"
 #include "tracefs/store_fs.h"
+#include "tracefs/store_history.h"
 #include "tracefs/uring.h"
 
 struct daemon {
@@ -132,6 +133,7 @@ struct daemon *daemon_create(const struct daemon_config *config)
 			close(source_fd);
 			goto fail;
 		}
+		store_history_attach(daemon->store, daemon->recorder);
 	}
 	daemon->poll_us = config->fs.poll_us;
 	daemon->uring = config->fs.uring;
