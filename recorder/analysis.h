@@ -88,6 +88,15 @@ struct an_phase {
 	size_t ncommands;
 };
 
+/* A commit of the versioned store (the trace's commits table). */
+struct an_commit {
+	int64_t seq, ts_ns, dur_ns, files;
+	int64_t first_seq, last_seq; /* the events it covers; 0 when none */
+	int32_t result;		     /* 0, or -errno when it failed */
+	char *id;		     /* NULL when it failed */
+	char *path;		     /* the deepest directory holding its changes */
+};
+
 enum an_finding_kind {
 	FINDING_REOPENED, /* one file opened again and again */
 	FINDING_MISSING,  /* one missing path looked up again and again */
@@ -144,6 +153,9 @@ struct analysis {
 
 	struct an_finding findings[FINDING_KIND_COUNT];
 	size_t nfindings; /* only the kinds that apply, in enum order */
+
+	struct an_commit *commits; /* the first TOP, in order */
+	size_t ncommits, ncommits_total;
 };
 
 /*

@@ -28,6 +28,23 @@ extern const size_t rec_schema_object_count;
 
 #define SCHEMA_INSERT_PATH "INSERT INTO paths(id, path) VALUES(?1, ?2)"
 #define SCHEMA_INSERT_PROC "INSERT INTO procs(id, pid, comm, uid, gid) VALUES(?1, ?2, ?3, ?4, ?5)"
+/*
+ * The versioned store's commits and the events each covers, as a WITH
+ * clause giving ranges(commit_seq, first_seq, last_seq): the events that
+ * started after the previous commit began and before this one did (a
+ * commit's ts is when it took the pending changes; its row comes once it
+ * is written, and events meanwhile are the next one's); first_seq and
+ * last_seq are NULL when none. Each event gets the number of commits begun
+ * before it, in one pass. COMMIT_OP is SQL for the ops.id of 'commit'.
+ * The commits view and `tracefs report` both use it.
+ */
+#define SCHEMA_COMMIT_RANGES(COMMIT_OP)                                                     \
+	"WITH numbered AS (SELECT seq, op, sum(op = " COMMIT_OP ") OVER (ORDER BY ts, seq\n"   \
+	"    ROWS UNBOUNDED PRECEDING) - (op = " COMMIT_OP ") AS batch FROM events),\n"         \
+	"  ranges AS (SELECT max(seq) FILTER (WHERE op = " COMMIT_OP ") AS commit_seq,\n"      \
+	"    min(seq) FILTER (WHERE op <> " COMMIT_OP ") AS first_seq,\n"                       \
+	"    max(seq) FILTER (WHERE op <> " COMMIT_OP ") AS last_seq FROM numbered GROUP BY batch)\n"
+
 #define SCHEMA_SET_META "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)"
 
 /*

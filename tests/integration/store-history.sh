@@ -112,5 +112,20 @@ reads=$(sql "$T/trace.db" "SELECT count(*) FROM trace WHERE op = 'read' AND path
 [ "$reads" -ge 1 ] || fail "no read of the history in the trace"
 refused=$(sql "$T/trace.db" "SELECT count(*) FROM trace WHERE path LIKE '/.history/%' AND result = -30")
 [ "$refused" -ge 1 ] || fail "no refused write of the history in the trace"
-note "history: $(ls "$T" >/dev/null; echo "$reads reads and $refused refused writes traced")"
+note "history: $reads reads and $refused refused writes traced"
+
+# report lists the commits: id, files, and the seq range each covers.
+"$TRACEFS" report "$T/trace.db" >"$T/report.txt" || fail "report failed"
+sed -n '/^Commits of the versioned store$/,/^$/p' "$T/report.txt" >"$T/commits.txt"
+[ -s "$T/commits.txt" ] || fail "report has no commits section"
+cat "$T/commits.txt"
+while IFS='|' read -r id files first last; do
+	line=$(grep -F " ${id:0:12} " "$T/commits.txt") || fail "report lacks commit $id"
+	[[ $line =~ [[:space:]]$files[[:space:]]+$first[[:space:]]+$last[[:space:]] ]] ||
+		fail "report's line for $id lacks files $files, seq $first to $last: $line"
+done < <(sql "$T/trace.db" "SELECT id, files, ifnull(first_seq, 0), ifnull(last_seq, 0) FROM commits WHERE result = 0")
+"$TRACEFS" report --json "$T/trace.db" >"$T/report.json" || fail "report --json failed"
+assert_eq "$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(len(r["commits"]), r["commits_total"], r["commits"][-1]["id"])' "$T/report.json")" \
+	"$(sql "$T/trace.db" "SELECT count(*), count(*) FROM commits" | tr '|' ' ') $(sql "$T/trace.db" "SELECT id FROM commits ORDER BY seq DESC LIMIT 1")" \
+	"report --json's commits"
 echo PASS
