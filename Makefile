@@ -82,7 +82,7 @@ PAGE_FILES := $(addprefix $(BUILD)/web/,index.html app.js style.css viz.wasm)
 all: $(PAGE_FILES)
 $(BUILD)/tracefs-asan: | $(PAGE_FILES)
 
-$(BUILD)/web/viz.wasm: $(WASM_SRC) $(wildcard viz/*.h web/page/*.h) recorder/names.h | $(BUILD)
+$(BUILD)/web/viz.wasm: $(WASM_SRC) $(wildcard viz/*.h web/page/*.h) trace/names.h | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(WASM_CC) $(WASM_FLAGS) -o $@ $(WASM_SRC)
 
@@ -177,10 +177,10 @@ FUZZ_FLAGS   := -std=gnu11 -g -O1 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -I. \
                 $(shell pkg-config --cflags sqlite3 libwebsockets 2>/dev/null) \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_BIN     := $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
-FUZZ_trace   := $(wildcard recorder/*.c)
+FUZZ_trace   := $(wildcard trace/*.c analyze/*.c)
 FUZZ_command := web/command.c
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard recorder/*.[ch] web/*.[ch]) | $(BUILD)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard trace/*.[ch] analyze/*.[ch] web/*.[ch]) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_$*) $(LDLIBS)
 

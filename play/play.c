@@ -7,18 +7,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* The scene model numbers ops and kinds as the recorder does (recorder/names.h). */
-_Static_assert((int)VIZ_OP_LOST == (int)REC_OP_LOST && (int)VIZ_OP_UNKNOWN == (int)REC_OP_COUNT,
+/* The scene model numbers ops and kinds as the recorder does (trace/names.h). */
+_Static_assert((int)VIZ_OP_LOST == (int)TRACE_OP_LOST && (int)VIZ_OP_UNKNOWN == (int)TRACE_OP_COUNT,
 	       "viz_op and rec_op come from one list");
-_Static_assert((int)VIZ_KIND_COUNT == (int)REC_KIND_COUNT, "viz_kind and rec_kind come from one list");
+_Static_assert((int)VIZ_KIND_COUNT == (int)TRACE_KIND_COUNT, "viz_kind and rec_kind come from one list");
 
-void play_event(struct viz_event *out, const struct rec_event *e, double t)
+void play_event(struct viz_event *out, const struct trace_event *e, double t)
 {
 	*out = (struct viz_event){
 		.t = t,
 		.ts_ns = e->ts_ns,
-		.op = e->op < REC_OP_COUNT ? (enum viz_op)e->op : VIZ_OP_UNKNOWN,
-		.kind = e->kind < REC_KIND_COUNT ? (enum viz_kind)e->kind : VIZ_KIND_NONE,
+		.op = e->op < TRACE_OP_COUNT ? (enum viz_op)e->op : VIZ_OP_UNKNOWN,
+		.kind = e->kind < TRACE_KIND_COUNT ? (enum viz_kind)e->kind : VIZ_KIND_NONE,
 		.result = e->result,
 		.pid = e->pid,
 		.path = e->path,
@@ -108,7 +108,7 @@ static int fullest_sample(struct fullest *f, const struct play_scan *scan, size_
 	return 0;
 }
 
-static int fullest_take(struct fullest *f, const struct play_scan *scan, const struct rec_event *e)
+static int fullest_take(struct fullest *f, const struct play_scan *scan, const struct trace_event *e)
 {
 	if (e->ts_ns >= scan->first_ns && fullest_sample(f, scan, slice_of(scan, e->ts_ns)) != 0)
 		return -1;
@@ -209,22 +209,22 @@ static int64_t change_weight(const char *path)
  * a path, or its first removal (configure's conftest.c, made and removed
  * a hundred times, counts once); -1 when out of memory.
  */
-static int changes_tree(struct path_set *seen, const struct rec_event *e)
+static int changes_tree(struct path_set *seen, const struct trace_event *e)
 {
 	if (!e->path || e->result < 0)
 		return 0;
 	uint64_t h = path_hash(e->path);
-	if (e->op == REC_OP_UNLINK || e->op == REC_OP_RMDIR)
+	if (e->op == TRACE_OP_UNLINK || e->op == TRACE_OP_RMDIR)
 		h = (h ^ 0x9e3779b97f4a7c15ULL) | 1; /* the removal of the path, apart */
 	return path_set_add(seen, h);
 }
 
-int play_scan(struct rec_reader *reader, const struct play_scan_options *o,
+int play_scan(struct trace_reader *reader, const struct play_scan_options *o,
 	      struct play_scan *scan, char *err, size_t err_size)
 {
 	*scan = (struct play_scan){0};
 	int64_t first, last, count;
-	if (rec_reader_span(reader, &first, &last, &count) != 0) {
+	if (trace_reader_span(reader, &first, &last, &count) != 0) {
 		snprintf(err, err_size, "cannot read the span of the trace: the file is corrupt");
 		return -1;
 	}
@@ -244,10 +244,10 @@ int play_scan(struct rec_reader *reader, const struct play_scan_options *o,
 		snprintf(err, err_size, "out of memory");
 		goto fail;
 	}
-	struct rec_event e;
+	struct trace_event e;
 	int64_t seq;
 	int got;
-	while ((got = rec_reader_next(reader, &e, &seq, err, err_size)) == 1) {
+	while ((got = trace_reader_next(reader, &e, &seq, err, err_size)) == 1) {
 		if (o->stop && *o->stop) {
 			snprintf(err, err_size, "interrupted");
 			goto fail;
@@ -280,7 +280,7 @@ int play_scan(struct rec_reader *reader, const struct play_scan_options *o,
 		snprintf(err, err_size, "out of memory");
 		goto fail;
 	}
-	if (rec_reader_seek(reader, INT64_MIN, err, err_size) != 0)
+	if (trace_reader_seek(reader, INT64_MIN, err, err_size) != 0)
 		goto fail;
 	if (o->find_fullest && fullest_find(&fullest, scan) != 0) {
 		snprintf(err, err_size, "out of memory");
@@ -340,7 +340,7 @@ int play_until(struct play *p, double t, char *err, size_t err_size)
 	while (!p->done) {
 		if (!p->have_pending) {
 			int64_t seq;
-			int got = rec_reader_next(p->reader, &p->pending, &seq, err, err_size);
+			int got = trace_reader_next(p->reader, &p->pending, &seq, err, err_size);
 			if (got < 0)
 				return -1;
 			if (got == 0 || p->pending.ts_ns > p->limit_ns) {

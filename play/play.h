@@ -2,7 +2,7 @@
  * play.h — the whole interface of play/: playing a recorded trace into the
  * scene model. It owns the one mapping from the recorder's events to the
  * scene's (the names and numbers of ops and kinds are one list,
- * recorder/names.h), the scan that learns a trace's activity, the pacing
+ * trace/names.h), the scan that learns a trace's activity, the pacing
  * of trace time into video time built from it (viz/'s timeline), and the
  * driver that applies the events due by a video time. `tracefs render`,
  * the live stream and replay use it.
@@ -15,11 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "recorder/recorder.h"
+#include "trace/trace.h"
 #include "viz/viz.h"
 
 /* The scene event for trace event E at video time T; strings are E's. */
-void play_event(struct viz_event *out, const struct rec_event *e, double t);
+void play_event(struct viz_event *out, const struct trace_event *e, double t);
 
 /*
  * SCENE's counters (viz_scene_events() and the rest) as one JSON object:
@@ -63,7 +63,7 @@ struct play_scan_options {
  * its start. 0; 1 if it holds no event in the window; -1 with a message
  * in ERR. Free with play_scan_free().
  */
-int play_scan(struct rec_reader *reader, const struct play_scan_options *options,
+int play_scan(struct trace_reader *reader, const struct play_scan_options *options,
 	      struct play_scan *scan, char *err, size_t err_size);
 void play_scan_free(struct play_scan *scan);
 
@@ -96,14 +96,14 @@ int play_timeline(const struct play_scan *scan, const struct play_pacing *pacing
 /* ---- the driver ---- */
 
 struct play {
-	struct rec_reader *reader;
+	struct trace_reader *reader;
 	struct viz_scene *scene;
 	const struct viz_timeline *timeline;
 	int64_t limit_ns; /* events after this are not applied; INT64_MAX: none */
 	volatile sig_atomic_t *stop;
 	int64_t applied;  /* events applied so far */
 	/* private */
-	struct rec_event pending; /* read, not yet applied */
+	struct trace_event pending; /* read, not yet applied */
 	double pending_t, now;
 	bool have_pending, done;
 };

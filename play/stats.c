@@ -49,11 +49,11 @@ __attribute__((format(printf, 2, 3))) static void add(struct buffer *b, const ch
 
 static void add_string(struct buffer *b, const char *s)
 {
-	size_t n = rec_json_string(s, NULL, 0);
+	size_t n = trace_json_string(s, NULL, 0);
 	reserve(b, n);
 	if (b->failed)
 		return;
-	rec_json_string(s, b->text + b->len, b->cap - b->len);
+	trace_json_string(s, b->text + b->len, b->cap - b->len);
 	b->len += n;
 }
 

@@ -81,7 +81,7 @@ static char *put_string(char *dst, const char *s, uint32_t len)
 	return dst + len + 1;
 }
 
-static void put_strings(char *dst, const struct rec_event *event, uint32_t path_len,
+static void put_strings(char *dst, const struct trace_event *event, uint32_t path_len,
 			uint32_t path2_len, uint32_t comm_len)
 {
 	dst = put_string(dst, event->path, path_len);
@@ -115,7 +115,7 @@ static struct queue_slot *claim_slot(struct queue *queue, size_t *pos_out)
 	}
 }
 
-bool rec_queue_push(struct queue *queue, const struct rec_event *event)
+bool rec_queue_push(struct queue *queue, const struct trace_event *event)
 {
 	uint32_t path_len = string_length(event->path);
 	uint32_t path2_len = string_length(event->path2);

@@ -75,7 +75,7 @@ void rec_queue_destroy(struct queue *queue);
  * never waits. Returns false (nothing queued) when the queue is full or a
  * long string could not be allocated.
  */
-bool rec_queue_push(struct queue *queue, const struct rec_event *event);
+bool rec_queue_push(struct queue *queue, const struct trace_event *event);
 
 /*
  * Single consumer: moves the oldest event into *out and returns true, or

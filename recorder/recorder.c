@@ -1,7 +1,7 @@
 /*
  * recorder.c — the public face of recorder/ (recorder.h): creating the trace
  * file safely, wiring the queue to the writer thread, submit, statistics,
- * close, and the names of operations and kinds.
+ * and close.
  *
  * Ownership: struct recorder owns the queue and the writer; the writer owns
  * the SQLite connection. recorder_submit() touches only the queue and one
@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include "recorder/queue.h"
-#include "recorder/schema.h"
 #include "recorder/writer.h"
 
 #define DEFAULT_QUEUE_CAPACITY 65536
@@ -30,21 +29,6 @@ struct recorder {
 	alignas(64) _Atomic uint64_t submit_lost; /* events the queue refused */
 	struct writer writer;
 };
-
-#define NAME_OF(id, name) name,
-static const char *const op_names[REC_OP_COUNT] = {TRACE_OPS(NAME_OF)};
-static const char *const kind_names[REC_KIND_COUNT] = {TRACE_KINDS(NAME_OF)};
-#undef NAME_OF
-
-const char *rec_op_name(enum rec_op op)
-{
-	return (unsigned)op < REC_OP_COUNT ? op_names[op] : NULL;
-}
-
-const char *rec_kind_name(enum rec_kind kind)
-{
-	return (unsigned)kind < REC_KIND_COUNT ? kind_names[kind] : NULL;
-}
 
 /* ---- creating the file ---- */
 
@@ -164,9 +148,13 @@ static int open_database(const struct recorder_options *options, int64_t start_n
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_timeout(db, 5000);
 	if (rc == SQLITE_OK)
-		rc = rec_schema_configure(db);
+		rc = trace_schema_configure(db);
 	if (rc == SQLITE_OK)
-		rc = rec_schema_create(db, options, start_ns);
+		rc = trace_schema_create(db,
+					 &(struct trace_origin){options->source, options->mountpoint,
+								options->command_line,
+								options->cache_mode},
+					 start_ns);
 	return rc;
 }
 
@@ -246,7 +234,7 @@ struct recorder *recorder_open(const struct recorder_options *options, char *err
 	return NULL;
 }
 
-void recorder_submit(struct recorder *r, const struct rec_event *event)
+void recorder_submit(struct recorder *r, const struct trace_event *event)
 {
 	if (!rec_queue_push(&r->queue, event))
 		atomic_fetch_add_explicit(&r->submit_lost, 1, memory_order_relaxed);
@@ -273,11 +261,4 @@ int recorder_close(struct recorder *r, char *err, size_t err_size)
 		return -1; /* could not join the thread: leak rather than crash */
 	free_recorder(r);
 	return result;
-}
-
-const char *rec_process_name(const char *comm, int32_t pid)
-{
-	if (comm)
-		return comm;
-	return pid == 0 ? "kernel" : NULL;
 }

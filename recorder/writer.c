@@ -39,7 +39,7 @@
  */
 #include "recorder/writer.h"
 
-#include "recorder/schema.h"
+#include "recorder/recorder.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -317,7 +317,7 @@ static int flush_rows(struct writer *w)
 
 	if (w->pending_count == WRITER_ROWS_PER_INSERT) {
 		for (size_t i = 0; i < w->pending_count; i++)
-			bind_row(w->insert_rows, (int)i * SCHEMA_EVENT_COLUMNS, &w->pending[i]);
+			bind_row(w->insert_rows, (int)i * TRACE_SCHEMA_EVENT_COLUMNS, &w->pending[i]);
 		rc = step_done(w->insert_rows);
 	} else {
 		for (size_t i = 0; i < w->pending_count && rc == SQLITE_OK; i++) {
@@ -380,8 +380,8 @@ static int insert_loss_marker(struct writer *w, uint64_t count)
 		.ts = clock_ns(CLOCK_REALTIME) - w->start_ns,
 		.bytes = (int64_t)count,
 		.offset = -1,
-		.op = REC_OP_LOST,
-		.kind = REC_KIND_NONE,
+		.op = TRACE_OP_LOST,
+		.kind = TRACE_KIND_NONE,
 	};
 	int rc = intern_path(w, "/", 1, &row.path);
 
@@ -577,8 +577,8 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt)
 
 static int prepare_statements(struct writer *w)
 {
-	char *many = rec_schema_insert_events_sql(WRITER_ROWS_PER_INSERT);
-	char *one = rec_schema_insert_events_sql(1);
+	char *many = trace_schema_insert_events_sql(WRITER_ROWS_PER_INSERT);
+	char *one = trace_schema_insert_events_sql(1);
 	int rc = many && one ? SQLITE_OK : SQLITE_NOMEM;
 
 	if (rc == SQLITE_OK)
@@ -588,11 +588,11 @@ static int prepare_statements(struct writer *w)
 	sqlite3_free(many);
 	sqlite3_free(one);
 	if (rc == SQLITE_OK)
-		rc = prepare(w->db, SCHEMA_INSERT_PATH, &w->insert_path);
+		rc = prepare(w->db, TRACE_SCHEMA_INSERT_PATH, &w->insert_path);
 	if (rc == SQLITE_OK)
-		rc = prepare(w->db, SCHEMA_INSERT_PROC, &w->insert_proc);
+		rc = prepare(w->db, TRACE_SCHEMA_INSERT_PROC, &w->insert_proc);
 	if (rc == SQLITE_OK)
-		rc = prepare(w->db, SCHEMA_SET_META, &w->set_meta);
+		rc = prepare(w->db, TRACE_SCHEMA_SET_META, &w->set_meta);
 	if (rc == SQLITE_OK)
 		rc = prepare(w->db, "BEGIN", &w->begin);
 	if (rc == SQLITE_OK)
@@ -651,7 +651,7 @@ static int write_end(struct writer *w)
 	int64_t end_ns = clock_ns(CLOCK_REALTIME);
 	char end_time[64];
 
-	rec_schema_iso_time(end_ns, end_time, sizeof(end_time));
+	trace_schema_iso_time(end_ns, end_time, sizeof(end_time));
 	int rc = begin_txn(w);
 	if (rc == SQLITE_OK)
 		rc = set_meta(w, "end_time", end_time);

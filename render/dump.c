@@ -12,16 +12,16 @@
 #include <unistd.h>
 
 #include "play/play.h"
-#include "recorder/recorder.h"
+#include "trace/trace.h"
 #include "render/internal.h"
 
-/* LEN bytes of S as a JSON string, escaped as the trace's JSON is (recorder/json.c). */
+/* LEN bytes of S as a JSON string, escaped as the trace's JSON is (trace/json.c). */
 static void json_string(FILE *f, const char *s, size_t len)
 {
 	char *text = strndup(s, len), *json = NULL;
-	size_t need = text ? rec_json_string(text, NULL, 0) : 0;
+	size_t need = text ? trace_json_string(text, NULL, 0) : 0;
 	if (text && (json = malloc(need + 1)))
-		rec_json_string(text, json, need + 1);
+		trace_json_string(text, json, need + 1);
 	fputs(json ? json : "null", f); /* out of memory: the dump says so by a null */
 	free(json);
 	free(text);

@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "recorder/recorder.h"
+#include "trace/trace.h"
 #include "render/internal.h"
 
 /* ---- ffmpeg ---- */
@@ -182,7 +182,7 @@ static int check_output(const char *prog, const struct render_options *o)
 {
 	struct stat st;
 	char err[1024];
-	if (rec_output_check(o->output, o->trace, err, sizeof(err)) != 0) {
+	if (trace_output_check(o->output, o->trace, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		return -1;
 	}

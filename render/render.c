@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "play/play.h"
-#include "recorder/analysis.h"
+#include "analyze/analyze.h"
 #include "render/internal.h"
 #include "render/render.h"
 
@@ -82,7 +82,7 @@ static void show_progress(struct progress *p, long done, long total)
 
 /* The report's phases (configure, make, ...), for the caption. */
 struct phases {
-	struct analysis analysis;
+	struct analyze_result analysis;
 	bool ready;
 	size_t current; /* the phase shown last: frames move forwards */
 };
@@ -90,7 +90,7 @@ struct phases {
 static void phases_load(const char *prog, const char *trace, struct phases *p)
 {
 	char err[512];
-	if (analysis_run(trace, 1, &p->analysis, err, sizeof(err)) != 0) {
+	if (analyze_run(trace, 1, &p->analysis, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: no phase captions: %s\n", prog, err);
 		return;
 	}
@@ -101,7 +101,7 @@ static const char *phase_at(struct phases *p, int64_t ts_ns)
 {
 	if (!p->ready || p->analysis.nphases == 0)
 		return NULL;
-	const struct an_phase *ph = p->analysis.phases;
+	const struct analyze_phase *ph = p->analysis.phases;
 	size_t n = p->analysis.nphases, i = p->current < n ? p->current : 0;
 	if (ts_ns < ph[i].start_ns)
 		i = 0;
@@ -202,9 +202,9 @@ static void print_benchmark(const struct job *j, double wall, double cpu)
 
 /* ---- the command ---- */
 
-static char *root_label(struct rec_reader *reader)
+static char *root_label(struct trace_reader *reader)
 {
-	char *mountpoint = rec_reader_meta(reader, "mountpoint");
+	char *mountpoint = trace_reader_meta(reader, "mountpoint");
 	if (!mountpoint)
 		return NULL;
 	const char *base = strrchr(mountpoint, '/');
@@ -221,13 +221,13 @@ static int render(const char *prog, const struct render_options *o)
 	double *knots = NULL;
 	struct viz_timeline timeline;
 	int rc = 1;
-	struct rec_reader *reader = rec_reader_open(o->trace, err, sizeof(err));
+	struct trace_reader *reader = trace_reader_open(o->trace, err, sizeof(err));
 	if (!reader) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		return 1;
 	}
 	int64_t first, last, count;
-	if (rec_reader_span(reader, &first, &last, &count) != 0) {
+	if (trace_reader_span(reader, &first, &last, &count) != 0) {
 		fprintf(stderr, "%s: %s: cannot read the span of the trace: the file is corrupt\n",
 			prog, o->trace);
 		goto done;
@@ -316,11 +316,11 @@ done:
 	}
 	output_close(&j.out);
 	if (j.phases.ready)
-		analysis_free(&j.phases.analysis);
+		analyze_free(&j.phases.analysis);
 	free(knots);
 	play_scan_free(&scan);
 	viz_scene_free(j.play.scene);
-	rec_reader_close(reader);
+	trace_reader_close(reader);
 	/* cairo keeps fonts cached for the life of the process: hand them back,
 	 * so that leak checkers see only real leaks. */
 	cairo_debug_reset_static_data();

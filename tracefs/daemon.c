@@ -240,7 +240,7 @@ int daemon_serve(struct daemon *daemon)
 	return 0;
 }
 
-void daemon_op_counts(struct daemon *daemon, uint64_t counts[REC_OP_COUNT])
+void daemon_op_counts(struct daemon *daemon, uint64_t counts[TRACE_OP_COUNT])
 {
 	fs_op_counts(daemon->fs, counts);
 }

@@ -47,7 +47,7 @@ int daemon_handle_signals(struct daemon *daemon);
 int daemon_serve(struct daemon *daemon);
 
 /* Events per operation so far. */
-void daemon_op_counts(struct daemon *daemon, uint64_t counts[REC_OP_COUNT]);
+void daemon_op_counts(struct daemon *daemon, uint64_t counts[TRACE_OP_COUNT]);
 
 /*
  * Unmounts if still mounted, completes and closes the trace (removing it

@@ -40,7 +40,7 @@
 struct fs {
 	struct node_table nodes;
 	struct recorder *recorder;
-	_Atomic uint64_t op_counts[REC_OP_COUNT];
+	_Atomic uint64_t op_counts[TRACE_OP_COUNT];
 	struct fs_options options;
 	uid_t daemon_uid;
 	gid_t daemon_gid;
@@ -57,7 +57,7 @@ struct dir_handle {
 
 /* One operation's event while the operation is carried out. */
 struct capture {
-	struct rec_event event;
+	struct trace_event event;
 	int64_t start_ns; /* CLOCK_MONOTONIC */
 	char *path;
 	char *path2;
@@ -98,19 +98,19 @@ static uint8_t kind_of(mode_t type)
 {
 	switch (type & S_IFMT) {
 	case 0:
-		return REC_KIND_NONE;
+		return TRACE_KIND_NONE;
 	case S_IFREG:
-		return REC_KIND_FILE;
+		return TRACE_KIND_FILE;
 	case S_IFDIR:
-		return REC_KIND_DIR;
+		return TRACE_KIND_DIR;
 	case S_IFLNK:
-		return REC_KIND_SYMLINK;
+		return TRACE_KIND_SYMLINK;
 	default:
-		return REC_KIND_OTHER;
+		return TRACE_KIND_OTHER;
 	}
 }
 
-static void capture_begin(struct capture *c, fuse_req_t req, enum rec_op op)
+static void capture_begin(struct capture *c, fuse_req_t req, enum trace_op op)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	memset(&c->event, 0, sizeof(c->event));
@@ -139,7 +139,7 @@ static int capture_fd(struct capture *c, struct node *node)
 }
 
 /* Begins an event about the node INO; returns that node. */
-static struct node *capture_node(struct capture *c, fuse_req_t req, enum rec_op op,
+static struct node *capture_node(struct capture *c, fuse_req_t req, enum trace_op op,
 			       fuse_ino_t ino)
 {
 	capture_begin(c, req, op);
@@ -151,7 +151,7 @@ static struct node *capture_node(struct capture *c, fuse_req_t req, enum rec_op 
 
 /* Begins an event about NAME in the directory PARENT, whose descriptor it
  * puts in c->dir_fd; returns the parent. */
-static struct node *capture_child(struct capture *c, fuse_req_t req, enum rec_op op,
+static struct node *capture_child(struct capture *c, fuse_req_t req, enum trace_op op,
 				fuse_ino_t parent, const char *name)
 {
 	capture_begin(c, req, op);
@@ -319,10 +319,10 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct capture c;
-	struct node *dir = capture_child(&c, req, REC_OP_LOOKUP, parent, name);
+	struct node *dir = capture_child(&c, req, TRACE_OP_LOOKUP, parent, name);
 	struct fuse_entry_param e;
 	int rc = c.dir_fd < 0 ? c.dir_fd : make_entry(c.fs, dir, c.dir_fd, name, &e);
-	c.event.kind = rc == 0 ? kind_of(e.attr.st_mode) : REC_KIND_NONE;
+	c.event.kind = rc == 0 ? kind_of(e.attr.st_mode) : TRACE_KIND_NONE;
 	capture_end(&c, rc);
 	if (rc == -ENOENT && c.fs->options.timeout > 0) {
 		/* A negative entry: the kernel caches the absence too. */
@@ -353,7 +353,7 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct capture c;
-	struct node *node = capture_node(&c, req, REC_OP_GETATTR, ino);
+	struct node *node = capture_node(&c, req, TRACE_OP_GETATTR, ino);
 	struct stat st;
 	int rc = fi ? 0 : capture_fd(&c, node);
 	if (rc >= 0)
@@ -422,7 +422,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 		       struct fuse_file_info *fi)
 {
 	struct capture c;
-	struct node *node = capture_node(&c, req, REC_OP_SETATTR, ino);
+	struct node *node = capture_node(&c, req, TRACE_OP_SETATTR, ino);
 	c.event.flags = (uint32_t)valid;
 	if (valid & FUSE_SET_ATTR_MODE)
 		c.event.mode = attr->st_mode;
@@ -443,7 +443,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	struct capture c;
-	struct node *node = capture_node(&c, req, REC_OP_READLINK, ino);
+	struct node *node = capture_node(&c, req, TRACE_OP_READLINK, ino);
 	char target[PATH_MAX + 1];
 	int fd = capture_fd(&c, node);
 	ssize_t n = fd < 0 ? -1 : readlinkat(fd, "", target, sizeof(target));
@@ -481,7 +481,7 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 		     dev_t rdev)
 {
 	struct capture c;
-	struct node *dir = capture_child(&c, req, REC_OP_MKNOD, parent, name);
+	struct node *dir = capture_child(&c, req, TRACE_OP_MKNOD, parent, name);
 	c.event.mode = mode;
 	c.event.kind = kind_of(mode);
 	int rc = c.dir_fd;
@@ -496,9 +496,9 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
 	struct capture c;
-	struct node *dir = capture_child(&c, req, REC_OP_MKDIR, parent, name);
+	struct node *dir = capture_child(&c, req, TRACE_OP_MKDIR, parent, name);
 	c.event.mode = mode;
-	c.event.kind = REC_KIND_DIR;
+	c.event.kind = TRACE_KIND_DIR;
 	int rc = c.dir_fd;
 	if (rc >= 0) {
 		int entered = enter_caller(req);
@@ -511,8 +511,8 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
 	struct capture c;
-	struct node *dir = capture_child(&c, req, REC_OP_SYMLINK, parent, name);
-	c.event.kind = REC_KIND_SYMLINK;
+	struct node *dir = capture_child(&c, req, TRACE_OP_SYMLINK, parent, name);
+	c.event.kind = TRACE_KIND_SYMLINK;
 	c.path2 = strdup(link);
 	int rc = c.dir_fd;
 	if (rc >= 0) {
@@ -526,7 +526,7 @@ static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, cons
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
 {
 	struct capture c;
-	struct node *node = capture_node(&c, req, REC_OP_LINK, ino);
+	struct node *node = capture_node(&c, req, TRACE_OP_LINK, ino);
 	struct node *dir = node_of(req, newparent);
 	c.path2 = nodes_child_path(&c.fs->nodes, dir, newname);
 	int fd = capture_fd(&c, node);
@@ -547,7 +547,7 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct capture c;
-	capture_child(&c, req, REC_OP_UNLINK, parent, name);
+	capture_child(&c, req, TRACE_OP_UNLINK, parent, name);
 	struct stat st;
 	if (c.dir_fd >= 0 && fstatat(c.dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		c.event.kind = kind_of(st.st_mode);
@@ -559,8 +559,8 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct capture c;
-	capture_child(&c, req, REC_OP_RMDIR, parent, name);
-	c.event.kind = REC_KIND_DIR;
+	capture_child(&c, req, TRACE_OP_RMDIR, parent, name);
+	c.event.kind = TRACE_KIND_DIR;
 	int rc = c.dir_fd < 0 ? c.dir_fd : result_of(unlinkat(c.dir_fd, name, AT_REMOVEDIR));
 	capture_end(&c, rc);
 	reply_result(req, rc);
@@ -580,7 +580,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      fuse_ino_t newparent, const char *newname, unsigned int flags)
 {
 	struct capture c;
-	struct node *dir = capture_child(&c, req, REC_OP_RENAME, parent, name);
+	struct node *dir = capture_child(&c, req, TRACE_OP_RENAME, parent, name);
 	struct node *newdir = node_of(req, newparent);
 	c.path2 = nodes_child_path(&c.fs->nodes, newdir, newname);
 	c.event.flags = flags;
@@ -620,7 +620,7 @@ static bool flush_is_noop(const struct fs *fs, dev_t dev)
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct capture c;
-	struct node *node = capture_node(&c, req, REC_OP_OPEN, ino);
+	struct node *node = capture_node(&c, req, TRACE_OP_OPEN, ino);
 	c.event.flags = (uint32_t)fi->flags;
 	char path[32];
 	int rc = capture_proc_path(&c, node, path);
@@ -649,10 +649,10 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		      struct fuse_file_info *fi)
 {
 	struct capture c;
-	struct node *dir = capture_child(&c, req, REC_OP_CREATE, parent, name);
+	struct node *dir = capture_child(&c, req, TRACE_OP_CREATE, parent, name);
 	c.event.flags = (uint32_t)fi->flags;
 	c.event.mode = mode;
-	c.event.kind = REC_KIND_FILE;
+	c.event.kind = TRACE_KIND_FILE;
 	int fd = -1;
 	int rc = c.dir_fd;
 	if (rc >= 0) {
@@ -721,7 +721,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	struct capture c;
-	capture_node(&c, req, REC_OP_READ, ino);
+	capture_node(&c, req, TRACE_OP_READ, ino);
 	c.event.offset = off;
 	/* Read into memory rather than splicing, so that the trace knows
 	 * exactly how many bytes moved. */
@@ -741,7 +741,7 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
 			 struct fuse_file_info *fi)
 {
 	struct capture c;
-	capture_node(&c, req, REC_OP_WRITE, ino);
+	capture_node(&c, req, TRACE_OP_WRITE, ino);
 	c.event.offset = off;
 	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
 	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
@@ -761,7 +761,7 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct capture c;
-	capture_node(&c, req, REC_OP_FLUSH, ino);
+	capture_node(&c, req, TRACE_OP_FLUSH, ino);
 	/* Closing a duplicate reports the errors close() would, e.g. from NFS,
 	 * while the descriptor stays open until release. */
 	int dup_fd = dup((int)fi->fh);
@@ -773,14 +773,14 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct capture c;
-	capture_node(&c, req, REC_OP_RELEASE, ino);
+	capture_node(&c, req, TRACE_OP_RELEASE, ino);
 	close((int)fi->fh);
 	capture_end(&c, 0);
 	reply_result(req, 0);
 }
 
 /* fsync and fsyncdir of the open file or directory FD. */
-static void sync_open(fuse_req_t req, fuse_ino_t ino, enum rec_op op, int datasync, int fd)
+static void sync_open(fuse_req_t req, fuse_ino_t ino, enum trace_op op, int datasync, int fd)
 {
 	struct capture c;
 	capture_node(&c, req, op, ino);
@@ -792,13 +792,13 @@ static void sync_open(fuse_req_t req, fuse_ino_t ino, enum rec_op op, int datasy
 
 static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-	sync_open(req, ino, REC_OP_FSYNC, datasync, (int)fi->fh);
+	sync_open(req, ino, TRACE_OP_FSYNC, datasync, (int)fi->fh);
 }
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct capture c;
-	struct node *node = capture_node(&c, req, REC_OP_OPENDIR, ino);
+	struct node *node = capture_node(&c, req, TRACE_OP_OPENDIR, ino);
 	c.event.flags = (uint32_t)fi->flags;
 	int node_fd = capture_fd(&c, node);
 	int rc = node_fd < 0 ? node_fd : 0;
@@ -883,7 +883,7 @@ static void read_directory(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 			   struct fuse_file_info *fi, bool plus)
 {
 	struct capture c;
-	struct node *dir = capture_node(&c, req, REC_OP_READDIR, ino);
+	struct node *dir = capture_node(&c, req, TRACE_OP_READDIR, ino);
 	c.event.offset = off;
 	struct dir_handle *handle = (struct dir_handle *)(uintptr_t)fi->fh;
 	char *buf = malloc(size);
@@ -942,7 +942,7 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct capture c;
-	capture_node(&c, req, REC_OP_RELEASEDIR, ino);
+	capture_node(&c, req, TRACE_OP_RELEASEDIR, ino);
 	struct dir_handle *handle = (struct dir_handle *)(uintptr_t)fi->fh;
 	closedir(handle->dir);
 	free(handle);
@@ -952,14 +952,14 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 
 static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-	sync_open(req, ino, REC_OP_FSYNCDIR, datasync,
+	sync_open(req, ino, TRACE_OP_FSYNCDIR, datasync,
 		  dirfd(((struct dir_handle *)(uintptr_t)fi->fh)->dir));
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct capture c;
-	struct node *node = capture_node(&c, req, REC_OP_STATFS, ino);
+	struct node *node = capture_node(&c, req, TRACE_OP_STATFS, ino);
 	struct statvfs st;
 	int fd = capture_fd(&c, node);
 	int rc = fd < 0 ? fd : result_of(fstatvfs(fd, &st));
@@ -981,7 +981,7 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 			size_t size, int flags)
 {
 	struct capture c;
-	struct node *node = capture_node(&c, req, REC_OP_SETXATTR, ino);
+	struct node *node = capture_node(&c, req, TRACE_OP_SETXATTR, ino);
 	c.path2 = strdup(name);
 	c.event.flags = (uint32_t)flags;
 	c.event.bytes = (int64_t)size;
@@ -1017,7 +1017,7 @@ static bool is_acl_name(const char *name)
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	struct capture c;
-	struct node *node = capture_node(&c, req, REC_OP_GETXATTR, ino);
+	struct node *node = capture_node(&c, req, TRACE_OP_GETXATTR, ino);
 	c.path2 = strdup(name);
 	char *value = size ? malloc(size) : NULL;
 	ssize_t n = -1;
@@ -1039,7 +1039,7 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	struct capture c;
-	struct node *node = capture_node(&c, req, REC_OP_LISTXATTR, ino);
+	struct node *node = capture_node(&c, req, TRACE_OP_LISTXATTR, ino);
 	char *list = size ? malloc(size) : NULL;
 	ssize_t n = -1;
 	char path[32];
@@ -1055,7 +1055,7 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	struct capture c;
-	struct node *node = capture_node(&c, req, REC_OP_REMOVEXATTR, ino);
+	struct node *node = capture_node(&c, req, TRACE_OP_REMOVEXATTR, ino);
 	c.path2 = strdup(name);
 	char path[32];
 	int rc = capture_proc_path(&c, node, path);
@@ -1068,7 +1068,7 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
 	struct capture c;
-	struct node *node = capture_node(&c, req, REC_OP_ACCESS, ino);
+	struct node *node = capture_node(&c, req, TRACE_OP_ACCESS, ino);
 	c.event.flags = (uint32_t)mask;
 	char path[32];
 	int rc = capture_proc_path(&c, node, path);
@@ -1084,7 +1084,7 @@ static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 static void op_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int op)
 {
 	struct capture c;
-	capture_node(&c, req, REC_OP_FLOCK, ino);
+	capture_node(&c, req, TRACE_OP_FLOCK, ino);
 	c.event.flags = (uint32_t)op;
 	int rc = result_of(flock((int)fi->fh, op));
 	capture_end(&c, rc);
@@ -1095,7 +1095,7 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset,
 			 struct fuse_file_info *fi)
 {
 	struct capture c;
-	capture_node(&c, req, REC_OP_FALLOCATE, ino);
+	capture_node(&c, req, TRACE_OP_FALLOCATE, ino);
 	c.event.flags = (uint32_t)mode;
 	c.event.offset = offset;
 	c.event.bytes = length;
@@ -1109,7 +1109,7 @@ static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 			       struct fuse_file_info *fi_out, size_t len, int flags)
 {
 	struct capture c;
-	capture_node(&c, req, REC_OP_COPY_FILE_RANGE, ino_in);
+	capture_node(&c, req, TRACE_OP_COPY_FILE_RANGE, ino_in);
 	c.path2 = nodes_path(&c.fs->nodes, node_of(req, ino_out));
 	c.event.offset = off_in;
 	c.event.flags = (uint32_t)flags;
@@ -1129,7 +1129,7 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 		     struct fuse_file_info *fi)
 {
 	struct capture c;
-	capture_node(&c, req, REC_OP_LSEEK, ino);
+	capture_node(&c, req, TRACE_OP_LSEEK, ino);
 	c.event.flags = (uint32_t)whence;
 	off_t position = lseek((int)fi->fh, off, whence);
 	int rc = position == -1 ? -errno : 0;
@@ -1224,9 +1224,9 @@ bool fs_backing_is_local(const struct fs *fs)
 	return fs->close_cannot_fail;
 }
 
-void fs_op_counts(struct fs *fs, uint64_t counts[REC_OP_COUNT])
+void fs_op_counts(struct fs *fs, uint64_t counts[TRACE_OP_COUNT])
 {
-	for (int op = 0; op < REC_OP_COUNT; op++)
+	for (int op = 0; op < TRACE_OP_COUNT; op++)
 		counts[op] = atomic_load_explicit(&fs->op_counts[op], memory_order_relaxed);
 }
 

@@ -33,7 +33,7 @@ void fs_destroy(struct fs *fs);
 bool fs_backing_is_local(const struct fs *fs);
 
 /* Events per operation so far (for summaries). */
-void fs_op_counts(struct fs *fs, uint64_t counts[REC_OP_COUNT]);
+void fs_op_counts(struct fs *fs, uint64_t counts[TRACE_OP_COUNT]);
 
 /* The operations to pass to fuse_session_new() with the fs as userdata. */
 const struct fuse_lowlevel_ops *fs_operations(void);

@@ -7,7 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "recorder/recorder.h"
+#include "analyze/analyze.h"
+#include "trace/trace.h"
 #include "render/render.h"
 #include "tracefs/tracefs.h"
 #include "web/web.h"
@@ -24,8 +25,8 @@ static const struct command commands[] = {
 	{"run", tracefs_run_command, "run a command with a directory traced, privately"},
 	{"serve", web_serve_command, "replay a recorded trace in the browser"},
 	{"render", render_command, "draw a recorded trace to PNG or video"},
-	{"report", rec_report_command, "analyse a trace: phases, errors, hot files, latency, findings"},
-	{"export", rec_export_command, "write a trace for Perfetto, spreadsheets, jq or Gource"},
+	{"report", analyze_report_command, "analyse a trace: phases, errors, hot files, latency, findings"},
+	{"export", analyze_export_command, "write a trace for Perfetto, spreadsheets, jq or Gource"},
 	{"store", tracefs_store_command, "the versioned store: clone, status, sync, log"},
 };
 

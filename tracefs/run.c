@@ -27,7 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "recorder/recorder.h"
+#include "analyze/analyze.h"
+#include "trace/trace.h"
 #include "tracefs/daemon.h"
 #include "tracefs/options.h"
 #include "tracefs/readahead.h"
@@ -249,26 +250,26 @@ static void hold_namespace(const struct run_args *a, int fuse_fd, int report_fd)
 	_exit(exit_status_of(wstatus));
 }
 
-static void print_summary(const struct run_args *a, const uint64_t counts[REC_OP_COUNT],
+static void print_summary(const struct run_args *a, const uint64_t counts[TRACE_OP_COUNT],
 			  int status, double seconds)
 {
 	uint64_t total = 0;
-	for (int op = 0; op < REC_OP_COUNT; op++)
+	for (int op = 0; op < TRACE_OP_COUNT; op++)
 		total += counts[op];
 	fprintf(stderr, "tracefs run: %s exited with status %d after %.2f s\n", a->command[0],
 		status, seconds);
 	fprintf(stderr, "tracefs run: %llu events in %s\n", (unsigned long long)total, a->db);
-	bool used[REC_OP_COUNT] = {false};
+	bool used[TRACE_OP_COUNT] = {false};
 	fprintf(stderr, "tracefs run: top operations:");
 	for (int i = 0; i < SUMMARY_TOP_OPS; i++) {
 		int best = -1;
-		for (int op = 0; op < REC_OP_COUNT; op++)
+		for (int op = 0; op < TRACE_OP_COUNT; op++)
 			if (!used[op] && counts[op] && (best < 0 || counts[op] > counts[best]))
 				best = op;
 		if (best < 0)
 			break;
 		used[best] = true;
-		fprintf(stderr, " %s %llu", rec_op_name(best), (unsigned long long)counts[best]);
+		fprintf(stderr, " %s %llu", trace_op_name(best), (unsigned long long)counts[best]);
 	}
 	fprintf(stderr, "\n");
 }
@@ -322,7 +323,7 @@ static int trace_command(struct run_args *a, struct daemon *daemon, int fuse_fd)
 	if (!served)
 		return 1;
 	int status = exit_status_of(wstatus);
-	uint64_t counts[REC_OP_COUNT];
+	uint64_t counts[TRACE_OP_COUNT];
 	daemon_op_counts(daemon, counts);
 	print_summary(a, counts, status, now_seconds() - start);
 	return status;
@@ -377,7 +378,7 @@ int tracefs_run_command(int argc, char **argv)
 		char *report_argv[] = {"tracefs report", a.db, NULL};
 		optind = 0; /* glibc: forget the state of our own getopt parse */
 		fflush(stderr);
-		rec_report_command(2, report_argv);
+		analyze_report_command(2, report_argv);
 	}
 	free_run_args(&a);
 	return rc;

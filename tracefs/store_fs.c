@@ -18,47 +18,47 @@
 
 #include "tracefs/store_history.h"
 
-void store_fs_note(struct store *store, const struct rec_event *e)
+void store_fs_note(struct store *store, const struct trace_event *e)
 {
 	if (e->result < 0)
 		return;
 	switch (e->op) {
-	case REC_OP_WRITE:
-	case REC_OP_FALLOCATE:
+	case TRACE_OP_WRITE:
+	case TRACE_OP_FALLOCATE:
 		store_touch(store, e->path, e->comm);
 		break;
-	case REC_OP_COPY_FILE_RANGE: /* into path2 */
+	case TRACE_OP_COPY_FILE_RANGE: /* into path2 */
 		store_touch(store, e->path2, e->comm);
 		break;
-	case REC_OP_OPEN:
+	case TRACE_OP_OPEN:
 		if (e->flags & O_TRUNC)
 			store_touch(store, e->path, e->comm);
 		break;
-	case REC_OP_SETATTR: /* chmod, truncate, utimens: nobody need close it */
-	case REC_OP_CREATE:
-	case REC_OP_MKNOD:
-	case REC_OP_MKDIR:
-	case REC_OP_SYMLINK:
+	case TRACE_OP_SETATTR: /* chmod, truncate, utimens: nobody need close it */
+	case TRACE_OP_CREATE:
+	case TRACE_OP_MKNOD:
+	case TRACE_OP_MKDIR:
+	case TRACE_OP_SYMLINK:
 		store_add(store, e->path, e->comm);
 		break;
-	case REC_OP_LINK:
+	case TRACE_OP_LINK:
 		store_add(store, e->path2, e->comm);
 		break;
-	case REC_OP_UNLINK:
-	case REC_OP_RMDIR:
+	case TRACE_OP_UNLINK:
+	case TRACE_OP_RMDIR:
 		store_remove(store, e->path, e->comm);
 		break;
-	case REC_OP_RENAME:
+	case TRACE_OP_RENAME:
 		store_copy(store, e->path, e->path2, e->comm);
 		if (e->flags & RENAME_EXCHANGE)
 			store_copy(store, e->path2, e->path, e->comm);
 		else
 			store_remove(store, e->path, e->comm);
 		break;
-	case REC_OP_RELEASE:
+	case TRACE_OP_RELEASE:
 		store_closed(store, e->path);
 		break;
-	case REC_OP_OPENDIR:
+	case TRACE_OP_OPENDIR:
 		store_listed(store);
 		break;
 	default:
@@ -69,7 +69,7 @@ void store_fs_note(struct store *store, const struct rec_event *e)
 void store_fs_committed(void *ctx, const struct store_commit *commit)
 {
 	struct recorder *recorder = ctx;
-	struct rec_event event = {
+	struct trace_event event = {
 		.ts_ns = commit->start_ns,
 		.dur_ns = commit->dur_ns,
 		.bytes = commit->files,
@@ -81,8 +81,8 @@ void store_fs_committed(void *ctx, const struct store_commit *commit)
 		.uid = getuid(),
 		.gid = getgid(),
 		.result = commit->result,
-		.op = REC_OP_COMMIT,
-		.kind = REC_KIND_DIR,
+		.op = TRACE_OP_COMMIT,
+		.kind = TRACE_KIND_DIR,
 	};
 	recorder_submit(recorder, &event);
 }

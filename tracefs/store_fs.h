@@ -11,7 +11,7 @@
 #include "tracefs/fs.h"
 
 /* Tells STORE what the finished EVENT changed (called for every event). */
-void store_fs_note(struct store *store, const struct rec_event *event);
+void store_fs_note(struct store *store, const struct trace_event *event);
 
 /* The file-system operations with the store's reserved names refused:
  * never found, never created, renamed onto, or removed. */

@@ -118,12 +118,12 @@ static bool changes(const struct hnode *node)
 /* ---- the trace */
 
 struct call {
-	struct rec_event event;
+	struct trace_event event;
 	struct timespec start;
 	char comm[CALLER_COMM_SIZE];
 };
 
-static void call_begin(struct call *c, fuse_req_t req, enum rec_op op, const char *path,
+static void call_begin(struct call *c, fuse_req_t req, enum trace_op op, const char *path,
 		       uint8_t kind)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
@@ -156,7 +156,7 @@ static void call_end(struct call *c, int result)
 
 static uint8_t kind_of(uint32_t mode)
 {
-	return S_ISDIR(mode) ? REC_KIND_DIR : S_ISLNK(mode) ? REC_KIND_SYMLINK : REC_KIND_FILE;
+	return S_ISDIR(mode) ? TRACE_KIND_DIR : S_ISLNK(mode) ? TRACE_KIND_SYMLINK : TRACE_KIND_FILE;
 }
 
 static uint32_t mode_of(const struct hnode *node)
@@ -358,7 +358,7 @@ static void lookup_in(fuse_req_t req, const struct hnode *dir, const char *name)
 {
 	char *path = child_path(dir ? dir->path : "", name);
 	struct call c;
-	call_begin(&c, req, REC_OP_LOOKUP, path, REC_KIND_NONE);
+	call_begin(&c, req, TRACE_OP_LOOKUP, path, TRACE_KIND_NONE);
 	struct hnode found = {0};
 	int rc = 0;
 	if (!path)
@@ -528,7 +528,7 @@ static void h_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	struct hnode *node = hnode_of(ino);
 	struct call c;
-	call_begin(&c, req, REC_OP_GETATTR, node->path, kind_of(mode_of(node)));
+	call_begin(&c, req, TRACE_OP_GETATTR, node->path, kind_of(mode_of(node)));
 	struct stat st;
 	attr_of(node, &st);
 	call_end(&c, 0);
@@ -536,7 +536,7 @@ static void h_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 }
 
 /* Traces OP on NODE refused with RESULT, and replies. */
-static void refuse(fuse_req_t req, enum rec_op op, const struct hnode *node, int result)
+static void refuse(fuse_req_t req, enum trace_op op, const struct hnode *node, int result)
 {
 	struct call c;
 	call_begin(&c, req, op, node->path, kind_of(mode_of(node)));
@@ -545,12 +545,12 @@ static void refuse(fuse_req_t req, enum rec_op op, const struct hnode *node, int
 }
 
 /* The same for NAME in the directory NODE. */
-static void refuse_child(fuse_req_t req, enum rec_op op, const struct hnode *node,
+static void refuse_child(fuse_req_t req, enum trace_op op, const struct hnode *node,
 			 const char *name)
 {
 	char *path = child_path(node->path, name);
 	struct call c;
-	call_begin(&c, req, op, path, REC_KIND_NONE);
+	call_begin(&c, req, op, path, TRACE_KIND_NONE);
 	call_end(&c, -EROFS);
 	free(path);
 	reply_error(req, -EROFS);
@@ -560,7 +560,7 @@ static void h_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_
 		      struct fuse_file_info *fi)
 {
 	if (is_history(ino))
-		refuse(req, REC_OP_SETATTR, hnode_of(ino), -EROFS);
+		refuse(req, TRACE_OP_SETATTR, hnode_of(ino), -EROFS);
 	else
 		inner.setattr(req, ino, attr, to_set, fi);
 }
@@ -581,7 +581,7 @@ static void h_readlink(fuse_req_t req, fuse_ino_t ino)
 	}
 	struct hnode *node = hnode_of(ino);
 	struct call c;
-	call_begin(&c, req, REC_OP_READLINK, node->path, kind_of(mode_of(node)));
+	call_begin(&c, req, TRACE_OP_READLINK, node->path, kind_of(mode_of(node)));
 	struct store_blob *blob = NULL;
 	char *target = NULL;
 	int rc = S_ISLNK(mode_of(node)) ? read_object(node, &blob) : -EINVAL;
@@ -599,7 +599,7 @@ static void h_readlink(fuse_req_t req, fuse_ino_t ino)
 }
 
 /* Refused where the parent or the name is the history's. */
-static bool creates_in_history(fuse_req_t req, enum rec_op op, fuse_ino_t parent,
+static bool creates_in_history(fuse_req_t req, enum trace_op op, fuse_ino_t parent,
 			       const char *name)
 {
 	if (is_history(parent)) {
@@ -615,47 +615,47 @@ static bool creates_in_history(fuse_req_t req, enum rec_op op, fuse_ino_t parent
 
 static void h_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
-	if (!creates_in_history(req, REC_OP_MKNOD, parent, name))
+	if (!creates_in_history(req, TRACE_OP_MKNOD, parent, name))
 		inner.mknod(req, parent, name, mode, rdev);
 }
 
 static void h_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	if (!creates_in_history(req, REC_OP_MKDIR, parent, name))
+	if (!creates_in_history(req, TRACE_OP_MKDIR, parent, name))
 		inner.mkdir(req, parent, name, mode);
 }
 
 static void h_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
-	if (!creates_in_history(req, REC_OP_SYMLINK, parent, name))
+	if (!creates_in_history(req, TRACE_OP_SYMLINK, parent, name))
 		inner.symlink(req, link, parent, name);
 }
 
 static void h_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	if (!creates_in_history(req, REC_OP_UNLINK, parent, name))
+	if (!creates_in_history(req, TRACE_OP_UNLINK, parent, name))
 		inner.unlink(req, parent, name);
 }
 
 static void h_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	if (!creates_in_history(req, REC_OP_RMDIR, parent, name))
+	if (!creates_in_history(req, TRACE_OP_RMDIR, parent, name))
 		inner.rmdir(req, parent, name);
 }
 
 static void h_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		     struct fuse_file_info *fi)
 {
-	if (!creates_in_history(req, REC_OP_CREATE, parent, name))
+	if (!creates_in_history(req, TRACE_OP_CREATE, parent, name))
 		inner.create(req, parent, name, mode, fi);
 }
 
 static void h_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
 {
-	if (creates_in_history(req, REC_OP_LINK, newparent, newname))
+	if (creates_in_history(req, TRACE_OP_LINK, newparent, newname))
 		return;
 	if (is_history(ino)) /* into the working copy: another file system, in effect */
-		refuse(req, REC_OP_LINK, hnode_of(ino), -EXDEV);
+		refuse(req, TRACE_OP_LINK, hnode_of(ino), -EXDEV);
 	else
 		inner.link(req, ino, newparent, newname);
 }
@@ -663,8 +663,8 @@ static void h_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const c
 static void h_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 		     const char *newname, unsigned int flags)
 {
-	if (!creates_in_history(req, REC_OP_RENAME, parent, name) &&
-	    !creates_in_history(req, REC_OP_RENAME, newparent, newname))
+	if (!creates_in_history(req, TRACE_OP_RENAME, parent, name) &&
+	    !creates_in_history(req, TRACE_OP_RENAME, newparent, newname))
 		inner.rename(req, parent, name, newparent, newname, flags);
 }
 
@@ -676,7 +676,7 @@ static void h_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	struct hnode *node = hnode_of(ino);
 	struct call c;
-	call_begin(&c, req, REC_OP_OPEN, node->path, kind_of(mode_of(node)));
+	call_begin(&c, req, TRACE_OP_OPEN, node->path, kind_of(mode_of(node)));
 	c.event.flags = (uint32_t)fi->flags;
 	struct store_blob *blob = NULL;
 	int rc = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)
@@ -703,7 +703,7 @@ static void h_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct hnode *node = hnode_of(ino);
 	const struct store_blob *blob = (const struct store_blob *)(uintptr_t)fi->fh;
 	struct call c;
-	call_begin(&c, req, REC_OP_READ, node->path, kind_of(mode_of(node)));
+	call_begin(&c, req, TRACE_OP_READ, node->path, kind_of(mode_of(node)));
 	c.event.offset = off;
 	size_t n = 0;
 	if (off >= 0 && (uint64_t)off < blob->size)
@@ -738,7 +738,7 @@ static void h_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	struct hnode *node = hnode_of(ino);
 	struct call c;
-	call_begin(&c, req, REC_OP_RELEASE, node->path, kind_of(mode_of(node)));
+	call_begin(&c, req, TRACE_OP_RELEASE, node->path, kind_of(mode_of(node)));
 	store_blob_free(store, (struct store_blob *)(uintptr_t)fi->fh);
 	call_end(&c, 0);
 	fuse_reply_err(req, 0);
@@ -760,7 +760,7 @@ static void h_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	struct hnode *node = hnode_of(ino);
 	struct call c;
-	call_begin(&c, req, REC_OP_OPENDIR, node->path, REC_KIND_DIR);
+	call_begin(&c, req, TRACE_OP_OPENDIR, node->path, TRACE_KIND_DIR);
 	c.event.flags = (uint32_t)fi->flags;
 	struct listing *l = calloc(1, sizeof(*l));
 	int rc = !S_ISDIR(mode_of(node)) ? -ENOTDIR : l ? list(node, l) : -ENOMEM;
@@ -782,7 +782,7 @@ static void read_listing(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct hnode *node = hnode_of(ino);
 	const struct listing *l = (const struct listing *)(uintptr_t)fi->fh;
 	struct call c;
-	call_begin(&c, req, REC_OP_READDIR, node->path, REC_KIND_DIR);
+	call_begin(&c, req, TRACE_OP_READDIR, node->path, TRACE_KIND_DIR);
 	c.event.offset = off;
 	char *buf = malloc(size);
 	int rc = buf ? 0 : -ENOMEM;
@@ -834,7 +834,7 @@ static void h_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 		return;
 	}
 	struct call c;
-	call_begin(&c, req, REC_OP_RELEASEDIR, hnode_of(ino)->path, REC_KIND_DIR);
+	call_begin(&c, req, TRACE_OP_RELEASEDIR, hnode_of(ino)->path, TRACE_KIND_DIR);
 	listing_free((struct listing *)(uintptr_t)fi->fh);
 	call_end(&c, 0);
 	fuse_reply_err(req, 0);
@@ -857,7 +857,7 @@ static void h_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const c
 		       size_t size, int flags)
 {
 	if (is_history(ino))
-		refuse(req, REC_OP_SETXATTR, hnode_of(ino), -EROFS);
+		refuse(req, TRACE_OP_SETXATTR, hnode_of(ino), -EROFS);
 	else
 		inner.setxattr(req, ino, name, value, size, flags);
 }
@@ -865,7 +865,7 @@ static void h_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const c
 static void h_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	if (is_history(ino))
-		refuse(req, REC_OP_GETXATTR, hnode_of(ino), -ENODATA);
+		refuse(req, TRACE_OP_GETXATTR, hnode_of(ino), -ENODATA);
 	else
 		inner.getxattr(req, ino, name, size);
 }
@@ -883,7 +883,7 @@ static void h_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 static void h_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	if (is_history(ino))
-		refuse(req, REC_OP_REMOVEXATTR, hnode_of(ino), -EROFS);
+		refuse(req, TRACE_OP_REMOVEXATTR, hnode_of(ino), -EROFS);
 	else
 		inner.removexattr(req, ino, name);
 }
@@ -896,7 +896,7 @@ static void h_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	}
 	struct hnode *node = hnode_of(ino);
 	struct call c;
-	call_begin(&c, req, REC_OP_ACCESS, node->path, kind_of(mode_of(node)));
+	call_begin(&c, req, TRACE_OP_ACCESS, node->path, kind_of(mode_of(node)));
 	c.event.flags = (uint32_t)mask;
 	int rc = (mask & W_OK) ? -EROFS
 		 : (mask & X_OK) && !(mode_of(node) & S_IXUSR) ? -EACCES
@@ -917,7 +917,7 @@ static void h_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, 
 			struct fuse_file_info *fi)
 {
 	if (is_history(ino))
-		refuse(req, REC_OP_FALLOCATE, hnode_of(ino), -EROFS);
+		refuse(req, TRACE_OP_FALLOCATE, hnode_of(ino), -EROFS);
 	else
 		inner.fallocate(req, ino, mode, offset, length, fi);
 }

@@ -1,6 +1,6 @@
 /*
  * names.c — the trace's operation and kind names (from the one list in
- * recorder/names.h), the classes operations fall into, and the colours of
+ * trace/names.h), the classes operations fall into, and the colours of
  * the picture (one palette, so that the video and the browser agree).
  */
 #include "viz/scene.h"

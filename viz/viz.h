@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "recorder/names.h"
+#include "trace/names.h"
 
 /*
  * Memory for the model. realloc(ctx, NULL, 0, n) allocates, realloc(ctx, p,
@@ -38,7 +38,7 @@ struct viz_allocator {
 
 /*
  * Operations and kinds of objects, numbered as the recorder numbers them
- * (one list, recorder/names.h: plain macros, no code), so that a recorded
+ * (one list, trace/names.h: plain macros, no code), so that a recorded
  * op is a viz_op as it is; VIZ_OP_UNKNOWN comes after the trace's ops.
  */
 #define VIZ_ENUM_OP(id, name) VIZ_OP_##id,

@@ -74,22 +74,22 @@ struct trace_index {
 static bool changes_tree(uint8_t op)
 {
 	switch (op) {
-	case REC_OP_MKNOD:
-	case REC_OP_MKDIR:
-	case REC_OP_UNLINK:
-	case REC_OP_RMDIR:
-	case REC_OP_SYMLINK:
-	case REC_OP_RENAME:
-	case REC_OP_LINK:
-	case REC_OP_CREATE:
-	case REC_OP_LOST:
+	case TRACE_OP_MKNOD:
+	case TRACE_OP_MKDIR:
+	case TRACE_OP_UNLINK:
+	case TRACE_OP_RMDIR:
+	case TRACE_OP_SYMLINK:
+	case TRACE_OP_RENAME:
+	case TRACE_OP_LINK:
+	case TRACE_OP_CREATE:
+	case TRACE_OP_LOST:
 		return true;
 	default:
 		return false;
 	}
 }
 
-static int log_add(struct trace_index *x, const struct rec_event *e)
+static int log_add(struct trace_index *x, const struct trace_event *e)
 {
 	size_t path_len = e->path ? strlen(e->path) + 1 : 1;
 	size_t path2_len = e->path2 ? strlen(e->path2) + 1 : 0;
@@ -197,7 +197,7 @@ static double scene_time(const struct trace_index *x, int64_t ts)
 	return ((double)ts - (double)x->first_ns) / 1e9;
 }
 
-int index_apply(struct viz_scene *scene, const struct rec_event *e, double t)
+int index_apply(struct viz_scene *scene, const struct trace_event *e, double t)
 {
 	struct viz_event ve;
 	play_event(&ve, e, t);
@@ -224,7 +224,7 @@ static void fail(struct trace_index *x, const char *message)
 static void build(struct trace_index *x)
 {
 	char err[512];
-	struct rec_reader *reader = rec_reader_open(x->trace, err, sizeof(err));
+	struct trace_reader *reader = trace_reader_open(x->trace, err, sizeof(err));
 	if (!reader) {
 		fail(x, err);
 		return;
@@ -233,15 +233,15 @@ static void build(struct trace_index *x)
 	struct viz_scene *scene = viz_scene_new(viz_libc_allocator(), &options);
 	if (!scene) {
 		fail(x, "out of memory");
-		rec_reader_close(reader);
+		trace_reader_close(reader);
 		return;
 	}
-	if (rec_reader_span(reader, &x->first_ns, &x->last_ns, &x->count) != 0) {
+	if (trace_reader_span(reader, &x->first_ns, &x->last_ns, &x->count) != 0) {
 		snprintf(x->error, sizeof(x->error), "cannot read the events of %s", x->trace);
 		goto out;
 	}
 	double span = (double)x->last_ns - (double)x->first_ns + 1;
-	struct rec_event event;
+	struct trace_event event;
 	int64_t seq, last_seq = 0, max_ts = INT64_MIN, events = 0;
 	double t = 0;
 	bool checkpoints = true;
@@ -250,7 +250,7 @@ static void build(struct trace_index *x)
 		fail(x, "out of memory");
 		goto out;
 	}
-	while ((rc = rec_reader_next(reader, &event, &seq, err, sizeof(err))) == 1) {
+	while ((rc = trace_reader_next(reader, &event, &seq, err, sizeof(err))) == 1) {
 		if (atomic_load(&x->stop))
 			goto out;
 		if (events > 0 && events % CHECKPOINT_EVENTS == 0 && checkpoints) {
@@ -280,7 +280,7 @@ static void build(struct trace_index *x)
 		fail(x, err);
 out:
 	viz_scene_free(scene);
-	rec_reader_close(reader);
+	trace_reader_close(reader);
 }
 
 static void *index_main(void *arg)
@@ -360,7 +360,7 @@ int index_restore(const struct trace_index *x, int64_t ts_ns, struct viz_scene *
 	for (size_t at = 0; at < c->log_len;) {
 		const struct log_entry *entry = (const struct log_entry *)(x->log + at);
 		const char *strings = (const char *)(entry + 1);
-		struct rec_event e = {.op = entry->op, .kind = entry->kind, .result = entry->result,
+		struct trace_event e = {.op = entry->op, .kind = entry->kind, .result = entry->result,
 				      .path = strings,
 				      .path2 = entry->path2_at ? strings + entry->path2_at : NULL,
 				      .bytes = -1, .offset = -1,

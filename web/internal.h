@@ -29,7 +29,7 @@ void text_adds(struct web_text *text, const char *string);
 void text_printf(struct web_text *text, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));
 void text_json_string(struct web_text *text, const char *string); /* NULL: null */
-void text_event(struct web_text *text, const struct rec_event *event, int64_t seq);
+void text_event(struct web_text *text, const struct trace_event *event, int64_t seq);
 /* Drops the last byte if it is C (a trailing comma). */
 void text_unput(struct web_text *text, char c);
 
@@ -113,7 +113,7 @@ void live_free(struct live *live);
 const struct recorder_tap *live_tap(struct live *live);
 
 /* The feeder's steps: one committed event, in seq order; the end of a run of them. */
-void live_add(struct live *live, const struct rec_event *event, int64_t seq);
+void live_add(struct live *live, const struct trace_event *event, int64_t seq);
 void live_flush(struct live *live);
 
 /* A client's place in the stream. */
@@ -168,7 +168,7 @@ int index_restore(const struct trace_index *index, int64_t ts_ns, struct viz_sce
  * flash of a node that exists (most events) is left out. 1 if it changed
  * what a snapshot shows, 0 if not, -1 when out of memory.
  */
-int index_apply(struct viz_scene *scene, const struct rec_event *event, double t);
+int index_apply(struct viz_scene *scene, const struct trace_event *event, double t);
 
 /* ---- replay.c: one client's playback of a trace file ---- */
 

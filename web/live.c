@@ -65,7 +65,7 @@ struct live {
 	pthread_cond_t feed_cond;
 	int64_t committed_seq; /* the last seq the writer has committed */
 	bool feed_stop;
-	struct rec_reader *reader; /* the feeder's own */
+	struct trace_reader *reader; /* the feeder's own */
 	int64_t read_seq;	   /* the last seq read */
 };
 
@@ -115,7 +115,7 @@ static bool seal(struct live *l)
 	return true;
 }
 
-static void apply(struct live *l, const struct rec_event *event)
+static void apply(struct live *l, const struct trace_event *event)
 {
 	if (!l->started) {
 		l->origin_ns = event->ts_ns;
@@ -132,7 +132,7 @@ static void apply(struct live *l, const struct rec_event *event)
 		l->scene_failed = true;
 }
 
-void live_add(struct live *l, const struct rec_event *event, int64_t seq)
+void live_add(struct live *l, const struct trace_event *event, int64_t seq)
 {
 	pthread_mutex_lock(&l->lock);
 	apply(l, event);
@@ -186,12 +186,12 @@ static void on_committed(void *ctx, int64_t last_seq)
 /* Reads what is committed and not yet read. 0, or -1 with a message in ERR. */
 static int feed(struct live *l, char *err, size_t err_size)
 {
-	if (!l->reader && !(l->reader = rec_reader_open(l->trace, err, err_size)))
+	if (!l->reader && !(l->reader = trace_reader_open(l->trace, err, err_size)))
 		return -1;
-	struct rec_event event;
+	struct trace_event event;
 	int64_t seq;
 	int rc;
-	while ((rc = rec_reader_next(l->reader, &event, &seq, err, err_size)) == 1) {
+	while ((rc = trace_reader_next(l->reader, &event, &seq, err, err_size)) == 1) {
 		live_add(l, &event, seq);
 		l->read_seq = seq;
 	}
@@ -217,7 +217,7 @@ static void *feeder(void *arg)
 			break;
 		}
 	}
-	rec_reader_close(l->reader);
+	trace_reader_close(l->reader);
 	l->reader = NULL;
 	return NULL;
 }

@@ -8,6 +8,7 @@
  * the events due by the wall clock, a bounded batch at a time, and skips
  * quiet gaps.
  */
+#include "analyze/analyze.h"
 #include "web/internal.h"
 
 #include <stdio.h>
@@ -22,7 +23,7 @@
 #define QUIET_LEAD_S 0.25	  /* ...so that the next event comes this soon */
 
 struct replay {
-	struct rec_reader *reader;
+	struct trace_reader *reader;
 	const struct trace_index *index;
 	char *trace; /* its file name, for the phases */
 	int64_t first_ns, last_ns, count;
@@ -34,7 +35,7 @@ struct replay {
 	int64_t last_state_ns;	 /* CLOCK_MONOTONIC of the last `state` */
 	/* The next event, read but not yet due. */
 	bool has_pending;
-	struct rec_event pending;
+	struct trace_event pending;
 	int64_t pending_seq;
 	char *pending_strings[3]; /* owned copies of path, path2, comm */
 };
@@ -56,7 +57,7 @@ static void drop_pending(struct replay *r)
 }
 
 /* Keeps EVENT (whose strings belong to the reader) as the pending one. */
-static int keep_pending(struct replay *r, const struct rec_event *event, int64_t seq)
+static int keep_pending(struct replay *r, const struct trace_event *event, int64_t seq)
 {
 	drop_pending(r);
 	r->pending = *event;
@@ -73,7 +74,7 @@ static int keep_pending(struct replay *r, const struct rec_event *event, int64_t
 }
 
 /* The next event in seq order: the pending one, else from the reader. 1, 0 at the end, -1. */
-static int next_event(struct replay *r, struct rec_event *event, int64_t *seq, bool *from_pending,
+static int next_event(struct replay *r, struct trace_event *event, int64_t *seq, bool *from_pending,
 		      char *err, size_t err_size)
 {
 	if (r->has_pending) {
@@ -83,7 +84,7 @@ static int next_event(struct replay *r, struct rec_event *event, int64_t *seq, b
 		return 1;
 	}
 	*from_pending = false;
-	return rec_reader_next(r->reader, event, seq, err, err_size);
+	return trace_reader_next(r->reader, event, seq, err, err_size);
 }
 
 struct replay *replay_open(const char *trace, const struct trace_index *index, char *err,
@@ -94,7 +95,7 @@ struct replay *replay_open(const char *trace, const struct trace_index *index, c
 		snprintf(err, err_size, "out of memory");
 		return NULL;
 	}
-	r->reader = rec_reader_open(trace, err, err_size);
+	r->reader = trace_reader_open(trace, err, err_size);
 	if (!r->reader) {
 		replay_close(r);
 		return NULL;
@@ -116,14 +117,14 @@ void replay_close(struct replay *r)
 	if (!r)
 		return;
 	drop_pending(r);
-	rec_reader_close(r->reader);
+	trace_reader_close(r->reader);
 	free(r->trace);
 	free(r);
 }
 
 char *replay_meta(struct replay *r, const char *key)
 {
-	return rec_reader_meta(r->reader, key);
+	return trace_reader_meta(r->reader, key);
 }
 
 static int queue_state(struct replay *r, struct web_outbox *box)
@@ -155,16 +156,16 @@ static int queue_timeline(struct replay *r, struct web_outbox *box)
 }
 
 /*
- * The phases of the run (see rec_phases_read), for the timeline's marks
+ * The phases of the run (see analyze_phases_read), for the timeline's marks
  * and the caption. A trace the analysis cannot make sense of replays
  * anyway: it then has no phases, and the message says why.
  */
 static int queue_phases(struct replay *r, struct web_outbox *box)
 {
-	struct rec_phase *phases;
+	struct analyze_phase_span *phases;
 	size_t count;
 	char why[256];
-	int found = rec_phases_read(r->trace, &phases, &count, why, sizeof(why));
+	int found = analyze_phases_read(r->trace, &phases, &count, why, sizeof(why));
 	struct web_text text = {0};
 	text_adds(&text, "{\"type\":\"phases\",\"phases\":[");
 	for (size_t i = 0; found == 0 && i < count; i++) {
@@ -180,7 +181,7 @@ static int queue_phases(struct replay *r, struct web_outbox *box)
 	}
 	text_adds(&text, "}");
 	if (found == 0)
-		rec_phases_free(phases, count);
+		analyze_phases_free(phases, count);
 	int rc = outbox_take(box, &text);
 	text_free(&text);
 	return rc;
@@ -198,7 +199,7 @@ static int seek_to(struct replay *r, int64_t ts_ns, struct web_outbox *box, char
 	r->ended = false;
 	struct viz_options options = {0};
 	struct viz_scene *scene = viz_scene_new(viz_libc_allocator(), &options);
-	struct rec_event event;
+	struct trace_event event;
 	int64_t seq, last_seq = 0;
 	double t = 0;
 	if (!scene || index_restore(r->index, ts_ns, scene, &last_seq, &t) != 0) {
@@ -206,9 +207,9 @@ static int seek_to(struct replay *r, int64_t ts_ns, struct web_outbox *box, char
 		snprintf(err, err_size, "out of memory");
 		return -1;
 	}
-	rec_reader_seek_seq(r->reader, last_seq + 1);
+	trace_reader_seek_seq(r->reader, last_seq + 1);
 	int rc;
-	while ((rc = rec_reader_next(r->reader, &event, &seq, err, err_size)) == 1) {
+	while ((rc = trace_reader_next(r->reader, &event, &seq, err, err_size)) == 1) {
 		if (event.ts_ns >= ts_ns) {
 			rc = keep_pending(r, &event, seq) == 0 ? 1 : -1;
 			if (rc < 0)
@@ -302,7 +303,7 @@ int replay_tick(struct replay *r, struct web_outbox *box, char *err, size_t err_
 	int64_t target = due >= 0x1p63 ? INT64_MAX : due < -0x1p63 ? INT64_MIN : (int64_t)due;
 	struct web_text text = {0};
 	size_t events = 0;
-	struct rec_event event;
+	struct trace_event event;
 	int64_t seq;
 	bool from_pending;
 	int rc = 1;

@@ -82,12 +82,12 @@ int web_serve_command(int argc, char **argv)
 	(void)sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
 	sqlite3_soft_heap_limit64(SQLITE_HEAP_BYTES);
 	/* Check the trace now: a bad file is an error here, not in the browser. */
-	struct rec_reader *reader = rec_reader_open(options.trace, err, sizeof(err));
+	struct trace_reader *reader = trace_reader_open(options.trace, err, sizeof(err));
 	if (!reader) {
 		fprintf(stderr, "tracefs serve: %s\n", err);
 		return 1;
 	}
-	rec_reader_close(reader);
+	trace_reader_close(reader);
 
 	/* Blocked before the service thread starts, so that it inherits the mask. */
 	sigset_t stop_signals;

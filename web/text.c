@@ -65,23 +65,23 @@ void text_printf(struct web_text *t, const char *format, ...)
 
 void text_json_string(struct web_text *t, const char *s)
 {
-	size_t n = rec_json_string(s, NULL, 0);
+	size_t n = trace_json_string(s, NULL, 0);
 	if (!reserve(t, n))
 		return;
-	rec_json_string(s, (char *)t->data + LWS_PRE + t->len, n + 1);
+	trace_json_string(s, (char *)t->data + LWS_PRE + t->len, n + 1);
 	t->len += n;
 }
 
-void text_event(struct web_text *t, const struct rec_event *event, int64_t seq)
+void text_event(struct web_text *t, const struct trace_event *event, int64_t seq)
 {
 	/* Most events fit in 512 bytes: format in place, measure only if not. */
 	if (!reserve(t, 512))
 		return;
-	size_t n = rec_event_to_json(event, seq, (char *)t->data + LWS_PRE + t->len, 512 + 1);
+	size_t n = trace_event_to_json(event, seq, (char *)t->data + LWS_PRE + t->len, 512 + 1);
 	if (n > 512) {
 		if (!reserve(t, n))
 			return;
-		rec_event_to_json(event, seq, (char *)t->data + LWS_PRE + t->len, n + 1);
+		trace_event_to_json(event, seq, (char *)t->data + LWS_PRE + t->len, n + 1);
 	}
 	t->len += n;
 }

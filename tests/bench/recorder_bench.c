@@ -75,10 +75,10 @@ static const struct {
 	uint8_t op;
 	int permille;
 } mix[] = {
-	{REC_OP_LOOKUP, 380}, {REC_OP_GETATTR, 90}, {REC_OP_OPEN, 90},	{REC_OP_READ, 110},
-	{REC_OP_FLUSH, 90},   {REC_OP_RELEASE, 90}, {REC_OP_WRITE, 40},	{REC_OP_CREATE, 20},
-	{REC_OP_OPENDIR, 15}, {REC_OP_READDIR, 30}, {REC_OP_RELEASEDIR, 15},
-	{REC_OP_UNLINK, 10},  {REC_OP_SETATTR, 10}, {REC_OP_GETXATTR, 10},
+	{TRACE_OP_LOOKUP, 380}, {TRACE_OP_GETATTR, 90}, {TRACE_OP_OPEN, 90},	{TRACE_OP_READ, 110},
+	{TRACE_OP_FLUSH, 90},   {TRACE_OP_RELEASE, 90}, {TRACE_OP_WRITE, 40},	{TRACE_OP_CREATE, 20},
+	{TRACE_OP_OPENDIR, 15}, {TRACE_OP_READDIR, 30}, {TRACE_OP_RELEASEDIR, 15},
+	{TRACE_OP_UNLINK, 10},  {TRACE_OP_SETATTR, 10}, {TRACE_OP_GETXATTR, 10},
 };
 
 static uint8_t pick_op(uint32_t r)
@@ -89,7 +89,7 @@ static uint8_t pick_op(uint32_t r)
 			return mix[i].op;
 		x -= mix[i].permille;
 	}
-	return REC_OP_LOOKUP;
+	return TRACE_OP_LOOKUP;
 }
 
 /* One producer's event stream. */
@@ -106,7 +106,7 @@ static uint32_t next_random(struct gen *g)
 	return g->rnd;
 }
 
-static void make_event(struct rec_event *e, struct gen *g)
+static void make_event(struct trace_event *e, struct gen *g)
 {
 	static const char *comms[] = {"sh", "cc1", "as", "make", "gcc", "sed", "cat", "rm"};
 	uint32_t r = next_random(g);
@@ -122,7 +122,7 @@ static void make_event(struct rec_event *e, struct gen *g)
 			g->path %= (uint32_t)(path_count / 16 > 0 ? path_count / 16 : 1);
 	}
 	e->path = paths[g->path];
-	e->kind = REC_KIND_FILE;
+	e->kind = TRACE_KIND_FILE;
 	e->bytes = -1;
 	e->offset = -1;
 	if ((r2 >> 24) % 8 == 0)
@@ -132,28 +132,28 @@ static void make_event(struct rec_event *e, struct gen *g)
 	e->uid = 1000;
 	e->gid = 1000;
 	switch (e->op) {
-	case REC_OP_LOOKUP:
+	case TRACE_OP_LOOKUP:
 		if (r % 3 == 0) {
 			e->result = -ENOENT;
-			e->kind = REC_KIND_NONE;
+			e->kind = TRACE_KIND_NONE;
 		}
 		break;
-	case REC_OP_READ:
-	case REC_OP_WRITE:
+	case TRACE_OP_READ:
+	case TRACE_OP_WRITE:
 		e->bytes = 4096 + (r >> 20) % 60000;
 		e->offset = (int64_t)((r >> 8) % 16) * 65536;
 		break;
-	case REC_OP_OPEN:
-	case REC_OP_CREATE:
+	case TRACE_OP_OPEN:
+	case TRACE_OP_CREATE:
 		e->flags = 0x8000 | ((r >> 9) & 3);
-		e->mode = e->op == REC_OP_CREATE ? 0100644 : 0;
+		e->mode = e->op == TRACE_OP_CREATE ? 0100644 : 0;
 		break;
-	case REC_OP_READDIR:
-		e->kind = REC_KIND_DIR;
+	case TRACE_OP_READDIR:
+		e->kind = TRACE_KIND_DIR;
 		e->bytes = 4000;
 		e->offset = 0;
 		break;
-	case REC_OP_GETXATTR:
+	case TRACE_OP_GETXATTR:
 		e->path2 = "security.selinux";
 		e->result = -ENODATA;
 		break;
@@ -186,7 +186,7 @@ static void *produce(void *arg)
 	struct producer *p = arg;
 	struct gen g = {.rnd = 12345u + (uint32_t)p->index * 7919u,
 			.pid_base = 10000 + p->index * 100000};
-	struct rec_event e;
+	struct trace_event e;
 	for (uint64_t i = 0; i < p->count; i++) {
 		make_event(&e, &g);
 		recorder_submit(recorder, &e);
@@ -240,7 +240,7 @@ static double submit_cost_ns(const char *db)
 	enum { BURST = QUEUE_CAPACITY / 2 };
 	remove_db(db);
 	recorder = open_recorder(db);
-	struct rec_event *events = calloc(BURST, sizeof(*events));
+	struct trace_event *events = calloc(BURST, sizeof(*events));
 	if (!events)
 		die("calloc");
 	struct gen g = {.rnd = 99, .pid_base = 500000};

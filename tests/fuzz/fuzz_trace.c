@@ -1,14 +1,14 @@
 /*
  * fuzz_trace.c — libFuzzer target for everything that reads a trace file:
  * the input is written to a file and read as `tracefs export` (every event
- * through rec_reader_next, seeks, span, density, meta) and as `tracefs
- * report` (analysis_run: the SQL aggregation and the reader's check in SQL)
+ * through trace_reader_next, seeks, span, meta) and as `tracefs
+ * report` (analyze_run: the SQL aggregation and the reader's check in SQL)
  * would. A damaged or hostile trace must give an error, never a crash, a
  * sanitizer report, a hang or unbounded memory. `make fuzz` runs it on the
  * seeds in tests/fuzz/corpus/trace/.
  */
-#include "recorder/analysis.h"
-#include "recorder/recorder.h"
+#include "analyze/analyze.h"
+#include "trace/trace.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -24,23 +24,22 @@ static char trace[64];
 static void read_events(const char *path)
 {
 	char err[512];
-	struct rec_reader *reader = rec_reader_open(path, err, sizeof(err));
+	struct trace_reader *reader = trace_reader_open(path, err, sizeof(err));
 	if (!reader)
 		return;
-	struct rec_event e;
-	int64_t seq, first, last, count, density[16];
-	char *value = rec_reader_meta(reader, "source");
+	struct trace_event e;
+	int64_t seq, first, last, count;
+	char *value = trace_reader_meta(reader, "source");
 	free(value);
 	for (int pass = 0; pass < 2; pass++) {
-		for (int n = 0; n < MAX_EVENTS && rec_reader_next(reader, &e, &seq, err, sizeof(err)) == 1; n++)
+		for (int n = 0; n < MAX_EVENTS && trace_reader_next(reader, &e, &seq, err, sizeof(err)) == 1; n++)
 			if (e.path && e.path[0] != '/')
 				abort(); /* the reader promises a path starting with / */
-		if (rec_reader_span(reader, &first, &last, &count) != 0)
+		if (trace_reader_span(reader, &first, &last, &count) != 0)
 			break;
-		rec_reader_density(reader, first, last, density, 16);
-		rec_reader_seek(reader, pass ? INT64_MAX : first + (last - first) / 2, err, sizeof(err));
+		trace_reader_seek(reader, pass ? INT64_MAX : first + (last - first) / 2, err, sizeof(err));
 	}
-	rec_reader_close(reader);
+	trace_reader_close(reader);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -51,10 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)
 		abort();
 	read_events(trace);
-	struct analysis a;
+	struct analyze_result a;
 	char err[1024];
-	if (analysis_run(trace, 5, &a, err, sizeof(err)) == 0)
-		analysis_free(&a);
+	if (analyze_run(trace, 5, &a, err, sizeof(err)) == 0)
+		analyze_free(&a);
 	unlink(trace);
 	return 0;
 }

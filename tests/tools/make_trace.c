@@ -67,7 +67,7 @@ static void open_trace(struct writer *w, const char *path)
 }
 
 /* Submits, waiting whenever the queue is half full: the tests want no loss. */
-static void submit(struct writer *w, const struct rec_event *e)
+static void submit(struct writer *w, const struct trace_event *e)
 {
 	struct recorder_stats stats;
 
@@ -94,10 +94,10 @@ static void close_trace(struct writer *w)
 }
 
 /* One event at t0 + at_ns, lasting dur_ns. */
-static void ev(struct writer *w, int64_t at_ns, int64_t dur_ns, enum rec_op op, const char *path,
-	       const char *comm, int pid, int result, int64_t bytes, enum rec_kind kind)
+static void ev(struct writer *w, int64_t at_ns, int64_t dur_ns, enum trace_op op, const char *path,
+	       const char *comm, int pid, int result, int64_t bytes, enum trace_kind kind)
 {
-	struct rec_event e = {
+	struct trace_event e = {
 		.ts_ns = w->t0 + at_ns,
 		.dur_ns = dur_ns,
 		.bytes = bytes,
@@ -128,19 +128,19 @@ static void configure_phase(struct writer *w)
 	for (int i = 0; i < 100; i++) {
 		int64_t at = i * 100 * MS;
 		snprintf(probe, sizeof(probe), "/conftest%d.c", i); /* each looked up once */
-		ev(w, at, 20000, REC_OP_LOOKUP, probe, "configure", 100, -2, -1, REC_KIND_NONE);
-		ev(w, at + MS, 80000, REC_OP_CREATE, probe, "configure", 100, 0, -1, REC_KIND_FILE);
-		ev(w, at + 2 * MS, 30000, REC_OP_WRITE, probe, "configure", 100, 0, 600,
-		   REC_KIND_FILE);
-		ev(w, at + 10 * MS, 5000, REC_OP_GETATTR, "/conftest", "conftest", 1000 + i, 0, -1,
-		   REC_KIND_FILE);
-		ev(w, at + 50 * MS, 15000, REC_OP_UNLINK, probe, "configure", 100, 0, -1,
-		   REC_KIND_FILE);
+		ev(w, at, 20000, TRACE_OP_LOOKUP, probe, "configure", 100, -2, -1, TRACE_KIND_NONE);
+		ev(w, at + MS, 80000, TRACE_OP_CREATE, probe, "configure", 100, 0, -1, TRACE_KIND_FILE);
+		ev(w, at + 2 * MS, 30000, TRACE_OP_WRITE, probe, "configure", 100, 0, 600,
+		   TRACE_KIND_FILE);
+		ev(w, at + 10 * MS, 5000, TRACE_OP_GETATTR, "/conftest", "conftest", 1000 + i, 0, -1,
+		   TRACE_KIND_FILE);
+		ev(w, at + 50 * MS, 15000, TRACE_OP_UNLINK, probe, "configure", 100, 0, -1,
+		   TRACE_KIND_FILE);
 	}
-	ev(w, 5 * S, 9000, REC_OP_OPEN, "/secret", "configure", 100, -13, -1, REC_KIND_FILE);
+	ev(w, 5 * S, 9000, TRACE_OP_OPEN, "/secret", "configure", 100, -13, -1, TRACE_KIND_FILE);
 	for (int i = 0; i < 7; i++)
-		ev(w, 3 * S + i * 100 * MS, 4000, REC_OP_LOOKUP, "/src/missing.h",
-		   i < 4 ? "cc1" : "gcc", 300 + i, -2, -1, REC_KIND_NONE);
+		ev(w, 3 * S + i * 100 * MS, 4000, TRACE_OP_LOOKUP, "/src/missing.h",
+		   i < 4 ? "cc1" : "gcc", 300 + i, -2, -1, TRACE_KIND_NONE);
 }
 
 /*
@@ -158,32 +158,32 @@ static void make_phase(struct writer *w)
 	for (int i = 0; i < 25; i++) {
 		int64_t at = 12 * S + i * 400 * MS;
 		snprintf(path, sizeof(path), "/src/file%d.c", i);
-		ev(w, at, 30000, REC_OP_OPEN, path, "cc1", 2000 + i, 0, -1, REC_KIND_FILE);
-		ev(w, at + MS, 40000, REC_OP_READ, path, "cc1", 2000 + i, 0, 8192, REC_KIND_FILE);
-		ev(w, at + 2 * MS, 30000, REC_OP_OPEN, "/src/config.h", "cc1", 2000 + i, 0, -1,
-		   REC_KIND_FILE);
-		ev(w, at + 3 * MS, 20000, REC_OP_READ, "/src/config.h", "cc1", 2000 + i, 0, 100,
-		   REC_KIND_FILE);
+		ev(w, at, 30000, TRACE_OP_OPEN, path, "cc1", 2000 + i, 0, -1, TRACE_KIND_FILE);
+		ev(w, at + MS, 40000, TRACE_OP_READ, path, "cc1", 2000 + i, 0, 8192, TRACE_KIND_FILE);
+		ev(w, at + 2 * MS, 30000, TRACE_OP_OPEN, "/src/config.h", "cc1", 2000 + i, 0, -1,
+		   TRACE_KIND_FILE);
+		ev(w, at + 3 * MS, 20000, TRACE_OP_READ, "/src/config.h", "cc1", 2000 + i, 0, 100,
+		   TRACE_KIND_FILE);
 		snprintf(path, sizeof(path), "/src/file%d.o", i);
-		ev(w, at + 50 * MS, 90000, REC_OP_CREATE, path, "as", 3000 + i, 0, -1,
-		   REC_KIND_FILE);
-		ev(w, at + 51 * MS, 60000, REC_OP_WRITE, path, "as", 3000 + i, 0, 4096,
-		   REC_KIND_FILE);
+		ev(w, at + 50 * MS, 90000, TRACE_OP_CREATE, path, "as", 3000 + i, 0, -1,
+		   TRACE_KIND_FILE);
+		ev(w, at + 51 * MS, 60000, TRACE_OP_WRITE, path, "as", 3000 + i, 0, 4096,
+		   TRACE_KIND_FILE);
 	}
 	for (int i = 0; i < 12; i++) {
 		int64_t at = 12 * S + i * 800 * MS + 300 * MS;
-		ev(w, at, 10000, REC_OP_OPENDIR, "/src", "make", 200, 0, -1, REC_KIND_DIR);
-		ev(w, at + MS, 30000, REC_OP_READDIR, "/src", "make", 200, 0, 2048, REC_KIND_DIR);
-		ev(w, at + 2 * MS, 30000, REC_OP_READDIR, "/src", "make", 200, 0, 0, REC_KIND_DIR);
-		ev(w, at + 3 * MS, 5000, REC_OP_RELEASEDIR, "/src", "make", 200, 0, -1,
-		   REC_KIND_DIR);
+		ev(w, at, 10000, TRACE_OP_OPENDIR, "/src", "make", 200, 0, -1, TRACE_KIND_DIR);
+		ev(w, at + MS, 30000, TRACE_OP_READDIR, "/src", "make", 200, 0, 2048, TRACE_KIND_DIR);
+		ev(w, at + 2 * MS, 30000, TRACE_OP_READDIR, "/src", "make", 200, 0, 0, TRACE_KIND_DIR);
+		ev(w, at + 3 * MS, 5000, TRACE_OP_RELEASEDIR, "/src", "make", 200, 0, -1,
+		   TRACE_KIND_DIR);
 	}
 	for (int i = 0; i < 100; i++)
-		ev(w, 12 * S + i * 95 * MS + 7 * MS, 3000, REC_OP_WRITE, "/build.log", "make", 200,
-		   0, 10, REC_KIND_FILE);
+		ev(w, 12 * S + i * 95 * MS + 7 * MS, 3000, TRACE_OP_WRITE, "/build.log", "make", 200,
+		   0, 10, TRACE_KIND_FILE);
 	for (int i = 0; i < 3; i++)
-		ev(w, 20 * S + i * 100 * MS, 2 * MS, REC_OP_FSYNC, "/data.db", "make", 200, 0, -1,
-		   REC_KIND_FILE);
+		ev(w, 20 * S + i * 100 * MS, 2 * MS, TRACE_OP_FSYNC, "/data.db", "make", 200, 0, -1,
+		   TRACE_KIND_FILE);
 }
 
 /* rm, 25 s to 26 s: "rm" (pid 400) removes the 25 objects and /src. */
@@ -193,13 +193,13 @@ static void rm_phase(struct writer *w)
 
 	for (int i = 0; i < 25; i++) {
 		snprintf(path, sizeof(path), "/src/file%d.o", i);
-		ev(w, 25 * S + i * 20 * MS, 25000, REC_OP_UNLINK, path, "rm", 400, 0, -1,
-		   REC_KIND_FILE);
+		ev(w, 25 * S + i * 20 * MS, 25000, TRACE_OP_UNLINK, path, "rm", 400, 0, -1,
+		   TRACE_KIND_FILE);
 		snprintf(path, sizeof(path), "/src/file%d.c", i);
-		ev(w, 25 * S + i * 20 * MS + MS, 25000, REC_OP_UNLINK, path, "rm", 400, 0, -1,
-		   REC_KIND_FILE);
+		ev(w, 25 * S + i * 20 * MS + MS, 25000, TRACE_OP_UNLINK, path, "rm", 400, 0, -1,
+		   TRACE_KIND_FILE);
 	}
-	ev(w, 25 * S + 900 * MS, 40000, REC_OP_RMDIR, "/src", "rm", 400, 0, -1, REC_KIND_DIR);
+	ev(w, 25 * S + 900 * MS, 40000, TRACE_OP_RMDIR, "/src", "rm", 400, 0, -1, TRACE_KIND_DIR);
 }
 
 /*
@@ -221,9 +221,9 @@ static void crafted(const char *path)
 static void big(const char *path, uint64_t count)
 {
 	static const char *const comms[] = {"make", "cc1", "as", "ld", "sh", "sed", "rm", "cat"};
-	static const enum rec_op ops[] = {REC_OP_LOOKUP, REC_OP_GETATTR, REC_OP_OPEN,
-					  REC_OP_READ,	 REC_OP_READ,	 REC_OP_WRITE,
-					  REC_OP_FLUSH,	 REC_OP_RELEASE};
+	static const enum trace_op ops[] = {TRACE_OP_LOOKUP, TRACE_OP_GETATTR, TRACE_OP_OPEN,
+					  TRACE_OP_READ,	 TRACE_OP_READ,	 TRACE_OP_WRITE,
+					  TRACE_OP_FLUSH,	 TRACE_OP_RELEASE};
 	struct writer w;
 	char name[64];
 	uint64_t seed = 42;
@@ -234,13 +234,13 @@ static void big(const char *path, uint64_t count)
 		uint32_t r = (uint32_t)(seed >> 33);
 		uint32_t file = r % (uint32_t)(count / 100 + 1);
 		snprintf(name, sizeof(name), "/src/d%u/f%u.c", file % 97, file);
-		enum rec_op op = ops[r % 8];
+		enum trace_op op = ops[r % 8];
 		/* A process makes about 2,000 events, then the next one starts. */
 		int pid = (int)(i / 2000 % 30000) + (int)(r >> 12) % 3 + 100;
 		ev(&w, (int64_t)i * 1000, 1000 + r % 100000, op, name, comms[(uint32_t)pid % 8],
-		   pid, op == REC_OP_LOOKUP && r % 3 == 0 ? -2 : 0,
-		   op == REC_OP_READ || op == REC_OP_WRITE ? (int64_t)(r % 8192) : -1,
-		   op == REC_OP_LOOKUP && r % 3 == 0 ? REC_KIND_NONE : REC_KIND_FILE);
+		   pid, op == TRACE_OP_LOOKUP && r % 3 == 0 ? -2 : 0,
+		   op == TRACE_OP_READ || op == TRACE_OP_WRITE ? (int64_t)(r % 8192) : -1,
+		   op == TRACE_OP_LOOKUP && r % 3 == 0 ? TRACE_KIND_NONE : TRACE_KIND_FILE);
 	}
 	close_trace(&w);
 }

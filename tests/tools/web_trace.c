@@ -55,10 +55,10 @@ static void open_trace(const char *path)
 }
 
 /* Waits whenever the queue is half full: no event may be lost. */
-static void ev(int64_t at_ns, enum rec_op op, const char *path, enum rec_kind kind, int64_t bytes)
+static void ev(int64_t at_ns, enum trace_op op, const char *path, enum trace_kind kind, int64_t bytes)
 {
 	struct recorder_stats stats;
-	struct rec_event e = {
+	struct trace_event e = {
 		.ts_ns = t0 + at_ns,
 		.dur_ns = 5000,
 		.bytes = bytes,
@@ -70,7 +70,7 @@ static void ev(int64_t at_ns, enum rec_op op, const char *path, enum rec_kind ki
 		.gid = 1000,
 		.op = (uint8_t)op,
 		.kind = (uint8_t)kind,
-		.mode = op == REC_OP_MKDIR ? 040755 : op == REC_OP_CREATE ? 0100644 : 0,
+		.mode = op == TRACE_OP_MKDIR ? 040755 : op == TRACE_OP_CREATE ? 0100644 : 0,
 	};
 	for (;;) {
 		recorder_get_stats(recorder, &stats);
@@ -111,10 +111,10 @@ static void tree(unsigned long dirs, unsigned long files)
 
 	for (unsigned long d = 0; d < dirs; d++) {
 		snprintf(path, sizeof(path), "/d%lu", d);
-		ev((int64_t)i++ * step, REC_OP_MKDIR, path, REC_KIND_DIR, -1);
+		ev((int64_t)i++ * step, TRACE_OP_MKDIR, path, TRACE_KIND_DIR, -1);
 		for (unsigned long f = 0; f < files; f++) {
 			snprintf(path, sizeof(path), "/d%lu/f%lu", d, f);
-			ev((int64_t)i++ * step, REC_OP_CREATE, path, REC_KIND_FILE, -1);
+			ev((int64_t)i++ * step, TRACE_OP_CREATE, path, TRACE_KIND_FILE, -1);
 		}
 	}
 	uint64_t seed = 7;
@@ -123,7 +123,7 @@ static void tree(unsigned long dirs, unsigned long files)
 		uint32_t r = (uint32_t)(seed >> 33);
 		snprintf(path, sizeof(path), "/d%lu/f%lu", (unsigned long)(r % dirs),
 			 (unsigned long)((r >> 8) % files));
-		ev(S + S / 10 + k * (S / 2000), REC_OP_READ, path, REC_KIND_FILE, 4096);
+		ev(S + S / 10 + k * (S / 2000), TRACE_OP_READ, path, TRACE_KIND_FILE, 4096);
 	}
 }
 
@@ -137,8 +137,8 @@ static void rate(unsigned long per_second, unsigned long seconds)
 		uint32_t r = (uint32_t)(seed >> 33);
 		snprintf(path, sizeof(path), "/r%u/f%u", r % 50, (r >> 8) % 100);
 		bool read = r & 1;
-		ev((int64_t)(i * (uint64_t)S / per_second), read ? REC_OP_READ : REC_OP_GETATTR, path,
-		   REC_KIND_FILE, read ? 4096 : -1);
+		ev((int64_t)(i * (uint64_t)S / per_second), read ? TRACE_OP_READ : TRACE_OP_GETATTR, path,
+		   TRACE_KIND_FILE, read ? 4096 : -1);
 	}
 }
 

@@ -26,17 +26,17 @@ static void cleanup(void)
 
 static void test_names(void)
 {
-	for (int op = 0; op < REC_OP_COUNT; op++)
-		CHECK(strcmp(viz_op_name((enum viz_op)op), rec_op_name((enum rec_op)op)) == 0,
+	for (int op = 0; op < TRACE_OP_COUNT; op++)
+		CHECK(strcmp(viz_op_name((enum viz_op)op), trace_op_name((enum trace_op)op)) == 0,
 		      "op %d: viz says %s, recorder %s", op, viz_op_name((enum viz_op)op),
-		      rec_op_name((enum rec_op)op));
+		      trace_op_name((enum trace_op)op));
 	CHECK(strcmp(viz_op_name(VIZ_OP_UNKNOWN), "?") == 0, "unknown op");
-	for (int kind = 0; kind < REC_KIND_COUNT; kind++) {
-		const char *a = viz_kind_name((enum viz_kind)kind), *b = rec_kind_name((enum rec_kind)kind);
+	for (int kind = 0; kind < TRACE_KIND_COUNT; kind++) {
+		const char *a = viz_kind_name((enum viz_kind)kind), *b = trace_kind_name((enum trace_kind)kind);
 		CHECK(a == b || (a && b && strcmp(a, b) == 0), "kind %d", kind);
 	}
 	CHECK(viz_kind_name(VIZ_KIND_NONE) == NULL, "the trace shows NULL for no kind");
-	struct rec_event e = {.ts_ns = 5, .op = REC_OP_RMDIR, .kind = REC_KIND_DIR, .path = "/a",
+	struct trace_event e = {.ts_ns = 5, .op = TRACE_OP_RMDIR, .kind = TRACE_KIND_DIR, .path = "/a",
 			      .pid = 7, .result = -39, .comm = "rm"};
 	struct viz_event v;
 	play_event(&v, &e, 1.5);
@@ -114,10 +114,10 @@ static void first_workload_paths(char paths[88][64])
 	}
 }
 
-static void submit(struct recorder *r, int64_t ts, enum rec_op op, enum rec_kind kind,
+static void submit(struct recorder *r, int64_t ts, enum trace_op op, enum trace_kind kind,
 		   int32_t result, const char *path, const char *comm)
 {
-	struct rec_event e = {.ts_ns = ts, .dur_ns = 1000, .bytes = -1, .offset = -1,
+	struct trace_event e = {.ts_ns = ts, .dur_ns = 1000, .bytes = -1, .offset = -1,
 			      .path = path, .comm = comm, .pid = 100, .result = result,
 			      .op = (uint8_t)op, .kind = (uint8_t)kind};
 	recorder_submit(r, &e);
@@ -134,29 +134,29 @@ static void make_first_workload(const char *db)
 	t0 = 1700000000LL * NS;
 	for (int i = 0; i < 88; i++) {
 		int64_t ts = t0 + CREATE_NS * i / 87;
-		submit(r, ts, REC_OP_LOOKUP, REC_KIND_NONE, -2, paths[i], "mkdir");
-		submit(r, ts + 1000, REC_OP_MKDIR, REC_KIND_DIR, 0, paths[i], "mkdir");
-		submit(r, ts + 2000, REC_OP_GETATTR, REC_KIND_DIR, 0, paths[i], "mkdir");
+		submit(r, ts, TRACE_OP_LOOKUP, TRACE_KIND_NONE, -2, paths[i], "mkdir");
+		submit(r, ts + 1000, TRACE_OP_MKDIR, TRACE_KIND_DIR, 0, paths[i], "mkdir");
+		submit(r, ts + 2000, TRACE_OP_GETATTR, TRACE_KIND_DIR, 0, paths[i], "mkdir");
 	}
 	int64_t rm0 = t0 + CREATE_NS + PAUSE_NS;
 	for (int i = 87; i >= 0; i--) {
 		int64_t ts = rm0 + REMOVE_NS * (87 - i) / 87;
-		submit(r, ts, REC_OP_OPENDIR, REC_KIND_DIR, 0, paths[i], "rm");
-		submit(r, ts + 1000, REC_OP_READDIR, REC_KIND_DIR, 0, paths[i], "rm");
-		submit(r, ts + 2000, REC_OP_RMDIR, REC_KIND_DIR, 0, paths[i], "rm");
+		submit(r, ts, TRACE_OP_OPENDIR, TRACE_KIND_DIR, 0, paths[i], "rm");
+		submit(r, ts + 1000, TRACE_OP_READDIR, TRACE_KIND_DIR, 0, paths[i], "rm");
+		submit(r, ts + 2000, TRACE_OP_RMDIR, TRACE_KIND_DIR, 0, paths[i], "rm");
 	}
 	CHECK(recorder_close(r, err, sizeof(err)) == 0, "recorder_close: %s", err);
 }
 
-static struct rec_reader *open_trace(const char *db)
+static struct trace_reader *open_trace(const char *db)
 {
 	char err[512];
-	struct rec_reader *reader = rec_reader_open(db, err, sizeof(err));
-	CHECK(reader, "rec_reader_open: %s", err);
+	struct trace_reader *reader = trace_reader_open(db, err, sizeof(err));
+	CHECK(reader, "trace_reader_open: %s", err);
 	return reader;
 }
 
-static void scan_trace(struct rec_reader *reader, struct play_scan *scan, bool fullest)
+static void scan_trace(struct trace_reader *reader, struct play_scan *scan, bool fullest)
 {
 	char err[512];
 	struct play_scan_options so = {.from_ns = INT64_MIN, .to_ns = INT64_MAX,
@@ -179,7 +179,7 @@ static void check_frames_inside(const struct viz_timeline *tl, double length)
 
 static void test_first_workload_pacing(const char *db)
 {
-	struct rec_reader *reader = open_trace(db);
+	struct trace_reader *reader = open_trace(db);
 	struct play_scan scan;
 	scan_trace(reader, &scan, false);
 	CHECK(scan.events == 88 * 6, "%lld events", (long long)scan.events);
@@ -228,7 +228,7 @@ static void test_first_workload_pacing(const char *db)
 	      viz_timeline_end(&tl));
 	free(knots);
 	play_scan_free(&scan);
-	rec_reader_close(reader);
+	trace_reader_close(reader);
 }
 
 /* A busy stretch gets more video per trace second than a slow one. */
@@ -252,14 +252,14 @@ static void test_busy_gets_time(void)
 
 static void test_fullest(const char *db)
 {
-	struct rec_reader *reader = open_trace(db);
+	struct trace_reader *reader = open_trace(db);
 	struct play_scan scan;
 	scan_trace(reader, &scan, true);
 	CHECK(scan.fullest_nodes == 89, "the fullest moment has %zu nodes", scan.fullest_nodes);
 	CHECK(scan.fullest_ns >= t0 + CREATE_NS && scan.fullest_ns < t0 + CREATE_NS + PAUSE_NS,
 	      "the fullest moment is at +%.3f s", (double)(scan.fullest_ns - t0) / 1e9);
 	play_scan_free(&scan);
-	rec_reader_close(reader);
+	trace_reader_close(reader);
 }
 
 int main(void)

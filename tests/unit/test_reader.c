@@ -1,20 +1,20 @@
 /*
- * test_reader.c — unit test of the trace reader (rec_reader_* in
- * recorder/recorder.h): every field of every event reads back as it was
+ * test_reader.c — unit test of the trace reader (trace_reader_* in
+ * trace/trace.h): every field of every event reads back as it was
  * submitted, seek, span and meta; refusals with a clear message (a missing
  * file, which must not be created; a directory; an empty file; a file that
  * is not SQLite; an SQLite file that is not a trace; a newer format; a
  * truncated file; garbage written over a copy); out-of-range values in an
  * otherwise sound trace; a trace whose recorder is still writing; a trace
  * left with a -wal file by a killed recorder; and the JSON form of an event
- * (rec_event_to_json) for awkward strings.
+ * (trace_event_to_json) for awkward strings.
  *
  * Plain C, no framework: exits 0 on success, prints "FAIL: ..." and exits 1
  * otherwise. RECORDER_TEST_SCALE (default 1) scales the event counts, e.g.
  * 0.05 under valgrind.
  */
 #include "recorder/recorder.h"
-#include "recorder/reader.h" /* the row check, as the report's scan uses it */
+#include "trace/trace.h" /* the row check, as the report's scan uses it */
 #include "tests/unit/check.h"
 #include "tests/unit/scratch.h"
 
@@ -150,11 +150,11 @@ static void wait_written(struct recorder *r)
 	}
 }
 
-static struct rec_reader *open_reader(const char *path)
+static struct trace_reader *open_reader(const char *path)
 {
 	char err[512] = "";
-	struct rec_reader *reader = rec_reader_open(path, err, sizeof(err));
-	CHECK(reader, "rec_reader_open(%s): %s", path, err);
+	struct trace_reader *reader = trace_reader_open(path, err, sizeof(err));
+	CHECK(reader, "trace_reader_open(%s): %s", path, err);
 	return reader;
 }
 
@@ -165,12 +165,12 @@ static struct rec_reader *open_reader(const char *path)
 static char long_path[20001];
 
 /* Event i of the round trip: every op, kind, NULL and corner in turn. */
-static struct rec_event sample_event(int i, int64_t t0)
+static struct trace_event sample_event(int i, int64_t t0)
 {
 	static const char *const paths[] = {
 		"/",	  "/a", "/dir/file.c", "/with\nnewline \"q\"", "/\xff\xfe invalid utf-8",
 		long_path};
-	struct rec_event e = {
+	struct trace_event e = {
 		.ts_ns = t0 + i * 1000 + (i % 3 == 0 ? 5000 : 0), /* not monotonic */
 		.dur_ns = i * 7,
 		.bytes = i % 4 == 0 ? -1 : i * 100,
@@ -188,8 +188,8 @@ static struct rec_event sample_event(int i, int64_t t0)
 		.result = i % 6 == 0 ? -2 : i,
 		.flags = (uint32_t)i * 0x01010101u,
 		.mode = i % 2 ? 0100644 : 0,
-		.op = (uint8_t)(i % REC_OP_LOST), /* 'lost' rows are the writer's */
-		.kind = (uint8_t)(i % REC_KIND_COUNT),
+		.op = (uint8_t)(i % TRACE_OP_LOST), /* 'lost' rows are the writer's */
+		.kind = (uint8_t)(i % TRACE_KIND_COUNT),
 	};
 	return e;
 }
@@ -204,7 +204,7 @@ static void check_string(const char *got, const char *want, int64_t seq, const c
 	      what, got ? got : "(null)", want);
 }
 
-static void check_event(const struct rec_event *got, const struct rec_event *want, int64_t seq)
+static void check_event(const struct trace_event *got, const struct trace_event *want, int64_t seq)
 {
 	CHECK(got->ts_ns == want->ts_ns && got->dur_ns == want->dur_ns,
 	      "seq %" PRId64 ": time %" PRId64 "+%" PRId64 ", want %" PRId64 "+%" PRId64, seq,
@@ -228,27 +228,27 @@ static void make_round_trip_trace(const char *path, int64_t t0)
 {
 	struct recorder *r = open_recorder(path, 0);
 	for (int i = 0; i < ROUND_TRIP_EVENTS; i++) {
-		struct rec_event e = sample_event(i, t0);
+		struct trace_event e = sample_event(i, t0);
 		recorder_submit(r, &e);
 	}
 	close_recorder(r);
 }
 
-static void check_seek(struct rec_reader *reader, int64_t t0)
+static void check_seek(struct trace_reader *reader, int64_t t0)
 {
 	char err[512] = "";
-	struct rec_event e;
+	struct trace_event e;
 	int64_t seq;
 
 	/* Event 3 starts at t0 + 8000; 1 and 2 start earlier but come first. */
-	CHECK(rec_reader_seek(reader, t0 + 7000, err, sizeof(err)) == 0, "seek: %s", err);
-	CHECK(rec_reader_next(reader, &e, &seq, err, sizeof(err)) == 1, "next after seek: %s", err);
+	CHECK(trace_reader_seek(reader, t0 + 7000, err, sizeof(err)) == 0, "seek: %s", err);
+	CHECK(trace_reader_next(reader, &e, &seq, err, sizeof(err)) == 1, "next after seek: %s", err);
 	CHECK(seq == 4, "seek to t0+7000 gave seq %" PRId64 ", want 4", seq);
-	CHECK(rec_reader_seek(reader, INT64_MIN, err, sizeof(err)) == 0, "seek: %s", err);
-	CHECK(rec_reader_next(reader, &e, &seq, err, sizeof(err)) == 1 && seq == 1,
+	CHECK(trace_reader_seek(reader, INT64_MIN, err, sizeof(err)) == 0, "seek: %s", err);
+	CHECK(trace_reader_next(reader, &e, &seq, err, sizeof(err)) == 1 && seq == 1,
 	      "seek to the start gave seq %" PRId64, seq);
-	CHECK(rec_reader_seek(reader, INT64_MAX, err, sizeof(err)) == 0, "seek: %s", err);
-	CHECK(rec_reader_next(reader, &e, &seq, err, sizeof(err)) == 0, "events after the end");
+	CHECK(trace_reader_seek(reader, INT64_MAX, err, sizeof(err)) == 0, "seek: %s", err);
+	CHECK(trace_reader_next(reader, &e, &seq, err, sizeof(err)) == 0, "events after the end");
 }
 
 static void test_round_trip(void)
@@ -260,31 +260,31 @@ static void test_round_trip(void)
 		long_path[i] = i % 10 == 0 ? '/' : (char)('a' + i % 26);
 	make_round_trip_trace(scratch_path(path, sizeof(path), "round.db"), t0);
 
-	struct rec_reader *reader = open_reader(path);
-	struct rec_event got;
+	struct trace_reader *reader = open_reader(path);
+	struct trace_event got;
 	int64_t seq;
 	int n = 0;
-	while (rec_reader_next(reader, &got, &seq, err, sizeof(err)) == 1) {
+	while (trace_reader_next(reader, &got, &seq, err, sizeof(err)) == 1) {
 		CHECK(seq == n + 1, "seq %" PRId64 " after %d events", seq, n);
-		struct rec_event want = sample_event(n, t0);
+		struct trace_event want = sample_event(n, t0);
 		check_event(&got, &want, seq);
 		n++;
 	}
 	CHECK(!err[0], "reading: %s", err);
 	CHECK(n == ROUND_TRIP_EVENTS, "read %d events, want %d", n, ROUND_TRIP_EVENTS);
-	CHECK(rec_reader_next(reader, &got, &seq, err, sizeof(err)) == 0, "more after the end");
+	CHECK(trace_reader_next(reader, &got, &seq, err, sizeof(err)) == 0, "more after the end");
 
 	int64_t first, last, count;
-	CHECK(rec_reader_span(reader, &first, &last, &count) == 0, "span failed");
+	CHECK(trace_reader_span(reader, &first, &last, &count) == 0, "span failed");
 	CHECK(first == t0 + 1000 && count == ROUND_TRIP_EVENTS &&
 		      last == sample_event(ROUND_TRIP_EVENTS - 1, t0).ts_ns,
 	      "span %" PRId64 "..%" PRId64 " (%" PRId64 " events)", first - t0, last - t0, count);
-	char *source = rec_reader_meta(reader, "source");
+	char *source = trace_reader_meta(reader, "source");
 	CHECK(source && strcmp(source, "/srv/source") == 0, "meta source = %s", source);
 	free(source);
-	CHECK(!rec_reader_meta(reader, "no such key"), "a missing meta key has a value");
+	CHECK(!trace_reader_meta(reader, "no such key"), "a missing meta key has a value");
 	check_seek(reader, t0);
-	rec_reader_close(reader);
+	trace_reader_close(reader);
 	char sibling[300];
 	snprintf(sibling, sizeof(sibling), "%s-wal", path);
 	CHECK(!exists(sibling), "reading left %s behind", sibling);
@@ -306,15 +306,15 @@ static void test_throughput(void)
 	for (uint64_t i = 0; i < count; i++) {
 		snprintf(name, sizeof(name), "/src/dir%" PRIu64 "/file%" PRIu64 ".c", i % 97,
 			 i % 1009);
-		struct rec_event e = {.ts_ns = t0 + (int64_t)i,
+		struct trace_event e = {.ts_ns = t0 + (int64_t)i,
 				      .dur_ns = 1000,
 				      .bytes = 4096,
 				      .offset = (int64_t)i,
 				      .path = name,
 				      .comm = "cc1",
 				      .pid = (int32_t)(i % 50),
-				      .op = REC_OP_READ,
-				      .kind = REC_KIND_FILE};
+				      .op = TRACE_OP_READ,
+				      .kind = TRACE_KIND_FILE};
 		recorder_submit(r, &e);
 		if (i % 4096 == 0)
 			wait_written(r);
@@ -322,17 +322,17 @@ static void test_throughput(void)
 	close_recorder(r);
 
 	int64_t start = now_ns(CLOCK_MONOTONIC);
-	struct rec_reader *reader = open_reader(path);
-	struct rec_event e;
+	struct trace_reader *reader = open_reader(path);
+	struct trace_event e;
 	int64_t seq;
 	uint64_t n = 0;
-	while (rec_reader_next(reader, &e, &seq, err, sizeof(err)) == 1) {
+	while (trace_reader_next(reader, &e, &seq, err, sizeof(err)) == 1) {
 		CHECK((uint64_t)seq == n + 1 && e.offset == (int64_t)n,
 		      "seq %" PRId64 " offset %" PRId64 " at %" PRIu64, seq, e.offset, n);
 		n++;
 	}
 	CHECK(!err[0] && n == count, "read %" PRIu64 " of %" PRIu64 ": %s", n, count, err);
-	rec_reader_close(reader);
+	trace_reader_close(reader);
 	double took = (double)(now_ns(CLOCK_MONOTONIC) - start) / 1e9;
 	printf("ok - read %" PRIu64 " events in %.2f s (%.0f events/s)\n", n, took,
 	       (double)n / took);
@@ -344,34 +344,34 @@ static void test_throughput(void)
 static void expect_refusal(const char *path, const char *want)
 {
 	char err[512] = "";
-	struct rec_reader *reader = rec_reader_open(path, err, sizeof(err));
-	CHECK(!reader, "rec_reader_open(%s) succeeded", path);
+	struct trace_reader *reader = trace_reader_open(path, err, sizeof(err));
+	CHECK(!reader, "trace_reader_open(%s) succeeded", path);
 	CHECK(strstr(err, want), "message '%s' lacks '%s'", err, want);
 }
 
 /*
- * The reader's row check as the report's scan uses it (rec_reader_check_values
+ * The reader's row check as the report's scan uses it (trace_reader_check_values
  * over the events table) finds a bad event too, and says what the stream
  * says: the first bad row's message holds WANT. Or, if !BAD_ROW_ONLY,
  * SQLite itself may find the damage first.
  */
-static void expect_row_check_error(struct rec_reader *reader, const char *want, bool bad_row_only,
+static void expect_row_check_error(struct trace_reader *reader, const char *want, bool bad_row_only,
 				   const char *cause)
 {
 	sqlite3_stmt *s;
-	sqlite3 *db = rec_reader_db(reader);
-	int rc = sqlite3_prepare_v2(db, "SELECT " REC_READER_EVENT_COLUMNS " FROM events", -1, &s,
+	sqlite3 *db = trace_reader_db(reader);
+	int rc = sqlite3_prepare_v2(db, "SELECT " TRACE_READER_EVENT_COLUMNS " FROM events", -1, &s,
 				    NULL);
 	CHECK(rc == SQLITE_OK, "%s: prepare: %s", cause, sqlite3_errmsg(db));
 	const char *what = NULL;
 	while (!what && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int types[REC_READER_EVENT_COLUMN_COUNT];
-		int64_t values[REC_READER_EVENT_COLUMN_COUNT];
-		for (int i = 0; i < REC_READER_EVENT_COLUMN_COUNT; i++) {
+		int types[TRACE_READER_EVENT_COLUMN_COUNT];
+		int64_t values[TRACE_READER_EVENT_COLUMN_COUNT];
+		for (int i = 0; i < TRACE_READER_EVENT_COLUMN_COUNT; i++) {
 			types[i] = sqlite3_column_type(s, i);
 			values[i] = sqlite3_column_int64(s, i);
 		}
-		what = rec_reader_check_values(reader, types, values);
+		what = trace_reader_check_values(reader, types, values);
 	}
 	if (what)
 		CHECK(strstr(what, want), "%s: the row check says '%s', not '%s'", cause, what, want);
@@ -389,7 +389,7 @@ static void expect_row_check_error(struct rec_reader *reader, const char *want, 
 static void expect_read_error(const char *path, const char *want, const char *cause)
 {
 	char err[512] = "";
-	struct rec_reader *reader = rec_reader_open(path, err, sizeof(err));
+	struct trace_reader *reader = trace_reader_open(path, err, sizeof(err));
 
 	if (!reader) {
 		CHECK(strstr(err, want), "%s: message '%s' lacks '%s'", cause, err, want);
@@ -397,12 +397,12 @@ static void expect_read_error(const char *path, const char *want, const char *ca
 	}
 	expect_row_check_error(reader, strcmp(want, "is corrupt") ? want : "",
 			       strcmp(want, "is corrupt") != 0, cause);
-	struct rec_event e;
+	struct trace_event e;
 	int64_t seq;
 	int rc;
-	while ((rc = rec_reader_next(reader, &e, &seq, err, sizeof(err))) == 1)
+	while ((rc = trace_reader_next(reader, &e, &seq, err, sizeof(err))) == 1)
 		;
-	rec_reader_close(reader);
+	trace_reader_close(reader);
 	CHECK(rc == -1, "%s: reading %s ended without an error", cause, path);
 	CHECK(strstr(err, want), "%s: message '%s' lacks '%s'", cause, err, want);
 }
@@ -517,15 +517,15 @@ static void test_bad_values(const char *good)
 }
 
 /* Reads every event; their number. */
-static uint64_t drain_all(struct rec_reader *reader)
+static uint64_t drain_all(struct trace_reader *reader)
 {
 	char err[512] = "";
-	struct rec_event e;
+	struct trace_event e;
 	int64_t seq;
 	uint64_t n = 0;
 	int rc;
 
-	while ((rc = rec_reader_next(reader, &e, &seq, err, sizeof(err))) == 1)
+	while ((rc = trace_reader_next(reader, &e, &seq, err, sizeof(err))) == 1)
 		n++;
 	CHECK(rc == 0, "reading: %s", err);
 	return n;
@@ -569,9 +569,9 @@ static void test_hostile_schema(const char *good)
 	copy_file(good, scratch_path(path, sizeof(path), "views.db"));
 	sql_exec(path, "DROP VIEW trace; CREATE VIEW trace AS SELECT e.*, hex(zeroblob(1000000000)) "
 		       "FROM events AS e; CREATE VIEW other AS SELECT * FROM trace");
-	struct rec_reader *reader = open_reader(path);
+	struct trace_reader *reader = open_reader(path);
 	CHECK(drain_all(reader) > 0, "no events read from a trace with other views");
-	rec_reader_close(reader);
+	trace_reader_close(reader);
 	printf("ok - %zu altered schemas (a generated column, a trigger, ...): refused; other "
 	       "views: read\n",
 	       sizeof(cases) / sizeof(cases[0]));
@@ -579,15 +579,15 @@ static void test_hostile_schema(const char *good)
 
 /* ---- live and killed recorders ---- */
 
-static uint64_t drain(struct rec_reader *reader, int64_t *last_seq)
+static uint64_t drain(struct trace_reader *reader, int64_t *last_seq)
 {
 	char err[512] = "";
-	struct rec_event e;
+	struct trace_event e;
 	int64_t seq;
 	uint64_t n = 0;
 	int rc;
 
-	while ((rc = rec_reader_next(reader, &e, &seq, err, sizeof(err))) == 1) {
+	while ((rc = trace_reader_next(reader, &e, &seq, err, sizeof(err))) == 1) {
 		CHECK(seq == *last_seq + 1, "seq %" PRId64 " after %" PRId64, seq, *last_seq);
 		*last_seq = seq;
 		n++;
@@ -600,18 +600,18 @@ static void test_live(void)
 {
 	char path[256];
 	struct recorder *r = open_recorder(scratch_path(path, sizeof(path), "live.db"), 10);
-	struct rec_event e = {.ts_ns = now_ns(CLOCK_REALTIME),
+	struct trace_event e = {.ts_ns = now_ns(CLOCK_REALTIME),
 			      .bytes = -1,
 			      .offset = -1,
 			      .path = "/live",
 			      .comm = "tail",
-			      .op = REC_OP_GETATTR};
+			      .op = TRACE_OP_GETATTR};
 	int64_t last_seq = 0;
 
 	for (int i = 0; i < 100; i++)
 		recorder_submit(r, &e);
 	wait_written(r);
-	struct rec_reader *reader = open_reader(path);
+	struct trace_reader *reader = open_reader(path);
 	CHECK(drain(reader, &last_seq) == 100, "a live trace: not 100 events");
 	for (int i = 0; i < 50; i++)
 		recorder_submit(r, &e);
@@ -619,7 +619,7 @@ static void test_live(void)
 	CHECK(drain(reader, &last_seq) == 50, "the reader did not see the 50 new events");
 	close_recorder(r); /* with the reader still open */
 	CHECK(drain(reader, &last_seq) == 0 && last_seq == 150, "events after close");
-	rec_reader_close(reader);
+	trace_reader_close(reader);
 	printf("ok - following a live recorder: 100, then 50 more\n");
 }
 
@@ -627,12 +627,12 @@ static void test_live(void)
 static __attribute__((noreturn)) void record_forever(const char *path)
 {
 	struct recorder *r = open_recorder(path, 20);
-	struct rec_event e = {.bytes = 512,
+	struct trace_event e = {.bytes = 512,
 			      .offset = 0,
 			      .path = "/killed/file",
 			      .comm = "dd",
-			      .op = REC_OP_WRITE,
-			      .kind = REC_KIND_FILE};
+			      .op = TRACE_OP_WRITE,
+			      .kind = TRACE_KIND_FILE};
 
 	for (uint64_t i = 0;; i++) {
 		e.ts_ns = now_ns(CLOCK_REALTIME);
@@ -666,13 +666,13 @@ static void test_killed(void)
 	CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status), "the child was not killed");
 	CHECK(exists(wal), "no -wal file after kill -9");
 
-	struct rec_reader *reader = open_reader(path);
+	struct trace_reader *reader = open_reader(path);
 	int64_t last_seq = 0;
 	uint64_t n = drain(reader, &last_seq);
 	int64_t first, last, count;
-	CHECK(rec_reader_span(reader, &first, &last, &count) == 0 && (uint64_t)count == n && n > 0,
+	CHECK(trace_reader_span(reader, &first, &last, &count) == 0 && (uint64_t)count == n && n > 0,
 	      "after kill -9: read %" PRIu64 " events, span says %" PRId64, n, count);
-	rec_reader_close(reader);
+	trace_reader_close(reader);
 	printf("ok - a trace left with a -wal file by kill -9: %" PRIu64 " events\n", n);
 }
 
@@ -700,10 +700,10 @@ static void test_read_only_dir(const char *good)
 	}
 	snprintf(path, sizeof(path), "%s/odd %%?#name.db", ro);
 	char err[512] = "";
-	struct rec_reader *reader = rec_reader_open(path, err, sizeof(err));
+	struct trace_reader *reader = trace_reader_open(path, err, sizeof(err));
 	int64_t last_seq = 0;
 	uint64_t n = reader ? drain(reader, &last_seq) : 0;
-	rec_reader_close(reader);
+	trace_reader_close(reader);
 	CHECK(umount2(ro, MNT_DETACH) == 0, "umount %s: %s", ro, strerror(errno));
 	CHECK(reader, "a trace in a read-only directory: %s", err);
 	CHECK(n == scaled(300000), "read %" PRIu64 " events from a read-only directory", n);
@@ -712,24 +712,24 @@ static void test_read_only_dir(const char *good)
 
 /* ---- JSON ---- */
 
-static void expect_json(const struct rec_event *e, int64_t seq, const char *want)
+static void expect_json(const struct trace_event *e, int64_t seq, const char *want)
 {
 	char buf[1024];
-	size_t need = rec_event_to_json(e, seq, buf, sizeof(buf));
+	size_t need = trace_event_to_json(e, seq, buf, sizeof(buf));
 
 	CHECK(need == strlen(want) && strcmp(buf, want) == 0, "JSON\n  got  %s\n  want %s", buf,
 	      want);
 	/* Like snprintf: a short buffer holds a prefix and says what is needed. */
 	char small[16];
-	CHECK(rec_event_to_json(e, seq, small, sizeof(small)) == need &&
+	CHECK(trace_event_to_json(e, seq, small, sizeof(small)) == need &&
 		      strncmp(small, want, sizeof(small) - 1) == 0 && small[15] == '\0',
 	      "JSON into a short buffer");
-	CHECK(rec_event_to_json(e, seq, NULL, 0) == need, "JSON length without a buffer");
+	CHECK(trace_event_to_json(e, seq, NULL, 0) == need, "JSON length without a buffer");
 }
 
 static void test_json(void)
 {
-	struct rec_event e = {.ts_ns = 1700000000123456789,
+	struct trace_event e = {.ts_ns = 1700000000123456789,
 			      .dur_ns = 1500,
 			      .bytes = -1,
 			      .offset = -1,
@@ -739,7 +739,7 @@ static void test_json(void)
 			      .uid = 1000,
 			      .gid = 100,
 			      .result = -2,
-			      .op = REC_OP_LOOKUP};
+			      .op = TRACE_OP_LOOKUP};
 	expect_json(
 		&e, 1,
 		"{\"seq\":1,\"ts_ns\":1700000000123456789,\"dur_ns\":1500,\"op\":\"lookup\","
@@ -748,14 +748,14 @@ static void test_json(void)
 		"\"offset\":null,\"flags\":0,\"mode\":0}");
 	/* Valid UTF-8 stays; a stray byte, a truncated sequence, an overlong
 	 * form and a surrogate each become U+FFFD. */
-	struct rec_event w = {
+	struct trace_event w = {
 		.dur_ns = 0,
 		.bytes = 3,
 		.offset = 0,
 		.path = "/\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80|\xff|\xe2\x82|\xc0\xaf|\xed\xa0\x80",
 		.path2 = "/x",
-		.op = REC_OP_RENAME,
-		.kind = REC_KIND_DIR,
+		.op = TRACE_OP_RENAME,
+		.kind = TRACE_KIND_DIR,
 		.flags = 1,
 		.mode = 0755};
 	expect_json(
@@ -765,8 +765,8 @@ static void test_json(void)
 		"\xef\xbf\xbd\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\",\"path2\":\"/x\","
 		"\"kind\":\"dir\",\"pid\":0,\"comm\":null,\"uid\":0,\"gid\":0,\"result\":0,"
 		"\"bytes\":3,\"offset\":0,\"flags\":1,\"mode\":493}");
-	struct rec_event lost = {
-		.ts_ns = 5, .bytes = 12, .offset = -1, .path = "/", .op = REC_OP_LOST};
+	struct trace_event lost = {
+		.ts_ns = 5, .bytes = 12, .offset = -1, .path = "/", .op = TRACE_OP_LOST};
 	expect_json(
 		&lost, 3,
 		"{\"seq\":3,\"ts_ns\":5,\"dur_ns\":0,\"op\":\"lost\",\"path\":\"/\",\"path2\":null,"

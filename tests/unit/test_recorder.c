@@ -92,9 +92,9 @@ static void wait_for_room(struct recorder *r, uint64_t limit)
 	}
 }
 
-static struct rec_event event_of(enum rec_op op, const char *path)
+static struct trace_event event_of(enum trace_op op, const char *path)
 {
-	struct rec_event e = {
+	struct trace_event e = {
 		.ts_ns = now_ns(CLOCK_REALTIME),
 		.dur_ns = 1000,
 		.bytes = -1,
@@ -105,7 +105,7 @@ static struct rec_event event_of(enum rec_op op, const char *path)
 		.uid = 1000,
 		.gid = 1000,
 		.op = (uint8_t)op,
-		.kind = REC_KIND_FILE,
+		.kind = TRACE_KIND_FILE,
 	};
 	return e;
 }
@@ -192,7 +192,7 @@ static void check_accounting(sqlite3 *db, uint64_t submitted)
 /* ---- round trip ---- */
 
 struct expected {
-	struct rec_event e;
+	struct trace_event e;
 	const char *op, *kind; /* names, NULL for SQL NULL */
 };
 
@@ -228,7 +228,7 @@ static void check_int_column(sqlite3_stmt *stmt, int col, int64_t want, bool nul
 
 static void check_row(sqlite3_stmt *stmt, const struct expected *x, int64_t seq)
 {
-	const struct rec_event *e = &x->e;
+	const struct trace_event *e = &x->e;
 
 	check_int_column(stmt, 0, seq, false, seq);
 	check_int_column(stmt, 1, e->ts_ns, false, seq);
@@ -276,25 +276,25 @@ static void test_round_trip(void)
 
 	struct expected x[] = {
 		{{t0, 1234, -1, -1, "/missing", NULL, "bash", 100, 1000, 1000, -ENOENT, 0, 0,
-		  REC_OP_LOOKUP, REC_KIND_NONE},
+		  TRACE_OP_LOOKUP, TRACE_KIND_NONE},
 		 "lookup", NULL},
-		{{t0 + 10, 55, -1, -1, "/a/b", "/c d/é", NULL, 101, 0, 0, 0, 1, 0, REC_OP_RENAME,
-		  REC_KIND_FILE},
+		{{t0 + 10, 55, -1, -1, "/a/b", "/c d/é", NULL, 101, 0, 0, 0, 1, 0, TRACE_OP_RENAME,
+		  TRACE_KIND_FILE},
 		 "rename", "file"},
 		{{t0 + 20, 7, 4096, 8192, "/a/b", NULL, "cat", 102, 4000000000u, 65534, 4096, 0, 0,
-		  REC_OP_READ, REC_KIND_FILE},
+		  TRACE_OP_READ, TRACE_KIND_FILE},
 		 "read", "file"},
 		{{t0 + 30, 99999, -1, -1, long_path, NULL, "mkdir", 103, 1, 2, 0, 0, 0755,
-		  REC_OP_MKDIR, REC_KIND_DIR},
+		  TRACE_OP_MKDIR, TRACE_KIND_DIR},
 		 "mkdir", "dir"},
 		{{t0 + 40, 0, 1 << 20, 0, "/in", "/out", "", 104, 1, 2, 1 << 20, 0, 0,
-		  REC_OP_COPY_FILE_RANGE, REC_KIND_OTHER},
+		  TRACE_OP_COPY_FILE_RANGE, TRACE_KIND_OTHER},
 		 "copy_file_range", "other"},
 		{{t0 + 50, 1, -1, -1, "/l", long_path, long_comm, 105, 3, 4, 0, 0, 0,
-		  REC_OP_SYMLINK, REC_KIND_SYMLINK},
+		  TRACE_OP_SYMLINK, TRACE_KIND_SYMLINK},
 		 "symlink", "symlink"},
 		{{t0 - 5000000000LL, 2, -1, -1, "/", NULL, "bash", 100, 1000, 1000, 0, 0x8241,
-		  0100644, REC_OP_CREATE, REC_KIND_FILE},
+		  0100644, TRACE_OP_CREATE, TRACE_KIND_FILE},
 		 "create", "file"}, /* an event older than the trace start */
 	};
 	size_t count = sizeof(x) / sizeof(x[0]);
@@ -350,8 +350,8 @@ static void test_round_trip(void)
 	sql_text(db, "SELECT value FROM meta WHERE key = 'start_time'", buf, sizeof(buf));
 	CHECK(strlen(buf) == 24 && buf[10] == 'T' && buf[23] == 'Z', "start_time '%s'", buf);
 	check_accounting(db, count);
-	CHECK(sql_int(db, "SELECT count(*) FROM ops") == REC_OP_COUNT, "ops table incomplete");
-	CHECK(sql_int(db, "SELECT count(*) FROM kinds") == REC_KIND_COUNT - 1, "kinds table");
+	CHECK(sql_int(db, "SELECT count(*) FROM ops") == TRACE_OP_COUNT, "ops table incomplete");
+	CHECK(sql_int(db, "SELECT count(*) FROM kinds") == TRACE_KIND_COUNT - 1, "kinds table");
 	CHECK(sqlite3_close(db) == SQLITE_OK, "close");
 	free(long_path);
 	printf("ok - round trip of %zu events through the trace view\n", count);
@@ -371,7 +371,7 @@ static void *produce(void *arg)
 {
 	struct producer *p = arg;
 	char path[64], comm[16];
-	struct rec_event e = event_of(REC_OP_GETATTR, path);
+	struct trace_event e = event_of(TRACE_OP_GETATTR, path);
 
 	snprintf(comm, sizeof(comm), "worker%d", p->index);
 	e.comm = comm;
@@ -383,7 +383,7 @@ static void *produce(void *arg)
 		snprintf(path, sizeof(path), "/t%d/dir%" PRIu64 "/file%" PRIu64, p->index, i % 23,
 			 i % 500);
 		e.offset = (int64_t)i; /* this thread's own order */
-		e.op = (uint8_t)(i % 3 == 0 ? REC_OP_LOOKUP : REC_OP_GETATTR);
+		e.op = (uint8_t)(i % 3 == 0 ? TRACE_OP_LOOKUP : TRACE_OP_GETATTR);
 		recorder_submit(p->r, &e);
 	}
 	return NULL;
@@ -436,7 +436,7 @@ static void test_tiny_queue(void)
 {
 	char path[256];
 	uint64_t count = scaled(100000);
-	struct rec_event e = event_of(REC_OP_READ, "/burst");
+	struct trace_event e = event_of(TRACE_OP_READ, "/burst");
 	struct recorder_stats s;
 
 	scratch_path(path, sizeof(path), "tiny.db");
@@ -474,7 +474,7 @@ static __attribute__((noreturn)) void record_forever(const char *path)
 {
 	struct recorder *r = open_recorder(path, 0, 20);
 	char name[64];
-	struct rec_event e = event_of(REC_OP_WRITE, name);
+	struct trace_event e = event_of(TRACE_OP_WRITE, name);
 
 	for (uint64_t i = 0;; i++) {
 		snprintf(name, sizeof(name), "/killed/file%" PRIu64, i % 1000);
@@ -618,7 +618,7 @@ static uint64_t free_bytes(const char *dir)
 static uint64_t submit_unique(struct recorder *r, uint64_t first, uint64_t count)
 {
 	char path[128];
-	struct rec_event e = event_of(REC_OP_CREATE, path);
+	struct trace_event e = event_of(TRACE_OP_CREATE, path);
 
 	for (uint64_t i = first; i < first + count; i++) {
 		snprintf(path, sizeof(path), "/full/some/deeper/directory/file-number-%08" PRIu64, i);
@@ -782,21 +782,21 @@ static void test_throughput(void)
 	int64_t t0 = now_ns(CLOCK_MONOTONIC);
 	for (uint64_t i = 0; i < count; i++) {
 		rnd = rnd * 1103515245 + 12345;
-		static const uint8_t ops[] = {REC_OP_GETATTR, REC_OP_LOOKUP, REC_OP_READ,
-					      REC_OP_OPEN, REC_OP_GETATTR, REC_OP_READ};
-		struct rec_event e = event_of(ops[i % 6], paths[(rnd >> 8) % 2048]);
+		static const uint8_t ops[] = {TRACE_OP_GETATTR, TRACE_OP_LOOKUP, TRACE_OP_READ,
+					      TRACE_OP_OPEN, TRACE_OP_GETATTR, TRACE_OP_READ};
+		struct trace_event e = event_of(ops[i % 6], paths[(rnd >> 8) % 2048]);
 		e.ts_ns = ts + (int64_t)i * 1000;
 		e.dur_ns = 500 + (rnd >> 20) % 4000;
 		e.comm = comms[(i / 1000) % 4];
 		e.pid = 2000 + (int32_t)((i / 1000) % 4);
-		if (e.op == REC_OP_READ) {
+		if (e.op == TRACE_OP_READ) {
 			e.bytes = 4096;
 			e.offset = (int64_t)(i % 64) * 4096;
-		} else if (e.op == REC_OP_OPEN) {
+		} else if (e.op == TRACE_OP_OPEN) {
 			e.flags = 0x8000;
-		} else if (e.op == REC_OP_LOOKUP && i % 5 == 0) {
+		} else if (e.op == TRACE_OP_LOOKUP && i % 5 == 0) {
 			e.result = -ENOENT;
-			e.kind = REC_KIND_NONE;
+			e.kind = TRACE_KIND_NONE;
 		}
 		recorder_submit(r, &e);
 		if (i % 256 == 255)

@@ -1,7 +1,7 @@
 /*
  * test_report.c — unit test of the analysis behind `tracefs report`
- * (recorder/analysis.h), its three renderers, and `tracefs export`
- * (rec_export_command), under the sanitizers and valgrind: known numbers on
+ * (analyze/analyze.h), its three renderers, and `tracefs export`
+ * (analyze_export_command), under the sanitizers and valgrind: known numbers on
  * a small trace, an empty trace, and hostile traces — spoilt values and
  * garbage over the file — which must give an error (never a crash, a leak,
  * or a half-written export).
@@ -10,11 +10,11 @@
  * otherwise. RECORDER_TEST_SCALE (default 1) scales the work, e.g. 0.05
  * under valgrind.
  */
-#include "recorder/analysis.h"
 #include "recorder/recorder.h"
+#include "analyze/analyze.h"
 #include "tests/unit/check.h"
 #include "tests/unit/scratch.h"
-#include "recorder/report.h"
+#include "analyze/report.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -86,10 +86,10 @@ struct trace {
 	int64_t t0;
 };
 
-static void ev(struct trace *t, int64_t at, enum rec_op op, const char *path, const char *comm,
-	       int pid, int result, int64_t bytes, enum rec_kind kind)
+static void ev(struct trace *t, int64_t at, enum trace_op op, const char *path, const char *comm,
+	       int pid, int result, int64_t bytes, enum trace_kind kind)
 {
-	struct rec_event e = {.ts_ns = t->t0 + at,
+	struct trace_event e = {.ts_ns = t->t0 + at,
 			      .dur_ns = 1000 + at % 7000,
 			      .bytes = bytes,
 			      .offset = bytes >= 0 ? 0 : -1,
@@ -118,26 +118,26 @@ static void make_trace(const char *path, int rounds)
 	CHECK(t.recorder, "recorder_open: %s", err);
 	for (int i = 0; i < rounds; i++) {
 		int64_t at = i * (4 * S / rounds);
-		ev(&t, at, REC_OP_GETATTR, "/Makefile", "make", 10, 0, -1, REC_KIND_FILE);
-		ev(&t, at + MS, REC_OP_OPEN, "/inc/config.h", "cc1", 100 + i, 0, -1, REC_KIND_FILE);
-		ev(&t, at + 2 * MS, REC_OP_READ, "/inc/config.h", "cc1", 100 + i, 0, 300,
-		   REC_KIND_FILE);
-		ev(&t, at + 3 * MS, REC_OP_WRITE, "/\xff odd\nname", "cc1", 100 + i, 0, 4096,
-		   REC_KIND_FILE);
-		ev(&t, at + 4 * MS, REC_OP_LOOKUP, "/missing", i % 2 ? "gcc" : "cc1", 100 + i, -2,
-		   -1, REC_KIND_NONE);
+		ev(&t, at, TRACE_OP_GETATTR, "/Makefile", "make", 10, 0, -1, TRACE_KIND_FILE);
+		ev(&t, at + MS, TRACE_OP_OPEN, "/inc/config.h", "cc1", 100 + i, 0, -1, TRACE_KIND_FILE);
+		ev(&t, at + 2 * MS, TRACE_OP_READ, "/inc/config.h", "cc1", 100 + i, 0, 300,
+		   TRACE_KIND_FILE);
+		ev(&t, at + 3 * MS, TRACE_OP_WRITE, "/\xff odd\nname", "cc1", 100 + i, 0, 4096,
+		   TRACE_KIND_FILE);
+		ev(&t, at + 4 * MS, TRACE_OP_LOOKUP, "/missing", i % 2 ? "gcc" : "cc1", 100 + i, -2,
+		   -1, TRACE_KIND_NONE);
 	}
 	for (int i = 0; i < 30; i++) {
 		snprintf(name, sizeof(name), "/obj/f%d.o", i);
-		ev(&t, 8 * S + i * 10 * MS, REC_OP_UNLINK, name, "rm", 20, 0, -1, REC_KIND_FILE);
+		ev(&t, 8 * S + i * 10 * MS, TRACE_OP_UNLINK, name, "rm", 20, 0, -1, TRACE_KIND_FILE);
 	}
 	CHECK(recorder_close(t.recorder, err, sizeof(err)) == 0, "recorder_close: %s", err);
 }
 
 /* Renders the analysis three ways into memory; each must say something. */
-static void render_all(const struct analysis *a, const char *must_contain)
+static void render_all(const struct analyze_result *a, const char *must_contain)
 {
-	void (*renderers[])(FILE *, const struct analysis *) = {report_json, report_html};
+	void (*renderers[])(FILE *, const struct analyze_result *) = {report_json, report_html};
 	char *text;
 	size_t size;
 
@@ -158,7 +158,7 @@ static void render_all(const struct analysis *a, const char *must_contain)
 	}
 }
 
-static const struct an_finding *finding(const struct analysis *a, enum an_finding_kind kind)
+static const struct analyze_finding *finding(const struct analyze_result *a, enum analyze_finding_kind kind)
 {
 	for (size_t i = 0; i < a->nfindings; i++)
 		if (a->findings[i].kind == kind)
@@ -168,10 +168,10 @@ static const struct an_finding *finding(const struct analysis *a, enum an_findin
 
 static void test_known_numbers(const char *path)
 {
-	struct analysis a;
+	struct analyze_result a;
 	char err[1024];
 
-	CHECK(analysis_run(path, 5, &a, err, sizeof(err)) == 0, "analysis: %s", err);
+	CHECK(analyze_run(path, 5, &a, err, sizeof(err)) == 0, "analysis: %s", err);
 	CHECK(a.events == 12 * 5 + 30, "%lld events", (long long)a.events);
 	CHECK(a.errors == 12 && a.nerrnos == 1 && a.errnos[0].result == -2, "errors");
 	CHECK(a.bytes_read == 12 * 300 && a.bytes_written == 12 * 4096, "bytes");
@@ -179,17 +179,17 @@ static void test_known_numbers(const char *path)
 	CHECK(a.nphases == 2 && strcmp(a.phases[0].name, "make") == 0 &&
 		      strcmp(a.phases[1].name, "remove") == 0,
 	      "phases: %zu, %s", a.nphases, a.nphases ? a.phases[0].name : "-");
-	const struct an_finding *f = finding(&a, FINDING_REOPENED);
+	const struct analyze_finding *f = finding(&a, ANALYZE_FINDING_REOPENED);
 	CHECK(f && f->nitems == 1 && f->items[0].a == 12 &&
 		      strcmp(f->items[0].path, "/inc/config.h") == 0,
 	      "reopened finding");
-	f = finding(&a, FINDING_MISSING);
+	f = finding(&a, ANALYZE_FINDING_MISSING);
 	CHECK(f && f->total == 12 && strcmp(f->items[0].path, "/missing") == 0, "missing finding");
 	CHECK(a.nfailing == 1 && a.failing[0].nprocs == 2 && a.failing[0].procs[0].count == 6,
 	      "who looked for /missing");
 	CHECK(a.nprocesses == 4 && a.nprocesses_total == 4, "processes");
 	render_all(&a, "/inc/config.h");
-	analysis_free(&a);
+	analyze_free(&a);
 	printf("ok - known numbers, two phases, findings, three renderers\n");
 }
 
@@ -198,13 +198,13 @@ static void test_empty(void)
 	char path[256], err[1024];
 	struct recorder_options options = {.db_path = scratch_path(path, sizeof(path), "empty.db")};
 	struct recorder *r = recorder_open(&options, err, sizeof(err));
-	struct analysis a;
+	struct analyze_result a;
 
 	CHECK(r && recorder_close(r, err, sizeof(err)) == 0, "an empty trace: %s", err);
-	CHECK(analysis_run(path, 10, &a, err, sizeof(err)) == 0, "analysis: %s", err);
+	CHECK(analyze_run(path, 10, &a, err, sizeof(err)) == 0, "analysis: %s", err);
 	CHECK(a.events == 0 && a.nphases == 0 && a.nbuckets == 0, "an empty trace has events");
 	render_all(&a, path);
-	analysis_free(&a);
+	analyze_free(&a);
 	printf("ok - an empty trace\n");
 }
 
@@ -228,7 +228,7 @@ static void close_trace(struct trace *t)
 }
 
 /* The phase names of an analysis, space-separated. */
-static const char *phase_names(const struct analysis *a, char *buf, size_t size)
+static const char *phase_names(const struct analyze_result *a, char *buf, size_t size)
 {
 	size_t used = 0;
 
@@ -251,71 +251,71 @@ static void build_workload(const char *path)
 	struct trace t = open_trace(path);
 	char name[64];
 
-	ev(&t, 0, REC_OP_LOOKUP, "/w", "workload", 1, 0, -1, REC_KIND_DIR);
+	ev(&t, 0, TRACE_OP_LOOKUP, "/w", "workload", 1, 0, -1, TRACE_KIND_DIR);
 	for (int i = 0; i < 2000; i++) {
 		snprintf(name, sizeof(name), "/w/src/f%d.c", i);
-		ev(&t, i * MS, REC_OP_CREATE, name, "tar", 2, 0, -1, REC_KIND_FILE);
-		ev(&t, i * MS + 1, REC_OP_WRITE, name, "tar", 2, 0, 2000, REC_KIND_FILE);
+		ev(&t, i * MS, TRACE_OP_CREATE, name, "tar", 2, 0, -1, TRACE_KIND_FILE);
+		ev(&t, i * MS + 1, TRACE_OP_WRITE, name, "tar", 2, 0, 2000, TRACE_KIND_FILE);
 		if (i < 200)
-			ev(&t, 2000 * MS + i * MS, REC_OP_GETATTR, name, "find", 3, 0, -1,
-			   REC_KIND_FILE);
+			ev(&t, 2000 * MS + i * MS, TRACE_OP_GETATTR, name, "find", 3, 0, -1,
+			   TRACE_KIND_FILE);
 	}
 	for (int64_t at = 2300 * MS; at < 30 * S; at += 100 * MS) {
 		if (at >= 10 * S && at < 12 * S)
 			continue; /* configure sleeps */
 		int i = (int)(at / MS);
-		ev(&t, at, REC_OP_CREATE, "/w/conftest.c", "sh", 4, 0, -1, REC_KIND_FILE);
-		ev(&t, at + MS, REC_OP_READ, "/w/conftest.c", "cc1", 1000 + i, 0, 300,
-		   REC_KIND_FILE);
-		ev(&t, at + 2 * MS, REC_OP_WRITE, "/w/config.log", "sh", 4, 0, 80, REC_KIND_FILE);
-		ev(&t, at + 3 * MS, REC_OP_UNLINK, "/w/conftest.c", "rm", 2000 + i, 0, -1,
-		   REC_KIND_FILE);
-		ev(&t, at + 4 * MS, REC_OP_LOOKUP, "/w/conftest.o", "sh", 4, -ENOENT, -1,
-		   REC_KIND_NONE);
+		ev(&t, at, TRACE_OP_CREATE, "/w/conftest.c", "sh", 4, 0, -1, TRACE_KIND_FILE);
+		ev(&t, at + MS, TRACE_OP_READ, "/w/conftest.c", "cc1", 1000 + i, 0, 300,
+		   TRACE_KIND_FILE);
+		ev(&t, at + 2 * MS, TRACE_OP_WRITE, "/w/config.log", "sh", 4, 0, 80, TRACE_KIND_FILE);
+		ev(&t, at + 3 * MS, TRACE_OP_UNLINK, "/w/conftest.c", "rm", 2000 + i, 0, -1,
+		   TRACE_KIND_FILE);
+		ev(&t, at + 4 * MS, TRACE_OP_LOOKUP, "/w/conftest.o", "sh", 4, -ENOENT, -1,
+		   TRACE_KIND_NONE);
 		if (at >= 27 * S)
-			ev(&t, at + 5 * MS, REC_OP_GETATTR, "/w/Makefile", "make", 5, 0, -1,
-			   REC_KIND_FILE);
+			ev(&t, at + 5 * MS, TRACE_OP_GETATTR, "/w/Makefile", "make", 5, 0, -1,
+			   TRACE_KIND_FILE);
 	}
 	for (int i = 0; i < 100; i++)
-		ev(&t, 31 * S + i * 5 * MS, REC_OP_GETATTR, "/w/Makefile", "make", 6, 0, -1,
-		   REC_KIND_FILE);
+		ev(&t, 31 * S + i * 5 * MS, TRACE_OP_GETATTR, "/w/Makefile", "make", 6, 0, -1,
+		   TRACE_KIND_FILE);
 	for (int i = 0; i < 135; i++) {
 		int64_t at = 31500 * MS + i * 100 * MS;
 		snprintf(name, sizeof(name), "/w/src/f%d.c", i);
-		ev(&t, at, REC_OP_GETATTR, name, "make", 7, 0, -1, REC_KIND_FILE);
-		ev(&t, at + MS, REC_OP_READ, name, "cc1", 3000 + i, 0, 2000, REC_KIND_FILE);
+		ev(&t, at, TRACE_OP_GETATTR, name, "make", 7, 0, -1, TRACE_KIND_FILE);
+		ev(&t, at + MS, TRACE_OP_READ, name, "cc1", 3000 + i, 0, 2000, TRACE_KIND_FILE);
 		snprintf(name, sizeof(name), "/w/src/f%d.o", i);
-		ev(&t, at + 2 * MS, REC_OP_CREATE, name, "as", 4000 + i, 0, -1, REC_KIND_FILE);
-		ev(&t, at + 3 * MS, REC_OP_WRITE, name, "as", 4000 + i, 0, 1000, REC_KIND_FILE);
+		ev(&t, at + 2 * MS, TRACE_OP_CREATE, name, "as", 4000 + i, 0, -1, TRACE_KIND_FILE);
+		ev(&t, at + 3 * MS, TRACE_OP_WRITE, name, "as", 4000 + i, 0, 1000, TRACE_KIND_FILE);
 	}
-	ev(&t, 40 * S, REC_OP_CREATE, "/w/src/stXYZ", "ar", 8, 0, -1, REC_KIND_FILE);
+	ev(&t, 40 * S, TRACE_OP_CREATE, "/w/src/stXYZ", "ar", 8, 0, -1, TRACE_KIND_FILE);
 	for (int i = 0; i < 300; i++)
-		ev(&t, 40 * S + i * MS, REC_OP_WRITE, "/w/src/stXYZ", "ar", 8, 0, 4096,
-		   REC_KIND_FILE);
-	ev(&t, 40400 * MS, REC_OP_RENAME, "/w/src/stXYZ", "ar", 8, 0, -1, REC_KIND_FILE);
+		ev(&t, 40 * S + i * MS, TRACE_OP_WRITE, "/w/src/stXYZ", "ar", 8, 0, 4096,
+		   TRACE_KIND_FILE);
+	ev(&t, 40400 * MS, TRACE_OP_RENAME, "/w/src/stXYZ", "ar", 8, 0, -1, TRACE_KIND_FILE);
 	for (int i = 0; i < 200; i++) {
 		snprintf(name, sizeof(name), "/w/src/f%d.c", i);
-		ev(&t, 45200 * MS + i * MS, REC_OP_GETATTR, name, "find", 9, 0, -1, REC_KIND_FILE);
+		ev(&t, 45200 * MS + i * MS, TRACE_OP_GETATTR, name, "find", 9, 0, -1, TRACE_KIND_FILE);
 	}
 	for (int i = 0; i < 10; i++)
-		ev(&t, 46 * S + i * 400 * MS, REC_OP_GETATTR, "/w/Makefile", "make", 10, 0, -1,
-		   REC_KIND_FILE);
+		ev(&t, 46 * S + i * 400 * MS, TRACE_OP_GETATTR, "/w/Makefile", "make", 10, 0, -1,
+		   TRACE_KIND_FILE);
 	for (int i = 0; i < 135; i++) {
 		snprintf(name, sizeof(name), "/w/src/f%d.o", i);
-		ev(&t, 46 * S + i * 25 * MS, REC_OP_UNLINK, name, "rm", 11, 0, -1, REC_KIND_FILE);
+		ev(&t, 46 * S + i * 25 * MS, TRACE_OP_UNLINK, name, "rm", 11, 0, -1, TRACE_KIND_FILE);
 	}
 	for (int i = 0; i < 2000; i++) {
 		snprintf(name, sizeof(name), "/w/src/f%d.c", i);
-		ev(&t, 51 * S + i * 400000LL, REC_OP_UNLINK, name, "rm", 12, 0, -1, REC_KIND_FILE);
+		ev(&t, 51 * S + i * 400000LL, TRACE_OP_UNLINK, name, "rm", 12, 0, -1, TRACE_KIND_FILE);
 	}
-	ev(&t, 52 * S, REC_OP_RMDIR, "/w/src", "rm", 12, 0, -1, REC_KIND_DIR);
-	ev(&t, 52 * S + MS, REC_OP_LOOKUP, "/w", "workload", 1, 0, -1, REC_KIND_DIR);
+	ev(&t, 52 * S, TRACE_OP_RMDIR, "/w/src", "rm", 12, 0, -1, TRACE_KIND_DIR);
+	ev(&t, 52 * S + MS, TRACE_OP_LOOKUP, "/w", "workload", 1, 0, -1, TRACE_KIND_DIR);
 	for (int64_t at = 0; at < 52 * S; at += 100 * MS) {
-		ev(&t, at + 7, REC_OP_GETXATTR, "/w/config.log", NULL, 0, -ENODATA, -1,
-		   REC_KIND_FILE);
+		ev(&t, at + 7, TRACE_OP_GETXATTR, "/w/config.log", NULL, 0, -ENODATA, -1,
+		   TRACE_KIND_FILE);
 		if (at < 20 * S) /* ls -l of the tree, after the unpack: ACLs? none here */
-			ev(&t, 2250 * MS + at / 1000, REC_OP_LISTXATTR, "/w/src", "ls", 99,
-			   -EOPNOTSUPP, -1, REC_KIND_DIR);
+			ev(&t, 2250 * MS + at / 1000, TRACE_OP_LISTXATTR, "/w/src", "ls", 99,
+			   -EOPNOTSUPP, -1, TRACE_KIND_DIR);
 	}
 	close_trace(&t);
 }
@@ -323,10 +323,10 @@ static void build_workload(const char *path)
 static void test_build_phases(void)
 {
 	char path[256], err[1024], names[256];
-	struct analysis a;
+	struct analyze_result a;
 
 	build_workload(scratch_path(path, sizeof(path), "build.db"));
-	CHECK(analysis_run(path, 10, &a, err, sizeof(err)) == 0, "analysis: %s", err);
+	CHECK(analyze_run(path, 10, &a, err, sizeof(err)) == 0, "analysis: %s", err);
 	CHECK(strcmp(phase_names(&a, names, sizeof(names)), "unpack configure make clean remove") ==
 		      0,
 	      "the build's phases: %s", names);
@@ -348,7 +348,7 @@ static void test_build_phases(void)
 		CHECK(strcmp(a.hot_files_events[i].path, "/w/src/stXYZ") != 0,
 		      "ar's temporary is a hot file");
 	render_all(&a, "remove");
-	analysis_free(&a);
+	analyze_free(&a);
 	printf("ok - a build's phases: %s; probes apart, kernel named, temporaries not hot\n",
 	       names);
 }
@@ -357,23 +357,23 @@ static void test_build_phases(void)
 static void test_copy_phases(void)
 {
 	char path[256], err[1024], names[256], name[64];
-	struct analysis a;
+	struct analyze_result a;
 	struct trace t = open_trace(scratch_path(path, sizeof(path), "copy.db"));
 
 	for (int i = 0; i < 500; i++) {
 		snprintf(name, sizeof(name), "/b/f%d", i);
-		ev(&t, i * 4 * MS, REC_OP_CREATE, name, "cp", 10, 0, -1, REC_KIND_FILE);
-		ev(&t, i * 4 * MS + 1, REC_OP_WRITE, name, "cp", 10, 0, 5000, REC_KIND_FILE);
-		ev(&t, 3 * S + i * 4 * MS, REC_OP_OPEN, name, "grep", 20, 0, -1, REC_KIND_FILE);
-		ev(&t, 3 * S + i * 4 * MS + 1, REC_OP_READ, name, "grep", 20, 0, 5000,
-		   REC_KIND_FILE);
-		ev(&t, 6 * S + i * 2 * MS, REC_OP_UNLINK, name, "rm", 30, 0, -1, REC_KIND_FILE);
+		ev(&t, i * 4 * MS, TRACE_OP_CREATE, name, "cp", 10, 0, -1, TRACE_KIND_FILE);
+		ev(&t, i * 4 * MS + 1, TRACE_OP_WRITE, name, "cp", 10, 0, 5000, TRACE_KIND_FILE);
+		ev(&t, 3 * S + i * 4 * MS, TRACE_OP_OPEN, name, "grep", 20, 0, -1, TRACE_KIND_FILE);
+		ev(&t, 3 * S + i * 4 * MS + 1, TRACE_OP_READ, name, "grep", 20, 0, 5000,
+		   TRACE_KIND_FILE);
+		ev(&t, 6 * S + i * 2 * MS, TRACE_OP_UNLINK, name, "rm", 30, 0, -1, TRACE_KIND_FILE);
 	}
 	close_trace(&t);
-	CHECK(analysis_run(path, 10, &a, err, sizeof(err)) == 0, "analysis: %s", err);
+	CHECK(analyze_run(path, 10, &a, err, sizeof(err)) == 0, "analysis: %s", err);
 	CHECK(strcmp(phase_names(&a, names, sizeof(names)), "copy search remove") == 0,
 	      "cp, grep, rm: %s", names);
-	analysis_free(&a);
+	analyze_free(&a);
 	printf("ok - cp, grep, rm: %s\n", names);
 }
 
@@ -384,18 +384,18 @@ static void test_copy_phases(void)
 static void test_html_labels(void)
 {
 	char path[256], err[1024], name[64];
-	struct analysis a;
+	struct analyze_result a;
 	struct trace t = open_trace(scratch_path(path, sizeof(path), "labels.db"));
 	static const char *const comms[] = {"tar", "rm", "cp", "grep", "mv"};
 
 	for (int step = 0; step < 20; step++)
 		for (int i = 0; i < 100; i++) {
 			snprintf(name, sizeof(name), "/d/f%d", i);
-			ev(&t, step * 1500 * MS + i * 5 * MS, REC_OP_GETATTR, name,
-			   comms[step % 5], 100 + step, 0, -1, REC_KIND_FILE);
+			ev(&t, step * 1500 * MS + i * 5 * MS, TRACE_OP_GETATTR, name,
+			   comms[step % 5], 100 + step, 0, -1, TRACE_KIND_FILE);
 		}
 	close_trace(&t);
-	CHECK(analysis_run(path, 10, &a, err, sizeof(err)) == 0, "analysis: %s", err);
+	CHECK(analyze_run(path, 10, &a, err, sizeof(err)) == 0, "analysis: %s", err);
 	CHECK(a.nphases == 20, "%zu phases", a.nphases);
 	char *html;
 	size_t size;
@@ -424,7 +424,7 @@ static void test_html_labels(void)
 	}
 	CHECK(labels >= 10, "only %d phase names drawn", labels);
 	free(html);
-	analysis_free(&a);
+	analyze_free(&a);
 	printf("ok - %d phase names in the HTML timeline, none overprinting\n", labels);
 }
 
@@ -432,13 +432,13 @@ static void test_html_labels(void)
 static void test_extremes(const char *good)
 {
 	char path[256], err[1024];
-	struct analysis a;
+	struct analyze_result a;
 
 	copy_file(good, scratch_path(path, sizeof(path), "extreme.db"));
 	sql_exec(path, "UPDATE meta SET value = '9223372036854775807' WHERE key = 'events_lost';"
 		       "INSERT OR IGNORE INTO meta VALUES('events_lost', '9223372036854775807');"
 		       "UPDATE events SET result = -2147483648 WHERE seq = 5");
-	CHECK(analysis_run(path, 10, &a, err, sizeof(err)) == 0, "analysis: %s", err);
+	CHECK(analyze_run(path, 10, &a, err, sizeof(err)) == 0, "analysis: %s", err);
 	CHECK(a.events_lost == INT64_MAX, "events lost: %lld", (long long)a.events_lost);
 	render_all(&a, path);
 	char *text;
@@ -450,7 +450,7 @@ static void test_extremes(const char *good)
 	CHECK(strstr(text, "9,223,372,036,854,775,807 events were lost while recording (100.0% of"),
 	      "the loss: %s", text);
 	free(text);
-	analysis_free(&a);
+	analyze_free(&a);
 	printf("ok - a huge loss and a result of INT32_MIN\n");
 }
 
@@ -462,7 +462,7 @@ static int export_to(const char *path, const char *format, const char *out)
 	char *argv[] = {"tracefs export", (char *)path, "--format", (char *)format, "-o",
 			(char *)out,	  NULL};
 	optind = 0; /* getopt starts afresh */
-	return rec_export_command(6, argv);
+	return analyze_export_command(6, argv);
 }
 
 static int count_lines(const char *path)
@@ -500,13 +500,13 @@ static void test_export(const char *path)
 static void try_hostile(const char *path, const char *what, bool must_fail)
 {
 	static const char *const formats[] = {"chrome", "csv", "jsonl", "gource"};
-	struct analysis a;
+	struct analyze_result a;
 	char err[1024] = "", out[256];
 
-	if (analysis_run(path, 10, &a, err, sizeof(err)) == 0) {
+	if (analyze_run(path, 10, &a, err, sizeof(err)) == 0) {
 		CHECK(!must_fail, "%s: the analysis did not fail", what);
 		render_all(&a, path);
-		analysis_free(&a);
+		analyze_free(&a);
 	} else {
 		CHECK(strstr(err, "corrupt") || strstr(err, "not a tracefs trace") ||
 			      strstr(err, "cannot read"),

@@ -140,10 +140,10 @@ static void count_wake(void *ctx)
 	wakes++;
 }
 
-static void feed(struct live *live, int64_t seq, enum rec_op op, const char *path,
-		 enum rec_kind kind)
+static void feed(struct live *live, int64_t seq, enum trace_op op, const char *path,
+		 enum trace_kind kind)
 {
-	struct rec_event e = {.ts_ns = 1700000000000000000LL + seq * 1000, .op = op,
+	struct trace_event e = {.ts_ns = 1700000000000000000LL + seq * 1000, .op = op,
 			      .kind = kind, .path = path, .comm = "mkdir", .pid = 7,
 			      .bytes = -1, .offset = -1};
 	live_add(live, &e, seq);
@@ -172,11 +172,11 @@ static void test_live(void)
 	struct live *live = live_new(NULL, count_wake, NULL);
 	CHECK(live, "live_new");
 	live_attach(live, +1);
-	feed(live, 1, REC_OP_MKDIR, "/0", REC_KIND_DIR);
-	feed(live, 2, REC_OP_MKDIR, "/0/a", REC_KIND_DIR);
-	feed(live, 3, REC_OP_CREATE, "/0/a/f", REC_KIND_FILE);
-	feed(live, 4, REC_OP_GETATTR, "/0/a/f", REC_KIND_FILE);
-	feed(live, 5, REC_OP_UNLINK, "/0/a/f", REC_KIND_FILE);
+	feed(live, 1, TRACE_OP_MKDIR, "/0", TRACE_KIND_DIR);
+	feed(live, 2, TRACE_OP_MKDIR, "/0/a", TRACE_KIND_DIR);
+	feed(live, 3, TRACE_OP_CREATE, "/0/a/f", TRACE_KIND_FILE);
+	feed(live, 4, TRACE_OP_GETATTR, "/0/a/f", TRACE_KIND_FILE);
+	feed(live, 5, TRACE_OP_UNLINK, "/0/a/f", TRACE_KIND_FILE);
 	live_flush(live);
 	CHECK(wakes == 1, "one wake per sealed batch, got %d", wakes);
 
@@ -201,7 +201,7 @@ static void test_live(void)
 
 	/* It falls behind: 5,000 batches of one event; the ring keeps 4,096. */
 	for (int64_t seq = 6; seq < 5006; seq++) {
-		feed(live, seq, REC_OP_GETATTR, seq % 2 ? "/0" : "/0/a", REC_KIND_DIR);
+		feed(live, seq, TRACE_OP_GETATTR, seq % 2 ? "/0" : "/0/a", TRACE_KIND_DIR);
 		live_flush(live);
 	}
 	CHECK(live_send_next(live, NULL, &cursor, &missed, &more) == LIVE_MISSED,
@@ -217,7 +217,7 @@ static void test_live(void)
 	char path[64];
 	for (int i = 0; i < 3000; i++) {
 		snprintf(path, sizeof(path), "/0/a/file-with-a-longer-name-%05d", i);
-		feed(live, 5006 + i, REC_OP_CREATE, path, REC_KIND_FILE);
+		feed(live, 5006 + i, TRACE_OP_CREATE, path, TRACE_KIND_FILE);
 	}
 	live_flush(live);
 	CHECK(live_join(live, &box, &cursor) == 0, "join a big tree");
@@ -233,7 +233,7 @@ static void test_live(void)
 	free(snapshot);
 	/* Without clients the tree is kept but no JSON is made. */
 	live_attach(live, -1);
-	feed(live, 9000, REC_OP_MKDIR, "/unwatched", REC_KIND_DIR);
+	feed(live, 9000, TRACE_OP_MKDIR, "/unwatched", TRACE_KIND_DIR);
 	live_flush(live);
 	CHECK(live_send_next(live, NULL, &cursor, &missed, &more) == LIVE_IDLE, "no batch without clients");
 	live_attach(live, +1);
@@ -287,8 +287,8 @@ static void test_feeder(const char *dir)
 	char path[64];
 	for (int i = 1; i <= EVENTS; i++) {
 		snprintf(path, sizeof(path), "/d%d", i);
-		struct rec_event e = {.ts_ns = now_ns(CLOCK_REALTIME), .op = REC_OP_MKDIR,
-				      .kind = REC_KIND_DIR, .path = path, .comm = "mkdir",
+		struct trace_event e = {.ts_ns = now_ns(CLOCK_REALTIME), .op = TRACE_OP_MKDIR,
+				      .kind = TRACE_KIND_DIR, .path = path, .comm = "mkdir",
 				      .bytes = -1, .offset = -1};
 		recorder_submit(recorder, &e);
 		if (i == 1) {
@@ -378,15 +378,15 @@ static void index_ready_flag(void *ctx)
 static char *snapshot_from_start(const char *trace, int64_t ts_ns)
 {
 	char err[512];
-	struct rec_reader *reader = rec_reader_open(trace, err, sizeof(err));
-	CHECK(reader, "rec_reader_open: %s", err);
+	struct trace_reader *reader = trace_reader_open(trace, err, sizeof(err));
+	CHECK(reader, "trace_reader_open: %s", err);
 	struct viz_options options = {0};
 	struct viz_scene *scene = viz_scene_new(viz_libc_allocator(), &options);
 	CHECK(scene, "viz_scene_new");
-	struct rec_event e;
+	struct trace_event e;
 	int64_t seq, last_seq = 0, first_ns = 0;
 	double t = 0;
-	while (rec_reader_next(reader, &e, &seq, err, sizeof(err)) == 1 && e.ts_ns < ts_ns) {
+	while (trace_reader_next(reader, &e, &seq, err, sizeof(err)) == 1 && e.ts_ns < ts_ns) {
 		if (last_seq == 0)
 			first_ns = e.ts_ns;
 		double et = ((double)e.ts_ns - (double)first_ns) / 1e9;
@@ -399,7 +399,7 @@ static char *snapshot_from_start(const char *trace, int64_t ts_ns)
 	struct web_outbox box = {0};
 	CHECK(snapshot_queue(&box, scene, last_seq, ts_ns, t) == 0, "snapshot");
 	viz_scene_free(scene);
-	rec_reader_close(reader);
+	trace_reader_close(reader);
 	return take_all(&box);
 }
 
@@ -413,21 +413,21 @@ static void test_index(const char *dir)
 	const int64_t t0 = 1700000000000000000LL;
 	enum { EVENTS = 45000 };
 	for (int i = 0; i < EVENTS; i++) {
-		struct rec_event e = {.ts_ns = t0 + (int64_t)i * 1000, .comm = "sh", .bytes = -1,
-				      .offset = -1, .path = path, .kind = REC_KIND_FILE};
+		struct trace_event e = {.ts_ns = t0 + (int64_t)i * 1000, .comm = "sh", .bytes = -1,
+				      .offset = -1, .path = path, .kind = TRACE_KIND_FILE};
 		int f = i / 4 % 900, step = i % 4;
 		snprintf(path, sizeof(path), "/d%d/f%d", f % 30, f);
 		if (i / 3600 % 2 && step == 3) { /* now and then the file goes, or moves */
-			e.op = f % 2 ? REC_OP_UNLINK : REC_OP_RENAME;
+			e.op = f % 2 ? TRACE_OP_UNLINK : TRACE_OP_RENAME;
 			snprintf(path2, sizeof(path2), "/d%d/moved%d", f % 7, i);
 			e.path2 = f % 2 ? NULL : path2;
 		} else if (step == 0) {
-			e.op = REC_OP_CREATE;
+			e.op = TRACE_OP_CREATE;
 		} else if (step == 1) {
 			snprintf(path, sizeof(path), "/d%d/missing%d", f % 30, i);
-			e.op = REC_OP_LOOKUP, e.kind = REC_KIND_NONE, e.result = -2;
+			e.op = TRACE_OP_LOOKUP, e.kind = TRACE_KIND_NONE, e.result = -2;
 		} else {
-			e.op = REC_OP_GETATTR;
+			e.op = TRACE_OP_GETATTR;
 		}
 		recorder_submit(recorder, &e);
 	}

@@ -52,7 +52,7 @@
   let wasm = null, memBuffer = null, u8 = null, u32 = null, f32 = null, f64 = null;
   let scratchPtr = 0, scratchSize = 0;
   /* The trace's names and the model's numbers for them, from the model
-   * itself at load (one list: recorder/names.h). */
+   * itself at load (one list: trace/names.h). */
   const opIndex = new Map(); /* "mkdir" -> enum viz_op */
   let opNames = [], unknownOp = 0;
   const KINDS = {}; /* "dir" -> enum viz_kind */

@@ -1,5 +1,5 @@
 /*
- * reader.c — reading a recorded trace back (recorder.h, rec_reader_*): opens
+ * reader.c — reading a recorded trace back (trace.h, trace_reader_*): opens
  * it read-only with a clear refusal of anything that is not a readable
  * trace, streams its events in seq order from the private tables, and
  * checks every value on the way, so that a corrupt or hostile file gives an
@@ -16,9 +16,8 @@
  * a caller can follow a growing trace. A finished trace in a directory we
  * cannot write to (where SQLite cannot make its -shm) is read as immutable.
  */
-#include "recorder/reader.h"
+#include "trace/trace.h"
 
-#include "recorder/schema.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,7 +56,7 @@ struct id_set {
 	size_t count;
 };
 
-struct rec_reader {
+struct trace_reader {
 	sqlite3 *db;
 	char *file;	      /* as given, for messages */
 	sqlite3_stmt *stream; /* events after a seq, in seq order */
@@ -68,17 +67,17 @@ struct rec_reader {
 	int64_t last_seq;		     /* the stream resumes after this */
 	bool stream_idle;		     /* stream is reset: bind last_seq before stepping */
 	bool had_wal, had_shm;		     /* the -wal and -shm files existed before we opened */
-	int16_t op_of_id[MAX_NAME_ID + 1];   /* enum rec_op, or -1 */
-	int16_t kind_of_id[MAX_NAME_ID + 1]; /* enum rec_kind, or -1 */
-	int64_t id_of_op[REC_OP_COUNT];	     /* or -1 */
-	int64_t id_of_kind[REC_KIND_COUNT];  /* or -1 */
+	int16_t op_of_id[MAX_NAME_ID + 1];   /* enum trace_op, or -1 */
+	int16_t kind_of_id[MAX_NAME_ID + 1]; /* enum trace_kind, or -1 */
+	int64_t id_of_op[TRACE_OP_COUNT];	     /* or -1 */
+	int64_t id_of_kind[TRACE_KIND_COUNT];  /* or -1 */
 	struct id_set paths, procs;	     /* the rows checked so far */
 	sqlite3_stmt *path_row, *proc_row;   /* one row by id, to check a new one */
 };
 
 /*
  * The columns of an events row, in the table's order
- * (REC_READER_EVENT_COLUMNS): the stream's first columns.
+ * (TRACE_READER_EVENT_COLUMNS): the stream's first columns.
  */
 enum event_column {
 	COL_SEQ,
@@ -106,7 +105,7 @@ enum event_column {
 
 /* Cheaper than the view: no joins for op and kind, which we map in C. */
 static const char *const stream_sql =
-	"SELECT " REC_READER_EVENT_COLUMNS ", p.path, p2.path, pr.pid, pr.comm, pr.uid, pr.gid\n"
+	"SELECT " TRACE_READER_EVENT_COLUMNS ", p.path, p2.path, pr.pid, pr.comm, pr.uid, pr.gid\n"
 	"FROM events\n"
 	"  LEFT JOIN paths AS p ON p.id = events.path\n"
 	"  LEFT JOIN paths AS p2 ON p2.id = events.path2\n"
@@ -122,7 +121,7 @@ static void on_stop_signal(int sig)
 	interrupted = sig;
 }
 
-int rec_reader_stop_on_signals(void)
+int trace_reader_stop_on_signals(void)
 {
 	struct sigaction sa = {.sa_handler = on_stop_signal};
 
@@ -130,7 +129,7 @@ int rec_reader_stop_on_signals(void)
 	return sigaction(SIGINT, &sa, NULL) == 0 && sigaction(SIGTERM, &sa, NULL) == 0 ? 0 : -1;
 }
 
-int rec_reader_interrupted(void)
+int trace_reader_interrupted(void)
 {
 	return interrupted;
 }
@@ -144,7 +143,7 @@ static int stop_requested(void *unused)
 
 /* ---- messages ---- */
 
-void rec_reader_sql_error(struct rec_reader *r, int rc, const char *doing, char *err,
+void trace_reader_sql_error(struct trace_reader *r, int rc, const char *doing, char *err,
 			  size_t err_size)
 {
 	int primary = rc & 0xff;
@@ -400,10 +399,10 @@ static int known_id(struct id_set *set, sqlite3_stmt *row, check_row_fn *check_r
  * NULL if V (an events row, enum event_column) is one the writer could
  * have written, else what is wrong with it. Fills E's numbers and *SEQ.
  * The one check of an event, for every reader: the stream and, through
- * rec_reader_check_values(), the report's scan.
+ * trace_reader_check_values(), the report's scan.
  */
-static const char *check_event(struct rec_reader *r, const struct raw_value *v,
-			       struct rec_event *e, int64_t *seq)
+static const char *check_event(struct trace_reader *r, const struct raw_value *v,
+			       struct trace_event *e, int64_t *seq)
 {
 	static const int64_t minus_one = -1;
 	int64_t ts, op_id, kind_id, result, flags, mode, path, path2, proc;
@@ -442,11 +441,11 @@ static const char *check_event(struct rec_reader *r, const struct raw_value *v,
 	return NULL;
 }
 
-const char *rec_reader_check_values(struct rec_reader *r, const int *types,
+const char *trace_reader_check_values(struct trace_reader *r, const int *types,
 				    const int64_t *values)
 {
 	struct raw_value v[EVENT_COLUMNS];
-	struct rec_event e;
+	struct trace_event e;
 	int64_t seq;
 
 	for (int i = 0; i < EVENT_COLUMNS; i++)
@@ -456,7 +455,7 @@ const char *rec_reader_check_values(struct rec_reader *r, const int *types,
 
 /* ---- checks of the schema and meta ---- */
 
-static int prepare(struct rec_reader *r, const char *sql, sqlite3_stmt **stmt, char *err,
+static int prepare(struct trace_reader *r, const char *sql, sqlite3_stmt **stmt, char *err,
 		   size_t err_size)
 {
 	int rc = sqlite3_prepare_v2(r->db, sql, -1, stmt, NULL);
@@ -467,12 +466,12 @@ static int prepare(struct rec_reader *r, const char *sql, sqlite3_stmt **stmt, c
 		snprintf(err, err_size, "%s is not a tracefs trace that this tracefs reads: %s",
 			 r->file, sqlite3_errmsg(r->db));
 	else
-		rec_reader_sql_error(r, rc, NULL, err, err_size);
+		trace_reader_sql_error(r, rc, NULL, err, err_size);
 	return -1;
 }
 
 /* Steps a one-row query; its row is then in stmt. 1 row, 0 none, -1 error. */
-static int step_one(struct rec_reader *r, sqlite3_stmt *stmt, char *err, size_t err_size)
+static int step_one(struct trace_reader *r, sqlite3_stmt *stmt, char *err, size_t err_size)
 {
 	int rc = sqlite3_step(stmt);
 
@@ -480,7 +479,7 @@ static int step_one(struct rec_reader *r, sqlite3_stmt *stmt, char *err, size_t 
 		return 1;
 	if (rc == SQLITE_DONE)
 		return 0;
-	rec_reader_sql_error(r, rc, NULL, err, err_size);
+	trace_reader_sql_error(r, rc, NULL, err, err_size);
 	return -1;
 }
 
@@ -490,12 +489,12 @@ static int step_one(struct rec_reader *r, sqlite3_stmt *stmt, char *err, size_t 
  */
 #define META_SQL "SELECT value FROM meta WHERE +key = ?1"
 
-/* Where NAME of TYPE is in rec_schema_objects, or -1. */
+/* Where NAME of TYPE is in trace_schema_objects, or -1. */
 static int schema_index(const char *type, const char *name)
 {
-	for (size_t i = 0; i < rec_schema_object_count; i++)
-		if (strcmp(rec_schema_objects[i].type, type) == 0 &&
-		    strcmp(rec_schema_objects[i].name, name) == 0)
+	for (size_t i = 0; i < trace_schema_object_count; i++)
+		if (strcmp(trace_schema_objects[i].type, type) == 0 &&
+		    strcmp(trace_schema_objects[i].name, name) == 0)
 			return (int)i;
 	return -1;
 }
@@ -507,14 +506,14 @@ static int schema_index(const char *type, const char *name)
  * of someone else's is refused before any query touches the tables. Views
  * may say anything (the store adds one, a user may): we never run one.
  */
-static int check_schema(struct rec_reader *r, char *err, size_t err_size)
+static int check_schema(struct trace_reader *r, char *err, size_t err_size)
 {
 	sqlite3_stmt *stmt;
 	bool seen[64] = {false};
 	int rc;
 
-	_Static_assert(sizeof(seen) / sizeof(seen[0]) >= 12, "room for rec_schema_objects");
-	if (rec_schema_object_count > sizeof(seen) / sizeof(seen[0]) ||
+	_Static_assert(sizeof(seen) / sizeof(seen[0]) >= 12, "room for trace_schema_objects");
+	if (trace_schema_object_count > sizeof(seen) / sizeof(seen[0]) ||
 	    prepare(r, "SELECT type, name, sql FROM sqlite_schema", &stmt, err, err_size) != 0)
 		return -1;
 	int result = 0; /* -1 once err holds the first problem */
@@ -525,8 +524,8 @@ static int check_schema(struct rec_reader *r, char *err, size_t err_size)
 		int i = type && name ? schema_index(type, name) : -1;
 		if (type && strcmp(type, "view") == 0) {
 			/* views are off (defend()) */
-		} else if (i >= 0 && (seen[i] || (sql == NULL) != (rec_schema_objects[i].sql == NULL) ||
-				      (sql && strcmp(sql, rec_schema_objects[i].sql) != 0))) {
+		} else if (i >= 0 && (seen[i] || (sql == NULL) != (trace_schema_objects[i].sql == NULL) ||
+				      (sql && strcmp(sql, trace_schema_objects[i].sql) != 0))) {
 			if (result == 0)
 				snprintf(err, err_size,
 					 "trace %s: its %s %s is not as tracefs makes it (altered, "
@@ -547,15 +546,15 @@ static int check_schema(struct rec_reader *r, char *err, size_t err_size)
 			seen[i] = true;
 	}
 	if (rc != SQLITE_DONE) {
-		rec_reader_sql_error(r, rc, "reading its schema", err, err_size);
+		trace_reader_sql_error(r, rc, "reading its schema", err, err_size);
 		result = -1;
 	}
 	sqlite3_finalize(stmt);
 	/* Every table and the view; an index may be newer than the trace. */
-	for (size_t i = 0; rc == SQLITE_DONE && i < rec_schema_object_count; i++) {
-		if (!seen[i] && strcmp(rec_schema_objects[i].type, "index") != 0) {
+	for (size_t i = 0; rc == SQLITE_DONE && i < trace_schema_object_count; i++) {
+		if (!seen[i] && strcmp(trace_schema_objects[i].type, "index") != 0) {
 			snprintf(err, err_size, "%s is not a tracefs trace (no %s %s)", r->file,
-				 rec_schema_objects[i].name, rec_schema_objects[i].type);
+				 trace_schema_objects[i].name, trace_schema_objects[i].type);
 			return -1;
 		}
 	}
@@ -577,9 +576,9 @@ static bool parse_int64(const char *text, int64_t *value)
 	return true;
 }
 
-static int check_format_version(struct rec_reader *r, char *err, size_t err_size)
+static int check_format_version(struct trace_reader *r, char *err, size_t err_size)
 {
-	char *text = rec_reader_meta(r, "format_version");
+	char *text = trace_reader_meta(r, "format_version");
 	int64_t version = 0;
 
 	if (!text) { /* it has a trace's tables: something spoilt meta */
@@ -590,18 +589,18 @@ static int check_format_version(struct rec_reader *r, char *err, size_t err_size
 	if (!ok)
 		snprintf(err, err_size, "trace %s is corrupt: its format_version is no number",
 			 r->file); /* not shown: it could hold anything */
-	else if (version > REC_FORMAT_VERSION)
+	else if (version > TRACE_FORMAT_VERSION)
 		snprintf(err, err_size,
 			 "trace %s has format version %" PRId64
 			 ", newer than this tracefs reads (%d): use a newer tracefs",
-			 r->file, version, REC_FORMAT_VERSION);
+			 r->file, version, TRACE_FORMAT_VERSION);
 	free(text);
-	return ok && version <= REC_FORMAT_VERSION ? 0 : -1;
+	return ok && version <= TRACE_FORMAT_VERSION ? 0 : -1;
 }
 
-static int read_start_ns(struct rec_reader *r, char *err, size_t err_size)
+static int read_start_ns(struct trace_reader *r, char *err, size_t err_size)
 {
-	char *text = rec_reader_meta(r, "start_ns");
+	char *text = trace_reader_meta(r, "start_ns");
 	bool ok = parse_int64(text, &r->start_ns);
 
 	if (!ok)
@@ -615,7 +614,7 @@ static int read_start_ns(struct rec_reader *r, char *err, size_t err_size)
  * Loads one id -> name table (ops or kinds) into of_id and id_of, matching
  * names with name_of(0 .. count-1).
  */
-static int load_names(struct rec_reader *r, const char *sql, const char *(*name_of)(int), int count,
+static int load_names(struct trace_reader *r, const char *sql, const char *(*name_of)(int), int count,
 		      int16_t *of_id, int64_t *id_of, char *err, size_t err_size)
 {
 	sqlite3_stmt *stmt;
@@ -642,7 +641,7 @@ static int load_names(struct rec_reader *r, const char *sql, const char *(*name_
 		}
 	}
 	if (rc != SQLITE_DONE)
-		rec_reader_sql_error(r, rc, "reading the names of operations and kinds", err,
+		trace_reader_sql_error(r, rc, "reading the names of operations and kinds", err,
 				     err_size);
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -650,33 +649,33 @@ static int load_names(struct rec_reader *r, const char *sql, const char *(*name_
 
 static const char *op_name_of(int value)
 {
-	return rec_op_name((enum rec_op)value);
+	return trace_op_name((enum trace_op)value);
 }
 
 static const char *kind_name_of(int value)
 {
-	return rec_kind_name((enum rec_kind)value);
+	return trace_kind_name((enum trace_kind)value);
 }
 
-static int load_name_tables(struct rec_reader *r, char *err, size_t err_size)
+static int load_name_tables(struct trace_reader *r, char *err, size_t err_size)
 {
 	for (int id = 0; id <= MAX_NAME_ID; id++) {
 		r->op_of_id[id] = -1;
 		r->kind_of_id[id] = -1;
 	}
-	for (int op = 0; op < REC_OP_COUNT; op++)
+	for (int op = 0; op < TRACE_OP_COUNT; op++)
 		r->id_of_op[op] = -1;
-	for (int kind = 0; kind < REC_KIND_COUNT; kind++)
+	for (int kind = 0; kind < TRACE_KIND_COUNT; kind++)
 		r->id_of_kind[kind] = -1;
-	if (load_names(r, "SELECT id, name FROM ops", op_name_of, REC_OP_COUNT, r->op_of_id,
+	if (load_names(r, "SELECT id, name FROM ops", op_name_of, TRACE_OP_COUNT, r->op_of_id,
 		       r->id_of_op, err, err_size) != 0 ||
-	    load_names(r, "SELECT id, name FROM kinds", kind_name_of, REC_KIND_COUNT, r->kind_of_id,
+	    load_names(r, "SELECT id, name FROM kinds", kind_name_of, TRACE_KIND_COUNT, r->kind_of_id,
 		       r->id_of_kind, err, err_size) != 0)
 		return -1;
 	/* An unknown kind has no row: the writer stores 0 and the view shows NULL. */
-	if (r->kind_of_id[0] == -1 && r->id_of_kind[REC_KIND_NONE] == -1) {
-		r->kind_of_id[0] = REC_KIND_NONE;
-		r->id_of_kind[REC_KIND_NONE] = 0;
+	if (r->kind_of_id[0] == -1 && r->id_of_kind[TRACE_KIND_NONE] == -1) {
+		r->kind_of_id[0] = TRACE_KIND_NONE;
+		r->id_of_kind[TRACE_KIND_NONE] = 0;
 	}
 	return 0;
 }
@@ -687,7 +686,7 @@ static int load_name_tables(struct rec_reader *r, char *err, size_t err_size)
  * memory. These tables hold one row per distinct path or process: far
  * fewer than events.
  */
-static int load_id_set(struct rec_reader *r, const char *sql, const char *table,
+static int load_id_set(struct trace_reader *r, const char *sql, const char *table,
 		       check_row_fn *check_row, struct id_set *set, char *err, size_t err_size)
 {
 	sqlite3_stmt *stmt;
@@ -712,7 +711,7 @@ static int load_id_set(struct rec_reader *r, const char *sql, const char *table,
 		}
 	}
 	if (result == 0 && rc != SQLITE_DONE) {
-		rec_reader_sql_error(r, rc, table, err, err_size);
+		trace_reader_sql_error(r, rc, table, err, err_size);
 		result = -1;
 	}
 	sqlite3_finalize(stmt);
@@ -722,7 +721,7 @@ static int load_id_set(struct rec_reader *r, const char *sql, const char *table,
 #define PATHS_SQL "SELECT id, path FROM paths"
 #define PROCS_SQL "SELECT id, pid, comm, uid, gid FROM procs"
 
-static int load_id_sets(struct rec_reader *r, char *err, size_t err_size)
+static int load_id_sets(struct trace_reader *r, char *err, size_t err_size)
 {
 	if (load_id_set(r, PATHS_SQL " ORDER BY id", "paths", check_path_row, &r->paths, err,
 			err_size) != 0 ||
@@ -734,7 +733,7 @@ static int load_id_sets(struct rec_reader *r, char *err, size_t err_size)
 	return 0;
 }
 
-static int prepare_statements(struct rec_reader *r, char *err, size_t err_size)
+static int prepare_statements(struct trace_reader *r, char *err, size_t err_size)
 {
 	if (prepare(r, stream_sql, &r->stream, err, err_size) != 0 ||
 	    prepare(r, "SELECT seq FROM events WHERE ts >= ?1 ORDER BY seq LIMIT 1", &r->seek, err,
@@ -777,7 +776,7 @@ static void remove_sibling(const char *file, const char *suffix)
  * if they were not there before and the -wal is still empty: no writer has
  * come meanwhile (a recorder always has its -wal while it writes).
  */
-static void remove_own_siblings(const struct rec_reader *r)
+static void remove_own_siblings(const struct trace_reader *r)
 {
 	if (r->had_wal || sibling_size(r->file, "-wal") != 0)
 		return;
@@ -803,7 +802,7 @@ static int defend(sqlite3 *db)
 }
 
 /* Opens NAME (a path, or a URI with SQLITE_OPEN_URI in flags) and sets it up. */
-static int connect_to(struct rec_reader *r, const char *name, int flags, char *err,
+static int connect_to(struct trace_reader *r, const char *name, int flags, char *err,
 		      size_t err_size)
 {
 	/* Read-only and without SQLITE_OPEN_CREATE: never creates the trace. */
@@ -820,7 +819,7 @@ static int connect_to(struct rec_reader *r, const char *name, int flags, char *e
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_timeout(r->db, BUSY_TIMEOUT_MS);
 	if (rc != SQLITE_OK) {
-		rec_reader_sql_error(r, rc, NULL, err, err_size);
+		trace_reader_sql_error(r, rc, NULL, err, err_size);
 		return -1;
 	}
 	return 0;
@@ -831,19 +830,19 @@ static int connect_to(struct rec_reader *r, const char *name, int flags, char *e
  * check each page's cells as it is read, which catches most damage to a
  * page for little cost.
  */
-static int set_cache(struct rec_reader *r, char *err, size_t err_size)
+static int set_cache(struct trace_reader *r, char *err, size_t err_size)
 {
 	int rc = sqlite3_exec(r->db, "PRAGMA cache_size = -" CACHE_KIB "; PRAGMA cell_size_check = ON",
 			      NULL, NULL, NULL);
 
 	if (rc == SQLITE_OK)
 		return 0;
-	rec_reader_sql_error(r, rc, NULL, err, err_size);
+	trace_reader_sql_error(r, rc, NULL, err, err_size);
 	return -1;
 }
 
 /* SQLite opens a WAL trace's -shm at the first read. Its result code. */
-static int first_read(struct rec_reader *r)
+static int first_read(struct trace_reader *r)
 {
 	return sqlite3_exec(r->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
 }
@@ -869,7 +868,7 @@ static char *immutable_uri(const char *path)
 	return uri;
 }
 
-static int open_database(struct rec_reader *r, char *err, size_t err_size)
+static int open_database(struct trace_reader *r, char *err, size_t err_size)
 {
 	r->had_wal = sibling_size(r->file, "-wal") >= 0;
 	r->had_shm = sibling_size(r->file, "-shm") >= 0;
@@ -894,7 +893,7 @@ static int open_database(struct rec_reader *r, char *err, size_t err_size)
 	return result == 0 ? set_cache(r, err, err_size) : -1;
 }
 
-struct rec_reader *rec_reader_open(const char *path, char *err, size_t err_size)
+struct trace_reader *trace_reader_open(const char *path, char *err, size_t err_size)
 {
 	if (!path || !*path) {
 		snprintf(err, err_size, "no trace file given");
@@ -902,7 +901,7 @@ struct rec_reader *rec_reader_open(const char *path, char *err, size_t err_size)
 	}
 	if (check_file(path, err, err_size) != 0)
 		return NULL;
-	struct rec_reader *r = calloc(1, sizeof(*r));
+	struct trace_reader *r = calloc(1, sizeof(*r));
 	if (!r || !(r->file = strdup(path))) {
 		snprintf(err, err_size, "out of memory");
 		free(r);
@@ -914,11 +913,11 @@ struct rec_reader *rec_reader_open(const char *path, char *err, size_t err_size)
 	    load_name_tables(r, err, err_size) == 0 && load_id_sets(r, err, err_size) == 0 &&
 	    prepare_statements(r, err, err_size) == 0)
 		return r;
-	rec_reader_close(r);
+	trace_reader_close(r);
 	return NULL;
 }
 
-void rec_reader_close(struct rec_reader *r)
+void trace_reader_close(struct trace_reader *r)
 {
 	if (!r)
 		return;
@@ -941,7 +940,7 @@ void rec_reader_close(struct rec_reader *r)
 
 /* ---- meta and span ---- */
 
-char *rec_reader_meta(struct rec_reader *r, const char *key)
+char *trace_reader_meta(struct trace_reader *r, const char *key)
 {
 	char *value = NULL;
 
@@ -957,7 +956,7 @@ char *rec_reader_meta(struct rec_reader *r, const char *key)
 	return value;
 }
 
-int rec_reader_span(struct rec_reader *r, int64_t *first_ns, int64_t *last_ns, int64_t *count)
+int trace_reader_span(struct trace_reader *r, int64_t *first_ns, int64_t *last_ns, int64_t *count)
 {
 	sqlite3_stmt *stmt;
 
@@ -994,7 +993,7 @@ static bool joined_text(sqlite3_stmt *s, int col, const char **out)
 }
 
 /* The strings and the process of the current row, whose ids are checked. */
-static const char *decode_strings(sqlite3_stmt *s, struct rec_event *e)
+static const char *decode_strings(sqlite3_stmt *s, struct trace_event *e)
 {
 	if (sqlite3_column_type(s, COL_PATH_ID) != SQLITE_NULL &&
 	    !joined_text(s, COL_PATH, &e->path))
@@ -1014,7 +1013,7 @@ static const char *decode_strings(sqlite3_stmt *s, struct rec_event *e)
 	return NULL;
 }
 
-static int decode_row(struct rec_reader *r, struct rec_event *e, int64_t *seq_out, char *err,
+static int decode_row(struct trace_reader *r, struct trace_event *e, int64_t *seq_out, char *err,
 		      size_t err_size)
 {
 	sqlite3_stmt *s = r->stream;
@@ -1042,7 +1041,7 @@ static int decode_row(struct rec_reader *r, struct rec_event *e, int64_t *seq_ou
 	return 0;
 }
 
-int rec_reader_next(struct rec_reader *r, struct rec_event *event, int64_t *seq, char *err,
+int trace_reader_next(struct trace_reader *r, struct trace_event *event, int64_t *seq, char *err,
 		    size_t err_size)
 {
 	if (r->stream_idle) {
@@ -1057,14 +1056,14 @@ int rec_reader_next(struct rec_reader *r, struct rec_event *event, int64_t *seq,
 			return 1;
 		}
 	} else if (rc != SQLITE_DONE) {
-		rec_reader_sql_error(r, rc, "reading events", err, err_size);
+		trace_reader_sql_error(r, rc, "reading events", err, err_size);
 	}
 	sqlite3_reset(r->stream); /* ends the read transaction; the error is reported */
 	r->stream_idle = true;
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int rec_reader_seek(struct rec_reader *r, int64_t ts_ns, char *err, size_t err_size)
+int trace_reader_seek(struct trace_reader *r, int64_t ts_ns, char *err, size_t err_size)
 {
 	int64_t ts;
 
@@ -1090,46 +1089,46 @@ int rec_reader_seek(struct rec_reader *r, int64_t ts_ns, char *err, size_t err_s
 	return found == 1 ? 0 : -1;
 }
 
-void rec_reader_seek_seq(struct rec_reader *r, int64_t seq)
+void trace_reader_seek_seq(struct trace_reader *r, int64_t seq)
 {
 	sqlite3_reset(r->stream);
 	r->stream_idle = true;
 	r->last_seq = seq > INT64_MIN ? seq - 1 : seq;
 }
 
-/* ---- private accessors (reader.h) ---- */
+/* ---- private accessors (trace.h) ---- */
 
-sqlite3 *rec_reader_db(struct rec_reader *r)
+sqlite3 *trace_reader_db(struct trace_reader *r)
 {
 	return r->db;
 }
 
-const char *rec_reader_file(const struct rec_reader *r)
+const char *trace_reader_file(const struct trace_reader *r)
 {
 	return r->file;
 }
 
-int64_t rec_reader_start_ns(const struct rec_reader *r)
+int64_t trace_reader_start_ns(const struct trace_reader *r)
 {
 	return r->start_ns;
 }
 
-int rec_reader_op_of_id(const struct rec_reader *r, int64_t id)
+int trace_reader_op_of_id(const struct trace_reader *r, int64_t id)
 {
 	return id >= 0 && id <= MAX_NAME_ID ? r->op_of_id[id] : -1;
 }
 
-int64_t rec_reader_id_of_op(const struct rec_reader *r, enum rec_op op)
+int64_t trace_reader_id_of_op(const struct trace_reader *r, enum trace_op op)
 {
-	return (unsigned)op < REC_OP_COUNT ? r->id_of_op[op] : -1;
+	return (unsigned)op < TRACE_OP_COUNT ? r->id_of_op[op] : -1;
 }
 
-int rec_reader_kind_of_id(const struct rec_reader *r, int64_t id)
+int trace_reader_kind_of_id(const struct trace_reader *r, int64_t id)
 {
 	return id >= 0 && id <= MAX_NAME_ID ? r->kind_of_id[id] : -1;
 }
 
-int64_t rec_reader_id_of_kind(const struct rec_reader *r, enum rec_kind kind)
+int64_t trace_reader_id_of_kind(const struct trace_reader *r, enum trace_kind kind)
 {
-	return (unsigned)kind < REC_KIND_COUNT ? r->id_of_kind[kind] : -1;
+	return (unsigned)kind < TRACE_KIND_COUNT ? r->id_of_kind[kind] : -1;
 }

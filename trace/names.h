@@ -1,13 +1,13 @@
 /*
  * names.h — the trace's vocabulary, defined once: every operation and kind
  * of object with the name the trace's `op` and `kind` columns show. Plain
- * preprocessor, no includes, so that both the recorder (enum rec_op) and
+ * preprocessor, no includes, so that both the recorder (enum trace_op) and
  * the freestanding scene model (enum viz_op, also built for WebAssembly)
  * number them from this one list and an op needs no translation between
  * them. X(ID, "name") is called once per entry, in the order of the enums.
  */
-#ifndef TRACEFS_RECORDER_NAMES_H
-#define TRACEFS_RECORDER_NAMES_H
+#ifndef TRACEFS_TRACE_NAMES_H
+#define TRACEFS_TRACE_NAMES_H
 
 #define TRACE_OPS(X)                                                                      \
 	X(LOOKUP, "lookup")                                                               \

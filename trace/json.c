@@ -1,21 +1,20 @@
 /*
- * json.c — JSON for events (rec_event_to_json in recorder.h) and the string
- * escaping beneath it (json.h). Paths are arbitrary bytes, JSON is UTF-8
+ * json.c — JSON for events (trace_event_to_json in trace.h) and the string
+ * escaping beneath it (trace.h). Paths are arbitrary bytes, JSON is UTF-8
  * text: bytes that are not valid UTF-8 (strictly: no overlong forms, no
  * surrogates, nothing above U+10FFFF) become U+FFFD, one per byte.
  */
-#include "recorder/json.h"
+#include "trace/trace.h"
 
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "recorder/recorder.h"
 
 static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
 
-size_t json_utf8_length(const char *string)
+size_t trace_json_utf8_length(const char *string)
 {
 	const unsigned char *s = (const unsigned char *)string;
 	unsigned char c = s[0];
@@ -38,7 +37,7 @@ size_t json_utf8_length(const char *string)
 	return 0;
 }
 
-size_t json_escape_char(const char *s, char out[JSON_ESCAPE_MAX], size_t *used)
+size_t trace_json_escape_char(const char *s, char out[TRACE_JSON_ESCAPE_MAX], size_t *used)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char c = (unsigned char)s[0];
@@ -69,7 +68,7 @@ size_t json_escape_char(const char *s, char out[JSON_ESCAPE_MAX], size_t *used)
 		out[0] = (char)c;
 		return 1;
 	}
-	size_t len = json_utf8_length(s);
+	size_t len = trace_json_utf8_length(s);
 	if (len == 0) {
 		memcpy(out, replacement, 3);
 		return 3;
@@ -79,7 +78,7 @@ size_t json_escape_char(const char *s, char out[JSON_ESCAPE_MAX], size_t *used)
 	return len;
 }
 
-void json_write_string(FILE *out, const char *s)
+void trace_json_write_string(FILE *out, const char *s)
 {
 	char buf[512];
 	size_t fill = 0;
@@ -91,11 +90,11 @@ void json_write_string(FILE *out, const char *s)
 	buf[fill++] = '"';
 	while (*s) {
 		size_t used;
-		if (fill + JSON_ESCAPE_MAX + 1 > sizeof(buf)) {
+		if (fill + TRACE_JSON_ESCAPE_MAX + 1 > sizeof(buf)) {
 			fwrite(buf, 1, fill, out); /* the caller checks ferror at the end */
 			fill = 0;
 		}
-		fill += json_escape_char(s, buf + fill, &used);
+		fill += trace_json_escape_char(s, buf + fill, &used);
 		s += used;
 	}
 	buf[fill++] = '"';
@@ -141,7 +140,7 @@ static void put_int(struct bounded *b, int64_t v)
 
 static void put_string(struct bounded *b, const char *s)
 {
-	char escaped[JSON_ESCAPE_MAX];
+	char escaped[TRACE_JSON_ESCAPE_MAX];
 
 	if (!s) {
 		put_text(b, "null");
@@ -159,7 +158,7 @@ static void put_string(struct bounded *b, const char *s)
 			continue;
 		}
 		size_t used;
-		put(b, escaped, json_escape_char(s, escaped, &used));
+		put(b, escaped, trace_json_escape_char(s, escaped, &used));
 		s += used;
 	}
 	put(b, "\"", 1);
@@ -182,24 +181,24 @@ static void put_optional(struct bounded *b, const char *key, int64_t v, bool pre
 		put_text(b, "null");
 }
 
-size_t rec_event_to_json(const struct rec_event *e, int64_t seq, char *buf, size_t size)
+size_t trace_event_to_json(const struct trace_event *e, int64_t seq, char *buf, size_t size)
 {
 	struct bounded b = {.buf = buf, .size = buf ? size : 0};
 	/* A 'lost' row has no process: the view shows NULL there. */
-	bool has_proc = e->op != REC_OP_LOST;
+	bool has_proc = e->op != TRACE_OP_LOST;
 
 	put_text(&b, "{\"seq\":");
 	put_int(&b, seq);
 	put_optional(&b, "ts_ns", e->ts_ns, true);
 	put_optional(&b, "dur_ns", e->dur_ns, true);
 	put_key(&b, "op");
-	put_string(&b, rec_op_name((enum rec_op)e->op));
+	put_string(&b, trace_op_name((enum trace_op)e->op));
 	put_key(&b, "path");
 	put_string(&b, e->path);
 	put_key(&b, "path2");
 	put_string(&b, e->path2);
 	put_key(&b, "kind");
-	put_string(&b, rec_kind_name((enum rec_kind)e->kind));
+	put_string(&b, trace_kind_name((enum trace_kind)e->kind));
 	put_optional(&b, "pid", e->pid, has_proc);
 	put_key(&b, "comm");
 	put_string(&b, has_proc ? e->comm : NULL);
@@ -216,7 +215,7 @@ size_t rec_event_to_json(const struct rec_event *e, int64_t seq, char *buf, size
 	return b.len;
 }
 
-size_t rec_json_string(const char *s, char *buf, size_t size)
+size_t trace_json_string(const char *s, char *buf, size_t size)
 {
 	struct bounded b = {.buf = buf, .size = buf ? size : 0};
 

@@ -1,6 +1,6 @@
 /*
  * export.c — `tracefs export FILE.db --format FORMAT [-o OUT]`: hands a
- * trace to other tools. It streams events with rec_reader in seq order, so
+ * trace to other tools. It streams events with trace_reader in seq order, so
  * a trace larger than memory exports in constant memory (gource aside: it
  * remembers 8 bytes per distinct path, see below). With -o the output goes
  * to a temporary file renamed into place at the end: an error leaves no
@@ -17,7 +17,7 @@
  *   csv     RFC 4180: a header with the trace view's columns, then a row per
  *           event; empty where the view has NULL; CRLF line ends.
  *   jsonl   one JSON object per line with the trace view's fields
- *           (rec_event_to_json, the live stream's format).
+ *           (trace_event_to_json, the live stream's format).
  *   gource  Gource's custom log, "timestamp|user|type|file": see
  *           gource_event() for the mapping.
  */
@@ -28,10 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "recorder/json.h"
-#include "recorder/outfile.h"
-#include "recorder/reader.h"
-#include "recorder/recorder.h"
+#include "analyze/analyze.h"
+#include "trace/trace.h"
 
 #define NAME_CACHE_SLOTS 4096 /* threads whose names chrome has given, by pid */
 #define COMM_MAX 64
@@ -51,10 +49,10 @@ struct path_set {
 struct export
 {
 	FILE *out;
-	struct rec_reader *reader;
+	struct trace_reader *reader;
 	int64_t start_ns;
 	uint64_t events; /* written so far; chrome puts commas between them */
-	char *json;	 /* a growing buffer for rec_event_to_json */
+	char *json;	 /* a growing buffer for trace_event_to_json */
 	size_t json_size;
 	struct name_slot *names; /* chrome */
 	struct path_set seen;	 /* gource */
@@ -64,15 +62,15 @@ struct export
 struct format {
 	const char *name;
 	void (*begin)(struct export *x);
-	int (*event)(struct export *x, const struct rec_event *e, int64_t seq);
+	int (*event)(struct export *x, const struct trace_event *e, int64_t seq);
 	void (*end)(struct export *x);
 };
 
 /* ---- jsonl ---- */
 
-static int jsonl_event(struct export *x, const struct rec_event *e, int64_t seq)
+static int jsonl_event(struct export *x, const struct trace_event *e, int64_t seq)
 {
-	size_t need = rec_event_to_json(e, seq, x->json, x->json_size);
+	size_t need = trace_event_to_json(e, seq, x->json, x->json_size);
 
 	if (need >= x->json_size) {
 		size_t size = need + 1024;
@@ -81,7 +79,7 @@ static int jsonl_event(struct export *x, const struct rec_event *e, int64_t seq)
 			return -1;
 		x->json = bigger;
 		x->json_size = size;
-		rec_event_to_json(e, seq, x->json, x->json_size);
+		trace_event_to_json(e, seq, x->json, x->json_size);
 	}
 	x->json[need] = '\n';
 	fwrite(x->json, 1, need + 1, x->out); /* errors: checked once at the end */
@@ -122,18 +120,18 @@ static void csv_optional(FILE *out, int64_t value, bool present)
 		fprintf(out, "%" PRId64, value);
 }
 
-static int csv_event(struct export *x, const struct rec_event *e, int64_t seq)
+static int csv_event(struct export *x, const struct trace_event *e, int64_t seq)
 {
 	FILE *out = x->out;
-	bool has_proc = e->op != REC_OP_LOST; /* as in the view */
+	bool has_proc = e->op != TRACE_OP_LOST; /* as in the view */
 
 	fprintf(out, "%" PRId64 ",%" PRId64 ",%" PRId64 ",%s,", seq, e->ts_ns, e->dur_ns,
-		rec_op_name((enum rec_op)e->op));
+		trace_op_name((enum trace_op)e->op));
 	csv_string(out, e->path);
 	fputc(',', out);
 	csv_string(out, e->path2);
 	fputc(',', out);
-	csv_string(out, rec_kind_name((enum rec_kind)e->kind));
+	csv_string(out, trace_kind_name((enum trace_kind)e->kind));
 	fputc(',', out);
 	csv_optional(out, e->pid, has_proc);
 	fputc(',', out);
@@ -172,9 +170,9 @@ static void chrome_separator(struct export *x)
 }
 
 /* The name of a thread: its command, or what stands for it. */
-static const char *thread_name(const struct rec_event *e, char *buf, size_t size)
+static const char *thread_name(const struct trace_event *e, char *buf, size_t size)
 {
-	const char *name = rec_process_name(e->comm, e->pid);
+	const char *name = trace_process_name(e->comm, e->pid);
 	if (name)
 		return name;
 	snprintf(buf, size, "pid %" PRId32, e->pid);
@@ -182,7 +180,7 @@ static const char *thread_name(const struct rec_event *e, char *buf, size_t size
 }
 
 /* process_name and thread_name, when a thread is new or its name changed. */
-static void chrome_names(struct export *x, const struct rec_event *e)
+static void chrome_names(struct export *x, const struct trace_event *e)
 {
 	char buf[32];
 	const char *name = thread_name(e, buf, sizeof(buf));
@@ -200,17 +198,17 @@ static void chrome_names(struct export *x, const struct rec_event *e)
 			"{\"name\":\"%s\",\"ph\":\"M\",\"pid\":%" PRId32 ",\"tid\":%" PRId32
 			",\"args\":{\"name\":",
 			i ? "thread_name" : "process_name", e->pid, e->pid);
-		json_write_string(x->out, name);
+		trace_json_write_string(x->out, name);
 		fputs("}}", x->out);
 	}
 }
 
-static int chrome_event(struct export *x, const struct rec_event *e, int64_t seq)
+static int chrome_event(struct export *x, const struct trace_event *e, int64_t seq)
 {
 	FILE *out = x->out;
 	int64_t rel = (int64_t)((uint64_t)e->ts_ns - (uint64_t)x->start_ns);
 
-	if (e->op == REC_OP_LOST) {
+	if (e->op == TRACE_OP_LOST) {
 		chrome_separator(x);
 		fputs("{\"name\":\"lost\",\"cat\":\"fs\",\"ph\":\"i\",\"s\":\"g\",\"ts\":", out);
 		chrome_us(out, rel);
@@ -223,16 +221,16 @@ static int chrome_event(struct export *x, const struct rec_event *e, int64_t seq
 	chrome_names(x, e);
 	chrome_separator(x);
 	fprintf(out, "{\"name\":\"%s\",\"cat\":\"fs\",\"ph\":\"X\",\"ts\":",
-		rec_op_name((enum rec_op)e->op));
+		trace_op_name((enum trace_op)e->op));
 	chrome_us(out, rel);
 	fputs(",\"dur\":", out);
 	chrome_us(out, e->dur_ns);
 	fprintf(out,
 		",\"pid\":%" PRId32 ",\"tid\":%" PRId32 ",\"args\":{\"seq\":%" PRId64 ",\"path\":",
 		e->pid, e->pid, seq);
-	json_write_string(out, e->path);
+	trace_json_write_string(out, e->path);
 	fputs(",\"path2\":", out);
-	json_write_string(out, e->path2);
+	trace_json_write_string(out, e->path2);
 	fprintf(out, ",\"result\":%" PRId32 ",\"bytes\":", e->result);
 	if (e->bytes >= 0)
 		fprintf(out, "%" PRId64, e->bytes);
@@ -244,20 +242,20 @@ static int chrome_event(struct export *x, const struct rec_event *e, int64_t seq
 	else
 		fputs("null", out);
 	fputs(",\"kind\":", out);
-	json_write_string(out, rec_kind_name((enum rec_kind)e->kind));
+	trace_json_write_string(out, trace_kind_name((enum trace_kind)e->kind));
 	fputs("}}", out);
 	return 0;
 }
 
 static void chrome_end(struct export *x)
 {
-	char *start_time = rec_reader_meta(x->reader, "start_time");
+	char *start_time = trace_reader_meta(x->reader, "start_time");
 
 	fputs("\n],\"displayTimeUnit\":\"ns\",\"otherData\":{\"tool\":\"tracefs export\",", x->out);
 	fprintf(x->out, "\"start_ns\":\"%" PRId64 "\",\"start_time\":", x->start_ns);
-	json_write_string(x->out, start_time);
+	trace_json_write_string(x->out, start_time);
 	fputs(",\"trace\":", x->out);
-	json_write_string(x->out, rec_reader_file(x->reader));
+	trace_json_write_string(x->out, trace_reader_file(x->reader));
 	fputs("}}\n", x->out);
 	free(start_time);
 }
@@ -343,7 +341,7 @@ static bool set_remove(struct path_set *set, const char *path)
 static void gource_field(FILE *out, const char *s)
 {
 	while (*s) {
-		size_t len = json_utf8_length(s);
+		size_t len = trace_json_utf8_length(s);
 		if (len) {
 			fwrite(s, 1, len, out);
 			s += len;
@@ -359,7 +357,7 @@ static void gource_field(FILE *out, const char *s)
  * one only if the path is new. A and M become each other as the path is
  * new or not; a D of a path never drawn is left out. 0, or -1 out of memory.
  */
-static int gource_line(struct export *x, const struct rec_event *e, char type, const char *path)
+static int gource_line(struct export *x, const struct trace_event *e, char type, const char *path)
 {
 	int64_t second = e->ts_ns / 1000000000;
 
@@ -383,7 +381,7 @@ static int gource_line(struct export *x, const struct rec_event *e, char type, c
 		second = x->last_second; /* Gource wants time to go forward */
 	x->last_second = second;
 	fprintf(x->out, "%" PRId64 "|", second);
-	const char *who = rec_process_name(e->comm, e->pid);
+	const char *who = trace_process_name(e->comm, e->pid);
 	gource_field(x->out, who ? who : "unknown");
 	fprintf(x->out, "|%c|", type);
 	gource_field(x->out, path);
@@ -393,7 +391,7 @@ static int gource_line(struct export *x, const struct rec_event *e, char type, c
 }
 
 /* A line of type `first` for the path, then one of type `second` for path2. */
-static int gource_lines(struct export *x, const struct rec_event *e, char first, char second)
+static int gource_lines(struct export *x, const struct trace_event *e, char first, char second)
 {
 	if (gource_line(x, e, first, e->path) != 0)
 		return -1;
@@ -412,26 +410,26 @@ static int gource_lines(struct export *x, const struct rec_event *e, char first,
  *   reads, lookups, opens... nothing (the path is already drawn)
  * Timestamps are whole seconds, made non-decreasing.
  */
-static int gource_event(struct export *x, const struct rec_event *e, int64_t seq)
+static int gource_event(struct export *x, const struct trace_event *e, int64_t seq)
 {
 	(void)seq;
-	if (e->result < 0 || e->op == REC_OP_LOST || e->kind == REC_KIND_DIR ||
-	    e->op == REC_OP_MKDIR || e->op == REC_OP_RMDIR)
+	if (e->result < 0 || e->op == TRACE_OP_LOST || e->kind == TRACE_KIND_DIR ||
+	    e->op == TRACE_OP_MKDIR || e->op == TRACE_OP_RMDIR)
 		return 0;
 	switch (e->op) {
-	case REC_OP_CREATE:
-	case REC_OP_MKNOD:
-	case REC_OP_SYMLINK: return gource_line(x, e, 'A', e->path);
-	case REC_OP_LINK:
+	case TRACE_OP_CREATE:
+	case TRACE_OP_MKNOD:
+	case TRACE_OP_SYMLINK: return gource_line(x, e, 'A', e->path);
+	case TRACE_OP_LINK:
 		return gource_lines(x, e, '-', 'A');
-	case REC_OP_WRITE:
-	case REC_OP_SETATTR:
-	case REC_OP_FALLOCATE: return gource_line(x, e, 'M', e->path);
-	case REC_OP_COPY_FILE_RANGE:
+	case TRACE_OP_WRITE:
+	case TRACE_OP_SETATTR:
+	case TRACE_OP_FALLOCATE: return gource_line(x, e, 'M', e->path);
+	case TRACE_OP_COPY_FILE_RANGE:
 		return gource_lines(x, e, '-', 'M');
-	case REC_OP_RENAME:
+	case TRACE_OP_RENAME:
 		return gource_lines(x, e, 'D', 'A');
-	case REC_OP_UNLINK: return gource_line(x, e, 'D', e->path);
+	case TRACE_OP_UNLINK: return gource_line(x, e, 'D', e->path);
 	default: return gource_line(x, e, '-', e->path); /* for xattrs, path2 is a name */
 	}
 }
@@ -519,13 +517,13 @@ static int parse_args(int argc, char **argv, struct export_args *args)
 /* Streams every event through the format. 0, or -1 with a message in err. */
 static int export_events(struct export *x, const struct format *format, char *err, size_t err_size)
 {
-	struct rec_event e;
+	struct trace_event e;
 	int64_t seq;
 	int rc;
 
 	if (format->begin)
 		format->begin(x);
-	while ((rc = rec_reader_next(x->reader, &e, &seq, err, err_size)) == 1) {
+	while ((rc = trace_reader_next(x->reader, &e, &seq, err, err_size)) == 1) {
 		if (format->event(x, &e, seq) != 0) {
 			snprintf(err, err_size, "out of memory");
 			return -1;
@@ -538,12 +536,12 @@ static int export_events(struct export *x, const struct format *format, char *er
 	return 0;
 }
 
-static int run_export(const char *prog, const struct export_args *args, struct rec_reader *reader)
+static int run_export(const char *prog, const struct export_args *args, struct trace_reader *reader)
 {
 	struct export x = {.reader = reader,
-			   .start_ns = rec_reader_start_ns(reader),
+			   .start_ns = trace_reader_start_ns(reader),
 			   .last_second = INT64_MIN};
-	struct outfile file = {0};
+	struct trace_outfile file = {0};
 	char err[1024];
 	int status = 1;
 
@@ -552,7 +550,7 @@ static int run_export(const char *prog, const struct export_args *args, struct r
 		fprintf(stderr, "%s: out of memory\n", prog);
 		return 1;
 	}
-	if (args->output && outfile_open(&file, args->output, args->file, err, sizeof(err)) != 0) {
+	if (args->output && trace_outfile_open(&file, args->output, args->file, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		free(x.names);
 		return 1;
@@ -561,9 +559,9 @@ static int run_export(const char *prog, const struct export_args *args, struct r
 	if (export_events(&x, args->format, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		if (args->output)
-			outfile_abort(&file);
+			trace_outfile_abort(&file);
 	} else if (args->output) {
-		if (outfile_commit(&file, err, sizeof(err)) == 0)
+		if (trace_outfile_commit(&file, err, sizeof(err)) == 0)
 			status = 0;
 		else
 			fprintf(stderr, "%s: %s\n", prog, err);
@@ -578,7 +576,7 @@ static int run_export(const char *prog, const struct export_args *args, struct r
 	return status;
 }
 
-int rec_export_command(int argc, char **argv)
+int analyze_export_command(int argc, char **argv)
 {
 	struct export_args args;
 	char err[1024];
@@ -586,17 +584,17 @@ int rec_export_command(int argc, char **argv)
 
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
-	if (rec_reader_stop_on_signals() != 0) {
+	if (trace_reader_stop_on_signals() != 0) {
 		fprintf(stderr, "%s: cannot set signal handlers: %s\n", argv[0], strerror(errno));
 		return 1;
 	}
-	struct rec_reader *reader = rec_reader_open(args.file, err, sizeof(err));
+	struct trace_reader *reader = trace_reader_open(args.file, err, sizeof(err));
 	if (!reader) {
 		fprintf(stderr, "%s: %s\n", argv[0], err);
 		return 1;
 	}
 	int status = run_export(argv[0], &args, reader);
-	rec_reader_close(reader);
+	trace_reader_close(reader);
 	/* run_export said what was (not) written; a signal's status tells the shell. */
-	return rec_reader_interrupted() ? 128 + rec_reader_interrupted() : status;
+	return trace_reader_interrupted() ? 128 + trace_reader_interrupted() : status;
 }

@@ -27,7 +27,7 @@
  * ids into ops and kinds. paths.path has no UNIQUE index: the writer
  * interns in memory, and an index would double the size of the table.
  */
-#include "recorder/schema.h"
+#include "trace/trace.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -46,7 +46,7 @@
  * The SQL is what SQLite keeps in sqlite_schema.sql: change none of it
  * without a new format_version; a new object goes at the end.
  */
-const struct schema_object rec_schema_objects[] = {
+const struct trace_schema_object trace_schema_objects[] = {
 	{"table", "meta", "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT)"},
 	{"index", "sqlite_autoindex_meta_1", NULL},
 	{"table", "ops", "CREATE TABLE ops(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)"},
@@ -80,7 +80,7 @@ const struct schema_object rec_schema_objects[] = {
 	 ")"},
 	{"view", "trace", NULL}, /* view_sql below */
 };
-const size_t rec_schema_object_count = sizeof(rec_schema_objects) / sizeof(rec_schema_objects[0]);
+const size_t trace_schema_object_count = sizeof(trace_schema_objects) / sizeof(trace_schema_objects[0]);
 
 /* %lld: meta.start_ns, baked into the view so that ts_ns costs one addition. */
 static const char *const view_sql =
@@ -96,13 +96,13 @@ static const char *const view_sql =
 	"  LEFT JOIN kinds AS k ON k.id = e.kind\n"
 	"  LEFT JOIN procs AS pr ON pr.id = e.proc;\n"
 	"CREATE VIEW commits AS\n"
-	SCHEMA_COMMIT_RANGES("(SELECT id FROM ops WHERE name = 'commit')")
+	TRACE_SCHEMA_COMMIT_RANGES("(SELECT id FROM ops WHERE name = 'commit')")
 	"SELECT c.seq AS seq, c.ts_ns AS ts_ns, c.dur_ns AS dur_ns, c.path2 AS id,\n"
 	"  c.bytes AS files, c.path AS path, c.result AS result, r.first_seq AS first_seq,\n"
 	"  r.last_seq AS last_seq\n"
 	"FROM trace AS c JOIN ranges AS r ON r.commit_seq = c.seq ORDER BY c.seq;";
 
-char *rec_schema_insert_events_sql(int rows)
+char *trace_schema_insert_events_sql(int rows)
 {
 	sqlite3_str *sql = sqlite3_str_new(NULL);
 
@@ -110,14 +110,14 @@ char *rec_schema_insert_events_sql(int rows)
 				   " result, bytes, \"offset\", flags, mode) VALUES");
 	for (int i = 0; i < rows; i++) {
 		sqlite3_str_appendall(sql, i ? ",(" : "(");
-		for (int c = 1; c <= SCHEMA_EVENT_COLUMNS; c++)
-			sqlite3_str_appendf(sql, c > 1 ? ",?%d" : "?%d", i * SCHEMA_EVENT_COLUMNS + c);
+		for (int c = 1; c <= TRACE_SCHEMA_EVENT_COLUMNS; c++)
+			sqlite3_str_appendf(sql, c > 1 ? ",?%d" : "?%d", i * TRACE_SCHEMA_EVENT_COLUMNS + c);
 		sqlite3_str_appendchar(sql, 1, ')');
 	}
 	return sqlite3_str_finish(sql); /* NULL if any append ran out of memory */
 }
 
-int rec_schema_exec(sqlite3 *db, const char *sql)
+int trace_schema_exec(sqlite3 *db, const char *sql)
 {
 	return sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
@@ -142,7 +142,7 @@ static int pragma(sqlite3 *db, const char *sql, const char *expect)
 	return rc != SQLITE_OK ? rc : finalize_rc;
 }
 
-int rec_schema_configure(sqlite3 *db)
+int trace_schema_configure(sqlite3 *db)
 {
 	int rc = pragma(db, "PRAGMA journal_mode=WAL", "wal");
 	if (rc == SQLITE_OK)
@@ -179,16 +179,16 @@ static int insert_names(sqlite3 *db, const char *sql, int count, const char *(*n
 
 static const char *op_name_of(int id)
 {
-	return rec_op_name((enum rec_op)id);
+	return trace_op_name((enum trace_op)id);
 }
 
-/* NULL for REC_KIND_NONE: no row, so the view shows NULL. */
+/* NULL for TRACE_KIND_NONE: no row, so the view shows NULL. */
 static const char *kind_name_of(int id)
 {
-	return id == REC_KIND_NONE ? NULL : rec_kind_name((enum rec_kind)id);
+	return id == TRACE_KIND_NONE ? NULL : trace_kind_name((enum trace_kind)id);
 }
 
-void rec_schema_iso_time(int64_t ns, char *buf, size_t size)
+void trace_schema_iso_time(int64_t ns, char *buf, size_t size)
 {
 	time_t seconds = (time_t)(ns / 1000000000);
 	struct tm tm;
@@ -204,7 +204,7 @@ void rec_schema_iso_time(int64_t ns, char *buf, size_t size)
 		 (int)(ns % 1000000000 / 1000000));
 }
 
-static int write_start_meta(sqlite3 *db, const struct recorder_options *options, int64_t start_ns)
+static int write_start_meta(sqlite3 *db, const struct trace_origin *origin, int64_t start_ns)
 {
 	char host[256] = "";
 	char start_time[64];
@@ -213,22 +213,22 @@ static int write_start_meta(sqlite3 *db, const struct recorder_options *options,
 
 	if (gethostname(host, sizeof(host) - 1) != 0)
 		snprintf(host, sizeof(host), "unknown");
-	rec_schema_iso_time(start_ns, start_time, sizeof(start_time));
+	trace_schema_iso_time(start_ns, start_time, sizeof(start_time));
 	snprintf(start_ns_text, sizeof(start_ns_text), "%lld", (long long)start_ns);
 
 	const char *entries[][2] = {
-		{"format_version", AS_TEXT(REC_FORMAT_VERSION)},
+		{"format_version", AS_TEXT(TRACE_FORMAT_VERSION)},
 		{"tracefs_version", TRACEFS_VERSION},
-		{"source", options->source},
-		{"mountpoint", options->mountpoint},
+		{"source", origin->source},
+		{"mountpoint", origin->mountpoint},
 		{"host", host},
 		{"start_time", start_time},
 		{"start_ns", start_ns_text},
-		{"command_line", options->command_line},
-		{"cache_mode", options->cache_mode},
+		{"command_line", origin->command_line},
+		{"cache_mode", origin->cache_mode},
 		{"events_lost", "0"},
 	};
-	int rc = sqlite3_prepare_v2(db, SCHEMA_SET_META, -1, &stmt, NULL);
+	int rc = sqlite3_prepare_v2(db, TRACE_SCHEMA_SET_META, -1, &stmt, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
 	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]) && rc == SQLITE_OK; i++) {
@@ -244,39 +244,39 @@ static int write_start_meta(sqlite3 *db, const struct recorder_options *options,
 	return rc != SQLITE_OK ? rc : finalize_rc;
 }
 
-static int create_all(sqlite3 *db, const struct recorder_options *options, int64_t start_ns)
+static int create_all(sqlite3 *db, const struct trace_origin *origin, int64_t start_ns)
 {
 	int rc = SQLITE_OK;
-	for (size_t i = 0; i < rec_schema_object_count && rc == SQLITE_OK; i++)
-		if (strcmp(rec_schema_objects[i].type, "table") == 0)
-			rc = rec_schema_exec(db, rec_schema_objects[i].sql);
+	for (size_t i = 0; i < trace_schema_object_count && rc == SQLITE_OK; i++)
+		if (strcmp(trace_schema_objects[i].type, "table") == 0)
+			rc = trace_schema_exec(db, trace_schema_objects[i].sql);
 	if (rc == SQLITE_OK)
-		rc = insert_names(db, "INSERT INTO ops(id, name) VALUES(?1, ?2)", REC_OP_COUNT,
+		rc = insert_names(db, "INSERT INTO ops(id, name) VALUES(?1, ?2)", TRACE_OP_COUNT,
 				  op_name_of);
 	if (rc == SQLITE_OK)
 		rc = insert_names(db, "INSERT INTO kinds(id, name) VALUES(?1, ?2)",
-				  REC_KIND_COUNT, kind_name_of);
+				  TRACE_KIND_COUNT, kind_name_of);
 	if (rc == SQLITE_OK) {
 		char *sql = sqlite3_mprintf(view_sql, (long long)start_ns);
 		if (!sql)
 			return SQLITE_NOMEM;
-		rc = rec_schema_exec(db, sql);
+		rc = trace_schema_exec(db, sql);
 		sqlite3_free(sql);
 	}
 	if (rc == SQLITE_OK)
-		rc = write_start_meta(db, options, start_ns);
+		rc = write_start_meta(db, origin, start_ns);
 	return rc;
 }
 
-int rec_schema_create(sqlite3 *db, const struct recorder_options *options, int64_t start_ns)
+int trace_schema_create(sqlite3 *db, const struct trace_origin *origin, int64_t start_ns)
 {
-	int rc = rec_schema_exec(db, "BEGIN");
+	int rc = trace_schema_exec(db, "BEGIN");
 	if (rc != SQLITE_OK)
 		return rc;
-	rc = create_all(db, options, start_ns);
+	rc = create_all(db, origin, start_ns);
 	if (rc == SQLITE_OK)
-		rc = rec_schema_exec(db, "COMMIT");
+		rc = trace_schema_exec(db, "COMMIT");
 	if (rc != SQLITE_OK && !sqlite3_get_autocommit(db))
-		rec_schema_exec(db, "ROLLBACK"); /* the caller deletes the file anyway */
+		trace_schema_exec(db, "ROLLBACK"); /* the caller deletes the file anyway */
 	return rc;
 }

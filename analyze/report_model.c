@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "recorder/report.h"
+#include "analyze/report.h"
 
 /* A sentence of the notes: "1 file", "1,234 files". */
 static const char *counted(int64_t n, const char *one, const char *many, char *buf, size_t size)
@@ -28,52 +28,52 @@ const char *report_errno_text(int32_t result)
 	return result < 0 && result > INT32_MIN ? strerror(-result) : "unknown error";
 }
 
-const char *report_finding_title(enum an_finding_kind kind)
+const char *report_finding_title(enum analyze_finding_kind kind)
 {
 	switch (kind) {
-	case FINDING_REOPENED: return "files read many times over";
-	case FINDING_MISSING: return "missing paths looked up again and again";
-	case FINDING_TINY_IO: return "tiny reads and writes";
-	case FINDING_RELISTED: return "directories listed again and again";
-	case FINDING_FSYNC: return "time spent in fsync";
+	case ANALYZE_FINDING_REOPENED: return "files read many times over";
+	case ANALYZE_FINDING_MISSING: return "missing paths looked up again and again";
+	case ANALYZE_FINDING_TINY_IO: return "tiny reads and writes";
+	case ANALYZE_FINDING_RELISTED: return "directories listed again and again";
+	case ANALYZE_FINDING_FSYNC: return "time spent in fsync";
 	default: return "?";
 	}
 }
 
-void report_finding_summary(const struct analysis *a, const struct an_finding *f, char *buf,
+void report_finding_summary(const struct analyze_result *a, const struct analyze_finding *f, char *buf,
 			    size_t size)
 {
 	char what[64], total[64], d[32], share[16];
 
 	switch (f->kind) {
-	case FINDING_REOPENED:
+	case ANALYZE_FINDING_REOPENED:
 		snprintf(buf, size, "%s opened %d times or more, %s in all.",
-			 counted(f->paths, "file", "files", what, sizeof(what)), FINDING_REOPEN_MIN,
+			 counted(f->paths, "file", "files", what, sizeof(what)), ANALYZE_FINDING_REOPEN_MIN,
 			 counted(f->total, "open", "opens", total, sizeof(total)));
 		break;
-	case FINDING_MISSING:
+	case ANALYZE_FINDING_MISSING:
 		snprintf(
 			buf, size, "%s looked up %d times or more, %s in all.",
 			counted(f->paths, "missing path", "missing paths", what, sizeof(what)),
-			FINDING_MISSING_MIN,
+			ANALYZE_FINDING_MISSING_MIN,
 			counted(f->total, "failed lookup", "failed lookups", total, sizeof(total)));
 		break;
-	case FINDING_TINY_IO:
+	case ANALYZE_FINDING_TINY_IO:
 		snprintf(buf, size,
 			 "%s with %d or more reads or writes of 1 to %d bytes (most of theirs), "
 			 "%s in all.",
-			 counted(f->paths, "file", "files", what, sizeof(what)), FINDING_TINY_MIN,
-			 FINDING_TINY_BYTES - 1,
+			 counted(f->paths, "file", "files", what, sizeof(what)), ANALYZE_FINDING_TINY_MIN,
+			 ANALYZE_FINDING_TINY_BYTES - 1,
 			 counted(f->total, "tiny read or write", "tiny reads and writes", total,
 				 sizeof(total)));
 		break;
-	case FINDING_RELISTED:
+	case ANALYZE_FINDING_RELISTED:
 		snprintf(buf, size, "%s listed %d times or more, %s in all.",
 			 counted(f->paths, "directory", "directories", what, sizeof(what)),
-			 FINDING_RELIST_MIN,
+			 ANALYZE_FINDING_RELIST_MIN,
 			 counted(f->total, "listing", "listings", total, sizeof(total)));
 		break;
-	case FINDING_FSYNC:
+	case ANALYZE_FINDING_FSYNC:
 		snprintf(buf, size, "%s on %s took %s, %s of the time in the file system.",
 			 counted(f->total, "fsync", "fsyncs", total, sizeof(total)),
 			 counted(f->paths, "file", "files", what, sizeof(what)),
@@ -85,20 +85,20 @@ void report_finding_summary(const struct analysis *a, const struct an_finding *f
 }
 
 /* The columns of a finding's items: a, b, then the path. */
-static const struct report_column finding_columns[FINDING_KIND_COUNT][2] = {
-	[FINDING_REOPENED] = {{"opens", "opens", REPORT_COUNT}, {"read", "bytes_read", REPORT_BYTES}},
-	[FINDING_MISSING] = {{"failed lookups", "lookups", REPORT_COUNT}, {NULL, NULL, REPORT_COUNT}},
-	[FINDING_TINY_IO] = {{"tiny I/Os", "tiny", REPORT_COUNT},
+static const struct report_column finding_columns[ANALYZE_FINDING_KIND_COUNT][2] = {
+	[ANALYZE_FINDING_REOPENED] = {{"opens", "opens", REPORT_COUNT}, {"read", "bytes_read", REPORT_BYTES}},
+	[ANALYZE_FINDING_MISSING] = {{"failed lookups", "lookups", REPORT_COUNT}, {NULL, NULL, REPORT_COUNT}},
+	[ANALYZE_FINDING_TINY_IO] = {{"tiny I/Os", "tiny", REPORT_COUNT},
 			     {"of all I/Os", "reads_writes", REPORT_COUNT}},
-	[FINDING_RELISTED] = {{"listings", "listings", REPORT_COUNT},
+	[ANALYZE_FINDING_RELISTED] = {{"listings", "listings", REPORT_COUNT},
 			      {"readdirs", "readdirs", REPORT_COUNT}},
-	[FINDING_FSYNC] = {{"fsyncs", "fsyncs", REPORT_COUNT},
+	[ANALYZE_FINDING_FSYNC] = {{"fsyncs", "fsyncs", REPORT_COUNT},
 			   {"time in fsync", "fsync_ns", REPORT_DURATION}},
 };
 
-const struct report_column *report_finding_column(enum an_finding_kind kind, int which)
+const struct report_column *report_finding_column(enum analyze_finding_kind kind, int which)
 {
-	if ((unsigned)kind >= FINDING_KIND_COUNT || which < 0 || which > 1 ||
+	if ((unsigned)kind >= ANALYZE_FINDING_KIND_COUNT || which < 0 || which > 1 ||
 	    !finding_columns[kind][which].title)
 		return NULL;
 	return &finding_columns[kind][which];
@@ -169,7 +169,7 @@ static void text(struct report_table *t, size_t row, size_t col, const char *s)
 	cell(t, row, col)->text = s;
 }
 
-static void commands(struct report_table *t, size_t row, size_t col, const struct an_count *c,
+static void commands(struct report_table *t, size_t row, size_t col, const struct analyze_count *c,
 		     size_t n, int64_t total)
 {
 	struct report_cell *x = cell(t, row, col);
@@ -178,7 +178,7 @@ static void commands(struct report_table *t, size_t row, size_t col, const struc
 	x->total = total;
 }
 
-static void operations(struct builder *b, const struct analysis *a)
+static void operations(struct builder *b, const struct analyze_result *a)
 {
 	struct report_table *t = table(b, REPORT_OPERATIONS, "Operations and latency", a->nops);
 	char n[32];
@@ -199,8 +199,8 @@ static void operations(struct builder *b, const struct analysis *a)
 	column(t, "p99", REPORT_DURATION);
 	column(t, "max", REPORT_DURATION);
 	for (size_t i = 0; i < a->nops; i++) {
-		const struct an_op *o = &a->ops[i];
-		text(t, i, 0, rec_op_name(o->op));
+		const struct analyze_op *o = &a->ops[i];
+		text(t, i, 0, trace_op_name(o->op));
 		number(t, i, 1, o->count);
 		share(t, i, 2, o->count, a->events);
 		number(t, i, 3, o->errors);
@@ -213,7 +213,7 @@ static void operations(struct builder *b, const struct analysis *a)
 	t->nrows = a->nops;
 }
 
-static void errors(struct builder *b, const struct analysis *a)
+static void errors(struct builder *b, const struct analyze_result *a)
 {
 	char n[32];
 
@@ -234,13 +234,13 @@ static void errors(struct builder *b, const struct analysis *a)
 		column(t, "mostly", REPORT_TEXT);
 		column(t, "times", REPORT_COUNT);
 		for (size_t i = 0; i < a->nerrnos; i++) {
-			const struct an_errno *e = &a->errnos[i];
+			const struct analyze_errno *e = &a->errnos[i];
 			struct report_cell *name = cell(t, i, 0);
-			text(t, i, 0, analysis_errno_name(e->result, name->buf, sizeof(name->buf)));
+			text(t, i, 0, analyze_errno_name(e->result, name->buf, sizeof(name->buf)));
 			number(t, i, 1, e->count);
 			share(t, i, 2, e->count, a->errors);
 			text(t, i, 3, report_errno_text(e->result));
-			text(t, i, 4, rec_op_name(e->top_op));
+			text(t, i, 4, trace_op_name(e->top_op));
 			number(t, i, 5, e->top_op_count);
 		}
 		t->nrows = a->nerrnos;
@@ -256,17 +256,17 @@ static void errors(struct builder *b, const struct analysis *a)
 	column(t, "by", REPORT_COMMANDS);
 	column(t, "path", REPORT_PATH);
 	for (size_t i = 0; i < a->nfailing; i++) {
-		const struct an_failing *f = &a->failing[i];
+		const struct analyze_failing *f = &a->failing[i];
 		number(t, i, 0, f->count);
 		struct report_cell *name = cell(t, i, 1);
-		text(t, i, 1, analysis_errno_name(f->result, name->buf, sizeof(name->buf)));
+		text(t, i, 1, analyze_errno_name(f->result, name->buf, sizeof(name->buf)));
 		commands(t, i, 2, f->procs, f->nprocs, 0);
 		text(t, i, 3, f->path);
 	}
 	t->nrows = a->nfailing;
 }
 
-static void processes(struct builder *b, const struct analysis *a)
+static void processes(struct builder *b, const struct analyze_result *a)
 {
 	struct report_table *t =
 		table(b, REPORT_PROCESSES, "Processes, by command name", a->nprocesses);
@@ -281,7 +281,7 @@ static void processes(struct builder *b, const struct analysis *a)
 	column(t, "written", REPORT_BYTES);
 	column(t, "time in fs", REPORT_DURATION);
 	for (size_t i = 0; i < a->nprocesses; i++) {
-		const struct an_process *p = &a->processes[i];
+		const struct analyze_process *p = &a->processes[i];
 		text(t, i, 0, p->comm ? p->comm : "(unknown)");
 		number(t, i, 1, p->pids);
 		number(t, i, 2, p->events);
@@ -297,7 +297,7 @@ static void processes(struct builder *b, const struct analysis *a)
 }
 
 static void hot(struct builder *b, enum report_table_id id, const char *title,
-		const struct an_hot *hot, size_t n)
+		const struct analyze_hot *hot, size_t n)
 {
 	if (!n)
 		return;
@@ -317,7 +317,7 @@ static void hot(struct builder *b, enum report_table_id id, const char *title,
 	t->nrows = n;
 }
 
-static void phases(struct builder *b, const struct analysis *a)
+static void phases(struct builder *b, const struct analyze_result *a)
 {
 	if (!a->nphases)
 		return;
@@ -337,7 +337,7 @@ static void phases(struct builder *b, const struct analysis *a)
 	column(t, "removed", REPORT_COUNT);
 	column(t, "busiest commands", REPORT_COMMANDS);
 	for (size_t i = 0; i < a->nphases; i++) {
-		const struct an_phase *p = &a->phases[i];
+		const struct analyze_phase *p = &a->phases[i];
 		number(t, i, 0, (int64_t)i + 1);
 		text(t, i, 1, p->name);
 		text(t, i, 2, p->command ? p->command : "-");
@@ -351,7 +351,7 @@ static void phases(struct builder *b, const struct analysis *a)
 	t->nrows = a->nphases;
 }
 
-static void store_commits(struct builder *b, const struct analysis *a)
+static void store_commits(struct builder *b, const struct analyze_result *a)
 {
 	if (!a->ncommits)
 		return;
@@ -370,7 +370,7 @@ static void store_commits(struct builder *b, const struct analysis *a)
 	column(t, "took", REPORT_DURATION);
 	column(t, "directory", REPORT_PATH);
 	for (size_t i = 0; i < a->ncommits; i++) {
-		const struct an_commit *c = &a->commits[i];
+		const struct analyze_commit *c = &a->commits[i];
 		number(t, i, 0, c->ts_ns - a->first_ns);
 		struct report_cell *id = cell(t, i, 1);
 		snprintf(id->buf, sizeof(id->buf), "%.12s", c->id ? c->id : "(failed)");
@@ -387,10 +387,10 @@ static void store_commits(struct builder *b, const struct analysis *a)
 			 (long long)(a->ncommits_total - a->ncommits));
 }
 
-static void findings(struct builder *b, const struct analysis *a)
+static void findings(struct builder *b, const struct analyze_result *a)
 {
 	for (size_t i = 0; i < a->nfindings; i++) {
-		const struct an_finding *f = &a->findings[i];
+		const struct analyze_finding *f = &a->findings[i];
 		struct report_table *t =
 			table(b, REPORT_FINDING, report_finding_title(f->kind), f->nitems);
 		if (!t)
@@ -430,7 +430,7 @@ static void fact(struct report_sections *s, const char *label, const char *fmt, 
 	va_end(ap);
 }
 
-static void summary(struct report_sections *s, const struct analysis *a)
+static void summary(struct report_sections *s, const struct analyze_result *a)
 {
 	char n1[32], n2[32], w1[64], w2[64];
 
@@ -460,7 +460,7 @@ static void summary(struct report_sections *s, const struct analysis *a)
 		     100.0 * (double)a->events_lost / ((double)a->events + (double)a->events_lost));
 }
 
-int report_sections(const struct analysis *a, struct report_sections *out)
+int report_sections(const struct analyze_result *a, struct report_sections *out)
 {
 	struct builder b = {.out = out};
 

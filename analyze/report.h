@@ -1,23 +1,23 @@
 /*
- * report.h — private to recorder/: the renderers of `tracefs report` (the
- * terminal, JSON and HTML forms of one struct analysis), the model of the
+ * report.h — private to analyze/: the renderers of `tracefs report` (the
+ * terminal, JSON and HTML forms of one struct analyze_result), the model of the
  * sections the terminal and HTML forms lay out, and the number and path
  * formatting they share.
  */
-#ifndef TRACEFS_RECORDER_REPORT_H
-#define TRACEFS_RECORDER_REPORT_H
+#ifndef TRACEFS_ANALYZE_REPORT_H
+#define TRACEFS_ANALYZE_REPORT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include "recorder/analysis.h"
+#include "analyze/analyze.h"
 
 /* Each writes the whole report; the caller checks the stream for errors. */
-void report_text(FILE *out, const struct analysis *a, bool utf8);
-void report_json(FILE *out, const struct analysis *a);
-void report_html(FILE *out, const struct analysis *a);
+void report_text(FILE *out, const struct analyze_result *a, bool utf8);
+void report_json(FILE *out, const struct analyze_result *a);
+void report_html(FILE *out, const struct analyze_result *a);
 
 /*
  * The sections the terminal and HTML forms share, computed once from the
@@ -45,7 +45,7 @@ struct report_column {
 struct report_cell {
 	int64_t n, total;
 	const char *text;
-	const struct an_count *commands;
+	const struct analyze_count *commands;
 	size_t ncommands;
 	char buf[16]; /* room for a text the cell owns (an errno's name) */
 };
@@ -69,7 +69,7 @@ struct report_table {
 	char title[96];
 	char note[512];	 /* a paragraph before the rows, or "" */
 	char after[64];	 /* a line after them, or "" */
-	const struct an_finding *finding; /* REPORT_FINDING: which */
+	const struct analyze_finding *finding; /* REPORT_FINDING: which */
 	struct report_column columns[REPORT_MAX_COLUMNS];
 	size_t ncolumns;
 	struct report_cell *cells; /* row r, column c: cells[r * REPORT_MAX_COLUMNS + c] */
@@ -89,7 +89,7 @@ struct report_sections {
 };
 
 /* 0, or -1 out of memory (nothing to free). Borrows strings from a. */
-int report_sections(const struct analysis *a, struct report_sections *out);
+int report_sections(const struct analyze_result *a, struct report_sections *out);
 void report_sections_free(struct report_sections *sections);
 
 /* A cell as text, in at most width columns (paths and command lists are cut). */
@@ -97,7 +97,7 @@ const char *report_cell_text(const struct report_column *column, const struct re
 			     bool utf8, size_t width, char *buf, size_t size);
 
 /* The columns of a finding's two numbers (which 0 or 1); NULL if it has none. */
-const struct report_column *report_finding_column(enum an_finding_kind kind, int which);
+const struct report_column *report_finding_column(enum analyze_finding_kind kind, int which);
 
 /* strerror of a negative result, for any int32_t. */
 const char *report_errno_text(int32_t result);
@@ -125,8 +125,8 @@ const char *report_share(int64_t part, int64_t total, char *buf, size_t size);
 const char *report_path(const char *path, size_t width, bool utf8, char *buf, size_t size);
 
 /* What a finding is called, and a sentence about it with its numbers. */
-const char *report_finding_title(enum an_finding_kind kind);
-void report_finding_summary(const struct analysis *a, const struct an_finding *f, char *buf,
+const char *report_finding_title(enum analyze_finding_kind kind);
+void report_finding_summary(const struct analyze_result *a, const struct analyze_finding *f, char *buf,
 			    size_t size);
 
 #endif

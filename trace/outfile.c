@@ -1,9 +1,8 @@
 /*
- * outfile.c — output files that appear whole or not at all (outfile.h).
+ * outfile.c — output files that appear whole or not at all (trace.h).
  */
-#include "recorder/outfile.h"
+#include "trace/trace.h"
 
-#include "recorder/recorder.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -34,7 +33,7 @@ static bool same_file(const struct stat *st, const char *input, const char *suff
 	return same;
 }
 
-int rec_output_check(const char *output, const char *trace, char *err, size_t err_size)
+int trace_output_check(const char *output, const char *trace, char *err, size_t err_size)
 {
 	static const char *const suffixes[] = {"", "-wal", "-shm"};
 	struct stat st;
@@ -61,11 +60,11 @@ int rec_output_check(const char *output, const char *trace, char *err, size_t er
 	return 0;
 }
 
-int outfile_open(struct outfile *out, const char *path, const char *input, char *err,
+int trace_outfile_open(struct trace_outfile *out, const char *path, const char *input, char *err,
 		 size_t err_size)
 {
 	memset(out, 0, sizeof(*out));
-	if (rec_output_check(path, input, err, err_size) != 0)
+	if (trace_output_check(path, input, err, err_size) != 0)
 		return -1;
 	/* A device or a fifo (-o /dev/null, -o /dev/stdout) is written in
 	 * place: renaming a file over it would replace the device itself. */
@@ -75,7 +74,7 @@ int outfile_open(struct outfile *out, const char *path, const char *input, char 
 		if (!out->path || !(out->file = fopen(path, "we"))) {
 			snprintf(err, err_size, "cannot write %s: %s", path,
 				 out->path ? strerror(errno) : "out of memory");
-			outfile_abort(out);
+			trace_outfile_abort(out);
 			return -1;
 		}
 		return 0;
@@ -84,7 +83,7 @@ int outfile_open(struct outfile *out, const char *path, const char *input, char 
 	if (!out->path || asprintf(&out->temp, "%s.tmp-XXXXXX", path) < 0) {
 		out->temp = NULL;
 		snprintf(err, err_size, "out of memory");
-		outfile_abort(out);
+		trace_outfile_abort(out);
 		return -1;
 	}
 	int fd = mkstemp(out->temp);
@@ -92,20 +91,20 @@ int outfile_open(struct outfile *out, const char *path, const char *input, char 
 		snprintf(err, err_size, "cannot create %s: %s", path, strerror(errno));
 		free(out->temp);
 		out->temp = NULL; /* nothing to remove */
-		outfile_abort(out);
+		trace_outfile_abort(out);
 		return -1;
 	}
 	if (fix_mode(fd) != 0 || !(out->file = fdopen(fd, "w"))) {
 		snprintf(err, err_size, "cannot create %s: %s", path, strerror(errno));
 		if (!out->file)
 			close(fd);
-		outfile_abort(out);
+		trace_outfile_abort(out);
 		return -1;
 	}
 	return 0;
 }
 
-int outfile_commit(struct outfile *out, char *err, size_t err_size)
+int trace_outfile_commit(struct trace_outfile *out, char *err, size_t err_size)
 {
 	int failed = ferror(out->file) || fflush(out->file) != 0;
 	int saved = errno;
@@ -122,16 +121,16 @@ int outfile_commit(struct outfile *out, char *err, size_t err_size)
 	if (failed) {
 		snprintf(err, err_size, "cannot write %s: %s", out->path,
 			 saved ? strerror(saved) : "write error");
-		outfile_abort(out);
+		trace_outfile_abort(out);
 		return -1;
 	}
 	free(out->temp);
 	out->temp = NULL;
-	outfile_abort(out); /* frees the rest */
+	trace_outfile_abort(out); /* frees the rest */
 	return 0;
 }
 
-void outfile_abort(struct outfile *out)
+void trace_outfile_abort(struct trace_outfile *out)
 {
 	if (out->file)
 		fclose(out->file); /* its data are being thrown away */

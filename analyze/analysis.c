@@ -1,5 +1,5 @@
 /*
- * analysis.c — the workload analysis behind `tracefs report` (analysis.h).
+ * analysis.c — the workload analysis behind `tracefs report` (analyze.h).
  *
  * The events table is read once, in C (scan_events), so that a trace of
  * tens of millions of events reports in seconds: every value is checked on
@@ -10,7 +10,8 @@
  * (slot_proc), and the failures per path, errno and process (fail_proc).
  * The hot lists, findings, processes and phases are SQL and C over those.
  */
-#include "recorder/analysis.h"
+#include "analyze/analyze.h"
+#include "trace/trace.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -19,9 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "recorder/reader.h"
-#include "recorder/schema.h"
 
 /* ---- phases: see find_phases() for the rule ---- */
 
@@ -38,16 +36,16 @@
 
 /*
  * What the trace's processes are called: the command, "kernel" for the
- * kernel's own requests (pid 0, rec_process_name), NULL if unknown.
+ * kernel's own requests (pid 0, trace_process_name), NULL if unknown.
  */
 #define PROCESS_NAME(procs)                                                                        \
 	"coalesce(" procs ".comm, CASE WHEN " procs ".pid = 0 THEN :kernel END)"
 
 /* What the analysis works with. */
 struct ctx {
-	struct rec_reader *reader;
+	struct trace_reader *reader;
 	sqlite3 *db;
-	struct analysis *a;
+	struct analyze_result *a;
 	int top;
 	char *err;
 	size_t err_size;
@@ -60,7 +58,7 @@ struct ctx {
 
 static int sql_failed(struct ctx *c, int rc, const char *doing)
 {
-	rec_reader_sql_error(c->reader, rc, doing, c->err, c->err_size);
+	trace_reader_sql_error(c->reader, rc, doing, c->err, c->err_size);
 	return -1;
 }
 
@@ -72,7 +70,7 @@ __attribute__((format(printf, 2, 3))) static int corrupt(struct ctx *c, const ch
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	snprintf(c->err, c->err_size, "trace %s is corrupt: %s", rec_reader_file(c->reader), what);
+	snprintf(c->err, c->err_size, "trace %s is corrupt: %s", trace_reader_file(c->reader), what);
 	return -1;
 }
 
@@ -103,23 +101,23 @@ static void bind_names(struct ctx *c, sqlite3_stmt *s)
 		else if (strcmp(name, "top") == 0)
 			value = c->top;
 		else if (strcmp(name, "tiny") == 0)
-			value = FINDING_TINY_BYTES;
+			value = ANALYZE_FINDING_TINY_BYTES;
 		else if (strcmp(name, "enodata") == 0)
 			value = -ENODATA;
 		else if (strcmp(name, "eopnotsupp") == 0)
 			value = -EOPNOTSUPP;
 		else if (strcmp(name, "kernel") == 0) {
-			sqlite3_bind_text(s, i, rec_process_name(NULL, 0), -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, i, trace_process_name(NULL, 0), -1, SQLITE_STATIC);
 			continue;
 		}
 		else if (strncmp(name, "kind_", 5) == 0) {
-			for (int k = 0; k < REC_KIND_COUNT; k++)
-				if (rec_kind_name(k) && strcmp(name + 5, rec_kind_name(k)) == 0)
-					value = rec_reader_id_of_kind(c->reader, k);
+			for (int k = 0; k < TRACE_KIND_COUNT; k++)
+				if (trace_kind_name(k) && strcmp(name + 5, trace_kind_name(k)) == 0)
+					value = trace_reader_id_of_kind(c->reader, k);
 		} else {
-			for (int op = 0; op < REC_OP_COUNT; op++)
-				if (strcmp(name, rec_op_name(op)) == 0)
-					value = rec_reader_id_of_op(c->reader, op);
+			for (int op = 0; op < TRACE_OP_COUNT; op++)
+				if (strcmp(name, trace_op_name(op)) == 0)
+					value = trace_reader_id_of_op(c->reader, op);
 		}
 		sqlite3_bind_int64(s, i, value);
 	}
@@ -210,15 +208,15 @@ static void *grow(void *items, size_t *count, size_t *cap, size_t size)
 
 static void read_meta(struct ctx *c)
 {
-	struct analysis *a = c->a;
-	char *lost = rec_reader_meta(c->reader, "events_lost");
+	struct analyze_result *a = c->a;
+	char *lost = trace_reader_meta(c->reader, "events_lost");
 
-	a->source = rec_reader_meta(c->reader, "source");
-	a->mountpoint = rec_reader_meta(c->reader, "mountpoint");
-	a->host = rec_reader_meta(c->reader, "host");
-	a->start_time = rec_reader_meta(c->reader, "start_time");
-	a->cache_mode = rec_reader_meta(c->reader, "cache_mode");
-	a->command_line = rec_reader_meta(c->reader, "command_line");
+	a->source = trace_reader_meta(c->reader, "source");
+	a->mountpoint = trace_reader_meta(c->reader, "mountpoint");
+	a->host = trace_reader_meta(c->reader, "host");
+	a->start_time = trace_reader_meta(c->reader, "start_time");
+	a->cache_mode = trace_reader_meta(c->reader, "cache_mode");
+	a->command_line = trace_reader_meta(c->reader, "command_line");
 	long long n = lost ? strtoll(lost, NULL, 10) : 0; /* saturates at LLONG_MAX */
 	a->events_lost = n > 0 ? n : 0;
 	free(lost);
@@ -232,14 +230,14 @@ static void read_meta(struct ctx *c)
  * every write, and ls, cp -a and tar ask for ACLs and SELinux labels; none
  * of that failed for the program, so these are counted apart, not as errors.
  */
-static bool attr_probe(enum rec_op op, int64_t err)
+static bool attr_probe(enum trace_op op, int64_t err)
 {
-	return (op == REC_OP_GETXATTR || op == REC_OP_LISTXATTR) &&
+	return (op == TRACE_OP_GETXATTR || op == TRACE_OP_LISTXATTR) &&
 	       (err == -ENODATA || err == -EOPNOTSUPP);
 }
 
 /* The columns of the scan, in the order of struct raw. */
-static const char *const scan_sql = "SELECT " REC_READER_EVENT_COLUMNS " FROM events";
+static const char *const scan_sql = "SELECT " TRACE_READER_EVENT_COLUMNS " FROM events";
 enum { NO_PATH = 1, NO_PROC = 2, NO_BYTES = 4, BAD = 8 };
 #define SCAN_BATCH 64
 
@@ -252,20 +250,20 @@ struct raw {
 
 /*
  * Reads a row into e. Path, proc and bytes may be NULL; a bad event is one
- * the reader refuses (rec_reader_check_values: the one check of every reader).
+ * the reader refuses (trace_reader_check_values: the one check of every reader).
  */
-static void read_raw(struct rec_reader *reader, sqlite3_stmt *s, struct raw *e)
+static void read_raw(struct trace_reader *reader, sqlite3_stmt *s, struct raw *e)
 {
-	static const int columns[9] = {0, 1, 2, 3, 4, 5, 7, 8, 9}; /* of REC_READER_EVENT_COLUMNS */
-	int types[REC_READER_EVENT_COLUMN_COUNT];
-	int64_t values[REC_READER_EVENT_COLUMN_COUNT], *v = &e->seq;
+	static const int columns[9] = {0, 1, 2, 3, 4, 5, 7, 8, 9}; /* of TRACE_READER_EVENT_COLUMNS */
+	int types[TRACE_READER_EVENT_COLUMN_COUNT];
+	int64_t values[TRACE_READER_EVENT_COLUMN_COUNT], *v = &e->seq;
 
-	for (int col = 0; col < REC_READER_EVENT_COLUMN_COUNT; col++) {
+	for (int col = 0; col < TRACE_READER_EVENT_COLUMN_COUNT; col++) {
 		sqlite3_value *value = sqlite3_column_value(s, col); /* one lock, not two */
 		types[col] = sqlite3_value_type(value);
 		values[col] = sqlite3_value_int64(value);
 	}
-	e->bad = rec_reader_check_values(reader, types, values);
+	e->bad = trace_reader_check_values(reader, types, values);
 	e->flags = e->bad ? BAD : 0;
 	for (int i = 0; i < 9; i++) {
 		v[i] = values[columns[i]];
@@ -386,7 +384,7 @@ struct durations {
 };
 
 struct op_acc {
-	struct an_op op;
+	struct analyze_op op;
 	int64_t ok; /* successes */
 	struct durations d;
 };
@@ -406,7 +404,7 @@ struct scan {
 	int64_t *err_n;
 	size_t err_cap;
 	struct map conf; /* (path id, 0, 0) of autoconf's files */
-	struct op_acc ops[REC_OP_COUNT];
+	struct op_acc ops[TRACE_OP_COUNT];
 	int16_t op_of[256], kind_of[256]; /* by id: enum + 1, 0 unknown */
 	int64_t sum_bytes;
 	int32_t *dense; /* by path id, when the ids are dense: index in paths + 1 */
@@ -428,7 +426,7 @@ static void scan_free(struct scan *sc)
 	free(sc->slot);
 	free(sc->fail_n);
 	free(sc->err_n);
-	for (int op = 0; op < REC_OP_COUNT; op++) {
+	for (int op = 0; op < TRACE_OP_COUNT; op++) {
 		free(sc->ops[op].d.small);
 		free(sc->ops[op].d.big);
 	}
@@ -454,21 +452,21 @@ static int id_enum(struct ctx *c, struct scan *sc, int64_t id, bool kinds)
 	int16_t *cache = kinds ? sc->kind_of : sc->op_of;
 	if (id >= 0 && id < 256 && cache[id])
 		return cache[id] - 1;
-	int e = kinds ? rec_reader_kind_of_id(c->reader, id) : rec_reader_op_of_id(c->reader, id);
+	int e = kinds ? trace_reader_kind_of_id(c->reader, id) : trace_reader_op_of_id(c->reader, id);
 	if (id >= 0 && id < 256 && e >= 0)
 		cache[id] = (int16_t)(e + 1);
 	return e;
 }
 
-static bool is_created(enum rec_op op)
+static bool is_created(enum trace_op op)
 {
-	return op == REC_OP_CREATE || op == REC_OP_MKNOD || op == REC_OP_SYMLINK ||
-	       op == REC_OP_LINK || op == REC_OP_MKDIR;
+	return op == TRACE_OP_CREATE || op == TRACE_OP_MKNOD || op == TRACE_OP_SYMLINK ||
+	       op == TRACE_OP_LINK || op == TRACE_OP_MKDIR;
 }
 
 /* One event into the per-path, per-slot and failure tables. */
-static int count_event(struct ctx *c, struct scan *sc, const struct raw *e, enum rec_op op,
-		       enum rec_kind kind)
+static int count_event(struct ctx *c, struct scan *sc, const struct raw *e, enum trace_op op,
+		       enum trace_kind kind)
 {
 	int64_t ts = e->ts, dur = e->dur, result = e->result, bytes = e->bytes;
 	bool no_path = e->flags & NO_PATH, no_proc = e->flags & NO_PROC;
@@ -493,24 +491,24 @@ static int count_event(struct ctx *c, struct scan *sc, const struct raw *e, enum
 			p->first = p->last = ts;
 		p->first = ts < p->first ? ts : p->first;
 		p->last = ts > p->last ? ts : p->last;
-		p->made |= result >= 0 && is_created(op) && op != REC_OP_MKDIR;
-		p->gone |= result >= 0 && (op == REC_OP_UNLINK || op == REC_OP_RENAME);
-		bool rw = op == REC_OP_READ || op == REC_OP_WRITE;
-		p->rbytes += op == REC_OP_READ ? bytes : 0;
-		p->wbytes += op == REC_OP_WRITE || op == REC_OP_COPY_FILE_RANGE ? bytes : 0;
-		p->opens += op == REC_OP_OPEN && result >= 0;
-		p->missing += op == REC_OP_LOOKUP && result == -ENOENT;
-		p->tiny += rw && bytes > 0 && bytes < FINDING_TINY_BYTES;
+		p->made |= result >= 0 && is_created(op) && op != TRACE_OP_MKDIR;
+		p->gone |= result >= 0 && (op == TRACE_OP_UNLINK || op == TRACE_OP_RENAME);
+		bool rw = op == TRACE_OP_READ || op == TRACE_OP_WRITE;
+		p->rbytes += op == TRACE_OP_READ ? bytes : 0;
+		p->wbytes += op == TRACE_OP_WRITE || op == TRACE_OP_COPY_FILE_RANGE ? bytes : 0;
+		p->opens += op == TRACE_OP_OPEN && result >= 0;
+		p->missing += op == TRACE_OP_LOOKUP && result == -ENOENT;
+		p->tiny += rw && bytes > 0 && bytes < ANALYZE_FINDING_TINY_BYTES;
 		p->rw += rw;
-		p->listings += op == REC_OP_OPENDIR && result >= 0;
-		p->readdirs += op == REC_OP_READDIR;
-		if (op == REC_OP_FSYNC || op == REC_OP_FSYNCDIR) {
+		p->listings += op == TRACE_OP_OPENDIR && result >= 0;
+		p->readdirs += op == TRACE_OP_READDIR;
+		if (op == TRACE_OP_FSYNC || op == TRACE_OP_FSYNCDIR) {
 			p->fsyncs++;
 			p->fsync_ns += dur;
 		}
-		p->is_dir |= kind == REC_KIND_DIR;
-		p->is_file |= kind == REC_KIND_FILE || kind == REC_KIND_SYMLINK ||
-			      kind == REC_KIND_OTHER;
+		p->is_dir |= kind == TRACE_KIND_DIR;
+		p->is_file |= kind == TRACE_KIND_FILE || kind == TRACE_KIND_SYMLINK ||
+			      kind == TRACE_KIND_OTHER;
 	}
 	int64_t slot = (ts - c->t0) / c->slot_ns; /* t0 <= ts <= t_last */
 	int64_t key[3] = {proc, no_proc, slot * 2 + conf}, i = sc->last_slot;
@@ -529,11 +527,11 @@ static int count_event(struct ctx *c, struct scan *sc, const struct raw *e, enum
 	if (added || ts + dur > sp->last_end)
 		sp->last_end = ts + dur;
 	sp->n++;
-	sp->rbytes += op == REC_OP_READ ? bytes : 0;
-	sp->wbytes += op == REC_OP_WRITE || op == REC_OP_COPY_FILE_RANGE ? bytes : 0;
+	sp->rbytes += op == TRACE_OP_READ ? bytes : 0;
+	sp->wbytes += op == TRACE_OP_WRITE || op == TRACE_OP_COPY_FILE_RANGE ? bytes : 0;
 	sp->dur += dur;
 	sp->created += result >= 0 && is_created(op);
-	sp->removed += result >= 0 && (op == REC_OP_UNLINK || op == REC_OP_RMDIR);
+	sp->removed += result >= 0 && (op == TRACE_OP_UNLINK || op == TRACE_OP_RMDIR);
 	if (result >= 0 || attr_probe(op, result))
 		return 0;
 	i = map_index(&sc->fails, path, proc, result * 4 + no_path * 2 + no_proc, &added);
@@ -550,7 +548,7 @@ static int count_event(struct ctx *c, struct scan *sc, const struct raw *e, enum
 /* One event: checked, then counted. */
 static int scan_event(struct ctx *c, struct scan *sc, const struct raw *e)
 {
-	struct analysis *a = c->a;
+	struct analyze_result *a = c->a;
 
 	if (e->flags & BAD)
 		return corrupt(c, "event seq %lld: %s", (long long)e->seq, e->bad);
@@ -577,9 +575,9 @@ static int scan_event(struct ctx *c, struct scan *sc, const struct raw *e)
 	o->op.total_ns += dur;
 	if (dur > o->op.max_ns)
 		o->op.max_ns = dur;
-	if (op == REC_OP_READ)
+	if (op == TRACE_OP_READ)
 		a->bytes_read += bytes;
-	else if (op == REC_OP_WRITE || op == REC_OP_COPY_FILE_RANGE)
+	else if (op == TRACE_OP_WRITE || op == TRACE_OP_COPY_FILE_RANGE)
 		a->bytes_written += bytes;
 	if (result >= 0)
 		o->ok++;
@@ -605,7 +603,7 @@ static int find_span(struct ctx *c, sqlite3_stmt *s, void *arg)
 	if (__builtin_sub_overflow(c->t_last, c->t0, &span) || span < 0)
 		return corrupt(c, "event times out of range");
 	/* Slots cover [t0, t_last]; +1, so that the last start falls in the last one. */
-	c->slot_ns = span / ANALYSIS_SLOTS + 1;
+	c->slot_ns = span / ANALYZE_SLOTS + 1;
 	return 0;
 }
 
@@ -768,15 +766,15 @@ static int make_tables(struct ctx *c, struct scan *sc)
 
 /* ---- operations, errors, totals ---- */
 
-static struct an_op *op_entry(struct ctx *c, enum rec_op op)
+static struct analyze_op *op_entry(struct ctx *c, enum trace_op op)
 {
-	struct analysis *a = c->a;
+	struct analyze_result *a = c->a;
 	size_t cap = a->nops;
 
 	for (size_t i = 0; i < a->nops; i++)
 		if (a->ops[i].op == op)
 			return &a->ops[i];
-	struct an_op *ops = grow(a->ops, &a->nops, &cap, sizeof(*ops));
+	struct analyze_op *ops = grow(a->ops, &a->nops, &cap, sizeof(*ops));
 	if (!ops)
 		return NULL;
 	a->ops = ops;
@@ -785,17 +783,17 @@ static struct an_op *op_entry(struct ctx *c, enum rec_op op)
 }
 
 /* Counts n failures of op with result; remembers the op that fails most. */
-static int add_errno(struct ctx *c, int32_t result, enum rec_op op, int64_t n)
+static int add_errno(struct ctx *c, int32_t result, enum trace_op op, int64_t n)
 {
-	struct analysis *a = c->a;
+	struct analyze_result *a = c->a;
 	size_t cap = a->nerrnos;
-	struct an_errno *e = NULL;
+	struct analyze_errno *e = NULL;
 
 	for (size_t i = 0; i < a->nerrnos && !e; i++)
 		if (a->errnos[i].result == result)
 			e = &a->errnos[i];
 	if (!e) {
-		struct an_errno *errnos = grow(a->errnos, &a->nerrnos, &cap, sizeof(*errnos));
+		struct analyze_errno *errnos = grow(a->errnos, &a->nerrnos, &cap, sizeof(*errnos));
 		if (!errnos)
 			return out_of_memory(c);
 		a->errnos = errnos;
@@ -811,24 +809,24 @@ static int add_errno(struct ctx *c, int32_t result, enum rec_op op, int64_t n)
 }
 
 /* Files and directories made and removed, counted on successes. */
-static void count_changes(struct analysis *a, enum rec_op op, int64_t n)
+static void count_changes(struct analyze_result *a, enum trace_op op, int64_t n)
 {
 	switch (op) {
-	case REC_OP_CREATE:
-	case REC_OP_MKNOD:
-	case REC_OP_SYMLINK:
-	case REC_OP_LINK: a->files_created += n; break;
-	case REC_OP_MKDIR: a->dirs_created += n; break;
-	case REC_OP_UNLINK: a->files_removed += n; break;
-	case REC_OP_RMDIR: a->dirs_removed += n; break;
-	case REC_OP_RENAME: a->renamed += n; break;
+	case TRACE_OP_CREATE:
+	case TRACE_OP_MKNOD:
+	case TRACE_OP_SYMLINK:
+	case TRACE_OP_LINK: a->files_created += n; break;
+	case TRACE_OP_MKDIR: a->dirs_created += n; break;
+	case TRACE_OP_UNLINK: a->files_removed += n; break;
+	case TRACE_OP_RMDIR: a->dirs_removed += n; break;
+	case TRACE_OP_RENAME: a->renamed += n; break;
 	default: break;
 	}
 }
 
 static int by_count_desc(const void *x, const void *y)
 {
-	const struct an_op *a = x, *b = y;
+	const struct analyze_op *a = x, *b = y;
 	if (a->count != b->count)
 		return a->count > b->count ? -1 : 1;
 	return (int)a->op - (int)b->op;
@@ -836,7 +834,7 @@ static int by_count_desc(const void *x, const void *y)
 
 static int errno_by_count_desc(const void *x, const void *y)
 {
-	const struct an_errno *a = x, *b = y;
+	const struct analyze_errno *a = x, *b = y;
 	if (a->count != b->count)
 		return a->count > b->count ? -1 : 1;
 	return (b->result > a->result) - (b->result < a->result);
@@ -852,18 +850,18 @@ static int64_t percentile(struct durations *d, int p);
 
 static int totals(struct ctx *c, struct scan *sc)
 {
-	struct analysis *a = c->a;
-	int64_t start_ns = rec_reader_start_ns(c->reader);
+	struct analyze_result *a = c->a;
+	int64_t start_ns = trace_reader_start_ns(c->reader);
 
-	for (int op = 0; op < REC_OP_COUNT; op++) {
+	for (int op = 0; op < TRACE_OP_COUNT; op++) {
 		struct op_acc *o = &sc->ops[op];
 		if (!o->op.count)
 			continue;
-		struct an_op *entry = op_entry(c, (enum rec_op)op);
+		struct analyze_op *entry = op_entry(c, (enum trace_op)op);
 		if (!entry)
 			return out_of_memory(c);
 		*entry = o->op;
-		entry->op = (enum rec_op)op;
+		entry->op = (enum trace_op)op;
 		if (o->d.nbig)
 			qsort(o->d.big, o->d.nbig, sizeof(*o->d.big), int64_cmp);
 		entry->p50_ns = percentile(&o->d, 50);
@@ -871,10 +869,10 @@ static int totals(struct ctx *c, struct scan *sc)
 		entry->p99_ns = percentile(&o->d, 99);
 		a->errors += o->op.errors;
 		a->attr_probes += o->op.probes;
-		count_changes(a, (enum rec_op)op, o->ok);
+		count_changes(a, (enum trace_op)op, o->ok);
 	}
 	for (size_t i = 0; i < sc->errs.count; i++)
-		if (add_errno(c, (int32_t)sc->errs.keys[i][1], (enum rec_op)sc->errs.keys[i][0],
+		if (add_errno(c, (int32_t)sc->errs.keys[i][1], (enum trace_op)sc->errs.keys[i][0],
 			      sc->err_n[i]) != 0)
 			return -1;
 	if (!a->events)
@@ -948,7 +946,7 @@ static const char *const per_dir_sql =
 	"FROM per_path AS pp LEFT JOIN paths AS p ON p.id = pp.path GROUP BY dir";
 
 struct hot_list {
-	struct an_hot **items;
+	struct analyze_hot **items;
 	size_t *count;
 	size_t cap;
 };
@@ -957,19 +955,19 @@ struct hot_list {
 static int add_hot(struct ctx *c, sqlite3_stmt *s, void *arg)
 {
 	struct hot_list *list = arg;
-	struct an_hot *items = grow(*list->items, list->count, &list->cap, sizeof(*items));
+	struct analyze_hot *items = grow(*list->items, list->count, &list->cap, sizeof(*items));
 
 	if (!items)
 		return out_of_memory(c);
 	*list->items = items;
-	struct an_hot *hot = &items[*list->count - 1];
+	struct analyze_hot *hot = &items[*list->count - 1];
 	hot->events = col_int(s, 1);
 	hot->bytes_read = col_int(s, 2);
 	hot->bytes_written = col_int(s, 3);
 	return col_text(c, s, 0, true, &hot->path);
 }
 
-static int hot_query(struct ctx *c, const char *sql, struct an_hot **items, size_t *count)
+static int hot_query(struct ctx *c, const char *sql, struct analyze_hot **items, size_t *count)
 {
 	struct hot_list list = {items, count, 0};
 	return each_row(c, sql, "finding hot files", add_hot, &list);
@@ -984,7 +982,7 @@ static int count_temporaries(struct ctx *c, sqlite3_stmt *s, void *arg)
 
 static int hot(struct ctx *c)
 {
-	struct analysis *a = c->a;
+	struct analyze_result *a = c->a;
 
 	if (run(c, per_dir_sql, "grouping by directory") != 0 ||
 	    each_row(c, "SELECT count(*) FROM per_path WHERE temporary", "finding temporaries",
@@ -1023,14 +1021,14 @@ struct failing_list {
 /* One row: path id, path text, err, n. */
 static int add_failing(struct ctx *c, sqlite3_stmt *s, void *arg)
 {
-	struct analysis *a = c->a;
+	struct analyze_result *a = c->a;
 	struct failing_list *list = arg;
-	struct an_failing *items = grow(a->failing, &a->nfailing, &list->cap, sizeof(*items));
+	struct analyze_failing *items = grow(a->failing, &a->nfailing, &list->cap, sizeof(*items));
 
 	if (!items)
 		return out_of_memory(c);
 	a->failing = items;
-	struct an_failing *f = &items[a->nfailing - 1];
+	struct analyze_failing *f = &items[a->nfailing - 1];
 	f->result = (int32_t)col_int(s, 2);
 	f->count = col_int(s, 3);
 	char sql[96];
@@ -1044,18 +1042,18 @@ static int add_failing(struct ctx *c, sqlite3_stmt *s, void *arg)
 /* One row: path text, result, comm, n — a command that saw a failure. */
 static int add_failing_proc(struct ctx *c, sqlite3_stmt *s, void *arg)
 {
-	struct analysis *a = c->a;
+	struct analyze_result *a = c->a;
 	const char *path = (const char *)sqlite3_column_text(s, 0);
 	int32_t result = (int32_t)col_int(s, 1);
 
 	(void)arg;
 	for (size_t i = 0; i < a->nfailing; i++) {
-		struct an_failing *f = &a->failing[i];
+		struct analyze_failing *f = &a->failing[i];
 		if (f->result != result || !path || !f->path || strcmp(path, f->path) != 0 ||
-		    f->nprocs == ANALYSIS_TOP_COMMANDS)
+		    f->nprocs == ANALYZE_TOP_COMMANDS)
 			continue;
 		/* Rows come most failures first within a path. */
-		struct an_count *p = &f->procs[f->nprocs];
+		struct analyze_count *p = &f->procs[f->nprocs];
 		p->count = col_int(s, 3);
 		if (col_text(c, s, 2, false, &p->name) != 0)
 			return -1;
@@ -1092,13 +1090,13 @@ static int failing(struct ctx *c)
 
 /*
  * What each finding counts, per path (item a and b), from per_path:
- *   REOPENED  a file opened FINDING_REOPEN_MIN times or more: opens, bytes read
- *   MISSING   a path looked up and not found (ENOENT) FINDING_MISSING_MIN times
+ *   REOPENED  a file opened ANALYZE_FINDING_REOPEN_MIN times or more: opens, bytes read
+ *   MISSING   a path looked up and not found (ENOENT) ANALYZE_FINDING_MISSING_MIN times
  *             or more: failed lookups, 0
- *   TINY_IO   a file with FINDING_TINY_MIN reads or writes that moved 1 to
- *             FINDING_TINY_BYTES-1 bytes, half or more of its reads and
+ *   TINY_IO   a file with ANALYZE_FINDING_TINY_MIN reads or writes that moved 1 to
+ *             ANALYZE_FINDING_TINY_BYTES-1 bytes, half or more of its reads and
  *             writes: such small ones, all its reads and writes
- *   RELISTED  a directory opened for listing FINDING_RELIST_MIN times or more:
+ *   RELISTED  a directory opened for listing ANALYZE_FINDING_RELIST_MIN times or more:
  *             opendirs, readdirs
  *   FSYNC     any fsync or fsyncdir: calls, time in them
  */
@@ -1106,26 +1104,26 @@ static const struct {
 	const char *where; /* condition on per_path, %d the threshold */
 	int threshold;
 	const char *a, *b; /* the item's numbers */
-} finding_sql[FINDING_KIND_COUNT] = {
-	[FINDING_REOPENED] = {"is_file AND opens >= %d", FINDING_REOPEN_MIN, "opens", "rbytes"},
-	[FINDING_MISSING] = {"missing >= %d", FINDING_MISSING_MIN, "missing", "0"},
-	[FINDING_TINY_IO] = {"tiny >= %d AND tiny * 2 >= rw", FINDING_TINY_MIN, "tiny", "rw"},
-	[FINDING_RELISTED] = {"is_dir AND listings >= %d", FINDING_RELIST_MIN, "listings",
+} finding_sql[ANALYZE_FINDING_KIND_COUNT] = {
+	[ANALYZE_FINDING_REOPENED] = {"is_file AND opens >= %d", ANALYZE_FINDING_REOPEN_MIN, "opens", "rbytes"},
+	[ANALYZE_FINDING_MISSING] = {"missing >= %d", ANALYZE_FINDING_MISSING_MIN, "missing", "0"},
+	[ANALYZE_FINDING_TINY_IO] = {"tiny >= %d AND tiny * 2 >= rw", ANALYZE_FINDING_TINY_MIN, "tiny", "rw"},
+	[ANALYZE_FINDING_RELISTED] = {"is_dir AND listings >= %d", ANALYZE_FINDING_RELIST_MIN, "listings",
 			      "readdirs"},
-	[FINDING_FSYNC] = {"fsyncs >= %d", 1, "fsyncs", "fsync_ns"},
+	[ANALYZE_FINDING_FSYNC] = {"fsyncs >= %d", 1, "fsyncs", "fsync_ns"},
 };
 
 /* One row: path text, a, b. */
 static int add_item(struct ctx *c, sqlite3_stmt *s, void *arg)
 {
-	struct an_finding *f = arg;
+	struct analyze_finding *f = arg;
 	size_t cap = f->nitems;
-	struct an_item *items = grow(f->items, &f->nitems, &cap, sizeof(*items));
+	struct analyze_item *items = grow(f->items, &f->nitems, &cap, sizeof(*items));
 
 	if (!items)
 		return out_of_memory(c);
 	f->items = items;
-	struct an_item *item = &items[f->nitems - 1];
+	struct analyze_item *item = &items[f->nitems - 1];
 	item->a = col_int(s, 1);
 	item->b = col_int(s, 2);
 	return col_text(c, s, 0, true, &item->path);
@@ -1134,22 +1132,22 @@ static int add_item(struct ctx *c, sqlite3_stmt *s, void *arg)
 /* One row: paths, sum(a), sum(b). */
 static int add_finding_totals(struct ctx *c, sqlite3_stmt *s, void *arg)
 {
-	struct an_finding *f = arg;
+	struct analyze_finding *f = arg;
 
 	(void)c;
 	f->paths = col_int(s, 0);
 	f->total = col_int(s, 1);
-	f->total_ns = f->kind == FINDING_FSYNC ? col_int(s, 2) : 0;
+	f->total_ns = f->kind == ANALYZE_FINDING_FSYNC ? col_int(s, 2) : 0;
 	return 0;
 }
 
-static int finding(struct ctx *c, enum an_finding_kind kind)
+static int finding(struct ctx *c, enum analyze_finding_kind kind)
 {
-	struct analysis *a = c->a;
-	struct an_finding *f = &a->findings[a->nfindings];
+	struct analyze_result *a = c->a;
+	struct analyze_finding *f = &a->findings[a->nfindings];
 	char where[128], sql[512];
 
-	*f = (struct an_finding){.kind = kind};
+	*f = (struct analyze_finding){.kind = kind};
 	snprintf(where, sizeof(where), finding_sql[kind].where, finding_sql[kind].threshold);
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*), coalesce(sum(%s), 0), coalesce(sum(%s), 0)"
@@ -1159,7 +1157,7 @@ static int finding(struct ctx *c, enum an_finding_kind kind)
 		return -1;
 	if (f->paths == 0)
 		return 0;
-	a->nfindings++; /* from here on analysis_free frees its items */
+	a->nfindings++; /* from here on analyze_free frees its items */
 	snprintf(sql, sizeof(sql),
 		 "SELECT p.path, %s, %s FROM per_path AS pp LEFT JOIN paths AS p ON p.id = pp.path"
 		 " WHERE %s ORDER BY 2 DESC, pp.path LIMIT :top",
@@ -1169,8 +1167,8 @@ static int finding(struct ctx *c, enum an_finding_kind kind)
 
 static int findings(struct ctx *c)
 {
-	for (int kind = 0; kind < FINDING_KIND_COUNT; kind++)
-		if (finding(c, (enum an_finding_kind)kind) != 0)
+	for (int kind = 0; kind < ANALYZE_FINDING_KIND_COUNT; kind++)
+		if (finding(c, (enum analyze_finding_kind)kind) != 0)
 			return -1;
 	return 0;
 }
@@ -1184,17 +1182,17 @@ struct process_list {
 /* One row: comm, pids, events, bytes read, bytes written, time. */
 static int add_process(struct ctx *c, sqlite3_stmt *s, void *arg)
 {
-	struct analysis *a = c->a;
+	struct analyze_result *a = c->a;
 	struct process_list *list = arg;
 
 	a->nprocesses_total++;
 	if (a->nprocesses >= (size_t)c->top)
 		return 0;
-	struct an_process *items = grow(a->processes, &a->nprocesses, &list->cap, sizeof(*items));
+	struct analyze_process *items = grow(a->processes, &a->nprocesses, &list->cap, sizeof(*items));
 	if (!items)
 		return out_of_memory(c);
 	a->processes = items;
-	struct an_process *p = &items[a->nprocesses - 1];
+	struct analyze_process *p = &items[a->nprocesses - 1];
 	p->pids = col_int(s, 1);
 	p->events = col_int(s, 2);
 	p->bytes_read = col_int(s, 3);
@@ -1253,7 +1251,7 @@ struct timeline {
 	size_t ncomms, comms_cap;
 	struct proc_span *procs;
 	size_t nprocs, procs_cap;
-	struct slot slots[ANALYSIS_SLOTS];
+	struct slot slots[ANALYZE_SLOTS];
 };
 
 /* The index of NAME in names, added if new; 0 for NULL; -1 out of memory. */
@@ -1276,7 +1274,7 @@ static int name_index(struct ctx *c, struct names *names, const char *name)
 static int slot_of(const struct ctx *c, int64_t ts)
 {
 	int64_t slot = ts <= c->t0 ? 0 : (ts - c->t0) / c->slot_ns;
-	return slot >= ANALYSIS_SLOTS ? ANALYSIS_SLOTS - 1 : (int)slot;
+	return slot >= ANALYZE_SLOTS ? ANALYZE_SLOTS - 1 : (int)slot;
 }
 
 /* One row: slot, comm, n, created, removed, rbytes, wbytes, first, end, conf. */
@@ -1394,7 +1392,7 @@ static bool sparse(const struct timeline *t, const struct proc_span *p)
  */
 static void find_leaders(struct timeline *t)
 {
-	for (int s = 0; s < ANALYSIS_SLOTS; s++)
+	for (int s = 0; s < ANALYZE_SLOTS; s++)
 		t->slots[s].leader = t->slots[s].phase = -1;
 	if (t->nprocs)
 		qsort(t->procs, t->nprocs, sizeof(*t->procs), by_first);
@@ -1462,7 +1460,7 @@ static size_t find_runs(const struct ctx *c, const struct timeline *t, struct ru
 	size_t n = 0;
 	int gap_from = -1;
 
-	for (int s = 0; s < ANALYSIS_SLOTS; s++) {
+	for (int s = 0; s < ANALYZE_SLOTS; s++) {
 		const struct slot *sl = &t->slots[s];
 		if (!sl->events) {
 			if (gap_from < 0)
@@ -1509,7 +1507,7 @@ static const char *busiest_worker(const struct timeline *t, const struct run *r)
 
 	for (size_t n = 1; sum && n < t->names.count; n++)
 		if (sum[n] > (best ? sum[best] : 0) && !is_shell(t->names.name[n]) &&
-		    strcmp(t->names.name[n], rec_process_name(NULL, 0)) != 0)
+		    strcmp(t->names.name[n], trace_process_name(NULL, 0)) != 0)
 			best = n;
 	free(sum);
 	return best ? t->names.name[best] : NULL;
@@ -1546,7 +1544,7 @@ static const char *run_name(const struct timeline *t, const struct run *r)
 		if (busiest)
 			return busiest;
 	}
-	return comm ? comm : rec_process_name(NULL, 0); /* only the kernel's requests */
+	return comm ? comm : trace_process_name(NULL, 0); /* only the kernel's requests */
 }
 
 /*
@@ -1598,14 +1596,14 @@ static size_t merge_runs(const struct ctx *c, struct run *runs, size_t n)
 
 /* The busiest named commands of slots from..to into counts. */
 static int top_commands(struct ctx *c, const struct timeline *t, int from, int to,
-			struct an_count *counts, size_t *ncounts)
+			struct analyze_count *counts, size_t *ncounts)
 {
 	int64_t *sum = sum_names(t, from, to);
 
 	if (!sum)
 		return out_of_memory(c);
 	*ncounts = 0;
-	for (size_t k = 0; k < ANALYSIS_TOP_COMMANDS; k++) {
+	for (size_t k = 0; k < ANALYZE_TOP_COMMANDS; k++) {
 		size_t best = 0;
 		for (size_t n = 1; n < t->names.count; n++)
 			if (sum[n] > sum[best])
@@ -1626,9 +1624,9 @@ static int top_commands(struct ctx *c, const struct timeline *t, int from, int t
 }
 
 static int make_phase(struct ctx *c, const struct timeline *t, const struct run *r,
-		      const char *leader, struct an_phase *p)
+		      const char *leader, struct analyze_phase *p)
 {
-	int64_t start_ns = rec_reader_start_ns(c->reader);
+	int64_t start_ns = trace_reader_start_ns(c->reader);
 	bool first = true;
 
 	for (int s = r->first; s <= r->last; s++) {
@@ -1655,7 +1653,7 @@ static int make_phase(struct ctx *c, const struct timeline *t, const struct run 
 
 /*
  * Phases: the stretches of the run a person would name (unpack, configure,
- * make, clean, remove). The run is cut into ANALYSIS_SLOTS equal slots; a
+ * make, clean, remove). The run is cut into ANALYZE_SLOTS equal slots; a
  * slot's leader is the earliest-started process whose events span it (see
  * find_leaders), so the compilers and shells a step runs do not lead.
  * Runs of slots with one leader, split at idle gaps (IDLE_GAP_SLOTS empty
@@ -1665,8 +1663,8 @@ static int make_phase(struct ctx *c, const struct timeline *t, const struct run 
  */
 static int find_phases(struct ctx *c, struct timeline *t)
 {
-	struct analysis *a = c->a;
-	struct run *runs = calloc(ANALYSIS_SLOTS, sizeof(*runs));
+	struct analyze_result *a = c->a;
+	struct run *runs = calloc(ANALYZE_SLOTS, sizeof(*runs));
 
 	if (!runs)
 		return out_of_memory(c);
@@ -1714,14 +1712,14 @@ fail:
 
 static int fill_buckets(struct ctx *c, struct timeline *t)
 {
-	struct analysis *a = c->a;
+	struct analyze_result *a = c->a;
 
-	a->nbuckets = a->events ? ANALYSIS_BUCKETS : 0;
-	a->bucket_ns = c->slot_ns * ANALYSIS_SLOTS_PER_BUCKET;
+	a->nbuckets = a->events ? ANALYZE_BUCKETS : 0;
+	a->bucket_ns = c->slot_ns * ANALYZE_SLOTS_PER_BUCKET;
 	for (size_t b = 0; b < a->nbuckets; b++) {
-		struct an_bucket *bucket = &a->buckets[b];
-		int from = (int)b * ANALYSIS_SLOTS_PER_BUCKET;
-		int to = from + ANALYSIS_SLOTS_PER_BUCKET - 1;
+		struct analyze_bucket *bucket = &a->buckets[b];
+		int from = (int)b * ANALYZE_SLOTS_PER_BUCKET;
+		int to = from + ANALYZE_SLOTS_PER_BUCKET - 1;
 		int64_t busiest = 0;
 		bucket->start_ns = a->first_ns + (int64_t)b * a->bucket_ns;
 		bucket->phase = -1;
@@ -1773,19 +1771,19 @@ struct commit_list {
 /* One row of the commits view. */
 static int add_commit(struct ctx *c, sqlite3_stmt *s, void *arg)
 {
-	struct analysis *a = c->a;
+	struct analyze_result *a = c->a;
 	struct commit_list *list = arg;
 
 	a->ncommits_total++;
 	if (a->ncommits >= (size_t)c->top)
 		return 0;
-	struct an_commit *items = grow(a->commits, &a->ncommits, &list->cap, sizeof(*items));
+	struct analyze_commit *items = grow(a->commits, &a->ncommits, &list->cap, sizeof(*items));
 	if (!items)
 		return out_of_memory(c);
 	a->commits = items;
-	struct an_commit *commit = &items[a->ncommits - 1];
+	struct analyze_commit *commit = &items[a->ncommits - 1];
 	commit->seq = col_int(s, 0);
-	commit->ts_ns = col_int(s, 1) + rec_reader_start_ns(c->reader);
+	commit->ts_ns = col_int(s, 1) + trace_reader_start_ns(c->reader);
 	commit->dur_ns = col_int(s, 2);
 	commit->files = col_int(s, 4);
 	commit->result = (int32_t)col_int(s, 6);
@@ -1802,12 +1800,12 @@ static int commits(struct ctx *c)
 	bool any = false;
 
 	for (size_t i = 0; i < c->a->nops; i++)
-		any |= c->a->ops[i].op == REC_OP_COMMIT;
+		any |= c->a->ops[i].op == TRACE_OP_COMMIT;
 	if (!any)
 		return 0;
 	/* The commits view's query (readers run no view), on the tables. */
 	return each_row(c,
-			SCHEMA_COMMIT_RANGES(":commit")
+			TRACE_SCHEMA_COMMIT_RANGES(":commit")
 			"SELECT e.seq, e.ts, e.dur, p2.path, e.bytes, p.path, e.result,\n"
 			"  r.first_seq, r.last_seq FROM events AS e\n"
 			"  JOIN ranges AS r ON r.commit_seq = e.seq\n"
@@ -1850,37 +1848,37 @@ static int analyse(struct ctx *c)
 	return 0;
 }
 
-int analysis_run(const char *file, int top, struct analysis *out, char *err, size_t err_size)
+int analyze_run(const char *file, int top, struct analyze_result *out, char *err, size_t err_size)
 {
 	struct ctx c = {.a = out, .top = top, .err = err, .err_size = err_size};
 
 	memset(out, 0, sizeof(*out));
-	c.reader = rec_reader_open(file, err, err_size);
+	c.reader = trace_reader_open(file, err, err_size);
 	if (!c.reader)
 		return -1;
-	c.db = rec_reader_db(c.reader);
+	c.db = trace_reader_db(c.reader);
 	out->file = strdup(file);
 	int result = out->file ? analyse(&c) : out_of_memory(&c);
-	rec_reader_close(c.reader); /* TEMP tables go with the connection */
+	trace_reader_close(c.reader); /* TEMP tables go with the connection */
 	if (result != 0)
-		analysis_free(out);
+		analyze_free(out);
 	return result;
 }
 
-static void free_counts(struct an_count *counts, size_t n)
+static void free_counts(struct analyze_count *counts, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(counts[i].name);
 }
 
-static void free_hot(struct an_hot *hot, size_t n)
+static void free_hot(struct analyze_hot *hot, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(hot[i].path);
 	free(hot);
 }
 
-void analysis_free(struct analysis *a)
+void analyze_free(struct analyze_result *a)
 {
 	char **strings[] = {&a->file,	    &a->source,	    &a->mountpoint,  &a->host,
 			    &a->start_time, &a->cache_mode, &a->command_line};
@@ -1922,7 +1920,7 @@ void analysis_free(struct analysis *a)
 	memset(a, 0, sizeof(*a));
 }
 
-const char *analysis_errno_name(int32_t result, char *buf, size_t size)
+const char *analyze_errno_name(int32_t result, char *buf, size_t size)
 {
 	const char *name = result < 0 && result > INT32_MIN ? strerrorname_np(-result) : NULL;
 

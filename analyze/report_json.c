@@ -33,8 +33,8 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "recorder/json.h"
-#include "recorder/report.h"
+#include "trace/trace.h"
+#include "analyze/report.h"
 
 static void key(FILE *out, bool *first, const char *name)
 {
@@ -51,7 +51,7 @@ static void key_int(FILE *out, bool *first, const char *name, int64_t value)
 static void key_string(FILE *out, bool *first, const char *name, const char *value)
 {
 	key(out, first, name);
-	json_write_string(out, value);
+	trace_json_write_string(out, value);
 }
 
 static void key_share(FILE *out, bool *first, const char *name, int64_t part, int64_t total)
@@ -60,7 +60,7 @@ static void key_share(FILE *out, bool *first, const char *name, int64_t part, in
 	fprintf(out, "%.6f", total > 0 ? (double)part / (double)total : 0.0);
 }
 
-static void write_meta(FILE *out, const struct analysis *a)
+static void write_meta(FILE *out, const struct analyze_result *a)
 {
 	bool first = true;
 
@@ -75,7 +75,7 @@ static void write_meta(FILE *out, const struct analysis *a)
 	fputs("}", out);
 }
 
-static void write_totals(FILE *out, const struct analysis *a)
+static void write_totals(FILE *out, const struct analyze_result *a)
 {
 	bool first = false; /* after "meta" */
 
@@ -96,14 +96,14 @@ static void write_totals(FILE *out, const struct analysis *a)
 	key_int(out, &first, "attribute_probes", a->attr_probes);
 }
 
-static void write_operations(FILE *out, const struct analysis *a)
+static void write_operations(FILE *out, const struct analyze_result *a)
 {
 	fputs(",\"operations\":[", out);
 	for (size_t i = 0; i < a->nops; i++) {
-		const struct an_op *o = &a->ops[i];
+		const struct analyze_op *o = &a->ops[i];
 		bool first = true;
 		fputs(i ? ",{" : "{", out);
-		key_string(out, &first, "op", rec_op_name(o->op));
+		key_string(out, &first, "op", trace_op_name(o->op));
 		key_int(out, &first, "count", o->count);
 		key_share(out, &first, "share", o->count, a->events);
 		key_int(out, &first, "errors", o->errors);
@@ -118,7 +118,7 @@ static void write_operations(FILE *out, const struct analysis *a)
 	fputs("]", out);
 }
 
-static void write_counts(FILE *out, const char *name, const struct an_count *counts, size_t n)
+static void write_counts(FILE *out, const char *name, const struct analyze_count *counts, size_t n)
 {
 	fprintf(out, ",\"%s\":[", name);
 	for (size_t i = 0; i < n; i++) {
@@ -131,7 +131,7 @@ static void write_counts(FILE *out, const char *name, const struct an_count *cou
 	fputs("]", out);
 }
 
-static void write_errors(FILE *out, const struct analysis *a)
+static void write_errors(FILE *out, const struct analyze_result *a)
 {
 	char name[16];
 
@@ -141,18 +141,18 @@ static void write_errors(FILE *out, const struct analysis *a)
 		fputs(i ? ",{" : "{", out);
 		key_int(out, &first, "errno", -(int64_t)a->errnos[i].result);
 		key_string(out, &first, "name",
-			   analysis_errno_name(a->errnos[i].result, name, sizeof(name)));
+			   analyze_errno_name(a->errnos[i].result, name, sizeof(name)));
 		key_int(out, &first, "count", a->errnos[i].count);
 		fputs("}", out);
 	}
 	fputs("],\"failing_paths\":[", out);
 	for (size_t i = 0; i < a->nfailing; i++) {
-		const struct an_failing *f = &a->failing[i];
+		const struct analyze_failing *f = &a->failing[i];
 		bool first = true;
 		fputs(i ? ",{" : "{", out);
 		key_string(out, &first, "path", f->path);
 		key_int(out, &first, "errno", -(int64_t)f->result);
-		key_string(out, &first, "name", analysis_errno_name(f->result, name, sizeof(name)));
+		key_string(out, &first, "name", analyze_errno_name(f->result, name, sizeof(name)));
 		key_int(out, &first, "count", f->count);
 		write_counts(out, "processes", f->procs, f->nprocs);
 		fputs("}", out);
@@ -160,11 +160,11 @@ static void write_errors(FILE *out, const struct analysis *a)
 	fputs("]", out);
 }
 
-static void write_processes(FILE *out, const struct analysis *a)
+static void write_processes(FILE *out, const struct analyze_result *a)
 {
 	fputs(",\"processes\":[", out);
 	for (size_t i = 0; i < a->nprocesses; i++) {
-		const struct an_process *p = &a->processes[i];
+		const struct analyze_process *p = &a->processes[i];
 		bool first = true;
 		fputs(i ? ",{" : "{", out);
 		key_string(out, &first, "comm", p->comm);
@@ -178,7 +178,7 @@ static void write_processes(FILE *out, const struct analysis *a)
 	fprintf(out, "],\"processes_total\":%zu", a->nprocesses_total);
 }
 
-static void write_hot_list(FILE *out, const char *name, const struct an_hot *hot, size_t n,
+static void write_hot_list(FILE *out, const char *name, const struct analyze_hot *hot, size_t n,
 			   bool first_key)
 {
 	fprintf(out, "%s\"%s\":[", first_key ? "" : ",", name);
@@ -194,7 +194,7 @@ static void write_hot_list(FILE *out, const char *name, const struct an_hot *hot
 	fputs("]", out);
 }
 
-static void write_hot(FILE *out, const struct analysis *a)
+static void write_hot(FILE *out, const struct analyze_result *a)
 {
 	fputs(",\"hot_files\":{", out);
 	write_hot_list(out, "by_events", a->hot_files_events, a->nhot_files_events, true);
@@ -205,11 +205,11 @@ static void write_hot(FILE *out, const struct analysis *a)
 	fputs("}", out);
 }
 
-static void write_timeline(FILE *out, const struct analysis *a)
+static void write_timeline(FILE *out, const struct analyze_result *a)
 {
 	fprintf(out, ",\"timeline\":{\"bucket_ns\":%" PRId64 ",\"buckets\":[", a->bucket_ns);
 	for (size_t i = 0; i < a->nbuckets; i++) {
-		const struct an_bucket *b = &a->buckets[i];
+		const struct analyze_bucket *b = &a->buckets[i];
 		bool first = true;
 		fputs(i ? ",{" : "{", out);
 		key_int(out, &first, "start_ns", b->start_ns);
@@ -226,7 +226,7 @@ static void write_timeline(FILE *out, const struct analysis *a)
 	fputs("]}", out);
 	fputs(",\"phases\":[", out);
 	for (size_t i = 0; i < a->nphases; i++) {
-		const struct an_phase *p = &a->phases[i];
+		const struct analyze_phase *p = &a->phases[i];
 		bool first = true;
 		fputs(i ? ",{" : "{", out);
 		key_string(out, &first, "name", p->name);
@@ -248,15 +248,15 @@ static void write_timeline(FILE *out, const struct analysis *a)
 static const struct {
 	const char *kind;
 	int threshold;
-} finding_keys[FINDING_KIND_COUNT] = {
-	[FINDING_REOPENED] = {"reopened", FINDING_REOPEN_MIN},
-	[FINDING_MISSING] = {"missing", FINDING_MISSING_MIN},
-	[FINDING_TINY_IO] = {"tiny_io", FINDING_TINY_MIN},
-	[FINDING_RELISTED] = {"relisted", FINDING_RELIST_MIN},
-	[FINDING_FSYNC] = {"fsync", 1},
+} finding_keys[ANALYZE_FINDING_KIND_COUNT] = {
+	[ANALYZE_FINDING_REOPENED] = {"reopened", ANALYZE_FINDING_REOPEN_MIN},
+	[ANALYZE_FINDING_MISSING] = {"missing", ANALYZE_FINDING_MISSING_MIN},
+	[ANALYZE_FINDING_TINY_IO] = {"tiny_io", ANALYZE_FINDING_TINY_MIN},
+	[ANALYZE_FINDING_RELISTED] = {"relisted", ANALYZE_FINDING_RELIST_MIN},
+	[ANALYZE_FINDING_FSYNC] = {"fsync", 1},
 };
 
-static void write_finding(FILE *out, const struct analysis *a, const struct an_finding *f)
+static void write_finding(FILE *out, const struct analyze_result *a, const struct analyze_finding *f)
 {
 	char summary[512];
 	bool first = true;
@@ -284,11 +284,11 @@ static void write_finding(FILE *out, const struct analysis *a, const struct an_f
 	fputs("]", out);
 }
 
-static void write_commits(FILE *out, const struct analysis *a)
+static void write_commits(FILE *out, const struct analyze_result *a)
 {
 	fputs(",\"commits\":[", out);
 	for (size_t i = 0; i < a->ncommits; i++) {
-		const struct an_commit *c = &a->commits[i];
+		const struct analyze_commit *c = &a->commits[i];
 		bool first = true;
 		fputs(i ? ",{" : "{", out);
 		key_int(out, &first, "seq", c->seq);
@@ -305,10 +305,10 @@ static void write_commits(FILE *out, const struct analysis *a)
 	fprintf(out, "],\"commits_total\":%zu", a->ncommits_total);
 }
 
-void report_json(FILE *out, const struct analysis *a)
+void report_json(FILE *out, const struct analyze_result *a)
 {
 	fputs("{\"file\":", out);
-	json_write_string(out, a->file);
+	trace_json_write_string(out, a->file);
 	fputs(",", out);
 	write_meta(out, a);
 	write_totals(out, a);

@@ -8,7 +8,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "recorder/report.h"
+#include "analyze/report.h"
 
 #define CHART_WIDTH 960
 #define TIMELINE_HEIGHT 180
@@ -58,7 +58,7 @@ static void heading(FILE *out, const char *title)
 	fprintf(out, "<h2>%s</h2>\n", title);
 }
 
-static void write_header(FILE *out, const struct analysis *a, const struct report_sections *sections)
+static void write_header(FILE *out, const struct analyze_result *a, const struct report_sections *sections)
 {
 	fputs("<h1>tracefs report: ", out);
 	text(out, a->file, PATH_WIDTH);
@@ -103,7 +103,7 @@ static const char *phase_colour(int phase)
  * LABEL_ROWS rows where the name fits, else by its number, else not at
  * all (the table below names it): labels never overprint.
  */
-static void timeline_chart(FILE *out, const struct analysis *a)
+static void timeline_chart(FILE *out, const struct analyze_result *a)
 {
 	char t[32], n1[32], label[64];
 	int64_t max = 1;
@@ -119,7 +119,7 @@ static void timeline_chart(FILE *out, const struct analysis *a)
 		"<svg width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"events over time\">\n",
 		CHART_WIDTH, base + 20);
 	for (size_t i = 0; i < a->nphases; i++) {
-		const struct an_phase *p = &a->phases[i];
+		const struct analyze_phase *p = &a->phases[i];
 		double x = CHART_WIDTH * (double)(p->start_ns - a->first_ns) / span;
 		double w = CHART_WIDTH * (double)(p->end_ns - p->start_ns) / span;
 		fprintf(out,
@@ -148,7 +148,7 @@ static void timeline_chart(FILE *out, const struct analysis *a)
 		}
 	}
 	for (size_t b = 0; b < a->nbuckets; b++) {
-		const struct an_bucket *k = &a->buckets[b];
+		const struct analyze_bucket *k = &a->buckets[b];
 		double h = (double)TIMELINE_HEIGHT * (double)k->events / (double)max;
 		fprintf(out,
 			"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
@@ -195,24 +195,24 @@ static void bar_chart(FILE *out, const struct hbar *bars, size_t n)
 	fputs("</svg>\n", out);
 }
 
-static void operation_charts(FILE *out, const struct analysis *a)
+static void operation_charts(FILE *out, const struct analyze_result *a)
 {
-	struct hbar bars[REC_OP_COUNT] = {0};
-	char shown[REC_OP_COUNT][48], n1[32], n2[16];
-	size_t n = a->nops < REC_OP_COUNT ? a->nops : REC_OP_COUNT;
+	struct hbar bars[TRACE_OP_COUNT] = {0};
+	char shown[TRACE_OP_COUNT][48], n1[32], n2[16];
+	size_t n = a->nops < TRACE_OP_COUNT ? a->nops : TRACE_OP_COUNT;
 
 	heading(out, "Operation mix");
 	for (size_t i = 0; i < n; i++) {
 		snprintf(shown[i], sizeof(shown[i]), "%s (%s)",
 			 report_count(a->ops[i].count, n1, sizeof(n1)),
 			 report_share(a->ops[i].count, a->events, n2, sizeof(n2)));
-		bars[i] = (struct hbar){rec_op_name(a->ops[i].op), a->ops[i].count, shown[i]};
+		bars[i] = (struct hbar){trace_op_name(a->ops[i].op), a->ops[i].count, shown[i]};
 	}
 	bar_chart(out, bars, n);
 	heading(out, "Where the time goes (operation durations added up)");
 	for (size_t i = 0; i < n; i++) {
 		report_duration(a->ops[i].total_ns, shown[i], sizeof(shown[i]));
-		bars[i] = (struct hbar){rec_op_name(a->ops[i].op), a->ops[i].total_ns, shown[i]};
+		bars[i] = (struct hbar){trace_op_name(a->ops[i].op), a->ops[i].total_ns, shown[i]};
 	}
 	bar_chart(out, bars, n);
 }
@@ -268,7 +268,7 @@ static void table(FILE *out, const struct report_table *t)
 		fprintf(out, "<p class=muted>%s</p>\n", t->after);
 }
 
-void report_html(FILE *out, const struct analysis *a)
+void report_html(FILE *out, const struct analyze_result *a)
 {
 	struct report_sections s;
 	bool findings = false;

@@ -4,7 +4,7 @@
  * the formatting of numbers and paths that the JSON and HTML forms share
  * (report.h). The analysis itself is in analysis.c.
  */
-#include "recorder/report.h"
+#include "analyze/report.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -14,9 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "recorder/json.h"
-#include "recorder/outfile.h"
-#include "recorder/recorder.h"
+#include "trace/trace.h"
 
 #define DEFAULT_TOP 10
 #define MAX_TOP 1000
@@ -113,7 +111,7 @@ const char *report_share(int64_t part, int64_t total, char *buf, size_t size)
 static size_t printable(const char *s, bool utf8, char piece[8], size_t *piece_len)
 {
 	unsigned char c = (unsigned char)s[0];
-	size_t len = utf8 ? json_utf8_length(s) : 0;
+	size_t len = utf8 ? trace_json_utf8_length(s) : 0;
 
 	if (len) {
 		memcpy(piece, s, len);
@@ -189,7 +187,7 @@ static void heading(FILE *out, const char *title)
 	fprintf(out, "\n%s\n", title);
 }
 
-static void print_header(FILE *out, const struct analysis *a, bool utf8)
+static void print_header(FILE *out, const struct analyze_result *a, bool utf8)
 {
 	char p[WIDTH * 4];
 
@@ -328,7 +326,7 @@ static void cut_end(char *s, size_t width)
  * (number and name, on the line of the time they start), then its busiest
  * commands.
  */
-static void print_timeline(FILE *out, const struct analysis *a, bool utf8)
+static void print_timeline(FILE *out, const struct analyze_result *a, bool utf8)
 {
 	char t[32], n1[32], width[32], label[WIDTH * 4], p[64];
 	int64_t max = 0;
@@ -344,7 +342,7 @@ static void print_timeline(FILE *out, const struct analysis *a, bool utf8)
 		 report_duration(a->bucket_ns, width, sizeof(width)));
 	heading(out, title);
 	for (size_t b = 0; b < a->nbuckets; b++) {
-		const struct an_bucket *k = &a->buckets[b];
+		const struct analyze_bucket *k = &a->buckets[b];
 		bool last = b + 1 == a->nbuckets;
 		size_t used = 0;
 		label[0] = '\0';
@@ -371,7 +369,7 @@ static void print_timeline(FILE *out, const struct analysis *a, bool utf8)
 	}
 }
 
-void report_text(FILE *out, const struct analysis *a, bool utf8)
+void report_text(FILE *out, const struct analyze_result *a, bool utf8)
 {
 	struct report_sections s;
 	bool findings = false;
@@ -427,8 +425,8 @@ static void usage(FILE *out)
 		"  --html OUT    write a self-contained HTML page with charts to OUT\n"
 		"  --top N       entries in each list (default %d)\n"
 		"  -h, --help    show this help\n",
-		FINDING_REOPEN_MIN, FINDING_MISSING_MIN, FINDING_TINY_MIN, FINDING_TINY_BYTES,
-		FINDING_RELIST_MIN, DEFAULT_TOP);
+		ANALYZE_FINDING_REOPEN_MIN, ANALYZE_FINDING_MISSING_MIN, ANALYZE_FINDING_TINY_MIN, ANALYZE_FINDING_TINY_BYTES,
+		ANALYZE_FINDING_RELIST_MIN, DEFAULT_TOP);
 }
 
 struct report_args {
@@ -485,18 +483,18 @@ static bool utf8_terminal(void)
 	return strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 }
 
-static int write_html(const char *prog, const struct analysis *a, const char *path,
+static int write_html(const char *prog, const struct analyze_result *a, const char *path,
 		      const char *trace)
 {
-	struct outfile out;
+	struct trace_outfile out;
 	char err[512];
 
-	if (outfile_open(&out, path, trace, err, sizeof(err)) != 0) {
+	if (trace_outfile_open(&out, path, trace, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		return 1;
 	}
 	report_html(out.file, a);
-	if (outfile_commit(&out, err, sizeof(err)) != 0) {
+	if (trace_outfile_commit(&out, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		return 1;
 	}
@@ -504,26 +502,26 @@ static int write_html(const char *prog, const struct analysis *a, const char *pa
 	return 0;
 }
 
-int rec_report_command(int argc, char **argv)
+int analyze_report_command(int argc, char **argv)
 {
 	struct report_args args;
 	int rc = parse_args(argc, argv, &args);
 
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
-	struct analysis a;
+	struct analyze_result a;
 	char err[1024];
-	if (rec_reader_stop_on_signals() != 0) {
+	if (trace_reader_stop_on_signals() != 0) {
 		fprintf(stderr, "%s: cannot set signal handlers: %s\n", argv[0], strerror(errno));
 		return 1;
 	}
-	if (args.html && rec_output_check(args.html, args.file, err, sizeof(err)) != 0) {
+	if (args.html && trace_output_check(args.html, args.file, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", argv[0], err); /* before the work, not after */
 		return 1;
 	}
-	if (analysis_run(args.file, args.top, &a, err, sizeof(err)) != 0) {
+	if (analyze_run(args.file, args.top, &a, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", argv[0], err);
-		return rec_reader_interrupted() ? 128 + rec_reader_interrupted() : 1;
+		return trace_reader_interrupted() ? 128 + trace_reader_interrupted() : 1;
 	}
 	int status = 0;
 	if (args.html)
@@ -532,7 +530,7 @@ int rec_report_command(int argc, char **argv)
 		report_json(stdout, &a);
 	else if (!args.html)
 		report_text(stdout, &a, utf8_terminal());
-	analysis_free(&a);
+	analyze_free(&a);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "%s: cannot write the report to standard output\n", argv[0]);
 		return 1;
