@@ -127,12 +127,19 @@ unpack_store() { # DIR: prints "WALL CPU COMMITS"
 	cpu0=$(cpu_of "$DAEMON")
 	start=$(now)
 	out=$( { /usr/bin/time -f '%U %S' tar xzf "$TARBALL" -C "$1/mnt"; } 2>&1 >/dev/null)
+	local tar_end wall cpu
+	tar_end=$(now)
 	wait_committed "$1/wc" "$before"
-	local wall
 	wall=$(secs "$start" "$(now)")
-	echo "$wall $(awk -v t="$out" -v a="$cpu0" -v b="$(cpu_of "$DAEMON")" \
-		'BEGIN { split(t, x, " "); print x[1] + x[2] + b - a }') $(git -C "$1/wc" rev-list --count "$before..HEAD")"
+	cpu=$(awk -v t="$out" -v a="$cpu0" -v b="$(cpu_of "$DAEMON")" \
+		'BEGIN { split(t, x, " "); print x[1] + x[2] + b - a }')
+	local commits
+	commits=$(git -C "$1/wc" rev-list --count "$before..HEAD")
 	umount_fg "$1/mnt"
+	# Where the time went: tar through the mount, then the commits' own
+	# durations (from the trace), the rest waiting for a quiet moment.
+	echo "$wall $cpu $commits $(secs "$start" "$tar_end") $(sqlite3 "$1/trace.db" \
+		"SELECT printf('%.2f', total(dur_ns) / 1e9) FROM commits")"
 }
 
 declare -a n_wall n_cpu t_wall t_cpu s_wall s_cpu
@@ -145,9 +152,9 @@ for ((r = 1; r <= RUNS; r++)); do
 	read -r w c <<<"$(unpack_traced "$W/u")"
 	t_wall+=("$w") t_cpu+=("$c")
 	rm -rf "$W/u" && mkdir -p "$W/u"
-	read -r w c k <<<"$(unpack_store "$W/u")"
+	read -r w c k tar_s commit_s <<<"$(unpack_store "$W/u")"
 	s_wall+=("$w") s_cpu+=("$c") commits=$k
-	say "unpack run $r: native ${n_wall[-1]} s (${n_cpu[-1]} s CPU), traced mount + git ${t_wall[-1]} s (${t_cpu[-1]} s CPU), store ${s_wall[-1]} s (${s_cpu[-1]} s CPU, $k commits)"
+	say "unpack run $r: native ${n_wall[-1]} s (${n_cpu[-1]} s CPU), traced mount + git ${t_wall[-1]} s (${t_cpu[-1]} s CPU), store ${s_wall[-1]} s (${s_cpu[-1]} s CPU; tar through the mount $tar_s s, $k commits taking $commit_s s)"
 done
 nw=$(printf '%s\n' "${n_wall[@]}" | median) nc=$(printf '%s\n' "${n_cpu[@]}" | median)
 tw=$(printf '%s\n' "${t_wall[@]}" | median) tc=$(printf '%s\n' "${t_cpu[@]}" | median)
