@@ -84,7 +84,7 @@ static int64_t slice_end(const struct play_scan *scan, size_t i)
 static int fullest_start(struct fullest *f, const struct play_scan *scan)
 {
 	struct viz_options vo = {.fade = 1e-9, .origin_ns = scan->first_ns};
-	f->scene = viz_scene_new(viz_libc_allocator(), &vo);
+	f->scene = viz_scene_new(play_allocator(), &vo);
 	f->samples = calloc(scan->slices, sizeof(*f->samples));
 	return f->scene && f->samples ? 0 : -1;
 }

@@ -111,4 +111,7 @@ struct play {
 /* Applies the events due by video time T. 0, or -1 with a message in ERR. */
 int play_until(struct play *play, double t, char *err, size_t err_size);
 
+/* The scene model's allocator over malloc/realloc/free, for native users. */
+const struct viz_allocator *play_allocator(void);
+
 #endif

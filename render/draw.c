@@ -5,6 +5,7 @@
  * batching shapes of the same colour into one path because cairo's cost is
  * per fill and stroke, not per circle.
  */
+#include "render/internal.h"
 #include "viz/viz.h"
 
 #include <cairo.h>
@@ -16,23 +17,6 @@
 #define SANS "DejaVu Sans"
 #define MONO "DejaVu Sans Mono"
 #define ELLIPSIS "\xe2\x80\xa6"
-
-static void *libc_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
-{
-	(void)ctx;
-	(void)old_size;
-	if (new_size == 0) {
-		free(ptr);
-		return NULL;
-	}
-	return realloc(ptr, new_size);
-}
-
-const struct viz_allocator *viz_libc_allocator(void)
-{
-	static const struct viz_allocator allocator = {libc_realloc, NULL};
-	return &allocator;
-}
 
 /* Glow rings: how far they reach (times the radius) and how opaque they are. */
 static const double glow_reach[3] = {3.2, 2.3, 1.6}, glow_alpha[3] = {0.07, 0.11, 0.16};
@@ -380,7 +364,7 @@ static void draw_footer(cairo_t *cr, const struct viz_frame *f)
 	halo_text(cr, f, right - text_width(cr, f->last_event, size), y, f->last_event, text, size);
 }
 
-int viz_draw_frame(struct _cairo *cr, const struct viz_frame *f, const char *title, char *err,
+int render_draw_frame(cairo_t *cr, const struct viz_frame *f, const char *title, char *err,
 		   size_t err_size)
 {
 	const struct viz_frame_node **order = malloc((f->node_count + 1) * sizeof(*order));

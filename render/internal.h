@@ -66,4 +66,12 @@ void output_close(struct output *out);
 int dump_write(const char *prog, const char *path, struct viz_scene *scene,
 	       const struct viz_frame *frame, double t);
 
+/*
+ * Draws FRAME (background, edges, nodes, labels, clock, process names,
+ * legend and TITLE if not NULL) on CR, whose target is frame->width by
+ * frame->height pixels. Returns 0, or -1 with cairo's message in ERR.
+ */
+int render_draw_frame(cairo_t *cr, const struct viz_frame *frame, const char *title, char *err,
+		      size_t err_size);
+
 #endif

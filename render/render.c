@@ -132,7 +132,7 @@ static int draw_frame(struct job *j, struct viz_frame *frame)
 	}
 	double drawn = now_seconds();
 	char err[256];
-	if (viz_draw_frame(j->out.cr, frame, j->o->title, err, sizeof(err)) != 0) {
+	if (render_draw_frame(j->out.cr, frame, j->o->title, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", j->prog, err);
 		return -1;
 	}
@@ -247,7 +247,7 @@ static int render(const char *prog, const struct render_options *o)
 	char *label = root_label(reader);
 	struct viz_options vo = {.fade = o->fade, .color_by = o->color_by, .root_label = label,
 				 .origin_ns = from_ns > first ? from_ns : first};
-	j.play.scene = viz_scene_new(viz_libc_allocator(), &vo);
+	j.play.scene = viz_scene_new(play_allocator(), &vo);
 	free(label);
 	if (!j.play.scene) {
 		fprintf(stderr, "%s: out of memory\n", prog);

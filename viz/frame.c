@@ -487,7 +487,7 @@ static double text_em(const char *text)
 }
 
 /*
- * The overlay's boxes, as viz_draw_frame lays the overlay out (see draw.c:
+ * The overlay's boxes, as render_draw_frame lays the overlay out (see draw.c:
  * the same steps in font sizes), widths estimated at 0.6 em a character.
  * The top left box leaves room for a title line whether there is one or not.
  */

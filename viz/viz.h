@@ -192,7 +192,7 @@ struct viz_frame {
 	size_t legend_count;
 	float font_size; /* a size for the overlay text that suits the picture */
 	/*
-	 * Where the overlay goes, as viz_draw_frame lays it out from
+	 * Where the overlay goes, as render/ draws it from
 	 * font_size (a drawer of its own keeps within these): labels and the
 	 * camera's framing keep clear of them.
 	 */
@@ -329,20 +329,5 @@ double viz_timeline_video_t(const struct viz_timeline *timeline, int64_t ts_ns);
 int64_t viz_timeline_trace_ns(const struct viz_timeline *timeline, double t);
 /* The video time of the last event. */
 double viz_timeline_end(const struct viz_timeline *timeline);
-
-/* ---- Native only, defined in render/draw.c (cairo): not in the WebAssembly build. ---- */
-
-struct _cairo;
-
-/* An allocator over malloc/realloc/free. */
-const struct viz_allocator *viz_libc_allocator(void);
-
-/*
- * Draws FRAME (background, edges, nodes, labels, clock, process names,
- * legend and TITLE if not NULL) on CR, whose target is frame->width by
- * frame->height pixels. Returns 0, or -1 with cairo's message in ERR.
- */
-int viz_draw_frame(struct _cairo *cr, const struct viz_frame *frame, const char *title,
-		   char *err, size_t err_size);
 
 #endif

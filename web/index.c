@@ -230,7 +230,7 @@ static void build(struct trace_index *x)
 		return;
 	}
 	struct viz_options options = {0};
-	struct viz_scene *scene = viz_scene_new(viz_libc_allocator(), &options);
+	struct viz_scene *scene = viz_scene_new(play_allocator(), &options);
 	if (!scene) {
 		fail(x, "out of memory");
 		trace_reader_close(reader);

@@ -246,7 +246,7 @@ struct live *live_new(const char *trace, void (*wake)(void *ctx), void *ctx)
 	if (!l)
 		return NULL;
 	struct viz_options options = {0};
-	l->scene = viz_scene_new(viz_libc_allocator(), &options);
+	l->scene = viz_scene_new(play_allocator(), &options);
 	bool locks = pthread_mutex_init(&l->lock, NULL) == 0;
 	bool feed_locks = locks && pthread_mutex_init(&l->feed_lock, NULL) == 0;
 	bool cond = feed_locks && pthread_cond_init(&l->feed_cond, NULL) == 0;

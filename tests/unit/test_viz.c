@@ -14,6 +14,7 @@
  */
 #include "viz/viz.h"
 #include "viz/vmath.h"
+#include "play/play.h"
 #include "tests/unit/check.h"
 
 #include <math.h>
@@ -29,7 +30,7 @@ static double scale = 1.0;
 static struct viz_scene *new_scene(void)
 {
 	struct viz_options options = {.fade = 2};
-	struct viz_scene *s = viz_scene_new(viz_libc_allocator(), &options);
+	struct viz_scene *s = viz_scene_new(play_allocator(), &options);
 	CHECK(s, "viz_scene_new failed");
 	viz_scene_set_viewport(s, 1280, 720);
 	return s;

@@ -4,13 +4,14 @@
  * busiest processes only; and a scene rebuilt from what a snapshot carries
  * (the restore functions) counts and colours as the original does.
  */
+#include "play/play.h"
 #include "tests/unit/check.h"
 #include "viz/viz.h"
 
 static struct viz_scene *new_scene(enum viz_color_by color_by)
 {
 	struct viz_options options = {.color_by = color_by};
-	struct viz_scene *s = viz_scene_new(viz_libc_allocator(), &options);
+	struct viz_scene *s = viz_scene_new(play_allocator(), &options);
 	CHECK(s, "viz_scene_new");
 	return s;
 }

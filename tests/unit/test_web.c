@@ -381,7 +381,7 @@ static char *snapshot_from_start(const char *trace, int64_t ts_ns)
 	struct trace_reader *reader = trace_reader_open(trace, err, sizeof(err));
 	CHECK(reader, "trace_reader_open: %s", err);
 	struct viz_options options = {0};
-	struct viz_scene *scene = viz_scene_new(viz_libc_allocator(), &options);
+	struct viz_scene *scene = viz_scene_new(play_allocator(), &options);
 	CHECK(scene, "viz_scene_new");
 	struct trace_event e;
 	int64_t seq, last_seq = 0, first_ns = 0;
