@@ -361,7 +361,7 @@ static void store_commits(struct builder *b, const struct analyze_result *a)
 		return;
 	snprintf(t->note, sizeof(t->note),
 		 "Each commit and the events it covers (seq first to last; the trace's "
-		 "commits table): those begun after the previous commit began.");
+		 "commits table): those that ended after the previous commit began.");
 	column(t, "at", REPORT_OFFSET);
 	column(t, "commit", REPORT_NAME);
 	column(t, "files", REPORT_COUNT);

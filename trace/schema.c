@@ -18,7 +18,7 @@
  *     its pid, comm, uid and gid are NULL.
  *   commits(seq, ts_ns, dur_ns, id, files, path, result, first_seq, last_seq)
  *     the versioned store's commits (`trace` rows with op 'commit'), each
- *     with the seq range of the events it covers: those that started
+ *     with the seq range of the events it covers: those that ended
  *     after the previous commit began and before it began (NULL: none).
  *
  * Private (may change): events holds integers only, to keep rows small:

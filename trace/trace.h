@@ -230,15 +230,17 @@ extern const size_t trace_schema_object_count;
 /*
  * The versioned store's commits and the events each covers, as a WITH
  * clause giving ranges(commit_seq, first_seq, last_seq): the events that
- * started after the previous commit began and before this one did (a
- * commit's ts is when it took the pending changes; its row comes once it
- * is written, and events meanwhile are the next one's); first_seq and
+ * ended after the previous commit began and before this one did (a
+ * commit's ts is when it took the pending changes, and an operation tells
+ * the store what it changed as it ends; a commit's row comes once it is
+ * written, and events meanwhile are the next one's); first_seq and
  * last_seq are NULL when none. Each event gets the number of commits begun
- * before it, in one pass. COMMIT_OP is SQL for the ops.id of 'commit'.
+ * before its end, in one pass. COMMIT_OP is SQL for the ops.id of 'commit'.
  * The commits view and `tracefs report` both use it.
  */
 #define TRACE_SCHEMA_COMMIT_RANGES(COMMIT_OP)                                                     \
-	"WITH numbered AS (SELECT seq, op, sum(op = " COMMIT_OP ") OVER (ORDER BY ts, seq\n"   \
+	"WITH numbered AS (SELECT seq, op, sum(op = " COMMIT_OP ") OVER (ORDER BY\n"          \
+	"    CASE WHEN op = " COMMIT_OP " THEN ts ELSE ts + dur END, seq\n"                    \
 	"    ROWS UNBOUNDED PRECEDING) - (op = " COMMIT_OP ") AS batch FROM events),\n"         \
 	"  ranges AS (SELECT max(seq) FILTER (WHERE op = " COMMIT_OP ") AS commit_seq,\n"      \
 	"    min(seq) FILTER (WHERE op <> " COMMIT_OP ") AS first_seq,\n"                       \
