@@ -230,7 +230,7 @@ static void read_meta(struct ctx *c)
  * every write, and ls, cp -a and tar ask for ACLs and SELinux labels; none
  * of that failed for the program, so these are counted apart, not as errors.
  */
-static bool attr_probe(enum trace_op op, int64_t err)
+bool analyze_attr_probe(enum trace_op op, int64_t err)
 {
 	return (op == TRACE_OP_GETXATTR || op == TRACE_OP_LISTXATTR) &&
 	       (err == -ENODATA || err == -EOPNOTSUPP);
@@ -486,7 +486,7 @@ static int count_event(struct ctx *c, struct scan *sc, const struct raw *e, enum
 			for (; sc->conf.table[at] && !p->conf; at = (at + 1) & sc->conf.mask)
 				p->conf = sc->conf.keys[sc->conf.table[at] - 1][0] == path;
 		}
-		conf = p->conf && !attr_probe(op, result); /* a probe is nobody's work */
+		conf = p->conf && !analyze_attr_probe(op, result); /* a probe is nobody's work */
 		if (!p->events++)
 			p->first = p->last = ts;
 		p->first = ts < p->first ? ts : p->first;
@@ -532,7 +532,7 @@ static int count_event(struct ctx *c, struct scan *sc, const struct raw *e, enum
 	sp->dur += dur;
 	sp->created += result >= 0 && is_created(op);
 	sp->removed += result >= 0 && (op == TRACE_OP_UNLINK || op == TRACE_OP_RMDIR);
-	if (result >= 0 || attr_probe(op, result))
+	if (result >= 0 || analyze_attr_probe(op, result))
 		return 0;
 	i = map_index(&sc->fails, path, proc, result * 4 + no_path * 2 + no_proc, &added);
 	if (i < 0 || !room_for((void **)&sc->fail_n, &sc->fail_cap, (size_t)i, sizeof(int64_t)))
@@ -581,7 +581,7 @@ static int scan_event(struct ctx *c, struct scan *sc, const struct raw *e)
 		a->bytes_written += bytes;
 	if (result >= 0)
 		o->ok++;
-	else if (attr_probe(op, result))
+	else if (analyze_attr_probe(op, result))
 		o->op.probes++;
 	else
 		o->op.errors++;

@@ -8,6 +8,7 @@
 #ifndef TRACEFS_ANALYZE_H
 #define TRACEFS_ANALYZE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -167,6 +168,13 @@ int analyze_run(const char *file, int top, struct analyze_result *out, char *err
 
 void analyze_free(struct analyze_result *analysis);
 
+/*
+ * Whether a failure of OP with ERR is an attribute probe that found
+ * nothing (getxattr or listxattr: ENODATA, EOPNOTSUPP): counted apart,
+ * not as an error.
+ */
+bool analyze_attr_probe(enum trace_op op, int64_t err);
+
 /* "ENOENT" for -2, or "E123" for an errno without a name. Static or buf. */
 const char *analyze_errno_name(int32_t result, char *buf, size_t size);
 
@@ -185,10 +193,11 @@ int analyze_phases_read(const char *file, struct analyze_phase_span **phases, si
 void analyze_phases_free(struct analyze_phase_span *phases, size_t count);
 
 /*
- * The `tracefs report` and `tracefs export` sub-commands (argv[0] names the
+ * The `tracefs report`, `tracefs export` and `tracefs diff` sub-commands (argv[0] names the
  * command). They return the process's exit status.
  */
 int analyze_report_command(int argc, char **argv);
 int analyze_export_command(int argc, char **argv);
+int analyze_diff_command(int argc, char **argv);
 
 #endif

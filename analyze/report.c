@@ -167,8 +167,7 @@ size_t report_columns(const char *s)
 	return n;
 }
 
-/* Prints s in width columns, left- or right-aligned (printf counts bytes). */
-static void pad(FILE *out, const char *s, size_t width, bool left)
+void report_pad(FILE *out, const char *s, size_t width, bool left)
 {
 	size_t n = report_columns(s);
 	if (!left)
@@ -269,7 +268,7 @@ static void print_table(FILE *out, const struct report_table *t, int indent, boo
 	fprintf(out, "%*s", indent, "");
 	for (size_t c = 0; c < t->ncolumns; c++) {
 		bool left = left_aligned(t->columns[c].format);
-		pad(out, t->columns[c].title, c + 1 < t->ncolumns || !left ? width[c] : 0, left);
+		report_pad(out, t->columns[c].title, c + 1 < t->ncolumns || !left ? width[c] : 0, left);
 		fputs(c + 1 < t->ncolumns ? "  " : "\n", out);
 	}
 	for (size_t r = 0; r < t->nrows; r++) {
@@ -279,7 +278,7 @@ static void print_table(FILE *out, const struct report_table *t, int indent, boo
 							 &t->cells[r * REPORT_MAX_COLUMNS + c],
 							 utf8, width[c], buf, sizeof(buf));
 			bool left = left_aligned(t->columns[c].format);
-			pad(out, s, c + 1 < t->ncolumns || !left ? width[c] : 0, left);
+			report_pad(out, s, c + 1 < t->ncolumns || !left ? width[c] : 0, left);
 			fputs(c + 1 < t->ncolumns ? "  " : "\n", out);
 		}
 	}
@@ -358,7 +357,7 @@ static void print_timeline(FILE *out, const struct analyze_result *a, bool utf8)
 		bar(out, k->events, max, utf8);
 		fprintf(out, " %9s  ", report_count(k->events, n1, sizeof(n1)));
 		cut_end(label, PHASE_LABEL_WIDTH);
-		pad(out, label, PHASE_LABEL_WIDTH, true);
+		report_pad(out, label, PHASE_LABEL_WIDTH, true);
 		struct report_cell cmds = {.commands = k->commands, .ncommands = k->ncommands,
 					   .total = k->events};
 		struct report_column col = {"", NULL, REPORT_COMMANDS};
@@ -429,15 +428,8 @@ static void usage(FILE *out)
 		ANALYZE_FINDING_RELIST_MIN, DEFAULT_TOP);
 }
 
-struct report_args {
-	bool json;
-	const char *html;
-	int top;
-	const char *file;
-};
-
-/* 0, 1 for --help, or 2 for a usage error (already reported). */
-static int parse_args(int argc, char **argv, struct report_args *args)
+int report_parse_options(int argc, char **argv, struct report_options *options, int max_top,
+			 void (*usage)(FILE *out))
 {
 	static const struct option long_options[] = {
 		{"json", no_argument, NULL, 'j'},
@@ -449,42 +441,53 @@ static int parse_args(int argc, char **argv, struct report_args *args)
 	int c;
 	char *end;
 
-	*args = (struct report_args){.top = DEFAULT_TOP};
 	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
 		switch (c) {
-		case 'j': args->json = true; break;
-		case 'H': args->html = optarg; break;
+		case 'j': options->json = true; break;
+		case 'H': options->html = optarg; break;
 		case 't':
-			args->top = (int)strtol(optarg, &end, 10);
-			if (*end || end == optarg || args->top < 1 || args->top > MAX_TOP) {
+			errno = 0;
+			long top = strtol(optarg, &end, 10);
+			if (*end || end == optarg || errno || top < 1 || top > max_top) {
 				fprintf(stderr, "%s: --top wants a number from 1 to %d, not '%s'\n",
-					argv[0], MAX_TOP, optarg);
+					argv[0], max_top, optarg);
 				return 2;
 			}
+			options->top = (int)top;
 			break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return 2;
 		}
 	}
+	return 0;
+}
+
+/* 0, 1 for --help, or 2 for a usage error (already reported). */
+static int parse_args(int argc, char **argv, struct report_options *args, const char **file)
+{
+	*args = (struct report_options){.top = DEFAULT_TOP};
+	int rc = report_parse_options(argc, argv, args, MAX_TOP, usage);
+	if (rc != 0)
+		return rc;
 	if (optind != argc - 1) {
 		fprintf(stderr, "%s: %s\n", argv[0],
 			optind == argc ? "which trace? give FILE.db" : "give one trace file");
 		usage(stderr);
 		return 2;
 	}
-	args->file = argv[optind];
+	*file = argv[optind];
 	return 0;
 }
 
-static bool utf8_terminal(void)
+bool report_utf8_terminal(void)
 {
 	if (!setlocale(LC_CTYPE, ""))
 		return false;
 	return strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 }
 
-static int write_html(const char *prog, const struct analyze_result *a, const char *path,
-		      const char *trace)
+int report_write_page(const char *prog, const char *path, const char *trace,
+		      void (*write)(FILE *out, const void *what), const void *what)
 {
 	struct trace_outfile out;
 	char err[512];
@@ -493,7 +496,7 @@ static int write_html(const char *prog, const struct analyze_result *a, const ch
 		fprintf(stderr, "%s: %s\n", prog, err);
 		return 1;
 	}
-	report_html(out.file, a);
+	write(out.file, what);
 	if (trace_outfile_commit(&out, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		return 1;
@@ -502,10 +505,16 @@ static int write_html(const char *prog, const struct analyze_result *a, const ch
 	return 0;
 }
 
+static void write_report(FILE *out, const void *analysis)
+{
+	report_html(out, analysis);
+}
+
 int analyze_report_command(int argc, char **argv)
 {
-	struct report_args args;
-	int rc = parse_args(argc, argv, &args);
+	struct report_options args;
+	const char *file;
+	int rc = parse_args(argc, argv, &args, &file);
 
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
@@ -515,21 +524,21 @@ int analyze_report_command(int argc, char **argv)
 		fprintf(stderr, "%s: cannot set signal handlers: %s\n", argv[0], strerror(errno));
 		return 1;
 	}
-	if (args.html && trace_output_check(args.html, args.file, err, sizeof(err)) != 0) {
+	if (args.html && trace_output_check(args.html, file, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", argv[0], err); /* before the work, not after */
 		return 1;
 	}
-	if (analyze_run(args.file, args.top, &a, err, sizeof(err)) != 0) {
+	if (analyze_run(file, args.top, &a, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", argv[0], err);
 		return trace_reader_interrupted() ? 128 + trace_reader_interrupted() : 1;
 	}
 	int status = 0;
 	if (args.html)
-		status = write_html(argv[0], &a, args.html, args.file);
+		status = report_write_page(argv[0], args.html, file, write_report, &a);
 	if (args.json)
 		report_json(stdout, &a);
 	else if (!args.html)
-		report_text(stdout, &a, utf8_terminal());
+		report_text(stdout, &a, report_utf8_terminal());
 	analyze_free(&a);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "%s: cannot write the report to standard output\n", argv[0]);

@@ -20,6 +20,36 @@ void report_json(FILE *out, const struct analyze_result *a);
 void report_html(FILE *out, const struct analyze_result *a);
 
 /*
+ * The HTML pages' shared parts (report_html.c), so that every page made
+ * from a trace has one style: the head with the style sheet, titled
+ * "WHAT: FILE", up to <body>; the closing line; and text escaped for HTML
+ * (&, <, >, ") with bytes that are no UTF-8 shown as \xNN, cut at its start
+ * to WIDTH columns as report_path() does.
+ */
+void report_html_begin(FILE *out, const char *what, const char *file);
+void report_html_end(FILE *out, const char *what);
+void report_html_text(FILE *out, const char *s, size_t width);
+
+/*
+ * Writes PATH, made from the trace TRACE, whole or not at all (see
+ * trace_outfile_open): WRITE(file, WHAT) writes the content. Says "PROG:
+ * wrote PATH" on standard error; returns 0, or 1 after saying what failed.
+ */
+int report_write_page(const char *prog, const char *path, const char *trace,
+		      void (*write)(FILE *out, const void *what), const void *what);
+
+/*
+ * The HTML pages' shared parts (report_html.c), so that every page made
+ * from a trace has one style: the head with the style sheet, titled
+ * "WHAT: FILE", up to <body>; the closing line; and text escaped for HTML
+ * (&, <, >, ") with bytes that are no UTF-8 shown as \xNN, cut at its start
+ * to WIDTH columns as report_path() does.
+ */
+void report_html_begin(FILE *out, const char *what, const char *file);
+void report_html_end(FILE *out, const char *what);
+void report_html_text(FILE *out, const char *s, size_t width);
+
+/*
  * The sections the terminal and HTML forms share, computed once from the
  * analysis (report_model.c): the summary as label and value, then tables
  * whose columns say what their numbers mean.
@@ -104,6 +134,33 @@ const char *report_errno_text(int32_t result);
 
 /* How many terminal columns a string from report_path takes. */
 size_t report_columns(const char *s);
+
+/*
+ * The options of the commands that write a report of a trace (report,
+ * diff): --json, --html OUT, --top N (1 to max_top), -h/--help (USAGE on
+ * standard output). Leaves the operands from argv[optind]; options holds
+ * the caller's defaults. 0, 1 after --help, or 2 for a usage error
+ * (already reported, with USAGE on standard error).
+ */
+struct report_options {
+	bool json;
+	const char *html;
+	int top;
+};
+int report_parse_options(int argc, char **argv, struct report_options *options, int max_top,
+			 void (*usage)(FILE *out));
+
+/* Whether the locale's character set is UTF-8 (sets LC_CTYPE from the environment). */
+bool report_utf8_terminal(void);
+
+/* Prints s in width columns, left- or right-aligned (printf would count bytes). */
+void report_pad(FILE *out, const char *s, size_t width, bool left);
+
+/* Whether the locale's character set is UTF-8 (sets LC_CTYPE from the environment). */
+bool report_utf8_terminal(void);
+
+/* Prints s in width columns, left- or right-aligned (printf would count bytes). */
+void report_pad(FILE *out, const char *s, size_t width, bool left);
 
 /* 1,234,567 */
 const char *report_count(int64_t n, char *buf, size_t size);

@@ -37,8 +37,7 @@ static const char *const style =
 	".card b{display:block;font-size:18px}.muted{color:#777}"
 	"svg text{font:11px system-ui,sans-serif}svg text.muted{fill:#777}";
 
-/* Text with &, <, >, " escaped, and bytes that are no UTF-8 shown as \xNN. */
-static void text(FILE *out, const char *s, size_t width)
+void report_html_text(FILE *out, const char *s, size_t width)
 {
 	char shown[PATH_WIDTH * 8];
 
@@ -53,9 +52,29 @@ static void text(FILE *out, const char *s, size_t width)
 	}
 }
 
+static void text(FILE *out, const char *s, size_t width)
+{
+	report_html_text(out, s, width);
+}
+
 static void heading(FILE *out, const char *title)
 {
 	fprintf(out, "<h2>%s</h2>\n", title);
+}
+
+void report_html_begin(FILE *out, const char *what, const char *file)
+{
+	fprintf(out,
+		"<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>\n"
+		"<meta name=viewport content=\"width=device-width\">\n<title>%s: ",
+		what);
+	text(out, file, PATH_WIDTH);
+	fprintf(out, "</title>\n<style>%s</style></head><body>\n", style);
+}
+
+void report_html_end(FILE *out, const char *what)
+{
+	fprintf(out, "<p class=muted>Made by %s.</p>\n</body></html>\n", what);
 }
 
 static void write_header(FILE *out, const struct analyze_result *a, const struct report_sections *sections)
@@ -273,11 +292,7 @@ void report_html(FILE *out, const struct analyze_result *a)
 	struct report_sections s;
 	bool findings = false;
 
-	fprintf(out,
-		"<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>\n"
-		"<meta name=viewport content=\"width=device-width\">\n<title>tracefs report: ");
-	text(out, a->file, PATH_WIDTH);
-	fprintf(out, "</title>\n<style>%s</style></head><body>\n", style);
+	report_html_begin(out, "tracefs report", a->file);
 	if (report_sections(a, &s) != 0) {
 		fputs("<p>Out of memory: no report.</p></body></html>\n", out);
 		return;
@@ -305,5 +320,5 @@ void report_html(FILE *out, const struct analyze_result *a)
 		fputs("<p>The trace holds no events.</p>\n", out);
 	}
 	report_sections_free(&s);
-	fputs("<p class=muted>Made by tracefs report.</p>\n</body></html>\n", out);
+	report_html_end(out, "tracefs report");
 }

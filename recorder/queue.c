@@ -143,6 +143,7 @@ bool rec_queue_push(struct queue *queue, const struct trace_event *event)
 	q->dur_ns = event->dur_ns;
 	q->bytes = event->bytes;
 	q->offset = event->offset;
+	q->process = event->process;
 	q->pid = event->pid;
 	q->uid = event->uid;
 	q->gid = event->gid;

@@ -21,7 +21,7 @@
 #include "recorder/recorder.h"
 
 /* Inline string bytes per slot; sized so that a slot is 256 bytes. */
-#define QUEUE_INLINE_BYTES 168
+#define QUEUE_INLINE_BYTES 160
 
 /* A string length meaning "no string" (the event's pointer was NULL). */
 #define QUEUE_NO_STRING UINT32_MAX
@@ -36,6 +36,7 @@ struct queued_event {
 	int64_t dur_ns;
 	int64_t bytes;
 	int64_t offset;
+	int64_t process;
 	int32_t pid;
 	uint32_t uid;
 	uint32_t gid;

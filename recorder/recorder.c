@@ -240,6 +240,16 @@ void recorder_submit(struct recorder *r, const struct trace_event *event)
 		atomic_fetch_add_explicit(&r->submit_lost, 1, memory_order_relaxed);
 }
 
+int64_t recorder_add_process(struct recorder *r, const struct recorder_process *process)
+{
+	return process_log_add(&r->writer.processes, process);
+}
+
+void recorder_process_exited(struct recorder *r, int64_t id, int64_t exit_ns)
+{
+	process_log_exit(&r->writer.processes, id, exit_ns);
+}
+
 void recorder_get_stats(struct recorder *r, struct recorder_stats *stats)
 {
 	/* Written and dropped first, so that written + lost <= submitted. */

@@ -76,6 +76,40 @@ void recorder_submit(struct recorder *recorder, const struct trace_event *event)
 void recorder_get_stats(struct recorder *recorder, struct recorder_stats *stats);
 
 /*
+ * Process lineage: one row per process instance (the `processes` table).
+ * How a process came to be read from /proc is the caller's business.
+ */
+enum recorder_process_state {
+	RECORDER_PROCESS_READ, /* read from /proc */
+	RECORDER_PROCESS_GONE, /* exited (or exiting) before it could be read */
+	RECORDER_PROCESS_ROOT, /* the command `tracefs run` started */
+};
+
+struct recorder_process {
+	int32_t pid;	     /* thread-group id */
+	int32_t ppid;	     /* -1 if unknown */
+	int64_t parent_id;   /* an id recorder_add_process gave, 0: none */
+	int64_t root_id;     /* likewise, 0: this one is the root of its chain */
+	const char *exe;     /* NULL if unreadable */
+	const char *argv;    /* a JSON array of strings, NULL if unreadable */
+	const char *cwd;     /* NULL if unreadable */
+	int64_t start_ns;    /* ns since the epoch, -1 if unknown */
+	uint8_t state;	     /* enum recorder_process_state */
+};
+
+/*
+ * Records a process instance once; events name it by the id returned
+ * (ids grow: a parent's is below its child's). Thread-safe; it takes a
+ * mutex and copies the strings, so call it once per process, not per
+ * event. Returns 0 when it cannot be recorded (out of memory, or too many
+ * waiting for the writer): events then have no process, never a wrong one.
+ */
+int64_t recorder_add_process(struct recorder *recorder, const struct recorder_process *process);
+
+/* The process instance ID was seen to exit at EXIT_NS (ns since the epoch). */
+void recorder_process_exited(struct recorder *recorder, int64_t id, int64_t exit_ns);
+
+/*
  * Stops the writer after it has committed everything queued, writes the
  * final meta entries, closes the file and frees the recorder. Returns 0, or
  * -1 with a message in err (what was committed stays committed).

@@ -132,15 +132,26 @@ static int begin_txn(struct writer *w)
 	return SQLITE_OK;
 }
 
+/* The open transaction's process rows and first_seqs are undone. */
+static void forget_processes(struct writer *w)
+{
+	process_log_rewind(&w->processes);
+	w->processes_max = w->committed_processes_max;
+	for (size_t i = 0; i < w->txn_seen_count; i++)
+		w->process_seen[w->txn_seen[i]] = 0;
+	w->txn_seen_count = 0;
+}
+
 /*
  * Undoes the open transaction, if any, and counts its events plus `extra`
  * (popped but not inserted) as lost.
  */
 static void abandon_txn(struct writer *w, uint64_t extra)
 {
-	sqlite3_stmt *stmts[] = {w->insert_rows, w->insert_row, w->insert_path,
-				 w->insert_proc, w->set_meta,	 w->begin,
-				 w->commit};
+	sqlite3_stmt *stmts[] = {w->insert_rows,    w->insert_row,	  w->insert_path,
+				 w->insert_proc,    w->set_meta,	  w->begin,
+				 w->commit,	    w->insert_process,	  w->process_exit,
+				 w->process_first_seq};
 
 	for (size_t i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++)
 		sqlite3_reset(stmts[i]); /* returns the old error; nothing to do */
@@ -153,6 +164,7 @@ static void abandon_txn(struct writer *w, uint64_t extra)
 		w->pending_count = 0;
 		rec_intern_truncate(&w->paths, w->txn_paths_mark);
 		rec_intern_truncate(&w->procs, w->txn_procs_mark);
+		forget_processes(w);
 		w->last_path_id = 0; /* it may be one of the ids forgotten */
 		w->last_proc_id = 0;
 		w->in_txn = false;
@@ -215,7 +227,7 @@ static int intern_path_lookup(struct writer *w, const char *path, size_t len, in
 	return step_done(w->insert_path); /* on failure abandon_txn forgets new_id */
 }
 
-/* Packs (pid, uid, gid, comm) into key; returns its length. */
+/* Packs (pid, uid, gid, process, comm) into key; returns its length. */
 static size_t pack_proc_key(char *key, const struct queued_event *ev, const char *comm)
 {
 	size_t len = 0;
@@ -226,6 +238,8 @@ static size_t pack_proc_key(char *key, const struct queued_event *ev, const char
 	len += sizeof(ev->uid);
 	memcpy(key + len, &ev->gid, sizeof(ev->gid));
 	len += sizeof(ev->gid);
+	memcpy(key + len, &ev->process, sizeof(ev->process));
+	len += sizeof(ev->process);
 	memcpy(key + len, &ev->comm_len, sizeof(ev->comm_len)); /* tells NULL from "" */
 	len += sizeof(ev->comm_len);
 	if (comm) {
@@ -234,6 +248,8 @@ static size_t pack_proc_key(char *key, const struct queued_event *ev, const char
 	}
 	return len;
 }
+
+static void bind_optional(sqlite3_stmt *stmt, int index, int64_t value, bool present);
 
 static int add_proc(struct writer *w, const struct queued_event *ev, const char *comm,
 		    const char *key, size_t len, uint64_t hash, int64_t *id)
@@ -250,6 +266,7 @@ static int add_proc(struct writer *w, const struct queued_event *ev, const char 
 		sqlite3_bind_null(w->insert_proc, 3);
 	sqlite3_bind_int64(w->insert_proc, 4, ev->uid);
 	sqlite3_bind_int64(w->insert_proc, 5, ev->gid);
+	bind_optional(w->insert_proc, 6, ev->process, ev->process > 0);
 	*id = new_id;
 	return step_done(w->insert_proc);
 }
@@ -257,7 +274,7 @@ static int add_proc(struct writer *w, const struct queued_event *ev, const char 
 static int intern_proc(struct writer *w, const struct queued_event *ev, int64_t *id)
 {
 	const char *comm = rec_queued_comm(ev);
-	size_t max_len = 16 + (comm ? ev->comm_len : 0);
+	size_t max_len = 24 + (comm ? ev->comm_len : 0);
 	char stack_key[PROC_KEY_STACK_BYTES];
 	char *key = max_len <= sizeof(stack_key) ? stack_key : malloc(max_len);
 
@@ -342,7 +359,89 @@ static int add_row(struct writer *w, struct row *row)
 	return SQLITE_OK;
 }
 
-static int insert_event(struct writer *w, const struct queued_event *ev)
+/* ---- process lineage ---- */
+
+static int insert_process(struct writer *w, const struct process_log_item *item)
+{
+	const struct recorder_process *p = &item->process;
+	static const char *const states[] = {"read", "gone", "root"};
+	sqlite3_stmt *s = w->insert_process;
+
+	sqlite3_bind_int64(s, 1, item->id);
+	sqlite3_bind_int64(s, 2, p->pid);
+	bind_optional(s, 3, p->ppid, p->ppid >= 0);
+	bind_optional(s, 4, p->parent_id, p->parent_id > 0);
+	/* A chain's root is its own root. */
+	sqlite3_bind_int64(s, 5, p->root_id > 0 ? p->root_id : item->id);
+	const char *texts[] = {p->exe, p->argv, p->cwd};
+	for (int i = 0; i < 3; i++) {
+		if (texts[i])
+			sqlite3_bind_text(s, 6 + i, texts[i], -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(s, 6 + i);
+	}
+	bind_optional(s, 9, p->start_ns, p->start_ns >= 0);
+	sqlite3_bind_text(s, 10, states[p->state < 3 ? p->state : RECORDER_PROCESS_GONE], -1,
+			  SQLITE_STATIC);
+	return step_done(s);
+}
+
+/* Inserts the process rows and exits waiting; part of the open transaction. */
+static int apply_processes(struct writer *w)
+{
+	const struct process_log_item *item;
+	int rc = SQLITE_OK;
+
+	atomic_store_explicit(&w->processes.pending, false, memory_order_relaxed);
+	while (rc == SQLITE_OK && (item = process_log_next(&w->processes))) {
+		if (item->is_exit) {
+			sqlite3_bind_int64(w->process_exit, 1, item->id);
+			sqlite3_bind_int64(w->process_exit, 2, item->exit_ns);
+			rc = step_done(w->process_exit);
+		} else {
+			rc = insert_process(w, item);
+			if (rc == SQLITE_OK)
+				w->processes_max = item->id;
+		}
+	}
+	return rc;
+}
+
+/* Gives process ID its first_seq if this is its first event. */
+static int note_first_seq(struct writer *w, int64_t id, int64_t seq)
+{
+	if ((size_t)id >= w->process_seen_size) {
+		size_t size = w->process_seen_size ? w->process_seen_size : 1024;
+		while (size <= (size_t)id)
+			size *= 2;
+		unsigned char *seen = realloc(w->process_seen, size);
+		if (!seen)
+			return SQLITE_NOMEM;
+		memset(seen + w->process_seen_size, 0, size - w->process_seen_size);
+		w->process_seen = seen;
+		w->process_seen_size = size;
+	}
+	if (w->process_seen[id])
+		return SQLITE_OK;
+	if (w->txn_seen_count == w->txn_seen_cap) {
+		size_t cap = w->txn_seen_cap ? 2 * w->txn_seen_cap : 64;
+		int64_t *ids = realloc(w->txn_seen, cap * sizeof(*ids));
+		if (!ids)
+			return SQLITE_NOMEM;
+		w->txn_seen = ids;
+		w->txn_seen_cap = cap;
+	}
+	sqlite3_bind_int64(w->process_first_seq, 1, id);
+	sqlite3_bind_int64(w->process_first_seq, 2, seq);
+	int rc = step_done(w->process_first_seq);
+	if (rc == SQLITE_OK) {
+		w->process_seen[id] = 1;
+		w->txn_seen[w->txn_seen_count++] = id;
+	}
+	return rc;
+}
+
+static int insert_event(struct writer *w, struct queued_event *ev)
 {
 	struct row row = {
 		/* Unsigned: a wild timestamp must not be undefined behaviour. */
@@ -364,10 +463,16 @@ static int insert_event(struct writer *w, const struct queued_event *ev)
 		rc = intern_path(w, path, ev->path_len, &row.path);
 	if (rc == SQLITE_OK && path2)
 		rc = intern_path(w, path2, ev->path2_len, &row.path2);
+	if (rc == SQLITE_OK && ev->process > w->processes_max)
+		rc = apply_processes(w); /* its row came before it */
+	if (rc == SQLITE_OK && ev->process > w->processes_max)
+		ev->process = 0; /* cannot happen: never name a missing row */
 	if (rc == SQLITE_OK)
 		rc = intern_proc(w, ev, &row.proc);
 	if (rc == SQLITE_OK)
 		rc = add_row(w, &row);
+	if (rc == SQLITE_OK && ev->process > 0)
+		rc = note_first_seq(w, ev->process, row.seq);
 	if (rc == SQLITE_OK)
 		w->txn_events++;
 	return rc;
@@ -404,11 +509,16 @@ static int commit_txn(struct writer *w)
 	if (pending)
 		rc = insert_loss_marker(w, pending);
 	if (rc == SQLITE_OK)
+		rc = apply_processes(w); /* ancestors and exits, events or not */
+	if (rc == SQLITE_OK)
 		rc = flush_rows(w);
 	if (rc == SQLITE_OK)
 		rc = step_done(w->commit);
 	if (rc != SQLITE_OK)
 		return rc;
+	process_log_commit(&w->processes);
+	w->committed_processes_max = w->processes_max;
+	w->txn_seen_count = 0;
 	add_written(w, w->txn_events);
 	w->marked_lost += w->txn_marked;
 	w->in_txn = false;
@@ -515,8 +625,9 @@ static void maybe_commit(struct writer *w, int64_t now, bool force)
 {
 	int rc = SQLITE_OK;
 
-	if (!w->in_txn && total_lost(w) != w->marked_lost)
-		rc = begin_txn(w); /* a marker is due even without events */
+	if (!w->in_txn && (total_lost(w) != w->marked_lost ||
+			   atomic_load_explicit(&w->processes.pending, memory_order_acquire)))
+		rc = begin_txn(w); /* a marker or a process is due even without events */
 	if (rc == SQLITE_OK && w->in_txn &&
 	    (force || now - w->txn_started >= w->commit_interval_ns))
 		rc = commit_txn(w);
@@ -592,6 +703,12 @@ static int prepare_statements(struct writer *w)
 	if (rc == SQLITE_OK)
 		rc = prepare(w->db, TRACE_SCHEMA_INSERT_PROC, &w->insert_proc);
 	if (rc == SQLITE_OK)
+		rc = prepare(w->db, TRACE_SCHEMA_INSERT_PROCESS, &w->insert_process);
+	if (rc == SQLITE_OK)
+		rc = prepare(w->db, TRACE_SCHEMA_PROCESS_EXIT, &w->process_exit);
+	if (rc == SQLITE_OK)
+		rc = prepare(w->db, TRACE_SCHEMA_PROCESS_FIRST_SEQ, &w->process_first_seq);
+	if (rc == SQLITE_OK)
 		rc = prepare(w->db, TRACE_SCHEMA_SET_META, &w->set_meta);
 	if (rc == SQLITE_OK)
 		rc = prepare(w->db, "BEGIN", &w->begin);
@@ -622,6 +739,9 @@ int rec_writer_init(struct writer *w, sqlite3 *db, const char *db_path, struct q
 	atomic_init(&w->stop, false);
 	atomic_init(&w->written, 0);
 	atomic_init(&w->write_lost, 0);
+	if (process_log_init(&w->processes) != 0)
+		return SQLITE_NOMEM;
+	w->processes_initialized = true;
 
 	int rc = prepare_statements(w);
 	if (rc != SQLITE_OK)
@@ -672,9 +792,10 @@ static int write_end(struct writer *w)
 
 static void finalize_all(struct writer *w)
 {
-	sqlite3_stmt **stmts[] = {&w->insert_rows, &w->insert_row, &w->insert_path,
-				  &w->insert_proc, &w->set_meta, &w->begin,
-				  &w->commit,	   &w->rollback};
+	sqlite3_stmt **stmts[] = {&w->insert_rows,    &w->insert_row,	  &w->insert_path,
+				  &w->insert_proc,    &w->set_meta,	  &w->begin,
+				  &w->commit,	      &w->rollback,	  &w->insert_process,
+				  &w->process_exit,   &w->process_first_seq};
 
 	for (size_t i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
 		sqlite3_finalize(*stmts[i]); /* reports the last step's error, not its own */
@@ -746,6 +867,10 @@ void rec_writer_destroy(struct writer *w)
 	}
 	rec_intern_destroy(&w->paths);
 	rec_intern_destroy(&w->procs);
+	if (w->processes_initialized)
+		process_log_destroy(&w->processes);
+	free(w->process_seen);
+	free(w->txn_seen);
 	rec_reserve_destroy(&w->reserve);
 	rec_reserve_destroy(&w->final_reserve);
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "recorder/intern.h"
+#include "recorder/process_log.h"
 #include "recorder/queue.h"
 #include "recorder/reserve.h"
 
@@ -38,6 +39,7 @@ struct writer {
 	sqlite3_stmt *insert_rows; /* WRITER_ROWS_PER_INSERT rows */
 	sqlite3_stmt *insert_row;  /* one row, for the rest before a commit */
 	sqlite3_stmt *insert_path, *insert_proc, *set_meta;
+	sqlite3_stmt *insert_process, *process_exit, *process_first_seq;
 	sqlite3_stmt *begin, *commit, *rollback;
 	struct intern_table paths;
 	struct intern_table procs;
@@ -53,6 +55,16 @@ struct writer {
 	struct reserve reserve;	      /* released when a write fails */
 	struct reserve final_reserve; /* released at close if the end meta needs it */
 	bool reserve_usable;	      /* the file system let us allocate it at start */
+
+	/* Process lineage: the rows to insert, and which have their first_seq. */
+	struct process_log processes;
+	bool processes_initialized;
+	int64_t processes_max;		/* the highest processes row inserted */
+	int64_t committed_processes_max;
+	unsigned char *process_seen;	/* per id: first_seq written */
+	size_t process_seen_size;
+	int64_t *txn_seen;		/* ids given first_seq in the open transaction */
+	size_t txn_seen_count, txn_seen_cap;
 
 	struct queue *queue;		/* not owned */
 	_Atomic uint64_t *submit_lost;	/* not owned: events the queue refused */

@@ -73,6 +73,9 @@ struct trace_reader {
 	int64_t id_of_kind[TRACE_KIND_COUNT];  /* or -1 */
 	struct id_set paths, procs;	     /* the rows checked so far */
 	sqlite3_stmt *path_row, *proc_row;   /* one row by id, to check a new one */
+	bool lineage;			     /* format 2 on: procs.process and processes */
+	struct id_set processes;
+	sqlite3_stmt *process_rows; /* those after ?1 up to ?2, to check new ones */
 };
 
 /*
@@ -101,11 +104,16 @@ enum event_column {
 	COL_COMM,
 	COL_UID,
 	COL_GID,
+	COL_PROCESS,
 };
 
-/* Cheaper than the view: no joins for op and kind, which we map in C. */
+/*
+ * Cheaper than the view: no joins for op and kind, which we map in C.
+ * %s: procs.process, or NULL in a trace from before process lineage.
+ */
 static const char *const stream_sql =
-	"SELECT " TRACE_READER_EVENT_COLUMNS ", p.path, p2.path, pr.pid, pr.comm, pr.uid, pr.gid\n"
+	"SELECT " TRACE_READER_EVENT_COLUMNS ", p.path, p2.path, pr.pid, pr.comm, pr.uid, pr.gid,"
+	" %s\n"
 	"FROM events\n"
 	"  LEFT JOIN paths AS p ON p.id = events.path\n"
 	"  LEFT JOIN paths AS p2 ON p2.id = events.path2\n"
@@ -342,8 +350,9 @@ static bool text_ok(const unsigned char *text, int len)
  * says whether it is a path ("/..."), which an event's first path must be;
  * the second may also be an attribute's name.
  */
-static const char *check_path_row(sqlite3_stmt *s, unsigned char *rooted)
+static const char *check_path_row(struct trace_reader *r, sqlite3_stmt *s, unsigned char *rooted)
 {
+	(void)r;
 	const unsigned char *path = sqlite3_column_text(s, 1);
 
 	if (sqlite3_column_type(s, 1) != SQLITE_TEXT || !text_ok(path, sqlite3_column_bytes(s, 1)))
@@ -352,8 +361,10 @@ static const char *check_path_row(sqlite3_stmt *s, unsigned char *rooted)
 	return NULL;
 }
 
+static bool known_process(struct trace_reader *r, int64_t id);
+
 /* NULL if a procs row is one the writer makes, else what is wrong. */
-static const char *check_proc_row(sqlite3_stmt *s, unsigned char *flag)
+static const char *check_proc_row(struct trace_reader *r, sqlite3_stmt *s, unsigned char *flag)
 {
 	int64_t v;
 	struct raw_value pid = {sqlite3_column_type(s, 1), sqlite3_column_int64(s, 1)};
@@ -369,17 +380,152 @@ static const char *check_proc_row(sqlite3_stmt *s, unsigned char *flag)
 	    (comm_type != SQLITE_TEXT ||
 	     !text_ok(sqlite3_column_text(s, 2), sqlite3_column_bytes(s, 2))))
 		return "bad process (its name is not text)";
+	int64_t process;
+	struct raw_value process_value = {sqlite3_column_type(s, 5), sqlite3_column_int64(s, 5)};
+	static const int64_t none = 0;
+	if (r->lineage && (!int_value(&process_value, 1, INT64_MAX, &none, &process) ||
+			   (process && !known_process(r, process))))
+		return "bad process (its processes id names no sound row)";
 	return NULL;
 }
 
-typedef const char *check_row_fn(sqlite3_stmt *s, unsigned char *flag);
+/* A JSON string at *AT (quotes included); moves *AT past it. */
+static bool json_string(const unsigned char **at, const unsigned char *end)
+{
+	const unsigned char *c = *at;
+
+	if (c == end || *c++ != '"')
+		return false;
+	while (c < end && *c != '"') {
+		if (*c < 0x20)
+			return false;
+		if (*c++ != '\\')
+			continue;
+		if (c == end)
+			return false;
+		if (*c == 'u') {
+			for (int i = 1; i <= 4; i++)
+				if (c + i >= end || !c[i] || !strchr("0123456789abcdefABCDEF", c[i]))
+					return false;
+			c += 5;
+		} else if (*c && strchr("\"\\/bfnrt", *c)) {
+			c++;
+		} else {
+			return false;
+		}
+	}
+	if (c == end)
+		return false;
+	*at = c + 1;
+	return true;
+}
+
+/* TEXT (LEN bytes) is a JSON array of strings, as the recorder writes argv. */
+static bool json_string_array(const unsigned char *text, int len)
+{
+	const unsigned char *c = text, *end = text + len;
+
+	if (c == end || *c++ != '[')
+		return false;
+	if (c < end && *c == ']')
+		return c + 1 == end;
+	for (;;) {
+		if (!json_string(&c, end) || c == end)
+			return false;
+		if (*c == ']')
+			return c + 1 == end;
+		if (*c++ != ',')
+			return false;
+	}
+}
+
+/* A text column that is NULL, or text without a NUL (and, if JSON, an array of strings). */
+static bool optional_text(sqlite3_stmt *s, int col, bool json)
+{
+	int type = sqlite3_column_type(s, col);
+	const unsigned char *text = sqlite3_column_text(s, col);
+	int len = sqlite3_column_bytes(s, col);
+
+	if (type == SQLITE_NULL)
+		return true;
+	return type == SQLITE_TEXT && text_ok(text, len) && (!json || json_string_array(text, len));
+}
+
+/*
+ * NULL if a processes row is one the writer makes, else what is wrong. Its
+ * parent and root are rows before it (a parent is recorded before its
+ * children), which the reader has checked already.
+ */
+static const char *check_process_row(struct trace_reader *r, sqlite3_stmt *s, unsigned char *flag)
+{
+	static const int64_t none = -1;
+	struct raw_value v[12];
+	int64_t id, value, parent, root;
+
+	*flag = 0;
+	for (int i = 0; i < 12; i++)
+		v[i] = (struct raw_value){sqlite3_column_type(s, i), sqlite3_column_int64(s, i)};
+	if (!int_value(&v[0], 1, INT64_MAX, NULL, &id))
+		return "bad id";
+	if (!int_value(&v[1], 0, INT32_MAX, NULL, &value) ||
+	    !int_value(&v[2], 0, INT32_MAX, &none, &value))
+		return "bad pid or ppid";
+	if (!int_value(&v[3], 1, id - 1, &none, &parent) ||
+	    (parent != -1 && id_index(&r->processes, parent) < 0))
+		return "bad parent_id (not an earlier row)";
+	if (!int_value(&v[4], 1, id, &none, &root) ||
+	    (root != -1 && root != id && id_index(&r->processes, root) < 0))
+		return "bad root_id (not this or an earlier row)";
+	if (!optional_text(s, 5, false) || !optional_text(s, 7, false))
+		return "bad exe or cwd (not text)";
+	if (!optional_text(s, 6, true))
+		return "bad argv (not a JSON array of strings)";
+	if (!int_value(&v[8], INT64_MIN, INT64_MAX, &none, &value) ||
+	    !int_value(&v[9], INT64_MIN, INT64_MAX, &none, &value) ||
+	    !int_value(&v[10], 1, INT64_MAX, &none, &value))
+		return "bad start_ns, exit_ns or first_seq";
+	const char *state = (const char *)sqlite3_column_text(s, 11);
+	if (v[11].type != SQLITE_TEXT || !state ||
+	    (strcmp(state, "read") != 0 && strcmp(state, "gone") != 0 && strcmp(state, "root") != 0))
+		return "bad state (not 'read', 'gone' or 'root')";
+	return NULL;
+}
+
+/*
+ * Whether ID is a checked processes row. One past those checked may be a
+ * row a live recorder added since: the rows up to it are checked then, in
+ * id order, as at open (its parents among them: they come first).
+ */
+static bool known_process(struct trace_reader *r, int64_t id)
+{
+	struct id_set *set = &r->processes;
+
+	if (id_index(set, id) >= 0)
+		return true;
+	if (set->count && id <= set->last)
+		return false;
+	sqlite3_bind_int64(r->process_rows, 1, set->count ? set->last : 0);
+	sqlite3_bind_int64(r->process_rows, 2, id);
+	bool ok = true;
+	while (ok && sqlite3_step(r->process_rows) == SQLITE_ROW) {
+		unsigned char flag;
+		int64_t row_id = sqlite3_column_int64(r->process_rows, 0);
+		ok = (!set->count || row_id > set->last) &&
+		     !check_process_row(r, r->process_rows, &flag) && add_id(set, row_id, flag) == 0;
+	}
+	sqlite3_reset(r->process_rows);
+	return ok && id_index(set, id) >= 0;
+}
+
+typedef const char *check_row_fn(struct trace_reader *r, sqlite3_stmt *s, unsigned char *flag);
 
 /*
  * The flag of ID if it is a checked row of paths or procs, else -1. An id
  * past the ones checked at open may be a row that a live recorder added
  * since: it is looked up and checked once.
  */
-static int known_id(struct id_set *set, sqlite3_stmt *row, check_row_fn *check_row, int64_t id)
+static int known_id(struct trace_reader *r, struct id_set *set, sqlite3_stmt *row,
+		    check_row_fn *check_row, int64_t id)
 {
 	ptrdiff_t at = id_index(set, id);
 	unsigned char flag = 0;
@@ -389,7 +535,7 @@ static int known_id(struct id_set *set, sqlite3_stmt *row, check_row_fn *check_r
 	if (set->count && id < set->last)
 		return -1;
 	sqlite3_bind_int64(row, 1, id);
-	bool ok = sqlite3_step(row) == SQLITE_ROW && !check_row(row, &flag) &&
+	bool ok = sqlite3_step(row) == SQLITE_ROW && !check_row(r, row, &flag) &&
 		  add_id(set, id, flag) == 0;
 	sqlite3_reset(row);
 	return ok ? flag : -1;
@@ -419,13 +565,13 @@ static const char *check_event(struct trace_reader *r, const struct raw_value *v
 	if (!int_value(&v[COL_KIND], 0, MAX_NAME_ID, NULL, &kind_id) || r->kind_of_id[kind_id] < 0)
 		return "unknown kind id";
 	if (!int_value(&v[COL_PATH_ID], INT64_MIN, INT64_MAX, &minus_one, &path) ||
-	    (path != -1 && known_id(&r->paths, r->path_row, check_path_row, path) != 1))
+	    (path != -1 && known_id(r, &r->paths, r->path_row, check_path_row, path) != 1))
 		return "bad path (an id with no row in paths, or one not starting with /)";
 	if (!int_value(&v[COL_PATH2_ID], INT64_MIN, INT64_MAX, &minus_one, &path2) ||
-	    (path2 != -1 && known_id(&r->paths, r->path_row, check_path_row, path2) < 0))
+	    (path2 != -1 && known_id(r, &r->paths, r->path_row, check_path_row, path2) < 0))
 		return "bad second path (an id with no sound row in paths)";
 	if (!int_value(&v[COL_PROC_ID], INT64_MIN, INT64_MAX, &minus_one, &proc) ||
-	    (proc != -1 && known_id(&r->procs, r->proc_row, check_proc_row, proc) < 0))
+	    (proc != -1 && known_id(r, &r->procs, r->proc_row, check_proc_row, proc) < 0))
 		return "bad process (an id with no sound row in procs)";
 	if (!int_value(&v[COL_RESULT], INT32_MIN, INT32_MAX, NULL, &result) ||
 	    !int_value(&v[COL_BYTES], 0, INT64_MAX, &minus_one, &e->bytes) ||
@@ -517,13 +663,20 @@ static int check_schema(struct trace_reader *r, char *err, size_t err_size)
 	    prepare(r, "SELECT type, name, sql FROM sqlite_schema", &stmt, err, err_size) != 0)
 		return -1;
 	int result = 0; /* -1 once err holds the first problem */
+	r->lineage = true;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		const char *type = (const char *)sqlite3_column_text(stmt, 0);
 		const char *name = (const char *)sqlite3_column_text(stmt, 1);
 		const char *sql = (const char *)sqlite3_column_text(stmt, 2);
 		int i = type && name ? schema_index(type, name) : -1;
+		bool procs_v1 = i >= 0 && sql && strcmp(name, trace_schema_procs_v1.name) == 0 &&
+				strcmp(sql, trace_schema_procs_v1.sql) == 0;
+		if (procs_v1)
+			r->lineage = false; /* format 1, checked against format_version */
 		if (type && strcmp(type, "view") == 0) {
 			/* views are off (defend()) */
+		} else if (procs_v1 && !seen[i]) {
+			/* as format 1 made it */
 		} else if (i >= 0 && (seen[i] || (sql == NULL) != (trace_schema_objects[i].sql == NULL) ||
 				      (sql && strcmp(sql, trace_schema_objects[i].sql) != 0))) {
 			if (result == 0)
@@ -552,7 +705,15 @@ static int check_schema(struct trace_reader *r, char *err, size_t err_size)
 	sqlite3_finalize(stmt);
 	/* Every table and the view; an index may be newer than the trace. */
 	for (size_t i = 0; rc == SQLITE_DONE && i < trace_schema_object_count; i++) {
-		if (!seen[i] && strcmp(trace_schema_objects[i].type, "index") != 0) {
+		bool lineage_only = strcmp(trace_schema_objects[i].name, "processes") == 0;
+		if (lineage_only && seen[i] && !r->lineage && result == 0) {
+			snprintf(err, err_size,
+				 "trace %s is corrupt: a processes table beside format 1's procs",
+				 r->file);
+			return -1;
+		}
+		if (!seen[i] && strcmp(trace_schema_objects[i].type, "index") != 0 &&
+		    !(lineage_only && !r->lineage)) {
 			snprintf(err, err_size, "%s is not a tracefs trace (no %s %s)", r->file,
 				 trace_schema_objects[i].name, trace_schema_objects[i].type);
 			return -1;
@@ -594,8 +755,15 @@ static int check_format_version(struct trace_reader *r, char *err, size_t err_si
 			 "trace %s has format version %" PRId64
 			 ", newer than this tracefs reads (%d): use a newer tracefs",
 			 r->file, version, TRACE_FORMAT_VERSION);
+	/* Format 1 had no process lineage; from 2 on it is always there. */
+	bool tables_agree = !ok || version > TRACE_FORMAT_VERSION || (version >= 2) == r->lineage;
+	if (!tables_agree)
+		snprintf(err, err_size,
+			 "trace %s is corrupt: format version %" PRId64 " with%s process lineage "
+			 "tables",
+			 r->file, version, r->lineage ? "" : "out");
 	free(text);
-	return ok && version <= TRACE_FORMAT_VERSION ? 0 : -1;
+	return ok && version <= TRACE_FORMAT_VERSION && tables_agree ? 0 : -1;
 }
 
 static int read_start_ns(struct trace_reader *r, char *err, size_t err_size)
@@ -698,7 +866,7 @@ static int load_id_set(struct trace_reader *r, const char *sql, const char *tabl
 	while (result == 0 && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(stmt, 0);
 		unsigned char flag = 0;
-		const char *what = check_row(stmt, &flag);
+		const char *what = check_row(r, stmt, &flag);
 		if (!what && set->count && id <= set->last)
 			what = "ids out of order";
 		if (what) {
@@ -719,23 +887,48 @@ static int load_id_set(struct trace_reader *r, const char *sql, const char *tabl
 }
 
 #define PATHS_SQL "SELECT id, path FROM paths"
-#define PROCS_SQL "SELECT id, pid, comm, uid, gid FROM procs"
+#define PROCS_SQL "SELECT id, pid, comm, uid, gid, %s FROM procs"
+#define PROCESSES_SQL                                                                              \
+	"SELECT id, pid, ppid, parent_id, root_id, exe, argv, cwd, start_ns, exit_ns, first_seq,"  \
+	" state FROM processes"
+
+/* The column procs.process, or NULL in a trace from before process lineage. */
+static const char *process_column(const struct trace_reader *r)
+{
+	return r->lineage ? "process" : "NULL";
+}
 
 static int load_id_sets(struct trace_reader *r, char *err, size_t err_size)
 {
-	if (load_id_set(r, PATHS_SQL " ORDER BY id", "paths", check_path_row, &r->paths, err,
+	char procs_all[128], procs_one[128];
+
+	snprintf(procs_all, sizeof(procs_all), PROCS_SQL " ORDER BY id", process_column(r));
+	snprintf(procs_one, sizeof(procs_one), PROCS_SQL " WHERE id = ?1", process_column(r));
+	/* processes first: procs rows name them. */
+	if ((r->lineage &&
+	     (load_id_set(r, PROCESSES_SQL " ORDER BY id", "processes", check_process_row,
+			  &r->processes, err, err_size) != 0 ||
+	      prepare(r, PROCESSES_SQL " WHERE id > ?1 AND id <= ?2 ORDER BY id", &r->process_rows,
+		      err, err_size) != 0)) ||
+	    load_id_set(r, PATHS_SQL " ORDER BY id", "paths", check_path_row, &r->paths, err,
 			err_size) != 0 ||
-	    load_id_set(r, PROCS_SQL " ORDER BY id", "procs", check_proc_row, &r->procs, err,
-			err_size) != 0 ||
+	    load_id_set(r, procs_all, "procs", check_proc_row, &r->procs, err, err_size) != 0 ||
 	    prepare(r, PATHS_SQL " WHERE id = ?1", &r->path_row, err, err_size) != 0 ||
-	    prepare(r, PROCS_SQL " WHERE id = ?1", &r->proc_row, err, err_size) != 0)
+	    prepare(r, procs_one, &r->proc_row, err, err_size) != 0)
 		return -1;
 	return 0;
 }
 
 static int prepare_statements(struct trace_reader *r, char *err, size_t err_size)
 {
-	if (prepare(r, stream_sql, &r->stream, err, err_size) != 0 ||
+	char *stream = sqlite3_mprintf(stream_sql, r->lineage ? "pr.process" : "NULL");
+	if (!stream) {
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	int prepared = prepare(r, stream, &r->stream, err, err_size);
+	sqlite3_free(stream);
+	if (prepared != 0 ||
 	    prepare(r, "SELECT seq FROM events WHERE ts >= ?1 ORDER BY seq LIMIT 1", &r->seek, err,
 		    err_size) != 0 ||
 	    prepare(r, "SELECT coalesce(max(seq), 0) FROM events", &r->max_seq, err, err_size) != 0)
@@ -927,6 +1120,9 @@ void trace_reader_close(struct trace_reader *r)
 	sqlite3_finalize(r->meta);
 	sqlite3_finalize(r->path_row);
 	sqlite3_finalize(r->proc_row);
+	sqlite3_finalize(r->process_rows);
+	free(r->processes.ids);
+	free(r->processes.flags);
 	free(r->paths.ids);
 	free(r->paths.flags);
 	free(r->procs.ids);
@@ -1010,6 +1206,7 @@ static const char *decode_strings(sqlite3_stmt *s, struct trace_event *e)
 	e->pid = (int32_t)sqlite3_column_int64(s, COL_PID);
 	e->uid = (uint32_t)sqlite3_column_int64(s, COL_UID);
 	e->gid = (uint32_t)sqlite3_column_int64(s, COL_GID);
+	e->process = sqlite3_column_int64(s, COL_PROCESS); /* checked with the row; NULL: 0 */
 	return NULL;
 }
 

@@ -16,6 +16,13 @@
  *     where they do not apply (as in the event). A row with op 'lost' marks
  *     that `bytes` events were lost (queue or disk full) just before it;
  *     its pid, comm, uid and gid are NULL.
+ *     From format 2 on, then: process, ppid, exe, argv, cwd (the event's
+ *     processes row, NULL when unknown).
+ *   processes(id, pid, ppid, parent_id, root_id, exe, argv, cwd, start_ns,
+ *             exit_ns, first_seq, state)
+ *     one row per process instance (format 2 on): see the table below and
+ *     tracefs/lineage.c; rows come before the events that name them, a
+ *     parent's before its children's.
  *   commits(seq, ts_ns, dur_ns, id, files, path, result, first_seq, last_seq)
  *     the versioned store's commits (`trace` rows with op 'commit'), each
  *     with the seq range of the events it covers: those that ended
@@ -23,7 +30,8 @@
  *
  * Private (may change): events holds integers only, to keep rows small:
  * ts is ns since meta.start_ns, strings are ids into paths and procs (a
- * process is interned as the tuple pid, comm, uid, gid), op and kind are
+ * process is interned as the tuple pid, comm, uid, gid, process: the
+ * process instance costs the events nothing), op and kind are
  * ids into ops and kinds. paths.path has no UNIQUE index: the writer
  * interns in memory, and an index would double the size of the table.
  */
@@ -55,12 +63,13 @@ const struct trace_schema_object trace_schema_objects[] = {
 	{"index", "sqlite_autoindex_kinds_1", NULL},
 	{"table", "paths", "CREATE TABLE paths(id INTEGER PRIMARY KEY, path TEXT NOT NULL)"},
 	{"table", "procs",
-	 "CREATE TABLE procs(          -- one row per distinct (pid, comm, uid, gid)\n"
+	 "CREATE TABLE procs(          -- one row per distinct (pid, comm, uid, gid, process)\n"
 	 "  id INTEGER PRIMARY KEY,\n"
 	 "  pid INTEGER NOT NULL,\n"
 	 "  comm TEXT,                 -- NULL if unknown\n"
 	 "  uid INTEGER NOT NULL,\n"
-	 "  gid INTEGER NOT NULL\n"
+	 "  gid INTEGER NOT NULL,\n"
+	 "  process INTEGER            -- processes.id; NULL if unknown\n"
 	 ")"},
 	{"table", "events",
 	 "CREATE TABLE events(\n"
@@ -79,8 +88,34 @@ const struct trace_schema_object trace_schema_objects[] = {
 	 "  mode INTEGER NOT NULL      -- 0 if n/a\n"
 	 ")"},
 	{"view", "trace", NULL}, /* view_sql below */
+	{"table", "processes",
+	 "CREATE TABLE processes(      -- one row per process instance\n"
+	 "  id INTEGER PRIMARY KEY,    -- a reused pid, or an exec, is a new row\n"
+	 "  pid INTEGER NOT NULL,      -- thread-group id\n"
+	 "  ppid INTEGER,              -- NULL if unknown\n"
+	 "  parent_id INTEGER,         -- processes.id; NULL if not recorded\n"
+	 "  root_id INTEGER,           -- processes.id of the chain's root\n"
+	 "  exe TEXT,                  -- NULL if unreadable\n"
+	 "  argv TEXT,                 -- JSON array of strings; NULL if unreadable\n"
+	 "  cwd TEXT,                  -- NULL if unreadable\n"
+	 "  start_ns INTEGER,          -- ns since the epoch\n"
+	 "  exit_ns INTEGER,           -- NULL unless the exit was seen\n"
+	 "  first_seq INTEGER,         -- events.seq of its first event\n"
+	 "  state TEXT NOT NULL        -- 'read', 'gone' or 'root'\n"
+	 ")"},
 };
 const size_t trace_schema_object_count = sizeof(trace_schema_objects) / sizeof(trace_schema_objects[0]);
+
+/* Format version 1's procs, before process lineage: read, never written. */
+const struct trace_schema_object trace_schema_procs_v1 = {
+	"table", "procs",
+	"CREATE TABLE procs(          -- one row per distinct (pid, comm, uid, gid)\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  pid INTEGER NOT NULL,\n"
+	"  comm TEXT,                 -- NULL if unknown\n"
+	"  uid INTEGER NOT NULL,\n"
+	"  gid INTEGER NOT NULL\n"
+	")"};
 
 /* %lld: meta.start_ns, baked into the view so that ts_ns costs one addition. */
 static const char *const view_sql =
@@ -88,13 +123,15 @@ static const char *const view_sql =
 	"  e.seq AS seq, e.ts + %lld AS ts_ns, e.dur AS dur_ns, o.name AS op,\n"
 	"  p.path AS path, p2.path AS path2, k.name AS kind, pr.pid AS pid,\n"
 	"  pr.comm AS comm, pr.uid AS uid, pr.gid AS gid, e.result AS result,\n"
-	"  e.bytes AS bytes, e.\"offset\" AS \"offset\", e.flags AS flags, e.mode AS mode\n"
+	"  e.bytes AS bytes, e.\"offset\" AS \"offset\", e.flags AS flags, e.mode AS mode,\n"
+	"  pr.process AS process, ps.ppid AS ppid, ps.exe AS exe, ps.argv AS argv, ps.cwd AS cwd\n"
 	"FROM events AS e\n" /* LEFT JOINs keep events the outer loop */
 	"  LEFT JOIN ops AS o ON o.id = e.op\n"
 	"  LEFT JOIN paths AS p ON p.id = e.path\n"
 	"  LEFT JOIN paths AS p2 ON p2.id = e.path2\n"
 	"  LEFT JOIN kinds AS k ON k.id = e.kind\n"
-	"  LEFT JOIN procs AS pr ON pr.id = e.proc;\n"
+	"  LEFT JOIN procs AS pr ON pr.id = e.proc\n"
+	"  LEFT JOIN processes AS ps ON ps.id = pr.process;\n"
 	"CREATE VIEW commits AS\n"
 	TRACE_SCHEMA_COMMIT_RANGES("(SELECT id FROM ops WHERE name = 'commit')")
 	"SELECT c.seq AS seq, c.ts_ns AS ts_ns, c.dur_ns AS dur_ns, c.path2 AS id,\n"

@@ -22,7 +22,8 @@
 /* The program's version: printed by --version and written into each trace. */
 #define TRACEFS_VERSION "0.1"
 /* The trace file format the recorder writes, and the newest its reader reads. */
-#define TRACE_FORMAT_VERSION 1
+#define TRACE_FORMAT_VERSION 2
+/* Version 1 traces (no process lineage) are still read: their events have process 0. */
 
 /* Operations and kinds of objects, as in the trace's `op` and `kind` columns. */
 #define TRACE_ENUM_OP(id, name) TRACE_OP_##id,
@@ -50,6 +51,7 @@ struct trace_event {
 	uint32_t mode;	/* create/mkdir/mknod/chmod mode; 0 if n/a */
 	uint8_t op;	/* enum trace_op */
 	uint8_t kind;	/* enum trace_kind */
+	int64_t process; /* the processes row (recorder_add_process), 0 if unknown */
 };
 
 /*
@@ -221,12 +223,21 @@ struct trace_schema_object {
 };
 extern const struct trace_schema_object trace_schema_objects[];
 extern const size_t trace_schema_object_count;
+/* The procs table of format version 1 traces, which readers still accept. */
+extern const struct trace_schema_object trace_schema_procs_v1;
 
 /* The number of columns of `events`, i.e. parameters per inserted row. */
 #define TRACE_SCHEMA_EVENT_COLUMNS 13
 
 #define TRACE_SCHEMA_INSERT_PATH "INSERT INTO paths(id, path) VALUES(?1, ?2)"
-#define TRACE_SCHEMA_INSERT_PROC "INSERT INTO procs(id, pid, comm, uid, gid) VALUES(?1, ?2, ?3, ?4, ?5)"
+#define TRACE_SCHEMA_INSERT_PROC                                                                   \
+	"INSERT INTO procs(id, pid, comm, uid, gid, process) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+#define TRACE_SCHEMA_INSERT_PROCESS                                                                \
+	"INSERT INTO processes(id, pid, ppid, parent_id, root_id, exe, argv, cwd, start_ns,"      \
+	" state) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+#define TRACE_SCHEMA_PROCESS_EXIT "UPDATE processes SET exit_ns = ?2 WHERE id = ?1"
+#define TRACE_SCHEMA_PROCESS_FIRST_SEQ "UPDATE processes SET first_seq = ?2 WHERE id = ?1"
+
 /*
  * The versioned store's commits and the events each covers, as a WITH
  * clause giving ranges(commit_seq, first_seq, last_seq): the events that

@@ -7,6 +7,11 @@
  * reused pid is never given a dead process's name. Opening the file per
  * event would cost three system calls instead of one.
  *
+ * Process instances (lineage.c) ride on the same cache: a slot remembers
+ * the processes row of its thread and the name it had. The same thread
+ * with the same name is the same row; only a new thread or a new name (an
+ * exec) asks lineage.c, which reads /proc.
+ *
  * Credentials: setfsuid/setfsgid and the raw setgroups system call act on
  * the calling thread only (glibc's setgroups() would change every thread).
  */
@@ -27,6 +32,8 @@
 struct comm_slot {
 	pid_t pid;
 	int fd;
+	int64_t process;	     /* its processes row; 0: ask lineage.c */
+	char comm[CALLER_COMM_SIZE]; /* its name when process was found */
 };
 
 struct comm_cache {
@@ -83,8 +90,20 @@ static int open_comm(pid_t pid)
 	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
-int caller_comm(pid_t pid, char comm[CALLER_COMM_SIZE])
+/* The slot's row for its thread, now named COMM. */
+static int64_t slot_process(struct comm_slot *slot, struct lineage *lineage, const char *comm)
 {
+	if (slot->process && strcmp(slot->comm, comm) == 0)
+		return slot->process;
+	slot->process = lineage_process(lineage, slot->pid);
+	snprintf(slot->comm, sizeof(slot->comm), "%s", comm);
+	return slot->process;
+}
+
+int caller_identify(pid_t pid, struct lineage *lineage, char comm[CALLER_COMM_SIZE],
+		    int64_t *process)
+{
+	*process = 0;
 	if (pid <= 0)
 		return -1;
 	struct comm_cache *cache = thread_comm_cache();
@@ -93,24 +112,29 @@ int caller_comm(pid_t pid, char comm[CALLER_COMM_SIZE])
 		int rc = fd == -1 ? -1 : read_comm(fd, comm);
 		if (fd != -1)
 			close(fd);
+		*process = lineage_process(lineage, pid);
 		return rc;
 	}
 	struct comm_slot *slot = &cache->slots[(unsigned)pid % COMM_CACHE_SLOTS];
-	if (slot->pid == pid && read_comm(slot->fd, comm) == 0)
+	if (slot->pid == pid && read_comm(slot->fd, comm) == 0) {
+		*process = slot_process(slot, lineage, comm);
 		return 0;
+	}
 	if (slot->pid) {
 		close(slot->fd);
 		slot->pid = 0;
 	}
 	int fd = open_comm(pid);
-	if (fd == -1)
-		return -1;
-	if (read_comm(fd, comm) == -1) {
-		close(fd);
+	if (fd == -1 || read_comm(fd, comm) == -1) {
+		if (fd != -1)
+			close(fd);
+		*process = lineage_process(lineage, pid); /* gone: said so, once */
 		return -1;
 	}
 	slot->pid = pid;
 	slot->fd = fd;
+	slot->process = 0;
+	*process = slot_process(slot, lineage, comm);
 	return 0;
 }
 

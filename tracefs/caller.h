@@ -5,12 +5,21 @@
 #ifndef TRACEFS_CALLER_H
 #define TRACEFS_CALLER_H
 
+#include <stdint.h>
 #include <sys/types.h>
+
+#include "tracefs/lineage.h"
 
 #define CALLER_COMM_SIZE 17 /* TASK_COMM_LEN plus a terminator */
 
-/* Puts the current process name of PID into COMM; returns 0 or -1. */
-int caller_comm(pid_t pid, char comm[CALLER_COMM_SIZE]);
+/*
+ * Puts the current process name of thread PID into COMM (returns 0, or -1
+ * when unknown) and its processes row from LINEAGE into *PROCESS (0 when
+ * unknown or LINEAGE is NULL). An event of a thread seen before costs one
+ * pread() and a comparison.
+ */
+int caller_identify(pid_t pid, struct lineage *lineage, char comm[CALLER_COMM_SIZE],
+		    int64_t *process);
 
 /*
  * Makes the calling thread create files as UID/GID with GROUPS, so that the

@@ -26,6 +26,7 @@
 struct daemon {
 	struct web_server *web;
 	struct recorder *recorder;
+	struct lineage *lineage; /* the processes of the requests */
 	struct store *store;
 	struct fs *fs;
 	struct fuse_session *session;
@@ -133,12 +134,20 @@ struct daemon *daemon_create(const struct daemon_config *config)
 			close(source_fd);
 			goto fail;
 		}
-		store_history_attach(daemon->store, daemon->recorder);
 	}
+	daemon->lineage = lineage_create(daemon->recorder);
+	if (!daemon->lineage) {
+		fprintf(stderr, "tracefs: cannot watch processes: %s\n", strerror(errno));
+		close(source_fd);
+		goto fail;
+	}
+	if (daemon->store)
+		store_history_attach(daemon->store, daemon->recorder, daemon->lineage);
 	daemon->poll_us = config->fs.poll_us;
 	daemon->uring = config->fs.uring;
 	struct fs_options fs_options = config->fs;
 	fs_options.store = daemon->store;
+	fs_options.lineage = daemon->lineage;
 	if (fs_options.exact)
 		fs_options.timeout = 0;
 	daemon->fs = fs_create(source_fd, daemon->recorder, &fs_options);
@@ -240,6 +249,11 @@ int daemon_serve(struct daemon *daemon)
 	return 0;
 }
 
+int daemon_set_root_process(struct daemon *daemon, pid_t pid, char *const argv[], const char *cwd)
+{
+	return lineage_set_root(daemon->lineage, pid, argv, cwd);
+}
+
 void daemon_op_counts(struct daemon *daemon, uint64_t counts[TRACE_OP_COUNT])
 {
 	fs_op_counts(daemon->fs, counts);
@@ -261,6 +275,7 @@ int daemon_finish(struct daemon *daemon)
 	if (daemon->fs)
 		fs_destroy(daemon->fs);
 	store_cleanup(daemon->store); /* commits what is pending, before the trace closes */
+	lineage_destroy(daemon->lineage); /* its exits go to the recorder */
 	if (daemon->recorder && recorder_close(daemon->recorder, err, sizeof(err)) == -1) {
 		fprintf(stderr, "tracefs: %s\n", err);
 		status = -1;

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "store/store.h"
 #include "tracefs/fs.h"
@@ -45,6 +46,12 @@ int daemon_handle_signals(struct daemon *daemon);
 
 /* Serves requests until the file system is unmounted; 0 or -1. */
 int daemon_serve(struct daemon *daemon);
+
+/*
+ * `tracefs run`: PID, running ARGV in CWD, is the root of the process
+ * lineage; before it can reach the mount. 0, or -1 with errno.
+ */
+int daemon_set_root_process(struct daemon *daemon, pid_t pid, char *const argv[], const char *cwd);
 
 /* Events per operation so far. */
 void daemon_op_counts(struct daemon *daemon, uint64_t counts[TRACE_OP_COUNT]);

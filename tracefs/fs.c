@@ -166,7 +166,7 @@ static void capture_end(struct capture *c, int result)
 {
 	c->event.result = result;
 	c->event.dur_ns = clock_ns(CLOCK_MONOTONIC) - c->start_ns;
-	if (caller_comm(c->event.pid, c->comm) == 0)
+	if (caller_identify(c->event.pid, c->fs->options.lineage, c->comm, &c->event.process) == 0)
 		c->event.comm = c->comm;
 	/* A path the table could not allocate is recorded as unknown rather
 	 * than failing the operation. */

@@ -10,6 +10,7 @@
 
 #include "recorder/recorder.h"
 #include "store/store.h"
+#include "tracefs/lineage.h"
 
 struct fs_options {
 	bool exact;	/* no kernel caching of names, attributes or pages */
@@ -17,6 +18,7 @@ struct fs_options {
 	double timeout; /* seconds the kernel may cache names and attributes */
 	long poll_us;	/* how long a daemon thread polls for the next request */
 	struct store *store; /* the versioned store the source is, or NULL */
+	struct lineage *lineage; /* the processes of the requests, or NULL */
 	int uring;	/* FUSE over io_uring: 1 asked for, 0 refused, -1 where on */
 };
 

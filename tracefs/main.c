@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{"serve", web_serve_command, "replay a recorded trace in the browser"},
 	{"render", render_command, "draw a recorded trace to PNG or video"},
 	{"report", analyze_report_command, "analyse a trace: phases, errors, hot files, latency, findings"},
+	{"diff", analyze_diff_command, "compare two traces: phases, outputs, reads, failures, latency"},
 	{"export", analyze_export_command, "write a trace for Perfetto, spreadsheets, jq or Gource"},
 	{"store", tracefs_store_command, "the versioned store: clone, status, sync, log"},
 };

@@ -224,14 +224,16 @@ static int mount_privately(const struct run_args *a, int fuse_fd)
 	return 0;
 }
 
-/* The holder: never returns. Reports the mount's outcome on REPORT_FD. */
+/*
+ * The holder: never returns. Reports the mount's outcome on REPORT_FD,
+ * then COMMAND's pid (the root of the trace's process lineage).
+ */
 static void hold_namespace(const struct run_args *a, int fuse_fd, int report_fd)
 {
 	int err = mount_privately(a, fuse_fd);
 	close(fuse_fd);
 	if (write(report_fd, &err, sizeof(err)) != sizeof(err) || err)
 		_exit(126);
-	close(report_fd);
 	/* Ctrl-C is for COMMAND; we go when it goes. */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
@@ -240,8 +242,14 @@ static void hold_namespace(const struct run_args *a, int fuse_fd, int report_fd)
 		perror("tracefs run: fork");
 		_exit(126);
 	}
-	if (command == 0)
+	if (command == 0) {
+		close(report_fd);
 		exec_command(a);
+	}
+	/* The server reads it before it serves COMMAND's first request. */
+	if (write(report_fd, &command, sizeof(command)) != sizeof(command))
+		perror("tracefs run: cannot tell the server COMMAND's pid");
+	close(report_fd);
 	int wstatus;
 	while (waitpid(command, &wstatus, 0) == -1)
 		if (errno != EINTR)
@@ -306,8 +314,13 @@ static int trace_command(struct run_args *a, struct daemon *daemon, int fuse_fd)
 	signal(SIGQUIT, SIG_IGN);
 	int err = -1;
 	ssize_t n = read(pipe_fds[0], &err, sizeof(err));
-	close(pipe_fds[0]);
 	bool mounted = n == sizeof(err) && err == 0;
+	pid_t command = 0;
+	if (mounted && read(pipe_fds[0], &command, sizeof(command)) == sizeof(command) &&
+	    daemon_set_root_process(daemon, command, a->command, a->cwd) != 0)
+		fprintf(stderr, "tracefs run: cannot record %s as the root process: %s\n",
+			a->command[0], strerror(errno));
+	close(pipe_fds[0]);
 	if (!mounted) {
 		fprintf(stderr, "tracefs run: cannot mount over %s in a private namespace: %s\n",
 			a->dir, n == sizeof(err) ? strerror(err) : "the helper process died");

@@ -74,6 +74,7 @@ struct listing {
 
 static struct store *store;
 static struct recorder *recorder;
+static struct lineage *lineage;
 static struct fuse_lowlevel_ops inner;
 static int64_t mount_time_s;
 /* The nodes the kernel holds: those it has not forgotten at unmount are
@@ -81,10 +82,11 @@ static int64_t mount_time_s;
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct hnode *live;
 
-void store_history_attach(struct store *s, struct recorder *r)
+void store_history_attach(struct store *s, struct recorder *r, struct lineage *l)
 {
 	store = s;
 	recorder = r;
+	lineage = l;
 	mount_time_s = time(NULL);
 }
 
@@ -149,7 +151,7 @@ static void call_end(struct call *c, int result)
 	c->event.dur_ns = (int64_t)(end.tv_sec - c->start.tv_sec) * 1000000000 +
 			  (end.tv_nsec - c->start.tv_nsec);
 	c->event.result = result;
-	if (caller_comm(c->event.pid, c->comm) == 0)
+	if (caller_identify(c->event.pid, lineage, c->comm, &c->event.process) == 0)
 		c->event.comm = c->comm;
 	recorder_submit(recorder, &c->event);
 }

@@ -10,12 +10,15 @@
 #include "recorder/recorder.h"
 #include "store/store.h"
 #include "tracefs/fs.h"
+#include "tracefs/lineage.h"
 
 /* The reserved name, at the mount's root only. */
 #define STORE_HISTORY_NAME ".history"
 
-/* Serves STORE's history; its operations are traced into RECORDER. */
-void store_history_attach(struct store *store, struct recorder *recorder);
+/* Serves STORE's history; its operations are traced into RECORDER, their
+ * processes found in LINEAGE. */
+void store_history_attach(struct store *store, struct recorder *recorder,
+			  struct lineage *lineage);
 
 /* Puts the history's operations in OPS around those already there. */
 void store_history_wrap(struct fuse_lowlevel_ops *ops);

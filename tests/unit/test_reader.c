@@ -435,7 +435,7 @@ static void test_refusals(const char *good)
 	sql_exec(path, "DELETE FROM meta WHERE key = 'format_version'");
 	expect_refusal(path, "no format_version");
 	copy_file(good, scratch_path(path, sizeof(path), "newer.db"));
-	sql_exec(path, "UPDATE meta SET value = '2' WHERE key = 'format_version'");
+	sql_exec(path, "UPDATE meta SET value = '3' WHERE key = 'format_version'");
 	expect_refusal(path, "newer than this tracefs reads");
 	copy_file(good, scratch_path(path, sizeof(path), "noview.db"));
 	sql_exec(path, "DROP VIEW trace");

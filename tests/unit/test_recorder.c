@@ -276,25 +276,25 @@ static void test_round_trip(void)
 
 	struct expected x[] = {
 		{{t0, 1234, -1, -1, "/missing", NULL, "bash", 100, 1000, 1000, -ENOENT, 0, 0,
-		  TRACE_OP_LOOKUP, TRACE_KIND_NONE},
+		  TRACE_OP_LOOKUP, TRACE_KIND_NONE, 0},
 		 "lookup", NULL},
 		{{t0 + 10, 55, -1, -1, "/a/b", "/c d/é", NULL, 101, 0, 0, 0, 1, 0, TRACE_OP_RENAME,
-		  TRACE_KIND_FILE},
+		  TRACE_KIND_FILE, 0},
 		 "rename", "file"},
 		{{t0 + 20, 7, 4096, 8192, "/a/b", NULL, "cat", 102, 4000000000u, 65534, 4096, 0, 0,
-		  TRACE_OP_READ, TRACE_KIND_FILE},
+		  TRACE_OP_READ, TRACE_KIND_FILE, 0},
 		 "read", "file"},
 		{{t0 + 30, 99999, -1, -1, long_path, NULL, "mkdir", 103, 1, 2, 0, 0, 0755,
-		  TRACE_OP_MKDIR, TRACE_KIND_DIR},
+		  TRACE_OP_MKDIR, TRACE_KIND_DIR, 0},
 		 "mkdir", "dir"},
 		{{t0 + 40, 0, 1 << 20, 0, "/in", "/out", "", 104, 1, 2, 1 << 20, 0, 0,
-		  TRACE_OP_COPY_FILE_RANGE, TRACE_KIND_OTHER},
+		  TRACE_OP_COPY_FILE_RANGE, TRACE_KIND_OTHER, 0},
 		 "copy_file_range", "other"},
 		{{t0 + 50, 1, -1, -1, "/l", long_path, long_comm, 105, 3, 4, 0, 0, 0,
-		  TRACE_OP_SYMLINK, TRACE_KIND_SYMLINK},
+		  TRACE_OP_SYMLINK, TRACE_KIND_SYMLINK, 0},
 		 "symlink", "symlink"},
 		{{t0 - 5000000000LL, 2, -1, -1, "/", NULL, "bash", 100, 1000, 1000, 0, 0x8241,
-		  0100644, TRACE_OP_CREATE, TRACE_KIND_FILE},
+		  0100644, TRACE_OP_CREATE, TRACE_KIND_FILE, 0},
 		 "create", "file"}, /* an event older than the trace start */
 	};
 	size_t count = sizeof(x) / sizeof(x[0]);
@@ -324,15 +324,16 @@ static void test_round_trip(void)
 	stmt = query(db, "SELECT * FROM trace");
 	const char *columns[] = {"seq",	 "ts_ns", "dur_ns", "op",     "path",  "path2",
 				 "kind", "pid",	  "comm",   "uid",    "gid",   "result",
-				 "bytes", "offset", "flags", "mode"};
-	CHECK(sqlite3_column_count(stmt) == 16, "trace has %d columns",
+				 "bytes", "offset", "flags", "mode",  "process", "ppid",
+				 "exe",	 "argv",  "cwd"};
+	CHECK(sqlite3_column_count(stmt) == 21, "trace has %d columns",
 	      sqlite3_column_count(stmt));
-	for (int i = 0; i < 16; i++)
+	for (int i = 0; i < 21; i++)
 		CHECK(strcmp(sqlite3_column_name(stmt, i), columns[i]) == 0,
 		      "trace column %d is %s, want %s", i, sqlite3_column_name(stmt, i), columns[i]);
 	sqlite3_finalize(stmt);
 
-	check_meta_text(db, "format_version", "1");
+	check_meta_text(db, "format_version", "2");
 	check_meta_text(db, "tracefs_version", "0.1");
 	check_meta_text(db, "source", "/srv/source");
 	check_meta_text(db, "mountpoint", "/mnt/traced");
@@ -763,6 +764,125 @@ static void test_disk_full(void)
 	       wal_left ? "; the WAL could not be checkpointed" : "");
 }
 
+/* ---- process lineage ---- */
+
+/* The process rows round-trip: ids in order, a root of its own, first_seq, exit, the view. */
+static void test_processes(void)
+{
+	char path[256];
+	scratch_path(path, sizeof(path), "processes.db");
+	struct recorder *r = open_recorder(path, 0, 10);
+
+	struct recorder_process root = {.pid = 100, .ppid = 1, .argv = "[\"make\",\"-j2\"]",
+				   .exe = "/usr/bin/make", .cwd = "/src", .start_ns = 5,
+				   .state = RECORDER_PROCESS_ROOT};
+	int64_t root_id = recorder_add_process(r, &root);
+	struct recorder_process child = {.pid = 101, .ppid = 100, .parent_id = root_id,
+				    .root_id = root_id, .argv = "[\"sh\",\"-c\",\"a \\\"b\\\"\\n\"]",
+				    .start_ns = 6, .state = RECORDER_PROCESS_READ};
+	int64_t child_id = recorder_add_process(r, &child);
+	struct recorder_process gone = {.pid = 102, .ppid = -1, .parent_id = child_id,
+				   .root_id = root_id, .start_ns = -1, .state = RECORDER_PROCESS_GONE};
+	int64_t gone_id = recorder_add_process(r, &gone);
+	CHECK(root_id == 1 && child_id == 2 && gone_id == 3, "process ids %" PRId64 " %" PRId64
+	      " %" PRId64, root_id, child_id, gone_id);
+
+	struct trace_event e = event_of(TRACE_OP_GETATTR, "/a");
+	e.process = child_id;
+	for (int i = 0; i < 3; i++)
+		recorder_submit(r, &e);
+	e.process = root_id;
+	recorder_submit(r, &e);
+	e.process = 0;
+	recorder_submit(r, &e);
+	recorder_process_exited(r, child_id, 77);
+	close_recorder(r);
+
+	sqlite3 *db = open_db(path);
+	check_integrity(db);
+	CHECK(sql_int(db, "SELECT count(*) FROM processes") == 3, "three processes rows");
+	CHECK(sql_int(db, "SELECT root_id FROM processes WHERE id = 1") == 1, "a root is its own");
+	CHECK(sql_int(db, "SELECT parent_id FROM processes WHERE id = 2") == 1, "parent_id");
+	CHECK(sql_int(db, "SELECT first_seq FROM processes WHERE id = 2") == 1 &&
+		      sql_int(db, "SELECT first_seq FROM processes WHERE id = 1") == 4 &&
+		      sql_int(db, "SELECT first_seq FROM processes WHERE id = 3") == -999,
+	      "first_seq: its first event, NULL without one");
+	CHECK(sql_int(db, "SELECT exit_ns FROM processes WHERE id = 2") == 77 &&
+		      sql_int(db, "SELECT exit_ns FROM processes WHERE id = 1") == -999,
+	      "exit_ns where seen");
+	CHECK(sql_int(db, "SELECT ppid FROM processes WHERE id = 3") == -999 &&
+		      sql_int(db, "SELECT start_ns FROM processes WHERE id = 3") == -999 &&
+		      sql_int(db, "SELECT state = 'gone' FROM processes WHERE id = 3") == 1,
+	      "unknowns are NULL");
+	CHECK(sql_int(db, "SELECT json_extract(argv, '$[2]') = 'a \"b\"' || char(10) FROM processes "
+			  "WHERE id = 2") == 1, "argv round-trips");
+	CHECK(sql_int(db, "SELECT count(*) FROM trace WHERE process = 2 AND exe IS NULL AND ppid = 100") == 3 &&
+		      sql_int(db, "SELECT count(*) FROM trace WHERE exe = '/usr/bin/make'") == 1 &&
+		      sql_int(db, "SELECT count(*) FROM trace WHERE process IS NULL") == 1,
+	      "the trace view's process columns");
+	CHECK(sqlite3_close(db) == SQLITE_OK, "close");
+
+	char err[512] = "";
+	struct trace_reader *reader = trace_reader_open(path, err, sizeof(err));
+	CHECK(reader, "trace_reader_open: %s", err);
+	int64_t expected[] = {2, 2, 2, 1, 0}, seq;
+	for (int i = 0; i < 5; i++) {
+		CHECK(trace_reader_next(reader, &e, &seq, err, sizeof(err)) == 1, "read: %s", err);
+		CHECK(e.process == expected[i], "event %" PRId64 ": process %" PRId64, seq, e.process);
+	}
+	trace_reader_close(reader);
+	printf("ok - process lineage: rows, first_seq, exit, the view, the reader\n");
+}
+
+/* Waits until COUNT events are committed. */
+static void wait_for_written(struct recorder *r, uint64_t count)
+{
+	struct recorder_stats s;
+	for (recorder_get_stats(r, &s); s.written < count; recorder_get_stats(r, &s))
+		sleep_ms(1);
+}
+
+/*
+ * A reader following a live trace meets processes rows added after it
+ * opened, among them an ancestor no procs row names: it checks them then.
+ */
+static void test_processes_live(void)
+{
+	char path[256], err[512] = "";
+	scratch_path(path, sizeof(path), "processes-live.db");
+	struct recorder *r = open_recorder(path, 0, 10);
+	struct recorder_process p = {.pid = 10, .ppid = -1, .start_ns = -1,
+				     .state = RECORDER_PROCESS_ROOT};
+	struct trace_event e = event_of(TRACE_OP_GETATTR, "/a");
+	e.process = recorder_add_process(r, &p);
+	recorder_submit(r, &e);
+	wait_for_written(r, 1);
+
+	struct trace_reader *reader = trace_reader_open(path, err, sizeof(err));
+	CHECK(reader, "trace_reader_open: %s", err);
+	int64_t seq;
+	CHECK(trace_reader_next(reader, &e, &seq, err, sizeof(err)) == 1 && e.process == 1,
+	      "first event: %s", err);
+	p = (struct recorder_process){.pid = 11, .ppid = 10, .parent_id = 1, .root_id = 1,
+				      .start_ns = -1, .state = RECORDER_PROCESS_READ};
+	int64_t ancestor = recorder_add_process(r, &p);
+	p.pid = 12;
+	p.parent_id = ancestor;
+	e = event_of(TRACE_OP_GETATTR, "/b");
+	e.process = recorder_add_process(r, &p);
+	recorder_submit(r, &e);
+	wait_for_written(r, 2);
+	/* The first call ends the read that began before the commit. */
+	int got = trace_reader_next(reader, &e, &seq, err, sizeof(err));
+	if (got == 0)
+		got = trace_reader_next(reader, &e, &seq, err, sizeof(err));
+	CHECK(got == 1 && e.process == 3,
+	      "an event of a process recorded since the reader opened: %s", err);
+	trace_reader_close(reader);
+	close_recorder(r);
+	printf("ok - process lineage followed live: rows added since open are checked\n");
+}
+
 /* ---- throughput (informative) ---- */
 
 static void test_throughput(void)
@@ -843,6 +963,8 @@ int main(void)
 	test_threads();
 	test_killed();
 	test_disk_full();
+	test_processes();
+	test_processes_live();
 	test_throughput();
 	cleanup();
 	printf("PASS: test_recorder\n");
