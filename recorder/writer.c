@@ -500,15 +500,20 @@ static int insert_loss_marker(struct writer *w, uint64_t count)
 	return rc;
 }
 
-/* Writes the loss marker if needed and commits; the caller handles failure. */
-static int commit_txn(struct writer *w)
+/*
+ * Writes the loss marker if needed, the waiting process rows and exits if
+ * WITH_PROCESSES, and commits; the caller handles failure. The small
+ * transactions that record losses and end the trace leave processes out:
+ * on a full disk they must fit where process rows would not.
+ */
+static int commit_txn(struct writer *w, bool with_processes)
 {
 	uint64_t pending = total_lost(w) - w->marked_lost - w->txn_marked;
 	int rc = SQLITE_OK;
 
 	if (pending)
 		rc = insert_loss_marker(w, pending);
-	if (rc == SQLITE_OK)
+	if (rc == SQLITE_OK && with_processes)
 		rc = apply_processes(w); /* ancestors and exits, events or not */
 	if (rc == SQLITE_OK)
 		rc = flush_rows(w);
@@ -544,7 +549,7 @@ static int record_losses(struct writer *w)
 		return SQLITE_OK;
 	int rc = begin_txn(w);
 	if (rc == SQLITE_OK)
-		rc = commit_txn(w);
+		rc = commit_txn(w, false);
 	if (rc != SQLITE_OK) {
 		note_error(w, rc);
 		abandon_txn(w, 0);
@@ -597,7 +602,7 @@ static size_t drain_slice(struct writer *w, size_t max)
 			break;
 		}
 		if (w->txn_events >= BATCH_ROWS) {
-			rc = commit_txn(w);
+			rc = commit_txn(w, true);
 			if (rc != SQLITE_OK) {
 				handle_failure(w, rc, 0);
 				break;
@@ -630,7 +635,7 @@ static void maybe_commit(struct writer *w, int64_t now, bool force)
 		rc = begin_txn(w); /* a marker or a process is due even without events */
 	if (rc == SQLITE_OK && w->in_txn &&
 	    (force || now - w->txn_started >= w->commit_interval_ns))
-		rc = commit_txn(w);
+		rc = commit_txn(w, true);
 	if (rc != SQLITE_OK)
 		handle_failure(w, rc, 0);
 }
@@ -782,7 +787,7 @@ static int write_end(struct writer *w)
 	if (rc == SQLITE_OK)
 		rc = set_meta_int(w, "events_lost", (int64_t)total_lost(w));
 	if (rc == SQLITE_OK)
-		rc = commit_txn(w);
+		rc = commit_txn(w, false);
 	if (rc != SQLITE_OK) {
 		note_error(w, rc);
 		abandon_txn(w, 0);
@@ -820,7 +825,11 @@ int rec_writer_stop(struct writer *w, char *err, size_t err_size)
 	if (!w->db)
 		return 0;
 	/* The thread has committed everything it took; a failed batch is counted. */
-	if (w->in_txn && commit_txn(w) != SQLITE_OK)
+	if (w->in_txn && commit_txn(w, true) != SQLITE_OK)
+		abandon_txn(w, 0);
+	/* The exits seen last, on their own: on a full disk only they are lost. */
+	if (!w->degraded && atomic_load_explicit(&w->processes.pending, memory_order_acquire) &&
+	    (begin_txn(w) != SQLITE_OK || commit_txn(w, true) != SQLITE_OK))
 		abandon_txn(w, 0);
 	/* The tap's own reader must let go before the last checkpoint. */
 	if (w->tap.closing)

@@ -78,34 +78,17 @@ static struct fuse_session *new_session(const struct daemon_config *config, stru
 	return session;
 }
 
-struct daemon *daemon_create(const struct daemon_config *config)
+/* The live view, the trace and the store (which records its commits).
+ * Prints what failed; 0 or -1. */
+static int start_recording(struct daemon *daemon, const struct daemon_config *config)
 {
 	char err[512];
-	umask(0); /* the kernel has applied the caller's umask already */
-	raise_fd_limit();
-	if (caller_creds_init() == -1) {
-		fprintf(stderr, "tracefs: cannot read the daemon's groups: %s\n", strerror(errno));
-		return NULL;
-	}
-	struct daemon *daemon = calloc(1, sizeof(*daemon));
-	if (!daemon || !(daemon->db = strdup(config->db))) {
-		fprintf(stderr, "tracefs: out of memory\n");
-		free(daemon);
-		return NULL;
-	}
-	/* Before mounting, so that SOURCE == MOUNTPOINT reaches the original. */
-	int source_fd = open(config->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (source_fd == -1) {
-		fprintf(stderr, "tracefs: cannot open %s: %s\n", config->source, strerror(errno));
-		goto fail;
-	}
 	/* Before the recorder, whose writer thread says what it has committed. */
 	struct web_options web = config->web ? *config->web : (struct web_options){0};
 	web.live_trace = config->db;
 	if (config->web && !(daemon->web = web_start(&web, err, sizeof(err)))) {
 		fprintf(stderr, "tracefs: %s\n", err);
-		close(source_fd);
-		goto fail;
+		return -1;
 	}
 	struct recorder_options options = {
 		.db_path = config->db,
@@ -120,8 +103,7 @@ struct daemon *daemon_create(const struct daemon_config *config)
 	daemon->recorder = recorder_open(&options, err, sizeof(err));
 	if (!daemon->recorder) {
 		fprintf(stderr, "tracefs: %s\n", err);
-		close(source_fd);
-		goto fail;
+		return -1;
 	}
 	if (config->store) {
 		/* After the recorder, which records its commits. */
@@ -131,13 +113,39 @@ struct daemon *daemon_create(const struct daemon_config *config)
 		daemon->store = store_open(config->source, &store_options, err, sizeof(err));
 		if (!daemon->store) {
 			fprintf(stderr, "tracefs: %s\n", err);
-			close(source_fd);
-			goto fail;
+			return -1;
 		}
 	}
 	daemon->lineage = lineage_create(daemon->recorder);
 	if (!daemon->lineage) {
 		fprintf(stderr, "tracefs: cannot watch processes: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct daemon *daemon_create(const struct daemon_config *config)
+{
+	umask(0); /* the kernel has applied the caller's umask already */
+	raise_fd_limit();
+	if (caller_creds_init() == -1) {
+		fprintf(stderr, "tracefs: cannot read the daemon's groups: %s\n", strerror(errno));
+		return NULL;
+	}
+	struct daemon *daemon = calloc(1, sizeof(*daemon));
+	if (!daemon || (config->db && !(daemon->db = strdup(config->db)))) {
+		fprintf(stderr, "tracefs: out of memory\n");
+		free(daemon);
+		return NULL;
+	}
+	/* Before mounting, so that SOURCE == MOUNTPOINT reaches the original. */
+	int source_fd = open(config->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (source_fd == -1) {
+		fprintf(stderr, "tracefs: cannot open %s: %s\n", config->source, strerror(errno));
+		goto fail;
+	}
+	/* -o norecord: the same file system, recording nothing. */
+	if (config->db && start_recording(daemon, config) == -1) {
 		close(source_fd);
 		goto fail;
 	}
@@ -251,6 +259,8 @@ int daemon_serve(struct daemon *daemon)
 
 int daemon_set_root_process(struct daemon *daemon, pid_t pid, char *const argv[], const char *cwd)
 {
+	if (!daemon->lineage)
+		return 0; /* recording nothing */
 	return lineage_set_root(daemon->lineage, pid, argv, cwd);
 }
 

@@ -16,7 +16,8 @@
 struct daemon_config {
 	const char *source;	  /* absolute path of the directory to trace */
 	const char *mountpoint;	  /* absolute; recorded in the trace's meta */
-	const char *db;		  /* absolute path of the trace file to create */
+	const char *db;		  /* absolute path of the trace file to create; NULL:
+				     record nothing (-o norecord: no trace, no live view) */
 	unsigned db_mode;	  /* its permission bits; 0: private (0600) */
 	const char *command_line; /* recorded in the trace's meta */
 	const char *fuse_options; /* comma-separated options for libfuse */
@@ -29,8 +30,8 @@ struct daemon_config {
 struct daemon;
 
 /*
- * Opens SOURCE (before any mount can hide it), creates the trace and the
- * FUSE session. Prints what failed and returns NULL; nothing is left behind.
+ * Opens SOURCE (before any mount can hide it), creates the trace (if any)
+ * and the FUSE session. Prints what failed and returns NULL; nothing is left behind.
  */
 struct daemon *daemon_create(const struct daemon_config *config);
 

@@ -55,7 +55,9 @@ struct dir_handle {
 	struct dirent *entry; /* read but not yet sent, or NULL */
 };
 
-/* One operation's event while the operation is carried out. */
+/* One operation's event while the operation is carried out. Without a
+ * recorder (-o norecord) only what the operation itself needs is done: the
+ * descriptors are pinned, nothing is timed, named or submitted. */
 struct capture {
 	struct trace_event event;
 	int64_t start_ns; /* CLOCK_MONOTONIC */
@@ -110,22 +112,30 @@ static uint8_t kind_of(mode_t type)
 	}
 }
 
+/* Whether C's event goes anywhere (not under -o norecord). */
+static bool recording(const struct capture *c)
+{
+	return c->fs->recorder != NULL;
+}
+
 static void capture_begin(struct capture *c, fuse_req_t req, enum trace_op op)
 {
-	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	memset(&c->event, 0, sizeof(c->event));
+	c->event.op = (uint8_t)op;
+	c->path = NULL;
+	c->path2 = NULL;
+	c->fs = fs_of(req);
+	c->pinned_count = 0;
+	if (!recording(c))
+		return;
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	c->event.ts_ns = clock_ns(CLOCK_REALTIME);
 	c->start_ns = clock_ns(CLOCK_MONOTONIC);
-	c->event.op = (uint8_t)op;
 	c->event.pid = ctx->pid;
 	c->event.uid = ctx->uid;
 	c->event.gid = ctx->gid;
 	c->event.bytes = -1;
 	c->event.offset = -1;
-	c->path = NULL;
-	c->path2 = NULL;
-	c->fs = fs_of(req);
-	c->pinned_count = 0;
 }
 
 /* The descriptor of NODE, open until the event ends, or -errno. */
@@ -144,7 +154,8 @@ static struct node *capture_node(struct capture *c, fuse_req_t req, enum trace_o
 {
 	capture_begin(c, req, op);
 	struct node *node = node_of(req, ino);
-	c->path = nodes_path(&c->fs->nodes, node);
+	if (recording(c))
+		c->path = nodes_path(&c->fs->nodes, node);
 	c->event.kind = kind_of(node->type);
 	return node;
 }
@@ -156,7 +167,8 @@ static struct node *capture_child(struct capture *c, fuse_req_t req, enum trace_
 {
 	capture_begin(c, req, op);
 	struct node *node = node_of(req, parent);
-	c->path = nodes_child_path(&c->fs->nodes, node, name);
+	if (recording(c))
+		c->path = nodes_child_path(&c->fs->nodes, node, name);
 	c->dir_fd = capture_fd(c, node);
 	return node;
 }
@@ -165,16 +177,19 @@ static struct node *capture_child(struct capture *c, fuse_req_t req, enum trace_
 static void capture_end(struct capture *c, int result)
 {
 	c->event.result = result;
-	c->event.dur_ns = clock_ns(CLOCK_MONOTONIC) - c->start_ns;
-	if (caller_identify(c->event.pid, c->fs->options.lineage, c->comm, &c->event.process) == 0)
-		c->event.comm = c->comm;
-	/* A path the table could not allocate is recorded as unknown rather
-	 * than failing the operation. */
-	c->event.path = c->path ? c->path : "?";
-	c->event.path2 = c->path2;
-	recorder_submit(c->fs->recorder, &c->event);
-	if (c->fs->options.store)
-		store_fs_note(c->fs->options.store, &c->event);
+	if (recording(c)) {
+		c->event.dur_ns = clock_ns(CLOCK_MONOTONIC) - c->start_ns;
+		if (caller_identify(c->event.pid, c->fs->options.lineage, c->comm,
+				    &c->event.process) == 0)
+			c->event.comm = c->comm;
+		/* A path the table could not allocate is recorded as unknown
+		 * rather than failing the operation. */
+		c->event.path = c->path ? c->path : "?";
+		c->event.path2 = c->path2;
+		recorder_submit(c->fs->recorder, &c->event);
+		if (c->fs->options.store)
+			store_fs_note(c->fs->options.store, &c->event);
+	}
 	for (int i = 0; i < c->pinned_count; i++)
 		nodes_fd_put(c->pinned[i]);
 	atomic_fetch_add_explicit(&c->fs->op_counts[c->event.op], 1, memory_order_relaxed);
@@ -513,7 +528,8 @@ static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, cons
 	struct capture c;
 	struct node *dir = capture_child(&c, req, TRACE_OP_SYMLINK, parent, name);
 	c.event.kind = TRACE_KIND_SYMLINK;
-	c.path2 = strdup(link);
+	if (recording(&c))
+		c.path2 = strdup(link);
 	int rc = c.dir_fd;
 	if (rc >= 0) {
 		int entered = enter_caller(req);
@@ -528,7 +544,8 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 	struct capture c;
 	struct node *node = capture_node(&c, req, TRACE_OP_LINK, ino);
 	struct node *dir = node_of(req, newparent);
-	c.path2 = nodes_child_path(&c.fs->nodes, dir, newname);
+	if (recording(&c))
+		c.path2 = nodes_child_path(&c.fs->nodes, dir, newname);
 	int fd = capture_fd(&c, node);
 	c.dir_fd = capture_fd(&c, dir);
 	int rc = fd < 0 ? fd : c.dir_fd;
@@ -582,7 +599,8 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct capture c;
 	struct node *dir = capture_child(&c, req, TRACE_OP_RENAME, parent, name);
 	struct node *newdir = node_of(req, newparent);
-	c.path2 = nodes_child_path(&c.fs->nodes, newdir, newname);
+	if (recording(&c))
+		c.path2 = nodes_child_path(&c.fs->nodes, newdir, newname);
 	c.event.flags = flags;
 	int newdir_fd = capture_fd(&c, newdir);
 	int rc = c.dir_fd < 0 ? c.dir_fd : newdir_fd;
@@ -982,7 +1000,8 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 {
 	struct capture c;
 	struct node *node = capture_node(&c, req, TRACE_OP_SETXATTR, ino);
-	c.path2 = strdup(name);
+	if (recording(&c))
+		c.path2 = strdup(name);
 	c.event.flags = (uint32_t)flags;
 	c.event.bytes = (int64_t)size;
 	char path[32];
@@ -1018,7 +1037,8 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 {
 	struct capture c;
 	struct node *node = capture_node(&c, req, TRACE_OP_GETXATTR, ino);
-	c.path2 = strdup(name);
+	if (recording(&c))
+		c.path2 = strdup(name);
 	char *value = size ? malloc(size) : NULL;
 	ssize_t n = -1;
 	char path[32];
@@ -1056,7 +1076,8 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	struct capture c;
 	struct node *node = capture_node(&c, req, TRACE_OP_REMOVEXATTR, ino);
-	c.path2 = strdup(name);
+	if (recording(&c))
+		c.path2 = strdup(name);
 	char path[32];
 	int rc = capture_proc_path(&c, node, path);
 	if (rc == 0)
@@ -1110,7 +1131,8 @@ static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 {
 	struct capture c;
 	capture_node(&c, req, TRACE_OP_COPY_FILE_RANGE, ino_in);
-	c.path2 = nodes_path(&c.fs->nodes, node_of(req, ino_out));
+	if (recording(&c))
+		c.path2 = nodes_path(&c.fs->nodes, node_of(req, ino_out));
 	c.event.offset = off_in;
 	c.event.flags = (uint32_t)flags;
 	ssize_t n = copy_file_range((int)fi_in->fh, &off_in, (int)fi_out->fh, &off_out, len,

@@ -25,7 +25,9 @@ struct fs_options {
 struct fs;
 
 /* Takes ownership of source_fd (an O_PATH descriptor of the source
- * directory). The recorder stays the caller's. Returns NULL with errno set. */
+ * directory). The recorder stays the caller's; NULL: record nothing (the
+ * operations are carried out alike, no event is made). Returns NULL with
+ * errno set. */
 struct fs *fs_create(int source_fd, struct recorder *recorder,
 		     const struct fs_options *options);
 void fs_destroy(struct fs *fs);

@@ -42,6 +42,9 @@ struct mount_args {
 	struct fs_options fs;
 	struct web_options web;
 	bool no_ws;
+	bool ws_asked;	/* --ws or -o ws= */
+	bool db_asked;	/* --db or -o db= */
+	bool no_record; /* --no-record or -o norecord */
 	bool store; /* SOURCE is a versioned store's working copy */
 	struct store_options store_options;
 };
@@ -64,6 +67,9 @@ static void mount_usage(FILE *out)
 		"  --ws ADDR:PORT     serve the live view there (default %s:%d, or the next\n"
 		"                     free port); an explicit port that is taken is an error\n"
 		"  --no-ws            no live view\n"
+		"  --no-record        serve the same file system without recording anything:\n"
+		"                     no trace file, no live view (to measure what tracing\n"
+		"                     costs; see README)\n"
 		"  --no-ws-token      anyone who can reach the port may watch the live view\n"
 		"                     (by default only whoever has the printed address, which\n"
 		"                     holds a secret token)\n"
@@ -89,6 +95,7 @@ static void mount_usage(FILE *out)
 		"                       and merge upstream that often (default 60)\n"
 		"       ws=ADDR:PORT    same as --ws; no_ws: same as --no-ws\n"
 		"       no_ws_token     same as --no-ws-token\n"
+		"       norecord        same as --no-record\n"
 		"       allow_other     let other users use the mount; permissions are enforced\n"
 		"       ro, ...         any other FUSE mount option, see mount.fuse3(8)\n"
 		"  -h, --help         show this help\n"
@@ -133,7 +140,12 @@ static int apply_mount_option(void *ctx, const char *opt)
 		int rc = web_parse_listen(opt + 3, &a->web, err, sizeof(err));
 		if (rc != 0)
 			fprintf(stderr, "tracefs: %s\n", err);
+		a->ws_asked = true;
 		return rc;
+	}
+	if (strcmp(opt, "norecord") == 0) {
+		a->no_record = true;
+		return 0;
 	}
 	if (strcmp(opt, "no_ws") == 0) {
 		a->no_ws = true;
@@ -146,6 +158,7 @@ static int apply_mount_option(void *ctx, const char *opt)
 	if (strncmp(opt, "db_mode=", 8) == 0)
 		return options_parse_db_mode("tracefs", opt + 8, &a->db_mode);
 	if (strncmp(opt, "db=", 3) == 0) {
+		a->db_asked = true;
 		free(a->db);
 		a->db = strdup(opt + 3);
 		return a->db ? 0 : -1;
@@ -164,6 +177,7 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 		{"ws", required_argument, NULL, 'W'},
 		{"no-ws", no_argument, NULL, 'N'},
 		{"no-ws-token", no_argument, NULL, 'T'},
+		{"no-record", no_argument, NULL, 'R'},
 		{"store", no_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -182,6 +196,7 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 				return 2;
 			break;
 		case 'D':
+			a->db_asked = true;
 			free(a->db);
 			a->db = strdup(optarg);
 			break;
@@ -197,6 +212,10 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 				fprintf(stderr, "tracefs: %s\n", err);
 				return 3;
 			}
+			a->ws_asked = true;
+			break;
+		case 'R':
+			a->no_record = true;
 			break;
 		case 'N':
 			a->no_ws = true;
@@ -243,6 +262,12 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 		mount_usage(stderr);
 		return 3;
 	}
+	if (a->no_record && (a->db_asked || a->ws_asked || a->store)) {
+		fprintf(stderr, "tracefs: --no-record records nothing: it takes no %s\n",
+			a->db_asked ? "trace file (--db)" : a->ws_asked ? "live view (--ws)"
+								: "versioned store (--store)");
+		return 3;
+	}
 	return 0;
 }
 
@@ -268,10 +293,12 @@ static int check_paths(struct mount_args *a)
 	}
 	a->source_abs = realpath(a->source, NULL);
 	a->mountpoint_abs = runtime_canonical_mountpoint(a->mountpoint);
-	char *db = options_trace_path(a->db);
-	free(a->db);
-	a->db = db;
-	if (!a->source_abs || !a->mountpoint_abs || !a->db) {
+	if (!a->no_record) {
+		char *db = options_trace_path(a->db);
+		free(a->db);
+		a->db = db;
+	}
+	if (!a->source_abs || !a->mountpoint_abs || (!a->no_record && !a->db)) {
 		fprintf(stderr, "tracefs: cannot resolve paths: %s\n", strerror(errno));
 		return -1;
 	}
@@ -330,6 +357,16 @@ static int report_ready(int ready_fd, const char *url)
 	return 0;
 }
 
+static void say_mounted(const struct mount_args *a)
+{
+	if (a->no_record)
+		fprintf(stderr, "tracefs: serving %s at %s, recording nothing (--no-record)\n",
+			a->source_abs, a->mountpoint_abs);
+	else
+		fprintf(stderr, "tracefs: tracing %s at %s into %s\n", a->source_abs,
+			a->mountpoint_abs, a->db);
+}
+
 /* The daemon proper; READY_FD (or -1) gets one byte once the mount is up. */
 static int run_daemon(struct mount_args *a, int ready_fd)
 {
@@ -341,7 +378,7 @@ static int run_daemon(struct mount_args *a, int ready_fd)
 		.command_line = a->command_line,
 		.fuse_options = a->fuse_options,
 		.fs = a->fs,
-		.web = a->no_ws ? NULL : &a->web,
+		.web = a->no_ws || a->no_record ? NULL : &a->web,
 		.store = a->store ? &a->store_options : NULL,
 		.debug = a->debug,
 	};
@@ -362,8 +399,7 @@ static int run_daemon(struct mount_args *a, int ready_fd)
 		if (report_ready(ready_fd, daemon_web_url(daemon)) == -1)
 			goto out;
 	} else {
-		fprintf(stderr, "tracefs: tracing %s at %s into %s\n", a->source_abs,
-			a->mountpoint_abs, a->db);
+		say_mounted(a);
 		if (daemon_web_url(daemon))
 			fprintf(stderr, "tracefs: live view at %s\n", daemon_web_url(daemon));
 	}
@@ -393,8 +429,7 @@ static int wait_for_daemon(pid_t child, int ready_fd, const struct mount_args *a
 	close(ready_fd);
 	if (got >= 1 && reply[0] == 0) {
 		reply[got] = '\0';
-		fprintf(stderr, "tracefs: tracing %s at %s into %s\n", a->source_abs,
-			a->mountpoint_abs, a->db);
+		say_mounted(a);
 		if (got > 1)
 			fprintf(stderr, "tracefs: live view at %s\n", reply + 1);
 		return 0;

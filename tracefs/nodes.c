@@ -182,16 +182,8 @@ static void trim(struct node_table *table)
 }
 
 /* Makes FD the descriptor of NODE unless another thread gave it one
- * first; returns the descriptor NODE now has. The caller trims after.
- *
- * ST, when given, is what a lookup found FD to be. A node without a
- * descriptor does not keep its inode alive: the object it stood for may
- * have been removed and its inode number given to a new one, which the
- * lookup now finds under this node. Its type and file handle are then the
- * new object's: the type is taken from ST and the old handle (which opens
- * nothing, or the old object) dropped, to be saved again from FD. */
-static int adopt_fd(struct node_table *table, struct node *node, int fd,
-		    const struct stat *st)
+ * first; returns the descriptor NODE now has. The caller trims after. */
+static int adopt_fd(struct node_table *table, struct node *node, int fd)
 {
 	/* The common case, a lookup of a node that has its descriptor, takes
 	 * no lock: only fd_lock's holder turns -1 into a descriptor. */
@@ -202,19 +194,12 @@ static int adopt_fd(struct node_table *table, struct node *node, int fd,
 	}
 	pthread_mutex_lock(&table->fd_lock);
 	int current = atomic_load(&node->fd);
-	struct file_handle *stale = NULL;
 	if (current == -1) {
-		if (st) {
-			atomic_store(&node->type, st->st_mode & S_IFMT);
-			stale = node->handle;
-			node->handle = NULL;
-		}
 		atomic_store_explicit(&node->recent, true, memory_order_relaxed);
 		atomic_store(&node->fd, fd);
 		ring_insert_locked(table, node);
 	}
 	pthread_mutex_unlock(&table->fd_lock);
-	free(stale);
 	if (current == -1)
 		return fd;
 	close(fd);
@@ -245,7 +230,7 @@ static int open_by_name(struct node_table *table, struct node *node)
 		struct stat st;
 		if (fd != -1 && (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1 ||
 				 st.st_ino != node->ino || st.st_dev != node->dev ||
-				 (st.st_mode & S_IFMT) != atomic_load(&node->type))) {
+				 (st.st_mode & S_IFMT) != node->type)) {
 			close(fd);
 			fd = -1;
 			errno = ESTALE;
@@ -270,7 +255,7 @@ int nodes_fd_get(struct node_table *table, struct node *node)
 			atomic_store_explicit(&node->recent, true, memory_order_relaxed);
 		return fd;
 	}
-	/* The handle is replaced under fd_lock (adopt_fd): use a copy. */
+	/* The handle is set under fd_lock (evict_locked): use a copy. */
 	char buffer[sizeof(struct file_handle) + MAX_HANDLE_SZ] __attribute__((aligned(8)));
 	struct file_handle *handle = NULL;
 	pthread_mutex_lock(&table->fd_lock);
@@ -287,7 +272,7 @@ int nodes_fd_get(struct node_table *table, struct node *node)
 		errno = saved;
 		return -1;
 	}
-	fd = adopt_fd(table, node, fd, NULL);
+	fd = adopt_fd(table, node, fd);
 	trim(table);
 	return fd;
 }
@@ -333,6 +318,11 @@ void nodes_destroy(struct node_table *table)
 			node = next;
 		}
 	}
+	while (table->retired) {
+		struct node *next = table->retired->hash_next;
+		free_node(table, table->retired);
+		table->retired = next;
+	}
 	free(table->buckets);
 	close(table->root.fd);
 	if (table->mount_fd != -1)
@@ -377,11 +367,51 @@ static void grow_locked(struct node_table *table)
 
 static void unhash_locked(struct node_table *table, struct node *node)
 {
-	struct node **link = &table->buckets[hash_of(node->dev, node->ino, table->bucket_count)];
+	struct node **link = node->retired ? &table->retired
+					   : &table->buckets[hash_of(node->dev, node->ino,
+								     table->bucket_count)];
 	while (*link != node)
 		link = &(*link)->hash_next;
 	*link = node->hash_next;
-	table->node_count--;
+	if (!node->retired)
+		table->node_count--;
+}
+
+/* Takes NODE, whose object is gone, out of the hash: the kernel may still
+ * name it (and gets ESTALE), but no lookup finds it any more. */
+static void retire_locked(struct node_table *table, struct node *node)
+{
+	unhash_locked(table, node);
+	node->retired = true;
+	node->hash_next = table->retired;
+	table->retired = node;
+}
+
+/*
+ * Whether the object open as FD (described by ST), which a lookup found
+ * under the inode number of NODE while NODE held no descriptor, is NODE's
+ * object. Without a descriptor a node does not keep its inode alive: its
+ * object may have been removed and the number given to a new one. The type
+ * tells them apart when it differs, the file handle (which holds the
+ * inode's generation) otherwise. Called with table->lock held.
+ */
+static bool same_object(struct node_table *table, struct node *node, int fd,
+			const struct stat *st)
+{
+	if ((st->st_mode & S_IFMT) != node->type)
+		return false;
+	char buffer[sizeof(struct file_handle) + MAX_HANDLE_SZ] __attribute__((aligned(8)));
+	struct file_handle *handle = (struct file_handle *)buffer;
+	handle->handle_bytes = MAX_HANDLE_SZ;
+	int mount_id;
+	bool same = true; /* without handles, as the type says */
+	pthread_mutex_lock(&table->fd_lock);
+	if (node->handle && name_to_handle_at(fd, "", handle, &mount_id, AT_EMPTY_PATH) == 0)
+		same = handle->handle_type == node->handle->handle_type &&
+		       handle->handle_bytes == node->handle->handle_bytes &&
+		       memcmp(handle->f_handle, node->handle->f_handle, handle->handle_bytes) == 0;
+	pthread_mutex_unlock(&table->fd_lock);
+	return same;
 }
 
 /*
@@ -410,10 +440,18 @@ struct node *nodes_add_lookup(struct node_table *table, struct node *parent,
 	pthread_rwlock_wrlock(&table->name_lock);
 	pthread_mutex_lock(&table->lock);
 	struct node *node = find_locked(table, st->st_dev, st->st_ino);
+	if (node && node != &table->root && atomic_load(&node->fd) == -1 &&
+	    !same_object(table, node, fd, st)) {
+		/* A new object: a new node, so that the kernel never takes it
+		 * for the old one it may still hold (a directory's dentry
+		 * there would make this one's ESTALE). */
+		retire_locked(table, node);
+		node = NULL;
+	}
 	if (node) {
 		/* Saves opening it again if its descriptor was let go. */
 		adopted = atomic_load(&node->fd) == -1;
-		adopt_fd(table, node, fd, st);
+		adopt_fd(table, node, fd);
 		node->refs++;
 		if (node != &table->root &&
 		    (node->parent != parent || strcmp(node->name, name) != 0)) {
@@ -442,7 +480,7 @@ struct node *nodes_add_lookup(struct node_table *table, struct node *parent,
 	atomic_init(&node->fd, -1);
 	node->dev = st->st_dev;
 	node->ino = st->st_ino;
-	atomic_init(&node->type, st->st_mode & S_IFMT);
+	node->type = st->st_mode & S_IFMT;
 	node->refs = 1;
 	node->parent = parent;
 	node->name = copy;
@@ -453,7 +491,7 @@ struct node *nodes_add_lookup(struct node_table *table, struct node *parent,
 	node->hash_next = table->buckets[b];
 	table->buckets[b] = node;
 	table->node_count++;
-	adopt_fd(table, node, fd, NULL);
+	adopt_fd(table, node, fd);
 out:
 	pthread_mutex_unlock(&table->lock);
 	pthread_rwlock_unlock(&table->name_lock);

@@ -32,9 +32,7 @@ struct node {
 	_Atomic bool recent;	  /* used since the eviction hand last passed */
 	dev_t dev;
 	ino_t ino;
-	/* S_IFMT bits; set again when a lookup finds the inode number given
-	 * to a new object (see adopt_fd in nodes.c). */
-	_Atomic mode_t type;
+	mode_t type; /* S_IFMT bits */
 	/* Kernel lookups plus child nodes that point here; guarded by the
 	 * table mutex. The node is freed when this reaches zero. */
 	uint64_t refs;
@@ -42,7 +40,8 @@ struct node {
 	 * link takes the name it was last looked up by. */
 	struct node *parent;
 	char *name;
-	struct node *hash_next;
+	struct node *hash_next; /* in its hash chain, or in the retired list */
+	bool retired; /* its object is gone: in no hash chain (see nodes.c) */
 	/* Ring of nodes holding a descriptor, guarded by fd_lock. */
 	struct node *fd_prev, *fd_next;
 	struct file_handle *handle; /* saved when fd is first let go, or NULL */
@@ -53,6 +52,7 @@ struct node_table {
 	pthread_rwlock_t name_lock;  /* parent and name of every node */
 	pthread_mutex_t fd_lock;     /* the descriptor ring; who sets fd */
 	struct node **buckets;
+	struct node *retired; /* nodes the kernel still holds whose objects are gone */
 	size_t bucket_count; /* a power of two */
 	size_t node_count;
 	struct node *fd_hand; /* next in the ring to consider letting go */

@@ -3,6 +3,7 @@
 # issue names: each gives a clear message, a non-zero exit and nothing left
 # mounted; each way of unmounting leaves a complete, consistent trace.
 source "$(dirname "$0")/../lib/common.sh"
+source "$(dirname "$0")/../lib/first-workload.sh"
 
 mkdir -p "$T/src" "$T/mnt"
 echo data >"$T/src/existing"
@@ -108,4 +109,25 @@ echo after >"$T/inplace/new"
 assert_eq "$(cat "$T/inplace/new")" after "in-place write kept after unmount"
 trace_complete "$T/inplace.db"
 assert_eq "$(sql "$T/inplace.db" "SELECT count(*) FROM trace WHERE path = '/old' AND op = 'read'")" 1 "in-place read traced"
+# --- --no-record: the same file system, nothing recorded, no live view ---
+
+mkdir -p "$T/norecord"
+out=$(cd "$T/norecord" && "$TRACEFS" mount -o norecord "$T/src" "$T/mnt" 2>&1)
+grep -q "recording nothing" <<<"$out" || fail "--no-record: message '$out'"
+grep -q "live view" <<<"$out" && fail "--no-record started a live view: $out"
+first_workload "$T/mnt"
+echo moved >"$T/mnt/to-move"
+mv "$T/mnt/to-move" "$T/mnt/moved"
+assert_eq "$(cat "$T/mnt/moved")" moved "--no-record: a renamed file's content"
+"$TRACEFS" umount "$T/mnt"
+is_mounted "$T/mnt" && fail "--no-record: still mounted after umount"
+assert_eq "$(cat "$T/src/moved")" moved "--no-record: the rename reached the source"
+assert_eq "$(ls -A "$T/norecord")" "" "--no-record: files left in the working directory"
+expect_failure "--no-record with --db" "takes no trace file" \
+	"$TRACEFS" mount --no-record --db "$T/nr.db" "$T/src" "$T/mnt"
+expect_failure "--no-record with --ws" "takes no live view" \
+	"$TRACEFS" mount -o norecord --ws 127.0.0.1:7999 "$T/src" "$T/mnt"
+[ ! -e "$T/nr.db" ] || fail "--no-record left a trace file"
+note "--no-record: served without a trace or a live view"
+
 echo "mount-lifecycle: ok"
