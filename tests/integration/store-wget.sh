@@ -45,7 +45,7 @@ if grep -E '(aclocal|autoconf|automake|autoheader)( |$)' "$T/logs-store/make.log
 	fail "make reran autotools through the store: $(head -n 5 "$T/rerun")"
 fi
 # The sources were committed while the tree existed, and its removal after.
-git -C "$R" log --format=%H main -- work/wget-1.21.3/src/main.c | grep -q . ||
+[ -n "$(git -C "$R" log -1 --format=%H main -- work/wget-1.21.3/src/main.c)" ] ||
 	store_fail "the remote never held the unpacked sources"
 remote_lacks "$R" work/wget-1.21.3/src/main.c || store_fail "the removal did not reach the remote"
 assert_eq "$(git -C "$R" ls-tree --name-only main | tr '\n' ' ')" "README bin readme-link " \
