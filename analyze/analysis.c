@@ -1968,6 +1968,58 @@ static int timeline(struct ctx *c)
 	return result;
 }
 
+/* ---- the versioned store's commits ---- */
+
+struct commit_list {
+	size_t cap;
+};
+
+/* One row of the commits view. */
+static int add_commit(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+	struct analyze_result *a = c->a;
+	struct commit_list *list = arg;
+
+	a->ncommits_total++;
+	if (a->ncommits >= (size_t)c->top)
+		return 0;
+	struct analyze_commit *items = grow(a->commits, &a->ncommits, &list->cap, sizeof(*items));
+	if (!items)
+		return out_of_memory(c);
+	a->commits = items;
+	struct analyze_commit *commit = &items[a->ncommits - 1];
+	commit->seq = col_int(s, 0);
+	commit->ts_ns = col_int(s, 1) + trace_reader_start_ns(c->reader);
+	commit->dur_ns = col_int(s, 2);
+	commit->files = col_int(s, 4);
+	commit->result = (int32_t)col_int(s, 6);
+	commit->first_seq = col_int(s, 7);
+	commit->last_seq = col_int(s, 8);
+	if (col_text(c, s, 3, false, &commit->id) != 0)
+		return -1;
+	return col_text(c, s, 5, false, &commit->path);
+}
+
+static int commits(struct ctx *c)
+{
+	struct commit_list list = {0};
+	bool any = false;
+
+	for (size_t i = 0; i < c->a->nops; i++)
+		any |= c->a->ops[i].op == TRACE_OP_COMMIT;
+	if (!any)
+		return 0;
+	/* The commits view's query (readers run no view), on the tables. */
+	return each_row(c,
+			TRACE_SCHEMA_COMMIT_RANGES(":commit")
+			"SELECT e.seq, e.ts, e.dur, p2.path, e.bytes, p.path, e.result,\n"
+			"  r.first_seq, r.last_seq FROM events AS e\n"
+			"  JOIN ranges AS r ON r.commit_seq = e.seq\n"
+			"  LEFT JOIN paths AS p ON p.id = e.path\n"
+			"  LEFT JOIN paths AS p2 ON p2.id = e.path2 ORDER BY e.seq",
+			"listing the commits", add_commit, &list);
+}
+
 /* ---- the whole ---- */
 
 /*
@@ -1997,7 +2049,7 @@ static int analyse(struct ctx *c)
 	scan_free(sc);
 	free(sc);
 	if (result != 0 || hot(c) != 0 || failing(c) != 0 || findings(c) != 0 ||
-	    processes(c) != 0 || commands(c) != 0 || timeline(c) != 0)
+	    processes(c) != 0 || commands(c) != 0 || timeline(c) != 0 || commits(c) != 0)
 		return -1;
 	return 0;
 }
@@ -2071,6 +2123,11 @@ void analyze_free(struct analyze_result *a)
 			free(a->findings[i].items[j].path);
 		free(a->findings[i].items);
 	}
+	for (size_t i = 0; i < a->ncommits; i++) {
+		free(a->commits[i].id);
+		free(a->commits[i].path);
+	}
+	free(a->commits);
 	memset(a, 0, sizeof(*a));
 }
 

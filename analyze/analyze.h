@@ -96,6 +96,15 @@ struct analyze_phase {
 	size_t ncommands;
 };
 
+/* A commit of the versioned store (the trace's commits table). */
+struct analyze_commit {
+	int64_t seq, ts_ns, dur_ns, files;
+	int64_t first_seq, last_seq; /* the events it covers; 0 when none */
+	int32_t result;		     /* 0, or -errno when it failed */
+	char *id;		     /* NULL when it failed */
+	char *path;		     /* the deepest directory holding its changes */
+};
+
 enum analyze_finding_kind {
 	ANALYZE_FINDING_REOPENED, /* one file opened again and again */
 	ANALYZE_FINDING_MISSING,  /* one missing path looked up again and again */
@@ -155,6 +164,9 @@ struct analyze_result {
 
 	struct analyze_finding findings[ANALYZE_FINDING_KIND_COUNT];
 	size_t nfindings; /* only the kinds that apply, in enum order */
+
+	struct analyze_commit *commits; /* the first TOP, in order */
+	size_t ncommits, ncommits_total;
 };
 
 /*

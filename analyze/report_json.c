@@ -23,7 +23,9 @@
  *   phases[{name, command, start_ns, end_ns, events, created, removed, bytes_read,
  *     bytes_written, commands[{comm, count}]}],
  *   findings[{kind, title, summary, paths, total, total_ns, threshold,
- *     items[{path, ...}]}]
+ *     items[{path, ...}]}],
+ *   commits[{seq, ts_ns, dur_ns, id, files, path, result, first_seq,
+ *     last_seq}] (the versioned store's, the first --top), commits_total
  *
  * phase in a bucket is an index into phases (null if the bucket is idle).
  * A finding's items have the path and one or two numbers named by its kind:
@@ -309,6 +311,27 @@ static void write_finding(FILE *out, const struct analyze_result *a, const struc
 	fputs("]", out);
 }
 
+static void write_commits(FILE *out, const struct analyze_result *a)
+{
+	fputs(",\"commits\":[", out);
+	for (size_t i = 0; i < a->ncommits; i++) {
+		const struct analyze_commit *c = &a->commits[i];
+		bool first = true;
+		fputs(i ? ",{" : "{", out);
+		key_int(out, &first, "seq", c->seq);
+		key_int(out, &first, "ts_ns", c->ts_ns);
+		key_int(out, &first, "dur_ns", c->dur_ns);
+		key_string(out, &first, "id", c->id);
+		key_int(out, &first, "files", c->files);
+		key_string(out, &first, "path", c->path);
+		key_int(out, &first, "result", c->result);
+		key_int(out, &first, "first_seq", c->first_seq);
+		key_int(out, &first, "last_seq", c->last_seq);
+		fputs("}", out);
+	}
+	fprintf(out, "],\"commits_total\":%zu", a->ncommits_total);
+}
+
 void report_json(FILE *out, const struct analyze_result *a)
 {
 	fputs("{\"file\":", out);
@@ -327,5 +350,7 @@ void report_json(FILE *out, const struct analyze_result *a)
 		write_finding(out, a, &a->findings[i]);
 		fputs("}", out);
 	}
-	fputs("]}\n", out);
+	fputs("]", out);
+	write_commits(out, a);
+	fputs("}\n", out);
 }

@@ -381,6 +381,42 @@ static void phases(struct builder *b, const struct analyze_result *a)
 	t->nrows = a->nphases;
 }
 
+static void store_commits(struct builder *b, const struct analyze_result *a)
+{
+	if (!a->ncommits)
+		return;
+	struct report_table *t = table(b, REPORT_COMMITS, "Commits of the versioned store",
+				       a->ncommits);
+	if (!t)
+		return;
+	snprintf(t->note, sizeof(t->note),
+		 "Each commit and the events it covers (seq first to last; the trace's "
+		 "commits table): those that ended after the previous commit began.");
+	column(t, "at", REPORT_OFFSET);
+	column(t, "commit", REPORT_NAME);
+	column(t, "files", REPORT_COUNT);
+	column(t, "first seq", REPORT_COUNT);
+	column(t, "last seq", REPORT_COUNT);
+	column(t, "took", REPORT_DURATION);
+	column(t, "directory", REPORT_PATH);
+	for (size_t i = 0; i < a->ncommits; i++) {
+		const struct analyze_commit *c = &a->commits[i];
+		number(t, i, 0, c->ts_ns - a->first_ns);
+		struct report_cell *id = cell(t, i, 1);
+		snprintf(id->buf, sizeof(id->buf), "%.12s", c->id ? c->id : "(failed)");
+		id->text = id->buf; /* as git abbreviates; --json has the whole id */
+		number(t, i, 2, c->files);
+		number(t, i, 3, c->first_seq);
+		number(t, i, 4, c->last_seq);
+		number(t, i, 5, c->dur_ns);
+		text(t, i, 6, c->path);
+	}
+	t->nrows = a->ncommits;
+	if (a->ncommits_total > a->ncommits)
+		snprintf(t->after, sizeof(t->after), "and %lld more (--top, or the commits table)",
+			 (long long)(a->ncommits_total - a->ncommits));
+}
+
 static void findings(struct builder *b, const struct analyze_result *a)
 {
 	for (size_t i = 0; i < a->nfindings; i++) {
@@ -473,6 +509,7 @@ int report_sections(const struct analyze_result *a, struct report_sections *out)
 		hot(&b, REPORT_HOT, "Hot directories, by bytes", a->hot_dirs_bytes,
 		    a->nhot_dirs_bytes);
 		phases(&b, a);
+		store_commits(&b, a);
 		findings(&b, a);
 	}
 	if (b.failed) {

@@ -13,6 +13,29 @@
 #include <stddef.h>
 
 struct store_repo;
+struct store_history_repo;
+
+/* The read-only history (see store.h for what each does). A handle is
+ * used by one thread at a time. */
+struct store_history_backend {
+	struct store_history_repo *(*open)(const char *workdir, char *err, size_t err_size);
+	int (*commits)(struct store_history_repo *repo, store_version_fn fn, void *ctx);
+	int (*commit)(struct store_history_repo *repo, const char *prefix,
+		      struct store_version *version, struct store_object *root);
+	int (*list)(struct store_history_repo *repo, const struct store_object *dir,
+		    store_entry_fn fn, void *ctx);
+	int (*lookup)(struct store_history_repo *repo, const struct store_object *dir,
+		      const char *name, struct store_object *out);
+	int (*current)(struct store_history_repo *repo, const char *path, struct store_object *out);
+	int (*versions)(struct store_history_repo *repo, const char *path, store_version_fn fn,
+			void *ctx);
+	int (*version)(struct store_history_repo *repo, const char *path, const char *prefix,
+		       struct store_version *version, struct store_object *out);
+	int (*read)(struct store_history_repo *repo, const struct store_object *object,
+		    struct store_blob **out);
+	void (*blob_free)(struct store_blob *blob);
+	void (*close)(struct store_history_repo *repo);
+};
 
 struct store_backend {
 	const char *name;
@@ -42,8 +65,10 @@ struct store_backend {
 	int (*status)(struct store_repo *repo, FILE *out, char *err, size_t err_size);
 	int (*log)(struct store_repo *repo, int max, FILE *out, char *err, size_t err_size);
 	void (*close)(struct store_repo *repo);
+	const struct store_history_backend *history;
 };
 
 extern const struct store_backend store_git_backend;
+extern const struct store_history_backend store_git_history;
 
 #endif

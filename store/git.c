@@ -944,4 +944,5 @@ const struct store_backend store_git_backend = {
 	.status = git_store_status,
 	.log = git_store_log,
 	.close = git_store_close,
+	.history = &store_git_history,
 };

@@ -29,6 +29,8 @@ static const struct store_backend *const backend = &store_git_backend;
 
 struct store {
 	struct store_repo *repo;
+	struct store_history_repo *history; /* under history_lock */
+	pthread_mutex_t history_lock;
 	char *workdir; /* no trailing '/' */
 	struct store_options options;
 	pthread_t thread;
@@ -365,6 +367,14 @@ struct store *store_open(const char *workdir, const struct store_options *option
 		free(s);
 		return NULL;
 	}
+	s->history = backend->history->open(workdir, err, err_size);
+	if (!s->history) {
+		backend->close(s->repo);
+		free(s->workdir);
+		free(s);
+		return NULL;
+	}
+	pthread_mutex_init(&s->history_lock, NULL);
 	/* What a killed daemon left uncommitted. */
 	struct store_commit leftover = {0};
 	char commit_err[1024];
@@ -372,6 +382,8 @@ struct store *store_open(const char *workdir, const struct store_options *option
 				 commit_err, sizeof(commit_err));
 	if (rc < 0) {
 		snprintf(err, err_size, "cannot commit the working copy's changes: %s", commit_err);
+		backend->history->close(s->history);
+		pthread_mutex_destroy(&s->history_lock);
 		backend->close(s->repo);
 		free(s->workdir);
 		free(s);
@@ -418,8 +430,72 @@ void store_cleanup(struct store *store)
 	pthread_mutex_destroy(&store->lock);
 	pthread_cond_destroy(&store->wake);
 	backend->close(store->repo);
+	backend->history->close(store->history);
+	pthread_mutex_destroy(&store->history_lock);
 	free(store->workdir);
 	free(store);
+}
+
+/* ---- the history */
+
+#define LOCKED(store, call)                                                                  \
+	do {                                                                                 \
+		pthread_mutex_lock(&(store)->history_lock);                                  \
+		int locked_rc = (call);                                                      \
+		pthread_mutex_unlock(&(store)->history_lock);                                \
+		return locked_rc;                                                            \
+	} while (0)
+
+int store_history_commits(struct store *store, store_version_fn fn, void *ctx)
+{
+	LOCKED(store, backend->history->commits(store->history, fn, ctx));
+}
+
+int store_history_commit(struct store *store, const char *prefix, struct store_version *version,
+			 struct store_object *root)
+{
+	LOCKED(store, backend->history->commit(store->history, prefix, version, root));
+}
+
+int store_history_list(struct store *store, const struct store_object *dir, store_entry_fn fn,
+		       void *ctx)
+{
+	LOCKED(store, backend->history->list(store->history, dir, fn, ctx));
+}
+
+int store_history_lookup(struct store *store, const struct store_object *dir, const char *name,
+			 struct store_object *out)
+{
+	LOCKED(store, backend->history->lookup(store->history, dir, name, out));
+}
+
+int store_history_current(struct store *store, const char *path, struct store_object *out)
+{
+	LOCKED(store, backend->history->current(store->history, path, out));
+}
+
+int store_history_versions(struct store *store, const char *path, store_version_fn fn, void *ctx)
+{
+	LOCKED(store, backend->history->versions(store->history, path, fn, ctx));
+}
+
+int store_history_version(struct store *store, const char *path, const char *prefix,
+			  struct store_version *version, struct store_object *out)
+{
+	LOCKED(store, backend->history->version(store->history, path, prefix, version, out));
+}
+
+int store_history_read(struct store *store, const struct store_object *object,
+		       struct store_blob **out)
+{
+	LOCKED(store, backend->history->read(store->history, object, out));
+}
+
+void store_blob_free(struct store *store, struct store_blob *blob)
+{
+	pthread_mutex_lock(&store->history_lock);
+	backend->history->blob_free(blob);
+	pthread_mutex_unlock(&store->history_lock);
 }
 
 /* ---- the commands on a working copy */

@@ -75,6 +75,63 @@ void store_copy(struct store *store, const char *from, const char *to, const cha
 void store_closed(struct store *store, const char *path);
 void store_listed(struct store *store);
 
+/*
+ * History, read-only, straight from the repository's objects (no checkout,
+ * nothing written). Thread-safe: calls are serialised on a repository
+ * handle of their own, apart from the background thread's.
+ */
+
+/* An object of a commit's tree: a directory, a file or a symlink. */
+struct store_object {
+	unsigned char id[32]; /* the backend's object id, binary */
+	uint32_t mode;	      /* S_IFDIR | 0555, S_IFREG | 0444 or 0555, S_IFLNK | 0777 */
+	uint64_t size;	      /* bytes of a file or a symlink's target */
+};
+
+/* A commit seen in the history. */
+struct store_version {
+	char id[48];	   /* hex */
+	char short_id[16]; /* the shortest unambiguous prefix, at least 7 */
+	int64_t time_s;	   /* committer time, seconds since the epoch */
+};
+
+/* Called for each commit or version, newest first; nonzero stops the walk. */
+typedef int (*store_version_fn)(void *ctx, const struct store_version *version,
+				const struct store_object *object);
+/* Called for each entry of a directory; nonzero stops. */
+typedef int (*store_entry_fn)(void *ctx, const char *name, const struct store_object *object);
+
+/* Bytes of a file or a symlink's target, held until store_blob_free(). */
+struct store_blob {
+	const void *data;
+	uint64_t size;
+};
+
+/* Each commit reachable from the branch (OBJECT: its root directory).
+ * 0, or -errno. */
+int store_history_commits(struct store *store, store_version_fn fn, void *ctx);
+/* The commit whose id starts with PREFIX (4 or more hex digits) and its
+ * root directory: 0, -ENOENT (none or several), or -errno. */
+int store_history_commit(struct store *store, const char *prefix, struct store_version *version,
+			 struct store_object *root);
+int store_history_list(struct store *store, const struct store_object *dir, store_entry_fn fn,
+		       void *ctx);
+/* NAME in the directory DIR: 0, -ENOENT, or -errno. */
+int store_history_lookup(struct store *store, const struct store_object *dir, const char *name,
+			 struct store_object *out);
+/* PATH ("dir/file", "" for the root) in the branch's last commit. */
+int store_history_current(struct store *store, const char *path, struct store_object *out);
+/* The commits in which PATH changed (OBJECT: PATH as that commit left it);
+ * 0, or -errno. */
+int store_history_versions(struct store *store, const char *path, store_version_fn fn, void *ctx);
+/* PATH in the commit whose id starts with PREFIX: 0, -ENOENT, or -errno. */
+int store_history_version(struct store *store, const char *path, const char *prefix,
+			  struct store_version *version, struct store_object *out);
+/* The bytes of a file or symlink OBJECT: 0 (*OUT to be freed), or -errno. */
+int store_history_read(struct store *store, const struct store_object *object,
+		       struct store_blob **out);
+void store_blob_free(struct store *store, struct store_blob *blob);
+
 /* Cleanup: commits what is pending, pushes once, stops the thread, frees. */
 void store_cleanup(struct store *store);
 

@@ -25,7 +25,7 @@
  *     parent's before its children's.
  *   commits(seq, ts_ns, dur_ns, id, files, path, result, first_seq, last_seq)
  *     the versioned store's commits (`trace` rows with op 'commit'), each
- *     with the seq range of the events it covers: those that started
+ *     with the seq range of the events it covers: those that ended
  *     after the previous commit began and before it began (NULL: none).
  *
  * Private (may change): events holds integers only, to keep rows small:
@@ -132,17 +132,8 @@ static const char *const view_sql =
 	"  LEFT JOIN kinds AS k ON k.id = e.kind\n"
 	"  LEFT JOIN procs AS pr ON pr.id = e.proc\n"
 	"  LEFT JOIN processes AS ps ON ps.id = pr.process;\n"
-	/* The versioned store's commits and the events each covers: those
-	 * that started after the previous commit began and before this one
-	 * did (a commit's ts_ns is when it took the pending changes; its row
-	 * comes once it is written, and events meanwhile are the next one's).
-	 * Each event gets the number of commits begun before it, in one pass. */
 	"CREATE VIEW commits AS\n"
-	"WITH numbered AS (SELECT seq, op, sum(op = 'commit') OVER (ORDER BY ts_ns, seq\n"
-	"    ROWS UNBOUNDED PRECEDING) - (op = 'commit') AS batch FROM trace),\n"
-	"  ranges AS (SELECT max(seq) FILTER (WHERE op = 'commit') AS commit_seq,\n"
-	"    min(seq) FILTER (WHERE op <> 'commit') AS first_seq,\n"
-	"    max(seq) FILTER (WHERE op <> 'commit') AS last_seq FROM numbered GROUP BY batch)\n"
+	TRACE_SCHEMA_COMMIT_RANGES("(SELECT id FROM ops WHERE name = 'commit')")
 	"SELECT c.seq AS seq, c.ts_ns AS ts_ns, c.dur_ns AS dur_ns, c.path2 AS id,\n"
 	"  c.bytes AS files, c.path AS path, c.result AS result, r.first_seq AS first_seq,\n"
 	"  r.last_seq AS last_seq\n"

@@ -245,6 +245,26 @@ extern const struct trace_schema_object trace_schema_procs_v1;
 	" state) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
 #define TRACE_SCHEMA_PROCESS_EXIT "UPDATE processes SET exit_ns = ?2 WHERE id = ?1"
 #define TRACE_SCHEMA_PROCESS_FIRST_SEQ "UPDATE processes SET first_seq = ?2 WHERE id = ?1"
+
+/*
+ * The versioned store's commits and the events each covers, as a WITH
+ * clause giving ranges(commit_seq, first_seq, last_seq): the events that
+ * ended after the previous commit began and before this one did (a
+ * commit's ts is when it took the pending changes, and an operation tells
+ * the store what it changed as it ends; a commit's row comes once it is
+ * written, and events meanwhile are the next one's); first_seq and
+ * last_seq are NULL when none. Each event gets the number of commits begun
+ * before its end, in one pass. COMMIT_OP is SQL for the ops.id of 'commit'.
+ * The commits view and `tracefs report` both use it.
+ */
+#define TRACE_SCHEMA_COMMIT_RANGES(COMMIT_OP)                                                     \
+	"WITH numbered AS (SELECT seq, op, sum(op = " COMMIT_OP ") OVER (ORDER BY\n"          \
+	"    CASE WHEN op = " COMMIT_OP " THEN ts ELSE ts + dur END, seq\n"                    \
+	"    ROWS UNBOUNDED PRECEDING) - (op = " COMMIT_OP ") AS batch FROM events),\n"         \
+	"  ranges AS (SELECT max(seq) FILTER (WHERE op = " COMMIT_OP ") AS commit_seq,\n"      \
+	"    min(seq) FILTER (WHERE op <> " COMMIT_OP ") AS first_seq,\n"                       \
+	"    max(seq) FILTER (WHERE op <> " COMMIT_OP ") AS last_seq FROM numbered GROUP BY batch)\n"
+
 #define TRACE_SCHEMA_SET_META "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)"
 
 /*

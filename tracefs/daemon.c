@@ -20,6 +20,7 @@
 #include "tracefs/options.h"
 #include "tracefs/readahead.h"
 #include "tracefs/store_fs.h"
+#include "tracefs/store_history.h"
 #include "tracefs/uring.h"
 
 struct daemon {
@@ -148,6 +149,8 @@ struct daemon *daemon_create(const struct daemon_config *config)
 		close(source_fd);
 		goto fail;
 	}
+	if (daemon->store)
+		store_history_attach(daemon->store, daemon->recorder, daemon->lineage);
 	daemon->poll_us = config->fs.poll_us;
 	daemon->uring = config->fs.uring;
 	struct fs_options fs_options = config->fs;

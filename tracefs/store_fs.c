@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tracefs/store_history.h"
+
 void store_fs_note(struct store *store, const struct trace_event *e)
 {
 	if (e->result < 0)
@@ -85,7 +87,8 @@ void store_fs_committed(void *ctx, const struct store_commit *commit)
 	recorder_submit(recorder, &event);
 }
 
-/* ---- reserved names: refused before the passthrough sees them */
+/* ---- reserved names: refused before the passthrough sees them; around
+ * them, the history (store_history.c) */
 
 static const struct fuse_lowlevel_ops *base;
 static struct fuse_lowlevel_ops guarded;
@@ -181,6 +184,7 @@ static void make_guarded(void)
 	guarded.rmdir = guard_rmdir;
 	guarded.rename = guard_rename;
 	guarded.create = guard_create;
+	store_history_wrap(&guarded);
 }
 
 const struct fuse_lowlevel_ops *store_fs_operations(void)

@@ -416,7 +416,8 @@ static void make_legend(struct viz_scene *s, struct viz_frame *f)
 	case VIZ_COLOR_BY_OP:
 		f->legend_title = "last operation";
 		for (int c = 0; c < VZ_CLASS_COUNT; c++)
-			s->legend[n++] = (struct viz_legend_entry){vz_class_name((enum vz_class)c),
+			if (c != VZ_CLASS_COMMIT || s->op_events[VIZ_OP_COMMIT])
+				s->legend[n++] = (struct viz_legend_entry){vz_class_name((enum vz_class)c),
 								    vz_class_color((enum vz_class)c)};
 		break;
 	case VIZ_COLOR_BY_PROCESS:
@@ -452,6 +453,9 @@ static void make_legend(struct viz_scene *s, struct viz_frame *f)
 		s->legend[n++] = (struct viz_legend_entry){"accessed", vz_touch_color(VZ_TOUCH_ACCESS)};
 		s->legend[n++] = (struct viz_legend_entry){"written", vz_touch_color(VZ_TOUCH_WRITE)};
 		s->legend[n++] = (struct viz_legend_entry){"removed", vz_touch_color(VZ_TOUCH_DELETE)};
+		if (s->op_events[VIZ_OP_COMMIT]) /* only where a versioned store is traced */
+			s->legend[n++] = (struct viz_legend_entry){"committed",
+								    vz_touch_color(VZ_TOUCH_COMMIT)};
 		break;
 	}
 	f->legend = s->legend;
@@ -545,6 +549,13 @@ static void make_texts(struct viz_scene *s, struct viz_frame *f)
 	f->status = s->status;
 	f->last_event = s->last_event;
 	f->caption = s->caption;
+	if (s->commit[0] && s->now - s->commit_t < s->fade) {
+		size_t n = vz_append(s->caption_shown, sizeof(s->caption_shown), 0, s->caption);
+		if (n)
+			n = vz_append(s->caption_shown, sizeof(s->caption_shown), n, " \xc2\xb7 ");
+		vz_append(s->caption_shown, sizeof(s->caption_shown), n, s->commit);
+		f->caption = s->caption_shown;
+	}
 }
 
 int vz_frame_build(struct viz_scene *s, struct viz_frame *f)

@@ -54,6 +54,8 @@ enum vz_class vz_class_of(enum viz_op op)
 		return VZ_CLASS_DELETE;
 	case VIZ_OP_RENAME:
 		return VZ_CLASS_RENAME;
+	case VIZ_OP_COMMIT:
+		return VZ_CLASS_COMMIT;
 	default:
 		return VZ_CLASS_LOOKUP;
 	}
@@ -62,7 +64,7 @@ enum vz_class vz_class_of(enum viz_op op)
 const char *vz_class_name(enum vz_class c)
 {
 	static const char *const names[VZ_CLASS_COUNT] = {
-		"lookup, stat", "open, close", "read", "write", "create", "delete", "rename",
+		"lookup, stat", "open, close", "read", "write", "create", "delete", "rename", "commit",
 	};
 	return names[c];
 }
@@ -91,6 +93,7 @@ struct viz_color vz_touch_color(enum vz_touch touch)
 	switch (touch) {
 	case VZ_TOUCH_WRITE: return rgb(0xff9f1c);	/* orange */
 	case VZ_TOUCH_DELETE: return rgb(0xf34fc6); /* magenta */
+	case VZ_TOUCH_COMMIT: return rgb(0xffffff); /* white: the store committed */
 	default: return rgb(0xff3b30);		/* red */
 	}
 }
@@ -105,6 +108,7 @@ struct viz_color vz_class_color(enum vz_class c)
 		0xf5d547, /* create: yellow */
 		0xff5c57, /* delete: red */
 		0x39d0d8, /* rename: cyan */
+		0xffffff, /* commit: white */
 	};
 	return rgb(colors[c]);
 }

@@ -493,7 +493,9 @@ static int apply_success(struct viz_scene *s, const struct viz_event *e, double 
 			 uint16_t process)
 {
 	enum vz_class class = vz_class_of(e->op);
-	enum vz_touch how = class == VZ_CLASS_WRITE ? VZ_TOUCH_WRITE : VZ_TOUCH_ACCESS;
+	enum vz_touch how = class == VZ_CLASS_WRITE	 ? VZ_TOUCH_WRITE
+			    : class == VZ_CLASS_COMMIT ? VZ_TOUCH_COMMIT
+						       : VZ_TOUCH_ACCESS;
 	enum viz_kind kind = kind_of_event(e);
 	int error = 0;
 	uint32_t id = VZ_NONE;
@@ -531,6 +533,13 @@ static int apply_success(struct viz_scene *s, const struct viz_event *e, double 
 	}
 	if (id != VZ_NONE && !error)
 		touch(s, id, how, class, e->op, process, t);
+	if (e->op == VIZ_OP_COMMIT && e->path2) {
+		size_t len = vz_append(s->commit, sizeof(s->commit), 0, "commit ");
+		for (size_t i = 0; i < 7 && e->path2[i]; i++)
+			s->commit[len++] = e->path2[i];
+		s->commit[len] = '\0';
+		s->commit_t = t;
+	}
 	return error;
 }
 

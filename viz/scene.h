@@ -24,7 +24,7 @@
 enum vz_state { VZ_FREE, VZ_ALIVE, VZ_DYING };
 
 /* What a flash means, for its colour when colouring by kind. */
-enum vz_touch { VZ_TOUCH_ACCESS, VZ_TOUCH_WRITE, VZ_TOUCH_DELETE };
+enum vz_touch { VZ_TOUCH_ACCESS, VZ_TOUCH_WRITE, VZ_TOUCH_DELETE, VZ_TOUCH_COMMIT };
 
 /* Classes of operations, for colouring by operation. */
 enum vz_class {
@@ -35,6 +35,7 @@ enum vz_class {
 	VZ_CLASS_CREATE, /* mkdir, mknod, create, symlink, link */
 	VZ_CLASS_DELETE, /* unlink, rmdir */
 	VZ_CLASS_RENAME,
+	VZ_CLASS_COMMIT, /* the versioned store committed (on the directory of its changes) */
 	VZ_CLASS_COUNT
 };
 
@@ -168,6 +169,11 @@ struct viz_scene {
 	uint16_t slot_owner[VIZ_PROCESS_COLORS]; /* process + 1, 0: free (stats.c) */
 	char last_event[VZ_LAST_EVENT];
 	char caption[VIZ_CAPTION_MAX];
+	/* The versioned store's last commit, added to the caption while its
+	 * flash lasts: "commit 1a2b3c4" from commit_t. */
+	char commit[24];
+	double commit_t;
+	char caption_shown[VIZ_CAPTION_MAX + 32];
 
 	struct vz_cell *cells; /* open addressing by (x, y); id VZ_NONE: empty */
 	uint32_t cell_capacity, cell_count;

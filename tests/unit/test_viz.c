@@ -5,7 +5,7 @@
  * missing ancestors appear; a rename moves a node to its new parent; a new
  * sibling moves no existing node; the same events give the same frames; a
  * random 100,000-node tree has no overlapping nodes, in the model and in
- * the frames drawn; prescan, the timeline, running out of memory, and the
+ * the frames drawn; a store's commit flashes white and is captioned; prescan, the timeline, running out of memory, and the
  * maths against libm.
  *
  * Plain C, no framework: exits 0 on success, prints "FAIL: ..." and exits 1
@@ -551,6 +551,43 @@ static void test_caption(void)
 	viz_scene_free(s);
 }
 
+static bool legend_has(const struct viz_frame *f, const char *text)
+{
+	for (size_t i = 0; i < f->legend_count; i++)
+		if (strcmp(f->legend[i].text, text) == 0)
+			return true;
+	return false;
+}
+
+/* A commit of the versioned store flashes the directory of its changes
+ * white, is named in the caption while the flash lasts, and has a legend
+ * entry only where there are commits. */
+static void test_commit(void)
+{
+	struct viz_scene *s = new_scene();
+	struct viz_frame f;
+	apply(s, 0, VIZ_OP_MKDIR, VIZ_KIND_DIR, 0, "/docs", NULL, "mkdir");
+	apply(s, 0.1, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, "/docs/a", NULL, "vim");
+	advance(s, 0.5);
+	CHECK(viz_scene_frame(s, &f) == 0 && !legend_has(&f, "committed"),
+	      "a legend entry for commits without any");
+	viz_scene_set_caption(s, "edit");
+	apply(s, 3, VIZ_OP_COMMIT, VIZ_KIND_DIR, 0, "/docs",
+	      "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d", "tracefs");
+	advance(s, 3.1);
+	struct viz_node_info info;
+	CHECK(find(s, "/docs", &info) && info.flash > 0.9, "the committed directory does not flash");
+	CHECK(info.color.r > 0.95 && info.color.g > 0.95 && info.color.b > 0.95,
+	      "a commit's flash is not white: %.2f %.2f %.2f", info.color.r, info.color.g,
+	      info.color.b);
+	CHECK(viz_scene_frame(s, &f) == 0 && strcmp(f.caption, "edit \xc2\xb7 commit 1a2b3c4") == 0,
+	      "caption during a commit: %s", f.caption);
+	CHECK(legend_has(&f, "committed"), "no legend entry for commits");
+	advance(s, 5.5);
+	CHECK(viz_scene_frame(s, &f) == 0 && strcmp(f.caption, "edit") == 0,
+	      "caption after the commit's flash: %s", f.caption);
+	viz_scene_free(s);
+}
 
 /* ---- what the picture shows: numbers (issue 12) ---- */
 
@@ -1078,6 +1115,7 @@ int main(void)
 	test_deterministic();
 	test_prescan();
 	test_caption();
+	test_commit();
 	test_out_of_memory();
 	test_first_workload_visible();
 	test_5000_visible();
