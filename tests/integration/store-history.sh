@@ -50,8 +50,12 @@ assert_eq "$(stat -c %Y "$H/by-id/$first/README")" "$(git -C "$T/wc" log -1 --fo
 # by-date: the same commits named by their UTC time and short id.
 expected=$(TZ=UTC git -C "$T/wc" log --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd-%h | sort)
 assert_eq "$(ls "$H/by-date" | sort)" "$expected" "commits by date"
-newest=$(ls "$H/by-date" | sort | tail -n 1)
+# Commits of one second sort by id, so the newest is found by HEAD's id, and
+# no name sorts after the second it was made in.
+newest=$(ls "$H/by-date" | grep -- "-$(git -C "$T/wc" log -1 --format=%h)\$")
 assert_eq "$(cat "$H/by-date/$newest/README")" "third version" "the newest commit by date"
+[ "$(ls "$H/by-date" | sort | tail -n 1 | cut -c1-20)" = "${newest:0:20}" ] ||
+	fail "a commit is named after a later time than the newest ($newest)"
 [ -e "$H/by-date/1999-01-01T00:00:00Z-${first:0:7}" ] && fail "a date that is not the commit's was found"
 
 # versions: each version of a file, with its content then.
