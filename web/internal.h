@@ -77,18 +77,17 @@ int lineage_read(struct web_lineage *lineage, struct trace_reader *reader, int64
 		 char *err, size_t err_size);
 /* [{"id","parent","root","line"},...] of the rows from index FROM on. */
 void lineage_json(struct web_text *text, const struct web_lineage *lineage, size_t from);
-/* Queues {"type":"processes","processes":[every row]}. -1: no memory. */
-int lineage_queue(struct web_outbox *box, const struct web_lineage *lineage);
 void lineage_free(struct web_lineage *lineage);
 
 /* ---- snapshot.c ---- */
 
 /*
  * Queues `snapshot` messages of every live node of SCENE (parts of about
- * 64 KiB, the last with "last":true). 0, or -1 when out of memory.
+ * 64 KiB, the last with "last":true; the first with the counters and
+ * LINEAGE's rows). 0, or -1 when out of memory.
  */
-int snapshot_queue(struct web_outbox *box, struct viz_scene *scene, int64_t seq, int64_t ts_ns,
-		   double now);
+int snapshot_queue(struct web_outbox *box, struct viz_scene *scene,
+		   const struct web_lineage *lineage, int64_t seq, int64_t ts_ns, double now);
 
 /* ---- command.c: what a client may send ---- */
 

@@ -140,14 +140,3 @@ void lineage_json(struct web_text *t, const struct web_lineage *l, size_t from)
 	}
 	text_adds(t, "]");
 }
-
-int lineage_queue(struct web_outbox *box, const struct web_lineage *l)
-{
-	struct web_text text = {0};
-	text_adds(&text, "{\"type\":\"processes\",\"processes\":");
-	lineage_json(&text, l, 0);
-	text_adds(&text, "}");
-	int rc = outbox_take(box, &text);
-	text_free(&text);
-	return rc;
-}

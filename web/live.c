@@ -45,7 +45,7 @@ struct live {
 	int64_t last_seq; /* the last event in the scene (and, with clients, in a batch) */
 	int clients;	  /* connected: without any, no JSON is made */
 
-	struct web_lineage lineage; /* the process instances read so far */
+	struct web_lineage lineage; /* the process instances read so far (snapshots carry them) */
 	size_t announced;	    /* lineage rows before this one are in the stream */
 
 	struct web_text open; /* `{"type":"events","events":[` and events */
@@ -329,9 +329,9 @@ int live_join(struct live *l, struct web_outbox *box, struct live_cursor *cursor
 	pthread_mutex_lock(&l->lock);
 	/* Everything in the scene must be before the cursor: seal the rest. */
 	seal(l);
-	int rc = l->scene_failed || lineage_queue(box, &l->lineage) != 0
-			 ? -1
-			 : snapshot_queue(box, l->scene, l->last_seq, l->last_ts_ns, l->t);
+	int rc = l->scene_failed ? -1
+				 : snapshot_queue(box, l->scene, &l->lineage, l->last_seq, l->last_ts_ns,
+						  l->t);
 	cursor->batch = l->next_id;
 	cursor->next_seq = l->last_seq + 1;
 	pthread_mutex_unlock(&l->lock);

@@ -37,7 +37,7 @@ struct replay {
 	struct trace_event pending;
 	int64_t pending_seq;
 	char *pending_strings[3]; /* owned copies of path, path2, comm */
-	struct web_lineage lineage; /* every process instance, sent before each snapshot */
+	struct web_lineage lineage; /* every process instance, in each snapshot */
 };
 
 static int64_t mono_ns(void)
@@ -238,7 +238,7 @@ static int seek_to(struct replay *r, int64_t ts_ns, struct web_outbox *box, char
 		r->position_ns = ts_ns;
 		/* Times may span the whole int64 range: the difference in double. */
 		double t_s = ((double)ts_ns - (double)r->first_ns) / 1e9;
-		rc = lineage_queue(box, &r->lineage) == 0 ? snapshot_queue(box, scene, last_seq, ts_ns, t_s) : -1;
+		rc = snapshot_queue(box, scene, &r->lineage, last_seq, ts_ns, t_s);
 		if (rc != 0)
 			snprintf(err, err_size, "out of memory");
 	}

@@ -22,8 +22,8 @@ assert_eq "$(sql "$T/run.db" "SELECT count(*) FROM processes AS c JOIN processes
 	WHERE r.state = 'root' AND json_extract(c.argv, '\$[0]') IN ('cp', 'sort')")" 2 "cp and sort below the root"
 
 # Live (`tracefs mount --ws`): the first event of each process instance
-# carries its lineage; a client that joins later gets the rows in a
-# `processes` message before the snapshot.
+# carries its lineage; a client that joins later gets the rows in its
+# snapshot.
 [ -x "$TOOLS/ws_client" ] || fail "$TOOLS/ws_client is not built (make $TOOLS/ws_client)"
 mkdir -p "$T/live" "$T/mnt"
 cp "$T/src/alpha.txt" "$T/src/beta.txt" "$T/live/"
@@ -42,9 +42,9 @@ grep -aq '"lineage":\[{"id":[0-9]*,"parent":[0-9null]*,"root":[0-9]*,"line":"cp 
 grep -aq '"mode":[0-9]*,"process":[0-9]' "$T/early.ws" || fail "live events name no process instance"
 timeout 30 "$TOOLS/ws_client" --until '"line":"cp alpha.txt alpha.copy"' --save "$T/late.ws" "$ws" \
 	>/dev/null 2>"$T/late.err" || fail "a late client got no lineage: $(cat "$T/late.err")"
-grep -aq '{"type":"processes","processes":\[' "$T/late.ws" || fail "a late client got no processes message"
+grep -aq '{"type":"snapshot",.*"lineage":\[{"id"' "$T/late.ws" || fail "a late client's snapshot has no lineage"
 "$TRACEFS" umount "$T/mnt"
-note "live: lineage on each instance's first event, and in a late client's processes message"
+note "live: lineage on each instance's first event, and in a late client's snapshot"
 
 port=$(free_port)
 "$TRACEFS" serve "$T/run.db" --ws "127.0.0.1:$port" 2>"$T/serve.err" &

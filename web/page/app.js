@@ -208,8 +208,8 @@
   }
 
   /*
-   * ---- commands: process lineage (the stream's `processes` message and
-   * events' `lineage`) ----
+   * ---- commands: process lineage (the `lineage` of snapshots and of
+   * events) ----
    * A command is the process instance right below the root of its chain
    * (each `make`, `cc` a script runs), or the root itself; its descendants
    * are its. It is named by its command line, shortened as `report` does.
@@ -457,6 +457,10 @@
     /* Colouring by command, the snapshot's processes (comm names) are not commands: left out. */
     const byCommand = colorBy === 'command';
     if (msg.stats) restoreStats(pending.scene, msg.stats, byCommand);
+    if (msg.lineage) {
+      addLineage(msg.lineage);
+      commandIds.clear();
+    }
     /* A touch AGE trace seconds before the snapshot glows as it would have in the page's time. */
     const now = pageTime(), rate = session.mode === 'replay' ? session.speed : 1;
     for (const node of msg.nodes || []) {
@@ -544,7 +548,6 @@
     case 'phases': onPhases(msg); break;
     case 'snapshot': onSnapshot(msg); break;
     case 'events': onEvents(msg); break;
-    case 'processes': addLineage(msg.processes); commandIds.clear(); break;
     case 'missed': /* a snapshot follows */
       counters.missed += Number(msg.count) || 0;
       showStatus();
