@@ -70,6 +70,7 @@ struct web_lineage {
 	struct web_lineage_row *rows; /* by id */
 	size_t count, cap;
 	int64_t last_id; /* every row up to it is read */
+	int table;	 /* the processes table: 0 not looked for yet, 1 there, -1 none (format 1) */
 };
 
 /* Reads the rows after last_id up to UPTO (INT64_MAX: all). 0, or -1 with a message. */

@@ -75,11 +75,14 @@ int lineage_read(struct web_lineage *l, struct trace_reader *reader, int64_t upt
 		return 0;
 	sqlite3 *db = trace_reader_db(reader);
 	bool present = false;
-	if (has_lineage(db, &present) != 0) {
-		snprintf(err, err_size, "reading the trace's processes: %s", sqlite3_errmsg(db));
-		return -1;
+	if (l->table == 0) {
+		if (has_lineage(db, &present) != 0) {
+			snprintf(err, err_size, "reading the trace's processes: %s", sqlite3_errmsg(db));
+			return -1;
+		}
+		l->table = present ? 1 : -1;
 	}
-	if (!present) { /* format 1: no lineage, events name no process */
+	if (l->table < 0) { /* format 1: no lineage, events name no process */
 		l->last_id = upto;
 		return 0;
 	}
