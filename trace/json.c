@@ -209,6 +209,7 @@ size_t trace_event_to_json(const struct trace_event *e, int64_t seq, char *buf, 
 	put_optional(&b, "offset", e->offset, e->offset >= 0);
 	put_optional(&b, "flags", e->flags, true);
 	put_optional(&b, "mode", e->mode, true);
+	put_optional(&b, "process", e->process, e->process > 0);
 	put(&b, "}", 1);
 	if (b.size)
 		b.buf[b.len < b.size ? b.len : b.size - 1] = '\0';

@@ -59,14 +59,36 @@ struct web_msg *outbox_pop(struct web_outbox *box);
 void outbox_move(struct web_outbox *to, struct web_outbox *from);
 void outbox_clear(struct web_outbox *box);
 
+/* ---- lineage.c: the process instances the stream names ---- */
+
+struct web_lineage_row {
+	int64_t id, parent, root; /* processes ids, 0: none */
+	char *line;		  /* the shortened command line, NULL if not recorded */
+};
+
+struct web_lineage {
+	struct web_lineage_row *rows; /* by id */
+	size_t count, cap;
+	int64_t last_id; /* every row up to it is read */
+	int table;	 /* the processes table: 0 not looked for yet, 1 there, -1 none (format 1) */
+};
+
+/* Reads the rows after last_id up to UPTO (INT64_MAX: all). 0, or -1 with a message. */
+int lineage_read(struct web_lineage *lineage, struct trace_reader *reader, int64_t upto,
+		 char *err, size_t err_size);
+/* [{"id","parent","root","line"},...] of the rows from index FROM on. */
+void lineage_json(struct web_text *text, const struct web_lineage *lineage, size_t from);
+void lineage_free(struct web_lineage *lineage);
+
 /* ---- snapshot.c ---- */
 
 /*
  * Queues `snapshot` messages of every live node of SCENE (parts of about
- * 64 KiB, the last with "last":true). 0, or -1 when out of memory.
+ * 64 KiB, the last with "last":true; the first with the counters and
+ * LINEAGE's rows). 0, or -1 when out of memory.
  */
-int snapshot_queue(struct web_outbox *box, struct viz_scene *scene, int64_t seq, int64_t ts_ns,
-		   double now);
+int snapshot_queue(struct web_outbox *box, struct viz_scene *scene,
+		   const struct web_lineage *lineage, int64_t seq, int64_t ts_ns, double now);
 
 /* ---- command.c: what a client may send ---- */
 

@@ -45,6 +45,9 @@ struct live {
 	int64_t last_seq; /* the last event in the scene (and, with clients, in a batch) */
 	int clients;	  /* connected: without any, no JSON is made */
 
+	struct web_lineage lineage; /* the process instances read so far (snapshots carry them) */
+	size_t announced;	    /* lineage rows before this one are in the stream */
+
 	struct web_text open; /* `{"type":"events","events":[` and events */
 	int64_t open_first_seq;
 	size_t open_events;
@@ -137,6 +140,7 @@ void live_add(struct live *l, const struct trace_event *event, int64_t seq)
 	pthread_mutex_lock(&l->lock);
 	apply(l, event);
 	if (l->clients == 0) {
+		l->announced = l->lineage.count; /* a client that joins gets them all */
 		/* Nobody to send it to: the scene is enough for whoever comes. */
 		l->last_seq = seq;
 		pthread_mutex_unlock(&l->lock);
@@ -147,6 +151,14 @@ void live_add(struct live *l, const struct trace_event *event, int64_t seq)
 		l->open_first_seq = seq;
 	}
 	text_event(&l->open, event, seq);
+	if (l->announced < l->lineage.count) {
+		/* The first event of a process instance says what it is. */
+		text_unput(&l->open, '}');
+		text_adds(&l->open, ",\"lineage\":");
+		lineage_json(&l->open, &l->lineage, l->announced);
+		text_adds(&l->open, "}");
+		l->announced = l->lineage.count;
+	}
 	text_adds(&l->open, ",");
 	l->open_events++;
 	l->last_seq = seq;
@@ -192,6 +204,13 @@ static int feed(struct live *l, char *err, size_t err_size)
 	int64_t seq;
 	int rc;
 	while ((rc = trace_reader_next(l->reader, &event, &seq, err, err_size)) == 1) {
+		if (event.process > l->lineage.last_id) {
+			pthread_mutex_lock(&l->lock); /* live_join reads the rows */
+			rc = lineage_read(&l->lineage, l->reader, event.process, err, err_size);
+			pthread_mutex_unlock(&l->lock);
+			if (rc != 0)
+				break;
+		}
 		live_add(l, &event, seq);
 		l->read_seq = seq;
 	}
@@ -284,6 +303,7 @@ void live_free(struct live *l)
 	while (l->first_id < l->next_id)
 		drop_oldest(l);
 	text_free(&l->open);
+	lineage_free(&l->lineage);
 	viz_scene_free(l->scene);
 	pthread_cond_destroy(&l->feed_cond);
 	pthread_mutex_destroy(&l->feed_lock);
@@ -309,7 +329,9 @@ int live_join(struct live *l, struct web_outbox *box, struct live_cursor *cursor
 	pthread_mutex_lock(&l->lock);
 	/* Everything in the scene must be before the cursor: seal the rest. */
 	seal(l);
-	int rc = l->scene_failed ? -1 : snapshot_queue(box, l->scene, l->last_seq, l->last_ts_ns, l->t);
+	int rc = l->scene_failed ? -1
+				 : snapshot_queue(box, l->scene, &l->lineage, l->last_seq, l->last_ts_ns,
+						  l->t);
 	cursor->batch = l->next_id;
 	cursor->next_seq = l->last_seq + 1;
 	pthread_mutex_unlock(&l->lock);

@@ -37,6 +37,7 @@ struct replay {
 	struct trace_event pending;
 	int64_t pending_seq;
 	char *pending_strings[3]; /* owned copies of path, path2, comm */
+	struct web_lineage lineage; /* every process instance, in each snapshot */
 };
 
 static int64_t mono_ns(void)
@@ -105,6 +106,10 @@ struct replay *replay_open(const char *trace, const struct trace_index *index, c
 		replay_close(r);
 		return NULL;
 	}
+	if (lineage_read(&r->lineage, r->reader, INT64_MAX, err, err_size) != 0) {
+		replay_close(r);
+		return NULL;
+	}
 	r->index = index;
 	index_span(index, &r->first_ns, &r->last_ns, &r->count);
 	r->speed = 1;
@@ -117,6 +122,7 @@ void replay_close(struct replay *r)
 	if (!r)
 		return;
 	drop_pending(r);
+	lineage_free(&r->lineage);
 	trace_reader_close(r->reader);
 	free(r);
 }
@@ -232,7 +238,7 @@ static int seek_to(struct replay *r, int64_t ts_ns, struct web_outbox *box, char
 		r->position_ns = ts_ns;
 		/* Times may span the whole int64 range: the difference in double. */
 		double t_s = ((double)ts_ns - (double)r->first_ns) / 1e9;
-		rc = snapshot_queue(box, scene, last_seq, ts_ns, t_s);
+		rc = snapshot_queue(box, scene, &r->lineage, last_seq, ts_ns, t_s);
 		if (rc != 0)
 			snprintf(err, err_size, "out of memory");
 	}

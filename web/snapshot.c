@@ -12,6 +12,7 @@
 struct snapshot_builder {
 	struct web_outbox *box;
 	struct viz_scene *scene;
+	const struct web_lineage *lineage;
 	struct web_text part;
 	int64_t seq, ts_ns;
 	double now; /* the scene's time at ts_ns */
@@ -29,6 +30,8 @@ static void open_part(struct snapshot_builder *b)
 			b->failed = true;
 		text_adds(&b->part, "\"stats\":");
 		text_adds(&b->part, stats ? stats : "null");
+		text_adds(&b->part, ",\"lineage\":");
+		lineage_json(&b->part, b->lineage, 0);
 		text_adds(&b->part, ",");
 		free(stats);
 	}
@@ -72,11 +75,11 @@ static void add_node(void *ctx, const char *path, const struct viz_node_info *in
 	b->nodes++;
 }
 
-int snapshot_queue(struct web_outbox *box, struct viz_scene *scene, int64_t seq, int64_t ts_ns,
-		   double now)
+int snapshot_queue(struct web_outbox *box, struct viz_scene *scene, const struct web_lineage *lineage,
+		   int64_t seq, int64_t ts_ns, double now)
 {
-	struct snapshot_builder b = {
-		.box = box, .scene = scene, .seq = seq, .ts_ns = ts_ns, .now = now, .first = true};
+	struct snapshot_builder b = {.box = box, .scene = scene, .lineage = lineage, .seq = seq,
+				     .ts_ns = ts_ns, .now = now, .first = true};
 	open_part(&b);
 	if (viz_scene_visit(scene, add_node, &b) != 0)
 		b.failed = true;

@@ -47,10 +47,21 @@ const badText = [
 // Cases on their own connection, called with a variant number (0, 1, …).
 // Each returns a short description of the
 // outcome; it throws when the outcome breaks the protocol.
+// A connection that has had its welcome (hello, the snapshot's last part):
+// a server closing on a bad frame may reset the connection (the rest of the
+// frame unread), and a reset discards what the client had not read yet, the
+// close frame too; with the welcome read, only the close is left to come.
+async function welcomed() {
+	const c = await WsClient.connect(host, port);
+	while (!(await c.nextOfType('snapshot')).last)
+		;
+	return c;
+}
+
 const frameCases = [
 	// a message over 4096 bytes: closed with 1009
 	async (i) => {
-		const c = await WsClient.connect(host, port);
+		const c = await welcomed();
 		c.send(`{"cmd":"ping","pad":"${'p'.repeat(4097 + (i % 3000))}"}`);
 		const code = await c.waitClosed();
 		assert(code === 1009, `a ${4110 + (i % 3000)}-byte message: close code ${code}, expected 1009`);
@@ -58,7 +69,7 @@ const frameCases = [
 	},
 	// the same over 4096 bytes in fragments of 1000
 	async () => {
-		const c = await WsClient.connect(host, port);
+		const c = await welcomed();
 		const text = Buffer.from(`{"cmd":"ping","pad":"${'q'.repeat(5000)}"}`);
 		for (let off = 0; off < text.length; off += 1000) {
 			c.sendFrame(text.subarray(off, off + 1000),
@@ -70,13 +81,13 @@ const frameCases = [
 	},
 	// a binary frame: an error reply or a close
 	async (i) => {
-		const c = await WsClient.connect(host, port);
+		const c = await welcomed();
 		c.sendFrame(i % 2 ? Buffer.from('{"cmd":"ping"}') : crypto.randomBytes(1 + (i % 200)), { opcode: 2 });
 		return replyOrClose(c, 'a binary frame');
 	},
 	// invalid UTF-8 in a text frame: an error reply or a close (1007)
 	async (i) => {
-		const c = await WsClient.connect(host, port);
+		const c = await welcomed();
 		const bad = [Buffer.from([0xff]), Buffer.from([0xc3, 0x28]), Buffer.from([0xed, 0xa0, 0x80]),
 			Buffer.from([0xf8, 0x88, 0x80, 0x80, 0x80]), Buffer.from([0xe2, 0x82])][i % 5];
 		c.sendFrame(Buffer.concat([Buffer.from('{"cmd":"'), bad, Buffer.from('"}')]));
@@ -84,14 +95,14 @@ const frameCases = [
 	},
 	// reserved opcodes 3-7 and 11-15: the connection is closed
 	async (i) => {
-		const c = await WsClient.connect(host, port);
+		const c = await welcomed();
 		const opcode = [3, 4, 5, 6, 7, 11, 12, 13, 14, 15][i % 10];
 		c.sendFrame('{"cmd":"ping"}', { opcode });
 		return mustClose(c, `opcode ${opcode}`);
 	},
 	// reserved bits without an extension: closed
 	async (i) => {
-		const c = await WsClient.connect(host, port);
+		const c = await welcomed();
 		c.sendFrame('{"cmd":"ping"}', { rsv: 1 + (i % 7) });
 		return mustClose(c, `reserved bits ${1 + (i % 7)}`);
 	},
@@ -99,7 +110,7 @@ const frameCases = [
 	// 4.1 takes it as if masked. Either way, no harm: what it gets back is
 	// a close or an ordinary reply (pong here), never anything else.
 	async () => {
-		const c = await WsClient.connect(host, port);
+		const c = await welcomed();
 		c.sendFrame('{"cmd":"ping"}', { mask: false });
 		const m = await c.nextOfType('pong', 5000).then(() => 'answered (RFC 6455 says close)', () => null);
 		if (m) {
@@ -110,7 +121,7 @@ const frameCases = [
 	},
 	// a control frame over 125 bytes, or fragmented: closed
 	async (i) => {
-		const c = await WsClient.connect(host, port);
+		const c = await welcomed();
 		if (i % 2)
 			c.sendFrame(Buffer.alloc(200, 1), { opcode: 9 });
 		else
@@ -119,14 +130,14 @@ const frameCases = [
 	},
 	// a continuation frame with nothing to continue: closed
 	async () => {
-		const c = await WsClient.connect(host, port);
+		const c = await welcomed();
 		c.sendFrame('{"cmd":"ping"}', { opcode: 0 });
 		return mustClose(c, 'a lone continuation frame');
 	},
 	// a 64-bit length of 2^62, then 6,000 bytes of it: closed with 1009;
 	// a length with the most significant bit set (invalid): closed
 	async (i) => {
-		const c = await WsClient.connect(host, port);
+		const c = await welcomed();
 		if (i % 2) {
 			c.sendRaw(Buffer.from([0x81, 0xff, 0x40, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4]));
 			c.sendRaw(Buffer.alloc(6000, 0x7a));
@@ -139,7 +150,7 @@ const frameCases = [
 	},
 	// a frame cut short, then the client goes away
 	async (i) => {
-		const c = await WsClient.connect(host, port);
+		const c = await welcomed();
 		const frame = encodeFrame(`{"cmd":"ping","pad":"${'t'.repeat(100)}"}`);
 		c.sendRaw(frame.subarray(0, 1 + (i % (frame.length - 1))));
 		await new Promise((r) => setImmediate(r));

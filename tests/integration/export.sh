@@ -64,9 +64,9 @@ EOF
 
 # ---- csv ----
 
-# The exports carry the event's own columns, the view's first sixteen; the
-# process lineage it joins in after them (process, ppid, exe, argv, cwd) is
-# not exported yet.
+# The exports carry the event's own columns, the view's first sixteen, and
+# jsonl (the live stream's format) the process instance too; the rest of the
+# lineage the view joins in (ppid, exe, argv, cwd) is not exported yet.
 EVENT_COLUMNS="seq, ts_ns, dur_ns, op, path, path2, kind, pid, comm, uid, gid, result, bytes,
 	\"offset\", flags, mode"
 
@@ -89,7 +89,7 @@ EOF
 # ---- jsonl ----
 
 export_to jsonl "$T/trace.jsonl"
-sqlite3 -batch -json "$db" "SELECT $EVENT_COLUMNS FROM trace" >"$T/sqlite.json"
+sqlite3 -batch -json "$db" "SELECT $EVENT_COLUMNS, process FROM trace" >"$T/sqlite.json"
 python3 - "$T/trace.jsonl" "$T/sqlite.json" <<'EOF' || fail "jsonl export"
 import json, sys
 ours = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]

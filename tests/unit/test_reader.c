@@ -809,7 +809,14 @@ static void test_json(void)
 		"{\"seq\":1,\"ts_ns\":1700000000123456789,\"dur_ns\":1500,\"op\":\"lookup\","
 		"\"path\":\"/a \\\"b\\\"\\\\\\n\\t\\u0001\x7f\",\"path2\":null,\"kind\":null,"
 		"\"pid\":7,\"comm\":\"sh\",\"uid\":1000,\"gid\":100,\"result\":-2,\"bytes\":null,"
-		"\"offset\":null,\"flags\":0,\"mode\":0}");
+		"\"offset\":null,\"flags\":0,\"mode\":0,\"process\":null}");
+	e.process = 42; /* lineage: the processes row */
+	expect_json(
+		&e, 1,
+		"{\"seq\":1,\"ts_ns\":1700000000123456789,\"dur_ns\":1500,\"op\":\"lookup\","
+		"\"path\":\"/a \\\"b\\\"\\\\\\n\\t\\u0001\x7f\",\"path2\":null,\"kind\":null,"
+		"\"pid\":7,\"comm\":\"sh\",\"uid\":1000,\"gid\":100,\"result\":-2,\"bytes\":null,"
+		"\"offset\":null,\"flags\":0,\"mode\":0,\"process\":42}");
 	/* Valid UTF-8 stays; a stray byte, a truncated sequence, an overlong
 	 * form and a surrogate each become U+FFFD. */
 	struct trace_event w = {
@@ -828,14 +835,14 @@ static void test_json(void)
 		"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80|\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd|"
 		"\xef\xbf\xbd\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\",\"path2\":\"/x\","
 		"\"kind\":\"dir\",\"pid\":0,\"comm\":null,\"uid\":0,\"gid\":0,\"result\":0,"
-		"\"bytes\":3,\"offset\":0,\"flags\":1,\"mode\":493}");
+		"\"bytes\":3,\"offset\":0,\"flags\":1,\"mode\":493,\"process\":null}");
 	struct trace_event lost = {
 		.ts_ns = 5, .bytes = 12, .offset = -1, .path = "/", .op = TRACE_OP_LOST};
 	expect_json(
 		&lost, 3,
 		"{\"seq\":3,\"ts_ns\":5,\"dur_ns\":0,\"op\":\"lost\",\"path\":\"/\",\"path2\":null,"
 		"\"kind\":null,\"pid\":null,\"comm\":null,\"uid\":null,\"gid\":null,\"result\":0,"
-		"\"bytes\":12,\"offset\":null,\"flags\":0,\"mode\":0}");
+		"\"bytes\":12,\"offset\":null,\"flags\":0,\"mode\":0,\"process\":null}");
 	printf("ok - events as JSON: escapes, invalid UTF-8, NULLs, a short buffer\n");
 }
 

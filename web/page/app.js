@@ -29,6 +29,8 @@
     (TOKEN ? `?token=${encodeURIComponent(TOKEN)}` : '');
   const FADE = Number(params.get('fade')) > 0 ? Number(params.get('fade')) : 2;
   const COLOR_BY = ['kind', 'op', 'process']; /* enum viz_color_by */
+  /* 'command': the model's process colouring, each event's process named by its command (below). */
+  const COLOR_MODES = [...COLOR_BY, 'command'];
   const KIND_TEXT = {file: 'file', dir: 'directory', symlink: 'symlink', other: 'other'};
   const RECONNECT_MIN_MS = 250, RECONNECT_MAX_MS = 5000;
   const MAX_PATH_STATS = 200000; /* paths whose counts the tooltip shows, oldest forgotten */
@@ -124,7 +126,8 @@
     const dir = session.mountpoint || session.source;
     rootLabel = dir ? dir.replace(/\/+$/, '').split('/').pop() : '';
     const label = rootLabel ? writeString(rootLabel) : 0;
-    const scene = wasm.tv_scene_new(COLOR_BY.indexOf(colorBy), FADE, session.startNs || 0, label);
+    const mode = colorBy === 'command' ? 'process' : colorBy;
+    const scene = wasm.tv_scene_new(COLOR_BY.indexOf(mode), FADE, session.startNs || 0, label);
     if (!scene) throw new Error('out of memory');
     wasm.tv_set_viewport(scene, viewSize.w, viewSize.h);
     return scene;
@@ -201,6 +204,97 @@
     const error = ev.result < 0;
     if (ev.path) countPath(ev.path, error);
     if (ev.path2) countPath(ev.path2, error);
+    if (!error) noteCommand(ev);
+  }
+
+  /*
+   * ---- commands: process lineage (the `lineage` of snapshots and of
+   * events) ----
+   * A command is the process instance right below the root of its chain
+   * (each `make`, `cc` a script runs), or the root itself; its descendants
+   * are its. It is named by its command line, shortened as `report` does.
+   */
+  const lineage = new Map(); /* process id -> {parent, root, line} */
+  const commandIds = new Map(); /* process id -> its command's id (cached walks) */
+
+  function addLineage(rows) {
+    if (!Array.isArray(rows)) return;
+    for (const r of rows) {
+      if (!r || !Number.isInteger(r.id) || r.id <= 0) continue;
+      lineage.set(r.id, {parent: Number.isInteger(r.parent) ? r.parent : 0,
+        root: Number.isInteger(r.root) ? r.root : 0, line: typeof r.line === 'string' ? r.line : null});
+    }
+  }
+
+  function commandId(id) {
+    if (commandIds.has(id)) return commandIds.get(id);
+    let at = id;
+    /* up the chain to the child of the root; bounded, should a trace hold a loop */
+    for (let steps = 0; steps < 4096; steps++) {
+      const p = lineage.get(at);
+      if (!p || !p.parent || p.parent === p.root || at === p.root || !lineage.has(p.parent)) break;
+      at = p.parent;
+    }
+    commandIds.set(id, at);
+    return at;
+  }
+
+  /*
+   * What an event's process is called: its command line, else its comm. A
+   * request the kernel makes itself (pid 0: write-back, release) is on
+   * behalf of the command that touched the path last.
+   */
+  function commandName(ev) {
+    const p = Number.isInteger(ev.process) ? lineage.get(commandId(ev.process)) : null;
+    if (p && p.line) return p.line;
+    if (ev.pid === 0 && typeof ev.path === 'string') {
+      const entry = pathCommands.get(ev.path);
+      if (entry && entry.last) return entry.last;
+    }
+    return typeof ev.comm === 'string' ? ev.comm : (ev.pid === 0 ? 'kernel' : `pid ${ev.pid}`);
+  }
+
+  /* Which commands read and wrote each path (the tooltip, the highlight): bounded lists. */
+  const COMMANDS_KEPT = 8;
+  const WRITES = new Set(['create', 'write', 'mkdir', 'mknod', 'symlink', 'link', 'rename', 'unlink',
+    'rmdir', 'setattr', 'fallocate']);
+  const READS = new Set(['read', 'readdir', 'readlink']);
+  const pathCommands = new Map(); /* path -> {read: [names], wrote: [names], more: n, last: name} */
+
+  function noteCommand(ev) {
+    const name = commandName(ev);
+    /* copy_file_range reads its path and writes its path2 */
+    const copy = ev.op === 'copy_file_range';
+    for (const [path, wrote, read] of [[ev.path, WRITES.has(ev.op), copy || READS.has(ev.op)],
+      [ev.path2, copy || WRITES.has(ev.op), false]]) {
+      if (typeof path !== 'string') continue;
+      let entry = pathCommands.get(path);
+      if (!entry) {
+        if (pathCommands.size >= MAX_PATH_STATS) pathCommands.delete(pathCommands.keys().next().value);
+        entry = {read: [], wrote: [], more: 0, last: null};
+        pathCommands.set(path, entry);
+      }
+      if (Number.isInteger(ev.process)) entry.last = name;
+      if (!wrote && !read) continue;
+      const list = wrote ? entry.wrote : entry.read;
+      if (list.includes(name)) continue;
+      if (list.length < COMMANDS_KEPT) list.push(name);
+      else entry.more++;
+      if (highlight && highlight.name === name) highlight.paths.add(path);
+    }
+  }
+
+  /* The process (by the panel's name) whose files are highlighted, the others dimmed; or null. */
+  let highlight = null; /* {name, paths: Set} */
+  function setHighlight(name) {
+    if (name === null || (highlight && highlight.name === name)) {
+      highlight = null;
+      return;
+    }
+    const paths = new Set();
+    for (const [path, entry] of pathCommands)
+      if (entry.read.includes(name) || entry.wrote.includes(name)) paths.add(path);
+    highlight = {name, paths};
   }
 
   /* The model's totals: {events, ops: {name: n}, errnos: {errno: n}, processes: [{name, events,
@@ -228,9 +322,9 @@
   }
 
   /* A snapshot's counters into the scene being built from it. */
-  function restoreStats(target, stats) {
+  function restoreStats(target, stats, withoutProcesses) {
     if (!stats || typeof stats !== 'object') return;
-    for (const p of Array.isArray(stats.processes) ? stats.processes : []) {
+    for (const p of Array.isArray(stats.processes) && !withoutProcesses ? stats.processes : []) {
       if (!p || typeof p.name !== 'string') continue;
       if (wasm.tv_restore_process(target, writeString(p.name), Number(p.events) || 0,
         Number(p.errors) || 0, Number.isInteger(p.color) ? p.color : -1) !== 0)
@@ -357,14 +451,22 @@
       if (pending) wasm.tv_scene_free(pending.scene);
       pending = {scene: newScene(), seq};
       pathStats.clear(); /* what the page saw before the snapshot is not what led to it */
+      pathCommands.clear();
+      highlight = null;
     }
-    if (msg.stats) restoreStats(pending.scene, msg.stats);
+    /* Colouring by command, the snapshot's processes (comm names) are not commands: left out. */
+    const byCommand = colorBy === 'command';
+    if (msg.stats) restoreStats(pending.scene, msg.stats, byCommand);
+    if (msg.lineage) {
+      addLineage(msg.lineage);
+      commandIds.clear();
+    }
     /* A touch AGE trace seconds before the snapshot glows as it would have in the page's time. */
     const now = pageTime(), rate = session.mode === 'replay' ? session.speed : 1;
     for (const node of msg.nodes || []) {
       if (typeof node.path !== 'string') continue;
       const op = opIndex.has(node.op) ? opIndex.get(node.op) : -1;
-      const process = Number.isInteger(node.process) ? node.process : -1;
+      const process = Number.isInteger(node.process) && !byCommand ? node.process : -1;
       const touched = Number(node.age) >= 0 ? now - Number(node.age) / rate : -1e30;
       if (wasm.tv_prescan(pending.scene, KINDS[node.kind] || 0, writeString(node.path), op, process, touched) !== 0)
         throw new Error('out of memory');
@@ -392,8 +494,10 @@
       if (seq && seq <= counters.lastSeq) continue; /* already in the snapshot */
       let op = opIndex.get(ev.op);
       if (op === undefined) op = unknownOp;
+      if (ev.lineage) addLineage(ev.lineage);
       writeEventStrings(typeof ev.path === 'string' ? ev.path : null,
-        typeof ev.path2 === 'string' ? ev.path2 : null, typeof ev.comm === 'string' ? ev.comm : null);
+        typeof ev.path2 === 'string' ? ev.path2 : null,
+        colorBy === 'command' ? commandName(ev) : typeof ev.comm === 'string' ? ev.comm : null);
       const ts = Number(ev.ts_ns) || 0;
       if (wasm.tv_apply(scene, op, KINDS[ev.kind] || 0, ev.result | 0, ev.pid | 0, ts, t,
                         eventPtrs.path, eventPtrs.path2, eventPtrs.comm) !== 0)
@@ -537,7 +641,7 @@
   $('pause').onclick = () => send({cmd: 'pause'});
   $('speed').onchange = (e) => send({cmd: 'speed', value: Number(e.target.value)});
   $('color-by').onchange = (e) => {
-    colorBy = COLOR_BY.includes(e.target.value) ? e.target.value : 'kind';
+    colorBy = COLOR_MODES.includes(e.target.value) ? e.target.value : 'kind';
     /* The scene is rebuilt with the new colouring from a fresh snapshot. */
     resetScene();
     send({cmd: 'snapshot'});
@@ -908,6 +1012,40 @@
     }
   }
 
+  /* With a process chosen in the panel: the rest dimmed, its nodes drawn again on top, ringed. */
+  const HIGHLIGHT_MAX = 5000; /* nodes looked up per frame */
+  function drawHighlight(start, count, width, height, ui) {
+    if (!highlight) return;
+    const ids = new Set();
+    for (const path of highlight.paths) {
+      if (ids.size >= HIGHLIGHT_MAX) break;
+      const found = findNode(path);
+      if (found) ids.add(found.id);
+    }
+    ctx.save();
+    ctx.setTransform(viewSize.dpr, 0, 0, viewSize.dpr, 0, 0);
+    ctx.fillStyle = rgbAlpha(frame.background, 0.75);
+    ctx.fillRect(0, 0, width, height);
+    ctx.restore();
+    views();
+    ctx.lineWidth = 1.5 * ui / pan.zoom;
+    ctx.strokeStyle = 'rgb(255,247,242)';
+    for (let i = 0; i < count; i++) {
+      const w = start + i * NODE_WORDS;
+      if (!ids.has(u32[w + 4])) continue;
+      const x = f32[w], y = f32[w + 1], r = Math.max(f32[w + 2], 2 * ui / pan.zoom);
+      ctx.beginPath();
+      ctx.arc(x, y, r, 0, TAU);
+      ctx.fillStyle = rgbaStyle(u32[w + 3]);
+      ctx.fill();
+      ctx.beginPath();
+      ctx.arc(x, y, r + 2 * ui / pan.zoom, 0, TAU);
+      ctx.stroke();
+    }
+    highlightShown = ids.size;
+  }
+  let highlightShown = 0; /* nodes the last frame highlighted, for the tests */
+
   /*
    * Labels keep their size when zoomed: each is placed at the zoomed right
    * edge of its node (x - 0.35 size in the frame) and drawn unscaled.
@@ -1095,6 +1233,7 @@
     drawLayer(f);
     drawGlows(glows, glowCount, ui);
     drawNodes(nodes, nodeCount, ui);
+    drawHighlight(nodes, nodeCount, width, height, ui);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     taken.length = 0;
     pinsShown = [];
@@ -1138,6 +1277,14 @@
     return String(s).replace(/[&<>"]/g, (c) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;'})[c]);
   }
 
+  function commandsHtml(entry) {
+    if (!entry) return '';
+    const list = (what, names) => names.length ?
+      `<div class="commands"><span class="what">${what}</span> ${names.map((n) => `<div class="command">${escapeHtml(n)}</div>`).join('')}</div>` : '';
+    return list('written by', entry.wrote) + list('read by', entry.read) +
+      (entry.more ? `<div class="commands">and ${entry.more} more</div>` : '');
+  }
+
   function updateHover() {
     const id = (drag && drag.moved) || hover.x < -1e8 ? -1 : nodeAt(hover.x, hover.y);
     if (id !== hover.id) {
@@ -1152,7 +1299,7 @@
     const html = `<div class="path">${escapeHtml(hover.path)}</div>` +
       `${node ? KIND_TEXT[node.kind] || 'unknown kind' : 'gone'}${node && node.dying ? ' (removed)' : ''}` +
       ` · ${stats % ERRORS_UNIT} accesses · ${Math.floor(stats / ERRORS_UNIT)} errors` +
-      `${pinned.has(hover.path) ? ' · pinned' : ''}`;
+      `${pinned.has(hover.path) ? ' · pinned' : ''}` + commandsHtml(pathCommands.get(hover.path));
     if (html !== tooltip.innerHTML) tooltip.innerHTML = html;
     tooltip.hidden = false;
     const stage = view.parentElement;
@@ -1179,10 +1326,10 @@
   }
 
   /* Table rows of [name, count, dot colour (CSS) or undefined], the first LIMIT. */
-  function rows(entries, limit) {
+  function rows(entries, limit, clickable) {
     if (!entries.length) return '<tr><td class="none">none</td></tr>';
     return entries.slice(0, limit).map(([name, n, dot]) =>
-      `<tr><td>${dot ? `<span class="dot" style="background:${dot}"></span>` : ''}${escapeHtml(name)}</td>` +
+      `<tr${clickable ? ` class="process${highlight && highlight.name === name ? ' chosen' : ''}" data-name="${escapeHtml(name)}"` : ''}><td>${dot ? `<span class="dot" style="background:${dot}"></span>` : ''}${escapeHtml(name)}</td>` +
       `<td class="n">${n.toLocaleString('en-US')}</td></tr>`).join('');
   }
 
@@ -1195,9 +1342,16 @@
       [e === '0' ? 'other errno' : ERRNO[e] || `errno ${e}`, n]).sort(byCount);
     /* A dot in the process's colour only where the picture uses it. */
     const processes = stats.processes.map((p) => [p.name, p.events,
-      colorBy === 'process' ? rgbaStyle(p.rgba) : undefined]).sort(byCount);
+      colorBy === 'process' || colorBy === 'command' ? rgbaStyle(p.rgba) : undefined]).sort(byCount);
     return {events: stats.events, ops, errors, processes};
   }
+
+  /* A click on a process in the panel highlights what it touched; again, or elsewhere, clears it.
+   * On mousedown: the panel is redrawn often, a click's mouseup may land on a new row. */
+  panel.addEventListener('mousedown', (e) => {
+    const row = e.target.closest('tr.process');
+    setHighlight(row ? row.dataset.name : null);
+  });
 
   function updatePanel() {
     const tenth = Math.floor(performance.now() / 100);
@@ -1212,7 +1366,7 @@
       `<td class="n">${data.events.toLocaleString('en-US')}</td></tr>` +
       `<tr><td>arriving per second</td><td class="n">${rate.toLocaleString('en-US')}</td></tr></table>` +
       '<h3>by operation</h3><table>' + rows(data.ops, 10) + '</table>' +
-      '<h3>top processes</h3><table>' + rows(data.processes, 8) + '</table>' +
+      `<h3>top ${colorBy === 'command' ? 'commands' : 'processes'}</h3><table>` + rows(data.processes, 8, true) + '</table>' +
       '<h3>errors</h3><table>' + rows(data.errors, 8) + '</table>' +
       '<h3>stream</h3><table>' +
       `<tr><td>events applied</td><td class="n">${counters.events.toLocaleString('en-US')}</td></tr>` +
@@ -1367,6 +1521,12 @@
     /* The boxes of the text the last frame drew (overlay, labels, pins) and the pinned labels'. */
     texts() {
       return {boxes: taken.map((b) => ({...b})), pins: pinsShown.map((p) => ({...p}))};
+    },
+    /* Lineage as the page sees it: which commands read and wrote PATH, and the highlight. */
+    commands(path) {
+      const entry = pathCommands.get(path);
+      return {read: entry ? [...entry.read] : [], wrote: entry ? [...entry.wrote] : [],
+        highlight: highlight ? {name: highlight.name, paths: [...highlight.paths], shown: highlightShown} : null};
     },
     /* The caption the last frame drew under the clock, or null. */
     caption() {
