@@ -213,4 +213,12 @@ int analyze_export_command(int argc, char **argv);
 int analyze_diff_command(int argc, char **argv);
 int analyze_deps_command(int argc, char **argv);
 
+/*
+ * A process's command line for people, from the `processes` table's argv
+ * (a JSON array of strings), shortened as the report shortens it to at
+ * most MAX bytes (deps.h). Malloc'd; NULL when ARGV_JSON is not a valid,
+ * non-empty array, or out of memory.
+ */
+char *analyze_command_line(const char *argv_json, size_t max);
+
 #endif

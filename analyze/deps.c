@@ -1248,3 +1248,17 @@ int analyze_deps_command(int argc, char **argv)
 	trace_reader_close(d.reader);
 	return trace_reader_interrupted() ? 128 + trace_reader_interrupted() : status;
 }
+
+char *analyze_command_line(const char *argv_json, size_t max)
+{
+	char **argv;
+	size_t argc;
+	char *line = NULL;
+	if (!deps_parse_argv(argv_json, &argv, &argc) && argc > 0) {
+		char *buf = malloc(max + 1);
+		if (buf)
+			line = deps_command_line((const char *const *)argv, argc, max, buf, max + 1);
+	}
+	deps_free_argv(argv, argc);
+	return line;
+}

@@ -13,7 +13,7 @@
 
 #include <sqlite3.h>
 
-#include "analyze/deps.h"
+#include "analyze/analyze.h"
 
 #define LINE_MAX_BYTES 80 /* a command line on the page: the report's shortening */
 
@@ -50,20 +50,8 @@ static int add_row(struct web_lineage *l, int64_t id, int64_t parent, int64_t ro
 		l->rows = rows;
 		l->cap = cap;
 	}
-	char *line = NULL;
-	if (text) {
-		char **argv;
-		size_t argc;
-		char buf[LINE_MAX_BYTES + 1];
-		/* The reader checked the rows' ids; argv is checked here, a bad one is unknown. */
-		bool shown = !deps_parse_argv(text, &argv, &argc) && argc > 0;
-		if (shown)
-			line = strdup(deps_command_line((const char *const *)argv, argc,
-							LINE_MAX_BYTES, buf, sizeof(buf)));
-		deps_free_argv(argv, argc);
-		if (shown && !line)
-			return -1;
-	}
+	/* The reader checked the rows' ids; argv is checked here, a bad one is unknown. */
+	char *line = text ? analyze_command_line(text, LINE_MAX_BYTES) : NULL;
 	l->rows[l->count++] = (struct web_lineage_row){id, parent, root, line};
 	return 0;
 }

@@ -397,7 +397,7 @@ static char *snapshot_from_start(const char *trace, int64_t ts_ns)
 		last_seq = seq;
 	}
 	struct web_outbox box = {0};
-	CHECK(snapshot_queue(&box, scene, last_seq, ts_ns, t) == 0, "snapshot");
+	CHECK(snapshot_queue(&box, scene, &(struct web_lineage){0}, last_seq, ts_ns, t) == 0, "snapshot");
 	viz_scene_free(scene);
 	trace_reader_close(reader);
 	return take_all(&box);
