@@ -1221,17 +1221,11 @@ int analyze_deps_command(int argc, char **argv)
 	int rc = parse_args(argc, argv, &args);
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
-	if (trace_reader_stop_on_signals() != 0) {
-		fprintf(stderr, "%s: cannot set signal handlers: %s\n", argv[0], strerror(errno));
-		return 1;
-	}
 	struct deps d = {.prog = argv[0], .out = stdout};
 	deps_graph_init(&d.graph);
-	d.reader = trace_reader_open(args.file, err, sizeof(err));
-	if (!d.reader) {
-		fprintf(stderr, "%s: %s\n", argv[0], err);
+	d.reader = trace_command_reader(argv[0], args.file);
+	if (!d.reader)
 		return 1;
-	}
 	struct trace_outfile file = {0};
 	int status = 1;
 	if (args.output && trace_outfile_open(&file, args.output, args.file, err, sizeof(err)) != 0) {

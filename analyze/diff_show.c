@@ -5,7 +5,6 @@
  * after --top rows with "N more"), JSON (every row), and one HTML page in
  * the report's style (report.h's shared head and escaping).
  */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -63,11 +62,6 @@ static const char *percent_change(int64_t a, int64_t b, char *buf, size_t size)
 	else
 		snprintf(buf, size, "%+.1f%%", 100.0 * ((double)b - (double)a) / (double)a);
 	return buf;
-}
-
-static const char *errno_name(int32_t result, char *buf, size_t size)
-{
-	return analyze_errno_name(result, buf, size);
 }
 
 static int64_t run_ns(const struct analyze_result *a)
@@ -337,7 +331,7 @@ static void failure_rows(FILE *out, const char *what, const struct diff_failure_
 	for (size_t i = 0; i < shown(n, top); i++) {
 		const struct diff_failure *f = pairs[i].b ? pairs[i].b : pairs[i].a;
 		const char *cells[] = {what,
-				       errno_name(f->result, e, sizeof(e)),
+				       analyze_errno_name(f->result, e, sizeof(e)),
 				       trace_op_name(f->op),
 				       pairs[i].a ? report_count(pairs[i].a->count, ca, sizeof(ca)) : "-",
 				       pairs[i].b ? report_count(pairs[i].b->count, cb, sizeof(cb)) : "-",
@@ -572,7 +566,7 @@ static void json_failures(FILE *out, const char *name, const struct diff_failure
 		trace_json_write_string(out, f->path);
 		fprintf(out, ",\"errno\":\"%s\",\"result\":%" PRId32 ",\"op\":\"%s\",\"a\":%" PRId64
 			     ",\"b\":%" PRId64 "}",
-			errno_name(f->result, e, sizeof(e)), f->result, trace_op_name(f->op),
+			analyze_errno_name(f->result, e, sizeof(e)), f->result, trace_op_name(f->op),
 			pairs[i].a ? pairs[i].a->count : 0, pairs[i].b ? pairs[i].b->count : 0);
 	}
 	fputc(']', out);
@@ -901,7 +895,7 @@ static void html_failures(FILE *out, const struct diff *d)
 			const struct diff_failure *f = p->b ? p->b : p->a;
 			fputs("<tr>", out);
 			marked(out, (enum mark)k, what[k]);
-			cell(out, "l", errno_name(f->result, e, sizeof(e)), CELL);
+			cell(out, "l", analyze_errno_name(f->result, e, sizeof(e)), CELL);
 			cell(out, "l", trace_op_name(f->op), CELL);
 			number(out, p->a ? report_count(p->a->count, ca, sizeof(ca)) : "-");
 			number(out, p->b ? report_count(p->b->count, cb, sizeof(cb)) : "-");
@@ -1075,10 +1069,8 @@ int analyze_diff_command(int argc, char **argv)
 
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
-	if (trace_reader_stop_on_signals() != 0) {
-		fprintf(stderr, "%s: cannot set signal handlers: %s\n", argv[0], strerror(errno));
+	if (trace_command_start(argv[0]) != 0)
 		return 1;
-	}
 	/* Before the work, not after: the page must overwrite neither trace. */
 	for (int i = 0; i < 2 && args.html; i++) {
 		if (trace_output_check(args.html, files[i], err, sizeof(err)) != 0) {

@@ -22,7 +22,6 @@
  *           gource_event() for the mapping.
  */
 #include <getopt.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -566,20 +565,13 @@ static int run_export(const char *prog, const struct export_args *args, struct t
 int analyze_export_command(int argc, char **argv)
 {
 	struct export_args args;
-	char err[1024];
 	int rc = parse_args(argc, argv, &args);
 
 	if (rc != 0)
 		return rc == 1 ? 0 : rc;
-	if (trace_reader_stop_on_signals() != 0) {
-		fprintf(stderr, "%s: cannot set signal handlers: %s\n", argv[0], strerror(errno));
+	struct trace_reader *reader = trace_command_reader(argv[0], args.file);
+	if (!reader)
 		return 1;
-	}
-	struct trace_reader *reader = trace_reader_open(args.file, err, sizeof(err));
-	if (!reader) {
-		fprintf(stderr, "%s: %s\n", argv[0], err);
-		return 1;
-	}
 	int status = run_export(argv[0], &args, reader);
 	trace_reader_close(reader);
 	/* run_export said what was (not) written; a signal's status tells the shell. */

@@ -520,10 +520,8 @@ int analyze_report_command(int argc, char **argv)
 		return rc == 1 ? 0 : rc;
 	struct analyze_result a;
 	char err[1024];
-	if (trace_reader_stop_on_signals() != 0) {
-		fprintf(stderr, "%s: cannot set signal handlers: %s\n", argv[0], strerror(errno));
+	if (trace_command_start(argv[0]) != 0)
 		return 1;
-	}
 	if (args.html && trace_output_check(args.html, file, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", argv[0], err); /* before the work, not after */
 		return 1;

@@ -145,6 +145,25 @@ int trace_reader_stop_on_signals(void)
 	return sigaction(SIGINT, &sa, NULL) == 0 && sigaction(SIGTERM, &sa, NULL) == 0 ? 0 : -1;
 }
 
+int trace_command_start(const char *prog)
+{
+	if (trace_reader_stop_on_signals() == 0)
+		return 0;
+	fprintf(stderr, "%s: cannot set signal handlers: %s\n", prog, strerror(errno));
+	return -1;
+}
+
+struct trace_reader *trace_command_reader(const char *prog, const char *file)
+{
+	char err[1024];
+	if (trace_command_start(prog) != 0)
+		return NULL;
+	struct trace_reader *reader = trace_reader_open(file, err, sizeof(err));
+	if (!reader)
+		fprintf(stderr, "%s: %s\n", prog, err);
+	return reader;
+}
+
 int trace_reader_interrupted(void)
 {
 	return interrupted;

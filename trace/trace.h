@@ -81,6 +81,15 @@ struct trace_reader *trace_reader_open(const char *path, char *err, size_t err_s
  */
 int trace_reader_stop_on_signals(void);
 
+/*
+ * The start of a command that reads a trace: trace_reader_stop_on_signals(),
+ * saying "PROG: ..." on failure. 0 or -1.
+ */
+int trace_command_start(const char *prog);
+
+/* trace_command_start(), then FILE opened; NULL after saying what failed. */
+struct trace_reader *trace_command_reader(const char *prog, const char *file);
+
 /* The signal that stopped the readers, or 0. Exit with 128 + it. */
 int trace_reader_interrupted(void);
 
@@ -123,8 +132,9 @@ void trace_reader_close(struct trace_reader *reader);
  * Writes EVENT, whose sequence number is SEQ, as one JSON object with the
  * `trace` view's field names, in its column order: seq, ts_ns, dur_ns, op,
  * path, path2, kind, pid, comm, uid, gid, result, bytes, offset, flags,
- * mode; null where the view shows NULL (path2, kind, comm, a bytes or offset
- * of -1; pid, comm, uid and gid of a 'lost' row). No spaces, no newline.
+ * mode, then process (the process instance, null when unknown); null where
+ * the view shows NULL (path2, kind, comm, a bytes or offset of -1; pid,
+ * comm, uid and gid of a 'lost' row). No spaces, no newline.
  * Strings are valid JSON whatever bytes a path holds: control characters
  * are \u00XX escapes and bytes that are not UTF-8 become U+FFFD. This is the
  * format of `tracefs export --format jsonl` and of the live stream.
