@@ -421,8 +421,12 @@ int vz_place_new(struct viz_scene *s, uint32_t id, double t)
 	if (take_cell(s, id) != 0)
 		return -1;
 	struct vz_node *n = vz_node(s, id);
-	/* It grows out of its parent's dot. */
-	vz_current(s, vz_node(s, n->parent), &n->from_x, &n->from_y);
+	/* It grows out of where its parent's dot goes: out of where that dot is
+	 * now, a chain made faster than dots ease would bunch up where it
+	 * started, each level on the one above, their names piled up. */
+	const struct vz_node *p = vz_node(s, n->parent);
+	n->from_x = p->x;
+	n->from_y = p->y;
 	n->move_t = t;
 	n->born_t = t;
 	return 0;
