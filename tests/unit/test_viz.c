@@ -722,6 +722,59 @@ static void test_5000_visible(void)
 	viz_scene_free(s);
 }
 
+/*
+ * The hierarchy reads at overview: the files of a directory lie together,
+ * an empty cell between them and any other directory's files or
+ * subdirectories' files (a gutter round each directory's patch), however
+ * the tree grew (unpacked directory by directory, then files added all
+ * over it, as configure and make do).
+ */
+static void test_directories_are_patches(void)
+{
+	struct viz_scene *s = new_scene();
+	double t = 0;
+	char path[128];
+	for (int d = 0; d < 30; d++) {
+		snprintf(path, sizeof(path), "/wget/%s%d", d < 6 ? "" : d < 20 ? "lib/" : "tests/", d);
+		apply(s, t += 0.001, VIZ_OP_MKDIR, VIZ_KIND_DIR, 0, path, NULL, "tar");
+		for (int f = 0; f < 5 + d * 7 % 60; f++) {
+			char file[160];
+			snprintf(file, sizeof(file), "%s/file%d.c", path, f);
+			apply(s, t += 0.001, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, file, NULL, "tar");
+		}
+	}
+	for (int f = 0; f < 40; f++) { /* configure's files at the top, make's objects everywhere */
+		snprintf(path, sizeof(path), "/wget/conf%d.h", f);
+		apply(s, t += 0.001, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, path, NULL, "sh");
+		snprintf(path, sizeof(path), "/wget/%s%d/file%d.o", f % 30 < 6 ? "" : f % 30 < 20 ? "lib/" : "tests/",
+			 f % 30, f);
+		apply(s, t += 0.001, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, path, NULL, "as");
+	}
+	advance(s, t + 5);
+	struct collected all;
+	collect_all(s, &all);
+	size_t files = 0, pairs = 0;
+	for (size_t i = 0; i < all.len; i++) {
+		const struct viz_node_info *a = &all.nodes[i];
+		if (a->kind != VIZ_KIND_FILE)
+			continue;
+		files++;
+		for (size_t j = 0; j < i; j++) {
+			const struct viz_node_info *b = &all.nodes[j];
+			if (b->kind != VIZ_KIND_FILE || b->parent_id == a->parent_id)
+				continue;
+			double gap = fmax(fabs(a->target_x - b->target_x), fabs(a->target_y - b->target_y));
+			pairs++;
+			CHECK(gap >= 2, "%s and %s, files of different directories, are neighbours",
+			      all.paths[i], all.paths[j]);
+		}
+	}
+	printf("patches: %zu files, an empty cell between all %zu pairs of different directories\n",
+	       files, pairs);
+	free_collected(&all);
+	viz_scene_free(s);
+}
+
 /* ---- a workload like the wget build, frame by frame ---- */
 
 static bool rects_meet(struct viz_rect a, struct viz_rect b)
@@ -1292,6 +1345,7 @@ int main(void)
 	test_out_of_memory();
 	test_first_workload_visible();
 	test_5000_visible();
+	test_directories_are_patches();
 	test_text_fits();
 	test_workload_on_screen();
 	test_big_tree();
