@@ -136,6 +136,10 @@ void vz_camera_update(struct viz_scene *s)
 	double w = s->width, h = s->height;
 	double scale = vm_max(fit(s, &tree), vm_min(fit(s, &box), ZOOM_CELL_PX * h / 720));
 	scale = vm_min(scale, h / 2 / MIN_HALF_CELLS);
+	/* What must be in the view: the whole tree when that is the target (its
+	 * cells, where a new node is going while it still moves out of its
+	 * parent), else the activity. */
+	const struct vz_box *framed = scale <= fit(s, &tree) ? &tree : &box;
 	double half = h / 2 / scale;
 	/* the free part of the picture, in world units, kept over the tree */
 	double span_x = (SAFE_RIGHT - SAFE_LEFT) * w / scale;
@@ -158,10 +162,10 @@ void vz_camera_update(struct viz_scene *s)
 	/* Is the box inside the view now? */
 	double now_scale = h / 2 / c->half_height;
 	double vx0 = c->x - w / 2 / now_scale, vy0 = c->y - c->half_height;
-	bool inside = box.x0 >= vx0 + SAFE_LEFT * w / now_scale &&
-		      box.x1 <= vx0 + SAFE_RIGHT * w / now_scale &&
-		      box.y0 >= vy0 + SAFE_TOP * h / now_scale &&
-		      box.y1 <= vy0 + SAFE_BOTTOM * h / now_scale;
+	bool inside = framed->x0 >= vx0 + SAFE_LEFT * w / now_scale &&
+		      framed->x1 <= vx0 + SAFE_RIGHT * w / now_scale &&
+		      framed->y0 >= vy0 + SAFE_TOP * h / now_scale &&
+		      framed->y1 <= vy0 + SAFE_BOTTOM * h / now_scale;
 	if (inside && half >= ZOOM_IN_BELOW * c->half_height && half <= c->half_height)
 		return; /* it is all on screen, at about the right size: stay */
 	double k = 1 - vm_exp(-dt / (inside ? EASE_IN_SECONDS : EASE_OUT_SECONDS));

@@ -679,6 +679,64 @@ static void test_first_workload_visible(void)
 	viz_scene_free(s);
 }
 
+/* The frames up to T (FPS a second from *NEXT on): nodes drawn past an edge of the picture. */
+struct edges_watch {
+	size_t frames, cut;
+	char first[96]; /* the first cut: its time and where */
+};
+
+static void look_at_edges(struct viz_scene *s, double t, double fps, double *next,
+			  struct edges_watch *w)
+{
+	for (; *next <= t; *next += 1 / fps) {
+		advance(s, *next);
+		struct viz_frame f;
+		CHECK(viz_scene_frame(s, &f) == 0, "frame failed");
+		w->frames++;
+		for (size_t i = 0; i < f.node_count; i++) {
+			const struct viz_frame_node *n = &f.nodes[i];
+			if (n->x - n->r >= 0 && n->x + n->r <= f.width && n->y - n->r >= 0 &&
+			    n->y + n->r <= f.height)
+				continue;
+			if (!w->cut++)
+				snprintf(w->first, sizeof(w->first), "t=%.2f node %u at %.0f,%.0f r %.1f",
+					 *next, n->id, n->x, n->y, n->r);
+		}
+	}
+}
+
+/*
+ * The first workload's mkdirs at the pace of a shell (25 ms an event),
+ * looked at every frame at 999x684 (the page's canvas beside its panel):
+ * the chain grows past the view's edge all the time, and its newest nodes,
+ * still moving out of their parents, must never be drawn past an edge.
+ */
+static void test_growth_on_screen(void)
+{
+	struct viz_scene *s = new_scene();
+	viz_scene_set_viewport(s, 999, 684);
+	struct edges_watch w = {0};
+	double fps = fps_for_tests(), t = 0, next = 0, step = 0.025;
+	char path[256] = "";
+	for (int level = 0; level < 11; level++) {
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%d", level);
+		apply(s, t += step, VIZ_OP_MKDIR, VIZ_KIND_DIR, 0, path, NULL, "mkdir");
+		look_at_edges(s, t, fps, &next, &w);
+		for (char leaf = 'a'; leaf <= 'g'; leaf++) {
+			char child[300];
+			snprintf(child, sizeof(child), "%s/%c", path, leaf);
+			apply(s, t += step, VIZ_OP_MKDIR, VIZ_KIND_DIR, 0, child, NULL, "mkdir");
+			look_at_edges(s, t, fps, &next, &w);
+		}
+	}
+	look_at_edges(s, t + 3, fps, &next, &w);
+	printf("growth: %zu frames, %zu nodes drawn past an edge%s%s\n", w.frames, w.cut,
+	       w.cut ? ", the first " : "", w.first);
+	CHECK(w.cut == 0, "the growing chain was drawn past the picture's edge %zu times (first: %s)",
+	      w.cut, w.first);
+	viz_scene_free(s);
+}
+
 /* 5,000-node trees at 1280x720, settled: every node at >= 2 px. */
 static void test_5000_visible(void)
 {
@@ -1344,6 +1402,7 @@ int main(void)
 	test_commit();
 	test_out_of_memory();
 	test_first_workload_visible();
+	test_growth_on_screen();
 	test_5000_visible();
 	test_directories_are_patches();
 	test_text_fits();
