@@ -119,6 +119,33 @@ static double keep_within(double a0, double a1, double t0, double t1, double spa
 	return vm_clamp(centre, t0 + span / 2, t1 - span / 2);
 }
 
+/* The shift of a view [V0, V0 + SPAN] that brings [A0, A1] inside it, least first. */
+static double shift_to_hold(double v0, double span, double a0, double a1)
+{
+	if (a1 - a0 >= span)
+		return (a0 + a1) / 2 - (v0 + span / 2);
+	return a0 < v0 ? a0 - v0 : a1 > v0 + span ? a1 - (v0 + span) : 0;
+}
+
+/*
+ * The easing may trail what it follows: a chain that grows a cell every
+ * few frames would leave its newest nodes past the picture's edge. What is
+ * framed is never drawn outside the picture: the view widens and pans just
+ * enough, which follows the growth as smoothly as the growth goes.
+ */
+static void keep_in_picture(struct viz_scene *s, const struct vz_box *framed)
+{
+	struct vz_camera *c = &s->camera;
+	double w = s->width, h = s->height;
+	double bw = vm_max(framed->x1 - framed->x0, 1e-9), bh = vm_max(framed->y1 - framed->y0, 1e-9);
+	double widest = vm_min(w / bw, h / bh); /* the largest scale that holds the box */
+	if (h / 2 / c->half_height > widest)
+		c->half_height = h / 2 / widest;
+	double scale = h / 2 / c->half_height, span_x = w / scale, span_y = h / scale;
+	c->x += shift_to_hold(c->x - span_x / 2, span_x, framed->x0, framed->x1);
+	c->y += shift_to_hold(c->y - span_y / 2, span_y, framed->y0, framed->y1);
+}
+
 void vz_camera_update(struct viz_scene *s)
 {
 	struct vz_camera *c = &s->camera;
@@ -176,4 +203,5 @@ void vz_camera_update(struct viz_scene *s)
 	double keep = (1 - k) * vm_min(1, c->half_height / old_half);
 	c->x = x + (c->x - x) * keep;
 	c->y = y + (c->y - y) * keep;
+	keep_in_picture(s, framed);
 }
