@@ -763,7 +763,7 @@ struct viz_color vz_node_color(const struct viz_scene *s, const struct vz_node *
 		hot = vz_mix(hot, (struct viz_color){1, 1, 1, 1}, 0.25);
 	if (glow)
 		*glow = hot;
-	struct viz_color c = vz_mix(rest, hot, *flash);
+	struct viz_color c = vz_fade_mix(rest, hot, *flash);
 	/* fading in, but seen from the first frame */
 	double alpha = vm_clamp(0.35 + 0.65 * (s->now - n->born_t) / BIRTH_FADE_SECONDS, 0, 1);
 	if (n->state == VZ_DYING) {

@@ -288,6 +288,7 @@ struct viz_color vz_class_color(enum vz_class c);
 struct viz_color vz_process_color(uint32_t index);
 struct viz_color vz_background(void);
 struct viz_color vz_mix(struct viz_color a, struct viz_color b, double t);
+struct viz_color vz_fade_mix(struct viz_color rest, struct viz_color hot, double t);
 
 /* ---- text.c ---- */
 /* Appends to BUF (SIZE bytes, NUL-terminated, truncating); returns the new length. */

@@ -66,11 +66,12 @@ void vz_stats_count(struct viz_scene *s, const struct viz_event *e, uint16_t pro
 /*
  * The shades of a family's colour: lighter and darker by turns, further
  * each round, so that the first few stand apart from the head and from
- * each other and all keep its hue.
+ * each other and all keep its hue; never darker than 45% of the way to
+ * black, which on the dark background would be lost.
  */
 static struct viz_color family_shade(struct viz_color base, uint8_t shade)
 {
-	static const float towards[VIZ_FAMILY_SHADES] = {0.45f, -0.4f, 0.7f, -0.6f, 0.25f, -0.2f};
+	static const float towards[VIZ_FAMILY_SHADES] = {0.45f, -0.3f, 0.7f, -0.45f, 0.2f, -0.15f};
 	float f = towards[(shade - 1) % VIZ_FAMILY_SHADES];
 	struct viz_color to = f > 0 ? (struct viz_color){1, 1, 1, base.a} : (struct viz_color){0, 0, 0, base.a};
 	return vz_mix(base, to, f > 0 ? f : -f);

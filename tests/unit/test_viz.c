@@ -559,6 +559,45 @@ static bool legend_has(const struct viz_frame *f, const char *text)
 	return false;
 }
 
+/* How far C is from the legend's "other" violet: its saturation where its hue is violet's. */
+static double violet_saturation(struct viz_color c)
+{
+	double mx = fmax(c.r, fmax(c.g, c.b)), mn = fmin(c.r, fmin(c.g, c.b));
+	if (mx <= 0 || mx - mn < 1e-6)
+		return 0;
+	double d = mx - mn, h;
+	if (mx == c.r)
+		h = fmod((c.g - c.b) / d + 6, 6);
+	else if (mx == c.g)
+		h = (c.b - c.r) / d + 2;
+	else
+		h = (c.r - c.g) / d + 4;
+	h *= 60;
+	return h >= 250 && h <= 320 ? d / mx : 0;
+}
+
+/* A file's red flash fades back to its blue without passing through violet. */
+static void test_fade_not_violet(void)
+{
+	struct viz_scene *s = new_scene();
+	apply(s, 0, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, "/a", NULL, "touch");
+	apply(s, 3, VIZ_OP_READ, VIZ_KIND_FILE, 0, "/a", NULL, "cat");
+	double worst = 0, worst_t = 0;
+	for (double t = 3; t <= 6; t += 0.02) {
+		advance(s, t);
+		struct viz_node_info info;
+		CHECK(find(s, "/a", &info), "/a missing");
+		double v = violet_saturation(info.color);
+		if (v > worst) {
+			worst = v;
+			worst_t = t;
+		}
+	}
+	printf("fade: most violet %.2f (saturation) at t=%.2f\n", worst, worst_t);
+	CHECK(worst < 0.3, "the fading flash reads violet at t=%.2f (saturation %.2f)", worst_t, worst);
+	viz_scene_free(s);
+}
+
 /* A commit of the versioned store flashes the directory of its changes
  * white, is named in the caption while the flash lasts, and has a legend
  * entry only where there are commits. */
@@ -1391,6 +1430,7 @@ int main(void)
 		}
 	}
 	test_math();
+	test_fade_not_violet();
 	test_ancestors_appear();
 	test_deep_paths();
 	test_first_workload();
