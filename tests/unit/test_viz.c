@@ -1095,6 +1095,65 @@ static void test_stamp(void)
 			      "pixel %d,%d changed outside the box", x, y);
 }
 
+/*
+ * A halo and a dot at odd positions in a zoomed, shifted view: every pixel
+ * of the halo has the opacity of the rings whose discs hold its centre
+ * (the rows are laid span by span, the rings defined per pixel), and the
+ * dot's pixels add up to its area.
+ */
+static void test_stamp_shapes(void)
+{
+	static uint32_t pixels[SW * SH], glow[SW * SH];
+	struct viz_color red = {1, 0.2f, 0.2f, 1}, blue = {0.25f, 0.5f, 1, 1};
+	struct viz_frame_node nodes[] = {
+		{.x = 20.3f, .y = 30.7f, .r = 1.3f, .color = red, .glow = 0.8f, .glow_color = red},
+		{.x = 90.6f, .y = 22.45f, .r = 2.2f, .color = blue},
+	};
+	struct viz_frame f = {.width = SW, .height = 720, .nodes = nodes, .node_count = 2};
+	struct viz_stamp st = {.pixels = pixels, .width = SW, .height = SH, .stride = SW, .glow = glow,
+			       .scale = 1.7, .ox = 3.1, .oy = -2.2};
+	viz_stamp_frame(&st, &f);
+	const struct viz_frame_node *n = &nodes[0];
+	double cx = st.ox + n->x * st.scale, cy = st.oy + n->y * st.scale, ui = f.height / 720.0;
+	double reach[VIZ_GLOW_RINGS], alpha[VIZ_GLOW_RINGS];
+	for (int ring = 0; ring < VIZ_GLOW_RINGS; ring++) {
+		viz_glow_ring(n, ring, ui, &reach[ring], &alpha[ring]);
+		reach[ring] *= st.scale;
+	}
+	size_t halo_pixels = 0, wrong = 0;
+	for (int y = 0; y < SH; y++) {
+		for (int x = 0; x < 70; x++) {
+			double d = hypot(x + 0.5 - cx, y + 0.5 - cy);
+			if (d < n->r * st.scale + 1)
+				continue; /* the dot's own pixels */
+			double clear = 1;
+			for (int ring = 0; ring < VIZ_GLOW_RINGS; ring++)
+				if (d * d < reach[ring] * reach[ring])
+					clear *= 1 - alpha[ring];
+			uint32_t a = (uint32_t)((1 - clear) * 255 + 0.5), want = 0;
+			if (a) {
+				uint32_t r = (uint32_t)(255.0 * a / 255 + 0.5);
+				uint32_t gb = (uint32_t)(51.0 * a / 255 + 0.5);
+				want = a << 24 | r << 16 | gb << 8 | gb;
+				halo_pixels++;
+			}
+			if (pixel_at(&st, x, y) != want && wrong++ < 3)
+				CHECK(false, "halo pixel %d,%d is %08x, not %08x", x, y, pixel_at(&st, x, y),
+				      want);
+		}
+	}
+	CHECK(wrong == 0 && halo_pixels > 100, "%zu of %zu halo pixels wrong", wrong, halo_pixels);
+	/* the dot: alone in its corner of the picture */
+	double cover = 0, rx = st.ox + nodes[1].x * st.scale, ry = st.oy + nodes[1].y * st.scale;
+	for (int y = 0; y < SH; y++)
+		for (int x = 120; x < SW; x++)
+			cover += (pixel_at(&st, x, y) >> 24) / 255.0;
+	double area = M_PI * pow(nodes[1].r * st.scale, 2);
+	CHECK(fabs(cover - area) < 0.02 * area, "a dot of area %.2f covers %.2f pixels", area, cover);
+	CHECK(pixel_at(&st, (int)rx, (int)ry) == 0xff4080ff, "the dot's centre is %08x",
+	      pixel_at(&st, (int)rx, (int)ry));
+}
+
 int main(void)
 {
 	const char *env = getenv("RECORDER_TEST_SCALE");
@@ -1123,6 +1182,7 @@ int main(void)
 	test_workload_on_screen();
 	test_big_tree();
 	test_stamp();
+	test_stamp_shapes();
 	test_label_plates();
 	printf("test_viz: ok\n");
 	return 0;
