@@ -7,9 +7,7 @@
  * rest of a frame. Stamped here, each costs the few dozen pixels it covers.
  * The halos of all stamped nodes go first into a buffer that keeps, per
  * pixel, the strongest halo there, and are then laid over the picture at
- * once: halos that overlap do not add up into a blot. For the page, the
- * edges go first the same way (a canvas strokes thousands of short lines
- * slower than they are stamped).
+ * once: halos that overlap do not add up into a blot.
  */
 #include "viz/viz.h"
 #include "viz/vmath.h"
@@ -69,7 +67,7 @@ static void grow_box(struct viz_stamp *st, int x0, int y0, int x1, int y1)
 	st->box_y1 = y1 > st->box_y1 ? y1 : st->box_y1;
 }
 
-/* floor() and ceil() of V, a coordinate kept near the picture. */
+/* floor() and ceil() of V, which clip() has kept near the picture. */
 static int floor_int(double v)
 {
 	int i = (int)v;
@@ -131,72 +129,6 @@ static void stamp_glow(struct viz_stamp *st, const struct viz_frame_node *n, dou
 			}
 		}
 	}
-}
-
-/*
- * Edge E into the halo buffer (see viz_stamp_frame()): as a band of its
- * width along its length, walked column by column (row by row when it is
- * steep); each pixel gets the band's overlap with it, so that a thin edge
- * fades where it falls between pixels as a stroked one does. Edges that
- * meet (a directory's children at its rim) keep the strongest, as the
- * halos do, rather than adding up into a blot.
- */
-static void stamp_edge(struct viz_stamp *st, const struct viz_frame_edge *e)
-{
-	double x1 = st->ox + e->x1 * st->scale, y1 = st->oy + e->y1 * st->scale;
-	double x2 = st->ox + e->x2 * st->scale, y2 = st->oy + e->y2 * st->scale;
-	double alpha = e->color.a * 255, half = e->width * st->edge_width / 2;
-	if (alpha < 0.5 || half <= 0)
-		return;
-	bool steep = vm_fabs(y2 - y1) > vm_fabs(x2 - x1);
-	/* u along the major axis, v across it */
-	double u1 = steep ? y1 : x1, v1 = steep ? x1 : y1, u2 = steep ? y2 : x2, v2 = steep ? x2 : y2;
-	if (u1 > u2) {
-		double t = u1;
-		u1 = u2, u2 = t;
-		t = v1;
-		v1 = v2, v2 = t;
-	}
-	int ulimit = steep ? st->height : st->width, vlimit = steep ? st->width : st->height;
-	double slope = u2 > u1 ? (v2 - v1) / (u2 - u1) : 0;
-	double reach = half * vm_sqrt(1 + slope * slope); /* the band's extent across a column */
-	/* the part of the edge whose band lies over the picture */
-	double from = vm_max(u1, 0), to = vm_min(u2, ulimit);
-	if (slope != 0) {
-		double ua = u1 + (-reach - v1) / slope, ub = u1 + (vlimit + reach - v1) / slope;
-		from = vm_max(from, vm_min(ua, ub));
-		to = vm_min(to, vm_max(ua, ub));
-	} else if (v1 + reach < 0 || v1 - reach > vlimit) {
-		return;
-	}
-	if (from >= to)
-		return;
-	uint32_t rgb = channel(e->color.r) << 16 | channel(e->color.g) << 8 | channel(e->color.b);
-	int c0 = floor_int(from), c1 = ceil_int(to), r_min = vlimit, r_max = 0;
-	for (int c = c0; c < c1; c++) {
-		double along = vm_min(c + 1, to) - vm_max(c, from); /* of the column, within the edge */
-		double v = v1 + ((vm_max(c, from) + vm_min(c + 1, to)) / 2 - u1) * slope;
-		double top = v - reach, bottom = v + reach;
-		int r0 = floor_int(top), r1 = ceil_int(bottom);
-		r0 = r0 < 0 ? 0 : r0;
-		r1 = r1 > vlimit ? vlimit : r1;
-		r_min = r0 < r_min ? r0 : r_min;
-		r_max = r1 > r_max ? r1 : r_max;
-		for (int r = r0; r < r1; r++) {
-			double cover = (vm_min(r + 1, bottom) - vm_max(r, top)) * along;
-			uint32_t k = (uint32_t)((cover > 1 ? 1 : cover) * alpha + 0.5);
-			size_t at = steep ? (size_t)c * (size_t)st->width + (size_t)r
-					  : (size_t)r * (size_t)st->width + (size_t)c;
-			uint32_t old = st->glow[at];
-			st->glow[at] = k > old >> 24 ? k << 24 | rgb : old;
-		}
-	}
-	if (r_min >= r_max)
-		return;
-	if (steep)
-		grow_box(st, r_min, c0, r_max, c1);
-	else
-		grow_box(st, c0, r_min, c1, r_max);
 }
 
 /* Two 8-bit lanes (bits 0-7 and 16-23), each up to 255 * 255, divided by 255 and rounded. */
@@ -274,11 +206,6 @@ size_t viz_stamp_frame(struct viz_stamp *st, const struct viz_frame *f)
 	double ui = f->height / 720.0;
 	size_t stamped = 0;
 	st->box_x0 = st->box_y0 = st->box_x1 = st->box_y1 = 0;
-	if (st->edge_width > 0) {
-		for (size_t i = 0; i < f->edge_count; i++)
-			stamp_edge(st, &f->edges[i]);
-		lay_glows(st);
-	}
 	for (size_t i = 0; i < f->node_count; i++) {
 		const struct viz_frame_node *n = &f->nodes[i];
 		if (viz_stamped(st, n) && viz_glow_level(n) > 0)

@@ -344,8 +344,7 @@ double viz_timeline_end(const struct viz_timeline *timeline);
  * stamped (render/draw.c with cairo and the page both do). Nodes whose
  * radius is under VIZ_STAMP_MAX_R pixels are stamped, with their halos;
  * the drawer draws the rest (viz_stamped() says which) as it likes.
- * Halos are VIZ_GLOW_RINGS translucent discs (viz_glow_ring()). With
- * edge_width set, the edges are stamped too, under the halos and dots.
+ * Halos are VIZ_GLOW_RINGS translucent discs (viz_glow_ring()).
  */
 #define VIZ_STAMP_MAX_R 6.0
 #define VIZ_GLOW_RINGS 3
@@ -357,7 +356,6 @@ struct viz_stamp {
 	int width, height, stride;
 	uint32_t *glow;	       /* WIDTH * HEIGHT words, all 0 (and left so) */
 	double scale, ox, oy;  /* pixel = o + frame coordinates * scale (a zoomed view) */
-	double edge_width;     /* > 0: stamp the edges, an edge's width times this in pixels */
 	int box_x0, box_y0, box_x1, box_y1; /* out: the pixels changed (x1, y1 exclusive) */
 };
 

@@ -1154,74 +1154,6 @@ static void test_stamp_shapes(void)
 	      pixel_at(&st, (int)rx, (int)ry));
 }
 
-/* The opacity (0..1) the stamp gave pixel X, Y, and the sum over the picture. */
-static double alpha_at(const struct viz_stamp *st, int x, int y)
-{
-	return (pixel_at(st, x, y) >> 24) / 255.0;
-}
-
-static double alpha_sum(const struct viz_stamp *st)
-{
-	double sum = 0;
-	for (int y = 0; y < st->height; y++)
-		for (int x = 0; x < st->width; x++)
-			sum += alpha_at(st, x, y);
-	return sum;
-}
-
-/*
- * Edges stamped for the page (edge_width set): a level edge between pixel
- * rows covers each column by its width, split between the two rows; a
- * slanted one covers its width times its length; edges that meet are no
- * stronger than one; an edge off the picture (or reaching far beyond it)
- * touches only the picture; without edge_width, edges are left alone.
- */
-static void test_stamp_edges(void)
-{
-	static uint32_t pixels[SW * SH], glow[SW * SH];
-	struct viz_color grey = {0.5f, 0.6f, 0.7f, 1};
-	struct viz_frame_edge level = {10, 20.25f, 60, 20.25f, 1, grey};
-	struct viz_frame_edge slanted = {100, 10, 160, 70, 0.8f, grey};
-	struct viz_frame_edge edges[] = {level, slanted, slanted, {-500, -40, -10, 90, 1, grey},
-					 {-3000, 95, 3000, 85, 1, grey}};
-	struct viz_frame f = {.width = SW, .height = SH, .edges = edges, .edge_count = 2};
-	struct viz_stamp st = {.pixels = pixels, .width = SW, .height = SH, .stride = SW, .glow = glow,
-			       .scale = 1, .edge_width = 1};
-	viz_stamp_frame(&st, &f);
-	for (int x = 11; x < 59; x++) {
-		double top = alpha_at(&st, x, 19), bottom = alpha_at(&st, x, 20);
-		CHECK(fabs(top - 0.25) < 0.01 && fabs(bottom - 0.75) < 0.01 &&
-			      alpha_at(&st, x, 18) == 0 && alpha_at(&st, x, 21) == 0,
-		      "column %d of a level edge at 20.25: %.3f above, %.3f below", x, top, bottom);
-	}
-	double one = alpha_sum(&st), want = 50 * 1 + hypot(60, 60) * 0.8;
-	CHECK(fabs(one - want) < 0.03 * want, "two edges cover %.1f pixels, not %.1f", one, want);
-	CHECK(st.box_x0 >= 9 && st.box_x1 <= 162 && st.box_y0 >= 9 && st.box_y1 <= 72,
-	      "box %d,%d-%d,%d", st.box_x0, st.box_y0, st.box_x1, st.box_y1);
-
-	memset(pixels, 0, sizeof(pixels));
-	f.edge_count = 3; /* the slanted edge twice */
-	viz_stamp_frame(&st, &f);
-	CHECK(alpha_sum(&st) == one, "an edge drawn twice covers %.1f pixels, once %.1f",
-	      alpha_sum(&st), one);
-
-	memset(pixels, 0, sizeof(pixels));
-	f.edges = edges + 3, f.edge_count = 2; /* off the picture; across it, far beyond */
-	viz_stamp_frame(&st, &f);
-	double across = alpha_sum(&st);
-	CHECK(fabs(across - SW) < 0.03 * SW, "an edge across the picture covers %.1f pixels",
-	      across);
-	for (int y = 0; y < 80; y++)
-		CHECK(alpha_at(&st, 0, y) == 0, "an edge off the picture reached 0,%d", y);
-
-	memset(pixels, 0, sizeof(pixels));
-	st.edge_width = 0; /* cairo strokes them itself */
-	viz_stamp_frame(&st, &f);
-	CHECK(alpha_sum(&st) == 0 && st.box_x0 == st.box_x1, "edges stamped without edge_width");
-	for (size_t i = 0; i < (size_t)SW * SH; i++)
-		CHECK(glow[i] == 0, "the halo buffer is not left clear at %zu", i);
-}
-
 int main(void)
 {
 	const char *env = getenv("RECORDER_TEST_SCALE");
@@ -1251,7 +1183,6 @@ int main(void)
 	test_big_tree();
 	test_stamp();
 	test_stamp_shapes();
-	test_stamp_edges();
 	test_label_plates();
 	printf("test_viz: ok\n");
 	return 0;

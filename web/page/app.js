@@ -850,7 +850,7 @@
     LABELS: 7, PROCESSES: 8, LEGEND: 9, CLOCK: 10, ELAPSED: 11, STATUS: 12, LAST_EVENT: 13,
     LEGEND_TITLE: 14, CAPTION: 15, LAYER: 16, LAYER_X0: 17, LAYER_Y0: 18, LAYER_X1: 19, LAYER_Y1: 20,
     WORDS: 21};
-  const NODE_WORDS = 6, GLOW_WORDS = 4, LABEL_WORDS = 8, PROCESS_WORDS = 3,
+  const EDGE_WORDS = 6, NODE_WORDS = 6, GLOW_WORDS = 4, LABEL_WORDS = 8, PROCESS_WORDS = 3,
     LEGEND_WORDS = 2;
   const GLOW_STEPS = 8, TAU = 2 * Math.PI;
   const STAMPED = 0x200; /* in a node's kind word: the model stamped it into the layer */
@@ -859,11 +859,10 @@
 
   /*
    * What the canvas was asked to draw in the last frame, for the tests: the
-   * shapes in the tree's paths (the dots and halos not stamped) and the
-   * fills of those paths (and of the stamped layer), and how many edges the
-   * model stamped into the layer (the canvas strokes none).
+   * shapes in the tree's paths (edges, and the dots and halos not stamped)
+   * and the fills and strokes of those paths (and of the stamped layer).
    */
-  const drawn = {dots: 0, halos: 0, fills: 0, stampedEdges: 0};
+  const drawn = {edges: 0, dots: 0, halos: 0, fills: 0};
 
   /* Sections of the last frame, as word indices into the wasm memory. */
   const frame = {ok: false, nodes: 0, nodeCount: 0, background: 0, caption: null};
@@ -910,6 +909,25 @@
     return ctx.measureText(text).width;
   }
 
+  function drawEdges(start, count) {
+    ctx.lineCap = 'butt';
+    for (let i = 0; i < count;) {
+      const first = start + i * EDGE_WORDS, key = u32[first + 5], width = f32[first + 4];
+      ctx.beginPath();
+      for (; i < count; i++) {
+        const w = start + i * EDGE_WORDS;
+        if (u32[w + 5] !== key || f32[w + 4] !== width) break;
+        ctx.moveTo(f32[w], f32[w + 1]);
+        ctx.lineTo(f32[w + 2], f32[w + 3]);
+        drawn.edges++;
+      }
+      ctx.lineWidth = width / pan.zoom; /* lines stay thin when zoomed in */
+      ctx.strokeStyle = rgbaStyle(key);
+      ctx.stroke();
+      drawn.fills++;
+    }
+  }
+
   function drawGlows(start, count, ui) {
     for (let ring = 0; ring < 3; ring++) {
       for (let i = 0; i < count;) {
@@ -932,10 +950,9 @@
   }
 
   /*
-   * The layer the model stamped the edges, the small nodes and their halos
-   * into (see tv_frame()), in canvas pixels: its changed part goes through
-   * a canvas of its own so that it is laid over the background rather than
-   * replacing it.
+   * The layer the model stamped the small nodes and their halos into (see
+   * tv_frame()), in canvas pixels: its changed part goes through a canvas
+   * of its own so that it is laid over the edges rather than replacing them.
    */
   const layerCanvas = document.createElement('canvas'), layerCtx = layerCanvas.getContext('2d');
   let layerImage = null;
@@ -1200,19 +1217,19 @@
     const edgeCount = u32[f + H.EDGES], nodeCount = u32[f + H.NODES], glowCount = u32[f + H.GLOWS];
     const labelCount = u32[f + H.LABELS], processCount = u32[f + H.PROCESSES];
     const legendCount = u32[f + H.LEGEND];
-    const nodes = f + H.WORDS;
+    const edges = f + H.WORDS, nodes = edges + edgeCount * EDGE_WORDS;
     const glows = nodes + nodeCount * NODE_WORDS, labels = glows + glowCount * GLOW_WORDS;
     const processes = labels + labelCount * LABEL_WORDS;
     const legend = processes + processCount * PROCESS_WORDS;
     Object.assign(frame, {ok: true, nodes, nodeCount, background: u32[f + H.BACKGROUND]});
 
     const dpr = viewSize.dpr;
-    drawn.dots = drawn.halos = drawn.fills = 0;
-    drawn.stampedEdges = edgeCount;
+    drawn.edges = drawn.dots = drawn.halos = drawn.fills = 0;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.fillStyle = rgbaStyle((frame.background | 255) >>> 0);
     ctx.fillRect(0, 0, width, height);
     ctx.setTransform(dpr * pan.zoom, 0, 0, dpr * pan.zoom, dpr * pan.x, dpr * pan.y);
+    drawEdges(edges, edgeCount);
     drawLayer(f);
     drawGlows(glows, glowCount, ui);
     drawNodes(nodes, nodeCount, ui);
@@ -1426,7 +1443,7 @@
         const t = pageTime();
         wasm.tv_advance(scene, t, traceNs(t));
         const dpr = viewSize.dpr;
-        const ptr = wasm.tv_frame(scene, view.width, view.height, dpr * pan.zoom, dpr * pan.x, dpr * pan.y, dpr);
+        const ptr = wasm.tv_frame(scene, view.width, view.height, dpr * pan.zoom, dpr * pan.x, dpr * pan.y);
         busy.modelMs += performance.now() - started;
         if (!ptr) throw new Error('out of memory');
         drawFrame(ptr);

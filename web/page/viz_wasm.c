@@ -7,7 +7,7 @@
  * Frames are copied into one flat buffer of 32-bit words that app.js reads
  * through Float32Array and Uint32Array views (layout below). Colours go out
  * as 8-bit RGBA, which is what a canvas resolves them to anyway, and the
- * nodes and halos come sorted by colour, so that the page fills
+ * nodes, edges and halos come sorted by colour, so that the page fills
  * each colour as one path as viz/draw.c does with cairo, without sorting
  * in JavaScript.
  */
@@ -345,8 +345,8 @@ enum {
 	H_HEIGHT,	/* u */
 	H_BACKGROUND,	/* c */
 	H_FONT_SIZE,	/* f */
-	H_EDGES,	/* u: edges, all stamped into the layer (no section of their own) */
-	H_NODES,	/* u: counts of the sections */
+	H_EDGES,	/* u: counts of the sections */
+	H_NODES,
 	H_GLOWS,
 	H_LABELS,
 	H_PROCESSES,
@@ -364,6 +364,7 @@ enum {
 	H_LAYER_Y1,
 	HEADER_WORDS
 };
+#define EDGE_WORDS 6	/* x1 y1 x2 y2 width (f), colour (c); sorted by width and colour */
 #define NODE_WORDS 6	/* x y r (f), colour (c), id (u), kind | collapsed << 8 | stamped << 9 (u) */
 #define GLOW_WORDS 4	/* x y r (f), rgb << 8 | level 1..8 (u); flashing nodes not stamped, by that key */
 #define LABEL_WORDS 8	/* x y size (f), colour (c), text (pointer), length, ellipsis (u), plate (f) */
@@ -434,10 +435,10 @@ static uint32_t string_word(const char *s)
 }
 
 /*
- * The stamped layer (see viz.h): the edges, the small nodes and their
- * halos in canvas pixels, transparent elsewhere, which the page lays over
- * the background in one drawImage instead of a path per line and dot. Kept
- * between frames: only what the last frame drew is cleared.
+ * The stamped layer (see viz.h): the small nodes and their halos in
+ * canvas pixels, transparent elsewhere, which the page lays over the edges
+ * in one drawImage instead of a path per dot. Kept between frames: only
+ * what the last frame drew is cleared.
  */
 static struct viz_stamp layer;
 static size_t layer_capacity, glow_capacity;
@@ -453,7 +454,7 @@ static void clear_words(uint32_t *p, size_t n)
 static uint32_t unpremultiply[256];
 
 static int stamp_layer(const struct viz_frame *f, int width, int height, double scale, double ox,
-		       double oy, double line)
+		       double oy)
 {
 	if (!unpremultiply[1])
 		for (uint32_t a = 1; a < 256; a++)
@@ -476,7 +477,6 @@ static int stamp_layer(const struct viz_frame *f, int width, int height, double 
 	layer.scale = scale;
 	layer.ox = ox;
 	layer.oy = oy;
-	layer.edge_width = line;
 	viz_stamp_frame(&layer, f);
 	/* premultiplied 0xAARRGGBB words to the bytes R, G, B, A of an ImageData */
 	for (int y = layer.box_y0; y < layer.box_y1; y++) {
@@ -499,27 +499,26 @@ static int stamp_layer(const struct viz_frame *f, int width, int height, double 
 }
 
 /*
- * Builds the frame of SCENE now and stamps its edges and small nodes into a
- * layer of WIDTH by HEIGHT canvas pixels, where pixel = O + frame
- * coordinates * SCALE and an edge is LINE pixels per unit of its width
- * (the device pixel ratio: edges stay thin when zoomed in); returns the
- * frame buffer, or NULL when out of memory.
+ * Builds the frame of SCENE now and stamps its small nodes into a layer of
+ * WIDTH by HEIGHT canvas pixels, where pixel = O + frame coordinates *
+ * SCALE; returns the frame buffer, or NULL when out of memory.
  */
 EXPORT union word *tv_frame(struct viz_scene *scene, int width, int height, double scale,
-			    double ox, double oy, double line)
+			    double ox, double oy)
 {
 	struct viz_frame f;
-	if (viz_scene_frame(scene, &f) != 0 || width <= 0 || height <= 0 || !(line > 0) ||
-	    stamp_layer(&f, width, height, scale, ox, oy, line) != 0)
+	if (viz_scene_frame(scene, &f) != 0 || width <= 0 || height <= 0 ||
+	    stamp_layer(&f, width, height, scale, ox, oy) != 0)
 		return NULL;
 	size_t glows = 0;
 	for (size_t i = 0; i < f.node_count; i++)
 		glows += viz_glow_level(&f.nodes[i]) > 0 && !viz_stamped(&layer, &f.nodes[i]);
-	size_t words = HEADER_WORDS + f.node_count * NODE_WORDS +
+	size_t words = HEADER_WORDS + f.edge_count * EDGE_WORDS + f.node_count * NODE_WORDS +
 		       glows * GLOW_WORDS + f.label_count * LABEL_WORDS +
 		       f.process_count * PROCESS_WORDS + f.legend_count * LEGEND_WORDS;
 	frame_buffer = grow(frame_buffer, &frame_capacity, words * sizeof(union word));
-	if (!frame_buffer || reserve_sort(f.node_count) != 0)
+	size_t most = f.edge_count > f.node_count ? f.edge_count : f.node_count;
+	if (!frame_buffer || reserve_sort(most) != 0)
 		return NULL;
 	union word *w = frame_buffer;
 	w[H_WIDTH].u = (uint32_t)f.width;
@@ -544,6 +543,22 @@ EXPORT union word *tv_frame(struct viz_scene *scene, int width, int height, doub
 	w[H_LAYER_X1].u = (uint32_t)layer.box_x1;
 	w[H_LAYER_Y1].u = (uint32_t)layer.box_y1;
 	w += HEADER_WORDS;
+
+	/* Edge widths are multiples of a quarter pixel (times the UI scale). */
+	for (size_t i = 0; i < f.edge_count; i++)
+		sort_keys[i] = (uint64_t)(uint32_t)(f.edges[i].width * 64 + 0.5f) << 32 |
+			       rgba(f.edges[i].color);
+	unsorted(f.edge_count);
+	sort_by_keys(f.edge_count);
+	for (size_t i = 0; i < f.edge_count; i++, w += EDGE_WORDS) {
+		const struct viz_frame_edge *e = &f.edges[sort_order[i]];
+		w[0].f = e->x1;
+		w[1].f = e->y1;
+		w[2].f = e->x2;
+		w[3].f = e->y2;
+		w[4].f = e->width;
+		w[5].u = (uint32_t)sort_keys[sort_order[i]];
+	}
 
 	unsorted(f.node_count);
 	for (size_t i = 0; i < f.node_count; i++)
