@@ -64,6 +64,14 @@ struct viz_options {
 	enum viz_color_by color_by;
 	const char *root_label;	     /* name shown for "/" (copied); NULL: "/" */
 	int64_t origin_ns;	     /* trace time shown as +0; 0: the first event's */
+	/*
+	 * Place no node: the scene keeps the tree, kinds, last operations and
+	 * counters (what find, visit and the counters report), but skips the
+	 * layout, the larger part of applying an event that adds a node. For
+	 * a scene nobody draws (a server's snapshots): its frames show every
+	 * node where the root is, and positions and territories say nothing.
+	 */
+	bool unplaced;
 };
 
 /* One operation. Strings are borrowed for the duration of the call. */
