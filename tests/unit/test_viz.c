@@ -1162,6 +1162,47 @@ static void test_stamp(void)
 			      "pixel %d,%d changed outside the box", x, y);
 }
 
+/*
+ * Thin edges stamped: the pixels on the line take its colour, those off it
+ * stay, a steep and a shallow edge alike; where two cross, the stronger
+ * shows (not their sum); a wide edge is left to the drawer.
+ */
+static void test_stamp_edges(void)
+{
+	static uint32_t pixels[SW * SH], glow[SW * SH];
+	struct viz_color grey = {0.5f, 0.5f, 0.5f, 0.5f};
+	struct viz_frame_edge edges[] = {
+		{.x1 = 10, .y1 = 20.5f, .x2 = 110, .y2 = 20.5f, .width = 1, .color = grey},  /* across */
+		{.x1 = 60.5f, .y1 = 5, .x2 = 60.5f, .y2 = 60, .width = 1, .color = grey},   /* down, crossing */
+		{.x1 = 130, .y1 = 10, .x2 = 170, .y2 = 70, .width = 1.5f, .color = grey},   /* steep */
+		{.x1 = 10, .y1 = 80, .x2 = 100, .y2 = 80, .width = 6, .color = grey},	    /* wide */
+	};
+	struct viz_frame f = {.width = SW, .height = SH, .edges = edges, .edge_count = 4};
+	struct viz_stamp st = {.pixels = pixels, .width = SW, .height = SH, .stride = SW, .glow = glow,
+			       .scale = 1};
+	CHECK(viz_stamped_edge(&st, &edges[0]) && !viz_stamped_edge(&st, &edges[3]),
+	      "which edges are stamped");
+	size_t stamped = viz_stamp_edges(&st, &f);
+	CHECK(stamped == 3, "%zu edges stamped, not 3", stamped);
+	uint32_t on = pixel_at(&st, 30, 20);
+	CHECK(on >> 24 >= 120 && on >> 24 <= 135 && (on & 255) >= 60 && (on & 255) <= 68,
+	      "a pixel on a half-opaque grey edge is %08x", on);
+	CHECK(pixel_at(&st, 30, 23) == 0 && pixel_at(&st, 30, 17) == 0,
+	      "an edge 1 px wide covers 3 px away: %08x %08x", pixel_at(&st, 30, 23),
+	      pixel_at(&st, 30, 17));
+	CHECK(pixel_at(&st, 60, 20) == on, "crossing edges add up: %08x where one is %08x",
+	      pixel_at(&st, 60, 20), on);
+	CHECK(pixel_at(&st, 60, 40) == on, "a vertical edge is %08x, not %08x", pixel_at(&st, 60, 40), on);
+	/* the steep one: at y = 40.5 it is at x = 150.33 */
+	CHECK(pixel_at(&st, 150, 40) >> 24 > 100 && pixel_at(&st, 145, 40) == 0 &&
+		      pixel_at(&st, 155, 40) == 0,
+	      "the steep edge: %08x %08x %08x", pixel_at(&st, 145, 40), pixel_at(&st, 150, 40),
+	      pixel_at(&st, 155, 40));
+	CHECK(pixel_at(&st, 50, 80) == 0, "a wide edge was stamped");
+	for (size_t i = 0; i < (size_t)SW * SH; i++)
+		CHECK(glow[i] == 0, "the buffer is not left clear at %zu", i);
+}
+
 int main(void)
 {
 	const char *env = getenv("RECORDER_TEST_SCALE");
@@ -1191,6 +1232,7 @@ int main(void)
 	test_workload_on_screen();
 	test_big_tree();
 	test_stamp();
+	test_stamp_edges();
 	test_label_plates();
 	printf("test_viz: ok\n");
 	return 0;
