@@ -7,7 +7,8 @@
  * rest of a frame. Stamped here, each costs the few dozen pixels it covers.
  * The halos of all stamped nodes go first into a buffer that keeps, per
  * pixel, the strongest halo there, and are then laid over the picture at
- * once: halos that overlap do not add up into a blot.
+ * once: halos that overlap do not add up into a blot. Thin edges go the
+ * same way, before the nodes.
  */
 #include "viz/viz.h"
 #include "viz/vmath.h"
@@ -199,6 +200,78 @@ static void stamp_dot(struct viz_stamp *st, const struct viz_frame_node *n)
 			row[x] = over(row[x], c, k);
 		}
 	}
+}
+
+static double magnitude(double x)
+{
+	return x < 0 ? -x : x;
+}
+
+bool viz_stamped_edge(const struct viz_stamp *st, const struct viz_frame_edge *e)
+{
+	return e->width * st->scale <= VIZ_STAMP_MAX_EDGE;
+}
+
+/*
+ * E into the halo buffer (which keeps the strongest per pixel, as for
+ * halos): along its longer axis, the few pixels across it, each covered by
+ * how near it lies to the segment (a box filter of the line's width).
+ */
+static void stamp_edge(struct viz_stamp *st, const struct viz_frame_edge *e)
+{
+	double x1 = st->ox + e->x1 * st->scale, y1 = st->oy + e->y1 * st->scale;
+	double x2 = st->ox + e->x2 * st->scale, y2 = st->oy + e->y2 * st->scale;
+	double dx = x2 - x1, dy = y2 - y1, len2 = dx * dx + dy * dy;
+	double half = e->width * st->scale / 2, reach = half + 1;
+	if (len2 <= 0 || e->color.a <= 0)
+		return;
+	bool steep = magnitude(dy) > magnitude(dx);
+	/* u: along the longer axis, v: across; the pixels within REACH of the line */
+	double u1 = steep ? y1 : x1, u2 = steep ? y2 : x2, v1 = steep ? x1 : y1;
+	double du = steep ? dy : dx, dv = steep ? dx : dy, across = reach * vm_sqrt(len2) / magnitude(du);
+	int size_u = steep ? st->height : st->width, size_v = steep ? st->width : st->height;
+	double from = vm_min(u1, u2) - reach, to = vm_max(u1, u2) + reach;
+	int u0 = from < 0 ? 0 : (int)from, uend = to + 1 > size_u ? size_u : (int)(to + 1);
+	uint32_t rgb = channel(e->color.r) << 16 | channel(e->color.g) << 8 | channel(e->color.b);
+	double alpha = e->color.a * 255;
+	for (int u = u0; u < uend; u++) {
+		double pu = u + 0.5, t = (pu - u1) / du;
+		double vc = v1 + (t < 0 ? 0 : t > 1 ? 1 : t) * dv;
+		double vlo = vc - across, vhi = vc + across + 1;
+		int v0 = vlo < 0 ? 0 : (int)vlo, vend = vhi > size_v ? size_v : (int)vhi;
+		if (v0 >= vend)
+			continue;
+		int x0 = steep ? v0 : u, y0 = steep ? u : v0;
+		grow_box(st, x0, y0, steep ? vend : u + 1, steep ? u + 1 : vend);
+		for (int v = v0; v < vend; v++) {
+			double px = steep ? v + 0.5 : pu, py = steep ? pu : v + 0.5;
+			double s = ((px - x1) * dx + (py - y1) * dy) / len2;
+			s = s < 0 ? 0 : s > 1 ? 1 : s;
+			double ex = px - (x1 + s * dx), ey = py - (y1 + s * dy);
+			double cover = half + 0.5 - vm_sqrt(ex * ex + ey * ey);
+			if (cover <= 0)
+				continue;
+			uint32_t a = (uint32_t)((cover > 1 ? 1 : cover) * alpha + 0.5);
+			uint32_t *g = st->glow + (size_t)(steep ? u : v) * (size_t)st->width +
+				      (size_t)(steep ? v : u);
+			if (a > *g >> 24)
+				*g = a << 24 | rgb;
+		}
+	}
+}
+
+size_t viz_stamp_edges(struct viz_stamp *st, const struct viz_frame *f)
+{
+	size_t stamped = 0;
+	st->box_x0 = st->box_y0 = st->box_x1 = st->box_y1 = 0;
+	for (size_t i = 0; i < f->edge_count; i++) {
+		if (viz_stamped_edge(st, &f->edges[i])) {
+			stamp_edge(st, &f->edges[i]);
+			stamped++;
+		}
+	}
+	lay_glows(st);
+	return stamped;
 }
 
 size_t viz_stamp_frame(struct viz_stamp *st, const struct viz_frame *f)
