@@ -74,8 +74,13 @@ static void set_color(cairo_t *cr, struct viz_color c)
  * Edges as thin filled quadrilaterals, all edges that look alike in one
  * path: cairo fills these several times faster than it strokes lines.
  */
-static void draw_edges(cairo_t *cr, const struct viz_frame *f)
+static void draw_edges(cairo_t *cr, const struct viz_frame *f, struct viz_stamp *stamp)
 {
+	if (stamp) {
+		cairo_surface_flush(cairo_get_target(cr));
+		viz_stamp_edges(stamp, f);
+		cairo_surface_mark_dirty(cairo_get_target(cr));
+	}
 	for (size_t i = 0; i < f->edge_count;) {
 		const struct viz_frame_edge *first = &f->edges[i];
 		cairo_new_path(cr);
@@ -83,6 +88,8 @@ static void draw_edges(cairo_t *cr, const struct viz_frame *f)
 		       f->edges[i].width == first->width;
 		     i++) {
 			const struct viz_frame_edge *e = &f->edges[i];
+			if (stamp && viz_stamped_edge(stamp, e))
+				continue;
 			double dx = e->x2 - e->x1, dy = e->y2 - e->y1, len = hypot(dx, dy);
 			if (len <= 0)
 				continue;
@@ -104,20 +111,20 @@ static void draw_edges(cairo_t *cr, const struct viz_frame *f)
  * overlapping ones then do not add up into a blot.
  */
 static void draw_glows(cairo_t *cr, const struct viz_frame *f, const struct viz_frame_node **order,
-		       const struct viz_stamp *stamp)
+		       size_t count)
 {
 	double ui = f->height / 720.0;
 	for (int ring = 0; ring < VIZ_GLOW_RINGS; ring++) {
-		for (size_t i = 0; i < f->node_count;) {
+		for (size_t i = 0; i < count;) {
 			const struct viz_frame_node *first = order[i];
 			int level = viz_glow_level(first);
 			double radius, alpha = 0;
 			cairo_new_path(cr);
-			for (; i < f->node_count && viz_glow_level(order[i]) == level &&
+			for (; i < count && viz_glow_level(order[i]) == level &&
 			       same_rgb(order[i]->glow_color, first->glow_color);
 			     i++) {
 				const struct viz_frame_node *n = order[i];
-				if (level == 0 || (stamp && viz_stamped(stamp, n)))
+				if (level == 0)
 					continue;
 				viz_glow_ring(n, ring, ui, &radius, &alpha);
 				cairo_new_sub_path(cr);
@@ -145,9 +152,11 @@ static void add_dot(cairo_t *cr, const struct viz_frame_node *n)
 
 /*
  * The stamp (see viz.h) for an image target drawn untransformed, with its
- * halo buffer; false otherwise (then cairo draws everything).
+ * halo buffer (kept for the next frame); false otherwise (then cairo draws
+ * everything).
  */
-static bool stamp_target(cairo_t *cr, const struct viz_frame *f, struct viz_stamp *st)
+static bool stamp_target(cairo_t *cr, struct draw_buffers *b, const struct viz_frame *f,
+			 struct viz_stamp *st)
 {
 	cairo_surface_t *target = cairo_get_target(cr);
 	cairo_matrix_t m;
@@ -163,31 +172,39 @@ static bool stamp_target(cairo_t *cr, const struct viz_frame *f, struct viz_stam
 	int height = cairo_image_surface_get_height(target);
 	if (width != f->width || height != f->height)
 		return false;
+	size_t words = (size_t)width * (size_t)height;
+	if (b->glow_words != words) {
+		free(b->glow);
+		b->glow = calloc(words, sizeof(uint32_t));
+		b->glow_words = b->glow ? words : 0;
+		if (!b->glow)
+			return false;
+	}
 	cairo_surface_flush(target);
 	*st = (struct viz_stamp){
 		.pixels = (uint32_t *)(void *)cairo_image_surface_get_data(target),
 		.width = width,
 		.height = height,
 		.stride = cairo_image_surface_get_stride(target) / 4,
-		.glow = calloc((size_t)width * (size_t)height, sizeof(uint32_t)),
+		.glow = b->glow,
 		.scale = 1,
 	};
-	return st->glow != NULL;
+	return true;
 }
 
 static void draw_nodes(cairo_t *cr, const struct viz_frame *f, const struct viz_frame_node **order,
-		       struct viz_stamp *stamp)
+		       size_t count, struct viz_stamp *stamp)
 {
 	if (stamp) {
+		cairo_surface_flush(cairo_get_target(cr));
 		viz_stamp_frame(stamp, f);
 		cairo_surface_mark_dirty(cairo_get_target(cr));
 	}
-	for (size_t i = 0; i < f->node_count;) {
+	for (size_t i = 0; i < count;) {
 		struct viz_color color = order[i]->color;
 		cairo_new_path(cr);
-		for (; i < f->node_count && same_color(order[i]->color, color); i++)
-			if (!stamp || !viz_stamped(stamp, order[i]))
-				add_dot(cr, order[i]);
+		for (; i < count && same_color(order[i]->color, color); i++)
+			add_dot(cr, order[i]);
 		set_color(cr, color);
 		cairo_fill(cr);
 	}
@@ -343,32 +360,43 @@ static void draw_footer(cairo_t *cr, const struct viz_frame *f)
 	halo_text(cr, f, right - text_width(cr, f->last_event, size), y, f->last_event, text, size);
 }
 
-int render_draw_frame(cairo_t *cr, const struct viz_frame *f, const char *title, char *err,
-		   size_t err_size)
+void draw_buffers_free(struct draw_buffers *b)
 {
-	const struct viz_frame_node **order = malloc((f->node_count + 1) * sizeof(*order));
-	if (!order) {
-		snprintf(err, err_size, "out of memory");
-		return -1;
+	free(b->glow);
+	free(b->order);
+	*b = (struct draw_buffers){0};
+}
+
+int render_draw_frame(cairo_t *cr, struct draw_buffers *b, const struct viz_frame *f,
+		      const char *title, char *err, size_t err_size)
+{
+	if (b->order_cap < f->node_count + 1) {
+		free(b->order);
+		b->order_cap = f->node_count + 1;
+		if (!(b->order = malloc(b->order_cap * sizeof(*b->order)))) {
+			b->order_cap = 0;
+			snprintf(err, err_size, "out of memory");
+			return -1;
+		}
 	}
-	for (size_t i = 0; i < f->node_count; i++)
-		order[i] = &f->nodes[i];
 	cairo_save(cr);
 	/* Curves flattened to within a third of a pixel: no visible difference,
 	 * and far fewer segments for cairo to fill. */
 	cairo_set_tolerance(cr, 0.33);
 	cairo_set_source_rgb(cr, f->background.r, f->background.g, f->background.b);
 	cairo_paint(cr);
-	draw_edges(cr, f);
 	struct viz_stamp stamp;
-	bool stamping = stamp_target(cr, f, &stamp);
-	qsort(order, f->node_count, sizeof(*order), by_glow);
-	draw_glows(cr, f, order, stamping ? &stamp : NULL);
-	qsort(order, f->node_count, sizeof(*order), by_color);
-	draw_nodes(cr, f, order, stamping ? &stamp : NULL);
-	free(order);
-	if (stamping)
-		free(stamp.glow);
+	bool stamping = stamp_target(cr, b, f, &stamp);
+	draw_edges(cr, f, stamping ? &stamp : NULL);
+	/* cairo draws what is not stamped: at overview of a big tree, few */
+	size_t count = 0;
+	for (size_t i = 0; i < f->node_count; i++)
+		if (!stamping || !viz_stamped(&stamp, &f->nodes[i]))
+			b->order[count++] = &f->nodes[i];
+	qsort(b->order, count, sizeof(*b->order), by_glow);
+	draw_glows(cr, f, b->order, count);
+	qsort(b->order, count, sizeof(*b->order), by_color);
+	draw_nodes(cr, f, b->order, count, stamping ? &stamp : NULL);
 	draw_labels(cr, f);
 	draw_clock(cr, f, title);
 	draw_processes(cr, f);

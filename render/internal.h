@@ -66,12 +66,25 @@ void output_close(struct output *out);
 int dump_write(const char *prog, const char *path, struct viz_scene *scene,
 	       const struct viz_frame *frame, double t);
 
+/* ---- draw.c ---- */
+
+/* What drawing keeps from one frame to the next, not to allocate it per frame. */
+struct draw_buffers {
+	uint32_t *glow; /* the stamp's halo buffer: all 0 between frames */
+	size_t glow_words;
+	const struct viz_frame_node **order; /* the nodes cairo draws, sorted */
+	size_t order_cap;
+};
+
+void draw_buffers_free(struct draw_buffers *b);
+
 /*
  * Draws FRAME (background, edges, nodes, labels, clock, process names,
  * legend and TITLE if not NULL) on CR, whose target is frame->width by
- * frame->height pixels. Returns 0, or -1 with cairo's message in ERR.
+ * frame->height pixels, with B (zeroed at first). Returns 0, or -1 with
+ * cairo's message in ERR.
  */
-int render_draw_frame(cairo_t *cr, const struct viz_frame *frame, const char *title, char *err,
-		      size_t err_size);
+int render_draw_frame(cairo_t *cr, struct draw_buffers *b, const struct viz_frame *frame,
+		      const char *title, char *err, size_t err_size);
 
 #endif

@@ -120,6 +120,7 @@ struct job {
 	struct output out;
 	struct phases phases;
 	struct timing timing;
+	struct draw_buffers buffers;
 	double end_t; /* a picture: its video time; a video: its length */
 };
 
@@ -132,7 +133,7 @@ static int draw_frame(struct job *j, struct viz_frame *frame)
 	}
 	double drawn = now_seconds();
 	char err[256];
-	if (render_draw_frame(j->out.cr, frame, j->o->title, err, sizeof(err)) != 0) {
+	if (render_draw_frame(j->out.cr, &j->buffers, frame, j->o->title, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", j->prog, err);
 		return -1;
 	}
@@ -315,6 +316,7 @@ done:
 		rc = 130;
 	}
 	output_close(&j.out);
+	draw_buffers_free(&j.buffers);
 	if (j.phases.ready)
 		analyze_free(&j.phases.analysis);
 	free(knots);

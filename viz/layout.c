@@ -373,14 +373,16 @@ static void place_dir(struct viz_scene *s, struct vz_node *p, int32_t *x, int32_
 /* Chooses ID's cell (its parent placed) and takes it. */
 static int take_cell(struct viz_scene *s, uint32_t id)
 {
-	if (2 * (s->cell_count + 1) > s->cell_capacity && grow_cells(s) != 0)
-		return -1;
 	struct vz_node *n = vz_node(s, id), *p = vz_node(s, n->parent);
-	int32_t x, y;
-	if (n->kind == VIZ_KIND_DIR)
-		place_dir(s, p, &x, &y);
-	else
-		place_leaf(s, n->parent, &x, &y);
+	int32_t x = p->cx, y = p->cy; /* unplaced: its parent's cell, and no cell of its own */
+	if (!s->unplaced) {
+		if (2 * (s->cell_count + 1) > s->cell_capacity && grow_cells(s) != 0)
+			return -1;
+		if (n->kind == VIZ_KIND_DIR)
+			place_dir(s, p, &x, &y);
+		else
+			place_leaf(s, n->parent, &x, &y);
+	}
 	n->cx = x;
 	n->cy = y;
 	n->x = x;
@@ -389,6 +391,11 @@ static int take_cell(struct viz_scene *s, uint32_t id)
 	n->leaf_pos = 0;
 	n->dirs_placed = 0;
 	n->box_dirty = 0;
+	if (s->unplaced) {
+		n->box[0] = n->box[2] = x;
+		n->box[1] = n->box[3] = y;
+		return 0;
+	}
 	cell_put(s, x, y, id);
 	grow_boxes(s, id);
 	return 0;

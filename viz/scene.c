@@ -70,6 +70,7 @@ struct viz_scene *viz_scene_new(const struct viz_allocator *allocator,
 	s->allocator = *allocator;
 	s->fade = options && options->fade > 0 ? options->fade : 2.0;
 	s->color_by = options ? options->color_by : VIZ_COLOR_BY_KIND;
+	s->unplaced = options && options->unplaced;
 	if (options && options->origin_ns) {
 		s->origin_ns = options->origin_ns;
 		s->have_origin = true;

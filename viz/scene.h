@@ -139,6 +139,7 @@ struct viz_scene {
 	double fade;
 	enum viz_color_by color_by;
 	bool prescan_done;
+	bool unplaced; /* see viz_options.unplaced: layout.c takes no cells */
 
 	struct vz_node *nodes;
 	uint32_t node_capacity, node_end, free_nodes; /* free list through next_sibling */

@@ -64,6 +64,14 @@ struct viz_options {
 	enum viz_color_by color_by;
 	const char *root_label;	     /* name shown for "/" (copied); NULL: "/" */
 	int64_t origin_ns;	     /* trace time shown as +0; 0: the first event's */
+	/*
+	 * Place no node: the scene keeps the tree, kinds, last operations and
+	 * counters (what find, visit and the counters report), but skips the
+	 * layout, the larger part of applying an event that adds a node. For
+	 * a scene nobody draws (a server's snapshots): its frames show every
+	 * node where the root is, and positions and territories say nothing.
+	 */
+	bool unplaced;
 };
 
 /* One operation. Strings are borrowed for the duration of the call. */
@@ -390,6 +398,15 @@ struct viz_stamp {
 /* Stamps FRAME's small nodes and their halos; returns how many nodes it stamped. */
 size_t viz_stamp_frame(struct viz_stamp *stamp, const struct viz_frame *frame);
 bool viz_stamped(const struct viz_stamp *stamp, const struct viz_frame_node *node);
+/*
+ * Stamps FRAME's edges no wider than VIZ_STAMP_MAX_EDGE pixels (the
+ * drawer draws the rest: viz_stamped_edge() says which), before the nodes.
+ * Edges that cross keep the stronger per pixel, as one path filled would.
+ * Returns how many it stamped.
+ */
+#define VIZ_STAMP_MAX_EDGE 2.0
+size_t viz_stamp_edges(struct viz_stamp *stamp, const struct viz_frame *frame);
+bool viz_stamped_edge(const struct viz_stamp *stamp, const struct viz_frame_edge *edge);
 /* How strongly NODE's halo shows, 0 (none) .. VIZ_GLOW_STEPS. */
 int viz_glow_level(const struct viz_frame_node *node);
 /* Ring RING's radius and opacity round NODE (frame coordinates; UI: height / 720). */

@@ -330,7 +330,7 @@ static void build(struct trace_index *x)
 		fail(x, err);
 		return;
 	}
-	struct viz_options options = {0};
+	struct viz_options options = {.unplaced = true}; /* only snapshots: no layout */
 	struct viz_scene *scene = viz_scene_new(play_allocator(), &options);
 	struct steady_paths steady = {calloc(STEADY_SLOTS, sizeof(struct steady_slot)), 1};
 	if (!scene || !steady.slots) {

@@ -199,7 +199,7 @@ static int seek_to(struct replay *r, int64_t ts_ns, struct web_outbox *box, char
 {
 	drop_pending(r);
 	r->ended = false;
-	struct viz_options options = {0};
+	struct viz_options options = {.unplaced = true}; /* only snapshots: no layout */
 	struct viz_scene *scene = viz_scene_new(play_allocator(), &options);
 	struct trace_event event;
 	int64_t seq, last_seq = 0;

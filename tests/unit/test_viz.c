@@ -5,7 +5,7 @@
  * missing ancestors appear; a rename moves a node to its new parent; a new
  * sibling moves no existing node; the same events give the same frames; a
  * random 100,000-node tree has no overlapping nodes, in the model and in
- * the frames drawn; a store's commit flashes white and is captioned; prescan, the timeline, running out of memory, and the
+ * the frames drawn; a scene that places nothing holds the same tree; a store's commit flashes white and is captioned; prescan, the timeline, running out of memory, and the
  * maths against libm.
  *
  * Plain C, no framework: exits 0 on success, prints "FAIL: ..." and exits 1
@@ -361,6 +361,73 @@ static void test_rename(void)
 	apply(s, 12, VIZ_OP_RENAME, VIZ_KIND_DIR, 0, "/c/d", "/b/d", "mv");
 	CHECK(find(s, "/b/d/e", &y) && !find(s, "/c/d", &x), "subtree not moved");
 	viz_scene_free(s);
+}
+
+/* One line per node that viz_scene_visit gives, for comparing scenes. */
+struct tree_text {
+	char *text;
+	size_t len, cap;
+	bool placed_apart; /* some node's target is not the root's */
+};
+
+static void describe_node(void *ctx, const char *path, const struct viz_node_info *info)
+{
+	struct tree_text *t = ctx;
+	char line[512];
+	int n = snprintf(line, sizeof(line), "%s %d %d %d %d %d\n", path, info->kind, info->depth,
+			 info->dying, info->last_op, info->process);
+	CHECK(n > 0 && (size_t)n < sizeof(line), "line too long");
+	if (t->len + (size_t)n + 1 > t->cap) {
+		t->cap = (t->len + (size_t)n + 1) * 2;
+		t->text = realloc(t->text, t->cap);
+		CHECK(t->text, "out of memory");
+	}
+	memcpy(t->text + t->len, line, (size_t)n + 1);
+	t->len += (size_t)n;
+	t->placed_apart = t->placed_apart || info->target_x != 0 || info->target_y != 0;
+}
+
+/*
+ * viz_options.unplaced: the same events give the same tree (paths, kinds,
+ * depths, removals, last operations, processes) and counters, with no
+ * node placed: every target is the root's.
+ */
+static void test_unplaced(void)
+{
+	struct viz_options placed_options = {.fade = 2}, unplaced_options = {.fade = 2, .unplaced = true};
+	struct viz_scene *scenes[2] = {viz_scene_new(play_allocator(), &placed_options),
+				       viz_scene_new(play_allocator(), &unplaced_options)};
+	struct tree_text trees[2] = {{0}, {0}};
+	char deep[128 * 2 + 16] = "";
+	for (int i = 0; i < 130; i++)
+		strcat(deep, "/d");
+	for (int k = 0; k < 2; k++) {
+		struct viz_scene *s = scenes[k];
+		CHECK(s, "viz_scene_new failed");
+		double t = first_workload_mkdirs(s, 0, 0.01);
+		apply(s, t, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, "/a/x", NULL, "touch");
+		apply(s, t + 0.1, VIZ_OP_RENAME, VIZ_KIND_DIR, 0, "/0/1", "/b/1", "mv");
+		apply(s, t + 0.2, VIZ_OP_RENAME, VIZ_KIND_FILE, 0, "/a/x", "/a/y", "mv");
+		apply(s, t + 0.3, VIZ_OP_RMDIR, VIZ_KIND_DIR, 0, "/b/1/2/a", NULL, "rmdir");
+		apply(s, t + 0.4, VIZ_OP_READ, VIZ_KIND_FILE, 0, deep, NULL, "cat");
+		apply(s, t + 0.5, VIZ_OP_LOOKUP, VIZ_KIND_NONE, -2, "/b/1/nothing", NULL, "ls");
+		advance(s, t + 0.6);
+		struct viz_frame f;
+		CHECK(viz_scene_frame(s, &f) == 0, "frame failed");
+		CHECK(viz_scene_visit(s, describe_node, &trees[k]) == 0, "visit failed");
+	}
+	CHECK(trees[0].len > 0 && strcmp(trees[0].text, trees[1].text) == 0,
+	      "an unplaced scene holds another tree:\n%s\n---\n%s", trees[0].text, trees[1].text);
+	CHECK(trees[0].placed_apart && !trees[1].placed_apart, "the unplaced scene placed its nodes");
+	CHECK(viz_scene_node_count(scenes[0]) == viz_scene_node_count(scenes[1]) &&
+		      viz_scene_events(scenes[0]) == viz_scene_events(scenes[1]) &&
+		      viz_scene_errno_events(scenes[0], 2) == viz_scene_errno_events(scenes[1], 2) &&
+		      viz_scene_process_count(scenes[0]) == viz_scene_process_count(scenes[1]),
+	      "the counters differ");
+	for (int k = 0; k < 2; k++) {
+		free(trees[k].text);
+		viz_scene_free(scenes[k]);
+	}
 }
 
 /* Adding nodes anywhere never changes an existing node's target. */
@@ -1418,6 +1485,106 @@ static void test_stamp(void)
 			      "pixel %d,%d changed outside the box", x, y);
 }
 
+/*
+ * A halo and a dot at odd positions in a zoomed, shifted view: every pixel
+ * of the halo has the opacity of the rings whose discs hold its centre
+ * (the rows are laid span by span, the rings defined per pixel), and the
+ * dot's pixels add up to its area.
+ */
+static void test_stamp_shapes(void)
+{
+	static uint32_t pixels[SW * SH], glow[SW * SH];
+	struct viz_color red = {1, 0.2f, 0.2f, 1}, blue = {0.25f, 0.5f, 1, 1};
+	struct viz_frame_node nodes[] = {
+		{.x = 20.3f, .y = 30.7f, .r = 1.3f, .color = red, .glow = 0.8f, .glow_color = red},
+		{.x = 90.6f, .y = 22.45f, .r = 2.2f, .color = blue},
+	};
+	struct viz_frame f = {.width = SW, .height = 720, .nodes = nodes, .node_count = 2};
+	struct viz_stamp st = {.pixels = pixels, .width = SW, .height = SH, .stride = SW, .glow = glow,
+			       .scale = 1.7, .ox = 3.1, .oy = -2.2};
+	viz_stamp_frame(&st, &f);
+	const struct viz_frame_node *n = &nodes[0];
+	double cx = st.ox + n->x * st.scale, cy = st.oy + n->y * st.scale, ui = f.height / 720.0;
+	double reach[VIZ_GLOW_RINGS], alpha[VIZ_GLOW_RINGS];
+	for (int ring = 0; ring < VIZ_GLOW_RINGS; ring++) {
+		viz_glow_ring(n, ring, ui, &reach[ring], &alpha[ring]);
+		reach[ring] *= st.scale;
+	}
+	size_t halo_pixels = 0, wrong = 0;
+	for (int y = 0; y < SH; y++) {
+		for (int x = 0; x < 70; x++) {
+			double d = hypot(x + 0.5 - cx, y + 0.5 - cy);
+			if (d < n->r * st.scale + 1)
+				continue; /* the dot's own pixels */
+			double clear = 1;
+			for (int ring = 0; ring < VIZ_GLOW_RINGS; ring++)
+				if (d * d < reach[ring] * reach[ring])
+					clear *= 1 - alpha[ring];
+			uint32_t a = (uint32_t)((1 - clear) * 255 + 0.5), want = 0;
+			if (a) {
+				uint32_t r = (uint32_t)(255.0 * a / 255 + 0.5);
+				uint32_t gb = (uint32_t)(51.0 * a / 255 + 0.5);
+				want = a << 24 | r << 16 | gb << 8 | gb;
+				halo_pixels++;
+			}
+			if (pixel_at(&st, x, y) != want && wrong++ < 3)
+				CHECK(false, "halo pixel %d,%d is %08x, not %08x", x, y, pixel_at(&st, x, y),
+				      want);
+		}
+	}
+	CHECK(wrong == 0 && halo_pixels > 100, "%zu of %zu halo pixels wrong", wrong, halo_pixels);
+	/* the dot: alone in its corner of the picture */
+	double cover = 0, rx = st.ox + nodes[1].x * st.scale, ry = st.oy + nodes[1].y * st.scale;
+	for (int y = 0; y < SH; y++)
+		for (int x = 120; x < SW; x++)
+			cover += (pixel_at(&st, x, y) >> 24) / 255.0;
+	double area = M_PI * pow(nodes[1].r * st.scale, 2);
+	CHECK(fabs(cover - area) < 0.02 * area, "a dot of area %.2f covers %.2f pixels", area, cover);
+	CHECK(pixel_at(&st, (int)rx, (int)ry) == 0xff4080ff, "the dot's centre is %08x",
+	      pixel_at(&st, (int)rx, (int)ry));
+}
+
+/*
+ * Thin edges stamped: the pixels on the line take its colour, those off it
+ * stay, a steep and a shallow edge alike; where two cross, the stronger
+ * shows (not their sum); a wide edge is left to the drawer.
+ */
+static void test_stamp_edges(void)
+{
+	static uint32_t pixels[SW * SH], glow[SW * SH];
+	struct viz_color grey = {0.5f, 0.5f, 0.5f, 0.5f};
+	struct viz_frame_edge edges[] = {
+		{.x1 = 10, .y1 = 20.5f, .x2 = 110, .y2 = 20.5f, .width = 1, .color = grey},  /* across */
+		{.x1 = 60.5f, .y1 = 5, .x2 = 60.5f, .y2 = 60, .width = 1, .color = grey},   /* down, crossing */
+		{.x1 = 130, .y1 = 10, .x2 = 170, .y2 = 70, .width = 1.5f, .color = grey},   /* steep */
+		{.x1 = 10, .y1 = 80, .x2 = 100, .y2 = 80, .width = 6, .color = grey},	    /* wide */
+	};
+	struct viz_frame f = {.width = SW, .height = SH, .edges = edges, .edge_count = 4};
+	struct viz_stamp st = {.pixels = pixels, .width = SW, .height = SH, .stride = SW, .glow = glow,
+			       .scale = 1};
+	CHECK(viz_stamped_edge(&st, &edges[0]) && !viz_stamped_edge(&st, &edges[3]),
+	      "which edges are stamped");
+	size_t stamped = viz_stamp_edges(&st, &f);
+	CHECK(stamped == 3, "%zu edges stamped, not 3", stamped);
+	uint32_t on = pixel_at(&st, 30, 20);
+	CHECK(on >> 24 >= 120 && on >> 24 <= 135 && (on & 255) >= 60 && (on & 255) <= 68,
+	      "a pixel on a half-opaque grey edge is %08x", on);
+	CHECK(pixel_at(&st, 30, 23) == 0 && pixel_at(&st, 30, 17) == 0,
+	      "an edge 1 px wide covers 3 px away: %08x %08x", pixel_at(&st, 30, 23),
+	      pixel_at(&st, 30, 17));
+	CHECK(pixel_at(&st, 60, 20) == on, "crossing edges add up: %08x where one is %08x",
+	      pixel_at(&st, 60, 20), on);
+	CHECK(pixel_at(&st, 60, 40) == on, "a vertical edge is %08x, not %08x", pixel_at(&st, 60, 40), on);
+	/* the steep one: at y = 40.5 it is at x = 150.33 */
+	CHECK(pixel_at(&st, 150, 40) >> 24 > 100 && pixel_at(&st, 145, 40) == 0 &&
+		      pixel_at(&st, 155, 40) == 0,
+	      "the steep edge: %08x %08x %08x", pixel_at(&st, 145, 40), pixel_at(&st, 150, 40),
+	      pixel_at(&st, 155, 40));
+	CHECK(pixel_at(&st, 50, 80) == 0, "a wide edge was stamped");
+	for (size_t i = 0; i < (size_t)SW * SH; i++)
+		CHECK(glow[i] == 0, "the buffer is not left clear at %zu", i);
+}
+
 int main(void)
 {
 	const char *env = getenv("RECORDER_TEST_SCALE");
@@ -1435,6 +1602,7 @@ int main(void)
 	test_deep_paths();
 	test_first_workload();
 	test_rename();
+	test_unplaced();
 	test_stable();
 	test_deterministic();
 	test_prescan();
@@ -1449,6 +1617,8 @@ int main(void)
 	test_workload_on_screen();
 	test_big_tree();
 	test_stamp();
+	test_stamp_shapes();
+	test_stamp_edges();
 	test_label_plates();
 	test_chain_grows_as_chain();
 	test_tiny_tree_labels();
