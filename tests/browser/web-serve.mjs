@@ -35,6 +35,26 @@ async function modelCount(seconds) {
 	return (await modelDump(seconds)).nodes.filter((n) => !n.dying).length;
 }
 
+// The model's labels as the page drew them: each at the model's plate box
+// (the page at its initial zoom, text at the model's size), with a leader
+// ending on the box's side, every one of them drawn, no two meeting.
+async function sameLabels(page, where) {
+	const t = await page.evaluate(() => window.tracefsView.texts());
+	const meets = (a, b) => a.x1 > b.x0 && a.x0 < b.x1 && a.y1 > b.y0 && a.y0 < b.y1;
+	const close = (a, b) => ['x0', 'y0', 'x1', 'y1'].every((k) => Math.abs(a[k] - b[k]) < 0.01);
+	assert(t.labels.length === t.modelLabels,
+		`${where}: the page drew ${t.labels.length} of the model's ${t.modelLabels} labels: ${JSON.stringify(t.labels)}`);
+	for (const l of t.labels) {
+		assert(close(l.box, l.model), `${where}: the label ${l.text} is drawn at ${JSON.stringify(l.box)}, the model's plate is ${JSON.stringify(l.model)}`);
+		assert(!l.leader || l.leader.toX === l.box.x0 || l.leader.toX === l.box.x1,
+			`${where}: the leader of ${l.text} does not end on its box: ${JSON.stringify(l)}`);
+	}
+	assert(t.labels.every((a, i) => t.labels.every((b, j) => i >= j || !meets(a.box, b.box))),
+		`${where}: labels overlap on the canvas: ${JSON.stringify(t.labels)}`);
+	note(`${where}: ${t.labels.length} labels at the model's plates, ${t.labels.filter((l) => l.leader).length} with a leader, none meeting`);
+	return t.labels.length;
+}
+
 // The page's counters against the dump's: the same events, operations, errnos and processes.
 function sameCounters(pageModel, dumped, where) {
 	const a = JSON.stringify({events: pageModel.events, ops: pageModel.ops, errnos: pageModel.errnos,
@@ -132,6 +152,7 @@ run(async () => {
 	s = await waitForState(page, (s) => s.alive.dir === 89, 15000, 'the 89 directories to appear while playing');
 	await page.click('#pause');
 	const paused = await waitForState(page, (s) => !s.playing, 5000, 'paused after a click on #pause');
+	let labelsSeen = await sameLabels(page, 'paused with 89 directories');
 	note(`paused at ${((paused.positionNs - Number(first)) / 1e9).toFixed(3)} s: ${JSON.stringify(paused.alive)}`);
 	// Paused means still: a second later, the same position, events and tree.
 	await new Promise((r) => setTimeout(r, 1000)); // observing that nothing changes, not synchronising
@@ -210,6 +231,8 @@ run(async () => {
 	assert(!others.some((b) => meets(pin, b)), `the pinned label meets other text: ${JSON.stringify(texts)}`);
 	assert(others.every((a, i) => others.every((b, j) => i >= j || !meets(a, b))),
 		`texts overlap on the canvas: ${JSON.stringify(others)}`);
+	labelsSeen += await sameLabels(page, 'with a pinned label');
+	assert(labelsSeen > 0, 'the model labelled nothing the page could be checked against');
 	note(`pinned ${leaf}: its label at ${pin.x0.toFixed(0)},${pin.y0.toFixed(0)}, clear of ${others.length} other texts`);
 
 
