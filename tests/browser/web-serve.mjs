@@ -153,6 +153,8 @@ run(async () => {
 	await page.click('#pause');
 	const paused = await waitForState(page, (s) => !s.playing, 5000, 'paused after a click on #pause');
 	let labelsSeen = await sameLabels(page, 'paused with 89 directories');
+	if (process.env.TRACEFS_SCREENSHOTS) // for a person to look at the labels
+		await page.screenshot({ path: `${process.env.TRACEFS_SCREENSHOTS}/replay-labels.png` });
 	note(`paused at ${((paused.positionNs - Number(first)) / 1e9).toFixed(3)} s: ${JSON.stringify(paused.alive)}`);
 	// Paused means still: a second later, the same position, events and tree.
 	await new Promise((r) => setTimeout(r, 1000)); // observing that nothing changes, not synchronising

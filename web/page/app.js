@@ -1021,13 +1021,15 @@
 
   /* Text centred on Y, with the dark halo of draw.c's halo_text(). */
   const HALO = [[-0.7, -0.7], [0.7, -0.7], [-0.7, 0.7], [0.7, 0.7]];
-  function haloText(x, y, text, style, alpha, size, face, bold, maxWidth = Infinity) {
+  /* MAX_WIDTH: squeeze the text into that many pixels (canvas draws nothing given Infinity). */
+  function haloText(x, y, text, style, alpha, size, face, bold, maxWidth) {
     const baseline = y + setFont(`${bold ? 'bold ' : ''}${size}px ${face}`);
     const spread = 0.12 * size;
+    const fill = maxWidth > 0 ? (tx, ty) => ctx.fillText(text, tx, ty, maxWidth) : (tx, ty) => ctx.fillText(text, tx, ty);
     ctx.fillStyle = rgbAlpha(frame.background, 0.6 * alpha);
-    for (const [dx, dy] of HALO) ctx.fillText(text, x + dx * spread, baseline + dy * spread, maxWidth);
+    for (const [dx, dy] of HALO) fill(x + dx * spread, baseline + dy * spread);
     ctx.fillStyle = style;
-    ctx.fillText(text, x, baseline, maxWidth);
+    fill(x, baseline);
   }
 
   function textWidth(text, size, face) {
