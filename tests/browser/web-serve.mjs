@@ -51,7 +51,17 @@ async function sameLabels(page, where) {
 	}
 	assert(t.labels.every((a, i) => t.labels.every((b, j) => i >= j || !meets(a.box, b.box))),
 		`${where}: labels overlap on the canvas: ${JSON.stringify(t.labels)}`);
-	note(`${where}: ${t.labels.length} labels at the model's plates, ${t.labels.filter((l) => l.leader).length} with a leader, none meeting`);
+	// and their text is on the canvas: light pixels in the boxes
+	const img = await elementPixels(page, '#view');
+	const inked = t.labels.filter((l) => {
+		let n = 0;
+		for (let y = Math.max(0, Math.ceil(l.box.y0)); y < Math.min(img.height, l.box.y1); y++)
+			for (let x = Math.max(0, Math.ceil(l.box.x0)); x < Math.min(img.width, l.box.x1); x++)
+				n += Math.max(...img.data.subarray((y * img.width + x) * 4, (y * img.width + x) * 4 + 3)) >= 150;
+		return n >= 5;
+	}).length;
+	assert(inked * 2 >= t.labels.length, `${where}: the text of ${t.labels.length - inked} of ${t.labels.length} labels is not on the canvas`);
+	note(`${where}: ${t.labels.length} labels at the model's plates (${inked} with their text in light pixels), ${t.labels.filter((l) => l.leader).length} with a leader, none meeting`);
 	return t.labels.length;
 }
 
