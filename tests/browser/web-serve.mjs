@@ -107,7 +107,8 @@ async function sameColours(page, seconds, mode) {
 // seek: the snapshot names each node's process instance, so that none of
 // NODES is left grey (untouched), and each command with a colour of its
 // own has nodes in it (a hue, where a node of no known command is grey).
-async function commandColours(page, nodes) {
+async function commandColours(page, dumped) {
+	const nodes = dumped.nodes;
 	const before = await state(page);
 	await page.selectOption('#color-by', 'command');
 	await waitForState(page, (s) => s.snapshots > before.snapshots, 10000, 'a snapshot after colour by command');
@@ -122,7 +123,19 @@ async function commandColours(page, nodes) {
 		colours.add(rgb.join());
 		hued += Math.max(...rgb) - Math.min(...rgb) >= 24;
 	}
-	const legend = (await page.evaluate(() => window.tracefsView.stats())).model.processes.filter((p) => p.color >= 0);
+	const stats = await page.evaluate(() => window.tracefsView.stats());
+	const legend = stats.model.processes.filter((p) => p.color >= 0);
+	// The counters render --at has (it counts by process name) are the
+	// page's; the snapshot counts none by command, so the panel says its
+	// commands count from the seek on, and theirs are the events since.
+	const counted = (m) => JSON.stringify({events: m.events, ops: m.ops, errnos: m.errnos});
+	assert(counted(stats.model) === counted(dumped.stats),
+		`colour by command after the seek: the page counts ${counted(stats.model)}, render --at ${counted(dumped.stats)}`);
+	const sinceSeek = stats.processes.reduce((n, p) => n + p[1], 0);
+	assert(stats.commandsCounted === 'from the seek on' && sinceSeek === stats.model.events - dumped.stats.events,
+		`colour by command after the seek: the commands do not count from the seek on: ${JSON.stringify(stats)}`);
+	await waitFor(async () => (await page.locator('#panel').innerText()).includes('events counted from the seek on'),
+		5000, 'the panel saying its commands count from the seek on');
 	assert(legend.length >= 2 && hued >= legend.length,
 		`colour by command after the seek: ${hued} nodes with a hue, commands with a colour ${JSON.stringify(legend)}`);
 	note(`colour by command after the seek: ${hued} of ${nodes.length} nodes in ${legend.length} commands' colours, ${colours.size} colours`);
@@ -222,7 +235,7 @@ run(async () => {
 	const legend = byProcess.stats.processes.filter((p) => p.color >= 0).length;
 	assert(legend >= 1, `no process has a colour of its own: ${JSON.stringify(byProcess.stats.processes)}`);
 	await sameColours(page, landed / 1e9, 'op');
-	await commandColours(page, byProcess.nodes);
+	await commandColours(page, byProcess);
 	await page.selectOption('#color-by', 'kind');
 
 	// A click on a node pins its label, on a side where no other text is.

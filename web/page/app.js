@@ -561,6 +561,7 @@
     entry.last = owner;
   }
 
+  let commandsCounted = null; /* colouring by command after a snapshot: since when the panel counts */
   function onSnapshot(msg) {
     const seq = Number(msg.seq) || 0;
     if (!pending || pending.seq !== seq) {
@@ -595,6 +596,9 @@
     }
     if (!msg.last) return;
     if (byCommand) colourCommands(pending);
+    /* A snapshot counts events by process name, not by command: commands count from here on. */
+    commandsCounted = byCommand && wasm.tv_events(pending.scene) > 0
+      ? (session.mode === 'replay' ? 'from the seek on' : 'from joining on') : null;
     wasm.tv_prescan_done(pending.scene);
     if (scene) wasm.tv_scene_free(scene);
     scene = pending.scene;
@@ -1200,21 +1204,19 @@
 
   /*
    * The model's labels as render/draw.c paints them: its plate box, the
-   * leader to the node where it has one, the text inside the box. Zoomed
-   * or panned, each moves with its node's edge and keeps its size; text
-   * the page enlarges to stay readable grows its box about the text's start.
+   * leader to the node where it has one, the text inside the box, at the
+   * model's size (larger, they would meet). Zoomed or panned, each moves
+   * with its node's edge and keeps its size.
    */
   function drawLabels(start, count, ui) {
     for (let i = 0; i < count; i++) {
-      const w = start + i * LABEL_WORDS, modelSize = f32[w + 2], key = u32[w + 3];
-      const size = Math.max(modelSize, MIN_TEXT_PX), grow = size / modelSize;
+      const w = start + i * LABEL_WORDS, size = f32[w + 2], key = u32[w + 3];
       const text = decoder.decode(u8.subarray(u32[w + 4], u32[w + 4] + u32[w + 5])) +
         (u32[w + 6] ? '…' : '');
       const mx = f32[w], my = f32[w + 1];
-      const x = labelX(mx, modelSize), y = my * pan.zoom + pan.y;
+      const x = labelX(mx, size), y = my * pan.zoom + pan.y;
       const model = {x0: f32[w + 8], y0: f32[w + 9], x1: f32[w + 10], y1: f32[w + 11]};
-      const box = {x0: x + (model.x0 - mx) * grow, y0: y + (model.y0 - my) * grow,
-        x1: x + (model.x1 - mx) * grow, y1: y + (model.y1 - my) * grow};
+      const box = {x0: x + model.x0 - mx, y0: y + model.y0 - my, x1: x + model.x1 - mx, y1: y + model.y1 - my};
       if (!isFree(box)) continue;
       taken.push(box);
       const alpha = (key & 255) / 255;
@@ -1531,7 +1533,9 @@
       `<td class="n">${data.events.toLocaleString('en-US')}</td></tr>` +
       `<tr><td>arriving per second</td><td class="n">${rate.toLocaleString('en-US')}</td></tr></table>` +
       '<h3>by operation</h3><table>' + rows(data.ops, 10) + '</table>' +
-      `<h3>top ${colorBy === 'command' ? 'commands' : 'processes'}</h3><table>` + rows(data.processes, 8, true) + '</table>' +
+      `<h3>top ${colorBy === 'command' ? 'commands' : 'processes'}</h3>` +
+      (colorBy === 'command' && commandsCounted ? `<div class="none">events counted ${commandsCounted}</div>` : '') +
+      '<table>' + rows(data.processes, 8, true) + '</table>' +
       '<h3>errors</h3><table>' + rows(data.errors, 8) + '</table>' +
       '<h3>stream</h3><table>' +
       `<tr><td>events applied</td><td class="n">${counters.events.toLocaleString('en-US')}</td></tr>` +
@@ -1662,10 +1666,11 @@
       const node = findNode(path);
       return node && {kind: node.kind, dying: node.dying, color: node.color};
     },
-    /* The panel's numbers, and the model's totals they come from. */
+    /* The panel's numbers, the model's totals they come from, and (colouring by command
+     * after a snapshot) since when the commands' counts run. */
     stats() {
       const data = panelData();
-      return {...data, model: modelStats()};
+      return {...data, model: modelStats(), commandsCounted: colorBy === 'command' ? commandsCounted : null};
     },
     /* What the timeline drew last: {ticks: [{x, label}], phases: [{name, label, x0, x1}]}, and the phases. */
     timeline() {
