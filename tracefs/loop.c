@@ -35,6 +35,14 @@
  * thread keeps the signal handlers and waits until a worker reports the
  * end (unmount, or fuse_session_exit() by a signal handler), then cancels
  * the workers where they may wait (in read()) and joins them.
+ *
+ * An unmount does not always end the connection: a mount namespace made
+ * while we were mounted (unshare, a container, another `tracefs run`)
+ * holds a copy of the mount, and the kernel keeps the connection until
+ * the last copy goes, maybe never. So the calling thread also watches
+ * /proc/self/mountinfo (readable for POLLPRI on every change of our
+ * namespace's mounts) and ends the session when our mount is gone from
+ * it: the copies elsewhere then fail with ENOTCONN, as after a crash.
  */
 #include "tracefs/loop.h"
 
@@ -43,7 +51,6 @@
 #include <poll.h>
 #include <linux/fuse.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -56,6 +63,7 @@
 #define LOOP_MAX_WORKERS 16
 #define LOOP_BIG_IO (128 * 1024)
 #define LOOP_SPIN_START_NS 10000 /* the window a growing one starts from */
+#define LOOP_UNMOUNT_GRACE_MS 2000 /* for the connection to end after an unmount */
 
 struct worker {
 	pthread_t thread;
@@ -71,7 +79,7 @@ struct loop {
 	int stop;	       /* eventfd, readable once pollers must end */
 	pthread_mutex_t lock;
 	pthread_cond_t follow; /* a follower may become the leader */
-	sem_t finished;	       /* a worker saw the end of the session */
+	int finished;	       /* eventfd: a worker saw the end of the session */
 	bool leader;	       /* some worker is the leader */
 	bool exiting;
 	int idle;	       /* followers waiting on `follow` */
@@ -233,7 +241,8 @@ static void end_session(struct loop *loop, int error)
 	pthread_cond_broadcast(&loop->follow);
 	pthread_mutex_unlock(&loop->lock);
 	fuse_session_exit(loop->se);
-	sem_post(&loop->finished);
+	if (eventfd_write(loop->finished, 1) == -1)
+		perror("tracefs: ending the FUSE session"); /* cannot happen */
 }
 
 static void *work(void *arg)
@@ -281,7 +290,80 @@ static void *work(void *arg)
 	}
 }
 
-int loop_serve(struct fuse_session *se, long spin_ns)
+/* ---- our mount in this namespace ---- */
+
+/* Undoes mountinfo's octal escapes (\040 for a space, ...) in place. */
+static void unescape_octal(char *s)
+{
+	char *out = s;
+	for (const char *in = s; *in; out++) {
+		if (in[0] == '\\' && in[1] >= '0' && in[1] <= '3' && in[2] >= '0' && in[2] <= '7' &&
+		    in[3] >= '0' && in[3] <= '7') {
+			*out = (char)((in[1] - '0') * 64 + (in[2] - '0') * 8 + (in[3] - '0'));
+			in += 4;
+		} else {
+			*out = *in++;
+		}
+	}
+	*out = '\0';
+}
+
+/*
+ * The id of the newest FUSE mount at MOUNTPOINT (NULL: the one with id
+ * ID, wherever it was moved) in the mount table MOUNTS (an open
+ * /proc/self/mountinfo, read from its start); -1 if there is none, -2 if
+ * the table cannot be read.
+ */
+static long fuse_mount_id(int mounts, const char *mountpoint, long id)
+{
+	size_t size = 1 << 16, len = 0;
+	char *table = malloc(size + 1);
+	ssize_t n = 0;
+	while (table && (n = pread(mounts, table + len, size - len, (off_t)len)) > 0) {
+		len += (size_t)n;
+		if (len == size) {
+			char *bigger = realloc(table, 2 * size + 1);
+			if (!bigger)
+				break;
+			table = bigger;
+			size *= 2;
+		}
+	}
+	if (!table || n != 0) {
+		free(table);
+		return -2;
+	}
+	table[len] = '\0';
+	long found = -1;
+	char *save_line;
+	for (char *line = strtok_r(table, "\n", &save_line); line;
+	     line = strtok_r(NULL, "\n", &save_line)) {
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE ... */
+		char *save_field, *field[5], *fstype = NULL;
+		bool separator = false;
+		int count = 0;
+		for (char *f = strtok_r(line, " ", &save_field); f; f = strtok_r(NULL, " ", &save_field)) {
+			if (count < 5) {
+				field[count++] = f;
+			} else if (separator) {
+				fstype = f;
+				break;
+			} else {
+				separator = strcmp(f, "-") == 0;
+			}
+		}
+		if (!fstype || strncmp(fstype, "fuse", 4) != 0)
+			continue;
+		long line_id = strtol(field[0], NULL, 10);
+		unescape_octal(field[4]);
+		if (mountpoint ? strcmp(field[4], mountpoint) == 0 : line_id == id)
+			found = line_id;
+	}
+	free(table);
+	return found;
+}
+
+int loop_serve(struct fuse_session *se, long spin_ns, const char *mountpoint)
 {
 	if (spin_ns > 0) {
 		int fd = fuse_session_fd(se);
@@ -295,22 +377,57 @@ int loop_serve(struct fuse_session *se, long spin_ns)
 	loop->se = se;
 	loop->spin_ns = spin_ns > 0 ? spin_ns : 0;
 	loop->stop = -1;
-	if (loop->spin_ns && (loop->stop = eventfd(0, EFD_CLOEXEC)) == -1) {
+	if ((loop->finished = eventfd(0, EFD_CLOEXEC)) == -1 ||
+	    (loop->spin_ns && (loop->stop = eventfd(0, EFD_CLOEXEC)) == -1)) {
 		int err = -errno;
+		if (loop->finished != -1)
+			close(loop->finished);
 		free(loop);
 		return err;
 	}
+	/* Not watched if it cannot be found: then the mount is in another
+	 * namespace (`tracefs run`'s) or was made by someone else. */
+	int mounts = mountpoint ? open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC) : -1;
+	long mount_id = mounts == -1 ? -1 : fuse_mount_id(mounts, mountpoint, 0);
+	if (mount_id < 0 && mounts != -1) {
+		close(mounts);
+		mounts = -1;
+	}
 	pthread_mutex_init(&loop->lock, NULL);
 	pthread_cond_init(&loop->follow, NULL);
-	sem_init(&loop->finished, 0, 0);
 	pthread_mutex_lock(&loop->lock);
 	int rc = start_worker_locked(loop);
 	pthread_mutex_unlock(&loop->lock);
 	if (rc == 0) {
+		struct pollfd wait[2] = {
+			{.fd = loop->finished, .events = POLLIN},
+			{.fd = mounts, .events = POLLPRI},
+		};
 		/* A signal handler's fuse_session_exit() interrupts the wait. */
 		while (!fuse_session_exited(se)) {
-			if (sem_wait(&loop->finished) == 0)
+			if (poll(wait, mounts == -1 ? 1 : 2, -1) == -1) {
+				if (errno == EINTR)
+					continue;
+				perror("tracefs: waiting for the end of the FUSE session");
+				fuse_session_exit(se);
 				break;
+			}
+			if (wait[0].revents)
+				break;
+			/* -2 (unreadable): keep serving, as without the watch. */
+			if (wait[1].revents && fuse_mount_id(mounts, NULL, mount_id) == -1) {
+				/* The superblock goes a moment after the mount, and
+				 * the connection with it, unless a copy keeps it. */
+				int ended;
+				do
+					ended = poll(wait, 1, LOOP_UNMOUNT_GRACE_MS);
+				while (ended == -1 && errno == EINTR && !fuse_session_exited(se));
+				if (ended != 1) {
+					rc = LOOP_GONE;
+					fuse_session_exit(se);
+				}
+				break;
+			}
 		}
 	} else {
 		rc = -EAGAIN;
@@ -335,7 +452,9 @@ int loop_serve(struct fuse_session *se, long spin_ns)
 		rc = loop->error;
 	pthread_cond_destroy(&loop->follow);
 	pthread_mutex_destroy(&loop->lock);
-	sem_destroy(&loop->finished);
+	close(loop->finished);
+	if (mounts != -1)
+		close(mounts);
 	if (loop->stop != -1)
 		close(loop->stop);
 	free(loop);
