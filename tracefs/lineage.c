@@ -24,8 +24,8 @@
  *
  * Exits: each recorded process is watched through a pidfd in one epoll
  * set by a thread of its own; the exit time is when that thread learns of
- * it: it naps EXIT_NAP_NS after each batch, so a time is up to 10 ms late
- * (plus scheduling latency). Past MAX_WATCHED live processes, exits go
+ * it: in a burst of exits it naps EXIT_NAP_NS after each batch, so a time
+ * is up to 10 ms late (plus scheduling latency). Past MAX_WATCHED live processes, exits go
  * unseen rather than descriptors being taken from the file system. A
  * watched process also keeps its /proc/PID/stat open: read again, it
  * tells whether that process (reaped, it fails) still owns its pid and
@@ -791,6 +791,7 @@ static void *watch_exits(void *arg)
 {
 	struct lineage *l = arg;
 	struct epoll_event events[64];
+	int64_t last_wake = 0;
 
 	for (;;) {
 		int n = epoll_wait(l->epoll_fd, events, 64, -1);
@@ -799,6 +800,7 @@ static void *watch_exits(void *arg)
 		if (n == -1)
 			return NULL; /* cannot happen with a valid epoll descriptor */
 		int64_t now = clock_ns(CLOCK_REALTIME);
+		int64_t wake = clock_ns(CLOCK_MONOTONIC);
 		pthread_mutex_lock(&l->mutex);
 		for (int e = 0; e < n; e++) {
 			if (events[e].data.u64 == 0) {
@@ -813,11 +815,15 @@ static void *watch_exits(void *arg)
 			drop(l, inst->pid);
 		}
 		pthread_mutex_unlock(&l->mutex);
-		/* Exits come in bursts (a shell loop, make): one wake-up takes
-		 * all of a nap's, not one each (on a 2-CPU virtual machine a
-		 * wake-up costs more than the rest of an exit). */
-		struct timespec nap = {.tv_sec = 0, .tv_nsec = EXIT_NAP_NS};
-		(void)nanosleep(&nap, NULL); /* EINTR only ends it early */
+		/* In a burst of exits (a shell loop, make), one wake-up takes a
+		 * nap's worth, not one each (on a 2-CPU virtual machine a
+		 * wake-up costs more than the rest of an exit). Exits further
+		 * apart get no nap, which would only be a wake-up more. */
+		if (wake - last_wake < EXIT_NAP_NS) {
+			struct timespec nap = {.tv_sec = 0, .tv_nsec = EXIT_NAP_NS};
+			(void)nanosleep(&nap, NULL); /* EINTR only ends it early */
+		}
+		last_wake = wake;
 	}
 }
 
