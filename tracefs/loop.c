@@ -59,6 +59,9 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "tracefs/mountinfo.h"
 
 #define LOOP_MAX_WORKERS 16
 #define LOOP_BIG_IO (128 * 1024)
@@ -290,79 +293,6 @@ static void *work(void *arg)
 	}
 }
 
-/* ---- our mount in this namespace ---- */
-
-/* Undoes mountinfo's octal escapes (\040 for a space, ...) in place. */
-static void unescape_octal(char *s)
-{
-	char *out = s;
-	for (const char *in = s; *in; out++) {
-		if (in[0] == '\\' && in[1] >= '0' && in[1] <= '3' && in[2] >= '0' && in[2] <= '7' &&
-		    in[3] >= '0' && in[3] <= '7') {
-			*out = (char)((in[1] - '0') * 64 + (in[2] - '0') * 8 + (in[3] - '0'));
-			in += 4;
-		} else {
-			*out = *in++;
-		}
-	}
-	*out = '\0';
-}
-
-/*
- * The id of the newest FUSE mount at MOUNTPOINT (NULL: the one with id
- * ID, wherever it was moved) in the mount table MOUNTS (an open
- * /proc/self/mountinfo, read from its start); -1 if there is none, -2 if
- * the table cannot be read.
- */
-static long fuse_mount_id(int mounts, const char *mountpoint, long id)
-{
-	size_t size = 1 << 16, len = 0;
-	char *table = malloc(size + 1);
-	ssize_t n = 0;
-	while (table && (n = pread(mounts, table + len, size - len, (off_t)len)) > 0) {
-		len += (size_t)n;
-		if (len == size) {
-			char *bigger = realloc(table, 2 * size + 1);
-			if (!bigger)
-				break;
-			table = bigger;
-			size *= 2;
-		}
-	}
-	if (!table || n != 0) {
-		free(table);
-		return -2;
-	}
-	table[len] = '\0';
-	long found = -1;
-	char *save_line;
-	for (char *line = strtok_r(table, "\n", &save_line); line;
-	     line = strtok_r(NULL, "\n", &save_line)) {
-		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE ... */
-		char *save_field, *field[5], *fstype = NULL;
-		bool separator = false;
-		int count = 0;
-		for (char *f = strtok_r(line, " ", &save_field); f; f = strtok_r(NULL, " ", &save_field)) {
-			if (count < 5) {
-				field[count++] = f;
-			} else if (separator) {
-				fstype = f;
-				break;
-			} else {
-				separator = strcmp(f, "-") == 0;
-			}
-		}
-		if (!fstype || strncmp(fstype, "fuse", 4) != 0)
-			continue;
-		long line_id = strtol(field[0], NULL, 10);
-		unescape_octal(field[4]);
-		if (mountpoint ? strcmp(field[4], mountpoint) == 0 : line_id == id)
-			found = line_id;
-	}
-	free(table);
-	return found;
-}
-
 int loop_serve(struct fuse_session *se, long spin_ns, const char *mountpoint)
 {
 	if (spin_ns > 0) {
@@ -388,8 +318,8 @@ int loop_serve(struct fuse_session *se, long spin_ns, const char *mountpoint)
 	/* Not watched if it cannot be found: then the mount is in another
 	 * namespace (`tracefs run`'s) or was made by someone else. */
 	int mounts = mountpoint ? open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC) : -1;
-	long mount_id = mounts == -1 ? -1 : fuse_mount_id(mounts, mountpoint, 0);
-	if (mount_id < 0 && mounts != -1) {
+	struct mountinfo_fuse mount;
+	if (mounts != -1 && mountinfo_find_fuse(mounts, mountpoint, 0, &mount) != 1) {
 		close(mounts);
 		mounts = -1;
 	}
@@ -414,8 +344,8 @@ int loop_serve(struct fuse_session *se, long spin_ns, const char *mountpoint)
 			}
 			if (wait[0].revents)
 				break;
-			/* -2 (unreadable): keep serving, as without the watch. */
-			if (wait[1].revents && fuse_mount_id(mounts, NULL, mount_id) == -1) {
+			/* -1 (unreadable): keep serving, as without the watch. */
+			if (wait[1].revents && mountinfo_find_fuse(mounts, NULL, mount.id, &mount) == 0) {
 				/* The superblock goes a moment after the mount, and
 				 * the connection with it, unless a copy keeps it. */
 				int ended;
