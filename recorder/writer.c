@@ -8,19 +8,21 @@
  * is undone as a whole (seq rewound, interned strings forgotten) and its
  * events counted as lost, so seq has no gaps and written + lost == submitted.
  *
- * Idle: once the queue is drained the writer sleeps, 4 ms doubling up to
- * 16 ms while nothing comes, instead of waiting on a condvar or an eventfd.
- * That keeps the producer's path free of any syscall and any shared lock (a
+ * Idle: once the queue is drained the writer sleeps 16 ms, instead of
+ * waiting on a condvar or an eventfd. That keeps the producer's path free of any syscall and any shared lock (a
  * wake-up would need a "writer is asleep" flag read on every submit and a
- * futex call when set), costs at most 250 wake-ups a second, and 16 ms of
+ * futex call when set), costs at most 63 wake-ups a second, and 16 ms of
  * latency is nothing against a 250 ms commit interval. It naps after a
  * drain even when events came: with the earlier 50 us nap, reset by every
  * event, a trickle of events (one per FUSE request) woke the writer for
  * each one, and on a 2-CPU virtual machine those context switches made
  * every FUSE round trip 40% slower (67 -> 45 us for a getxattr); at 1 ms
- * the naps still took 8% of the daemon's CPU time during `ls -lR`. Only a
- * full slice (a backlog) makes it go on at once. A 65536-slot queue covers
- * 16 ms of sleep at up to 4 million events a second.
+ * the naps still took 8% of the daemon's CPU time during `ls -lR`, and
+ * naps of 4 ms (doubling to 16 while nothing came) still about 10% in a
+ * profile of the bench's first workload, a trickle of requests that
+ * reset them to 4 ms each time. Only a full slice (a backlog) makes it go on at once. A
+ * 65536-slot queue covers 16 ms of sleep at up to 4 million events a
+ * second.
  *
  * Losses: the events the queue refused (counted by submit) and those the
  * writer had to drop are recorded by a 'lost' marker row whose `bytes` is
@@ -50,8 +52,7 @@
 #define BATCH_ROWS 20000	    /* commit when a transaction holds this many events */
 #define SLICE_EVENTS 1024	    /* events handled between looks at the clock */
 #define RETRY_NS 1000000000LL	    /* while degraded, retry this often */
-#define IDLE_MIN_US 4000
-#define IDLE_MAX_US 16000
+#define IDLE_NS 16000000	    /* the nap once the queue is drained */
 #define PROC_KEY_STACK_BYTES 128
 
 static int64_t clock_ns(clockid_t clock)
@@ -689,23 +690,16 @@ static void maybe_commit(struct writer *w, int64_t now, bool force)
 		handle_failure(w, rc, 0);
 }
 
-static void idle_sleep(unsigned *rounds)
+static void idle_sleep(void)
 {
-	long us = IDLE_MIN_US;
-	for (unsigned i = 0; i < *rounds && us < IDLE_MAX_US; i++)
-		us *= 2;
-	if (us > IDLE_MAX_US)
-		us = IDLE_MAX_US;
-	struct timespec ts = {.tv_sec = 0, .tv_nsec = us * 1000};
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = IDLE_NS};
 	/* EINTR just ends the nap early; there is no other failure here. */
 	(void)nanosleep(&ts, NULL);
-	(*rounds)++;
 }
 
 static void *writer_main(void *arg)
 {
 	struct writer *w = arg;
-	unsigned idle_rounds = 0;
 
 	for (;;) {
 		/* Read before draining: after stop, one full drain still follows. */
@@ -718,17 +712,13 @@ static void *writer_main(void *arg)
 			retry_after_failure(w, now);
 		else
 			maybe_commit(w, now, stopping && n == 0);
-		if (n == SLICE_EVENTS || (stopping && n > 0)) {
-			idle_rounds = 0; /* a backlog: keep going */
-			continue;
-		}
+		if (n == SLICE_EVENTS || (stopping && n > 0))
+			continue; /* a backlog: keep going */
 		if (stopping)
 			break;
 		/* Drained: nap even when events came, so that a trickle of
 		 * events does not wake the writer for each one. */
-		if (n > 0)
-			idle_rounds = 0;
-		idle_sleep(&idle_rounds);
+		idle_sleep();
 	}
 	return NULL;
 }

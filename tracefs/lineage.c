@@ -25,12 +25,12 @@
  * Exits: each recorded process is watched through a pidfd in one epoll
  * set by a thread of its own; the exit time is when that thread learns of
  * it: in a burst of exits it naps EXIT_NAP_NS after each batch, so a time
- * is up to 10 ms late (plus scheduling latency). Past MAX_WATCHED live processes, exits go
- * unseen rather than descriptors being taken from the file system. A
- * watched process also keeps its /proc/PID/stat open: read again, it
- * tells whether that process (reaped, it fails) still owns its pid and
- * whether it exec'd (its name), for one pread() where a new child asks
- * for its parent.
+ * is up to 10 ms late (plus scheduling latency). Past MAX_WATCHED live
+ * processes, exits go unseen rather than descriptors being taken from the
+ * file system. A watched process also keeps its /proc/PID/stat open: read
+ * again, it tells whether that process (reaped, it fails) still owns its
+ * pid and whether it exec'd (its name), for one pread() where a new child
+ * asks for its parent.
  *
  * Everything here runs under one mutex, but only for a thread new to a
  * FUSE worker or whose name changed (caller.c caches the answer per
