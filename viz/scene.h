@@ -56,6 +56,7 @@ struct vz_node {
 	uint8_t kind, state, prescan;
 	uint8_t touch, touch_class, touch_op, box_dirty;
 	uint16_t process; /* who touched it last, index into scene->processes */
+	uint32_t instance; /* the last process instance known to touch it (viz_event's), 0: none */
 	/* layout (layout.c): its cell, and how its children find theirs */
 	int32_t cx, cy;
 	uint32_t leaf_ring;	/* leaves: the first ring around it that may have a free cell */
@@ -86,6 +87,9 @@ struct vz_process {
 	uint32_t name;
 	double last_t;
 	uint64_t events, errors;
+	uint64_t family_events; /* a head's: its family's events, which earn its colour */
+	uint16_t head;	      /* its family's head (see viz_scene_join_family()), itself if none */
+	uint8_t shade;	      /* 0: the head's colour; K: the K-th shade of it (stats.c) */
 	uint8_t slot; /* its colour, or VZ_NO_SLOT: see stats.c */
 };
 
@@ -189,9 +193,13 @@ struct viz_scene {
 	struct vz_label_candidate candidates[VZ_LABEL_CANDIDATES]; /* a min-heap on priority */
 	size_t candidate_len;
 	struct viz_frame_label labels[VZ_MAX_LABELS];
-	struct viz_rect label_boxes[VZ_MAX_LABELS];
 	struct vz_disc *discs;
 	size_t disc_len, disc_capacity;
+	/* the frame's nodes by square of the screen, for labels' nearest-node rule */
+	uint32_t *bucket_start, *bucket_items;
+	size_t bucket_start_capacity, bucket_item_capacity;
+	uint32_t bucket_columns, bucket_rows;
+	float bucket_max_r;
 	char last_event_shown[VZ_LAST_EVENT + 4]; /* with a leading ellipsis */
 	char *path_buffer;
 	size_t path_capacity;
@@ -289,5 +297,7 @@ size_t vz_append_uint(char *buf, size_t size, size_t len, uint64_t value, int mi
 void vz_format_clock(char *buf, size_t size, int64_t ns);
 void vz_format_elapsed(char *buf, size_t size, int64_t ns);
 size_t vz_strlen(const char *s);
+/* The width of LEN bytes of UTF-8 TEXT in DejaVu Sans, in em (other characters: 1 em). */
+double vz_text_em(const char *text, size_t len);
 
 #endif

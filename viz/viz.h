@@ -77,6 +77,7 @@ struct viz_event {
 	const char *path;  /* "/", "/a/b" */
 	const char *path2; /* new name for rename and link, output of copy_file_range */
 	const char *comm;  /* process name or NULL */
+	int64_t instance;  /* the process instance (a trace's processes.id), 0: unknown */
 };
 
 struct viz_scene;
@@ -140,11 +141,15 @@ struct viz_frame_node {
 	bool collapsed;	   /* stands for a whole subtree (the grid layout never needs it) */
 };
 
+struct viz_rect {
+	float x0, y0, x1, y1;
+};
+
 /*
  * Labels never overlap one another, the overlay's boxes, or a directory
- * other than their own, and fit the picture (cut with an ellipsis). Widths
- * are estimated at 0.6 em a character (DejaVu Sans is narrower, DejaVu
- * Sans Mono exactly that), so that the browser and the video agree.
+ * other than their own, and fit the picture (cut with an ellipsis). Their
+ * widths are DejaVu Sans's (other fonts: about as wide), computed by the
+ * model, so that the browser and the video agree.
  */
 struct viz_frame_label {
 	float x, y;	   /* left end of the baseline's middle: text is centred on y */
@@ -154,12 +159,25 @@ struct viz_frame_label {
 	uint32_t len;
 	bool ellipsis;	   /* TEXT was cut: draw "…" after it */
 	/*
-	 * Opacity of a plate in the background colour behind the text (its
-	 * box: 0.6 size above and below y, 0.2 size either side): names sit
-	 * over the dots of a packed tree (a directory's over its files) and
-	 * would not read without one. 0: none.
+	 * Opacity of a plate in the background colour behind the text, over
+	 * BOX: names sit over the dots of a packed tree (a directory's over
+	 * its files) and would not read without one. 0: none.
 	 */
 	float plate;
+	/*
+	 * All the label takes, text, halo and plate: 0.6 size above and below
+	 * y, 0.2 size either side of the text at DejaVu Sans's widths. The
+	 * boxes of a frame's labels never meet, fading or not.
+	 */
+	struct viz_rect box;
+	uint32_t id; /* the node it names */
+	/*
+	 * The text starts nearer its own node than any other, or else (in a
+	 * dense tree) a leader says whose it is: a line from LEADER_X,
+	 * LEADER_Y on the node's edge to the box's side nearest the node, at y.
+	 */
+	bool leader;
+	float leader_x, leader_y;
 };
 
 struct viz_legend_entry {
@@ -171,10 +189,6 @@ struct viz_frame_process {
 	const char *name;
 	struct viz_color color;
 	float activity; /* 0..1: 1 just now, fading */
-};
-
-struct viz_rect {
-	float x0, y0, x1, y1;
 };
 
 /* Valid until the next call that changes the scene. */
@@ -228,6 +242,7 @@ struct viz_node_info {
 	bool dying;		     /* removed, fading out */
 	enum viz_op last_op;	     /* the last operation on it; VIZ_OP_UNKNOWN: none */
 	int process;		     /* who did it: see viz_scene_process(); -1: unknown */
+	int64_t instance;	     /* the last process instance known to touch it, 0: none */
 	double touch_t;		     /* when (the scene's time), if last_op is known */
 };
 
@@ -266,6 +281,19 @@ struct viz_process_info {
 	int color_slot;		/* 0..VIZ_PROCESS_COLORS-1, or -1: drawn as one of the others */
 	struct viz_color color; /* its colour when colouring by process */
 };
+
+/*
+ * Processes may form families (a command and the processes it started, as
+ * the page's colour by command has them): a family has the colour of its
+ * head, which the events of all of its members earn, and a member is drawn
+ * in a shade of it: SHADE 1, 2, ... lighter and darker by turns, further
+ * each time (past VIZ_FAMILY_SHADES they come round again). NAME joins the
+ * family of HEAD (process names, as events' comm) before its first event,
+ * once; a head does not join another family. 0, or -1 when out of memory.
+ */
+#define VIZ_FAMILY_SHADES 6
+int viz_scene_join_family(struct viz_scene *scene, const char *name, const char *head,
+			  unsigned shade);
 
 /* Processes in the order they were first seen; INDEX < viz_scene_process_count(). */
 size_t viz_scene_process_count(const struct viz_scene *scene);
