@@ -591,6 +591,8 @@ static int scan_event(struct ctx *c, struct scan *sc, const struct raw *e)
 	return count_event(c, sc, e, op, kind);
 }
 
+static int set_slots(struct ctx *c);
+
 /* The first and last start: the slots' range. */
 static int find_span(struct ctx *c, sqlite3_stmt *s, void *arg)
 {
@@ -600,6 +602,12 @@ static int find_span(struct ctx *c, sqlite3_stmt *s, void *arg)
 		c->t0 = col_int(s, 0);
 		c->t_last = col_int(s, 1);
 	}
+	return set_slots(c);
+}
+
+/* The slots' width, from t0 and t_last. */
+static int set_slots(struct ctx *c)
+{
 	int64_t span;
 	if (__builtin_sub_overflow(c->t_last, c->t0, &span) || span < 0)
 		return corrupt(c, "event times out of range");
@@ -674,29 +682,76 @@ static int scan_range(struct ctx *c, struct scan *sc, int64_t from, int64_t to)
 #define SPLIT_MIN_EVENTS 200000 /* below: one scan (a second connection costs its open) */
 
 struct first_half {
-	const char *file;
-	struct ctx c;
+	struct ctx c; /* its own connection, result and error */
 	struct analyze_result a;
 	struct scan sc;
 	char err[512];
 	int64_t last_seq; /* the half ends here */
+	bool span_only;	  /* first its span (see find_span), then its scan */
+	int64_t span[2];
+	bool spanned; /* it has a span in integers */
 	int result;
 };
 
-static void *scan_first_half(void *arg)
+/* The first and last start of the events FROM <= seq <= TO, as integers (*HAVE), in SPAN. */
+static int span_of(struct ctx *c, int64_t from, int64_t to, int64_t span[2], bool *have)
+{
+	sqlite3_stmt *s = prepare(c, "SELECT min(ts), max(ts) FROM events WHERE seq >= ?1 AND seq <= ?2",
+				  "reading events");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, from);
+	sqlite3_bind_int64(s, 2, to);
+	int rc = sqlite3_step(s);
+	*have = rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_INTEGER &&
+		sqlite3_column_type(s, 1) == SQLITE_INTEGER;
+	if (*have) {
+		span[0] = col_int(s, 0);
+		span[1] = col_int(s, 1);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : sql_failed(c, rc, "reading events");
+}
+
+static void *first_half_main(void *arg)
 {
 	struct first_half *h = arg;
-	h->c.reader = trace_reader_open(h->file, h->err, sizeof(h->err));
-	if (!h->c.reader) {
-		h->result = -1;
-		return NULL;
-	}
-	h->c.db = trace_reader_db(h->c.reader);
-	h->result = run(&h->c, "BEGIN", "starting to read") != 0
-			    ? -1
-			    : scan_range(&h->c, &h->sc, INT64_MIN, h->last_seq);
-	trace_reader_close(h->c.reader);
+	h->result = h->span_only ? span_of(&h->c, INT64_MIN, h->last_seq, h->span, &h->spanned)
+				 : scan_range(&h->c, &h->sc, INT64_MIN, h->last_seq);
 	return NULL;
+}
+
+/* Runs H's part on a thread while MAIN_PART runs here (H's part after it, without a thread). */
+static int beside(struct first_half *h, int (*main_part)(struct ctx *c, void *arg), struct ctx *c,
+		  void *arg)
+{
+	pthread_t thread;
+	bool threaded = pthread_create(&thread, NULL, first_half_main, h) == 0;
+	int result = main_part(c, arg);
+	if (threaded)
+		pthread_join(thread, NULL);
+	else
+		first_half_main(h);
+	return result;
+}
+
+struct second_half {
+	struct scan *sc;
+	int64_t from, to, span[2];
+	bool spanned;
+};
+
+static int second_span(struct ctx *c, void *arg)
+{
+	struct second_half *s = arg;
+	return span_of(c, s->from, s->to, s->span, &s->spanned);
+}
+
+static int second_scan(struct ctx *c, void *arg)
+{
+	struct second_half *s = arg;
+	s->sc->last_seq = s->from - 1;
+	return scan_range(c, s->sc, s->from, s->to);
 }
 
 static void add_path(struct path_acc *p, const struct path_acc *q)
@@ -791,7 +846,7 @@ static int add_half(struct ctx *c, struct scan *into, struct analyze_result *a,
 	return 0;
 }
 
-/* The scan in two halves (see SPLIT_MIN_EVENTS). 1: not split (too small, or no thread). */
+/* The scan in two halves (see SPLIT_MIN_EVENTS), the span first. 1: not split (too small). */
 static int scan_split(struct ctx *c, struct scan *sc, int64_t first_seq, int64_t last_seq)
 {
 	if (last_seq - first_seq < SPLIT_MIN_EVENTS)
@@ -799,31 +854,47 @@ static int scan_split(struct ctx *c, struct scan *sc, int64_t first_seq, int64_t
 	struct first_half *h = calloc(1, sizeof(*h));
 	if (!h)
 		return out_of_memory(c);
-	*h = (struct first_half){.file = trace_reader_file(c->reader), .c = *c,
-				 .last_seq = first_seq + (last_seq - first_seq) / 2};
+	*h = (struct first_half){.c = *c, .last_seq = first_seq + (last_seq - first_seq) / 2,
+				 .span_only = true};
 	h->c.a = &h->a;
 	h->c.err = h->err;
 	h->c.err_size = sizeof(h->err);
+	h->c.reader = NULL;
 	h->sc.conf = sc->conf; /* borrowed: read only */
 	h->sc.ndense = sc->ndense;
-	if (sc->ndense && !(h->sc.dense = calloc((size_t)sc->ndense, sizeof(*h->sc.dense)))) {
-		free(h);
-		return out_of_memory(c);
-	}
-	pthread_t thread;
-	if (pthread_create(&thread, NULL, scan_first_half, h) != 0) {
-		free(h->sc.dense);
-		free(h);
-		return 1;
-	}
-	sc->last_seq = h->last_seq;
-	int result = scan_range(c, sc, h->last_seq + 1, last_seq);
-	pthread_join(thread, NULL);
-	h->sc.conf = (struct map){0};
-	if (h->result != 0) /* the earlier half's failure is the one a single scan would meet */
+	struct second_half second = {.sc = sc, .from = h->last_seq + 1, .to = last_seq};
+	int result = 0;
+	if (sc->ndense && !(h->sc.dense = calloc((size_t)sc->ndense, sizeof(*h->sc.dense))))
+		result = out_of_memory(c);
+	else if (!(h->c.reader = trace_reader_open(trace_reader_file(c->reader), c->err, c->err_size)))
+		result = -1;
+	else if (h->c.db = trace_reader_db(h->c.reader), run(&h->c, "BEGIN", "starting to read") != 0)
 		result = (snprintf(c->err, c->err_size, "%s", h->err), -1);
-	else if (result == 0)
-		result = add_half(c, &h->sc, &h->a, sc);
+	if (result == 0) {
+		result = beside(h, second_span, c, &second);
+		/* the earlier half's failure is the one a single scan would meet */
+		if (h->result != 0)
+			result = (snprintf(c->err, c->err_size, "%s", h->err), -1);
+	}
+	if (result == 0) {
+		if (h->spanned || second.spanned) { /* neither: the scan reports the event */
+			bool first_min = h->spanned && (!second.spanned || h->span[0] < second.span[0]);
+			bool first_max = h->spanned && (!second.spanned || h->span[1] > second.span[1]);
+			c->t0 = first_min ? h->span[0] : second.span[0];
+			c->t_last = first_max ? h->span[1] : second.span[1];
+		}
+		result = set_slots(c);
+		h->c.t0 = c->t0, h->c.t_last = c->t_last, h->c.slot_ns = c->slot_ns;
+	}
+	if (result == 0) {
+		h->span_only = false;
+		result = beside(h, second_scan, c, &second);
+		if (h->result != 0)
+			result = (snprintf(c->err, c->err_size, "%s", h->err), -1);
+		else if (result == 0)
+			result = add_half(c, &h->sc, &h->a, sc);
+	}
+	h->sc.conf = (struct map){0};
 	if (result == 0) { /* the first half, with the second added, is the whole */
 		struct map conf = sc->conf;
 		struct analyze_result *a = c->a;
@@ -835,6 +906,8 @@ static int scan_split(struct ctx *c, struct scan *sc, int64_t first_seq, int64_t
 		a->events = h->a.events, a->fs_ns = h->a.fs_ns, a->end_ns = h->a.end_ns;
 		a->bytes_read = h->a.bytes_read, a->bytes_written = h->a.bytes_written;
 	}
+	if (h->c.reader)
+		trace_reader_close(h->c.reader);
 	scan_free(&h->sc);
 	free(h);
 	return result;
@@ -861,13 +934,16 @@ static int scan_events(struct ctx *c, struct scan *sc)
 		     "finding configure's files", add_conf_path, sc) != 0 ||
 	    each_row(c, "SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM paths",
 		     "reading paths", size_paths, sc) != 0 ||
-	    each_row(c, "SELECT min(ts), max(ts) FROM events", "reading events", find_span,
-		     NULL) != 0 ||
 	    each_row(c, "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM events",
 		     "reading events", find_seqs, seqs) != 0)
 		return -1;
 	int split = scan_split(c, sc, seqs[0], seqs[1]);
-	return split <= 0 ? split : scan_range(c, sc, INT64_MIN, INT64_MAX);
+	if (split <= 0)
+		return split;
+	return each_row(c, "SELECT min(ts), max(ts) FROM events", "reading events", find_span,
+			NULL) != 0
+		       ? -1
+		       : scan_range(c, sc, INT64_MIN, INT64_MAX);
 }
 
 /* ---- the TEMP tables the queries below read ---- */
