@@ -785,10 +785,15 @@ static bool add_durations(struct durations *into, const struct durations *from)
 	return true;
 }
 
-/* MAP's key K into INTO (a map of the same keys): its index there, *ADDED if new. */
-static int64_t same_key(struct map *into, const struct map *map, size_t k, bool *added)
+/*
+ * FROM's key K in INTO (a map of the same keys), with room for its value in
+ * *VALUES (*CAP of SIZE bytes): its index, *ADDED if new; -1 out of memory.
+ */
+static int64_t same_key(struct map *into, const struct map *from, size_t k, void **values,
+			size_t *cap, size_t size, bool *added)
 {
-	return map_index(into, map->keys[k][0], map->keys[k][1], map->keys[k][2], added);
+	int64_t i = map_index(into, from->keys[k][0], from->keys[k][1], from->keys[k][2], added);
+	return i >= 0 && room_for(values, cap, (size_t)i, size) ? i : -1;
 }
 
 /* Adds the counts of the later half FROM (with the result C->a) to INTO (with A). */
@@ -804,9 +809,10 @@ static int add_half(struct ctx *c, struct scan *into, struct analyze_result *a,
 	a->events += b->events, a->bytes_read += b->bytes_read, a->bytes_written += b->bytes_written;
 	into->last_seq = from->last_seq;
 	bool added;
+	int64_t i;
 	for (size_t k = 0; k < from->paths.count; k++) {
-		int64_t i = same_key(&into->paths, &from->paths, k, &added);
-		if (i < 0 || !room_for((void **)&into->path, &into->path_cap, (size_t)i, sizeof(*into->path)))
+		if ((i = same_key(&into->paths, &from->paths, k, (void **)&into->path, &into->path_cap,
+				  sizeof(*into->path), &added)) < 0)
 			return out_of_memory(c);
 		if (added)
 			into->path[i] = from->path[k];
@@ -814,8 +820,8 @@ static int add_half(struct ctx *c, struct scan *into, struct analyze_result *a,
 			add_path(&into->path[i], &from->path[k]);
 	}
 	for (size_t k = 0; k < from->slots.count; k++) {
-		int64_t i = same_key(&into->slots, &from->slots, k, &added);
-		if (i < 0 || !room_for((void **)&into->slot, &into->slot_cap, (size_t)i, sizeof(*into->slot)))
+		if ((i = same_key(&into->slots, &from->slots, k, (void **)&into->slot, &into->slot_cap,
+				  sizeof(*into->slot), &added)) < 0)
 			return out_of_memory(c);
 		if (added)
 			into->slot[i] = from->slot[k];
@@ -823,14 +829,14 @@ static int add_half(struct ctx *c, struct scan *into, struct analyze_result *a,
 			add_slot_acc(&into->slot[i], &from->slot[k]);
 	}
 	for (size_t k = 0; k < from->fails.count; k++) {
-		int64_t i = same_key(&into->fails, &from->fails, k, &added);
-		if (i < 0 || !room_for((void **)&into->fail_n, &into->fail_cap, (size_t)i, sizeof(int64_t)))
+		if ((i = same_key(&into->fails, &from->fails, k, (void **)&into->fail_n,
+				  &into->fail_cap, sizeof(int64_t), &added)) < 0)
 			return out_of_memory(c);
 		into->fail_n[i] += from->fail_n[k];
 	}
 	for (size_t k = 0; k < from->errs.count; k++) {
-		int64_t i = same_key(&into->errs, &from->errs, k, &added);
-		if (i < 0 || !room_for((void **)&into->err_n, &into->err_cap, (size_t)i, sizeof(int64_t)))
+		if ((i = same_key(&into->errs, &from->errs, k, (void **)&into->err_n, &into->err_cap,
+				  sizeof(int64_t), &added)) < 0)
 			return out_of_memory(c);
 		into->err_n[i] += from->err_n[k];
 	}
