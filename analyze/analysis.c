@@ -679,7 +679,7 @@ static int scan_range(struct ctx *c, struct scan *sc, int64_t from, int64_t to)
  * the second half's counts are added to the first's. Keys enter the maps
  * in the order one scan would add them, so the result is the same.
  */
-#define SPLIT_MIN_EVENTS 200000 /* below: one scan (a second connection costs its open) */
+#define SPLIT_MIN_EVENTS 50000 /* below: one scan (a second connection costs its open) */
 
 struct first_half {
 	struct ctx c; /* its own connection, result and error */

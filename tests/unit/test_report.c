@@ -207,7 +207,7 @@ static void test_known_numbers(const char *path)
  */
 static void test_two_halves(void)
 {
-	enum { ROUNDS = 50000 }; /* 250,030 events: split */
+	enum { ROUNDS = 12000 }; /* 60,030 events: split */
 	char path[256], copy[256], err[1024];
 	struct analyze_result a;
 
@@ -230,15 +230,15 @@ static void test_two_halves(void)
 		      "%s: %lld", trace_op_name(a.ops[i].op), (long long)a.ops[i].count);
 	analyze_free(&a);
 	static const char *const damage[] = {
-		"UPDATE events SET op = 200 WHERE seq = 200000",
+		"UPDATE events SET op = 200 WHERE seq = 50000",
 		"UPDATE events SET op = 200 WHERE seq = 3",
-		"UPDATE events SET op = 200 WHERE seq IN (3, 200000)",
+		"UPDATE events SET op = 200 WHERE seq IN (3, 50000)",
 	};
 	for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++) {
 		copy_file(path, scratch_path(copy, sizeof(copy), "halves-bad.db"));
 		sql_exec(copy, damage[i]);
 		CHECK(analyze_run(copy, 5, &a, err, sizeof(err)) != 0, "%s: analysed", damage[i]);
-		const char *seq = i == 0 ? "seq 200000" : "seq 3";
+		const char *seq = i == 0 ? "seq 50000" : "seq 3";
 		CHECK(strstr(err, "corrupt") && strstr(err, seq), "%s: '%s' does not name %s",
 		      damage[i], err, seq);
 		CHECK(unlink(copy) == 0, "unlink: %s", strerror(errno));
