@@ -268,11 +268,18 @@ static void draw_labels(cairo_t *cr, const struct viz_frame *f)
 		size_t len = l->len < sizeof(text) - 4 ? l->len : sizeof(text) - 4;
 		memcpy(text, l->text, len);
 		strcpy(text + len, l->ellipsis ? ELLIPSIS : "");
-		if (l->plate > 0) {
-			cairo_set_font_size(cr, l->size);
-			double pad = 0.2 * l->size;
-			cairo_rectangle(cr, l->x - pad, l->y - 0.6 * l->size,
-					text_width(cr, text, l->size) + 2 * pad, 1.2 * l->size);
+		if (l->leader) { /* whose label it is, in a dense tree */
+			double side = l->leader_x < l->x ? l->box.x0 : l->box.x1;
+			cairo_new_path(cr);
+			cairo_move_to(cr, l->leader_x, l->leader_y);
+			cairo_line_to(cr, side, l->y);
+			cairo_set_source_rgba(cr, l->color.r, l->color.g, l->color.b, 0.8 * l->color.a);
+			cairo_set_line_width(cr, f->height / 720.0);
+			cairo_stroke(cr);
+		}
+		if (l->plate > 0) { /* the model's box: what it kept clear of other labels */
+			cairo_rectangle(cr, l->box.x0, l->box.y0, l->box.x1 - l->box.x0,
+					l->box.y1 - l->box.y0);
 			cairo_set_source_rgba(cr, f->background.r, f->background.g,
 					      f->background.b, l->plate);
 			cairo_fill(cr);
@@ -314,10 +321,14 @@ static void draw_processes(cairo_t *cr, const struct viz_frame *f)
 		double w = text_width(cr, p->name, size);
 		struct viz_color c = {0.93f, 0.95f, 0.98f, (float)alpha};
 		halo_text(cr, f, right - w, y, p->name, c, size);
-		cairo_new_path(cr);
-		cairo_arc(cr, right - w - size * 0.7, y, size * 0.32, 0, 2 * 3.14159265358979323846);
-		cairo_set_source_rgba(cr, p->color.r, p->color.g, p->color.b, alpha);
-		cairo_fill(cr);
+		if (p->color.a > 0) { /* a colour only where the nodes are coloured by process */
+			cairo_new_path(cr);
+			cairo_arc(cr, right - w - size * 0.7, y, size * 0.32, 0,
+				  2 * 3.14159265358979323846);
+			cairo_set_source_rgba(cr, p->color.r, p->color.g, p->color.b,
+					      alpha * p->color.a);
+			cairo_fill(cr);
+		}
 		y += size * 1.45;
 	}
 }

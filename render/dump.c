@@ -2,7 +2,8 @@
  * dump.c — `--dump-scene FILE`: the model's nodes and the last frame's
  * drawing as JSON, so that anyone can measure what the picture shows
  * (frame.width, frame.height, frame.nodes[] with id, x, y, r; nodes[]
- * with id, flash, dying; these fields stay).
+ * with id, flash, dying; these fields stay; frame.labels[] with text, node,
+ * x, y, size and plate, the box each keeps clear of the others).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -84,8 +85,15 @@ static void dump_frame(FILE *f, const struct viz_frame *fr)
 		const struct viz_frame_label *l = &fr->labels[i];
 		fprintf(f, "%s\n{\"text\":", i ? "," : "");
 		json_string(f, l->text, l->len);
-		fprintf(f, ",\"x\":%.3f,\"y\":%.3f,\"size\":%.3f,\"color\":", l->x, l->y, l->size);
+		fprintf(f, ",\"node\":%" PRIu32 ",\"x\":%.3f,\"y\":%.3f,\"size\":%.3f,\"color\":",
+			l->id, l->x, l->y, l->size);
 		json_color(f, l->color);
+		/* the plate: all the label takes, kept clear of every other label's */
+		fprintf(f, ",\"plate\":{\"x0\":%.3f,\"y0\":%.3f,\"x1\":%.3f,\"y1\":%.3f,"
+			   "\"opacity\":%.3f}",
+			l->box.x0, l->box.y0, l->box.x1, l->box.y1, l->plate);
+		if (l->leader)
+			fprintf(f, ",\"leader\":[%.3f,%.3f]", l->leader_x, l->leader_y);
 		fputc('}', f);
 	}
 	fprintf(f, "],\n\"processes\":[");

@@ -22,6 +22,7 @@
 #define MIN_LABEL_CHARS 4  /* a label cut shorter than this is not worth showing */
 #define CHAR_WIDTH_EM 0.6
 #define LABEL_PLATE 0.8	   /* opacity of the plate behind a name (times the name's) */
+#define LABEL_PAD 0.2	   /* the plate's margin either side of the text, in font sizes */
 #define MIN_LABEL_ALPHA 0.35 /* fainter names (fading out, appearing) do not read: not drawn */
 #define PROCESS_WINDOW_MIN 1.0 /* seconds a process stays listed, at least */
 #define CLIP_MARGIN 8.0
@@ -303,6 +304,76 @@ static bool rect_meets_disc(const struct viz_rect *r, const struct vz_disc *d)
 	return dx * dx + dy * dy < (double)d->r * d->r;
 }
 
+/*
+ * The frame's nodes sorted into squares of BUCKET_PX pixels, so that a
+ * label can ask which nodes lie near a point without looking at them all.
+ */
+#define BUCKET_PX 24
+
+static int bucket_of(const struct viz_scene *s, double x, double y)
+{
+	int64_t cx = (int64_t)vm_clamp(x / BUCKET_PX, 0, s->bucket_columns - 1);
+	int64_t cy = (int64_t)vm_clamp(y / BUCKET_PX, 0, s->bucket_rows - 1);
+	return (int)(cy * s->bucket_columns + cx);
+}
+
+static int fill_buckets(struct viz_scene *s, const struct view *v)
+{
+	s->bucket_columns = (uint32_t)(v->width / BUCKET_PX) + 1;
+	s->bucket_rows = (uint32_t)(v->height / BUCKET_PX) + 1;
+	size_t buckets = (size_t)s->bucket_columns * s->bucket_rows;
+	if (vz_reserve(s, (void **)&s->bucket_start, &s->bucket_start_capacity,
+		       sizeof(*s->bucket_start), buckets + 1) != 0 ||
+	    vz_reserve(s, (void **)&s->bucket_items, &s->bucket_item_capacity,
+		       sizeof(*s->bucket_items), s->frame_node_len + 1) != 0)
+		return -1;
+	vz_zero(s->bucket_start, (buckets + 1) * sizeof(*s->bucket_start));
+	s->bucket_max_r = 0;
+	for (size_t i = 0; i < s->frame_node_len; i++) {
+		const struct viz_frame_node *n = &s->frame_nodes[i];
+		s->bucket_start[bucket_of(s, n->x, n->y) + 1]++;
+		s->bucket_max_r = n->r > s->bucket_max_r ? n->r : s->bucket_max_r;
+	}
+	for (size_t b = 0; b < buckets; b++)
+		s->bucket_start[b + 1] += s->bucket_start[b];
+	/* start[b + 1] is where bucket b ends; filled back to front, it becomes where it begins */
+	for (size_t i = s->frame_node_len; i-- > 0;) {
+		const struct viz_frame_node *n = &s->frame_nodes[i];
+		s->bucket_items[--s->bucket_start[bucket_of(s, n->x, n->y) + 1]] = (uint32_t)i;
+	}
+	for (size_t b = 0; b < buckets; b++)
+		s->bucket_start[b] = s->bucket_start[b + 1];
+	s->bucket_start[buckets] = (uint32_t)s->frame_node_len;
+	return 0;
+}
+
+/*
+ * Is the point (X, Y), where a label's text starts, nearer node OWN (at
+ * distance NEAR from its edge) than any other node drawn? A label beside a
+ * node must not read as another's.
+ */
+static bool nearest_is_own(const struct viz_scene *s, double x, double y, double near, uint32_t own)
+{
+	double reach = near + s->bucket_max_r;
+	int x0 = bucket_of(s, x - reach, y) % (int)s->bucket_columns;
+	int x1 = bucket_of(s, x + reach, y) % (int)s->bucket_columns;
+	int y0 = bucket_of(s, x, y - reach) / (int)s->bucket_columns;
+	int y1 = bucket_of(s, x, y + reach) / (int)s->bucket_columns;
+	for (int by = y0; by <= y1; by++)
+		for (int bx = x0; bx <= x1; bx++) {
+			uint32_t b = (uint32_t)by * s->bucket_columns + (uint32_t)bx;
+			for (uint32_t i = s->bucket_start[b]; i < s->bucket_start[b + 1]; i++) {
+				const struct viz_frame_node *n = &s->frame_nodes[s->bucket_items[i]];
+				if (n->id == own || n->color.a < 0.3f)
+					continue;
+				double dx = n->x - x, dy = n->y - y, d = near + n->r;
+				if (dx * dx + dy * dy <= d * d)
+					return false;
+			}
+		}
+	return true;
+}
+
 /* Is R clear of the labels placed so far, the overlay and other directories? */
 static bool label_fits(const struct viz_scene *s, const struct viz_frame *f,
 		       const struct viz_rect *r, size_t placed, uint32_t own)
@@ -313,7 +384,7 @@ static bool label_fits(const struct viz_scene *s, const struct viz_frame *f,
 		if (rects_meet(r, overlay[i]))
 			return false;
 	for (size_t i = 0; i < placed; i++)
-		if (rects_meet(r, &s->label_boxes[i]))
+		if (rects_meet(r, &s->labels[i].box))
 			return false;
 	for (size_t i = 0; i < s->disc_len; i++)
 		if (s->discs[i].id != own && rect_meets_disc(r, &s->discs[i]))
@@ -321,7 +392,32 @@ static bool label_fits(const struct viz_scene *s, const struct viz_frame *f,
 	return true;
 }
 
-static void place_labels(struct viz_scene *s, const struct view *v, struct viz_frame *f)
+/* The first bytes of TEXT whose width, with an ellipsis after them, is at most ROOM em. */
+static size_t fitting_prefix(const char *text, size_t len, double room)
+{
+	room -= vz_text_em("\xe2\x80\xa6", 3);
+	size_t end = 0;
+	double width = 0;
+	while (end < len) {
+		size_t next = end + 1;
+		while (next < len && ((unsigned char)text[next] & 0xc0) == 0x80)
+			next++;
+		width += vz_text_em(text + end, next - end);
+		if (width > room)
+			break;
+		end = next;
+	}
+	return end;
+}
+
+/*
+ * Each candidate, most important first, right of its dot or else left of
+ * it, cut to the room there is; placed only where its box (text, halo and
+ * plate) meets no label placed before it (fading ones too: they are
+ * placed, or dropped, like the rest), no overlay box, no other directory,
+ * and where its text starts nearer its own node than any other.
+ */
+static int place_labels(struct viz_scene *s, const struct view *v, struct viz_frame *f)
 {
 	/* Heap to descending order of priority. */
 	size_t len = s->candidate_len;
@@ -329,49 +425,55 @@ static void place_labels(struct viz_scene *s, const struct view *v, struct viz_f
 		swap_candidates(&s->candidates[0], &s->candidates[end - 1]);
 		sift_down(s->candidates, end - 1, 0);
 	}
+	if (len && fill_buckets(s, v) != 0)
+		return -1;
 	size_t count = 0;
 	for (size_t i = 0; i < len && count < VZ_MAX_LABELS; i++) {
 		const struct vz_label_candidate *c = &s->candidates[i];
-		if (c->y < 0 || c->y > v->height || c->alpha < MIN_LABEL_ALPHA)
+		double size = (c->flashing ? 14 : 12.5) * v->ui;
+		if (c->y < 0.6 * size || c->y > v->height - 0.6 * size || c->alpha < MIN_LABEL_ALPHA)
 			continue;
 		uint32_t text_len;
 		const char *text = vz_name_text(s, vz_node(s, c->id)->name, &text_len);
-		size_t chars = utf8_chars(text, text_len);
-		double size = (c->flashing ? 14 : 12.5) * v->ui, em = CHAR_WIDTH_EM * size;
-		double gap = 0.35 * size;
-		/* right of the dot, else left of it; as many characters as fit */
-		double room_right = v->width - (c->x + c->r + gap) - gap;
-		double room_left = c->x - c->r - gap - gap;
-		bool placed = false;
-		for (int side = 0; side < 2 && !placed; side++) {
-			double room = side ? room_left : room_right;
-			size_t fit = room > 0 ? (size_t)(room / em) : 0;
-			if (fit > MAX_LABEL_CHARS)
-				fit = MAX_LABEL_CHARS;
-			bool cut = chars > fit;
-			size_t shown_chars = cut ? fit : chars; /* counting the ellipsis */
-			if (shown_chars < (chars < MIN_LABEL_CHARS ? chars : MIN_LABEL_CHARS) ||
-			    shown_chars == 0)
-				continue;
-			double width = em * (double)shown_chars;
+		double gap = 0.35 * size, pad = LABEL_PAD * size, full = vz_text_em(text, text_len);
+		double room_right = v->width - (c->x + c->r + gap) - pad;
+		double room_left = c->x - c->r - gap - pad;
+		/* unambiguous on either side, else with a leader */
+		for (int attempt = 0; attempt < 4; attempt++) {
+			int side = attempt % 2;
+			bool leader = attempt >= 2;
+			double room = (side ? room_left : room_right) / size;
+			bool cut = full > room || utf8_chars(text, text_len) > MAX_LABEL_CHARS;
+			size_t shown = text_len;
+			double width = full;
+			if (cut) {
+				double limit = vm_min(room, MAX_LABEL_CHARS * CHAR_WIDTH_EM);
+				shown = room > 0 ? fitting_prefix(text, text_len, limit) : 0;
+				if (utf8_chars(text, shown) + 1 < MIN_LABEL_CHARS)
+					continue;
+				width = vz_text_em(text, shown) + vz_text_em("\xe2\x80\xa6", 3);
+			}
+			width *= size;
 			double x = side ? c->x - c->r - gap - width : c->x + c->r + gap;
-			struct viz_rect r = {(float)x, (float)(c->y - 0.6 * size), (float)(x + width),
-					     (float)(c->y + 0.6 * size)};
-			if (!label_fits(s, f, &r, count, c->id))
+			struct viz_rect r = {(float)(x - pad), (float)(c->y - 0.6 * size),
+					     (float)(x + width + pad), (float)(c->y + 0.6 * size)};
+			double start = side ? x + width : x;
+			if (!label_fits(s, f, &r, count, c->id) ||
+			    (!leader && !nearest_is_own(s, start, c->y, gap, c->id)))
 				continue;
-			size_t shown = cut ? utf8_prefix(text, text_len, shown_chars - 1) : text_len;
 			struct viz_color color = c->flashing ? (struct viz_color){1, 0.97f, 0.95f, 1}
 							     : (struct viz_color){0.75f, 0.9f, 0.78f, 1};
 			color.a = c->alpha;
-			s->label_boxes[count] = r;
 			s->labels[count++] = (struct viz_frame_label){
-				(float)x, c->y,	 (float)size, color, text, (uint32_t)shown, cut,
-				LABEL_PLATE * c->alpha};
-			placed = true;
+				(float)x, c->y,	    (float)size, color, text, (uint32_t)shown, cut,
+				LABEL_PLATE * c->alpha, r, c->id, leader,
+				(float)(side ? c->x - c->r : c->x + c->r), c->y};
+			break;
 		}
 	}
 	f->labels = s->labels;
 	f->label_count = count;
+	return 0;
 }
 
 /* ---- overlay ---- */
@@ -578,8 +680,7 @@ int vz_frame_build(struct viz_scene *s, struct viz_frame *f)
 	list_processes(s, f);
 	make_legend(s, f);
 	make_overlay(s, f);
-	place_labels(s, &v, f);
-	return 0;
+	return place_labels(s, &v, f);
 }
 
 int viz_scene_frame(struct viz_scene *s, struct viz_frame *frame)

@@ -10,7 +10,13 @@
  *
  *  - A file (or any leaf) takes the free cell nearest its directory, on
  *    the first ring around it that has one, preferring the side away from
- *    the root: files cluster round their directory, ring after ring.
+ *    the root, and whose neighbours are only its directory and that
+ *    directory's children: files cluster round their directory, ring
+ *    after ring, and an empty cell runs between one directory's patch and
+ *    the next, so that at overview a tree reads as patches (which
+ *    directory holds what), not as one uniform grid. Directories' dots are
+ *    drawn a size larger than files' (their neighbours are free when they
+ *    are placed, and only files come nearer).
  *  - A directory takes the free cell nearest a point just outside what its
  *    parent holds so far (sqrt(descendants) away), in the direction from
  *    the root through its parent, fanned out left and right by the
@@ -27,8 +33,10 @@
  * one dot narrower than the cell; cheap — a hash of occupied cells, and a
  * per-directory cursor so that a directory of n files costs O(sqrt n) per
  * file at worst, O(1) typically. The price: subtrees interleave where
- * they meet (a late file of a busy directory may sit beyond a subdirectory),
- * which the edges and colours make readable.
+ * they meet (a late file of a busy directory may sit beyond a subdirectory's
+ * patch, never inside it), which the edges and colours make readable; the
+ * gutters cost about a fifth more area, and files' dots fill more of
+ * their cells to make up for it.
  *
  * Each node also keeps the box of cells its subtree holds (grown as nodes
  * appear, recomputed lazily after removals): the camera frames the whole
@@ -38,8 +46,8 @@
 #include "viz/vmath.h"
 
 #define ROOT_RADIUS 0.48
-#define DIR_RADIUS 0.45
-#define LEAF_RADIUS 0.42
+#define DIR_RADIUS 0.54
+#define LEAF_RADIUS 0.44
 #define EASE_SECONDS 0.7     /* video time a node takes to move or grow */
 #define DIR_GAP 2.2	     /* a new directory's distance beyond its parent's cluster */
 #define ASPECT 1.5	     /* sideways stretch of directory offsets */
@@ -213,19 +221,25 @@ static int64_t isqrt(int64_t v)
 }
 
 struct want {
-	int32_t x, y;	/* the centre of the rings */
-	double ux, uy;	/* preferred direction (0, 0: none) */
-	bool clear;	/* the 8 neighbours must be free too */
+	int32_t x, y;	 /* the centre of the rings */
+	double ux, uy;	 /* preferred direction (0, 0: none) */
+	bool clear;	 /* the 8 neighbours must be free too */
+	uint32_t family; /* else VZ_NONE, or: the neighbours must be this node or its children */
 };
 
-static bool usable(const struct viz_scene *s, int32_t x, int32_t y, bool clear)
+static bool usable(const struct viz_scene *s, int32_t x, int32_t y, const struct want *w)
 {
 	if (cell_at(s, x, y) != VZ_NONE)
 		return false;
-	for (int dy = -1; clear && dy <= 1; dy++)
-		for (int dx = -1; dx <= 1; dx++)
-			if ((dx || dy) && cell_at(s, x + dx, y + dy) != VZ_NONE)
+	if (!w->clear && w->family == VZ_NONE)
+		return true;
+	for (int dy = -1; dy <= 1; dy++)
+		for (int dx = -1; dx <= 1; dx++) {
+			uint32_t id = dx || dy ? cell_at(s, x + dx, y + dy) : VZ_NONE;
+			if (id != VZ_NONE &&
+			    (w->clear || (id != w->family && vz_node(s, id)->parent != w->family)))
 				return false;
+		}
 	return true;
 }
 
@@ -258,7 +272,7 @@ static bool scan_ring(const struct viz_scene *s, const struct want *w, int64_t r
 				int64_t ox = side ? -dx : dx;
 				int32_t cx = (int32_t)(w->x + ox), cy = (int32_t)(w->y + dy);
 				double score = (ox * w->ux + dy * w->uy) / (r ? (double)r : 1);
-				if (score <= best || !usable(s, cx, cy, w->clear))
+				if (score <= best || !usable(s, cx, cy, w))
 					continue;
 				*x = cx;
 				*y = cy;
@@ -303,9 +317,10 @@ static double fan(uint32_t k)
  */
 #define BEST_RINGS 3
 
-static void place_leaf(struct viz_scene *s, struct vz_node *p, int32_t *x, int32_t *y)
+static void place_leaf(struct viz_scene *s, uint32_t parent, int32_t *x, int32_t *y)
 {
-	struct want w = {p->cx, p->cy, 0, 0, false};
+	struct vz_node *p = vz_node(s, parent);
+	struct want w = {p->cx, p->cy, 0, 0, false, parent};
 	outward(s, p, &w.ux, &w.uy);
 	if (p->leaf_ring == 0)
 		p->leaf_ring = 1;
@@ -338,7 +353,7 @@ static void place_dir(struct viz_scene *s, struct vz_node *p, int32_t *x, int32_
 	double d = DIR_GAP + vm_sqrt((double)p->children / VM_PI);
 	/* Near the target, with free neighbours; if that part is crowded, on
 	 * along the same direction until it is not (out of a dense cluster). */
-	struct want w = {0, 0, ux, uy, true};
+	struct want w = {0, 0, ux, uy, true, VZ_NONE};
 	for (int step = 0; step < MAX_MARCH; step++) {
 		double tx = p->x + ASPECT * d * ux, ty = p->y + d * uy;
 		w.x = (int32_t)(tx < 0 ? tx - 0.5 : tx + 0.5);
@@ -366,7 +381,7 @@ static int take_cell(struct viz_scene *s, uint32_t id)
 		if (n->kind == VIZ_KIND_DIR)
 			place_dir(s, p, &x, &y);
 		else
-			place_leaf(s, p, &x, &y);
+			place_leaf(s, n->parent, &x, &y);
 	}
 	n->cx = x;
 	n->cy = y;
@@ -428,8 +443,12 @@ int vz_place_new(struct viz_scene *s, uint32_t id, double t)
 	if (take_cell(s, id) != 0)
 		return -1;
 	struct vz_node *n = vz_node(s, id);
-	/* It grows out of its parent's dot. */
-	vz_current(s, vz_node(s, n->parent), &n->from_x, &n->from_y);
+	/* It grows out of where its parent's dot goes: out of where that dot is
+	 * now, a chain made faster than dots ease would bunch up where it
+	 * started, each level on the one above, their names piled up. */
+	const struct vz_node *p = vz_node(s, n->parent);
+	n->from_x = p->x;
+	n->from_y = p->y;
 	n->move_t = t;
 	n->born_t = t;
 	return 0;

@@ -103,6 +103,8 @@ void viz_scene_free(struct viz_scene *s)
 	vz_release(s, s->edges, s->edge_capacity * sizeof(*s->edges));
 	vz_release(s, s->frame_nodes, s->frame_node_capacity * sizeof(*s->frame_nodes));
 	vz_release(s, s->discs, s->disc_capacity * sizeof(*s->discs));
+	vz_release(s, s->bucket_start, s->bucket_start_capacity * sizeof(*s->bucket_start));
+	vz_release(s, s->bucket_items, s->bucket_item_capacity * sizeof(*s->bucket_items));
 	vz_release(s, s->path_buffer, s->path_capacity);
 	struct viz_allocator allocator = s->allocator;
 	allocator.realloc(allocator.ctx, s, sizeof(*s), 0);

@@ -190,9 +190,13 @@ struct viz_scene {
 	struct vz_label_candidate candidates[VZ_LABEL_CANDIDATES]; /* a min-heap on priority */
 	size_t candidate_len;
 	struct viz_frame_label labels[VZ_MAX_LABELS];
-	struct viz_rect label_boxes[VZ_MAX_LABELS];
 	struct vz_disc *discs;
 	size_t disc_len, disc_capacity;
+	/* the frame's nodes by square of the screen, for labels' nearest-node rule */
+	uint32_t *bucket_start, *bucket_items;
+	size_t bucket_start_capacity, bucket_item_capacity;
+	uint32_t bucket_columns, bucket_rows;
+	float bucket_max_r;
 	char last_event_shown[VZ_LAST_EVENT + 4]; /* with a leading ellipsis */
 	char *path_buffer;
 	size_t path_capacity;
@@ -290,5 +294,7 @@ size_t vz_append_uint(char *buf, size_t size, size_t len, uint64_t value, int mi
 void vz_format_clock(char *buf, size_t size, int64_t ns);
 void vz_format_elapsed(char *buf, size_t size, int64_t ns);
 size_t vz_strlen(const char *s);
+/* The width of LEN bytes of UTF-8 TEXT in DejaVu Sans, in em (other characters: 1 em). */
+double vz_text_em(const char *text, size_t len);
 
 #endif

@@ -12,6 +12,34 @@ size_t vz_strlen(const char *s)
 	return n;
 }
 
+/*
+ * DejaVu Sans's advance widths of the printable ASCII characters, in
+ * thousandths of an em (as cairo measures them, rounded up): labels are
+ * placed by their real width, so that "mnt" (2 em) does not run into the
+ * next name as "0.6 em a character" let it.
+ */
+static const uint16_t ascii_width[95] = {
+	318, 401, 460, 838, 636, 950, 780, 275, 390, 390, 500, 838, 318, 361, 318, 337,
+	636, 636, 636, 636, 636, 636, 636, 636, 636, 636, 337, 337, 838, 838, 838, 531,
+	1000, 684, 686, 698, 770, 632, 575, 775, 752, 295, 295, 656, 557, 863, 748, 787,
+	603, 787, 695, 635, 611, 732, 684, 989, 685, 611, 685, 390, 337, 390, 838, 500,
+	500, 613, 635, 550, 635, 615, 352, 635, 634, 278, 278, 579, 278, 974, 634, 612,
+	635, 635, 411, 521, 392, 634, 592, 818, 592, 592, 525, 636, 337, 636, 838,
+};
+
+double vz_text_em(const char *text, size_t len)
+{
+	uint32_t thousandths = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if (c >= 32 && c < 127)
+			thousandths += ascii_width[c - 32];
+		else if ((c & 0xc0) != 0x80)
+			thousandths += 1000; /* the start of anything else: as wide as the widest */
+	}
+	return thousandths / 1000.0;
+}
+
 static size_t append_n(char *buf, size_t size, size_t len, const char *text, size_t n)
 {
 	for (size_t i = 0; i < n && len + 1 < size; i++)

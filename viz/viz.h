@@ -148,11 +148,15 @@ struct viz_frame_node {
 	bool collapsed;	   /* stands for a whole subtree (the grid layout never needs it) */
 };
 
+struct viz_rect {
+	float x0, y0, x1, y1;
+};
+
 /*
  * Labels never overlap one another, the overlay's boxes, or a directory
- * other than their own, and fit the picture (cut with an ellipsis). Widths
- * are estimated at 0.6 em a character (DejaVu Sans is narrower, DejaVu
- * Sans Mono exactly that), so that the browser and the video agree.
+ * other than their own, and fit the picture (cut with an ellipsis). Their
+ * widths are DejaVu Sans's (other fonts: about as wide), computed by the
+ * model, so that the browser and the video agree.
  */
 struct viz_frame_label {
 	float x, y;	   /* left end of the baseline's middle: text is centred on y */
@@ -162,12 +166,25 @@ struct viz_frame_label {
 	uint32_t len;
 	bool ellipsis;	   /* TEXT was cut: draw "…" after it */
 	/*
-	 * Opacity of a plate in the background colour behind the text (its
-	 * box: 0.6 size above and below y, 0.2 size either side): names sit
-	 * over the dots of a packed tree (a directory's over its files) and
-	 * would not read without one. 0: none.
+	 * Opacity of a plate in the background colour behind the text, over
+	 * BOX: names sit over the dots of a packed tree (a directory's over
+	 * its files) and would not read without one. 0: none.
 	 */
 	float plate;
+	/*
+	 * All the label takes, text, halo and plate: 0.6 size above and below
+	 * y, 0.2 size either side of the text at DejaVu Sans's widths. The
+	 * boxes of a frame's labels never meet, fading or not.
+	 */
+	struct viz_rect box;
+	uint32_t id; /* the node it names */
+	/*
+	 * The text starts nearer its own node than any other, or else (in a
+	 * dense tree) a leader says whose it is: a line from LEADER_X,
+	 * LEADER_Y on the node's edge to the box's side nearest the node, at y.
+	 */
+	bool leader;
+	float leader_x, leader_y;
 };
 
 struct viz_legend_entry {
@@ -179,10 +196,6 @@ struct viz_frame_process {
 	const char *name;
 	struct viz_color color;
 	float activity; /* 0..1: 1 just now, fading */
-};
-
-struct viz_rect {
-	float x0, y0, x1, y1;
 };
 
 /* Valid until the next call that changes the scene. */

@@ -2,7 +2,9 @@
 # `tracefs render` on traces recorded live through a real mount. The first
 # workload (with its two-second pause): just after the last mkdir, the model
 # holds the root and 88 green directories that do not overlap, the newest
-# red and labelled, and the picture shows them in those colours; the
+# red and labelled, and the picture shows them in those colours, the
+# labels' plates (from --dump-scene) apart, the process list's dots
+# coloured only when colouring by process; the
 # default picture is the tree at its fullest (89 nodes), its clock in the
 # pause; after `rm -rf 0` only the root remains, stamped with the last
 # event; the default video is paced by activity and lasts at most 30 s,
@@ -118,6 +120,44 @@ assert pr > 180 and pg < 100 and pb < 100, 'newest node pixel not red: %s' % ((p
 assert any(l['text'] == 'g' and l['color'][3] > 0.9 for l in scene['frame']['labels']), 'no label g'
 print('  89 nodes, no overlap, %d drawn, the newest red with its label' % len(drawn))
 EOF
+
+# The labels' plates, as --dump-scene gives them, never meet, and each is
+# beside its node. The process list's dots are coloured only when the nodes
+# are coloured by process: in kind mode the list is plain text.
+"$TRACEFS" render "$T/trace.db" -o "$T/by-process.png" --at "$last_mkdir" --speed "$speed" \
+	--color-by process
+python3 - "$T/mkdirs.png" "$T/mkdirs.json" "$T/by-process.png" "$T/pixels.py" <<'EOF' ||
+import json, sys
+exec(open(sys.argv[4]).read())
+scene = json.load(open(sys.argv[2]))
+labels = scene['frame']['labels']
+drawn = {d['id']: d for d in scene['frame']['nodes']}
+assert labels, 'no labels'
+for i, l in enumerate(labels):
+    p = l['plate']
+    assert p['x0'] < l['x'] < p['x1'] and p['y0'] < l['y'] < p['y1'], 'plate not round %s' % l['text']
+    assert l['node'] in drawn, 'label %s names no drawn node' % l['text']
+    for m in labels[:i]:
+        q = m['plate']
+        meet = p['x0'] < q['x1'] and q['x0'] < p['x1'] and p['y0'] < q['y1'] and q['y0'] < p['y1']
+        assert not meet, 'plates of %s and %s meet' % (l['text'], m['text'])
+
+def coloured(path):
+    width, height, pixel = read_png(path)
+    n = 0
+    for y in range(0, 100):
+        for x in range(width - 250, width):
+            r, g, b = pixel(x, y)
+            n += max(r, g, b) - min(r, g, b) > 80
+    return n
+
+kind, process = coloured(sys.argv[1]), coloured(sys.argv[3])
+assert kind == 0, '%d coloured pixels in the process list in kind mode' % kind
+assert process > 20, 'no coloured dots in the process list by process (%d pixels)' % process
+print('  %d labels, their plates apart; process dots: none by kind, %d pixels by process' %
+      (len(labels), process))
+EOF
+	fail "labels' plates or the process list"
 
 # A second later, in the pause, at a speed that gives that second 10 s of
 # video: the flashes have faded, all 89 are green.

@@ -789,6 +789,59 @@ static void test_5000_visible(void)
 	viz_scene_free(s);
 }
 
+/*
+ * The hierarchy reads at overview: the files of a directory lie together,
+ * an empty cell between them and any other directory's files or
+ * subdirectories' files (a gutter round each directory's patch), however
+ * the tree grew (unpacked directory by directory, then files added all
+ * over it, as configure and make do).
+ */
+static void test_directories_are_patches(void)
+{
+	struct viz_scene *s = new_scene();
+	double t = 0;
+	char path[128];
+	for (int d = 0; d < 30; d++) {
+		snprintf(path, sizeof(path), "/wget/%s%d", d < 6 ? "" : d < 20 ? "lib/" : "tests/", d);
+		apply(s, t += 0.001, VIZ_OP_MKDIR, VIZ_KIND_DIR, 0, path, NULL, "tar");
+		for (int f = 0; f < 5 + d * 7 % 60; f++) {
+			char file[160];
+			snprintf(file, sizeof(file), "%s/file%d.c", path, f);
+			apply(s, t += 0.001, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, file, NULL, "tar");
+		}
+	}
+	for (int f = 0; f < 40; f++) { /* configure's files at the top, make's objects everywhere */
+		snprintf(path, sizeof(path), "/wget/conf%d.h", f);
+		apply(s, t += 0.001, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, path, NULL, "sh");
+		snprintf(path, sizeof(path), "/wget/%s%d/file%d.o", f % 30 < 6 ? "" : f % 30 < 20 ? "lib/" : "tests/",
+			 f % 30, f);
+		apply(s, t += 0.001, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, path, NULL, "as");
+	}
+	advance(s, t + 5);
+	struct collected all;
+	collect_all(s, &all);
+	size_t files = 0, pairs = 0;
+	for (size_t i = 0; i < all.len; i++) {
+		const struct viz_node_info *a = &all.nodes[i];
+		if (a->kind != VIZ_KIND_FILE)
+			continue;
+		files++;
+		for (size_t j = 0; j < i; j++) {
+			const struct viz_node_info *b = &all.nodes[j];
+			if (b->kind != VIZ_KIND_FILE || b->parent_id == a->parent_id)
+				continue;
+			double gap = fmax(fabs(a->target_x - b->target_x), fabs(a->target_y - b->target_y));
+			pairs++;
+			CHECK(gap >= 2, "%s and %s, files of different directories, are neighbours",
+			      all.paths[i], all.paths[j]);
+		}
+	}
+	printf("patches: %zu files, an empty cell between all %zu pairs of different directories\n",
+	       files, pairs);
+	free_collected(&all);
+	viz_scene_free(s);
+}
+
 /* ---- a workload like the wget build, frame by frame ---- */
 
 static bool rects_meet(struct viz_rect a, struct viz_rect b)
@@ -804,7 +857,7 @@ static size_t utf8_length(const char *text, size_t len)
 	return chars;
 }
 
-/* Label boxes (0.6 em a character, the ellipsis one) meet neither each other nor the overlay. */
+/* Label boxes meet neither each other nor the overlay. */
 static void check_labels(const struct viz_frame *f, double t)
 {
 	struct viz_rect box[64];
@@ -813,11 +866,9 @@ static void check_labels(const struct viz_frame *f, double t)
 	CHECK(f->label_count <= 64, "%zu labels", f->label_count);
 	for (size_t i = 0; i < f->label_count; i++) {
 		const struct viz_frame_label *l = &f->labels[i];
-		double chars = (double)utf8_length(l->text, l->len) + l->ellipsis;
-		box[i] = (struct viz_rect){l->x, l->y - 0.6f * l->size,
-					   l->x + (float)(0.6 * l->size * chars), l->y + 0.6f * l->size};
+		box[i] = l->box;
 		CHECK(box[i].x0 >= 0 && box[i].x1 <= W && box[i].y0 >= 0 && box[i].y1 <= H,
-		      "t=%.2f: label '%.*s' runs off the picture", t, (int)l->len, l->text);
+		      "t=%.2f: label '%.*s' runs off the picture: %.2f %.2f %.2f %.2f", t, (int)l->len, l->text, box[i].x0, box[i].y0, box[i].x1, box[i].y1);
 		for (int o = 0; o < 4; o++)
 			CHECK(!rects_meet(box[i], overlay[o]), "t=%.2f: label '%.*s' over overlay box %d",
 			      t, (int)l->len, l->text, o);
@@ -1074,6 +1125,181 @@ static uint32_t pixel_at(const struct viz_stamp *st, int x, int y)
  * two overlapping halos of one colour are no stronger than one, and only
  * the changed box is touched.
  */
+/* ---- labels: next to their own node, clear of one another, wide enough for their text ---- */
+
+/*
+ * DejaVu Sans's advance widths in em of some names, as cairo measures
+ * them: wider than "0.6 em a character" ("mnt" is 2.0 em).
+ */
+static const struct {
+	const char *text;
+	double em;
+} measured[] = {
+	{"mnt", 2.000},	   {"mmmm", 3.896},   {"WWW", 2.967},	{"Makefile", 4.193},
+	{"main.c", 3.367}, {"main.o", 3.429}, {"wwwww", 4.090}, {"MMMMM", 4.315},
+	{"a", 0.613},	   {"g", 0.635},      {"0", 0.636},	{"10", 1.272},
+};
+
+static double measured_em(const char *text, size_t len)
+{
+	for (size_t i = 0; i < sizeof(measured) / sizeof(measured[0]); i++)
+		if (strlen(measured[i].text) == len && memcmp(measured[i].text, text, len) == 0)
+			return measured[i].em;
+	return -1;
+}
+
+/*
+ * Every label: its box holds its text (at DejaVu Sans's widths, when
+ * known) with the plate's 0.2 size either side, meets no other label's box
+ * (fading ones included), and its start is nearer its own node than any
+ * other node drawn (a label names the node it is beside) or a leader
+ * joins it to its node (counted in *LEADERS). Returns the number of labels.
+ */
+static size_t check_labels_attached(const struct viz_frame *f, double t, const char *what,
+				    size_t *leaders)
+{
+	for (size_t i = 0; i < f->label_count; i++) {
+		const struct viz_frame_label *l = &f->labels[i];
+		const struct viz_rect b = l->box;
+		double em = l->ellipsis ? -1 : measured_em(l->text, l->len);
+		CHECK(b.y0 <= l->y - 0.6f * l->size + 0.01f && b.y1 >= l->y + 0.6f * l->size - 0.01f &&
+		      b.x0 <= l->x - 0.2f * l->size + 0.01f,
+		      "%s t=%.2f: label '%.*s' box does not hold its plate", what, t, (int)l->len,
+		      l->text);
+		CHECK(em < 0 || b.x1 >= l->x + (em + 0.2) * l->size - 0.01,
+		      "%s t=%.2f: label '%.*s' is %.1f px wide, its box %.1f px", what, t, (int)l->len,
+		      l->text, em * l->size, b.x1 - l->x);
+		for (size_t j = 0; j < i; j++)
+			CHECK(!rects_meet(b, f->labels[j].box),
+			      "%s t=%.2f: labels '%.*s' (opacity %.2f) and '%.*s' (opacity %.2f) overlap",
+			      what, t, (int)l->len, l->text, l->color.a, (int)f->labels[j].len,
+			      f->labels[j].text, f->labels[j].color.a);
+		const struct viz_frame_node *own = NULL;
+		for (size_t k = 0; k < f->node_count && !own; k++)
+			if (f->nodes[k].id == l->id)
+				own = &f->nodes[k];
+		CHECK(own, "%s t=%.2f: label '%.*s' names node %u, not drawn", what, t, (int)l->len,
+		      l->text, l->id);
+		/* where the text starts: its left end right of the node, its right end left of it */
+		double ax = l->x >= own->x ? l->x : b.x1 - 0.2 * l->size;
+		double near = hypot(ax - own->x, l->y - own->y) - own->r;
+		if (l->leader) { /* a line from the node's edge to the label's box says whose it is */
+			double edge = hypot(l->leader_x - own->x, l->leader_y - own->y);
+			CHECK(fabs(edge - own->r) < 1 && l->leader_y == l->y,
+			      "%s t=%.2f: label '%.*s''s leader starts %.1f px from its node's centre, "
+			      "radius %.1f", what, t, (int)l->len, l->text, edge, own->r);
+			(*leaders)++;
+			continue;
+		}
+		for (size_t k = 0; k < f->node_count; k++) {
+			const struct viz_frame_node *n = &f->nodes[k];
+			if (n == own || n->color.a < 0.3f)
+				continue;
+			double d = hypot(ax - n->x, l->y - n->y) - n->r;
+			CHECK(d > near, "%s t=%.2f: label '%.*s' of node %u starts %.1f px from node %u, "
+			      "%.1f px from its own", what, t, (int)l->len, l->text, l->id, d, n->id, near);
+		}
+	}
+	return f->label_count;
+}
+
+/*
+ * The first workload's chain grown as fast as the video shows it (a mkdir
+ * every few frames, faster than a node eases to its place): at every frame
+ * the chain reads as a chain — each level drawn clear of the one above it
+ * once it is a third of a second old, the levels in order along it — and
+ * the labels are attached to their nodes, never stacked.
+ */
+static void test_chain_grows_as_chain(void)
+{
+	struct viz_scene *s = new_scene();
+	const double step = 0.02, fps = fps_for_tests();
+	double t = 0, next = 0, born[11];
+	char chain[11][48];
+	size_t labels = 0, frames = 0, leaders = 0;
+	double closest = 1e9;
+	for (int level = 0; level < 11; level++) {
+		snprintf(chain[level], sizeof(chain[level]), "%.40s/%d", level ? chain[level - 1] : "",
+			 level);
+		for (int leaf = -1; leaf < 7; leaf++) {
+			char path[128];
+			if (leaf < 0)
+				snprintf(path, sizeof(path), "%.47s", chain[level]);
+			else
+				snprintf(path, sizeof(path), "%.47s/%c", chain[level], 'a' + leaf);
+			apply(s, t, VIZ_OP_LOOKUP, VIZ_KIND_NONE, -2, path, NULL, "mkdir");
+			apply(s, t += step, VIZ_OP_MKDIR, VIZ_KIND_DIR, 0, path, NULL, "mkdir");
+			if (leaf < 0)
+				born[level] = t;
+			for (; next <= t + step; next += 1 / fps) {
+				advance(s, next);
+				struct viz_frame f;
+				CHECK(viz_scene_frame(s, &f) == 0, "frame failed");
+				labels += check_labels_attached(&f, next, "chain", &leaders);
+				frames++;
+				for (int k = 1; k <= level; k++) {
+					if (next - born[k] < 0.33)
+						continue;
+					struct viz_node_info a, b;
+					CHECK(find(s, chain[k - 1], &a) && find(s, chain[k], &b), "chain lost");
+					const struct viz_frame_node *da = NULL, *db = NULL;
+					for (size_t i = 0; i < f.node_count; i++) {
+						da = f.nodes[i].id == a.id ? &f.nodes[i] : da;
+						db = f.nodes[i].id == b.id ? &f.nodes[i] : db;
+					}
+					CHECK(da && db, "t=%.2f: level %d or %d of the chain not drawn", next,
+					      k - 1, k);
+					double d = hypot(da->x - db->x, da->y - db->y) - da->r - db->r;
+					closest = fmin(closest, d);
+					CHECK(d >= 2, "t=%.2f: levels %d and %d of the chain drawn %.1f px apart "
+					      "(%.1f s after level %d appeared)", next, k - 1, k, d,
+					      next - born[k], k);
+				}
+			}
+		}
+	}
+	printf("chain: %zu frames while it grows, levels at least %.1f px apart, %.1f labels a "
+	       "frame, each nearest its node (%zu with a leader)\n", frames, closest,
+	       (double)labels / (double)frames, leaders);
+	viz_scene_free(s);
+}
+
+/*
+ * A handful of nodes, as a small trace gives (the camera close in, dots
+ * large and neighbours a few pixels apart): each label is nearer its own
+ * node than any other; wide names get boxes as wide as their text; the
+ * fading names keep clear of the live ones.
+ */
+static void test_tiny_tree_labels(void)
+{
+	static const char *const paths[] = {"/mnt", "/mnt/Makefile", "/mnt/main.c", "/mnt/main.o",
+					    "/mnt/mmmm", "/mnt/WWW", "/mnt/wwwww", "/mnt/MMMMM"};
+	const size_t count = sizeof(paths) / sizeof(paths[0]);
+	struct viz_scene *s = new_scene();
+	double t = 0;
+	apply(s, t, VIZ_OP_MKDIR, VIZ_KIND_DIR, 0, paths[0], NULL, "mkdir");
+	for (size_t i = 1; i < count; i++)
+		apply(s, t += 0.05, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, paths[i], NULL, "make");
+	size_t labels = 0, frames = 0, leaders = 0;
+	/* reads one after another: names of every age, from just touched to fading out */
+	for (int round = 0; round < 4; round++)
+		for (size_t i = 0; i < count; i++) {
+			apply(s, t += 0.23, VIZ_OP_READ, i ? VIZ_KIND_FILE : VIZ_KIND_DIR, 0, paths[i],
+			      NULL, round % 2 ? "cc1" : "make");
+			for (double u = t; u < t + 0.23; u += 1.0 / 30) {
+				advance(s, u);
+				struct viz_frame f;
+				CHECK(viz_scene_frame(s, &f) == 0, "frame failed");
+				labels += check_labels_attached(&f, u, "tiny tree", &leaders);
+				frames++;
+			}
+		}
+	printf("tiny tree: %.1f labels a frame, each nearest its node (%zu with a leader), none "
+	       "over another\n", (double)labels / (double)frames, leaders);
+	CHECK(labels >= 2 * frames, "only %zu labels in %zu frames", labels, frames);
+	viz_scene_free(s);
+}
+
 /*
  * Names are drawn over the dots of a packed tree (a quiet directory's over
  * its files): each gets a plate in the background colour as opaque as it
@@ -1228,12 +1454,15 @@ int main(void)
 	test_out_of_memory();
 	test_first_workload_visible();
 	test_5000_visible();
+	test_directories_are_patches();
 	test_text_fits();
 	test_workload_on_screen();
 	test_big_tree();
 	test_stamp();
 	test_stamp_edges();
 	test_label_plates();
+	test_chain_grows_as_chain();
+	test_tiny_tree_labels();
 	printf("test_viz: ok\n");
 	return 0;
 }
