@@ -24,6 +24,7 @@ void play_event(struct viz_event *out, const struct trace_event *e, double t)
 		.path = e->path,
 		.path2 = e->path2,
 		.comm = e->comm,
+		.instance = e->process,
 	};
 }
 

@@ -119,6 +119,33 @@ static double keep_within(double a0, double a1, double t0, double t1, double spa
 	return vm_clamp(centre, t0 + span / 2, t1 - span / 2);
 }
 
+/* The shift of a view [V0, V0 + SPAN] that brings [A0, A1] inside it, least first. */
+static double shift_to_hold(double v0, double span, double a0, double a1)
+{
+	if (a1 - a0 >= span)
+		return (a0 + a1) / 2 - (v0 + span / 2);
+	return a0 < v0 ? a0 - v0 : a1 > v0 + span ? a1 - (v0 + span) : 0;
+}
+
+/*
+ * The easing may trail what it follows: a chain that grows a cell every
+ * few frames would leave its newest nodes past the picture's edge. What is
+ * framed is never drawn outside the picture: the view widens and pans just
+ * enough, which follows the growth as smoothly as the growth goes.
+ */
+static void keep_in_picture(struct viz_scene *s, const struct vz_box *framed)
+{
+	struct vz_camera *c = &s->camera;
+	double w = s->width, h = s->height;
+	double bw = vm_max(framed->x1 - framed->x0, 1e-9), bh = vm_max(framed->y1 - framed->y0, 1e-9);
+	double widest = vm_min(w / bw, h / bh); /* the largest scale that holds the box */
+	if (h / 2 / c->half_height > widest)
+		c->half_height = h / 2 / widest;
+	double scale = h / 2 / c->half_height, span_x = w / scale, span_y = h / scale;
+	c->x += shift_to_hold(c->x - span_x / 2, span_x, framed->x0, framed->x1);
+	c->y += shift_to_hold(c->y - span_y / 2, span_y, framed->y0, framed->y1);
+}
+
 void vz_camera_update(struct viz_scene *s)
 {
 	struct vz_camera *c = &s->camera;
@@ -136,6 +163,10 @@ void vz_camera_update(struct viz_scene *s)
 	double w = s->width, h = s->height;
 	double scale = vm_max(fit(s, &tree), vm_min(fit(s, &box), ZOOM_CELL_PX * h / 720));
 	scale = vm_min(scale, h / 2 / MIN_HALF_CELLS);
+	/* What must be in the view: the whole tree when that is the target (its
+	 * cells, where a new node is going while it still moves out of its
+	 * parent), else the activity. */
+	const struct vz_box *framed = scale <= fit(s, &tree) ? &tree : &box;
 	double half = h / 2 / scale;
 	/* the free part of the picture, in world units, kept over the tree */
 	double span_x = (SAFE_RIGHT - SAFE_LEFT) * w / scale;
@@ -158,10 +189,10 @@ void vz_camera_update(struct viz_scene *s)
 	/* Is the box inside the view now? */
 	double now_scale = h / 2 / c->half_height;
 	double vx0 = c->x - w / 2 / now_scale, vy0 = c->y - c->half_height;
-	bool inside = box.x0 >= vx0 + SAFE_LEFT * w / now_scale &&
-		      box.x1 <= vx0 + SAFE_RIGHT * w / now_scale &&
-		      box.y0 >= vy0 + SAFE_TOP * h / now_scale &&
-		      box.y1 <= vy0 + SAFE_BOTTOM * h / now_scale;
+	bool inside = framed->x0 >= vx0 + SAFE_LEFT * w / now_scale &&
+		      framed->x1 <= vx0 + SAFE_RIGHT * w / now_scale &&
+		      framed->y0 >= vy0 + SAFE_TOP * h / now_scale &&
+		      framed->y1 <= vy0 + SAFE_BOTTOM * h / now_scale;
 	if (inside && half >= ZOOM_IN_BELOW * c->half_height && half <= c->half_height)
 		return; /* it is all on screen, at about the right size: stay */
 	double k = 1 - vm_exp(-dt / (inside ? EASE_IN_SECONDS : EASE_OUT_SECONDS));
@@ -172,4 +203,5 @@ void vz_camera_update(struct viz_scene *s)
 	double keep = (1 - k) * vm_min(1, c->half_height / old_half);
 	c->x = x + (c->x - x) * keep;
 	c->y = y + (c->y - y) * keep;
+	keep_in_picture(s, framed);
 }

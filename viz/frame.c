@@ -523,18 +523,19 @@ static void make_legend(struct viz_scene *s, struct viz_frame *f)
 								    vz_class_color((enum vz_class)c)};
 		break;
 	case VIZ_COLOR_BY_PROCESS:
-		/* The processes with a colour of their own, busiest first, and the rest. */
+		/* Processes with a colour of their own (a family's head), busiest first, and the rest. */
 		f->legend_title = "process";
 		for (int slot = 0; slot < VIZ_PROCESS_COLORS; slot++) {
 			if (!s->slot_owner[slot])
 				continue;
 			struct viz_process_info info;
 			viz_scene_process(s, s->slot_owner[slot] - 1u, &info);
+			uint64_t events = s->processes[s->slot_owner[slot] - 1].family_events;
 			size_t at = n++;
 			for (; at > 0; at--) {
 				const struct vz_process *before =
 					&s->processes[s->slot_owner[s->legend_slot[at - 1]] - 1];
-				if (before->events >= info.events)
+				if (before->family_events >= events)
 					break;
 				s->legend[at] = s->legend[at - 1];
 				s->legend_slot[at] = s->legend_slot[at - 1];

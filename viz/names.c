@@ -129,3 +129,17 @@ struct viz_color vz_mix(struct viz_color a, struct viz_color b, double t)
 	return (struct viz_color){a.r + (b.r - a.r) * u, a.g + (b.g - a.g) * u,
 				  a.b + (b.b - a.b) * u, a.a + (b.a - a.a) * u};
 }
+
+/*
+ * A flash fading back: halfway between red and a file's blue a straight
+ * mix is the violet the legend calls "other", so the middle of the way is
+ * drawn nearer grey (of the same lightness): a glow cooling, not a third colour.
+ */
+struct viz_color vz_fade_mix(struct viz_color rest, struct viz_color hot, double t)
+{
+	struct viz_color c = vz_mix(rest, hot, t);
+	float grey = 0.3f * c.r + 0.59f * c.g + 0.11f * c.b;
+	float alpha = c.a;
+	c = vz_mix(c, (struct viz_color){grey, grey, grey, alpha}, 4 * t * (1 - t) * 0.75);
+	return c;
+}

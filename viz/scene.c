@@ -154,7 +154,7 @@ static int grow_process_index(struct viz_scene *s)
 	return 0;
 }
 
-/* The index of the process called COMM, seen at T; NO_PROCESS if none. */
+/* The index of the process called COMM, seen at T (or before: VZ_NEVER); NO_PROCESS if none. */
 static int touch_process(struct viz_scene *s, const char *comm, double t, uint16_t *process)
 {
 	*process = NO_PROCESS;
@@ -169,14 +169,14 @@ static int touch_process(struct viz_scene *s, const char *comm, double t, uint16
 	for (; s->process_index[h]; h = (h + 1) & mask) {
 		struct vz_process *p = &s->processes[s->process_index[h] - 1];
 		if (p->name == name) {
-			p->last_t = t;
+			p->last_t = vm_max(p->last_t, t);
 			*process = (uint16_t)(s->process_index[h] - 1);
 			return 0;
 		}
 	}
 	if (s->process_count >= VZ_MAX_PROCESSES) {
 		*process = VZ_MAX_PROCESSES - 1;
-		s->processes[*process].last_t = t;
+		s->processes[*process].last_t = vm_max(s->processes[*process].last_t, t);
 		return 0;
 	}
 	size_t capacity = s->process_capacity;
@@ -184,7 +184,8 @@ static int touch_process(struct viz_scene *s, const char *comm, double t, uint16
 		       s->process_count + 1) != 0)
 		return -1;
 	s->process_capacity = (uint32_t)capacity;
-	s->processes[s->process_count] = (struct vz_process){.name = name, .last_t = t, .slot = VZ_NO_SLOT};
+	s->processes[s->process_count] = (struct vz_process){
+		.name = name, .last_t = t, .head = (uint16_t)s->process_count, .slot = VZ_NO_SLOT};
 	s->process_index[h] = ++s->process_count;
 	*process = (uint16_t)(s->process_count - 1);
 	return 0;
@@ -285,10 +286,18 @@ static uint32_t resolve(struct viz_scene *s, const char *path, size_t len, bool 
 
 /* ---- what events do ---- */
 
+/* The process instance of event E, as a node keeps it (0: unknown, or past 32 bits). */
+static uint32_t instance_of(const struct viz_event *e)
+{
+	return e->instance > 0 && e->instance <= UINT32_MAX ? (uint32_t)e->instance : 0;
+}
+
 static void touch(struct viz_scene *s, uint32_t id, enum vz_touch how, enum vz_class class,
-		  enum viz_op op, uint16_t process, double t)
+		  enum viz_op op, uint16_t process, uint32_t instance, double t)
 {
 	struct vz_node *n = vz_node(s, id);
+	if (instance) /* the kernel's own requests (no instance) are on behalf of the last one */
+		n->instance = instance;
 	n->touch_t = t;
 	n->touch = (uint8_t)how;
 	n->touch_class = (uint8_t)class;
@@ -512,7 +521,7 @@ static int apply_success(struct viz_scene *s, const struct viz_event *e, double 
 	case VIZ_OP_RMDIR:
 		id = resolve(s, e->path, vz_strlen(e->path), false, VIZ_KIND_NONE, t, &error);
 		if (id != VZ_NONE) {
-			touch(s, id, VZ_TOUCH_DELETE, class, e->op, process, t);
+			touch(s, id, VZ_TOUCH_DELETE, class, e->op, process, instance_of(e), t);
 			return fade_out(s, id, t);
 		}
 		return 0;
@@ -521,7 +530,7 @@ static int apply_success(struct viz_scene *s, const struct viz_event *e, double 
 		/* the source is read; the new name or the output is written */
 		id = ensure(s, e->path, kind, t, &error);
 		if (id != VZ_NONE)
-			touch(s, id, VZ_TOUCH_ACCESS, VZ_CLASS_READ, e->op, process, t);
+			touch(s, id, VZ_TOUCH_ACCESS, VZ_CLASS_READ, e->op, process, instance_of(e), t);
 		if (!e->path2 || error)
 			break;
 		id = ensure(s, e->path2, kind, t, &error);
@@ -535,7 +544,7 @@ static int apply_success(struct viz_scene *s, const struct viz_event *e, double 
 		break;
 	}
 	if (id != VZ_NONE && !error)
-		touch(s, id, how, class, e->op, process, t);
+		touch(s, id, how, class, e->op, process, instance_of(e), t);
 	if (e->op == VIZ_OP_COMMIT && e->path2) {
 		size_t len = vz_append(s->commit, sizeof(s->commit), 0, "commit ");
 		for (size_t i = 0; i < 7 && e->path2[i]; i++)
@@ -555,7 +564,7 @@ static int apply_failure(struct viz_scene *s, const struct viz_event *e, double 
 	if (id == VZ_NONE)
 		id = resolve(s, e->path, parent_length(e->path), true, VIZ_KIND_DIR, t, &error);
 	if (id != VZ_NONE && !error)
-		touch(s, id, VZ_TOUCH_ACCESS, vz_class_of(e->op), e->op, process, t);
+		touch(s, id, VZ_TOUCH_ACCESS, vz_class_of(e->op), e->op, process, instance_of(e), t);
 	return error;
 }
 
@@ -755,7 +764,7 @@ struct viz_color vz_node_color(const struct viz_scene *s, const struct vz_node *
 		hot = vz_mix(hot, (struct viz_color){1, 1, 1, 1}, 0.25);
 	if (glow)
 		*glow = hot;
-	struct viz_color c = vz_mix(rest, hot, *flash);
+	struct viz_color c = vz_fade_mix(rest, hot, *flash);
 	/* fading in, but seen from the first frame */
 	double alpha = vm_clamp(0.35 + 0.65 * (s->now - n->born_t) / BIRTH_FADE_SECONDS, 0, 1);
 	if (n->state == VZ_DYING) {
@@ -795,6 +804,7 @@ static void fill_info(const struct viz_scene *s, uint32_t id, int depth, struct 
 	info->dying = n->state == VZ_DYING;
 	info->last_op = n->touch_t > VZ_NEVER ? (enum viz_op)n->touch_op : VIZ_OP_UNKNOWN;
 	info->process = n->touch_t > VZ_NEVER && n->process != NO_PROCESS ? n->process : -1;
+	info->instance = n->touch_t > VZ_NEVER ? n->instance : 0;
 	info->touch_t = n->touch_t;
 }
 
@@ -879,6 +889,7 @@ int viz_scene_restore_process(struct viz_scene *s, const char *name, uint64_t ev
 	if (process == NO_PROCESS)
 		return 0;
 	struct vz_process *p = &s->processes[process];
+	s->processes[p->head].family_events += events - p->events;
 	p->events = events;
 	p->errors = errors;
 	if (color_slot >= 0 && color_slot < VIZ_PROCESS_COLORS && p->slot == VZ_NO_SLOT) {
@@ -887,6 +898,26 @@ int viz_scene_restore_process(struct viz_scene *s, const char *name, uint64_t ev
 		s->slot_owner[color_slot] = (uint16_t)(process + 1);
 		p->slot = (uint8_t)color_slot;
 	}
+	return 0;
+}
+
+int viz_scene_join_family(struct viz_scene *s, const char *name, const char *head, unsigned shade)
+{
+	uint16_t member, leader;
+	if (touch_process(s, head, VZ_NEVER, &leader) != 0 ||
+	    touch_process(s, name, VZ_NEVER, &member) != 0)
+		return -1;
+	if (member == NO_PROCESS || leader == NO_PROCESS || member == leader || shade == 0)
+		return 0;
+	struct vz_process *p = &s->processes[member];
+	/* once, before its first event; no family within a family */
+	if (p->head != member || p->events || p->slot != VZ_NO_SLOT || s->processes[leader].head != leader)
+		return 0;
+	for (uint32_t q = 0; q < s->process_count; q++)
+		if (s->processes[q].head == member && q != member)
+			return 0;
+	p->head = leader;
+	p->shade = (uint8_t)((shade - 1) % VIZ_FAMILY_SHADES + 1);
 	return 0;
 }
 
@@ -903,4 +934,5 @@ void viz_scene_restore_touch(struct viz_scene *s, const char *path, enum viz_op 
 	n->touch_op = (uint8_t)op;
 	n->process = process >= 0 && (uint32_t)process < s->process_count ? (uint16_t)process
 									    : NO_PROCESS;
+	n->instance = 0;
 }

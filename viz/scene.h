@@ -56,6 +56,7 @@ struct vz_node {
 	uint8_t kind, state, prescan;
 	uint8_t touch, touch_class, touch_op, box_dirty;
 	uint16_t process; /* who touched it last, index into scene->processes */
+	uint32_t instance; /* the last process instance known to touch it (viz_event's), 0: none */
 	/* layout (layout.c): its cell, and how its children find theirs */
 	int32_t cx, cy;
 	uint32_t leaf_ring;	/* leaves: the first ring around it that may have a free cell */
@@ -86,6 +87,9 @@ struct vz_process {
 	uint32_t name;
 	double last_t;
 	uint64_t events, errors;
+	uint64_t family_events; /* a head's: its family's events, which earn its colour */
+	uint16_t head;	      /* its family's head (see viz_scene_join_family()), itself if none */
+	uint8_t shade;	      /* 0: the head's colour; K: the K-th shade of it (stats.c) */
 	uint8_t slot; /* its colour, or VZ_NO_SLOT: see stats.c */
 };
 
@@ -285,6 +289,7 @@ struct viz_color vz_class_color(enum vz_class c);
 struct viz_color vz_process_color(uint32_t index);
 struct viz_color vz_background(void);
 struct viz_color vz_mix(struct viz_color a, struct viz_color b, double t);
+struct viz_color vz_fade_mix(struct viz_color rest, struct viz_color hot, double t);
 
 /* ---- text.c ---- */
 /* Appends to BUF (SIZE bytes, NUL-terminated, truncating); returns the new length. */

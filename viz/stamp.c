@@ -68,21 +68,44 @@ static void grow_box(struct viz_stamp *st, int x0, int y0, int x1, int y1)
 	st->box_y1 = y1 > st->box_y1 ? y1 : st->box_y1;
 }
 
+/* floor() and ceil() of V, which clip() has kept near the picture. */
+static int floor_int(double v)
+{
+	int i = (int)v;
+	return i - (v < i);
+}
+
+static int ceil_int(double v)
+{
+	int i = (int)v;
+	return i + (v > i);
+}
+
+/* The pixels whose centres (x + 0.5) lie within HALF_WIDTH of CX: *LO to *HI (exclusive), within X0..X1. */
+static void row_span(double cx, double half_width, int x0, int x1, int *lo, int *hi)
+{
+	int l = floor_int(cx - half_width - 0.5) + 1, h = ceil_int(cx + half_width - 0.5);
+	*lo = l < x0 ? x0 : l;
+	*hi = h > x1 ? x1 : h;
+}
+
 /*
  * N's halo into the halo buffer: per pixel the strongest, with its colour.
- * The rings' edges are not smoothed: at their faintness nobody sees steps,
- * and deciding by squared distance spares a square root per pixel.
+ * The rings' edges are not smoothed: at their faintness nobody sees steps.
+ * Each row is laid ring by ring over the pixels whose centres the ring
+ * covers (a square root per ring and row, none per pixel): the rings nest
+ * and grow stronger inwards, so the strongest ring at a pixel wins.
  */
 static void stamp_glow(struct viz_stamp *st, const struct viz_frame_node *n, double ui)
 {
 	double reach2[VIZ_GLOW_RINGS], alpha, radius, clear = 1;
-	uint32_t level[VIZ_GLOW_RINGS + 1] = {0}; /* the halo's opacity inside the first K rings */
+	uint32_t level[VIZ_GLOW_RINGS]; /* the halo's opacity inside ring K (and its outer rings) */
 	for (int ring = 0; ring < VIZ_GLOW_RINGS; ring++) {
 		viz_glow_ring(n, ring, ui, &radius, &alpha);
 		radius *= st->scale;
 		reach2[ring] = radius * radius;
 		clear *= 1 - alpha;
-		level[ring + 1] = channel(1 - clear);
+		level[ring] = channel(1 - clear);
 	}
 	double cx = st->ox + n->x * st->scale, cy = st->oy + n->y * st->scale;
 	int x0, y0, x1, y1;
@@ -94,23 +117,42 @@ static void stamp_glow(struct viz_stamp *st, const struct viz_frame_node *n, dou
 	for (int y = y0; y < y1; y++) {
 		uint32_t *row = st->glow + (size_t)y * (size_t)st->width;
 		double dy = y + 0.5 - cy;
-		for (int x = x0; x < x1; x++) {
-			double dx = x + 0.5 - cx, d2 = dx * dx + dy * dy;
-			uint32_t a = level[(d2 < reach2[0]) + (d2 < reach2[1]) + (d2 < reach2[2])];
-			if (a > row[x] >> 24)
-				row[x] = a << 24 | rgb;
+		for (int ring = 0; ring < VIZ_GLOW_RINGS; ring++) {
+			double room = reach2[ring] - dy * dy;
+			if (room <= 0)
+				break;
+			int lo, hi;
+			row_span(cx, vm_sqrt(room), x0, x1, &lo, &hi);
+			uint32_t a = level[ring], word = a << 24 | rgb;
+			for (int x = lo; x < hi; x++) {
+				uint32_t old = row[x];
+				row[x] = a > old >> 24 ? word : old;
+			}
 		}
 	}
 }
 
-/* X / 255, rounded, for X up to 255 * 255 * 2. */
-static uint32_t div255(uint32_t x)
+/* Two 8-bit lanes (bits 0-7 and 16-23), each up to 255 * 255, divided by 255 and rounded. */
+static uint32_t div255_lanes(uint32_t x)
 {
-	x += 128;
-	return (x + (x >> 8)) >> 8;
+	x += 0x00800080;
+	return ((x + ((x >> 8) & 0x00ff00ff)) >> 8) & 0x00ff00ff;
 }
 
-/* The halo buffer over the picture, premultiplied OVER, and cleared for the next frame. */
+/*
+ * Colour C (0xAARRGGBB, not premultiplied, alpha ignored) at opacity K
+ * (0..255) over the premultiplied pixel P: premultiplied OVER, two channels
+ * at a time (blue and red, green and alpha).
+ */
+static uint32_t over(uint32_t p, uint32_t c, uint32_t k)
+{
+	uint32_t keep = 255 - k;
+	uint32_t rb = (c & 0x00ff00ff) * k + (p & 0x00ff00ff) * keep;
+	uint32_t ga = (0x00ff0000 | ((c >> 8) & 0xff)) * k + ((p >> 8) & 0x00ff00ff) * keep;
+	return div255_lanes(rb) | div255_lanes(ga) << 8;
+}
+
+/* The halo buffer over the picture, and cleared for the next frame. */
 static void lay_glows(struct viz_stamp *st)
 {
 	for (int y = st->box_y0; y < st->box_y1; y++) {
@@ -121,27 +163,26 @@ static void lay_glows(struct viz_stamp *st)
 			if (!v)
 				continue;
 			g[x] = 0;
-			uint32_t a = v >> 24, keep = 255 - a, d = p[x];
-			uint32_t out = 0;
-			for (int shift = 0; shift < 32; shift += 8) {
-				uint32_t src = shift == 24 ? 255 : (v >> shift) & 255;
-				out |= div255(src * a + ((d >> shift) & 255) * keep) << shift;
-			}
-			p[x] = out;
+			p[x] = over(p[x], v, v >> 24);
 		}
 	}
 }
 
-/* N's dot, each pixel covered by how much of it lies within the circle. */
+/*
+ * N's dot, each pixel covered by how much of it lies within the circle
+ * (in 255ths: a square root only for the pixels on its rim).
+ */
 static void stamp_dot(struct viz_stamp *st, const struct viz_frame_node *n)
 {
-	double r = n->r * st->scale, k0 = n->color.a;
+	double r = n->r * st->scale, k0 = n->color.a * 255;
 	double cx = st->ox + n->x * st->scale, cy = st->oy + n->y * st->scale;
 	int x0, y0, x1, y1;
 	if (!clip(st, cx, cy, r + 1, &x0, &y0, &x1, &y1))
 		return;
 	grow_box(st, x0, y0, x1, y1);
-	double cr = n->color.r * 255, cg = n->color.g * 255, cb = n->color.b * 255;
+	uint32_t c = channel(n->color.r) << 16 | channel(n->color.g) << 8 | channel(n->color.b);
+	uint32_t solid = channel(n->color.a);
+	uint32_t solid_word = solid == 255 ? 0xff000000 | c : 0;
 	double inside = r > 0.5 ? (r - 0.5) * (r - 0.5) : 0, outside = (r + 0.5) * (r + 0.5);
 	for (int y = y0; y < y1; y++) {
 		uint32_t *row = st->pixels + (size_t)y * (size_t)st->stride;
@@ -150,15 +191,13 @@ static void stamp_dot(struct viz_stamp *st, const struct viz_frame_node *n)
 			double dx = x + 0.5 - cx, d2 = dx * dx + dy * dy;
 			if (d2 >= outside)
 				continue;
-			double cover = d2 <= inside ? 1 : r + 0.5 - vm_sqrt(d2);
-			double k = (cover > 1 ? 1 : cover) * k0, keep = 1 - k;
-			uint32_t p = row[x];
-			uint32_t pa = p >> 24, pr = (p >> 16) & 0xff, pg = (p >> 8) & 0xff, pb = p & 0xff;
-			pa = (uint32_t)(255 * k + pa * keep + 0.5);
-			pr = (uint32_t)(cr * k + pr * keep + 0.5);
-			pg = (uint32_t)(cg * k + pg * keep + 0.5);
-			pb = (uint32_t)(cb * k + pb * keep + 0.5);
-			row[x] = pa << 24 | pr << 16 | pg << 8 | pb;
+			if (d2 <= inside) {
+				row[x] = solid_word ? solid_word : over(row[x], c, solid);
+				continue;
+			}
+			double cover = r + 0.5 - vm_sqrt(d2);
+			uint32_t k = (uint32_t)((cover > 1 ? 1 : cover) * k0 + 0.5);
+			row[x] = over(row[x], c, k);
 		}
 	}
 }

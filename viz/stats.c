@@ -8,7 +8,9 @@
  * a free colour, or the colour of the least busy holder once it has a
  * quarter more events than that one. The busiest keep theirs for good, a
  * short-lived one rarely gets one, and every colour of the legend is one
- * process: the rest are drawn in one grey as "others".
+ * process: the rest are drawn in one grey as "others". A family (see
+ * viz_scene_join_family()) counts as one: its head earns the colour with
+ * all of its members' events, and each member has a shade of it.
  */
 #include "viz/scene.h"
 
@@ -31,12 +33,12 @@ static void take_slot(struct viz_scene *s, uint16_t process)
 		}
 		const struct vz_process *owner = &s->processes[s->slot_owner[slot] - 1];
 		if (weakest < 0 ||
-		    owner->events < s->processes[s->slot_owner[weakest] - 1].events)
+		    owner->family_events < s->processes[s->slot_owner[weakest] - 1].family_events)
 			weakest = slot;
 	}
 	if (s->slot_owner[weakest]) {
 		struct vz_process *owner = &s->processes[s->slot_owner[weakest] - 1];
-		if ((double)p->events < OVERTAKE * (double)owner->events)
+		if ((double)p->family_events < OVERTAKE * (double)owner->family_events)
 			return;
 		owner->slot = VZ_NO_SLOT;
 	}
@@ -55,15 +57,35 @@ void vz_stats_count(struct viz_scene *s, const struct viz_event *e, uint16_t pro
 	struct vz_process *p = &s->processes[process];
 	p->events++;
 	p->errors += e->result < 0;
-	if (p->slot == VZ_NO_SLOT)
-		take_slot(s, process);
+	struct vz_process *head = &s->processes[p->head];
+	head->family_events++;
+	if (head->slot == VZ_NO_SLOT)
+		take_slot(s, p->head);
+}
+
+/*
+ * The shades of a family's colour: lighter and darker by turns, further
+ * each round, so that the first few stand apart from the head and from
+ * each other and all keep its hue; never darker than 45% of the way to
+ * black, which on the dark background would be lost.
+ */
+static struct viz_color family_shade(struct viz_color base, uint8_t shade)
+{
+	static const float towards[VIZ_FAMILY_SHADES] = {0.45f, -0.3f, 0.7f, -0.45f, 0.2f, -0.15f};
+	float f = towards[(shade - 1) % VIZ_FAMILY_SHADES];
+	struct viz_color to = f > 0 ? (struct viz_color){1, 1, 1, base.a} : (struct viz_color){0, 0, 0, base.a};
+	return vz_mix(base, to, f > 0 ? f : -f);
 }
 
 struct viz_color vz_process_shade(const struct viz_scene *s, uint16_t process)
 {
-	if (process == NO_PROCESS || s->processes[process].slot == VZ_NO_SLOT)
+	if (process == NO_PROCESS)
 		return others_color();
-	return vz_process_color(s->processes[process].slot);
+	const struct vz_process *p = &s->processes[process];
+	uint8_t slot = s->processes[p->head].slot;
+	if (slot == VZ_NO_SLOT)
+		return others_color();
+	return p->shade ? family_shade(vz_process_color(slot), p->shade) : vz_process_color(slot);
 }
 
 uint64_t viz_scene_events(const struct viz_scene *s)

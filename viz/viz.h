@@ -85,6 +85,7 @@ struct viz_event {
 	const char *path;  /* "/", "/a/b" */
 	const char *path2; /* new name for rename and link, output of copy_file_range */
 	const char *comm;  /* process name or NULL */
+	int64_t instance;  /* the process instance (a trace's processes.id), 0: unknown */
 };
 
 struct viz_scene;
@@ -249,6 +250,7 @@ struct viz_node_info {
 	bool dying;		     /* removed, fading out */
 	enum viz_op last_op;	     /* the last operation on it; VIZ_OP_UNKNOWN: none */
 	int process;		     /* who did it: see viz_scene_process(); -1: unknown */
+	int64_t instance;	     /* the last process instance known to touch it, 0: none */
 	double touch_t;		     /* when (the scene's time), if last_op is known */
 };
 
@@ -287,6 +289,19 @@ struct viz_process_info {
 	int color_slot;		/* 0..VIZ_PROCESS_COLORS-1, or -1: drawn as one of the others */
 	struct viz_color color; /* its colour when colouring by process */
 };
+
+/*
+ * Processes may form families (a command and the processes it started, as
+ * the page's colour by command has them): a family has the colour of its
+ * head, which the events of all of its members earn, and a member is drawn
+ * in a shade of it: SHADE 1, 2, ... lighter and darker by turns, further
+ * each time (past VIZ_FAMILY_SHADES they come round again). NAME joins the
+ * family of HEAD (process names, as events' comm) before its first event,
+ * once; a head does not join another family. 0, or -1 when out of memory.
+ */
+#define VIZ_FAMILY_SHADES 6
+int viz_scene_join_family(struct viz_scene *scene, const char *name, const char *head,
+			  unsigned shade);
 
 /* Processes in the order they were first seen; INDEX < viz_scene_process_count(). */
 size_t viz_scene_process_count(const struct viz_scene *scene);

@@ -33,6 +33,7 @@ struct log_entry {
 	uint16_t path2_at; /* offset of path2 from the strings' start; 0: none */
 	uint8_t op, kind;
 	int32_t result;
+	uint32_t instance; /* its process instance (colour by command), 0: none or past 32 bits */
 };
 
 /* The scene's counters at a checkpoint: what the panel shows after a seek. */
@@ -113,6 +114,7 @@ static int log_add(struct trace_index *x, const struct trace_event *e)
 	struct log_entry *entry = (struct log_entry *)(x->log + x->log_len);
 	*entry = (struct log_entry){.size = (uint32_t)size, .op = e->op, .kind = e->kind,
 				    .result = e->result,
+				    .instance = e->process > 0 && e->process <= UINT32_MAX ? (uint32_t)e->process : 0,
 				    .path2_at = (uint16_t)(e->path2 ? path_len : 0)};
 	char *strings = (char *)(entry + 1);
 	memcpy(strings, e->path ? e->path : "", path_len);
@@ -492,7 +494,7 @@ int index_restore(const struct trace_index *x, int64_t ts_ns, struct viz_scene *
 		struct trace_event e = {.op = entry->op, .kind = entry->kind, .result = entry->result,
 				      .path = strings,
 				      .path2 = entry->path2_at ? strings + entry->path2_at : NULL,
-				      .bytes = -1, .offset = -1,
+				      .bytes = -1, .offset = -1, .process = entry->instance,
 				      .pid = -1 /* no process: the checkpoint's are restored below */};
 		struct viz_event ve;
 		play_event(&ve, &e, c->t);

@@ -59,6 +59,7 @@ struct session {
 	bool rx_binary;
 	size_t rx_len;
 	char rx[WEB_MAX_MESSAGE + 1];
+	bool closing; /* sent away: see send_away() */
 };
 
 struct web_server {
@@ -477,8 +478,30 @@ static void client_end(struct web_server *server, struct session *s)
 	malloc_trim(0);
 }
 
+/*
+ * Sends a client away (its message is too big, it does not read what it
+ * is sent): once what is being written has gone, a close frame with
+ * STATUS, after which lws waits a few seconds for the client's answer;
+ * what it still sends is read and dropped meanwhile. Closing the socket
+ * at once, with the rest of its message unread, would make the kernel
+ * reset the connection, and a reset discards what the client had not read
+ * yet: the close frame too, and the status that says why.
+ */
+static void send_away(struct session *s, struct lws *wsi, enum lws_close_status status,
+		      const char *reason)
+{
+	if (s->closing)
+		return;
+	s->closing = true;
+	outbox_clear(&s->outbox);
+	lws_close_reason(wsi, status, (unsigned char *)reason, strlen(reason));
+	lws_callback_on_writable(wsi);
+}
+
 static int client_write(struct web_server *server, struct session *s, struct lws *wsi)
 {
+	if (s->closing)
+		return -1; /* lws sends send_away()'s close frame */
 	struct web_msg *msg = outbox_pop(&s->outbox);
 	if (msg) {
 		int n = lws_write(wsi, msg->data + LWS_PRE, msg->len, LWS_WRITE_TEXT);
@@ -528,7 +551,7 @@ static void replay_timer(struct session *s, struct lws *wsi, bool playing)
 static int client_tick(struct session *s, struct lws *wsi)
 {
 	s->timer_armed = false;
-	if (!s->replay || s->busy)
+	if (!s->replay || s->busy || s->closing)
 		return 0; /* the job's end plays on */
 	char err[512];
 	int playing = 1;
@@ -578,15 +601,15 @@ static int handle_message(struct web_server *server, struct session *s, struct l
 static int client_receive(struct web_server *server, struct session *s, struct lws *wsi,
 			  const void *in, size_t len)
 {
+	if (s->closing)
+		return 0; /* read and dropped, so that the close is not a reset */
 	if (lws_is_first_fragment(wsi)) {
 		s->rx_len = 0;
 		s->rx_binary = lws_frame_is_binary(wsi);
 	}
 	if (s->rx_len + len > WEB_MAX_MESSAGE) {
-		static const char reason[] = "message too large";
-		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)reason,
-				 sizeof(reason) - 1);
-		return -1;
+		send_away(s, wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
+		return 0;
 	}
 	/* Over the total, a client is cut off only if it holds more than its
 	 * share: one that reads what it gets (a fresh page's snapshot in
@@ -594,10 +617,9 @@ static int client_receive(struct web_server *server, struct session *s, struct l
 	if (s->outbox.bytes > CLIENT_QUEUE_BYTES ||
 	    (s->outbox.bytes > TOTAL_QUEUE_BYTES / MAX_CLIENTS &&
 	     server->queued_bytes > TOTAL_QUEUE_BYTES)) {
-		static const char reason[] = "too much queued: read what was sent first";
-		lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)reason,
-				 sizeof(reason) - 1);
-		return -1;
+		send_away(s, wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+			  "too much queued: read what was sent first");
+		return 0;
 	}
 	memcpy(s->rx + s->rx_len, in, len);
 	s->rx_len += len;

@@ -67,6 +67,8 @@ static void add_node(void *ctx, const char *path, const struct viz_node_info *in
 	}
 	if (info->process >= 0)
 		text_printf(&b->part, ",\"process\":%d", info->process);
+	if (info->instance > 0) /* the lineage's id: the page's colour by command */
+		text_printf(&b->part, ",\"instance\":%lld", (long long)info->instance);
 	/* how long ago, while it may still glow: a page restores the flash */
 	double age = b->now - info->touch_t;
 	if (info->last_op != VIZ_OP_UNKNOWN && age >= 0 && age < RECENT_S)

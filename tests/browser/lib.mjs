@@ -66,6 +66,96 @@ export async function openPage(browser, url, { width = 1280, height = 720 } = {}
 	return page;
 }
 
+/*
+ * A tab at URL that no debugger watches the network of, for measuring
+ * speed. Playwright's pages have DevTools' Network domain on, and Chromium
+ * then copies every websocket message into a DevTools event (escaped on the
+ * page's main thread, passed through the browser to node): at 50,000
+ * events a second (12 MB/s of JSON) that took more of the main thread than
+ * the page's own handling, and the page fell behind where a user's browser
+ * keeps up. This tab lives in a browser context Playwright does not know
+ * (so it does not attach to it) and is reached over a session of our own
+ * with only the Runtime, Input and Emulation domains. It offers what
+ * state(), waitForState() and the speed test use: evaluate(FN, ARG),
+ * click(SELECTOR), clickAt(X, Y), boundingBox(SELECTOR), selectValue(SELECTOR,
+ * VALUE), tracefsErrors and close().
+ */
+export async function openUntracedPage(browser, url, { width = 1280, height = 720 } = {}) {
+	const cdp = await browser.newBrowserCDPSession();
+	const { browserContextId } = await cdp.send('Target.createBrowserContext');
+	const { targetId } = await cdp.send('Target.createTarget', { url: 'about:blank', browserContextId });
+	// A session of the old, unflattened kind: Playwright's CDPSession sends no
+	// messages to a flattened child session.
+	const { sessionId } = await cdp.send('Target.attachToTarget', { targetId, flatten: false });
+	let lastId = 0;
+	const pending = new Map();
+	const page = { tracefsErrors: [] };
+	cdp.on('Target.receivedMessageFromTarget', (e) => {
+		if (e.sessionId !== sessionId)
+			return;
+		const m = JSON.parse(e.message);
+		if (m.id && pending.has(m.id)) {
+			pending.get(m.id)(m);
+			pending.delete(m.id);
+		} else if (m.method === 'Runtime.exceptionThrown') {
+			const d = m.params.exceptionDetails;
+			const text = (d.exception && d.exception.description) || d.text;
+			page.tracefsErrors.push(`pageerror: ${text}`);
+			console.log(`  [page] uncaught: ${text}`);
+		} else if (m.method === 'Runtime.consoleAPICalled' && m.params.type === 'error') {
+			const text = m.params.args.map((a) => a.value ?? a.description).join(' ');
+			page.tracefsErrors.push(`console: ${text}`);
+			console.log(`  [page] console.error: ${text}`);
+		}
+	});
+	const send = async (method, params = {}) => {
+		const id = ++lastId;
+		const answer = new Promise((resolve) => pending.set(id, resolve));
+		await cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) });
+		const m = await answer;
+		if (m.error)
+			throw new Error(`${method}: ${m.error.message}`);
+		return m.result;
+	};
+	page.evaluate = async (fn, arg) => {
+		const r = await send('Runtime.evaluate', {
+			expression: `(${fn})(${arg === undefined ? '' : JSON.stringify(arg)})`,
+			returnByValue: true, awaitPromise: true,
+		});
+		if (r.exceptionDetails)
+			throw new Error(`evaluate: ${(r.exceptionDetails.exception || {}).description || r.exceptionDetails.text}`);
+		return r.result.value;
+	};
+	page.boundingBox = (selector) => page.evaluate((s) => {
+		const r = document.querySelector(s).getBoundingClientRect();
+		return { x: r.x, y: r.y, width: r.width, height: r.height };
+	}, selector);
+	page.clickAt = async (x, y) => {
+		for (const type of ['mouseMoved', 'mousePressed', 'mouseReleased'])
+			await send('Input.dispatchMouseEvent', { type, x, y, button: 'left', buttons: type === 'mousePressed' ? 1 : 0, clickCount: 1 });
+	};
+	page.click = async (selector) => {
+		const box = await page.boundingBox(selector);
+		await page.clickAt(box.x + box.width / 2, box.y + box.height / 2);
+	};
+	page.selectValue = (selector, value) => page.evaluate(([s, v]) => {
+		const select = document.querySelector(s);
+		select.value = v;
+		select.dispatchEvent(new Event('change', { bubbles: true }));
+	}, [selector, value]);
+	page.close = async () => {
+		await cdp.send('Target.closeTarget', { targetId });
+		await cdp.send('Target.disposeBrowserContext', { browserContextId });
+		await cdp.detach();
+	};
+	await send('Runtime.enable');
+	await send('Emulation.setDeviceMetricsOverride', { width, height, deviceScaleFactor: 1, mobile: false });
+	await send('Page.navigate', { url });
+	await waitFor(() => page.evaluate(() => !!(window.tracefsView && typeof window.tracefsView.state === 'function'))
+		.catch(() => false), 15000, `the page at ${url}`); /* (an evaluate may meet the navigation) */
+	return page;
+}
+
 export async function state(page) {
 	return page.evaluate(() => window.tracefsView.state());
 }

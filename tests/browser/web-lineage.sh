@@ -1,9 +1,12 @@
 #!/bin/bash
 # web-lineage: process lineage on the page. `tracefs run` records a script
-# that runs two commands touching different files (cp, sort); `tracefs
-# serve` replays it; coloured by command, each command's files get their
-# own hue, a file's tooltip names the command that wrote it, and a click on
-# a command in the panel highlights what it touched (web-lineage.mjs).
+# that runs two commands touching different files: cp, and a script of its
+# own (sh ./sub.sh) whose children are cp and sort; `tracefs serve` replays it;
+# coloured by command, each command's files get their own hue, the
+# children's files shades of their command's, also when the scene comes
+# from a snapshot; a file's tooltip names the command that wrote it, and a
+# click on a command in the panel highlights what it touched
+# (web-lineage.mjs).
 # Live, `tracefs mount --ws` streams the same lineage (checked on the wire).
 source "$(dirname "$0")/../lib/common.sh"
 source "$(dirname "$0")/lib.sh"
@@ -13,13 +16,18 @@ mkdir -p "$T/src"
 cd "$T/src"
 printf 'one\ntwo\n' >alpha.txt
 printf 'b\na\nc\n' >beta.txt
-printf 'cp alpha.txt alpha.copy\nsort beta.txt -o beta.sorted\n' >work.sh
+printf 'cp alpha.txt alpha.copy\nsh ./sub.sh\n' >work.sh
+printf 'cp beta.txt beta.copy\nsort beta.txt -o beta.sorted\n' >sub.sh
 "$TRACEFS" run --db "$T/run.db" -- sh ./work.sh 2>"$T/run.log" || fail "tracefs run: $(cat "$T/run.log")"
 cd "$T"
 [ "$(cat "$T/src/beta.sorted")" = "$(printf 'a\nb\nc')" ] || fail "the script's sort did not run"
-# The two commands are the root's children, each with its own process instance.
-assert_eq "$(sql "$T/run.db" "SELECT count(*) FROM processes AS c JOIN processes AS r ON r.id = c.parent_id
-	WHERE r.state = 'root' AND json_extract(c.argv, '\$[0]') IN ('cp', 'sort')")" 2 "cp and sort below the root"
+# The two commands are the root's children, each with its own process instance;
+# the second one's cp and sort are its children.
+assert_eq "$(sql "$T/run.db" "SELECT group_concat(json_extract(c.argv, '\$[0]'), ' ') FROM processes AS c
+	JOIN processes AS r ON r.id = c.parent_id WHERE r.state = 'root' ORDER BY c.id")" "cp sh" "cp and sh below the root"
+assert_eq "$(sql "$T/run.db" "SELECT group_concat(json_extract(c.argv, '\$[0]'), ' ') FROM processes AS c
+	JOIN processes AS p ON p.id = c.parent_id WHERE json_extract(p.argv, '\$[1]') = './sub.sh' ORDER BY c.id")" \
+	"cp sort" "cp and sort below sh ./sub.sh"
 
 # Live (`tracefs mount --ws`): the first event of each process instance
 # carries its lineage; a client that joins later gets the rows in its
@@ -55,5 +63,8 @@ kill -TERM "$CLEANUP_PIDS"
 wait "$CLEANUP_PIDS" || true
 CLEANUP_PIDS=
 # To look at the picture: WEB_LINEAGE_PNG=/tmp/lineage.png tests/run web-lineage
-if [ -n "${WEB_LINEAGE_PNG:-}" ]; then cp "$T/lineage.png" "$WEB_LINEAGE_PNG"; fi
+if [ -n "${WEB_LINEAGE_PNG:-}" ]; then
+	cp "$T/lineage.png" "$WEB_LINEAGE_PNG"
+	cp "$T/lineage-snapshot.png" "${WEB_LINEAGE_PNG%.png}-snapshot.png"
+fi
 echo "web-lineage: ok"

@@ -24,6 +24,14 @@ CLEANUP_PIDS=$!
 url2=$(printed_url "$T/serve.err")
 
 first_workload "$T/mnt"
+# A tree that stays (5,000 files, made beside the mount and looked up
+# through it): every welcome is then a snapshot of ~400 KB, still on its
+# way when a case misbehaves at once.
+for d in $(seq 1 100); do
+	mkdir "$T/src/kept$d" && (cd "$T/src/kept$d" && touch $(seq -f 'file%g.c' 1 50)) ||
+		fail "a tree beside the mount"
+done
+ls -lR "$T/mnt" >/dev/null || fail "ls -lR through the mount"
 run_node web-protocol "$url" "$BUILD/web/index.html" "$url2" || fail "the protocol"
 
 # The mount still works, and records.

@@ -73,6 +73,31 @@ async function sameColours(page, seconds, mode) {
 	return dumped;
 }
 
+// Colour by command (process lineage, which every mount records) after the
+// seek: the snapshot names each node's process instance, so that none of
+// NODES is left grey (untouched), and each command with a colour of its
+// own has nodes in it (a hue, where a node of no known command is grey).
+async function commandColours(page, nodes) {
+	const before = await state(page);
+	await page.selectOption('#color-by', 'command');
+	await waitForState(page, (s) => s.snapshots > before.snapshots, 10000, 'a snapshot after colour by command');
+	const dim = [88, 98, 113];
+	const colours = new Set();
+	let hued = 0;
+	for (const n of nodes.filter((n) => !n.dying)) {
+		const found = await find(page, n.path);
+		assert(found, `colour by command: ${n.path} is missing on the page`);
+		const rgb = found.color.slice(0, 3);
+		assert(!rgb.every((c, i) => Math.abs(c - dim[i]) <= 2), `colour by command: ${n.path} is left grey after the seek`);
+		colours.add(rgb.join());
+		hued += Math.max(...rgb) - Math.min(...rgb) >= 24;
+	}
+	const legend = (await page.evaluate(() => window.tracefsView.stats())).model.processes.filter((p) => p.color >= 0);
+	assert(legend.length >= 2 && hued >= legend.length,
+		`colour by command after the seek: ${hued} nodes with a hue, commands with a colour ${JSON.stringify(legend)}`);
+	note(`colour by command after the seek: ${hued} of ${nodes.length} nodes in ${legend.length} commands' colours, ${colours.size} colours`);
+}
+
 run(async () => {
 	const first = BigInt(await sql('SELECT min(ts_ns) FROM trace'));
 	const last = BigInt(await sql('SELECT max(ts_ns) FROM trace'));
@@ -164,6 +189,7 @@ run(async () => {
 	const legend = byProcess.stats.processes.filter((p) => p.color >= 0).length;
 	assert(legend >= 1, `no process has a colour of its own: ${JSON.stringify(byProcess.stats.processes)}`);
 	await sameColours(page, landed / 1e9, 'op');
+	await commandColours(page, byProcess.nodes);
 	await page.selectOption('#color-by', 'kind');
 
 	// A click on a node pins its label, on a side where no other text is.

@@ -10,8 +10,11 @@
 //    lag stays under 0.5 s and it misses nothing.
 //  - At the tree's overview the canvas draws few shapes: the small nodes
 //    come stamped in one layer.
+// Both pages are tabs no debugger watches the network of (see
+// openUntracedPage in lib.mjs): Playwright's own copy every websocket
+// message into DevTools, which costs more than the page at this rate.
 // Prints "web-speed: fps=F at N nodes; kept up with R events/s, lag L ms".
-import { run, launch, openPage, state, waitForState, median, note } from './lib.mjs';
+import { run, launch, openUntracedPage, state, waitForState, median, note } from './lib.mjs';
 
 const [treeUrl, treeNodesArg, rateUrl, rateArg, secondsArg, minFpsArg] = process.argv.slice(2);
 const TREE_NODES = Number(treeNodesArg), RATE = Number(rateArg), SECONDS = Number(secondsArg);
@@ -23,17 +26,17 @@ function assert(cond, message) {
 }
 
 async function chooseSpeed(page, want) {
-	const options = await page.$$eval('#speed option', (os) => os.map((o) => o.value));
+	const options = await page.evaluate(() => [...document.querySelectorAll('#speed option')].map((o) => o.value));
 	const i = options.findIndex((v) => Number(v) === want);
 	assert(i >= 0, `#speed has no option ${want}: ${JSON.stringify(options)}`);
-	await page.selectOption('#speed', options[i]);
+	await page.selectValue('#speed', options[i]);
 	await waitForState(page, (s) => s.speed === want, 5000, `speed ${want}`);
 }
 
 async function clickTimeline(page, fraction) {
-	const box = await page.locator('#timeline').boundingBox();
+	const box = await page.boundingBox('#timeline');
 	const before = await state(page);
-	await page.mouse.click(box.x + fraction * box.width, box.y + box.height / 2);
+	await page.clickAt(box.x + fraction * box.width, box.y + box.height / 2);
 	return waitForState(page, (s) => s.snapshots > before.snapshots, 15000, 'a snapshot after a click on #timeline');
 }
 
@@ -41,7 +44,7 @@ run(async () => {
 	const browser = await launch();
 
 	// --- drawing a big tree ---
-	const tree = await openPage(browser, treeUrl);
+	const tree = await openUntracedPage(browser, treeUrl);
 	await waitForState(tree, (s) => s.connected && s.mode === 'replay', 15000, 'the tree replay');
 	await chooseSpeed(tree, 1);
 	await clickTimeline(tree, 0.2); // past the first second: the whole tree, reads going on
@@ -67,10 +70,11 @@ run(async () => {
 	assert(s.drawn.dots + s.drawn.halos < TREE_NODES / 100,
 		`${s.drawn.dots} dots and ${s.drawn.halos} halos for the canvas at ${s.drawn.nodes} nodes`);
 	await tree.click('#pause');
-	await tree.context().close();
+	assert(tree.tracefsErrors.length === 0, `errors on the page: ${tree.tracefsErrors.join('; ')}`);
+	await tree.close();
 
 	// --- a stream of RATE events a second ---
-	const page = await openPage(browser, rateUrl);
+	const page = await openUntracedPage(browser, rateUrl);
 	await waitForState(page, (s) => s.connected && s.mode === 'replay', 15000, 'the rate replay');
 	await chooseSpeed(page, 1);
 	const start = await state(page);

@@ -2,6 +2,9 @@
 # web-stalled: a websocket client that stops reading does not slow the
 # mount, is told what it missed and resynced; a page stays current (see
 # web-stalled.mjs). WEB_STALLED_FILES sets the workload's size (10000).
+# Up to seven pairs of runs and the far-behind ones: on a loaded machine
+# that takes more than the default ten minutes.
+# timeout: 1500
 source "$(dirname "$0")/../lib/common.sh"
 source "$(dirname "$0")/lib.sh"
 

@@ -626,6 +626,45 @@ static bool legend_has(const struct viz_frame *f, const char *text)
 	return false;
 }
 
+/* How far C is from the legend's "other" violet: its saturation where its hue is violet's. */
+static double violet_saturation(struct viz_color c)
+{
+	double mx = fmax(c.r, fmax(c.g, c.b)), mn = fmin(c.r, fmin(c.g, c.b));
+	if (mx <= 0 || mx - mn < 1e-6)
+		return 0;
+	double d = mx - mn, h;
+	if (mx == c.r)
+		h = fmod((c.g - c.b) / d + 6, 6);
+	else if (mx == c.g)
+		h = (c.b - c.r) / d + 2;
+	else
+		h = (c.r - c.g) / d + 4;
+	h *= 60;
+	return h >= 250 && h <= 320 ? d / mx : 0;
+}
+
+/* A file's red flash fades back to its blue without passing through violet. */
+static void test_fade_not_violet(void)
+{
+	struct viz_scene *s = new_scene();
+	apply(s, 0, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, "/a", NULL, "touch");
+	apply(s, 3, VIZ_OP_READ, VIZ_KIND_FILE, 0, "/a", NULL, "cat");
+	double worst = 0, worst_t = 0;
+	for (double t = 3; t <= 6; t += 0.02) {
+		advance(s, t);
+		struct viz_node_info info;
+		CHECK(find(s, "/a", &info), "/a missing");
+		double v = violet_saturation(info.color);
+		if (v > worst) {
+			worst = v;
+			worst_t = t;
+		}
+	}
+	printf("fade: most violet %.2f (saturation) at t=%.2f\n", worst, worst_t);
+	CHECK(worst < 0.3, "the fading flash reads violet at t=%.2f (saturation %.2f)", worst_t, worst);
+	viz_scene_free(s);
+}
+
 /* A commit of the versioned store flashes the directory of its changes
  * white, is named in the caption while the flash lasts, and has a legend
  * entry only where there are commits. */
@@ -743,6 +782,64 @@ static void test_first_workload_visible(void)
 	}
 	printf("first workload: 89 directories, smallest drawn %.1f px, chain %.0f cells long\n",
 	       smallest, last);
+	viz_scene_free(s);
+}
+
+/* The frames up to T (FPS a second from *NEXT on): nodes drawn past an edge of the picture. */
+struct edges_watch {
+	size_t frames, cut;
+	char first[96]; /* the first cut: its time and where */
+};
+
+static void look_at_edges(struct viz_scene *s, double t, double fps, double *next,
+			  struct edges_watch *w)
+{
+	for (; *next <= t; *next += 1 / fps) {
+		advance(s, *next);
+		struct viz_frame f;
+		CHECK(viz_scene_frame(s, &f) == 0, "frame failed");
+		w->frames++;
+		for (size_t i = 0; i < f.node_count; i++) {
+			const struct viz_frame_node *n = &f.nodes[i];
+			if (n->x - n->r >= 0 && n->x + n->r <= f.width && n->y - n->r >= 0 &&
+			    n->y + n->r <= f.height)
+				continue;
+			if (!w->cut++)
+				snprintf(w->first, sizeof(w->first), "t=%.2f node %u at %.0f,%.0f r %.1f",
+					 *next, n->id, n->x, n->y, n->r);
+		}
+	}
+}
+
+/*
+ * The first workload's mkdirs at the pace of a shell (25 ms an event),
+ * looked at every frame at 999x684 (the page's canvas beside its panel):
+ * the chain grows past the view's edge all the time, and its newest nodes,
+ * still moving out of their parents, must never be drawn past an edge.
+ */
+static void test_growth_on_screen(void)
+{
+	struct viz_scene *s = new_scene();
+	viz_scene_set_viewport(s, 999, 684);
+	struct edges_watch w = {0};
+	double fps = fps_for_tests(), t = 0, next = 0, step = 0.025;
+	char path[256] = "";
+	for (int level = 0; level < 11; level++) {
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%d", level);
+		apply(s, t += step, VIZ_OP_MKDIR, VIZ_KIND_DIR, 0, path, NULL, "mkdir");
+		look_at_edges(s, t, fps, &next, &w);
+		for (char leaf = 'a'; leaf <= 'g'; leaf++) {
+			char child[300];
+			snprintf(child, sizeof(child), "%s/%c", path, leaf);
+			apply(s, t += step, VIZ_OP_MKDIR, VIZ_KIND_DIR, 0, child, NULL, "mkdir");
+			look_at_edges(s, t, fps, &next, &w);
+		}
+	}
+	look_at_edges(s, t + 3, fps, &next, &w);
+	printf("growth: %zu frames, %zu nodes drawn past an edge%s%s\n", w.frames, w.cut,
+	       w.cut ? ", the first " : "", w.first);
+	CHECK(w.cut == 0, "the growing chain was drawn past the picture's edge %zu times (first: %s)",
+	      w.cut, w.first);
 	viz_scene_free(s);
 }
 
@@ -1389,6 +1486,65 @@ static void test_stamp(void)
 }
 
 /*
+ * A halo and a dot at odd positions in a zoomed, shifted view: every pixel
+ * of the halo has the opacity of the rings whose discs hold its centre
+ * (the rows are laid span by span, the rings defined per pixel), and the
+ * dot's pixels add up to its area.
+ */
+static void test_stamp_shapes(void)
+{
+	static uint32_t pixels[SW * SH], glow[SW * SH];
+	struct viz_color red = {1, 0.2f, 0.2f, 1}, blue = {0.25f, 0.5f, 1, 1};
+	struct viz_frame_node nodes[] = {
+		{.x = 20.3f, .y = 30.7f, .r = 1.3f, .color = red, .glow = 0.8f, .glow_color = red},
+		{.x = 90.6f, .y = 22.45f, .r = 2.2f, .color = blue},
+	};
+	struct viz_frame f = {.width = SW, .height = 720, .nodes = nodes, .node_count = 2};
+	struct viz_stamp st = {.pixels = pixels, .width = SW, .height = SH, .stride = SW, .glow = glow,
+			       .scale = 1.7, .ox = 3.1, .oy = -2.2};
+	viz_stamp_frame(&st, &f);
+	const struct viz_frame_node *n = &nodes[0];
+	double cx = st.ox + n->x * st.scale, cy = st.oy + n->y * st.scale, ui = f.height / 720.0;
+	double reach[VIZ_GLOW_RINGS], alpha[VIZ_GLOW_RINGS];
+	for (int ring = 0; ring < VIZ_GLOW_RINGS; ring++) {
+		viz_glow_ring(n, ring, ui, &reach[ring], &alpha[ring]);
+		reach[ring] *= st.scale;
+	}
+	size_t halo_pixels = 0, wrong = 0;
+	for (int y = 0; y < SH; y++) {
+		for (int x = 0; x < 70; x++) {
+			double d = hypot(x + 0.5 - cx, y + 0.5 - cy);
+			if (d < n->r * st.scale + 1)
+				continue; /* the dot's own pixels */
+			double clear = 1;
+			for (int ring = 0; ring < VIZ_GLOW_RINGS; ring++)
+				if (d * d < reach[ring] * reach[ring])
+					clear *= 1 - alpha[ring];
+			uint32_t a = (uint32_t)((1 - clear) * 255 + 0.5), want = 0;
+			if (a) {
+				uint32_t r = (uint32_t)(255.0 * a / 255 + 0.5);
+				uint32_t gb = (uint32_t)(51.0 * a / 255 + 0.5);
+				want = a << 24 | r << 16 | gb << 8 | gb;
+				halo_pixels++;
+			}
+			if (pixel_at(&st, x, y) != want && wrong++ < 3)
+				CHECK(false, "halo pixel %d,%d is %08x, not %08x", x, y, pixel_at(&st, x, y),
+				      want);
+		}
+	}
+	CHECK(wrong == 0 && halo_pixels > 100, "%zu of %zu halo pixels wrong", wrong, halo_pixels);
+	/* the dot: alone in its corner of the picture */
+	double cover = 0, rx = st.ox + nodes[1].x * st.scale, ry = st.oy + nodes[1].y * st.scale;
+	for (int y = 0; y < SH; y++)
+		for (int x = 120; x < SW; x++)
+			cover += (pixel_at(&st, x, y) >> 24) / 255.0;
+	double area = M_PI * pow(nodes[1].r * st.scale, 2);
+	CHECK(fabs(cover - area) < 0.02 * area, "a dot of area %.2f covers %.2f pixels", area, cover);
+	CHECK(pixel_at(&st, (int)rx, (int)ry) == 0xff4080ff, "the dot's centre is %08x",
+	      pixel_at(&st, (int)rx, (int)ry));
+}
+
+/*
  * Thin edges stamped: the pixels on the line take its colour, those off it
  * stay, a steep and a shallow edge alike; where two cross, the stronger
  * shows (not their sum); a wide edge is left to the drawer.
@@ -1441,6 +1597,7 @@ int main(void)
 		}
 	}
 	test_math();
+	test_fade_not_violet();
 	test_ancestors_appear();
 	test_deep_paths();
 	test_first_workload();
@@ -1453,12 +1610,14 @@ int main(void)
 	test_commit();
 	test_out_of_memory();
 	test_first_workload_visible();
+	test_growth_on_screen();
 	test_5000_visible();
 	test_directories_are_patches();
 	test_text_fits();
 	test_workload_on_screen();
 	test_big_tree();
 	test_stamp();
+	test_stamp_shapes();
 	test_stamp_edges();
 	test_label_plates();
 	test_chain_grows_as_chain();

@@ -1,9 +1,13 @@
 /*
  * test_viz_stats.c — the scene model's counters (viz/stats.c): events by
  * operation, errno and process; pid 0 counted as "kernel"; colours for the
- * busiest processes only; and a scene rebuilt from what a snapshot carries
- * (the restore functions) counts and colours as the original does.
+ * busiest processes only; families (a command and its children) in shades
+ * of one colour; each node's last process instance; and a scene rebuilt
+ * from what a snapshot carries (the restore functions) counts and colours
+ * as the original does.
  */
+#include <math.h>
+
 #include "play/play.h"
 #include "tests/unit/check.h"
 #include "viz/viz.h"
@@ -114,6 +118,87 @@ static void test_colours(void)
 	viz_scene_free(s);
 }
 
+/* Hue in degrees of C (not grey). */
+static double hue(struct viz_color c)
+{
+	double max = fmax(c.r, fmax(c.g, c.b)), min = fmin(c.r, fmin(c.g, c.b)), d = max - min;
+	double h = max == c.r ? fmod((c.g - c.b) / d + 6, 6) : max == c.g ? (c.b - c.r) / d + 2 : (c.r - c.g) / d + 4;
+	return h * 60;
+}
+
+static double distance(struct viz_color a, struct viz_color b)
+{
+	return sqrt((a.r - b.r) * (a.r - b.r) + (a.g - b.g) * (a.g - b.g) + (a.b - b.b) * (a.b - b.b));
+}
+
+/* A family: its head's colour, earned by all of its members; a shade of it each. */
+static void test_families(void)
+{
+	struct viz_scene *s = new_scene(VIZ_COLOR_BY_PROCESS);
+	CHECK(viz_scene_join_family(s, "make › cc1", "make", 1) == 0 &&
+		      viz_scene_join_family(s, "make › as", "make", 2) == 0,
+	      "join");
+	apply(s, VIZ_OP_READ, "/Makefile", "make", 10, 0);
+	for (int i = 0; i < 20; i++) {
+		apply(s, VIZ_OP_READ, "/x.c", "make › cc1", 11, 0);
+		apply(s, VIZ_OP_WRITE, "/x.o", "make › as", 12, 0);
+	}
+	/* 11 other processes with 30 events each: a family of 41 keeps its colour */
+	char name[16];
+	for (int p = 0; p < VIZ_PROCESS_COLORS; p++) {
+		snprintf(name, sizeof(name), "p%d", p);
+		for (int i = 0; i < 30; i++)
+			apply(s, VIZ_OP_READ, "/other", name, 20 + p, 0);
+	}
+	struct viz_process_info make, cc1, as;
+	CHECK(process_index(s, "make", &make) == 0 && make.events == 1 && make.color_slot >= 0,
+	      "make (1 event, its family 41) has a colour: slot %d", make.color_slot);
+	process_index(s, "make › cc1", &cc1);
+	process_index(s, "make › as", &as);
+	CHECK(cc1.color_slot == -1 && as.color_slot == -1, "members own no colour");
+	CHECK(fabs(hue(cc1.color) - hue(make.color)) < 2 && fabs(hue(as.color) - hue(make.color)) < 2,
+	      "shades keep the hue: make %.0f, cc1 %.0f, as %.0f", hue(make.color), hue(cc1.color),
+	      hue(as.color));
+	CHECK(distance(cc1.color, make.color) > 0.15 && distance(as.color, make.color) > 0.15 &&
+		      distance(cc1.color, as.color) > 0.15,
+	      "shades apart: %.2f %.2f %.2f", distance(cc1.color, make.color),
+	      distance(as.color, make.color), distance(cc1.color, as.color));
+	struct viz_frame f;
+	CHECK(viz_scene_frame(s, &f) == 0, "frame");
+	bool listed = false;
+	for (size_t i = 0; i < f.legend_count; i++)
+		listed |= strcmp(f.legend[i].text, "make") == 0;
+	CHECK(listed, "the legend names the family's head");
+	/* once, before the first event: a process with events stays as it is */
+	CHECK(viz_scene_join_family(s, "p0", "make", 3) == 0, "join");
+	struct viz_process_info p0;
+	process_index(s, "p0", &p0);
+	CHECK(p0.color_slot >= 0, "p0 kept its own colour");
+	viz_scene_free(s);
+}
+
+/* Each node keeps the last process instance known to touch it; the kernel's requests keep it. */
+static void test_instances(void)
+{
+	struct viz_scene *s = new_scene(VIZ_COLOR_BY_PROCESS);
+	struct viz_event e = {.t = 1, .op = VIZ_OP_CREATE, .kind = VIZ_KIND_FILE, .path = "/a",
+			      .comm = "cc1", .pid = 5, .instance = 7};
+	CHECK(viz_scene_apply(s, &e) == 0, "apply");
+	e = (struct viz_event){.t = 2, .op = VIZ_OP_RELEASE, .kind = VIZ_KIND_FILE, .path = "/a"};
+	CHECK(viz_scene_apply(s, &e) == 0, "apply");
+	struct viz_node_info n;
+	CHECK(viz_scene_find(s, "/a", &n) && n.instance == 7, "/a's instance %lld, expected 7",
+	      (long long)n.instance);
+	e = (struct viz_event){.t = 3, .op = VIZ_OP_READ, .kind = VIZ_KIND_FILE, .path = "/a",
+			       .comm = "as", .pid = 6, .instance = 9};
+	CHECK(viz_scene_apply(s, &e) == 0, "apply");
+	CHECK(viz_scene_find(s, "/a", &n) && n.instance == 9, "/a's instance %lld, expected 9",
+	      (long long)n.instance);
+	CHECK(viz_scene_find(s, "/", &n) && n.instance == 0, "/ untouched: instance %lld",
+	      (long long)n.instance);
+	viz_scene_free(s);
+}
+
 struct copy {
 	struct viz_scene *into;
 	double now;
@@ -201,6 +286,8 @@ int main(void)
 {
 	test_counts();
 	test_colours();
+	test_families();
+	test_instances();
 	test_restore();
 	printf("test_viz_stats: ok\n");
 	return 0;

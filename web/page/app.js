@@ -199,31 +199,59 @@
     pathStats.set(path, (n || 0) + 1 + (error ? ERRORS_UNIT : 0));
   }
 
-  function countEvent(ev, slot) {
+  function countEvent(ev, owner, slot) {
     slot.events++;
     const error = ev.result < 0;
     if (ev.path) countPath(ev.path, error);
     if (ev.path2) countPath(ev.path2, error);
-    if (!error) noteCommand(ev);
+    if (!error) noteCommand(ev, owner);
   }
 
   /*
    * ---- commands: process lineage (the `lineage` of snapshots and of
    * events) ----
    * A command is the process instance right below the root of its chain
-   * (each `make`, `cc` a script runs), or the root itself; its descendants
-   * are its. It is named by its command line, shortened as `report` does.
+   * (each `make`, `cc` a script runs), or the root itself, named by its
+   * command line, shortened as `report` does. The processes below it are
+   * its family: in the picture each program among them (by name: `cc1`,
+   * `sh`, `as`) is a shade of the command's colour, a process of the model
+   * called "COMMAND › PROGRAM" (viz_scene_join_family()). The programs of
+   * a command take the shades in the order they first started (by process
+   * id), so that a family looks the same however the page came to see it:
+   * from the start, joining late, after a seek.
    */
   const lineage = new Map(); /* process id -> {parent, root, line} */
   const commandIds = new Map(); /* process id -> its command's id (cached walks) */
+  const owners = new Map(); /* process id -> {command, name, shade}: see ownerOf() */
+  const shades = new Map(); /* command line -> Map(program -> its shade, from 1) */
+  const MAX_OWNERS = 65536;
 
+  /* Rows come in id order, parents first. */
   function addLineage(rows) {
     if (!Array.isArray(rows)) return;
     for (const r of rows) {
       if (!r || !Number.isInteger(r.id) || r.id <= 0) continue;
+      const line = typeof r.line === 'string' ? r.line : null;
       lineage.set(r.id, {parent: Number.isInteger(r.parent) ? r.parent : 0,
-        root: Number.isInteger(r.root) ? r.root : 0, line: typeof r.line === 'string' ? r.line : null});
+        root: Number.isInteger(r.root) ? r.root : 0, line});
+      const top = commandId(r.id);
+      if (top !== r.id && line && lineage.get(top).line) shadeOf(lineage.get(top).line, programOf(line));
     }
+  }
+
+  function shadeOf(command, program) {
+    let programs = shades.get(command);
+    if (!programs) {
+      if (shades.size >= MAX_OWNERS) shades.clear();
+      programs = new Map();
+      shades.set(command, programs);
+    }
+    let shade = programs.get(program);
+    if (shade === undefined) {
+      shade = programs.size + 1;
+      programs.set(program, shade);
+    }
+    return shade;
   }
 
   function commandId(id) {
@@ -239,30 +267,75 @@
     return at;
   }
 
+  /* The program a command line runs: its first word's last component ("cc1"), or null. */
+  function programOf(line) {
+    const word = line ? line.trim().split(/\s+/)[0] : '';
+    return word ? word.slice(word.lastIndexOf('/') + 1) || word : null;
+  }
+
   /*
-   * What an event's process is called: its command line, else its comm. A
-   * request the kernel makes itself (pid 0: write-back, release) is on
-   * behalf of the command that touched the path last.
+   * Who process instance ID is: {command, name, shade}, the command line
+   * of its command, its name in the model (the command's, or "COMMAND ›
+   * PROGRAM" below it, PROGRAM from its own line, else COMM) and its
+   * shade (0: the command's own colour); null when its command's line is
+   * unknown.
    */
-  function commandName(ev) {
-    const p = Number.isInteger(ev.process) ? lineage.get(commandId(ev.process)) : null;
-    if (p && p.line) return p.line;
+  function ownerOf(id, comm) {
+    let owner = owners.get(id);
+    if (owner !== undefined) return owner;
+    const top = commandId(id), command = lineage.has(top) ? lineage.get(top).line : null;
+    owner = null;
+    if (command) {
+      const self = lineage.get(id), program = id === top ? null : programOf(self && self.line) || comm || null;
+      owner = program ? {command, name: `${command} › ${program}`, shade: shadeOf(command, program)}
+        : {command, name: command, shade: 0};
+    }
+    if (owners.size >= MAX_OWNERS) owners.clear();
+    owners.set(id, owner);
+    return owner;
+  }
+
+  /*
+   * An event's command and model name, its comm without lineage. A request
+   * the kernel makes itself (pid 0: write-back, release) is on behalf of
+   * the process that touched the path last.
+   */
+  function ownerOfEvent(ev) {
+    const owner = Number.isInteger(ev.process) ? ownerOf(ev.process, typeof ev.comm === 'string' ? ev.comm : null) : null;
+    if (owner) return owner;
     if (ev.pid === 0 && typeof ev.path === 'string') {
       const entry = pathCommands.get(ev.path);
       if (entry && entry.last) return entry.last;
     }
-    return typeof ev.comm === 'string' ? ev.comm : (ev.pid === 0 ? 'kernel' : `pid ${ev.pid}`);
+    const name = typeof ev.comm === 'string' ? ev.comm : (ev.pid === 0 ? 'kernel' : `pid ${ev.pid}`);
+    return {command: name, name, shade: 0};
   }
+
+  /*
+   * Families joined in a scene (the model's and the panel's): a member
+   * joins its command's family before its first event there.
+   */
+  const familyOf = new Map(); /* a member's name -> its command */
+  function joinFamily(target, joined, owner) {
+    if (owner.name === owner.command || joined.has(owner.name)) return;
+    writeEventStrings(owner.name, owner.command, null);
+    if (wasm.tv_join_family(target, eventPtrs.path, eventPtrs.path2, owner.shade) !== 0)
+      throw new Error('out of memory');
+    joined.add(owner.name);
+    if (familyOf.size >= MAX_OWNERS) familyOf.clear();
+    familyOf.set(owner.name, owner.command);
+  }
+  let joined = new Set(); /* of the current scene */
 
   /* Which commands read and wrote each path (the tooltip, the highlight): bounded lists. */
   const COMMANDS_KEPT = 8;
   const WRITES = new Set(['create', 'write', 'mkdir', 'mknod', 'symlink', 'link', 'rename', 'unlink',
     'rmdir', 'setattr', 'fallocate']);
   const READS = new Set(['read', 'readdir', 'readlink']);
-  const pathCommands = new Map(); /* path -> {read: [names], wrote: [names], more: n, last: name} */
+  const pathCommands = new Map(); /* path -> {read: [commands], wrote: [commands], more: n, last: owner} */
 
-  function noteCommand(ev) {
-    const name = commandName(ev);
+  function noteCommand(ev, owner) {
+    const name = owner.command;
     /* copy_file_range reads its path and writes its path2 */
     const copy = ev.op === 'copy_file_range';
     for (const [path, wrote, read] of [[ev.path, WRITES.has(ev.op), copy || READS.has(ev.op)],
@@ -274,7 +347,7 @@
         entry = {read: [], wrote: [], more: 0, last: null};
         pathCommands.set(path, entry);
       }
-      if (Number.isInteger(ev.process)) entry.last = name;
+      if (Number.isInteger(ev.process)) entry.last = owner;
       if (!wrote && !read) continue;
       const list = wrote ? entry.wrote : entry.read;
       if (list.includes(name)) continue;
@@ -349,6 +422,7 @@
     pending = null;
     if (scene) wasm.tv_scene_free(scene);
     scene = newScene();
+    joined = new Set();
     clock.shownNs = 0;
   }
 
@@ -445,36 +519,86 @@
     wasm.tv_set_caption(scene, text ? writeString(text) : 0);
   }
 
+  /* The model's process for OWNER, of process instance ID, in the snapshot's scene (its family
+   * joined); its index. */
+  function snapshotProcess(into, owner, id) {
+    const seen = into.nodes.get(owner.command);
+    into.nodes.set(owner.command, seen ? {nodes: seen.nodes + 1, first: Math.min(seen.first, id)} : {nodes: 1, first: id});
+    let index = into.processes.get(owner.name);
+    if (index !== undefined) return index;
+    if (owner.name !== owner.command) {
+      joinFamily(into.scene, into.joined, owner);
+    } else if (wasm.tv_restore_process(into.scene, writeString(owner.name), 0, 0, -1) !== 0) {
+      throw new Error('out of memory');
+    }
+    index = wasm.tv_process_named(into.scene, writeString(owner.name));
+    into.processes.set(owner.name, index);
+    return index;
+  }
+
+  /*
+   * The snapshot's commands with the most nodes get the colours (events
+   * earn them from then on), in the order they started, as a page that saw
+   * them start would have given them out.
+   */
+  function colourCommands(into) {
+    const ranked = [...into.nodes].sort((a, b) => b[1].nodes - a[1].nodes).slice(0, wasm.tv_process_colors())
+      .sort((a, b) => a[1].first - b[1].first);
+    ranked.forEach(([command], slot) => {
+      if (wasm.tv_restore_process(into.scene, writeString(command), 0, 0, slot) !== 0)
+        throw new Error('out of memory');
+    });
+  }
+
+  /* A snapshot's node was last touched by OWNER: the kernel's requests on it are then its. */
+  function notePathOwner(path, owner) {
+    let entry = pathCommands.get(path);
+    if (!entry) {
+      if (pathCommands.size >= MAX_PATH_STATS) return;
+      entry = {read: [], wrote: [], more: 0, last: null};
+      pathCommands.set(path, entry);
+    }
+    entry.last = owner;
+  }
+
   function onSnapshot(msg) {
     const seq = Number(msg.seq) || 0;
     if (!pending || pending.seq !== seq) {
       if (pending) wasm.tv_scene_free(pending.scene);
-      pending = {scene: newScene(), seq};
+      /* by command: the model's index of each name, and the nodes of each command */
+      pending = {scene: newScene(), seq, joined: new Set(), processes: new Map(), nodes: new Map()};
       pathStats.clear(); /* what the page saw before the snapshot is not what led to it */
       pathCommands.clear();
       highlight = null;
     }
-    /* Colouring by command, the snapshot's processes (comm names) are not commands: left out. */
+    /* Colouring by command, the snapshot's processes (comm names) are not commands: left out;
+     * its nodes' process instances say whose they are. */
     const byCommand = colorBy === 'command';
     if (msg.stats) restoreStats(pending.scene, msg.stats, byCommand);
     if (msg.lineage) {
       addLineage(msg.lineage);
       commandIds.clear();
+      owners.clear();
     }
     /* A touch AGE trace seconds before the snapshot glows as it would have in the page's time. */
     const now = pageTime(), rate = session.mode === 'replay' ? session.speed : 1;
     for (const node of msg.nodes || []) {
       if (typeof node.path !== 'string') continue;
       const op = opIndex.has(node.op) ? opIndex.get(node.op) : -1;
-      const process = Number.isInteger(node.process) && !byCommand ? node.process : -1;
+      const owner = byCommand && Number.isInteger(node.instance) ? ownerOf(node.instance, null) : null;
+      const process = byCommand ? (owner ? snapshotProcess(pending, owner, node.instance) : -1)
+        : Number.isInteger(node.process) ? node.process : -1;
+      if (owner) notePathOwner(node.path, owner);
       const touched = Number(node.age) >= 0 ? now - Number(node.age) / rate : -1e30;
       if (wasm.tv_prescan(pending.scene, KINDS[node.kind] || 0, writeString(node.path), op, process, touched) !== 0)
         throw new Error('out of memory');
     }
     if (!msg.last) return;
+    if (byCommand) colourCommands(pending);
     wasm.tv_prescan_done(pending.scene);
     if (scene) wasm.tv_scene_free(scene);
     scene = pending.scene;
+    joined = pending.joined;
     pending = null;
     counters.lastSeq = seq;
     counters.snapshots++;
@@ -495,16 +619,18 @@
       let op = opIndex.get(ev.op);
       if (op === undefined) op = unknownOp;
       if (ev.lineage) addLineage(ev.lineage);
+      const owner = ownerOfEvent(ev);
+      if (colorBy === 'command') joinFamily(scene, joined, owner);
       writeEventStrings(typeof ev.path === 'string' ? ev.path : null,
         typeof ev.path2 === 'string' ? ev.path2 : null,
-        colorBy === 'command' ? commandName(ev) : typeof ev.comm === 'string' ? ev.comm : null);
+        colorBy === 'command' ? owner.name : typeof ev.comm === 'string' ? ev.comm : null);
       const ts = Number(ev.ts_ns) || 0;
       if (wasm.tv_apply(scene, op, KINDS[ev.kind] || 0, ev.result | 0, ev.pid | 0, ts, t,
                         eventPtrs.path, eventPtrs.path2, eventPtrs.comm) !== 0)
         throw new Error('out of memory');
       if (seq) counters.lastSeq = seq;
       counters.events++;
-      countEvent(ev, slot);
+      countEvent(ev, owner, slot);
       if (session.mode === 'live') countBusy(ev);
       last = ev;
     }
@@ -1341,8 +1467,21 @@
     const errors = Object.entries(stats.errnos).map(([e, n]) =>
       [e === '0' ? 'other errno' : ERRNO[e] || `errno ${e}`, n]).sort(byCount);
     /* A dot in the process's colour only where the picture uses it. */
-    const processes = stats.processes.map((p) => [p.name, p.events,
-      colorBy === 'process' || colorBy === 'command' ? rgbaStyle(p.rgba) : undefined]).sort(byCount);
+    let processes = stats.processes.map((p) => [p.name, p.events,
+      colorBy === 'process' || colorBy === 'command' ? rgbaStyle(p.rgba) : undefined]);
+    if (colorBy === 'command') { /* a command with its family, in its colour */
+      const commands = new Map();
+      for (const [name, events, dot] of processes) {
+        const command = familyOf.get(name) || name, row = commands.get(command);
+        if (!row) commands.set(command, [command, events, command === name ? dot : undefined]);
+        else {
+          row[1] += events;
+          if (command === name) row[2] = dot;
+        }
+      }
+      processes = [...commands.values()];
+    }
+    processes.sort(byCount);
     return {events: stats.events, ops, errors, processes};
   }
 

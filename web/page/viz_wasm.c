@@ -316,6 +316,32 @@ EXPORT uint32_t *tv_process(struct viz_scene *scene, int index)
 	return process_out.words;
 }
 
+/* NAME joins the family of HEAD, in its SHADE-th shade (see viz_scene_join_family()). 0 or -1. */
+EXPORT int tv_join_family(struct viz_scene *scene, const char *name, const char *head, int shade)
+{
+	return viz_scene_join_family(scene, name, head, shade > 0 ? (unsigned)shade : 0);
+}
+
+/* The index of the process called NAME, -1 if there is none. */
+EXPORT int tv_process_named(struct viz_scene *scene, const char *name)
+{
+	for (size_t i = 0, n = viz_scene_process_count(scene); i < n; i++) {
+		struct viz_process_info info;
+		viz_scene_process(scene, i, &info);
+		size_t k = 0;
+		while (info.name[k] && info.name[k] == name[k])
+			k++;
+		if (info.name[k] == name[k])
+			return (int)i;
+	}
+	return -1;
+}
+
+EXPORT int tv_process_colors(void)
+{
+	return VIZ_PROCESS_COLORS;
+}
+
 EXPORT int tv_prescan_done(struct viz_scene *scene)
 {
 	return viz_scene_prescan_done(scene);
