@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -238,8 +239,6 @@ bool analyze_attr_probe(enum trace_op op, int64_t err)
 	       (err == -ENODATA || err == -EOPNOTSUPP);
 }
 
-/* The columns of the scan, in the order of struct raw. */
-static const char *const scan_sql = "SELECT " TRACE_READER_EVENT_COLUMNS " FROM events";
 enum { NO_PATH = 1, NO_PROC = 2, NO_BYTES = 4, BAD = 8 };
 #define SCAN_BATCH 64
 
@@ -592,6 +591,8 @@ static int scan_event(struct ctx *c, struct scan *sc, const struct raw *e)
 	return count_event(c, sc, e, op, kind);
 }
 
+static int set_slots(struct ctx *c);
+
 /* The first and last start: the slots' range. */
 static int find_span(struct ctx *c, sqlite3_stmt *s, void *arg)
 {
@@ -601,6 +602,12 @@ static int find_span(struct ctx *c, sqlite3_stmt *s, void *arg)
 		c->t0 = col_int(s, 0);
 		c->t_last = col_int(s, 1);
 	}
+	return set_slots(c);
+}
+
+/* The slots' width, from t0 and t_last. */
+static int set_slots(struct ctx *c)
+{
 	int64_t span;
 	if (__builtin_sub_overflow(c->t_last, c->t0, &span) || span < 0)
 		return corrupt(c, "event times out of range");
@@ -630,23 +637,17 @@ static int add_conf_path(struct ctx *c, sqlite3_stmt *s, void *arg)
 	return map_index(&sc->conf, col_int(s, 0), 0, 0, &added) < 0 ? out_of_memory(c) : 0;
 }
 
-/* Reads every event once. */
-static int scan_events(struct ctx *c, struct scan *sc)
+/* The events with FROM <= seq <= TO, in seq order, into SC. */
+static int scan_range(struct ctx *c, struct scan *sc, int64_t from, int64_t to)
 {
-	/* Autoconf's probes, whoever makes them: conftest.c, conftest.o, conftest ... */
-	if (each_row(c,
-		     "SELECT id FROM paths WHERE path GLOB '*/conftest*'\n"
-		     "  OR path GLOB '*/confdefs.h' OR path GLOB '*/config.log'",
-		     "finding configure's files", add_conf_path, sc) != 0 ||
-	    each_row(c, "SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM paths",
-		     "reading paths", size_paths, sc) != 0 ||
-	    each_row(c, "SELECT min(ts), max(ts) FROM events", "reading events", find_span,
-		     NULL) != 0)
-		return -1;
 	sc->last_slot = -1;
-	sqlite3_stmt *s = prepare(c, scan_sql, "reading events");
+	sqlite3_stmt *s = prepare(c, "SELECT " TRACE_READER_EVENT_COLUMNS
+				     " FROM events WHERE seq >= ?1 AND seq <= ?2",
+				  "reading events");
 	if (!s)
 		return -1;
+	sqlite3_bind_int64(s, 1, from);
+	sqlite3_bind_int64(s, 2, to);
 	int rc, result = 0;
 	/*
 	 * In batches: the per-path entries a batch needs are fetched into the
@@ -670,6 +671,285 @@ static int scan_events(struct ctx *c, struct scan *sc)
 	if (result != 0)
 		return result;
 	return rc == SQLITE_DONE ? 0 : sql_failed(c, rc, "reading events");
+}
+
+/*
+ * A big trace is scanned in two halves at once, the first on a thread of
+ * its own with its own connection (two cores: about half the time), then
+ * the second half's counts are added to the first's. Keys enter the maps
+ * in the order one scan would add them, so the result is the same.
+ */
+#define SPLIT_MIN_EVENTS 50000 /* below: one scan (a second connection costs its open) */
+
+struct first_half {
+	struct ctx c; /* its own connection, result and error */
+	struct analyze_result a;
+	struct scan sc;
+	char err[512];
+	int64_t last_seq; /* the half ends here */
+	bool span_only;	  /* first its span (see find_span), then its scan */
+	int64_t span[2];
+	bool spanned; /* it has a span in integers */
+	int result;
+};
+
+/* The first and last start of the events FROM <= seq <= TO, as integers (*HAVE), in SPAN. */
+static int span_of(struct ctx *c, int64_t from, int64_t to, int64_t span[2], bool *have)
+{
+	sqlite3_stmt *s = prepare(c, "SELECT min(ts), max(ts) FROM events WHERE seq >= ?1 AND seq <= ?2",
+				  "reading events");
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, from);
+	sqlite3_bind_int64(s, 2, to);
+	int rc = sqlite3_step(s);
+	*have = rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_INTEGER &&
+		sqlite3_column_type(s, 1) == SQLITE_INTEGER;
+	if (*have) {
+		span[0] = col_int(s, 0);
+		span[1] = col_int(s, 1);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : sql_failed(c, rc, "reading events");
+}
+
+static void *first_half_main(void *arg)
+{
+	struct first_half *h = arg;
+	h->result = h->span_only ? span_of(&h->c, INT64_MIN, h->last_seq, h->span, &h->spanned)
+				 : scan_range(&h->c, &h->sc, INT64_MIN, h->last_seq);
+	return NULL;
+}
+
+/* Runs H's part on a thread while MAIN_PART runs here (H's part after it, without a thread). */
+static int beside(struct first_half *h, int (*main_part)(struct ctx *c, void *arg), struct ctx *c,
+		  void *arg)
+{
+	pthread_t thread;
+	bool threaded = pthread_create(&thread, NULL, first_half_main, h) == 0;
+	int result = main_part(c, arg);
+	if (threaded)
+		pthread_join(thread, NULL);
+	else
+		first_half_main(h);
+	return result;
+}
+
+struct second_half {
+	struct scan *sc;
+	int64_t from, to, span[2];
+	bool spanned;
+};
+
+static int second_span(struct ctx *c, void *arg)
+{
+	struct second_half *s = arg;
+	return span_of(c, s->from, s->to, s->span, &s->spanned);
+}
+
+static int second_scan(struct ctx *c, void *arg)
+{
+	struct second_half *s = arg;
+	s->sc->last_seq = s->from - 1;
+	return scan_range(c, s->sc, s->from, s->to);
+}
+
+static void add_path(struct path_acc *p, const struct path_acc *q)
+{
+	p->events += q->events, p->rbytes += q->rbytes, p->wbytes += q->wbytes;
+	p->opens += q->opens, p->missing += q->missing, p->tiny += q->tiny, p->rw += q->rw;
+	p->listings += q->listings, p->readdirs += q->readdirs, p->fsyncs += q->fsyncs;
+	p->fsync_ns += q->fsync_ns;
+	p->first = q->first < p->first ? q->first : p->first;
+	p->last = q->last > p->last ? q->last : p->last;
+	p->is_dir |= q->is_dir, p->is_file |= q->is_file, p->made |= q->made, p->gone |= q->gone;
+}
+
+static void add_slot_acc(struct slot_acc *p, const struct slot_acc *q)
+{
+	p->n += q->n, p->rbytes += q->rbytes, p->wbytes += q->wbytes, p->dur += q->dur;
+	p->created += q->created, p->removed += q->removed;
+	p->first = q->first < p->first ? q->first : p->first;
+	p->last_end = q->last_end > p->last_end ? q->last_end : p->last_end;
+}
+
+/* Appends FROM's durations to INTO's. */
+static bool add_durations(struct durations *into, const struct durations *from)
+{
+	for (size_t i = 0; i < from->nsmall; i++)
+		if (!add_duration(into, from->small[i]))
+			return false;
+	for (size_t i = 0; i < from->nbig; i++)
+		if (!add_duration(into, from->big[i]))
+			return false;
+	return true;
+}
+
+/*
+ * FROM's key K in INTO (a map of the same keys), with room for its value in
+ * *VALUES (*CAP of SIZE bytes): its index, *ADDED if new; -1 out of memory.
+ */
+static int64_t same_key(struct map *into, const struct map *from, size_t k, void **values,
+			size_t *cap, size_t size, bool *added)
+{
+	int64_t i = map_index(into, from->keys[k][0], from->keys[k][1], from->keys[k][2], added);
+	return i >= 0 && room_for(values, cap, (size_t)i, size) ? i : -1;
+}
+
+/* Adds the counts of the later half FROM (with the result C->a) to INTO (with A). */
+static int add_half(struct ctx *c, struct scan *into, struct analyze_result *a,
+		    const struct scan *from)
+{
+	const struct analyze_result *b = c->a;
+	if (__builtin_add_overflow(a->fs_ns, b->fs_ns, &a->fs_ns) ||
+	    __builtin_add_overflow(into->sum_bytes, from->sum_bytes, &into->sum_bytes))
+		return corrupt(c, "event seq %lld: a value is out of range", (long long)from->last_seq);
+	if (b->events && (!a->events || b->end_ns > a->end_ns))
+		a->end_ns = b->end_ns;
+	a->events += b->events, a->bytes_read += b->bytes_read, a->bytes_written += b->bytes_written;
+	into->last_seq = from->last_seq;
+	bool added;
+	int64_t i;
+	for (size_t k = 0; k < from->paths.count; k++) {
+		if ((i = same_key(&into->paths, &from->paths, k, (void **)&into->path, &into->path_cap,
+				  sizeof(*into->path), &added)) < 0)
+			return out_of_memory(c);
+		if (added)
+			into->path[i] = from->path[k];
+		else
+			add_path(&into->path[i], &from->path[k]);
+	}
+	for (size_t k = 0; k < from->slots.count; k++) {
+		if ((i = same_key(&into->slots, &from->slots, k, (void **)&into->slot, &into->slot_cap,
+				  sizeof(*into->slot), &added)) < 0)
+			return out_of_memory(c);
+		if (added)
+			into->slot[i] = from->slot[k];
+		else
+			add_slot_acc(&into->slot[i], &from->slot[k]);
+	}
+	for (size_t k = 0; k < from->fails.count; k++) {
+		if ((i = same_key(&into->fails, &from->fails, k, (void **)&into->fail_n,
+				  &into->fail_cap, sizeof(int64_t), &added)) < 0)
+			return out_of_memory(c);
+		into->fail_n[i] += from->fail_n[k];
+	}
+	for (size_t k = 0; k < from->errs.count; k++) {
+		if ((i = same_key(&into->errs, &from->errs, k, (void **)&into->err_n, &into->err_cap,
+				  sizeof(int64_t), &added)) < 0)
+			return out_of_memory(c);
+		into->err_n[i] += from->err_n[k];
+	}
+	for (int op = 0; op < TRACE_OP_COUNT; op++) {
+		struct op_acc *o = &into->ops[op];
+		const struct op_acc *q = &from->ops[op];
+		o->op.count += q->op.count, o->op.bytes += q->op.bytes, o->op.total_ns += q->op.total_ns;
+		o->op.max_ns = q->op.max_ns > o->op.max_ns ? q->op.max_ns : o->op.max_ns;
+		o->op.probes += q->op.probes, o->op.errors += q->op.errors, o->ok += q->ok;
+		if (!add_durations(&o->d, &q->d))
+			return out_of_memory(c);
+	}
+	return 0;
+}
+
+/* The scan in two halves (see SPLIT_MIN_EVENTS), the span first. 1: not split (too small). */
+static int scan_split(struct ctx *c, struct scan *sc, int64_t first_seq, int64_t last_seq)
+{
+	if (last_seq - first_seq < SPLIT_MIN_EVENTS)
+		return 1;
+	struct first_half *h = calloc(1, sizeof(*h));
+	if (!h)
+		return out_of_memory(c);
+	*h = (struct first_half){.c = *c, .last_seq = first_seq + (last_seq - first_seq) / 2,
+				 .span_only = true};
+	h->c.a = &h->a;
+	h->c.err = h->err;
+	h->c.err_size = sizeof(h->err);
+	h->c.reader = NULL;
+	h->sc.conf = sc->conf; /* borrowed: read only */
+	h->sc.ndense = sc->ndense;
+	struct second_half second = {.sc = sc, .from = h->last_seq + 1, .to = last_seq};
+	int result = 0;
+	if (sc->ndense && !(h->sc.dense = calloc((size_t)sc->ndense, sizeof(*h->sc.dense))))
+		result = out_of_memory(c);
+	else if (!(h->c.reader = trace_reader_open(trace_reader_file(c->reader), c->err, c->err_size)))
+		result = -1;
+	else if (h->c.db = trace_reader_db(h->c.reader), run(&h->c, "BEGIN", "starting to read") != 0)
+		result = (snprintf(c->err, c->err_size, "%s", h->err), -1);
+	if (result == 0) {
+		result = beside(h, second_span, c, &second);
+		/* the earlier half's failure is the one a single scan would meet */
+		if (h->result != 0)
+			result = (snprintf(c->err, c->err_size, "%s", h->err), -1);
+	}
+	if (result == 0) {
+		if (h->spanned || second.spanned) { /* neither: the scan reports the event */
+			bool first_min = h->spanned && (!second.spanned || h->span[0] < second.span[0]);
+			bool first_max = h->spanned && (!second.spanned || h->span[1] > second.span[1]);
+			c->t0 = first_min ? h->span[0] : second.span[0];
+			c->t_last = first_max ? h->span[1] : second.span[1];
+		}
+		result = set_slots(c);
+		h->c.t0 = c->t0, h->c.t_last = c->t_last, h->c.slot_ns = c->slot_ns;
+	}
+	if (result == 0) {
+		h->span_only = false;
+		result = beside(h, second_scan, c, &second);
+		if (h->result != 0)
+			result = (snprintf(c->err, c->err_size, "%s", h->err), -1);
+		else if (result == 0)
+			result = add_half(c, &h->sc, &h->a, sc);
+	}
+	h->sc.conf = (struct map){0};
+	if (result == 0) { /* the first half, with the second added, is the whole */
+		struct map conf = sc->conf;
+		struct analyze_result *a = c->a;
+		sc->conf = (struct map){0};
+		struct scan whole = h->sc;
+		h->sc = *sc;
+		*sc = whole;
+		sc->conf = conf;
+		a->events = h->a.events, a->fs_ns = h->a.fs_ns, a->end_ns = h->a.end_ns;
+		a->bytes_read = h->a.bytes_read, a->bytes_written = h->a.bytes_written;
+	}
+	if (h->c.reader)
+		trace_reader_close(h->c.reader);
+	scan_free(&h->sc);
+	free(h);
+	return result;
+}
+
+/* Bounds of the events' seq: the split's. */
+static int find_seqs(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+	int64_t *seqs = arg;
+	seqs[0] = col_int(s, 0);
+	seqs[1] = col_int(s, 1);
+	(void)c;
+	return 0;
+}
+
+/* Reads every event once. */
+static int scan_events(struct ctx *c, struct scan *sc)
+{
+	int64_t seqs[2] = {0, 0};
+	/* Autoconf's probes, whoever makes them: conftest.c, conftest.o, conftest ... */
+	if (each_row(c,
+		     "SELECT id FROM paths WHERE path GLOB '*/conftest*'\n"
+		     "  OR path GLOB '*/confdefs.h' OR path GLOB '*/config.log'",
+		     "finding configure's files", add_conf_path, sc) != 0 ||
+	    each_row(c, "SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM paths",
+		     "reading paths", size_paths, sc) != 0 ||
+	    each_row(c, "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM events",
+		     "reading events", find_seqs, seqs) != 0)
+		return -1;
+	int split = scan_split(c, sc, seqs[0], seqs[1]);
+	if (split <= 0)
+		return split;
+	return each_row(c, "SELECT min(ts), max(ts) FROM events", "reading events", find_span,
+			NULL) != 0
+		       ? -1
+		       : scan_range(c, sc, INT64_MIN, INT64_MAX);
 }
 
 /* ---- the TEMP tables the queries below read ---- */

@@ -8,19 +8,21 @@
  * is undone as a whole (seq rewound, interned strings forgotten) and its
  * events counted as lost, so seq has no gaps and written + lost == submitted.
  *
- * Idle: once the queue is drained the writer sleeps, 4 ms doubling up to
- * 16 ms while nothing comes, instead of waiting on a condvar or an eventfd.
- * That keeps the producer's path free of any syscall and any shared lock (a
+ * Idle: once the queue is drained the writer sleeps 16 ms, instead of
+ * waiting on a condvar or an eventfd. That keeps the producer's path free of any syscall and any shared lock (a
  * wake-up would need a "writer is asleep" flag read on every submit and a
- * futex call when set), costs at most 250 wake-ups a second, and 16 ms of
+ * futex call when set), costs at most 63 wake-ups a second, and 16 ms of
  * latency is nothing against a 250 ms commit interval. It naps after a
  * drain even when events came: with the earlier 50 us nap, reset by every
  * event, a trickle of events (one per FUSE request) woke the writer for
  * each one, and on a 2-CPU virtual machine those context switches made
  * every FUSE round trip 40% slower (67 -> 45 us for a getxattr); at 1 ms
- * the naps still took 8% of the daemon's CPU time during `ls -lR`. Only a
- * full slice (a backlog) makes it go on at once. A 65536-slot queue covers
- * 16 ms of sleep at up to 4 million events a second.
+ * the naps still took 8% of the daemon's CPU time during `ls -lR`, and
+ * naps of 4 ms (doubling to 16 while nothing came) still about 10% in a
+ * profile of the bench's first workload, a trickle of requests that
+ * reset them to 4 ms each time. Only a full slice (a backlog) makes it go on at once. A
+ * 65536-slot queue covers 16 ms of sleep at up to 4 million events a
+ * second.
  *
  * Losses: the events the queue refused (counted by submit) and those the
  * writer had to drop are recorded by a 'lost' marker row whose `bytes` is
@@ -50,8 +52,7 @@
 #define BATCH_ROWS 20000	    /* commit when a transaction holds this many events */
 #define SLICE_EVENTS 1024	    /* events handled between looks at the clock */
 #define RETRY_NS 1000000000LL	    /* while degraded, retry this often */
-#define IDLE_MIN_US 4000
-#define IDLE_MAX_US 16000
+#define IDLE_NS 16000000	    /* the nap once the queue is drained */
 #define PROC_KEY_STACK_BYTES 128
 
 static int64_t clock_ns(clockid_t clock)
@@ -136,6 +137,7 @@ static int begin_txn(struct writer *w)
 static void forget_processes(struct writer *w)
 {
 	process_log_rewind(&w->processes);
+	w->held_count = 0;
 	w->processes_max = w->committed_processes_max;
 	for (size_t i = 0; i < w->txn_seen_count; i++)
 		w->process_seen[w->txn_seen[i]] = 0;
@@ -361,8 +363,9 @@ static int add_row(struct writer *w, struct row *row)
 
 /* ---- process lineage ---- */
 
-static int insert_process(struct writer *w, const struct process_log_item *item)
+static int insert_process(struct writer *w, const struct held_process *held)
 {
+	const struct process_log_item *item = held->item;
 	const struct recorder_process *p = &item->process;
 	static const char *const states[] = {"read", "gone", "root"};
 	sqlite3_stmt *s = w->insert_process;
@@ -383,11 +386,27 @@ static int insert_process(struct writer *w, const struct process_log_item *item)
 	bind_optional(s, 9, p->start_ns, p->start_ns >= 0);
 	sqlite3_bind_text(s, 10, states[p->state < 3 ? p->state : RECORDER_PROCESS_GONE], -1,
 			  SQLITE_STATIC);
+	bind_optional(s, 11, held->exit_ns, held->exit_ns >= 0);
+	bind_optional(s, 12, held->first_seq, held->first_seq > 0);
 	return step_done(s);
 }
 
-/* Inserts the process rows and exits waiting; part of the open transaction. */
-static int apply_processes(struct writer *w)
+/* The held row of process ID, or NULL if its row is committed already. */
+static struct held_process *held_of(struct writer *w, int64_t id)
+{
+	if (!w->held_count || id < w->held[0].item->id)
+		return NULL;
+	size_t at = (size_t)(id - w->held[0].item->id);
+	/* The log numbers rows in order: the held ones are consecutive. */
+	return at < w->held_count && w->held[at].item->id == id ? &w->held[at] : NULL;
+}
+
+/*
+ * Takes the process rows and exits waiting: a row is held for the commit,
+ * an exit goes into its held row or, if that is committed, is written.
+ * Part of the open transaction.
+ */
+static int take_processes(struct writer *w)
 {
 	const struct process_log_item *item;
 	int rc = SQLITE_OK;
@@ -395,15 +414,36 @@ static int apply_processes(struct writer *w)
 	atomic_store_explicit(&w->processes.pending, false, memory_order_relaxed);
 	while (rc == SQLITE_OK && (item = process_log_next(&w->processes))) {
 		if (item->is_exit) {
+			struct held_process *held = held_of(w, item->id);
+			if (held) {
+				held->exit_ns = item->exit_ns;
+				continue;
+			}
 			sqlite3_bind_int64(w->process_exit, 1, item->id);
 			sqlite3_bind_int64(w->process_exit, 2, item->exit_ns);
 			rc = step_done(w->process_exit);
-		} else {
-			rc = insert_process(w, item);
-			if (rc == SQLITE_OK)
-				w->processes_max = item->id;
+			continue;
 		}
+		if (w->held_count == w->held_cap) {
+			size_t cap = w->held_cap ? 2 * w->held_cap : 64;
+			struct held_process *held = realloc(w->held, cap * sizeof(*held));
+			if (!held)
+				return SQLITE_NOMEM;
+			w->held = held;
+			w->held_cap = cap;
+		}
+		w->held[w->held_count++] = (struct held_process){.item = item, .exit_ns = -1};
+		w->processes_max = item->id;
 	}
+	return rc;
+}
+
+/* Inserts the held rows, just before the commit. */
+static int insert_held(struct writer *w)
+{
+	int rc = SQLITE_OK;
+	for (size_t i = 0; i < w->held_count && rc == SQLITE_OK; i++)
+		rc = insert_process(w, &w->held[i]);
 	return rc;
 }
 
@@ -431,9 +471,16 @@ static int note_first_seq(struct writer *w, int64_t id, int64_t seq)
 		w->txn_seen = ids;
 		w->txn_seen_cap = cap;
 	}
-	sqlite3_bind_int64(w->process_first_seq, 1, id);
-	sqlite3_bind_int64(w->process_first_seq, 2, seq);
-	int rc = step_done(w->process_first_seq);
+	struct held_process *held = held_of(w, id);
+	int rc = SQLITE_OK;
+	if (held) {
+		held->first_seq = seq;
+	} else {
+		/* An ancestor committed before its own first event. */
+		sqlite3_bind_int64(w->process_first_seq, 1, id);
+		sqlite3_bind_int64(w->process_first_seq, 2, seq);
+		rc = step_done(w->process_first_seq);
+	}
 	if (rc == SQLITE_OK) {
 		w->process_seen[id] = 1;
 		w->txn_seen[w->txn_seen_count++] = id;
@@ -464,7 +511,7 @@ static int insert_event(struct writer *w, struct queued_event *ev)
 	if (rc == SQLITE_OK && path2)
 		rc = intern_path(w, path2, ev->path2_len, &row.path2);
 	if (rc == SQLITE_OK && ev->process > w->processes_max)
-		rc = apply_processes(w); /* its row came before it */
+		rc = take_processes(w); /* its row came before it */
 	if (rc == SQLITE_OK && ev->process > w->processes_max)
 		ev->process = 0; /* cannot happen: never name a missing row */
 	if (rc == SQLITE_OK)
@@ -514,13 +561,16 @@ static int commit_txn(struct writer *w, bool with_processes)
 	if (pending)
 		rc = insert_loss_marker(w, pending);
 	if (rc == SQLITE_OK && with_processes)
-		rc = apply_processes(w); /* ancestors and exits, events or not */
+		rc = take_processes(w); /* ancestors and exits, events or not */
+	if (rc == SQLITE_OK)
+		rc = insert_held(w);
 	if (rc == SQLITE_OK)
 		rc = flush_rows(w);
 	if (rc == SQLITE_OK)
 		rc = step_done(w->commit);
 	if (rc != SQLITE_OK)
 		return rc;
+	w->held_count = 0; /* before the log frees the items */
 	process_log_commit(&w->processes);
 	w->committed_processes_max = w->processes_max;
 	w->txn_seen_count = 0;
@@ -640,23 +690,16 @@ static void maybe_commit(struct writer *w, int64_t now, bool force)
 		handle_failure(w, rc, 0);
 }
 
-static void idle_sleep(unsigned *rounds)
+static void idle_sleep(void)
 {
-	long us = IDLE_MIN_US;
-	for (unsigned i = 0; i < *rounds && us < IDLE_MAX_US; i++)
-		us *= 2;
-	if (us > IDLE_MAX_US)
-		us = IDLE_MAX_US;
-	struct timespec ts = {.tv_sec = 0, .tv_nsec = us * 1000};
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = IDLE_NS};
 	/* EINTR just ends the nap early; there is no other failure here. */
 	(void)nanosleep(&ts, NULL);
-	(*rounds)++;
 }
 
 static void *writer_main(void *arg)
 {
 	struct writer *w = arg;
-	unsigned idle_rounds = 0;
 
 	for (;;) {
 		/* Read before draining: after stop, one full drain still follows. */
@@ -669,17 +712,13 @@ static void *writer_main(void *arg)
 			retry_after_failure(w, now);
 		else
 			maybe_commit(w, now, stopping && n == 0);
-		if (n == SLICE_EVENTS || (stopping && n > 0)) {
-			idle_rounds = 0; /* a backlog: keep going */
-			continue;
-		}
+		if (n == SLICE_EVENTS || (stopping && n > 0))
+			continue; /* a backlog: keep going */
 		if (stopping)
 			break;
 		/* Drained: nap even when events came, so that a trickle of
 		 * events does not wake the writer for each one. */
-		if (n > 0)
-			idle_rounds = 0;
-		idle_sleep(&idle_rounds);
+		idle_sleep();
 	}
 	return NULL;
 }
@@ -880,6 +919,7 @@ void rec_writer_destroy(struct writer *w)
 		process_log_destroy(&w->processes);
 	free(w->process_seen);
 	free(w->txn_seen);
+	free(w->held);
 	rec_reserve_destroy(&w->reserve);
 	rec_reserve_destroy(&w->final_reserve);
 }

@@ -33,6 +33,13 @@ struct row {
 	uint8_t op, kind;
 };
 
+/* A processes row taken in the open transaction, not yet inserted. */
+struct held_process {
+	const struct process_log_item *item; /* the log's until the commit */
+	int64_t first_seq;		      /* 0: no event yet */
+	int64_t exit_ns;		      /* < 0: no exit seen yet */
+};
+
 struct writer {
 	bool initialized; /* rec_writer_init ran: rec_writer_destroy has work */
 	sqlite3 *db;	  /* owned */
@@ -56,12 +63,17 @@ struct writer {
 	struct reserve final_reserve; /* released at close if the end meta needs it */
 	bool reserve_usable;	      /* the file system let us allocate it at start */
 
-	/* Process lineage: the rows to insert, and which have their first_seq. */
+	/* Process lineage: the rows to insert, and which have their first_seq.
+	 * A row taken from the log is held until its transaction commits and
+	 * then inserted whole, with the first_seq and exit_ns learnt
+	 * meanwhile: one statement where a short process cost three. */
 	struct process_log processes;
 	bool processes_initialized;
-	int64_t processes_max;		/* the highest processes row inserted */
+	int64_t processes_max;		/* the highest processes row taken */
 	int64_t committed_processes_max;
-	unsigned char *process_seen;	/* per id: first_seq written */
+	struct held_process *held;	/* ids committed_processes_max + 1 on */
+	size_t held_count, held_cap;
+	unsigned char *process_seen;	/* per id: first_seq written or held */
 	size_t process_seen_size;
 	int64_t *txn_seen;		/* ids given first_seq in the open transaction */
 	size_t txn_seen_count, txn_seen_cap;

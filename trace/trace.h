@@ -252,7 +252,7 @@ extern const struct trace_schema_object trace_schema_procs_v1;
 	"INSERT INTO procs(id, pid, comm, uid, gid, process) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
 #define TRACE_SCHEMA_INSERT_PROCESS                                                                \
 	"INSERT INTO processes(id, pid, ppid, parent_id, root_id, exe, argv, cwd, start_ns,"      \
-	" state) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+	" state, exit_ns, first_seq) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
 #define TRACE_SCHEMA_PROCESS_EXIT "UPDATE processes SET exit_ns = ?2 WHERE id = ?1"
 #define TRACE_SCHEMA_PROCESS_FIRST_SEQ "UPDATE processes SET first_seq = ?2 WHERE id = ?1"
 

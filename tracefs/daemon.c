@@ -35,6 +35,8 @@ struct daemon {
 	int uring;    /* as in fs_options */
 	bool uring_attached;
 	bool mounted;
+	bool mount_gone; /* unmounted here while a copy elsewhere lived on */
+	char *mountpoint; /* where it was mounted; NULL: by someone else */
 	bool signals;
 };
 
@@ -215,8 +217,10 @@ int daemon_mount(struct daemon *daemon, const char *mountpoint)
 		return -1;
 	}
 	daemon->mounted = true;
-	if (strncmp(mountpoint, "/dev/fd/", 8) != 0) /* else whoever mounted it */
+	if (strncmp(mountpoint, "/dev/fd/", 8) != 0) { /* else whoever mounted it */
 		readahead_raise("tracefs", mountpoint);
+		daemon->mountpoint = strdup(mountpoint); /* NULL: the end is not watched */
+	}
 	if (uring)
 		use_uring(daemon);
 	return 0;
@@ -235,7 +239,8 @@ int daemon_handle_signals(struct daemon *daemon)
 int daemon_serve(struct daemon *daemon)
 {
 	if (fs_backing_is_local(daemon->fs)) {
-		int rc = loop_serve(daemon->session, daemon->poll_us * 1000);
+		int rc = loop_serve(daemon->session, daemon->poll_us * 1000, daemon->mountpoint);
+		daemon->mount_gone = rc == LOOP_GONE;
 		if (rc < 0) {
 			fprintf(stderr, "tracefs: session ended with error: %s\n", strerror(-rc));
 			return -1;
@@ -276,7 +281,7 @@ int daemon_finish(struct daemon *daemon)
 	if (daemon->uring_attached)
 		uring_detach();
 	if (daemon->session) {
-		if (daemon->mounted)
+		if (daemon->mounted && !daemon->mount_gone)
 			fuse_session_unmount(daemon->session);
 		if (daemon->signals)
 			fuse_remove_signal_handlers(daemon->session);
@@ -294,6 +299,7 @@ int daemon_finish(struct daemon *daemon)
 		unlink(daemon->db); /* nothing was recorded */
 	web_stop(daemon->web); /* after the recorder: its writer tells the server */
 	free(daemon->db);
+	free(daemon->mountpoint);
 	free(daemon);
 	return status;
 }

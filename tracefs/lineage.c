@@ -24,8 +24,13 @@
  *
  * Exits: each recorded process is watched through a pidfd in one epoll
  * set by a thread of its own; the exit time is when that thread learns of
- * it (within scheduling latency). Past MAX_WATCHED live processes, exits
- * go unseen rather than descriptors being taken from the file system.
+ * it: in a burst of exits it naps EXIT_NAP_NS after each batch, so a time
+ * is up to 10 ms late (plus scheduling latency). Past MAX_WATCHED live
+ * processes, exits go unseen rather than descriptors being taken from the
+ * file system. A watched process also keeps its /proc/PID/stat open: read
+ * again, it tells whether that process (reaped, it fails) still owns its
+ * pid and whether it exec'd (its name), for one pread() where a new child
+ * asks for its parent.
  *
  * Everything here runs under one mutex, but only for a thread new to a
  * FUSE worker or whose name changed (caller.c caches the answer per
@@ -54,6 +59,7 @@
 #define MAX_WATCHED 1024	  /* live processes whose exit is watched */
 #define MAX_ARGV_BYTES (1 << 20) /* of /proc/PID/cmdline; more is cut off */
 #define PF_EXITING 0x00000004	  /* include/linux/sched.h: in do_exit() */
+#define EXIT_NAP_NS 10000000	  /* the watcher's wait after taking exits */
 
 struct instance {
 	struct instance *next; /* in its bucket */
@@ -65,6 +71,7 @@ struct instance {
 	char comm[COMM_SIZE];	/* the process's name when identified */
 	bool root_pending;	/* the root before its exec */
 	int pidfd;		/* -1: exit not watched */
+	int stat_fd;		/* its /proc/PID/stat while watched, else -1 */
 	uint32_t serial;	/* with pid, names it in the watcher's epoll data */
 	uint64_t epoch;		/* unrooted: the root epoch it was found in */
 };
@@ -115,15 +122,17 @@ static int64_t clock_ns(clockid_t clock)
 
 /* ---- reading /proc ---- */
 
-/* Reads FILE into BUF (at most SIZE bytes); the length, or -1. */
-static ssize_t read_file(const char *file, char *buf, size_t size)
+/*
+ * Reads FD from its start into BUF (at most SIZE bytes); the length, or
+ * -1. A /proc file gives all it has in one read when BUF is larger: a
+ * short read is the end, without a second read() to see 0.
+ */
+static ssize_t read_fd(int fd, char *buf, size_t size)
 {
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (fd == -1)
-		return -1;
 	size_t len = 0;
 	while (len < size) {
-		ssize_t n = read(fd, buf + len, size - len);
+		size_t want = size - len;
+		ssize_t n = pread(fd, buf + len, want, (off_t)len);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -132,16 +141,25 @@ static ssize_t read_file(const char *file, char *buf, size_t size)
 			break;
 		}
 		len += (size_t)n;
+		if ((size_t)n < want)
+			break;
 	}
-	close(fd);
 	return len ? (ssize_t)len : -1;
 }
 
-static int read_stat(pid_t pid, struct proc_stat *st)
+static ssize_t read_file(const char *file, char *buf, size_t size)
 {
-	char file[40], buf[1024];
-	snprintf(file, sizeof(file), "/proc/%d/stat", (int)pid);
-	ssize_t n = read_file(file, buf, sizeof(buf) - 1);
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	ssize_t len = read_fd(fd, buf, size);
+	close(fd);
+	return len;
+}
+
+/* Parses the N bytes of a /proc/PID/stat in BUF (which has room for a NUL). */
+static int parse_stat(char *buf, ssize_t n, struct proc_stat *st)
+{
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
@@ -155,15 +173,61 @@ static int read_stat(pid_t pid, struct proc_stat *st)
 		len = COMM_SIZE - 1;
 	memcpy(st->comm, open_paren + 1, len);
 	st->comm[len] = '\0';
-	char state;
-	int ppid;
-	/* Fields 3 (state), 4 (ppid), 9 (flags) and 22 (starttime) of proc(5). */
-	if (sscanf(close_paren + 2,
-		   "%c %d %*d %*d %*d %*d %lu %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-		   &state, &ppid, &st->flags, &st->start_ticks) != 4)
-		return -1;
-	st->ppid = ppid;
+	/* Fields 4 (ppid), 9 (flags) and 22 (starttime) of proc(5), the
+	 * others skipped unconverted. */
+	static const int wanted[] = {4, 9, 22};
+	unsigned long long values[3];
+	const char *at = close_paren + 2; /* field 3 */
+	int got = 0;
+	for (int field = 3; got < 3; field++) {
+		if (field == wanted[got]) {
+			char *end;
+			errno = 0;
+			values[got++] = strtoull(at, &end, 10);
+			if (errno || end == at)
+				return -1;
+			if (got == 3)
+				break;
+		}
+		const char *space = strchr(at, ' ');
+		if (!space)
+			return -1;
+		at = space + 1;
+	}
+	st->ppid = (pid_t)values[0];
+	st->flags = (unsigned long)values[1];
+	st->start_ticks = values[2];
 	return 0;
+}
+
+static int read_stat(pid_t pid, struct proc_stat *st)
+{
+	char file[40], buf[1024];
+	snprintf(file, sizeof(file), "/proc/%d/stat", (int)pid);
+	return parse_stat(buf, read_file(file, buf, sizeof(buf) - 1), st);
+}
+
+/*
+ * Reads /proc/PID/stat and keeps it open: its descriptor, or -1. Read
+ * again (reread_stat), it shows the same process or fails (ESRCH) once
+ * that one is reaped, however soon its pid is reused.
+ */
+static int open_stat(pid_t pid, struct proc_stat *st)
+{
+	char file[40], buf[1024];
+	snprintf(file, sizeof(file), "/proc/%d/stat", (int)pid);
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd != -1 && parse_stat(buf, read_fd(fd, buf, sizeof(buf) - 1), st) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static int reread_stat(int fd, struct proc_stat *st)
+{
+	char buf[1024];
+	return parse_stat(buf, read_fd(fd, buf, sizeof(buf) - 1), st);
 }
 
 /* The thread group (the process) of thread TID. */
@@ -290,6 +354,9 @@ static void unwatch(struct lineage *l, struct instance *inst)
 		return;
 	close(inst->pidfd); /* leaves the epoll set with it */
 	inst->pidfd = -1;
+	if (inst->stat_fd != -1)
+		close(inst->stat_fd);
+	inst->stat_fd = -1;
 	l->watched--;
 }
 
@@ -346,19 +413,25 @@ static uint64_t watch_key(pid_t pid, uint32_t serial)
 	return (uint64_t)serial << 32 | (uint32_t)pid;
 }
 
-static void watch(struct lineage *l, struct instance *inst)
+/* Watches INST's exit; it keeps STAT_FD (open_stat's, or -1) meanwhile. */
+static void watch(struct lineage *l, struct instance *inst, int stat_fd)
 {
-	if (l->watched >= MAX_WATCHED)
-		return;
-	int fd = (int)syscall(SYS_pidfd_open, inst->pid, 0);
-	if (fd == -1)
-		return; /* gone already, or an old kernel: exit unseen */
+	int fd = -1;
+	if (l->watched < MAX_WATCHED)
+		fd = (int)syscall(SYS_pidfd_open, inst->pid, 0);
+	/* fd -1: too many, gone already, or an old kernel: exit unseen */
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = watch_key(inst->pid, inst->serial)};
-	if (epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, fd, &ev) == -1) {
+	if (fd != -1 && epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, fd, &ev) == -1) {
 		close(fd);
+		fd = -1;
+	}
+	if (fd == -1) {
+		if (stat_fd != -1)
+			close(stat_fd);
 		return;
 	}
 	inst->pidfd = fd;
+	inst->stat_fd = stat_fd;
 	l->watched++;
 }
 
@@ -374,6 +447,24 @@ static struct instance *find_alive(struct lineage *l, pid_t pid, unsigned long l
 		return NULL;
 	struct pollfd exited = {.fd = inst->pidfd, .events = POLLIN};
 	if (inst->pidfd == -1 || poll(&exited, 1, 0) != 1)
+		return inst;
+	recorder_process_exited(l->recorder, inst->id, clock_ns(CLOCK_REALTIME));
+	drop(l, pid);
+	return NULL;
+}
+
+/*
+ * The watched instance of PID, its stat read again into ST, if that
+ * process is not reaped yet (so PID is still its own); else NULL, and an
+ * instance found reaped is dropped. Far cheaper than reading
+ * /proc/PID/stat afresh and polling its pidfd.
+ */
+static struct instance *known_alive(struct lineage *l, pid_t pid, struct proc_stat *st)
+{
+	struct instance *inst = find(l, pid);
+	if (!inst || inst->stat_fd == -1)
+		return NULL;
+	if (reread_stat(inst->stat_fd, st) == 0)
 		return inst;
 	recorder_process_exited(l->recorder, inst->id, clock_ns(CLOCK_REALTIME));
 	drop(l, pid);
@@ -411,6 +502,7 @@ static struct instance *new_instance(struct lineage *l, pid_t pid, const struct 
 		return NULL;
 	inst->pid = pid;
 	inst->pidfd = -1;
+	inst->stat_fd = -1;
 	if (++l->next_serial == 0)
 		l->next_serial = 1;
 	inst->serial = l->next_serial;
@@ -440,15 +532,18 @@ static void root_recorded(struct lineage *l, unsigned long long start_ticks)
 }
 
 /*
- * Records process PID (its stat ST, read through READ_FROM) under PARENT
- * (NULL: a chain of its own) and adds it to the table; NULL on failure.
+ * Records process PID (its stat ST, read through READ_FROM from STAT_FD,
+ * which it takes) under PARENT (NULL: a chain of its own) and adds it to
+ * the table; NULL on failure.
  */
 static struct instance *add_instance(struct lineage *l, pid_t pid, const struct proc_stat *st,
-				     const struct instance *parent, pid_t read_from)
+				     int stat_fd, const struct instance *parent, pid_t read_from)
 {
 	struct instance *inst = new_instance(l, pid, st);
-	if (!inst)
+	if (!inst) {
+		close(stat_fd);
 		return NULL;
+	}
 	struct details d;
 	read_details(l, read_from, &d);
 	bool exiting = st->flags & PF_EXITING;
@@ -457,6 +552,7 @@ static struct instance *add_instance(struct lineage *l, pid_t pid, const struct 
 	inst->image = d.image;
 	free_details(&d);
 	if (!inst->id) {
+		close(stat_fd);
 		free(inst);
 		return NULL;
 	}
@@ -464,8 +560,10 @@ static struct instance *add_instance(struct lineage *l, pid_t pid, const struct 
 	if (!parent)
 		root_recorded(l, st->start_ticks);
 	insert(l, inst);
-	if (!exiting)
-		watch(l, inst);
+	if (exiting)
+		close(stat_fd);
+	else
+		watch(l, inst, stat_fd);
 	return inst;
 }
 
@@ -515,20 +613,32 @@ static struct instance *ancestor(struct lineage *l, pid_t pid, unsigned long lon
 {
 	struct proc_stat st;
 
-	/* A parent started after its child is a reused pid: the parent is gone. */
-	if (pid <= 0 || depth > MAX_DEPTH || read_stat(pid, &st) != 0 ||
-	    st.start_ticks > child_start)
+	if (pid <= 0 || depth > MAX_DEPTH)
 		return NULL;
-	struct instance *inst = find_alive(l, pid, st.start_ticks);
-	if (inst && !inst->id && inst->epoch == l->root_epoch)
-		return NULL; /* unrooted, and still so */
+	/* Mostly the parent is watched, the shell or make that started it. */
+	struct instance *inst = known_alive(l, pid, &st);
+	int stat_fd = -1;
+	if (!inst) {
+		if ((stat_fd = open_stat(pid, &st)) == -1)
+			return NULL;
+		inst = find_alive(l, pid, st.start_ticks);
+	}
+	/* A parent started after its child is a reused pid: the parent is gone. */
+	if (st.start_ticks > child_start || (inst && !inst->id && inst->epoch == l->root_epoch)) {
+		if (stat_fd != -1)
+			close(stat_fd);
+		return NULL; /* or unrooted, and still so */
+	}
 	if (inst && inst->id) {
+		if (stat_fd != -1)
+			close(stat_fd);
 		current_id(l, inst, &st, pid); /* an ancestor may have exec'd meanwhile */
 		return inst;
 	}
 	struct instance *parent = ancestor(l, st.ppid, st.start_ticks, depth + 1);
 	if (parent)
-		return add_instance(l, pid, &st, parent, pid);
+		return add_instance(l, pid, &st, stat_fd, parent, pid);
+	close(stat_fd);
 	remember_unrooted(l, pid, &st);
 	return NULL;
 }
@@ -563,19 +673,22 @@ int64_t lineage_process(struct lineage *l, pid_t tid)
 	struct proc_stat st;
 	/* Mostly a known process's main thread (a caller's slot was taken by
 	 * another thread meanwhile): its stat alone says so, without status. */
-	struct instance *inst = find(l, tid);
-	if (inst && inst->id && read_stat(tid, &st) == 0 &&
-	    (inst = find_alive(l, tid, st.start_ticks)) && inst->id) {
+	struct instance *inst = known_alive(l, tid, &st);
+	if (!inst && (inst = find(l, tid)) && inst->id)
+		inst = read_stat(tid, &st) == 0 ? find_alive(l, tid, st.start_ticks) : NULL;
+	int stat_fd;
+	if (inst && inst->id) {
 		id = current_id(l, inst, &st, tid);
-	} else if (read_tgid(tid, &tgid) != 0 || read_stat(tgid, &st) != 0) {
+	} else if (read_tgid(tid, &tgid) != 0 || (stat_fd = open_stat(tgid, &st)) == -1) {
 		id = gone_thread(l, tid);
 	} else {
 		inst = find_alive(l, tgid, st.start_ticks);
 		if (inst && inst->id) {
+			close(stat_fd);
 			id = current_id(l, inst, &st, tid);
 		} else {
 			struct instance *parent = ancestor(l, st.ppid, st.start_ticks, 1);
-			inst = add_instance(l, tgid, &st, parent, tid);
+			inst = add_instance(l, tgid, &st, stat_fd, parent, tid);
 			id = inst ? inst->id : 0;
 		}
 	}
@@ -633,7 +746,8 @@ static char *words_json(char *const argv[])
 int lineage_set_root(struct lineage *l, pid_t pid, char *const argv[], const char *cwd)
 {
 	struct proc_stat st;
-	if (read_stat(pid, &st) != 0)
+	int stat_fd = open_stat(pid, &st);
+	if (stat_fd == -1)
 		return -1;
 	struct details d = {
 		.exe = find_executable(argv[0], cwd),
@@ -652,9 +766,10 @@ int lineage_set_root(struct lineage *l, pid_t pid, char *const argv[], const cha
 	if (inst && inst->id) {
 		root_recorded(l, st.start_ticks);
 		insert(l, inst);
-		watch(l, inst);
+		watch(l, inst, stat_fd);
 		result = 0;
 	} else {
+		close(stat_fd);
 		free(inst);
 		errno = ENOMEM;
 	}
@@ -676,6 +791,7 @@ static void *watch_exits(void *arg)
 {
 	struct lineage *l = arg;
 	struct epoll_event events[64];
+	int64_t last_wake = 0;
 
 	for (;;) {
 		int n = epoll_wait(l->epoll_fd, events, 64, -1);
@@ -684,6 +800,7 @@ static void *watch_exits(void *arg)
 		if (n == -1)
 			return NULL; /* cannot happen with a valid epoll descriptor */
 		int64_t now = clock_ns(CLOCK_REALTIME);
+		int64_t wake = clock_ns(CLOCK_MONOTONIC);
 		pthread_mutex_lock(&l->mutex);
 		for (int e = 0; e < n; e++) {
 			if (events[e].data.u64 == 0) {
@@ -698,6 +815,15 @@ static void *watch_exits(void *arg)
 			drop(l, inst->pid);
 		}
 		pthread_mutex_unlock(&l->mutex);
+		/* In a burst of exits (a shell loop, make), one wake-up takes a
+		 * nap's worth, not one each (on a 2-CPU virtual machine a
+		 * wake-up costs more than the rest of an exit). Exits further
+		 * apart get no nap, which would only be a wake-up more. */
+		if (wake - last_wake < EXIT_NAP_NS) {
+			struct timespec nap = {.tv_sec = 0, .tv_nsec = EXIT_NAP_NS};
+			(void)nanosleep(&nap, NULL); /* EINTR only ends it early */
+		}
+		last_wake = wake;
 	}
 }
 
@@ -753,6 +879,8 @@ void lineage_destroy(struct lineage *l)
 			struct instance *next = i->next;
 			if (i->pidfd != -1)
 				close(i->pidfd);
+			if (i->stat_fd != -1)
+				close(i->stat_fd);
 			free(i);
 			i = next;
 		}

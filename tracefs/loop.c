@@ -35,6 +35,14 @@
  * thread keeps the signal handlers and waits until a worker reports the
  * end (unmount, or fuse_session_exit() by a signal handler), then cancels
  * the workers where they may wait (in read()) and joins them.
+ *
+ * An unmount does not always end the connection: a mount namespace made
+ * while we were mounted (unshare, a container, another `tracefs run`)
+ * holds a copy of the mount, and the kernel keeps the connection until
+ * the last copy goes, maybe never. So the calling thread also watches
+ * /proc/self/mountinfo (readable for POLLPRI on every change of our
+ * namespace's mounts) and ends the session when our mount is gone from
+ * it: the copies elsewhere then fail with ENOTCONN, as after a crash.
  */
 #include "tracefs/loop.h"
 
@@ -43,7 +51,6 @@
 #include <poll.h>
 #include <linux/fuse.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -52,10 +59,14 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "tracefs/mountinfo.h"
 
 #define LOOP_MAX_WORKERS 16
 #define LOOP_BIG_IO (128 * 1024)
 #define LOOP_SPIN_START_NS 10000 /* the window a growing one starts from */
+#define LOOP_UNMOUNT_GRACE_MS 2000 /* for the connection to end after an unmount */
 
 struct worker {
 	pthread_t thread;
@@ -71,7 +82,7 @@ struct loop {
 	int stop;	       /* eventfd, readable once pollers must end */
 	pthread_mutex_t lock;
 	pthread_cond_t follow; /* a follower may become the leader */
-	sem_t finished;	       /* a worker saw the end of the session */
+	int finished;	       /* eventfd: a worker saw the end of the session */
 	bool leader;	       /* some worker is the leader */
 	bool exiting;
 	int idle;	       /* followers waiting on `follow` */
@@ -233,7 +244,8 @@ static void end_session(struct loop *loop, int error)
 	pthread_cond_broadcast(&loop->follow);
 	pthread_mutex_unlock(&loop->lock);
 	fuse_session_exit(loop->se);
-	sem_post(&loop->finished);
+	if (eventfd_write(loop->finished, 1) == -1)
+		perror("tracefs: ending the FUSE session"); /* cannot happen */
 }
 
 static void *work(void *arg)
@@ -281,7 +293,7 @@ static void *work(void *arg)
 	}
 }
 
-int loop_serve(struct fuse_session *se, long spin_ns)
+int loop_serve(struct fuse_session *se, long spin_ns, const char *mountpoint)
 {
 	if (spin_ns > 0) {
 		int fd = fuse_session_fd(se);
@@ -295,22 +307,57 @@ int loop_serve(struct fuse_session *se, long spin_ns)
 	loop->se = se;
 	loop->spin_ns = spin_ns > 0 ? spin_ns : 0;
 	loop->stop = -1;
-	if (loop->spin_ns && (loop->stop = eventfd(0, EFD_CLOEXEC)) == -1) {
+	if ((loop->finished = eventfd(0, EFD_CLOEXEC)) == -1 ||
+	    (loop->spin_ns && (loop->stop = eventfd(0, EFD_CLOEXEC)) == -1)) {
 		int err = -errno;
+		if (loop->finished != -1)
+			close(loop->finished);
 		free(loop);
 		return err;
 	}
+	/* Not watched if it cannot be found: then the mount is in another
+	 * namespace (`tracefs run`'s) or was made by someone else. */
+	int mounts = mountpoint ? open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC) : -1;
+	struct mountinfo_fuse mount;
+	if (mounts != -1 && mountinfo_find_fuse(mounts, mountpoint, 0, &mount) != 1) {
+		close(mounts);
+		mounts = -1;
+	}
 	pthread_mutex_init(&loop->lock, NULL);
 	pthread_cond_init(&loop->follow, NULL);
-	sem_init(&loop->finished, 0, 0);
 	pthread_mutex_lock(&loop->lock);
 	int rc = start_worker_locked(loop);
 	pthread_mutex_unlock(&loop->lock);
 	if (rc == 0) {
+		struct pollfd wait[2] = {
+			{.fd = loop->finished, .events = POLLIN},
+			{.fd = mounts, .events = POLLPRI},
+		};
 		/* A signal handler's fuse_session_exit() interrupts the wait. */
 		while (!fuse_session_exited(se)) {
-			if (sem_wait(&loop->finished) == 0)
+			if (poll(wait, mounts == -1 ? 1 : 2, -1) == -1) {
+				if (errno == EINTR)
+					continue;
+				perror("tracefs: waiting for the end of the FUSE session");
+				fuse_session_exit(se);
 				break;
+			}
+			if (wait[0].revents)
+				break;
+			/* -1 (unreadable): keep serving, as without the watch. */
+			if (wait[1].revents && mountinfo_find_fuse(mounts, NULL, mount.id, &mount) == 0) {
+				/* The superblock goes a moment after the mount, and
+				 * the connection with it, unless a copy keeps it. */
+				int ended;
+				do
+					ended = poll(wait, 1, LOOP_UNMOUNT_GRACE_MS);
+				while (ended == -1 && errno == EINTR && !fuse_session_exited(se));
+				if (ended != 1) {
+					rc = LOOP_GONE;
+					fuse_session_exit(se);
+				}
+				break;
+			}
 		}
 	} else {
 		rc = -EAGAIN;
@@ -335,7 +382,9 @@ int loop_serve(struct fuse_session *se, long spin_ns)
 		rc = loop->error;
 	pthread_cond_destroy(&loop->follow);
 	pthread_mutex_destroy(&loop->lock);
-	sem_destroy(&loop->finished);
+	close(loop->finished);
+	if (mounts != -1)
+		close(mounts);
 	if (loop->stop != -1)
 		close(loop->stop);
 	free(loop);

@@ -19,9 +19,15 @@
  * meanwhile. Meant for backing file systems where the other requests are
  * quick; for remote ones libfuse's multi-threaded loop serves requests in
  * parallel. The reading thread polls the device for up to SPIN_NS after a
- * request before it sleeps (0: never polls). Returns 0, or a negative errno.
+ * request before it sleeps (0: never polls). MOUNTPOINT (NULL: none) is
+ * where the session was mounted in our mount namespace: the session also
+ * ends when that mount is gone from it, though a copy in another
+ * namespace keeps the kernel's connection. Returns 0, LOOP_GONE when it
+ * ended so (the caller must not unmount: the mount point may be
+ * another's by now), or a negative errno.
  */
-int loop_serve(struct fuse_session *se, long spin_ns);
+#define LOOP_GONE 1
+int loop_serve(struct fuse_session *se, long spin_ns, const char *mountpoint);
 
 /*
  * Whether serving the request IN, of which SIZE bytes are at hand (its

@@ -21,64 +21,25 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Undoes mountinfo's octal escapes (\040 for a space, ...) in place. */
-static void unescape(char *field)
-{
-	char *out = field;
-	for (const char *in = field; *in; out++) {
-		if (in[0] == '\\' && in[1] >= '0' && in[1] <= '3' && in[2] >= '0' && in[2] <= '7' &&
-		    in[3] >= '0' && in[3] <= '7') {
-			*out = (char)((in[1] - '0') * 64 + (in[2] - '0') * 8 + (in[3] - '0'));
-			in += 4;
-		} else {
-			*out = *in++;
-		}
-	}
-	*out = '\0';
-}
-
-/* Whether mountinfo LINE is a FUSE mount at MOUNTPOINT; if so, its device. */
-static bool fuse_mount_at(char *line, const char *mountpoint, unsigned *major, unsigned *minor)
-{
-	char *save = NULL;
-	char *fields[5];
-	for (int i = 0; i < 5; i++)
-		if (!(fields[i] = strtok_r(i == 0 ? line : NULL, " ", &save)))
-			return false;
-	char *field;
-	while ((field = strtok_r(NULL, " ", &save)) && strcmp(field, "-") != 0)
-		; /* optional fields, up to the separator */
-	char *fstype = strtok_r(NULL, " ", &save);
-	if (!field || !fstype || strncmp(fstype, "fuse", 4) != 0)
-		return false;
-	unescape(fields[4]);
-	return strcmp(fields[4], mountpoint) == 0 &&
-	       sscanf(fields[2], "%u:%u", major, minor) == 2;
-}
+#include "tracefs/mountinfo.h"
 
 /* The device of the last FUSE mount at MOUNTPOINT; 0 or -1 with errno. */
 static int find_mount(const char *mountpoint, unsigned *major, unsigned *minor)
 {
-	FILE *mountinfo = fopen("/proc/self/mountinfo", "re");
-	if (!mountinfo)
+	int mountinfo = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	if (mountinfo == -1)
 		return -1;
-	char *line = NULL;
-	size_t size = 0;
-	bool found = false;
-	while (getline(&line, &size, mountinfo) != -1) {
-		line[strcspn(line, "\n")] = '\0';
-		unsigned line_major, line_minor;
-		if (fuse_mount_at(line, mountpoint, &line_major, &line_minor)) {
-			*major = line_major; /* the last one: mounts stack */
-			*minor = line_minor;
-			found = true;
-		}
+	struct mountinfo_fuse mount;
+	int found = mountinfo_find_fuse(mountinfo, mountpoint, 0, &mount);
+	int err = errno;
+	close(mountinfo);
+	if (found != 1) {
+		errno = found == 0 ? ENOENT : err;
+		return -1;
 	}
-	free(line);
-	fclose(mountinfo);
-	if (!found)
-		errno = ENOENT;
-	return found ? 0 : -1;
+	*major = mount.major;
+	*minor = mount.minor;
+	return 0;
 }
 
 /* Sets the readahead in sysfs file PATH; 0 or -1 with errno. */

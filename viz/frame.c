@@ -15,6 +15,7 @@
 #include "viz/vmath.h"
 
 #define MANY_LEAVES 24	   /* past this, a directory's leaves get edges only while they flash */
+#define LEAF_EDGE_CELL_PX 6.0 /* ...and only where a cell is this wide on screen */
 #define MIN_DOT_PX 0.2	   /* smaller dots are not worth drawing */
 #define BIG_DIR_PX 40.0	   /* directories whose subtree is this wide keep their label */
 #define BIG_DIR_NODES 8	   /* ...and holds this many nodes */
@@ -196,11 +197,13 @@ static int emit(struct viz_scene *s, const struct view *v, uint32_t id, double s
 	out.r = (float)r;
 	if (r < MIN_DOT_PX || out.color.a <= 0.005f)
 		return 0;
-	/* The ring of leaves round a busy directory says whose they are; a
-	 * hundred lines into it would only hide it (and cost the most to draw). */
-	bool quiet_leaf = n->kind != VIZ_KIND_DIR && flash < 0.05 &&
-			  vz_node(s, n->parent)->children > MANY_LEAVES;
-	if (id != 0 && !quiet_leaf &&
+	/* The patch of leaves round a busy directory says whose they are; a
+	 * hundred lines into it would only hide it (and cost the most to draw).
+	 * Flashing ones get theirs once cells are wide enough for a line to
+	 * show where it goes: at an overview they are a mesh over the patch. */
+	bool busy_leaf = n->kind != VIZ_KIND_DIR && vz_node(s, n->parent)->children > MANY_LEAVES;
+	bool edgeless = busy_leaf && (flash < 0.05 || v->scale < LEAF_EDGE_CELL_PX * v->ui);
+	if (id != 0 && !edgeless &&
 	    push_edge(s, v, n, sx, sy, r, out.glow_color, flash, out.color.a) != 0)
 		return -1;
 	if (!disc_visible(v, sx, sy, r))

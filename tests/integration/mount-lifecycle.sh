@@ -80,6 +80,38 @@ wait $daemon || fail "daemon exit status $? after fusermount3 -u"
 trace_complete "$T/fusermount.db"
 assert_eq "$(sql "$T/fusermount.db" "SELECT count(*) FROM trace WHERE op = 'create' AND path = '/by-fusermount'")" 1 "create recorded"
 
+# --- fusermount3 -u while another mount namespace holds a copy of the
+# mount (one made meanwhile: unshare, a container, another `tracefs run`):
+# the kernel keeps the connection for that copy, the daemon ends anyway ---
+if [ "$(id -u)" = 0 ]; then
+	# libfuse frees its copy of the mount point only in
+	# fuse_session_unmount(), which must not run here: the path may be
+	# another mount's by now.
+	echo "leak:fuse_session_mount" >"$T/lsan.supp"
+	LSAN_OPTIONS="suppressions=$T/lsan.supp:print_suppressions=0" \
+		"$TRACEFS" mount -f --db "$T/copied.db" "$T/src" "$T/mnt" 2>"$T/fg.log" &
+	daemon=$!
+	wait_for 10 is_mounted "$T/mnt" || fail "foreground mount did not come up: $(cat "$T/fg.log")"
+	touch "$T/mnt/before-the-copy"
+	unshare -m sleep 600 &
+	holder=$!
+	CLEANUP_PIDS="${CLEANUP_PIDS:-} $holder"
+	own_ns=$(readlink /proc/self/ns/mnt)
+	in_new_ns() { [ "$(readlink "/proc/$holder/ns/mnt")" != "$own_ns" ]; }
+	wait_for 10 in_new_ns || fail "unshare -m did not make a mount namespace"
+	fusermount3 -u "$T/mnt"
+	daemon_gone() { ! kill -0 "$daemon" 2>/dev/null; }
+	wait_for 20 daemon_gone || fail "the daemon still runs after fusermount3 -u while another namespace holds a copy"
+	wait $daemon || fail "daemon exit status $? after fusermount3 -u (copy elsewhere)"
+	trace_complete "$T/copied.db"
+	assert_eq "$(sql "$T/copied.db" "SELECT count(*) FROM trace WHERE path = '/before-the-copy' AND op = 'create'")" 1 \
+		"create recorded (copy elsewhere)"
+	kill "$holder"
+	wait "$holder" 2>/dev/null || true
+else
+	note "not root: no mount namespace for the unmount-with-a-copy case"
+fi
+
 # --- SIGTERM and SIGINT to a foreground daemon ---
 # Job control, so that background jobs do not start with SIGINT ignored
 # (as a daemon started from a terminal does not).
