@@ -1424,7 +1424,7 @@
     const w = found >>> 2;
     const c = u32[w + 3];
     return {id: u32[w], kind: KIND_NAMES[u32[w + 1]] || null, dying: !!u32[w + 2],
-      color: [c >>> 24, (c >>> 16) & 255, (c >>> 8) & 255, c & 255]};
+      color: [c >>> 24, (c >>> 16) & 255, (c >>> 8) & 255, c & 255], flash: f32[w + 4]};
   }
 
   function escapeHtml(s) {
@@ -1664,7 +1664,7 @@
     },
     find(path) {
       const node = findNode(path);
-      return node && {kind: node.kind, dying: node.dying, color: node.color};
+      return node && {kind: node.kind, dying: node.dying, color: node.color, flash: node.flash};
     },
     /* The panel's numbers, the model's totals they come from, and (colouring by command
      * after a snapshot) since when the commands' counts run. */

@@ -688,19 +688,20 @@ EXPORT uint32_t *tv_count(struct viz_scene *scene)
 	return viz_scene_visit(scene, count_node, NULL) == 0 ? counts : NULL;
 }
 
-/* What tv_find() found: id, kind (enum viz_kind), dying (0 or 1), colour now (c). */
-static uint32_t found[4];
+/* What tv_find() found: id, kind (enum viz_kind), dying (0 or 1), colour now (c), flash 0..1 (f). */
+static union word found[5];
 
 /* The node at PATH (even one fading out), or NULL if there is none. */
-EXPORT uint32_t *tv_find(struct viz_scene *scene, const char *path)
+EXPORT union word *tv_find(struct viz_scene *scene, const char *path)
 {
 	struct viz_node_info info;
 	if (!viz_scene_find(scene, path, &info))
 		return NULL;
-	found[0] = info.id;
-	found[1] = info.kind;
-	found[2] = info.dying;
-	found[3] = rgba(info.color);
+	found[0].u = info.id;
+	found[1].u = info.kind;
+	found[2].u = info.dying;
+	found[3].u = rgba(info.color);
+	found[4].f = (float)info.flash;
 	return found;
 }
 
