@@ -8,7 +8,8 @@
 // `render --at` dumps for the same moment, and colouring by process or by
 // operation colours every node as the renderer does; the timeline shows a
 // time axis and the run's phases.
-import { run, launch, openPage, state, find, waitForState, waitFor, sh, mustSh, note, elementPixels, countColour } from './lib.mjs';
+import { run, launch, openPage, state, find, waitForState, waitFor, sh, mustSh, note, elementPixels, countColour,
+	checkLabels } from './lib.mjs';
 
 const [url, db, tracefs, scratch] = process.argv.slice(2);
 
@@ -35,34 +36,21 @@ async function modelCount(seconds) {
 	return (await modelDump(seconds)).nodes.filter((n) => !n.dying).length;
 }
 
-// The model's labels as the page drew them: each at the model's plate box
-// (the page at its initial zoom, text at the model's size), with a leader
-// ending on the box's side, every one of them drawn, no two meeting.
+// The model's labels as the page drew them (see checkLabels in lib.mjs),
+// and their text is on the canvas: light pixels in their boxes.
 async function sameLabels(page, where) {
-	const t = await page.evaluate(() => window.tracefsView.texts());
-	const meets = (a, b) => a.x1 > b.x0 && a.x0 < b.x1 && a.y1 > b.y0 && a.y0 < b.y1;
-	const close = (a, b) => ['x0', 'y0', 'x1', 'y1'].every((k) => Math.abs(a[k] - b[k]) < 0.01);
-	assert(t.labels.length === t.modelLabels,
-		`${where}: the page drew ${t.labels.length} of the model's ${t.modelLabels} labels: ${JSON.stringify(t.labels)}`);
-	for (const l of t.labels) {
-		assert(close(l.box, l.model), `${where}: the label ${l.text} is drawn at ${JSON.stringify(l.box)}, the model's plate is ${JSON.stringify(l.model)}`);
-		assert(!l.leader || l.leader.toX === l.box.x0 || l.leader.toX === l.box.x1,
-			`${where}: the leader of ${l.text} does not end on its box: ${JSON.stringify(l)}`);
-	}
-	assert(t.labels.every((a, i) => t.labels.every((b, j) => i >= j || !meets(a.box, b.box))),
-		`${where}: labels overlap on the canvas: ${JSON.stringify(t.labels)}`);
-	// and their text is on the canvas: light pixels in the boxes
+	const labels = await checkLabels(page, where);
 	const img = await elementPixels(page, '#view');
-	const inked = t.labels.filter((l) => {
+	const inked = labels.filter((l) => {
 		let n = 0;
 		for (let y = Math.max(0, Math.ceil(l.box.y0)); y < Math.min(img.height, l.box.y1); y++)
 			for (let x = Math.max(0, Math.ceil(l.box.x0)); x < Math.min(img.width, l.box.x1); x++)
 				n += Math.max(...img.data.subarray((y * img.width + x) * 4, (y * img.width + x) * 4 + 3)) >= 150;
 		return n >= 5;
 	}).length;
-	assert(inked * 2 >= t.labels.length, `${where}: the text of ${t.labels.length - inked} of ${t.labels.length} labels is not on the canvas`);
-	note(`${where}: ${t.labels.length} labels at the model's plates (${inked} with their text in light pixels), ${t.labels.filter((l) => l.leader).length} with a leader, none meeting`);
-	return t.labels.length;
+	assert(inked * 2 >= labels.length, `${where}: the text of ${labels.length - inked} of ${labels.length} labels is not on the canvas`);
+	note(`${where}: ${inked} of the ${labels.length} labels with their text in light pixels`);
+	return labels.length;
 }
 
 // The page's counters against the dump's: the same events, operations, errnos and processes.
