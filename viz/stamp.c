@@ -89,12 +89,21 @@ static void row_span(double cx, double half_width, int x0, int x1, int *lo, int 
 	*hi = h > x1 ? x1 : h;
 }
 
+/* Pixels LO to HI (exclusive) of ROW take WORD where its opacity A beats theirs. */
+static void glow_span(uint32_t *row, int lo, int hi, uint32_t a, uint32_t word)
+{
+	for (int x = lo; x < hi; x++) {
+		uint32_t old = row[x];
+		row[x] = a > old >> 24 ? word : old;
+	}
+}
+
 /*
  * N's halo into the halo buffer: per pixel the strongest, with its colour.
  * The rings' edges are not smoothed: at their faintness nobody sees steps.
  * Each row is laid ring by ring over the pixels whose centres the ring
  * covers (a square root per ring and row, none per pixel): the rings nest
- * and grow stronger inwards, so the strongest ring at a pixel wins.
+ * and grow stronger inwards, so each pixel takes only its innermost ring.
  */
 static void stamp_glow(struct viz_stamp *st, const struct viz_frame_node *n, double ui)
 {
@@ -117,17 +126,22 @@ static void stamp_glow(struct viz_stamp *st, const struct viz_frame_node *n, dou
 	for (int y = y0; y < y1; y++) {
 		uint32_t *row = st->glow + (size_t)y * (size_t)st->width;
 		double dy = y + 0.5 - cy;
-		for (int ring = 0; ring < VIZ_GLOW_RINGS; ring++) {
-			double room = reach2[ring] - dy * dy;
+		int lo[VIZ_GLOW_RINGS], hi[VIZ_GLOW_RINGS], rings = 0;
+		for (; rings < VIZ_GLOW_RINGS; rings++) {
+			double room = reach2[rings] - dy * dy;
 			if (room <= 0)
 				break;
-			int lo, hi;
-			row_span(cx, vm_sqrt(room), x0, x1, &lo, &hi);
+			row_span(cx, vm_sqrt(room), x0, x1, &lo[rings], &hi[rings]);
+			if (lo[rings] >= hi[rings])
+				break;
+		}
+		/* each pixel gets only its innermost ring: the strongest there */
+		for (int ring = 0; ring < rings; ring++) {
 			uint32_t a = level[ring], word = a << 24 | rgb;
-			for (int x = lo; x < hi; x++) {
-				uint32_t old = row[x];
-				row[x] = a > old >> 24 ? word : old;
-			}
+			int inner_lo = ring + 1 < rings ? lo[ring + 1] : hi[ring];
+			int inner_hi = ring + 1 < rings ? hi[ring + 1] : hi[ring];
+			glow_span(row, lo[ring], inner_lo, a, word);
+			glow_span(row, inner_hi, hi[ring], a, word);
 		}
 	}
 }
