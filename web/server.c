@@ -412,6 +412,10 @@ static void finish_jobs(struct web_server *server)
 		s->busy = false;
 		s->replay = job->replay;
 		job->replay = NULL;
+		if (s->closing) { /* sent away: nothing more is sent, nor its queued commands run */
+			free_job(job);
+			continue;
+		}
 		outbox_move(&s->outbox, &job->out);
 		if (job->rc != 0)
 			queue_error(s, job->err);
