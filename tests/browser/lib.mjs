@@ -249,6 +249,30 @@ export function decodePng(buf) {
 	return { width, height, data };
 }
 
+// The scene model's labels as the page drew them in its last frame (the
+// page at its initial zoom): each at the model's plate box, a leader ending
+// on its box's side, every one of them drawn, no two meeting. Returns them.
+export async function checkLabels(page, where) {
+	const t = await page.evaluate(() => window.tracefsView.texts());
+	const meets = (a, b) => a.x1 > b.x0 && a.x0 < b.x1 && a.y1 > b.y0 && a.y0 < b.y1;
+	const close = (a, b) => ['x0', 'y0', 'x1', 'y1'].every((k) => Math.abs(a[k] - b[k]) < 0.01);
+	const fail = (what) => { throw new Error(`${where}: ${what}`); };
+	if (t.labels.length !== t.modelLabels)
+		fail(`the page drew ${t.labels.length} of the model's ${t.modelLabels} labels: ${JSON.stringify(t.labels)}`);
+	for (const l of t.labels) {
+		if (!close(l.box, l.model))
+			fail(`the label ${l.text} is drawn at ${JSON.stringify(l.box)}, the model's plate is ${JSON.stringify(l.model)}`);
+		if (l.leader && l.leader.toX !== l.box.x0 && l.leader.toX !== l.box.x1)
+			fail(`the leader of ${l.text} does not end on its box: ${JSON.stringify(l)}`);
+	}
+	t.labels.forEach((a, i) => t.labels.forEach((b, j) => {
+		if (i < j && meets(a.box, b.box))
+			fail(`the labels ${a.text} and ${b.text} meet: ${JSON.stringify([a.box, b.box])}`);
+	}));
+	note(`${where}: ${t.labels.length} labels at the model's plates, ${t.labels.filter((l) => l.leader).length} with a leader, none meeting`);
+	return t.labels;
+}
+
 // The pixels of the element SELECTOR as the user sees them (a screenshot).
 export async function elementPixels(page, selector = '#view') {
 	return decodePng(await page.locator(selector).screenshot({ type: 'png' }));

@@ -8,7 +8,8 @@
 // `render --at` dumps for the same moment, and colouring by process or by
 // operation colours every node as the renderer does; the timeline shows a
 // time axis and the run's phases.
-import { run, launch, openPage, state, find, waitForState, waitFor, sh, mustSh, note, elementPixels, countColour } from './lib.mjs';
+import { run, launch, openPage, state, find, waitForState, waitFor, sh, mustSh, note, elementPixels, countColour,
+	checkLabels } from './lib.mjs';
 
 const [url, db, tracefs, scratch] = process.argv.slice(2);
 
@@ -35,6 +36,23 @@ async function modelCount(seconds) {
 	return (await modelDump(seconds)).nodes.filter((n) => !n.dying).length;
 }
 
+// The model's labels as the page drew them (see checkLabels in lib.mjs),
+// and their text is on the canvas: light pixels in their boxes.
+async function sameLabels(page, where) {
+	const labels = await checkLabels(page, where);
+	const img = await elementPixels(page, '#view');
+	const inked = labels.filter((l) => {
+		let n = 0;
+		for (let y = Math.max(0, Math.ceil(l.box.y0)); y < Math.min(img.height, l.box.y1); y++)
+			for (let x = Math.max(0, Math.ceil(l.box.x0)); x < Math.min(img.width, l.box.x1); x++)
+				n += Math.max(...img.data.subarray((y * img.width + x) * 4, (y * img.width + x) * 4 + 3)) >= 150;
+		return n >= 5;
+	}).length;
+	assert(inked * 2 >= labels.length, `${where}: the text of ${labels.length - inked} of ${labels.length} labels is not on the canvas`);
+	note(`${where}: ${inked} of the ${labels.length} labels with their text in light pixels`);
+	return labels.length;
+}
+
 // The page's counters against the dump's: the same events, operations, errnos and processes.
 function sameCounters(pageModel, dumped, where) {
 	const a = JSON.stringify({events: pageModel.events, ops: pageModel.ops, errnos: pageModel.errnos,
@@ -58,12 +76,12 @@ async function sameColours(page, seconds, mode) {
 		assert(found, `colour by ${mode}: ${n.path} is missing on the page`);
 		const want = n.color.slice(0, 3).map((c) => Math.round(c * 255));
 		// A node still glowing differs by how far its flash has faded, which
-		// depends on the video's pace (render) or the replay's speed (page).
-		// The page may still show a glow render has let fade (a touch a
-		// moment ago in trace time, long ago in the paced video): a glow
-		// only adds light, so the page's colour is the node's or brighter.
-		const glowing = found.color.slice(0, 3).every((c, i) => c >= want[i] - 2);
-		assert(n.flash > 0.01 || glowing,
+		// depends on the video's pace (render) or the replay's speed (page):
+		// the page may still show a glow render has let fade (a touch a
+		// moment ago in trace time, long ago in the paced video), on its way
+		// through grey to the node's colour. Where neither glows, the same.
+		const same = found.color.slice(0, 3).every((c, i) => Math.abs(c - want[i]) <= 2);
+		assert(n.flash > 0.01 || found.flash > 0.01 || same,
 			`colour by ${mode}: ${n.path} is rgb(${found.color.slice(0, 3)}) on the page, rgb(${want}) in render --at`);
 		assert(!found.color.slice(0, 3).every((c, i) => Math.abs(c - dim[i]) <= 2),
 			`colour by ${mode}: ${n.path} is left grey after the seek`);
@@ -77,7 +95,8 @@ async function sameColours(page, seconds, mode) {
 // seek: the snapshot names each node's process instance, so that none of
 // NODES is left grey (untouched), and each command with a colour of its
 // own has nodes in it (a hue, where a node of no known command is grey).
-async function commandColours(page, nodes) {
+async function commandColours(page, dumped) {
+	const nodes = dumped.nodes;
 	const before = await state(page);
 	await page.selectOption('#color-by', 'command');
 	await waitForState(page, (s) => s.snapshots > before.snapshots, 10000, 'a snapshot after colour by command');
@@ -92,7 +111,19 @@ async function commandColours(page, nodes) {
 		colours.add(rgb.join());
 		hued += Math.max(...rgb) - Math.min(...rgb) >= 24;
 	}
-	const legend = (await page.evaluate(() => window.tracefsView.stats())).model.processes.filter((p) => p.color >= 0);
+	const stats = await page.evaluate(() => window.tracefsView.stats());
+	const legend = stats.model.processes.filter((p) => p.color >= 0);
+	// The counters render --at has (it counts by process name) are the
+	// page's; the snapshot counts none by command, so the panel says its
+	// commands count from the seek on, and theirs are the events since.
+	const counted = (m) => JSON.stringify({events: m.events, ops: m.ops, errnos: m.errnos});
+	assert(counted(stats.model) === counted(dumped.stats),
+		`colour by command after the seek: the page counts ${counted(stats.model)}, render --at ${counted(dumped.stats)}`);
+	const sinceSeek = stats.processes.reduce((n, p) => n + p[1], 0);
+	assert(stats.commandsCounted === 'from the seek on' && sinceSeek === stats.model.events - dumped.stats.events,
+		`colour by command after the seek: the commands do not count from the seek on: ${JSON.stringify(stats)}`);
+	await waitFor(async () => (await page.locator('#panel').innerText()).includes('events counted from the seek on'),
+		5000, 'the panel saying its commands count from the seek on');
 	assert(legend.length >= 2 && hued >= legend.length,
 		`colour by command after the seek: ${hued} nodes with a hue, commands with a colour ${JSON.stringify(legend)}`);
 	note(`colour by command after the seek: ${hued} of ${nodes.length} nodes in ${legend.length} commands' colours, ${colours.size} colours`);
@@ -132,6 +163,9 @@ run(async () => {
 	s = await waitForState(page, (s) => s.alive.dir === 89, 15000, 'the 89 directories to appear while playing');
 	await page.click('#pause');
 	const paused = await waitForState(page, (s) => !s.playing, 5000, 'paused after a click on #pause');
+	let labelsSeen = await sameLabels(page, 'paused with 89 directories');
+	if (process.env.TRACEFS_SCREENSHOTS) // for a person to look at the labels
+		await page.screenshot({ path: `${process.env.TRACEFS_SCREENSHOTS}/replay-labels.png` });
 	note(`paused at ${((paused.positionNs - Number(first)) / 1e9).toFixed(3)} s: ${JSON.stringify(paused.alive)}`);
 	// Paused means still: a second later, the same position, events and tree.
 	await new Promise((r) => setTimeout(r, 1000)); // observing that nothing changes, not synchronising
@@ -189,7 +223,7 @@ run(async () => {
 	const legend = byProcess.stats.processes.filter((p) => p.color >= 0).length;
 	assert(legend >= 1, `no process has a colour of its own: ${JSON.stringify(byProcess.stats.processes)}`);
 	await sameColours(page, landed / 1e9, 'op');
-	await commandColours(page, byProcess.nodes);
+	await commandColours(page, byProcess);
 	await page.selectOption('#color-by', 'kind');
 
 	// A click on a node pins its label, on a side where no other text is.
@@ -210,6 +244,8 @@ run(async () => {
 	assert(!others.some((b) => meets(pin, b)), `the pinned label meets other text: ${JSON.stringify(texts)}`);
 	assert(others.every((a, i) => others.every((b, j) => i >= j || !meets(a, b))),
 		`texts overlap on the canvas: ${JSON.stringify(others)}`);
+	labelsSeen += await sameLabels(page, 'with a pinned label');
+	assert(labelsSeen > 0, 'the model labelled nothing the page could be checked against');
 	note(`pinned ${leaf}: its label at ${pin.x0.toFixed(0)},${pin.y0.toFixed(0)}, clear of ${others.length} other texts`);
 
 

@@ -14,7 +14,7 @@
 // openUntracedPage in lib.mjs): Playwright's own copy every websocket
 // message into DevTools, which costs more than the page at this rate.
 // Prints "web-speed: fps=F at N nodes; kept up with R events/s, lag L ms".
-import { run, launch, openUntracedPage, state, waitForState, median, note } from './lib.mjs';
+import { run, launch, openUntracedPage, state, waitForState, median, note, checkLabels } from './lib.mjs';
 
 const [treeUrl, treeNodesArg, rateUrl, rateArg, secondsArg, minFpsArg] = process.argv.slice(2);
 const TREE_NODES = Number(treeNodesArg), RATE = Number(rateArg), SECONDS = Number(secondsArg);
@@ -66,6 +66,9 @@ run(async () => {
 	// The overview's small dots and halos are stamped by the model into one
 	// layer: the canvas gets no shape per node (which cost most of a frame).
 	note(`canvas work of the last frame: ${JSON.stringify(s.drawn)}`);
+	// In the dense tree, labels at the model's plates, some joined to their node by a leader.
+	const labels = await checkLabels(tree, `${s.alive.total} nodes`);
+	assert(labels.some((l) => l.leader), `no label of the ${s.alive.total}-node tree has a leader: ${JSON.stringify(labels)}`);
 	assert(s.drawn.nodes >= TREE_NODES * 0.9, `only ${s.drawn.nodes} nodes in the frame`);
 	assert(s.drawn.dots + s.drawn.halos < TREE_NODES / 100,
 		`${s.drawn.dots} dots and ${s.drawn.halos} halos for the canvas at ${s.drawn.nodes} nodes`);

@@ -561,6 +561,7 @@
     entry.last = owner;
   }
 
+  let commandsCounted = null; /* colouring by command after a snapshot: since when the panel counts */
   function onSnapshot(msg) {
     const seq = Number(msg.seq) || 0;
     if (!pending || pending.seq !== seq) {
@@ -595,6 +596,9 @@
     }
     if (!msg.last) return;
     if (byCommand) colourCommands(pending);
+    /* A snapshot counts events by process name, not by command: commands count from here on. */
+    commandsCounted = byCommand && wasm.tv_events(pending.scene) > 0
+      ? (session.mode === 'replay' ? 'from the seek on' : 'from joining on') : null;
     wasm.tv_prescan_done(pending.scene);
     if (scene) wasm.tv_scene_free(scene);
     scene = pending.scene;
@@ -976,7 +980,7 @@
     LABELS: 7, PROCESSES: 8, LEGEND: 9, CLOCK: 10, ELAPSED: 11, STATUS: 12, LAST_EVENT: 13,
     LEGEND_TITLE: 14, CAPTION: 15, LAYER: 16, LAYER_X0: 17, LAYER_Y0: 18, LAYER_X1: 19, LAYER_Y1: 20,
     WORDS: 21};
-  const EDGE_WORDS = 6, NODE_WORDS = 6, GLOW_WORDS = 4, LABEL_WORDS = 8, PROCESS_WORDS = 3,
+  const EDGE_WORDS = 6, NODE_WORDS = 6, GLOW_WORDS = 4, LABEL_WORDS = 16, PROCESS_WORDS = 3,
     LEGEND_WORDS = 2;
   const GLOW_STEPS = 8, TAU = 2 * Math.PI;
   const STAMPED = 0x200; /* in a node's kind word: the model stamped it into the layer */
@@ -1021,13 +1025,15 @@
 
   /* Text centred on Y, with the dark halo of draw.c's halo_text(). */
   const HALO = [[-0.7, -0.7], [0.7, -0.7], [-0.7, 0.7], [0.7, 0.7]];
-  function haloText(x, y, text, style, alpha, size, face, bold) {
+  /* MAX_WIDTH: squeeze the text into that many pixels (canvas draws nothing given Infinity). */
+  function haloText(x, y, text, style, alpha, size, face, bold, maxWidth) {
     const baseline = y + setFont(`${bold ? 'bold ' : ''}${size}px ${face}`);
     const spread = 0.12 * size;
+    const fill = maxWidth > 0 ? (tx, ty) => ctx.fillText(text, tx, ty, maxWidth) : (tx, ty) => ctx.fillText(text, tx, ty);
     ctx.fillStyle = rgbAlpha(frame.background, 0.6 * alpha);
-    for (const [dx, dy] of HALO) ctx.fillText(text, x + dx * spread, baseline + dy * spread);
+    for (const [dx, dy] of HALO) fill(x + dx * spread, baseline + dy * spread);
     ctx.fillStyle = style;
-    ctx.fillText(text, x, baseline);
+    fill(x, baseline);
   }
 
   function textWidth(text, size, face) {
@@ -1196,30 +1202,51 @@
     return true;
   }
 
-  function drawLabels(start, count) {
+  /*
+   * The model's labels as render/draw.c paints them: its plate box, the
+   * leader to the node where it has one, the text inside the box, at the
+   * model's size (larger, they would meet). Zoomed or panned, each moves
+   * with its node's edge and keeps its size.
+   */
+  function drawLabels(start, count, ui) {
     for (let i = 0; i < count; i++) {
-      const w = start + i * LABEL_WORDS, modelSize = f32[w + 2], key = u32[w + 3];
-      const size = Math.max(modelSize, MIN_TEXT_PX);
+      const w = start + i * LABEL_WORDS, size = f32[w + 2], key = u32[w + 3];
       const text = decoder.decode(u8.subarray(u32[w + 4], u32[w + 4] + u32[w + 5])) +
         (u32[w + 6] ? '…' : '');
-      const x = labelX(f32[w], modelSize), y = f32[w + 1] * pan.zoom + pan.y;
-      const tw = textWidth(text, size, SANS), box = textBox(x, y, tw, size);
+      const mx = f32[w], my = f32[w + 1];
+      const x = labelX(mx, size), y = my * pan.zoom + pan.y;
+      const model = {x0: f32[w + 8], y0: f32[w + 9], x1: f32[w + 10], y1: f32[w + 11]};
+      const box = {x0: x + model.x0 - mx, y0: y + model.y0 - my, x1: x + model.x1 - mx, y1: y + model.y1 - my};
       if (!isFree(box)) continue;
       taken.push(box);
-      const plate = f32[w + 7];
-      if (plate > 0) { /* as viz/draw.c: a quiet directory's name over its files' dots */
-        ctx.fillStyle = rgbAlpha(frame.background, plate);
-        ctx.fillRect(x - 0.2 * size, y - 0.6 * size, tw + 0.4 * size, 1.2 * size);
+      const alpha = (key & 255) / 255;
+      let leader = null;
+      if (u32[w + 13]) { /* whose label it is, in a dense tree */
+        const lx = f32[w + 14], ly = f32[w + 15];
+        leader = {x: lx * pan.zoom + pan.x, y: ly * pan.zoom + pan.y, toX: lx < mx ? box.x0 : box.x1, toY: y};
+        ctx.beginPath();
+        ctx.moveTo(leader.x, leader.y);
+        ctx.lineTo(leader.toX, leader.toY);
+        ctx.strokeStyle = rgbAlpha(key, 0.8 * alpha);
+        ctx.lineWidth = ui;
+        ctx.stroke();
       }
-      haloText(x, y, text, rgbaStyle(key), (key & 255) / 255, size, SANS, false);
+      const plate = f32[w + 7];
+      if (plate > 0) { /* a quiet directory's name over its files' dots */
+        ctx.fillStyle = rgbAlpha(frame.background, plate);
+        ctx.fillRect(box.x0, box.y0, box.x1 - box.x0, box.y1 - box.y0);
+      }
+      /* the model measured DejaVu Sans; another font is squeezed into the box */
+      haloText(x, y, text, rgbaStyle(key), alpha, size, SANS, false, box.x1 - box.x0 - 0.4 * size);
+      labelsShown.push({id: u32[w + 12], text, box, model, leader});
     }
   }
+  let labelsShown = []; /* the model's labels the last frame drew, and where, for the tests */
 
-  /* Whether the model labelled the node at X, Y with radius R (its labels start at x + r + 0.35 size). */
-  function labelled(x, y, r, labels, count) {
+  /* Whether the model labelled node ID. */
+  function labelled(id, labels, count) {
     for (let i = 0; i < count; i++) {
-      const w = labels + i * LABEL_WORDS;
-      if (Math.abs(f32[w + 1] - y) < 0.5 && Math.abs(f32[w] - 0.35 * f32[w + 2] - x - r) < 0.5) return true;
+      if (u32[labels + i * LABEL_WORDS + 12] === id) return true;
     }
     return false;
   }
@@ -1238,7 +1265,7 @@
       if (path === undefined) continue;
       ids.delete(u32[w + 4]);
       const x = f32[w], y = f32[w + 1], r = f32[w + 2];
-      if (labelled(x, y, r, labels, labelCount)) continue;
+      if (labelled(u32[w + 4], labels, labelCount)) continue;
       const name = path === '/' ? rootLabel || '/' : path.slice(path.lastIndexOf('/') + 1);
       /* right of the node, else left, above or below: wherever no other text is */
       const cx = x * pan.zoom + pan.x, cy = y * pan.zoom + pan.y, cr = r * pan.zoom;
@@ -1347,7 +1374,7 @@
     const glows = nodes + nodeCount * NODE_WORDS, labels = glows + glowCount * GLOW_WORDS;
     const processes = labels + labelCount * LABEL_WORDS;
     const legend = processes + processCount * PROCESS_WORDS;
-    Object.assign(frame, {ok: true, nodes, nodeCount, background: u32[f + H.BACKGROUND]});
+    Object.assign(frame, {ok: true, nodes, nodeCount, labelCount, background: u32[f + H.BACKGROUND]});
 
     const dpr = viewSize.dpr;
     drawn.edges = drawn.dots = drawn.halos = drawn.fills = 0;
@@ -1363,10 +1390,11 @@
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     taken.length = 0;
     pinsShown = [];
+    labelsShown = [];
     drawClock(f, fontSize);
     drawProcesses(processes, processCount, width, fontSize);
     drawFooter(f, legend, legendCount, width, height, fontSize);
-    drawLabels(labels, labelCount);
+    drawLabels(labels, labelCount, ui);
     drawPins(ui, labels, labelCount);
   }
 
@@ -1396,7 +1424,7 @@
     const w = found >>> 2;
     const c = u32[w + 3];
     return {id: u32[w], kind: KIND_NAMES[u32[w + 1]] || null, dying: !!u32[w + 2],
-      color: [c >>> 24, (c >>> 16) & 255, (c >>> 8) & 255, c & 255]};
+      color: [c >>> 24, (c >>> 16) & 255, (c >>> 8) & 255, c & 255], flash: f32[w + 4]};
   }
 
   function escapeHtml(s) {
@@ -1505,7 +1533,9 @@
       `<td class="n">${data.events.toLocaleString('en-US')}</td></tr>` +
       `<tr><td>arriving per second</td><td class="n">${rate.toLocaleString('en-US')}</td></tr></table>` +
       '<h3>by operation</h3><table>' + rows(data.ops, 10) + '</table>' +
-      `<h3>top ${colorBy === 'command' ? 'commands' : 'processes'}</h3><table>` + rows(data.processes, 8, true) + '</table>' +
+      `<h3>top ${colorBy === 'command' ? 'commands' : 'processes'}</h3>` +
+      (colorBy === 'command' && commandsCounted ? `<div class="none">events counted ${commandsCounted}</div>` : '') +
+      '<table>' + rows(data.processes, 8, true) + '</table>' +
       '<h3>errors</h3><table>' + rows(data.errors, 8) + '</table>' +
       '<h3>stream</h3><table>' +
       `<tr><td>events applied</td><td class="n">${counters.events.toLocaleString('en-US')}</td></tr>` +
@@ -1634,12 +1664,13 @@
     },
     find(path) {
       const node = findNode(path);
-      return node && {kind: node.kind, dying: node.dying, color: node.color};
+      return node && {kind: node.kind, dying: node.dying, color: node.color, flash: node.flash};
     },
-    /* The panel's numbers, and the model's totals they come from. */
+    /* The panel's numbers, the model's totals they come from, and (colouring by command
+     * after a snapshot) since when the commands' counts run. */
     stats() {
       const data = panelData();
-      return {...data, model: modelStats()};
+      return {...data, model: modelStats(), commandsCounted: colorBy === 'command' ? commandsCounted : null};
     },
     /* What the timeline drew last: {ticks: [{x, label}], phases: [{name, label, x0, x1}]}, and the phases. */
     timeline() {
@@ -1657,9 +1688,14 @@
       }
       return null;
     },
-    /* The boxes of the text the last frame drew (overlay, labels, pins) and the pinned labels'. */
+    /*
+     * The boxes of the text the last frame drew (overlay, labels, pins), the
+     * pinned labels', and the model's labels: {id, text, box drawn, model's
+     * box, leader {x, y, toX, toY} or null}, with how many the model gave.
+     */
     texts() {
-      return {boxes: taken.map((b) => ({...b})), pins: pinsShown.map((p) => ({...p}))};
+      return {boxes: taken.map((b) => ({...b})), pins: pinsShown.map((p) => ({...p})),
+        labels: labelsShown.map((l) => ({...l})), modelLabels: frame.labelCount};
     },
     /* Lineage as the page sees it: which commands read and wrote PATH, and the highlight. */
     commands(path) {

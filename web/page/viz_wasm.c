@@ -393,7 +393,11 @@ enum {
 #define EDGE_WORDS 6	/* x1 y1 x2 y2 width (f), colour (c); sorted by width and colour */
 #define NODE_WORDS 6	/* x y r (f), colour (c), id (u), kind | collapsed << 8 | stamped << 9 (u) */
 #define GLOW_WORDS 4	/* x y r (f), rgb << 8 | level 1..8 (u); flashing nodes not stamped, by that key */
-#define LABEL_WORDS 8	/* x y size (f), colour (c), text (pointer), length, ellipsis (u), plate (f) */
+/*
+ * x y size (f), colour (c), text (pointer), length, ellipsis (u), plate (f),
+ * box x0 y0 x1 y1 (f), node id (u), leader (u), leader x y (f)
+ */
+#define LABEL_WORDS 16
 #define PROCESS_WORDS 3 /* name (p), colour (c), activity (f) */
 #define LEGEND_WORDS 2	/* text (p), colour (c) */
 
@@ -631,6 +635,14 @@ EXPORT union word *tv_frame(struct viz_scene *scene, int width, int height, doub
 		w[5].u = l->len;
 		w[6].u = l->ellipsis;
 		w[7].f = l->plate;
+		w[8].f = l->box.x0;
+		w[9].f = l->box.y0;
+		w[10].f = l->box.x1;
+		w[11].f = l->box.y1;
+		w[12].u = l->id;
+		w[13].u = l->leader;
+		w[14].f = l->leader_x;
+		w[15].f = l->leader_y;
 	}
 	for (size_t i = 0; i < f.process_count; i++, w += PROCESS_WORDS) {
 		w[0].u = string_word(f.processes[i].name);
@@ -676,19 +688,20 @@ EXPORT uint32_t *tv_count(struct viz_scene *scene)
 	return viz_scene_visit(scene, count_node, NULL) == 0 ? counts : NULL;
 }
 
-/* What tv_find() found: id, kind (enum viz_kind), dying (0 or 1), colour now (c). */
-static uint32_t found[4];
+/* What tv_find() found: id, kind (enum viz_kind), dying (0 or 1), colour now (c), flash 0..1 (f). */
+static union word found[5];
 
 /* The node at PATH (even one fading out), or NULL if there is none. */
-EXPORT uint32_t *tv_find(struct viz_scene *scene, const char *path)
+EXPORT union word *tv_find(struct viz_scene *scene, const char *path)
 {
 	struct viz_node_info info;
 	if (!viz_scene_find(scene, path, &info))
 		return NULL;
-	found[0] = info.id;
-	found[1] = info.kind;
-	found[2] = info.dying;
-	found[3] = rgba(info.color);
+	found[0].u = info.id;
+	found[1].u = info.kind;
+	found[2].u = info.dying;
+	found[3].u = rgba(info.color);
+	found[4].f = (float)info.flash;
 	return found;
 }
 
