@@ -689,7 +689,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (!server->index_seen && (!index || index[0])) { /* ready, or failed */
 			server->index_seen = true;
 			for (struct session *c = server->clients; c; c = c->next)
-				if (c->waiting)
+				if (c->waiting && !c->closing)
 					start_welcome(server, c);
 		}
 		finish_jobs(server);
