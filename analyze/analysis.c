@@ -855,12 +855,13 @@ static int add_half(struct ctx *c, struct scan *into, struct analyze_result *a,
 /* The scan in two halves (see SPLIT_MIN_EVENTS), the span first. 1: not split (too small). */
 static int scan_split(struct ctx *c, struct scan *sc, int64_t first_seq, int64_t last_seq)
 {
-	if (last_seq - first_seq < SPLIT_MIN_EVENTS)
+	int64_t width; /* seqs come from the file: a hostile pair must not overflow */
+	if (__builtin_sub_overflow(last_seq, first_seq, &width) || width < SPLIT_MIN_EVENTS)
 		return 1;
 	struct first_half *h = calloc(1, sizeof(*h));
 	if (!h)
 		return out_of_memory(c);
-	*h = (struct first_half){.c = *c, .last_seq = first_seq + (last_seq - first_seq) / 2,
+	*h = (struct first_half){.c = *c, .last_seq = first_seq + width / 2,
 				 .span_only = true};
 	h->c.a = &h->a;
 	h->c.err = h->err;

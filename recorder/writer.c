@@ -9,20 +9,20 @@
  * events counted as lost, so seq has no gaps and written + lost == submitted.
  *
  * Idle: once the queue is drained the writer sleeps 16 ms, instead of
- * waiting on a condvar or an eventfd. That keeps the producer's path free of any syscall and any shared lock (a
- * wake-up would need a "writer is asleep" flag read on every submit and a
- * futex call when set), costs at most 63 wake-ups a second, and 16 ms of
- * latency is nothing against a 250 ms commit interval. It naps after a
- * drain even when events came: with the earlier 50 us nap, reset by every
- * event, a trickle of events (one per FUSE request) woke the writer for
- * each one, and on a 2-CPU virtual machine those context switches made
- * every FUSE round trip 40% slower (67 -> 45 us for a getxattr); at 1 ms
- * the naps still took 8% of the daemon's CPU time during `ls -lR`, and
- * naps of 4 ms (doubling to 16 while nothing came) still about 10% in a
- * profile of the bench's first workload, a trickle of requests that
- * reset them to 4 ms each time. Only a full slice (a backlog) makes it go on at once. A
- * 65536-slot queue covers 16 ms of sleep at up to 4 million events a
- * second.
+ * waiting on a condvar or an eventfd. That keeps the producer's path free
+ * of any syscall and any shared lock (a wake-up would need a "writer is
+ * asleep" flag read on every submit and a futex call when set), costs at
+ * most 63 wake-ups a second, and 16 ms of latency is nothing against a
+ * 250 ms commit interval. It naps after a drain even when events came:
+ * with the earlier 50 us nap, reset by every event, a trickle of events
+ * (one per FUSE request) woke the writer for each one, and on a 2-CPU
+ * virtual machine those context switches made every FUSE round trip 40%
+ * slower (67 -> 45 us for a getxattr); at 1 ms the naps still took 8% of
+ * the daemon's CPU time during `ls -lR`, and naps of 4 ms (doubling to 16
+ * while nothing came) still about 10% in a profile of the bench's first
+ * workload, a trickle of requests that reset them to 4 ms each time. Only
+ * a full slice (a backlog) makes it go on at once. A 65536-slot queue
+ * covers 16 ms of sleep at up to 4 million events a second.
  *
  * Losses: the events the queue refused (counted by submit) and those the
  * writer had to drop are recorded by a 'lost' marker row whose `bytes` is

@@ -26,8 +26,9 @@
  * set by a thread of its own; the exit time is when that thread learns of
  * it: in a burst of exits it naps EXIT_NAP_NS after each batch, so a time
  * is up to 10 ms late (plus scheduling latency). Past MAX_WATCHED live
- * processes, exits go unseen rather than descriptors being taken from the
- * file system. A watched process also keeps its /proc/PID/stat open: read
+ * processes, or an eighth of the descriptor limit (a watched process holds
+ * two; the node table takes half of the limit), exits go unseen rather
+ * than descriptors being taken from the file system. A watched process also keeps its /proc/PID/stat open: read
  * again, it tells whether that process (reaped, it fails) still owns its
  * pid and whether it exec'd (its name), for one pread() where a new child
  * asks for its parent.
@@ -50,13 +51,14 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #define COMM_SIZE 17		  /* TASK_COMM_LEN plus a terminator */
 #define MAX_DEPTH 64		  /* ancestors looked at above a process */
-#define MAX_WATCHED 1024	  /* live processes whose exit is watched */
+#define MAX_WATCHED 1024	  /* live processes whose exit is watched, at most */
 #define MAX_ARGV_BYTES (1 << 20) /* of /proc/PID/cmdline; more is cut off */
 #define PF_EXITING 0x00000004	  /* include/linux/sched.h: in do_exit() */
 #define EXIT_NAP_NS 10000000	  /* the watcher's wait after taking exits */
@@ -82,7 +84,7 @@ struct lineage {
 	struct instance **buckets;
 	size_t bucket_count; /* a power of two */
 	size_t count;
-	size_t watched;
+	size_t watched, max_watched;
 	uint32_t next_serial;
 	int64_t boot_ns; /* the epoch time of boot: start times count from it */
 	long ticks_per_second;
@@ -417,7 +419,7 @@ static uint64_t watch_key(pid_t pid, uint32_t serial)
 static void watch(struct lineage *l, struct instance *inst, int stat_fd)
 {
 	int fd = -1;
-	if (l->watched < MAX_WATCHED)
+	if (l->watched < l->max_watched)
 		fd = (int)syscall(SYS_pidfd_open, inst->pid, 0);
 	/* fd -1: too many, gone already, or an old kernel: exit unseen */
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = watch_key(inst->pid, inst->serial)};
@@ -838,6 +840,10 @@ struct lineage *lineage_create(struct recorder *recorder)
 	l->bucket_count = 256;
 	l->buckets = calloc(l->bucket_count, sizeof(*l->buckets));
 	l->ticks_per_second = sysconf(_SC_CLK_TCK);
+	struct rlimit files;
+	l->max_watched = getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur / 8 < MAX_WATCHED
+				 ? (size_t)(files.rlim_cur / 8)
+				 : MAX_WATCHED;
 	l->boot_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
 	if (prctl(PR_GET_NAME, l->own_comm) != 0)
 		l->own_comm[0] = '\0';

@@ -344,8 +344,12 @@ int loop_serve(struct fuse_session *se, long spin_ns, const char *mountpoint)
 			}
 			if (wait[0].revents)
 				break;
-			/* -1 (unreadable): keep serving, as without the watch. */
-			if (wait[1].revents && mountinfo_find_fuse(mounts, NULL, mount.id, &mount) == 0) {
+			/* -1 (unreadable): keep serving, as without the watch. A
+			 * mount id is reused once free: the device says it is ours. */
+			struct mountinfo_fuse now;
+			int found = wait[1].revents ? mountinfo_find_fuse(mounts, NULL, mount.id, &now) : -1;
+			if (found == 0 ||
+			    (found == 1 && (now.major != mount.major || now.minor != mount.minor))) {
 				/* The superblock goes a moment after the mount, and
 				 * the connection with it, unless a copy keeps it. */
 				int ended;

@@ -39,7 +39,10 @@ static bool fuse_mount_at(char *line, const char *mountpoint, long id, struct mo
 	while ((field = strtok_r(NULL, " ", &save)) && strcmp(field, "-") != 0)
 		; /* optional fields, up to the separator */
 	char *fstype = strtok_r(NULL, " ", &save);
-	if (!field || !fstype || strncmp(fstype, "fuse", 4) != 0)
+	/* fuse, fuse.SUBTYPE or fuseblk; not fusectl, FUSE's control file system */
+	if (!field || !fstype ||
+	    (strcmp(fstype, "fuse") != 0 && strncmp(fstype, "fuse.", 5) != 0 &&
+	     strcmp(fstype, "fuseblk") != 0))
 		return false;
 	char *end;
 	mount->id = strtol(fields[0], &end, 10);

@@ -15,6 +15,9 @@
  * Checkpoints (32 bytes each) come every CHECKPOINT_EVENTS events; a seek to time T starts
  * from the last checkpoint before which no event reached T (max_ts < T) and
  * reads on from there in seq order, as a seek from the start would.
+ * Each also keeps what the events since the one before added to each process
+ * instance's counts (12 bytes an instance that had any): a seek sums those
+ * of the checkpoints up to its own, at most one entry per event.
  */
 #include "web/internal.h"
 
@@ -47,12 +50,29 @@ struct counters {
 	} *processes;
 };
 
+/* An instance's events since the checkpoint before (at most CHECKPOINT_EVENTS). */
+struct instance_delta {
+	uint32_t id, events, errors;
+};
+
 struct checkpoint {
 	int64_t seq;	/* the last event it includes (0: none) */
 	int64_t max_ts; /* the latest start of those events */
 	double t;	/* scene time there */
 	size_t log_len; /* bytes of the log it includes */
 	struct counters *counters; /* NULL: none counted yet */
+	/* Per process instance, what the events since the checkpoint before
+	 * added: a seek sums them (the instances are bounded by the trace's
+	 * processes table, a checkpoint's by CHECKPOINT_EVENTS). */
+	struct instance_delta *instances;
+	size_t instance_count;
+};
+
+/* The build's counts per instance since the last checkpoint. */
+struct instance_since {
+	struct web_instance_counts counts;
+	uint32_t *touched; /* the ids with counts, in order of their first event */
+	size_t touched_count, touched_cap;
 };
 
 struct trace_index {
@@ -178,8 +198,43 @@ static int counters_restore(const struct counters *c, struct viz_scene *scene)
 	return 0;
 }
 
+static int instance_since_add(struct instance_since *since, const struct trace_event *e)
+{
+	if (e->process <= 0 || e->process >= WEB_MAX_INSTANCES)
+		return 0;
+	size_t id = (size_t)e->process;
+	if (id >= since->counts.size || !since->counts.by_id[id].events) {
+		if (since->touched_count == since->touched_cap) {
+			size_t cap = since->touched_cap ? since->touched_cap * 2 : 256;
+			uint32_t *touched = realloc(since->touched, cap * sizeof(*touched));
+			if (!touched)
+				return -1;
+			since->touched = touched;
+			since->touched_cap = cap;
+		}
+		since->touched[since->touched_count++] = (uint32_t)id;
+	}
+	return instance_counts_add(&since->counts, e->process, 1, e->result < 0);
+}
+
+/* SINCE's counts, then none: the checkpoint's deltas. */
+static struct instance_delta *instance_since_take(struct instance_since *since)
+{
+	struct instance_delta *deltas = malloc((since->touched_count ? since->touched_count : 1) *
+					       sizeof(*deltas));
+	if (!deltas)
+		return NULL;
+	for (size_t i = 0; i < since->touched_count; i++) {
+		struct web_instance_tally *tally = &since->counts.by_id[since->touched[i]];
+		deltas[i] = (struct instance_delta){since->touched[i], (uint32_t)tally->events,
+						    (uint32_t)tally->errors};
+		*tally = (struct web_instance_tally){0};
+	}
+	return deltas;
+}
+
 static int checkpoint_add(struct trace_index *x, int64_t seq, int64_t max_ts, double t,
-			  const struct viz_scene *scene)
+			  const struct viz_scene *scene, struct instance_since *since)
 {
 	if (x->checkpoint_count == x->checkpoint_cap) {
 		size_t cap = x->checkpoint_cap ? x->checkpoint_cap * 2 : 64;
@@ -192,8 +247,15 @@ static int checkpoint_add(struct trace_index *x, int64_t seq, int64_t max_ts, do
 	struct counters *counters = seq ? counters_take(scene) : NULL;
 	if (seq && !counters)
 		return -1;
+	struct instance_delta *instances = instance_since_take(since);
+	if (!instances) {
+		counters_free(counters);
+		return -1;
+	}
 	x->checkpoints[x->checkpoint_count++] = (struct checkpoint){
-		.seq = seq, .max_ts = max_ts, .t = t, .log_len = x->log_len, .counters = counters};
+		.seq = seq, .max_ts = max_ts, .t = t, .log_len = x->log_len, .counters = counters,
+		.instances = instances, .instance_count = since->touched_count};
+	since->touched_count = 0;
 	return 0;
 }
 
@@ -333,6 +395,7 @@ static void build(struct trace_index *x)
 	struct viz_options options = {.unplaced = true}; /* only snapshots: no layout */
 	struct viz_scene *scene = viz_scene_new(play_allocator(), &options);
 	struct steady_paths steady = {calloc(STEADY_SLOTS, sizeof(struct steady_slot)), 1};
+	struct instance_since since = {0};
 	if (!scene || !steady.slots) {
 		fail(x, "out of memory");
 		goto out;
@@ -347,7 +410,7 @@ static void build(struct trace_index *x)
 	double t = 0;
 	bool checkpoints = true;
 	int rc;
-	if (checkpoint_add(x, 0, INT64_MIN, 0, scene) != 0) {
+	if (checkpoint_add(x, 0, INT64_MIN, 0, scene, &since) != 0) {
 		fail(x, "out of memory");
 		goto out;
 	}
@@ -355,7 +418,7 @@ static void build(struct trace_index *x)
 		if (atomic_load(&x->stop))
 			goto out;
 		if (events > 0 && events % CHECKPOINT_EVENTS == 0 && checkpoints) {
-			if (checkpoint_add(x, last_seq, max_ts, t, scene) != 0) {
+			if (checkpoint_add(x, last_seq, max_ts, t, scene, &since) != 0) {
 				fail(x, "out of memory");
 				goto out;
 			}
@@ -367,7 +430,8 @@ static void build(struct trace_index *x)
 		if (event_t > t)
 			t = event_t;
 		int changed = checkpoints ? index_event(&steady, scene, &event, t) : 0;
-		if (changed < 0 || (changed > 0 && log_add(x, &event) != 0)) {
+		if (changed < 0 || (changed > 0 && log_add(x, &event) != 0) ||
+		    (checkpoints && instance_since_add(&since, &event) != 0)) {
 			fail(x, "out of memory");
 			goto out;
 		}
@@ -380,6 +444,8 @@ static void build(struct trace_index *x)
 	if (rc < 0)
 		fail(x, err);
 out:
+	instance_counts_free(&since.counts);
+	free(since.touched);
 	steady_free(&steady);
 	viz_scene_free(scene);
 	trace_reader_close(reader);
@@ -441,8 +507,10 @@ void index_free(struct trace_index *x)
 	}
 	analyze_phases_free(x->phases, x->phase_count);
 	free(x->log);
-	for (size_t i = 0; i < x->checkpoint_count; i++)
+	for (size_t i = 0; i < x->checkpoint_count; i++) {
 		counters_free(x->checkpoints[i].counters);
+		free(x->checkpoints[i].instances);
+	}
 	free(x->checkpoints);
 	free(x->trace);
 	free(x);
@@ -476,7 +544,7 @@ const char *index_phases(const struct trace_index *x, const struct analyze_phase
 }
 
 int index_restore(const struct trace_index *x, int64_t ts_ns, struct viz_scene *scene,
-		  int64_t *seq, double *t)
+		  struct web_instance_counts *instances, int64_t *seq, double *t)
 {
 	/* The last checkpoint whose events all start before TS_NS (max_ts grows). */
 	size_t lo = 0, hi = x->checkpoint_count;
@@ -505,6 +573,14 @@ int index_restore(const struct trace_index *x, int64_t ts_ns, struct viz_scene *
 	/* The log's events were counted again: the checkpoint's counts replace them. */
 	if (counters_restore(c->counters, scene) != 0)
 		return -1;
+	for (size_t i = 1; i <= lo; i++) {
+		const struct checkpoint *at = &x->checkpoints[i];
+		for (size_t j = 0; j < at->instance_count; j++) {
+			const struct instance_delta *d = &at->instances[j];
+			if (instance_counts_add(instances, d->id, d->events, d->errors) != 0)
+				return -1;
+		}
+	}
 	*seq = c->seq;
 	*t = c->t;
 	return 0;

@@ -80,15 +80,38 @@ int lineage_read(struct web_lineage *lineage, struct trace_reader *reader, int64
 void lineage_json(struct web_text *text, const struct web_lineage *lineage, size_t from);
 void lineage_free(struct web_lineage *lineage);
 
+/*
+ * Events and errors per process instance (the page's counts by command,
+ * exact after a seek or a late join), by id. Ids from WEB_MAX_INSTANCES on
+ * are not counted: the array stays bounded (16 bytes an id).
+ */
+#define WEB_MAX_INSTANCES (1 << 20)
+
+struct web_instance_counts {
+	struct web_instance_tally {
+		uint64_t events, errors;
+	} *by_id;
+	size_t size; /* ids below it have a tally */
+};
+
+/* Adds EVENTS and ERRORS to instance ID's tally (0 or out of range: none). 0, or -1 out of memory. */
+int instance_counts_add(struct web_instance_counts *counts, int64_t id, uint64_t events,
+			uint64_t errors);
+/* [[id,events,errors],...] of the instances with events. */
+void instance_counts_json(struct web_text *text, const struct web_instance_counts *counts);
+void instance_counts_free(struct web_instance_counts *counts);
+
 /* ---- snapshot.c ---- */
 
 /*
  * Queues `snapshot` messages of every live node of SCENE (parts of about
  * 64 KiB, the last with "last":true; the first with the counters and
- * LINEAGE's rows). 0, or -1 when out of memory.
+ * LINEAGE's rows and INSTANCES' counts, unless NULL). 0, or -1 when out of
+ * memory.
  */
 int snapshot_queue(struct web_outbox *box, struct viz_scene *scene,
-		   const struct web_lineage *lineage, int64_t seq, int64_t ts_ns, double now);
+		   const struct web_lineage *lineage, const struct web_instance_counts *instances,
+		   int64_t seq, int64_t ts_ns, double now);
 
 /* ---- command.c: what a client may send ---- */
 
@@ -184,9 +207,11 @@ const char *index_phases(const struct trace_index *index, const struct analyze_p
 /*
  * Once ready: puts into the fresh SCENE the tree of the latest checkpoint
  * before which no event starts at or after TS_NS; *SEQ is its last event
- * (read on from *SEQ + 1), *T the scene time there. 0, or -1 (no memory).
+ * (read on from *SEQ + 1), *T the scene time there; adds to the empty
+ * INSTANCES the counts of each process instance there. 0, or -1 (no memory).
  */
 int index_restore(const struct trace_index *index, int64_t ts_ns, struct viz_scene *scene,
+		  struct web_instance_counts *instances,
 		  int64_t *seq, double *t);
 
 /*

@@ -131,3 +131,44 @@ void lineage_json(struct web_text *t, const struct web_lineage *l, size_t from)
 	}
 	text_adds(t, "]");
 }
+
+int instance_counts_add(struct web_instance_counts *c, int64_t id, uint64_t events, uint64_t errors)
+{
+	if (id <= 0 || id >= WEB_MAX_INSTANCES)
+		return 0;
+	if ((size_t)id >= c->size) {
+		size_t size = c->size ? c->size : 1024;
+		while (size <= (size_t)id)
+			size *= 2;
+		struct web_instance_tally *by_id = realloc(c->by_id, size * sizeof(*by_id));
+		if (!by_id)
+			return -1;
+		memset(by_id + c->size, 0, (size - c->size) * sizeof(*by_id));
+		c->by_id = by_id;
+		c->size = size;
+	}
+	c->by_id[id].events += events;
+	c->by_id[id].errors += errors;
+	return 0;
+}
+
+void instance_counts_json(struct web_text *t, const struct web_instance_counts *c)
+{
+	text_adds(t, "[");
+	bool first = true;
+	for (size_t id = 1; id < c->size; id++) {
+		if (!c->by_id[id].events)
+			continue;
+		text_printf(t, "%s[%zu,%llu,%llu]", first ? "" : ",", id,
+			    (unsigned long long)c->by_id[id].events,
+			    (unsigned long long)c->by_id[id].errors);
+		first = false;
+	}
+	text_adds(t, "]");
+}
+
+void instance_counts_free(struct web_instance_counts *c)
+{
+	free(c->by_id);
+	*c = (struct web_instance_counts){0};
+}

@@ -47,6 +47,8 @@ struct live {
 
 	struct web_lineage lineage; /* the process instances read so far (snapshots carry them) */
 	size_t announced;	    /* lineage rows before this one are in the stream */
+	struct web_instance_counts instances; /* events per instance, for snapshots */
+	bool instances_failed;		      /* out of memory: snapshots go without */
 
 	struct web_text open; /* `{"type":"events","events":[` and events */
 	int64_t open_first_seq;
@@ -133,6 +135,9 @@ static void apply(struct live *l, const struct trace_event *event)
 	/* The tree here only has to know what exists (for snapshots). */
 	if (!l->scene_failed && index_apply(l->scene, event, l->t) < 0)
 		l->scene_failed = true;
+	if (!l->instances_failed &&
+	    instance_counts_add(&l->instances, event->process, 1, event->result < 0) != 0)
+		l->instances_failed = true;
 }
 
 void live_add(struct live *l, const struct trace_event *event, int64_t seq)
@@ -304,6 +309,7 @@ void live_free(struct live *l)
 		drop_oldest(l);
 	text_free(&l->open);
 	lineage_free(&l->lineage);
+	instance_counts_free(&l->instances);
 	viz_scene_free(l->scene);
 	pthread_cond_destroy(&l->feed_cond);
 	pthread_mutex_destroy(&l->feed_lock);
@@ -330,8 +336,9 @@ int live_join(struct live *l, struct web_outbox *box, struct live_cursor *cursor
 	/* Everything in the scene must be before the cursor: seal the rest. */
 	seal(l);
 	int rc = l->scene_failed ? -1
-				 : snapshot_queue(box, l->scene, &l->lineage, l->last_seq, l->last_ts_ns,
-						  l->t);
+				 : snapshot_queue(box, l->scene, &l->lineage,
+						  l->instances_failed ? NULL : &l->instances,
+						  l->last_seq, l->last_ts_ns, l->t);
 	cursor->batch = l->next_id;
 	cursor->next_seq = l->last_seq + 1;
 	pthread_mutex_unlock(&l->lock);

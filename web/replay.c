@@ -204,8 +204,10 @@ static int seek_to(struct replay *r, int64_t ts_ns, struct web_outbox *box, char
 	struct trace_event event;
 	int64_t seq, last_seq = 0;
 	double t = 0;
-	if (!scene || index_restore(r->index, ts_ns, scene, &last_seq, &t) != 0) {
+	struct web_instance_counts instances = {0}; /* for the page's counts by command */
+	if (!scene || index_restore(r->index, ts_ns, scene, &instances, &last_seq, &t) != 0) {
 		viz_scene_free(scene);
+		instance_counts_free(&instances);
 		snprintf(err, err_size, "out of memory");
 		return -1;
 	}
@@ -225,7 +227,8 @@ static int seek_to(struct replay *r, int64_t ts_ns, struct web_outbox *box, char
 		 * operations and processes colour the sought moment. */
 		struct viz_event ve;
 		play_event(&ve, &event, t);
-		if (viz_scene_apply(scene, &ve) != 0) {
+		if (viz_scene_apply(scene, &ve) != 0 ||
+		    instance_counts_add(&instances, event.process, 1, event.result < 0) != 0) {
 			rc = -1;
 			snprintf(err, err_size, "out of memory");
 			break;
@@ -238,11 +241,12 @@ static int seek_to(struct replay *r, int64_t ts_ns, struct web_outbox *box, char
 		r->position_ns = ts_ns;
 		/* Times may span the whole int64 range: the difference in double. */
 		double t_s = ((double)ts_ns - (double)r->first_ns) / 1e9;
-		rc = snapshot_queue(box, scene, &r->lineage, last_seq, ts_ns, t_s);
+		rc = snapshot_queue(box, scene, &r->lineage, &instances, last_seq, ts_ns, t_s);
 		if (rc != 0)
 			snprintf(err, err_size, "out of memory");
 	}
 	viz_scene_free(scene);
+	instance_counts_free(&instances);
 	r->anchor_pos_ns = r->position_ns;
 	r->anchor_wall_ns = mono_ns();
 	return rc < 0 ? -1 : 0;

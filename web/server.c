@@ -34,6 +34,7 @@
 #define CLIENT_QUEUE_BYTES (8u << 20)
 #define TOTAL_QUEUE_BYTES (128u << 20)
 #define MAX_CLIENTS 64
+#define SEND_AWAY_SECONDS 10	/* for a client sent away to take its close frame */
 #define WORKERS 2		/* threads for replays' commands: one per core here */
 #define QUEUED_COMMANDS 16	/* a replay's commands waiting for the one in hand */
 #define CHUNK_BYTES 16384	/* of a file per HTTP write */
@@ -411,6 +412,10 @@ static void finish_jobs(struct web_server *server)
 		s->busy = false;
 		s->replay = job->replay;
 		job->replay = NULL;
+		if (s->closing) { /* sent away: nothing more is sent, nor its queued commands run */
+			free_job(job);
+			continue;
+		}
 		outbox_move(&s->outbox, &job->out);
 		if (job->rc != 0)
 			queue_error(s, job->err);
@@ -485,7 +490,10 @@ static void client_end(struct web_server *server, struct session *s)
  * what it still sends is read and dropped meanwhile. Closing the socket
  * at once, with the rest of its message unread, would make the kernel
  * reset the connection, and a reset discards what the client had not read
- * yet: the close frame too, and the status that says why.
+ * yet: the close frame too, and the status that says why. A client that
+ * reads nothing (the close frame waits behind what it has not read) is
+ * cut off after SEND_AWAY_SECONDS: lws asks to write only once the socket
+ * takes more, and without a deadline it would keep its slot for good.
  */
 static void send_away(struct session *s, struct lws *wsi, enum lws_close_status status,
 		      const char *reason)
@@ -495,6 +503,7 @@ static void send_away(struct session *s, struct lws *wsi, enum lws_close_status 
 	s->closing = true;
 	outbox_clear(&s->outbox);
 	lws_close_reason(wsi, status, (unsigned char *)reason, strlen(reason));
+	lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, SEND_AWAY_SECONDS);
 	lws_callback_on_writable(wsi);
 }
 
@@ -680,7 +689,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (!server->index_seen && (!index || index[0])) { /* ready, or failed */
 			server->index_seen = true;
 			for (struct session *c = server->clients; c; c = c->next)
-				if (c->waiting)
+				if (c->waiting && !c->closing)
 					start_welcome(server, c);
 		}
 		finish_jobs(server);

@@ -13,6 +13,7 @@ struct snapshot_builder {
 	struct web_outbox *box;
 	struct viz_scene *scene;
 	const struct web_lineage *lineage;
+	const struct web_instance_counts *instances;
 	struct web_text part;
 	int64_t seq, ts_ns;
 	double now; /* the scene's time at ts_ns */
@@ -32,6 +33,10 @@ static void open_part(struct snapshot_builder *b)
 		text_adds(&b->part, stats ? stats : "null");
 		text_adds(&b->part, ",\"lineage\":");
 		lineage_json(&b->part, b->lineage, 0);
+		if (b->instances) {
+			text_adds(&b->part, ",\"instances\":");
+			instance_counts_json(&b->part, b->instances);
+		}
 		text_adds(&b->part, ",");
 		free(stats);
 	}
@@ -78,9 +83,10 @@ static void add_node(void *ctx, const char *path, const struct viz_node_info *in
 }
 
 int snapshot_queue(struct web_outbox *box, struct viz_scene *scene, const struct web_lineage *lineage,
-		   int64_t seq, int64_t ts_ns, double now)
+		   const struct web_instance_counts *instances, int64_t seq, int64_t ts_ns, double now)
 {
-	struct snapshot_builder b = {.box = box, .scene = scene, .lineage = lineage, .seq = seq,
+	struct snapshot_builder b = {.box = box, .scene = scene, .lineage = lineage,
+				     .instances = instances, .seq = seq,
 				     .ts_ns = ts_ns, .now = now, .first = true};
 	open_part(&b);
 	if (viz_scene_visit(scene, add_node, &b) != 0)

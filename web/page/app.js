@@ -561,13 +561,41 @@
     entry.last = owner;
   }
 
-  let commandsCounted = null; /* colouring by command after a snapshot: since when the panel counts */
+  /*
+   * The snapshot's events and errors per process instance (its
+   * "instances"), summed by the model's name of each (its command, or a
+   * member of its family): the panel's counts by command at the snapshot's
+   * moment. An instance whose command is unknown counts nowhere, as its
+   * events would (they go by comm name). The events counted so.
+   */
+  function restoreCommandCounts(into) {
+    const sums = new Map();
+    for (const row of into.instances) {
+      if (!Array.isArray(row) || !Number.isInteger(row[0])) continue;
+      const owner = ownerOf(row[0], null);
+      if (!owner) continue;
+      const sum = sums.get(owner.name) || {owner, events: 0, errors: 0};
+      sum.events += Number(row[1]) || 0;
+      sum.errors += Number(row[2]) || 0;
+      sums.set(owner.name, sum);
+    }
+    let counted = 0;
+    for (const {owner, events, errors} of sums.values()) {
+      joinFamily(into.scene, into.joined, owner);
+      if (wasm.tv_restore_process(into.scene, writeString(owner.name), events, errors, -1) !== 0)
+        throw new Error('out of memory');
+      counted += events;
+    }
+    return counted;
+  }
+
+  let commandsCounted = null; /* colouring by command after a snapshot without "instances": since when the panel counts */
   function onSnapshot(msg) {
     const seq = Number(msg.seq) || 0;
     if (!pending || pending.seq !== seq) {
       if (pending) wasm.tv_scene_free(pending.scene);
       /* by command: the model's index of each name, and the nodes of each command */
-      pending = {scene: newScene(), seq, joined: new Set(), processes: new Map(), nodes: new Map()};
+      pending = {scene: newScene(), seq, joined: new Set(), processes: new Map(), nodes: new Map(), instances: null};
       pathStats.clear(); /* what the page saw before the snapshot is not what led to it */
       pathCommands.clear();
       highlight = null;
@@ -576,6 +604,7 @@
      * its nodes' process instances say whose they are. */
     const byCommand = colorBy === 'command';
     if (msg.stats) restoreStats(pending.scene, msg.stats, byCommand);
+    if (Array.isArray(msg.instances)) pending.instances = msg.instances;
     if (msg.lineage) {
       addLineage(msg.lineage);
       commandIds.clear();
@@ -596,9 +625,13 @@
     }
     if (!msg.last) return;
     if (byCommand) colourCommands(pending);
-    /* A snapshot counts events by process name, not by command: commands count from here on. */
-    commandsCounted = byCommand && wasm.tv_events(pending.scene) > 0
-      ? (session.mode === 'replay' ? 'from the seek on' : 'from joining on') : null;
+    /* Without counts per instance (an older server), commands count from here on; with them,
+     * only the kernel's own requests do (the server does not know whose they were). */
+    const uncounted = wasm.tv_events(pending.scene) - (byCommand && pending.instances ? restoreCommandCounts(pending) : 0);
+    commandsCounted = byCommand && uncounted > 0
+      ? (session.mode === 'replay' ? 'from the seek on' : 'from joining on') +
+        (pending.instances ? ` for the kernel's own requests (${uncounted.toLocaleString('en-US')} before)` : '')
+      : null;
     wasm.tv_prescan_done(pending.scene);
     if (scene) wasm.tv_scene_free(scene);
     scene = pending.scene;
