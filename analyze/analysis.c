@@ -55,6 +55,7 @@ struct ctx {
 	int64_t t0;	 /* events.ts of the first event (relative to start_ns) */
 	int64_t t_last;	 /* events.ts of the last event to start */
 	int64_t slot_ns; /* width of a phase slot */
+	bool span_guessed; /* t0 and t_last are a guess (see GUESS_EVENTS) */
 };
 
 /* ---- errors and SQL helpers ---- */
@@ -465,7 +466,12 @@ static bool is_created(enum trace_op op)
 	       op == TRACE_OP_LINK || op == TRACE_OP_MKDIR;
 }
 
-/* One event into the per-path, per-slot and failure tables. */
+/*
+ * One event into the per-path, per-slot and failure tables. One that
+ * starts outside [t0, t_last] is not counted: 1 if the span was a guess
+ * (it was wrong), else 0 (an event with a time that is no integer has made
+ * the span, and the scan will name it).
+ */
 static int count_event(struct ctx *c, struct scan *sc, const struct raw *e, enum trace_op op,
 		       enum trace_kind kind)
 {
@@ -474,6 +480,8 @@ static int count_event(struct ctx *c, struct scan *sc, const struct raw *e, enum
 	int64_t path = e->path, proc = e->proc;
 	bool added = false, conf = false;
 
+	if (ts < c->t0 || ts > c->t_last)
+		return c->span_guessed ? 1 : 0;
 	if (!no_path) {
 		int64_t i = path >= 0 && path < sc->ndense && sc->dense[path] ? sc->dense[path] - 1
 						       : map_index(&sc->paths, path, 0, 0, &added);
@@ -546,7 +554,7 @@ static int count_event(struct ctx *c, struct scan *sc, const struct raw *e, enum
 	return 0;
 }
 
-/* One event: checked, then counted. */
+/* One event: checked, then counted (see count_event). */
 static int scan_event(struct ctx *c, struct scan *sc, const struct raw *e)
 {
 	struct analyze_result *a = c->a;
@@ -637,7 +645,7 @@ static int add_conf_path(struct ctx *c, sqlite3_stmt *s, void *arg)
 	return map_index(&sc->conf, col_int(s, 0), 0, 0, &added) < 0 ? out_of_memory(c) : 0;
 }
 
-/* The events with FROM <= seq <= TO, in seq order, into SC. */
+/* The events with FROM <= seq <= TO, in seq order, into SC; 1 as count_event. */
 static int scan_range(struct ctx *c, struct scan *sc, int64_t from, int64_t to)
 {
 	sc->last_slot = -1;
@@ -741,6 +749,28 @@ struct second_half {
 	bool spanned;
 };
 
+/*
+ * The span of a recorded trace is guessed from its first and last events
+ * (a recorder writes events in about the order they start), which saves a
+ * pass over the events to find it: if an event starts outside the guess,
+ * the scan stops and finds the span first, as without a guess.
+ */
+#define GUESS_EVENTS "1024"
+
+static int guess_span(struct ctx *c, sqlite3_stmt *s, void *arg)
+{
+	bool *guessed = arg;
+	int64_t width;
+	*guessed = sqlite3_column_type(s, 0) == SQLITE_INTEGER &&
+		   sqlite3_column_type(s, 1) == SQLITE_INTEGER &&
+		   !__builtin_sub_overflow(col_int(s, 1), col_int(s, 0), &width) && width >= 0;
+	if (*guessed) {
+		c->t0 = col_int(s, 0);
+		c->t_last = col_int(s, 1);
+	}
+	return *guessed ? set_slots(c) : 0;
+}
+
 static int second_span(struct ctx *c, void *arg)
 {
 	struct second_half *s = arg;
@@ -752,6 +782,46 @@ static int second_scan(struct ctx *c, void *arg)
 	struct second_half *s = arg;
 	s->sc->last_seq = s->from - 1;
 	return scan_range(c, s->sc, s->from, s->to);
+}
+
+/* Forgets what SC counted, for a scan again: its conf and dense array stay (emptied). */
+static void scan_restart(struct scan *sc)
+{
+	struct map conf = sc->conf;
+	int32_t *dense = sc->dense;
+	int64_t ndense = sc->ndense;
+
+	sc->conf = (struct map){0};
+	sc->dense = NULL;
+	scan_free(sc);
+	memset(sc, 0, sizeof(*sc));
+	sc->conf = conf;
+	sc->dense = dense;
+	sc->ndense = ndense;
+	if (dense)
+		memset(dense, 0, (size_t)ndense * sizeof(*dense));
+}
+
+/* Forgets what a scan added to A. */
+static void forget_scan_totals(struct analyze_result *a)
+{
+	a->events = a->fs_ns = a->end_ns = a->bytes_read = a->bytes_written = 0;
+}
+
+/*
+ * Both halves' scans, with C's slots (told to H first). 1: an event
+ * started outside them; the first failure is the earlier half's, as one
+ * scan would meet it.
+ */
+static int scan_halves(struct ctx *c, struct first_half *h, struct second_half *second)
+{
+	h->c.t0 = c->t0, h->c.t_last = c->t_last, h->c.slot_ns = c->slot_ns;
+	h->c.span_guessed = c->span_guessed;
+	h->span_only = false;
+	int result = beside(h, second_scan, c, second);
+	if (h->result < 0)
+		return snprintf(c->err, c->err_size, "%s", h->err), -1;
+	return result < 0 ? result : h->result > 0 ? h->result : result;
 }
 
 static void add_path(struct path_acc *p, const struct path_acc *q)
@@ -852,7 +922,10 @@ static int add_half(struct ctx *c, struct scan *into, struct analyze_result *a,
 	return 0;
 }
 
-/* The scan in two halves (see SPLIT_MIN_EVENTS), the span first. 1: not split (too small). */
+/*
+ * The scan in two halves (see SPLIT_MIN_EVENTS), with a guessed span, else
+ * the span found first. 1: not split (too small).
+ */
 static int scan_split(struct ctx *c, struct scan *sc, int64_t first_seq, int64_t last_seq)
 {
 	int64_t width; /* seqs come from the file: a hostile pair must not overflow */
@@ -871,36 +944,51 @@ static int scan_split(struct ctx *c, struct scan *sc, int64_t first_seq, int64_t
 	h->sc.ndense = sc->ndense;
 	struct second_half second = {.sc = sc, .from = h->last_seq + 1, .to = last_seq};
 	int result = 0;
+	bool guessed = false;
 	if (sc->ndense && !(h->sc.dense = calloc((size_t)sc->ndense, sizeof(*h->sc.dense))))
 		result = out_of_memory(c);
 	else if (!(h->c.reader = trace_reader_open(trace_reader_file(c->reader), c->err, c->err_size)))
 		result = -1;
 	else if (h->c.db = trace_reader_db(h->c.reader), run(&h->c, "BEGIN", "starting to read") != 0)
 		result = (snprintf(c->err, c->err_size, "%s", h->err), -1);
-	if (result == 0) {
+	else
+		result = each_row(c,
+				  "SELECT (SELECT min(ts) FROM (SELECT ts FROM events ORDER BY seq\n"
+				  "    LIMIT " GUESS_EVENTS ")),\n"
+				  "  (SELECT max(ts) FROM (SELECT ts FROM events ORDER BY seq DESC\n"
+				  "    LIMIT " GUESS_EVENTS "))",
+				  "reading events", guess_span, &guessed);
+	if (result == 0 && guessed) {
+		c->span_guessed = true;
+		result = scan_halves(c, h, &second);
+		c->span_guessed = false;
+		/* a wrong guess, or a fault for the scan after the span to name as ever */
+		if (result > 0 || (result < 0 && !trace_reader_interrupted())) {
+			scan_restart(&h->sc);
+			scan_restart(sc);
+			forget_scan_totals(&h->a);
+			forget_scan_totals(c->a);
+			guessed = false;
+			result = 0;
+		}
+	}
+	if (result == 0 && !guessed) {
+		h->span_only = true;
 		result = beside(h, second_span, c, &second);
 		/* the earlier half's failure is the one a single scan would meet */
 		if (h->result != 0)
 			result = (snprintf(c->err, c->err_size, "%s", h->err), -1);
-	}
-	if (result == 0) {
-		if (h->spanned || second.spanned) { /* neither: the scan reports the event */
+		if (result == 0 && (h->spanned || second.spanned)) { /* neither: the scan names the event */
 			bool first_min = h->spanned && (!second.spanned || h->span[0] < second.span[0]);
 			bool first_max = h->spanned && (!second.spanned || h->span[1] > second.span[1]);
 			c->t0 = first_min ? h->span[0] : second.span[0];
 			c->t_last = first_max ? h->span[1] : second.span[1];
 		}
-		result = set_slots(c);
-		h->c.t0 = c->t0, h->c.t_last = c->t_last, h->c.slot_ns = c->slot_ns;
+		if (result == 0 && (result = set_slots(c)) == 0)
+			result = scan_halves(c, h, &second);
 	}
-	if (result == 0) {
-		h->span_only = false;
-		result = beside(h, second_scan, c, &second);
-		if (h->result != 0)
-			result = (snprintf(c->err, c->err_size, "%s", h->err), -1);
-		else if (result == 0)
-			result = add_half(c, &h->sc, &h->a, sc);
-	}
+	if (result == 0)
+		result = add_half(c, &h->sc, &h->a, sc);
 	h->sc.conf = (struct map){0};
 	if (result == 0) { /* the first half, with the second added, is the whole */
 		struct map conf = sc->conf;
@@ -941,7 +1029,10 @@ static int scan_events(struct ctx *c, struct scan *sc)
 		     "finding configure's files", add_conf_path, sc) != 0 ||
 	    each_row(c, "SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM paths",
 		     "reading paths", size_paths, sc) != 0 ||
-	    each_row(c, "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM events",
+	    /* apart: SQLite reads a min() or max() alone from the B-tree's ends */
+	    each_row(c,
+		     "SELECT coalesce((SELECT min(seq) FROM events), 0),\n"
+		     "  coalesce((SELECT max(seq) FROM events), 0)",
 		     "reading events", find_seqs, seqs) != 0)
 		return -1;
 	int split = scan_split(c, sc, seqs[0], seqs[1]);

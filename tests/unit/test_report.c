@@ -201,6 +201,41 @@ static void test_known_numbers(const char *path)
 }
 
 /*
+ * The timeline of A is the trace's at PATH: its buckets (of 25 slots, the
+ * span from the first start to the last cut in 1,000) hold the events that
+ * sqlite3 counts in them.
+ */
+static void check_buckets(const char *path, const struct analyze_result *a)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK, "open %s", path);
+	CHECK(sqlite3_prepare_v2(db,
+				 "WITH span AS (SELECT min(ts) AS t0, (max(ts) - min(ts)) / 1000 + 1 AS slot\n"
+				 "  FROM events)\n"
+				 "SELECT (ts - t0) / slot / 25, count(*), max(slot) * 25, max(t0)\n"
+				 "FROM events, span GROUP BY 1 ORDER BY 1",
+				 -1, &s, NULL) == SQLITE_OK,
+	      "prepare: %s", sqlite3_errmsg(db));
+	int64_t counted = 0, events = 0;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		int64_t b = sqlite3_column_int64(s, 0), n = sqlite3_column_int64(s, 1);
+		CHECK(b >= 0 && b < (int64_t)a->nbuckets && a->buckets[b].events == n,
+		      "bucket %lld: %lld events, sqlite3 counts %lld", (long long)b,
+		      b >= 0 && b < (int64_t)a->nbuckets ? (long long)a->buckets[b].events : -1LL,
+		      (long long)n);
+		CHECK(a->bucket_ns == sqlite3_column_int64(s, 2), "bucket width %lld",
+		      (long long)a->bucket_ns);
+		counted += n;
+	}
+	CHECK(sqlite3_finalize(s) == SQLITE_OK && sqlite3_close(db) == SQLITE_OK, "sqlite3");
+	for (size_t b = 0; b < a->nbuckets; b++)
+		events += a->buckets[b].events;
+	CHECK(counted == a->events && events == a->events, "%lld events in the buckets of %lld",
+	      (long long)events, (long long)a->events);
+}
+
+/*
  * A trace big enough that the scan runs in two halves at once: the same
  * known numbers, scaled; an event that is not sound is found in either
  * half, and when both hold one, the earlier is named, as one scan would.
@@ -228,7 +263,34 @@ static void test_two_halves(void)
 	for (size_t i = 0; i < a.nops; i++)
 		CHECK(a.ops[i].count == (a.ops[i].op == TRACE_OP_UNLINK ? 30 : ROUNDS),
 		      "%s: %lld", trace_op_name(a.ops[i].op), (long long)a.ops[i].count);
+	check_buckets(path, &a);
 	analyze_free(&a);
+	/*
+	 * The span is guessed from the first and last events: an event in
+	 * either half that starts before the first or after the last makes
+	 * the scan find it first, with the same numbers.
+	 */
+	static const char *const early_late[] = {
+		"UPDATE events SET ts = (SELECT min(ts) FROM events) - 3000000000 WHERE seq = 20000",
+		"UPDATE events SET ts = (SELECT max(ts) FROM events) + 5000000000 WHERE seq = 45000",
+		"UPDATE events SET ts = ts - 100 WHERE seq = 2000;\n"
+		"UPDATE events SET ts = ts + 100 WHERE seq = (SELECT max(seq) FROM events) - 2000",
+	};
+	for (size_t i = 0; i < sizeof(early_late) / sizeof(early_late[0]); i++) {
+		copy_file(path, scratch_path(copy, sizeof(copy), "halves-early.db"));
+		sql_exec(copy, early_late[i]);
+		CHECK(analyze_run(copy, 5, &a, err, sizeof(err)) == 0, "%s: %s", early_late[i], err);
+		CHECK(a.events == ROUNDS * 5 + 30 && a.errors == ROUNDS, "%s: %lld events",
+		      early_late[i], (long long)a.events);
+		check_buckets(copy, &a);
+		int64_t in_phases = 0;
+		for (size_t p = 0; p < a.nphases; p++)
+			in_phases += a.phases[p].events;
+		CHECK(in_phases == a.events, "%s: %lld events in phases", early_late[i],
+		      (long long)in_phases);
+		analyze_free(&a);
+		CHECK(unlink(copy) == 0, "unlink: %s", strerror(errno));
+	}
 	static const char *const damage[] = {
 		"UPDATE events SET op = 200 WHERE seq = 50000",
 		"UPDATE events SET op = 200 WHERE seq = 3",
