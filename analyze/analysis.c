@@ -413,7 +413,7 @@ struct scan {
 	int64_t ndense;
 	int64_t last_key[3], last_slot; /* the slot_proc entry of the event before */
 	int64_t temporary_ns;		/* see make_tables() */
-	struct raw raw[SCAN_BATCH];
+	struct raw raw[2][SCAN_BATCH]; /* one batch read while the other is counted */
 };
 
 static void scan_free(struct scan *sc)
@@ -658,23 +658,32 @@ static int scan_range(struct ctx *c, struct scan *sc, int64_t from, int64_t to)
 	sqlite3_bind_int64(s, 2, to);
 	int rc, result = 0;
 	/*
-	 * In batches: the per-path entries a batch needs are fetched into the
-	 * cache ahead, as a trace jumps between thousands of paths.
+	 * In batches, each counted while the next is read: the per-path
+	 * entries a batch needs are fetched into the cache meanwhile, as a
+	 * trace jumps between thousands of paths.
 	 */
-	size_t n;
+	size_t n = 0, before = 0;
+	struct raw *batch = sc->raw[0], *earlier = sc->raw[1];
 	do {
 		for (n = 0; n < SCAN_BATCH && (rc = sqlite3_step(s)) == SQLITE_ROW; n++)
-			read_raw(c->reader, s, &sc->raw[n]);
+			read_raw(c->reader, s, &batch[n]);
 		for (size_t i = 0; i < n; i++)
-			if (sc->raw[i].path >= 0 && sc->raw[i].path < sc->ndense)
-				__builtin_prefetch(&sc->dense[sc->raw[i].path]);
+			if (batch[i].path >= 0 && batch[i].path < sc->ndense)
+				__builtin_prefetch(&sc->dense[batch[i].path]);
 		for (size_t i = 0; i < n; i++)
-			if (sc->raw[i].path >= 0 && sc->raw[i].path < sc->ndense &&
-			    sc->dense[sc->raw[i].path])
-				__builtin_prefetch(&sc->path[sc->dense[sc->raw[i].path] - 1], 1);
-		for (size_t i = 0; i < n && result == 0; i++)
-			result = scan_event(c, sc, &sc->raw[i]);
+			if (batch[i].path >= 0 && batch[i].path < sc->ndense && sc->dense[batch[i].path]) {
+				/* both of the cache lines an entry spans */
+				const char *p = (const char *)&sc->path[sc->dense[batch[i].path] - 1];
+				__builtin_prefetch(p, 1);
+				__builtin_prefetch(p + sizeof(*sc->path) - 1, 1);
+			}
+		for (size_t i = 0; i < before && result == 0; i++)
+			result = scan_event(c, sc, &earlier[i]);
+		struct raw *read = batch;
+		batch = earlier, earlier = read, before = n;
 	} while (result == 0 && n == SCAN_BATCH);
+	for (size_t i = 0; i < before && result == 0; i++)
+		result = scan_event(c, sc, &earlier[i]);
 	sqlite3_finalize(s);
 	if (result != 0)
 		return result;
