@@ -349,20 +349,31 @@ static void map_free(struct map *m)
 	free(m->table);
 }
 
+/* Makes room for N more values of SIZE in *VALUES (COUNT of *CAP), not zeroed. */
+static bool room_for_more(void **values, size_t *cap, size_t count, size_t n, size_t size)
+{
+	if (count + n <= *cap)
+		return true;
+	size_t new_cap = *cap ? *cap * 2 : 1024;
+	while (new_cap < count + n)
+		new_cap *= 2;
+	void *bigger = realloc(*values, new_cap * size);
+	if (!bigger)
+		return false;
+	*values = bigger;
+	*cap = new_cap;
+	return true;
+}
+
 /* Makes room for index i in *values (of *cap elements of size), zeroed. */
 static bool room_for(void **values, size_t *cap, size_t i, size_t size)
 {
-	if (i < *cap)
+	size_t old_cap = *cap;
+	if (i < old_cap)
 		return true;
-	size_t new_cap = *cap ? *cap * 2 : 1024;
-	while (new_cap <= i)
-		new_cap *= 2;
-	char *bigger = realloc(*values, new_cap * size);
-	if (!bigger)
+	if (!room_for_more(values, cap, i, 1, size))
 		return false;
-	memset(bigger + *cap * size, 0, (new_cap - *cap) * size);
-	*values = bigger;
-	*cap = new_cap;
+	memset((char *)*values + old_cap * size, 0, (*cap - old_cap) * size);
 	return true;
 }
 
@@ -434,14 +445,16 @@ static void scan_free(struct scan *sc)
 	}
 }
 
+/* Durations need no zeroing. */
 static bool add_duration(struct durations *d, int64_t ns)
 {
 	if (ns <= UINT32_MAX) {
-		if (!room_for((void **)&d->small, &d->small_cap, d->nsmall, sizeof(*d->small)))
+		if (d->nsmall == d->small_cap &&
+		    !room_for_more((void **)&d->small, &d->small_cap, d->nsmall, 1, sizeof(*d->small)))
 			return false;
 		d->small[d->nsmall++] = (uint32_t)ns;
 	} else {
-		if (!room_for((void **)&d->big, &d->big_cap, d->nbig, sizeof(*d->big)))
+		if (!room_for_more((void **)&d->big, &d->big_cap, d->nbig, 1, sizeof(*d->big)))
 			return false;
 		d->big[d->nbig++] = ns;
 	}
@@ -672,9 +685,10 @@ static int scan_range(struct ctx *c, struct scan *sc, int64_t from, int64_t to)
 				__builtin_prefetch(&sc->dense[batch[i].path]);
 		for (size_t i = 0; i < n; i++)
 			if (batch[i].path >= 0 && batch[i].path < sc->ndense && sc->dense[batch[i].path]) {
-				/* both of the cache lines an entry spans */
+				/* every cache line of the entry (two or three) */
 				const char *p = (const char *)&sc->path[sc->dense[batch[i].path] - 1];
 				__builtin_prefetch(p, 1);
+				__builtin_prefetch(p + 64, 1);
 				__builtin_prefetch(p + sizeof(*sc->path) - 1, 1);
 			}
 		for (size_t i = 0; i < before && result == 0; i++)
@@ -855,12 +869,17 @@ static void add_slot_acc(struct slot_acc *p, const struct slot_acc *q)
 /* Appends FROM's durations to INTO's. */
 static bool add_durations(struct durations *into, const struct durations *from)
 {
-	for (size_t i = 0; i < from->nsmall; i++)
-		if (!add_duration(into, from->small[i]))
-			return false;
-	for (size_t i = 0; i < from->nbig; i++)
-		if (!add_duration(into, from->big[i]))
-			return false;
+	if (!room_for_more((void **)&into->small, &into->small_cap, into->nsmall, from->nsmall,
+			   sizeof(*into->small)) ||
+	    !room_for_more((void **)&into->big, &into->big_cap, into->nbig, from->nbig,
+			   sizeof(*into->big)))
+		return false;
+	if (from->nsmall)
+		memcpy(into->small + into->nsmall, from->small, from->nsmall * sizeof(*from->small));
+	if (from->nbig)
+		memcpy(into->big + into->nbig, from->big, from->nbig * sizeof(*from->big));
+	into->nsmall += from->nsmall;
+	into->nbig += from->nbig;
 	return true;
 }
 
