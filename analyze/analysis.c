@@ -1248,8 +1248,6 @@ static int int64_cmp(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
-static int64_t percentile(struct durations *d, int p);
-
 static int totals(struct ctx *c, struct scan *sc)
 {
 	struct analyze_result *a = c->a;
@@ -1262,13 +1260,8 @@ static int totals(struct ctx *c, struct scan *sc)
 		struct analyze_op *entry = op_entry(c, (enum trace_op)op);
 		if (!entry)
 			return out_of_memory(c);
-		*entry = o->op;
+		*entry = o->op; /* the percentiles come later: see latencies_start() */
 		entry->op = (enum trace_op)op;
-		if (o->d.nbig)
-			qsort(o->d.big, o->d.nbig, sizeof(*o->d.big), int64_cmp);
-		entry->p50_ns = percentile(&o->d, 50);
-		entry->p90_ns = percentile(&o->d, 90);
-		entry->p99_ns = percentile(&o->d, 99);
 		a->errors += o->op.errors;
 		a->attr_probes += o->op.probes;
 		count_changes(a, (enum trace_op)op, o->ok);
@@ -1324,13 +1317,77 @@ static uint32_t select_nth(uint32_t *v, size_t n, size_t k)
 	return v[lo];
 }
 
-/* Nearest rank: the value at rank ceil(p * n / 100), 1-based; big is sorted. */
-static int64_t percentile(struct durations *d, int p)
+/*
+ * The p50, p90 and p99 of D into OUT, by nearest rank: the value at rank
+ * ceil(p * n / 100), 1-based. Reorders D. select_nth() leaves the values
+ * below its k before it, the others after: each next rank is sought there.
+ */
+static void percentiles(struct durations *d, int64_t out[3])
 {
-	size_t n = d->nsmall + d->nbig;
-	size_t k = (n * (size_t)p + 99) / 100 - 1;
+	static const size_t p[3] = {50, 90, 99};
+	size_t n = d->nsmall + d->nbig, from = 0;
 
-	return k < d->nsmall ? select_nth(d->small, d->nsmall, k) : d->big[k - d->nsmall];
+	if (d->nbig)
+		qsort(d->big, d->nbig, sizeof(*d->big), int64_cmp);
+	for (int i = 0; i < 3; i++) {
+		size_t k = (n * p[i] + 99) / 100 - 1;
+		if (k >= d->nsmall) {
+			out[i] = d->big[k - d->nsmall];
+			continue;
+		}
+		out[i] = select_nth(d->small + from, d->nsmall - from, k - from);
+		from = k;
+	}
+}
+
+/*
+ * The operations' percentiles are found on a thread while the SQL after
+ * the scan runs: the durations move there from the scan.
+ */
+struct latencies {
+	struct durations d[TRACE_OP_COUNT];
+	int64_t p[TRACE_OP_COUNT][3];
+	pthread_t thread;
+	bool started, threaded;
+};
+
+static void *find_latencies(void *arg)
+{
+	struct latencies *l = arg;
+	for (int op = 0; op < TRACE_OP_COUNT; op++)
+		if (l->d[op].nsmall + l->d[op].nbig)
+			percentiles(&l->d[op], l->p[op]);
+	return NULL;
+}
+
+static void latencies_start(struct latencies *l, struct scan *sc)
+{
+	for (int op = 0; op < TRACE_OP_COUNT; op++) {
+		l->d[op] = sc->ops[op].d;
+		sc->ops[op].d = (struct durations){0};
+	}
+	l->started = true;
+	l->threaded = pthread_create(&l->thread, NULL, find_latencies, l) == 0;
+}
+
+/* Waits for L's percentiles (or finds them, without a thread) and puts them in A. */
+static void latencies_finish(struct latencies *l, struct analyze_result *a)
+{
+	if (!l->started)
+		return;
+	if (l->threaded)
+		pthread_join(l->thread, NULL);
+	else
+		find_latencies(l);
+	for (size_t i = 0; i < a->nops; i++) {
+		a->ops[i].p50_ns = l->p[a->ops[i].op][0];
+		a->ops[i].p90_ns = l->p[a->ops[i].op][1];
+		a->ops[i].p99_ns = l->p[a->ops[i].op][2];
+	}
+	for (int op = 0; op < TRACE_OP_COUNT; op++) {
+		free(l->d[op].small);
+		free(l->d[op].big);
+	}
 }
 
 /* ---- per path: hot files and directories, failing paths, findings ---- */
@@ -2440,18 +2497,28 @@ static int analyse(struct ctx *c)
 	 * recorder is still adding to the trace. Closing the connection ends it.
 	 */
 	struct scan *sc = calloc(1, sizeof(*sc));
-	if (!sc)
+	struct latencies *latencies = calloc(1, sizeof(*latencies));
+	if (!sc || !latencies) {
+		free(sc);
+		free(latencies);
 		return out_of_memory(c);
+	}
 	int result = run(c, "BEGIN", "starting to read") != 0 || configure_sorts(c) != 0 ||
-		     scan_events(c, sc) != 0 || totals(c, sc) != 0 || make_tables(c, sc) != 0
+			     scan_events(c, sc) != 0
 		     ? -1
 		     : 0;
+	if (result == 0) {
+		latencies_start(latencies, sc);
+		result = totals(c, sc) != 0 || make_tables(c, sc) != 0 ? -1 : 0;
+	}
 	scan_free(sc);
 	free(sc);
 	if (result != 0 || hot(c) != 0 || failing(c) != 0 || findings(c) != 0 ||
 	    processes(c) != 0 || commands(c) != 0 || timeline(c) != 0 || commits(c) != 0)
-		return -1;
-	return 0;
+		result = -1;
+	latencies_finish(latencies, c->a);
+	free(latencies);
+	return result;
 }
 
 int analyze_run(const char *file, int top, struct analyze_result *out, char *err, size_t err_size)
