@@ -52,7 +52,7 @@
 struct id_set {
 	int64_t first, last;
 	int64_t *ids;
-	unsigned char *flags; /* one per id: paths, whether it starts with / */
+	unsigned char *flags; /* a bit per id (small: in cache): paths, whether it starts with / */
 	size_t count;
 };
 
@@ -342,7 +342,7 @@ static int grow_id_set(struct id_set *set, bool listed)
 		set->ids = ids;
 	}
 	if (full) {
-		unsigned char *flags = realloc(set->flags, count ? 2 * count : 1);
+		unsigned char *flags = realloc(set->flags, count ? (2 * count + 7) / 8 : 1);
 		if (!flags)
 			return -1;
 		set->flags = flags;
@@ -350,7 +350,7 @@ static int grow_id_set(struct id_set *set, bool listed)
 	return 0;
 }
 
-/* Adds ID, greater than every id in SET, with its FLAG; -1 when out of memory. */
+/* Adds ID, greater than every id in SET, with its FLAG (0 or 1); -1 when out of memory. */
 static int add_id(struct id_set *set, int64_t id, unsigned char flag)
 {
 	bool dense = !set->ids && (set->count == 0 || id == set->last + 1);
@@ -361,7 +361,10 @@ static int add_id(struct id_set *set, int64_t id, unsigned char flag)
 		set->first = id;
 	if (set->ids)
 		set->ids[set->count] = id;
-	set->flags[set->count++] = flag;
+	unsigned char bit = (unsigned char)(1u << (set->count % 8));
+	set->flags[set->count / 8] = (unsigned char)(flag ? set->flags[set->count / 8] | bit
+						       : set->flags[set->count / 8] & ~bit);
+	set->count++;
 	set->last = id;
 	return 0;
 }
@@ -558,7 +561,7 @@ static int known_id(struct trace_reader *r, struct id_set *set, sqlite3_stmt *ro
 	unsigned char flag = 0;
 
 	if (at >= 0)
-		return set->flags[at];
+		return set->flags[at / 8] >> (at % 8) & 1;
 	if (set->count && id < set->last)
 		return -1;
 	sqlite3_bind_int64(row, 1, id);
