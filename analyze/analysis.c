@@ -242,6 +242,7 @@ bool analyze_attr_probe(enum trace_op op, int64_t err)
 
 enum { NO_PATH = 1, NO_PROC = 2, NO_BYTES = 4, BAD = 8 };
 #define SCAN_BATCH 64
+#define SLOT_CACHE 64 /* a power of two */
 
 /* One event as read; flags say which values are NULL, and if one is not sound. */
 struct raw {
@@ -422,7 +423,13 @@ struct scan {
 	int64_t sum_bytes;
 	int32_t *dense; /* by path id, when the ids are dense: index in paths + 1 */
 	int64_t ndense;
-	int64_t last_key[3], last_slot; /* the slot_proc entry of the event before */
+	/*
+	 * The slot_proc entries used last, by key (processes take turns: the
+	 * slots map is asked only when one comes anew); index -1: none.
+	 */
+	struct {
+		int64_t key[3], index;
+	} recent_slots[SLOT_CACHE];
 	int64_t temporary_ns;		/* see make_tables() */
 	struct raw raw[2][SCAN_BATCH]; /* one batch read while the other is counted */
 };
@@ -533,15 +540,17 @@ static int count_event(struct ctx *c, struct scan *sc, const struct raw *e, enum
 			      kind == TRACE_KIND_OTHER;
 	}
 	int64_t slot = (ts - c->t0) / c->slot_ns; /* t0 <= ts <= t_last */
-	int64_t key[3] = {proc, no_proc, slot * 2 + conf}, i = sc->last_slot;
+	int64_t key[3] = {proc, no_proc, slot * 2 + conf};
+	size_t recent = (size_t)((uint64_t)proc * 5 + (uint64_t)key[2]) & (SLOT_CACHE - 1);
+	int64_t i = sc->recent_slots[recent].index;
 	added = false;
-	if (i < 0 || memcmp(key, sc->last_key, sizeof(key)) != 0) {
+	if (i < 0 || memcmp(key, sc->recent_slots[recent].key, sizeof(key)) != 0) {
 		i = map_index(&sc->slots, key[0], key[1], key[2], &added);
 		if (i < 0 ||
 		    !room_for((void **)&sc->slot, &sc->slot_cap, (size_t)i, sizeof(*sc->slot)))
 			return out_of_memory(c);
-		memcpy(sc->last_key, key, sizeof(key));
-		sc->last_slot = i;
+		memcpy(sc->recent_slots[recent].key, key, sizeof(key));
+		sc->recent_slots[recent].index = i;
 	}
 	struct slot_acc *sp = &sc->slot[i];
 	if (added || ts < sp->first)
@@ -661,7 +670,8 @@ static int add_conf_path(struct ctx *c, sqlite3_stmt *s, void *arg)
 /* The events with FROM <= seq <= TO, in seq order, into SC; 1 as count_event. */
 static int scan_range(struct ctx *c, struct scan *sc, int64_t from, int64_t to)
 {
-	sc->last_slot = -1;
+	for (size_t i = 0; i < SLOT_CACHE; i++)
+		sc->recent_slots[i].index = -1;
 	sqlite3_stmt *s = prepare(c, "SELECT " TRACE_READER_EVENT_COLUMNS
 				     " FROM events WHERE seq >= ?1 AND seq <= ?2",
 				  "reading events");
