@@ -436,15 +436,17 @@ static struct trace_index *index_ready_now(const char *trace, bool keep, bool lo
 	return index;
 }
 
-/* Seeks through INDEX give the tree a seek from the first event gives. */
-static void check_index_seeks(const char *trace, const struct trace_index *index, int64_t t0, int events,
-			      int64_t first, int64_t second)
+#define SEEKS 10
+
+/* What seeks through INDEX answer (malloc'd, into ANSWERS); with FROM_START, checked against a seek from the first event. */
+static void index_seeks(const char *trace, const struct trace_index *index, int64_t t0, int events,
+			int64_t first, int64_t second, char *answers[SEEKS], bool from_start)
 {
 	char err[512];
 	struct replay *replay = replay_open(trace, index, err, sizeof(err));
 	CHECK(replay, "replay_open: %s", err);
-	static const int64_t at[] = {0, 1, 9999, 10000, 10001, 25003, 36000, 44999, 45000, 99999};
-	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+	static const int64_t at[SEEKS] = {0, 1, 9999, 10000, 10001, 25003, 36000, 44999, 45000, 99999};
+	for (size_t i = 0; i < SEEKS; i++) {
 		int64_t ts = t0 + at[i] * 1000;
 		struct web_command seek = {.cmd = CMD_SEEK, .ts_ns = ts};
 		struct web_outbox box = {0};
@@ -453,6 +455,11 @@ static void check_index_seeks(const char *trace, const struct trace_index *index
 		char *end = strstr(got, "{\"type\":\"state\"");
 		CHECK(end, "no state after the snapshot");
 		*end = '\0';
+		CHECK(answers[i] = strdup(got), "strdup");
+		if (!from_start) {
+			free(got);
+			continue;
+		}
 		/* A seek past the end is answered at the last event's time + 1. */
 		char *expected = snapshot_from_start(trace, at[i] < events ? ts : t0 + (events - 1) * 1000LL + 1);
 		/* The tree and the counters (also per process instance, which
@@ -503,22 +510,33 @@ static void test_index_kept(const char *dir, const char *trace, int64_t t0, int 
 {
 	char kept[600];
 	snprintf(kept, sizeof(kept), "%s.index", trace);
-	index_free(index_ready_now(trace, false, false));
+	/* Seeks through a fresh index, as from the start; the loaded one answers them alike. */
+	char *built[SEEKS], *loaded[SEEKS];
+	struct trace_index *index = index_ready_now(trace, false, false);
+	index_seeks(trace, index, t0, events, first, second, built, true);
+	index_free(index);
 	CHECK(access(kept, F_OK) != 0, "--no-cache kept the index");
 	index_free(index_ready_now(trace, true, false));
 	struct stat st;
 	CHECK(stat(kept, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0777) == 0600 && st.st_uid == geteuid(),
 	      "the kept index: not a 0600 file of ours");
-	struct trace_index *index = index_ready_now(trace, true, true);
-	check_index_seeks(trace, index, t0, events, first, second);
+	index = index_ready_now(trace, true, true);
+	index_seeks(trace, index, t0, events, first, second, loaded, false);
 	index_free(index);
+	for (int i = 0; i < SEEKS; i++) {
+		CHECK(strcmp(built[i], loaded[i]) == 0, "seek %d: the loaded index answers\n%.300s\nthe built one\n%.300s",
+		      i, loaded[i], built[i]);
+		free(built[i]);
+		free(loaded[i]);
+	}
 
 	size_t size;
 	char *good = read_whole(kept, &size);
-	/* Bytes flipped in the header, the log, the checkpoints, the last byte; truncations. */
-	size_t flips[] = {0, 9, 60, 100, 104, 111, 112, 200, 3400, size / 3, size / 2, size - 200, size - 1};
-	for (size_t i = 0; i < sizeof(flips) / sizeof(flips[0]) + 3; i++) {
-		size_t cut = i < sizeof(flips) / sizeof(flips[0]) ? size : (size_t[]){0, 60, size - 1}[i - sizeof(flips) / sizeof(flips[0])];
+	/* Bytes flipped in the magic, the checksum, the content; truncations
+	 * (web-serve-cache.sh tries more through serve). */
+	size_t flips[] = {0, 104, size / 2, size - 1};
+	for (size_t i = 0; i < sizeof(flips) / sizeof(flips[0]) + 2; i++) {
+		size_t cut = i < sizeof(flips) / sizeof(flips[0]) ? size : (size_t[]){60, size - 1}[i - sizeof(flips) / sizeof(flips[0])];
 		char *bad = malloc(size);
 		CHECK(bad, "malloc");
 		memcpy(bad, good, size);
@@ -533,8 +551,7 @@ static void test_index_kept(const char *dir, const char *trace, int64_t t0, int 
 		free(again);
 	}
 	free(good);
-	index = index_ready_now(trace, true, true);
-	index_free(index);
+	index_free(index_ready_now(trace, true, true));
 
 	/* The trace changed (its mtime here): built again, then loaded. */
 	struct timespec times[2] = {{0, UTIME_OMIT}, {1600000000, 0}};
@@ -550,9 +567,7 @@ static void test_index_kept(const char *dir, const char *trace, int64_t t0, int 
 	index_free(index_ready_now(trace, true, false));
 	snprintf(command, sizeof(command), "test \"$(find '%s/tracefs' -name '*.index' -perm 600 | wc -l)\" = 1", cache);
 	CHECK(system(command) == 0, "no 0600 index in %s/tracefs", cache);
-	index = index_ready_now(trace, true, true);
-	check_index_seeks(trace, index, t0, events, first, second);
-	index_free(index);
+	index_free(index_ready_now(trace, true, true));
 	CHECK(unsetenv("XDG_CACHE_HOME") == 0 && rmdir(kept) == 0, "tidy");
 }
 
@@ -591,9 +606,6 @@ static void test_index(const char *dir)
 	}
 	CHECK(recorder_close(recorder, err, sizeof(err)) == 0, "recorder_close: %s", err);
 
-	struct trace_index *index = index_ready_now(trace, false, false);
-	check_index_seeks(trace, index, t0, EVENTS, first, second);
-	index_free(index);
 	test_index_kept(dir, trace, t0, EVENTS, first, second);
 }
 
