@@ -1048,8 +1048,15 @@ static enum cache_read cache_read(struct trace_index *x, const char *path, const
 	return result;
 }
 
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* Loads X's index kept for KEY, from beside the trace or the cache directory. Whether it did. */
-static bool cache_load(struct trace_index *x, const struct cache_key *key)
+static bool cache_load(struct trace_index *x, const struct cache_key *key, double start)
 {
 	char *paths[2] = {sidecar_path(x->trace), fallback_path(key, false)};
 	bool loaded = false;
@@ -1060,7 +1067,8 @@ static bool cache_load(struct trace_index *x, const struct cache_key *key)
 		switch (cache_read(x, paths[i], key, why, sizeof(why))) {
 		case CACHE_LOADED:
 			loaded = true;
-			fprintf(stderr, "tracefs serve: the index of %s was loaded from %s\n", x->trace, paths[i]);
+			fprintf(stderr, "tracefs serve: the index of %s was loaded from %s in %.2f s\n", x->trace,
+				paths[i], now_seconds() - start);
 			break;
 		case CACHE_STALE:
 			fprintf(stderr, "tracefs serve: the index kept in %s is out of date (%s)\n", paths[i], why);
@@ -1077,13 +1085,6 @@ static bool cache_load(struct trace_index *x, const struct cache_key *key)
 	return loaded;
 }
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* With KEEP: loads the index, or after the build keeps it (when the trace did not change meanwhile). */
 static void index_run(struct trace_index *x)
 {
@@ -1097,7 +1098,7 @@ static void index_run(struct trace_index *x)
 		trace_reader_close(reader);
 		if (keep == 1)
 			fprintf(stderr, "tracefs serve: the index of %s is not kept: %s\n", x->trace, why);
-		if (keep == 0 && (x->from_cache = cache_load(x, &key)))
+		if (keep == 0 && (x->from_cache = cache_load(x, &key, start)))
 			return;
 	}
 	bool phases = pthread_create(&x->phases_thread, NULL, phases_main, x) == 0;
