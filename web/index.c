@@ -151,6 +151,8 @@ static int log_add(struct trace_index *x, const struct trace_event *e)
 	memcpy(strings, e->path ? e->path : "", path_len);
 	if (e->path2)
 		memcpy(strings + path_len, e->path2, path2_len);
+	/* The padding too: the log is written to the cache file as it is. */
+	memset(strings + path_len + path2_len, 0, size - sizeof(*entry) - path_len - path2_len);
 	x->log_len += size;
 	return 0;
 }
@@ -538,6 +540,11 @@ static uint64_t cache_hash(uint64_t h, const unsigned char *p, size_t n)
 }
 #define CACHE_HASH_SEED 0xcbf29ce484222325ULL
 
+uint64_t index_cache_checksum(const void *content, size_t len)
+{
+	return cache_hash(CACHE_HASH_SEED, content, len);
+}
+
 static int64_t meta_int(struct trace_reader *reader, const char *key, bool *found)
 {
 	char *text = trace_reader_meta(reader, key), *end;
@@ -744,7 +751,7 @@ static int cache_write(const struct trace_index *x, const char *path, const stru
 	return error ? -1 : 0;
 }
 
-/* Keeps X's index next to its trace, or else in the cache directory; a failure is only a warning. */
+/* Keeps X's index next to its trace, or else in the cache directory; a failure is a warning. */
 static void cache_save(struct trace_index *x, const struct cache_key *key, double seconds)
 {
 	char *paths[2] = {sidecar_path(x->trace), NULL};
@@ -831,7 +838,8 @@ static char *in_string(struct cache_in *in)
 	return s;
 }
 
-/* The log's entries as the build writes them; BOUNDARY is advanced entry by entry to TO. */
+/* Checks the log's entries from *AT on, as the build writes them, up to TO (which must end
+ * one); *AT ends at TO. */
 static void check_log_to(struct cache_in *in, const struct trace_index *x, size_t *at, size_t to)
 {
 	while (!in->bad && *at < to) {
@@ -908,8 +916,9 @@ static void in_index(struct cache_in *in, struct trace_index *x, const unsigned 
 		}
 	}
 	uint64_t log_len = in_u64(in);
-	in->p += in->bad ? 0 : (8 - (size_t)(in->p - file) % 8) % 8; /* the header's size is a multiple of 8 */
-	in_check(in, in->p <= in->end, "it ends too soon");
+	size_t pad = (8 - (size_t)(in->p - file) % 8) % 8; /* the log aligned, in the file and in memory */
+	in_check(in, (size_t)(in->end - in->p) >= pad, "it ends too soon");
+	in->p += in->bad ? 0 : pad;
 	in_check(in, log_len <= LOG_MAX_BYTES + (1u << 17), "a log larger than the build keeps");
 	if (!in_room(in, log_len, 1))
 		return;
@@ -924,9 +933,10 @@ static void in_index(struct cache_in *in, struct trace_index *x, const unsigned 
 	x->checkpoints = calloc(checkpoints, sizeof(*x->checkpoints));
 	in_check(in, x->checkpoints != NULL, "out of memory");
 	size_t at = 0;
-	for (; !in->bad && x->checkpoint_count < checkpoints; x->checkpoint_count++) {
-		struct checkpoint *c = &x->checkpoints[x->checkpoint_count];
-		const struct checkpoint *before = x->checkpoint_count ? c - 1 : NULL;
+	while (!in->bad && x->checkpoint_count < checkpoints) {
+		size_t n = x->checkpoint_count++; /* counted at once: index_clear() frees what it holds */
+		struct checkpoint *c = &x->checkpoints[n];
+		const struct checkpoint *before = n ? c - 1 : NULL;
 		c->seq = in_i64(in);
 		c->max_ts = in_i64(in);
 		in_get(in, &c->t, sizeof(c->t));
@@ -1030,7 +1040,7 @@ static enum cache_read cache_read(struct trace_index *x, const char *path, const
 			result = CACHE_STALE;
 		} else if (h.content_len != (uint64_t)st.st_size - sizeof(h))
 			bad = "a wrong length";
-		else if (cache_hash(CACHE_HASH_SEED, file + sizeof(h), h.content_len) != h.checksum)
+		else if (index_cache_checksum(file + sizeof(h), h.content_len) != h.checksum)
 			bad = "a wrong checksum";
 		}
 	if (!bad) {
@@ -1085,7 +1095,7 @@ static bool cache_load(struct trace_index *x, const struct cache_key *key, doubl
 	return loaded;
 }
 
-/* With KEEP: loads the index, or after the build keeps it (when the trace did not change meanwhile). */
+/* Builds X's index; with KEEP, loads it from its cache file instead, or keeps it there. */
 static void index_run(struct trace_index *x)
 {
 	char err[512], why[256];
@@ -1123,7 +1133,8 @@ static void index_run(struct trace_index *x)
 		}
 		not_kept = " (not kept: the trace changed while it was indexed)";
 	}
-	fprintf(stderr, "tracefs serve: the index of %s was built in %.1f s%s\n", x->trace, seconds, not_kept);
+	fprintf(stderr, "tracefs serve: the index of %s was built in %.1f s%s\n", x->trace, seconds,
+		not_kept);
 }
 
 static void *index_main(void *arg)

@@ -201,6 +201,8 @@ struct trace_index *index_start(const char *trace, bool keep, void (*ready)(void
 void index_free(struct trace_index *index);
 /* Once ready: whether it was loaded from its cache file. */
 bool index_loaded(const struct trace_index *index);
+/* The checksum of a cache file's content (after its 112-byte header, which holds it at byte 104). */
+uint64_t index_cache_checksum(const void *content, size_t len);
 /* "" while it is being built, NULL once ready, else why it failed. */
 const char *index_state(const struct trace_index *index);
 /* Once ready: the first and last event times and the number of events. */
