@@ -550,6 +550,8 @@ static void test_index_kept(const char *dir, const char *trace, int64_t t0, int 
 	size_t flips[] = {0, 104, size / 2, size - 1};
 	size_t cuts[] = {60, size - 1}, nflips = sizeof(flips) / sizeof(flips[0]);
 	for (size_t i = 0; i < nflips + sizeof(cuts) / sizeof(cuts[0]); i++) {
+		if (test_scale() < 1 && i % 3)
+			continue; /* under valgrind, two cases (each is a build) */
 		size_t cut = i < nflips ? size : cuts[i - nflips];
 		char *bad = malloc(size);
 		CHECK(bad, "malloc");
