@@ -79,8 +79,11 @@ async function sameColours(page, seconds, mode) {
 		// depends on the video's pace (render) or the replay's speed (page):
 		// the page may still show a glow render has let fade (a touch a
 		// moment ago in trace time, long ago in the paced video), on its way
-		// through grey to the node's colour. Where neither glows, the same.
-		const same = found.color.slice(0, 3).every((c, i) => Math.abs(c - want[i]) <= 2);
+		// through grey to the node's colour. Where neither glows, the same,
+		// but for what a glow too faint to count still tints (up to its
+		// flash's share of a channel) and rounding.
+		const tint = 2 + 255 * (Math.min(n.flash, 0.01) + Math.min(found.flash, 0.01));
+		const same = found.color.slice(0, 3).every((c, i) => Math.abs(c - want[i]) <= tint);
 		assert(n.flash > 0.01 || found.flash > 0.01 || same,
 			`colour by ${mode}: ${n.path} is rgb(${found.color.slice(0, 3)}) on the page, rgb(${want}) in render --at`);
 		assert(!found.color.slice(0, 3).every((c, i) => Math.abs(c - dim[i]) <= 2),
