@@ -743,7 +743,12 @@ int64_t lineage_process(struct lineage *l, pid_t tid)
 	int stat_fd;
 	if (inst && inst->id) {
 		id = current_id(l, inst, &st, tid);
-	} else if (read_tgid(tid, &tgid) != 0 || (stat_fd = open_stat(tgid, &st)) == -1) {
+	} else if (read_tgid(tid, &tgid) != 0) {
+		id = gone_thread(l, tid);
+	} else if (tgid != tid && (inst = known_alive(l, tgid, &st)) && inst->id) {
+		/* A new thread of a process seen before: its kept stat says so. */
+		id = current_id(l, inst, &st, tid);
+	} else if ((stat_fd = open_stat(tgid, &st)) == -1) {
 		id = gone_thread(l, tid);
 	} else {
 		inst = find_alive(l, tgid, st.start_ticks);
