@@ -903,7 +903,7 @@ static bool harvest(struct lineage *l, const struct epoll_event *events, int cou
 			return false;
 		if (key == KICK_KEY) {
 			uint64_t kicks;
-			/* Only resets the count: it is readable, so this cannot block. */
+			/* Only resets the count (non-blocking, in case another reader took it). */
 			(void)!read(l->kick_fd, &kicks, sizeof(kicks));
 			continue;
 		}
@@ -980,7 +980,7 @@ struct lineage *lineage_create(struct recorder *recorder)
 	struct epoll_event stop = {.events = EPOLLIN, .data.u64 = STOP_KEY};
 	if (err == 0 && epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, l->stop_fd, &stop) == -1)
 		err = errno;
-	if (err == 0 && (l->kick_fd = eventfd(0, EFD_CLOEXEC)) == -1)
+	if (err == 0 && (l->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
 		err = errno;
 	struct epoll_event kick = {.events = EPOLLIN, .data.u64 = KICK_KEY};
 	if (err == 0 && epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, l->kick_fd, &kick) == -1)
