@@ -903,7 +903,7 @@ static bool harvest(struct lineage *l, const struct epoll_event *events, int cou
 			return false;
 		if (key == KICK_KEY) {
 			uint64_t kicks;
-			/* Only resets the count (non-blocking, in case another reader took it). */
+			/* Only resets the count; non-blocking, so it can never stall the watcher. */
 			(void)!read(l->kick_fd, &kicks, sizeof(kicks));
 			continue;
 		}
