@@ -145,7 +145,7 @@ static int log_add(struct trace_index *x, const struct trace_event *e)
 	struct log_entry *entry = (struct log_entry *)(x->log + x->log_len);
 	*entry = (struct log_entry){.size = (uint32_t)size, .op = e->op, .kind = e->kind,
 				    .result = e->result,
-				    .instance = e->process > 0 && e->process <= UINT32_MAX ? (uint32_t)e->process : 0,
+				    .instance = viz_instance_key(e->process),
 				    .path2_at = (uint16_t)(e->path2 ? path_len : 0)};
 	char *strings = (char *)(entry + 1);
 	memcpy(strings, e->path ? e->path : "", path_len);
