@@ -487,12 +487,13 @@ static void *phases_main(void *arg)
  * where that cannot be written, in $XDG_CACHE_HOME/tracefs (default
  * ~/.cache/tracefs) under the trace's device and inode numbers. The file is
  * keyed by the trace's identity (device, inode, size, mtime, the meta
- * table's events_written and format_version) and by what built it; a trace
+ * table's events_written and format_version) and by the program that built
+ * it (its version, and its executable's size and mtime); a trace
  * still being written is not kept. Read back, it is input from disk: its
  * every length, count and offset is checked, and a checksum covers it all.
  */
 #define CACHE_MAGIC "TFSINDEX"
-#define CACHE_VERSION 1 /* of the file's layout and of what the build puts in it */
+#define CACHE_VERSION 1 /* of the file's layout (what the build puts in it: the program's id) */
 #define CACHE_MAX_BYTES ((off_t)4 << 30)
 #define CACHE_CHUNK (1u << 16) /* bytes written at a time; a multiple of 8 */
 
@@ -504,7 +505,8 @@ struct cache_key {
 struct cache_header {
 	char magic[8];
 	uint32_t version, buckets, op_count, errno_slots, checkpoint_events, log_entry;
-	char program[16]; /* TRACEFS_VERSION */
+	char program[8]; /* TRACEFS_VERSION */
+	uint64_t program_id; /* the executable's size and mtime: any other build indexes anew */
 	struct cache_key key;
 	uint64_t content_len, checksum; /* of what follows the header */
 };
@@ -522,6 +524,10 @@ static void cache_header_init(struct cache_header *h, const struct cache_key *ke
 	h->checkpoint_events = CHECKPOINT_EVENTS;
 	h->log_entry = sizeof(struct log_entry);
 	snprintf(h->program, sizeof(h->program), "%s", TRACEFS_VERSION);
+	struct stat exe;
+	if (stat("/proc/self/exe", &exe) == 0)
+		h->program_id = (uint64_t)exe.st_size * 0x9e3779b97f4a7c15ULL ^
+				((uint64_t)exe.st_mtim.tv_sec * 1000000000 + (uint64_t)exe.st_mtim.tv_nsec);
 	h->key = *key;
 }
 
