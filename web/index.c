@@ -575,7 +575,7 @@ static int trace_key(const char *trace, struct trace_reader *reader, struct cach
 		return -1;
 	snprintf(wal_path, sizeof(wal_path), "%s-wal", trace);
 	if (stat(wal_path, &wal) == 0 && wal.st_size > 0) {
-		snprintf(why, why_size, "it is being written (its -wal is not empty)");
+		snprintf(why, why_size, "it is being written (its -wal is not empty; or its writer was killed)");
 		return 1;
 	}
 	bool written, format;
