@@ -23,15 +23,24 @@
  * cannot be found at all as 'gone' with its pid only. Nothing is guessed.
  *
  * Exits: each recorded process is watched through a pidfd in one epoll
- * set by a thread of its own; the exit time is when that thread learns of
- * it: in a burst of exits it naps EXIT_NAP_NS after each batch, so a time
- * is up to 10 ms late (plus scheduling latency). Past MAX_WATCHED live
- * processes, or an eighth of the descriptor limit (a watched process holds
- * two; the node table takes half of the limit), exits go unseen rather
- * than descriptors being taken from the file system. A watched process also keeps its /proc/PID/stat open: read
- * again, it tells whether that process (reaped, it fails) still owns its
- * pid and whether it exec'd (its name), for one pread() where a new child
- * asks for its parent.
+ * set by a thread of its own, the watcher; the exit time is when the
+ * watcher learns of it. A watched process also keeps its /proc/PID/stat
+ * open: read again, it tells whether that process (reaped, it fails) still
+ * owns its pid and whether it exec'd (its name), for one pread() where a
+ * new child asks for its parent.
+ *
+ * The request's path only queues a new process for watching: the watcher
+ * opens its pidfd and adds it to the set (two system calls and a tenth of
+ * a new process's cost, taken off the caller's wait), then reads the kept
+ * stat again: if that still reads, the process still owned its pid, so the
+ * pidfd is its own; if not, it was reaped meanwhile and has exited. After
+ * each harvest the watcher naps EXIT_NAP_MS, so a burst of short processes
+ * (a shell loop, make) costs about twenty wake-ups a second, not one or
+ * two per process, and an exit time is up to 50 ms late; the first exit
+ * or new process after a quiet spell wakes it at once. Past MAX_WATCHED
+ * live processes, or an eighth of the descriptor limit (a watched process
+ * holds two; the node table takes half of the limit), exits go unseen
+ * rather than descriptors being taken from the file system.
  *
  * Everything here runs under one mutex, but only for a thread new to a
  * FUSE worker or whose name changed (caller.c caches the answer per
@@ -61,7 +70,10 @@
 #define MAX_WATCHED 1024	  /* live processes whose exit is watched, at most */
 #define MAX_ARGV_BYTES (1 << 20) /* of /proc/PID/cmdline; more is cut off */
 #define PF_EXITING 0x00000004	  /* include/linux/sched.h: in do_exit() */
-#define EXIT_NAP_NS 10000000	  /* the watcher's wait after taking exits */
+#define EXIT_NAP_MS 50		  /* the watcher's nap after a harvest */
+#define EXITS_PER_WAKE 64	  /* epoll events taken at once */
+#define STOP_KEY 0		  /* epoll keys: the stop eventfd, */
+#define KICK_KEY 1		  /* the kick eventfd; a watch key has a serial >= 1 above the pid */
 
 struct instance {
 	struct instance *next; /* in its bucket */
@@ -72,8 +84,10 @@ struct instance {
 	uint64_t image;		/* hash of exe and argv: an exec or a rename? */
 	char comm[COMM_SIZE];	/* the process's name when identified */
 	bool root_pending;	/* the root before its exec */
-	int pidfd;		/* -1: exit not watched */
+	int pidfd;		/* -1: exit not watched (yet) */
 	int stat_fd;		/* its /proc/PID/stat while watched, else -1 */
+	bool pending;		/* queued for the watcher to open its pidfd */
+	struct instance *pending_next;
 	uint32_t serial;	/* with pid, names it in the watcher's epoll data */
 	uint64_t epoch;		/* unrooted: the root epoch it was found in */
 };
@@ -91,6 +105,9 @@ struct lineage {
 	char own_comm[COMM_SIZE]; /* ours, and so `tracefs run`'s child's before its exec */
 	int epoll_fd;
 	int stop_fd; /* an eventfd: the watcher ends when it is readable */
+	int kick_fd; /* an eventfd: new processes wait in `pending` */
+	struct instance *pending; /* watched, their pidfds not open yet */
+	bool watcher_awake; /* it will look at `pending` without a kick */
 	pthread_t watcher;
 	bool watcher_running;
 	/* Unrooted processes: ancestors above which no recorded process was
@@ -350,26 +367,66 @@ static struct instance *find(struct lineage *l, pid_t pid)
 	return NULL;
 }
 
-static void unwatch(struct lineage *l, struct instance *inst)
+/*
+ * Descriptors the watcher closes after it lets go of the mutex: closing a
+ * dead process's pidfd and stat takes longer than the rest of its exit,
+ * and a request for a new process may be waiting for the mutex.
+ */
+struct fd_bin {
+	int count;
+	int fds[4 * EXITS_PER_WAKE];
+};
+
+/* Closes FD (-1: none) now, or later if BIN has room. */
+static void bin_close(struct fd_bin *bin, int fd)
 {
-	if (inst->pidfd == -1)
+	if (fd == -1)
 		return;
-	close(inst->pidfd); /* leaves the epoll set with it */
+	if (bin && bin->count < (int)(sizeof(bin->fds) / sizeof(bin->fds[0])))
+		bin->fds[bin->count++] = fd;
+	else
+		close(fd);
+}
+
+static bool bin_has_room(const struct fd_bin *bin)
+{
+	return bin->count + 2 <= (int)(sizeof(bin->fds) / sizeof(bin->fds[0]));
+}
+
+static void bin_empty(struct fd_bin *bin)
+{
+	for (int i = 0; i < bin->count; i++)
+		close(bin->fds[i]);
+	bin->count = 0;
+}
+
+/* Stops watching INST; its descriptors go to BIN (NULL: closed now). */
+static void unwatch(struct lineage *l, struct instance *inst, struct fd_bin *bin)
+{
+	if (inst->stat_fd == -1)
+		return;
+	if (inst->pending) {
+		struct instance **at = &l->pending;
+		while (*at != inst)
+			at = &(*at)->pending_next;
+		*at = inst->pending_next;
+		inst->pending = false;
+	}
+	bin_close(bin, inst->pidfd); /* leaves the epoll set with it */
+	bin_close(bin, inst->stat_fd);
 	inst->pidfd = -1;
-	if (inst->stat_fd != -1)
-		close(inst->stat_fd);
 	inst->stat_fd = -1;
 	l->watched--;
 }
 
-/* Removes the instance of PID, if any. */
-static void drop(struct lineage *l, pid_t pid)
+/* Removes the instance of PID, if any; its descriptors go to BIN. */
+static void drop(struct lineage *l, pid_t pid, struct fd_bin *bin)
 {
 	for (struct instance **at = bucket_of(l, pid); *at; at = &(*at)->next) {
 		if ((*at)->pid == pid) {
 			struct instance *gone = *at;
 			*at = gone->next;
-			unwatch(l, gone);
+			unwatch(l, gone, bin);
 			free(gone);
 			l->count--;
 			return;
@@ -400,7 +457,7 @@ static void grow(struct lineage *l)
 /* Adds INST in place of any earlier instance of its pid (a reused pid). */
 static void insert(struct lineage *l, struct instance *inst)
 {
-	drop(l, inst->pid);
+	drop(l, inst->pid, NULL);
 	if (l->count >= l->bucket_count)
 		grow(l);
 	struct instance **bucket = bucket_of(l, inst->pid);
@@ -409,38 +466,39 @@ static void insert(struct lineage *l, struct instance *inst)
 	l->count++;
 }
 
-/* Never 0, which names the stop eventfd: serials start at 1. */
+/* Never STOP_KEY or KICK_KEY: serials start at 1. */
 static uint64_t watch_key(pid_t pid, uint32_t serial)
 {
 	return (uint64_t)serial << 32 | (uint32_t)pid;
 }
 
-/* Watches INST's exit; it keeps STAT_FD (open_stat's, or -1) meanwhile. */
+/*
+ * Watches INST's exit; it keeps STAT_FD (open_stat's) meanwhile. Queued
+ * for the watcher, which a kick wakes if it is asleep.
+ */
 static void watch(struct lineage *l, struct instance *inst, int stat_fd)
 {
-	int fd = -1;
-	if (l->watched < l->max_watched)
-		fd = (int)syscall(SYS_pidfd_open, inst->pid, 0);
-	/* fd -1: too many, gone already, or an old kernel: exit unseen */
-	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = watch_key(inst->pid, inst->serial)};
-	if (fd != -1 && epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, fd, &ev) == -1) {
-		close(fd);
-		fd = -1;
-	}
-	if (fd == -1) {
-		if (stat_fd != -1)
-			close(stat_fd);
+	if (l->watched >= l->max_watched) {
+		close(stat_fd); /* too many: exit unseen */
 		return;
 	}
-	inst->pidfd = fd;
 	inst->stat_fd = stat_fd;
+	inst->pending = true;
+	inst->pending_next = l->pending;
+	l->pending = inst;
 	l->watched++;
+	if (!l->watcher_awake) {
+		uint64_t one = 1;
+		/* Cannot fail below the eventfd's maximum count. */
+		l->watcher_awake = write(l->kick_fd, &one, sizeof(one)) == sizeof(one);
+	}
 }
 
 /*
  * The instance of PID if it is the process started at START_TICKS and
  * still alive. Its pid may have been reused within one clock tick: the
- * pidfd tells (the watcher may not have seen that exit yet).
+ * pidfd, or before the watcher opened that, the kept stat tells (the
+ * watcher may not have seen that exit yet).
  */
 static struct instance *find_alive(struct lineage *l, pid_t pid, unsigned long long start_ticks)
 {
@@ -448,10 +506,14 @@ static struct instance *find_alive(struct lineage *l, pid_t pid, unsigned long l
 	if (!inst || inst->start_ticks != start_ticks)
 		return NULL;
 	struct pollfd exited = {.fd = inst->pidfd, .events = POLLIN};
-	if (inst->pidfd == -1 || poll(&exited, 1, 0) != 1)
+	struct proc_stat st;
+	bool alive = inst->pidfd != -1	 ? poll(&exited, 1, 0) != 1
+		     : inst->stat_fd != -1 ? reread_stat(inst->stat_fd, &st) == 0
+					   : true;
+	if (alive)
 		return inst;
 	recorder_process_exited(l->recorder, inst->id, clock_ns(CLOCK_REALTIME));
-	drop(l, pid);
+	drop(l, pid, NULL);
 	return NULL;
 }
 
@@ -469,7 +531,7 @@ static struct instance *known_alive(struct lineage *l, pid_t pid, struct proc_st
 	if (reread_stat(inst->stat_fd, st) == 0)
 		return inst;
 	recorder_process_exited(l->recorder, inst->id, clock_ns(CLOCK_REALTIME));
-	drop(l, pid);
+	drop(l, pid, NULL);
 	return NULL;
 }
 
@@ -681,7 +743,12 @@ int64_t lineage_process(struct lineage *l, pid_t tid)
 	int stat_fd;
 	if (inst && inst->id) {
 		id = current_id(l, inst, &st, tid);
-	} else if (read_tgid(tid, &tgid) != 0 || (stat_fd = open_stat(tgid, &st)) == -1) {
+	} else if (read_tgid(tid, &tgid) != 0) {
+		id = gone_thread(l, tid);
+	} else if (tgid != tid && (inst = known_alive(l, tgid, &st)) && inst->id) {
+		/* A new thread of a process seen before: its kept stat says so. */
+		id = current_id(l, inst, &st, tid);
+	} else if ((stat_fd = open_stat(tgid, &st)) == -1) {
 		id = gone_thread(l, tid);
 	} else {
 		inst = find_alive(l, tgid, st.start_ticks);
@@ -789,43 +856,98 @@ static struct instance *find_watched(struct lineage *l, uint64_t key)
 	return inst && watch_key(inst->pid, inst->serial) == key ? inst : NULL;
 }
 
+/*
+ * Opens the pidfds of the processes watch() queued, as many as BIN has room
+ * for. A process whose stat no longer reads once its pidfd is open was
+ * reaped before: it exited, seen NOW.
+ */
+static void adopt_pending(struct lineage *l, int64_t now, struct fd_bin *bin)
+{
+	while (l->pending && bin_has_room(bin)) {
+		struct instance *inst = l->pending;
+		l->pending = inst->pending_next;
+		inst->pending = false;
+		int fd = (int)syscall(SYS_pidfd_open, inst->pid, 0);
+		bool reaped = fd == -1 && errno == ESRCH;
+		struct proc_stat st;
+		/* Read after the pidfd is open: if the process still owns its
+		 * pid now, it did when the pidfd was opened. */
+		if (fd != -1 && reread_stat(inst->stat_fd, &st) != 0) {
+			bin_close(bin, fd);
+			fd = -1;
+			reaped = true;
+		}
+		struct epoll_event ev = {.events = EPOLLIN,
+					 .data.u64 = watch_key(inst->pid, inst->serial)};
+		if (fd != -1 && epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, fd, &ev) == 0) {
+			inst->pidfd = fd;
+			continue;
+		}
+		bin_close(bin, fd);
+		if (reaped) {
+			recorder_process_exited(l->recorder, inst->id, now);
+			drop(l, inst->pid, bin);
+		} else {
+			unwatch(l, inst, bin); /* out of descriptors, or an old kernel: exit unseen */
+		}
+	}
+}
+
+/* Takes the exits and new processes of one wake-up; false on STOP_KEY. */
+static bool harvest(struct lineage *l, const struct epoll_event *events, int count, struct fd_bin *bin)
+{
+	int64_t now = clock_ns(CLOCK_REALTIME);
+	for (int e = 0; e < count; e++) {
+		uint64_t key = events[e].data.u64;
+		if (key == STOP_KEY)
+			return false;
+		if (key == KICK_KEY) {
+			uint64_t kicks;
+			/* Only resets the count; non-blocking, so it can never stall the watcher. */
+			(void)!read(l->kick_fd, &kicks, sizeof(kicks));
+			continue;
+		}
+		struct instance *inst = find_watched(l, key);
+		if (!inst)
+			continue; /* replaced meanwhile */
+		recorder_process_exited(l->recorder, inst->id, now);
+		/* Gone from the table: a reused pid is a new process. */
+		drop(l, inst->pid, bin);
+	}
+	adopt_pending(l, now, bin);
+	return true;
+}
+
 static void *watch_exits(void *arg)
 {
 	struct lineage *l = arg;
-	struct epoll_event events[64];
-	int64_t last_wake = 0;
+	struct epoll_event events[EXITS_PER_WAKE];
+	struct fd_bin bin = {.count = 0};
+	int timeout = -1; /* 0 while processes wait in `pending` */
 
 	for (;;) {
-		int n = epoll_wait(l->epoll_fd, events, 64, -1);
+		int n = epoll_wait(l->epoll_fd, events, EXITS_PER_WAKE, timeout);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
 			return NULL; /* cannot happen with a valid epoll descriptor */
-		int64_t now = clock_ns(CLOCK_REALTIME);
-		int64_t wake = clock_ns(CLOCK_MONOTONIC);
 		pthread_mutex_lock(&l->mutex);
-		for (int e = 0; e < n; e++) {
-			if (events[e].data.u64 == 0) {
-				pthread_mutex_unlock(&l->mutex);
-				return NULL; /* the stop eventfd */
-			}
-			struct instance *inst = find_watched(l, events[e].data.u64);
-			if (!inst)
-				continue; /* replaced meanwhile */
-			recorder_process_exited(l->recorder, inst->id, now);
-			/* Gone from the table: a reused pid is a new process. */
-			drop(l, inst->pid);
-		}
+		l->watcher_awake = true;
+		bool go_on = harvest(l, events, n, &bin);
 		pthread_mutex_unlock(&l->mutex);
-		/* In a burst of exits (a shell loop, make), one wake-up takes a
-		 * nap's worth, not one each (on a 2-CPU virtual machine a
-		 * wake-up costs more than the rest of an exit). Exits further
-		 * apart get no nap, which would only be a wake-up more. */
-		if (wake - last_wake < EXIT_NAP_NS) {
-			struct timespec nap = {.tv_sec = 0, .tv_nsec = EXIT_NAP_NS};
-			(void)nanosleep(&nap, NULL); /* EINTR only ends it early */
-		}
-		last_wake = wake;
+		bin_empty(&bin);
+		if (!go_on)
+			return NULL;
+		/* Exits and new processes come in bursts (a shell loop, make):
+		 * one wake-up takes a nap's worth, not one each (on a 2-CPU
+		 * virtual machine a wake-up costs more than the rest of an
+		 * exit). */
+		struct pollfd stop = {.fd = l->stop_fd, .events = POLLIN};
+		(void)poll(&stop, 1, EXIT_NAP_MS); /* a nap that `stop` ends; EINTR too */
+		pthread_mutex_lock(&l->mutex);
+		timeout = l->pending ? 0 : -1;
+		l->watcher_awake = l->pending != NULL; /* else the next watch() kicks */
+		pthread_mutex_unlock(&l->mutex);
 	}
 }
 
@@ -837,6 +959,7 @@ struct lineage *lineage_create(struct recorder *recorder)
 	l->recorder = recorder;
 	l->epoll_fd = -1;
 	l->stop_fd = -1;
+	l->kick_fd = -1;
 	l->bucket_count = 256;
 	l->buckets = calloc(l->bucket_count, sizeof(*l->buckets));
 	l->ticks_per_second = sysconf(_SC_CLK_TCK);
@@ -854,8 +977,13 @@ struct lineage *lineage_create(struct recorder *recorder)
 		err = errno;
 	if (err == 0 && (l->stop_fd = eventfd(0, EFD_CLOEXEC)) == -1)
 		err = errno;
-	struct epoll_event stop = {.events = EPOLLIN, .data.u64 = 0};
+	struct epoll_event stop = {.events = EPOLLIN, .data.u64 = STOP_KEY};
 	if (err == 0 && epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, l->stop_fd, &stop) == -1)
+		err = errno;
+	if (err == 0 && (l->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
+		err = errno;
+	struct epoll_event kick = {.events = EPOLLIN, .data.u64 = KICK_KEY};
+	if (err == 0 && epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, l->kick_fd, &kick) == -1)
 		err = errno;
 	if (err == 0)
 		err = pthread_create(&l->watcher, NULL, watch_exits, l);
@@ -897,6 +1025,8 @@ void lineage_destroy(struct lineage *l)
 		close(l->epoll_fd);
 	if (l->stop_fd != -1)
 		close(l->stop_fd);
+	if (l->kick_fd != -1)
+		close(l->kick_fd);
 	pthread_mutex_destroy(&l->mutex);
 	free(l);
 }

@@ -286,10 +286,15 @@ static uint32_t resolve(struct viz_scene *s, const char *path, size_t len, bool 
 
 /* ---- what events do ---- */
 
-/* The process instance of event E, as a node keeps it (0: unknown, or past 32 bits). */
+uint32_t viz_instance_key(int64_t instance)
+{
+	return instance > 0 && instance <= UINT32_MAX ? (uint32_t)instance : 0;
+}
+
+/* The process instance of event E, as a node keeps it. */
 static uint32_t instance_of(const struct viz_event *e)
 {
-	return e->instance > 0 && e->instance <= UINT32_MAX ? (uint32_t)e->instance : 0;
+	return viz_instance_key(e->instance);
 }
 
 static void touch(struct viz_scene *s, uint32_t id, enum vz_touch how, enum vz_class class,

@@ -88,6 +88,9 @@ struct viz_event {
 	int64_t instance;  /* the process instance (a trace's processes.id), 0: unknown */
 };
 
+/* What a node keeps of a process instance: 32 bits, 0 for unknown or past them. */
+uint32_t viz_instance_key(int64_t instance);
+
 struct viz_scene;
 
 /* NULL when out of memory. The allocator must outlive the scene. */

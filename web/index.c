@@ -21,11 +21,19 @@
  */
 #include "web/internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #define CHECKPOINT_EVENTS 10000 /* a seek reads at most about this many events */
 #define LOG_MAX_BYTES (512u << 20) /* beyond: no more checkpoints (seeks read further) */
@@ -77,6 +85,9 @@ struct instance_since {
 
 struct trace_index {
 	char *trace;
+	bool keep; /* load the index from its cache file, or build it and keep it there */
+	bool from_cache; /* it was loaded */
+	void *loaded; /* the cache file's bytes, which log points into; NULL: log is malloc'd */
 	void (*ready)(void *ctx);
 	void *ctx;
 	pthread_t thread, phases_thread;
@@ -134,12 +145,14 @@ static int log_add(struct trace_index *x, const struct trace_event *e)
 	struct log_entry *entry = (struct log_entry *)(x->log + x->log_len);
 	*entry = (struct log_entry){.size = (uint32_t)size, .op = e->op, .kind = e->kind,
 				    .result = e->result,
-				    .instance = e->process > 0 && e->process <= UINT32_MAX ? (uint32_t)e->process : 0,
+				    .instance = viz_instance_key(e->process),
 				    .path2_at = (uint16_t)(e->path2 ? path_len : 0)};
 	char *strings = (char *)(entry + 1);
 	memcpy(strings, e->path ? e->path : "", path_len);
 	if (e->path2)
 		memcpy(strings + path_len, e->path2, path2_len);
+	/* The padding too: the log is written to the cache file as it is. */
+	memset(strings + path_len + path2_len, 0, size - sizeof(*entry) - path_len - path2_len);
 	x->log_len += size;
 	return 0;
 }
@@ -466,27 +479,687 @@ static void *phases_main(void *arg)
 	return NULL;
 }
 
-static void *index_main(void *arg)
+/*
+ * ---- the index kept on disk ----
+ *
+ * Built once per trace and kept in a cache file, so that the next `serve`
+ * of the same trace has it at once: next to the trace (FILE.db.index) or,
+ * where that cannot be written, in $XDG_CACHE_HOME/tracefs (default
+ * ~/.cache/tracefs) under the trace's device and inode numbers. The file is
+ * keyed by the trace's identity (device, inode, size, mtime, the meta
+ * table's events_written and format_version) and by the program that built
+ * it (its version, and its executable's size and mtime); a trace
+ * still being written is not kept. Read back, it is input from disk: its
+ * every length, count and offset is checked, and a checksum covers it all.
+ */
+#define CACHE_MAGIC "TFSINDEX"
+#define CACHE_VERSION 1 /* of the file's layout (what the build puts in it: the program's id) */
+#define CACHE_MAX_BYTES ((off_t)4 << 30)
+#define CACHE_CHUNK (1u << 16) /* bytes written at a time; a multiple of 8 */
+
+struct cache_key {
+	uint64_t dev, ino, size;
+	int64_t mtime_ns, events_written, format_version;
+};
+
+struct cache_header {
+	char magic[8];
+	uint32_t version, buckets, op_count, errno_slots, checkpoint_events, log_entry;
+	char program[8]; /* TRACEFS_VERSION */
+	uint64_t program_id; /* the executable's size and mtime: any other build indexes anew */
+	struct cache_key key;
+	uint64_t content_len, checksum; /* of what follows the header */
+};
+_Static_assert(sizeof(struct cache_header) == 112, "no padding in the header");
+
+/* The header a cache of KEY written by this program has (content aside). */
+static void cache_header_init(struct cache_header *h, const struct cache_key *key)
 {
-	struct trace_index *x = arg;
+	memset(h, 0, sizeof(*h));
+	memcpy(h->magic, CACHE_MAGIC, sizeof(h->magic));
+	h->version = CACHE_VERSION;
+	h->buckets = TIMELINE_BUCKETS;
+	h->op_count = VIZ_OP_COUNT;
+	h->errno_slots = VIZ_ERRNO_SLOTS;
+	h->checkpoint_events = CHECKPOINT_EVENTS;
+	h->log_entry = sizeof(struct log_entry);
+	snprintf(h->program, sizeof(h->program), "%s", TRACEFS_VERSION);
+	struct stat exe;
+	if (stat("/proc/self/exe", &exe) == 0)
+		h->program_id = (uint64_t)exe.st_size * 0x9e3779b97f4a7c15ULL ^
+				((uint64_t)exe.st_mtim.tv_sec * 1000000000 + (uint64_t)exe.st_mtim.tv_nsec);
+	h->key = *key;
+}
+
+/* Hashes N bytes; every call but the last is given a multiple of 8. */
+static uint64_t cache_hash(uint64_t h, const unsigned char *p, size_t n)
+{
+	for (; n >= 8; p += 8, n -= 8) {
+		uint64_t word;
+		memcpy(&word, p, 8);
+		h = (h ^ word) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	for (; n; p++, n--)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	return h;
+}
+#define CACHE_HASH_SEED 0xcbf29ce484222325ULL
+
+uint64_t index_cache_checksum(const void *content, size_t len)
+{
+	return cache_hash(CACHE_HASH_SEED, content, len);
+}
+
+static int64_t meta_int(struct trace_reader *reader, const char *key, bool *found)
+{
+	char *text = trace_reader_meta(reader, key), *end;
+	errno = 0;
+	long long value = text ? strtoll(text, &end, 10) : 0;
+	*found = text && *text && !*end && errno == 0;
+	free(text);
+	return value;
+}
+
+/*
+ * The trace's identity now. 0; 1 when its index is not to be kept (why in
+ * WHY): it is still being written, or its writer never finished; -1 when it
+ * cannot be read (then the build tells why).
+ */
+static int trace_key(const char *trace, struct trace_reader *reader, struct cache_key *key,
+		     char *why, size_t why_size)
+{
+	struct stat st, wal;
+	char wal_path[4096];
+	if (stat(trace, &st) != 0)
+		return -1;
+	snprintf(wal_path, sizeof(wal_path), "%s-wal", trace);
+	if (stat(wal_path, &wal) == 0 && wal.st_size > 0) {
+		snprintf(why, why_size, "it is being written (its -wal is not empty; or its writer was killed)");
+		return 1;
+	}
+	bool written, format;
+	*key = (struct cache_key){.dev = st.st_dev, .ino = st.st_ino, .size = (uint64_t)st.st_size,
+				  .mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
+				  .events_written = meta_int(reader, "events_written", &written),
+				  .format_version = meta_int(reader, "format_version", &format)};
+	if (!written || !format) {
+		snprintf(why, why_size, "its recording has not finished (no events_written in its meta)");
+		return 1;
+	}
+	return 0;
+}
+
+static char *sidecar_path(const char *trace)
+{
+	char *path;
+	return asprintf(&path, "%s.index", trace) < 0 ? NULL : path;
+}
+
+/* $XDG_CACHE_HOME/tracefs (or ~/.cache/tracefs), made 0700 if MAKE; NULL: none. */
+static char *cache_dir(bool make)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char *base = NULL, *dir = NULL;
+	if (xdg && xdg[0] == '/')
+		base = strdup(xdg);
+	else if (home && home[0] == '/' && asprintf(&base, "%s/.cache", home) < 0)
+		base = NULL;
+	if (!base || asprintf(&dir, "%s/tracefs", base) < 0)
+		dir = NULL;
+	if (dir && make && ((mkdir(base, 0700) != 0 && errno != EEXIST) ||
+			    (mkdir(dir, 0700) != 0 && errno != EEXIST))) {
+		free(dir);
+		dir = NULL;
+	}
+	free(base);
+	return dir;
+}
+
+static char *fallback_path(const struct cache_key *key, bool make)
+{
+	char *dir = cache_dir(make), *path = NULL;
+	if (dir && asprintf(&path, "%s/%" PRIx64 "-%" PRIx64 ".index", dir, key->dev, key->ino) < 0)
+		path = NULL;
+	free(dir);
+	return path;
+}
+
+/* ---- writing ---- */
+
+struct cache_out {
+	int fd;
+	int error; /* errno of the first failure; 0: none */
+	uint64_t total, hash; /* of the content so far */
+	size_t len;
+	unsigned char buf[CACHE_CHUNK];
+};
+
+static void out_flush(struct cache_out *o)
+{
+	o->hash = cache_hash(o->hash, o->buf, o->len);
+	for (size_t done = 0; done < o->len && !o->error;) {
+		ssize_t n = write(o->fd, o->buf + done, o->len - done);
+		if (n < 0 && errno != EINTR)
+			o->error = errno;
+		else if (n > 0)
+			done += (size_t)n;
+	}
+	o->len = 0;
+}
+
+static void out_put(struct cache_out *o, const void *bytes, size_t n)
+{
+	const unsigned char *p = bytes;
+	o->total += n;
+	while (n) {
+		size_t room = CACHE_CHUNK - o->len, take = n < room ? n : room;
+		memcpy(o->buf + o->len, p, take);
+		o->len += take, p += take, n -= take;
+		if (o->len == CACHE_CHUNK)
+			out_flush(o);
+	}
+}
+
+static void out_u64(struct cache_out *o, uint64_t v) { out_put(o, &v, sizeof(v)); }
+static void out_i64(struct cache_out *o, int64_t v) { out_put(o, &v, sizeof(v)); }
+
+static void out_string(struct cache_out *o, const char *s)
+{
+	uint32_t len = (uint32_t)strlen(s);
+	out_put(o, &len, sizeof(len));
+	out_put(o, s, len);
+}
+
+static void out_content(struct cache_out *o, const struct trace_index *x)
+{
+	out_i64(o, x->first_ns);
+	out_i64(o, x->last_ns);
+	out_i64(o, x->count);
+	out_put(o, x->buckets, sizeof(x->buckets));
+	out_u64(o, x->phase_count);
+	for (size_t i = 0; i < x->phase_count; i++) {
+		out_string(o, x->phases[i].name);
+		out_i64(o, x->phases[i].start_ns);
+		out_i64(o, x->phases[i].end_ns);
+	}
+	out_u64(o, x->log_len);
+	static const unsigned char zeros[8];
+	out_put(o, zeros, (8 - (sizeof(struct cache_header) + o->total) % 8) % 8); /* the log aligned */
+	out_put(o, x->log, x->log_len);
+	out_u64(o, x->checkpoint_count);
+	for (size_t i = 0; i < x->checkpoint_count; i++) {
+		const struct checkpoint *c = &x->checkpoints[i];
+		out_i64(o, c->seq);
+		out_i64(o, c->max_ts);
+		out_put(o, &c->t, sizeof(c->t));
+		out_u64(o, c->log_len);
+		const struct counters *n = c->counters;
+		uint8_t counted = n != NULL;
+		out_put(o, &counted, 1);
+		if (n) {
+			out_u64(o, n->events);
+			out_put(o, n->op_events, sizeof(n->op_events));
+			out_put(o, n->errno_events, sizeof(n->errno_events));
+			out_u64(o, n->process_count);
+			for (size_t p = 0; p < n->process_count; p++) {
+				int32_t slot = n->processes[p].color_slot;
+				out_string(o, n->processes[p].name);
+				out_u64(o, n->processes[p].events);
+				out_u64(o, n->processes[p].errors);
+				out_put(o, &slot, sizeof(slot));
+			}
+		}
+		out_u64(o, c->instance_count);
+		out_put(o, c->instances, c->instance_count * sizeof(*c->instances));
+	}
+}
+
+/* Writes X to PATH through a temporary file renamed into place. 0, or -1 with errno set. */
+static int cache_write(const struct trace_index *x, const char *path, const struct cache_key *key)
+{
+	char *tmp;
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+		return -1;
+	struct cache_out *o = calloc(1, sizeof(*o));
+	int fd = o ? mkstemp(tmp) : -1; /* 0600, ours */
+	int error = o ? 0 : ENOMEM;
+	if (fd < 0) {
+		error = error ? error : errno;
+		free(o);
+		free(tmp);
+		errno = error;
+		return -1;
+	}
+	struct cache_header h;
+	cache_header_init(&h, key);
+	*o = (struct cache_out){.fd = fd, .hash = CACHE_HASH_SEED};
+	if (fchmod(fd, 0600) != 0 || lseek(fd, sizeof(h), SEEK_SET) < 0)
+		o->error = errno;
+	if (!o->error)
+		out_content(o, x);
+	if (!o->error)
+		out_flush(o);
+	h.content_len = o->total;
+	h.checksum = o->hash;
+	error = o->error;
+	if (!error && pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
+		error = errno ? errno : EIO;
+	if (close(fd) != 0 && !error)
+		error = errno;
+	if (!error && rename(tmp, path) != 0)
+		error = errno;
+	if (error)
+		unlink(tmp);
+	free(o);
+	free(tmp);
+	errno = error;
+	return error ? -1 : 0;
+}
+
+/* Keeps X's index next to its trace, or else in the cache directory; a failure is a warning. */
+static void cache_save(struct trace_index *x, const struct cache_key *key, double seconds)
+{
+	char *paths[2] = {sidecar_path(x->trace), NULL};
+	const char *errors[2] = {"out of memory", "no cache directory (set XDG_CACHE_HOME or HOME)"};
+	for (int i = 0; i < 2; i++) {
+		if (i == 1 && !(paths[1] = fallback_path(key, true)))
+			break;
+		if (paths[i] && cache_write(x, paths[i], key) == 0) {
+			fprintf(stderr, "tracefs serve: the index of %s was built in %.1f s, kept in %s\n",
+				x->trace, seconds, paths[i]);
+			free(paths[0]);
+			free(paths[1]);
+			return;
+		}
+		errors[i] = paths[i] ? strerror(errno) : errors[i];
+	}
+	fprintf(stderr, "tracefs serve: warning: the index of %s is not kept (beside it: %s; in the "
+		"cache directory: %s); the next serve builds it again\n", x->trace, errors[0], errors[1]);
+	free(paths[0]);
+	free(paths[1]);
+}
+
+/* ---- reading: every byte checked ---- */
+
+struct cache_in {
+	const unsigned char *p, *end;
+	const char *bad; /* why it is damaged; NULL: fine so far */
+};
+
+static void in_get(struct cache_in *in, void *v, size_t n)
+{
+	if (!in->bad && (size_t)(in->end - in->p) >= n) {
+		memcpy(v, in->p, n);
+		in->p += n;
+		return;
+	}
+	in->bad = in->bad ? in->bad : "it ends too soon";
+	memset(v, 0, n);
+}
+
+static uint64_t in_u64(struct cache_in *in)
+{
+	uint64_t v;
+	in_get(in, &v, sizeof(v));
+	return v;
+}
+
+static int64_t in_i64(struct cache_in *in)
+{
+	int64_t v;
+	in_get(in, &v, sizeof(v));
+	return v;
+}
+
+static void in_check(struct cache_in *in, bool ok, const char *why)
+{
+	if (!ok && !in->bad)
+		in->bad = why;
+}
+
+/* Whether COUNT records of at least EACH bytes can follow. */
+static bool in_room(struct cache_in *in, uint64_t count, size_t each)
+{
+	in_check(in, count <= (uint64_t)(in->end - in->p) / each, "a count larger than the file");
+	return !in->bad;
+}
+
+static char *in_string(struct cache_in *in)
+{
+	uint32_t len;
+	in_get(in, &len, sizeof(len));
+	if (!in_room(in, len, 1))
+		return NULL;
+	char *s = malloc((size_t)len + 1);
+	in_check(in, s != NULL, "out of memory");
+	in_check(in, !memchr(in->p, 0, len), "a name with a NUL");
+	if (in->bad) {
+		free(s);
+		return NULL;
+	}
+	memcpy(s, in->p, len);
+	s[len] = '\0';
+	in->p += len;
+	return s;
+}
+
+/* Checks the log's entries from *AT on, as the build writes them, up to TO (which must end
+ * one); *AT ends at TO. */
+static void check_log_to(struct cache_in *in, const struct trace_index *x, size_t *at, size_t to)
+{
+	while (!in->bad && *at < to) {
+		const struct log_entry *e = (const struct log_entry *)(x->log + *at);
+		size_t left = x->log_len - *at;
+		if (left < sizeof(*e) + 1 || e->size < sizeof(*e) + 1 || e->size % 8 || e->size > left ||
+		    e->op >= TRACE_OP_COUNT || e->kind >= TRACE_KIND_COUNT) {
+			in->bad = "a bad entry in its log";
+			return;
+		}
+		const char *strings = (const char *)(e + 1);
+		size_t room = e->size - sizeof(*e);
+		const char *path_end = memchr(strings, 0, room);
+		if (!path_end || (e->path2_at && (e->path2_at != (size_t)(path_end - strings) + 1 ||
+						  e->path2_at >= room ||
+						  !memchr(strings + e->path2_at, 0, room - e->path2_at)))) {
+			in->bad = "a bad path in its log";
+			return;
+		}
+		*at += e->size;
+	}
+	in_check(in, *at == to, "a checkpoint inside a log entry");
+}
+
+static struct counters *in_counters(struct cache_in *in)
+{
+	struct counters *c = calloc(1, sizeof(*c));
+	in_check(in, c != NULL, "out of memory");
+	if (in->bad)
+		return c;
+	c->events = in_u64(in);
+	in_get(in, c->op_events, sizeof(c->op_events));
+	in_get(in, c->errno_events, sizeof(c->errno_events));
+	uint64_t count = in_u64(in);
+	if (!in_room(in, count, 4 + 8 + 8 + 4) || !count)
+		return c;
+	c->processes = calloc(count, sizeof(*c->processes));
+	in_check(in, c->processes != NULL, "out of memory");
+	for (; !in->bad && c->process_count < count; c->process_count++) {
+		struct counted_process *p = &c->processes[c->process_count];
+		int32_t slot;
+		p->name = in_string(in);
+		p->events = in_u64(in);
+		p->errors = in_u64(in);
+		in_get(in, &slot, sizeof(slot));
+		p->color_slot = slot;
+		in_check(in, p->errors <= p->events, "a process with more errors than events");
+	}
+	return c;
+}
+
+static void in_index(struct cache_in *in, struct trace_index *x, const unsigned char *file)
+{
+	x->first_ns = in_i64(in);
+	x->last_ns = in_i64(in);
+	x->count = in_i64(in);
+	in_check(in, x->count >= 0 && (x->count == 0 || x->first_ns <= x->last_ns), "a bad span");
+	in_get(in, x->buckets, sizeof(x->buckets));
+	int64_t total = 0;
+	for (int i = 0; i < TIMELINE_BUCKETS; i++) {
+		in_check(in, x->buckets[i] >= 0 && x->buckets[i] <= x->count - total, "bad timeline counts");
+		total += in->bad ? 0 : x->buckets[i];
+	}
+	in_check(in, total == x->count, "timeline counts that do not add up");
+	uint64_t phases = in_u64(in);
+	if (in_room(in, phases, 4 + 16) && phases) {
+		x->phases = calloc(phases, sizeof(*x->phases));
+		in_check(in, x->phases != NULL, "out of memory");
+		for (; !in->bad && x->phase_count < phases; x->phase_count++) {
+			struct analyze_phase_span *p = &x->phases[x->phase_count];
+			p->name = in_string(in);
+			p->start_ns = in_i64(in);
+			p->end_ns = in_i64(in);
+		}
+	}
+	uint64_t log_len = in_u64(in);
+	size_t pad = (8 - (size_t)(in->p - file) % 8) % 8; /* the log aligned, in the file and in memory */
+	in_check(in, (size_t)(in->end - in->p) >= pad, "it ends too soon");
+	in->p += in->bad ? 0 : pad;
+	in_check(in, log_len <= LOG_MAX_BYTES + (1u << 17), "a log larger than the build keeps");
+	if (!in_room(in, log_len, 1))
+		return;
+	x->log = (unsigned char *)in->p;
+	x->log_len = log_len;
+	in->p += log_len;
+	uint64_t checkpoints = in_u64(in);
+	in_check(in, checkpoints >= 1 && checkpoints <= (uint64_t)x->count / CHECKPOINT_EVENTS + 1,
+		 "a bad number of checkpoints");
+	if (!in_room(in, checkpoints, 8 * 4 + 1 + 8))
+		return;
+	x->checkpoints = calloc(checkpoints, sizeof(*x->checkpoints));
+	in_check(in, x->checkpoints != NULL, "out of memory");
+	size_t at = 0;
+	while (!in->bad && x->checkpoint_count < checkpoints) {
+		size_t n = x->checkpoint_count++; /* counted at once: index_clear() frees what it holds */
+		struct checkpoint *c = &x->checkpoints[n];
+		const struct checkpoint *before = n ? c - 1 : NULL;
+		c->seq = in_i64(in);
+		c->max_ts = in_i64(in);
+		in_get(in, &c->t, sizeof(c->t));
+		uint64_t upto = in_u64(in);
+		uint8_t counted = 1;
+		in_get(in, &counted, 1);
+		if (!before)
+			in_check(in, c->seq == 0 && c->max_ts == INT64_MIN && c->t == 0 && upto == 0 &&
+					     !counted, "a bad first checkpoint");
+		else
+			in_check(in, c->seq > before->seq && c->max_ts >= before->max_ts && isfinite(c->t) &&
+					     c->t >= before->t && upto >= before->log_len && upto <= x->log_len &&
+					     counted == 1, "checkpoints out of order");
+		if (in->bad)
+			break;
+		c->log_len = (size_t)upto;
+		check_log_to(in, x, &at, c->log_len);
+		if (counted)
+			c->counters = in_counters(in);
+		uint64_t instances = in_u64(in);
+		if (!in_room(in, instances, sizeof(struct instance_delta)))
+			break;
+		c->instances = malloc((instances ? instances : 1) * sizeof(*c->instances));
+		in_check(in, c->instances != NULL, "out of memory");
+		in_get(in, c->instances, instances * sizeof(*c->instances));
+		c->instance_count = instances;
+		for (size_t i = 0; i < instances && !in->bad; i++) {
+			const struct instance_delta *d = &c->instances[i];
+			in_check(in, d->id > 0 && d->id < WEB_MAX_INSTANCES && d->events <= CHECKPOINT_EVENTS &&
+					     d->errors <= d->events, "bad counts of a process instance");
+		}
+	}
+	check_log_to(in, x, &at, x->log_len);
+	in_check(in, in->p == in->end, "bytes after its end");
+}
+
+/* Frees what the index holds and makes it empty again. */
+static void index_clear(struct trace_index *x)
+{
+	analyze_phases_free(x->phases, x->phase_count);
+	if (x->loaded)
+		free(x->loaded);
+	else
+		free(x->log);
+	for (size_t i = 0; i < x->checkpoint_count; i++) {
+		counters_free(x->checkpoints[i].counters);
+		free(x->checkpoints[i].instances);
+	}
+	free(x->checkpoints);
+	x->phases = NULL, x->phase_count = 0, x->loaded = NULL, x->log = NULL;
+	x->log_len = x->log_cap = 0, x->checkpoints = NULL, x->checkpoint_count = x->checkpoint_cap = 0;
+	x->first_ns = x->last_ns = x->count = 0;
+	memset(x->buckets, 0, sizeof(x->buckets));
+}
+
+enum cache_read { CACHE_NONE, CACHE_LOADED, CACHE_STALE, CACHE_DAMAGED };
+
+/* Loads X from the cache file PATH if it holds KEY's index; else why not, in WHY. */
+static enum cache_read cache_read(struct trace_index *x, const char *path, const struct cache_key *key,
+				  char *why, size_t why_size)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		snprintf(why, why_size, "%s", strerror(errno));
+		return errno == ENOENT ? CACHE_NONE : CACHE_DAMAGED;
+	}
+	struct stat st;
+	unsigned char *file = NULL;
+	struct cache_header h, expected;
+	cache_header_init(&expected, key);
+	const char *bad = NULL;
+	enum cache_read result = CACHE_DAMAGED;
+	if (fstat(fd, &st) != 0)
+		bad = strerror(errno);
+	else if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+		bad = "not a regular file of yours, private to you";
+	else if (st.st_size < (off_t)sizeof(h) || st.st_size > CACHE_MAX_BYTES)
+		bad = "a bad size";
+	else if (!(file = malloc((size_t)st.st_size)))
+		bad = "out of memory";
+	for (size_t done = 0; !bad && done < (size_t)st.st_size;) {
+		ssize_t n = read(fd, file + done, (size_t)st.st_size - done);
+		if (n < 0 && errno != EINTR)
+			bad = strerror(errno);
+		else if (n == 0)
+			bad = "it ends too soon";
+		else if (n > 0)
+			done += (size_t)n;
+	}
+	close(fd);
+	if (!bad) {
+		memcpy(&h, file, sizeof(h));
+		size_t fixed = offsetof(struct cache_header, key);
+		if (memcmp(h.magic, CACHE_MAGIC, sizeof(h.magic)) != 0) {
+			bad = "not an index cache";
+		} else if (memcmp(&h, &expected, fixed) != 0) {
+			bad = "written by another version of tracefs";
+			result = CACHE_STALE;
+		} else if (memcmp(&h.key, key, sizeof(*key)) != 0) {
+			bad = "the trace has changed since";
+			result = CACHE_STALE;
+		} else if (h.content_len != (uint64_t)st.st_size - sizeof(h))
+			bad = "a wrong length";
+		else if (index_cache_checksum(file + sizeof(h), h.content_len) != h.checksum)
+			bad = "a wrong checksum";
+		}
+	if (!bad) {
+		struct cache_in in = {file + sizeof(h), file + st.st_size, NULL};
+		x->loaded = file;
+		in_index(&in, x, file);
+		bad = in.bad;
+		if (!bad)
+			return CACHE_LOADED;
+		index_clear(x); /* frees FILE */
+		file = NULL;
+	}
+	free(file);
+	snprintf(why, why_size, "%s", bad);
+	return result;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Loads X's index kept for KEY, from beside the trace or the cache directory. Whether it did. */
+static bool cache_load(struct trace_index *x, const struct cache_key *key, double start)
+{
+	char *paths[2] = {sidecar_path(x->trace), fallback_path(key, false)};
+	bool loaded = false;
+	for (int i = 0; i < 2 && !loaded; i++) {
+		char why[256];
+		if (!paths[i])
+			continue;
+		switch (cache_read(x, paths[i], key, why, sizeof(why))) {
+		case CACHE_LOADED:
+			loaded = true;
+			fprintf(stderr, "tracefs serve: the index of %s was loaded from %s in %.2f s\n", x->trace,
+				paths[i], now_seconds() - start);
+			break;
+		case CACHE_STALE:
+			fprintf(stderr, "tracefs serve: the index kept in %s is out of date (%s)\n", paths[i], why);
+			break;
+		case CACHE_DAMAGED:
+			fprintf(stderr, "tracefs serve: ignoring the index kept in %s: %s\n", paths[i], why);
+			break;
+		case CACHE_NONE:
+			break;
+		}
+	}
+	free(paths[0]);
+	free(paths[1]);
+	return loaded;
+}
+
+/* Builds X's index; with KEEP, loads it from its cache file instead, or keeps it there. */
+static void index_run(struct trace_index *x)
+{
+	char err[512], why[256];
+	struct cache_key key, after;
+	int keep = -1;
+	double start = now_seconds();
+	if (x->keep) {
+		struct trace_reader *reader = trace_reader_open(x->trace, err, sizeof(err));
+		keep = reader ? trace_key(x->trace, reader, &key, why, sizeof(why)) : -1;
+		trace_reader_close(reader);
+		if (keep == 1)
+			fprintf(stderr, "tracefs serve: the index of %s is not kept: %s\n", x->trace, why);
+		if (keep == 0 && (x->from_cache = cache_load(x, &key, start)))
+			return;
+	}
 	bool phases = pthread_create(&x->phases_thread, NULL, phases_main, x) == 0;
 	if (!phases)
 		phases_main(x);
 	build(x);
 	if (phases)
 		pthread_join(x->phases_thread, NULL);
+	if (x->error[0] || atomic_load(&x->stop))
+		return;
+	double seconds = now_seconds() - start;
+	const char *not_kept = "";
+	if (keep == 0 && x->phases_error[0]) {
+		not_kept = " (not kept: without its phases)";
+	} else if (keep == 0) {
+		struct trace_reader *reader = trace_reader_open(x->trace, err, sizeof(err));
+		int same = reader ? trace_key(x->trace, reader, &after, why, sizeof(why)) : -1;
+		trace_reader_close(reader);
+		if (same == 0 && memcmp(&key, &after, sizeof(key)) == 0) {
+			cache_save(x, &key, seconds);
+			return;
+		}
+		not_kept = " (not kept: the trace changed while it was indexed)";
+	}
+	fprintf(stderr, "tracefs serve: the index of %s was built in %.1f s%s\n", x->trace, seconds,
+		not_kept);
+}
+
+static void *index_main(void *arg)
+{
+	struct trace_index *x = arg;
+	index_run(x);
 	atomic_store(&x->done, true);
 	x->ready(x->ctx);
 	return NULL;
 }
 
-struct trace_index *index_start(const char *trace, void (*ready)(void *ctx), void *ctx)
+struct trace_index *index_start(const char *trace, bool keep, void (*ready)(void *ctx), void *ctx)
 {
 	struct trace_index *x = calloc(1, sizeof(*x));
 	if (!x || !(x->trace = strdup(trace))) {
 		free(x);
 		return NULL;
 	}
+	x->keep = keep;
 	x->ready = ready;
 	x->ctx = ctx;
 	if (pthread_create(&x->thread, NULL, index_main, x) != 0) {
@@ -505,15 +1178,14 @@ void index_free(struct trace_index *x)
 		atomic_store(&x->stop, true);
 		pthread_join(x->thread, NULL);
 	}
-	analyze_phases_free(x->phases, x->phase_count);
-	free(x->log);
-	for (size_t i = 0; i < x->checkpoint_count; i++) {
-		counters_free(x->checkpoints[i].counters);
-		free(x->checkpoints[i].instances);
-	}
-	free(x->checkpoints);
+	index_clear(x);
 	free(x->trace);
 	free(x);
+}
+
+bool index_loaded(const struct trace_index *x)
+{
+	return x->from_cache;
 }
 
 const char *index_state(const struct trace_index *x)

@@ -190,10 +190,19 @@ enum live_send live_send_next(struct live *live, struct lws *wsi, struct live_cu
 
 struct trace_index;
 
-/* Starts building the index of TRACE on its own thread; READY(CTX) is called
- * from it when done (or failed). NULL when out of memory. */
-struct trace_index *index_start(const char *trace, void (*ready)(void *ctx), void *ctx);
+/*
+ * Starts building the index of TRACE on its own thread; READY(CTX) is called
+ * from it when done (or failed). With KEEP, the index is loaded from the
+ * cache file a former build of the same unchanged trace wrote (beside the
+ * trace, FILE.index, or in $XDG_CACHE_HOME/tracefs), or else built and
+ * written there; what happened is told on stderr. NULL when out of memory.
+ */
+struct trace_index *index_start(const char *trace, bool keep, void (*ready)(void *ctx), void *ctx);
 void index_free(struct trace_index *index);
+/* Once ready: whether it was loaded from its cache file. */
+bool index_loaded(const struct trace_index *index);
+/* The checksum of a cache file's content (after its 112-byte header, which holds it at byte 104). */
+uint64_t index_cache_checksum(const void *content, size_t len);
 /* "" while it is being built, NULL once ready, else why it failed. */
 const char *index_state(const struct trace_index *index);
 /* Once ready: the first and last event times and the number of events. */

@@ -263,6 +263,12 @@ int replay_welcome(struct replay *r, struct web_outbox *box)
 	return queue_state(r, box);
 }
 
+/* A seek here shows the final tree: every event has happened. */
+static int64_t past_end(const struct replay *r)
+{
+	return r->last_ns < INT64_MAX ? r->last_ns + 1 : INT64_MAX;
+}
+
 int replay_command(struct replay *r, const struct web_command *c, struct web_outbox *box,
 		   char *err, size_t err_size)
 {
@@ -279,7 +285,7 @@ int replay_command(struct replay *r, const struct web_command *c, struct web_out
 	case CMD_SEEK: {
 		int64_t ts = c->ts_ns < r->first_ns ? r->first_ns : c->ts_ns;
 		if (ts > r->last_ns)
-			ts = r->last_ns < INT64_MAX ? r->last_ns + 1 : INT64_MAX; /* the final tree */
+			ts = past_end(r);
 		if (seek_to(r, ts, box, err, err_size) != 0)
 			return -1;
 		break;
@@ -288,7 +294,9 @@ int replay_command(struct replay *r, const struct web_command *c, struct web_out
 		r->speed = c->value;
 		break;
 	case CMD_SNAPSHOT:
-		if (seek_to(r, r->position_ns, box, err, err_size) != 0)
+		/* After the end, the final tree: at last_ns itself, the events
+		 * of that last nanosecond would not have happened yet. */
+		if (seek_to(r, r->ended ? past_end(r) : r->position_ns, box, err, err_size) != 0)
 			return -1;
 		break;
 	case CMD_PING:

@@ -19,6 +19,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: tracefs serve FILE.db [--ws ADDR:PORT] [--no-ws-token] [--web-root DIR]\n"
+		"                             [--no-cache]\n"
 		"\n"
 		"Serves the browser view of a recorded trace: open the printed address and\n"
 		"play, pause, seek on the timeline (which shows where the activity is) and\n"
@@ -26,12 +27,19 @@ static void usage(FILE *out)
 		"from the trace as they are played, so a trace larger than memory is fine.\n"
 		"Runs until interrupted (Ctrl-C).\n"
 		"\n"
+		"The index that seeks start from is built once (seconds for millions of\n"
+		"events) and kept in FILE.db.index, or where that cannot be written in\n"
+		"$XDG_CACHE_HOME/tracefs (default ~/.cache/tracefs); the next serve of the\n"
+		"unchanged trace loads it. A trace still being written is not kept. Delete\n"
+		"the file at will: it is built again when needed.\n"
+		"\n"
 		"options:\n"
 		"  --ws ADDR:PORT   where to listen (default %s:%d, or the next free port);\n"
 		"                   an explicit port that is taken is an error\n"
 		"  --no-ws-token    anyone who can reach the port may watch (by default only\n"
 		"                   whoever has the printed address, with its secret token)\n"
 		"  --web-root DIR   the page's files (default: web/ next to the program)\n"
+		"  --no-cache       build the index afresh and keep it nowhere\n"
 		"  -h, --help       this text\n",
 		WEB_DEFAULT_ADDRESS, WEB_DEFAULT_PORT);
 }
@@ -42,6 +50,7 @@ int web_serve_command(int argc, char **argv)
 		{"ws", required_argument, NULL, 'w'},
 		{"web-root", required_argument, NULL, 'r'},
 		{"no-ws-token", no_argument, NULL, 'T'},
+		{"no-cache", no_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -62,6 +71,9 @@ int web_serve_command(int argc, char **argv)
 			break;
 		case 'T':
 			options.no_token = true;
+			break;
+		case 'C':
+			options.no_index_cache = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -72,6 +72,7 @@ struct web_server {
 	int root_fd;
 	struct live *live; /* live mode */
 	char *trace;	   /* replay mode */
+	bool keep_index;   /* its index loaded from, or kept in, a cache file */
 	struct trace_index *index;
 	bool index_seen; /* the service thread has acted on the index being ready */
 	uint64_t next_id;
@@ -906,7 +907,7 @@ static int start_replays(struct web_server *server, char *err, size_t err_size)
 			return -1;
 		}
 	}
-	if (!(server->index = index_start(server->trace, index_ready, server)))
+	if (!(server->index = index_start(server->trace, server->keep_index, index_ready, server)))
 		goto no_memory;
 	return 0;
 no_memory:
@@ -964,6 +965,7 @@ struct web_server *web_start(const struct web_options *o, char *err, size_t err_
 	if (server->root_fd == -1)
 		fprintf(stderr, "tracefs: warning: %s; the page will not be served\n", err);
 	if (o->trace) {
+		server->keep_index = !o->no_index_cache;
 		if (!(server->trace = strdup(o->trace))) {
 			snprintf(err, err_size, "out of memory");
 			goto fail;

@@ -29,6 +29,7 @@ struct web_options {
 	const char *live_trace; /* live: the trace the recorder writes, which the stream reads */
 	const char *source, *mountpoint; /* live: shown by the page */
 	bool no_token; /* anyone who can reach the port may watch (--no-ws-token) */
+	bool no_index_cache; /* replay: build the trace's index afresh and keep it nowhere (--no-cache) */
 };
 
 /* Parses "ADDR:PORT", "[V6ADDR]:PORT" or ":PORT" into OPTIONS. 0, or -1 with a message. */

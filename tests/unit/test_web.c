@@ -422,6 +422,208 @@ static char *snapshot_from_start(const char *trace, int64_t ts_ns)
 	return take_all(&box);
 }
 
+/* An index of TRACE (KEEP: through its cache file), once ready; LOADED: 1 if it must have been
+ * loaded from that file, 0 if it must not, -1 either way. */
+static struct trace_index *index_ready_now(const char *trace, bool keep, int loaded)
+{
+	struct trace_index *index = index_start(trace, keep, index_ready_flag, NULL);
+	CHECK(index, "index_start");
+	for (int waited = 0; index_state(index) && index_state(index)[0] == '\0'; waited += 10) {
+		CHECK(waited < 60000, "the index was not built within 60 s");
+		sleep_ms(10);
+	}
+	CHECK(!index_state(index), "the index failed: %s", index_state(index));
+	CHECK(loaded < 0 || index_loaded(index) == loaded, "the index was %s its cache file",
+	      loaded ? "not loaded from" : "loaded from");
+	return index;
+}
+
+#define SEEKS 10
+
+/* RECORDER_TEST_SCALE (default 1): fewer cases under valgrind. */
+static double test_scale(void)
+{
+	const char *env = getenv("RECORDER_TEST_SCALE");
+	double scale = env ? atof(env) : 1;
+	return scale > 0 && scale <= 1 ? scale : 1;
+}
+
+/* What seeks through INDEX answer (malloc'd, into ANSWERS); with FROM_START, checked against
+ * a seek from the first event. */
+static void index_seeks(const char *trace, const struct trace_index *index, int64_t t0, int events,
+			int64_t first, int64_t second, char *answers[SEEKS], bool from_start)
+{
+	char err[512];
+	struct replay *replay = replay_open(trace, index, err, sizeof(err));
+	CHECK(replay, "replay_open: %s", err);
+	static const int64_t at[SEEKS] = {0, 1, 9999, 10000, 10001, 25003, 36000, 44999, 45000, 99999};
+	for (size_t i = 0; i < SEEKS; i++) {
+		int64_t ts = t0 + at[i] * 1000;
+		struct web_command seek = {.cmd = CMD_SEEK, .ts_ns = ts};
+		struct web_outbox box = {0};
+		CHECK(replay_command(replay, &seek, &box, err, sizeof(err)) == 0, "seek: %s", err);
+		char *got = take_all(&box);
+		char *end = strstr(got, "{\"type\":\"state\"");
+		CHECK(end, "no state after the snapshot");
+		*end = '\0';
+		CHECK(answers[i] = strdup(got), "strdup");
+		if (!from_start) {
+			free(got);
+			continue;
+		}
+		/* A seek past the end is answered at the last event's time + 1. */
+		char *expected = snapshot_from_start(trace, at[i] < events ? ts : t0 + (events - 1) * 1000LL + 1);
+		/* The tree and the counters (also per process instance, which
+		 * the checkpoints hold as deltas) are exact; what last touched each
+		 * node is known from the checkpoint on (see README), and the
+		 * process instance of its last change before it (the log's). */
+		if (at[i] == 36000) { /* each half's instance: its events, a quarter of them failed lookups */
+			char counts[128];
+			snprintf(counts, sizeof(counts), "\"instances\":[[%lld,22500,5625],[%lld,13500,3375]]",
+				 (long long)first, (long long)second);
+			CHECK(strstr(got, counts), "seek to event 36000: no %s in\n%.300s", counts, got);
+		}
+		strip_touches(got);
+		strip_touches(expected);
+		CHECK(strcmp(got, expected) == 0, "seek to event %lld: through the index\n%.300s\n"
+		      "from the start\n%.300s", (long long)at[i], got, expected);
+		free(got);
+		free(expected);
+	}
+	replay_close(replay);
+}
+
+static char *read_whole(const char *path, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	CHECK(f, "open %s: %s", path, strerror(errno));
+	CHECK(fseek(f, 0, SEEK_END) == 0 && (*size = (size_t)ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0,
+	      "size of %s", path);
+	char *bytes = malloc(*size);
+	CHECK(bytes && fread(bytes, 1, *size, f) == *size, "read %s", path);
+	fclose(f);
+	return bytes;
+}
+
+static void write_whole(const char *path, const char *bytes, size_t size)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0 && write(fd, bytes, size) == (ssize_t)size && close(fd) == 0, "write %s", path);
+}
+
+/*
+ * The index kept in its cache file: created 0600, loaded by the next start,
+ * with the same seeks; a damaged one (any byte flipped, truncated) is
+ * rebuilt and written again as it was; a changed trace is indexed afresh;
+ * where the file beside the trace cannot be written, $XDG_CACHE_HOME/tracefs.
+ */
+static void test_index_kept(const char *dir, const char *trace, int64_t t0, int events, int64_t first,
+			    int64_t second)
+{
+	char kept[600], err[512];
+	snprintf(kept, sizeof(kept), "%s.index", trace);
+	/* Seeks through a fresh index, as from the start; the loaded one answers them alike. */
+	char *built[SEEKS], *loaded[SEEKS];
+	struct trace_index *index = index_ready_now(trace, false, false);
+	index_seeks(trace, index, t0, events, first, second, built, true);
+	index_free(index);
+	CHECK(access(kept, F_OK) != 0, "--no-cache kept the index");
+	index_free(index_ready_now(trace, true, false));
+	struct stat st;
+	CHECK(stat(kept, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0777) == 0600 &&
+	      st.st_uid == geteuid(),
+	      "the kept index: not a 0600 file of ours");
+	index = index_ready_now(trace, true, true);
+	index_seeks(trace, index, t0, events, first, second, loaded, false);
+	index_free(index);
+	for (int i = 0; i < SEEKS; i++) {
+		CHECK(strcmp(built[i], loaded[i]) == 0,
+		      "seek %d: the loaded index answers\n%.300s\nthe built one\n%.300s", i, loaded[i], built[i]);
+		free(built[i]);
+		free(loaded[i]);
+	}
+
+	size_t size;
+	char *good = read_whole(kept, &size);
+	/* Bytes flipped in the magic, the checksum, the content; truncations
+	 * (web-serve-cache.sh tries more through serve). */
+	size_t flips[] = {0, 104, size / 2, size - 1};
+	size_t cuts[] = {60, size - 1}, nflips = sizeof(flips) / sizeof(flips[0]);
+	for (size_t i = 0; i < nflips + sizeof(cuts) / sizeof(cuts[0]); i++) {
+		if (test_scale() < 1 && i % 3)
+			continue; /* under valgrind, two cases (each is a build) */
+		size_t cut = i < nflips ? size : cuts[i - nflips];
+		char *bad = malloc(size);
+		CHECK(bad, "malloc");
+		memcpy(bad, good, size);
+		if (cut == size)
+			bad[flips[i]] ^= 0x20;
+		write_whole(kept, bad, cut);
+		free(bad);
+		index_free(index_ready_now(trace, true, false));
+		size_t again_size;
+		char *again = read_whole(kept, &again_size);
+		CHECK(again_size == size && memcmp(again, good, size) == 0, "case %zu: not rebuilt as it was", i);
+		free(again);
+	}
+	/*
+	 * Changed with the checksum made right, as someone who can write the
+	 * file could: counts that do not add up are refused; any byte changed
+	 * loads or is refused, never crashes (the sanitizers watch the seeks).
+	 */
+	struct { size_t at; uint8_t value; } refused[] = {
+		{128, 0xff}, /* the event count */
+		{136, 0x7f}, /* a timeline bucket */
+		{3336 + 7, 0x7f}, /* the number of phases */
+	};
+	size_t cases = (size_t)(24 * test_scale()) + 1;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]) + cases; i++) {
+		bool must_refuse = i < sizeof(refused) / sizeof(refused[0]);
+		size_t at = must_refuse ? refused[i].at : 112 + (size - 112) * (i - 3) / cases;
+		char *bad = malloc(size);
+		CHECK(bad, "malloc");
+		memcpy(bad, good, size);
+		bad[at] = must_refuse ? (char)refused[i].value : (char)(bad[at] ^ 0xff);
+		uint64_t checksum = index_cache_checksum(bad + 112, size - 112);
+		memcpy(bad + 104, &checksum, sizeof(checksum));
+		write_whole(kept, bad, size);
+		free(bad);
+		index = index_ready_now(trace, true, must_refuse ? 0 : -1);
+		struct replay *replay = replay_open(trace, index, err, sizeof(err));
+		CHECK(replay, "replay_open: %s", err);
+		struct web_outbox box = {0};
+		CHECK(replay_welcome(replay, &box) == 0, "welcome");
+		for (int64_t seek_at = 0; seek_at <= 50000; seek_at += 12500) {
+			struct web_command seek = {.cmd = CMD_SEEK, .ts_ns = t0 + seek_at * 1000};
+			CHECK(replay_command(replay, &seek, &box, err, sizeof(err)) == 0, "seek: %s", err);
+		}
+		outbox_clear(&box);
+		replay_close(replay);
+		index_free(index);
+	}
+	write_whole(kept, good, size);
+	free(good);
+	index_free(index_ready_now(trace, true, true));
+
+	/* The trace changed (its mtime here): built again, then loaded. */
+	struct timespec times[2] = {{0, UTIME_OMIT}, {1600000000, 0}};
+	CHECK(utimensat(AT_FDCWD, trace, times, 0) == 0, "utimensat: %s", strerror(errno));
+	index_free(index_ready_now(trace, true, false));
+	index_free(index_ready_now(trace, true, true));
+
+	/* Nothing can be written beside the trace (a directory in the way): the cache directory. */
+	char cache[600], command[700];
+	snprintf(cache, sizeof(cache), "%s/cache", dir);
+	CHECK(unlink(kept) == 0 && mkdir(kept, 0700) == 0, "a directory as %s", kept);
+	CHECK(setenv("XDG_CACHE_HOME", cache, 1) == 0, "setenv");
+	index_free(index_ready_now(trace, true, false));
+	snprintf(command, sizeof(command),
+		 "test \"$(find '%s/tracefs' -name '*.index' -perm 600 | wc -l)\" = 1", cache);
+	CHECK(system(command) == 0, "no 0600 index in %s/tracefs", cache);
+	index_free(index_ready_now(trace, true, true));
+	CHECK(unsetenv("XDG_CACHE_HOME") == 0 && rmdir(kept) == 0, "tidy");
+}
+
 static void test_index(const char *dir)
 {
 	char trace[512], err[512], path[64], path2[64];
@@ -457,46 +659,7 @@ static void test_index(const char *dir)
 	}
 	CHECK(recorder_close(recorder, err, sizeof(err)) == 0, "recorder_close: %s", err);
 
-	struct trace_index *index = index_start(trace, index_ready_flag, NULL);
-	CHECK(index, "index_start");
-	for (int waited = 0; index_state(index) && index_state(index)[0] == '\0'; waited += 10) {
-		CHECK(waited < 60000, "the index was not built within 60 s");
-		sleep_ms(10);
-	}
-	CHECK(!index_state(index), "the index failed: %s", index_state(index));
-	struct replay *replay = replay_open(trace, index, err, sizeof(err));
-	CHECK(replay, "replay_open: %s", err);
-	static const int64_t at[] = {0, 1, 9999, 10000, 10001, 25003, 36000, 44999, 45000, 99999};
-	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
-		int64_t ts = t0 + at[i] * 1000;
-		struct web_command seek = {.cmd = CMD_SEEK, .ts_ns = ts};
-		struct web_outbox box = {0};
-		CHECK(replay_command(replay, &seek, &box, err, sizeof(err)) == 0, "seek: %s", err);
-		char *got = take_all(&box);
-		char *end = strstr(got, "{\"type\":\"state\"");
-		CHECK(end, "no state after the snapshot");
-		*end = '\0';
-		/* A seek past the end is answered at the last event's time + 1. */
-		char *expected = snapshot_from_start(trace, at[i] < EVENTS ? ts : t0 + (EVENTS - 1) * 1000LL + 1);
-		/* The tree and the counters (also per process instance, which
-		 * the checkpoints hold as deltas) are exact; what last touched each
-		 * node is known from the checkpoint on (see README), and the
-		 * process instance of its last change before it (the log's). */
-		if (at[i] == 36000) { /* each half's instance: its events, a quarter of them failed lookups */
-			char counts[128];
-			snprintf(counts, sizeof(counts), "\"instances\":[[%lld,22500,5625],[%lld,13500,3375]]",
-				 (long long)first, (long long)second);
-			CHECK(strstr(got, counts), "seek to event 36000: no %s in\n%.300s", counts, got);
-		}
-		strip_touches(got);
-		strip_touches(expected);
-		CHECK(strcmp(got, expected) == 0, "seek to event %lld: through the index\n%.300s\n"
-		      "from the start\n%.300s", (long long)at[i], got, expected);
-		free(got);
-		free(expected);
-	}
-	replay_close(replay);
-	index_free(index);
+	test_index_kept(dir, trace, t0, EVENTS, first, second);
 }
 
 int main(void)

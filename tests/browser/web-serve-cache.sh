@@ -1,0 +1,126 @@
+#!/bin/bash
+# web-serve-cache: `tracefs serve` keeps the trace's index in TRACE.index
+# (0600) and the next serve of the unchanged trace loads it: the timeline,
+# phases, welcome and seeks (web-serve-cache.mjs) are the same as from a
+# fresh build. A damaged cache (bytes flipped, truncated, not ours) is
+# ignored with a notice and rebuilt; a trace that changed is indexed
+# afresh; --no-cache neither reads nor writes it; a trace being written
+# (a -wal with content) is not kept.
+source "$(dirname "$0")/../lib/common.sh"
+source "$(dirname "$0")/lib.sh"
+
+cd "$T"
+"$TOOLS/make_trace" big trace.db 35000 >/dev/null
+kept=$T/trace.db.index
+
+# Serves trace.db with ARGS until its index is ready (stderr in serve.err);
+# sets URL and SERVER.
+serve() { # ARGS...
+	"$TRACEFS" serve "$T/trace.db" --ws 127.0.0.1:0 "$@" 2>"$T/serve.err" &
+	SERVER=$!
+	CLEANUP_PIDS=$SERVER
+	URL=$(printed_url "$T/serve.err")
+	index_told() { grep -q 'the index of .* was \(built\|loaded\)' "$T/serve.err"; }
+	wait_for 120 index_told || fail "serve $* told nothing of its index: $(cat "$T/serve.err")"
+}
+stop() {
+	kill "$SERVER" && wait "$SERVER" 2>/dev/null || true
+	CLEANUP_PIDS=
+}
+# What a client gets, into FILE.
+views() { # FILE
+	run_node web-serve-cache "$URL" >"$1" || fail "the client: $(cat "$1")"
+}
+told() { # TEXT WHAT
+	grep -q "$1" "$T/serve.err" || fail "$2: serve said $(cat "$T/serve.err")"
+}
+
+serve --no-cache
+views fresh.txt
+stop
+[ ! -e "$kept" ] || fail "--no-cache wrote $kept"
+[ "$(wc -l <fresh.txt)" -ge 15 ] || fail "too little from the client: $(head -c 300 fresh.txt)"
+
+serve
+told "was built in .* kept in $kept" "the first serve"
+assert_eq "$(stat -c '%a %u' "$kept")" "600 $(id -u)" "the kept index's mode and owner"
+views built.txt
+stop
+cmp -s fresh.txt built.txt || fail "a build that is kept answered otherwise than --no-cache"
+
+serve
+told "was loaded from $kept" "the second serve"
+views loaded.txt
+stop
+cmp -s fresh.txt loaded.txt || fail "the loaded index answers otherwise: $(diff fresh.txt loaded.txt | head -c 600)"
+note "kept 0600, loaded by the next serve, the same timeline, phases and seeks"
+
+# Damaged: bytes flipped (in the header, the middle, the end), truncated,
+# empty, another's (a symlink): each ignored with a notice, rebuilt as it was.
+cp "$kept" good.index
+size=$(stat -c %s good.index)
+for case in 5 40 $((size / 2)) $((size - 1)) cut:100 cut:$((size / 3)) cut:0 link; do
+	cp good.index "$kept"
+	case $case in
+	cut:*) truncate -s "${case#cut:}" "$kept" ;;
+	link) rm "$kept" && ln -s "$T/good.index" "$kept" ;;
+	*) printf '\x5a' | dd of="$kept" bs=1 seek="$case" conv=notrunc status=none
+	   cmp -s "$kept" good.index && printf '\xa5' | dd of="$kept" bs=1 seek="$case" conv=notrunc status=none ;;
+	esac
+	serve
+	told "the index kept in $kept\\( is out of date\\|: \\)" "a damaged index ($case)"
+	told "was built in .* kept in $kept" "a damaged index ($case)"
+	stop
+	[ ! -L "$kept" ] && cmp -s "$kept" good.index || fail "a damaged index ($case) was not rebuilt as it was"
+done
+serve
+views again.txt
+stop
+cmp -s fresh.txt again.txt || fail "after the damaged ones the index answers otherwise"
+note "flipped bytes, truncations, a symlink: ignored with a notice and rebuilt"
+
+# The trace changed: events appended (size and mtime), then only its mtime.
+sqlite3 trace.db "INSERT INTO events(ts, dur, op, kind, path, path2, proc, result, bytes, \"offset\", flags, mode)
+	SELECT ts + 1000000000, dur, op, kind, path, path2, proc, result, bytes, \"offset\", flags, mode
+	FROM events ORDER BY seq DESC LIMIT 1000"
+serve
+told "out of date (the trace has changed since)" "the trace with more events"
+told "was built in" "the trace with more events"
+views grown.txt
+stop
+cmp -s fresh.txt grown.txt && fail "the trace with more events gave the same views"
+touch -d '2001-02-03' trace.db
+serve
+told "was built in" "the trace with a new mtime"
+stop
+serve
+told "was loaded from" "the trace with a new mtime, again"
+views grown-again.txt
+stop
+cmp -s grown.txt grown-again.txt || fail "the changed trace's loaded index answers otherwise"
+note "a changed trace is indexed afresh"
+
+# A writer holds the trace open with events in its -wal: not kept (nor
+# loaded), and what was kept stays as it was.
+cp "$kept" before.index
+python3 -c '
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1])
+db.execute("PRAGMA wal_autocheckpoint = 0")
+db.execute("INSERT INTO events(ts, dur, op, kind, path, path2, proc, result, bytes, [offset], flags, mode) SELECT ts + 1, dur, op, kind, path, path2, proc, result, bytes, [offset], flags, mode FROM events WHERE seq = 1")
+db.commit()
+print("written", flush=True)
+time.sleep(600)' trace.db >writer.out &
+writer=$!
+CLEANUP_PIDS=$writer
+wal_written() { grep -q written writer.out && [ -s trace.db-wal ]; }
+wait_for 20 wal_written || fail "no writer with a -wal"
+serve
+told "is not kept: it is being written" "a trace being written"
+told "was built in" "a trace being written"
+kill "$SERVER" && wait "$SERVER" 2>/dev/null || true
+kill "$writer" && wait "$writer" 2>/dev/null || true
+CLEANUP_PIDS=
+cmp -s "$kept" before.index || fail "serving a trace being written changed $kept"
+note "a trace being written is not kept"
+echo "web-serve-cache: ok"
