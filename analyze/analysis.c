@@ -293,9 +293,12 @@ static size_t hash3(int64_t a, int64_t b, int64_t c)
 	return (size_t)(h ^ (h >> 32));
 }
 
-static int map_rehash(struct map *m)
+/* A table twice as big (or of 1,024), at least twice KEYS. */
+static int map_rehash(struct map *m, size_t keys)
 {
 	size_t cap = m->table ? (m->mask + 1) * 2 : 1024;
+	while (cap < 2 * keys)
+		cap *= 2;
 	uint32_t *table = calloc(cap, sizeof(*table));
 
 	if (!table)
@@ -316,7 +319,7 @@ static int map_rehash(struct map *m)
 static int64_t map_index(struct map *m, int64_t a, int64_t b, int64_t c, bool *added)
 {
 	if ((!m->table || (m->count + 1) * 2 > m->mask + 1) &&
-	    (m->count >= UINT32_MAX - 1 || map_rehash(m) != 0))
+	    (m->count >= UINT32_MAX - 1 || map_rehash(m, 0) != 0))
 		return -1;
 	size_t at = hash3(a, b, c) & m->mask;
 	for (;; at = (at + 1) & m->mask) {
@@ -342,6 +345,12 @@ static int64_t map_index(struct map *m, int64_t a, int64_t b, int64_t c, bool *a
 	m->table[at] = (uint32_t)++m->count;
 	*added = true;
 	return (int64_t)m->count - 1;
+}
+
+/* Room for KEYS keys in all: adding up to them rehashes no more. */
+static int map_reserve(struct map *m, size_t keys)
+{
+	return m->table && keys * 2 <= m->mask + 1 ? 0 : map_rehash(m, keys);
 }
 
 static void map_free(struct map *m)
@@ -931,6 +940,10 @@ static int add_half(struct ctx *c, struct scan *into, struct analyze_result *a,
 	into->last_seq = from->last_seq;
 	bool added;
 	int64_t i;
+	if (map_reserve(&into->paths, into->paths.count + from->paths.count) != 0 ||
+	    map_reserve(&into->slots, into->slots.count + from->slots.count) != 0 ||
+	    map_reserve(&into->fails, into->fails.count + from->fails.count) != 0)
+		return out_of_memory(c);
 	for (size_t k = 0; k < from->paths.count; k++) {
 		if ((i = same_key(&into->paths, &from->paths, k, (void **)&into->path, &into->path_cap,
 				  sizeof(*into->path), &added)) < 0)
