@@ -926,6 +926,76 @@ static int64_t same_key(struct map *into, const struct map *from, size_t k, void
 	return i >= 0 && room_for(values, cap, (size_t)i, size) ? i : -1;
 }
 
+/* What add_failures() adds, and whether it ran out of memory. */
+struct failures_added {
+	struct scan *into;
+	const struct scan *from;
+	bool out_of_memory;
+};
+
+/* FROM's failures added to INTO's: on a thread, beside the rest of add_half(). */
+static void *add_failures(void *arg)
+{
+	struct failures_added *f = arg;
+	struct scan *into = f->into;
+	const struct scan *from = f->from;
+	bool added;
+	int64_t i;
+
+	f->out_of_memory = map_reserve(&into->fails, into->fails.count + from->fails.count) != 0;
+	for (size_t k = 0; k < from->fails.count && !f->out_of_memory; k++) {
+		i = same_key(&into->fails, &from->fails, k, (void **)&into->fail_n, &into->fail_cap,
+			     sizeof(int64_t), &added);
+		if (!(f->out_of_memory = i < 0))
+			into->fail_n[i] += from->fail_n[k];
+	}
+	for (size_t k = 0; k < from->errs.count && !f->out_of_memory; k++) {
+		i = same_key(&into->errs, &from->errs, k, (void **)&into->err_n, &into->err_cap,
+			     sizeof(int64_t), &added);
+		if (!(f->out_of_memory = i < 0))
+			into->err_n[i] += from->err_n[k];
+	}
+	return NULL;
+}
+
+/* The rest of add_half(): paths, slots and operations. False when out of memory. */
+static bool add_counts(struct scan *into, const struct scan *from)
+{
+	bool added;
+	int64_t i;
+	if (map_reserve(&into->paths, into->paths.count + from->paths.count) != 0 ||
+	    map_reserve(&into->slots, into->slots.count + from->slots.count) != 0)
+		return false;
+	for (size_t k = 0; k < from->paths.count; k++) {
+		if ((i = same_key(&into->paths, &from->paths, k, (void **)&into->path, &into->path_cap,
+				  sizeof(*into->path), &added)) < 0)
+			return false;
+		if (added)
+			into->path[i] = from->path[k];
+		else
+			add_path(&into->path[i], &from->path[k]);
+	}
+	for (size_t k = 0; k < from->slots.count; k++) {
+		if ((i = same_key(&into->slots, &from->slots, k, (void **)&into->slot, &into->slot_cap,
+				  sizeof(*into->slot), &added)) < 0)
+			return false;
+		if (added)
+			into->slot[i] = from->slot[k];
+		else
+			add_slot_acc(&into->slot[i], &from->slot[k]);
+	}
+	for (int op = 0; op < TRACE_OP_COUNT; op++) {
+		struct op_acc *o = &into->ops[op];
+		const struct op_acc *q = &from->ops[op];
+		o->op.count += q->op.count, o->op.bytes += q->op.bytes, o->op.total_ns += q->op.total_ns;
+		o->op.max_ns = q->op.max_ns > o->op.max_ns ? q->op.max_ns : o->op.max_ns;
+		o->op.probes += q->op.probes, o->op.errors += q->op.errors, o->ok += q->ok;
+		if (!add_durations(&o->d, &q->d))
+			return false;
+	}
+	return true;
+}
+
 /* Adds the counts of the later half FROM (with the result C->a) to INTO (with A). */
 static int add_half(struct ctx *c, struct scan *into, struct analyze_result *a,
 		    const struct scan *from)
@@ -938,52 +1008,15 @@ static int add_half(struct ctx *c, struct scan *into, struct analyze_result *a,
 		a->end_ns = b->end_ns;
 	a->events += b->events, a->bytes_read += b->bytes_read, a->bytes_written += b->bytes_written;
 	into->last_seq = from->last_seq;
-	bool added;
-	int64_t i;
-	if (map_reserve(&into->paths, into->paths.count + from->paths.count) != 0 ||
-	    map_reserve(&into->slots, into->slots.count + from->slots.count) != 0 ||
-	    map_reserve(&into->fails, into->fails.count + from->fails.count) != 0)
-		return out_of_memory(c);
-	for (size_t k = 0; k < from->paths.count; k++) {
-		if ((i = same_key(&into->paths, &from->paths, k, (void **)&into->path, &into->path_cap,
-				  sizeof(*into->path), &added)) < 0)
-			return out_of_memory(c);
-		if (added)
-			into->path[i] = from->path[k];
-		else
-			add_path(&into->path[i], &from->path[k]);
-	}
-	for (size_t k = 0; k < from->slots.count; k++) {
-		if ((i = same_key(&into->slots, &from->slots, k, (void **)&into->slot, &into->slot_cap,
-				  sizeof(*into->slot), &added)) < 0)
-			return out_of_memory(c);
-		if (added)
-			into->slot[i] = from->slot[k];
-		else
-			add_slot_acc(&into->slot[i], &from->slot[k]);
-	}
-	for (size_t k = 0; k < from->fails.count; k++) {
-		if ((i = same_key(&into->fails, &from->fails, k, (void **)&into->fail_n,
-				  &into->fail_cap, sizeof(int64_t), &added)) < 0)
-			return out_of_memory(c);
-		into->fail_n[i] += from->fail_n[k];
-	}
-	for (size_t k = 0; k < from->errs.count; k++) {
-		if ((i = same_key(&into->errs, &from->errs, k, (void **)&into->err_n, &into->err_cap,
-				  sizeof(int64_t), &added)) < 0)
-			return out_of_memory(c);
-		into->err_n[i] += from->err_n[k];
-	}
-	for (int op = 0; op < TRACE_OP_COUNT; op++) {
-		struct op_acc *o = &into->ops[op];
-		const struct op_acc *q = &from->ops[op];
-		o->op.count += q->op.count, o->op.bytes += q->op.bytes, o->op.total_ns += q->op.total_ns;
-		o->op.max_ns = q->op.max_ns > o->op.max_ns ? q->op.max_ns : o->op.max_ns;
-		o->op.probes += q->op.probes, o->op.errors += q->op.errors, o->ok += q->ok;
-		if (!add_durations(&o->d, &q->d))
-			return out_of_memory(c);
-	}
-	return 0;
+	struct failures_added failures = {.into = into, .from = from};
+	pthread_t thread;
+	bool threaded = pthread_create(&thread, NULL, add_failures, &failures) == 0;
+	bool counted = add_counts(into, from);
+	if (threaded)
+		pthread_join(thread, NULL);
+	else
+		add_failures(&failures);
+	return counted && !failures.out_of_memory ? 0 : out_of_memory(c);
 }
 
 /*
