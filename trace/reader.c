@@ -982,10 +982,13 @@ int trace_reader_limit_cache(struct trace_reader *r, size_t slots)
 
 static int prepare_statements(struct trace_reader *r, char *err, size_t err_size)
 {
-	/* Paths: up to 128Ki slots (a few MB); dense ids below that never collide. */
-	if (text_cache_init(&r->path_text, r->paths.count, 1u << 10, 1u << 17) != 0 ||
+	/* Paths: a slot per path up to 1Mi (about 60 MB with their texts),
+	 * so dense ids never collide; past that a trace's paths are looked
+	 * up again, a B-tree search each (an index build of 100M events
+	 * over 1M paths took more than 10 minutes with 128Ki slots). */
+	if (text_cache_init(&r->path_text, r->paths.count, 1u << 10, 1u << 20) != 0 ||
 	    text_cache_init(&r->path2_text, 0, 1u << 8, 1u << 8) != 0 ||
-	    text_cache_init(&r->proc_text, r->procs.count, 1u << 8, 1u << 14) != 0) {
+	    text_cache_init(&r->proc_text, r->procs.count, 1u << 8, 1u << 16) != 0) {
 		snprintf(err, err_size, "out of memory");
 		return -1;
 	}
