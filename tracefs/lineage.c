@@ -51,12 +51,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
@@ -893,14 +893,17 @@ static void adopt_pending(struct lineage *l, int64_t now, struct fd_bin *bin)
 	}
 }
 
-/* Takes the exits and new processes of one wake-up; false on STOP_KEY. */
+/* Takes the exits and new processes of one wake-up; false once STOP_KEY came. */
 static bool harvest(struct lineage *l, const struct epoll_event *events, int count, struct fd_bin *bin)
 {
 	int64_t now = clock_ns(CLOCK_REALTIME);
+	bool go_on = true;
 	for (int e = 0; e < count; e++) {
 		uint64_t key = events[e].data.u64;
-		if (key == STOP_KEY)
-			return false;
+		if (key == STOP_KEY) {
+			go_on = false; /* after the rest of this batch */
+			continue;
+		}
 		if (key == KICK_KEY) {
 			uint64_t kicks;
 			/* Only resets the count; non-blocking, so it can never stall the watcher. */
@@ -915,7 +918,27 @@ static bool harvest(struct lineage *l, const struct epoll_event *events, int cou
 		drop(l, inst->pid, bin);
 	}
 	adopt_pending(l, now, bin);
-	return true;
+	return go_on;
+}
+
+/*
+ * At the stop: the processes still queued are adopted and the exits seen
+ * meanwhile recorded (the pidfd of a process that exited is ready at once),
+ * so that an exit during the watcher's last nap is not lost.
+ */
+static void take_the_rest(struct lineage *l, struct fd_bin *bin)
+{
+	struct epoll_event events[EXITS_PER_WAKE];
+	bool adopted;
+	int n;
+	do {
+		n = epoll_wait(l->epoll_fd, events, EXITS_PER_WAKE, 0);
+		pthread_mutex_lock(&l->mutex);
+		adopted = l->pending != NULL;
+		harvest(l, events, n > 0 ? n : 0, bin);
+		pthread_mutex_unlock(&l->mutex);
+		bin_empty(bin);
+	} while (adopted || n == EXITS_PER_WAKE);
 }
 
 static void *watch_exits(void *arg)
@@ -936,8 +959,10 @@ static void *watch_exits(void *arg)
 		bool go_on = harvest(l, events, n, &bin);
 		pthread_mutex_unlock(&l->mutex);
 		bin_empty(&bin);
-		if (!go_on)
+		if (!go_on) {
+			take_the_rest(l, &bin);
 			return NULL;
+		}
 		/* Exits and new processes come in bursts (a shell loop, make):
 		 * one wake-up takes a nap's worth, not one each (on a 2-CPU
 		 * virtual machine a wake-up costs more than the rest of an

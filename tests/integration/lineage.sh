@@ -90,6 +90,15 @@ assert_eq "$(q "SELECT count(*) FROM trace WHERE process IS NOT NULL AND (exe IS
 	(SELECT id FROM processes WHERE state = 'gone'))")" 0 "the view's exe of every attributed event"
 "$TRACEFS" report "$DB" >/dev/null || fail "report of a lineage trace"
 
+# Exits at the end: two short processes exit while the exit watcher naps
+# (50 ms after it took the first), and the run ends at once; both exits
+# are still recorded.
+(cd "$T/src" && "$TRACEFS" run --db "$T/exits.db" -- sh -c \
+	'mkdir e1; mkdir e2; true' 2>"$T/exits.log") ||
+	fail "tracefs run (exits): $(cat "$T/exits.log")"
+assert_eq "$(sql "$T/exits.db" "SELECT count(*) || ' ' || count(exit_ns) FROM processes
+	WHERE json_extract(argv, '\$[0]') = 'mkdir'")" "2 2" "the exits of two short processes at the end of a run"
+
 # Under `tracefs mount` there is no root given: a process none of whose
 # ancestors was recorded starts a chain of its own (a shell that only
 # starts programs is not recorded), and one below a recorded process joins
