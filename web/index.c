@@ -795,7 +795,8 @@ static void in_get(struct cache_in *in, void *v, size_t n)
 		return;
 	}
 	in->bad = in->bad ? in->bad : "it ends too soon";
-	memset(v, 0, n);
+	if (v) /* NULL: its allocation failed, which made IN bad */
+		memset(v, 0, n);
 }
 
 static uint64_t in_u64(struct cache_in *in)
