@@ -226,6 +226,12 @@ static int read_stat(pid_t pid, struct proc_stat *st)
 	return parse_stat(buf, read_file(file, buf, sizeof(buf) - 1), st);
 }
 
+static int reread_stat(int fd, struct proc_stat *st)
+{
+	char buf[1024];
+	return parse_stat(buf, read_fd(fd, buf, sizeof(buf) - 1), st);
+}
+
 /*
  * Reads /proc/PID/stat and keeps it open: its descriptor, or -1. Read
  * again (reread_stat), it shows the same process or fails (ESRCH) once
@@ -233,20 +239,14 @@ static int read_stat(pid_t pid, struct proc_stat *st)
  */
 static int open_stat(pid_t pid, struct proc_stat *st)
 {
-	char file[40], buf[1024];
+	char file[40];
 	snprintf(file, sizeof(file), "/proc/%d/stat", (int)pid);
 	int fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (fd != -1 && parse_stat(buf, read_fd(fd, buf, sizeof(buf) - 1), st) != 0) {
+	if (fd != -1 && reread_stat(fd, st) != 0) {
 		close(fd);
 		fd = -1;
 	}
 	return fd;
-}
-
-static int reread_stat(int fd, struct proc_stat *st)
-{
-	char buf[1024];
-	return parse_stat(buf, read_fd(fd, buf, sizeof(buf) - 1), st);
 }
 
 /* The thread group (the process) of thread TID. */
