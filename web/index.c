@@ -86,7 +86,6 @@ struct instance_since {
 struct trace_index {
 	char *trace;
 	bool keep; /* load the index from its cache file, or build it and keep it there */
-	bool from_cache; /* it was loaded */
 	void *loaded; /* the cache file's bytes, which log points into; NULL: log is malloc'd */
 	void (*ready)(void *ctx);
 	void *ctx;
@@ -734,7 +733,7 @@ static int cache_write(const struct trace_index *x, const char *path, const stru
 	struct cache_header h;
 	cache_header_init(&h, key);
 	*o = (struct cache_out){.fd = fd, .hash = CACHE_HASH_SEED};
-	if (fchmod(fd, 0600) != 0 || lseek(fd, sizeof(h), SEEK_SET) < 0)
+	if (lseek(fd, sizeof(h), SEEK_SET) < 0)
 		o->error = errno;
 	if (!o->error)
 		out_content(o, x);
@@ -1115,7 +1114,7 @@ static void index_run(struct trace_index *x)
 		trace_reader_close(reader);
 		if (keep == 1)
 			fprintf(stderr, "tracefs serve: the index of %s is not kept: %s\n", x->trace, why);
-		if (keep == 0 && (x->from_cache = cache_load(x, &key, start)))
+		if (keep == 0 && cache_load(x, &key, start))
 			return;
 	}
 	bool phases = pthread_create(&x->phases_thread, NULL, phases_main, x) == 0;
@@ -1186,7 +1185,7 @@ void index_free(struct trace_index *x)
 
 bool index_loaded(const struct trace_index *x)
 {
-	return x->from_cache;
+	return x->loaded != NULL;
 }
 
 const char *index_state(const struct trace_index *x)

@@ -194,7 +194,7 @@ struct trace_index;
  * Starts building the index of TRACE on its own thread; READY(CTX) is called
  * from it when done (or failed). With KEEP, the index is loaded from the
  * cache file a former build of the same unchanged trace wrote (beside the
- * trace, FILE.index, or in $XDG_CACHE_HOME/tracefs), or else built and
+ * trace, TRACE.index, or in $XDG_CACHE_HOME/tracefs), or else built and
  * written there; what happened is told on stderr. NULL when out of memory.
  */
 struct trace_index *index_start(const char *trace, bool keep, void (*ready)(void *ctx), void *ctx);
