@@ -175,7 +175,9 @@ static bool stamp_target(cairo_t *cr, struct draw_buffers *b, const struct viz_f
 	size_t words = (size_t)width * (size_t)height;
 	if (b->glow_words != words) {
 		free(b->glow);
+		free(b->cover);
 		b->glow = calloc(words, sizeof(uint32_t));
+		b->cover = malloc(((size_t)width + 1) * ((size_t)height + 1) * sizeof(uint32_t));
 		b->glow_words = b->glow ? words : 0;
 		if (!b->glow)
 			return false;
@@ -187,6 +189,7 @@ static bool stamp_target(cairo_t *cr, struct draw_buffers *b, const struct viz_f
 		.height = height,
 		.stride = cairo_image_surface_get_stride(target) / 4,
 		.glow = b->glow,
+		.cover = b->cover, /* if that failed: no skipping */
 		.scale = 1,
 	};
 	return true;
@@ -363,6 +366,7 @@ static void draw_footer(cairo_t *cr, const struct viz_frame *f)
 void draw_buffers_free(struct draw_buffers *b)
 {
 	free(b->glow);
+	free(b->cover);
 	free(b->order);
 	*b = (struct draw_buffers){0};
 }

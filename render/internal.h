@@ -72,6 +72,7 @@ int dump_write(const char *prog, const char *path, struct viz_scene *scene,
 struct draw_buffers {
 	uint32_t *glow; /* the stamp's halo buffer: all 0 between frames */
 	size_t glow_words;
+	uint32_t *cover; /* the stamp's scratch (see viz_stamp) */
 	const struct viz_frame_node **order; /* the nodes cairo draws, sorted */
 	size_t order_cap;
 };

@@ -99,16 +99,57 @@ static void glow_span(uint32_t *row, int lo, int hi, uint32_t a, uint32_t word)
 }
 
 /*
- * N's halo into the halo buffer: per pixel the strongest, with its colour.
- * The rings' edges are not smoothed: at their faintness nobody sees steps.
- * Each row is laid ring by ring over the pixels whose centres the ring
- * covers (a square root per ring and row, none per pixel): the rings nest
- * and grow stronger inwards, so each pixel takes only its innermost ring.
+ * Where the strongest halo value of the frame already lies (see
+ * viz_stamp_frame): the pixels of the picture holding it, counted in a
+ * summed-area table over the box X0..X1, Y0..Y1 (exclusive) that holds
+ * them all. ALPHA 0: no such table.
  */
-static void stamp_glow(struct viz_stamp *st, const struct viz_frame_node *n, double ui)
+struct cover {
+	uint32_t alpha;
+	int x0, y0, x1, y1;
+};
+
+/* The table's entry for the corner X, Y: the pixels holding the value above and left of it. */
+static uint32_t cover_at(const struct viz_stamp *st, const struct cover *c, int x, int y)
 {
-	double reach2[VIZ_GLOW_RINGS], alpha, radius, clear = 1;
-	uint32_t level[VIZ_GLOW_RINGS]; /* the halo's opacity inside ring K (and its outer rings) */
+	return st->cover[(size_t)(y - c->y0) * (size_t)(c->x1 - c->x0 + 1) + (size_t)(x - c->x0)];
+}
+
+/* Do all the pixels from X0, Y0 to X1, Y1 (exclusive) hold the strongest value already? */
+static bool covered(const struct viz_stamp *st, const struct cover *c, int x0, int y0, int x1,
+		    int y1)
+{
+	if (!c->alpha || x0 < c->x0 || y0 < c->y0 || x1 > c->x1 || y1 > c->y1)
+		return false;
+	uint32_t held = cover_at(st, c, x1, y1) - cover_at(st, c, x0, y1) -
+			cover_at(st, c, x1, y0) + cover_at(st, c, x0, y0);
+	return held == (uint32_t)(x1 - x0) * (uint32_t)(y1 - y0);
+}
+
+/* Counts the pixels of the halo buffer in the stamp's box that hold ALPHA into the table. */
+static void count_cover(struct viz_stamp *st, uint32_t alpha, struct cover *c)
+{
+	*c = (struct cover){alpha, st->box_x0, st->box_y0, st->box_x1, st->box_y1};
+	size_t w = (size_t)(c->x1 - c->x0 + 1);
+	for (size_t x = 0; x < w; x++)
+		st->cover[x] = 0;
+	for (int y = c->y0; y < c->y1; y++) {
+		const uint32_t *g = st->glow + (size_t)y * (size_t)st->width;
+		const uint32_t *above = st->cover + (size_t)(y - c->y0) * w;
+		uint32_t *here = st->cover + (size_t)(y - c->y0 + 1) * w, run = 0;
+		here[0] = 0;
+		for (int x = c->x0; x < c->x1; x++) {
+			run += g[x] >> 24 == alpha;
+			here[x - c->x0 + 1] = above[x - c->x0 + 1] + run;
+		}
+	}
+}
+
+/* The squared radii of N's halo rings in pixels, and its opacity inside each (and its outer rings). */
+static void halo_rings(const struct viz_stamp *st, const struct viz_frame_node *n, double ui,
+		       double reach2[VIZ_GLOW_RINGS], uint32_t level[VIZ_GLOW_RINGS])
+{
+	double alpha, radius, clear = 1;
 	for (int ring = 0; ring < VIZ_GLOW_RINGS; ring++) {
 		viz_glow_ring(n, ring, ui, &radius, &alpha);
 		radius *= st->scale;
@@ -116,17 +157,37 @@ static void stamp_glow(struct viz_stamp *st, const struct viz_frame_node *n, dou
 		clear *= 1 - alpha;
 		level[ring] = channel(1 - clear);
 	}
+}
+
+/*
+ * N's halo into the halo buffer: per pixel the strongest, with its colour.
+ * The rings' edges are not smoothed: at their faintness nobody sees steps.
+ * Each row is laid ring by ring over the pixels whose centres the ring
+ * covers (a square root per ring and row, none per pixel): the rings nest
+ * and grow stronger inwards, so each pixel takes only its innermost ring.
+ * Rings from FIRST inwards are laid, the innermost only if CORE; rows and
+ * halos that COVER says hold the strongest value throughout are skipped
+ * (nothing could change there).
+ */
+static void stamp_glow(struct viz_stamp *st, const struct viz_frame_node *n, double ui, int first,
+		       bool core, const struct cover *cover)
+{
+	double reach2[VIZ_GLOW_RINGS];
+	uint32_t level[VIZ_GLOW_RINGS];
+	halo_rings(st, n, ui, reach2, level);
 	double cx = st->ox + n->x * st->scale, cy = st->oy + n->y * st->scale;
 	int x0, y0, x1, y1;
-	if (!clip(st, cx, cy, vm_sqrt(reach2[0]), &x0, &y0, &x1, &y1))
+	if (!clip(st, cx, cy, vm_sqrt(reach2[first]), &x0, &y0, &x1, &y1) ||
+	    covered(st, cover, x0, y0, x1, y1))
 		return;
 	grow_box(st, x0, y0, x1, y1);
 	uint32_t rgb = channel(n->glow_color.r) << 16 | channel(n->glow_color.g) << 8 |
 		       channel(n->glow_color.b);
+	int laid = core ? VIZ_GLOW_RINGS : VIZ_GLOW_RINGS - 1;
 	for (int y = y0; y < y1; y++) {
 		uint32_t *row = st->glow + (size_t)y * (size_t)st->width;
 		double dy = y + 0.5 - cy;
-		int lo[VIZ_GLOW_RINGS], hi[VIZ_GLOW_RINGS], rings = 0;
+		int lo[VIZ_GLOW_RINGS], hi[VIZ_GLOW_RINGS], rings = first;
 		for (; rings < VIZ_GLOW_RINGS; rings++) {
 			double room = reach2[rings] - dy * dy;
 			if (room <= 0)
@@ -135,8 +196,10 @@ static void stamp_glow(struct viz_stamp *st, const struct viz_frame_node *n, dou
 			if (lo[rings] >= hi[rings])
 				break;
 		}
+		if (rings > first && covered(st, cover, lo[first], y, hi[first], y + 1))
+			continue;
 		/* each pixel gets only its innermost ring: the strongest there */
-		for (int ring = 0; ring < rings; ring++) {
+		for (int ring = first; ring < rings && ring < laid; ring++) {
 			uint32_t a = level[ring], word = a << 24 | rgb;
 			int inner_lo = ring + 1 < rings ? lo[ring + 1] : hi[ring];
 			int inner_hi = ring + 1 < rings ? hi[ring + 1] : hi[ring];
@@ -288,16 +351,59 @@ size_t viz_stamp_edges(struct viz_stamp *st, const struct viz_frame *f)
 	return stamped;
 }
 
-size_t viz_stamp_frame(struct viz_stamp *st, const struct viz_frame *f)
+/*
+ * The halos. In a big tree at overview most nodes flash at once, at full
+ * strength, and their halos overlap many times over: most pixels end up
+ * holding the innermost ring of a full-strength one, the strongest value
+ * there is, which nothing can beat. So with a table (st->cover) those
+ * innermost rings go first, in the frame's order (the first of equals
+ * keeps its colour, as it would), and then the halos in order, skipping
+ * what lies wholly within them: the same pixels, for a fraction of the work.
+ */
+static void stamp_glows(struct viz_stamp *st, const struct viz_frame *f)
 {
 	double ui = f->height / 720.0;
-	size_t stamped = 0;
-	st->box_x0 = st->box_y0 = st->box_x1 = st->box_y1 = 0;
+	struct cover cover = {0};
+	int top = 0;
+	const struct viz_frame_node *strongest = NULL;
 	for (size_t i = 0; i < f->node_count; i++) {
 		const struct viz_frame_node *n = &f->nodes[i];
-		if (viz_stamped(st, n) && viz_glow_level(n) > 0)
-			stamp_glow(st, n, ui);
+		int level = viz_glow_level(n);
+		if (viz_stamped(st, n) && level > top) {
+			top = level;
+			strongest = n;
+		}
 	}
+	if (top == 0)
+		return;
+	bool cores_first = st->cover != NULL;
+	if (cores_first) {
+		for (size_t i = 0; i < f->node_count; i++) {
+			const struct viz_frame_node *n = &f->nodes[i];
+			if (viz_stamped(st, n) && viz_glow_level(n) == top)
+				stamp_glow(st, n, ui, VIZ_GLOW_RINGS - 1, true, &cover);
+		}
+		if (st->box_x0 < st->box_x1) {
+			/* the opacity inside the innermost ring depends on the strength alone */
+			double reach2[VIZ_GLOW_RINGS];
+			uint32_t level[VIZ_GLOW_RINGS];
+			halo_rings(st, strongest, ui, reach2, level);
+			count_cover(st, level[VIZ_GLOW_RINGS - 1], &cover);
+		}
+	}
+	for (size_t i = 0; i < f->node_count; i++) {
+		const struct viz_frame_node *n = &f->nodes[i];
+		int level = viz_glow_level(n);
+		if (viz_stamped(st, n) && level > 0)
+			stamp_glow(st, n, ui, 0, !cores_first || level != top, &cover);
+	}
+}
+
+size_t viz_stamp_frame(struct viz_stamp *st, const struct viz_frame *f)
+{
+	size_t stamped = 0;
+	st->box_x0 = st->box_y0 = st->box_x1 = st->box_y1 = 0;
+	stamp_glows(st, f);
 	lay_glows(st);
 	for (size_t i = 0; i < f->node_count; i++) {
 		if (viz_stamped(st, &f->nodes[i])) {

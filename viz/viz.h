@@ -394,6 +394,12 @@ struct viz_stamp {
 	uint32_t *pixels;
 	int width, height, stride;
 	uint32_t *glow;	       /* WIDTH * HEIGHT words, all 0 (and left so) */
+	/*
+	 * NULL, or (WIDTH + 1) * (HEIGHT + 1) words of scratch: then halos
+	 * hidden under stronger ones are skipped (the same pixels, much faster
+	 * when thousands of nodes flash at once).
+	 */
+	uint32_t *cover;
 	double scale, ox, oy;  /* pixel = o + frame coordinates * scale (a zoomed view) */
 	int box_x0, box_y0, box_x1, box_y1; /* out: the pixels changed (x1, y1 exclusive) */
 };

@@ -1545,6 +1545,56 @@ static void test_stamp_shapes(void)
 }
 
 /*
+ * A crowd of flashing dots, as a big tree at overview has them: halos of
+ * every strength and two colours over one another, in a zoomed, shifted
+ * view, some near the edges. Stamped with the scratch table (which skips
+ * halos hidden under the strongest), every pixel and the changed box are
+ * what they are without it; the strongest came out somewhere, so there
+ * was something to skip.
+ */
+static void test_stamp_crowd(void)
+{
+	enum { CROWD = 3000 };
+	static uint32_t plain[SW * SH], fast[SW * SH], glow[SW * SH], cover[(SW + 1) * (SH + 1)];
+	static struct viz_frame_node nodes[CROWD];
+	struct viz_color red = {1, 0.2f, 0.2f, 1}, orange = {1, 0.6f, 0.1f, 1}, blue = {0.25f, 0.5f, 1, 1};
+	uint64_t seed = 7;
+	int strongest = 0;
+	for (int i = 0; i < CROWD; i++) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		uint32_t r = (uint32_t)(seed >> 33);
+		float glow_strength = r % 3 ? 1.0f : (float)(r % 97) / 96;
+		nodes[i] = (struct viz_frame_node){
+			.x = (float)(r % 1237) / 1237 * 130 - 8, .y = (float)(r % 4391) / 4391 * 70 - 6,
+			.r = 0.3f + (float)(r % 13) / 10, .color = blue, .glow = glow_strength,
+			.glow_color = r % 5 ? red : orange, .id = (uint32_t)i};
+		nodes[i].color.a = r % 7 ? 1 : 0.5f;
+		strongest += viz_glow_level(&nodes[i]) == VIZ_GLOW_STEPS;
+	}
+	struct viz_frame f = {.width = SW, .height = 720, .nodes = nodes, .node_count = CROWD};
+	struct viz_stamp st = {.pixels = plain, .width = SW, .height = SH, .stride = SW, .glow = glow,
+			       .scale = 1.5, .ox = 3.1, .oy = 2.2};
+	viz_stamp_frame(&st, &f);
+	struct viz_stamp quick = st;
+	quick.pixels = fast;
+	quick.cover = cover;
+	viz_stamp_frame(&quick, &f);
+	CHECK(strongest > 100, "only %d dots flash at full strength", strongest);
+	size_t differ = 0;
+	for (size_t i = 0; i < (size_t)SW * SH; i++)
+		if (plain[i] != fast[i] && differ++ < 3)
+			CHECK(false, "pixel %zu is %08x with the table, %08x without", i, fast[i],
+			      plain[i]);
+	CHECK(differ == 0, "%zu pixels differ", differ);
+	CHECK(quick.box_x0 == st.box_x0 && quick.box_y0 == st.box_y0 &&
+		      quick.box_x1 == st.box_x1 && quick.box_y1 == st.box_y1,
+	      "changed box %d,%d-%d,%d with the table, %d,%d-%d,%d without", quick.box_x0,
+	      quick.box_y0, quick.box_x1, quick.box_y1, st.box_x0, st.box_y0, st.box_x1, st.box_y1);
+	for (size_t i = 0; i < (size_t)SW * SH; i++)
+		CHECK(glow[i] == 0, "the halo buffer is not left clear at %zu", i);
+}
+
+/*
  * Thin edges stamped: the pixels on the line take its colour, those off it
  * stay, a steep and a shallow edge alike; where two cross, the stronger
  * shows (not their sum); a wide edge is left to the drawer.
@@ -1618,6 +1668,7 @@ int main(void)
 	test_big_tree();
 	test_stamp();
 	test_stamp_shapes();
+	test_stamp_crowd();
 	test_stamp_edges();
 	test_label_plates();
 	test_chain_grows_as_chain();
