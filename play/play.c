@@ -341,7 +341,8 @@ int play_until(struct play *p, double t, char *err, size_t err_size)
 	while (!p->done) {
 		if (!p->have_pending) {
 			int64_t seq;
-			int got = trace_reader_next(p->reader, &p->pending, &seq, err, err_size);
+			int got = p->next ? p->next(p->next_ctx, &p->pending, err, err_size)
+					  : trace_reader_next(p->reader, &p->pending, &seq, err, err_size);
 			if (got < 0)
 				return -1;
 			if (got == 0 || p->pending.ts_ns > p->limit_ns) {

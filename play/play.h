@@ -101,6 +101,9 @@ struct play {
 	const struct viz_timeline *timeline;
 	int64_t limit_ns; /* events after this are not applied; INT64_MAX: none */
 	volatile sig_atomic_t *stop;
+	/* If not NULL, where events come from instead of READER: as trace_reader_next() */
+	int (*next)(void *ctx, struct trace_event *event, char *err, size_t err_size);
+	void *next_ctx;
 	int64_t applied;  /* events applied so far */
 	/* private */
 	struct trace_event pending; /* read, not yet applied */

@@ -8,10 +8,12 @@
 
 #include <cairo.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "trace/trace.h"
 #include "viz/viz.h"
 
 /* Set by SIGINT and SIGTERM: every loop gives up soon after. */
@@ -65,6 +67,34 @@ void output_close(struct output *out);
 /* --dump-scene: the model's nodes and FRAME as JSON into PATH. 0 or -1. */
 int dump_write(const char *prog, const char *path, struct viz_scene *scene,
 	       const struct viz_frame *frame, double t);
+
+/* ---- feed.c ---- */
+
+#define FEED_BATCHES 4
+
+/* The trace read on a thread of its own, batches ahead of the frame loop. */
+struct feed {
+	struct trace_reader *reader; /* the thread's alone while it runs */
+	volatile sig_atomic_t *stop;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t room, ready;
+	struct batch *batches[FEED_BATCHES]; /* a ring: FILLED of them from HEAD are ready */
+	int head, filled;
+	bool quit, running;
+	double reading_seconds; /* the thread's CPU time in the reader */
+	/* the frame loop's */
+	struct batch *current;
+	size_t taken;
+};
+
+/* Starts reading READER from where it is. 0, or -1 with a message in ERR. */
+int feed_start(struct feed *feed, struct trace_reader *reader, volatile sig_atomic_t *stop,
+	       char *err, size_t err_size);
+/* The next event (its strings valid until the next call): 1, 0 at the end, -1 with ERR. */
+int feed_next(void *feed, struct trace_event *event, char *err, size_t err_size);
+/* Stops the thread and frees what it used. Safe after a failed start and twice. */
+void feed_stop(struct feed *feed);
 
 /* ---- draw.c ---- */
 
