@@ -258,6 +258,14 @@ static int emit_tree(struct viz_scene *s, const struct view *v)
 		double sx = v->ox + x * v->scale, sy = v->oy + y * v->scale;
 		/* moving nodes may be outside their box: they are few, draw them */
 		bool descend = subtree_visible(v, n) || s->now - n->move_t < 1;
+		uint32_t next = descend && n->first_child != VZ_NONE ? n->first_child : following(s, id);
+		/* A big tree's nodes lie all over memory, the walk waiting on each:
+		 * the next one is fetched while this one is drawn. */
+		if (next != VZ_NONE) {
+			const char *ahead = (const char *)vz_node(s, next);
+			for (size_t at = 0; at < sizeof(struct vz_node); at += 64)
+				__builtin_prefetch(ahead + at);
+		}
 		if (descend) {
 			if (emit(s, v, id, sx, sy) != 0)
 				return -1;
@@ -269,7 +277,7 @@ static int emit_tree(struct viz_scene *s, const struct view *v)
 				      c.a) != 0)
 				return -1;
 		}
-		id = descend && n->first_child != VZ_NONE ? n->first_child : following(s, id);
+		id = next;
 	}
 	return 0;
 }
