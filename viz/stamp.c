@@ -99,10 +99,10 @@ static void glow_span(uint32_t *row, int lo, int hi, uint32_t a, uint32_t word)
 }
 
 /*
- * Where the strongest halo value of the frame already lies (see
- * viz_stamp_frame): the pixels of the picture holding it, counted in a
- * summed-area table over the box X0..X1, Y0..Y1 (exclusive) that holds
- * them all. ALPHA 0: no such table.
+ * Where the halos are settled (see stamp_glows): the pixels of the halo
+ * buffer holding ALPHA or more, counted in a summed-area table over the
+ * box X0..X1, Y0..Y1 (exclusive) outside which there are none. ALPHA 0:
+ * no table.
  */
 struct cover {
 	uint32_t alpha;
@@ -115,7 +115,7 @@ static uint32_t cover_at(const struct viz_stamp *st, const struct cover *c, int 
 	return st->cover[(size_t)(y - c->y0) * (size_t)(c->x1 - c->x0 + 1) + (size_t)(x - c->x0)];
 }
 
-/* Do all the pixels from X0, Y0 to X1, Y1 (exclusive) hold the strongest value already? */
+/* Are all the pixels from X0, Y0 to X1, Y1 (exclusive) settled? */
 static bool covered(const struct viz_stamp *st, const struct cover *c, int x0, int y0, int x1,
 		    int y1)
 {
@@ -126,7 +126,7 @@ static bool covered(const struct viz_stamp *st, const struct cover *c, int x0, i
 	return held == (uint32_t)(x1 - x0) * (uint32_t)(y1 - y0);
 }
 
-/* Counts the pixels of the halo buffer in the stamp's box that hold ALPHA into the table. */
+/* Counts the pixels of the halo buffer in the stamp's box that hold ALPHA or more into the table. */
 static void count_cover(struct viz_stamp *st, uint32_t alpha, struct cover *c)
 {
 	*c = (struct cover){alpha, st->box_x0, st->box_y0, st->box_x1, st->box_y1};
@@ -139,24 +139,41 @@ static void count_cover(struct viz_stamp *st, uint32_t alpha, struct cover *c)
 		uint32_t *here = st->cover + (size_t)(y - c->y0 + 1) * w, run = 0;
 		here[0] = 0;
 		for (int x = c->x0; x < c->x1; x++) {
-			run += g[x] >> 24 == alpha;
+			run += g[x] >> 24 >= alpha;
 			here[x - c->x0 + 1] = above[x - c->x0 + 1] + run;
 		}
 	}
 }
 
-/* The squared radii of N's halo rings in pixels, and its opacity inside each (and its outer rings). */
-static void halo_rings(const struct viz_stamp *st, const struct viz_frame_node *n, double ui,
-		       double reach2[VIZ_GLOW_RINGS], uint32_t level[VIZ_GLOW_RINGS])
+/*
+ * A halo's rings: their squared radii in pixels, and the opacity inside
+ * each (and its outer rings), for dots of radius R flashing at STRENGTH;
+ * kept from one node to the next, which is mostly alike.
+ */
+struct rings {
+	float r;
+	int strength; /* 0: none kept */
+	double reach2[VIZ_GLOW_RINGS];
+	uint32_t level[VIZ_GLOW_RINGS];
+};
+
+static const struct rings *halo_rings(const struct viz_stamp *st, const struct viz_frame_node *n,
+				      double ui, struct rings *k)
 {
+	int strength = viz_glow_level(n);
+	if (k->strength == strength && k->r == n->r)
+		return k;
 	double alpha, radius, clear = 1;
 	for (int ring = 0; ring < VIZ_GLOW_RINGS; ring++) {
 		viz_glow_ring(n, ring, ui, &radius, &alpha);
 		radius *= st->scale;
-		reach2[ring] = radius * radius;
+		k->reach2[ring] = radius * radius;
 		clear *= 1 - alpha;
-		level[ring] = channel(1 - clear);
+		k->level[ring] = channel(1 - clear);
 	}
+	k->r = n->r;
+	k->strength = strength;
+	return k;
 }
 
 /*
@@ -165,16 +182,22 @@ static void halo_rings(const struct viz_stamp *st, const struct viz_frame_node *
  * Each row is laid ring by ring over the pixels whose centres the ring
  * covers (a square root per ring and row, none per pixel): the rings nest
  * and grow stronger inwards, so each pixel takes only its innermost ring.
- * Rings from FIRST inwards are laid, the innermost only if CORE; rows and
- * halos that COVER says hold the strongest value throughout are skipped
- * (nothing could change there).
+ * Only the rings whose opacity lies in FROM .. BELOW (exclusive) are laid;
+ * halos and rows that COVER says are settled throughout are skipped.
  */
-static void stamp_glow(struct viz_stamp *st, const struct viz_frame_node *n, double ui, int first,
-		       bool core, const struct cover *cover)
+static void stamp_glow(struct viz_stamp *st, const struct viz_frame_node *n, double ui,
+		       uint32_t from, uint32_t below, const struct cover *cover, struct rings *kept)
 {
-	double reach2[VIZ_GLOW_RINGS];
-	uint32_t level[VIZ_GLOW_RINGS];
-	halo_rings(st, n, ui, reach2, level);
+	const struct rings *k = halo_rings(st, n, ui, kept);
+	const double *reach2 = k->reach2;
+	const uint32_t *level = k->level;
+	int first = 0, upto = 0; /* the rings laid: FIRST to UPTO (exclusive) */
+	while (first < VIZ_GLOW_RINGS && level[first] < from)
+		first++;
+	for (upto = first; upto < VIZ_GLOW_RINGS && level[upto] < below;)
+		upto++;
+	if (first == upto)
+		return;
 	double cx = st->ox + n->x * st->scale, cy = st->oy + n->y * st->scale;
 	int x0, y0, x1, y1;
 	if (!clip(st, cx, cy, vm_sqrt(reach2[first]), &x0, &y0, &x1, &y1) ||
@@ -183,12 +206,11 @@ static void stamp_glow(struct viz_stamp *st, const struct viz_frame_node *n, dou
 	grow_box(st, x0, y0, x1, y1);
 	uint32_t rgb = channel(n->glow_color.r) << 16 | channel(n->glow_color.g) << 8 |
 		       channel(n->glow_color.b);
-	int laid = core ? VIZ_GLOW_RINGS : VIZ_GLOW_RINGS - 1;
 	for (int y = y0; y < y1; y++) {
 		uint32_t *row = st->glow + (size_t)y * (size_t)st->width;
 		double dy = y + 0.5 - cy;
 		int lo[VIZ_GLOW_RINGS], hi[VIZ_GLOW_RINGS], rings = first;
-		for (; rings < VIZ_GLOW_RINGS; rings++) {
+		for (; rings < VIZ_GLOW_RINGS && rings <= upto; rings++) {
 			double room = reach2[rings] - dy * dy;
 			if (room <= 0)
 				break;
@@ -199,7 +221,7 @@ static void stamp_glow(struct viz_stamp *st, const struct viz_frame_node *n, dou
 		if (rings > first && covered(st, cover, lo[first], y, hi[first], y + 1))
 			continue;
 		/* each pixel gets only its innermost ring: the strongest there */
-		for (int ring = first; ring < rings && ring < laid; ring++) {
+		for (int ring = first; ring < rings && ring < upto; ring++) {
 			uint32_t a = level[ring], word = a << 24 | rgb;
 			int inner_lo = ring + 1 < rings ? lo[ring + 1] : hi[ring];
 			int inner_hi = ring + 1 < rings ? hi[ring + 1] : hi[ring];
@@ -354,18 +376,22 @@ size_t viz_stamp_edges(struct viz_stamp *st, const struct viz_frame *f)
 /*
  * The halos. In a big tree at overview most nodes flash at once, at full
  * strength, and their halos overlap many times over: most pixels end up
- * holding the innermost ring of a full-strength one, the strongest value
- * there is, which nothing can beat. So with a table (st->cover) those
- * innermost rings go first, in the frame's order (the first of equals
- * keeps its colour, as it would), and then the halos in order, skipping
- * what lies wholly within them: the same pixels, for a fraction of the work.
+ * holding the innermost ring of a full-strength halo, the strongest value
+ * there is, and the rest nearly all a full-strength halo's middle ring.
+ * So with a table (st->cover) the rings are laid in bands of opacity,
+ * strongest first: the innermost rings of the strongest halos; then the
+ * rings down to the strongest middle ring, skipping what lies wholly
+ * within the first; then the rest, skipping what lies wholly within what
+ * is laid. Within a band, in the frame's order, so that the first of
+ * equals keeps its colour as it would: the same pixels, a fraction of the
+ * work.
  */
 static void stamp_glows(struct viz_stamp *st, const struct viz_frame *f)
 {
 	double ui = f->height / 720.0;
 	struct cover cover = {0};
-	int top = 0;
 	const struct viz_frame_node *strongest = NULL;
+	int top = 0;
 	for (size_t i = 0; i < f->node_count; i++) {
 		const struct viz_frame_node *n = &f->nodes[i];
 		int level = viz_glow_level(n);
@@ -376,26 +402,23 @@ static void stamp_glows(struct viz_stamp *st, const struct viz_frame *f)
 	}
 	if (top == 0)
 		return;
-	bool cores_first = st->cover != NULL;
-	if (cores_first) {
+	/* the rings' opacities depend on the strength alone */
+	struct rings kept = {0};
+	const uint32_t *level = halo_rings(st, strongest, ui, &kept)->level;
+	uint32_t bands[] = {UINT32_MAX, level[VIZ_GLOW_RINGS - 1], level[VIZ_GLOW_RINGS - 2], 0};
+	int band_count = 3;
+	if (!st->cover) { /* one band, all of it */
+		bands[1] = 0;
+		band_count = 1;
+	}
+	for (int band = 0; band < band_count; band++) {
+		if (band > 0 && st->box_x0 < st->box_x1)
+			count_cover(st, bands[band], &cover);
 		for (size_t i = 0; i < f->node_count; i++) {
 			const struct viz_frame_node *n = &f->nodes[i];
-			if (viz_stamped(st, n) && viz_glow_level(n) == top)
-				stamp_glow(st, n, ui, VIZ_GLOW_RINGS - 1, true, &cover);
+			if (viz_stamped(st, n) && viz_glow_level(n) > 0)
+				stamp_glow(st, n, ui, bands[band + 1], bands[band], &cover, &kept);
 		}
-		if (st->box_x0 < st->box_x1) {
-			/* the opacity inside the innermost ring depends on the strength alone */
-			double reach2[VIZ_GLOW_RINGS];
-			uint32_t level[VIZ_GLOW_RINGS];
-			halo_rings(st, strongest, ui, reach2, level);
-			count_cover(st, level[VIZ_GLOW_RINGS - 1], &cover);
-		}
-	}
-	for (size_t i = 0; i < f->node_count; i++) {
-		const struct viz_frame_node *n = &f->nodes[i];
-		int level = viz_glow_level(n);
-		if (viz_stamped(st, n) && level > 0)
-			stamp_glow(st, n, ui, 0, !cores_first || level != top, &cover);
 	}
 }
 
