@@ -879,8 +879,10 @@ static int scan_halves(struct ctx *c, struct first_half *h, struct second_half *
 	return result < 0 ? result : h->result > 0 ? h->result : result;
 }
 
-static void add_path(struct path_acc *p, const struct path_acc *q)
+static void add_path(void *into, const void *from)
 {
+	struct path_acc *p = into;
+	const struct path_acc *q = from;
 	p->events += q->events, p->rbytes += q->rbytes, p->wbytes += q->wbytes;
 	p->opens += q->opens, p->missing += q->missing, p->tiny += q->tiny, p->rw += q->rw;
 	p->listings += q->listings, p->readdirs += q->readdirs, p->fsyncs += q->fsyncs;
@@ -890,12 +892,19 @@ static void add_path(struct path_acc *p, const struct path_acc *q)
 	p->is_dir |= q->is_dir, p->is_file |= q->is_file, p->made |= q->made, p->gone |= q->gone;
 }
 
-static void add_slot_acc(struct slot_acc *p, const struct slot_acc *q)
+static void add_slot_acc(void *into, const void *from)
 {
+	struct slot_acc *p = into;
+	const struct slot_acc *q = from;
 	p->n += q->n, p->rbytes += q->rbytes, p->wbytes += q->wbytes, p->dur += q->dur;
 	p->created += q->created, p->removed += q->removed;
 	p->first = q->first < p->first ? q->first : p->first;
 	p->last_end = q->last_end > p->last_end ? q->last_end : p->last_end;
+}
+
+static void add_count(void *into, const void *from)
+{
+	*(int64_t *)into += *(const int64_t *)from;
 }
 
 /* Appends FROM's durations to INTO's. */
@@ -916,14 +925,29 @@ static bool add_durations(struct durations *into, const struct durations *from)
 }
 
 /*
- * FROM's key K in INTO (a map of the same keys), with room for its value in
- * *VALUES (*CAP of SIZE bytes): its index, *ADDED if new; -1 out of memory.
+ * FROM's keys, in their order, added to INTO (a map of the same keys), with
+ * their values (FROM_VALUES) added to INTO's (*VALUES, room for *CAP, of
+ * SIZE bytes): a new key's value copied, a known one's combined by ADD.
+ * False when out of memory.
  */
-static int64_t same_key(struct map *into, const struct map *from, size_t k, void **values,
-			size_t *cap, size_t size, bool *added)
+static bool merge_map(struct map *into, void **values, size_t *cap, const struct map *from,
+		      const void *from_values, size_t size, void (*add)(void *into, const void *from))
 {
-	int64_t i = map_index(into, from->keys[k][0], from->keys[k][1], from->keys[k][2], added);
-	return i >= 0 && room_for(values, cap, (size_t)i, size) ? i : -1;
+	if (map_reserve(into, into->count + from->count) != 0)
+		return false;
+	for (size_t k = 0; k < from->count; k++) {
+		bool added;
+		int64_t i = map_index(into, from->keys[k][0], from->keys[k][1], from->keys[k][2], &added);
+		if (i < 0 || !room_for(values, cap, (size_t)i, size))
+			return false;
+		char *value = (char *)*values + (size_t)i * size;
+		const char *from_value = (const char *)from_values + k * size;
+		if (added)
+			memcpy(value, from_value, size);
+		else
+			add(value, from_value);
+	}
+	return true;
 }
 
 /* What add_failures() adds, and whether it ran out of memory. */
@@ -939,51 +963,22 @@ static void *add_failures(void *arg)
 	struct failures_added *f = arg;
 	struct scan *into = f->into;
 	const struct scan *from = f->from;
-	bool added;
-	int64_t i;
 
-	f->out_of_memory = map_reserve(&into->fails, into->fails.count + from->fails.count) != 0;
-	for (size_t k = 0; k < from->fails.count && !f->out_of_memory; k++) {
-		i = same_key(&into->fails, &from->fails, k, (void **)&into->fail_n, &into->fail_cap,
-			     sizeof(int64_t), &added);
-		if (!(f->out_of_memory = i < 0))
-			into->fail_n[i] += from->fail_n[k];
-	}
-	for (size_t k = 0; k < from->errs.count && !f->out_of_memory; k++) {
-		i = same_key(&into->errs, &from->errs, k, (void **)&into->err_n, &into->err_cap,
-			     sizeof(int64_t), &added);
-		if (!(f->out_of_memory = i < 0))
-			into->err_n[i] += from->err_n[k];
-	}
+	f->out_of_memory = !merge_map(&into->fails, (void **)&into->fail_n, &into->fail_cap,
+				      &from->fails, from->fail_n, sizeof(*from->fail_n), add_count) ||
+			   !merge_map(&into->errs, (void **)&into->err_n, &into->err_cap, &from->errs,
+				      from->err_n, sizeof(*from->err_n), add_count);
 	return NULL;
 }
 
 /* The rest of add_half(): paths, slots and operations. False when out of memory. */
 static bool add_counts(struct scan *into, const struct scan *from)
 {
-	bool added;
-	int64_t i;
-	if (map_reserve(&into->paths, into->paths.count + from->paths.count) != 0 ||
-	    map_reserve(&into->slots, into->slots.count + from->slots.count) != 0)
+	if (!merge_map(&into->paths, (void **)&into->path, &into->path_cap, &from->paths, from->path,
+		       sizeof(*from->path), add_path) ||
+	    !merge_map(&into->slots, (void **)&into->slot, &into->slot_cap, &from->slots, from->slot,
+		       sizeof(*from->slot), add_slot_acc))
 		return false;
-	for (size_t k = 0; k < from->paths.count; k++) {
-		if ((i = same_key(&into->paths, &from->paths, k, (void **)&into->path, &into->path_cap,
-				  sizeof(*into->path), &added)) < 0)
-			return false;
-		if (added)
-			into->path[i] = from->path[k];
-		else
-			add_path(&into->path[i], &from->path[k]);
-	}
-	for (size_t k = 0; k < from->slots.count; k++) {
-		if ((i = same_key(&into->slots, &from->slots, k, (void **)&into->slot, &into->slot_cap,
-				  sizeof(*into->slot), &added)) < 0)
-			return false;
-		if (added)
-			into->slot[i] = from->slot[k];
-		else
-			add_slot_acc(&into->slot[i], &from->slot[k]);
-	}
 	for (int op = 0; op < TRACE_OP_COUNT; op++) {
 		struct op_acc *o = &into->ops[op];
 		const struct op_acc *q = &from->ops[op];
