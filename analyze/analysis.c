@@ -630,28 +630,29 @@ static int scan_event(struct ctx *c, struct scan *sc, const struct raw *e)
 	return count_event(c, sc, e, op, kind);
 }
 
-static int set_slots(struct ctx *c);
-
-/* The first and last start: the slots' range. */
-static int find_span(struct ctx *c, sqlite3_stmt *s, void *arg)
+/*
+ * A row's first and last start (min(ts), max(ts)) into SPAN: false where
+ * either is not an integer (no events, or an odd one the scan will name).
+ */
+static bool row_span(sqlite3_stmt *s, int64_t span[2])
 {
-	(void)arg;
-	/* Not integers: the scan reports the event. */
-	if (sqlite3_column_type(s, 0) == SQLITE_INTEGER && sqlite3_column_type(s, 1) == SQLITE_INTEGER) {
-		c->t0 = col_int(s, 0);
-		c->t_last = col_int(s, 1);
-	}
-	return set_slots(c);
+	if (sqlite3_column_type(s, 0) != SQLITE_INTEGER || sqlite3_column_type(s, 1) != SQLITE_INTEGER)
+		return false;
+	span[0] = col_int(s, 0);
+	span[1] = col_int(s, 1);
+	return true;
 }
 
-/* The slots' width, from t0 and t_last. */
-static int set_slots(struct ctx *c)
+/* The slots' range: SPAN where there is one (HAVE), else t0 and t_last as they are. */
+static int set_slots(struct ctx *c, const int64_t span[2], bool have)
 {
-	int64_t span;
-	if (__builtin_sub_overflow(c->t_last, c->t0, &span) || span < 0)
+	if (have)
+		c->t0 = span[0], c->t_last = span[1];
+	int64_t width;
+	if (__builtin_sub_overflow(c->t_last, c->t0, &width) || width < 0)
 		return corrupt(c, "event times out of range");
 	/* Slots cover [t0, t_last]; +1, so that the last start falls in the last one. */
-	c->slot_ns = span / ANALYZE_SLOTS + 1;
+	c->slot_ns = width / ANALYZE_SLOTS + 1;
 	return 0;
 }
 
@@ -750,7 +751,7 @@ struct first_half {
 	struct scan sc;
 	char err[512];
 	int64_t last_seq; /* the half ends here */
-	bool span_only;	  /* first its span (see find_span), then its scan */
+	bool span_only;	  /* first its span (see span_of), then its scan */
 	int64_t span[2];
 	bool spanned; /* it has a span in integers */
 	int result;
@@ -766,12 +767,7 @@ static int span_of(struct ctx *c, int64_t from, int64_t to, int64_t span[2], boo
 	sqlite3_bind_int64(s, 1, from);
 	sqlite3_bind_int64(s, 2, to);
 	int rc = sqlite3_step(s);
-	*have = rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_INTEGER &&
-		sqlite3_column_type(s, 1) == SQLITE_INTEGER;
-	if (*have) {
-		span[0] = col_int(s, 0);
-		span[1] = col_int(s, 1);
-	}
+	*have = rc == SQLITE_ROW && row_span(s, span);
 	sqlite3_finalize(s);
 	return rc == SQLITE_ROW ? 0 : sql_failed(c, rc, "reading events");
 }
@@ -815,15 +811,10 @@ struct second_half {
 static int guess_span(struct ctx *c, sqlite3_stmt *s, void *arg)
 {
 	bool *guessed = arg;
-	int64_t width;
-	*guessed = sqlite3_column_type(s, 0) == SQLITE_INTEGER &&
-		   sqlite3_column_type(s, 1) == SQLITE_INTEGER &&
-		   !__builtin_sub_overflow(col_int(s, 1), col_int(s, 0), &width) && width >= 0;
-	if (*guessed) {
-		c->t0 = col_int(s, 0);
-		c->t_last = col_int(s, 1);
-	}
-	return *guessed ? set_slots(c) : 0;
+	int64_t span[2], width;
+	*guessed = row_span(s, span) && !__builtin_sub_overflow(span[1], span[0], &width) &&
+		   width >= 0;
+	return *guessed ? set_slots(c, span, true) : 0;
 }
 
 static int second_span(struct ctx *c, void *arg)
@@ -1071,13 +1062,15 @@ static int scan_split(struct ctx *c, struct scan *sc, int64_t first_seq, int64_t
 		/* the earlier half's failure is the one a single scan would meet */
 		if (h->result != 0)
 			result = (snprintf(c->err, c->err_size, "%s", h->err), -1);
-		if (result == 0 && (h->spanned || second.spanned)) { /* neither: the scan names the event */
+		if (result == 0) {
 			bool first_min = h->spanned && (!second.spanned || h->span[0] < second.span[0]);
 			bool first_max = h->spanned && (!second.spanned || h->span[1] > second.span[1]);
-			c->t0 = first_min ? h->span[0] : second.span[0];
-			c->t_last = first_max ? h->span[1] : second.span[1];
+			int64_t span[2] = {first_min ? h->span[0] : second.span[0],
+					   first_max ? h->span[1] : second.span[1]};
+			/* neither half has one: the scan names the event */
+			result = set_slots(c, span, h->spanned || second.spanned);
 		}
-		if (result == 0 && (result = set_slots(c)) == 0)
+		if (result == 0)
 			result = scan_halves(c, h, &second);
 	}
 	if (result == 0)
@@ -1131,10 +1124,11 @@ static int scan_events(struct ctx *c, struct scan *sc)
 	int split = scan_split(c, sc, seqs[0], seqs[1]);
 	if (split <= 0)
 		return split;
-	return each_row(c, "SELECT min(ts), max(ts) FROM events", "reading events", find_span,
-			NULL) != 0
-		       ? -1
-		       : scan_range(c, sc, INT64_MIN, INT64_MAX);
+	int64_t span[2];
+	bool have;
+	if (span_of(c, INT64_MIN, INT64_MAX, span, &have) != 0 || set_slots(c, span, have) != 0)
+		return -1;
+	return scan_range(c, sc, INT64_MIN, INT64_MAX);
 }
 
 /* ---- the TEMP tables the queries below read ---- */
