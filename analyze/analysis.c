@@ -751,7 +751,7 @@ struct first_half {
 	struct scan sc;
 	char err[512];
 	int64_t last_seq; /* the half ends here */
-	bool span_only;	  /* first its span (see span_of), then its scan */
+	int (*part)(struct first_half *h); /* first_span, then first_scan */
 	int64_t span[2];
 	bool spanned; /* it has a span in integers */
 	int result;
@@ -772,19 +772,32 @@ static int span_of(struct ctx *c, int64_t from, int64_t to, int64_t span[2], boo
 	return rc == SQLITE_ROW ? 0 : sql_failed(c, rc, "reading events");
 }
 
+static int first_span(struct first_half *h)
+{
+	return span_of(&h->c, INT64_MIN, h->last_seq, h->span, &h->spanned);
+}
+
+static int first_scan(struct first_half *h)
+{
+	return scan_range(&h->c, &h->sc, INT64_MIN, h->last_seq);
+}
+
 static void *first_half_main(void *arg)
 {
 	struct first_half *h = arg;
-	h->result = h->span_only ? span_of(&h->c, INT64_MIN, h->last_seq, h->span, &h->spanned)
-				 : scan_range(&h->c, &h->sc, INT64_MIN, h->last_seq);
+	h->result = h->part(h);
 	return NULL;
 }
 
-/* Runs H's part on a thread while MAIN_PART runs here (H's part after it, without a thread). */
-static int beside(struct first_half *h, int (*main_part)(struct ctx *c, void *arg), struct ctx *c,
-		  void *arg)
+/*
+ * Runs FIRST_PART of H on a thread while MAIN_PART runs here (FIRST_PART
+ * after it, without a thread).
+ */
+static int beside(struct first_half *h, int (*first_part)(struct first_half *h),
+		  int (*main_part)(struct ctx *c, void *arg), struct ctx *c, void *arg)
 {
 	pthread_t thread;
+	h->part = first_part;
 	bool threaded = pthread_create(&thread, NULL, first_half_main, h) == 0;
 	int result = main_part(c, arg);
 	if (threaded)
@@ -863,8 +876,7 @@ static int scan_halves(struct ctx *c, struct first_half *h, struct second_half *
 {
 	h->c.t0 = c->t0, h->c.t_last = c->t_last, h->c.slot_ns = c->slot_ns;
 	h->c.span_guessed = c->span_guessed;
-	h->span_only = false;
-	int result = beside(h, second_scan, c, second);
+	int result = beside(h, first_scan, second_scan, c, second);
 	if (h->result < 0)
 		return snprintf(c->err, c->err_size, "%s", h->err), -1;
 	return result < 0 ? result : h->result > 0 ? h->result : result;
@@ -1017,8 +1029,7 @@ static int scan_split(struct ctx *c, struct scan *sc, int64_t first_seq, int64_t
 	struct first_half *h = calloc(1, sizeof(*h));
 	if (!h)
 		return out_of_memory(c);
-	*h = (struct first_half){.c = *c, .last_seq = first_seq + width / 2,
-				 .span_only = true};
+	*h = (struct first_half){.c = *c, .last_seq = first_seq + width / 2};
 	h->c.a = &h->a;
 	h->c.err = h->err;
 	h->c.err_size = sizeof(h->err);
@@ -1057,8 +1068,7 @@ static int scan_split(struct ctx *c, struct scan *sc, int64_t first_seq, int64_t
 		}
 	}
 	if (result == 0 && !guessed) {
-		h->span_only = true;
-		result = beside(h, second_span, c, &second);
+		result = beside(h, first_span, second_span, c, &second);
 		/* the earlier half's failure is the one a single scan would meet */
 		if (h->result != 0)
 			result = (snprintf(c->err, c->err_size, "%s", h->err), -1);
