@@ -16,6 +16,7 @@
 #include "recorder/recorder.h"
 #include "trace/trace.h" /* the row check, as the report's scan uses it */
 #include "tests/unit/check.h"
+#include "tests/unit/scale.h"
 #include "tests/unit/scratch.h"
 
 #include <errno.h>
@@ -35,20 +36,12 @@
 #include <time.h>
 #include <unistd.h>
 
-static double scale = 1.0;
-
 
 /* ---- scratch space ---- */
 
 static void cleanup(void)
 {
 	scratch_remove();
-}
-
-static uint64_t scaled(uint64_t n)
-{
-	uint64_t v = (uint64_t)((double)n * scale);
-	return v ? v : 1;
 }
 
 /* ---- files ---- */
@@ -849,22 +842,13 @@ static void test_json(void)
 int main(void)
 {
 	check_on_fail = cleanup;
-	const char *env = getenv("RECORDER_TEST_SCALE");
 	char good[256];
 
-	if (env) {
-		scale = strtod(env, NULL);
-		if (!(scale > 0 && scale <= 100)) {
-			fprintf(stderr, "FAIL: bad RECORDER_TEST_SCALE '%s'\n", env);
-			return 1;
-		}
-	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	snprintf(scratch, sizeof(scratch), "/tmp/test_reader.XXXXXX");
-	if (!mkdtemp(scratch)) {
-		fprintf(stderr, "FAIL: mkdtemp: %s\n", strerror(errno));
+	if (!scale_from_env())
 		return 1;
-	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!scratch_make("test_reader"))
+		return 1;
 	test_json();
 	test_round_trip();
 	test_many_names();

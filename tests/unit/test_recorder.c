@@ -10,6 +10,7 @@
  */
 #include "recorder/recorder.h"
 #include "tests/unit/check.h"
+#include "tests/unit/scale.h"
 #include "tests/unit/scratch.h"
 
 #include <errno.h>
@@ -31,7 +32,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static double scale = 1.0;
 static char full_mount[128];  /* the tmpfs, while mounted */
 
 
@@ -46,12 +46,6 @@ static void cleanup(void)
 		full_mount[0] = '\0';
 	}
 	scratch_remove();
-}
-
-static uint64_t scaled(uint64_t n)
-{
-	uint64_t v = (uint64_t)((double)n * scale);
-	return v ? v : 1;
 }
 
 /* ---- recorder helpers ---- */
@@ -942,21 +936,12 @@ static void test_throughput(void)
 int main(void)
 {
 	check_on_fail = cleanup;
-	const char *env = getenv("RECORDER_TEST_SCALE");
 
-	if (env) {
-		scale = strtod(env, NULL);
-		if (!(scale > 0 && scale <= 100)) {
-			fprintf(stderr, "FAIL: bad RECORDER_TEST_SCALE '%s'\n", env);
-			return 1;
-		}
-	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	snprintf(scratch, sizeof(scratch), "/tmp/test_recorder.XXXXXX");
-	if (!mkdtemp(scratch)) {
-		fprintf(stderr, "FAIL: mkdtemp: %s\n", strerror(errno));
+	if (!scale_from_env())
 		return 1;
-	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!scratch_make("test_recorder"))
+		return 1;
 	test_round_trip();
 	test_refusals();
 	test_tiny_queue();

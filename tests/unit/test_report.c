@@ -13,6 +13,7 @@
 #include "recorder/recorder.h"
 #include "analyze/analyze.h"
 #include "tests/unit/check.h"
+#include "tests/unit/scale.h"
 #include "tests/unit/scratch.h"
 #include "analyze/report.h"
 
@@ -31,8 +32,6 @@
 
 #define S 1000000000LL
 #define MS 1000000LL
-
-static double scale = 1.0;
 
 
 static void cleanup(void)
@@ -731,22 +730,13 @@ static void test_garbage(const char *good)
 int main(void)
 {
 	check_on_fail = cleanup;
-	const char *env = getenv("RECORDER_TEST_SCALE");
 	char good[256];
 
-	if (env) {
-		scale = strtod(env, NULL);
-		if (!(scale > 0 && scale <= 100)) {
-			fprintf(stderr, "FAIL: bad RECORDER_TEST_SCALE '%s'\n", env);
-			return 1;
-		}
-	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	snprintf(scratch, sizeof(scratch), "/tmp/test_report.XXXXXX");
-	if (!mkdtemp(scratch)) {
-		fprintf(stderr, "FAIL: mkdtemp: %s\n", strerror(errno));
+	if (!scale_from_env())
 		return 1;
-	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!scratch_make("test_report"))
+		return 1;
 	make_trace(scratch_path(good, sizeof(good), "good.db"), 12);
 	test_known_numbers(good);
 	test_empty();
