@@ -12,6 +12,7 @@
 #include "tests/unit/check.h"
 #include "tests/unit/scale.h"
 #include "tests/unit/scratch.h"
+#include "tests/unit/traces.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,29 +50,6 @@ static void cleanup(void)
 }
 
 /* ---- recorder helpers ---- */
-
-static struct recorder *open_recorder(const char *path, size_t capacity, int interval_ms)
-{
-	struct recorder_options options = {
-		.db_path = path,
-		.source = "/srv/source",
-		.mountpoint = "/mnt/traced",
-		.command_line = "tracefs /srv/source /mnt/traced",
-		.cache_mode = "default",
-		.queue_capacity = capacity,
-		.commit_interval_ms = interval_ms,
-	};
-	char err[512] = "";
-	struct recorder *r = recorder_open(&options, err, sizeof(err));
-	CHECK(r, "recorder_open(%s): %s", path, err);
-	return r;
-}
-
-static void close_recorder(struct recorder *r)
-{
-	char err[512] = "";
-	CHECK(recorder_close(r, err, sizeof(err)) == 0, "recorder_close: %s", err);
-}
 
 /* Waits until at most `limit` events are queued or in an open transaction. */
 static void wait_for_room(struct recorder *r, uint64_t limit)

@@ -15,6 +15,7 @@
 #include "tests/unit/check.h"
 #include "tests/unit/scale.h"
 #include "tests/unit/scratch.h"
+#include "tests/unit/traces.h"
 #include "analyze/report.h"
 
 #include <errno.h>
@@ -37,30 +38,6 @@
 static void cleanup(void)
 {
 	scratch_remove();
-}
-
-static void copy_file(const char *from, const char *to)
-{
-	FILE *in = fopen(from, "rb");
-	CHECK(in, "open %s: %s", from, strerror(errno));
-	FILE *out = fopen(to, "wb");
-	CHECK(out, "create %s: %s", to, strerror(errno));
-	char buf[65536];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		CHECK(fwrite(buf, 1, n, out) == n, "write %s: %s", to, strerror(errno));
-	CHECK(fclose(in) == 0 && fclose(out) == 0, "close %s: %s", to, strerror(errno));
-}
-
-static void sql_exec(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK, "open %s",
-	      path);
-	char *msg = NULL;
-	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-	CHECK(rc == SQLITE_OK, "%s: %s", sql, msg ? msg : sqlite3_errstr(rc));
-	CHECK(sqlite3_close(db) == SQLITE_OK, "close %s", path);
 }
 
 /* Overwrites [offset, end of file) with pseudo-random garbage. */
