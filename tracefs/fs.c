@@ -864,6 +864,18 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_buf(req, buffer, (size_t)n);
 }
 
+/* Ends an event that wrote N bytes, or failed with RC (-errno), and replies. */
+static void end_write(fuse_req_t req, struct capture *c, int rc, ssize_t n)
+{
+	if (rc == 0)
+		c->event.bytes = n;
+	capture_end(c, rc);
+	if (rc)
+		reply_result(req, rc);
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
 static void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in, off_t off,
 			 struct fuse_file_info *fi)
 {
@@ -875,14 +887,7 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
 	out.buf[0].fd = (int)fi->fh;
 	out.buf[0].pos = off;
 	ssize_t n = fuse_buf_copy(&out, in, 0);
-	int rc = n < 0 ? (int)n : 0;
-	if (rc == 0)
-		c.event.bytes = n;
-	capture_end(&c, rc);
-	if (rc)
-		reply_result(req, rc);
-	else
-		fuse_reply_write(req, (size_t)n);
+	end_write(req, &c, n < 0 ? (int)n : 0, n);
 }
 
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -1246,14 +1251,7 @@ static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 	c.event.flags = (uint32_t)flags;
 	ssize_t n = copy_file_range((int)fi_in->fh, &off_in, (int)fi_out->fh, &off_out, len,
 				    (unsigned int)flags);
-	int rc = n == -1 ? -errno : 0;
-	if (rc == 0)
-		c.event.bytes = n;
-	capture_end(&c, rc);
-	if (rc)
-		reply_result(req, rc);
-	else
-		fuse_reply_write(req, (size_t)n);
+	end_write(req, &c, n == -1 ? -errno : 0, n);
 }
 
 static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
