@@ -585,6 +585,30 @@ static void test_html_labels(void)
 }
 
 /* Extreme values: no signed overflow (the sanitizers abort on one). */
+/* Offsets tell apart the times a line of the timeline is apart, in short traces too. */
+static void test_offsets(void)
+{
+	static const struct {
+		int64_t ns, step_ns;
+		const char *want;
+	} cases[] = {
+		{12345678, 0, "0:00.0"},
+		{12345678, 1550000, "0:00.012"},
+		{12345678, 500000, "0:00.0123"},
+		{12345678, 1, "0:00.012345"},
+		{61500000000LL, 250000000, "1:01.5"},
+		{61530000000LL, 25000000, "1:01.53"},
+		{3723000000000LL, 1000, "1:02:03"},
+	};
+	char buf[32];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK(strcmp(report_offset(cases[i].ns, cases[i].step_ns, buf, sizeof(buf)),
+			     cases[i].want) == 0,
+		      "offset %lld at a step of %lld: %s, not %s", (long long)cases[i].ns,
+		      (long long)cases[i].step_ns, buf, cases[i].want);
+	printf("ok - offsets as precise as the timeline's lines\n");
+}
+
 static void test_extremes(const char *good)
 {
 	char path[256], err[1024];
@@ -754,6 +778,7 @@ int main(void)
 	test_build_phases();
 	test_copy_phases();
 	test_html_labels();
+	test_offsets();
 	test_extremes(good);
 	test_export(good);
 	test_bad_values(good);
