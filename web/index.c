@@ -16,8 +16,9 @@
  * from the last checkpoint before which no event reached T (max_ts < T) and
  * reads on from there in seq order, as a seek from the start would.
  * Each also keeps what the events since the one before added to each process
- * instance's counts (12 bytes an instance that had any): a seek sums those
- * of the checkpoints up to its own, at most one entry per event.
+ * instance's counts (12 bytes an instance that had any); some also keep the
+ * running totals (see totals_make), so that a seek sums the deltas after
+ * the last totals at or before its checkpoint, not all from the start.
  */
 #include "web/internal.h"
 
@@ -64,6 +65,12 @@ struct instance_delta {
 	uint32_t id, events, errors;
 };
 
+/* An instance's events up to a checkpoint. */
+struct instance_total {
+	uint64_t events, errors;
+	uint32_t id;
+};
+
 struct checkpoint {
 	int64_t seq;	/* the last event it includes (0: none) */
 	int64_t max_ts; /* the latest start of those events */
@@ -75,6 +82,10 @@ struct checkpoint {
 	 * processes table, a checkpoint's by CHECKPOINT_EVENTS). */
 	struct instance_delta *instances;
 	size_t instance_count;
+	/* Every instance's counts up to here (the sum of the deltas so far),
+	 * made in memory once the index is ready; NULL: not here. */
+	struct instance_total *totals;
+	size_t total_count;
 };
 
 /* The build's counts per instance since the last checkpoint. */
@@ -1099,12 +1110,58 @@ static void index_clear(struct trace_index *x)
 	for (size_t i = 0; i < x->checkpoint_count; i++) {
 		counters_free(x->checkpoints[i].counters);
 		free(x->checkpoints[i].instances);
+		free(x->checkpoints[i].totals);
 	}
 	free(x->checkpoints);
 	x->phases = NULL, x->phase_count = 0, x->loaded = NULL, x->log = NULL;
 	x->log_len = x->log_cap = 0, x->checkpoints = NULL, x->checkpoint_count = x->checkpoint_cap = 0;
 	x->first_ns = x->last_ns = x->count = 0;
 	memset(x->buckets, 0, sizeof(x->buckets));
+}
+
+/*
+ * The running totals of the instances' counts, kept at a checkpoint when
+ * the deltas since the last totals are at least as many as the instances
+ * seen so far: so they take no more memory than the deltas, and a seek adds
+ * at most as many deltas as there are instances after adding the totals.
+ * Out of memory: fewer totals, which only makes seeks sum more deltas.
+ */
+static void totals_make(struct trace_index *x)
+{
+	struct web_instance_counts running = {0};
+	uint32_t *seen = NULL; /* the ids with counts, in order of their first */
+	size_t seen_count = 0, seen_cap = 0, since = 0;
+	for (size_t i = 1; i < x->checkpoint_count; i++) {
+		struct checkpoint *c = &x->checkpoints[i];
+		for (size_t j = 0; j < c->instance_count; j++) {
+			const struct instance_delta *d = &c->instances[j];
+			if (d->id >= running.size || !running.by_id[d->id].events) {
+				if (seen_count == seen_cap) {
+					size_t cap = seen_cap ? seen_cap * 2 : 256;
+					uint32_t *more = realloc(seen, cap * sizeof(*seen));
+					if (!more)
+						goto out;
+					seen = more, seen_cap = cap;
+				}
+				seen[seen_count++] = d->id;
+			}
+			if (instance_counts_add(&running, d->id, d->events, d->errors) != 0)
+				goto out;
+		}
+		since += c->instance_count;
+		if (since == 0 || since < seen_count)
+			continue;
+		if (!(c->totals = malloc(seen_count * sizeof(*c->totals))))
+			goto out;
+		for (size_t j = 0; j < seen_count; j++)
+			c->totals[j] = (struct instance_total){running.by_id[seen[j]].events,
+							      running.by_id[seen[j]].errors, seen[j]};
+		c->total_count = seen_count;
+		since = 0;
+	}
+out:
+	free(seen);
+	instance_counts_free(&running);
 }
 
 /* Loads the empty X from the content of a kept file, LEN bytes at AT in FILE (malloc'd, which X
@@ -1135,6 +1192,7 @@ struct trace_index *index_load(const void *content, size_t len, char *why, size_
 		free(x);
 		return NULL;
 	}
+	totals_make(x);
 	atomic_store(&x->done, true);
 	return x;
 }
@@ -1286,6 +1344,8 @@ static void *index_main(void *arg)
 {
 	struct trace_index *x = arg;
 	index_run(x);
+	if (!x->error[0] && !atomic_load(&x->stop))
+		totals_make(x);
 	atomic_store(&x->done, true);
 	x->ready(x->ctx);
 	return NULL;
@@ -1384,7 +1444,15 @@ int index_restore(const struct trace_index *x, int64_t ts_ns, struct viz_scene *
 	/* The log's events were counted again: the checkpoint's counts replace them. */
 	if (counters_restore(c->counters, scene) != 0)
 		return -1;
-	for (size_t i = 1; i <= lo; i++) {
+	size_t from = lo; /* the last checkpoint with totals, or 0 */
+	while (from > 0 && !x->checkpoints[from].totals)
+		from--;
+	for (size_t j = 0; j < x->checkpoints[from].total_count; j++) {
+		const struct instance_total *total = &x->checkpoints[from].totals[j];
+		if (instance_counts_add(instances, total->id, total->events, total->errors) != 0)
+			return -1;
+	}
+	for (size_t i = from + 1; i <= lo; i++) {
 		const struct checkpoint *at = &x->checkpoints[i];
 		for (size_t j = 0; j < at->instance_count; j++) {
 			const struct instance_delta *d = &at->instances[j];
