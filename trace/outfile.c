@@ -89,9 +89,10 @@ static int open_temp(struct trace_outfile *out, const char *path, bool private, 
 		trace_outfile_abort(out);
 		return -1;
 	}
-	/* Held until it is closed: trace_outfile_clean() leaves it alone. */
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0 || (!private && fix_mode(fd) != 0) ||
-	    !(out->file = fdopen(fd, "w"))) {
+	/* Held until it is closed: trace_outfile_clean() leaves it alone. Where the file system has
+	 * no locks, none is held, and none can be taken by the cleaner either. */
+	(void)flock(fd, LOCK_EX | LOCK_NB);
+	if ((!private && fix_mode(fd) != 0) || !(out->file = fdopen(fd, "w"))) {
 		snprintf(err, err_size, "cannot create %s: %s", path, strerror(errno));
 		if (!out->file)
 			close(fd);
