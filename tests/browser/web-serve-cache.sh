@@ -19,6 +19,7 @@ kept=$T/trace.db.index
 # Serves trace.db with ARGS until its index is ready (stderr in serve.err);
 # sets URL and SERVER.
 serve() { # ARGS...
+	: >"$T/serve.err" # before it starts: not the last serve's words
 	"$TRACEFS" serve "$T/trace.db" --ws 127.0.0.1:0 "$@" 2>"$T/serve.err" &
 	SERVER=$!
 	CLEANUP_PIDS=$SERVER
@@ -130,6 +131,7 @@ note "a trace being written is not kept"
 serve_once() { # TRACE ARGS...
 	local trace=$1
 	shift
+	: >"$T/serve.err"
 	"$TRACEFS" serve "$trace" --ws 127.0.0.1:0 "$@" 2>"$T/serve.err" &
 	SERVER=$!
 	CLEANUP_PIDS=$SERVER
