@@ -831,11 +831,13 @@ static void cache_dir_clean(const char *dir, const char *kept)
 		const char *temp = strstr(de->d_name, ".index.tmp-"), *dot = strrchr(de->d_name, '.');
 		struct stat st;
 		char *path = NULL;
-		if (temp && asprintf(&path, "%s/%.*s", dir, (int)(temp - de->d_name) + 6, de->d_name) > 0)
-			trace_outfile_clean(path);
-		free(path);
-		if (!dot || strcmp(dot, ".index") != 0 || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-		    !S_ISREG(st.st_mode) || st.st_uid != geteuid())
+		if (temp && asprintf(&path, "%s/%.*s", dir, (int)(temp - de->d_name) + 6, de->d_name) > 0) {
+			trace_outfile_clean(path); /* the temporary files of that entry */
+			free(path);
+		}
+		if (!dot || strcmp(dot, ".index") != 0 ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+		    st.st_uid != geteuid())
 			continue;
 		bool is_kept = strcmp(de->d_name, kept) == 0;
 		if (!is_kept && trace_gone(dirfd(d), de->d_name)) {
