@@ -201,7 +201,13 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 	a->command_line = options_join_words(argc, argv);
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:fdh", long_options, NULL)) != -1) {
+	for (;;) {
+		/* Operands may come before, between and after the options, as
+		 * mount.fuse3 and fstab pass them (SOURCE MOUNTPOINT -o OPTS). */
+		while (optind < argc && argv[optind][0] != '-' && take_operand(a, argv[optind]))
+			optind++;
+		if ((c = getopt_long(argc, argv, "+o:fdh", long_options, NULL)) == -1)
+			break;
 		switch (c) {
 		case 'o':
 			if (options_for_each(optarg, apply_mount_option, a) != 0)
@@ -249,9 +255,6 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 			fprintf(stderr, "Try 'tracefs mount --help'.\n");
 			return 3;
 		}
-		/* Options may also follow the operands, as mount.fuse3 passes them. */
-		while (optind < argc && argv[optind][0] != '-' && take_operand(a, argv[optind]))
-			optind++;
 	}
 	for (; optind < argc; optind++)
 		if (!take_operand(a, argv[optind])) {
