@@ -166,21 +166,23 @@ bench: deps $(BUILD)/tracefs $(BENCH_BIN) $(BUILD)/tools/ws_client $(BUILD)/tool
 	BUILD=$(BUILD) tests/bench/run
 
 # Fuzzing, not part of `make check`: the libFuzzer targets in tests/fuzz/
-# (the trace reader and report; the client-command parser), built with
+# (the trace reader and report; the client-command parser; the loader of
+# the index serve keeps), built with
 # clang's -fsanitize=fuzzer plus ASan and UBSan, each run for FUZZ_SECONDS
 # from its committed seeds in tests/fuzz/corpus/NAME/. New inputs go to
 # $(BUILD)/fuzz/NAME/, a crash to $(BUILD)/fuzz/crash-* (make fuzz fails).
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := trace command
+FUZZ_TARGETS := trace command index
 FUZZ_FLAGS   := -std=gnu11 -g -O1 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -I. \
                 $(shell pkg-config --cflags sqlite3 libwebsockets 2>/dev/null) \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_BIN     := $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
 FUZZ_trace   := $(wildcard trace/*.c analyze/*.c)
 FUZZ_command := web/command.c
+FUZZ_index   := web/index.c web/lineage.c web/text.c $(wildcard trace/*.c analyze/*.c play/*.c viz/*.c)
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard trace/*.[ch] analyze/*.[ch] web/*.[ch]) | $(BUILD)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard trace/*.[ch] analyze/*.[ch] web/*.[ch] play/*.[ch] viz/*.[ch]) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_$*) $(LDLIBS)
 
@@ -203,5 +205,5 @@ help:
 	@echo "make check    build everything and run the whole test suite"
 	@echo "make demo     mount a scratch directory, run the first workload, show the trace"
 	@echo "make bench    time tracefs against native, bindfs and loggedfs (< 15 min)"
-	@echo "make fuzz     fuzz the trace reader and the client-command parser (FUZZ_SECONDS each)"
+	@echo "make fuzz     fuzz the trace reader, the client-command parser and the kept index's loader (FUZZ_SECONDS each)"
 	@echo "make clean    remove build/"

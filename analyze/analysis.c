@@ -630,28 +630,29 @@ static int scan_event(struct ctx *c, struct scan *sc, const struct raw *e)
 	return count_event(c, sc, e, op, kind);
 }
 
-static int set_slots(struct ctx *c);
-
-/* The first and last start: the slots' range. */
-static int find_span(struct ctx *c, sqlite3_stmt *s, void *arg)
+/*
+ * A row's first and last start (min(ts), max(ts)) into SPAN: false where
+ * either is not an integer (no events, or an odd one the scan will name).
+ */
+static bool row_span(sqlite3_stmt *s, int64_t span[2])
 {
-	(void)arg;
-	/* Not integers: the scan reports the event. */
-	if (sqlite3_column_type(s, 0) == SQLITE_INTEGER && sqlite3_column_type(s, 1) == SQLITE_INTEGER) {
-		c->t0 = col_int(s, 0);
-		c->t_last = col_int(s, 1);
-	}
-	return set_slots(c);
+	if (sqlite3_column_type(s, 0) != SQLITE_INTEGER || sqlite3_column_type(s, 1) != SQLITE_INTEGER)
+		return false;
+	span[0] = col_int(s, 0);
+	span[1] = col_int(s, 1);
+	return true;
 }
 
-/* The slots' width, from t0 and t_last. */
-static int set_slots(struct ctx *c)
+/* The slots' range: SPAN where there is one (HAVE), else t0 and t_last as they are. */
+static int set_slots(struct ctx *c, const int64_t span[2], bool have)
 {
-	int64_t span;
-	if (__builtin_sub_overflow(c->t_last, c->t0, &span) || span < 0)
+	if (have)
+		c->t0 = span[0], c->t_last = span[1];
+	int64_t width;
+	if (__builtin_sub_overflow(c->t_last, c->t0, &width) || width < 0)
 		return corrupt(c, "event times out of range");
 	/* Slots cover [t0, t_last]; +1, so that the last start falls in the last one. */
-	c->slot_ns = span / ANALYZE_SLOTS + 1;
+	c->slot_ns = width / ANALYZE_SLOTS + 1;
 	return 0;
 }
 
@@ -750,7 +751,7 @@ struct first_half {
 	struct scan sc;
 	char err[512];
 	int64_t last_seq; /* the half ends here */
-	bool span_only;	  /* first its span (see find_span), then its scan */
+	int (*part)(struct first_half *h); /* first_span, then first_scan */
 	int64_t span[2];
 	bool spanned; /* it has a span in integers */
 	int result;
@@ -766,29 +767,37 @@ static int span_of(struct ctx *c, int64_t from, int64_t to, int64_t span[2], boo
 	sqlite3_bind_int64(s, 1, from);
 	sqlite3_bind_int64(s, 2, to);
 	int rc = sqlite3_step(s);
-	*have = rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_INTEGER &&
-		sqlite3_column_type(s, 1) == SQLITE_INTEGER;
-	if (*have) {
-		span[0] = col_int(s, 0);
-		span[1] = col_int(s, 1);
-	}
+	*have = rc == SQLITE_ROW && row_span(s, span);
 	sqlite3_finalize(s);
 	return rc == SQLITE_ROW ? 0 : sql_failed(c, rc, "reading events");
+}
+
+static int first_span(struct first_half *h)
+{
+	return span_of(&h->c, INT64_MIN, h->last_seq, h->span, &h->spanned);
+}
+
+static int first_scan(struct first_half *h)
+{
+	return scan_range(&h->c, &h->sc, INT64_MIN, h->last_seq);
 }
 
 static void *first_half_main(void *arg)
 {
 	struct first_half *h = arg;
-	h->result = h->span_only ? span_of(&h->c, INT64_MIN, h->last_seq, h->span, &h->spanned)
-				 : scan_range(&h->c, &h->sc, INT64_MIN, h->last_seq);
+	h->result = h->part(h);
 	return NULL;
 }
 
-/* Runs H's part on a thread while MAIN_PART runs here (H's part after it, without a thread). */
-static int beside(struct first_half *h, int (*main_part)(struct ctx *c, void *arg), struct ctx *c,
-		  void *arg)
+/*
+ * Runs FIRST_PART of H on a thread while MAIN_PART runs here (FIRST_PART
+ * after it, without a thread).
+ */
+static int beside(struct first_half *h, int (*first_part)(struct first_half *h),
+		  int (*main_part)(struct ctx *c, void *arg), struct ctx *c, void *arg)
 {
 	pthread_t thread;
+	h->part = first_part;
 	bool threaded = pthread_create(&thread, NULL, first_half_main, h) == 0;
 	int result = main_part(c, arg);
 	if (threaded)
@@ -815,15 +824,10 @@ struct second_half {
 static int guess_span(struct ctx *c, sqlite3_stmt *s, void *arg)
 {
 	bool *guessed = arg;
-	int64_t width;
-	*guessed = sqlite3_column_type(s, 0) == SQLITE_INTEGER &&
-		   sqlite3_column_type(s, 1) == SQLITE_INTEGER &&
-		   !__builtin_sub_overflow(col_int(s, 1), col_int(s, 0), &width) && width >= 0;
-	if (*guessed) {
-		c->t0 = col_int(s, 0);
-		c->t_last = col_int(s, 1);
-	}
-	return *guessed ? set_slots(c) : 0;
+	int64_t span[2], width;
+	*guessed = row_span(s, span) && !__builtin_sub_overflow(span[1], span[0], &width) &&
+		   width >= 0;
+	return *guessed ? set_slots(c, span, true) : 0;
 }
 
 static int second_span(struct ctx *c, void *arg)
@@ -872,15 +876,16 @@ static int scan_halves(struct ctx *c, struct first_half *h, struct second_half *
 {
 	h->c.t0 = c->t0, h->c.t_last = c->t_last, h->c.slot_ns = c->slot_ns;
 	h->c.span_guessed = c->span_guessed;
-	h->span_only = false;
-	int result = beside(h, second_scan, c, second);
+	int result = beside(h, first_scan, second_scan, c, second);
 	if (h->result < 0)
 		return snprintf(c->err, c->err_size, "%s", h->err), -1;
 	return result < 0 ? result : h->result > 0 ? h->result : result;
 }
 
-static void add_path(struct path_acc *p, const struct path_acc *q)
+static void add_path(void *into, const void *from)
 {
+	struct path_acc *p = into;
+	const struct path_acc *q = from;
 	p->events += q->events, p->rbytes += q->rbytes, p->wbytes += q->wbytes;
 	p->opens += q->opens, p->missing += q->missing, p->tiny += q->tiny, p->rw += q->rw;
 	p->listings += q->listings, p->readdirs += q->readdirs, p->fsyncs += q->fsyncs;
@@ -890,12 +895,19 @@ static void add_path(struct path_acc *p, const struct path_acc *q)
 	p->is_dir |= q->is_dir, p->is_file |= q->is_file, p->made |= q->made, p->gone |= q->gone;
 }
 
-static void add_slot_acc(struct slot_acc *p, const struct slot_acc *q)
+static void add_slot_acc(void *into, const void *from)
 {
+	struct slot_acc *p = into;
+	const struct slot_acc *q = from;
 	p->n += q->n, p->rbytes += q->rbytes, p->wbytes += q->wbytes, p->dur += q->dur;
 	p->created += q->created, p->removed += q->removed;
 	p->first = q->first < p->first ? q->first : p->first;
 	p->last_end = q->last_end > p->last_end ? q->last_end : p->last_end;
+}
+
+static void add_count(void *into, const void *from)
+{
+	*(int64_t *)into += *(const int64_t *)from;
 }
 
 /* Appends FROM's durations to INTO's. */
@@ -916,14 +928,29 @@ static bool add_durations(struct durations *into, const struct durations *from)
 }
 
 /*
- * FROM's key K in INTO (a map of the same keys), with room for its value in
- * *VALUES (*CAP of SIZE bytes): its index, *ADDED if new; -1 out of memory.
+ * FROM's keys, in their order, added to INTO (a map of the same keys), with
+ * their values (FROM_VALUES) added to INTO's (*VALUES, room for *CAP, of
+ * SIZE bytes): a new key's value copied, a known one's combined by ADD.
+ * False when out of memory.
  */
-static int64_t same_key(struct map *into, const struct map *from, size_t k, void **values,
-			size_t *cap, size_t size, bool *added)
+static bool merge_map(struct map *into, void **values, size_t *cap, const struct map *from,
+		      const void *from_values, size_t size, void (*add)(void *into, const void *from))
 {
-	int64_t i = map_index(into, from->keys[k][0], from->keys[k][1], from->keys[k][2], added);
-	return i >= 0 && room_for(values, cap, (size_t)i, size) ? i : -1;
+	if (map_reserve(into, into->count + from->count) != 0)
+		return false;
+	for (size_t k = 0; k < from->count; k++) {
+		bool added;
+		int64_t i = map_index(into, from->keys[k][0], from->keys[k][1], from->keys[k][2], &added);
+		if (i < 0 || !room_for(values, cap, (size_t)i, size))
+			return false;
+		char *value = (char *)*values + (size_t)i * size;
+		const char *from_value = (const char *)from_values + k * size;
+		if (added)
+			memcpy(value, from_value, size);
+		else
+			add(value, from_value);
+	}
+	return true;
 }
 
 /* What add_failures() adds, and whether it ran out of memory. */
@@ -939,51 +966,22 @@ static void *add_failures(void *arg)
 	struct failures_added *f = arg;
 	struct scan *into = f->into;
 	const struct scan *from = f->from;
-	bool added;
-	int64_t i;
 
-	f->out_of_memory = map_reserve(&into->fails, into->fails.count + from->fails.count) != 0;
-	for (size_t k = 0; k < from->fails.count && !f->out_of_memory; k++) {
-		i = same_key(&into->fails, &from->fails, k, (void **)&into->fail_n, &into->fail_cap,
-			     sizeof(int64_t), &added);
-		if (!(f->out_of_memory = i < 0))
-			into->fail_n[i] += from->fail_n[k];
-	}
-	for (size_t k = 0; k < from->errs.count && !f->out_of_memory; k++) {
-		i = same_key(&into->errs, &from->errs, k, (void **)&into->err_n, &into->err_cap,
-			     sizeof(int64_t), &added);
-		if (!(f->out_of_memory = i < 0))
-			into->err_n[i] += from->err_n[k];
-	}
+	f->out_of_memory = !merge_map(&into->fails, (void **)&into->fail_n, &into->fail_cap,
+				      &from->fails, from->fail_n, sizeof(*from->fail_n), add_count) ||
+			   !merge_map(&into->errs, (void **)&into->err_n, &into->err_cap, &from->errs,
+				      from->err_n, sizeof(*from->err_n), add_count);
 	return NULL;
 }
 
 /* The rest of add_half(): paths, slots and operations. False when out of memory. */
 static bool add_counts(struct scan *into, const struct scan *from)
 {
-	bool added;
-	int64_t i;
-	if (map_reserve(&into->paths, into->paths.count + from->paths.count) != 0 ||
-	    map_reserve(&into->slots, into->slots.count + from->slots.count) != 0)
+	if (!merge_map(&into->paths, (void **)&into->path, &into->path_cap, &from->paths, from->path,
+		       sizeof(*from->path), add_path) ||
+	    !merge_map(&into->slots, (void **)&into->slot, &into->slot_cap, &from->slots, from->slot,
+		       sizeof(*from->slot), add_slot_acc))
 		return false;
-	for (size_t k = 0; k < from->paths.count; k++) {
-		if ((i = same_key(&into->paths, &from->paths, k, (void **)&into->path, &into->path_cap,
-				  sizeof(*into->path), &added)) < 0)
-			return false;
-		if (added)
-			into->path[i] = from->path[k];
-		else
-			add_path(&into->path[i], &from->path[k]);
-	}
-	for (size_t k = 0; k < from->slots.count; k++) {
-		if ((i = same_key(&into->slots, &from->slots, k, (void **)&into->slot, &into->slot_cap,
-				  sizeof(*into->slot), &added)) < 0)
-			return false;
-		if (added)
-			into->slot[i] = from->slot[k];
-		else
-			add_slot_acc(&into->slot[i], &from->slot[k]);
-	}
 	for (int op = 0; op < TRACE_OP_COUNT; op++) {
 		struct op_acc *o = &into->ops[op];
 		const struct op_acc *q = &from->ops[op];
@@ -1031,8 +1029,7 @@ static int scan_split(struct ctx *c, struct scan *sc, int64_t first_seq, int64_t
 	struct first_half *h = calloc(1, sizeof(*h));
 	if (!h)
 		return out_of_memory(c);
-	*h = (struct first_half){.c = *c, .last_seq = first_seq + width / 2,
-				 .span_only = true};
+	*h = (struct first_half){.c = *c, .last_seq = first_seq + width / 2};
 	h->c.a = &h->a;
 	h->c.err = h->err;
 	h->c.err_size = sizeof(h->err);
@@ -1071,18 +1068,19 @@ static int scan_split(struct ctx *c, struct scan *sc, int64_t first_seq, int64_t
 		}
 	}
 	if (result == 0 && !guessed) {
-		h->span_only = true;
-		result = beside(h, second_span, c, &second);
+		result = beside(h, first_span, second_span, c, &second);
 		/* the earlier half's failure is the one a single scan would meet */
 		if (h->result != 0)
 			result = (snprintf(c->err, c->err_size, "%s", h->err), -1);
-		if (result == 0 && (h->spanned || second.spanned)) { /* neither: the scan names the event */
+		if (result == 0) {
 			bool first_min = h->spanned && (!second.spanned || h->span[0] < second.span[0]);
 			bool first_max = h->spanned && (!second.spanned || h->span[1] > second.span[1]);
-			c->t0 = first_min ? h->span[0] : second.span[0];
-			c->t_last = first_max ? h->span[1] : second.span[1];
+			int64_t span[2] = {first_min ? h->span[0] : second.span[0],
+					   first_max ? h->span[1] : second.span[1]};
+			/* neither half has one: the scan names the event */
+			result = set_slots(c, span, h->spanned || second.spanned);
 		}
-		if (result == 0 && (result = set_slots(c)) == 0)
+		if (result == 0)
 			result = scan_halves(c, h, &second);
 	}
 	if (result == 0)
@@ -1136,10 +1134,11 @@ static int scan_events(struct ctx *c, struct scan *sc)
 	int split = scan_split(c, sc, seqs[0], seqs[1]);
 	if (split <= 0)
 		return split;
-	return each_row(c, "SELECT min(ts), max(ts) FROM events", "reading events", find_span,
-			NULL) != 0
-		       ? -1
-		       : scan_range(c, sc, INT64_MIN, INT64_MAX);
+	int64_t span[2];
+	bool have;
+	if (span_of(c, INT64_MIN, INT64_MAX, span, &have) != 0 || set_slots(c, span, have) != 0)
+		return -1;
+	return scan_range(c, sc, INT64_MIN, INT64_MAX);
 }
 
 /* ---- the TEMP tables the queries below read ---- */

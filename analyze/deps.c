@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -970,14 +971,35 @@ static int write_dot(struct deps *d, int depth)
 
 /* ---- queries ---- */
 
-/* The graph's file for PATH as the user gave it (a trace path or a real one), or DEPS_NONE. */
+/* The graph's file for the real path PATH, or DEPS_NONE. */
+static size_t find_real_file(const struct deps *d, const char *path)
+{
+	const char *in_trace = trace_path_of(d, path);
+	return in_trace ? deps_graph_file(&d->graph, in_trace) : DEPS_NONE;
+}
+
+/*
+ * The graph's file for PATH as the user gave it, or DEPS_NONE: a trace path
+ * or a real one; a relative one from the working directory, as a shell
+ * user means it, else from the mount's root.
+ */
 static size_t find_file(const struct deps *d, const char *path)
 {
 	size_t f = deps_graph_file(&d->graph, path);
-	if (f == DEPS_NONE && path[0] == '/') {
-		const char *in_trace = trace_path_of(d, path);
+	if (f != DEPS_NONE)
+		return f;
+	if (path[0] == '/')
+		return find_real_file(d, path);
+	char cwd[PATH_MAX];
+	char *real = getcwd(cwd, sizeof(cwd)) ? resolve(cwd, path) : NULL;
+	if (real)
+		f = find_real_file(d, real);
+	free(real);
+	if (f == DEPS_NONE) {
+		char *in_trace = resolve("/", path);
 		if (in_trace)
 			f = deps_graph_file(&d->graph, in_trace);
+		free(in_trace);
 	}
 	return f;
 }
@@ -1067,7 +1089,8 @@ static void usage(FILE *out)
 		"  -h, --help           show this help\n"
 		"\n"
 		"PATH is as in the trace (from the mount's root, e.g. /src/main.h) or a real\n"
-		"path under the traced directory.\n");
+		"path under the traced directory; a relative PATH is taken from the working\n"
+		"directory, else from the mount's root.\n");
 }
 
 /* 0, 1 for --help, 2 for a usage error (already reported). */
@@ -1191,7 +1214,8 @@ static int run(struct deps *d, const struct deps_args *args, char *err, size_t e
 		if (f == DEPS_NONE) {
 			snprintf(err, err_size,
 				 "no file %s was read or made in trace %s; give its path as in the "
-				 "trace, from the mount's root (e.g. /src/main.c), or under %s",
+				 "trace, from the mount's root (e.g. /src/main.c), or its real path "
+				 "(absolute, or from the working directory) under %s",
 				 query, trace_reader_file(d->reader), d->root[0] ? d->root : "/");
 			return -1;
 		}

@@ -960,13 +960,16 @@ static int match_phases(struct diff *d)
 	size_t i = 0, j = 0;
 	int result = 0;
 	while (result == 0 && (i < na || j < nb)) {
+		/* The indexes step after the initializers, whose order C leaves open. */
 		struct diff_phase p;
 		if (i < na && j < nb && strcmp(pa[i].name, pb[j].name) == 0)
-			p = (struct diff_phase){pa[i].name, (int)i++, (int)j++};
+			p = (struct diff_phase){pa[i].name, (int)i, (int)j};
 		else if (j == nb || (i < na && COMMON(i + 1, j) >= COMMON(i, j + 1)))
-			p = (struct diff_phase){pa[i].name, (int)i++, -1};
+			p = (struct diff_phase){pa[i].name, (int)i, -1};
 		else
-			p = (struct diff_phase){pb[j].name, -1, (int)j++};
+			p = (struct diff_phase){pb[j].name, -1, (int)j};
+		i += p.a >= 0;
+		j += p.b >= 0;
 		result = PUSH(d, phases, p);
 	}
 #undef COMMON

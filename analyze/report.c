@@ -87,14 +87,19 @@ const char *report_duration(int64_t ns, char *buf, size_t size)
 	return buf;
 }
 
-const char *report_offset(int64_t ns, char *buf, size_t size)
+const char *report_offset(int64_t ns, int64_t step_ns, char *buf, size_t size)
 {
-	int64_t tenths = ns / 100000000;
-	int64_t seconds = tenths / 10;
+	int decimals = 1;
+	int64_t unit = 100000000; /* ns in the last decimal */
+	while (decimals < 6 && step_ns > 0 && step_ns < unit) {
+		decimals++;
+		unit /= 10;
+	}
+	int64_t seconds = ns / 1000000000;
 
 	if (seconds < 3600)
-		snprintf(buf, size, "%d:%02d.%d", (int)(seconds / 60), (int)(seconds % 60),
-			 (int)(tenths % 10));
+		snprintf(buf, size, "%d:%02d.%0*d", (int)(seconds / 60), (int)(seconds % 60),
+			 decimals, (int)(ns % 1000000000 / unit));
 	else
 		snprintf(buf, size, "%" PRId64 ":%02d:%02d", seconds / 3600,
 			 (int)(seconds % 3600 / 60), (int)(seconds % 60));
@@ -340,6 +345,13 @@ static void print_timeline(FILE *out, const struct analyze_result *a, bool utf8)
 	snprintf(title, sizeof(title), "Timeline (each line %s; phases where they start)",
 		 report_duration(a->bucket_ns, width, sizeof(width)));
 	heading(out, title);
+	int offset_width = 8; /* 0:00.000; wider for finer lines */
+	for (size_t b = 0; b < a->nbuckets; b++) {
+		int w = (int)strlen(report_offset(a->buckets[b].start_ns - a->first_ns,
+						  a->bucket_ns, t, sizeof(t)));
+		if (w > offset_width)
+			offset_width = w;
+	}
 	for (size_t b = 0; b < a->nbuckets; b++) {
 		const struct analyze_bucket *k = &a->buckets[b];
 		bool last = b + 1 == a->nbuckets;
@@ -353,7 +365,8 @@ static void print_timeline(FILE *out, const struct analyze_result *a, bool utf8)
 				report_path(a->phases[next_phase].name, 16, utf8, p, sizeof(p)));
 			next_phase++;
 		}
-		fprintf(out, "  %8s ", report_offset(k->start_ns - a->first_ns, t, sizeof(t)));
+		fprintf(out, "  %*s ", offset_width,
+			report_offset(k->start_ns - a->first_ns, a->bucket_ns, t, sizeof(t)));
 		bar(out, k->events, max, utf8);
 		fprintf(out, " %9s  ", report_count(k->events, n1, sizeof(n1)));
 		cut_end(label, PHASE_LABEL_WIDTH);

@@ -62,7 +62,7 @@ enum report_format {
 	REPORT_COUNT,	 /* the rest are numbers, right-aligned */
 	REPORT_BYTES,
 	REPORT_DURATION,
-	REPORT_OFFSET, /* a time since the first event */
+	REPORT_OFFSET, /* a time since the first event; total: its precision (report_offset) */
 	REPORT_SHARE,  /* n of the cell's total */
 };
 
@@ -169,8 +169,12 @@ const char *report_count(int64_t n, char *buf, size_t size);
 const char *report_bytes(int64_t n, char *buf, size_t size);
 /* 850 ns, 12.5 us, 3.20 ms, 1.25 s, 4m26.8s, 1h02m */
 const char *report_duration(int64_t ns, char *buf, size_t size);
-/* A time since the first event: 0:00.0, 4:26.8, 1:02:03 */
-const char *report_offset(int64_t ns, char *buf, size_t size);
+/*
+ * A time since the first event, with the decimals that tell apart times
+ * STEP_NS apart (tenths at least; STEP_NS <= 0: tenths): 0:00.0, 4:26.8,
+ * 1:02:03; 0:00.012 for a step of a millisecond.
+ */
+const char *report_offset(int64_t ns, int64_t step_ns, char *buf, size_t size);
 /* 12.3% of total (0 when total is 0) */
 const char *report_share(int64_t part, int64_t total, char *buf, size_t size);
 

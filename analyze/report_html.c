@@ -173,7 +173,7 @@ static void timeline_chart(FILE *out, const struct analyze_result *a)
 			"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
 			"<title>%s: %s events</title></rect>\n",
 			(double)b * step + 1, (double)base - h, step - 2, h, phase_colour(k->phase),
-			report_offset(k->start_ns - a->first_ns, t, sizeof(t)),
+			report_offset(k->start_ns - a->first_ns, a->bucket_ns, t, sizeof(t)),
 			report_count(k->events, n1, sizeof(n1)));
 		if (b % 8 == 0)
 			fprintf(out, "<text x=\"%.1f\" y=\"%d\" class=\"muted\">%s</text>\n",

@@ -372,6 +372,7 @@ static void phases(struct builder *b, const struct analyze_result *a)
 		text(t, i, 1, p->name);
 		text(t, i, 2, p->command ? p->command : "-");
 		number(t, i, 3, p->start_ns - a->first_ns);
+		cell(t, i, 3)->total = a->bucket_ns; /* the offset's precision */
 		number(t, i, 4, p->end_ns - p->start_ns);
 		number(t, i, 5, p->events);
 		number(t, i, 6, p->created);
@@ -402,6 +403,7 @@ static void store_commits(struct builder *b, const struct analyze_result *a)
 	for (size_t i = 0; i < a->ncommits; i++) {
 		const struct analyze_commit *c = &a->commits[i];
 		number(t, i, 0, c->ts_ns - a->first_ns);
+		cell(t, i, 0)->total = a->bucket_ns; /* the offset's precision */
 		struct report_cell *id = cell(t, i, 1);
 		snprintf(id->buf, sizeof(id->buf), "%.12s", c->id ? c->id : "(failed)");
 		id->text = id->buf; /* as git abbreviates; --json has the whole id */
@@ -560,7 +562,7 @@ const char *report_cell_text(const struct report_column *col, const struct repor
 	case REPORT_COUNT: return report_count(x->n, buf, size);
 	case REPORT_BYTES: return report_bytes(x->n, buf, size);
 	case REPORT_DURATION: return report_duration(x->n, buf, size);
-	case REPORT_OFFSET: return report_offset(x->n, buf, size);
+	case REPORT_OFFSET: return report_offset(x->n, x->total, buf, size);
 	case REPORT_SHARE: return report_share(x->n, x->total, buf, size);
 	case REPORT_COMMANDS: commands_text(x, utf8, width, buf, size); return buf;
 	case REPORT_TEXT:

@@ -592,12 +592,12 @@ static int checkpoint(struct writer *w)
 	return sqlite3_wal_checkpoint_v2(w->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 }
 
-/* A transaction with nothing but the loss marker, if one is due. */
-static int record_losses(struct writer *w)
+/*
+ * Commits the open transaction, where RC says all went into it, else notes
+ * RC and undoes it: for the writes the loop does not retry (marker, end).
+ */
+static int finish_txn(struct writer *w, int rc)
 {
-	if (w->in_txn || total_lost(w) == w->marked_lost)
-		return SQLITE_OK;
-	int rc = begin_txn(w);
 	if (rc == SQLITE_OK)
 		rc = commit_txn(w, false);
 	if (rc != SQLITE_OK) {
@@ -605,6 +605,14 @@ static int record_losses(struct writer *w)
 		abandon_txn(w, 0);
 	}
 	return rc;
+}
+
+/* A transaction with nothing but the loss marker, if one is due. */
+static int record_losses(struct writer *w)
+{
+	if (w->in_txn || total_lost(w) == w->marked_lost)
+		return SQLITE_OK;
+	return finish_txn(w, begin_txn(w));
 }
 
 /* A write failed: `extra` events were popped but not inserted. */
@@ -825,13 +833,7 @@ static int write_end(struct writer *w)
 		rc = set_meta_int(w, "events_written", (int64_t)rec_writer_written(w));
 	if (rc == SQLITE_OK)
 		rc = set_meta_int(w, "events_lost", (int64_t)total_lost(w));
-	if (rc == SQLITE_OK)
-		rc = commit_txn(w, false);
-	if (rc != SQLITE_OK) {
-		note_error(w, rc);
-		abandon_txn(w, 0);
-	}
-	return rc;
+	return finish_txn(w, rc);
 }
 
 static void finalize_all(struct writer *w)

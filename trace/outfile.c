@@ -4,12 +4,22 @@
 #include "trace/trace.h"
 
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#define TEMP_SUFFIX ".tmp-XXXXXX"
+/* A temporary file this much older than its last write whose writer holds
+ * no lock on it was left by a writer that died (killed, a crash): the age
+ * covers the instant between its creation and its lock. */
+#define STALE_SECONDS 60
 
 /* mkstemp makes 0600; a plain output file gets what open(0666) would. */
 static int fix_mode(int fd)
@@ -60,6 +70,38 @@ int trace_output_check(const char *output, const char *trace, char *err, size_t 
 	return 0;
 }
 
+/* OUT writing PATH through a temporary file, 0600 if PRIVATE. 0, or -1 with a message. */
+static int open_temp(struct trace_outfile *out, const char *path, bool private, char *err,
+		     size_t err_size)
+{
+	out->path = strdup(path);
+	if (!out->path || asprintf(&out->temp, "%s" TEMP_SUFFIX, path) < 0) {
+		out->temp = NULL;
+		snprintf(err, err_size, "out of memory");
+		trace_outfile_abort(out);
+		return -1;
+	}
+	int fd = mkstemp(out->temp);
+	if (fd < 0) {
+		snprintf(err, err_size, "cannot create %s: %s", path, strerror(errno));
+		free(out->temp);
+		out->temp = NULL; /* nothing to remove */
+		trace_outfile_abort(out);
+		return -1;
+	}
+	/* Held until it is closed: trace_outfile_clean() leaves it alone. Where the file system has
+	 * no locks, none is held, and none can be taken by the cleaner either. */
+	(void)flock(fd, LOCK_EX | LOCK_NB);
+	if ((!private && fix_mode(fd) != 0) || !(out->file = fdopen(fd, "w"))) {
+		snprintf(err, err_size, "cannot create %s: %s", path, strerror(errno));
+		if (!out->file)
+			close(fd);
+		trace_outfile_abort(out);
+		return -1;
+	}
+	return 0;
+}
+
 int trace_outfile_open(struct trace_outfile *out, const char *path, const char *input, char *err,
 		 size_t err_size)
 {
@@ -79,29 +121,13 @@ int trace_outfile_open(struct trace_outfile *out, const char *path, const char *
 		}
 		return 0;
 	}
-	out->path = strdup(path);
-	if (!out->path || asprintf(&out->temp, "%s.tmp-XXXXXX", path) < 0) {
-		out->temp = NULL;
-		snprintf(err, err_size, "out of memory");
-		trace_outfile_abort(out);
-		return -1;
-	}
-	int fd = mkstemp(out->temp);
-	if (fd < 0) {
-		snprintf(err, err_size, "cannot create %s: %s", path, strerror(errno));
-		free(out->temp);
-		out->temp = NULL; /* nothing to remove */
-		trace_outfile_abort(out);
-		return -1;
-	}
-	if (fix_mode(fd) != 0 || !(out->file = fdopen(fd, "w"))) {
-		snprintf(err, err_size, "cannot create %s: %s", path, strerror(errno));
-		if (!out->file)
-			close(fd);
-		trace_outfile_abort(out);
-		return -1;
-	}
-	return 0;
+	return open_temp(out, path, false, err, err_size);
+}
+
+int trace_outfile_private(struct trace_outfile *out, const char *path, char *err, size_t err_size)
+{
+	memset(out, 0, sizeof(*out));
+	return open_temp(out, path, true, err, err_size);
 }
 
 int trace_outfile_commit(struct trace_outfile *out, char *err, size_t err_size)
@@ -160,4 +186,41 @@ int trace_outfile_finish(struct trace_outfile *out, const char *prog, const char
 		return 1;
 	}
 	return 0;
+}
+
+/* Whether NAME is STEM followed by a temporary file's suffix. */
+static bool is_temp_of(const char *name, const char *stem, size_t stem_len)
+{
+	static const char suffix[] = TEMP_SUFFIX;
+	const size_t fixed = sizeof(suffix) - 1 - 6; /* ".tmp-", then mkstemp's six characters */
+	return strncmp(name, stem, stem_len) == 0 && strncmp(name + stem_len, suffix, fixed) == 0 &&
+	       strlen(name + stem_len + fixed) == 6;
+}
+
+void trace_outfile_clean(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, (size_t)(slash - path) + 1) : strdup(".");
+	const char *stem = slash ? slash + 1 : path;
+	DIR *d = dir ? opendir(dir) : NULL;
+	free(dir);
+	if (!d)
+		return; /* nothing can be written there either */
+	size_t stem_len = strlen(stem);
+	time_t now = time(NULL);
+	struct dirent *entry;
+	while ((entry = readdir(d))) {
+		if (!is_temp_of(entry->d_name, stem, stem_len))
+			continue;
+		int fd = openat(dirfd(d), entry->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		struct stat st;
+		if (fd < 0)
+			continue;
+		/* Ours, written to last long ago, and its writer is gone (no lock). */
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+		    now - st.st_mtime > STALE_SECONDS && flock(fd, LOCK_EX | LOCK_NB) == 0)
+			unlinkat(dirfd(d), entry->d_name, 0); /* best effort: another may clean it first */
+		close(fd);
+	}
+	closedir(d);
 }

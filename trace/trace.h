@@ -333,7 +333,10 @@ void trace_json_write_string(FILE *out, const char *s);
  * target by trace_outfile_commit(); trace_outfile_abort() removes it. So an
  * error half-way (a corrupt trace, a full disk) leaves no half-written
  * file. A target that exists and is no regular file (/dev/null, a fifo) is
- * written directly: renaming over it would replace the device.
+ * written directly: renaming over it would replace the device. The
+ * temporary file, PATH.tmp-XXXXXX, is locked (flock) while it is written,
+ * so that one left by a writer that was killed can be told from a live
+ * writer's (trace_outfile_clean).
  */
 struct trace_outfile {
 	FILE *file; /* write here */
@@ -348,6 +351,17 @@ struct trace_outfile {
  */
 int trace_outfile_open(struct trace_outfile *out, const char *path, const char *input, char *err,
 		 size_t err_size);
+
+/* Starts writing PATH, a file private to its owner (0600) whatever the umask. 0, or -1 with a
+ * message in err. */
+int trace_outfile_private(struct trace_outfile *out, const char *path, char *err, size_t err_size);
+
+/*
+ * Removes the temporary files of PATH that writers which died left: the
+ * ones of this user, unlocked, not written to for a minute. Best effort,
+ * silent.
+ */
+void trace_outfile_clean(const char *path);
 
 /* Flushes, closes and renames into place. 0, or -1 with a message (and aborts). */
 int trace_outfile_commit(struct trace_outfile *out, char *err, size_t err_size);

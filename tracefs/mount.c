@@ -166,6 +166,18 @@ static int apply_mount_option(void *ctx, const char *opt)
 	return append_option(&a->fuse_options, opt);
 }
 
+/* ARG as the source, or else the mount point; false when both are taken. */
+static bool take_operand(struct mount_args *a, const char *arg)
+{
+	if (!a->source)
+		a->source = arg;
+	else if (!a->mountpoint)
+		a->mountpoint = arg;
+	else
+		return false;
+	return true;
+}
+
 /* Returns 0 to go on, or an exit status + 1 (so 1 means exit 0 for --help). */
 static int parse_args(int argc, char **argv, struct mount_args *a)
 {
@@ -189,7 +201,13 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 	a->command_line = options_join_words(argc, argv);
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:fdh", long_options, NULL)) != -1) {
+	for (;;) {
+		/* Operands may come before, between and after the options, as
+		 * mount.fuse3 and fstab pass them (SOURCE MOUNTPOINT -o OPTS). */
+		while (optind < argc && argv[optind][0] != '-' && take_operand(a, argv[optind]))
+			optind++;
+		if ((c = getopt_long(argc, argv, "+o:fdh", long_options, NULL)) == -1)
+			break;
 		switch (c) {
 		case 'o':
 			if (options_for_each(optarg, apply_mount_option, a) != 0)
@@ -237,27 +255,12 @@ static int parse_args(int argc, char **argv, struct mount_args *a)
 			fprintf(stderr, "Try 'tracefs mount --help'.\n");
 			return 3;
 		}
-		/* Options may also follow the operands, as mount.fuse3 passes them. */
-		while (optind < argc && argv[optind][0] != '-') {
-			if (!a->source)
-				a->source = argv[optind];
-			else if (!a->mountpoint)
-				a->mountpoint = argv[optind];
-			else
-				break;
-			optind++;
-		}
 	}
-	for (; optind < argc; optind++) {
-		if (!a->source)
-			a->source = argv[optind];
-		else if (!a->mountpoint)
-			a->mountpoint = argv[optind];
-		else {
+	for (; optind < argc; optind++)
+		if (!take_operand(a, argv[optind])) {
 			fprintf(stderr, "tracefs: unexpected argument '%s'\n", argv[optind]);
 			return 3;
 		}
-	}
 	if (!a->source || !a->mountpoint) {
 		mount_usage(stderr);
 		return 3;

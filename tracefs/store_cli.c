@@ -5,6 +5,7 @@
 #include "tracefs/tracefs.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,22 @@ int tracefs_store_command(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	const char *action = argv[1];
+	/* Help anywhere; any other option but log's -n is a mistake (a
+	 * WORKDIR starting with '-' can be given as ./-name). */
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			store_usage(stdout);
+			return 0;
+		}
+		bool log_count = strcmp(action, "log") == 0 && i == 2 && strcmp(argv[i], "-n") == 0;
+		if (argv[i][0] == '-' && !log_count) {
+			fprintf(stderr, "tracefs store %s: unknown option '%s'\n", action, argv[i]);
+			store_usage(stderr);
+			return 2;
+		}
+		if (log_count)
+			i++; /* its COUNT */
+	}
 	char err[1024];
 	int rc;
 	if (strcmp(action, "clone") == 0 && argc == 4) {

@@ -16,11 +16,13 @@
  * from the last checkpoint before which no event reached T (max_ts < T) and
  * reads on from there in seq order, as a seek from the start would.
  * Each also keeps what the events since the one before added to each process
- * instance's counts (12 bytes an instance that had any): a seek sums those
- * of the checkpoints up to its own, at most one entry per event.
+ * instance's counts (12 bytes an instance that had any); some also keep the
+ * running totals (see totals_make), so that a seek sums the deltas after
+ * the last totals at or before its checkpoint, not all from the start.
  */
 #include "web/internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -63,6 +65,12 @@ struct instance_delta {
 	uint32_t id, events, errors;
 };
 
+/* An instance's events up to a checkpoint. */
+struct instance_total {
+	uint64_t events, errors;
+	uint32_t id;
+};
+
 struct checkpoint {
 	int64_t seq;	/* the last event it includes (0: none) */
 	int64_t max_ts; /* the latest start of those events */
@@ -74,6 +82,10 @@ struct checkpoint {
 	 * processes table, a checkpoint's by CHECKPOINT_EVENTS). */
 	struct instance_delta *instances;
 	size_t instance_count;
+	/* Every instance's counts up to here (the sum of the deltas so far),
+	 * made in memory once the index is ready; NULL: not here. */
+	struct instance_total *totals;
+	size_t total_count;
 };
 
 /* The build's counts per instance since the last checkpoint. */
@@ -492,7 +504,7 @@ static void *phases_main(void *arg)
  * every length, count and offset is checked, and a checksum covers it all.
  */
 #define CACHE_MAGIC "TFSINDEX"
-#define CACHE_VERSION 1 /* of the file's layout (what the build puts in it: the program's id) */
+#define CACHE_VERSION 2 /* of the file's layout (what the build puts in it: the program's id) */
 #define CACHE_MAX_BYTES ((off_t)4 << 30)
 #define CACHE_CHUNK (1u << 16) /* bytes written at a time; a multiple of 8 */
 
@@ -509,7 +521,7 @@ struct cache_header {
 	struct cache_key key;
 	uint64_t content_len, checksum; /* of what follows the header */
 };
-_Static_assert(sizeof(struct cache_header) == 112, "no padding in the header");
+_Static_assert(sizeof(struct cache_header) == 112, "no padding in the header, a multiple of 8");
 
 /* The header a cache of KEY written by this program has (content aside). */
 static void cache_header_init(struct cache_header *h, const struct cache_key *key)
@@ -627,8 +639,9 @@ static char *fallback_path(const struct cache_key *key, bool make)
 /* ---- writing ---- */
 
 struct cache_out {
-	int fd;
-	int error; /* errno of the first failure; 0: none */
+	FILE *file;
+	const atomic_bool *stop; /* serve is stopping: the write is abandoned */
+	bool failed;
 	uint64_t total, hash; /* of the content so far */
 	size_t len;
 	unsigned char buf[CACHE_CHUNK];
@@ -637,13 +650,8 @@ struct cache_out {
 static void out_flush(struct cache_out *o)
 {
 	o->hash = cache_hash(o->hash, o->buf, o->len);
-	for (size_t done = 0; done < o->len && !o->error;) {
-		ssize_t n = write(o->fd, o->buf + done, o->len - done);
-		if (n < 0 && errno != EINTR)
-			o->error = errno;
-		else if (n > 0)
-			done += (size_t)n;
-	}
+	if (!o->failed && (fwrite(o->buf, 1, o->len, o->file) != o->len || atomic_load(o->stop)))
+		o->failed = true;
 	o->len = 0;
 }
 
@@ -670,8 +678,11 @@ static void out_string(struct cache_out *o, const char *s)
 	out_put(o, s, len);
 }
 
-static void out_content(struct cache_out *o, const struct trace_index *x)
+/* The content: TRACE, the trace's absolute path (what the cache directory's cleaning checks),
+ * then X. */
+static void out_content(struct cache_out *o, const struct trace_index *x, const char *trace)
 {
+	out_string(o, trace);
 	out_i64(o, x->first_ns);
 	out_i64(o, x->last_ns);
 	out_i64(o, x->count);
@@ -684,7 +695,7 @@ static void out_content(struct cache_out *o, const struct trace_index *x)
 	}
 	out_u64(o, x->log_len);
 	static const unsigned char zeros[8];
-	out_put(o, zeros, (8 - (sizeof(struct cache_header) + o->total) % 8) % 8); /* the log aligned */
+	out_put(o, zeros, (8 - o->total % 8) % 8); /* the log aligned (the header is a multiple of 8) */
 	out_put(o, x->log, x->log_len);
 	out_u64(o, x->checkpoint_count);
 	for (size_t i = 0; i < x->checkpoint_count; i++) {
@@ -714,67 +725,176 @@ static void out_content(struct cache_out *o, const struct trace_index *x)
 	}
 }
 
-/* Writes X to PATH through a temporary file renamed into place. 0, or -1 with errno set. */
-static int cache_write(const struct trace_index *x, const char *path, const struct cache_key *key)
+/* Writes X to PATH (0600) through a temporary file renamed into place. 0, or -1 with why in ERR
+ * ("" when serve is stopping). */
+static int cache_write(const struct trace_index *x, const char *path, const struct cache_key *key,
+		       char *err, size_t err_size)
 {
-	char *tmp;
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-		return -1;
+	trace_outfile_clean(path); /* what a serve that was killed while writing PATH left */
+	struct trace_outfile out;
 	struct cache_out *o = calloc(1, sizeof(*o));
-	int fd = o ? mkstemp(tmp) : -1; /* 0600, ours */
-	int error = o ? 0 : ENOMEM;
-	if (fd < 0) {
-		error = error ? error : errno;
+	if (!o) {
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	if (trace_outfile_private(&out, path, err, err_size) != 0) {
 		free(o);
-		free(tmp);
-		errno = error;
 		return -1;
 	}
 	struct cache_header h;
 	cache_header_init(&h, key);
-	*o = (struct cache_out){.fd = fd, .hash = CACHE_HASH_SEED};
-	if (lseek(fd, sizeof(h), SEEK_SET) < 0)
-		o->error = errno;
-	if (!o->error)
-		out_content(o, x);
-	if (!o->error)
-		out_flush(o);
+	*o = (struct cache_out){.file = out.file, .stop = &x->stop, .hash = CACHE_HASH_SEED};
+	/* For now: its lengths and checksum are known at the end. */
+	o->failed = fwrite(&h, sizeof(h), 1, out.file) != 1;
+	char *trace = realpath(x->trace, NULL); /* NULL: none, and only the size cap evicts it */
+	out_content(o, x, trace ? trace : "");
+	free(trace);
+	out_flush(o);
 	h.content_len = o->total;
 	h.checksum = o->hash;
-	error = o->error;
-	if (!error && pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
-		error = errno ? errno : EIO;
-	if (close(fd) != 0 && !error)
-		error = errno;
-	if (!error && rename(tmp, path) != 0)
-		error = errno;
-	if (error)
-		unlink(tmp);
+	bool failed = o->failed || fflush(out.file) != 0 || fseeko(out.file, 0, SEEK_SET) != 0 ||
+		      fwrite(&h, sizeof(h), 1, out.file) != 1;
 	free(o);
-	free(tmp);
-	errno = error;
-	return error ? -1 : 0;
+	if (atomic_load(&x->stop)) {
+		trace_outfile_abort(&out);
+		snprintf(err, err_size, "%s", "");
+		return -1;
+	}
+	if (failed) {
+		snprintf(err, err_size, "cannot write %s: %s", path, errno ? strerror(errno) : "write error");
+		trace_outfile_abort(&out);
+		return -1;
+	}
+	return trace_outfile_commit(&out, err, err_size);
+}
+
+/*
+ * ---- the cache directory's cleaning ----
+ *
+ * After an index is written into the cache directory: an entry whose trace
+ * is gone (no file at the path it names, or another file there) is
+ * removed, and then the least recently used (loading one marks it used)
+ * while the entries take more than CACHE_DIR_MAX_BYTES. So are temporary
+ * files that killed writers left.
+ */
+#define CACHE_DIR_MAX_BYTES ((uint64_t)1 << 30)
+
+struct cache_entry {
+	char *name;
+	uint64_t size;
+	struct timespec used;
+};
+
+/* Whether the entry NAME in DIR (open at FD) names a trace that is gone. */
+static bool trace_gone(int fd, const char *name)
+{
+	int entry = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (entry < 0)
+		return false;
+	struct cache_header h;
+	uint32_t len = 0;
+	char trace[4096];
+	struct stat st;
+	bool ours = pread(entry, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
+		    memcmp(h.magic, CACHE_MAGIC, sizeof(h.magic)) == 0 && h.version == CACHE_VERSION &&
+		    pread(entry, &len, sizeof(len), sizeof(h)) == (ssize_t)sizeof(len) && len > 0 &&
+		    len < sizeof(trace) &&
+		    pread(entry, trace, len, sizeof(h) + sizeof(len)) == (ssize_t)len;
+	close(entry);
+	if (!ours || trace[0] != '/' || memchr(trace, 0, len))
+		return false; /* not known: the size cap decides */
+	trace[len] = '\0';
+	if (stat(trace, &st) != 0)
+		return errno == ENOENT || errno == ENOTDIR;
+	return (uint64_t)st.st_dev != h.key.dev || (uint64_t)st.st_ino != h.key.ino;
+}
+
+static int older_first(const void *a, const void *b)
+{
+	const struct timespec *x = &((const struct cache_entry *)a)->used,
+			      *y = &((const struct cache_entry *)b)->used;
+	return x->tv_sec != y->tv_sec ? (x->tv_sec > y->tv_sec) - (x->tv_sec < y->tv_sec)
+				      : (x->tv_nsec > y->tv_nsec) - (x->tv_nsec < y->tv_nsec);
+}
+
+/* Cleans DIR, the cache directory, where KEPT was just written. Best effort, silent. */
+static void cache_dir_clean(const char *dir, const char *kept)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct cache_entry *entries = NULL;
+	size_t count = 0, cap = 0;
+	uint64_t total = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *temp = strstr(de->d_name, ".index.tmp-"), *dot = strrchr(de->d_name, '.');
+		struct stat st;
+		char *path = NULL;
+		if (temp && asprintf(&path, "%s/%.*s", dir, (int)(temp - de->d_name) + 6, de->d_name) > 0) {
+			trace_outfile_clean(path); /* the temporary files of that entry */
+			free(path);
+		}
+		if (!dot || strcmp(dot, ".index") != 0 ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+		    st.st_uid != geteuid())
+			continue;
+		bool is_kept = strcmp(de->d_name, kept) == 0;
+		if (!is_kept && trace_gone(dirfd(d), de->d_name)) {
+			unlinkat(dirfd(d), de->d_name, 0);
+			continue;
+		}
+		total += (uint64_t)st.st_size;
+		if (is_kept)
+			continue; /* never evicted: just written */
+		if (count == cap) {
+			size_t more = cap ? cap * 2 : 64;
+			struct cache_entry *e = realloc(entries, more * sizeof(*e));
+			if (!e)
+				break;
+			entries = e, cap = more;
+		}
+		if (!(entries[count].name = strdup(de->d_name)))
+			break;
+		entries[count].size = (uint64_t)st.st_size;
+		entries[count++].used = st.st_mtim;
+	}
+	if (count)
+		qsort(entries, count, sizeof(*entries), older_first);
+	for (size_t i = 0; i < count; i++) {
+		if (total > CACHE_DIR_MAX_BYTES && unlinkat(dirfd(d), entries[i].name, 0) == 0)
+			total -= entries[i].size;
+		free(entries[i].name);
+	}
+	free(entries);
+	closedir(d);
 }
 
 /* Keeps X's index next to its trace, or else in the cache directory; a failure is a warning. */
 static void cache_save(struct trace_index *x, const struct cache_key *key, double seconds)
 {
 	char *paths[2] = {sidecar_path(x->trace), NULL};
-	const char *errors[2] = {"out of memory", "no cache directory (set XDG_CACHE_HOME or HOME)"};
+	char errors[2][512] = {"out of memory", "no cache directory (set XDG_CACHE_HOME or HOME)"};
 	for (int i = 0; i < 2; i++) {
 		if (i == 1 && !(paths[1] = fallback_path(key, true)))
 			break;
-		if (paths[i] && cache_write(x, paths[i], key) == 0) {
+		if (paths[i] && cache_write(x, paths[i], key, errors[i], sizeof(errors[i])) == 0) {
 			fprintf(stderr, "tracefs serve: the index of %s was built in %.1f s, kept in %s\n",
 				x->trace, seconds, paths[i]);
+			char *dir = i == 1 ? cache_dir(false) : NULL;
+			if (dir)
+				cache_dir_clean(dir, strrchr(paths[i], '/') + 1);
+			free(dir);
 			free(paths[0]);
 			free(paths[1]);
 			return;
 		}
-		errors[i] = paths[i] ? strerror(errno) : errors[i];
+		if (atomic_load(&x->stop))
+			break; /* serve is stopping: nothing to tell */
 	}
-	fprintf(stderr, "tracefs serve: warning: the index of %s is not kept (beside it: %s; in the "
-		"cache directory: %s); the next serve builds it again\n", x->trace, errors[0], errors[1]);
+	if (!atomic_load(&x->stop))
+		fprintf(stderr, "tracefs serve: warning: the index of %s is not kept (beside it: %s; in the "
+			"cache directory: %s); the next serve builds it again\n", x->trace, errors[0], errors[1]);
 	free(paths[0]);
 	free(paths[1]);
 }
@@ -897,8 +1017,10 @@ static struct counters *in_counters(struct cache_in *in)
 	return c;
 }
 
-static void in_index(struct cache_in *in, struct trace_index *x, const unsigned char *file)
+/* X from IN, the content of a kept file (what follows its header), which starts at CONTENT. */
+static void in_index(struct cache_in *in, struct trace_index *x, const unsigned char *content)
 {
+	free(in_string(in)); /* the trace's path: for the cache directory's cleaning */
 	x->first_ns = in_i64(in);
 	x->last_ns = in_i64(in);
 	x->count = in_i64(in);
@@ -922,7 +1044,7 @@ static void in_index(struct cache_in *in, struct trace_index *x, const unsigned 
 		}
 	}
 	uint64_t log_len = in_u64(in);
-	size_t pad = (8 - (size_t)(in->p - file) % 8) % 8; /* the log aligned, in the file and in memory */
+	size_t pad = (8 - (size_t)(in->p - content) % 8) % 8; /* the log aligned, in the file and in memory */
 	in_check(in, (size_t)(in->end - in->p) >= pad, "it ends too soon");
 	in->p += in->bad ? 0 : pad;
 	in_check(in, log_len <= LOG_MAX_BYTES + (1u << 17), "a log larger than the build keeps");
@@ -990,12 +1112,91 @@ static void index_clear(struct trace_index *x)
 	for (size_t i = 0; i < x->checkpoint_count; i++) {
 		counters_free(x->checkpoints[i].counters);
 		free(x->checkpoints[i].instances);
+		free(x->checkpoints[i].totals);
 	}
 	free(x->checkpoints);
 	x->phases = NULL, x->phase_count = 0, x->loaded = NULL, x->log = NULL;
 	x->log_len = x->log_cap = 0, x->checkpoints = NULL, x->checkpoint_count = x->checkpoint_cap = 0;
 	x->first_ns = x->last_ns = x->count = 0;
 	memset(x->buckets, 0, sizeof(x->buckets));
+}
+
+/*
+ * The running totals of the instances' counts, kept at a checkpoint when
+ * the deltas since the last totals are at least as many as the instances
+ * seen so far: so they take no more memory than the deltas, and a seek adds
+ * at most as many deltas as there are instances after adding the totals.
+ * Out of memory: fewer totals, which only makes seeks sum more deltas.
+ */
+static void totals_make(struct trace_index *x)
+{
+	struct web_instance_counts running = {0};
+	uint32_t *seen = NULL; /* the ids with counts, in order of their first */
+	size_t seen_count = 0, seen_cap = 0, since = 0;
+	for (size_t i = 1; i < x->checkpoint_count; i++) {
+		struct checkpoint *c = &x->checkpoints[i];
+		for (size_t j = 0; j < c->instance_count; j++) {
+			const struct instance_delta *d = &c->instances[j];
+			if (d->id >= running.size || !running.by_id[d->id].events) {
+				if (seen_count == seen_cap) {
+					size_t cap = seen_cap ? seen_cap * 2 : 256;
+					uint32_t *more = realloc(seen, cap * sizeof(*seen));
+					if (!more)
+						goto out;
+					seen = more, seen_cap = cap;
+				}
+				seen[seen_count++] = d->id;
+			}
+			if (instance_counts_add(&running, d->id, d->events, d->errors) != 0)
+				goto out;
+		}
+		since += c->instance_count;
+		if (since == 0 || since < seen_count)
+			continue;
+		if (!(c->totals = malloc(seen_count * sizeof(*c->totals))))
+			goto out;
+		for (size_t j = 0; j < seen_count; j++)
+			c->totals[j] = (struct instance_total){running.by_id[seen[j]].events,
+							      running.by_id[seen[j]].errors, seen[j]};
+		c->total_count = seen_count;
+		since = 0;
+	}
+out:
+	free(seen);
+	instance_counts_free(&running);
+}
+
+/* Loads the empty X from the content of a kept file, LEN bytes at AT in FILE (malloc'd, which X
+ * then owns and its log points into): NULL, or why it is damaged (X empty, FILE freed). */
+static const char *load_content(struct trace_index *x, unsigned char *file, size_t at, size_t len)
+{
+	struct cache_in in = {file + at, file + at + len, NULL};
+	x->loaded = file;
+	in_index(&in, x, file + at);
+	if (in.bad)
+		index_clear(x); /* frees FILE */
+	return in.bad;
+}
+
+struct trace_index *index_load(const void *content, size_t len, char *why, size_t why_size)
+{
+	struct trace_index *x = calloc(1, sizeof(*x));
+	unsigned char *file = malloc(len ? len : 1);
+	const char *bad = x && file ? NULL : "out of memory";
+	if (!bad) {
+		memcpy(file, content, len);
+		bad = load_content(x, file, 0, len);
+		file = NULL;
+	}
+	if (bad) {
+		snprintf(why, why_size, "%s", bad);
+		free(file);
+		free(x);
+		return NULL;
+	}
+	totals_make(x);
+	atomic_store(&x->done, true);
+	return x;
 }
 
 enum cache_read { CACHE_NONE, CACHE_LOADED, CACHE_STALE, CACHE_DAMAGED };
@@ -1050,13 +1251,9 @@ static enum cache_read cache_read(struct trace_index *x, const char *path, const
 			bad = "a wrong checksum";
 		}
 	if (!bad) {
-		struct cache_in in = {file + sizeof(h), file + st.st_size, NULL};
-		x->loaded = file;
-		in_index(&in, x, file);
-		bad = in.bad;
+		bad = load_content(x, file, sizeof(h), (size_t)st.st_size - sizeof(h)); /* frees FILE if bad */
 		if (!bad)
 			return CACHE_LOADED;
-		index_clear(x); /* frees FILE */
 		file = NULL;
 	}
 	free(file);
@@ -1083,6 +1280,8 @@ static bool cache_load(struct trace_index *x, const struct cache_key *key, doubl
 		switch (cache_read(x, paths[i], key, why, sizeof(why))) {
 		case CACHE_LOADED:
 			loaded = true;
+			if (i == 1) /* used now: the cache directory's cleaning evicts the least recently used */
+				(void)utimensat(AT_FDCWD, paths[i], NULL, AT_SYMLINK_NOFOLLOW);
 			fprintf(stderr, "tracefs serve: the index of %s was loaded from %s in %.2f s\n", x->trace,
 				paths[i], now_seconds() - start);
 			break;
@@ -1147,6 +1346,8 @@ static void *index_main(void *arg)
 {
 	struct trace_index *x = arg;
 	index_run(x);
+	if (!x->error[0] && !atomic_load(&x->stop))
+		totals_make(x);
 	atomic_store(&x->done, true);
 	x->ready(x->ctx);
 	return NULL;
@@ -1245,7 +1446,15 @@ int index_restore(const struct trace_index *x, int64_t ts_ns, struct viz_scene *
 	/* The log's events were counted again: the checkpoint's counts replace them. */
 	if (counters_restore(c->counters, scene) != 0)
 		return -1;
-	for (size_t i = 1; i <= lo; i++) {
+	size_t from = lo; /* the last checkpoint with totals, or 0 */
+	while (from > 0 && !x->checkpoints[from].totals)
+		from--;
+	for (size_t j = 0; j < x->checkpoints[from].total_count; j++) {
+		const struct instance_total *total = &x->checkpoints[from].totals[j];
+		if (instance_counts_add(instances, total->id, total->events, total->errors) != 0)
+			return -1;
+	}
+	for (size_t i = from + 1; i <= lo; i++) {
 		const struct checkpoint *at = &x->checkpoints[i];
 		for (size_t j = 0; j < at->instance_count; j++) {
 			const struct instance_delta *d = &at->instances[j];

@@ -201,6 +201,9 @@ struct trace_index *index_start(const char *trace, bool keep, void (*ready)(void
 void index_free(struct trace_index *index);
 /* Once ready: whether it was loaded from its cache file. */
 bool index_loaded(const struct trace_index *index);
+/* A ready index from CONTENT, what follows a cache file's header, checked byte by byte as
+ * serve checks the file it loads (the index's fuzz target goes in here); NULL with why in WHY. */
+struct trace_index *index_load(const void *content, size_t len, char *why, size_t why_size);
 /* The checksum of a cache file's content (after its 112-byte header, which holds it at byte 104). */
 uint64_t index_cache_checksum(const void *content, size_t len);
 /* "" while it is being built, NULL once ready, else why it failed. */

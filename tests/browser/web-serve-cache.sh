@@ -5,7 +5,10 @@
 # fresh build. A damaged cache (bytes flipped, truncated, not ours) is
 # ignored with a notice and rebuilt; a trace that changed is indexed
 # afresh; --no-cache neither reads nor writes it; a trace being written
-# (a -wal with content) is not kept.
+# (a -wal with content) is not kept. A temporary file that a serve killed
+# while writing left is removed by the next (not a live writer's); the
+# cache directory loses the entries of traces that are gone, and the least
+# recently used ones past its size cap.
 source "$(dirname "$0")/../lib/common.sh"
 source "$(dirname "$0")/lib.sh"
 
@@ -16,6 +19,7 @@ kept=$T/trace.db.index
 # Serves trace.db with ARGS until its index is ready (stderr in serve.err);
 # sets URL and SERVER.
 serve() { # ARGS...
+	: >"$T/serve.err" # before it starts: not the last serve's words
 	"$TRACEFS" serve "$T/trace.db" --ws 127.0.0.1:0 "$@" 2>"$T/serve.err" &
 	SERVER=$!
 	CLEANUP_PIDS=$SERVER
@@ -123,4 +127,79 @@ kill "$writer" && wait "$writer" 2>/dev/null || true
 CLEANUP_PIDS=
 cmp -s "$kept" before.index || fail "serving a trace being written changed $kept"
 note "a trace being written is not kept"
+# Serves TRACE with ARGS until its index is ready, then stops (stderr in serve.err).
+serve_once() { # TRACE ARGS...
+	local trace=$1
+	shift
+	: >"$T/serve.err"
+	"$TRACEFS" serve "$trace" --ws 127.0.0.1:0 "$@" 2>"$T/serve.err" &
+	SERVER=$!
+	CLEANUP_PIDS=$SERVER
+	index_told() { grep -q 'the index of .* was \(built\|loaded\)' "$T/serve.err"; }
+	wait_for 120 index_told || fail "serve $trace told nothing of its index: $(cat "$T/serve.err")"
+	stop
+}
+
+# Killed while it writes the index (the file size limit: SIGXFSZ, at a
+# point the test knows; the trace not in WAL mode, so that reading it
+# writes nothing): its temporary file stays. The next serve removes it once
+# it is old, but not a live writer's (locked) nor a young one.
+mkdir killed
+cp trace.db killed/trace.db
+sqlite3 killed/trace.db "PRAGMA journal_mode=DELETE" >/dev/null
+(ulimit -f 8; exec "$TRACEFS" serve killed/trace.db --ws 127.0.0.1:0 2>killed/serve.err) && fail "serve lived past the file size limit"
+left=$(ls killed/trace.db.index.tmp-* 2>/dev/null) || fail "no temporary file left by the killed serve: $(ls killed)"
+[ "$(wc -l <<<"$left")" = 1 ] || fail "temporary files: $left"
+cp "$left" killed/trace.db.index.tmp-LiVe01
+cp "$left" killed/trace.db.index.tmp-YoUng1
+touch -d '2 minutes ago' "$left" killed/trace.db.index.tmp-LiVe01
+flock killed/trace.db.index.tmp-LiVe01 sleep 600 &
+locker=$!
+locked() { ! flock -n killed/trace.db.index.tmp-LiVe01 true; }
+wait_for 20 locked || fail "flock did not lock"
+serve_once killed/trace.db
+kill "$locker" && wait "$locker" 2>/dev/null || true
+told "kept in killed/trace.db.index" "the serve after the killed one"
+[ ! -e "$left" ] || fail "the killed serve's $left is still there"
+[ -e killed/trace.db.index.tmp-LiVe01 ] || fail "a live writer's temporary file was removed"
+[ -e killed/trace.db.index.tmp-YoUng1 ] || fail "a young temporary file was removed"
+note "a killed writer's temporary file is removed by the next serve, a live or young one is not"
+
+# The cache directory (nothing can be written beside these traces: a
+# directory in the way). A.db is indexed there, then deleted; two large
+# entries of nobody's (sparse) overfill the cap, and a killed writer's old
+# temporary file lies there. Writing B's entry removes A's, the older large
+# one (the least recently used) and the temporary file.
+export XDG_CACHE_HOME=$T/xdg
+cache=$XDG_CACHE_HOME/tracefs
+mkdir cached
+for t in a b; do
+	cp trace.db cached/$t.db
+	mkdir cached/$t.db.index
+done
+serve_once cached/a.db
+told "kept in $cache/" "a.db, nothing beside it"
+a_entry=$(ls "$cache"/*.index)
+assert_eq "$(stat -c %a "$a_entry")" 600 "the cache entry's mode"
+rm cached/a.db
+truncate -s 700M "$cache/1-1.index" "$cache/1-2.index"
+touch -d '3 days ago' "$cache/1-1.index"
+touch -d '2 days ago' "$cache/1-2.index"
+cp "$a_entry" "$cache/1-3.index.tmp-OlD001"
+touch -d '1 hour ago' "$cache/1-3.index.tmp-OlD001"
+serve_once cached/b.db
+told "kept in $cache/" "b.db, nothing beside it"
+[ ! -e "$a_entry" ] || fail "the entry of the deleted a.db stayed"
+[ ! -e "$cache/1-1.index" ] || fail "the least recently used entry stayed past the cap"
+[ -e "$cache/1-2.index" ] || fail "an entry was evicted though the rest was under the cap"
+[ ! -e "$cache/1-3.index.tmp-OlD001" ] || fail "a killed writer's temporary file stayed"
+b_entry=$(ls "$cache"/*.index | grep -v '/1-2.index$')
+[ "$(wc -l <<<"$b_entry")" = 1 ] || fail "cache entries: $(ls "$cache")"
+# Loading an entry marks it used.
+touch -d '4 days ago' "$b_entry"
+serve_once cached/b.db
+told "was loaded from $b_entry" "b.db again"
+[ "$(stat -c %Y "$b_entry")" -gt "$(stat -c %Y "$cache/1-2.index")" ] || fail "loading $b_entry did not mark it used"
+unset XDG_CACHE_HOME
+note "the cache directory drops the entries of deleted traces and the least recently used past 1 GiB"
 echo "web-serve-cache: ok"

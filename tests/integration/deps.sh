@@ -121,6 +121,17 @@ assert_eq "$(tr '\n' ' ' <"$T/impact")" "/log.o /main.o /prog " "--impact includ
 note "--impact include/log.h: $(tr '\n' ' ' <"$T/impact")"
 "$TRACEFS" deps "$db" --impact /config.h >"$T/impact" 2>/dev/null
 assert_eq "$(tr '\n' ' ' <"$T/impact")" "/main.o /prog " "--impact config.h"
+# A relative path, as a shell user types it: from the working directory,
+# else from the mount's root.
+(cd "$P/include" && "$TRACEFS" deps "$db" --impact ./log.h) >"$T/impact" 2>"$T/impact.err" ||
+	fail "--impact ./log.h in include/: $(cat "$T/impact.err")"
+assert_eq "$(tr '\n' ' ' <"$T/impact")" "/log.o /main.o /prog " "--impact ./log.h in include/"
+(cd "$(dirname "$P")" && "$TRACEFS" deps "$db" --impact "$(basename "$P")/include/../include/log.h") \
+	>"$T/impact" 2>"$T/impact.err" || fail "--impact from the parent: $(cat "$T/impact.err")"
+assert_eq "$(tr '\n' ' ' <"$T/impact")" "/log.o /main.o /prog " "--impact from the parent"
+(cd / && "$TRACEFS" deps "$db" --impact include/log.h) >"$T/impact" 2>"$T/impact.err" ||
+	fail "--impact include/log.h from /: $(cat "$T/impact.err")"
+assert_eq "$(tr '\n' ' ' <"$T/impact")" "/log.o /main.o /prog " "--impact include/log.h from /"
 
 # The graph: dot renders it; every command that made a file is a box.
 deps "$db" --format dot -o "$T/deps.dot"

@@ -162,4 +162,17 @@ expect_failure "--no-record with --ws" "takes no live view" \
 [ ! -e "$T/nr.db" ] || fail "--no-record left a trace file"
 note "--no-record: served without a trace or a live view"
 
+# --- options after the operands, as mount.fuse3 and fstab pass them ---
+
+"$TRACEFS" "$T/src" "$T/mnt" -o ro --no-ws --db "$T/after.db" ||
+	fail "SOURCE MOUNTPOINT -o ro: refused"
+is_mounted "$T/mnt" || fail "SOURCE MOUNTPOINT -o ro: not mounted"
+grep -q "^[^ ]* $T/mnt fuse.tracefs ro," /proc/mounts || fail "-o ro after the operands not applied: $(grep " $T/mnt " /proc/mounts)"
+echo nope >"$T/mnt/nope" 2>/dev/null && fail "a write through a read-only mount"
+"$TRACEFS" umount "$T/mnt"
+trace_complete "$T/after.db"
+expect_failure "a third operand" "unexpected argument 'extra'" \
+	"$TRACEFS" "$T/src" "$T/mnt" -o ro extra
+note "options after SOURCE MOUNTPOINT: -o ro applied"
+
 echo "mount-lifecycle: ok"

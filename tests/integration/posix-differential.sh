@@ -69,6 +69,17 @@ op_counts() { # DB
 	sql "$1" "SELECT op || '=' || count(*) FROM trace GROUP BY op ORDER BY op" | tr '\n' ' '
 }
 
+# finish_pair NAME — unmounts NAME's mount, compares its backing directory
+# with the native one, checks the trace's integrity and notes its events.
+finish_pair() {
+	local name=$1 db=$T/$1.db
+	"$TRACEFS" umount "$T/$name-mnt"
+	is_mounted "$T/$name-mnt" && fail "still mounted after tracefs umount"
+	same_backing "$name"
+	assert_eq "$(sql "$db" 'PRAGMA integrity_check')" ok "integrity of $db"
+	note "$name: $(sql "$db" 'SELECT count(*) FROM trace') events: $(op_counts "$db")"
+}
+
 at_least() { # DB WHAT QUERY — QUERY counts rows; at least one
 	local n
 	n=$(sql "$1" "$3")
@@ -78,13 +89,8 @@ at_least() { # DB WHAT QUERY — QUERY counts rows; at least one
 # --- as root -------------------------------------------------------------
 MOUNT_OPTS=""
 run_pair root
-"$TRACEFS" umount "$T/root-mnt"
-is_mounted "$T/root-mnt" && fail "still mounted after tracefs umount"
-same_backing root
-
+finish_pair root
 db=$T/root.db
-assert_eq "$(sql "$db" 'PRAGMA integrity_check')" ok "integrity of $db"
-note "root: $(sql "$db" 'SELECT count(*) FROM trace') events: $(op_counts "$db")"
 at_least "$db" "rename /r_a -> /r_b" \
 	"SELECT count(*) FROM trace WHERE op = 'rename' AND path = '/r_a' AND path2 = '/r_b' AND result = 0"
 at_least "$db" "RENAME_EXCHANGE /r_b <-> /r_e" \
@@ -123,13 +129,8 @@ assert_eq "$(sql "$db" "SELECT count(*) FROM trace WHERE op = 'mkdir' AND comm !
 # --- as an unprivileged user on an allow_other mount -----------------------
 MOUNT_OPTS="-o allow_other"
 run_pair user --as-user "$USER_UID"
-"$TRACEFS" umount "$T/user-mnt"
-is_mounted "$T/user-mnt" && fail "still mounted after tracefs umount"
-same_backing user
-
+finish_pair user
 db=$T/user.db
-assert_eq "$(sql "$db" 'PRAGMA integrity_check')" ok "integrity of $db"
-note "user: $(sql "$db" 'SELECT count(*) FROM trace') events: $(op_counts "$db")"
 at_least "$db" "create of /open/uf by uid $USER_UID" \
 	"SELECT count(*) FROM trace WHERE op = 'create' AND path = '/open/uf' AND uid = $USER_UID AND gid = $USER_UID AND result = 0"
 at_least "$db" "mkdir of /open/ud by uid $USER_UID" \

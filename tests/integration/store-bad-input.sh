@@ -26,6 +26,14 @@ expect_refusal "status of a plain directory" "is not a git working copy" \
 expect_refusal "-o store on a plain directory" "is not a git working copy" \
 	"$TRACEFS" mount -o store --no-ws --db "$T/t1.db" "$T/plain" "$T/mnt"
 
+# Help after any action; an unknown option is not taken for a WORKDIR.
+for action in clone status sync log; do
+	out=$("$TRACEFS" store $action --help) || fail "store $action --help: exit $?"
+	[[ $out == *"usage: tracefs store"* ]] || fail "store $action --help: '$out'"
+done
+expect_refusal "store status -q" "unknown option '-q'" "$TRACEFS" store status -q "$T/plain"
+note "store ACTION --help: usage; an unknown option refused"
+
 # A remote that does not exist.
 expect_refusal "clone of a missing remote" "No such file or directory" \
 	"$TRACEFS" store clone "$T/no-such-remote.git" "$T/wc"

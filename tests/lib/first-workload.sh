@@ -54,29 +54,28 @@ first_workload_remove() { # DIR
 	[ ! -e "$dir/0" ] || fail "first workload: $dir/0 still exists after rm -rf"
 }
 
+# Exactly 88 OP events in DB, all successful, by COMM, one on each of the
+# workload's paths.
+check_workload_op() { # DB OP COMM
+	local db=$1 op=$2 comm=$3 expected got n
+	expected=$(first_workload_paths | LC_ALL=C sort)
+	n=$(sql "$db" "SELECT count(*) FROM trace WHERE op = '$op'")
+	assert_eq "$n" 88 "number of $op events"
+	n=$(sql "$db" "SELECT count(*) FROM trace WHERE op = '$op' AND result = 0 AND comm = '$comm'")
+	assert_eq "$n" 88 "$op events with result 0 and comm '$comm'"
+	got=$(sql "$db" "SELECT path FROM trace WHERE op = '$op'" | LC_ALL=C sort)
+	[ "$got" == "$expected" ] ||
+		fail "$op paths differ from the workload's: $(diff <(echo "$expected") <(echo "$got") | head -20)"
+}
+
 # Checks a complete trace of first_workload run at the mount root: exactly 88
 # mkdir events by `mkdir` and 88 rmdir events by `rm`, all successful, on the
 # right paths, every mkdir after its parent's and every rmdir after its
 # children's.
 check_first_workload_trace() { # DB
-	local db=$1 expected got n
-	expected=$(first_workload_paths | LC_ALL=C sort)
-
-	n=$(sql "$db" "SELECT count(*) FROM trace WHERE op = 'mkdir'")
-	assert_eq "$n" 88 "number of mkdir events"
-	n=$(sql "$db" "SELECT count(*) FROM trace WHERE op = 'mkdir' AND result = 0 AND comm = 'mkdir'")
-	assert_eq "$n" 88 "mkdir events with result 0 and comm 'mkdir'"
-	got=$(sql "$db" "SELECT path FROM trace WHERE op = 'mkdir'" | LC_ALL=C sort)
-	[ "$got" == "$expected" ] ||
-		fail "mkdir paths differ from the workload's: $(diff <(echo "$expected") <(echo "$got") | head -20)"
-
-	n=$(sql "$db" "SELECT count(*) FROM trace WHERE op = 'rmdir'")
-	assert_eq "$n" 88 "number of rmdir events"
-	n=$(sql "$db" "SELECT count(*) FROM trace WHERE op = 'rmdir' AND result = 0 AND comm = 'rm'")
-	assert_eq "$n" 88 "rmdir events with result 0 and comm 'rm'"
-	got=$(sql "$db" "SELECT path FROM trace WHERE op = 'rmdir'" | LC_ALL=C sort)
-	[ "$got" == "$expected" ] ||
-		fail "rmdir paths differ from the workload's: $(diff <(echo "$expected") <(echo "$got") | head -20)"
+	local db=$1 n
+	check_workload_op "$db" mkdir mkdir
+	check_workload_op "$db" rmdir rm
 
 	n=$(sql "$db" "SELECT count(*) FROM trace WHERE op = 'mkdir' AND path = '/0/1/2/3/4/5/6/7/8/9/10/g'")
 	assert_eq "$n" 1 "mkdir of /0/1/2/3/4/5/6/7/8/9/10/g"

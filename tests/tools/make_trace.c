@@ -11,6 +11,7 @@
  *                               known, for `tracefs deps` (see build())
  */
 #include "recorder/recorder.h"
+#include "tests/tools/synthetic.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,81 +24,19 @@
 #define MS 1000000LL
 #define S 1000000000LL
 
-struct writer {
-	struct recorder *recorder;
-	int64_t t0; /* the crafted run's start */
-	uint64_t submitted;
-};
-
 static void die(const char *what, const char *detail)
 {
 	fprintf(stderr, "make_trace: %s: %s\n", what, detail);
 	exit(1);
 }
 
-static int64_t now_ns(void)
+static void open_trace(struct synthetic *w, const char *path)
 {
-	struct timespec ts;
-	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
-		die("clock_gettime", strerror(errno));
-	return (int64_t)ts.tv_sec * S + ts.tv_nsec;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {.tv_sec = 0, .tv_nsec = ms * MS};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static void open_trace(struct writer *w, const char *path)
-{
-	struct recorder_options options = {
-		.db_path = path,
-		.source = "/work/src",
-		.mountpoint = "/work/src",
-		.command_line = "make_trace",
-		.cache_mode = "exact",
-		.queue_capacity = 1 << 20,
-	};
-	char err[512];
-
-	w->recorder = recorder_open(&options, err, sizeof(err));
-	if (!w->recorder)
-		die("recorder_open", err);
-	w->t0 = now_ns();
-	w->submitted = 0;
-}
-
-/* Submits, waiting whenever the queue is half full: the tests want no loss. */
-static void submit(struct writer *w, const struct trace_event *e)
-{
-	struct recorder_stats stats;
-
-	for (;;) {
-		recorder_get_stats(w->recorder, &stats);
-		if (stats.submitted - stats.written - stats.lost < (1 << 19))
-			break;
-		sleep_ms(1);
-	}
-	recorder_submit(w->recorder, e);
-	w->submitted++;
-}
-
-static void close_trace(struct writer *w)
-{
-	struct recorder_stats stats;
-	char err[512];
-
-	recorder_get_stats(w->recorder, &stats);
-	if (recorder_close(w->recorder, err, sizeof(err)) != 0)
-		die("recorder_close", err);
-	if (stats.lost)
-		die("recording", "events were lost");
+	synthetic_open(w, "make_trace", path, "/work/src");
 }
 
 /* One event at t0 + at_ns, lasting dur_ns. */
-static void ev(struct writer *w, int64_t at_ns, int64_t dur_ns, enum trace_op op, const char *path,
+static void ev(struct synthetic *w, int64_t at_ns, int64_t dur_ns, enum trace_op op, const char *path,
 	       const char *comm, int pid, int result, int64_t bytes, enum trace_kind kind)
 {
 	struct trace_event e = {
@@ -114,7 +53,7 @@ static void ev(struct writer *w, int64_t at_ns, int64_t dur_ns, enum trace_op op
 		.op = (uint8_t)op,
 		.kind = (uint8_t)kind,
 	};
-	submit(w, &e);
+	synthetic_submit(w, &e);
 }
 
 /*
@@ -124,7 +63,7 @@ static void ev(struct writer *w, int64_t at_ns, int64_t dur_ns, enum trace_op op
  * (EACCES) and looks up /src/missing.h 7 times in vain (4 times as cc1,
  * 3 times as gcc): the MISSING finding, 7 failed lookups.
  */
-static void configure_phase(struct writer *w)
+static void configure_phase(struct synthetic *w)
 {
 	char probe[64];
 
@@ -154,7 +93,7 @@ static void configure_phase(struct writer *w)
  * tiny of 100); /data.db is fsynced 3 times, 2 ms each (FSYNC: 3 fsyncs,
  * 6 ms).
  */
-static void make_phase(struct writer *w)
+static void make_phase(struct synthetic *w)
 {
 	char path[64];
 
@@ -190,7 +129,7 @@ static void make_phase(struct writer *w)
 }
 
 /* rm, 25 s to 26 s: "rm" (pid 400) removes the 25 objects and /src. */
-static void rm_phase(struct writer *w)
+static void rm_phase(struct synthetic *w)
 {
 	char path[64];
 
@@ -211,13 +150,13 @@ static void rm_phase(struct writer *w)
  */
 static void crafted(const char *path)
 {
-	struct writer w;
+	struct synthetic w;
 
 	open_trace(&w, path);
 	configure_phase(&w);
 	make_phase(&w);
 	rm_phase(&w);
-	close_trace(&w);
+	synthetic_close(&w);
 }
 
 /* A build-like mix, fast to make: a path per 100 events, a process per 2,000. */
@@ -227,7 +166,7 @@ static void big(const char *path, uint64_t count)
 	static const enum trace_op ops[] = {TRACE_OP_LOOKUP, TRACE_OP_GETATTR, TRACE_OP_OPEN,
 					  TRACE_OP_READ,	 TRACE_OP_READ,	 TRACE_OP_WRITE,
 					  TRACE_OP_FLUSH,	 TRACE_OP_RELEASE};
-	struct writer w;
+	struct synthetic w;
 	char name[64];
 	uint64_t seed = 42;
 
@@ -245,11 +184,11 @@ static void big(const char *path, uint64_t count)
 		   op == TRACE_OP_READ || op == TRACE_OP_WRITE ? (int64_t)(r % 8192) : -1,
 		   op == TRACE_OP_LOOKUP && r % 3 == 0 ? TRACE_KIND_NONE : TRACE_KIND_FILE);
 	}
-	close_trace(&w);
+	synthetic_close(&w);
 }
 
 /* Records a process; PARENT and ROOT are earlier ids (0: none). */
-static int64_t process(struct writer *w, int pid, int64_t parent, int64_t root, const char *argv,
+static int64_t process(struct synthetic *w, int pid, int64_t parent, int64_t root, const char *argv,
 		       bool is_root)
 {
 	struct recorder_process p = {
@@ -270,7 +209,7 @@ static int64_t process(struct writer *w, int pid, int64_t parent, int64_t root, 
 }
 
 /* One successful access by process ID (pid PID) at step N. */
-static void access_ev(struct writer *w, int64_t n, int64_t id, int pid, enum trace_op op,
+static void access_ev(struct synthetic *w, int64_t n, int64_t id, int pid, enum trace_op op,
 		      const char *path, const char *path2, uint32_t flags)
 {
 	struct trace_event e = {
@@ -290,7 +229,7 @@ static void access_ev(struct writer *w, int64_t n, int64_t id, int pid, enum tra
 		.kind = TRACE_KIND_FILE,
 		.process = id,
 	};
-	submit(w, &e);
+	synthetic_submit(w, &e);
 }
 
 /*
@@ -307,7 +246,7 @@ static void access_ev(struct writer *w, int64_t n, int64_t id, int pid, enum tra
  */
 static void build(const char *path)
 {
-	struct writer w;
+	struct synthetic w;
 	int64_t n = 0;
 	open_trace(&w, path);
 	int64_t root = process(&w, 10, 0, 0, "[\"sh\",\"build.sh\"]", true);
@@ -380,7 +319,7 @@ static void build(const char *path)
 	access_ev(&w, n++, rm2, 51, TRACE_OP_UNLINK, "/x.o", NULL, 0);
 	access_ev(&w, n++, rm2, 51, TRACE_OP_UNLINK, "/y.o", NULL, 0);
 	access_ev(&w, n++, rm2, 51, TRACE_OP_UNLINK, "/prog", NULL, 0);
-	close_trace(&w);
+	synthetic_close(&w);
 }
 
 int main(int argc, char **argv)

@@ -208,20 +208,25 @@ static const char *sdesc(const struct stat *st)
 	return b;
 }
 
+/* NAME: the stat ST that a call returning R filled (kept in *OUT, if asked). */
+static int said_stat(const char *name, long r, const struct stat *st, struct stat *out)
+{
+	if (r < 0) {
+		line("%s: -1 %s", name, ename(last_errno));
+		return -1;
+	}
+	line("%s: %s", name, sdesc(st));
+	if (out)
+		*out = *st;
+	return 0;
+}
+
 /* NAME: stat of PATH (lstat when NOFOLLOW). */
 static int pstat_at(const char *name, int dirfd, const char *path, int nofollow, struct stat *out)
 {
 	struct stat st;
 	long r = CALL(fstatat(dirfd, path, &st, nofollow ? AT_SYMLINK_NOFOLLOW : 0));
-
-	if (r < 0) {
-		line("%s: -1 %s", name, ename(last_errno));
-		return -1;
-	}
-	line("%s: %s", name, sdesc(&st));
-	if (out)
-		*out = st;
-	return 0;
+	return said_stat(name, r, &st, out);
 }
 #define pstat(name, path) pstat_at(name, AT_FDCWD, path, 0, NULL)
 #define plstat(name, path) pstat_at(name, AT_FDCWD, path, 1, NULL)
@@ -230,15 +235,7 @@ static int pfstat(const char *name, int fd, struct stat *out)
 {
 	struct stat st;
 	long r = CALL(fstat(fd, &st));
-
-	if (r < 0) {
-		line("%s: -1 %s", name, ename(last_errno));
-		return -1;
-	}
-	line("%s: %s", name, sdesc(&st));
-	if (out)
-		*out = st;
-	return 0;
+	return said_stat(name, r, &st, out);
 }
 
 /* NAME: the whole content of PATH (escaped, or its size and hash if long). */

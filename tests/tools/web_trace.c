@@ -14,6 +14,7 @@
  *                                      i (seq i + 1) is at start + i / RATE.
  */
 #include "recorder/recorder.h"
+#include "tests/tools/synthetic.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -25,8 +26,7 @@
 
 #define S 1000000000LL
 
-static struct recorder *recorder;
-static int64_t t0;
+static struct synthetic trace;
 
 static void die(const char *what, const char *detail)
 {
@@ -34,32 +34,10 @@ static void die(const char *what, const char *detail)
 	exit(1);
 }
 
-static void open_trace(const char *path)
-{
-	struct recorder_options options = {
-		.db_path = path,
-		.source = "/synthetic",
-		.mountpoint = "/synthetic",
-		.command_line = "web_trace",
-		.cache_mode = "exact",
-		.queue_capacity = 1 << 20,
-	};
-	char err[512];
-	struct timespec ts;
-
-	recorder = recorder_open(&options, err, sizeof(err));
-	if (!recorder)
-		die("recorder_open", err);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	t0 = (int64_t)ts.tv_sec * S + ts.tv_nsec;
-}
-
-/* Waits whenever the queue is half full: no event may be lost. */
 static void ev(int64_t at_ns, enum trace_op op, const char *path, enum trace_kind kind, int64_t bytes)
 {
-	struct recorder_stats stats;
 	struct trace_event e = {
-		.ts_ns = t0 + at_ns,
+		.ts_ns = trace.t0 + at_ns,
 		.dur_ns = 5000,
 		.bytes = bytes,
 		.offset = bytes >= 0 ? 0 : -1,
@@ -72,26 +50,7 @@ static void ev(int64_t at_ns, enum trace_op op, const char *path, enum trace_kin
 		.kind = (uint8_t)kind,
 		.mode = op == TRACE_OP_MKDIR ? 040755 : op == TRACE_OP_CREATE ? 0100644 : 0,
 	};
-	for (;;) {
-		recorder_get_stats(recorder, &stats);
-		if (stats.submitted - stats.written - stats.lost < (1 << 19))
-			break;
-		struct timespec pause = {0, 1000000};
-		nanosleep(&pause, NULL);
-	}
-	recorder_submit(recorder, &e);
-}
-
-static void close_trace(void)
-{
-	struct recorder_stats stats;
-	char err[512];
-
-	recorder_get_stats(recorder, &stats);
-	if (recorder_close(recorder, err, sizeof(err)) != 0)
-		die("recorder_close", err);
-	if (stats.lost)
-		die("recording", "events were lost");
+	synthetic_submit(&trace, &e);
 }
 
 static unsigned long number(const char *s)
@@ -145,16 +104,16 @@ static void rate(unsigned long per_second, unsigned long seconds)
 int main(int argc, char **argv)
 {
 	if (argc == 5 && strcmp(argv[1], "tree") == 0) {
-		open_trace(argv[2]);
+		synthetic_open(&trace, "web_trace", argv[2], "/synthetic");
 		tree(number(argv[3]), number(argv[4]));
 	} else if (argc == 5 && strcmp(argv[1], "rate") == 0) {
-		open_trace(argv[2]);
+		synthetic_open(&trace, "web_trace", argv[2], "/synthetic");
 		rate(number(argv[3]), number(argv[4]));
 	} else {
 		fprintf(stderr, "usage: web_trace tree OUT.db DIRS FILES\n"
 				"       web_trace rate OUT.db RATE SECONDS\n");
 		return 2;
 	}
-	close_trace();
+	synthetic_close(&trace);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -32,6 +33,16 @@ static inline void scratch_remove(void)
 		nftw(scratch, scratch_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 		scratch[0] = '\0';
 	}
+}
+
+/* Makes SCRATCH a new directory /tmp/TEST.XXXXXX; false, having said so, if it cannot. */
+static inline bool scratch_make(const char *test)
+{
+	snprintf(scratch, sizeof(scratch), "/tmp/%s.XXXXXX", test);
+	if (mkdtemp(scratch))
+		return true;
+	fprintf(stderr, "FAIL: mkdtemp %s: %s\n", scratch, strerror(errno));
+	return false;
 }
 
 static inline const char *scratch_path(char *buf, size_t size, const char *name)

@@ -321,11 +321,8 @@ static void test_traces(void)
 int main(void)
 {
 	check_on_fail = cleanup;
-	snprintf(scratch, sizeof(scratch), "/tmp/test_diff.XXXXXX");
-	if (!mkdtemp(scratch)) {
-		fprintf(stderr, "FAIL: mkdtemp\n");
+	if (!scratch_make("test_diff"))
 		return 1;
-	}
 	test_shape();
 	test_compare();
 	test_traces();

@@ -266,8 +266,8 @@ int main(void)
 {
 	check_on_fail = cleanup;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	snprintf(scratch, sizeof(scratch), "/tmp/test_play.XXXXXX");
-	CHECK(mkdtemp(scratch), "mkdtemp: %s", strerror(errno));
+	if (!scratch_make("test_play"))
+		return 1;
 	char db[256];
 	scratch_path(db, sizeof(db), "first.db");
 	test_names();

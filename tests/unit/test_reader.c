@@ -16,7 +16,9 @@
 #include "recorder/recorder.h"
 #include "trace/trace.h" /* the row check, as the report's scan uses it */
 #include "tests/unit/check.h"
+#include "tests/unit/scale.h"
 #include "tests/unit/scratch.h"
+#include "tests/unit/traces.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,8 +37,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static double scale = 1.0;
-
 
 /* ---- scratch space ---- */
 
@@ -45,27 +45,7 @@ static void cleanup(void)
 	scratch_remove();
 }
 
-static uint64_t scaled(uint64_t n)
-{
-	uint64_t v = (uint64_t)((double)n * scale);
-	return v ? v : 1;
-}
-
 /* ---- files ---- */
-
-static void copy_file(const char *from, const char *to)
-{
-	FILE *in = fopen(from, "rb");
-	CHECK(in, "open %s: %s", from, strerror(errno));
-	FILE *out = fopen(to, "wb");
-	CHECK(out, "create %s: %s", to, strerror(errno));
-	char buf[65536];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		CHECK(fwrite(buf, 1, n, out) == n, "write %s: %s", to, strerror(errno));
-	CHECK(!ferror(in), "read %s", from);
-	CHECK(fclose(in) == 0 && fclose(out) == 0, "close %s: %s", to, strerror(errno));
-}
 
 static void write_file(const char *path, const void *data, size_t size)
 {
@@ -99,41 +79,7 @@ static void scribble(const char *path, off_t offset, size_t size, unsigned seed)
 	CHECK(close(fd) == 0, "close %s: %s", path, strerror(errno));
 }
 
-static void sql_exec(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) ==
-		      SQLITE_OK,
-	      "open %s", path);
-	char *msg = NULL;
-	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-	CHECK(rc == SQLITE_OK, "%s: %s", sql, msg ? msg : sqlite3_errstr(rc));
-	CHECK(sqlite3_close(db) == SQLITE_OK, "close %s", path);
-}
-
 /* ---- recorder helpers ---- */
-
-static struct recorder *open_recorder(const char *path, int interval_ms)
-{
-	struct recorder_options options = {
-		.db_path = path,
-		.source = "/srv/source",
-		.mountpoint = "/mnt/traced",
-		.command_line = "tracefs /srv/source /mnt/traced",
-		.cache_mode = "default",
-		.commit_interval_ms = interval_ms,
-	};
-	char err[512] = "";
-	struct recorder *r = recorder_open(&options, err, sizeof(err));
-	CHECK(r, "recorder_open(%s): %s", path, err);
-	return r;
-}
-
-static void close_recorder(struct recorder *r)
-{
-	char err[512] = "";
-	CHECK(recorder_close(r, err, sizeof(err)) == 0, "recorder_close: %s", err);
-}
 
 /* Waits until everything submitted is committed. */
 static void wait_written(struct recorder *r)
@@ -226,7 +172,7 @@ static void check_event(const struct trace_event *got, const struct trace_event 
 
 static void make_round_trip_trace(const char *path, int64_t t0)
 {
-	struct recorder *r = open_recorder(path, 0);
+	struct recorder *r = open_recorder(path, 0, 0);
 	for (int i = 0; i < ROUND_TRIP_EVENTS; i++) {
 		struct trace_event e = sample_event(i, t0);
 		recorder_submit(r, &e);
@@ -337,7 +283,7 @@ static void test_many_names(void)
 {
 	char path[256], err[512], p[128], p2[128], comm[16];
 	int64_t t0 = now_ns(CLOCK_REALTIME);
-	struct recorder *r = open_recorder(scratch_path(path, sizeof(path), "names.db"), 0);
+	struct recorder *r = open_recorder(scratch_path(path, sizeof(path), "names.db"), 0, 0);
 	for (int i = 0; i < NAME_EVENTS; i++) {
 		struct trace_event e = named_event(i, t0, p, p2, comm);
 		recorder_submit(r, &e);
@@ -364,7 +310,7 @@ static void test_throughput(void)
 	char path[256], err[512] = "";
 	uint64_t count = scaled(300000);
 	int64_t t0 = now_ns(CLOCK_REALTIME);
-	struct recorder *r = open_recorder(scratch_path(path, sizeof(path), "many.db"), 0);
+	struct recorder *r = open_recorder(scratch_path(path, sizeof(path), "many.db"), 0, 0);
 	char name[64];
 
 	for (uint64_t i = 0; i < count; i++) {
@@ -663,7 +609,7 @@ static uint64_t drain(struct trace_reader *reader, int64_t *last_seq)
 static void test_live(void)
 {
 	char path[256];
-	struct recorder *r = open_recorder(scratch_path(path, sizeof(path), "live.db"), 10);
+	struct recorder *r = open_recorder(scratch_path(path, sizeof(path), "live.db"), 0, 10);
 	struct trace_event e = {.ts_ns = now_ns(CLOCK_REALTIME),
 			      .bytes = -1,
 			      .offset = -1,
@@ -690,7 +636,7 @@ static void test_live(void)
 /* The child: records until it is killed. */
 static __attribute__((noreturn)) void record_forever(const char *path)
 {
-	struct recorder *r = open_recorder(path, 20);
+	struct recorder *r = open_recorder(path, 0, 20);
 	struct trace_event e = {.bytes = 512,
 			      .offset = 0,
 			      .path = "/killed/file",
@@ -849,22 +795,13 @@ static void test_json(void)
 int main(void)
 {
 	check_on_fail = cleanup;
-	const char *env = getenv("RECORDER_TEST_SCALE");
 	char good[256];
 
-	if (env) {
-		scale = strtod(env, NULL);
-		if (!(scale > 0 && scale <= 100)) {
-			fprintf(stderr, "FAIL: bad RECORDER_TEST_SCALE '%s'\n", env);
-			return 1;
-		}
-	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	snprintf(scratch, sizeof(scratch), "/tmp/test_reader.XXXXXX");
-	if (!mkdtemp(scratch)) {
-		fprintf(stderr, "FAIL: mkdtemp: %s\n", strerror(errno));
+	if (!scale_from_env())
 		return 1;
-	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!scratch_make("test_reader"))
+		return 1;
 	test_json();
 	test_round_trip();
 	test_many_names();

@@ -10,7 +10,9 @@
  */
 #include "recorder/recorder.h"
 #include "tests/unit/check.h"
+#include "tests/unit/scale.h"
 #include "tests/unit/scratch.h"
+#include "tests/unit/traces.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +33,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static double scale = 1.0;
 static char full_mount[128];  /* the tmpfs, while mounted */
 
 
@@ -48,36 +49,7 @@ static void cleanup(void)
 	scratch_remove();
 }
 
-static uint64_t scaled(uint64_t n)
-{
-	uint64_t v = (uint64_t)((double)n * scale);
-	return v ? v : 1;
-}
-
 /* ---- recorder helpers ---- */
-
-static struct recorder *open_recorder(const char *path, size_t capacity, int interval_ms)
-{
-	struct recorder_options options = {
-		.db_path = path,
-		.source = "/srv/source",
-		.mountpoint = "/mnt/traced",
-		.command_line = "tracefs /srv/source /mnt/traced",
-		.cache_mode = "default",
-		.queue_capacity = capacity,
-		.commit_interval_ms = interval_ms,
-	};
-	char err[512] = "";
-	struct recorder *r = recorder_open(&options, err, sizeof(err));
-	CHECK(r, "recorder_open(%s): %s", path, err);
-	return r;
-}
-
-static void close_recorder(struct recorder *r)
-{
-	char err[512] = "";
-	CHECK(recorder_close(r, err, sizeof(err)) == 0, "recorder_close: %s", err);
-}
 
 /* Waits until at most `limit` events are queued or in an open transaction. */
 static void wait_for_room(struct recorder *r, uint64_t limit)
@@ -942,21 +914,12 @@ static void test_throughput(void)
 int main(void)
 {
 	check_on_fail = cleanup;
-	const char *env = getenv("RECORDER_TEST_SCALE");
 
-	if (env) {
-		scale = strtod(env, NULL);
-		if (!(scale > 0 && scale <= 100)) {
-			fprintf(stderr, "FAIL: bad RECORDER_TEST_SCALE '%s'\n", env);
-			return 1;
-		}
-	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	snprintf(scratch, sizeof(scratch), "/tmp/test_recorder.XXXXXX");
-	if (!mkdtemp(scratch)) {
-		fprintf(stderr, "FAIL: mkdtemp: %s\n", strerror(errno));
+	if (!scale_from_env())
 		return 1;
-	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!scratch_make("test_recorder"))
+		return 1;
 	test_round_trip();
 	test_refusals();
 	test_tiny_queue();

@@ -13,7 +13,9 @@
 #include "recorder/recorder.h"
 #include "analyze/analyze.h"
 #include "tests/unit/check.h"
+#include "tests/unit/scale.h"
 #include "tests/unit/scratch.h"
+#include "tests/unit/traces.h"
 #include "analyze/report.h"
 
 #include <errno.h>
@@ -32,36 +34,10 @@
 #define S 1000000000LL
 #define MS 1000000LL
 
-static double scale = 1.0;
-
 
 static void cleanup(void)
 {
 	scratch_remove();
-}
-
-static void copy_file(const char *from, const char *to)
-{
-	FILE *in = fopen(from, "rb");
-	CHECK(in, "open %s: %s", from, strerror(errno));
-	FILE *out = fopen(to, "wb");
-	CHECK(out, "create %s: %s", to, strerror(errno));
-	char buf[65536];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		CHECK(fwrite(buf, 1, n, out) == n, "write %s: %s", to, strerror(errno));
-	CHECK(fclose(in) == 0 && fclose(out) == 0, "close %s: %s", to, strerror(errno));
-}
-
-static void sql_exec(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK, "open %s",
-	      path);
-	char *msg = NULL;
-	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-	CHECK(rc == SQLITE_OK, "%s: %s", sql, msg ? msg : sqlite3_errstr(rc));
-	CHECK(sqlite3_close(db) == SQLITE_OK, "close %s", path);
 }
 
 /* Overwrites [offset, end of file) with pseudo-random garbage. */
@@ -585,6 +561,30 @@ static void test_html_labels(void)
 }
 
 /* Extreme values: no signed overflow (the sanitizers abort on one). */
+/* Offsets tell apart the times a line of the timeline is apart, in short traces too. */
+static void test_offsets(void)
+{
+	static const struct {
+		int64_t ns, step_ns;
+		const char *want;
+	} cases[] = {
+		{12345678, 0, "0:00.0"},
+		{12345678, 1550000, "0:00.012"},
+		{12345678, 500000, "0:00.0123"},
+		{12345678, 1, "0:00.012345"},
+		{61500000000LL, 250000000, "1:01.5"},
+		{61530000000LL, 25000000, "1:01.53"},
+		{3723000000000LL, 1000, "1:02:03"},
+	};
+	char buf[32];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK(strcmp(report_offset(cases[i].ns, cases[i].step_ns, buf, sizeof(buf)),
+			     cases[i].want) == 0,
+		      "offset %lld at a step of %lld: %s, not %s", (long long)cases[i].ns,
+		      (long long)cases[i].step_ns, buf, cases[i].want);
+	printf("ok - offsets as precise as the timeline's lines\n");
+}
+
 static void test_extremes(const char *good)
 {
 	char path[256], err[1024];
@@ -731,22 +731,13 @@ static void test_garbage(const char *good)
 int main(void)
 {
 	check_on_fail = cleanup;
-	const char *env = getenv("RECORDER_TEST_SCALE");
 	char good[256];
 
-	if (env) {
-		scale = strtod(env, NULL);
-		if (!(scale > 0 && scale <= 100)) {
-			fprintf(stderr, "FAIL: bad RECORDER_TEST_SCALE '%s'\n", env);
-			return 1;
-		}
-	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	snprintf(scratch, sizeof(scratch), "/tmp/test_report.XXXXXX");
-	if (!mkdtemp(scratch)) {
-		fprintf(stderr, "FAIL: mkdtemp: %s\n", strerror(errno));
+	if (!scale_from_env())
 		return 1;
-	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!scratch_make("test_report"))
+		return 1;
 	make_trace(scratch_path(good, sizeof(good), "good.db"), 12);
 	test_known_numbers(good);
 	test_empty();
@@ -754,6 +745,7 @@ int main(void)
 	test_build_phases();
 	test_copy_phases();
 	test_html_labels();
+	test_offsets();
 	test_extremes(good);
 	test_export(good);
 	test_bad_values(good);

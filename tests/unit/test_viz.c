@@ -16,14 +16,13 @@
 #include "viz/vmath.h"
 #include "play/play.h"
 #include "tests/unit/check.h"
+#include "tests/unit/scale.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static double scale = 1.0;
 
 /* ---- helpers ---- */
 
@@ -1637,15 +1636,8 @@ static void test_stamp_edges(void)
 
 int main(void)
 {
-	const char *env = getenv("RECORDER_TEST_SCALE");
-	if (env) {
-		char *end;
-		scale = strtod(env, &end);
-		if (*end || scale <= 0) {
-			fprintf(stderr, "FAIL: bad RECORDER_TEST_SCALE '%s'\n", env);
-			return 1;
-		}
-	}
+	if (!scale_from_env())
+		return 1;
 	test_math();
 	test_fade_not_violet();
 	test_ancestors_appear();

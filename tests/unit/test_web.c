@@ -571,10 +571,17 @@ static void test_index_kept(const char *dir, const char *trace, int64_t t0, int 
 	 * file could: counts that do not add up are refused; any byte changed
 	 * loads or is refused, never crashes (the sanitizers watch the seeks).
 	 */
+	uint32_t path_len; /* the content starts with the trace's absolute path */
+	memcpy(&path_len, good + 112, sizeof(path_len));
+	char *real = realpath(trace, NULL);
+	CHECK(real && path_len == strlen(real) && memcmp(good + 116, real, path_len) == 0,
+	      "the kept index names its trace %s", real);
+	free(real);
+	const size_t span_at = 116 + path_len;
 	struct { size_t at; uint8_t value; } refused[] = {
-		{128, 0xff}, /* the event count */
-		{136, 0x7f}, /* a timeline bucket */
-		{3336 + 7, 0x7f}, /* the number of phases */
+		{span_at + 16, 0xff}, /* the event count */
+		{span_at + 24, 0x7f}, /* a timeline bucket */
+		{span_at + 24 + TIMELINE_BUCKETS * 8 + 7, 0x7f}, /* the number of phases */
 	};
 	size_t cases = (size_t)(24 * test_scale()) + 1;
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]) + cases; i++) {
@@ -601,6 +608,12 @@ static void test_index_kept(const char *dir, const char *trace, int64_t t0, int 
 		replay_close(replay);
 		index_free(index);
 	}
+	/* The way in of the loader's fuzz target: what follows the header, checked as serve checks it. */
+	struct trace_index *from_bytes = index_load(good + 112, size - 112, err, sizeof(err));
+	CHECK(from_bytes && !index_state(from_bytes) && index_loaded(from_bytes), "index_load: %s", err);
+	index_free(from_bytes);
+	err[0] = '\0';
+	CHECK(!index_load(good + 112, size - 113, err, sizeof(err)) && err[0], "index_load took a cut index");
 	write_whole(kept, good, size);
 	free(good);
 	index_free(index_ready_now(trace, true, true));

@@ -394,14 +394,19 @@
     return stats;
   }
 
+  /* The model's process NAME in TARGET, with its counts and colour SLOT (-1: none given). */
+  function restoreProcess(target, name, events, errors, slot) {
+    if (wasm.tv_restore_process(target, writeString(name), events, errors, slot) !== 0)
+      throw new Error('out of memory');
+  }
+
   /* A snapshot's counters into the scene being built from it. */
   function restoreStats(target, stats, withoutProcesses) {
     if (!stats || typeof stats !== 'object') return;
     for (const p of Array.isArray(stats.processes) && !withoutProcesses ? stats.processes : []) {
       if (!p || typeof p.name !== 'string') continue;
-      if (wasm.tv_restore_process(target, writeString(p.name), Number(p.events) || 0,
-        Number(p.errors) || 0, Number.isInteger(p.color) ? p.color : -1) !== 0)
-        throw new Error('out of memory');
+      restoreProcess(target, p.name, Number(p.events) || 0, Number(p.errors) || 0,
+        Number.isInteger(p.color) ? p.color : -1);
     }
     wasm.tv_restore_events(target, Number(stats.events) || 0);
     for (const [name, n] of Object.entries(stats.ops || {})) {
@@ -526,11 +531,8 @@
     into.nodes.set(owner.command, seen ? {nodes: seen.nodes + 1, first: Math.min(seen.first, id)} : {nodes: 1, first: id});
     let index = into.processes.get(owner.name);
     if (index !== undefined) return index;
-    if (owner.name !== owner.command) {
-      joinFamily(into.scene, into.joined, owner);
-    } else if (wasm.tv_restore_process(into.scene, writeString(owner.name), 0, 0, -1) !== 0) {
-      throw new Error('out of memory');
-    }
+    if (owner.name !== owner.command) joinFamily(into.scene, into.joined, owner);
+    else restoreProcess(into.scene, owner.name, 0, 0, -1);
     index = wasm.tv_process_named(into.scene, writeString(owner.name));
     into.processes.set(owner.name, index);
     return index;
@@ -544,10 +546,7 @@
   function colourCommands(into) {
     const ranked = [...into.nodes].sort((a, b) => b[1].nodes - a[1].nodes).slice(0, wasm.tv_process_colors())
       .sort((a, b) => a[1].first - b[1].first);
-    ranked.forEach(([command], slot) => {
-      if (wasm.tv_restore_process(into.scene, writeString(command), 0, 0, slot) !== 0)
-        throw new Error('out of memory');
-    });
+    ranked.forEach(([command], slot) => restoreProcess(into.scene, command, 0, 0, slot));
   }
 
   /* A snapshot's node was last touched by OWNER: the kernel's requests on it are then its. */
@@ -582,8 +581,7 @@
     let counted = 0;
     for (const {owner, events, errors} of sums.values()) {
       joinFamily(into.scene, into.joined, owner);
-      if (wasm.tv_restore_process(into.scene, writeString(owner.name), events, errors, -1) !== 0)
-        throw new Error('out of memory');
+      restoreProcess(into.scene, owner.name, events, errors, -1);
       counted += events;
     }
     return counted;
