@@ -988,17 +988,22 @@ static size_t find_file(const struct deps *d, const char *path)
 	size_t f = deps_graph_file(&d->graph, path);
 	if (f != DEPS_NONE)
 		return f;
-	if (path[0] == '/')
-		return find_real_file(d, path);
 	char cwd[PATH_MAX];
-	char *real = getcwd(cwd, sizeof(cwd)) ? resolve(cwd, path) : NULL;
+	char *real = path[0] == '/' ? resolve("/", path)
+		     : getcwd(cwd, sizeof(cwd)) ? resolve(cwd, path)
+						 : NULL;
 	if (real)
+		f = deps_graph_file(&d->graph, real); /* a trace path with "." or ".." */
+	if (real && f == DEPS_NONE)
 		f = find_real_file(d, real);
 	free(real);
-	if (f == DEPS_NONE) {
+	if (f == DEPS_NONE && path[0] != '/') {
 		char *in_trace = resolve("/", path);
-		if (in_trace)
-			f = deps_graph_file(&d->graph, in_trace);
+		if (in_trace && (f = deps_graph_file(&d->graph, in_trace)) != DEPS_NONE)
+			fprintf(stderr,
+				"tracefs deps: no %s in the trace from the working directory; "
+				"taking it from the mount's root: %s\n",
+				path, in_trace);
 		free(in_trace);
 	}
 	return f;

@@ -81,7 +81,7 @@ static int open_temp(struct trace_outfile *out, const char *path, bool private, 
 		trace_outfile_abort(out);
 		return -1;
 	}
-	int fd = mkstemp(out->temp);
+	int fd = mkostemp(out->temp, O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(err, err_size, "cannot create %s: %s", path, strerror(errno));
 		free(out->temp);
@@ -212,8 +212,13 @@ void trace_outfile_clean(const char *path)
 	while ((entry = readdir(d))) {
 		if (!is_temp_of(entry->d_name, stem, stem_len))
 			continue;
-		int fd = openat(dirfd(d), entry->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		/* Looked at before it is opened: a device or FIFO by that name is never opened. */
 		struct stat st;
+		if (fstatat(dirfd(d), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode) || st.st_uid != geteuid())
+			continue;
+		/* Read-write: where flock is emulated with POSIX locks (NFS), an exclusive one needs it. */
+		int fd = openat(dirfd(d), entry->d_name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0)
 			continue;
 		/* Ours, written to last long ago, and its writer is gone (no lock). */

@@ -33,7 +33,6 @@
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
-#include <unistd.h>
 
 #include "tracefs/caller.h"
 #include "tracefs/nodes.h"
@@ -256,11 +255,21 @@ static int capture_proc_ref(struct capture *c, struct node *node, struct proc_re
  * The xattr calls on REF: Linux 6.13's *xattrat() where the kernel has
  * them, else the path forms. Each returns what the path form would.
  */
-#ifndef SYS_setxattrat /* the same number on every architecture but alpha */
-#define SYS_setxattrat 463
+#if !defined(SYS_setxattrat) && (defined(__x86_64__) || defined(__aarch64__) || \
+				  defined(__riscv) || defined(__powerpc64__) || defined(__s390x__))
+#define SYS_setxattrat 463 /* the unified numbers of Linux 6.13 */
 #define SYS_getxattrat 464
 #define SYS_listxattrat 465
 #define SYS_removexattrat 466
+#endif
+#ifdef SYS_setxattrat
+#define HAVE_XATTRAT 1
+#else
+#define HAVE_XATTRAT 0
+#define SYS_setxattrat (-1)
+#define SYS_getxattrat (-1)
+#define SYS_listxattrat (-1)
+#define SYS_removexattrat (-1)
 #endif
 
 struct xattr_at_args { /* struct xattr_args of linux/xattr.h */
@@ -280,7 +289,30 @@ static bool xattrat_done(struct fs *fs, long n)
 
 static bool use_xattrat(struct fs *fs, const struct proc_ref *ref)
 {
-	return ref->dir != AT_FDCWD && !atomic_load_explicit(&fs->no_xattrat, memory_order_relaxed);
+	return HAVE_XATTRAT && ref->dir != AT_FDCWD &&
+	       !atomic_load_explicit(&fs->no_xattrat, memory_order_relaxed);
+}
+
+/*
+ * Whether the *xattrat() calls answer as the path forms do, asked once of
+ * the source with a name it is unlikely to have: a kernel without them
+ * says ENOSYS, but a sandbox's system-call filter may say EPERM, which is
+ * also a real answer of an xattr call, so only a comparison can tell.
+ */
+static void probe_xattrat(struct fs *fs, const struct proc_ref *source)
+{
+	static const char name[] = "user.tracefs-probe";
+	char value[1];
+	errno = 0;
+	ssize_t by_path = getxattr(source->path, name, value, sizeof(value));
+	int path_errno = errno;
+	struct xattr_at_args args = {(uint64_t)(uintptr_t)value, sizeof(value), 0};
+	errno = 0;
+	long at = HAVE_XATTRAT ? syscall(SYS_getxattrat, source->dir, source->name, 0, name, &args,
+					 sizeof(args))
+			       : -1;
+	if (!HAVE_XATTRAT || at != by_path || (at == -1 && errno != path_errno))
+		atomic_store_explicit(&fs->no_xattrat, true, memory_order_relaxed);
 }
 
 static int ref_setxattr(struct fs *fs, const struct proc_ref *ref, const char *name,
@@ -411,7 +443,8 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	/* The first request: served by the process that serves them all,
 	 * whose descriptors /proc/self/fd must show. */
 	if (fs->proc_fds_pid != getpid() && open_proc_fds(fs) == -1)
-		perror("tracefs: " PROC_FDS " (reaching files through its paths instead)");
+		perror("tracefs: " PROC_FDS " of the serving process (reaching files through "
+		       "its paths instead)");
 	if (conn->capable & FUSE_CAP_FLOCK_LOCKS)
 		conn->want |= FUSE_CAP_FLOCK_LOCKS;
 	/* Lookups and readdirs in one directory need not wait for each
@@ -1319,19 +1352,31 @@ struct fs *fs_create(int source_fd, struct recorder *recorder, const struct fs_o
 	struct fs *fs = calloc(1, sizeof(*fs));
 	if (!fs)
 		return NULL;
-	if (nodes_init(&fs->nodes, source_fd) == -1) {
+	fs->proc_fds = -1;
+	if (open_proc_fds(fs) == -1) {
+		int error = errno;
+		fprintf(stderr,
+			"tracefs: cannot open " PROC_FDS ": %s; tracefs reaches the files it serves "
+			"through /proc: mount it (mount -t proc proc /proc) and try again\n",
+			strerror(error));
 		free(fs);
+		errno = error;
+		return NULL;
+	}
+	if (nodes_init(&fs->nodes, source_fd) == -1) {
+		int error = errno;
+		close(fs->proc_fds);
+		free(fs);
+		errno = error;
 		return NULL;
 	}
 	fs->recorder = recorder;
 	fs->options = *options;
 	fs->daemon_uid = geteuid();
 	fs->daemon_gid = getegid();
-	fs->proc_fds = -1;
-	if (open_proc_fds(fs) == -1)
-		perror("tracefs: " PROC_FDS " (reaching files through its paths instead)");
 	struct proc_ref source;
 	proc_ref(fs, source_fd, &source);
+	probe_xattrat(fs, &source);
 	fs->source_has_acls = ref_getxattr(fs, &source, "system.posix_acl_access", NULL, 0) >= 0 ||
 			      (errno != EOPNOTSUPP && errno != ENOSYS);
 	struct statfs sfs;

@@ -607,7 +607,11 @@ static char *sidecar_path(const char *trace)
 	return asprintf(&path, "%s.index", trace) < 0 ? NULL : path;
 }
 
-/* $XDG_CACHE_HOME/tracefs (or ~/.cache/tracefs), made 0700 if MAKE; NULL: none. */
+/*
+ * $XDG_CACHE_HOME/tracefs (or ~/.cache/tracefs), made 0700 if MAKE; NULL:
+ * none, or not a directory of ours that only we may write (a symlink, or
+ * another user's on a shared path): nothing is kept, read or cleaned there.
+ */
 static char *cache_dir(bool make)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
@@ -620,6 +624,12 @@ static char *cache_dir(bool make)
 		dir = NULL;
 	if (dir && make && ((mkdir(base, 0700) != 0 && errno != EEXIST) ||
 			    (mkdir(dir, 0700) != 0 && errno != EEXIST))) {
+		free(dir);
+		dir = NULL;
+	}
+	struct stat st;
+	if (dir && (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+		    (st.st_mode & 022))) {
 		free(dir);
 		dir = NULL;
 	}
@@ -641,7 +651,8 @@ static char *fallback_path(const struct cache_key *key, bool make)
 struct cache_out {
 	FILE *file;
 	const atomic_bool *stop; /* serve is stopping: the write is abandoned */
-	bool failed;
+	bool failed;		 /* nothing more is done */
+	int error;		 /* why the write failed (0: serve is stopping) */
 	uint64_t total, hash; /* of the content so far */
 	size_t len;
 	unsigned char buf[CACHE_CHUNK];
@@ -649,14 +660,22 @@ struct cache_out {
 
 static void out_flush(struct cache_out *o)
 {
+	if (o->failed)
+		return;
 	o->hash = cache_hash(o->hash, o->buf, o->len);
-	if (!o->failed && (fwrite(o->buf, 1, o->len, o->file) != o->len || atomic_load(o->stop)))
+	if (fwrite(o->buf, 1, o->len, o->file) != o->len) {
 		o->failed = true;
+		o->error = errno ? errno : EIO;
+	} else if (atomic_load(o->stop)) {
+		o->failed = true;
+	}
 	o->len = 0;
 }
 
 static void out_put(struct cache_out *o, const void *bytes, size_t n)
 {
+	if (o->failed)
+		return;
 	const unsigned char *p = bytes;
 	o->total += n;
 	while (n) {
@@ -745,15 +764,19 @@ static int cache_write(const struct trace_index *x, const char *path, const stru
 	cache_header_init(&h, key);
 	*o = (struct cache_out){.file = out.file, .stop = &x->stop, .hash = CACHE_HASH_SEED};
 	/* For now: its lengths and checksum are known at the end. */
-	o->failed = fwrite(&h, sizeof(h), 1, out.file) != 1;
+	if (fwrite(&h, sizeof(h), 1, out.file) != 1)
+		o->failed = true, o->error = errno ? errno : EIO;
 	char *trace = realpath(x->trace, NULL); /* NULL: none, and only the size cap evicts it */
 	out_content(o, x, trace ? trace : "");
 	free(trace);
 	out_flush(o);
 	h.content_len = o->total;
 	h.checksum = o->hash;
-	bool failed = o->failed || fflush(out.file) != 0 || fseeko(out.file, 0, SEEK_SET) != 0 ||
-		      fwrite(&h, sizeof(h), 1, out.file) != 1;
+	int error = o->error;
+	bool failed = o->failed;
+	if (!failed && (fflush(out.file) != 0 || fseeko(out.file, 0, SEEK_SET) != 0 ||
+			fwrite(&h, sizeof(h), 1, out.file) != 1))
+		failed = true, error = errno ? errno : EIO;
 	free(o);
 	if (atomic_load(&x->stop)) {
 		trace_outfile_abort(&out);
@@ -761,7 +784,7 @@ static int cache_write(const struct trace_index *x, const char *path, const stru
 		return -1;
 	}
 	if (failed) {
-		snprintf(err, err_size, "cannot write %s: %s", path, errno ? strerror(errno) : "write error");
+		snprintf(err, err_size, "cannot write %s: %s", path, strerror(error ? error : EIO));
 		trace_outfile_abort(&out);
 		return -1;
 	}
@@ -784,6 +807,29 @@ struct cache_entry {
 	uint64_t size;
 	struct timespec used;
 };
+
+/* Whether NAME is what fallback_path() names an entry: DEV-INODE.index in hex. */
+static bool is_entry_name(const char *name)
+{
+	size_t dev = strspn(name, "0123456789abcdef");
+	if (dev == 0 || name[dev] != '-')
+		return false;
+	size_t ino = strspn(name + dev + 1, "0123456789abcdef");
+	return ino > 0 && strcmp(name + dev + 1 + ino, ".index") == 0;
+}
+
+/* Whether the entry NAME in DIR (open at FD) starts as every kept index does, in any version. */
+static bool is_index_file(int fd, const char *name)
+{
+	int entry = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (entry < 0)
+		return false;
+	char magic[sizeof(CACHE_MAGIC) - 1];
+	bool ok = pread(entry, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
+		  memcmp(magic, CACHE_MAGIC, sizeof(magic)) == 0;
+	close(entry);
+	return ok;
+}
 
 /* Whether the entry NAME in DIR (open at FD) names a trace that is gone. */
 static bool trace_gone(int fd, const char *name)
@@ -835,9 +881,10 @@ static void cache_dir_clean(const char *dir, const char *kept)
 			trace_outfile_clean(path); /* the temporary files of that entry */
 			free(path);
 		}
-		if (!dot || strcmp(dot, ".index") != 0 ||
+		/* Only our own kept indexes: nothing else there is ever removed. */
+		if (!dot || !is_entry_name(de->d_name) ||
 		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
-		    st.st_uid != geteuid())
+		    st.st_uid != geteuid() || !is_index_file(dirfd(d), de->d_name))
 			continue;
 		bool is_kept = strcmp(de->d_name, kept) == 0;
 		if (!is_kept && trace_gone(dirfd(d), de->d_name)) {
@@ -874,7 +921,9 @@ static void cache_dir_clean(const char *dir, const char *kept)
 static void cache_save(struct trace_index *x, const struct cache_key *key, double seconds)
 {
 	char *paths[2] = {sidecar_path(x->trace), NULL};
-	char errors[2][512] = {"out of memory", "no cache directory (set XDG_CACHE_HOME or HOME)"};
+	char errors[2][512] = {"out of memory",
+			       "none usable (XDG_CACHE_HOME or HOME unset, or the tracefs directory "
+			       "there is not a directory of yours that only you may write)"};
 	for (int i = 0; i < 2; i++) {
 		if (i == 1 && !(paths[1] = fallback_path(key, true)))
 			break;
@@ -1093,8 +1142,10 @@ static void in_index(struct cache_in *in, struct trace_index *x, const unsigned 
 		c->instance_count = instances;
 		for (size_t i = 0; i < instances && !in->bad; i++) {
 			const struct instance_delta *d = &c->instances[i];
-			in_check(in, d->id > 0 && d->id < WEB_MAX_INSTANCES && d->events <= CHECKPOINT_EVENTS &&
-					     d->errors <= d->events, "bad counts of a process instance");
+			/* A delta is written for an instance with events only. */
+			in_check(in, d->id > 0 && d->id < WEB_MAX_INSTANCES && d->events >= 1 &&
+					     d->events <= CHECKPOINT_EVENTS && d->errors <= d->events,
+				 "bad counts of a process instance");
 		}
 	}
 	check_log_to(in, x, &at, x->log_len);
@@ -1133,11 +1184,17 @@ static void totals_make(struct trace_index *x)
 	struct web_instance_counts running = {0};
 	uint32_t *seen = NULL; /* the ids with counts, in order of their first */
 	size_t seen_count = 0, seen_cap = 0, since = 0;
+	/* Which ids are in SEEN: a loaded file's deltas are only checked to be
+	 * in range, so one id may come twice in a checkpoint. */
+	uint8_t *listed = calloc(WEB_MAX_INSTANCES / 8, 1);
+	if (!listed)
+		return;
 	for (size_t i = 1; i < x->checkpoint_count; i++) {
 		struct checkpoint *c = &x->checkpoints[i];
 		for (size_t j = 0; j < c->instance_count; j++) {
 			const struct instance_delta *d = &c->instances[j];
-			if (d->id >= running.size || !running.by_id[d->id].events) {
+			if (!(listed[d->id / 8] & (1u << (d->id % 8)))) {
+				listed[d->id / 8] |= (uint8_t)(1u << (d->id % 8));
 				if (seen_count == seen_cap) {
 					size_t cap = seen_cap ? seen_cap * 2 : 256;
 					uint32_t *more = realloc(seen, cap * sizeof(*seen));
@@ -1162,6 +1219,7 @@ static void totals_make(struct trace_index *x)
 		since = 0;
 	}
 out:
+	free(listed);
 	free(seen);
 	instance_counts_free(&running);
 }

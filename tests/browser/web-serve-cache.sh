@@ -135,7 +135,7 @@ serve_once() { # TRACE ARGS...
 	"$TRACEFS" serve "$trace" --ws 127.0.0.1:0 "$@" 2>"$T/serve.err" &
 	SERVER=$!
 	CLEANUP_PIDS=$SERVER
-	index_told() { grep -q 'the index of .* was \(built\|loaded\)' "$T/serve.err"; }
+	index_told() { grep -q 'the index of .* \(was built\|was loaded\|is not kept\)' "$T/serve.err"; }
 	wait_for 120 index_told || fail "serve $trace told nothing of its index: $(cat "$T/serve.err")"
 	stop
 }
@@ -182,7 +182,12 @@ told "kept in $cache/" "a.db, nothing beside it"
 a_entry=$(ls "$cache"/*.index)
 assert_eq "$(stat -c %a "$a_entry")" 600 "the cache entry's mode"
 rm cached/a.db
+printf TFSINDEX >"$cache/1-1.index"
+printf TFSINDEX >"$cache/1-2.index"
 truncate -s 700M "$cache/1-1.index" "$cache/1-2.index"
+# Files that are not kept indexes (by name, or by their first bytes) are never removed.
+truncate -s 700M "$cache/notes.index" "$cache/1-4.index"
+touch -d '5 days ago' "$cache/notes.index" "$cache/1-4.index"
 touch -d '3 days ago' "$cache/1-1.index"
 touch -d '2 days ago' "$cache/1-2.index"
 cp "$a_entry" "$cache/1-3.index.tmp-OlD001"
@@ -193,6 +198,8 @@ told "kept in $cache/" "b.db, nothing beside it"
 [ ! -e "$cache/1-1.index" ] || fail "the least recently used entry stayed past the cap"
 [ -e "$cache/1-2.index" ] || fail "an entry was evicted though the rest was under the cap"
 [ ! -e "$cache/1-3.index.tmp-OlD001" ] || fail "a killed writer's temporary file stayed"
+[ -e "$cache/notes.index" ] && [ -e "$cache/1-4.index" ] || fail "a file that is no kept index was removed"
+rm "$cache/notes.index" "$cache/1-4.index"
 b_entry=$(ls "$cache"/*.index | grep -v '/1-2.index$')
 [ "$(wc -l <<<"$b_entry")" = 1 ] || fail "cache entries: $(ls "$cache")"
 # Loading an entry marks it used.
@@ -200,6 +207,15 @@ touch -d '4 days ago' "$b_entry"
 serve_once cached/b.db
 told "was loaded from $b_entry" "b.db again"
 [ "$(stat -c %Y "$b_entry")" -gt "$(stat -c %Y "$cache/1-2.index")" ] || fail "loading $b_entry did not mark it used"
+# A cache directory that is a symlink (or not ours alone) is not used at all.
+export XDG_CACHE_HOME=$T/xdg-link
+mkdir -p "$XDG_CACHE_HOME" elsewhere
+ln -s "$PWD/elsewhere" "$XDG_CACHE_HOME/tracefs"
+cp trace.db cached/c.db
+mkdir cached/c.db.index
+serve_once cached/c.db
+told "is not kept" "c.db with a symlinked cache directory"
+[ -z "$(ls -A elsewhere)" ] || fail "an index was written through the symlinked cache directory: $(ls elsewhere)"
 unset XDG_CACHE_HOME
-note "the cache directory drops the entries of deleted traces and the least recently used past 1 GiB"
+note "the cache directory drops the entries of deleted traces and the least recently used past 1 GiB, nothing else; a symlinked one is not used"
 echo "web-serve-cache: ok"

@@ -132,6 +132,14 @@ assert_eq "$(tr '\n' ' ' <"$T/impact")" "/log.o /main.o /prog " "--impact from t
 (cd / && "$TRACEFS" deps "$db" --impact include/log.h) >"$T/impact" 2>"$T/impact.err" ||
 	fail "--impact include/log.h from /: $(cat "$T/impact.err")"
 assert_eq "$(tr '\n' ' ' <"$T/impact")" "/log.o /main.o /prog " "--impact include/log.h from /"
+(cd "$T" && "$TRACEFS" deps "$db" --impact include/log.h) >"$T/impact" 2>"$T/impact.err" ||
+	fail "--impact include/log.h from $T: $(cat "$T/impact.err")"
+assert_eq "$(tr '\n' ' ' <"$T/impact")" "/log.o /main.o /prog " "--impact include/log.h from $T"
+grep -q "taking it from the mount's root: /include/log.h" "$T/impact.err" ||
+	fail "the fallback to the mount's root not said: $(cat "$T/impact.err")"
+"$TRACEFS" deps "$db" --impact "$P/include/../include/log.h" >"$T/impact" 2>"$T/impact.err" ||
+	fail "--impact of an absolute path with '..': $(cat "$T/impact.err")"
+assert_eq "$(tr '\n' ' ' <"$T/impact")" "/log.o /main.o /prog " "--impact of an absolute path with '..'"
 
 # The graph: dot renders it; every command that made a file is a box.
 deps "$db" --format dot -o "$T/deps.dot"

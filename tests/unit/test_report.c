@@ -560,7 +560,6 @@ static void test_html_labels(void)
 	printf("ok - %d phase names in the HTML timeline, none overprinting\n", labels);
 }
 
-/* Extreme values: no signed overflow (the sanitizers abort on one). */
 /* Offsets tell apart the times a line of the timeline is apart, in short traces too. */
 static void test_offsets(void)
 {
@@ -585,6 +584,7 @@ static void test_offsets(void)
 	printf("ok - offsets as precise as the timeline's lines\n");
 }
 
+/* Extreme values: no signed overflow (the sanitizers abort on one). */
 static void test_extremes(const char *good)
 {
 	char path[256], err[1024];
