@@ -16,7 +16,7 @@
 
 #define MANY_LEAVES 24	   /* past this, a directory's leaves get edges only while they flash */
 #define LEAF_EDGE_CELL_PX 6.0 /* ...and only where a cell is this wide on screen */
-#define MIN_DOT_PX 0.2	   /* smaller dots are not worth drawing */
+#define MIN_DOT_PX 0.2	   /* smaller dots are drawn this big: a million-node overview is a sea of them */
 #define BIG_DIR_PX 40.0	   /* directories whose subtree is this wide keep their label */
 #define BIG_DIR_NODES 8	   /* ...and holds this many nodes */
 #define MAX_LABEL_CHARS 36
@@ -194,8 +194,10 @@ static int emit(struct viz_scene *s, const struct view *v, uint32_t id, double s
 	out.color = vz_node_color(s, n, n->touch_t, &flash, &out.glow_color);
 	out.glow = (float)flash;
 	double r = vz_radius(s, n) * v->scale;
+	if (r < MIN_DOT_PX)
+		r = MIN_DOT_PX;
 	out.r = (float)r;
-	if (r < MIN_DOT_PX || out.color.a <= 0.005f)
+	if (out.color.a <= 0.005f)
 		return 0;
 	/* The patch of leaves round a busy directory says whose they are; a
 	 * hundred lines into it would only hide it (and cost the most to draw).

@@ -595,6 +595,37 @@ static void test_big_tree(void)
 	viz_scene_free(s);
 }
 
+/*
+ * A tree too big for its picture (a million files at 1280x720, here 20,000
+ * in 97 directories at 128x72): its dots come out smaller than a pixel's
+ * fifth, and are drawn that big, not left out (the picture was empty).
+ */
+static void test_sea_of_dots(void)
+{
+	struct viz_scene *s = new_scene();
+	viz_scene_set_viewport(s, 128, 72);
+	double t = 0;
+	char path[64];
+	for (int i = 0; i < 20000; i++) {
+		snprintf(path, sizeof(path), "/src/d%d/f%d.c", i % 97, i);
+		apply(s, t += 0.0001, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, path, NULL, "gen");
+	}
+	advance(s, t + 5);
+	size_t nodes = viz_scene_node_count(s);
+	struct viz_frame f;
+	CHECK(viz_scene_frame(s, &f) == 0, "frame failed");
+	struct viz_node_info info;
+	CHECK(find(s, "/src/d0/f0.c", &info), "no /src/d0/f0.c");
+	float smallest = 1e9f;
+	for (size_t i = 0; i < f.node_count; i++)
+		smallest = f.nodes[i].r < smallest ? f.nodes[i].r : smallest;
+	CHECK(f.node_count > nodes * 9 / 10, "%zu of %zu nodes drawn", f.node_count, nodes);
+	CHECK(smallest >= 0.2f - 1e-6f, "a dot of %.3f px", smallest);
+	printf("sea of dots: %zu of %zu nodes drawn at 128x72, the smallest %.2f px\n", f.node_count,
+	       nodes, smallest);
+	viz_scene_free(s);
+}
+
 static void test_caption(void)
 {
 	struct viz_scene *s = new_scene();
@@ -1658,6 +1689,7 @@ int main(void)
 	test_text_fits();
 	test_workload_on_screen();
 	test_big_tree();
+	test_sea_of_dots();
 	test_stamp();
 	test_stamp_shapes();
 	test_stamp_crowd();
