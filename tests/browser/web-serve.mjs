@@ -37,10 +37,17 @@ async function modelCount(seconds) {
 }
 
 // The model's labels as the page drew them (see checkLabels in lib.mjs),
-// and their text is on the canvas: light pixels in their boxes.
+// and their text is on the canvas: light pixels in their boxes. The boxes
+// are read before and after the screenshot: a camera still easing (just
+// after a pause or a seek) may move them between the two, and then the
+// screenshot is taken again.
 async function sameLabels(page, where) {
-	const labels = await checkLabels(page, where);
-	const img = await elementPixels(page, '#view');
+	const boxes = () => page.evaluate(() => JSON.stringify(window.tracefsView.texts().labels.map((l) => l.box)));
+	const { labels, img } = await waitFor(async () => {
+		const labels = await checkLabels(page, where);
+		const img = await elementPixels(page, '#view');
+		return JSON.stringify(labels.map((l) => l.box)) === await boxes() ? { labels, img } : null;
+	}, 10000, `${where}: the labels to stay still for a screenshot`);
 	const inked = labels.filter((l) => {
 		let n = 0;
 		for (let y = Math.max(0, Math.ceil(l.box.y0)); y < Math.min(img.height, l.box.y1); y++)
