@@ -53,7 +53,7 @@ struct fs {
 	bool close_cannot_fail; /* the source's file system is local, without a flush method */
 	int proc_fds;		/* the serving process's /proc/self/fd (O_PATH), or -1 */
 	pid_t proc_fds_pid;	/* the process whose it is */
-	_Atomic bool no_xattrat; /* not used: the kernel lacks them (before 6.13) or a filter refuses them */
+	bool no_xattrat; /* not used: the kernel lacks them (before 6.13) or a filter refuses them */
 };
 
 struct dir_handle {
@@ -278,19 +278,10 @@ struct xattr_at_args { /* struct xattr_args of linux/xattr.h */
 	uint32_t flags;
 };
 
-/* Whether an *xattrat() call's result N stands; else the kernel lacks them. */
-static bool xattrat_done(struct fs *fs, long n)
+/* Decided once, before any request (probe_xattrat). */
+static bool use_xattrat(const struct fs *fs, const struct proc_ref *ref)
 {
-	if (n != -1 || errno != ENOSYS)
-		return true;
-	atomic_store_explicit(&fs->no_xattrat, true, memory_order_relaxed);
-	return false;
-}
-
-static bool use_xattrat(struct fs *fs, const struct proc_ref *ref)
-{
-	return HAVE_XATTRAT && ref->dir != AT_FDCWD &&
-	       !atomic_load_explicit(&fs->no_xattrat, memory_order_relaxed);
+	return !fs->no_xattrat && ref->dir != AT_FDCWD;
 }
 
 /*
@@ -311,52 +302,41 @@ static void probe_xattrat(struct fs *fs, const struct proc_ref *source)
 	long at = HAVE_XATTRAT ? syscall(SYS_getxattrat, source->dir, source->name, 0, name, &args,
 					 sizeof(args))
 			       : -1;
-	if (!HAVE_XATTRAT || at != by_path || (at == -1 && errno != path_errno))
-		atomic_store_explicit(&fs->no_xattrat, true, memory_order_relaxed);
+	fs->no_xattrat = !HAVE_XATTRAT || at != by_path || (at == -1 && errno != path_errno);
 }
 
-static int ref_setxattr(struct fs *fs, const struct proc_ref *ref, const char *name,
+static int ref_setxattr(const struct fs *fs, const struct proc_ref *ref, const char *name,
 			const void *value, size_t size, int flags)
 {
 	if (use_xattrat(fs, ref)) {
 		struct xattr_at_args args = {(uint64_t)(uintptr_t)value, (uint32_t)size,
 					     (uint32_t)flags};
-		long n = syscall(SYS_setxattrat, ref->dir, ref->name, 0, name, &args, sizeof(args));
-		if (xattrat_done(fs, n))
-			return (int)n;
+		return (int)syscall(SYS_setxattrat, ref->dir, ref->name, 0, name, &args, sizeof(args));
 	}
 	return setxattr(ref->path, name, value, size, flags);
 }
 
-static ssize_t ref_getxattr(struct fs *fs, const struct proc_ref *ref, const char *name,
+static ssize_t ref_getxattr(const struct fs *fs, const struct proc_ref *ref, const char *name,
 			    void *value, size_t size)
 {
 	if (use_xattrat(fs, ref)) {
 		struct xattr_at_args args = {(uint64_t)(uintptr_t)value, (uint32_t)size, 0};
-		long n = syscall(SYS_getxattrat, ref->dir, ref->name, 0, name, &args, sizeof(args));
-		if (xattrat_done(fs, n))
-			return n;
+		return syscall(SYS_getxattrat, ref->dir, ref->name, 0, name, &args, sizeof(args));
 	}
 	return getxattr(ref->path, name, value, size);
 }
 
-static ssize_t ref_listxattr(struct fs *fs, const struct proc_ref *ref, char *list, size_t size)
+static ssize_t ref_listxattr(const struct fs *fs, const struct proc_ref *ref, char *list, size_t size)
 {
-	if (use_xattrat(fs, ref)) {
-		long n = syscall(SYS_listxattrat, ref->dir, ref->name, 0, list, size);
-		if (xattrat_done(fs, n))
-			return n;
-	}
+	if (use_xattrat(fs, ref))
+		return syscall(SYS_listxattrat, ref->dir, ref->name, 0, list, size);
 	return listxattr(ref->path, list, size);
 }
 
-static int ref_removexattr(struct fs *fs, const struct proc_ref *ref, const char *name)
+static int ref_removexattr(const struct fs *fs, const struct proc_ref *ref, const char *name)
 {
-	if (use_xattrat(fs, ref)) {
-		long n = syscall(SYS_removexattrat, ref->dir, ref->name, 0, name);
-		if (xattrat_done(fs, n))
-			return (int)n;
-	}
+	if (use_xattrat(fs, ref))
+		return (int)syscall(SYS_removexattrat, ref->dir, ref->name, 0, name);
 	return removexattr(ref->path, name);
 }
 
