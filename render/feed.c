@@ -55,13 +55,6 @@ static const char *text_at(const struct batch *b, size_t at)
 	return at ? b->chars + at - 1 : NULL;
 }
 
-static double thread_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Fills B from the reader: until it is full, the trace ends or an error. */
 static void fill(struct feed *f, struct batch *b)
 {
@@ -107,9 +100,9 @@ static void *reading(void *arg)
 			break;
 		struct batch *b = f->batches[(f->head + f->filled) % FEED_BATCHES];
 		pthread_mutex_unlock(&f->lock);
-		double start = thread_seconds();
+		double start = clock_seconds(CLOCK_THREAD_CPUTIME_ID);
 		fill(f, b);
-		double spent = thread_seconds() - start;
+		double spent = clock_seconds(CLOCK_THREAD_CPUTIME_ID) - start;
 		pthread_mutex_lock(&f->lock);
 		f->reading_seconds += spent;
 		f->filled++;

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "trace/trace.h"
 #include "viz/viz.h"
@@ -87,6 +88,9 @@ struct feed {
 	struct batch *current;
 	size_t taken;
 };
+
+/* CLOCK's time in seconds (CLOCK_MONOTONIC, or a CPU-time clock). */
+double clock_seconds(clockid_t clock);
 
 /* Starts reading READER from where it is. 0, or -1 with a message in ERR. */
 int feed_start(struct feed *feed, struct trace_reader *reader, volatile sig_atomic_t *stop,

@@ -30,7 +30,7 @@ static void on_signal(int sig)
 	render_interrupted = sig;
 }
 
-static double clock_seconds(clockid_t clock)
+double clock_seconds(clockid_t clock)
 {
 	struct timespec ts;
 	clock_gettime(clock, &ts);
