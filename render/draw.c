@@ -74,11 +74,12 @@ static void set_color(cairo_t *cr, struct viz_color c)
  * Edges as thin filled quadrilaterals, all edges that look alike in one
  * path: cairo fills these several times faster than it strokes lines.
  */
-static void draw_edges(cairo_t *cr, const struct viz_frame *f, struct viz_stamp *stamp)
+static void draw_edges(cairo_t *cr, const struct viz_frame *f, struct viz_stamp *stamp,
+		       struct stamp_pair *pair)
 {
 	if (stamp) {
 		cairo_surface_flush(cairo_get_target(cr));
-		viz_stamp_edges(stamp, f);
+		stamp_pair_run(pair, stamp, f, true);
 		cairo_surface_mark_dirty(cairo_get_target(cr));
 	}
 	for (size_t i = 0; i < f->edge_count;) {
@@ -196,11 +197,11 @@ static bool stamp_target(cairo_t *cr, struct draw_buffers *b, const struct viz_f
 }
 
 static void draw_nodes(cairo_t *cr, const struct viz_frame *f, const struct viz_frame_node **order,
-		       size_t count, struct viz_stamp *stamp)
+		       size_t count, struct viz_stamp *stamp, struct stamp_pair *pair)
 {
 	if (stamp) {
 		cairo_surface_flush(cairo_get_target(cr));
-		viz_stamp_frame(stamp, f);
+		stamp_pair_run(pair, stamp, f, false);
 		cairo_surface_mark_dirty(cairo_get_target(cr));
 	}
 	for (size_t i = 0; i < count;) {
@@ -365,6 +366,7 @@ static void draw_footer(cairo_t *cr, const struct viz_frame *f)
 
 void draw_buffers_free(struct draw_buffers *b)
 {
+	stamp_pair_stop(&b->pair);
 	free(b->glow);
 	free(b->cover);
 	free(b->order);
@@ -391,7 +393,7 @@ int render_draw_frame(cairo_t *cr, struct draw_buffers *b, const struct viz_fram
 	cairo_paint(cr);
 	struct viz_stamp stamp;
 	bool stamping = stamp_target(cr, b, f, &stamp);
-	draw_edges(cr, f, stamping ? &stamp : NULL);
+	draw_edges(cr, f, stamping ? &stamp : NULL, &b->pair);
 	/* cairo draws what is not stamped: at overview of a big tree, few */
 	size_t count = 0;
 	for (size_t i = 0; i < f->node_count; i++)
@@ -400,7 +402,7 @@ int render_draw_frame(cairo_t *cr, struct draw_buffers *b, const struct viz_fram
 	qsort(b->order, count, sizeof(*b->order), by_glow);
 	draw_glows(cr, f, b->order, count);
 	qsort(b->order, count, sizeof(*b->order), by_color);
-	draw_nodes(cr, f, b->order, count, stamping ? &stamp : NULL);
+	draw_nodes(cr, f, b->order, count, stamping ? &stamp : NULL, &b->pair);
 	draw_labels(cr, f);
 	draw_clock(cr, f, title);
 	draw_processes(cr, f);

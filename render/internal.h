@@ -100,6 +100,30 @@ int feed_next(void *feed, struct trace_event *event, char *err, size_t err_size)
 /* Stops the thread and frees what it used. Safe after a failed start and twice. */
 void feed_stop(struct feed *feed);
 
+/* ---- stamp_pair.c ---- */
+
+/* A helper thread that stamps the lower rows of a picture while its caller stamps the upper. */
+struct stamp_pair {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t go, done;
+	bool running, failed, quit, pending;
+	/* the job: stamp ST (its rows, its COVER) of FRAME, its edges or its nodes */
+	struct viz_stamp st;
+	const struct viz_frame *frame;
+	bool edges;
+	uint32_t *cover; /* the helper's scratch table */
+	size_t cover_words;
+	uint32_t *row_weight; /* per row, while finding the split; all 0 between */
+	size_t row_weight_len;
+};
+
+/* viz_stamp_edges (EDGES) or viz_stamp_frame of F into ST, on two threads when it can. */
+void stamp_pair_run(struct stamp_pair *p, struct viz_stamp *st, const struct viz_frame *f,
+		    bool edges);
+/* Stops the helper and frees what it used; P is then as new. */
+void stamp_pair_stop(struct stamp_pair *p);
+
 /* ---- draw.c ---- */
 
 /* What drawing keeps from one frame to the next, not to allocate it per frame. */
@@ -109,6 +133,7 @@ struct draw_buffers {
 	uint32_t *cover; /* the stamp's scratch (see viz_stamp) */
 	const struct viz_frame_node **order; /* the nodes cairo draws, sorted */
 	size_t order_cap;
+	struct stamp_pair pair;
 };
 
 void draw_buffers_free(struct draw_buffers *b);

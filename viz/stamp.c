@@ -42,17 +42,27 @@ static uint32_t channel(double x)
 	return x <= 0 ? 0 : x >= 1 ? 255 : (uint32_t)(x * 255 + 0.5);
 }
 
-/* The pixels from X0, Y0 to X1, Y1 (exclusive), clipped to the picture; false if none. */
+/* The rows this stamp draws: *FROM to *TO (exclusive). */
+static void rows_of(const struct viz_stamp *st, int *from, int *to)
+{
+	bool all = st->row_from == 0 && st->row_to == 0;
+	*from = all || st->row_from < 0 ? 0 : st->row_from;
+	*to = all || st->row_to > st->height ? st->height : st->row_to;
+}
+
+/* The pixels from X0, Y0 to X1, Y1 (exclusive), clipped to the stamp's rows; false if none. */
 static bool clip(const struct viz_stamp *st, double cx, double cy, double reach, int *x0,
 		 int *y0, int *x1, int *y1)
 {
+	int from, to;
+	rows_of(st, &from, &to);
 	double fx0 = cx - reach, fy0 = cy - reach, fx1 = cx + reach, fy1 = cy + reach;
-	if (fx1 < 0 || fy1 < 0 || fx0 > st->width || fy0 > st->height)
+	if (fx1 < 0 || fy1 < from || fx0 > st->width || fy0 > to)
 		return false;
 	*x0 = fx0 < 0 ? 0 : (int)fx0;
-	*y0 = fy0 < 0 ? 0 : (int)fy0;
+	*y0 = fy0 < from ? from : (int)fy0;
 	*x1 = fx1 + 1 > st->width ? st->width : (int)(fx1 + 1);
-	*y1 = fy1 + 1 > st->height ? st->height : (int)(fy1 + 1);
+	*y1 = fy1 + 1 > to ? to : (int)(fy1 + 1);
 	return *x0 < *x1 && *y0 < *y1;
 }
 
@@ -328,16 +338,20 @@ static void stamp_edge(struct viz_stamp *st, const struct viz_frame_edge *e)
 	/* u: along the longer axis, v: across; the pixels within REACH of the line */
 	double u1 = steep ? y1 : x1, u2 = steep ? y2 : x2, v1 = steep ? x1 : y1;
 	double du = steep ? dy : dx, dv = steep ? dx : dy, across = reach * vm_sqrt(len2) / magnitude(du);
-	int size_u = steep ? st->height : st->width, size_v = steep ? st->width : st->height;
+	/* the pixels within the picture and the stamp's rows: u in U_MIN..U_MAX, v in V_MIN..V_MAX */
+	int rows_from, rows_to;
+	rows_of(st, &rows_from, &rows_to);
+	int u_min = steep ? rows_from : 0, u_max = steep ? rows_to : st->width;
+	int v_min = steep ? 0 : rows_from, v_max = steep ? st->width : rows_to;
 	double from = vm_min(u1, u2) - reach, to = vm_max(u1, u2) + reach;
-	int u0 = from < 0 ? 0 : (int)from, uend = to + 1 > size_u ? size_u : (int)(to + 1);
+	int u0 = from < u_min ? u_min : (int)from, uend = to + 1 > u_max ? u_max : (int)(to + 1);
 	uint32_t rgb = channel(e->color.r) << 16 | channel(e->color.g) << 8 | channel(e->color.b);
 	double alpha = e->color.a * 255;
 	for (int u = u0; u < uend; u++) {
 		double pu = u + 0.5, t = (pu - u1) / du;
 		double vc = v1 + (t < 0 ? 0 : t > 1 ? 1 : t) * dv;
 		double vlo = vc - across, vhi = vc + across + 1;
-		int v0 = vlo < 0 ? 0 : (int)vlo, vend = vhi > size_v ? size_v : (int)vhi;
+		int v0 = vlo < v_min ? v_min : (int)vlo, vend = vhi > v_max ? v_max : (int)vhi;
 		if (v0 >= vend)
 			continue;
 		int x0 = steep ? v0 : u, y0 = steep ? u : v0;

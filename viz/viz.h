@@ -401,6 +401,12 @@ struct viz_stamp {
 	 */
 	uint32_t *cover;
 	double scale, ox, oy;  /* pixel = o + frame coordinates * scale (a zoomed view) */
+	/*
+	 * The rows stamped, ROW_FROM to ROW_TO (exclusive; 0 and 0: all): stamps
+	 * of disjoint rows of one picture, each with its own COVER, may run at
+	 * once, and together they stamp what one stamp of all the rows would.
+	 */
+	int row_from, row_to;
 	int box_x0, box_y0, box_x1, box_y1; /* out: the pixels changed (x1, y1 exclusive) */
 };
 

@@ -1582,11 +1582,11 @@ static void test_stamp_shapes(void)
  * what they are without it; the strongest came out somewhere, so there
  * was something to skip.
  */
-static void test_stamp_crowd(void)
+#define CROWD 3000
+
+/* CROWD small dots spread over the picture (and past its edges), most flashing; how many at full strength. */
+static int make_crowd(struct viz_frame_node *nodes)
 {
-	enum { CROWD = 3000 };
-	static uint32_t plain[SW * SH], fast[SW * SH], glow[SW * SH], cover[(SW + 1) * (SH + 1)];
-	static struct viz_frame_node nodes[CROWD];
 	struct viz_color red = {1, 0.2f, 0.2f, 1}, orange = {1, 0.6f, 0.1f, 1}, blue = {0.25f, 0.5f, 1, 1};
 	uint64_t seed = 7;
 	int strongest = 0;
@@ -1601,6 +1601,14 @@ static void test_stamp_crowd(void)
 		nodes[i].color.a = r % 7 ? 1 : 0.5f;
 		strongest += viz_glow_level(&nodes[i]) == VIZ_GLOW_STEPS;
 	}
+	return strongest;
+}
+
+static void test_stamp_crowd(void)
+{
+	static uint32_t plain[SW * SH], fast[SW * SH], glow[SW * SH], cover[(SW + 1) * (SH + 1)];
+	static struct viz_frame_node nodes[CROWD];
+	int strongest = make_crowd(nodes);
 	struct viz_frame f = {.width = SW, .height = 720, .nodes = nodes, .node_count = CROWD};
 	struct viz_stamp st = {.pixels = plain, .width = SW, .height = SH, .stride = SW, .glow = glow,
 			       .scale = 1.5, .ox = 3.1, .oy = 2.2};
@@ -1665,6 +1673,72 @@ static void test_stamp_edges(void)
 		CHECK(glow[i] == 0, "the buffer is not left clear at %zu", i);
 }
 
+/*
+ * Stamps of disjoint rows (render/ runs them on two threads), each with
+ * its own scratch table, make the picture one stamp of all the rows
+ * makes, wherever the rows are split; each leaves the other rows alone.
+ */
+static void test_stamp_rows(void)
+{
+	enum { EDGES = 60 };
+	static uint32_t whole[SW * SH], split[SW * SH], glow[SW * SH];
+	static uint32_t cover[(SW + 1) * (SH + 1)], cover2[(SW + 1) * (SH + 1)];
+	static struct viz_frame_node nodes[CROWD];
+	struct viz_frame_edge edges[EDGES];
+	make_crowd(nodes);
+	uint64_t seed = 11;
+	for (int i = 0; i < EDGES; i++) { /* shallow and steep, some off the picture */
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		uint32_t r = (uint32_t)(seed >> 33);
+		edges[i] = (struct viz_frame_edge){
+			.x1 = (float)(r % 211) - 5, .y1 = (float)(r % 113) - 6,
+			.x2 = (float)(r % 197) - 3, .y2 = (float)(r % 107) - 4,
+			.width = 0.5f + (float)(r % 4) / 4,
+			.color = {0.6f, 0.7f, 0.8f, 0.2f + (float)(r % 5) / 8}};
+	}
+	struct viz_frame f = {.width = SW, .height = 720, .nodes = nodes, .node_count = CROWD,
+			      .edges = edges, .edge_count = EDGES};
+	struct viz_stamp st = {.pixels = whole, .width = SW, .height = SH, .stride = SW, .glow = glow,
+			       .cover = cover, .scale = 1.5, .ox = 3.1, .oy = 2.2};
+	for (size_t i = 0; i < (size_t)SW * SH; i++)
+		whole[i] = 0xff0b0f17;
+	viz_stamp_edges(&st, &f);
+	viz_stamp_frame(&st, &f);
+	const int splits[] = {1, 23, 50, 51, SH - 1, SH};
+	for (size_t k = 0; k < sizeof(splits) / sizeof(splits[0]); k++) {
+		int at = splits[k];
+		for (size_t i = 0; i < (size_t)SW * SH; i++)
+			split[i] = 0xff0b0f17;
+		struct viz_stamp above = st, below = st;
+		above.pixels = below.pixels = split;
+		above.row_to = at;
+		below.row_from = at;
+		below.row_to = SH;
+		below.cover = cover2;
+		viz_stamp_edges(&above, &f);
+		size_t untouched = 0;
+		for (size_t i = (size_t)at * SW; i < (size_t)SW * SH; i++)
+			untouched += split[i] == 0xff0b0f17 && glow[i] == 0;
+		CHECK(untouched == (size_t)(SH - at) * SW,
+		      "stamping the edges of rows 0-%d changed %zu pixels below them", at,
+		      (size_t)(SH - at) * SW - untouched);
+		viz_stamp_edges(&below, &f);
+		viz_stamp_frame(&below, &f);
+		viz_stamp_frame(&above, &f);
+		size_t differ = 0;
+		for (size_t i = 0; i < (size_t)SW * SH; i++)
+			if (split[i] != whole[i] && differ++ < 3)
+				CHECK(false, "split at row %d: pixel %zu is %08x, %08x in one stamp", at,
+				      i, split[i], whole[i]);
+		CHECK(differ == 0, "split at row %d: %zu pixels differ", at, differ);
+		CHECK(above.box_y1 <= at && (below.box_y0 >= at || below.box_x0 >= below.box_x1),
+		      "split at row %d: the boxes changed are rows %d-%d and %d-%d", at,
+		      above.box_y0, above.box_y1, below.box_y0, below.box_y1);
+	}
+	for (size_t i = 0; i < (size_t)SW * SH; i++)
+		CHECK(glow[i] == 0, "the halo buffer is not left clear at %zu", i);
+}
+
 int main(void)
 {
 	if (!scale_from_env())
@@ -1694,6 +1768,7 @@ int main(void)
 	test_stamp_shapes();
 	test_stamp_crowd();
 	test_stamp_edges();
+	test_stamp_rows();
 	test_label_plates();
 	test_chain_grows_as_chain();
 	test_tiny_tree_labels();
