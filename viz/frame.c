@@ -234,14 +234,6 @@ static int emit(struct viz_scene *s, const struct view *v, uint32_t id, double s
 	return 0;
 }
 
-/* The node after ID's subtree in depth-first order, or VZ_NONE. */
-static uint32_t following(const struct viz_scene *s, uint32_t id)
-{
-	while (id != 0 && vz_node(s, id)->next_sibling == VZ_NONE)
-		id = vz_node(s, id)->parent;
-	return id == 0 ? VZ_NONE : vz_node(s, id)->next_sibling;
-}
-
 /* Does the box of ID's subtree (its cells, a cell of room) meet the screen? */
 static bool subtree_visible(const struct view *v, const struct vz_node *n)
 {
@@ -250,36 +242,117 @@ static bool subtree_visible(const struct view *v, const struct vz_node *n)
 	return x1 >= 0 && x0 <= v->width && y1 >= 0 && y0 <= v->height;
 }
 
-static int emit_tree(struct viz_scene *s, const struct view *v)
+/* A node's dot, edge and label (if it is on screen), or only the edge to it. */
+static int visit(struct viz_scene *s, const struct view *v, uint32_t id, bool descend, double sx,
+		 double sy)
 {
+	if (descend)
+		return emit(s, v, id, sx, sy);
+	if (id == 0)
+		return 0;
+	/* off screen, but the edge to it may cross the screen */
+	const struct vz_node *n = vz_node(s, id);
+	double flash;
+	struct viz_color glow, c = vz_node_color(s, n, n->touch_t, &flash, &glow);
+	return push_edge(s, v, n, sx, sy, vz_radius(s, n) * v->scale, glow, flash, c.a);
+}
+
+/* Where N is on screen, and whether its subtree may be (else it is skipped). */
+static bool place(const struct viz_scene *s, const struct view *v, const struct vz_node *n,
+		  double *sx, double *sy)
+{
+	double x, y;
+	vz_current(s, n, &x, &y);
+	*sx = v->ox + x * v->scale;
+	*sy = v->oy + y * v->scale;
+	/* moving nodes may be outside their box: they are few, draw them */
+	return subtree_visible(v, n) || s->now - n->move_t < 1;
+}
+
+static void fetch_node(const struct viz_scene *s, uint32_t id)
+{
+	const char *at = (const char *)vz_node(s, id);
+	for (size_t line = 0; line < sizeof(struct vz_node); line += 64)
+		__builtin_prefetch(at + line);
+	__builtin_prefetch(at + sizeof(struct vz_node) - 1);
+}
+
+/*
+ * The walk by the tree's links: a big tree's nodes lie all over memory,
+ * and the walk waits on each (the next one is fetched while this one is
+ * drawn). On the way it writes the order down (s->walk, each node with
+ * where its subtree ends); when it went through the whole tree, frames
+ * walk that array instead until the tree changes, fetching nodes well
+ * ahead.
+ */
+static int walk_links(struct viz_scene *s, const struct view *v)
+{
+	size_t need = (size_t)s->tree_count + 1;
+	bool record = vz_reserve(s, (void **)&s->walk, &s->walk_capacity, sizeof(*s->walk), need) == 0 &&
+		      vz_reserve(s, (void **)&s->walk_stack, &s->walk_stack_capacity,
+				 sizeof(*s->walk_stack), need) == 0;
+	size_t len = 0, depth = 0;
 	uint32_t id = 0;
 	while (id != VZ_NONE) {
 		const struct vz_node *n = vz_node(s, id);
-		double x, y;
-		vz_current(s, n, &x, &y);
-		double sx = v->ox + x * v->scale, sy = v->oy + y * v->scale;
-		/* moving nodes may be outside their box: they are few, draw them */
-		bool descend = subtree_visible(v, n) || s->now - n->move_t < 1;
-		uint32_t next = descend && n->first_child != VZ_NONE ? n->first_child : following(s, id);
-		/* A big tree's nodes lie all over memory, the walk waiting on each:
-		 * the next one is fetched while this one is drawn. */
-		if (next != VZ_NONE) {
-			const char *ahead = (const char *)vz_node(s, next);
-			for (size_t at = 0; at < sizeof(struct vz_node); at += 64)
-				__builtin_prefetch(ahead + at);
+		double sx, sy;
+		bool descend = place(s, v, n, &sx, &sy);
+		if (record && len < need) {
+			s->walk[len] = (struct vz_walk){id, 0};
+			s->walk_stack[depth++] = (uint32_t)len++;
+		} else {
+			record = false;
 		}
-		if (descend) {
-			if (emit(s, v, id, sx, sy) != 0)
-				return -1;
-		} else if (id != 0) {
-			/* off screen, but the edge to it may cross the screen */
-			double flash;
-			struct viz_color glow, c = vz_node_color(s, n, n->touch_t, &flash, &glow);
-			if (push_edge(s, v, n, sx, sy, vz_radius(s, n) * v->scale, glow, flash,
-				      c.a) != 0)
-				return -1;
+		uint32_t next;
+		if (descend && n->first_child != VZ_NONE) {
+			next = n->first_child;
+		} else {
+			record = record && n->first_child == VZ_NONE; /* a subtree skipped: not all seen */
+			/* ID's subtree ends here, and so do those it is the last child of */
+			uint32_t up = id;
+			for (;;) {
+				if (record)
+					s->walk[s->walk_stack[--depth]].end = (uint32_t)len;
+				if (up == 0) {
+					next = VZ_NONE;
+					break;
+				}
+				if (vz_node(s, up)->next_sibling != VZ_NONE) {
+					next = vz_node(s, up)->next_sibling;
+					break;
+				}
+				up = vz_node(s, up)->parent;
+			}
 		}
+		if (next != VZ_NONE)
+			fetch_node(s, next);
+		if (visit(s, v, id, descend, sx, sy) != 0)
+			return -1;
 		id = next;
+	}
+	s->walk_len = len;
+	s->walk_changes = s->tree_changes;
+	s->walk_built = record;
+	return 0;
+}
+
+/* How many entries ahead of the walk nodes are fetched: enough to cover a
+ * fetch from memory with the work on the nodes between. */
+#define WALK_AHEAD 8
+
+static int emit_tree(struct viz_scene *s, const struct view *v)
+{
+	if (!s->walk_built || s->walk_changes != s->tree_changes)
+		return walk_links(s, v);
+	for (size_t at = 0; at < s->walk_len;) {
+		if (at + WALK_AHEAD < s->walk_len)
+			fetch_node(s, s->walk[at + WALK_AHEAD].id);
+		uint32_t id = s->walk[at].id;
+		double sx, sy;
+		bool descend = place(s, v, vz_node(s, id), &sx, &sy);
+		at = descend ? at + 1 : s->walk[at].end;
+		if (visit(s, v, id, descend, sx, sy) != 0)
+			return -1;
 	}
 	return 0;
 }

@@ -100,6 +100,8 @@ void viz_scene_free(struct viz_scene *s)
 	vz_release(s, s->dying, s->dying_capacity * sizeof(*s->dying));
 	vz_release(s, s->processes, s->process_capacity * sizeof(*s->processes));
 	vz_release(s, s->process_index, s->process_index_size * sizeof(*s->process_index));
+	vz_release(s, s->walk, s->walk_capacity * sizeof(*s->walk));
+	vz_release(s, s->walk_stack, s->walk_stack_capacity * sizeof(*s->walk_stack));
 	vz_release(s, s->edges, s->edge_capacity * sizeof(*s->edges));
 	vz_release(s, s->frame_nodes, s->frame_node_capacity * sizeof(*s->frame_nodes));
 	vz_release(s, s->discs, s->disc_capacity * sizeof(*s->discs));
@@ -495,6 +497,20 @@ static bool works_on_handle(enum viz_op op)
 	}
 }
 
+/*
+ * Are ID and its ancestors alive, and within VZ_MAX_DEPTH? Then resolve()
+ * with CREATE finds ID by its path, changing nothing on the way.
+ */
+static bool alive_path(const struct viz_scene *s, uint32_t id)
+{
+	if (vz_node(s, id)->depth > VZ_MAX_DEPTH)
+		return false;
+	for (; id != VZ_NONE; id = vz_node(s, id)->parent)
+		if (vz_node(s, id)->state != VZ_ALIVE)
+			return false;
+	return true;
+}
+
 /* The node a successful event is about, created if new. */
 static uint32_t ensure(struct viz_scene *s, const char *path, enum viz_kind kind, double t,
 		       int *error)
@@ -544,7 +560,9 @@ static int apply_success(struct viz_scene *s, const struct viz_event *e, double 
 		break;
 	default:
 		id = find_any(s, e->path);
-		if (id == VZ_NONE || vz_node(s, id)->state != VZ_DYING || !works_on_handle(e->op))
+		if (id != VZ_NONE && alive_path(s, id)) /* what ensure() would find: */
+			set_kind(s, id, kind);		/* not looked up twice */
+		else if (id == VZ_NONE || vz_node(s, id)->state != VZ_DYING || !works_on_handle(e->op))
 			id = ensure(s, e->path, kind, t, &error);
 		break;
 	}
@@ -743,6 +761,12 @@ int viz_scene_advance(struct viz_scene *s, double t, int64_t trace_ns)
 
 /* ---- colours ---- */
 
+/* The colour of nodes never touched, coloured by operation or process. */
+static struct viz_color dim_color(void)
+{
+	return vz_mix(vz_background(), (struct viz_color){0.55f, 0.6f, 0.68f, 1}, 0.6);
+}
+
 struct viz_color vz_node_color(const struct viz_scene *s, const struct vz_node *n,
 			       double touch_t, double *flash, struct viz_color *glow)
 {
@@ -751,15 +775,14 @@ struct viz_color vz_node_color(const struct viz_scene *s, const struct vz_node *
 	double age = s->now - touch_t;
 	*flash = age >= 0 ? vm_ease(1.5 * (1 - age / s->fade)) : 0;
 	struct viz_color rest = vz_kind_color((enum viz_kind)n->kind), hot;
-	struct viz_color dim = vz_mix(vz_background(), (struct viz_color){0.55f, 0.6f, 0.68f, 1}, 0.6);
 	switch (s->color_by) {
 	case VIZ_COLOR_BY_OP:
 		hot = vz_class_color((enum vz_class)n->touch_class);
-		rest = n->touch_t > VZ_NEVER ? vz_mix(hot, vz_background(), 0.35) : dim;
+		rest = n->touch_t > VZ_NEVER ? vz_mix(hot, vz_background(), 0.35) : dim_color();
 		break;
 	case VIZ_COLOR_BY_PROCESS:
 		hot = vz_process_shade(s, n->process);
-		rest = n->process != NO_PROCESS ? vz_mix(hot, vz_background(), 0.35) : dim;
+		rest = n->process != NO_PROCESS ? vz_mix(hot, vz_background(), 0.35) : dim_color();
 		break;
 	default:
 		hot = vz_touch_color((enum vz_touch)n->touch);

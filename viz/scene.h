@@ -115,6 +115,11 @@ struct vz_camera {
 #define VZ_MAX_LABELS 48
 #define VZ_LAST_EVENT 160
 
+/* A node in depth-first order, and the entry after its subtree. */
+struct vz_walk {
+	uint32_t id, end;
+};
+
 /* A cell of the layout's grid and the node in it. */
 struct vz_cell {
 	int32_t x, y;
@@ -144,6 +149,7 @@ struct viz_scene {
 	struct vz_node *nodes;
 	uint32_t node_capacity, node_end, free_nodes; /* free list through next_sibling */
 	uint32_t tree_count;			      /* nodes in the tree */
+	uint32_t tree_changes;			      /* bumped at every link and unlink */
 	uint32_t *buckets;			      /* (parent, name) -> node */
 	uint32_t bucket_count;
 
@@ -185,6 +191,15 @@ struct viz_scene {
 	bool boxes_dirty; /* some node's box may be too big: see vz_layout_refresh */
 	struct vz_camera camera;
 	int width, height;
+
+	/* The tree in depth-first order, as frames walk it (frame.c): rebuilt
+	 * when tree_changes says the tree changed since walk_changes. */
+	struct vz_walk *walk;
+	size_t walk_len, walk_capacity;
+	uint32_t *walk_stack; /* while building: the entries of the path walked */
+	size_t walk_stack_capacity;
+	uint32_t walk_changes;
+	bool walk_built;
 
 	/* frame output, reused */
 	struct viz_frame_edge *edges;

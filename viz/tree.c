@@ -198,6 +198,7 @@ static void link_child(struct viz_scene *s, uint32_t parent, uint32_t id)
 		p->first_child = id;
 	p->last_child = id;
 	p->children++;
+	s->tree_changes++;
 	add_descendants(s, parent, 1 + (int64_t)n->descendants);
 }
 
@@ -213,6 +214,7 @@ static void unlink_child(struct viz_scene *s, uint32_t id)
 	else
 		p->last_child = n->prev_sibling;
 	p->children--;
+	s->tree_changes++;
 	add_descendants(s, n->parent, -1 - (int64_t)n->descendants);
 	n->parent = n->next_sibling = n->prev_sibling = VZ_NONE;
 }

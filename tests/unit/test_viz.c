@@ -362,6 +362,65 @@ static void test_rename(void)
 	viz_scene_free(s);
 }
 
+/* The ids viz_scene_visit gives, in its order (parents before children, depth first). */
+struct visit_ids {
+	uint32_t ids[64];
+	size_t len;
+};
+
+static void collect_id(void *ctx, const char *path, const struct viz_node_info *info)
+{
+	(void)path;
+	struct visit_ids *v = ctx;
+	if (v->len < 64)
+		v->ids[v->len++] = info->id;
+}
+
+/*
+ * A frame walks the tree in an order it keeps from one frame to the next:
+ * after nodes are added, moved and removed it draws exactly the nodes of
+ * the tree, in the tree's depth-first order, and between changes the same.
+ */
+static void test_frame_follows_tree(void)
+{
+	struct viz_scene *s = new_scene();
+	const struct {
+		enum viz_op op;
+		enum viz_kind kind;
+		const char *path, *path2;
+	} steps[] = {
+		{VIZ_OP_CREATE, VIZ_KIND_FILE, "/a/x", NULL},
+		{VIZ_OP_CREATE, VIZ_KIND_FILE, "/a/y", NULL},
+		{VIZ_OP_MKDIR, VIZ_KIND_DIR, "/b", NULL},
+		{VIZ_OP_RENAME, VIZ_KIND_FILE, "/a/x", "/b/x"},
+		{VIZ_OP_UNLINK, VIZ_KIND_FILE, "/a/y", NULL},
+		{VIZ_OP_MKDIR, VIZ_KIND_DIR, "/c/d/e", NULL},
+		{VIZ_OP_RENAME, VIZ_KIND_DIR, "/c/d", "/b/d"},
+		{VIZ_OP_CREATE, VIZ_KIND_FILE, "/a/z", NULL},
+		{VIZ_OP_RMDIR, VIZ_KIND_DIR, "/b/d/e", NULL},
+		{VIZ_OP_READ, VIZ_KIND_FILE, "/b/x", NULL},
+	};
+	double t = 0;
+	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+		apply(s, t, steps[k].op, steps[k].kind, 0, steps[k].path, steps[k].path2, "sh");
+		for (int again = 0; again < 2; again++) { /* removed nodes gone, moves done */
+			t += 10;
+			advance(s, t);
+			struct visit_ids tree = {0};
+			CHECK(viz_scene_visit(s, collect_id, &tree) == 0, "visit failed");
+			struct viz_frame f;
+			CHECK(viz_scene_frame(s, &f) == 0, "frame failed");
+			bool same = f.node_count == tree.len;
+			for (size_t i = 0; same && i < tree.len; i++)
+				same = f.nodes[i].id == tree.ids[i];
+			CHECK(same, "after %s %s: the frame draws %zu nodes, the tree has %zu, or not "
+				    "in its order", viz_op_name(steps[k].op), steps[k].path, f.node_count,
+			      tree.len);
+		}
+	}
+	viz_scene_free(s);
+}
+
 /* One line per node that viz_scene_visit gives, for comparing scenes. */
 struct tree_text {
 	char *text;
@@ -1749,6 +1808,7 @@ int main(void)
 	test_deep_paths();
 	test_first_workload();
 	test_rename();
+	test_frame_follows_tree();
 	test_unplaced();
 	test_stable();
 	test_deterministic();
