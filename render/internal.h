@@ -114,7 +114,7 @@ struct stamp_pair {
 	bool edges;
 	uint32_t *cover; /* the helper's scratch table */
 	size_t cover_words;
-	uint32_t *row_weight; /* per row, while finding the split; all 0 between */
+	double *row_weight; /* per row, while finding the split; all 0 between */
 	size_t row_weight_len;
 };
 

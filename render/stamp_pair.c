@@ -74,37 +74,62 @@ static bool start(struct stamp_pair *p, int width, int height)
 	return true;
 }
 
+/* Adds WEIGHT to each row from Y0 to Y1 (screen, inclusive), kept as differences in P->row_weight. */
+static void weigh_rows(struct stamp_pair *p, int height, double y0, double y1, double weight)
+{
+	int from = y0 < 0 ? 0 : y0 >= height ? height - 1 : (int)y0;
+	int to = y1 < 0 ? 0 : y1 >= height ? height - 1 : (int)y1;
+	p->row_weight[from] += weight;
+	p->row_weight[to + 1] -= weight;
+}
+
 /*
- * The row that splits F's stamping work in two: the nodes counted by the
- * row they sit on, a flashing one (its halo) as several.
+ * The row that splits the stamping work in two: a node's on the rows its
+ * dot and halo cover (a flashing node's halo is most of it), an edge's
+ * spread over the rows it crosses.
  */
-static int split_row(struct stamp_pair *p, const struct viz_stamp *st, const struct viz_frame *f)
+static int split_row(struct stamp_pair *p, const struct viz_stamp *st, const struct viz_frame *f,
+		     bool edges)
 {
 	size_t rows = (size_t)st->height;
-	if (p->row_weight_len < rows) {
+	if (p->row_weight_len < rows + 1) {
 		free(p->row_weight);
-		p->row_weight = calloc(rows, sizeof(*p->row_weight));
-		p->row_weight_len = p->row_weight ? rows : 0;
+		p->row_weight = calloc(rows + 1, sizeof(*p->row_weight));
+		p->row_weight_len = p->row_weight ? rows + 1 : 0;
 		if (!p->row_weight)
 			return st->height / 2;
 	}
-	uint64_t total = 0;
-	for (size_t i = 0; i < f->node_count; i++) {
+	for (size_t i = 0; edges && i < f->edge_count; i++) {
+		const struct viz_frame_edge *e = &f->edges[i];
+		if (!viz_stamped_edge(st, e))
+			continue;
+		double y1 = st->oy + e->y1 * st->scale, y2 = st->oy + e->y2 * st->scale;
+		double dx = (e->x2 - e->x1) * st->scale, dy = y2 - y1;
+		double length = (dx < 0 ? -dx : dx) + (dy < 0 ? -dy : dy);
+		weigh_rows(p, st->height, y1 < y2 ? y1 : y2, y1 < y2 ? y2 : y1,
+			   length / ((dy < 0 ? -dy : dy) + 1));
+	}
+	for (size_t i = 0; !edges && i < f->node_count; i++) {
 		const struct viz_frame_node *n = &f->nodes[i];
 		if (!viz_stamped(st, n))
 			continue;
-		double y = st->oy + n->y * st->scale;
-		size_t row = y < 0 ? 0 : y >= st->height ? rows - 1 : (size_t)y;
-		uint32_t weight = 1 + 4 * (uint32_t)(viz_glow_level(n) > 0);
-		p->row_weight[row] += weight;
-		total += weight;
+		double y = st->oy + n->y * st->scale, r = n->r * st->scale;
+		double reach = viz_glow_level(n) > 0 ? 3.2 * r + 4.5 * st->height / 720.0 : r;
+		weigh_rows(p, st->height, y - reach, y + reach, 2 * reach + 1);
 	}
-	uint64_t seen = 0;
-	int split = st->height / 2;
-	bool found = total == 0;
+	double total = 0, run = 0;
 	for (size_t row = 0; row < rows; row++) {
-		seen += p->row_weight[row];
+		run += p->row_weight[row];
+		total += run;
+	}
+	double seen = 0;
+	int split = st->height / 2;
+	bool found = !(total > 0);
+	run = 0;
+	for (size_t row = 0; row <= rows; row++) {
+		run += p->row_weight[row];
 		p->row_weight[row] = 0;
+		seen += row < rows ? run : 0;
 		if (!found && 2 * seen >= total) {
 			split = (int)row + 1;
 			found = true;
@@ -120,7 +145,7 @@ void stamp_pair_run(struct stamp_pair *p, struct viz_stamp *st, const struct viz
 		stamp(st, f, edges);
 		return;
 	}
-	int split = split_row(p, st, f);
+	int split = split_row(p, st, f, edges);
 	pthread_mutex_lock(&p->lock);
 	p->st = *st;
 	p->st.row_from = split;

@@ -51,7 +51,7 @@ static void rows_of(const struct viz_stamp *st, int *from, int *to)
 }
 
 /* The pixels from X0, Y0 to X1, Y1 (exclusive), clipped to the stamp's rows; false if none. */
-static bool clip(const struct viz_stamp *st, double cx, double cy, double reach, int *x0,
+static inline bool clip(const struct viz_stamp *st, double cx, double cy, double reach, int *x0,
 		 int *y0, int *x1, int *y1)
 {
 	int from, to;
@@ -92,7 +92,7 @@ static int ceil_int(double v)
 }
 
 /* The pixels whose centres (x + 0.5) lie within HALF_WIDTH of CX: *LO to *HI (exclusive), within X0..X1. */
-static void row_span(double cx, double half_width, int x0, int x1, int *lo, int *hi)
+static inline void row_span(double cx, double half_width, int x0, int x1, int *lo, int *hi)
 {
 	int l = floor_int(cx - half_width - 0.5) + 1, h = ceil_int(cx + half_width - 0.5);
 	*lo = l < x0 ? x0 : l;
@@ -100,7 +100,7 @@ static void row_span(double cx, double half_width, int x0, int x1, int *lo, int 
 }
 
 /* Pixels LO to HI (exclusive) of ROW take WORD where its opacity A beats theirs. */
-static void glow_span(uint32_t *row, int lo, int hi, uint32_t a, uint32_t word)
+static inline void glow_span(uint32_t *row, int lo, int hi, uint32_t a, uint32_t word)
 {
 	for (int x = lo; x < hi; x++) {
 		uint32_t old = row[x];
@@ -120,13 +120,13 @@ struct cover {
 };
 
 /* The table's entry for the corner X, Y: the pixels holding the value above and left of it. */
-static uint32_t cover_at(const struct viz_stamp *st, const struct cover *c, int x, int y)
+static inline uint32_t cover_at(const struct viz_stamp *st, const struct cover *c, int x, int y)
 {
 	return st->cover[(size_t)(y - c->y0) * (size_t)(c->x1 - c->x0 + 1) + (size_t)(x - c->x0)];
 }
 
 /* Are all the pixels from X0, Y0 to X1, Y1 (exclusive) settled? */
-static bool covered(const struct viz_stamp *st, const struct cover *c, int x0, int y0, int x1,
+static inline bool covered(const struct viz_stamp *st, const struct cover *c, int x0, int y0, int x1,
 		    int y1)
 {
 	if (!c->alpha || x0 < c->x0 || y0 < c->y0 || x1 > c->x1 || y1 > c->y1)
@@ -158,7 +158,8 @@ static void count_cover(struct viz_stamp *st, uint32_t alpha, struct cover *c)
 /*
  * A halo's rings: their squared radii in pixels, and the opacity inside
  * each (and its outer rings), for dots of radius R flashing at STRENGTH;
- * kept from one node to the next, which is mostly alike.
+ * kept per strength from one node to the next, as flashes fading side by
+ * side differ in strength far more often than in size.
  */
 struct rings {
 	float r;
@@ -168,10 +169,11 @@ struct rings {
 };
 
 static const struct rings *halo_rings(const struct viz_stamp *st, const struct viz_frame_node *n,
-				      double ui, struct rings *k)
+				      double ui, struct rings kept[VIZ_GLOW_STEPS + 1])
 {
 	int strength = viz_glow_level(n);
-	if (k->strength == strength && k->r == n->r)
+	struct rings *k = &kept[strength < 0 ? 0 : strength > VIZ_GLOW_STEPS ? VIZ_GLOW_STEPS : strength];
+	if (k->strength == strength && strength != 0 && k->r == n->r)
 		return k;
 	double alpha, radius, clear = 1;
 	for (int ring = 0; ring < VIZ_GLOW_RINGS; ring++) {
@@ -196,7 +198,8 @@ static const struct rings *halo_rings(const struct viz_stamp *st, const struct v
  * halos and rows that COVER says are settled throughout are skipped.
  */
 static void stamp_glow(struct viz_stamp *st, const struct viz_frame_node *n, double ui,
-		       uint32_t from, uint32_t below, const struct cover *cover, struct rings *kept)
+		       uint32_t from, uint32_t below, const struct cover *cover,
+		       struct rings kept[VIZ_GLOW_STEPS + 1])
 {
 	const struct rings *k = halo_rings(st, n, ui, kept);
 	const double *reach2 = k->reach2;
@@ -218,6 +221,9 @@ static void stamp_glow(struct viz_stamp *st, const struct viz_frame_node *n, dou
 		       channel(n->glow_color.b);
 	for (int y = y0; y < y1; y++) {
 		uint32_t *row = st->glow + (size_t)y * (size_t)st->width;
+		/* the row's whole width settled: no need to know where the rings lie in it */
+		if (covered(st, cover, x0, y, x1, y + 1))
+			continue;
 		double dy = y + 0.5 - cy;
 		int lo[VIZ_GLOW_RINGS], hi[VIZ_GLOW_RINGS], rings = first;
 		for (; rings < VIZ_GLOW_RINGS && rings <= upto; rings++) {
@@ -253,7 +259,7 @@ static uint32_t div255_lanes(uint32_t x)
  * (0..255) over the premultiplied pixel P: premultiplied OVER, two channels
  * at a time (blue and red, green and alpha).
  */
-static uint32_t over(uint32_t p, uint32_t c, uint32_t k)
+static inline uint32_t over(uint32_t p, uint32_t c, uint32_t k)
 {
 	uint32_t keep = 255 - k;
 	uint32_t rb = (c & 0x00ff00ff) * k + (p & 0x00ff00ff) * keep;
@@ -417,8 +423,8 @@ static void stamp_glows(struct viz_stamp *st, const struct viz_frame *f)
 	if (top == 0)
 		return;
 	/* the rings' opacities depend on the strength alone */
-	struct rings kept = {0};
-	const uint32_t *level = halo_rings(st, strongest, ui, &kept)->level;
+	struct rings kept[VIZ_GLOW_STEPS + 1] = {0};
+	const uint32_t *level = halo_rings(st, strongest, ui, kept)->level;
 	uint32_t bands[] = {UINT32_MAX, level[VIZ_GLOW_RINGS - 1], level[VIZ_GLOW_RINGS - 2], 0};
 	int band_count = 3;
 	if (!st->cover) { /* one band, all of it */
@@ -431,7 +437,7 @@ static void stamp_glows(struct viz_stamp *st, const struct viz_frame *f)
 		for (size_t i = 0; i < f->node_count; i++) {
 			const struct viz_frame_node *n = &f->nodes[i];
 			if (viz_stamped(st, n) && viz_glow_level(n) > 0)
-				stamp_glow(st, n, ui, bands[band + 1], bands[band], &cover, &kept);
+				stamp_glow(st, n, ui, bands[band + 1], bands[band], &cover, kept);
 		}
 	}
 }
