@@ -198,7 +198,8 @@ static void print_benchmark(const struct job *j, double wall, double cpu)
 	printf("  %.1f frames/s overall, by the clock (reading the trace on a second thread, "
 	       "applying its events, model and drawing; no encoding)\n",
 	       frames / wall);
-	printf("  %.1f frames/s of CPU time (both threads)\n", frames / cpu);
+	printf("  %.1f frames/s of CPU time (all threads: reading, the frame loop, the stamp's "
+	       "helper)\n", frames / cpu);
 	printf("  %.1f frames/s model and drawing alone\n", frames / (t->model + t->draw));
 	printf("  per frame: %.3f ms reading the trace (CPU of the second thread, alongside the "
 	       "rest),\n", t->reading / frames * 1e3);
