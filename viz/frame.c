@@ -259,7 +259,7 @@ static int emit_tree(struct viz_scene *s, const struct view *v)
 		vz_current(s, n, &x, &y);
 		double sx = v->ox + x * v->scale, sy = v->oy + y * v->scale;
 		/* moving nodes may be outside their box: they are few, draw them */
-		bool descend = subtree_visible(v, n) || s->now - n->move_t < 1;
+		bool descend = subtree_visible(v, n) || s->motion_now - n->move_t < 1;
 		uint32_t next = descend && n->first_child != VZ_NONE ? n->first_child : following(s, id);
 		/* A big tree's nodes lie all over memory, the walk waiting on each:
 		 * the next one is fetched while this one is drawn. */

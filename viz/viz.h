@@ -119,6 +119,13 @@ int viz_scene_count(struct viz_scene *scene, const struct viz_event *event);
  */
 int viz_scene_advance(struct viz_scene *scene, double t, int64_t trace_ns);
 
+/*
+ * Moves only the scene's motion to T (a paused replay): the camera and the
+ * layout still ease, while flashes, labels and fading nodes stay as they
+ * are, and the next viz_scene_advance() goes on from where they stopped.
+ */
+int viz_scene_hold(struct viz_scene *scene, double t);
+
 /* The size of the picture in pixels; the camera frames for it. */
 void viz_scene_set_viewport(struct viz_scene *scene, int width, int height);
 

@@ -1026,7 +1026,7 @@
   const drawn = {edges: 0, dots: 0, halos: 0, fills: 0};
 
   /* Sections of the last frame, as word indices into the wasm memory. */
-  const frame = {ok: false, nodes: 0, nodeCount: 0, background: 0, caption: null};
+  const frame = {ok: false, nodes: 0, nodeCount: 0, labels: 0, labelCount: 0, background: 0, caption: null};
 
   const styles = new Map(); /* 0xRRGGBBAA -> CSS colour */
   function rgbaStyle(key) {
@@ -1405,7 +1405,7 @@
     const glows = nodes + nodeCount * NODE_WORDS, labels = glows + glowCount * GLOW_WORDS;
     const processes = labels + labelCount * LABEL_WORDS;
     const legend = processes + processCount * PROCESS_WORDS;
-    Object.assign(frame, {ok: true, nodes, nodeCount, labelCount, background: u32[f + H.BACKGROUND]});
+    Object.assign(frame, {ok: true, nodes, nodeCount, labels, labelCount, background: u32[f + H.BACKGROUND]});
 
     const dpr = viewSize.dpr;
     drawn.edges = drawn.dots = drawn.halos = drawn.fills = 0;
@@ -1499,13 +1499,13 @@
   function alive() {
     const now = performance.now();
     if (aliveCache && aliveScene === scene && now - aliveAt < 100) return aliveCache;
-    const counts = {total: 0, dir: 0, file: 0, symlink: 0, other: 0, dying: 0};
+    const counts = {total: 0, dir: 0, file: 0, symlink: 0, other: 0, dying: 0, flashing: 0};
     if (!scene) return counts;
     const ptr = wasm.tv_count(scene);
     if (!ptr) return counts;
     views();
     const w = ptr >>> 2;
-    ['total', 'dir', 'file', 'symlink', 'other', 'dying'].forEach((k, i) => { counts[k] = u32[w + i]; });
+    ['total', 'dir', 'file', 'symlink', 'other', 'dying', 'flashing'].forEach((k, i) => { counts[k] = u32[w + i]; });
     [aliveCache, aliveAt, aliveScene] = [counts, now, scene];
     return counts;
   }
@@ -1641,7 +1641,9 @@
       resize();
       if (scene) {
         const t = pageTime();
-        wasm.tv_advance(scene, t, traceNs(t));
+        /* Paused, the picture stays as it was (flashes, labels), the camera still eases. */
+        if (session.mode === 'replay' && !session.playing && !session.ended) wasm.tv_hold(scene, t);
+        else wasm.tv_advance(scene, t, traceNs(t));
         const dpr = viewSize.dpr;
         const ptr = wasm.tv_frame(scene, view.width, view.height, dpr * pan.zoom, dpr * pan.x, dpr * pan.y);
         busy.modelMs += performance.now() - started;
@@ -1679,6 +1681,7 @@
         mode: session.mode,
         alive: {total: a.total, dir: a.dir, file: a.file, symlink: a.symlink, other: a.other},
         dying: a.dying,
+        flashing: a.flashing,
         events: counters.events,
         lastSeq: counters.lastSeq,
         missed: counters.missed,
@@ -1695,7 +1698,7 @@
     },
     find(path) {
       const node = findNode(path);
-      return node && {kind: node.kind, dying: node.dying, color: node.color, flash: node.flash};
+      return node && {id: node.id, kind: node.kind, dying: node.dying, color: node.color, flash: node.flash};
     },
     /* The panel's numbers, the model's totals they come from, and (colouring by command
      * after a snapshot) since when the commands' counts run. */
@@ -1722,11 +1725,14 @@
     /*
      * The boxes of the text the last frame drew (overlay, labels, pins), the
      * pinned labels', and the model's labels: {id, text, box drawn, model's
-     * box, leader {x, y, toX, toY} or null}, with how many the model gave.
+     * box, leader {x, y, toX, toY} or null}, with how many the model gave
+     * and the ids of the nodes it labelled (drawn or not).
      */
     texts() {
+      views();
+      const labelled = frame.ok ? Array.from({length: frame.labelCount}, (_, i) => u32[frame.labels + i * LABEL_WORDS + 12]) : [];
       return {boxes: taken.map((b) => ({...b})), pins: pinsShown.map((p) => ({...p})),
-        labels: labelsShown.map((l) => ({...l})), modelLabels: frame.labelCount};
+        labels: labelsShown.map((l) => ({...l})), modelLabels: frame.labelCount, labelled};
     },
     /* Lineage as the page sees it: which commands read and wrote PATH, and the highlight. */
     commands(path) {
