@@ -140,6 +140,7 @@
   const session = {
     connected: false, mode: null, source: '', mountpoint: '', startNs: 0,
     playing: false, speed: 1, ended: false, error: null,
+    progress: null, /* {done, total}: events serve has read before the replay can start */
     timeline: null, /* {firstNs, lastNs (BigInt), first, last (Number), buckets} */
     phases: [], /* [{name, start, end}] in trace ns (Numbers), replay only */
   };
@@ -434,6 +435,7 @@
   function onHello(msg) {
     reconnectMs = RECONNECT_MIN_MS;
     session.mode = msg.mode === 'replay' ? 'replay' : 'live';
+    session.progress = null;
     session.source = msg.source || '';
     session.mountpoint = msg.mountpoint || '';
     session.startNs = Number(msg.start_ns) || 0;
@@ -714,6 +716,10 @@
       showStatus();
       break;
     case 'state': onState(msg); break;
+    case 'progress': /* serve reading the trace before its first replay */
+      session.progress = {done: Number(msg.done) || 0, total: Number(msg.total) || 0};
+      showStatus();
+      break;
     case 'error': session.error = String(msg.message); showStatus(); break;
     default: break; /* pong, and whatever a newer server adds */
     }
@@ -775,6 +781,12 @@
       cls = 'lost';
     } else if (!session.connected) {
       text = `connecting to ${WS_URL.split('?')[0]}…`;
+      cls = 'connecting';
+    } else if (!session.mode && session.progress) {
+      const {done, total} = session.progress;
+      text = 'reading the trace once, for seeking: ' + (total > 0
+        ? `${Math.min(100, Math.floor(done * 100 / total))}% of ${total.toLocaleString('en-US')} events`
+        : 'starting') + '…';
       cls = 'connecting';
     } else if (!session.mode) {
       text = 'connected';
