@@ -828,7 +828,7 @@ static void fill_info(const struct viz_scene *s, uint32_t id, int depth, struct 
 	info->last_op = n->touch_t > VZ_NEVER ? (enum viz_op)n->touch_op : VIZ_OP_UNKNOWN;
 	info->process = n->touch_t > VZ_NEVER && n->process != NO_PROCESS ? n->process : -1;
 	info->instance = n->touch_t > VZ_NEVER ? n->instance : 0;
-	info->touch_t = n->touch_t;
+	info->touch_t = n->touch_t + s->held; /* in the caller's time, as restore_touch takes it */
 }
 
 /* Unlike resolve(), also finds nodes that are fading out. */

@@ -468,8 +468,9 @@ static void build(struct trace_index *x)
 			max_ts = event.ts_ns;
 		last_seq = seq;
 		if (++events % PROGRESS_EVENTS == 0)
-			atomic_store_explicit(&x->events_read, events, memory_order_relaxed);
+			atomic_store_explicit(&x->events_read, events, memory_order_release);
 	}
+	atomic_store_explicit(&x->events_read, events, memory_order_release);
 	if (rc < 0)
 		fail(x, err);
 out:
@@ -1454,7 +1455,8 @@ bool index_loaded(const struct trace_index *x)
 
 void index_progress(const struct trace_index *x, int64_t *read, int64_t *total)
 {
-	*read = atomic_load_explicit(&x->events_read, memory_order_relaxed);
+	/* read first: once it is past 0, the total stored before it is seen */
+	*read = atomic_load_explicit(&x->events_read, memory_order_acquire);
 	*total = atomic_load_explicit(&x->events_total, memory_order_relaxed);
 }
 

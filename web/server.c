@@ -28,7 +28,7 @@
 
 #define PORT_TRIES 100		/* default port busy: try this many after it */
 #define TICK_US 20000		/* replay: how often due events are sent (up to 125,000/s) */
-#define PROGRESS_US 250000	/* replay: how often a client waiting for the index hears how far it is */
+#define PROGRESS_US 100000	/* replay: how often a client waiting for the index hears how far it is */
 /* Memory a client may take: messages queued for it (snapshots, replies)
  * beyond this, and it is cut off when it sends more; the same for the sum
  * over all clients, which also turns away new ones (503), as do MAX_CLIENTS. */
@@ -312,6 +312,10 @@ static void post_job(struct web_server *server, struct session *s, struct job *j
 static void start_welcome(struct web_server *server, struct session *s)
 {
 	s->waiting = false;
+	if (s->timer_armed) { /* the progress's: the replay arms its own */
+		lws_set_timer_usecs(s->wsi, LWS_SET_TIMER_USEC_CANCEL);
+		s->timer_armed = false;
+	}
 	const char *failed = index_state(server->index);
 	struct job *job = calloc(1, sizeof(*job));
 	if (failed || !job) {

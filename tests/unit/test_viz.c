@@ -716,6 +716,22 @@ static void test_hold(void)
 	      held.flash);
 	CHECK(held.x == held.target_x && held.y == held.target_y, "/d/a did not ease into place while held");
 	CHECK(find(s, "/d/gone", &gone) && gone.dying, "the removed node went while held");
+	/* An event during a pause (a seek's snapshot, a late batch): it flashes
+	 * fully and grows out of its parent as any new node does. */
+	apply(s, 30.01, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, "/d/late", NULL, "touch");
+	CHECK(viz_scene_hold(s, 30.02) == 0, "hold failed");
+	struct viz_node_info late;
+	CHECK(find(s, "/d/late", &late) && late.flash > 0.99, "a node made while held does not flash fully");
+	CHECK(late.x != late.target_x && late.r < late.target_r,
+	      "a node made while held is in place at once (%.2f/%.2f, r %.2f of %.2f)", late.x,
+	      late.target_x, late.r, late.target_r);
+	CHECK(late.touch_t > 30 && late.touch_t <= 30.02, "touch_t %.3f is not in the caller's time",
+	      late.touch_t);
+	struct viz_node_info dir;
+	viz_scene_restore_touch(s, "/d", VIZ_OP_READ, -1, 30.02);
+	CHECK(find(s, "/d", &dir) && dir.flash > 0.99 && dir.touch_t == 30.02,
+	      "a touch restored at the caller's time does not flash now (%.2f at %.3f)", dir.flash,
+	      dir.touch_t);
 	advance(s, 30.5);
 	struct viz_node_info after;
 	CHECK(find(s, "/d/a", &after) && after.flash > 0 && after.flash < held.flash,

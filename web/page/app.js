@@ -681,6 +681,7 @@
   }
 
   function onState(msg) {
+    if (session.playing !== !!msg.playing) aliveCache = null; /* counted under the other clock */
     session.playing = !!msg.playing;
     session.ended = !!msg.ended;
     if (Number(msg.speed) > 0) session.speed = Number(msg.speed);
@@ -720,7 +721,7 @@
       session.progress = {done: Number(msg.done) || 0, total: Number(msg.total) || 0};
       showStatus();
       break;
-    case 'error': session.error = String(msg.message); showStatus(); break;
+    case 'error': session.error = String(msg.message); session.progress = null; showStatus(); break;
     default: break; /* pong, and whatever a newer server adds */
     }
   }
@@ -757,7 +758,7 @@
       if (ws !== socket) return;
       ws = null;
       /* Never in, and no token: the server wants the one in the address it printed. */
-      session.refused = !TOKEN && !session.mode;
+      session.refused = !TOKEN && !session.mode && !session.progress;
       session.connected = false;
       session.playing = false;
       scheduleReconnect();
@@ -782,7 +783,7 @@
     } else if (!session.connected) {
       text = `connecting to ${WS_URL.split('?')[0]}…`;
       cls = 'connecting';
-    } else if (!session.mode && session.progress) {
+    } else if (session.progress) { /* cleared by hello: waiting (also for a restarted serve) */
       const {done, total} = session.progress;
       text = 'reading the trace once, for seeking: ' + (total > 0
         ? `${Math.min(100, Math.floor(done * 100 / total))}% of ${total.toLocaleString('en-US')} events`
@@ -1281,15 +1282,20 @@
       }
       /* the model measured DejaVu Sans; another font is squeezed into the box */
       haloText(x, y, text, rgbaStyle(key), alpha, size, SANS, false, box.x1 - box.x0 - 0.4 * size);
-      labelsShown.push({id: u32[w + 12], text, box, model, leader});
+      labelsShown.push({id: labelNode(start, i), text, box, model, leader});
     }
   }
   let labelsShown = []; /* the model's labels the last frame drew, and where, for the tests */
 
+  /* The node the model's label I (of those at LABELS) names. */
+  function labelNode(labels, i) {
+    return u32[labels + i * LABEL_WORDS + 12];
+  }
+
   /* Whether the model labelled node ID. */
   function labelled(id, labels, count) {
     for (let i = 0; i < count; i++) {
-      if (u32[labels + i * LABEL_WORDS + 12] === id) return true;
+      if (labelNode(labels, i) === id) return true;
     }
     return false;
   }
@@ -1742,7 +1748,7 @@
      */
     texts() {
       views();
-      const labelled = frame.ok ? Array.from({length: frame.labelCount}, (_, i) => u32[frame.labels + i * LABEL_WORDS + 12]) : [];
+      const labelled = frame.ok ? Array.from({length: frame.labelCount}, (_, i) => labelNode(frame.labels, i)) : [];
       return {boxes: taken.map((b) => ({...b})), pins: pinsShown.map((p) => ({...p})),
         labels: labelsShown.map((l) => ({...l})), modelLabels: frame.labelCount, labelled};
     },
