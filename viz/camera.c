@@ -180,12 +180,12 @@ void vz_camera_update(struct viz_scene *s)
 		c->x = x;
 		c->y = y;
 		c->half_height = half;
-		c->t = s->now;
+		c->t = s->motion_now;
 		c->placed = true;
 		return;
 	}
-	double dt = vm_max(s->now - c->t, 0);
-	c->t = s->now;
+	double dt = vm_max(s->motion_now - c->t, 0);
+	c->t = s->motion_now;
 	/* Is the box inside the view now? */
 	double now_scale = h / 2 / c->half_height;
 	double vx0 = c->x - w / 2 / now_scale, vy0 = c->y - c->half_height;

@@ -428,12 +428,12 @@ double vz_full_radius(const struct vz_node *n)
 double vz_radius(const struct viz_scene *s, const struct vz_node *n)
 {
 	/* it grows, but is a fair size at once: a node appearing is news */
-	return vz_full_radius(n) * (0.6 + 0.4 * vm_ease((s->now - n->born_t) / EASE_SECONDS));
+	return vz_full_radius(n) * (0.6 + 0.4 * vm_ease((s->motion_now - n->born_t) / EASE_SECONDS));
 }
 
 void vz_current(const struct viz_scene *s, const struct vz_node *n, double *x, double *y)
 {
-	double u = vm_ease((s->now - n->move_t) / EASE_SECONDS);
+	double u = vm_ease((s->motion_now - n->move_t) / EASE_SECONDS);
 	*x = n->from_x + (n->x - n->from_x) * u;
 	*y = n->from_y + (n->y - n->from_y) * u;
 }
@@ -449,8 +449,7 @@ int vz_place_new(struct viz_scene *s, uint32_t id, double t)
 	const struct vz_node *p = vz_node(s, n->parent);
 	n->from_x = p->x;
 	n->from_y = p->y;
-	n->move_t = t;
-	n->born_t = t;
+	n->move_t = n->born_t = t + s->held; /* motion time */
 	return 0;
 }
 
@@ -492,7 +491,7 @@ int vz_replace(struct viz_scene *s, uint32_t top, double t)
 		n->depth = depth < UINT16_MAX ? (uint16_t)(depth + 1) : depth;
 		if (take_cell(s, id) != 0)
 			return -1;
-		vz_node(s, id)->move_t = t;
+		vz_node(s, id)->move_t = t + s->held; /* motion time */
 	}
 	return 0;
 }

@@ -75,7 +75,7 @@ struct viz_scene *viz_scene_new(const struct viz_allocator *allocator,
 		s->origin_ns = options->origin_ns;
 		s->have_origin = true;
 	}
-	s->now = VZ_NEVER;
+	s->now = s->motion_now = VZ_NEVER;
 	/* Nothing framed yet: else a frame in the first fade time before any
 	 * event (the browser's idle start) frames the zero-sized box at 0,0. */
 	s->camera.held.empty = true;
@@ -621,16 +621,27 @@ static int count_event(struct viz_scene *s, const struct viz_event *e, double t,
 	return 0;
 }
 
+/* Motion to T; activity too unless HOLD. */
+static void move_clocks(struct viz_scene *s, double t, bool hold)
+{
+	if (t <= s->motion_now)
+		return;
+	if (hold && s->motion_now > VZ_NEVER / 2)
+		s->held += t - s->motion_now;
+	s->motion_now = t;
+	s->now = vm_max(s->now, t - s->held);
+}
+
 int viz_scene_count(struct viz_scene *s, const struct viz_event *e)
 {
 	uint16_t process;
-	return count_event(s, e, e->t > s->now ? e->t : s->now, &process);
+	return count_event(s, e, vm_max(e->t - s->held, s->now), &process);
 }
 
 int viz_scene_apply(struct viz_scene *s, const struct viz_event *e)
 {
-	double t = e->t > s->now ? e->t : s->now;
-	s->now = t;
+	move_clocks(s, e->t, false);
+	double t = s->now;
 	if (!s->have_origin) {
 		s->origin_ns = e->ts_ns;
 		s->have_origin = true;
@@ -742,11 +753,18 @@ int viz_scene_prescan_done(struct viz_scene *s)
 
 /* ---- time ---- */
 
+int viz_scene_hold(struct viz_scene *s, double t)
+{
+	move_clocks(s, t, true);
+	vz_layout_refresh(s);
+	vz_camera_update(s);
+	return 0;
+}
+
 int viz_scene_advance(struct viz_scene *s, double t, int64_t trace_ns)
 {
-	if (t < s->now)
-		t = s->now;
-	s->now = t;
+	move_clocks(s, t, false);
+	t = s->now;
 	s->clock_ns = trace_ns;
 	while (s->dying_head < s->dying_len && s->dying[s->dying_head].t + s->fade <= t) {
 		struct vz_ref ref = s->dying[s->dying_head++];
@@ -794,7 +812,7 @@ struct viz_color vz_node_color(const struct viz_scene *s, const struct vz_node *
 		*glow = hot;
 	struct viz_color c = vz_fade_mix(rest, hot, *flash);
 	/* fading in, but seen from the first frame */
-	double alpha = vm_clamp(0.35 + 0.65 * (s->now - n->born_t) / BIRTH_FADE_SECONDS, 0, 1);
+	double alpha = vm_clamp(0.35 + 0.65 * (s->motion_now - n->born_t) / BIRTH_FADE_SECONDS, 0, 1);
 	if (n->state == VZ_DYING) {
 		/* A removed node keeps the removal's colour while it fades out:
 		 * blended back towards a file's blue it would pass through the
@@ -833,7 +851,7 @@ static void fill_info(const struct viz_scene *s, uint32_t id, int depth, struct 
 	info->last_op = n->touch_t > VZ_NEVER ? (enum viz_op)n->touch_op : VIZ_OP_UNKNOWN;
 	info->process = n->touch_t > VZ_NEVER && n->process != NO_PROCESS ? n->process : -1;
 	info->instance = n->touch_t > VZ_NEVER ? n->instance : 0;
-	info->touch_t = n->touch_t;
+	info->touch_t = n->touch_t + s->held; /* in the caller's time, as restore_touch takes it */
 }
 
 /* Unlike resolve(), also finds nodes that are fading out. */
@@ -956,6 +974,7 @@ void viz_scene_restore_touch(struct viz_scene *s, const char *path, enum viz_op 
 	if (id == VZ_NONE || (unsigned)op >= VIZ_OP_COUNT)
 		return;
 	struct vz_node *n = vz_node(s, id);
+	t -= s->held;
 	n->touch_t = t > VZ_NEVER / 2 ? t : VZ_NEVER / 2; /* later than never, whatever T says */
 	n->touch = VZ_TOUCH_ACCESS;
 	n->touch_class = (uint8_t)vz_class_of(op);

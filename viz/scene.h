@@ -171,7 +171,9 @@ struct viz_scene {
 	uint32_t *process_index; /* open addressing: name + 1, 0 empty */
 	uint32_t process_index_size;
 
-	double now;
+	double now;	   /* activity time: what flashes, fades and labels age by */
+	double motion_now; /* what the camera and the layout ease by: now + held */
+	double held;	   /* seconds of motion without activity (viz_scene_hold) */
 	int64_t clock_ns, origin_ns;
 	bool have_origin;
 	uint64_t events;

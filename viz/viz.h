@@ -119,6 +119,13 @@ int viz_scene_count(struct viz_scene *scene, const struct viz_event *event);
  */
 int viz_scene_advance(struct viz_scene *scene, double t, int64_t trace_ns);
 
+/*
+ * Moves only the scene's motion to T (a paused replay): the camera and the
+ * layout still ease, while flashes, labels and fading nodes stay as they
+ * are, and the next viz_scene_advance() goes on from where they stopped.
+ */
+int viz_scene_hold(struct viz_scene *scene, double t);
+
 /* The size of the picture in pixels; the camera frames for it. */
 void viz_scene_set_viewport(struct viz_scene *scene, int width, int height);
 
@@ -254,7 +261,7 @@ struct viz_node_info {
 	enum viz_op last_op;	     /* the last operation on it; VIZ_OP_UNKNOWN: none */
 	int process;		     /* who did it: see viz_scene_process(); -1: unknown */
 	int64_t instance;	     /* the last process instance known to touch it, 0: none */
-	double touch_t;		     /* when (the scene's time), if last_op is known */
+	double touch_t;		     /* when (as event->t and T of advance are given), if last_op is known */
 };
 
 /* Nodes in the tree, the root and the fading ones included. */
@@ -324,7 +331,8 @@ void viz_scene_restore_op_events(struct viz_scene *scene, enum viz_op op, uint64
 void viz_scene_restore_errno_events(struct viz_scene *scene, int errno_value, uint64_t events);
 /*
  * The node at PATH was last touched by OP of PROCESS (-1: unknown) at T,
- * the scene's time (it flashes if that is recent when the scene advances).
+ * in the time given to viz_scene_advance() (it flashes if that is recent
+ * when the scene advances; a hold stops the clock it fades by).
  */
 void viz_scene_restore_touch(struct viz_scene *scene, const char *path, enum viz_op op,
 			     int process, double t);

@@ -39,6 +39,7 @@
 
 #define CHECKPOINT_EVENTS 10000 /* a seek reads at most about this many events */
 #define LOG_MAX_BYTES (512u << 20) /* beyond: no more checkpoints (seeks read further) */
+#define PROGRESS_EVENTS 16384 /* how often the build says how far it is */
 
 /* One event of the log, followed by its path and path2 (NUL-terminated). */
 struct log_entry {
@@ -104,6 +105,8 @@ struct trace_index {
 	pthread_t thread, phases_thread;
 	bool thread_running;
 	atomic_bool done, stop;
+	/* While it is built: the events read so far, of how many (0: not known yet). */
+	_Atomic int64_t events_read, events_total;
 	/* Set by the thread before done; read-only after. */
 	char error[512]; /* "": none */
 	int64_t first_ns, last_ns, count;
@@ -428,6 +431,7 @@ static void build(struct trace_index *x)
 		snprintf(x->error, sizeof(x->error), "cannot read the events of %s", x->trace);
 		goto out;
 	}
+	atomic_store(&x->events_total, x->count);
 	double span = (double)x->last_ns - (double)x->first_ns + 1;
 	struct trace_event event;
 	int64_t seq, last_seq = 0, max_ts = INT64_MIN, events = 0;
@@ -463,8 +467,10 @@ static void build(struct trace_index *x)
 		if (event.ts_ns > max_ts)
 			max_ts = event.ts_ns;
 		last_seq = seq;
-		events++;
+		if (++events % PROGRESS_EVENTS == 0)
+			atomic_store_explicit(&x->events_read, events, memory_order_release);
 	}
+	atomic_store_explicit(&x->events_read, events, memory_order_release);
 	if (rc < 0)
 		fail(x, err);
 out:
@@ -1445,6 +1451,13 @@ void index_free(struct trace_index *x)
 bool index_loaded(const struct trace_index *x)
 {
 	return x->loaded != NULL;
+}
+
+void index_progress(const struct trace_index *x, int64_t *read, int64_t *total)
+{
+	/* read first: once it is past 0, the total stored before it is seen */
+	*read = atomic_load_explicit(&x->events_read, memory_order_acquire);
+	*total = atomic_load_explicit(&x->events_total, memory_order_relaxed);
 }
 
 const char *index_state(const struct trace_index *x)

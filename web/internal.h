@@ -208,6 +208,8 @@ struct trace_index *index_load(const void *content, size_t len, char *why, size_
 uint64_t index_cache_checksum(const void *content, size_t len);
 /* "" while it is being built, NULL once ready, else why it failed. */
 const char *index_state(const struct trace_index *index);
+/* While it is being built: the events read so far (in steps), of TOTAL (0: not yet known). */
+void index_progress(const struct trace_index *index, int64_t *read, int64_t *total);
 /* Once ready: the first and last event times and the number of events. */
 void index_span(const struct trace_index *index, int64_t *first_ns, int64_t *last_ns,
 		int64_t *count);

@@ -28,6 +28,7 @@
 
 #define PORT_TRIES 100		/* default port busy: try this many after it */
 #define TICK_US 20000		/* replay: how often due events are sent (up to 125,000/s) */
+#define PROGRESS_US 100000	/* replay: how often a client waiting for the index hears how far it is */
 /* Memory a client may take: messages queued for it (snapshots, replies)
  * beyond this, and it is cut off when it sends more; the same for the sum
  * over all clients, which also turns away new ones (503), as do MAX_CLIENTS. */
@@ -253,6 +254,22 @@ static int queue_error(struct session *s, const char *message)
 	return outbox_error(&s->outbox, message);
 }
 
+/* To a client waiting for the index: how far it is, and again in PROGRESS_US. */
+static int send_progress(struct web_server *server, struct session *s, struct lws *wsi)
+{
+	int64_t read, total;
+	index_progress(server->index, &read, &total);
+	char json[128];
+	snprintf(json, sizeof(json), "{\"type\":\"progress\",\"task\":\"index\",\"done\":%lld,\"total\":%lld}",
+		 (long long)read, (long long)total);
+	if (outbox_push(&s->outbox, json) != 0)
+		return -1;
+	lws_set_timer_usecs(wsi, PROGRESS_US);
+	s->timer_armed = true;
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
 static char *replay_hello(struct replay *replay)
 {
 	static const char *const keys[] = {"source", "mountpoint", "host", "start_ns"};
@@ -295,6 +312,10 @@ static void post_job(struct web_server *server, struct session *s, struct job *j
 static void start_welcome(struct web_server *server, struct session *s)
 {
 	s->waiting = false;
+	if (s->timer_armed) { /* the progress's: the replay arms its own */
+		lws_set_timer_usecs(s->wsi, LWS_SET_TIMER_USEC_CANCEL);
+		s->timer_armed = false;
+	}
 	const char *failed = index_state(server->index);
 	struct job *job = calloc(1, sizeof(*job));
 	if (failed || !job) {
@@ -455,6 +476,8 @@ static int client_start(struct web_server *server, struct session *s, struct lws
 		const char *index = index_state(server->index);
 		if (!index || index[0])
 			start_welcome(server, s);
+		else
+			return send_progress(server, s, wsi);
 		return 0;
 	}
 	lws_callback_on_writable(wsi);
@@ -558,9 +581,11 @@ static void replay_timer(struct session *s, struct lws *wsi, bool playing)
 	s->timer_armed = playing;
 }
 
-static int client_tick(struct session *s, struct lws *wsi)
+static int client_tick(struct web_server *server, struct session *s, struct lws *wsi)
 {
 	s->timer_armed = false;
+	if (s->waiting && !s->closing)
+		return send_progress(server, s, wsi);
 	if (!s->replay || s->busy || s->closing)
 		return 0; /* the job's end plays on */
 	char err[512];
@@ -675,7 +700,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_RECEIVE:
 		return client_receive(server, s, wsi, in, len);
 	case LWS_CALLBACK_TIMER:
-		return client_tick(s, wsi);
+		return client_tick(server, s, wsi);
 	case LWS_CALLBACK_CLOSED:
 		client_end(server, s);
 		return 0;

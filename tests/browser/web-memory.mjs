@@ -10,7 +10,9 @@
 // web-memory.mjs serve URL PID — `tracefs serve` (process PID): 20 tabs
 // that each seek to 1/3, 1/2 and the end of the trace grow the server by
 // less than 150 MB (it was 20 SQLite caches of up to 64 MiB each), and it
-// comes back within 32 MB of the first tab's once they have gone.
+// comes back within 32 MB of the first tab's once they have gone. The
+// first tab, connected while serve reads the trace for its index, hears
+// how far it is (`progress`, done rising to the trace's 2,000,000 events).
 import fs from 'node:fs';
 import { run, parseUrl, eventsPath, WsClient, rawRequest, waitFor, note } from './lib.mjs';
 
@@ -55,6 +57,15 @@ async function serveTabs() {
 		return { c, timeline };
 	};
 	const tabs = [await connect()];
+	// The first tab came while serve was reading the trace: it heard how far.
+	const progress = tabs[0].timeline.skipped.filter((m) => m.json && m.json.type === 'progress').map((m) => m.json);
+	note(`serve: the first tab heard ${progress.length} progress messages before its replay: ` +
+		progress.map((p) => `${p.done}/${p.total}`).join(' '));
+	assert(progress.length >= 2, `the first tab heard no progress while the index was built: ${JSON.stringify(progress)}`);
+	assert(progress.every((p, i) => p.task === 'index' && p.done >= 0 && p.done <= p.total &&
+		(p.total === 0 || p.total === 2000000) && (i === 0 || p.done >= progress[i - 1].done)),
+		`progress messages: ${JSON.stringify(progress)}`);
+	assert(progress.at(-1).done > progress[0].done, `the progress did not move: ${JSON.stringify(progress)}`);
 	const before = rss();
 	while (tabs.length < 20)
 		tabs.push(await connect());

@@ -31,7 +31,7 @@ for d in range(100):
 run_node web-memory live "$url" "$pid" 10100 || fail "memory bounds of the live view"
 "$TRACEFS" umount "$T/mnt"
 
-"$TOOLS/make_trace" big "$T/big.db" 1000000
+"$TOOLS/make_trace" big "$T/big.db" 2000000
 port=$(free_port)
 "$TRACEFS" serve "$T/big.db" --ws "127.0.0.1:$port" 2>"$T/serve.err" &
 CLEANUP_PIDS=$!

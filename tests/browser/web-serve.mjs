@@ -233,11 +233,14 @@ run(async () => {
 	if (process.env.TRACEFS_SCREENSHOTS) // for a person to look at the labels
 		await page.screenshot({ path: `${process.env.TRACEFS_SCREENSHOTS}/replay-labels.png` });
 	note(`paused at ${((paused.positionNs - Number(first)) / 1e9).toFixed(3)} s: ${JSON.stringify(paused.alive)}`);
-	// Paused means still: a second later, the same position, events and tree.
-	await new Promise((r) => setTimeout(r, 1000)); // observing that nothing changes, not synchronising
+	// Paused means still: longer than a flash lasts (2 s) later, the same
+	// position, events and tree, and the same nodes still flash.
+	assert(paused.flashing > 0, `nothing flashes just after the pause: ${JSON.stringify(paused)}`);
+	await new Promise((r) => setTimeout(r, 2500)); // observing that nothing changes, not synchronising
 	const still = await state(page);
 	assert(still.positionNs === paused.positionNs && still.events === paused.events &&
-		still.lastSeq === paused.lastSeq && JSON.stringify(still.alive) === JSON.stringify(paused.alive),
+		still.lastSeq === paused.lastSeq && JSON.stringify(still.alive) === JSON.stringify(paused.alive) &&
+		still.flashing === paused.flashing,
 		`the picture moved while paused: ${JSON.stringify(paused)} then ${JSON.stringify(still)}`);
 
 	// Seek by clicking the timeline, aiming at the middle of the gap; if
@@ -292,17 +295,25 @@ run(async () => {
 	await commandColours(page, byProcess);
 	await page.selectOption('#color-by', 'kind');
 
-	// A click on a node pins its label, on a side where no other text is.
-	const leaf = '/0/1/2/3/4/5/6/7/8/9/10/a';
-	// (after colour by kind, whose snapshot rebuilds the scene)
-	const at = await waitFor(() => page.evaluate((p) => window.tracefsView.screenOf(p), leaf), 5000,
-		`${leaf} in the frame after the seek`);
+	// A click on a node pins its label, on a side where no other text is:
+	// on one the model does not label (paused, the model's labels stay).
+	// After colour by kind, whose snapshot rebuilds the scene.
+	const chain = Array.from({ length: 11 }, (_, level) => '/' + Array.from({ length: level + 1 }, (_, i) => i).join('/'));
+	const candidates = chain.reverse().flatMap((dir) => [...'abcdefg'].map((l) => `${dir}/${l}`));
+	const { leaf, at } = await waitFor(() => page.evaluate((paths) => {
+		const view = window.tracefsView, labelled = new Set(view.texts().labelled);
+		for (const path of paths) {
+			const node = view.find(path), at = view.screenOf(path);
+			if (node && at && !labelled.has(node.id)) return { leaf: path, at };
+		}
+		return null;
+	}, candidates), 5000, 'an unlabelled directory in the frame after the seek');
 	const viewBox = await page.locator('#view').boundingBox();
 	await page.mouse.click(viewBox.x + at.x, viewBox.y + at.y);
 	const texts = await waitFor(async () => {
 		const t = await page.evaluate(() => window.tracefsView.texts());
 		return t.pins.some((p) => p.path === leaf) && t;
-	}, 8000, `the pinned label of ${leaf} (drawn once the model's own label of it fades)`);
+	}, 8000, `the pinned label of ${leaf}`);
 	const pin = texts.pins.find((p) => p.path === leaf);
 	const meets = (a, b) => a.x1 > b.x0 && a.x0 < b.x1 && a.y1 > b.y0 && a.y0 < b.y1;
 	const others = texts.boxes.filter((b) => !(b.x0 === pin.x0 && b.y0 === pin.y0 && b.x1 === pin.x1));

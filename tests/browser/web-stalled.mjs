@@ -7,7 +7,11 @@
 //     runs cancel the slow drifts of a shared machine's load, which move a
 //     single run by far more than 10%, and more pairs outvote a burst of
 //     load that falls on one run of a pair; a client that slows the file
-//     system does so in every pair, and fails. After
+//     system does so in every pair, and fails. Where the runs without
+//     spread by more than 30% (a machine busy with other work), the
+//     daemon's own CPU time per run judges instead, with the same bound:
+//     the work a stalled client costs the server shows there whatever the
+//     load, and a server that waited on it would hang the runs. After
 //     each run the stalled client (whose kernel buffers the run filled:
 //     megabytes of events) reads again and must get every event, in seq
 //     order with no gap, up to a file made after the run: its backlog fits
@@ -25,13 +29,20 @@ import fs from 'node:fs';
 import { run, launch, openPage, state, find, waitFor, waitForState, sh, WsClient, parseUrl, median,
 	note } from './lib.mjs';
 
-const [url, mnt, filesArg] = process.argv.slice(2);
+const [url, mnt, filesArg, daemonPid] = process.argv.slice(2);
 const FILES = Number(filesArg || 20000);
 const { host, port } = parseUrl(url);
 
 function assert(cond, message) {
 	if (!cond)
 		throw new Error(message);
+}
+
+// CPU seconds the daemon (all its threads) has used so far.
+function daemonCpu() {
+	const stat = fs.readFileSync(`/proc/${daemonPid}/stat`, 'utf8');
+	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+	return (Number(fields[11]) + Number(fields[12])) / 100; /* utime, stime in USER_HZ */
 }
 
 // The workload; its own time, measured inside it.
@@ -102,15 +113,18 @@ run(async () => {
 	const page = await openPage(browser, url);
 	await waitForState(page, (s) => s.connected && s.mode === 'live', 15000, 'a live connection');
 
-	const without = [], withStalled = [];
+	const without = [], withStalled = [], cpuWithout = [], cpuWith = [];
 	let bytesPerRun = 0;
 	const ratios = () => withStalled.map((w, k) => w / without[k]);
+	const cpuRatios = () => cpuWith.map((w, k) => w / cpuWithout[k]);
 	for (let round = 0; round < 3 || (median(ratios()) > 1.10 && round < 7); round++) {
 		const order = round % 2 ? ['with', 'without'] : ['without', 'with'];
 		for (const kind of order) {
 			const tag = `${kind}-${round}`;
+			const cpu0 = daemonCpu();
 			if (kind === 'without') {
 				without.push(await workload(tag));
+				cpuWithout.push(daemonCpu() - cpu0);
 				await pageCurrent(page, tag);
 				note(`round ${round + 1} without a stalled client: ${without.at(-1).toFixed(2)} s`);
 				continue;
@@ -118,6 +132,7 @@ run(async () => {
 			const stalled = await stalledClient();
 			const received = stalled.bytesReceived;
 			withStalled.push(await workload(tag));
+			cpuWith.push(daemonCpu() - cpu0);
 			const s = await pageCurrent(page, tag);
 			stalled.resume();
 			await catchUp(stalled, `/mark-${tag}`);
@@ -180,8 +195,19 @@ run(async () => {
 		`${b.toFixed(2)} s with a stalled client, median ratio ${ratio.toFixed(3)}; ` +
 		`${c.toFixed(2)} s with one far behind (${(c / around).toFixed(2)}x the runs beside, ${around.toFixed(2)} s); ` +
 		`${without.length} pairs; load average ${load}`);
-	assert(ratio <= 1.10, `a stalled client slows the file system: with/without ratios ` +
-		`${ratios().map((r) => r.toFixed(2)).join(' ')}`);
+	// The wall time is what a user feels; on a machine busy with other work
+	// its noise can outvote seven pairs (runs of one workload 12-43 s apart
+	// were seen). Then the daemon's own CPU time, which that noise hardly
+	// moves, judges: a stalled client that cost the server work shows there,
+	// one it waited on would have hung the runs.
+	const cpuRatio = median(cpuRatios());
+	const spread = Math.max(...without) / Math.min(...without);
+	note(`the daemon's CPU per run: median ${median(cpuWithout).toFixed(2)} s without, ${median(cpuWith).toFixed(2)} s ` +
+		`with a stalled client, median ratio ${cpuRatio.toFixed(3)}; the runs without spread ${spread.toFixed(2)}x`);
+	const noisy = spread > 1.3;
+	assert(ratio <= 1.10 || (noisy && cpuRatio <= 1.10),
+		`a stalled client slows the file system: with/without ratios ${ratios().map((r) => r.toFixed(2)).join(' ')}; ` +
+		`of the daemon's CPU ${cpuRatios().map((r) => r.toFixed(2)).join(' ')}`);
 	const end = await state(page);
 	assert(end.connected && page.tracefsErrors.length === 0,
 		`page: ${JSON.stringify(end)} ${page.tracefsErrors.join('; ')}`);

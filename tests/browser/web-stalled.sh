@@ -12,8 +12,9 @@ mkdir -p "$T/src" "$T/mnt"
 port=$(free_port)
 "$TRACEFS" mount --ws "127.0.0.1:$port" --db "$T/trace.db" "$T/src" "$T/mnt" 2>"$T/mount.err"
 url=$(printed_url "$T/mount.err")
+daemon=$(pgrep -n -f -- "$T/src $T/mnt\$") || fail "no daemon serving $T/mnt"
 
-run_node web-stalled "$url" "$T/mnt" "${WEB_STALLED_FILES:-10000}" || fail "the stalled client"
+run_node web-stalled "$url" "$T/mnt" "${WEB_STALLED_FILES:-10000}" "$daemon" || fail "the stalled client"
 
 "$TRACEFS" umount "$T/mnt"
 assert_eq "$(sql "$T/trace.db" 'PRAGMA integrity_check')" ok "trace integrity"

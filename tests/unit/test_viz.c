@@ -754,6 +754,54 @@ static void test_fade_not_violet(void)
 	viz_scene_free(s);
 }
 
+/* A paused replay: held, the scene keeps its flashes and its fading node
+ * however long the pause, while the layout still eases into place; the
+ * fades go on from where they stopped once it advances again. */
+static void test_hold(void)
+{
+	struct viz_scene *s = new_scene();
+	apply(s, 0, VIZ_OP_MKDIR, VIZ_KIND_DIR, 0, "/d", NULL, "mkdir");
+	apply(s, 0.2, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, "/d/gone", NULL, "touch");
+	apply(s, 0.4, VIZ_OP_UNLINK, VIZ_KIND_FILE, 0, "/d/gone", NULL, "rm");
+	apply(s, 0.5, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, "/d/a", NULL, "touch");
+	advance(s, 1);
+	struct viz_node_info before, held, gone;
+	CHECK(find(s, "/d/a", &before) && before.flash > 0.1, "/d/a does not flash before the pause");
+	CHECK(before.x != before.target_x || before.y != before.target_y,
+	      "/d/a is already in place 0.5 s after it appeared");
+	CHECK(viz_scene_hold(s, 30) == 0, "hold failed");
+	CHECK(find(s, "/d/a", &held), "/d/a gone while held");
+	CHECK(held.flash == before.flash, "the flash faded while held: %.3f then %.3f", before.flash,
+	      held.flash);
+	CHECK(held.x == held.target_x && held.y == held.target_y, "/d/a did not ease into place while held");
+	CHECK(find(s, "/d/gone", &gone) && gone.dying, "the removed node went while held");
+	/* An event during a pause (a seek's snapshot, a late batch): it flashes
+	 * fully and grows out of its parent as any new node does. */
+	apply(s, 30.01, VIZ_OP_CREATE, VIZ_KIND_FILE, 0, "/d/late", NULL, "touch");
+	CHECK(viz_scene_hold(s, 30.02) == 0, "hold failed");
+	struct viz_node_info late;
+	CHECK(find(s, "/d/late", &late) && late.flash > 0.99, "a node made while held does not flash fully");
+	CHECK(late.x != late.target_x && late.r < late.target_r,
+	      "a node made while held is in place at once (%.2f/%.2f, r %.2f of %.2f)", late.x,
+	      late.target_x, late.r, late.target_r);
+	CHECK(late.touch_t > 30 && late.touch_t <= 30.02, "touch_t %.3f is not in the caller's time",
+	      late.touch_t);
+	struct viz_node_info dir;
+	viz_scene_restore_touch(s, "/d", VIZ_OP_READ, -1, 30.02);
+	CHECK(find(s, "/d", &dir) && dir.flash > 0.99 && dir.touch_t == 30.02,
+	      "a touch restored at the caller's time does not flash now (%.2f at %.3f)", dir.flash,
+	      dir.touch_t);
+	advance(s, 30.5);
+	struct viz_node_info after;
+	CHECK(find(s, "/d/a", &after) && after.flash > 0 && after.flash < held.flash,
+	      "after the pause the flash does not go on fading from where it was: %.3f then %.3f",
+	      held.flash, after.flash);
+	advance(s, 33);
+	CHECK(find(s, "/d/a", &after) && after.flash == 0, "the flash does not end after the pause");
+	CHECK(!find(s, "/d/gone", &gone), "the removed node stays after its fade");
+	viz_scene_free(s);
+}
+
 /* A commit of the versioned store flashes the directory of its changes
  * white, is named in the caption while the flash lasts, and has a legend
  * entry only where there are commits. */
@@ -1804,6 +1852,7 @@ int main(void)
 		return 1;
 	test_math();
 	test_fade_not_violet();
+	test_hold();
 	test_ancestors_appear();
 	test_deep_paths();
 	test_first_workload();

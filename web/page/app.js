@@ -140,6 +140,7 @@
   const session = {
     connected: false, mode: null, source: '', mountpoint: '', startNs: 0,
     playing: false, speed: 1, ended: false, error: null,
+    progress: null, /* {done, total}: events serve has read before the replay can start */
     timeline: null, /* {firstNs, lastNs (BigInt), first, last (Number), buckets} */
     phases: [], /* [{name, start, end}] in trace ns (Numbers), replay only */
   };
@@ -434,6 +435,7 @@
   function onHello(msg) {
     reconnectMs = RECONNECT_MIN_MS;
     session.mode = msg.mode === 'replay' ? 'replay' : 'live';
+    session.progress = null;
     session.source = msg.source || '';
     session.mountpoint = msg.mountpoint || '';
     session.startNs = Number(msg.start_ns) || 0;
@@ -679,6 +681,7 @@
   }
 
   function onState(msg) {
+    if (session.playing !== !!msg.playing) aliveCache = null; /* counted under the other clock */
     session.playing = !!msg.playing;
     session.ended = !!msg.ended;
     if (Number(msg.speed) > 0) session.speed = Number(msg.speed);
@@ -714,7 +717,11 @@
       showStatus();
       break;
     case 'state': onState(msg); break;
-    case 'error': session.error = String(msg.message); showStatus(); break;
+    case 'progress': /* serve reading the trace before its first replay */
+      session.progress = {done: Number(msg.done) || 0, total: Number(msg.total) || 0};
+      showStatus();
+      break;
+    case 'error': session.error = String(msg.message); session.progress = null; showStatus(); break;
     default: break; /* pong, and whatever a newer server adds */
     }
   }
@@ -751,7 +758,7 @@
       if (ws !== socket) return;
       ws = null;
       /* Never in, and no token: the server wants the one in the address it printed. */
-      session.refused = !TOKEN && !session.mode;
+      session.refused = !TOKEN && !session.mode && !session.progress;
       session.connected = false;
       session.playing = false;
       scheduleReconnect();
@@ -775,6 +782,12 @@
       cls = 'lost';
     } else if (!session.connected) {
       text = `connecting to ${WS_URL.split('?')[0]}…`;
+      cls = 'connecting';
+    } else if (session.progress) { /* cleared by hello: waiting (also for a restarted serve) */
+      const {done, total} = session.progress;
+      text = 'reading the trace once, for seeking: ' + (total > 0
+        ? `${Math.min(100, Math.floor(done * 100 / total))}% of ${total.toLocaleString('en-US')} events`
+        : 'starting') + '…';
       cls = 'connecting';
     } else if (!session.mode) {
       text = 'connected';
@@ -1026,7 +1039,7 @@
   const drawn = {edges: 0, dots: 0, halos: 0, fills: 0};
 
   /* Sections of the last frame, as word indices into the wasm memory. */
-  const frame = {ok: false, nodes: 0, nodeCount: 0, background: 0, caption: null};
+  const frame = {ok: false, nodes: 0, nodeCount: 0, labels: 0, labelCount: 0, background: 0, caption: null};
 
   const styles = new Map(); /* 0xRRGGBBAA -> CSS colour */
   function rgbaStyle(key) {
@@ -1269,15 +1282,20 @@
       }
       /* the model measured DejaVu Sans; another font is squeezed into the box */
       haloText(x, y, text, rgbaStyle(key), alpha, size, SANS, false, box.x1 - box.x0 - 0.4 * size);
-      labelsShown.push({id: u32[w + 12], text, box, model, leader});
+      labelsShown.push({id: labelNode(start, i), text, box, model, leader});
     }
   }
   let labelsShown = []; /* the model's labels the last frame drew, and where, for the tests */
 
+  /* The node the model's label I (of those at LABELS) names. */
+  function labelNode(labels, i) {
+    return u32[labels + i * LABEL_WORDS + 12];
+  }
+
   /* Whether the model labelled node ID. */
   function labelled(id, labels, count) {
     for (let i = 0; i < count; i++) {
-      if (u32[labels + i * LABEL_WORDS + 12] === id) return true;
+      if (labelNode(labels, i) === id) return true;
     }
     return false;
   }
@@ -1405,7 +1423,7 @@
     const glows = nodes + nodeCount * NODE_WORDS, labels = glows + glowCount * GLOW_WORDS;
     const processes = labels + labelCount * LABEL_WORDS;
     const legend = processes + processCount * PROCESS_WORDS;
-    Object.assign(frame, {ok: true, nodes, nodeCount, labelCount, background: u32[f + H.BACKGROUND]});
+    Object.assign(frame, {ok: true, nodes, nodeCount, labels, labelCount, background: u32[f + H.BACKGROUND]});
 
     const dpr = viewSize.dpr;
     drawn.edges = drawn.dots = drawn.halos = drawn.fills = 0;
@@ -1499,13 +1517,13 @@
   function alive() {
     const now = performance.now();
     if (aliveCache && aliveScene === scene && now - aliveAt < 100) return aliveCache;
-    const counts = {total: 0, dir: 0, file: 0, symlink: 0, other: 0, dying: 0};
+    const counts = {total: 0, dir: 0, file: 0, symlink: 0, other: 0, dying: 0, flashing: 0};
     if (!scene) return counts;
     const ptr = wasm.tv_count(scene);
     if (!ptr) return counts;
     views();
     const w = ptr >>> 2;
-    ['total', 'dir', 'file', 'symlink', 'other', 'dying'].forEach((k, i) => { counts[k] = u32[w + i]; });
+    ['total', 'dir', 'file', 'symlink', 'other', 'dying', 'flashing'].forEach((k, i) => { counts[k] = u32[w + i]; });
     [aliveCache, aliveAt, aliveScene] = [counts, now, scene];
     return counts;
   }
@@ -1641,7 +1659,9 @@
       resize();
       if (scene) {
         const t = pageTime();
-        wasm.tv_advance(scene, t, traceNs(t));
+        /* Paused, the picture stays as it was (flashes, labels), the camera still eases. */
+        if (session.mode === 'replay' && !session.playing && !session.ended) wasm.tv_hold(scene, t);
+        else wasm.tv_advance(scene, t, traceNs(t));
         const dpr = viewSize.dpr;
         const ptr = wasm.tv_frame(scene, view.width, view.height, dpr * pan.zoom, dpr * pan.x, dpr * pan.y);
         busy.modelMs += performance.now() - started;
@@ -1679,6 +1699,7 @@
         mode: session.mode,
         alive: {total: a.total, dir: a.dir, file: a.file, symlink: a.symlink, other: a.other},
         dying: a.dying,
+        flashing: a.flashing,
         events: counters.events,
         lastSeq: counters.lastSeq,
         missed: counters.missed,
@@ -1695,7 +1716,7 @@
     },
     find(path) {
       const node = findNode(path);
-      return node && {kind: node.kind, dying: node.dying, color: node.color, flash: node.flash};
+      return node && {id: node.id, kind: node.kind, dying: node.dying, color: node.color, flash: node.flash};
     },
     /* The panel's numbers, the model's totals they come from, and (colouring by command
      * after a snapshot) since when the commands' counts run. */
@@ -1722,11 +1743,14 @@
     /*
      * The boxes of the text the last frame drew (overlay, labels, pins), the
      * pinned labels', and the model's labels: {id, text, box drawn, model's
-     * box, leader {x, y, toX, toY} or null}, with how many the model gave.
+     * box, leader {x, y, toX, toY} or null}, with how many the model gave
+     * and the ids of the nodes it labelled (drawn or not).
      */
     texts() {
+      views();
+      const labelled = frame.ok ? Array.from({length: frame.labelCount}, (_, i) => labelNode(frame.labels, i)) : [];
       return {boxes: taken.map((b) => ({...b})), pins: pinsShown.map((p) => ({...p})),
-        labels: labelsShown.map((l) => ({...l})), modelLabels: frame.labelCount};
+        labels: labelsShown.map((l) => ({...l})), modelLabels: frame.labelCount, labelled};
     },
     /* Lineage as the page sees it: which commands read and wrote PATH, and the highlight. */
     commands(path) {

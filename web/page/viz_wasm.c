@@ -358,6 +358,11 @@ EXPORT int tv_advance(struct viz_scene *scene, double t, double trace_ns)
 	return viz_scene_advance(scene, t, to_ns(trace_ns));
 }
 
+EXPORT int tv_hold(struct viz_scene *scene, double t)
+{
+	return viz_scene_hold(scene, t);
+}
+
 /* ---- frames ---- */
 
 /*
@@ -658,8 +663,9 @@ EXPORT union word *tv_frame(struct viz_scene *scene, int width, int height, doub
 
 /* ---- queries, for the page's counters, tooltips and test hooks ---- */
 
-/* Nodes alive (not fading out): all, directories, files, symlinks, others; then the dying. */
-enum { COUNT_TOTAL, COUNT_DIR, COUNT_FILE, COUNT_SYMLINK, COUNT_OTHER, COUNT_DYING, COUNTS };
+/* Nodes alive (not fading out): all, directories, files, symlinks, others;
+ * then the dying, and the alive ones that flash (visibly). */
+enum { COUNT_TOTAL, COUNT_DIR, COUNT_FILE, COUNT_SYMLINK, COUNT_OTHER, COUNT_DYING, COUNT_FLASHING, COUNTS };
 static uint32_t counts[COUNTS];
 
 static void count_node(void *ctx, const char *path, const struct viz_node_info *info)
@@ -671,6 +677,8 @@ static void count_node(void *ctx, const char *path, const struct viz_node_info *
 		return;
 	}
 	counts[COUNT_TOTAL]++;
+	if (info->flash > 0.05)
+		counts[COUNT_FLASHING]++;
 	switch (info->kind) {
 	case VIZ_KIND_DIR: counts[COUNT_DIR]++; break;
 	case VIZ_KIND_FILE: counts[COUNT_FILE]++; break;
