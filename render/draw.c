@@ -183,6 +183,11 @@ static bool stamp_target(cairo_t *cr, struct draw_buffers *b, const struct viz_f
 		if (!b->glow)
 			return false;
 	}
+	if (b->halo_capacity < f->node_count) {
+		free(b->halos);
+		b->halos = malloc(f->node_count * sizeof(*b->halos));
+		b->halo_capacity = b->halos ? f->node_count : 0;
+	}
 	cairo_surface_flush(target);
 	*st = (struct viz_stamp){
 		.pixels = (uint32_t *)(void *)cairo_image_surface_get_data(target),
@@ -191,6 +196,8 @@ static bool stamp_target(cairo_t *cr, struct draw_buffers *b, const struct viz_f
 		.stride = cairo_image_surface_get_stride(target) / 4,
 		.glow = b->glow,
 		.cover = b->cover, /* if that failed: no skipping */
+		.halos = b->halos, /* if that failed: no list */
+		.halo_capacity = b->halo_capacity,
 		.scale = 1,
 	};
 	return true;
@@ -369,6 +376,7 @@ void draw_buffers_free(struct draw_buffers *b)
 	stamp_pair_stop(&b->pair);
 	free(b->glow);
 	free(b->cover);
+	free(b->halos);
 	free(b->order);
 	*b = (struct draw_buffers){0};
 }

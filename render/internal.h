@@ -114,6 +114,8 @@ struct stamp_pair {
 	bool edges;
 	uint32_t *cover; /* the helper's scratch table */
 	size_t cover_words;
+	uint32_t *halos; /* the helper's list of halos (see viz_stamp) */
+	size_t halo_capacity;
 	double *row_weight; /* per row, while finding the split; all 0 between */
 	size_t row_weight_len;
 };
@@ -131,6 +133,8 @@ struct draw_buffers {
 	uint32_t *glow; /* the stamp's halo buffer: all 0 between frames */
 	size_t glow_words;
 	uint32_t *cover; /* the stamp's scratch (see viz_stamp) */
+	uint32_t *halos; /* the stamp's list of halos (see viz_stamp) */
+	size_t halo_capacity;
 	const struct viz_frame_node **order; /* the nodes cairo draws, sorted */
 	size_t order_cap;
 	struct stamp_pair pair;

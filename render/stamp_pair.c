@@ -145,12 +145,19 @@ void stamp_pair_run(struct stamp_pair *p, struct viz_stamp *st, const struct viz
 		stamp(st, f, edges);
 		return;
 	}
+	if (!edges && p->halo_capacity < f->node_count) {
+		free(p->halos);
+		p->halos = malloc(f->node_count * sizeof(*p->halos));
+		p->halo_capacity = p->halos ? f->node_count : 0;
+	}
 	int split = split_row(p, st, f, edges);
 	pthread_mutex_lock(&p->lock);
 	p->st = *st;
 	p->st.row_from = split;
 	p->st.row_to = st->height;
 	p->st.cover = p->cover;
+	p->st.halos = p->halos; /* if that failed: no list */
+	p->st.halo_capacity = p->halo_capacity;
 	p->frame = f;
 	p->edges = edges;
 	p->pending = true;
@@ -180,6 +187,7 @@ void stamp_pair_stop(struct stamp_pair *p)
 		pthread_mutex_destroy(&p->lock);
 	}
 	free(p->cover);
+	free(p->halos);
 	free(p->row_weight);
 	*p = (struct stamp_pair){0};
 }

@@ -431,10 +431,26 @@ static void stamp_glows(struct viz_stamp *st, const struct viz_frame *f)
 		bands[1] = 0;
 		band_count = 1;
 	}
+	/* the halos that may reach the stamp's rows, in the frame's order: the outermost ring's box meets them */
+	size_t listed = 0;
+	bool list = st->halos && st->halo_capacity >= f->node_count;
+	for (size_t i = 0; list && i < f->node_count; i++) {
+		const struct viz_frame_node *n = &f->nodes[i];
+		if (!viz_stamped(st, n) || viz_glow_level(n) == 0)
+			continue;
+		double reach = vm_sqrt(halo_rings(st, n, ui, kept)->reach2[0]);
+		int x0, y0, x1, y1;
+		if (clip(st, st->ox + n->x * st->scale, st->oy + n->y * st->scale, reach, &x0, &y0, &x1,
+			 &y1))
+			st->halos[listed++] = (uint32_t)i;
+	}
 	for (int band = 0; band < band_count; band++) {
 		if (band > 0 && st->box_x0 < st->box_x1)
 			count_cover(st, bands[band], &cover);
-		for (size_t i = 0; i < f->node_count; i++) {
+		for (size_t k = 0; list && k < listed; k++)
+			stamp_glow(st, &f->nodes[st->halos[k]], ui, bands[band + 1], bands[band], &cover,
+				   kept);
+		for (size_t i = 0; !list && i < f->node_count; i++) {
 			const struct viz_frame_node *n = &f->nodes[i];
 			if (viz_stamped(st, n) && viz_glow_level(n) > 0)
 				stamp_glow(st, n, ui, bands[band + 1], bands[band], &cover, kept);

@@ -408,6 +408,13 @@ struct viz_stamp {
 	 * when thousands of nodes flash at once).
 	 */
 	uint32_t *cover;
+	/*
+	 * NULL, or room for HALO_CAPACITY node indexes: if the frame has no more
+	 * nodes, those whose halos reach the stamp's rows are listed there once
+	 * instead of being sought among all in each band of opacity.
+	 */
+	uint32_t *halos;
+	size_t halo_capacity;
 	double scale, ox, oy;  /* pixel = o + frame coordinates * scale (a zoomed view) */
 	/*
 	 * The rows stamped, ROW_FROM to ROW_TO (exclusive; 0 and 0: all): stamps

@@ -1782,14 +1782,16 @@ static void test_stamp_edges(void)
 
 /*
  * Stamps of disjoint rows (render/ runs them on two threads), each with
- * its own scratch table, make the picture one stamp of all the rows
- * makes, wherever the rows are split; each leaves the other rows alone.
+ * its own scratch table and list of halos, make the picture one stamp of
+ * all the rows (without a list) makes, wherever the rows are split; each
+ * leaves the other rows alone.
  */
 static void test_stamp_rows(void)
 {
 	enum { EDGES = 60 };
 	static uint32_t whole[SW * SH], split[SW * SH], glow[SW * SH];
 	static uint32_t cover[(SW + 1) * (SH + 1)], cover2[(SW + 1) * (SH + 1)];
+	static uint32_t halos[CROWD], halos2[CROWD];
 	static struct viz_frame_node nodes[CROWD];
 	struct viz_frame_edge edges[EDGES];
 	make_crowd(nodes);
@@ -1822,6 +1824,10 @@ static void test_stamp_rows(void)
 		below.row_from = at;
 		below.row_to = SH;
 		below.cover = cover2;
+		/* listing the halos that reach each band's rows changes nothing either */
+		above.halos = halos;
+		below.halos = halos2;
+		above.halo_capacity = below.halo_capacity = CROWD;
 		viz_stamp_edges(&above, &f);
 		size_t untouched = 0;
 		for (size_t i = (size_t)at * SW; i < (size_t)SW * SH; i++)
