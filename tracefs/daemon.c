@@ -201,7 +201,7 @@ static bool want_uring(const struct daemon *daemon)
 
 static void use_uring(struct daemon *daemon)
 {
-	if (uring_attach(daemon->session) == -1) {
+	if (uring_attach(daemon->session, daemon->fs) == -1) {
 		fprintf(stderr, "tracefs: cannot set up FUSE over io_uring (%s); using /dev/fuse\n",
 			strerror(errno));
 		return;
@@ -239,7 +239,8 @@ int daemon_handle_signals(struct daemon *daemon)
 int daemon_serve(struct daemon *daemon)
 {
 	if (fs_backing_is_local(daemon->fs)) {
-		int rc = loop_serve(daemon->session, daemon->poll_us * 1000, daemon->mountpoint);
+		int rc = loop_serve(daemon->session, daemon->fs, daemon->poll_us * 1000,
+				    daemon->mountpoint);
 		daemon->mount_gone = rc == LOOP_GONE;
 		if (rc < 0) {
 			fprintf(stderr, "tracefs: session ended with error: %s\n", strerror(-rc));

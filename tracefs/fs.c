@@ -84,11 +84,16 @@ static struct fs *fs_of(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
-static struct node *node_of(fuse_req_t req, fuse_ino_t ino)
+static struct node *node_in(struct fs *fs, fuse_ino_t ino)
 {
 	if (ino == FUSE_ROOT_ID)
-		return &fs_of(req)->nodes.root;
+		return &fs->nodes.root;
 	return (struct node *)(uintptr_t)ino;
+}
+
+static struct node *node_of(fuse_req_t req, fuse_ino_t ino)
+{
+	return node_in(fs_of(req), ino);
 }
 
 static fuse_ino_t ino_of(struct fs *fs, struct node *node)
@@ -125,17 +130,18 @@ static bool recording(const struct capture *c)
 	return c->fs->recorder != NULL;
 }
 
-static void capture_begin(struct capture *c, fuse_req_t req, enum trace_op op)
+/* Begins an event of FS for the caller CTX. */
+static void capture_start(struct capture *c, struct fs *fs, const struct fuse_ctx *ctx,
+			  enum trace_op op)
 {
 	memset(&c->event, 0, sizeof(c->event));
 	c->event.op = (uint8_t)op;
 	c->path = NULL;
 	c->path2 = NULL;
-	c->fs = fs_of(req);
+	c->fs = fs;
 	c->pinned_count = 0;
 	if (!recording(c))
 		return;
-	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	c->event.ts_ns = clock_ns(CLOCK_REALTIME);
 	c->start_ns = clock_ns(CLOCK_MONOTONIC);
 	c->event.pid = ctx->pid;
@@ -143,6 +149,11 @@ static void capture_begin(struct capture *c, fuse_req_t req, enum trace_op op)
 	c->event.gid = ctx->gid;
 	c->event.bytes = -1;
 	c->event.offset = -1;
+}
+
+static void capture_begin(struct capture *c, fuse_req_t req, enum trace_op op)
+{
+	capture_start(c, fs_of(req), fuse_req_ctx(req), op);
 }
 
 /* The descriptor of NODE, open until the event ends, or -errno. */
@@ -501,6 +512,120 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		reply_result(req, rc);
 	else
 		fuse_reply_attr(req, &st, c.fs->options.timeout);
+}
+
+/*
+ * FUSE_STATX (protocol 7.39), which libfuse 3.14 answers ENOSYS, after
+ * which the kernel stops asking: stat(1) then showed no birth time. The
+ * kernel asks it only for more than the basic fields (the birth time); the
+ * layouts are the kernel's ABI, which Debian 12's headers predate.
+ */
+struct statx_in {
+	uint32_t getattr_flags;
+	uint32_t reserved;
+	uint64_t fh;
+	uint32_t sx_flags;
+	uint32_t sx_mask;
+};
+struct statx_time {
+	int64_t tv_sec;
+	uint32_t tv_nsec;
+	int32_t reserved;
+};
+struct statx_out {
+	uint64_t attr_valid;
+	uint32_t attr_valid_nsec;
+	uint32_t flags;
+	uint64_t spare[2];
+	struct {
+		uint32_t mask, blksize;
+		uint64_t attributes;
+		uint32_t nlink, uid, gid;
+		uint16_t mode, spare0;
+		uint64_t ino, size, blocks, attributes_mask;
+		struct statx_time atime, btime, ctime, mtime;
+		uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
+		uint64_t spare2[14];
+	} stat;
+};
+_Static_assert(sizeof(struct statx_in) == 24, "the kernel's fuse_statx_in");
+_Static_assert(sizeof(struct statx_out) == 288, "the kernel's fuse_statx_out");
+_Static_assert(FS_STATX_REPLY_MAX >= sizeof(struct fuse_out_header) + sizeof(struct statx_out),
+	       "room for FUSE_STATX's reply");
+#define FUSE_STATX_OPCODE 52
+#define GETATTR_FH (1u << 0)
+
+static void statx_time(struct statx_time *out, const struct statx_timestamp *in)
+{
+	out->tv_sec = in->tv_sec;
+	out->tv_nsec = in->tv_nsec;
+}
+
+/* Fills OUT with what statx(2) says of the node or open file IN names. */
+static int do_statx(struct capture *c, const struct fuse_in_header *header,
+		    const struct statx_in *in, struct statx_out *out)
+{
+	struct node *node = node_in(c->fs, header->nodeid);
+	if (recording(c))
+		c->path = nodes_path(&c->fs->nodes, node);
+	c->event.kind = kind_of(node->type);
+	/* the kernel sends a handle with it only for a regular file: ours is its descriptor */
+	int fd = in->getattr_flags & GETATTR_FH && S_ISREG(node->type) ? (int)in->fh
+									   : capture_fd(c, node);
+	if (fd < 0)
+		return fd;
+	struct statx st;
+	unsigned sync = in->sx_flags & AT_STATX_SYNC_TYPE;
+	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | sync, in->sx_mask, &st) == -1)
+		return -errno;
+	double timeout = c->fs->options.timeout;
+	out->attr_valid = (uint64_t)timeout;
+	out->attr_valid_nsec = (uint32_t)((timeout - (double)out->attr_valid) * 1e9);
+	out->stat.mask = st.stx_mask;
+	out->stat.blksize = st.stx_blksize;
+	out->stat.attributes = st.stx_attributes;
+	out->stat.nlink = st.stx_nlink;
+	out->stat.uid = st.stx_uid;
+	out->stat.gid = st.stx_gid;
+	out->stat.mode = st.stx_mode;
+	out->stat.ino = st.stx_ino;
+	out->stat.size = st.stx_size;
+	out->stat.blocks = st.stx_blocks;
+	out->stat.attributes_mask = st.stx_attributes_mask;
+	statx_time(&out->stat.atime, &st.stx_atime);
+	statx_time(&out->stat.btime, &st.stx_btime);
+	statx_time(&out->stat.ctime, &st.stx_ctime);
+	statx_time(&out->stat.mtime, &st.stx_mtime);
+	out->stat.rdev_major = st.stx_rdev_major;
+	out->stat.rdev_minor = st.stx_rdev_minor;
+	out->stat.dev_major = st.stx_dev_major;
+	out->stat.dev_minor = st.stx_dev_minor;
+	return 0;
+}
+
+size_t fs_answer_unknown(struct fs *fs, const void *request, size_t size,
+			 char reply[FS_STATX_REPLY_MAX])
+{
+	struct fuse_in_header header;
+	struct statx_in in;
+	if (size < sizeof(header) + sizeof(in))
+		return 0;
+	memcpy(&header, request, sizeof(header));
+	if (header.opcode != FUSE_STATX_OPCODE || header.len != size)
+		return 0;
+	memcpy(&in, (const char *)request + sizeof(header), sizeof(in));
+	struct fuse_ctx ctx = {.uid = header.uid, .gid = header.gid, .pid = (pid_t)header.pid};
+	struct capture c;
+	capture_start(&c, fs, &ctx, TRACE_OP_GETATTR);
+	struct statx_out out = {0};
+	int rc = do_statx(&c, &header, &in, &out);
+	capture_end(&c, rc);
+	struct fuse_out_header head = {.error = rc, .unique = header.unique};
+	head.len = sizeof(head) + (rc ? 0 : sizeof(out));
+	memcpy(reply, &head, sizeof(head));
+	if (!rc)
+		memcpy(reply + sizeof(head), &out, sizeof(out));
+	return head.len;
 }
 
 /* Applies a setattr to the object open as FD (O_PATH), or to the open file FI. */

@@ -39,6 +39,16 @@ bool fs_backing_is_local(const struct fs *fs);
 /* Events per operation so far (for summaries). */
 void fs_op_counts(struct fs *fs, uint64_t counts[TRACE_OP_COUNT]);
 
+/*
+ * Requests libfuse 3.14 does not know, answered here (FUSE_STATX: the
+ * birth time): for such a REQUEST of SIZE bytes (as /dev/fuse gives it),
+ * puts the whole reply into REPLY and returns its length; 0 for any
+ * other request, which goes to libfuse.
+ */
+#define FS_STATX_REPLY_MAX 320
+size_t fs_answer_unknown(struct fs *fs, const void *request, size_t size,
+			 char reply[FS_STATX_REPLY_MAX]);
+
 /* The operations to pass to fuse_session_new() with the fs as userdata. */
 const struct fuse_lowlevel_ops *fs_operations(void);
 

@@ -78,6 +78,7 @@ struct worker {
 
 struct loop {
 	struct fuse_session *se;
+	struct fs *fs;	       /* answers what libfuse does not know */
 	long spin_ns;	       /* the longest polling window; 0: never poll */
 	int stop;	       /* eventfd, readable once pollers must end */
 	pthread_mutex_t lock;
@@ -202,6 +203,21 @@ static int receive(struct worker *w)
 
 static void *work(void *arg);
 
+/* Serves the request in BUF: libfuse, or the fs where libfuse does not know it. */
+static void serve(struct loop *loop, const struct fuse_buf *buf)
+{
+	char reply[FS_STATX_REPLY_MAX];
+	size_t len = buf->flags & FUSE_BUF_IS_FD ? 0
+						 : fs_answer_unknown(loop->fs, buf->mem, buf->size, reply);
+	if (!len) {
+		fuse_session_process_buf(loop->se, buf);
+		return;
+	}
+	/* ENOENT: the request was interrupted meanwhile, nobody waits */
+	if (write(fuse_session_fd(loop->se), reply, len) == -1 && errno != ENOENT)
+		perror("tracefs: replying to the kernel");
+}
+
 /* Starts a worker; called with the lock held. */
 static int start_worker_locked(struct loop *loop)
 {
@@ -285,15 +301,15 @@ static void *work(void *arg)
 			if ((w->buf.flags & FUSE_BUF_IS_FD) ||
 			    loop_request_may_block(w->buf.mem, w->buf.size)) {
 				hand_over(loop);
-				fuse_session_process_buf(loop->se, &w->buf);
+				serve(loop, &w->buf);
 				break; /* back to following */
 			}
-			fuse_session_process_buf(loop->se, &w->buf);
+			serve(loop, &w->buf);
 		}
 	}
 }
 
-int loop_serve(struct fuse_session *se, long spin_ns, const char *mountpoint)
+int loop_serve(struct fuse_session *se, struct fs *fs, long spin_ns, const char *mountpoint)
 {
 	if (spin_ns > 0) {
 		int fd = fuse_session_fd(se);
@@ -305,6 +321,7 @@ int loop_serve(struct fuse_session *se, long spin_ns, const char *mountpoint)
 	if (!loop)
 		return -ENOMEM;
 	loop->se = se;
+	loop->fs = fs;
 	loop->spin_ns = spin_ns > 0 ? spin_ns : 0;
 	loop->stop = -1;
 	if ((loop->finished = eventfd(0, EFD_CLOEXEC)) == -1 ||

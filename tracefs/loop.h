@@ -13,7 +13,8 @@
 
 /*
  * Serves requests until the session ends (unmount, or fuse_session_exit()
- * from a signal handler). Requests are processed by the thread that read
+ * from a signal handler), with libfuse, and with FS for what libfuse does
+ * not know (fs_answer_unknown). Requests are processed by the thread that read
  * them; before one that may block (fsync, flock, large reads and writes,
  * ...) another thread takes over reading, so that the others are served
  * meanwhile. Meant for backing file systems where the other requests are
@@ -27,7 +28,7 @@
  * another's by now), or a negative errno.
  */
 #define LOOP_GONE 1
-int loop_serve(struct fuse_session *se, long spin_ns, const char *mountpoint);
+int loop_serve(struct fuse_session *se, struct fs *fs, long spin_ns, const char *mountpoint);
 
 /*
  * Whether serving the request IN, of which SIZE bytes are at hand (its

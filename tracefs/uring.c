@@ -113,6 +113,7 @@ struct queue {
 
 static struct {
 	struct fuse_session *se;
+	struct fs *fs; /* answers what libfuse does not know */
 	int fd;
 	int queue_count;
 	struct queue *queues;
@@ -246,6 +247,13 @@ static void process(struct entry *e, char *scratch)
 	memcpy(scratch, &in, sizeof(in));
 	memcpy(scratch + sizeof(in), e->header.op_in, op_size);
 	memcpy(scratch + sizeof(in) + op_size, e->iov[1].iov_base, payload);
+	char reply[FS_STATX_REPLY_MAX];
+	size_t len = fs_answer_unknown(uring.fs, scratch, in.len, reply);
+	if (len) {
+		struct iovec iov = {.iov_base = reply, .iov_len = len};
+		reply_into_entry(e, &iov, 1);
+		return;
+	}
 	struct fuse_buf buf = {.mem = scratch, .size = in.len};
 	answering = e;
 	fuse_session_process_buf(uring.se, &buf);
@@ -508,7 +516,7 @@ static ssize_t session_read(int fd, void *buf, size_t size, void *userdata)
 	return res;
 }
 
-int uring_attach(struct fuse_session *se)
+int uring_attach(struct fuse_session *se, struct fs *fs)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_CONF);
 	if (cpus < 1 || cpus > 4096) {
@@ -520,6 +528,7 @@ int uring_attach(struct fuse_session *se)
 		return -1;
 	uring.queue_count = (int)cpus;
 	uring.se = se;
+	uring.fs = fs;
 	uring.fd = fuse_session_fd(se);
 	/* The rings now, so that a kernel without io_uring (or one that
 	 * forbids it) is found before INIT asks for it. */

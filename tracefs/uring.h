@@ -30,10 +30,11 @@ int uring_available(bool switch_on, char *why, size_t why_size);
 /*
  * Makes SE use io_uring once the kernel's INIT has been answered: the
  * session's replies go through this module, which takes each one that
- * answers a ring request into the ring. Call after mounting, before
- * serving. 0, or -1 with errno set.
+ * answers a ring request into the ring; FS answers the ring's requests
+ * that libfuse does not know (fs_answer_unknown). Call after mounting,
+ * before serving. 0, or -1 with errno set.
  */
-int uring_attach(struct fuse_session *se);
+int uring_attach(struct fuse_session *se, struct fs *fs);
 
 /* How many requests came by ring so far. */
 unsigned long uring_requests(void);

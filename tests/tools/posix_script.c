@@ -425,6 +425,24 @@ static const char *in_range(struct timespec t, struct timespec lo, struct timesp
 	return ts_cmp(t, lo) >= 0 && ts_cmp(t, hi) <= 0 ? "yes" : "no";
 }
 
+/* NAME: statx(2) of PATH in DIRFD with FLAGS: whether it gives a birth
+ * time, and whether that lies in LO .. HI. */
+static void pbirth(const char *name, int dirfd, const char *path, int flags, struct timespec lo,
+		   struct timespec hi)
+{
+	struct statx stx;
+	long r = CALL(statx(dirfd, path, flags, STATX_BASIC_STATS | STATX_BTIME, &stx));
+	if (r < 0) {
+		line("%s: -1 %s", name, ename(last_errno));
+		return;
+	}
+	struct timespec born = ts(stx.stx_btime.tv_sec, stx.stx_btime.tv_nsec);
+	line("%s: ok birth time %s", name,
+	     stx.stx_mask & STATX_BTIME ? (strcmp(in_range(born, lo, hi), "yes") ? "out of range"
+										 : "when it was made")
+					: "not given");
+}
+
 static const char *tsfmt(struct timespec t)
 {
 	static char buf[4][40];
@@ -833,6 +851,18 @@ static void sec_times(void)
 		line("lstat tl: atime=%s mtime=%s; target mtime changed: %s", tsfmt(st.st_atim),
 		     tsfmt(st.st_mtim), ts_cmp(st2.st_mtim, t[1]) ? "no" : "yes");
 	S("utimensat missing", utimensat(AT_FDCWD, "missing", NULL, 0));
+
+	/* The birth time, by path and by an open descriptor. */
+	lo = before_now();
+	S("create born", write_file("born", "x", 0644));
+	hi = after_now();
+	pbirth("statx born", AT_FDCWD, "born", AT_SYMLINK_NOFOLLOW, lo, hi);
+	int born = open("born", O_RDONLY);
+	pbirth("statx open born", born, "", AT_EMPTY_PATH, lo, hi);
+	if (born >= 0)
+		close(born);
+	S("mkdir borndir", mkdir("borndir", 0755));
+	pbirth("statx borndir", AT_FDCWD, "borndir", 0, lo, after_now());
 }
 
 static void sec_rename(void)
