@@ -38,7 +38,8 @@ await 60 "the offline commit" sh -c "git -C '$T/wc' cat-file -e HEAD:dir/file 2>
 	store_fail "the offline change was not committed"
 remote_lacks "$R" offline.txt || fail "pushed while sshd was down?"
 status=$("$TRACEFS" store status "$T/wc")
-[[ $status == *"not pushed: 1 commit"* ]] || fail "status while sshd is down: $status"
+# One commit, or two when the three changes straddle a quiet spell (a loaded machine).
+[[ $status =~ "not pushed: "[12]" commit" ]] || fail "status while sshd is down: $status"
 [[ $status == *"last sync failed: "*"origin"* ]] || fail "status does not say why: $status"
 note "status while sshd is down: $(grep 'last sync' <<<"$status")"
 
