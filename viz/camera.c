@@ -180,12 +180,12 @@ void vz_camera_update(struct viz_scene *s)
 		c->x = x;
 		c->y = y;
 		c->half_height = half;
-		c->t = s->motion_now;
+		c->t = vz_motion_now(s);
 		c->placed = true;
 		return;
 	}
-	double dt = vm_max(s->motion_now - c->t, 0);
-	c->t = s->motion_now;
+	double dt = vm_max(vz_motion_now(s) - c->t, 0);
+	c->t = vz_motion_now(s);
 	/* Is the box inside the view now? */
 	double now_scale = h / 2 / c->half_height;
 	double vx0 = c->x - w / 2 / now_scale, vy0 = c->y - c->half_height;

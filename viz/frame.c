@@ -266,7 +266,7 @@ static bool place(const struct viz_scene *s, const struct view *v, const struct 
 	*sx = v->ox + x * v->scale;
 	*sy = v->oy + y * v->scale;
 	/* moving nodes may be outside their box: they are few, draw them */
-	return subtree_visible(v, n) || s->motion_now - n->move_t < 1;
+	return subtree_visible(v, n) || vz_motion_now(s) - n->move_t < 1;
 }
 
 static void fetch_node(const struct viz_scene *s, uint32_t id)

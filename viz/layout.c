@@ -428,12 +428,12 @@ double vz_full_radius(const struct vz_node *n)
 double vz_radius(const struct viz_scene *s, const struct vz_node *n)
 {
 	/* it grows, but is a fair size at once: a node appearing is news */
-	return vz_full_radius(n) * (0.6 + 0.4 * vm_ease((s->motion_now - n->born_t) / EASE_SECONDS));
+	return vz_full_radius(n) * (0.6 + 0.4 * vm_ease((vz_motion_now(s) - n->born_t) / EASE_SECONDS));
 }
 
 void vz_current(const struct viz_scene *s, const struct vz_node *n, double *x, double *y)
 {
-	double u = vm_ease((s->motion_now - n->move_t) / EASE_SECONDS);
+	double u = vm_ease((vz_motion_now(s) - n->move_t) / EASE_SECONDS);
 	*x = n->from_x + (n->x - n->from_x) * u;
 	*y = n->from_y + (n->y - n->from_y) * u;
 }

@@ -75,7 +75,7 @@ struct viz_scene *viz_scene_new(const struct viz_allocator *allocator,
 		s->origin_ns = options->origin_ns;
 		s->have_origin = true;
 	}
-	s->now = s->motion_now = VZ_NEVER;
+	s->now = VZ_NEVER;
 	/* Nothing framed yet: else a frame in the first fade time before any
 	 * event (the browser's idle start) frames the zero-sized box at 0,0. */
 	s->camera.held.empty = true;
@@ -624,12 +624,13 @@ static int count_event(struct viz_scene *s, const struct viz_event *e, double t,
 /* Motion to T; activity too unless HOLD. */
 static void move_clocks(struct viz_scene *s, double t, bool hold)
 {
-	if (t <= s->motion_now)
+	double motion = vz_motion_now(s);
+	if (t <= motion)
 		return;
-	if (hold && s->motion_now > VZ_NEVER / 2)
-		s->held += t - s->motion_now;
-	s->motion_now = t;
-	s->now = vm_max(s->now, t - s->held);
+	if (hold && s->now > VZ_NEVER / 2)
+		s->held += t - motion;
+	else
+		s->now = t - s->held;
 }
 
 int viz_scene_count(struct viz_scene *s, const struct viz_event *e)
@@ -812,7 +813,7 @@ struct viz_color vz_node_color(const struct viz_scene *s, const struct vz_node *
 		*glow = hot;
 	struct viz_color c = vz_fade_mix(rest, hot, *flash);
 	/* fading in, but seen from the first frame */
-	double alpha = vm_clamp(0.35 + 0.65 * (s->motion_now - n->born_t) / BIRTH_FADE_SECONDS, 0, 1);
+	double alpha = vm_clamp(0.35 + 0.65 * (vz_motion_now(s) - n->born_t) / BIRTH_FADE_SECONDS, 0, 1);
 	if (n->state == VZ_DYING) {
 		/* A removed node keeps the removal's colour while it fades out:
 		 * blended back towards a file's blue it would pass through the

@@ -172,8 +172,8 @@ struct viz_scene {
 	uint32_t process_index_size;
 
 	double now;	   /* activity time: what flashes, fades and labels age by */
-	double motion_now; /* what the camera and the layout ease by: now + held */
-	double held;	   /* seconds of motion without activity (viz_scene_hold) */
+	double held;	   /* seconds of motion without activity (viz_scene_hold);
+			      the camera and the layout ease by now + held */
 	int64_t clock_ns, origin_ns;
 	bool have_origin;
 	uint64_t events;
@@ -238,6 +238,12 @@ void vz_zero(void *dst, size_t n);
 /* ---- tree.c ---- */
 int vz_tree_init(struct viz_scene *s, const char *root_label);
 void vz_tree_free(struct viz_scene *s);
+/* The time the camera and the layout ease by: activity time plus the time held. */
+static inline double vz_motion_now(const struct viz_scene *s)
+{
+	return s->now + s->held;
+}
+
 static inline struct vz_node *vz_node(const struct viz_scene *s, uint32_t id)
 {
 	return &s->nodes[id];
